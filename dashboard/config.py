@@ -1,0 +1,28 @@
+"""Settings read once at the edge: environment variables prefixed ``TANDEM_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Tandem's configuration. Every field can be set as ``TANDEM_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where the DuckDB files and digests live.")
+    demo_accounts: int = Field(2000, ge=10, description="Size of the demo built on an empty store.")
+    demo_seed: int = Field(7, description="Seed of the demo portfolio.")
+    keep_generations: int = Field(
+        3, ge=2, description="How many published generations of the source store to keep."
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache after changing the env)."""
+    return Settings()

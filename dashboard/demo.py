@@ -1,0 +1,483 @@
+"""The demo portfolio: a seeded, realistic B2B SaaS book of accounts.
+
+Every account has a hidden health trajectory (one value per 30-day period over 24 periods).
+That trajectory drives its product usage, tickets, survey answers, payments, touches and —
+at each contract anniversary — whether it renews, expands, contracts or churns. So a good
+health score, computed from the observable tables only, predicts churn. Everything is
+vectorised over accounts and periods with NumPy and Polars; no loop runs over rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from dashboard.store.sources import SourceStore
+
+PERIODS = 24  # 30-day periods of history before the anchor date
+PERIOD_DAYS = 30
+EPOCH = dt.date(1970, 1, 1)
+
+SEGMENTS = np.array(["Enterprise", "Mid-Market", "SMB"])
+SEGMENT_SHARE = [0.12, 0.33, 0.55]
+ARR_MEDIAN = np.array([150_000.0, 35_000.0, 7_000.0])
+ARR_SIGMA = np.array([0.6, 0.5, 0.6])
+PRICE_PER_SEAT = np.array([500.0, 700.0, 900.0])
+REGIONS = np.array(["North America", "EMEA", "APAC", "LATAM"])
+REGION_SHARE = [0.45, 0.30, 0.15, 0.10]
+INDUSTRIES = np.array(
+    ["Software", "Financial Services", "Healthcare", "Retail", "Manufacturing", "Media",
+     "Education", "Logistics"]
+)
+FEATURES = np.array(
+    ["dashboards", "reports", "alerts", "integrations", "api", "workflows", "sso", "exports",
+     "mobile", "forecasting", "playbooks", "data_sync"]
+)
+TICKET_CATEGORIES = np.array(["bug", "how-to", "billing", "integration", "performance", "access"])
+FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Skyler", "Reese", "Rowan",
+         "Emery", "Harper", "Sawyer", "Parker", "Hayden", "Dakota", "Finley", "Kendall", "Logan",
+         "Marlow", "Noel", "Oakley", "Peyton", "Remy", "Sage", "Tatum", "Wren"]
+LAST = ["Chen", "Okafor", "Silva", "Novak", "Haddad", "Larsen", "Moreau", "Tanaka", "Kowalski",
+        "Mensah", "Rossi", "Iyer", "Schmidt", "Murphy", "Duarte", "Nakamura", "Berg", "Costa",
+        "Walsh", "Petrov", "Aziz", "Lindqvist"]
+NAME_A = ["Blue", "North", "Bright", "Iron", "Silver", "Clear", "Swift", "Cedar", "Harbor",
+          "Summit", "Granite", "Lumen", "Atlas", "Nova", "Pine", "River", "Stone", "Vector",
+          "Aurora", "Beacon", "Crest", "Delta", "Echo", "Falcon", "Golden", "Horizon", "Keystone",
+          "Maple", "Orbit", "Prairie"]
+NAME_B = ["field", "point", "wave", "path", "bridge", "forge", "light", "works", "gate", "line",
+          "stack", "peak", "hub", "leaf", "sight", "mark", "core", "grid", "loop", "port"]
+NAME_SUFFIX = ["Analytics", "Health", "Logistics", "Systems", "Labs", "Partners", "Retail",
+               "Financial"]
+CSM_ACTIONS = [
+    "Check-in call on adoption", "Enablement session for new users", "Reviewed success plan",
+    "Walked through new dashboards feature", "Followed up on open support tickets",
+]
+AM_ACTIONS = [
+    "Discussed renewal timeline", "Shared pricing for additional seats",
+    "Customer asked about contract terms", "Sent renewal quote", "Price increase conversation",
+]
+OUTCOME_TEXT = [
+    "Customer reports 20% faster month-end close", "Rolled out to a second department",
+    "Executive sponsor confirmed ROI target met", "Replaced legacy reporting tool",
+]
+MILESTONES = ["Kickoff held", "Integration live", "First value reached"]
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What to build: ``accounts`` accounts from ``seed``, with history ending at ``anchor``."""
+
+    accounts: int = 2000
+    seed: int = 7
+    anchor: dt.date = dt.date(2026, 1, 1)
+    user_rows_per_month: float = 2.0  # mean usage rows per active user per period
+    events_target: int | None = None  # if set, scale usage rows to about this many
+
+
+def _day(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def _dates(days: np.ndarray) -> pl.Series:
+    return pl.Series(days.astype(np.int32)).cast(pl.Date)
+
+
+def _timestamps(seconds: np.ndarray) -> pl.Series:
+    return pl.from_epoch(pl.Series(seconds.astype(np.int64)), time_unit="s")
+
+
+def _ids(prefix: str, n: int, width: int) -> pl.Series:
+    """``n`` ids such as ``T-0000042``, built as one Polars expression."""
+    return pl.select(
+        pl.lit(prefix) + pl.int_range(n, dtype=pl.Int64).cast(pl.String).str.zfill(width)
+    ).to_series()
+
+
+def _owners(n_accounts: int) -> pl.DataFrame:
+    n_csm = max(8, -(-n_accounts // 150))
+    n_am = max(4, -(-n_accounts // 450))
+    n_both = max(2, -(-n_accounts // 1000))
+    roles = ["csm"] * n_csm + ["am"] * n_am + ["both"] * n_both + ["leader"] * 2
+    names = [
+        f"{FIRST[i % len(FIRST)]} {LAST[(i * 7 + i // len(FIRST)) % len(LAST)]}"
+        for i in range(len(roles))
+    ]
+    teams = {"csm": "Customer Success", "am": "Account Management", "both": "Account Management",
+             "leader": "Leadership"}
+    return pl.DataFrame(
+        {
+            "owner": names,
+            "role": roles,
+            "email": [n.lower().replace(" ", ".") + "@tandem.example" for n in names],
+            "team": [teams[r] for r in roles],
+        }
+    )
+
+
+def _trajectories(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Hidden health per account and period, in [0, 1]: a noisy walk, some with a decline."""
+    h0 = rng.beta(4.0, 2.2, n)
+    drift = rng.normal(0.0, 0.012, n)
+    steps = np.repeat(drift[:, None], PERIODS, axis=1) + rng.normal(0.0, 0.035, (n, PERIODS))
+    declining = rng.random(n) < 0.3
+    onset = rng.integers(0, PERIODS, n)
+    slope = rng.uniform(0.03, 0.08, n)
+    periods = np.arange(PERIODS)[None, :]
+    steps -= (declining[:, None] & (periods >= onset[:, None])) * slope[:, None]
+    recovering = rng.random(n) < 0.15
+    steps += (recovering[:, None] & (periods >= onset[:, None])) * 0.02
+    return np.clip(h0[:, None] + np.cumsum(steps, axis=1), 0.02, 0.98)
+
+
+def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
+    """Build every canonical table of the demo portfolio, deterministic for ``spec``."""
+    rng = np.random.default_rng(spec.seed)
+    n = spec.accounts
+    anchor = _day(spec.anchor)
+    window_start = anchor - PERIODS * PERIOD_DAYS
+    period_start = window_start + PERIOD_DAYS * np.arange(PERIODS)
+
+    owners = _owners(n)
+    csms = owners.filter(pl.col("role") == "csm")["owner"].to_numpy()
+    ams = owners.filter(pl.col("role") == "am")["owner"].to_numpy()
+    both = owners.filter(pl.col("role") == "both")["owner"].to_numpy()
+
+    # -- accounts: firmographics, ARR, seats, ownership ---------------------------------------
+    seg = rng.choice(3, n, p=SEGMENT_SHARE)
+    arr0 = np.round(np.exp(np.log(ARR_MEDIAN[seg]) + rng.normal(0, 1, n) * ARR_SIGMA[seg]), -2)
+    price = PRICE_PER_SEAT[seg] * rng.uniform(0.8, 1.2, n)
+    seats = np.maximum(3, np.round(arr0 / price)).astype(np.int64)
+    plan = np.where(
+        seg == 0, "Enterprise",
+        np.where(seg == 1, np.where(rng.random(n) < 0.8, "Business", "Enterprise"),
+                 np.where(rng.random(n) < 0.6, "Starter", "Business")),
+    )
+    seg_median = np.array([np.median(arr0[seg == s]) if (seg == s).any() else 0 for s in range(3)])
+    u = rng.random(n)
+    model = np.select(  # 0 = pair, 1 = combined, 2 = CSM only
+        [seg == 0, (seg == 1) & (arr0 >= seg_median[1]), seg == 1],
+        [np.where(u < 0.85, 0, 1), np.select([u < 0.6, u < 0.8], [0, 1], 2),
+         np.where(u < 0.3, 1, 2)],
+        np.where(u < 0.25, 1, 2),
+    )
+    combined_owner = both[rng.integers(0, len(both), n)]
+    csm_owner = np.where(model == 1, combined_owner, csms[rng.integers(0, len(csms), n)])
+    am_owner = np.where(model == 0, ams[rng.integers(0, len(ams), n)],
+                        np.where(model == 1, combined_owner, ""))
+    start = anchor - rng.integers(45, 1800, n)
+
+    ids = _ids("ACC-", n, 6).to_numpy().astype(str)
+
+    # -- hidden health, then renewals decided by it -------------------------------------------
+    health = _trajectories(rng, n)
+    arr = arr0.copy()
+    churn_day = np.full(n, np.iinfo(np.int64).max)
+    outcome_parts = []
+    for k in range(1, 6):
+        ann = start + 365 * k
+        due = (ann > window_start) & (ann <= anchor) & (churn_day > ann)
+        p = np.clip((ann - window_start) // PERIOD_DAYS, 0, PERIODS - 1)
+        lo = np.clip(p - 3, 0, PERIODS - 1)
+        level = (health[np.arange(n), lo] + health[np.arange(n), np.clip(p - 1, 0, None)]) / 2
+        slope = health[np.arange(n), np.clip(p - 1, 0, None)] - health[np.arange(n), lo]
+        p_churn = 1 / (1 + np.exp(-(1.0 - 7.0 * level - 8.0 * slope)))
+        draw = rng.random(n)
+        churned = due & (draw < p_churn)
+        expanded = due & ~churned & (level > 0.65) & (rng.random(n) < 0.4)
+        contracted = due & ~churned & ~expanded & (level < 0.5) & (rng.random(n) < 0.35)
+        change = np.select(
+            [churned, expanded, contracted],
+            [-arr, np.round(arr * rng.uniform(0.1, 0.4, n), -2),
+             -np.round(arr * rng.uniform(0.1, 0.3, n), -2)],
+            0.0,
+        )
+        event = np.select([churned, expanded, contracted], ["churned", "expanded", "contracted"],
+                          "renewed")
+        idx = np.flatnonzero(due)
+        outcome_parts.append(
+            pl.DataFrame({"account_id": ids[idx], "occurred_on": _dates(ann[idx]),
+                          "event": event[idx], "arr_change": change[idx]})
+        )
+        arr = np.where(due & ~churned, arr + change, arr)
+        churn_day = np.where(churned, ann, churn_day)
+    is_churned = churn_day <= anchor
+    years = np.floor((anchor - start) / 365).astype(np.int64) + 1
+    renewal = np.where(is_churned, churn_day, start + 365 * years)
+    licensed = np.maximum(3, np.round(arr / price)).astype(np.int64)
+
+    perm = rng.permutation(max(n, 1))
+    names = [
+        f"{NAME_A[j % 30]}{NAME_B[(j // 30) % 20]} {NAME_SUFFIX[(j // 600) % 8]}"
+        + (f" {j // 4800 + 1}" if j >= 4800 else "")
+        for j in perm[:n]
+    ]
+    accounts = pl.DataFrame(
+        {
+            "account_id": ids,
+            "account_name": names,
+            "segment": SEGMENTS[seg],
+            "industry": INDUSTRIES[rng.integers(0, len(INDUSTRIES), n)],
+            "region": rng.choice(REGIONS, n, p=REGION_SHARE),
+            "plan": plan,
+            "csm_owner": csm_owner,
+            "am_owner": pl.Series(am_owner).replace("", None),
+            "arr": arr,
+            "currency": "USD",
+            "licensed_seats": licensed,
+            "contract_start": _dates(start),
+            "renewal_date": _dates(renewal),
+            "status": np.where(is_churned, "churned", "active"),
+        }
+    )
+    outcomes = pl.concat(outcome_parts).sort("occurred_on", "account_id")
+
+    # -- the alive grid: which account-periods have activity, and until when ------------------
+    p_lo = np.maximum(period_start[None, :], start[:, None])
+    p_hi = np.minimum(period_start[None, :] + PERIOD_DAYS, np.minimum(churn_day, anchor)[:, None])
+    alive = p_hi > p_lo
+    ai, pi = np.nonzero(alive)
+    h = health[ai, pi]
+    lo_s = p_lo[ai, pi] * 86400
+    span_s = (p_hi[ai, pi] - p_lo[ai, pi]) * 86400
+
+    def times_in(cells: np.ndarray) -> np.ndarray:
+        return lo_s[cells] + (rng.random(len(cells)) * span_s[cells]).astype(np.int64)
+
+    # -- usage: active users follow health; each active user leaves a few rows ----------------
+    util = np.clip(0.08 + 0.85 * h + rng.normal(0, 0.05, len(h)), 0.02, 1.0)
+    active = rng.binomial(seats[ai], util)
+    rate = spec.user_rows_per_month
+    if spec.events_target:
+        rate = spec.events_target / max(1, active.sum())
+    rows_per_user = rng.poisson(rate, active.sum())
+    user_cell = np.repeat(np.arange(len(ai)), active)
+    user_index = np.arange(active.sum()) - np.repeat(np.cumsum(active) - active, active)
+    ev_cell = np.repeat(user_cell, rows_per_user)
+    ev_user = np.repeat(user_index, rows_per_user)
+    n_features = np.clip(np.round(2 + 10 * h + rng.normal(0, 1, len(h))), 1, len(FEATURES))
+    ev_feature = (rng.random(len(ev_cell)) * n_features[ev_cell]).astype(np.int64)
+    usage_events = pl.DataFrame(
+        {
+            "account_id": pl.Series(ids).gather(ai[ev_cell]),
+            "occurred_at": _timestamps(times_in(ev_cell)),
+            "user_id": pl.Series(ev_user).cast(pl.String),
+            "feature": pl.Series(FEATURES).gather(ev_feature),
+            "quantity": 1 + rng.poisson(3, len(ev_cell)),
+        }
+    ).with_columns(user_id=pl.lit("u") + pl.col("user_id"))
+
+    # -- tickets: more, and more severe, when health is low -----------------------------------
+    t_rate = 0.15 * np.sqrt(seats[ai]) * (0.4 + 1.6 * (1 - h))
+    t_cell = np.repeat(np.arange(len(ai)), rng.poisson(t_rate))
+    th = h[t_cell]
+    created = times_in(t_cell)
+    resolve_s = (rng.exponential(1.5 + 6 * (1 - th)) * 86400).astype(np.int64) + 3600
+    resolved = created + resolve_s
+    is_open = resolved > anchor * 86400
+    pr = rng.random(len(t_cell))
+    priority = np.select(
+        [pr < 0.02 + 0.10 * (1 - th), pr < 0.12 + 0.25 * (1 - th), pr < 0.75], ["urgent", "high",
+                                                                                 "normal"], "low"
+    )
+    csat = np.clip(np.round(1 + 4 * th + rng.normal(0, 0.8, len(t_cell))), 1, 5)
+    tickets = pl.DataFrame(
+        {
+            "ticket_id": _ids("T-", len(t_cell), 7),
+            "account_id": pl.Series(ids).gather(ai[t_cell]),
+            "created_at": _timestamps(created),
+            "resolved_at": _timestamps(resolved),
+            "priority": priority,
+            "status": np.where(is_open, "open", "solved"),
+            "csat": np.where(~is_open & (rng.random(len(t_cell)) < 0.4), csat, np.nan),
+            "category": TICKET_CATEGORIES[rng.integers(0, len(TICKET_CATEGORIES), len(t_cell))],
+        }
+    ).with_columns(
+        resolved_at=pl.when(pl.col("status") == "open").then(None).otherwise(pl.col("resolved_at")),
+        csat=pl.col("csat").fill_nan(None).cast(pl.Int64),
+    )
+
+    # -- invoices: annual (Enterprise), quarterly (Mid-Market) or monthly (SMB) billing -------
+    interval = np.array([365, 91, 30])[seg]
+    first_k = np.maximum(0, -(-(window_start - start) // interval))
+    last_k = (np.minimum(churn_day - 1, anchor) - start) // interval
+    count = np.maximum(0, last_k - first_k + 1)
+    inv_acc = np.repeat(np.arange(n), count)
+    inv_k = np.repeat(first_k, count) + (
+        np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    )
+    issued = start[inv_acc] + inv_k * interval[inv_acc]
+    inv_p = np.clip((issued - window_start) // PERIOD_DAYS, 0, PERIODS - 1)
+    ih = health[inv_acc, inv_p]
+    late = rng.random(len(inv_acc)) < 0.05 + 0.6 * (1 - ih) ** 2
+    delay = np.where(late, 30 + rng.exponential(10 + 60 * (1 - ih)), rng.uniform(3, 28, len(ih)))
+    paid = issued + np.round(delay).astype(np.int64)
+    unpaid = paid > anchor
+    invoices = pl.DataFrame(
+        {
+            "invoice_id": _ids("INV-", len(inv_acc), 7),
+            "account_id": pl.Series(ids).gather(inv_acc),
+            "issued_on": _dates(issued),
+            "due_on": _dates(issued + 30),
+            "paid_on": _dates(paid),
+            "amount": np.round(arr0[inv_acc] * interval[inv_acc] / 365, 2),
+            "status": np.where(unpaid, "open", "paid"),
+        }
+    ).with_columns(paid_on=pl.when(pl.col("status") == "open").then(None).otherwise("paid_on"))
+
+    # -- surveys: quarterly NPS answered by some, occasional CSAT ------------------------------
+    quarter = (pi % 3 == (ai % 3)) & (rng.random(len(ai)) < 0.55)
+    csat_cell = rng.random(len(ai)) < 0.08
+    s_cells = np.concatenate([np.flatnonzero(quarter), np.flatnonzero(csat_cell)])
+    s_kind = np.array(["nps"] * int(quarter.sum()) + ["csat"] * int(csat_cell.sum()))
+    sh = h[s_cells]
+    score = np.where(
+        s_kind == "nps",
+        np.clip(np.round(1 + 9.5 * sh + rng.normal(0, 1.3, len(s_cells))), 0, 10),
+        np.clip(np.round(1 + 4 * sh + rng.normal(0, 0.7, len(s_cells))), 1, 5),
+    )
+    surveys = pl.DataFrame(
+        {
+            "account_id": pl.Series(ids).gather(ai[s_cells]),
+            "responded_at": _timestamps(times_in(s_cells)),
+            "score": score,
+            "kind": s_kind,
+            "respondent": np.array(["champion", "admin", "end user"])[
+                rng.integers(0, 3, len(s_cells))
+            ],
+        }
+    ).sort("responded_at", "account_id")
+
+    # -- activities: touches by each role, QBRs, logged outcomes, onboarding milestones -------
+    segc = seg[ai]
+    has_am = model[ai] != 2
+    csm_n = rng.poisson(np.array([3.0, 1.6, 0.6])[segc] * (0.4 + h))
+    am_n = rng.poisson(np.array([1.2, 0.7, 0.3])[segc] * has_am)
+    qbr = (segc == 0) & (pi % 3 == ai % 3) | (segc == 1) & (pi % 6 == ai % 6)
+    qbr &= rng.random(len(ai)) < 0.2 + 0.7 * h
+    logged = rng.random(len(ai)) < np.array([0.12, 0.07, 0.03])[segc] * h * 2
+    c_cell = np.repeat(np.arange(len(ai)), csm_n)
+    a_cell = np.repeat(np.arange(len(ai)), am_n)
+    q_cell, o_cell = np.flatnonzero(qbr), np.flatnonzero(logged)
+    cells = np.concatenate([c_cell, a_cell, q_cell, o_cell])
+    roles = np.array(["csm"] * len(c_cell) + ["am"] * len(a_cell) + ["csm"] * len(q_cell)
+                     + ["csm"] * len(o_cell))
+    kinds = np.concatenate(
+        [
+            np.array(["call", "email", "meeting"])[rng.integers(0, 3, len(c_cell))],
+            np.array(["call", "email", "meeting"])[rng.integers(0, 3, len(a_cell))],
+            np.full(len(q_cell), "qbr"),
+            np.full(len(o_cell), "outcome"),
+        ]
+    )
+    summaries = np.concatenate(
+        [
+            np.array(CSM_ACTIONS)[rng.integers(0, len(CSM_ACTIONS), len(c_cell))],
+            np.array(AM_ACTIONS)[rng.integers(0, len(AM_ACTIONS), len(a_cell))],
+            np.full(len(q_cell), "Quarterly business review"),
+            np.array(OUTCOME_TEXT)[rng.integers(0, len(OUTCOME_TEXT), len(o_cell))],
+        ]
+    )
+    acc_of = ai[cells]
+    authors = np.where(roles == "am", am_owner[acc_of], csm_owner[acc_of])
+    # onboarding milestones for accounts that started inside the window, slower when unhealthy
+    new = np.flatnonzero(start > window_start)
+    m_acc = np.repeat(new, 3)
+    m_step = np.tile(np.arange(3), len(new))
+    first_h = health[m_acc, np.clip((start[m_acc] - window_start) // PERIOD_DAYS, 0, PERIODS - 1)]
+    m_day = start[m_acc] + np.round(np.array([7, 30, 60])[m_step] * (1.6 - first_h)).astype(int)
+    m_keep = (m_day < np.minimum(anchor, churn_day[m_acc])) & (m_day > window_start)
+    m_acc, m_step, m_day = m_acc[m_keep], m_step[m_keep], m_day[m_keep]
+    activities = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "account_id": pl.Series(ids).gather(acc_of),
+                    "occurred_at": _timestamps(times_in(cells)),
+                    "kind": kinds,
+                    "author": authors,
+                    "role": roles,
+                    "summary": summaries,
+                }
+            ),
+            pl.DataFrame(
+                {
+                    "account_id": pl.Series(ids).gather(m_acc),
+                    "occurred_at": _timestamps(m_day * 86400 + 36000),
+                    "kind": np.full(len(m_acc), "milestone"),
+                    "author": csm_owner[m_acc],
+                    "role": np.full(len(m_acc), "csm"),
+                    "summary": np.array(MILESTONES)[m_step],
+                }
+            ),
+        ]
+    ).sort("occurred_at", "account_id")
+
+    # -- subscriptions: the billing view, with a few honest mismatches against the CRM --------
+    mismatch = rng.random((3, n)) < np.array([[0.04], [0.03], [0.03]])
+    addon = (seg < 2) & (rng.random(n) < 0.3)
+    core_arr = np.where(addon, np.round(arr * 0.85, -2), arr)
+    last_start = np.where(is_churned, renewal - 365, renewal - 365)
+    core = pl.DataFrame(
+        {
+            "subscription_id": [f"SUB-{i:06d}-1" for i in range(n)],
+            "account_id": ids,
+            "product": "Tandem Platform",
+            "arr": np.where(mismatch[0], np.round(core_arr * 1.1, -2), core_arr),
+            "seats": np.where(mismatch[1], licensed + np.maximum(1, licensed // 10), licensed),
+            "start_date": _dates(np.maximum(last_start, start)),
+            "end_date": _dates(np.where(mismatch[2], renewal + 30, renewal)),
+            "status": np.where(is_churned, "canceled", "active"),
+            "auto_renew": rng.random(n) < 0.7,
+        }
+    )
+    ad = np.flatnonzero(addon)
+    addons = pl.DataFrame(
+        {
+            "subscription_id": [f"SUB-{i:06d}-2" for i in ad],
+            "account_id": ids[ad],
+            "product": "Advanced Analytics",
+            "arr": arr[ad] - core_arr[ad],
+            "seats": licensed[ad],
+            "start_date": _dates(np.maximum(last_start, start)[ad]),
+            "end_date": _dates(renewal[ad]),
+            "status": np.where(is_churned[ad], "canceled", "active"),
+            "auto_renew": rng.random(len(ad)) < 0.7,
+        }
+    )
+    subscriptions = pl.concat([core, addons]).sort("subscription_id")
+
+    return {
+        "accounts": accounts,
+        "subscriptions": subscriptions,
+        "invoices": invoices,
+        "usage_events": usage_events,
+        "tickets": tickets,
+        "surveys": surveys,
+        "activities": activities,
+        "outcomes": outcomes,
+        "owners": owners,
+    }
+
+
+Progress = Callable[[float, str], None]
+
+
+def load_demo(store: SourceStore, spec: DemoSpec, progress: Progress | None = None) -> dict[str, int]:
+    """Build the demo portfolio and load every canonical table in one published generation."""
+    report = progress or (lambda fraction, message: None)
+    report(0.05, f"Generating {spec.accounts:,} accounts (seed {spec.seed})")
+    tables = build_demo(spec)
+    counts: dict[str, int] = {}
+    source = f"demo (seed {spec.seed}, {spec.accounts} accounts, as of {spec.anchor})"
+    with store.writer() as writer:
+        for i, (table, frame) in enumerate(tables.items()):
+            report(0.2 + 0.75 * i / len(tables), f"Loading {table} ({frame.height:,} rows)")
+            counts[table] = writer.replace_table(table, frame)
+            writer.record_load(table, source, counts[table])
+        writer.execute("DELETE FROM score_snapshots")
+    report(1.0, "Demo portfolio ready")
+    return counts

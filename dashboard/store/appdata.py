@@ -1,0 +1,67 @@
+"""The app store: what people type into Tandem (scorecards, handoffs, sync notes, mappings,
+audit log). It lives in its own DuckDB file, so no rebuild of the source data can touch it.
+
+Connections are short-lived: each operation opens the file, does its work in one transaction
+and closes it, so the web app and the nightly job (another process) can both use it. A process
+that finds the file locked by another one retries for a few seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from dashboard.store.ddl import APP_MIGRATIONS, migrate
+from dashboard.store.sources import StoreError
+
+_LOCK_RETRY_SECONDS = 10.0
+
+
+class AppStore:
+    def __init__(self, data_dir: Path) -> None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        self.path = Path(data_dir) / "app.duckdb"
+        self._lock = threading.Lock()
+        with self._lock, self._connect() as con:
+            migrate(con, APP_MIGRATIONS)
+
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        deadline = time.monotonic() + _LOCK_RETRY_SECONDS
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise StoreError(f"cannot open the app store {self.path}: {exc}") from exc
+                time.sleep(0.05)
+            except duckdb.Error as exc:
+                raise StoreError(f"{self.path} is not a Tandem app store: {exc}") from exc
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction on the app store: committed if the block succeeds, else rolled back."""
+        with self._lock, self._connect() as con:
+            con.execute("BEGIN")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        with self._lock, self._connect() as con:
+            return con.sql(sql, params=params or None).pl()

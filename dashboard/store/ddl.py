@@ -1,0 +1,119 @@
+"""DDL of every table in both stores, and the migrations between schema versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, ddl
+
+COMPONENTS = ("adoption", "usage_trend", "breadth", "support", "sentiment", "engagement", "billing")
+
+# Tables that live beside the source data and are rebuilt with it.
+DERIVED_DDL = {
+    "score_snapshots": (
+        "CREATE TABLE IF NOT EXISTS score_snapshots (\n"
+        "  account_id VARCHAR NOT NULL, as_of DATE NOT NULL,\n  "
+        + ",\n  ".join(f"{c} DOUBLE" for c in COMPONENTS)
+        + ",\n  health DOUBLE, coverage DOUBLE, band VARCHAR, scorecard VARCHAR\n)"
+    ),
+    "loads": (
+        "CREATE TABLE IF NOT EXISTS loads (\n"
+        "  table_name VARCHAR NOT NULL, source VARCHAR NOT NULL, loaded_at TIMESTAMP NOT NULL,\n"
+        "  row_count BIGINT NOT NULL, mapping VARCHAR\n)"
+    ),
+}
+
+# What people type into the app; never touched by a rebuild of the source data.
+APP_DDL = {
+    "scorecards": (
+        "CREATE TABLE IF NOT EXISTS scorecards (\n"
+        "  name VARCHAR PRIMARY KEY, description VARCHAR, body VARCHAR NOT NULL,\n"
+        "  active BOOLEAN NOT NULL DEFAULT false, created_by VARCHAR, created_at TIMESTAMP\n)"
+    ),
+    "handoffs": (
+        "CREATE TABLE IF NOT EXISTS handoffs (\n"
+        "  handoff_id VARCHAR PRIMARY KEY, account_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,\n"
+        "  state VARCHAR NOT NULL, evidence VARCHAR, created_by VARCHAR, created_at TIMESTAMP,\n"
+        "  updated_at TIMESTAMP, history VARCHAR\n)"
+    ),
+    "sync_notes": (
+        "CREATE TABLE IF NOT EXISTS sync_notes (\n"
+        "  note_id VARCHAR PRIMARY KEY, pair VARCHAR NOT NULL, account_id VARCHAR,\n"
+        "  decision VARCHAR NOT NULL, owner VARCHAR, due_on DATE, status VARCHAR,\n"
+        "  author VARCHAR, role VARCHAR, written_at TIMESTAMP NOT NULL\n)"
+    ),
+    "mappings": (
+        "CREATE TABLE IF NOT EXISTS mappings (\n"
+        "  source VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, body VARCHAR NOT NULL,\n"
+        "  saved_at TIMESTAMP\n)"
+    ),
+    "audit_log": (
+        "CREATE TABLE IF NOT EXISTS audit_log (\n"
+        "  logged_at TIMESTAMP NOT NULL, actor VARCHAR, action VARCHAR NOT NULL, subject VARCHAR,\n"
+        "  detail VARCHAR\n)"
+    ),
+}
+
+META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+
+# Migrations: MIGRATIONS[v] turns a version-v file into a version-(v+1) file. Version 0 is an
+# empty file; the first migration creates everything the current DDL describes.
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _create_sources(con: duckdb.DuckDBPyConnection) -> None:
+    for table in SOURCE_TABLES:
+        con.execute(ddl(table))
+    for statement in DERIVED_DDL.values():
+        con.execute(statement)
+
+
+def _create_app(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in APP_DDL.values():
+        con.execute(statement)
+
+
+SOURCE_MIGRATIONS: dict[int, Migration] = {0: _create_sources}
+APP_MIGRATIONS: dict[int, Migration] = {0: _create_app}
+
+
+class SchemaError(RuntimeError):
+    """The file at the store's path is not a Tandem store this version can use."""
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version recorded in the file (0 for a new, empty file)."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not has_meta or has_meta[0] == 0:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, migrations: dict[int, Migration]) -> int:
+    """Bring the file to ``SCHEMA_VERSION`` in one transaction; return the version it had."""
+    found = schema_version(con)
+    if found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"this store has schema version {found}, made by a newer Tandem "
+            f"(this one reads up to {SCHEMA_VERSION})"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    con.execute("BEGIN")
+    try:
+        con.execute(META_DDL)
+        for version in range(found, SCHEMA_VERSION):
+            migrations[version](con)
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return found

@@ -1,0 +1,223 @@
+"""The source store: canonical tables and scores, published as immutable generations.
+
+Every write builds a new DuckDB file beside the current one (a copy of it, changed), then swaps
+a one-line ``CURRENT`` pointer with an atomic rename. Readers open the published file read-only,
+so any number of browser sessions and processes can read while a load or the nightly job
+writes, and a write that fails or is killed halfway never touches what is being served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, conform
+from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, migrate, schema_version
+
+_GEN_PREFIX = "gen-"
+
+
+class StoreError(RuntimeError):
+    """A store operation failed; the message says what and where."""
+
+
+def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open the store file {path}: {exc}") from exc
+
+
+class SourceWriter:
+    """A connection to a generation being built; published only if the block succeeds."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def replace_table(self, table: str, frame: pl.DataFrame | pl.LazyFrame) -> int:
+        """Replace the whole contents of ``table`` in one transaction; return the row count.
+
+        On any failure the previous contents stay, whole, and the error is raised.
+        """
+        data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+        if table in SOURCE_TABLES:
+            data = conform(table, data)
+        self.con.execute("BEGIN")
+        try:
+            self.con.execute(f"DELETE FROM {table}")
+            self.con.register("_incoming", data.to_arrow())
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister("_incoming")
+        return data.height
+
+    def append(self, table: str, frame: pl.DataFrame) -> int:
+        """Append ``frame`` to ``table`` (by column name) in one statement."""
+        self.con.register("_incoming", frame.to_arrow())
+        try:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+        return frame.height
+
+    def record_load(self, table: str, source: str, rows: int, mapping: str | None = None) -> None:
+        """Note in ``loads`` where a table's contents came from."""
+        self.con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?)",
+            [table, source, dt.datetime.now(dt.UTC).replace(tzinfo=None), rows, mapping],
+        )
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params or [])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        return self.con.sql(sql, params=params or None).pl()
+
+
+class SourceStore:
+    """Opens the published generation for reading and builds new ones for writing."""
+
+    def __init__(self, data_dir: Path, keep_generations: int = 3) -> None:
+        self.root = Path(data_dir) / "sources"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.keep_generations = keep_generations
+        self._lock = threading.Lock()
+        self._reader: tuple[Path, duckdb.DuckDBPyConnection] | None = None
+
+    # -- publication -------------------------------------------------------------------------
+    @property
+    def _pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current_path(self) -> Path | None:
+        """The published generation's file, or None before the first write."""
+        try:
+            name = self._pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return self.root / name
+
+    def _generations(self) -> list[Path]:
+        return sorted(self.root.glob(f"{_GEN_PREFIX}*.duckdb"))
+
+    def _next_path(self) -> Path:
+        gens = self._generations()
+        last = int(gens[-1].stem.removeprefix(_GEN_PREFIX)) if gens else 0
+        return self.root / f"{_GEN_PREFIX}{last + 1:06d}.duckdb"
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[SourceWriter]:
+        """Build the next generation from the current one; publish it if the block succeeds.
+
+        Writers from all processes are serialised by a lock file. Readers keep reading the
+        current generation throughout and switch to the new one on their next query.
+        """
+        lock_file = (self.root / ".write.lock").open("w")
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            target = self._next_path()
+            building = target.with_suffix(".building")
+            for leftover in self.root.glob("*.building*"):
+                leftover.unlink()
+            current = self.current_path()
+            if current is not None:
+                shutil.copyfile(current, building)
+            con = _open(building, read_only=False)
+            try:
+                migrate(con, SOURCE_MIGRATIONS)
+                yield SourceWriter(con)
+                con.execute("CHECKPOINT")
+            except BaseException:
+                con.close()
+                for partial in self.root.glob(building.name + "*"):
+                    partial.unlink()
+                raise
+            con.close()
+            os.replace(building, target)
+            tmp_pointer = self._pointer.with_suffix(".tmp")
+            tmp_pointer.write_text(target.name)
+            os.replace(tmp_pointer, self._pointer)
+            self._prune()
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+            lock_file.close()
+
+    def _prune(self) -> None:
+        for old in self._generations()[: -self.keep_generations]:
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
+
+    # -- reading -----------------------------------------------------------------------------
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        path = self.current_path()
+        if path is None:
+            with self.writer():
+                pass  # publish an empty, migrated generation
+            path = self.current_path()
+            assert path is not None
+        with self._lock:
+            if self._reader is None or self._reader[0] != path:
+                con = _open(path, read_only=True)
+                try:
+                    version = schema_version(con)
+                except duckdb.Error as exc:
+                    raise StoreError(f"{path} is not a Tandem store: {exc}") from exc
+                if version != SCHEMA_VERSION:
+                    con.close()
+                    if version > SCHEMA_VERSION:
+                        raise SchemaError(f"{path} was made by a newer Tandem (v{version})")
+                    with self.writer():
+                        pass  # the writer migrates the copy it builds
+                    return self._connection()
+                self._reader = (path, con)
+            return self._reader[1]
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own on the published generation (one per query or thread)."""
+        return self._connection().cursor()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Run a read query on the published generation and return a Polars frame."""
+        cur = self.cursor()
+        try:
+            return cur.sql(sql, params=params or None).pl()
+        finally:
+            cur.close()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first value of the first row of a read query (None when no rows)."""
+        cur = self.cursor()
+        try:
+            row = cur.execute(sql, params or []).fetchone()
+        finally:
+            cur.close()
+        return row[0] if row else None
+
+    def generation(self) -> str | None:
+        """The published generation's name (changes on every write; a cache key)."""
+        path = self.current_path()
+        return path.name if path else None
+
+    def row_count(self, table: str) -> int:
+        if table not in SOURCE_TABLES and table not in ("score_snapshots", "loads"):
+            raise StoreError(f"unknown table {table!r}")
+        return int(self.scalar(f"SELECT count(*) FROM {table}"))
+
+    def is_empty(self) -> bool:
+        """True while no accounts are loaded."""
+        return self.row_count("accounts") == 0

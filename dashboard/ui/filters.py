@@ -1,0 +1,40 @@
+"""The sidebar's global filters, kept in the URL so a filtered view can be shared as a link."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.store.filters import FILTER_COLUMNS, AccountFilter
+
+LABELS = {"segment": "Segment", "region": "Region", "csm": "CSM", "am": "AM", "plan": "Plan"}
+
+
+def sidebar_filters(choices: dict[str, list[str]]) -> AccountFilter:
+    """Draw the filters in the sidebar, sync them with the URL, and return the selection.
+
+    A link's query parameters seed the widgets on a session's first run; after that the
+    widgets are the truth and are written back into the URL on every run (Streamlit clears
+    query parameters when the page changes, so this restores them).
+    """
+    selection: dict[str, list[str]] = {}
+    with st.sidebar:
+        st.subheader("Filters")
+        for key in FILTER_COLUMNS:
+            widget_key = f"filter_{key}"
+            if widget_key not in st.session_state:
+                st.session_state[widget_key] = [
+                    v for v in st.query_params.get_all(key) if v in choices.get(key, [])
+                ]
+            selection[key] = st.multiselect(
+                LABELS[key], choices.get(key, []), key=widget_key, placeholder="All"
+            )
+            if selection[key]:
+                st.query_params[key] = selection[key]
+            elif key in st.query_params:
+                del st.query_params[key]
+    return AccountFilter(**selection)
+
+
+def current_filter() -> AccountFilter:
+    """The selection made in the sidebar on this run (pages call this)."""
+    return st.session_state.get("account_filter", AccountFilter())
