@@ -14,7 +14,9 @@ st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 PAGES = {
-    "Data": [st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:", default=True)],
+    "Data": [
+        st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:", default=True)
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -40,8 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build the seeded demo portfolio into the store")
     demo.add_argument("--accounts", type=int, default=get_settings().demo_accounts)
     demo.add_argument("--seed", type=int, default=get_settings().demo_seed)
-    demo.add_argument("--anchor", type=_date, default=dt.date.today(),
-                      help="the last day of history (default: today)")
+    demo.add_argument(
+        "--anchor",
+        type=_date,
+        default=dt.date.today(),
+        help="the last day of history (default: today)",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

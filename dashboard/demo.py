@@ -30,39 +30,169 @@ PRICE_PER_SEAT = np.array([500.0, 700.0, 900.0])
 REGIONS = np.array(["North America", "EMEA", "APAC", "LATAM"])
 REGION_SHARE = [0.45, 0.30, 0.15, 0.10]
 INDUSTRIES = np.array(
-    ["Software", "Financial Services", "Healthcare", "Retail", "Manufacturing", "Media",
-     "Education", "Logistics"]
+    [
+        "Software",
+        "Financial Services",
+        "Healthcare",
+        "Retail",
+        "Manufacturing",
+        "Media",
+        "Education",
+        "Logistics",
+    ]
 )
 FEATURES = np.array(
-    ["dashboards", "reports", "alerts", "integrations", "api", "workflows", "sso", "exports",
-     "mobile", "forecasting", "playbooks", "data_sync"]
+    [
+        "dashboards",
+        "reports",
+        "alerts",
+        "integrations",
+        "api",
+        "workflows",
+        "sso",
+        "exports",
+        "mobile",
+        "forecasting",
+        "playbooks",
+        "data_sync",
+    ]
 )
 TICKET_CATEGORIES = np.array(["bug", "how-to", "billing", "integration", "performance", "access"])
-FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Skyler", "Reese", "Rowan",
-         "Emery", "Harper", "Sawyer", "Parker", "Hayden", "Dakota", "Finley", "Kendall", "Logan",
-         "Marlow", "Noel", "Oakley", "Peyton", "Remy", "Sage", "Tatum", "Wren"]
-LAST = ["Chen", "Okafor", "Silva", "Novak", "Haddad", "Larsen", "Moreau", "Tanaka", "Kowalski",
-        "Mensah", "Rossi", "Iyer", "Schmidt", "Murphy", "Duarte", "Nakamura", "Berg", "Costa",
-        "Walsh", "Petrov", "Aziz", "Lindqvist"]
-NAME_A = ["Blue", "North", "Bright", "Iron", "Silver", "Clear", "Swift", "Cedar", "Harbor",
-          "Summit", "Granite", "Lumen", "Atlas", "Nova", "Pine", "River", "Stone", "Vector",
-          "Aurora", "Beacon", "Crest", "Delta", "Echo", "Falcon", "Golden", "Horizon", "Keystone",
-          "Maple", "Orbit", "Prairie"]
-NAME_B = ["field", "point", "wave", "path", "bridge", "forge", "light", "works", "gate", "line",
-          "stack", "peak", "hub", "leaf", "sight", "mark", "core", "grid", "loop", "port"]
-NAME_SUFFIX = ["Analytics", "Health", "Logistics", "Systems", "Labs", "Partners", "Retail",
-               "Financial"]
+FIRST = [
+    "Avery",
+    "Jordan",
+    "Riley",
+    "Morgan",
+    "Casey",
+    "Quinn",
+    "Skyler",
+    "Reese",
+    "Rowan",
+    "Emery",
+    "Harper",
+    "Sawyer",
+    "Parker",
+    "Hayden",
+    "Dakota",
+    "Finley",
+    "Kendall",
+    "Logan",
+    "Marlow",
+    "Noel",
+    "Oakley",
+    "Peyton",
+    "Remy",
+    "Sage",
+    "Tatum",
+    "Wren",
+]
+LAST = [
+    "Chen",
+    "Okafor",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Larsen",
+    "Moreau",
+    "Tanaka",
+    "Kowalski",
+    "Mensah",
+    "Rossi",
+    "Iyer",
+    "Schmidt",
+    "Murphy",
+    "Duarte",
+    "Nakamura",
+    "Berg",
+    "Costa",
+    "Walsh",
+    "Petrov",
+    "Aziz",
+    "Lindqvist",
+]
+NAME_A = [
+    "Blue",
+    "North",
+    "Bright",
+    "Iron",
+    "Silver",
+    "Clear",
+    "Swift",
+    "Cedar",
+    "Harbor",
+    "Summit",
+    "Granite",
+    "Lumen",
+    "Atlas",
+    "Nova",
+    "Pine",
+    "River",
+    "Stone",
+    "Vector",
+    "Aurora",
+    "Beacon",
+    "Crest",
+    "Delta",
+    "Echo",
+    "Falcon",
+    "Golden",
+    "Horizon",
+    "Keystone",
+    "Maple",
+    "Orbit",
+    "Prairie",
+]
+NAME_B = [
+    "field",
+    "point",
+    "wave",
+    "path",
+    "bridge",
+    "forge",
+    "light",
+    "works",
+    "gate",
+    "line",
+    "stack",
+    "peak",
+    "hub",
+    "leaf",
+    "sight",
+    "mark",
+    "core",
+    "grid",
+    "loop",
+    "port",
+]
+NAME_SUFFIX = [
+    "Analytics",
+    "Health",
+    "Logistics",
+    "Systems",
+    "Labs",
+    "Partners",
+    "Retail",
+    "Financial",
+]
 CSM_ACTIONS = [
-    "Check-in call on adoption", "Enablement session for new users", "Reviewed success plan",
-    "Walked through new dashboards feature", "Followed up on open support tickets",
+    "Check-in call on adoption",
+    "Enablement session for new users",
+    "Reviewed success plan",
+    "Walked through new dashboards feature",
+    "Followed up on open support tickets",
 ]
 AM_ACTIONS = [
-    "Discussed renewal timeline", "Shared pricing for additional seats",
-    "Customer asked about contract terms", "Sent renewal quote", "Price increase conversation",
+    "Discussed renewal timeline",
+    "Shared pricing for additional seats",
+    "Customer asked about contract terms",
+    "Sent renewal quote",
+    "Price increase conversation",
 ]
 OUTCOME_TEXT = [
-    "Customer reports 20% faster month-end close", "Rolled out to a second department",
-    "Executive sponsor confirmed ROI target met", "Replaced legacy reporting tool",
+    "Customer reports 20% faster month-end close",
+    "Rolled out to a second department",
+    "Executive sponsor confirmed ROI target met",
+    "Replaced legacy reporting tool",
 ]
 MILESTONES = ["Kickoff held", "Integration live", "First value reached"]
 
@@ -106,8 +236,12 @@ def _owners(n_accounts: int) -> pl.DataFrame:
         f"{FIRST[i % len(FIRST)]} {LAST[(i * 7 + i // len(FIRST)) % len(LAST)]}"
         for i in range(len(roles))
     ]
-    teams = {"csm": "Customer Success", "am": "Account Management", "both": "Account Management",
-             "leader": "Leadership"}
+    teams = {
+        "csm": "Customer Success",
+        "am": "Account Management",
+        "both": "Account Management",
+        "leader": "Leadership",
+    }
     return pl.DataFrame(
         {
             "owner": names,
@@ -152,22 +286,30 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     price = PRICE_PER_SEAT[seg] * rng.uniform(0.8, 1.2, n)
     seats = np.maximum(3, np.round(arr0 / price)).astype(np.int64)
     plan = np.where(
-        seg == 0, "Enterprise",
-        np.where(seg == 1, np.where(rng.random(n) < 0.8, "Business", "Enterprise"),
-                 np.where(rng.random(n) < 0.6, "Starter", "Business")),
+        seg == 0,
+        "Enterprise",
+        np.where(
+            seg == 1,
+            np.where(rng.random(n) < 0.8, "Business", "Enterprise"),
+            np.where(rng.random(n) < 0.6, "Starter", "Business"),
+        ),
     )
     seg_median = np.array([np.median(arr0[seg == s]) if (seg == s).any() else 0 for s in range(3)])
     u = rng.random(n)
     model = np.select(  # 0 = pair, 1 = combined, 2 = CSM only
         [seg == 0, (seg == 1) & (arr0 >= seg_median[1]), seg == 1],
-        [np.where(u < 0.85, 0, 1), np.select([u < 0.6, u < 0.8], [0, 1], 2),
-         np.where(u < 0.3, 1, 2)],
+        [
+            np.where(u < 0.85, 0, 1),
+            np.select([u < 0.6, u < 0.8], [0, 1], 2),
+            np.where(u < 0.3, 1, 2),
+        ],
         np.where(u < 0.25, 1, 2),
     )
     combined_owner = both[rng.integers(0, len(both), n)]
     csm_owner = np.where(model == 1, combined_owner, csms[rng.integers(0, len(csms), n)])
-    am_owner = np.where(model == 0, ams[rng.integers(0, len(ams), n)],
-                        np.where(model == 1, combined_owner, ""))
+    am_owner = np.where(
+        model == 0, ams[rng.integers(0, len(ams), n)], np.where(model == 1, combined_owner, "")
+    )
     start = anchor - rng.integers(45, 1800, n)
 
     ids = _ids("ACC-", n, 6).to_numpy().astype(str)
@@ -191,16 +333,26 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         contracted = due & ~churned & ~expanded & (level < 0.5) & (rng.random(n) < 0.35)
         change = np.select(
             [churned, expanded, contracted],
-            [-arr, np.round(arr * rng.uniform(0.1, 0.4, n), -2),
-             -np.round(arr * rng.uniform(0.1, 0.3, n), -2)],
+            [
+                -arr,
+                np.round(arr * rng.uniform(0.1, 0.4, n), -2),
+                -np.round(arr * rng.uniform(0.1, 0.3, n), -2),
+            ],
             0.0,
         )
-        event = np.select([churned, expanded, contracted], ["churned", "expanded", "contracted"],
-                          "renewed")
+        event = np.select(
+            [churned, expanded, contracted], ["churned", "expanded", "contracted"], "renewed"
+        )
         idx = np.flatnonzero(due)
         outcome_parts.append(
-            pl.DataFrame({"account_id": ids[idx], "occurred_on": _dates(ann[idx]),
-                          "event": event[idx], "arr_change": change[idx]})
+            pl.DataFrame(
+                {
+                    "account_id": ids[idx],
+                    "occurred_on": _dates(ann[idx]),
+                    "event": event[idx],
+                    "arr_change": change[idx],
+                }
+            )
         )
         arr = np.where(due & ~churned, arr + change, arr)
         churn_day = np.where(churned, ann, churn_day)
@@ -280,8 +432,9 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     is_open = resolved > anchor * 86400
     pr = rng.random(len(t_cell))
     priority = np.select(
-        [pr < 0.02 + 0.10 * (1 - th), pr < 0.12 + 0.25 * (1 - th), pr < 0.75], ["urgent", "high",
-                                                                                 "normal"], "low"
+        [pr < 0.02 + 0.10 * (1 - th), pr < 0.12 + 0.25 * (1 - th), pr < 0.75],
+        ["urgent", "high", "normal"],
+        "low",
     )
     csat = np.clip(np.round(1 + 4 * th + rng.normal(0, 0.8, len(t_cell))), 1, 5)
     tickets = pl.DataFrame(
@@ -363,8 +516,9 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     a_cell = np.repeat(np.arange(len(ai)), am_n)
     q_cell, o_cell = np.flatnonzero(qbr), np.flatnonzero(logged)
     cells = np.concatenate([c_cell, a_cell, q_cell, o_cell])
-    roles = np.array(["csm"] * len(c_cell) + ["am"] * len(a_cell) + ["csm"] * len(q_cell)
-                     + ["csm"] * len(o_cell))
+    roles = np.array(
+        ["csm"] * len(c_cell) + ["am"] * len(a_cell) + ["csm"] * len(q_cell) + ["csm"] * len(o_cell)
+    )
     kinds = np.concatenate(
         [
             np.array(["call", "email", "meeting"])[rng.integers(0, 3, len(c_cell))],
@@ -466,7 +620,9 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
 Progress = Callable[[float, str], None]
 
 
-def load_demo(store: SourceStore, spec: DemoSpec, progress: Progress | None = None) -> dict[str, int]:
+def load_demo(
+    store: SourceStore, spec: DemoSpec, progress: Progress | None = None
+) -> dict[str, int]:
     """Build the demo portfolio and load every canonical table in one published generation."""
     report = progress or (lambda fraction, message: None)
     report(0.05, f"Generating {spec.accounts:,} accounts (seed {spec.seed})")

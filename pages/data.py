@@ -13,12 +13,21 @@ st.caption("Each canonical table with its row count, date range, freshness and s
 account_filter = current_filter()
 overview = table_overview(account_filter, today())
 if not account_filter.is_empty():
-    st.info("Row counts are limited to the accounts in the sidebar's filters.", icon=":material/filter_alt:")
+    st.info(
+        "Row counts are limited to the accounts in the sidebar's filters.",
+        icon=":material/filter_alt:",
+    )
 
 with st.container(horizontal=True):
     st.metric("Accounts", f"{overview['row_count'][0]:,}", border=True)
-    st.metric("Usage events", f"{overview.filter(table_name='usage_events')['row_count'][0]:,}", border=True)
-    st.metric("Tables with data", f"{(overview['row_count'] > 0).sum()} of {overview.height}", border=True)
+    st.metric(
+        "Usage events",
+        f"{overview.filter(table_name='usage_events')['row_count'][0]:,}",
+        border=True,
+    )
+    st.metric(
+        "Tables with data", f"{(overview['row_count'] > 0).sum()} of {overview.height}", border=True
+    )
 
 st.dataframe(
     overview,
@@ -28,7 +37,9 @@ st.dataframe(
         "row_count": st.column_config.NumberColumn("Rows", format="localized"),
         "first_date": st.column_config.DateColumn("First", format="YYYY-MM-DD"),
         "last_date": st.column_config.DateColumn("Last", format="YYYY-MM-DD"),
-        "days_since_last": st.column_config.NumberColumn("Days since last", help="Freshness: days from the newest row to today"),
+        "days_since_last": st.column_config.NumberColumn(
+            "Days since last", help="Freshness: days from the newest row to today"
+        ),
         "source": st.column_config.TextColumn("Source"),
         "loaded_at": st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
     },

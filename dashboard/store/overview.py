@@ -24,7 +24,9 @@ def filter_choices(store: SourceStore) -> dict[str, list[str]]:
     return {key: [v for v in (row[key] or []) if v is not None] for key in frame.columns}
 
 
-def table_overview(store: SourceStore, account_filter: AccountFilter, today: dt.date) -> pl.DataFrame:
+def table_overview(
+    store: SourceStore, account_filter: AccountFilter, today: dt.date
+) -> pl.DataFrame:
     """One row per canonical table: rows (within the filter), date range, freshness, source."""
     where, params = account_filter.where()
     parts: list[str] = []
