@@ -259,7 +259,7 @@ def _trajectories(rng: np.random.Generator, n: int) -> np.ndarray:
     steps = np.repeat(drift[:, None], PERIODS, axis=1) + rng.normal(0.0, 0.035, (n, PERIODS))
     declining = rng.random(n) < 0.3
     onset = rng.integers(0, PERIODS, n)
-    slope = rng.uniform(0.03, 0.08, n)
+    slope = rng.uniform(0.06, 0.15, n)
     periods = np.arange(PERIODS)[None, :]
     steps -= (declining[:, None] & (periods >= onset[:, None])) * slope[:, None]
     recovering = rng.random(n) < 0.15
@@ -326,7 +326,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         lo = np.clip(p - 3, 0, PERIODS - 1)
         level = (health[np.arange(n), lo] + health[np.arange(n), np.clip(p - 1, 0, None)]) / 2
         slope = health[np.arange(n), np.clip(p - 1, 0, None)] - health[np.arange(n), lo]
-        p_churn = 1 / (1 + np.exp(-(1.0 - 7.0 * level - 8.0 * slope)))
+        p_churn = 1 / (1 + np.exp(-(0.3 - 6.0 * level - 18.0 * slope)))
         draw = rng.random(n)
         churned = due & (draw < p_churn)
         expanded = due & ~churned & (level > 0.65) & (rng.random(n) < 0.4)
@@ -395,6 +395,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     h = health[ai, pi]
     lo_s = p_lo[ai, pi] * 86400
     span_s = (p_hi[ai, pi] - p_lo[ai, pi]) * 86400
+    frac = span_s / (PERIOD_DAYS * 86400)  # share of the period the account was alive
 
     def times_in(cells: np.ndarray) -> np.ndarray:
         return lo_s[cells] + (rng.random(len(cells)) * span_s[cells]).astype(np.int64)
@@ -405,7 +406,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     rate = spec.user_rows_per_month
     if spec.events_target:
         rate = spec.events_target / max(1, active.sum())
-    rows_per_user = rng.poisson(rate, active.sum())
+    rows_per_user = rng.poisson(rate * np.repeat(frac, active))
     user_cell = np.repeat(np.arange(len(ai)), active)
     user_index = np.arange(active.sum()) - np.repeat(np.cumsum(active) - active, active)
     ev_cell = np.repeat(user_cell, rows_per_user)
@@ -423,7 +424,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     ).with_columns(user_id=pl.lit("u") + pl.col("user_id"))
 
     # -- tickets: more, and more severe, when health is low -----------------------------------
-    t_rate = 0.15 * np.sqrt(seats[ai]) * (0.4 + 1.6 * (1 - h))
+    t_rate = 0.15 * np.sqrt(seats[ai]) * (0.4 + 1.6 * (1 - h)) * frac
     t_cell = np.repeat(np.arange(len(ai)), rng.poisson(t_rate))
     th = h[t_cell]
     created = times_in(t_cell)
@@ -507,8 +508,8 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     # -- activities: touches by each role, QBRs, logged outcomes, onboarding milestones -------
     segc = seg[ai]
     has_am = model[ai] != 2
-    csm_n = rng.poisson(np.array([3.0, 1.6, 0.6])[segc] * (0.4 + h))
-    am_n = rng.poisson(np.array([1.2, 0.7, 0.3])[segc] * has_am)
+    csm_n = rng.poisson(np.array([3.0, 1.6, 0.6])[segc] * (0.4 + h) * frac)
+    am_n = rng.poisson(np.array([1.2, 0.7, 0.3])[segc] * has_am * frac)
     qbr = (segc == 0) & (pi % 3 == ai % 3) | (segc == 1) & (pi % 6 == ai % 6)
     qbr &= rng.random(len(ai)) < 0.2 + 0.7 * h
     logged = rng.random(len(ai)) < np.array([0.12, 0.07, 0.03])[segc] * h * 2

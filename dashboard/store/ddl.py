@@ -87,11 +87,11 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The schema version recorded in the file (0 for a new, empty file)."""
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()
-    if not has_meta or has_meta[0] == 0:
+    ).fetchall()
+    if has_meta[0][0] == 0:
         return 0
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection, migrations: dict[int, Migration]) -> int:

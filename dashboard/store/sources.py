@@ -203,10 +203,10 @@ class SourceStore:
         """The first value of the first row of a read query (None when no rows)."""
         cur = self.cursor()
         try:
-            row = cur.execute(sql, params or []).fetchone()
+            rows = cur.execute(sql, params or []).fetchall()
         finally:
             cur.close()
-        return row[0] if row else None
+        return rows[0][0] if rows else None
 
     def generation(self) -> str | None:
         """The published generation's name (changes on every write; a cache key)."""

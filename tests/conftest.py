@@ -1,0 +1,45 @@
+"""Shared fixtures: a real demo portfolio in a temporary data folder, built once per session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dashboard.config import get_settings
+from dashboard.demo import DemoSpec, load_demo
+from dashboard.store import Stores
+
+TODAY = dt.date.today()
+DEMO_ACCOUNTS = 400
+DEMO_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data folder holding a 400-account demo anchored today; the app's TANDEM_DATA_DIR."""
+    root = tmp_path_factory.mktemp("tandem-data")
+    previous = os.environ.get("TANDEM_DATA_DIR")
+    os.environ["TANDEM_DATA_DIR"] = str(root)
+    get_settings.cache_clear()
+    stores = Stores.open(root)
+    load_demo(stores.sources, DemoSpec(accounts=DEMO_ACCOUNTS, seed=DEMO_SEED, anchor=TODAY))
+    yield root
+    if previous is None:
+        os.environ.pop("TANDEM_DATA_DIR", None)
+    else:
+        os.environ["TANDEM_DATA_DIR"] = previous
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def demo_stores(demo_dir: Path) -> Stores:
+    return Stores.open(demo_dir)
+
+
+@pytest.fixture
+def empty_stores(tmp_path: Path) -> Stores:
+    return Stores.open(tmp_path)

@@ -1,0 +1,114 @@
+"""End to end: the real app under `streamlit run`, driven in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+# (url path, page title, does the page draw a Plotly chart?)
+PAGES = [
+    ("", "Data", False),
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_dir: Path) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run should have installed it")
+        pytest.skip("Debian's chromium package is not installed (.ci/run installs it)")
+    port = _free_port()
+    env = {**os.environ, "TANDEM_DATA_DIR": str(demo_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.stdout.read().decode() if server.stdout else ""
+                pytest.fail(f"streamlit did not start:\n{output}")
+            time.sleep(0.3)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(app_url: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _wait_for_run(page) -> None:
+    """Wait until Streamlit has finished the script run (its status widget is gone)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+
+
+@pytest.mark.parametrize(("path", "title", "has_chart"), PAGES)
+def test_page_renders_without_exception(browser, app_url, path, title, has_chart):
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{app_url}/{path}")
+    _wait_for_run(page)
+    expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
+    if has_chart:
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Page not found").count() == 0
+    page.screenshot(path=str(ARTIFACTS / f"{path or 'home'}.png"), full_page=True)
+    page.close()
+
+
+def test_filter_in_sidebar_lands_in_the_url(browser, app_url):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{app_url}/?segment=Enterprise")
+    _wait_for_run(page)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Enterprise")).to_be_visible()
+    page.get_by_text("Download CSV").wait_for()
+    assert "segment=Enterprise" in page.url
+    page.close()

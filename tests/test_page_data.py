@@ -1,0 +1,40 @@
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Stores
+
+APP = "../dashboard/app.py"
+
+
+def test_shell_and_data_page_render(demo_stores: Stores):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    table = at.dataframe[0].value
+    counts = dict(zip(table["table_name"], table["row_count"], strict=True))
+    for name, rows in counts.items():
+        assert rows == demo_stores.sources.row_count(name)
+    assert (table["source"].str.startswith("demo")).all()
+    assert [m.label for m in at.sidebar.multiselect] == ["Segment", "Region", "CSM", "AM", "Plan"]
+
+
+def test_filter_limits_counts_and_lands_in_the_url(demo_stores: Stores):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.multiselect(key="filter_segment").set_value(["SMB"]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    smb = demo_stores.sources.scalar("SELECT count(*) FROM accounts WHERE segment = 'SMB'")
+    assert table.loc[table["table_name"] == "accounts", "row_count"].item() == smb
+    assert at.query_params["segment"] in ("SMB", ["SMB"])
+
+
+def test_shared_link_opens_the_same_filtered_view(demo_stores: Stores):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["region"] = ["EMEA"]
+    at.query_params["csm"] = ["nobody-of-that-name"]  # unknown values are dropped, not errors
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="filter_region").value == ["EMEA"]
+    assert at.multiselect(key="filter_csm").value == []
+    table = at.dataframe[0].value
+    emea = demo_stores.sources.scalar("SELECT count(*) FROM accounts WHERE region = 'EMEA'")
+    assert table.loc[table["table_name"] == "accounts", "row_count"].item() == emea

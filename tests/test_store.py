@@ -1,0 +1,114 @@
+import threading
+
+import polars as pl
+import pytest
+
+from dashboard.store import StoreError, Stores
+
+ACCOUNTS = pl.DataFrame({"account_id": ["a1", "a2"], "account_name": ["Alpha", "Beta"]})
+
+
+def _accounts(stores: Stores) -> list[str]:
+    return stores.sources.query("SELECT account_id FROM accounts ORDER BY 1")[
+        "account_id"
+    ].to_list()
+
+
+def test_query_returns_polars(empty_stores: Stores):
+    with empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+    frame = empty_stores.sources.query("SELECT * FROM accounts WHERE account_id = ?", ["a2"])
+    assert isinstance(frame, pl.DataFrame)
+    assert frame["account_name"].to_list() == ["Beta"]
+
+
+def test_failed_replace_keeps_previous_contents_whole(empty_stores: Stores):
+    with empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+    # 5,000 good rows, then one that breaks the NOT NULL contract: the insert fails midway.
+    bad = pl.DataFrame(
+        {
+            "account_id": [f"x{i}" for i in range(5000)] + [None],
+            "account_name": ["X"] * 5001,
+        }
+    )
+    with pytest.raises(Exception, match="NOT NULL"), empty_stores.sources.writer() as w:
+        w.replace_table("accounts", bad)
+    assert _accounts(empty_stores) == ["a1", "a2"]
+
+
+def test_failed_replace_inside_a_writer_rolls_back_that_table(empty_stores: Stores):
+    with empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+        with pytest.raises(Exception, match="NOT NULL"):
+            w.replace_table("accounts", pl.DataFrame({"account_id": [None], "account_name": ["?"]}))
+        assert w.query("SELECT count(*) AS n FROM accounts")["n"][0] == 2
+
+
+def test_writer_that_fails_halfway_publishes_nothing(empty_stores: Stores):
+    with empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+    before = empty_stores.sources.generation()
+    with pytest.raises(RuntimeError, match="boom"), empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS.head(1))
+        raise RuntimeError("boom")
+    assert empty_stores.sources.generation() == before
+    assert _accounts(empty_stores) == ["a1", "a2"]
+    assert not list(empty_stores.sources.root.glob("*.building*"))
+
+
+def test_readers_see_old_or_new_never_half(empty_stores: Stores):
+    big = pl.DataFrame({"account_id": [f"b{i}" for i in range(50_000)], "account_name": "B"})
+    with empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.append(empty_stores.sources.row_count("accounts"))
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for t in readers:
+        t.start()
+    for _ in range(3):
+        with empty_stores.sources.writer() as w:
+            w.replace_table("accounts", big)
+        with empty_stores.sources.writer() as w:
+            w.replace_table("accounts", ACCOUNTS)
+    stop.set()
+    for t in readers:
+        t.join()
+    assert seen and set(seen) <= {2, 50_000}
+
+
+def test_old_generations_are_pruned(empty_stores: Stores):
+    for _ in range(6):
+        with empty_stores.sources.writer() as w:
+            w.replace_table("accounts", ACCOUNTS)
+    gens = list(empty_stores.sources.root.glob("gen-*.duckdb"))
+    assert len(gens) == empty_stores.sources.keep_generations
+
+
+def test_source_rebuild_never_touches_app_data(empty_stores: Stores):
+    with empty_stores.app.transaction() as con:
+        con.execute(
+            "INSERT INTO sync_notes (note_id, pair, decision, written_at) "
+            "VALUES ('n1', 'csm|am', 'Send ROI deck', now())"
+        )
+    with empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+    assert empty_stores.app.query("SELECT decision FROM sync_notes")["decision"].to_list() == [
+        "Send ROI deck"
+    ]
+
+
+def test_foreign_file_gives_a_clear_message(tmp_path):
+    (tmp_path / "app.duckdb").write_text("this is not a database")
+    with pytest.raises(StoreError, match="app.duckdb"):
+        Stores.open(tmp_path)
+
+
+def test_row_count_refuses_unknown_tables(empty_stores: Stores):
+    with pytest.raises(StoreError, match="unknown table"):
+        empty_stores.sources.row_count("accounts; DROP TABLE accounts")
