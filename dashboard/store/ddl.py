@@ -16,7 +16,7 @@ DERIVED_DDL = {
         "CREATE TABLE IF NOT EXISTS score_snapshots (\n"
         "  account_id VARCHAR NOT NULL, as_of DATE NOT NULL,\n  "
         + ",\n  ".join(f"{c} DOUBLE" for c in COMPONENTS)
-        + ",\n  health DOUBLE, coverage DOUBLE, band VARCHAR, scorecard VARCHAR\n)"
+        + ",\n  health DOUBLE, coverage DOUBLE, band VARCHAR, scorecard VARCHAR, arr DOUBLE\n)"
     ),
     "loads": (
         "CREATE TABLE IF NOT EXISTS loads (\n"

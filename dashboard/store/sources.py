@@ -25,6 +25,8 @@ from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, conform
 from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, migrate, schema_version
 
 _GEN_PREFIX = "gen-"
+# Derived tables rebuilt whole by the scoring job; their columns follow the scored frames.
+MARTS = ("account_scores", "account_drivers")
 
 
 class StoreError(RuntimeError):
@@ -66,6 +68,17 @@ class SourceWriter:
                 self.con.unregister("_incoming")
         return data.height
 
+    def replace_mart(self, name: str, frame: pl.DataFrame) -> int:
+        """Replace a derived table (scores, drivers) whose columns follow the frame."""
+        if name not in MARTS:
+            raise StoreError(f"unknown mart {name!r}")
+        self.con.register("_incoming", frame.to_arrow())
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+        return frame.height
+
     def append(self, table: str, frame: pl.DataFrame) -> int:
         """Append ``frame`` to ``table`` (by column name) in one statement."""
         self.con.register("_incoming", frame.to_arrow())
@@ -85,7 +98,7 @@ class SourceWriter:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params or [])
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         return self.con.sql(sql, params=params or None).pl()
 
 
@@ -191,7 +204,7 @@ class SourceStore:
         """A cursor of its own on the published generation (one per query or thread)."""
         return self._connection().cursor()
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a read query on the published generation and return a Polars frame."""
         cur = self.cursor()
         try:

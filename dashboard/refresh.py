@@ -1,0 +1,176 @@
+"""The nightly diagnostic: score every account as of a date, keep the day's snapshot, and
+write per-owner digests. ``tandem refresh`` and the app's first start both call ``refresh``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from dashboard.scorecards import active_scorecard
+from dashboard.store import Stores
+from dashboard.store.ddl import COMPONENTS
+from dashboard.store.features import account_features
+from scoring.digests import am_digest, csm_digest, with_lens_actions
+from scoring.pipeline import ScoredPortfolio, score_portfolio
+from scoring.scorecard import Scorecard
+
+Progress = Callable[[float, str], None]
+SNAPSHOT_COLUMNS = [
+    "account_id",
+    "as_of",
+    *COMPONENTS,
+    "health",
+    "coverage",
+    "band",
+    "scorecard",
+    "arr",
+]
+
+
+@dataclass
+class RefreshResult:
+    as_of: dt.date
+    accounts: int
+    snapshots_written: int
+    digests: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def score_as_of(stores: Stores, as_of: dt.date, scorecard: Scorecard) -> ScoredPortfolio:
+    """Features as of ``as_of`` and 30 days before, scored with ``scorecard``."""
+    features = account_features(stores.sources, as_of)
+    earlier = account_features(stores.sources, as_of - dt.timedelta(days=30))
+    return score_portfolio(features, scorecard, earlier)
+
+
+def snapshot_rows(scored: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The ``score_snapshots`` rows of a scored frame."""
+    return scored.with_columns(as_of=pl.lit(as_of)).select(SNAPSHOT_COLUMNS)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "owner"
+
+
+def _markdown(title: str, intro: str, frame: pl.DataFrame) -> str:
+    lines = [f"# {title}", "", intro, ""]
+    if frame.is_empty():
+        lines.append("Nothing needs you today.")
+    for row in frame.iter_rows(named=True):
+        health = "—" if row["health"] is None else f"{row['health']:.0f}"
+        arr = "—" if row["arr"] is None else f"${row['arr']:,.0f}"
+        renewal = (
+            "" if row["days_to_renewal"] is None else f", renews in {row['days_to_renewal']} days"
+        )
+        lines.append(
+            f"- **{row['account_name']}** ({row['account_id']}, {arr}, health {health} "
+            f"{row['band']}{renewal}) — {row['reason']}: {row['cause'] or 'see the account page'}. "
+            f"Next: {row['action'] or 'review the account'}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_digests(
+    scored: pl.DataFrame, owners: pl.DataFrame, folder: Path, as_of: dt.date
+) -> list[Path]:
+    """One Markdown and one CSV file per owner and role under ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    people = set(owners["owner"].to_list()) if owners.height else set()
+    csms = set(scored["csm_owner"].drop_nulls().to_list()) | set(
+        owners.filter(pl.col("role").is_in(["csm", "both"]))["owner"].to_list()
+    )
+    ams = set(scored["am_owner"].drop_nulls().to_list()) | set(
+        owners.filter(pl.col("role").is_in(["am", "both"]))["owner"].to_list()
+    )
+    for role, names, build, lens in (
+        ("csm", csms, csm_digest, "value side: accounts to act on"),
+        ("am", ams, am_digest, "revenue side: risks before deadlines and expansion windows"),
+    ):
+        for name in sorted(names):
+            frame = build(scored, name)
+            stem = folder / f"{_slug(name)}-{role}"
+            title = f"{name} — {role.upper()} digest, {as_of.isoformat()}"
+            stem.with_suffix(".md").write_text(_markdown(title, f"The {lens}.", frame))
+            frame.write_csv(stem.with_suffix(".csv"))
+            written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
+            people.discard(name)
+    return written
+
+
+def refresh(
+    stores: Stores,
+    as_of: dt.date,
+    data_dir: Path,
+    *,
+    scorecard: Scorecard | None = None,
+    backfill_weeks: int = 0,
+    digests: bool = True,
+    progress: Progress | None = None,
+) -> RefreshResult:
+    """Score every live account as of ``as_of`` and publish the scores and the day's snapshot.
+
+    A rerun on the same day replaces that day's snapshot. ``backfill_weeks`` also writes
+    point-in-time snapshots for each of the N weeks before (same code, data before each date).
+    The scores are published as a new generation, so the app keeps serving the old ones while
+    this runs.
+    """
+    report = progress or (lambda fraction, message: None)
+    timings: dict[str, float] = {}
+    card = scorecard or active_scorecard(stores.app)
+
+    started = time.perf_counter()
+    report(0.1, f"Computing features as of {as_of}")
+    features = account_features(stores.sources, as_of)
+    earlier = account_features(stores.sources, as_of - dt.timedelta(days=30))
+    timings["features"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    report(0.4, f"Scoring {features.height:,} accounts with scorecard {card.name!r}")
+    scored = score_portfolio(features, card, earlier)
+    timings["scoring"] = time.perf_counter() - started
+
+    history: list[pl.DataFrame] = []
+    for week in range(1, backfill_weeks + 1):
+        report(
+            0.4 + 0.3 * week / backfill_weeks, f"Backfilling snapshot {week} of {backfill_weeks}"
+        )
+        past = as_of - dt.timedelta(days=7 * week)
+        past_scored = score_portfolio(account_features(stores.sources, past), card).accounts
+        history.append(snapshot_rows(past_scored, past))
+
+    started = time.perf_counter()
+    report(0.75, "Publishing scores and the snapshot")
+    marts = with_lens_actions(scored.accounts, scored.drivers)
+    snapshot = pl.concat([snapshot_rows(scored.accounts, as_of), *history])
+    with stores.sources.writer() as writer:
+        writer.replace_mart("account_scores", marts)
+        writer.replace_mart("account_drivers", scored.drivers)
+        dates = snapshot["as_of"].unique().to_list()
+        writer.execute(
+            f"DELETE FROM score_snapshots WHERE as_of IN ({', '.join('?' for _ in dates)})", dates
+        )
+        writer.append("score_snapshots", snapshot)
+    timings["publish"] = time.perf_counter() - started
+
+    written: list[Path] = []
+    if digests:
+        started = time.perf_counter()
+        report(0.9, "Writing per-owner digests")
+        owners = stores.sources.query("SELECT * FROM owners")
+        written = write_digests(marts, owners, data_dir / "digests" / as_of.isoformat(), as_of)
+        timings["digests"] = time.perf_counter() - started
+    report(1.0, "Scores up to date")
+    return RefreshResult(
+        as_of=as_of,
+        accounts=scored.accounts.height,
+        snapshots_written=snapshot.height,
+        digests=written,
+        seconds={k: round(v, 3) for k, v in timings.items()},
+    )

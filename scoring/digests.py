@@ -1,0 +1,69 @@
+"""What each owner should act on, read from their side of the account (pure Polars)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+col = pl.col
+
+DIGEST_COLUMNS = ["account_id", "account_name", "arr", "health", "band", "days_to_renewal"]
+
+
+def csm_digest(scored: pl.DataFrame, owner: str) -> pl.DataFrame:
+    """A CSM's value-side list: their accounts that are red, yellow, falling or at risk before
+    the renewal deadline, with the cause and what the CSM does. Lowest health first."""
+    return (
+        scored.filter(
+            col("csm_owner") == owner,
+            (col("band") != "green") | col("health_falling") | col("risk_before_deadline"),
+        )
+        .with_columns(
+            reason=pl.when(col("risk_before_deadline"))
+            .then(pl.lit("risk before renewal"))
+            .when(col("health_falling"))
+            .then(pl.lit("health falling"))
+            .otherwise(pl.concat_str(pl.lit("band "), col("band"))),
+        )
+        .sort("health", nulls_last=True)
+        .select(
+            *DIGEST_COLUMNS,
+            "reason",
+            col("top_cause").alias("cause"),
+            col("csm_next").alias("action"),
+        )
+    )
+
+
+def am_digest(scored: pl.DataFrame, owner: str) -> pl.DataFrame:
+    """An AM's revenue-side list: risks before renewal deadlines, overdue invoices and
+    expansion windows on their accounts, with the cause and what the AM does. ARR first."""
+    mine = scored.filter(col("am_owner") == owner)
+    risks = mine.filter(col("risk_before_deadline")).with_columns(
+        reason=pl.lit("risk before renewal"), cause=col("top_cause"), action=col("am_next")
+    )
+    billing = mine.filter(col("invoices_overdue") > 0, ~col("risk_before_deadline")).with_columns(
+        reason=pl.lit("overdue invoices"),
+        cause=pl.format(
+            "{} invoices overdue, oldest {} days", col("invoices_overdue"), col("max_days_past_due")
+        ),
+        action=pl.lit("Chase the overdue invoices with finance"),
+    )
+    expansion = mine.filter(col("expansion_ready")).with_columns(
+        reason=pl.concat_str(pl.lit("expansion window "), col("expansion_window")),
+        cause=col("triggers_fired"),
+        action=pl.lit("Qualify the expansion with the CSM's evidence and prepare options"),
+    )
+    return pl.concat(
+        [
+            f.select(*DIGEST_COLUMNS, "reason", "cause", "action")
+            for f in (risks, billing, expansion)
+        ]
+    ).sort("arr", descending=True, nulls_last=True)
+
+
+def with_lens_actions(scored: pl.DataFrame, drivers: pl.DataFrame) -> pl.DataFrame:
+    """Add each account's first driver's CSM and AM actions (``csm_next``, ``am_next``)."""
+    first = drivers.filter(col("rank") == 1).select(
+        "account_id", col("csm_action").alias("csm_next"), col("am_action").alias("am_next")
+    )
+    return scored.join(first, on="account_id", how="left")

@@ -1,0 +1,189 @@
+"""Drivers: for every account, the components that pull its health down most, each with a
+plain cause and a next action through both lenses (what the CSM does, what the AM does)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scoring.components import seat_utilisation, usage_ratio
+from scoring.scorecard import COMPONENTS, Scorecard
+
+col = pl.col
+
+
+def _pct(expr: pl.Expr) -> pl.Expr:
+    return (expr * 100).round(0).cast(pl.Int64).cast(pl.String)
+
+
+def _num(expr: pl.Expr, decimals: int = 0) -> pl.Expr:
+    rounded = expr.round(decimals)
+    return (rounded.cast(pl.Int64) if decimals == 0 else rounded).cast(pl.String)
+
+
+# What each component means, who owns it, and what each role does about it.
+PLAYBOOK: dict[str, dict[str, str]] = {
+    "adoption": {
+        "lens": "value",
+        "owner": "CSM",
+        "csm": "Run an enablement session for the inactive seats",
+        "am": "Hold seat expansion; prepare a right-sizing option for the renewal",
+    },
+    "usage_trend": {
+        "lens": "value",
+        "owner": "CSM",
+        "csm": "Find out what changed with the champion and relaunch the use case",
+        "am": "Treat the renewal as at risk; align with the CSM before pricing talks",
+    },
+    "breadth": {
+        "lens": "value",
+        "owner": "CSM",
+        "csm": "Add the unused features that fit their goals to the success plan",
+        "am": "Position the unused features before proposing an upgrade",
+    },
+    "support": {
+        "lens": "value",
+        "owner": "CSM",
+        "csm": "Escalate the open tickets with support and follow up personally",
+        "am": "Keep commercial asks on hold until the tickets are resolved",
+    },
+    "sentiment": {
+        "lens": "value",
+        "owner": "CSM",
+        "csm": "Call the detractors and close the loop on their feedback",
+        "am": "Bring the executive sponsor into the renewal conversation early",
+    },
+    "engagement": {
+        "lens": "value + revenue",
+        "owner": "CSM + AM",
+        "csm": "Book a check-in or a QBR",
+        "am": "Schedule an executive touch before the renewal",
+    },
+    "billing": {
+        "lens": "revenue",
+        "owner": "AM",
+        "csm": "Check the invoices are not held back by a value dispute",
+        "am": "Chase the overdue invoices with finance",
+    },
+}
+
+
+def cause(component: str) -> pl.Expr:
+    """The plain-language cause of a component's shortfall, from the account's features."""
+    if component == "adoption":
+        return pl.format(
+            "seat utilisation {}% ({} of {} seats active in 30 days)",
+            _pct(seat_utilisation().fill_null(0)),
+            col("active_users_last_30d"),
+            col("licensed_seats"),
+        )
+    if component == "usage_trend":
+        change = ((usage_ratio() - 1) * 100).round(0).cast(pl.Int64)
+        return (
+            pl.when(usage_ratio().is_null())
+            .then(pl.lit("no product usage in the last 60 days"))
+            .otherwise(
+                pl.format(
+                    "active users {}{}% vs the previous 30 days ({} → {})",
+                    pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit("")),
+                    change.cast(pl.String),
+                    col("active_users_prior_30d"),
+                    col("active_users_last_30d"),
+                )
+            )
+        )
+    if component == "breadth":
+        return pl.format(
+            "uses {} of {} key features in 30 days",
+            col("features_last_30d"),
+            col("features_in_catalog"),
+        )
+    if component == "support":
+        csat = pl.when(col("csat_last_90d").is_not_null()).then(
+            pl.format(", ticket CSAT {}", _num(col("csat_last_90d"), 1))
+        )
+        return pl.format(
+            "{} open high/urgent tickets, {} tickets in 90 days{}",
+            col("tickets_open_high"),
+            col("tickets_last_90d"),
+            csat.fill_null(""),
+        )
+    if component == "sentiment":
+        nps = pl.when(col("nps_latest").is_not_null()).then(
+            pl.format("latest NPS {}", _num(col("nps_latest")))
+        )
+        csat = pl.when(col("survey_csat_180d").is_not_null()).then(
+            pl.format("survey CSAT {}", _num(col("survey_csat_180d"), 1))
+        )
+        return pl.concat_str([nps, csat], separator=", ", ignore_nulls=True)
+    if component == "engagement":
+        return (
+            pl.when(col("days_since_last_touch").is_null())
+            .then(pl.lit("no call, meeting or QBR on record"))
+            .otherwise(
+                pl.format("no call, meeting or QBR in {} days", col("days_since_last_touch"))
+            )
+        )
+    if component == "billing":
+        return pl.format(
+            "{} invoices overdue, oldest {} days past due ({} outstanding)",
+            col("invoices_overdue"),
+            col("max_days_past_due"),
+            pl.format("${}", _num(col("amount_overdue"))),
+        )
+    raise ValueError(f"unknown component {component!r}")
+
+
+def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.LazyFrame:
+    """Long frame: up to ``top`` drivers per account, largest health loss first.
+
+    A component's health loss is wᵢ × (100 − sᵢ) ÷ Σ w over the components with data: the
+    points of health it costs. Losses under ``min_driver_points`` are not drivers.
+    """
+    w = scorecard.weights
+    present = pl.sum_horizontal([col(c).is_not_null().cast(pl.Float64) * w[c] for c in COMPONENTS])
+    long = pl.concat(
+        [
+            scored.filter(col(c).is_not_null()).select(
+                col("account_id"),
+                pl.lit(c).alias("component"),
+                col(c).alias("score"),
+                (w[c] * (100.0 - col(c)) / present).alias("health_points_lost"),
+                cause(c).alias("cause"),
+            )
+            for c in COMPONENTS
+            if w[c] > 0
+        ]
+    )
+    playbook = pl.LazyFrame(
+        {
+            "component": list(PLAYBOOK),
+            "lens": [v["lens"] for v in PLAYBOOK.values()],
+            "owner_role": [v["owner"] for v in PLAYBOOK.values()],
+            "csm_action": [v["csm"] for v in PLAYBOOK.values()],
+            "am_action": [v["am"] for v in PLAYBOOK.values()],
+        }
+    )
+    return (
+        long.filter(col("health_points_lost") >= scorecard.params.min_driver_points)
+        .sort(["account_id", "health_points_lost"], descending=[False, True])
+        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("account_id"))
+        .filter(col("rank") <= top)
+        .join(playbook, on="component", how="left")
+        .with_columns(
+            next_action=pl.format(
+                "{} — {}",
+                pl.when(col("owner_role") == "AM").then("am_action").otherwise("csm_action"),
+                col("owner_role"),
+            )
+        )
+    )
+
+
+def top_driver(driver_frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Per account, the first driver's component, cause and next action."""
+    return driver_frame.filter(col("rank") == 1).select(
+        "account_id",
+        col("component").alias("top_driver"),
+        col("cause").alias("top_cause"),
+        col("next_action").alias("top_action"),
+    )

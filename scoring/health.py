@@ -1,0 +1,54 @@
+"""Health, coverage and band from the components and a scorecard's weights."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scoring.scorecard import COMPONENTS, Scorecard, Thresholds
+
+BANDS = ("red", "yellow", "green")
+
+
+def health(weights: dict[str, float]) -> pl.Expr:
+    """Weighted mean of the components that have data: Σ wᵢ·sᵢ ÷ Σ wᵢ over non-null sᵢ."""
+    num = pl.sum_horizontal([pl.col(c).fill_null(0.0) * weights[c] for c in COMPONENTS])
+    den = pl.sum_horizontal(
+        [pl.col(c).is_not_null().cast(pl.Float64) * weights[c] for c in COMPONENTS]
+    )
+    return pl.when(den > 0).then(num / den)
+
+
+def coverage(weights: dict[str, float]) -> pl.Expr:
+    """Share of the total weight whose component had data (0-1)."""
+    total = sum(weights.values())
+    present = pl.sum_horizontal(
+        [pl.col(c).is_not_null().cast(pl.Float64) * weights[c] for c in COMPONENTS]
+    )
+    return present / total
+
+
+def band(thresholds: Thresholds, health_col: str = "health") -> pl.Expr:
+    """red below ``thresholds.red``, green from ``thresholds.green``, yellow between."""
+    h = pl.col(health_col)
+    return (
+        pl.when(h.is_null())
+        .then(pl.lit("no data"))
+        .when(h < thresholds.red)
+        .then(pl.lit("red"))
+        .when(h < thresholds.green)
+        .then(pl.lit("yellow"))
+        .otherwise(pl.lit("green"))
+    )
+
+
+def apply_scorecard(scored_components: pl.LazyFrame, scorecard: Scorecard) -> pl.LazyFrame:
+    """Health, coverage, band and the low-coverage flag on frames that hold the components.
+
+    This is all a weight change recomputes (the components are cached).
+    """
+    return scored_components.with_columns(
+        health=health(scorecard.weights), coverage=coverage(scorecard.weights)
+    ).with_columns(
+        band=band(scorecard.thresholds),
+        low_coverage=pl.col("coverage") < scorecard.thresholds.low_coverage,
+    )

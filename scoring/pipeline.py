@@ -1,0 +1,58 @@
+"""Features in, scored portfolio out: the one read of every account that both roles share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from scoring.components import components
+from scoring.drivers import drivers, top_driver
+from scoring.health import apply_scorecard
+from scoring.scorecard import Scorecard
+from scoring.signals import commercial_signals
+
+
+@dataclass(frozen=True)
+class ScoredPortfolio:
+    accounts: pl.DataFrame  # one row per account: features, components, health, signals
+    drivers: pl.DataFrame  # up to three rows per account: cause and actions
+
+
+def health_only(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
+    """account_id and health for a feature frame (used for the 30-days-ago comparison)."""
+    return (
+        apply_scorecard(components(features.lazy(), scorecard.params), scorecard)
+        .select("account_id", "health")
+        .collect()
+    )
+
+
+def score_portfolio(
+    features: pl.DataFrame,
+    scorecard: Scorecard,
+    features_30d_ago: pl.DataFrame | None = None,
+) -> ScoredPortfolio:
+    """Score every account in ``features`` with ``scorecard``.
+
+    With ``features_30d_ago`` (the same features 30 days earlier), health change over 30 days
+    is known and feeds "falling health" and the risk before the renewal deadline.
+    """
+    scored = apply_scorecard(components(features.lazy(), scorecard.params), scorecard)
+    if features_30d_ago is not None and features_30d_ago.height:
+        earlier = health_only(features_30d_ago, scorecard).rename({"health": "health_30d_ago"})
+        scored = scored.join(earlier.lazy(), on="account_id", how="left")
+    else:
+        scored = scored.with_columns(health_30d_ago=pl.lit(None, dtype=pl.Float64))
+    scored = scored.with_columns(health_change_30d=pl.col("health") - pl.col("health_30d_ago"))
+    scored = commercial_signals(scored, scorecard)
+    driver_frame = drivers(scored, scorecard)
+    accounts, driver_rows = pl.collect_all(
+        [
+            scored.join(top_driver(driver_frame), on="account_id", how="left").with_columns(
+                scorecard=pl.lit(scorecard.name)
+            ),
+            driver_frame,
+        ]
+    )
+    return ScoredPortfolio(accounts=accounts, drivers=driver_rows)

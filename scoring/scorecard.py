@@ -1,0 +1,123 @@
+"""Scorecards: named sets of weights, band thresholds, component parameters and expansion
+triggers. A scorecard is validated when it is built; an invalid one is refused with a message
+that names the field."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+COMPONENTS: tuple[str, ...] = (
+    "adoption",
+    "usage_trend",
+    "breadth",
+    "support",
+    "sentiment",
+    "engagement",
+    "billing",
+)
+
+
+class Thresholds(BaseModel):
+    """Bands: red below ``red``, green from ``green`` up, yellow between."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    red: float = Field(40.0, gt=0, lt=100)
+    green: float = Field(70.0, gt=0, le=100)
+    low_coverage: float = Field(
+        0.5, ge=0, le=1, description="a health whose coverage is below this is flagged"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.red < self.green:
+            raise ValueError(
+                f"thresholds out of order: red ({self.red}) must be below green ({self.green})"
+            )
+        return self
+
+
+class ComponentParams(BaseModel):
+    """How each component turns its features into 0-100."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    adoption_target: float = Field(0.8, gt=0, le=1, description="seat utilisation scoring 100")
+    trend_floor: float = Field(0.5, ge=0, description="active-user ratio scoring 0")
+    trend_full: float = Field(1.2, gt=0, description="active-user ratio scoring 100")
+    breadth_target: float = Field(0.6, gt=0, le=1, description="share of features scoring 100")
+    support_open_high_penalty: float = Field(25.0, ge=0, description="points per open high ticket")
+    support_ticket_allowance: float = Field(
+        1.0, ge=0, description="tickets per 10 seats in 90 days"
+    )
+    support_excess_penalty: float = Field(15.0, ge=0, description="points per ticket/10 seats over")
+    support_csat_weight: float = Field(0.4, ge=0, le=1, description="share of CSAT in support")
+    engagement_full_days: float = Field(
+        14.0, ge=0, description="days since touch still scoring 100"
+    )
+    engagement_zero_days: float = Field(90.0, gt=0, description="days since touch scoring 0")
+    billing_overdue_penalty: float = Field(25.0, ge=0, description="points per overdue invoice")
+    billing_day_penalty: float = Field(0.8, ge=0, description="points per day past due")
+    falling_drop: float = Field(10.0, gt=0, description="health points lost in 30 days = falling")
+    min_driver_points: float = Field(2.0, ge=0, description="smallest health loss shown as driver")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.trend_floor < self.trend_full:
+            raise ValueError("params: trend_floor must be below trend_full")
+        if not self.engagement_full_days < self.engagement_zero_days:
+            raise ValueError("params: engagement_full_days must be below engagement_zero_days")
+        return self
+
+
+class ExpansionTriggers(BaseModel):
+    """What makes an account expansion-ready, and when the window is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seat_utilisation: float = Field(0.8, gt=0, description="utilisation at or above fires")
+    usage_growth: float = Field(1.1, gt=0, description="active-user ratio at or above fires")
+    features_used: int = Field(5, ge=1, description="distinct features in 30 days that fire")
+    green_health: bool = Field(True, description="a green band is a trigger")
+    logged_outcome: bool = Field(True, description="an outcome logged in 90 days is a trigger")
+    min_triggers: int = Field(3, ge=1, le=5, description="triggers needed to call it ready")
+    renewal_window_days: int = Field(120, ge=0, description="nearer renewal: expand at renewal")
+
+
+class Scorecard(BaseModel):
+    """A named health-score definition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    weights: dict[str, float]
+    thresholds: Thresholds = Thresholds()
+    params: ComponentParams = ComponentParams()
+    expansion: ExpansionTriggers = ExpansionTriggers()
+
+    @field_validator("weights")
+    @classmethod
+    def _valid_weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(weights) - set(COMPONENTS))
+        if unknown:
+            raise ValueError(
+                f"unknown component {', '.join(unknown)} (known: {', '.join(COMPONENTS)})"
+            )
+        negative = [f"{k}={v}" for k, v in weights.items() if v < 0]
+        if negative:
+            raise ValueError(f"weights must not be negative: {', '.join(negative)}")
+        if sum(weights.values()) <= 0:
+            raise ValueError("all weights are zero: at least one component needs a weight")
+        return {c: float(weights.get(c, 0.0)) for c in COMPONENTS}
+
+    @classmethod
+    def from_toml(cls, text: str) -> Scorecard:
+        """Parse and validate a scorecard written as TOML."""
+        return cls.model_validate(tomllib.loads(text))
+
+    def weight_total(self) -> float:
+        return sum(self.weights.values())

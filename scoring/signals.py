@@ -1,0 +1,139 @@
+"""Renewal risk, expansion readiness and coverage class: the commercial reads of an account."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scoring.components import seat_utilisation, usage_ratio
+from scoring.scorecard import ExpansionTriggers, Scorecard
+
+col = pl.col
+
+RENEWAL_WINDOWS = ("overdue", "0-30", "31-60", "61-90", "91-180", "> 180")
+
+
+def renewal_window() -> pl.Expr:
+    """The bucket of days to renewal: 0-30, 31-60, 61-90, 91-180, > 180 (overdue if past)."""
+    d = col("days_to_renewal")
+    return (
+        pl.when(d.is_null())
+        .then(None)
+        .when(d < 0)
+        .then(pl.lit("overdue"))
+        .when(d <= 30)
+        .then(pl.lit("0-30"))
+        .when(d <= 60)
+        .then(pl.lit("31-60"))
+        .when(d <= 90)
+        .then(pl.lit("61-90"))
+        .when(d <= 180)
+        .then(pl.lit("91-180"))
+        .otherwise(pl.lit("> 180"))
+    )
+
+
+def health_falling(drop: float) -> pl.Expr:
+    """Health fell by at least ``drop`` points over the last 30 days."""
+    return (col("health_change_30d") <= -drop).fill_null(False)
+
+
+def risk_before_deadline(drop: float) -> pl.Expr:
+    """Renewal inside 90 days and health red or falling."""
+    inside = col("days_to_renewal").is_between(0, 90)
+    return (inside & ((col("band") == "red") | health_falling(drop))).fill_null(False)
+
+
+TRIGGER_LABELS = {
+    "trigger_seats": "seat utilisation ≥ {:.0%}",
+    "trigger_growth": "usage growing",
+    "trigger_green": "green health",
+    "trigger_outcome": "business outcome logged",
+    "trigger_breadth": "{} + features in use",
+}
+
+
+def expansion_triggers(t: ExpansionTriggers) -> list[pl.Expr]:
+    """One boolean column per configurable trigger."""
+    return [
+        (seat_utilisation() >= t.seat_utilisation).fill_null(False).alias("trigger_seats"),
+        (usage_ratio() >= t.usage_growth).fill_null(False).alias("trigger_growth"),
+        (pl.lit(t.green_health) & (col("band") == "green")).alias("trigger_green"),
+        (pl.lit(t.logged_outcome) & (col("outcomes_last_90d") > 0)).alias("trigger_outcome"),
+        (col("features_last_30d") >= t.features_used).alias("trigger_breadth"),
+    ]
+
+
+def expansion(t: ExpansionTriggers) -> list[pl.Expr]:
+    """Readiness (share of the enabled triggers that fired, 0-100), whether it is ready
+    (at least ``min_triggers`` fired), the triggers that fired, the window and a potential.
+
+    Potential ARR = seats to add × current price per seat, where seats to add is the active
+    users over licence, or 10 % of the licence when utilisation is at the trigger.
+    """
+    enabled = 3 + int(t.green_health) + int(t.logged_outcome)
+    names = list(TRIGGER_LABELS)
+    labels = [
+        TRIGGER_LABELS["trigger_seats"].format(t.seat_utilisation),
+        TRIGGER_LABELS["trigger_growth"],
+        TRIGGER_LABELS["trigger_green"],
+        TRIGGER_LABELS["trigger_outcome"],
+        TRIGGER_LABELS["trigger_breadth"].format(t.features_used),
+    ]
+    fired = pl.sum_horizontal([col(n).cast(pl.Int32) for n in names])
+    seats = col("licensed_seats").cast(pl.Float64)
+    extra_seats = pl.max_horizontal(
+        col("active_users_last_30d") - seats,
+        pl.when(col("trigger_seats")).then((seats * 0.1).ceil()).otherwise(0.0),
+    )
+    price = pl.when(seats > 0).then(col("arr") / seats)
+    return [
+        fired.alias("triggers_fired_count"),
+        (fired / enabled * 100.0).clip(0, 100).alias("expansion_readiness"),
+        (fired >= t.min_triggers).alias("expansion_ready"),
+        pl.concat_str(
+            [pl.when(col(n)).then(pl.lit(label)) for n, label in zip(names, labels, strict=True)],
+            separator=", ",
+            ignore_nulls=True,
+        ).alias("triggers_fired"),
+        pl.when(col("days_to_renewal") <= t.renewal_window_days)
+        .then(pl.lit("at renewal"))
+        .otherwise(pl.lit("now"))
+        .alias("expansion_window"),
+        pl.when(fired >= t.min_triggers)
+        .then((extra_seats * price).round(0))
+        .otherwise(0.0)
+        .fill_null(0.0)
+        .alias("expansion_potential"),
+    ]
+
+
+def coverage_class() -> pl.Expr:
+    """pair (a CSM and a different AM), combined (one person in both roles), csm_only, none."""
+    csm, am = col("csm_owner"), col("am_owner")
+    return (
+        pl.when(csm.is_not_null() & am.is_not_null() & (csm != am))
+        .then(pl.lit("pair"))
+        .when(csm.is_not_null() & (csm == am))
+        .then(pl.lit("combined"))
+        .when(csm.is_not_null())
+        .then(pl.lit("csm_only"))
+        .when(am.is_not_null())
+        .then(pl.lit("am_only"))
+        .otherwise(pl.lit("none"))
+    )
+
+
+def commercial_signals(scored: pl.LazyFrame, scorecard: Scorecard) -> pl.LazyFrame:
+    """Add renewal window and risk, expansion readiness and coverage class."""
+    return (
+        scored.with_columns(
+            renewal_window=renewal_window(),
+            health_falling=health_falling(scorecard.params.falling_drop),
+            risk_before_deadline=risk_before_deadline(scorecard.params.falling_drop),
+            coverage_class=coverage_class(),
+            seat_utilisation=seat_utilisation(),
+            usage_ratio=usage_ratio(),
+        )
+        .with_columns(expansion_triggers(scorecard.expansion))
+        .with_columns(expansion(scorecard.expansion))
+    )
