@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
+from dashboard.store.overview import filter_choices
 from dashboard.ui.filters import sidebar_filters
-from dashboard.ui.queries import filter_choices
-from dashboard.ui.state import ensure_demo
+from dashboard.ui.nav import navigation
+from dashboard.ui.queries import read
+from dashboard.ui.state import ensure_data
 
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
-PAGES = {
-    "Data": [
-        st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:", default=True)
-    ],
-}
-
-page = st.navigation(PAGES)
-ensure_demo()
-st.session_state["account_filter"] = sidebar_filters(filter_choices())
+page = st.navigation(navigation())
+ensure_data()
+st.session_state["account_filter"] = sidebar_filters(read(filter_choices))
 page.run()

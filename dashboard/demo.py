@@ -326,7 +326,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         lo = np.clip(p - 3, 0, PERIODS - 1)
         level = (health[np.arange(n), lo] + health[np.arange(n), np.clip(p - 1, 0, None)]) / 2
         slope = health[np.arange(n), np.clip(p - 1, 0, None)] - health[np.arange(n), lo]
-        p_churn = 1 / (1 + np.exp(-(0.3 - 6.0 * level - 18.0 * slope)))
+        p_churn = 1 / (1 + np.exp(-(-0.4 - 6.0 * level - 18.0 * slope)))
         draw = rng.random(n)
         churned = due & (draw < p_churn)
         expanded = due & ~churned & (level > 0.65) & (rng.random(n) < 0.4)

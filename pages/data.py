@@ -2,8 +2,9 @@
 
 import streamlit as st
 
+from dashboard.store.overview import table_overview
 from dashboard.ui.filters import current_filter
-from dashboard.ui.queries import table_overview
+from dashboard.ui.queries import read
 from dashboard.ui.state import today
 from dashboard.ui.tables import download_csv
 
@@ -11,7 +12,7 @@ st.title("Data")
 st.caption("Each canonical table with its row count, date range, freshness and source.")
 
 account_filter = current_filter()
-overview = table_overview(account_filter, today())
+overview = read(table_overview, account_filter, today())
 if not account_filter.is_empty():
     st.info(
         "Row counts are limited to the accounts in the sidebar's filters.",

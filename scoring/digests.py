@@ -66,4 +66,4 @@ def with_lens_actions(scored: pl.DataFrame, drivers: pl.DataFrame) -> pl.DataFra
     first = drivers.filter(col("rank") == 1).select(
         "account_id", col("csm_action").alias("csm_next"), col("am_action").alias("am_next")
     )
-    return scored.join(first, on="account_id", how="left")
+    return scored.join(first, on="account_id", how="left", maintain_order="left")

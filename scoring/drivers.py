@@ -176,6 +176,7 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
                 col("owner_role"),
             )
         )
+        .sort("account_id", "rank")
     )
 
 

@@ -41,7 +41,7 @@ def score_portfolio(
     scored = apply_scorecard(components(features.lazy(), scorecard.params), scorecard)
     if features_30d_ago is not None and features_30d_ago.height:
         earlier = health_only(features_30d_ago, scorecard).rename({"health": "health_30d_ago"})
-        scored = scored.join(earlier.lazy(), on="account_id", how="left")
+        scored = scored.join(earlier.lazy(), on="account_id", how="left", maintain_order="left")
     else:
         scored = scored.with_columns(health_30d_ago=pl.lit(None, dtype=pl.Float64))
     scored = scored.with_columns(health_change_30d=pl.col("health") - pl.col("health_30d_ago"))
@@ -49,9 +49,9 @@ def score_portfolio(
     driver_frame = drivers(scored, scorecard)
     accounts, driver_rows = pl.collect_all(
         [
-            scored.join(top_driver(driver_frame), on="account_id", how="left").with_columns(
-                scorecard=pl.lit(scorecard.name)
-            ),
+            scored.join(
+                top_driver(driver_frame), on="account_id", how="left", maintain_order="left"
+            ).with_columns(scorecard=pl.lit(scorecard.name)),
             driver_frame,
         ]
     )

@@ -11,6 +11,7 @@ import pytest
 
 from dashboard.config import get_settings
 from dashboard.demo import DemoSpec, load_demo
+from dashboard.refresh import refresh
 from dashboard.store import Stores
 
 TODAY = dt.date.today()
@@ -27,6 +28,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     get_settings.cache_clear()
     stores = Stores.open(root)
     load_demo(stores.sources, DemoSpec(accounts=DEMO_ACCOUNTS, seed=DEMO_SEED, anchor=TODAY))
+    refresh(stores, TODAY, root, backfill_weeks=8)
     yield root
     if previous is None:
         os.environ.pop("TANDEM_DATA_DIR", None)

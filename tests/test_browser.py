@@ -24,7 +24,9 @@ CHROMIUM_ARGS = [
 
 # (url path, page title, does the page draw a Plotly chart?)
 PAGES = [
-    ("", "Data", False),
+    ("", "Portfolio health", True),
+    ("account?account=ACC-000003", None, True),
+    ("data", "Data", False),
 ]
 
 pytestmark = pytest.mark.browser
@@ -89,26 +91,28 @@ def test_page_renders_without_exception(browser, app_url, path, title, has_chart
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport={"width": 1440, "height": 2000})
     page.goto(f"{app_url}/{path}")
     _wait_for_run(page)
-    expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=30_000)
+    heading = page.get_by_role("heading", name=title) if title else page.locator("h1")
+    expect(heading.first).to_be_visible(timeout=30_000)
     if has_chart:
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Page not found").count() == 0
-    page.screenshot(path=str(ARTIFACTS / f"{path or 'home'}.png"), full_page=True)
+    name = path.split("?")[0] or "home"
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     page.close()
 
 
 def test_filter_in_sidebar_lands_in_the_url(browser, app_url):
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page = browser.new_page(viewport={"width": 1440, "height": 2000})
     page.goto(f"{app_url}/?segment=Enterprise")
     _wait_for_run(page)
     expect(page.locator('[data-testid="stSidebar"]').get_by_text("Enterprise")).to_be_visible()
-    page.get_by_text("Download CSV").wait_for()
+    page.get_by_text("Download all accounts (CSV)").wait_for()
     assert "segment=Enterprise" in page.url
     page.close()

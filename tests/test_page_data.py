@@ -3,10 +3,19 @@ from streamlit.testing.v1 import AppTest
 from dashboard.store import Stores
 
 APP = "../dashboard/app.py"
+DATA = "../pages/data.py"
+
+
+def data_page(query_params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in (query_params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    return at.switch_page(DATA).run()
 
 
 def test_shell_and_data_page_render(demo_stores: Stores):
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = data_page()
     assert not at.exception
     assert at.title[0].value == "Data"
     table = at.dataframe[0].value
@@ -18,7 +27,7 @@ def test_shell_and_data_page_render(demo_stores: Stores):
 
 
 def test_filter_limits_counts_and_lands_in_the_url(demo_stores: Stores):
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = data_page()
     at.multiselect(key="filter_segment").set_value(["SMB"]).run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -28,10 +37,8 @@ def test_filter_limits_counts_and_lands_in_the_url(demo_stores: Stores):
 
 
 def test_shared_link_opens_the_same_filtered_view(demo_stores: Stores):
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params["region"] = ["EMEA"]
-    at.query_params["csm"] = ["nobody-of-that-name"]  # unknown values are dropped, not errors
-    at.run()
+    # unknown values are dropped, not errors
+    at = data_page({"region": ["EMEA"], "csm": ["nobody-of-that-name"]})
     assert not at.exception
     assert at.multiselect(key="filter_region").value == ["EMEA"]
     assert at.multiselect(key="filter_csm").value == []

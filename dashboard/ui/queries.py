@@ -1,35 +1,33 @@
-"""Cached reads for pages. Each result is keyed by the published generation of the source
-store, so a load or the nightly job invalidates it, and by the inputs of the query."""
+"""Cached reads for pages. ``read(fn, *args)`` runs a store query function with the source
+store and caches the result, keyed by the function, its arguments and the published generation
+of the source store, so a load or the nightly job invalidates it."""
 
 from __future__ import annotations
 
-import datetime as dt
+import importlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import polars as pl
 import streamlit as st
 
-from dashboard.store import overview
-from dashboard.store.filters import AccountFilter
 from dashboard.ui.state import stores
 
+T = TypeVar("T")
 
-def _generation() -> str:
+
+def generation() -> str:
     return stores().sources.generation() or "empty"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _filter_choices(generation: str) -> dict[str, list[str]]:
-    return overview.filter_choices(stores().sources)
+@st.cache_data(show_spinner=False, max_entries=512)
+def _read(generation: str, name: str, args: tuple[Any, ...]) -> Any:
+    module, _, function = name.rpartition(".")
+    fn = getattr(importlib.import_module(module), function)
+    return fn(stores().sources, *args)
 
 
-def filter_choices() -> dict[str, list[str]]:
-    return _filter_choices(_generation())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _table_overview(generation: str, account_filter: AccountFilter, today: dt.date) -> pl.DataFrame:
-    return overview.table_overview(stores().sources, account_filter, today)
-
-
-def table_overview(account_filter: AccountFilter, today: dt.date) -> pl.DataFrame:
-    return _table_overview(_generation(), account_filter, today)
+def read(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(source_store, *args)``, cached per generation and arguments."""
+    if not fn.__module__.startswith("dashboard."):
+        raise ValueError(f"{fn.__module__}.{fn.__qualname__} is not a dashboard query")
+    return _read(generation(), f"{fn.__module__}.{fn.__qualname__}", args)

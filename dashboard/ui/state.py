@@ -8,7 +8,9 @@ import streamlit as st
 
 from dashboard.config import get_settings
 from dashboard.demo import DemoSpec, load_demo
+from dashboard.refresh import refresh
 from dashboard.store import Stores
+from dashboard.store.marts import has_scores
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,14 +28,23 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def ensure_demo() -> None:
-    """On an empty store, build the demo portfolio, showing its progress."""
-    source = stores().sources
-    if not source.is_empty():
-        return
+def ensure_data() -> None:
+    """On an empty store, build the demo portfolio; without scores, score it. Both show
+    their progress."""
+    both = stores()
     settings = get_settings()
-    spec = DemoSpec(accounts=settings.demo_accounts, seed=settings.demo_seed, anchor=today())
-    with st.status("No data yet: building the demo portfolio…", expanded=True) as status:
-        bar = st.progress(0.0)
-        load_demo(source, spec, lambda fraction, message: bar.progress(fraction, text=message))
-        status.update(label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete")
+    if both.sources.is_empty():
+        spec = DemoSpec(accounts=settings.demo_accounts, seed=settings.demo_seed, anchor=today())
+        with st.status("No data yet: building the demo portfolio…", expanded=True) as status:
+            bar = st.progress(0.0)
+            load_demo(both.sources, spec, lambda f, m: bar.progress(f * 0.5, text=m))
+            refresh(both, today(), settings.data_dir, backfill_weeks=12,
+                    progress=lambda f, m: bar.progress(0.5 + f * 0.5, text=m))  # fmt: skip
+            status.update(
+                label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete"
+            )
+    elif not has_scores(both.sources):
+        with st.status("Scoring every account…", expanded=True) as status:
+            bar = st.progress(0.0)
+            refresh(both, today(), settings.data_dir, progress=lambda f, m: bar.progress(f, text=m))
+            status.update(label="Scores ready", state="complete")

@@ -16,3 +16,44 @@ def download_csv(frame: pl.DataFrame, file_name: str, label: str = "Download CSV
         icon=":material/download:",
         key=f"download_{file_name}",
     )
+
+
+BAND_LABELS = {"red": "🔴 red", "yellow": "🟡 yellow", "green": "🟢 green", "no data": "⚪ no data"}
+
+
+def with_band_labels(frame: pl.DataFrame, column: str = "band") -> pl.DataFrame:
+    """Band names with a coloured dot, for tables."""
+    if column not in frame.columns:
+        return frame
+    return frame.with_columns(pl.col(column).replace(BAND_LABELS))
+
+
+def account_columns() -> dict[str, object]:
+    """column_config for scored account tables: health as a progress bar, money, dates."""
+    cc = st.column_config
+    return {
+        "account_id": cc.TextColumn("Account id"),
+        "account_name": cc.TextColumn("Account", width="medium"),
+        "segment": cc.TextColumn("Segment"),
+        "region": cc.TextColumn("Region"),
+        "plan": cc.TextColumn("Plan"),
+        "csm_owner": cc.TextColumn("CSM"),
+        "am_owner": cc.TextColumn("AM"),
+        "coverage_class": cc.TextColumn("Coverage"),
+        "arr": cc.NumberColumn("ARR", format="dollar"),
+        "health": cc.ProgressColumn("Health", min_value=0, max_value=100, format="%.0f"),
+        "band": cc.TextColumn("Band"),
+        "coverage": cc.ProgressColumn(
+            "Data coverage", min_value=0, max_value=1, format="percent",
+            help="Share of the scorecard's weight that had data",
+        ),
+        "health_change_30d": cc.NumberColumn("Δ 30 days", format="%+.0f"),
+        "renewal_date": cc.DateColumn("Renewal", format="YYYY-MM-DD"),
+        "days_to_renewal": cc.NumberColumn("Days to renewal"),
+        "renewal_window": cc.TextColumn("Window"),
+        "risk_before_deadline": cc.CheckboxColumn("Risk before deadline"),
+        "expansion_ready": cc.CheckboxColumn("Expansion-ready"),
+        "top_driver": cc.TextColumn("Top driver"),
+        "top_cause": cc.TextColumn("Cause", width="large"),
+        "top_action": cc.TextColumn("Next action", width="large"),
+    }  # fmt: skip

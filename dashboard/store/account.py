@@ -1,0 +1,122 @@
+"""Read queries for one account's full view. Every function takes the account id as a bound
+parameter and returns a Polars frame (empty when the account has no such rows)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard.store.filters import AccountFilter
+from dashboard.store.sources import SourceStore
+
+
+def find_accounts(
+    store: SourceStore, f: AccountFilter, text: str = "", limit: int = 50
+) -> pl.DataFrame:
+    """Accounts in the filter whose id or name contains ``text``, weakest health first."""
+    where, params = f.where("a")
+    return store.query(
+        f"""
+        SELECT a.account_id, a.account_name, s.health, s.band
+        FROM accounts a LEFT JOIN account_scores s USING (account_id)
+        WHERE {where} AND (a.account_id ILIKE ? OR a.account_name ILIKE ?)
+        ORDER BY s.health ASC NULLS LAST, a.account_id LIMIT {int(limit)}
+        """,
+        [*params, f"%{text}%", f"%{text}%"],
+    )
+
+
+def account_profile(store: SourceStore, account_id: str) -> dict | None:
+    """The CRM row joined with the account's current scores (scores are null when it is not
+    live, for example churned)."""
+    frame = store.query(
+        """
+        SELECT a.*, s.* EXCLUDE (account_id, account_name, segment, industry, region, plan,
+                                 csm_owner, am_owner, arr, licensed_seats, contract_start,
+                                 renewal_date)
+        FROM accounts a LEFT JOIN account_scores s USING (account_id)
+        WHERE a.account_id = ?
+        """,
+        [account_id],
+    )
+    return frame.row(0, named=True) if frame.height else None
+
+
+def account_drivers(store: SourceStore, account_id: str) -> pl.DataFrame:
+    return store.query(
+        "SELECT * FROM account_drivers WHERE account_id = ? ORDER BY rank", [account_id]
+    )
+
+
+def health_history(store: SourceStore, account_id: str) -> pl.DataFrame:
+    return store.query(
+        "SELECT as_of, health, band, coverage FROM score_snapshots WHERE account_id = ?"
+        " ORDER BY as_of",
+        [account_id],
+    )
+
+
+def weekly_usage(store: SourceStore, account_id: str, weeks: int = 26) -> pl.DataFrame:
+    """Distinct active users and events per week over the last ``weeks`` weeks of data."""
+    return store.query(
+        f"""
+        WITH recent AS (
+            SELECT date_trunc('week', occurred_at)::DATE AS week, user_id, quantity
+            FROM usage_events
+            WHERE account_id = ? AND occurred_at >= (
+                SELECT max(occurred_at) FROM usage_events WHERE account_id = ?
+            ) - INTERVAL {int(weeks)} WEEK
+        )
+        SELECT week, count(DISTINCT user_id) AS active_users, sum(quantity)::BIGINT AS events
+        FROM recent GROUP BY week ORDER BY week
+        """,
+        [account_id, account_id],
+    )
+
+
+def account_rows(store: SourceStore, table: str, account_id: str) -> pl.DataFrame:
+    """An account's rows in one source table, newest first."""
+    order = {
+        "tickets": "created_at DESC",
+        "invoices": "issued_on DESC",
+        "surveys": "responded_at DESC",
+        "activities": "occurred_at DESC",
+        "outcomes": "occurred_on DESC",
+        "subscriptions": "start_date DESC",
+    }
+    if table not in order:
+        raise ValueError(f"unknown table {table!r}")
+    return store.query(
+        f"SELECT * EXCLUDE (account_id) FROM {table} WHERE account_id = ? ORDER BY {order[table]}",
+        [account_id],
+    )
+
+
+def crm_billing_mismatches(store: SourceStore, account_id: str) -> pl.DataFrame:
+    """Where the CRM and billing disagree: ARR (vs Σ active subscriptions), seats (vs the
+    largest active subscription) and renewal date (vs the latest active end date)."""
+    return store.query(
+        """
+        WITH billing AS (
+            SELECT account_id, sum(arr) AS billing_arr, max(seats) AS billing_seats,
+                max(end_date) AS billing_end
+            FROM subscriptions
+            WHERE account_id = ? AND coalesce(status, 'active') NOT IN ('canceled', 'cancelled')
+            GROUP BY account_id
+        ),
+        compared AS (
+            SELECT 'ARR' AS field, a.arr::VARCHAR AS crm, b.billing_arr::VARCHAR AS billing,
+                a.arr IS DISTINCT FROM b.billing_arr AS differs
+            FROM accounts a JOIN billing b USING (account_id)
+            UNION ALL
+            SELECT 'Seats', a.licensed_seats::VARCHAR, b.billing_seats::VARCHAR,
+                a.licensed_seats IS DISTINCT FROM b.billing_seats
+            FROM accounts a JOIN billing b USING (account_id)
+            UNION ALL
+            SELECT 'Renewal date', a.renewal_date::VARCHAR, b.billing_end::VARCHAR,
+                a.renewal_date IS DISTINCT FROM b.billing_end
+            FROM accounts a JOIN billing b USING (account_id)
+        )
+        SELECT field, crm, billing FROM compared WHERE differs
+        """,
+        [account_id],
+    )

@@ -1,0 +1,119 @@
+"""Read queries over the scored marts, for pages. Every query that returns accounts applies
+the global filter; identifiers come from allow-lists and values are bound parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from dashboard.store.filters import AccountFilter
+from dashboard.store.sources import SourceStore, StoreError
+
+# Dimensions a user can break the portfolio down by (URL key -> column).
+DIMENSIONS: dict[str, str] = {
+    "segment": "segment",
+    "region": "region",
+    "csm": "csm_owner",
+    "am": "am_owner",
+    "plan": "plan",
+}
+TABLE_COLUMNS = [
+    "account_id", "account_name", "segment", "region", "plan", "csm_owner", "am_owner",
+    "coverage_class", "arr", "health", "band", "coverage", "health_change_30d", "renewal_date",
+    "days_to_renewal", "renewal_window", "risk_before_deadline", "expansion_ready",
+    "top_driver", "top_cause", "top_action",
+]  # fmt: skip
+
+
+def has_scores(store: SourceStore) -> bool:
+    """True once the scoring job has published ``account_scores``."""
+    return bool(
+        store.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'account_scores'"
+        )
+    )
+
+
+def scores_as_of(store: SourceStore) -> dt.date | None:
+    return store.scalar("SELECT max(as_of) FROM account_scores")
+
+
+def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float | int | None]:
+    """Accounts, ARR, ARR in each band, median health of the filtered scored portfolio."""
+    where, params = f.where()
+    return store.query(
+        f"""
+        SELECT count(*) AS accounts, coalesce(sum(arr), 0) AS arr,
+            coalesce(sum(arr) FILTER (WHERE band = 'green'), 0) AS arr_green,
+            coalesce(sum(arr) FILTER (WHERE band = 'yellow'), 0) AS arr_yellow,
+            coalesce(sum(arr) FILTER (WHERE band = 'red'), 0) AS arr_red,
+            median(health) AS median_health,
+            count(*) FILTER (WHERE band = 'red') AS accounts_red,
+            count(*) FILTER (WHERE low_coverage) AS accounts_low_coverage
+        FROM account_scores WHERE {where}
+        """,
+        params,
+    ).row(0, named=True)
+
+
+def weekly_trend(store: SourceStore, f: AccountFilter) -> pl.DataFrame:
+    """Per snapshot date: accounts, ARR, ARR per band, median health (filtered)."""
+    where, params = f.where("a")
+    return store.query(
+        f"""
+        SELECT s.as_of, count(*) AS accounts, sum(s.arr) AS arr,
+            coalesce(sum(s.arr) FILTER (WHERE s.band = 'green'), 0) AS arr_green,
+            coalesce(sum(s.arr) FILTER (WHERE s.band = 'yellow'), 0) AS arr_yellow,
+            coalesce(sum(s.arr) FILTER (WHERE s.band = 'red'), 0) AS arr_red,
+            median(s.health) AS median_health,
+            avg((s.band = 'red')::INTEGER) AS share_red
+        FROM score_snapshots s JOIN accounts a USING (account_id)
+        WHERE {where}
+        GROUP BY s.as_of ORDER BY s.as_of
+        """,
+        params,
+    )
+
+
+def band_mix(store: SourceStore, f: AccountFilter, dimension: str) -> pl.DataFrame:
+    """Accounts and ARR per value of ``dimension`` and band."""
+    if dimension not in DIMENSIONS:
+        raise StoreError(f"unknown dimension {dimension!r}")
+    column = DIMENSIONS[dimension]
+    where, params = f.where()
+    return store.query(
+        f"""
+        SELECT coalesce({column}, '(none)') AS {dimension}, band,
+            count(*) AS accounts, coalesce(sum(arr), 0) AS arr
+        FROM account_scores WHERE {where}
+        GROUP BY ALL ORDER BY ALL
+        """,
+        params,
+    )
+
+
+def account_table(store: SourceStore, f: AccountFilter, limit: int | None = None) -> pl.DataFrame:
+    """The scored accounts, weakest health first (ARR breaks ties)."""
+    where, params = f.where()
+    cols = ", ".join(TABLE_COLUMNS)
+    limit_sql = f" LIMIT {int(limit)}" if limit else ""
+    return store.query(
+        f"SELECT {cols} FROM account_scores WHERE {where}"
+        f" ORDER BY health ASC NULLS FIRST, arr DESC{limit_sql}",
+        params,
+    )
+
+
+def accounts_for_kpis(store: SourceStore, f: AccountFilter) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The filtered accounts (ARR, status, start) and their outcomes, for retention KPIs."""
+    where, params = f.where()
+    accounts = store.query(
+        f"SELECT account_id, arr, status, contract_start FROM accounts WHERE {where}", params
+    )
+    outcomes = store.query(
+        f"SELECT account_id, occurred_on, event, arr_change FROM outcomes"
+        f" WHERE account_id IN (SELECT account_id FROM accounts WHERE {where})",
+        params,
+    )
+    return accounts, outcomes

@@ -1,0 +1,131 @@
+"""The Account page's building blocks."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard.store import account
+from dashboard.store.filters import AccountFilter
+from dashboard.ui.cards import format_value
+from dashboard.ui.queries import read
+from dashboard.ui.tables import BAND_LABELS, download_csv
+
+
+def account_picker(account_filter: AccountFilter) -> str | None:
+    """The account in the URL (``?account=ID``), or one picked by search; kept in the URL."""
+    wanted = st.query_params.get("account")
+    with st.sidebar:
+        st.subheader("Find an account")
+        text = st.text_input("Id or name contains", key="account_search", placeholder="e.g. Harbor")
+    matches = read(account.find_accounts, account_filter, text, 50)
+    options = matches["account_id"].to_list()
+    names = dict(zip(matches["account_id"], matches["account_name"], strict=True))
+    if wanted and wanted not in options:
+        options.insert(0, wanted)
+    if not options:
+        return None
+    with st.sidebar:
+        chosen = st.selectbox(
+            "Account",
+            options,
+            index=options.index(wanted) if wanted in options else 0,
+            format_func=lambda i: f"{names.get(i, i)} ({i})",
+            key=f"account_pick_{wanted}",
+        )
+    st.query_params["account"] = chosen
+    return chosen
+
+
+def header(p: dict) -> None:
+    """Name, owners, ARR, band, days to renewal."""
+    band = p.get("band") or ("churned" if p.get("status") == "churned" else "no data")
+    st.title(p["account_name"])
+    st.caption(
+        f"{p['account_id']} · {p.get('segment') or '—'} · {p.get('region') or '—'} · "
+        f"{p.get('plan') or '—'} plan · {p.get('industry') or '—'}"
+    )
+    if p.get("status") == "churned":
+        st.warning(
+            f"This account churned (renewal date {p.get('renewal_date')}).",
+            icon=":material/logout:",
+        )
+    with st.container(horizontal=True):
+        health = p.get("health")
+        change = p.get("health_change_30d")
+        st.metric(
+            "Health", "—" if health is None else f"{health:.0f}",
+            delta=None if change is None else f"{change:+.0f} in 30 days", border=True,
+        )  # fmt: skip
+        st.metric("Band", BAND_LABELS.get(band, band), border=True)
+        st.metric("ARR", format_value(p.get("arr"), "money"), border=True)
+        days = p.get("days_to_renewal")
+        st.metric(
+            "Renewal", str(p.get("renewal_date") or "—"),
+            delta=None if days is None else f"in {days} days", delta_color="off", border=True,
+        )  # fmt: skip
+        st.metric("CSM", p.get("csm_owner") or "—", border=True)
+        st.metric("AM", p.get("am_owner") or "no AM", border=True)
+    coverage = p.get("coverage")
+    if coverage is not None and p.get("low_coverage"):
+        st.warning(
+            f"Low data coverage: only {coverage:.0%} of the scorecard's weight had data, so this "
+            "health is a rough read, not a confident number.",
+            icon=":material/data_alert:",
+        )
+
+
+def drivers_by_lens(drivers: pl.DataFrame) -> None:
+    """The same drivers, side by side: what the CSM does and what the AM does."""
+    if drivers.is_empty():
+        st.success("Nothing pulls this account down by more than a couple of points.")
+        return
+    value, revenue = st.columns(2)
+    for column, role, action in ((value, "CSM — value lens", "csm_action"),
+                                 (revenue, "AM — revenue lens", "am_action")):  # fmt: skip
+        with column.container(border=True):
+            st.markdown(f"**{role}**")
+            for row in drivers.iter_rows(named=True):
+                st.markdown(
+                    f"**{row['component'].replace('_', ' ').capitalize()}** "
+                    f"(−{row['health_points_lost']:.0f} health pts): {row['cause']}  \n"
+                    f"→ {row[action]}"
+                )
+
+
+def source_tabs(account_id: str) -> None:
+    """Tickets, invoices, surveys, the activity timeline, outcomes and CRM-vs-billing."""
+    tabs = st.tabs(["Activity", "Tickets", "Invoices", "Surveys", "Outcomes", "CRM vs billing"])
+    for tab, table in zip(
+        tabs[:5], ["activities", "tickets", "invoices", "surveys", "outcomes"], strict=True
+    ):
+        with tab:
+            rows = read(account.account_rows, table, account_id)
+            if rows.is_empty():
+                st.caption(f"No {table} loaded for this account.")
+                continue
+            st.dataframe(rows.head(200), hide_index=True, column_config=_source_columns())
+            download_csv(rows, f"{account_id}-{table}.csv")
+    with tabs[5]:
+        mismatches = read(account.crm_billing_mismatches, account_id)
+        if mismatches.is_empty():
+            st.caption(
+                "CRM and billing agree on ARR, seats and renewal date (or billing has no data)."
+            )
+        else:
+            st.warning(f"{mismatches.height} field(s) differ between the CRM and billing.")
+            st.dataframe(mismatches, hide_index=True)
+
+
+def _source_columns() -> dict[str, object]:
+    cc = st.column_config
+    return {
+        "amount": cc.NumberColumn("Amount", format="dollar"),
+        "arr": cc.NumberColumn("ARR", format="dollar"),
+        "arr_change": cc.NumberColumn("ARR change", format="dollar"),
+        "occurred_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+        "created_at": cc.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+        "resolved_at": cc.DatetimeColumn("Resolved", format="YYYY-MM-DD HH:mm"),
+        "responded_at": cc.DatetimeColumn("Responded", format="YYYY-MM-DD"),
+        "summary": cc.TextColumn("Summary", width="large"),
+    }

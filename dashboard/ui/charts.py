@@ -1,0 +1,166 @@
+"""Plotly figures shared by pages. Each takes small, already aggregated frames."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+
+BAND_COLORS = {"red": "#dc2626", "yellow": "#f59e0b", "green": "#16a34a", "no data": "#9ca3af"}
+BAND_ORDER = ["red", "yellow", "green", "no data"]
+COMPONENT_LABELS = {
+    "adoption": "Adoption",
+    "usage_trend": "Usage trend",
+    "breadth": "Breadth",
+    "support": "Support",
+    "sentiment": "Sentiment",
+    "engagement": "Engagement",
+    "billing": "Billing",
+}
+
+
+def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 36, "b": 8},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go.Figure:
+    """Stacked horizontal bars of ``measure`` (accounts or arr) per ``dimension`` by band."""
+    totals = mix.group_by(dimension).agg(pl.col(measure).sum().alias("total"))
+    order = totals.sort("total")[dimension].to_list()
+    fig = px.bar(
+        mix.to_pandas(),
+        x=measure,
+        y=dimension,
+        color="band",
+        orientation="h",
+        color_discrete_map=BAND_COLORS,
+        category_orders={"band": BAND_ORDER, dimension: order[::-1]},
+        labels={measure: "ARR" if measure == "arr" else "Accounts", dimension: label},
+    )
+    if measure == "arr":
+        fig.update_xaxes(tickprefix="$")
+    return _layout(fig, height=max(260, 28 * len(order) + 80))
+
+
+def arr_treemap(mix: pl.DataFrame) -> go.Figure:
+    """ARR by segment, then band."""
+    data = mix.filter(pl.col("arr") > 0).to_pandas()
+    fig = px.treemap(
+        data,
+        path=[px.Constant("Portfolio"), "segment", "band"],
+        values="arr",
+        color="band",
+        color_discrete_map={**BAND_COLORS, "(?)": "#e5e7eb"},
+    )
+    fig.update_traces(
+        texttemplate="%{label}<br>$%{value:,.0f}", hovertemplate="%{label}: $%{value:,.0f}"
+    )
+    return _layout(fig)
+
+
+def health_trend(trend: pl.DataFrame) -> go.Figure:
+    """ARR per band over the snapshots (stacked areas) with median health on a second axis."""
+    fig = go.Figure()
+    for band in ("red", "yellow", "green"):
+        fig.add_trace(
+            go.Scatter(
+                x=trend["as_of"].to_list(),
+                y=trend[f"arr_{band}"].to_list(),
+                name=f"ARR {band}",
+                stackgroup="arr",
+                line={"color": BAND_COLORS[band], "width": 0.5},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=trend["as_of"].to_list(),
+            y=trend["median_health"].to_list(),
+            name="median health",
+            yaxis="y2",
+            line={"color": "#1f2937", "width": 2.5},
+            mode="lines+markers",
+        )
+    )
+    fig.update_layout(
+        yaxis={"title": "ARR", "tickprefix": "$"},
+        yaxis2={"title": "median health", "overlaying": "y", "side": "right", "range": [0, 100]},
+    )
+    return _layout(fig)
+
+
+def account_health(history: pl.DataFrame, red: float, green: float) -> go.Figure:
+    """One account's health over its snapshots, over the band zones."""
+    fig = go.Figure()
+    fig.add_hrect(y0=0, y1=red, fillcolor=BAND_COLORS["red"], opacity=0.08, line_width=0)
+    fig.add_hrect(y0=red, y1=green, fillcolor=BAND_COLORS["yellow"], opacity=0.08, line_width=0)
+    fig.add_hrect(y0=green, y1=100, fillcolor=BAND_COLORS["green"], opacity=0.08, line_width=0)
+    fig.add_trace(
+        go.Scatter(
+            x=history["as_of"].to_list(),
+            y=history["health"].to_list(),
+            mode="lines+markers",
+            name="health",
+            line={"color": "#1f2937", "width": 2.5},
+        )
+    )
+    fig.update_yaxes(range=[0, 100], title="health")
+    return _layout(fig, height=300)
+
+
+def component_bars(scores: dict[str, float | None], red: float, green: float) -> go.Figure:
+    """Each component's score against the band thresholds (missing data shown as such)."""
+    names = list(COMPONENT_LABELS)
+    values = [scores.get(c) for c in names]
+    colors = [
+        BAND_COLORS["no data"]
+        if v is None
+        else BAND_COLORS["red"]
+        if v < red
+        else BAND_COLORS["yellow"]
+        if v < green
+        else BAND_COLORS["green"]
+        for v in values
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=[0 if v is None else v for v in values],
+            y=[COMPONENT_LABELS[c] for c in names],
+            orientation="h",
+            marker_color=colors,
+            text=["no data" if v is None else f"{v:.0f}" for v in values],
+            textposition="outside",
+        )
+    )
+    for x, band in ((red, "red"), (green, "green")):
+        fig.add_vline(x=x, line_dash="dot", line_color=BAND_COLORS[band])
+    fig.update_xaxes(range=[0, 110], title="score (0-100)")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, height=300)
+
+
+def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
+    """Weekly active users against the licensed seats."""
+    fig = go.Figure(
+        go.Scatter(
+            x=usage["week"].to_list(),
+            y=usage["active_users"].to_list(),
+            mode="lines+markers",
+            name="weekly active users",
+            line={"color": "#2563eb", "width": 2.5},
+        )
+    )
+    if seats:
+        fig.add_hline(
+            y=seats,
+            line_dash="dash",
+            line_color="#6b7280",
+            annotation_text=f"{seats} licensed seats",
+        )
+    fig.update_yaxes(rangemode="tozero", title="users")
+    return _layout(fig, height=300)

@@ -1,0 +1,140 @@
+import datetime as dt
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard.demo import DemoSpec, build_demo
+from dashboard.store import Stores
+from dashboard.store.features import account_features
+
+AS_OF = dt.date(2026, 3, 1)
+T = dt.datetime
+
+
+def _load(stores: Stores, tables: dict[str, pl.DataFrame]) -> None:
+    with stores.sources.writer() as w:
+        for name, frame in tables.items():
+            w.replace_table(name, frame)
+
+
+@pytest.fixture
+def small(empty_stores: Stores) -> Stores:
+    _load(
+        empty_stores,
+        {
+            "accounts": pl.DataFrame(
+                {
+                    "account_id": ["a", "b"],
+                    "account_name": ["Alpha", "Beta"],
+                    "licensed_seats": [10, 5],
+                    "arr": [1000.0, 500.0],
+                    "contract_start": [dt.date(2025, 1, 1)] * 2,
+                    "renewal_date": [dt.date(2026, 4, 15), dt.date(2026, 12, 1)],
+                    "status": ["active", "active"],
+                }
+            ),
+            "usage_events": pl.DataFrame(
+                {
+                    "account_id": ["a", "a", "a", "a", "b"],
+                    "occurred_at": [
+                        T(2026, 2, 20),
+                        T(2026, 2, 21),
+                        T(2026, 2, 25),
+                        T(2026, 1, 15),
+                        T(2026, 1, 10),
+                    ],
+                    "user_id": ["u1", "u2", "u1", "u1", "x"],
+                    "feature": ["f1", "f2", "f1", "f1", "f3"],
+                    "quantity": [2, 3, 1, 4, 1],
+                }
+            ),
+            "tickets": pl.DataFrame(
+                {
+                    "ticket_id": ["t1", "t2", "t3"],
+                    "account_id": ["a", "a", "a"],
+                    "created_at": [T(2026, 2, 1), T(2026, 2, 10), T(2025, 6, 1)],
+                    "resolved_at": [None, T(2026, 3, 5), T(2025, 6, 2)],
+                    "priority": ["urgent", "high", "high"],
+                    "csat": [None, 4, 5],
+                }
+            ),
+            "invoices": pl.DataFrame(
+                {
+                    "invoice_id": ["i1", "i2", "i3"],
+                    "account_id": ["a", "a", "b"],
+                    "issued_on": [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 1, 1)],
+                    "due_on": [dt.date(2026, 1, 31), dt.date(2026, 3, 3), dt.date(2026, 1, 31)],
+                    "paid_on": [dt.date(2026, 3, 10), None, dt.date(2026, 1, 20)],
+                    "amount": [100.0, 100.0, 50.0],
+                }
+            ),
+            "activities": pl.DataFrame(
+                {
+                    "account_id": ["a", "a", "b"],
+                    "occurred_at": [T(2026, 2, 19, 9), T(2026, 2, 27), T(2025, 12, 1)],
+                    "kind": ["meeting", "email", "qbr"],
+                    "role": ["am", "csm", "csm"],
+                }
+            ),
+            "surveys": pl.DataFrame(
+                {
+                    "account_id": ["a", "a"],
+                    "responded_at": [T(2026, 1, 5), T(2026, 2, 5)],
+                    "score": [9.0, 4.0],
+                    "kind": ["nps", "nps"],
+                }
+            ),
+        },
+    )
+    return empty_stores
+
+
+def test_features_pinned(small: Stores):
+    f = account_features(small.sources, AS_OF)
+    a = f.filter(pl.col("account_id") == "a").row(0, named=True)
+    assert a["active_users_last_30d"] == 2 and a["active_users_prior_30d"] == 1
+    assert a["events_last_30d"] == 6 and a["events_prior_30d"] == 4
+    assert a["features_last_30d"] == 2 and a["features_in_catalog"] == 3
+    assert a["tickets_last_90d"] == 2
+    assert a["tickets_open_high"] == 2  # t2 is resolved only after as_of
+    assert a["csat_last_90d"] is None  # t2's CSAT was given after as_of
+    assert a["invoices_overdue"] == 1 and a["max_days_past_due"] == 29  # i1 paid after as_of
+    assert a["days_since_last_touch"] == 10 and a["last_touch_role"] == "am"
+    assert a["days_since_csm_touch"] == 2
+    assert a["nps_latest"] == 4.0
+    assert a["days_to_renewal"] == 45
+    b = f.filter(pl.col("account_id") == "b").row(0, named=True)
+    assert b["active_users_last_30d"] == 0 and b["invoices_overdue"] == 0
+    assert b["days_since_last_touch"] == 90 and b["nps_latest"] is None
+
+
+def test_data_after_as_of_never_changes_features(empty_stores: Stores):
+    tables = build_demo(DemoSpec(accounts=120, seed=3, anchor=dt.date(2026, 6, 1)))
+    cut = dt.date(2026, 2, 1)
+    date_cols = {
+        "usage_events": "occurred_at", "tickets": "created_at", "surveys": "responded_at",
+        "activities": "occurred_at", "invoices": "issued_on", "outcomes": "occurred_on",
+    }  # fmt: skip
+    _load(empty_stores, tables)
+    full = account_features(empty_stores.sources, cut)
+    truncated = {
+        name: frame.filter(pl.col(date_cols[name]).cast(pl.Date) < cut)
+        if name in date_cols
+        else frame
+        for name, frame in tables.items()
+    }
+    # what was known then: tickets not yet resolved, invoices not yet paid
+    truncated["tickets"] = truncated["tickets"].with_columns(
+        resolved_at=pl.when(pl.col("resolved_at") < dt.datetime(2026, 2, 1)).then("resolved_at"),
+        csat=pl.when(pl.col("resolved_at") < dt.datetime(2026, 2, 1)).then("csat"),
+    )
+    truncated["invoices"] = truncated["invoices"].with_columns(
+        paid_on=pl.when(pl.col("paid_on") < cut).then("paid_on")
+    )
+    # outcomes after the cut carry ARR changes and churns the score must not see; the
+    # features rebuild ARR and the live set as of the cut, so both stores must agree
+    _load(empty_stores, truncated)
+    again = account_features(empty_stores.sources, cut)
+    ignore = ["arr", "renewal_date", "days_to_renewal"]  # contract facts, known in advance
+    assert_frame_equal(full.drop(ignore), again.drop(ignore))

@@ -1,0 +1,73 @@
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Stores
+
+APP = "../dashboard/app.py"
+ACCOUNT = "../pages/account.py"
+
+
+def open_account(account_id: str | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    if account_id:
+        at.query_params["account"] = account_id
+    return at.switch_page(ACCOUNT).run()
+
+
+def test_account_page_through_both_lenses(demo_stores: Stores):
+    worst = demo_stores.sources.query("SELECT * FROM account_scores ORDER BY health LIMIT 1").row(
+        0, named=True
+    )
+    at = open_account(worst["account_id"])
+    assert not at.exception
+    assert at.title[0].value == worst["account_name"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Health"] == f"{worst['health']:.0f}"
+    assert metrics["CSM"] == worst["csm_owner"]
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "CSM — value lens" in markdown and "AM — revenue lens" in markdown
+    assert worst["top_cause"] in markdown
+    assert len(at.get("plotly_chart")) == 3
+    assert [t.label for t in at.tabs] == [
+        "Activity",
+        "Tickets",
+        "Invoices",
+        "Surveys",
+        "Outcomes",
+        "CRM vs billing",
+    ]
+
+
+def test_crm_billing_mismatch_is_shown(demo_stores: Stores):
+    mismatched = demo_stores.sources.query(
+        """SELECT a.account_id FROM accounts a JOIN subscriptions s USING (account_id)
+           WHERE s.status = 'active' GROUP BY a.account_id, a.licensed_seats
+           HAVING max(s.seats) <> a.licensed_seats LIMIT 1"""
+    )["account_id"][0]
+    at = open_account(mismatched)
+    assert not at.exception
+    assert any("differ between the CRM and billing" in w.value for w in at.warning)
+
+
+def test_churned_account_and_unknown_id(demo_stores: Stores):
+    churned = demo_stores.sources.query(
+        "SELECT account_id FROM accounts WHERE status = 'churned' LIMIT 1"
+    )["account_id"][0]
+    at = open_account(churned)
+    assert not at.exception
+    assert any("churned" in w.value for w in at.warning)
+    at = open_account("ACC-DOES-NOT-EXIST")
+    assert not at.exception
+    assert "no account with id" in at.error[0].value
+
+
+def test_without_id_opens_the_weakest_account(demo_stores: Stores):
+    at = open_account(None)
+    assert not at.exception
+    weakest = demo_stores.sources.query(
+        "SELECT a.account_name FROM accounts a JOIN account_scores s USING (account_id)"
+        " ORDER BY s.health LIMIT 1"
+    )["account_name"][0]
+    assert at.title[0].value == weakest
+    assert pl.Series([at.query_params["account"]]).len() == 1

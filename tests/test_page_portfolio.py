@@ -1,0 +1,86 @@
+import datetime as dt
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Stores
+from scoring.kpis import retention
+from tests.conftest import TODAY
+
+APP = "../dashboard/app.py"
+
+
+@pytest.fixture
+def portfolio(demo_stores: Stores) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_renders_kpis_charts_and_table(portfolio: AppTest, demo_stores: Stores):
+    at = portfolio
+    assert at.title[0].value == "Portfolio health"
+    labels = [m.label for m in at.metric]
+    assert labels == [
+        "Accounts", "ARR", "ARR green", "ARR yellow", "ARR red", "Median health",
+        "NRR (12 mo)", "GRR (12 mo)",
+    ]  # fmt: skip
+    live = demo_stores.sources.scalar("SELECT count(*) FROM account_scores")
+    assert _metric(at, "Accounts") == f"{live:,}"
+    assert len(at.get("plotly_chart")) == 3
+    table = at.dataframe[0].value
+    assert len(table) == min(200, live)
+    assert table["health"].is_monotonic_increasing
+
+
+def test_kpi_cards_match_direct_computation(portfolio: AppTest, demo_stores: Stores):
+    scores = demo_stores.sources.query("SELECT arr, band, health FROM account_scores")
+    red_arr = scores.filter(pl.col("band") == "red")["arr"].sum()
+    expected = f"${red_arr / 1e6:,.2f}M" if red_arr >= 1e6 else f"${red_arr:,.0f}"
+    assert _metric(portfolio, "ARR red") == expected
+    assert _metric(portfolio, "Median health") == f"{scores['health'].median():.1f}"
+    accounts = demo_stores.sources.query(
+        "SELECT account_id, arr, status, contract_start FROM accounts"
+    )
+    outcomes = demo_stores.sources.query("SELECT * FROM outcomes")
+    nrr = retention(accounts, outcomes, TODAY - dt.timedelta(days=365), TODAY)["nrr"]
+    assert _metric(portfolio, "NRR (12 mo)") == f"{nrr:.1%}"
+
+
+def test_filters_apply_to_every_number(portfolio: AppTest, demo_stores: Stores):
+    at = portfolio
+    at.multiselect(key="filter_segment").set_value(["Enterprise"]).run()
+    assert not at.exception
+    n = demo_stores.sources.scalar(
+        "SELECT count(*) FROM account_scores WHERE segment = 'Enterprise'"
+    )
+    assert _metric(at, "Accounts") == f"{n:,}"
+    assert set(at.dataframe[0].value["segment"]) == {"Enterprise"}
+
+
+def test_breakdown_switches_dimension_and_measure(portfolio: AppTest):
+    at = portfolio
+    at.selectbox(key="portfolio_dim").set_value("region").run()
+    at.segmented_control(key="portfolio_measure").set_value("arr").run()
+    assert not at.exception
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "North America" in spec and '"x":' in spec
+
+
+def test_selecting_a_row_opens_the_account_page(portfolio: AppTest, demo_stores: Stores):
+    at = portfolio
+    second = demo_stores.sources.query(
+        "SELECT account_id, account_name FROM account_scores"
+        " ORDER BY health ASC NULLS FIRST, arr DESC LIMIT 2"
+    ).row(1, named=True)
+    at.session_state["portfolio_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert at.query_params["account"] in (second["account_id"], [second["account_id"]])
+    assert at.title[0].value == second["account_name"]
+    assert at.metric[0].label == "Health"

@@ -1,0 +1,95 @@
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+from dashboard.backtest import health_before_renewals
+from dashboard.demo import DemoSpec, load_demo
+from dashboard.refresh import refresh
+from dashboard.scorecards import default_scorecard
+from dashboard.store import Stores
+from scoring.metrics import roc_auc
+
+ANCHOR = dt.date(2026, 5, 1)
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory) -> tuple[Stores, object]:
+    root = tmp_path_factory.mktemp("refresh")
+    stores = Stores.open(root)
+    load_demo(stores.sources, DemoSpec(accounts=250, seed=4, anchor=ANCHOR))
+    return stores, root
+
+
+def test_refresh_snapshots_every_live_account_once_a_day(refreshed):
+    stores, root = refreshed
+    first = refresh(stores, ANCHOR, root)
+    live = stores.sources.scalar("SELECT count(*) FROM account_scores")
+    assert first.accounts == live > 0
+    refresh(stores, ANCHOR, root)  # a rerun the same day replaces that day's snapshot
+    per_day = stores.sources.query(
+        "SELECT as_of, count(*) AS n, count(DISTINCT account_id) AS d FROM score_snapshots GROUP BY as_of"
+    )
+    assert per_day.filter(pl.col("as_of") == ANCHOR)["n"].to_list() == [live]
+    assert (per_day["n"] == per_day["d"]).all()
+
+
+def test_backfill_adds_weekly_point_in_time_snapshots(refreshed):
+    stores, root = refreshed
+    refresh(stores, ANCHOR, root, backfill_weeks=3, digests=False)
+    dates = stores.sources.query("SELECT DISTINCT as_of FROM score_snapshots ORDER BY 1")["as_of"]
+    assert dates.to_list()[-4:] == [ANCHOR - dt.timedelta(days=7 * k) for k in (3, 2, 1, 0)]
+
+
+def test_a_digest_for_every_owner(refreshed):
+    stores, root = refreshed
+    result = refresh(stores, ANCHOR, root)
+    folder = root / "digests" / ANCHOR.isoformat()
+    owners = stores.sources.query("SELECT owner, role FROM owners")
+    for row in owners.filter(pl.col("role") != "leader").iter_rows(named=True):
+        slug = row["owner"].lower().replace(" ", "-")
+        roles = ["csm", "am"] if row["role"] == "both" else [row["role"]]
+        for role in roles:
+            md = folder / f"{slug}-{role}.md"
+            assert md.exists(), md
+            assert md.read_text().startswith(f"# {row['owner']} — {role.upper()} digest")
+            assert (folder / f"{slug}-{role}.csv").exists()
+    assert len(result.digests) >= 2 * owners.filter(pl.col("role") != "leader").height
+    am_files = [p for p in folder.glob("*-am.csv") if pl.read_csv(p).height]
+    assert am_files, "some AM has risks or expansion windows to act on"
+
+
+def test_health_before_renewals_predicts_churn(demo_stores: Stores):
+    scored = health_before_renewals(demo_stores, default_scorecard(), days_before=90)
+    assert scored["churned"].sum() >= 20
+    auc = roc_auc(scored.with_columns(risk=-pl.col("health")), "risk", "churned")
+    assert auc > 0.7
+
+
+def test_refresh_command(tmp_path):
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
+    run = {"env": env, "capture_output": True, "text": True, "check": True}
+    subprocess.run([sys.executable, "-m", "dashboard.cli", "demo", "--accounts", "80",
+                    "--backfill-weeks", "0"], **run)  # fmt: skip
+    out = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", "2026-01-15"], **run
+        ).stdout
+    )
+    assert out["as_of"] == "2026-01-15" and out["accounts"] > 0 and out["digests"] > 0
+
+
+def test_refresh_refuses_a_bad_scorecard_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[weights]\nadoption = -3\n')
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "refresh", "--scorecard", str(bad)],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "bad.toml" in done.stderr and "adoption=-3" in done.stderr
