@@ -22,9 +22,18 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
 
 from dashboard.demo import DemoSpec, build_demo  # noqa: E402
+from dashboard.refresh import refresh  # noqa: E402
+from dashboard.scorecards import default_scorecard  # noqa: E402
 from dashboard.store import Stores  # noqa: E402
+from dashboard.store.features import account_features  # noqa: E402
+from scoring.components import components  # noqa: E402
+from scoring.health import apply_scorecard  # noqa: E402
+from scoring.pipeline import score_portfolio  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -71,7 +80,84 @@ def bench_demo_and_load(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
             writer.replace_table(table, frame)
 
 
-STAGES: list[Callable[[Figures, Stores, DemoSpec], None]] = [bench_demo_and_load]
+def bench_scoring(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
+    """Feature stage against a plain GROUP BY over the same usage table; scoring; rescoring."""
+    with fig.stage("plain_group_by_usage"):
+        stores.sources.query(
+            "SELECT account_id, count(*) AS n, sum(quantity) AS q FROM usage_events GROUP BY 1"
+        )
+    with fig.stage("usage_rollup_distinct_users"):
+        stores.sources.query(
+            "SELECT account_id, count(*) AS n, count(DISTINCT user_id) AS users"
+            " FROM usage_events GROUP BY 1"
+        )
+    with fig.stage("features"):
+        features = account_features(stores.sources, spec.anchor)
+    earlier = account_features(stores.sources, spec.anchor - dt.timedelta(days=30))
+    fig.values["features_vs_group_by_ratio"] = round(
+        fig.values["features_seconds"] / fig.values["plain_group_by_usage_seconds"], 2
+    )
+    fig.values["features_vs_distinct_rollup_ratio"] = round(
+        fig.values["features_seconds"] / fig.values["usage_rollup_distinct_users_seconds"], 2
+    )
+    card = default_scorecard()
+    with fig.stage("scoring"):
+        score_portfolio(features, card, earlier)
+    cached = components(features.lazy(), card.params).collect()
+    other = card.model_copy(update={"weights": {**card.weights, "adoption": 40.0, "billing": 0.0}})
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        apply_scorecard(cached.lazy(), other).collect()
+        runs.append(time.perf_counter() - started)
+    fig.values["rescore_cached_components_seconds"] = round(min(runs), 4)
+
+
+def bench_refresh(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
+    """The whole nightly job: features, scoring, snapshot, digests."""
+    with fig.stage("refresh_total"):
+        result = refresh(stores, spec.anchor, stores.sources.root.parent)
+    for name, seconds in result.seconds.items():
+        fig.values[f"refresh_{name}_seconds"] = seconds
+    fig.values["refresh_digest_files"] = len(result.digests)
+
+
+def bench_pages(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
+    """Server-side render time of each page (AppTest run): the very first run of the process
+    (imports, store open), then with empty query caches, then warm."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.config import get_settings
+
+    os.environ["TANDEM_DATA_DIR"] = str(stores.sources.root.parent)
+    get_settings.cache_clear()
+    app = str(ROOT / "dashboard" / "app.py")
+    for name in ("portfolio", "account", "data"):
+        at = AppTest.from_file(app, default_timeout=120)
+        started = time.perf_counter()
+        at.run()
+        if name == "portfolio":
+            fig.values["page_first_run_in_process_seconds"] = round(
+                time.perf_counter() - started, 3
+            )
+        else:
+            at.switch_page(f"../pages/{name}.py").run()
+        st.cache_data.clear()
+        for label in ("cold_cache", "warm"):
+            started = time.perf_counter()
+            at.run()
+            fig.values[f"page_{name}_{label}_seconds"] = round(time.perf_counter() - started, 3)
+            if at.exception:
+                fig.values[f"page_{name}_error"] = at.exception[0].message
+
+
+STAGES: list[Callable[[Figures, Stores, DemoSpec], None]] = [
+    bench_demo_and_load,
+    bench_scoring,
+    bench_refresh,
+    bench_pages,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

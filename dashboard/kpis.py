@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from dashboard.store import marts
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
-from scoring.kpis import retention
+from scoring.kpis import retention_over
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,8 @@ def retention_series(
     ends = [today - dt.timedelta(days=30 * m) for m in range(months, 0, -1)]
     ends += [today - dt.timedelta(days=7), today]
 
-    def year_to(end: dt.date) -> dict:
-        return retention(accounts, outcomes, end - dt.timedelta(days=365), end)
-
-    return [year_to(end) for end in ends]
+    periods = [(end - dt.timedelta(days=365), end) for end in ends]
+    return retention_over(accounts, outcomes, periods).to_dicts()
 
 
 def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list[Kpi]:

@@ -17,7 +17,7 @@ from dashboard.store import Stores
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import account_features
 from scoring.digests import am_digest, csm_digest, with_lens_actions
-from scoring.pipeline import ScoredPortfolio, score_portfolio
+from scoring.pipeline import ScoredPortfolio, health_only, score_portfolio
 from scoring.scorecard import Scorecard
 
 Progress = Callable[[float, str], None]
@@ -47,6 +47,15 @@ def score_as_of(stores: Stores, as_of: dt.date, scorecard: Scorecard) -> ScoredP
     features = account_features(stores.sources, as_of)
     earlier = account_features(stores.sources, as_of - dt.timedelta(days=30))
     return score_portfolio(features, scorecard, earlier)
+
+
+def snapshot_health(stores: Stores, on: dt.date, scorecard: str) -> pl.DataFrame | None:
+    """The health kept in the snapshot of ``on`` by ``scorecard``, if there is one."""
+    frame = stores.sources.query(
+        "SELECT account_id, health FROM score_snapshots WHERE as_of = ? AND scorecard = ?",
+        [on, scorecard],
+    )
+    return frame if frame.height else None
 
 
 def snapshot_rows(scored: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
@@ -128,12 +137,14 @@ def refresh(
     started = time.perf_counter()
     report(0.1, f"Computing features as of {as_of}")
     features = account_features(stores.sources, as_of)
-    earlier = account_features(stores.sources, as_of - dt.timedelta(days=30))
+    earlier = snapshot_health(stores, as_of - dt.timedelta(days=30), card.name)
+    if earlier is None:  # no snapshot that day: rebuild the health of 30 days ago
+        earlier = health_only(account_features(stores.sources, as_of - dt.timedelta(days=30)), card)
     timings["features"] = time.perf_counter() - started
 
     started = time.perf_counter()
     report(0.4, f"Scoring {features.height:,} accounts with scorecard {card.name!r}")
-    scored = score_portfolio(features, card, earlier)
+    scored = score_portfolio(features, card, health_30d_ago=earlier)
     timings["scoring"] = time.perf_counter() - started
 
     history: list[pl.DataFrame] = []

@@ -52,6 +52,7 @@ st.caption(
 selection = st.dataframe(
     with_band_labels(table.head(TABLE_ROWS)),
     hide_index=True,
+    placeholder="—",
     column_config=account_columns(),
     column_order=[
         "account_name",

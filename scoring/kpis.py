@@ -29,47 +29,99 @@ def arr_at(accounts: pl.LazyFrame, outcomes: pl.LazyFrame, on: dt.date) -> pl.La
     )
 
 
-def retention(
-    accounts: pl.DataFrame, outcomes: pl.DataFrame, start: dt.date, end: dt.date
-) -> dict[str, float | int | None]:
-    """GRR, NRR, logo churn and renewal rate for the period (start, end].
+def retention_over(
+    accounts: pl.DataFrame, outcomes: pl.DataFrame, periods: list[tuple[dt.date, dt.date]]
+) -> pl.DataFrame:
+    """GRR, NRR and logo churn for each period (start, end], all in one query.
 
     S = ARR on ``start`` of accounts active then. GRR = (S − churned − contraction) ÷ S;
     NRR = (S − churned − contraction + expansion) ÷ S; logo churn = churned accounts ÷
-    accounts at start; renewal rate = ARR renewed ÷ ARR up for renewal in the period.
+    accounts at start. One row per period, in the order given.
     """
-    starting = arr_at(accounts.lazy(), outcomes.lazy(), start).filter(col("arr_on") > 0)
-    events = (
-        outcomes.lazy()
-        .filter((col("occurred_on") > start) & (col("occurred_on") <= end))
-        .join(starting, on="account_id", how="inner")
+    spans = pl.LazyFrame(
+        {
+            "period": list(range(len(periods))),
+            "start": [p[0] for p in periods],
+            "end": [p[1] for p in periods],
+        },  # fmt: skip
+        schema={"period": pl.Int64, "start": pl.Date, "end": pl.Date},
     )
-    totals = events.group_by("event").agg(
-        change=col("arr_change").fill_null(0.0).sum(), accounts=col("account_id").n_unique()
+    events = outcomes.lazy().select("account_id", "occurred_on", "event", "arr_change")
+    changes_after = (
+        events.join(spans, how="cross")
+        .filter(col("occurred_on") > col("start"))
+        .group_by("account_id", "period")
+        .agg(change_after=col("arr_change").fill_null(0.0).sum())
     )
-    s_frame, t_frame = pl.collect_all(
-        [starting.select(arr=col("arr_on").sum(), n=pl.len()), totals]
+    effective = pl.when(col("status") == "churned").then(0.0).otherwise(col("arr").fill_null(0.0))
+    starting = (
+        accounts.lazy()
+        .join(spans, how="cross")
+        .filter(col("contract_start").is_null() | (col("contract_start") <= col("start")))
+        .join(changes_after, on=["account_id", "period"], how="left")
+        .with_columns(arr_on=effective - col("change_after").fill_null(0.0))
+        .filter(col("arr_on") > 0)
+        .select("account_id", "period", "arr_on")
     )
-    s, n_start = float(s_frame["arr"][0] or 0.0), int(s_frame["n"][0])
-    by_event = {row["event"]: row for row in t_frame.iter_rows(named=True)}
+    in_period = (
+        events.join(spans, how="cross")
+        .filter((col("occurred_on") > col("start")) & (col("occurred_on") <= col("end")))
+        .join(starting, on=["account_id", "period"], how="semi")
+    )
 
-    def change(event: str) -> float:
-        return float(by_event.get(event, {}).get("change", 0.0) or 0.0)
+    def total(event: str) -> pl.Expr:
+        return col("arr_change").filter(col("event") == event).fill_null(0.0).sum()
 
-    churned, contraction, expansion = -change("churned"), -change("contracted"), change("expanded")
-    churned_accounts = int(by_event.get("churned", {}).get("accounts", 0) or 0)
-    renewal = renewal_rate(accounts, outcomes, start, end)
-    return {
-        "starting_arr": s,
-        "accounts_at_start": n_start,
-        "churned_arr": churned,
-        "contraction_arr": contraction,
-        "expansion_arr": expansion,
-        "grr": (s - churned - contraction) / s if s else None,
-        "nrr": (s - churned - contraction + expansion) / s if s else None,
-        "logo_churn": churned_accounts / n_start if n_start else None,
-        "renewal_rate": renewal,
-    }
+    moves = in_period.group_by("period").agg(
+        churned_arr=-total("churned"),
+        contraction_arr=-total("contracted"),
+        expansion_arr=total("expanded"),
+        churned_accounts=col("account_id").filter(col("event") == "churned").n_unique(),
+    )
+    base = starting.group_by("period").agg(
+        starting_arr=col("arr_on").sum(), accounts_at_start=pl.len()
+    )
+    s = col("starting_arr")
+    return (
+        spans.join(base, on="period", how="left")
+        .join(moves, on="period", how="left")
+        .with_columns(
+            pl.col("starting_arr", "churned_arr", "contraction_arr", "expansion_arr").fill_null(
+                0.0
+            ),
+            pl.col("accounts_at_start", "churned_accounts").fill_null(0),
+        )
+        .with_columns(
+            grr=pl.when(s > 0).then((s - col("churned_arr") - col("contraction_arr")) / s),
+            nrr=pl.when(s > 0).then(
+                (s - col("churned_arr") - col("contraction_arr") + col("expansion_arr")) / s
+            ),
+            logo_churn=pl.when(col("accounts_at_start") > 0).then(
+                col("churned_accounts") / col("accounts_at_start")
+            ),
+        )
+        .sort("period")
+        .collect()
+    )
+
+
+def retention(
+    accounts: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    *,
+    with_renewal_rate: bool = True,
+) -> dict[str, float | int | None]:
+    """GRR, NRR, logo churn (see ``retention_over``) and renewal rate for (start, end]."""
+    row = retention_over(accounts, outcomes, [(start, end)]).row(0, named=True)
+    row["starting_arr"] = float(row["starting_arr"])
+    row["renewal_rate"] = (
+        renewal_rate(accounts, outcomes, start, end) if with_renewal_rate else None
+    )
+    for key in ("period", "start", "end", "churned_accounts"):
+        row.pop(key)
+    return row
 
 
 def renewal_rate(

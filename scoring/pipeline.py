@@ -32,15 +32,19 @@ def score_portfolio(
     features: pl.DataFrame,
     scorecard: Scorecard,
     features_30d_ago: pl.DataFrame | None = None,
+    health_30d_ago: pl.DataFrame | None = None,
 ) -> ScoredPortfolio:
     """Score every account in ``features`` with ``scorecard``.
 
-    With ``features_30d_ago`` (the same features 30 days earlier), health change over 30 days
-    is known and feeds "falling health" and the risk before the renewal deadline.
+    With the health of 30 days earlier (given as ``health_30d_ago`` — account_id, health — or
+    computed from ``features_30d_ago``), the 30-day change is known and feeds "falling health"
+    and the risk before the renewal deadline.
     """
     scored = apply_scorecard(components(features.lazy(), scorecard.params), scorecard)
-    if features_30d_ago is not None and features_30d_ago.height:
-        earlier = health_only(features_30d_ago, scorecard).rename({"health": "health_30d_ago"})
+    if health_30d_ago is None and features_30d_ago is not None and features_30d_ago.height:
+        health_30d_ago = health_only(features_30d_ago, scorecard)
+    if health_30d_ago is not None and health_30d_ago.height:
+        earlier = health_30d_ago.select("account_id", pl.col("health").alias("health_30d_ago"))
         scored = scored.join(earlier.lazy(), on="account_id", how="left", maintain_order="left")
     else:
         scored = scored.with_columns(health_30d_ago=pl.lit(None, dtype=pl.Float64))

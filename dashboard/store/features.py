@@ -20,49 +20,45 @@ class Queryable(Protocol):
 
 ACCOUNT_FEATURES_SQL = """
 WITH
-params AS (
-    SELECT $as_of::DATE AS as_of, $as_of::TIMESTAMP AS as_of_ts
-),
 churn_events AS (
     SELECT account_id, min(occurred_on) AS churned_on
     FROM outcomes WHERE event = 'churned' GROUP BY account_id
 ),
 arr_changes_after AS (
-    SELECT o.account_id, sum(o.arr_change) AS arr_change_after
-    FROM outcomes o, params p
-    WHERE o.occurred_on > p.as_of AND o.event <> 'churned'
-    GROUP BY o.account_id
+    SELECT account_id, sum(arr_change) AS arr_change_after
+    FROM outcomes
+    WHERE occurred_on > $as_of::DATE AND event <> 'churned'
+    GROUP BY account_id
 ),
 live_accounts AS (
-    SELECT a.*, p.as_of,
+    SELECT a.*, $as_of::DATE AS as_of,
         a.arr - coalesce(c.arr_change_after, 0) AS arr_as_of,
         CASE
-            WHEN a.renewal_date >= p.as_of THEN a.renewal_date
+            WHEN a.renewal_date >= $as_of::DATE THEN a.renewal_date
             WHEN a.contract_start IS NOT NULL THEN CAST(a.contract_start + to_years(
-                CAST(ceil(datediff('day', a.contract_start, p.as_of) / 365.25) AS INTEGER)) AS DATE)
+                CAST(ceil(datediff('day', a.contract_start, $as_of::DATE) / 365.25) AS INTEGER)) AS DATE)
             ELSE a.renewal_date
         END AS next_renewal
     FROM accounts a
-    CROSS JOIN params p
     LEFT JOIN churn_events ce USING (account_id)
     LEFT JOIN arr_changes_after c USING (account_id)
-    WHERE coalesce(a.contract_start, p.as_of) <= p.as_of
-      AND coalesce(ce.churned_on, DATE '9999-12-31') > p.as_of
-      AND NOT (a.status = 'churned' AND ce.churned_on IS NULL AND a.renewal_date <= p.as_of)
+    WHERE coalesce(a.contract_start, $as_of::DATE) <= $as_of::DATE
+      AND coalesce(ce.churned_on, DATE '9999-12-31') > $as_of::DATE
+      AND NOT (a.status = 'churned' AND ce.churned_on IS NULL AND a.renewal_date <= $as_of::DATE)
 ),
 source_presence AS (
     SELECT
-        EXISTS (SELECT 1 FROM usage_events, params WHERE occurred_at < as_of_ts) AS has_usage,
-        EXISTS (SELECT 1 FROM tickets, params WHERE created_at < as_of_ts) AS has_tickets,
-        EXISTS (SELECT 1 FROM surveys, params WHERE responded_at < as_of_ts) AS has_surveys,
-        EXISTS (SELECT 1 FROM invoices, params WHERE issued_on < as_of) AS has_invoices,
-        EXISTS (SELECT 1 FROM activities, params WHERE occurred_at < as_of_ts) AS has_activities
+        EXISTS (SELECT 1 FROM usage_events WHERE occurred_at < $as_of::TIMESTAMP) AS has_usage,
+        EXISTS (SELECT 1 FROM tickets WHERE created_at < $as_of::TIMESTAMP) AS has_tickets,
+        EXISTS (SELECT 1 FROM surveys WHERE responded_at < $as_of::TIMESTAMP) AS has_surveys,
+        EXISTS (SELECT 1 FROM invoices WHERE issued_on < $as_of::DATE) AS has_invoices,
+        EXISTS (SELECT 1 FROM activities WHERE occurred_at < $as_of::TIMESTAMP) AS has_activities
 ),
 usage_60d AS (
-    SELECT u.account_id, u.user_id, u.feature, u.quantity, u.active_users,
-        u.occurred_at >= p.as_of_ts - INTERVAL 30 DAY AS in_last_30d
-    FROM usage_events u, params p
-    WHERE u.occurred_at >= p.as_of_ts - INTERVAL 60 DAY AND u.occurred_at < p.as_of_ts
+    SELECT account_id, user_id, feature, quantity, active_users,
+        occurred_at >= $as_of::TIMESTAMP - INTERVAL 30 DAY AS in_last_30d
+    FROM usage_events
+    WHERE occurred_at >= $as_of::TIMESTAMP - INTERVAL 60 DAY AND occurred_at < $as_of::TIMESTAMP
 ),
 usage_totals AS (
     SELECT account_id,
@@ -103,13 +99,13 @@ usage_features AS (
 ),
 ticket_features AS (
     SELECT t.account_id,
-        count(*) FILTER (WHERE t.created_at >= p.as_of_ts - INTERVAL 90 DAY) AS tickets_last_90d,
+        count(*) FILTER (WHERE t.created_at >= $as_of::TIMESTAMP - INTERVAL 90 DAY) AS tickets_last_90d,
         count(*) FILTER (WHERE t.priority IN ('high', 'urgent')
-            AND (t.resolved_at IS NULL OR t.resolved_at >= p.as_of_ts)) AS tickets_open_high,
-        avg(t.csat) FILTER (WHERE t.resolved_at >= p.as_of_ts - INTERVAL 90 DAY
-            AND t.resolved_at < p.as_of_ts) AS csat_last_90d
-    FROM tickets t, params p
-    WHERE t.created_at < p.as_of_ts
+            AND (t.resolved_at IS NULL OR t.resolved_at >= $as_of::TIMESTAMP)) AS tickets_open_high,
+        avg(t.csat) FILTER (WHERE t.resolved_at >= $as_of::TIMESTAMP - INTERVAL 90 DAY
+            AND t.resolved_at < $as_of::TIMESTAMP) AS csat_last_90d
+    FROM tickets t
+    WHERE t.created_at < $as_of::TIMESTAMP
     GROUP BY t.account_id
 ),
 survey_features AS (
@@ -118,38 +114,46 @@ survey_features AS (
             AS nps_latest,
         max(s.responded_at) FILTER (WHERE coalesce(s.kind, 'nps') = 'nps') AS nps_latest_at,
         avg(s.score) FILTER (WHERE s.kind = 'csat') AS survey_csat_180d
-    FROM surveys s, params p
-    WHERE s.responded_at < p.as_of_ts AND s.responded_at >= p.as_of_ts - INTERVAL 180 DAY
+    FROM surveys s
+    WHERE s.responded_at < $as_of::TIMESTAMP AND s.responded_at >= $as_of::TIMESTAMP - INTERVAL 180 DAY
     GROUP BY s.account_id
 ),
 invoice_features AS (
     SELECT i.account_id,
-        count(*) FILTER (WHERE i.due_on < p.as_of AND (i.paid_on IS NULL OR i.paid_on >= p.as_of))
+        count(*) FILTER (WHERE i.due_on < $as_of::DATE AND (i.paid_on IS NULL OR i.paid_on >= $as_of::DATE))
             AS invoices_overdue,
-        CAST(coalesce(sum(i.amount) FILTER (WHERE i.due_on < p.as_of
-            AND (i.paid_on IS NULL OR i.paid_on >= p.as_of)), 0) AS DOUBLE) AS amount_overdue,
-        coalesce(max(datediff('day', i.due_on, p.as_of)) FILTER (WHERE i.due_on < p.as_of
-            AND (i.paid_on IS NULL OR i.paid_on >= p.as_of)), 0) AS max_days_past_due
-    FROM invoices i, params p
-    WHERE i.issued_on < p.as_of
+        CAST(coalesce(sum(i.amount) FILTER (WHERE i.due_on < $as_of::DATE
+            AND (i.paid_on IS NULL OR i.paid_on >= $as_of::DATE)), 0) AS DOUBLE) AS amount_overdue,
+        coalesce(max(datediff('day', i.due_on, $as_of::DATE)) FILTER (WHERE i.due_on < $as_of::DATE
+            AND (i.paid_on IS NULL OR i.paid_on >= $as_of::DATE)), 0) AS max_days_past_due
+    FROM invoices i
+    WHERE i.issued_on < $as_of::DATE
     GROUP BY i.account_id
 ),
-activity_features AS (
-    SELECT a.account_id,
-        max(a.occurred_at) FILTER (WHERE a.kind IN ('call', 'meeting', 'qbr')) AS last_touch_at,
-        arg_max(a.role, a.occurred_at) FILTER (WHERE a.kind IN ('call', 'meeting', 'qbr'))
-            AS last_touch_role,
-        max(a.occurred_at) FILTER (WHERE a.role = 'csm' AND a.kind IN ('call', 'meeting', 'qbr', 'email'))
-            AS last_csm_touch_at,
-        max(a.occurred_at) FILTER (WHERE a.role = 'am' AND a.kind IN ('call', 'meeting', 'qbr', 'email'))
-            AS last_am_touch_at,
-        count(*) FILTER (WHERE a.kind = 'outcome' AND a.occurred_at >= p.as_of_ts - INTERVAL 90 DAY)
-            AS outcomes_last_90d,
-        count(*) FILTER (WHERE a.kind = 'milestone') AS milestones_reached,
-        min(a.occurred_at) FILTER (WHERE a.kind = 'milestone') AS first_milestone_at
-    FROM activities a, params p
-    WHERE a.occurred_at < p.as_of_ts
-    GROUP BY a.account_id
+touches_last_year AS (
+    -- touches older than a year score like none at all, so a year of history is enough
+    SELECT account_id, occurred_at, kind, role,
+        kind IN ('call', 'meeting', 'qbr') AS is_meaningful
+    FROM activities
+    WHERE occurred_at >= $as_of::TIMESTAMP - INTERVAL 365 DAY AND occurred_at < $as_of::TIMESTAMP
+      AND kind IN ('call', 'meeting', 'qbr', 'email', 'outcome')
+),
+touch_features AS (
+    SELECT account_id,
+        max(occurred_at) FILTER (WHERE is_meaningful) AS last_touch_at,
+        arg_max(role, occurred_at) FILTER (WHERE is_meaningful) AS last_touch_role,
+        max(occurred_at) FILTER (WHERE role = 'csm' AND kind <> 'outcome') AS last_csm_touch_at,
+        max(occurred_at) FILTER (WHERE role = 'am' AND kind <> 'outcome') AS last_am_touch_at,
+        count(*) FILTER (WHERE kind = 'outcome'
+            AND occurred_at >= $as_of::TIMESTAMP - INTERVAL 90 DAY) AS outcomes_last_90d
+    FROM touches_last_year
+    GROUP BY account_id
+),
+milestone_features AS (
+    SELECT account_id, count(*) AS milestones_reached, min(occurred_at) AS first_milestone_at
+    FROM activities
+    WHERE kind = 'milestone' AND occurred_at < $as_of::TIMESTAMP
+    GROUP BY account_id
 )
 SELECT
     l.account_id, l.account_name, l.segment, l.industry, l.region, l.plan,
@@ -175,8 +179,8 @@ SELECT
     datediff('day', act.last_csm_touch_at, l.as_of) AS days_since_csm_touch,
     datediff('day', act.last_am_touch_at, l.as_of) AS days_since_am_touch,
     coalesce(act.outcomes_last_90d, 0) AS outcomes_last_90d,
-    coalesce(act.milestones_reached, 0) AS milestones_reached,
-    datediff('day', l.contract_start, act.first_milestone_at) AS days_to_first_milestone
+    coalesce(ms.milestones_reached, 0) AS milestones_reached,
+    datediff('day', l.contract_start, ms.first_milestone_at) AS days_to_first_milestone
 FROM live_accounts l
 CROSS JOIN source_presence sp
 CROSS JOIN feature_catalog fcat
@@ -184,7 +188,8 @@ LEFT JOIN usage_features u USING (account_id)
 LEFT JOIN ticket_features t USING (account_id)
 LEFT JOIN survey_features s USING (account_id)
 LEFT JOIN invoice_features i USING (account_id)
-LEFT JOIN activity_features act USING (account_id)
+LEFT JOIN touch_features act USING (account_id)
+LEFT JOIN milestone_features ms USING (account_id)
 ORDER BY l.account_id
 """
 

@@ -7,21 +7,18 @@ import datetime as dt
 import polars as pl
 
 from dashboard.schema import DATE_COLUMNS, SOURCE_TABLES
-from dashboard.store.filters import AccountFilter
+from dashboard.store.filters import FILTER_COLUMNS, AccountFilter
 from dashboard.store.sources import SourceStore
 
 
 def filter_choices(store: SourceStore) -> dict[str, list[str]]:
     """The distinct values a user can pick for each global filter."""
-    frame = store.query(
-        "SELECT list_sort(list(DISTINCT segment)) AS segment,"
-        " list_sort(list(DISTINCT region)) AS region,"
-        " list_sort(list(DISTINCT csm_owner)) AS csm,"
-        " list_sort(list(DISTINCT am_owner)) AS am,"
-        " list_sort(list(DISTINCT plan)) AS plan FROM accounts"
+    parts = " UNION ALL ".join(
+        f"SELECT DISTINCT '{key}' AS key, {column} AS value FROM accounts WHERE {column} IS NOT NULL"
+        for key, column in FILTER_COLUMNS.items()
     )
-    row = frame.row(0, named=True)
-    return {key: [v for v in (row[key] or []) if v is not None] for key in frame.columns}
+    frame = store.query(f"SELECT key, value FROM ({parts}) ORDER BY key, value")
+    return {key: frame.filter(pl.col("key") == key)["value"].to_list() for key in FILTER_COLUMNS}
 
 
 def table_overview(

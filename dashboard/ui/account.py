@@ -9,7 +9,9 @@ from dashboard.store import account
 from dashboard.store.filters import AccountFilter
 from dashboard.ui.cards import format_value
 from dashboard.ui.queries import read
-from dashboard.ui.tables import BAND_LABELS, download_csv
+from dashboard.ui.tables import download_csv
+
+BADGE_COLORS = {"red": "red", "yellow": "orange", "green": "green"}
 
 
 def account_picker(account_filter: AccountFilter) -> str | None:
@@ -23,6 +25,9 @@ def account_picker(account_filter: AccountFilter) -> str | None:
     names = dict(zip(matches["account_id"], matches["account_name"], strict=True))
     if wanted and wanted not in options:
         options.insert(0, wanted)
+        exact = read(account.account_profile, wanted)
+        if exact:
+            names[wanted] = exact["account_name"]
     if not options:
         return None
     with st.sidebar:
@@ -41,9 +46,11 @@ def header(p: dict) -> None:
     """Name, owners, ARR, band, days to renewal."""
     band = p.get("band") or ("churned" if p.get("status") == "churned" else "no data")
     st.title(p["account_name"])
+    st.badge(f"{band} band", color=BADGE_COLORS.get(band, "gray"))
     st.caption(
         f"{p['account_id']} · {p.get('segment') or '—'} · {p.get('region') or '—'} · "
-        f"{p.get('plan') or '—'} plan · {p.get('industry') or '—'}"
+        f"{p.get('plan') or '—'} plan · {p.get('industry') or '—'} · "
+        f"CSM **{p.get('csm_owner') or '—'}** · AM **{p.get('am_owner') or 'none'}**"
     )
     if p.get("status") == "churned":
         st.warning(
@@ -55,17 +62,20 @@ def header(p: dict) -> None:
         change = p.get("health_change_30d")
         st.metric(
             "Health", "—" if health is None else f"{health:.0f}",
-            delta=None if change is None else f"{change:+.0f} in 30 days", border=True,
+            delta=None if change is None else f"{round(change):+d} in 30 days", border=True,
         )  # fmt: skip
-        st.metric("Band", BAND_LABELS.get(band, band), border=True)
+        st.metric("Band", band.capitalize(), border=True)
         st.metric("ARR", format_value(p.get("arr"), "money"), border=True)
         days = p.get("days_to_renewal")
         st.metric(
             "Renewal", str(p.get("renewal_date") or "—"),
             delta=None if days is None else f"in {days} days", delta_color="off", border=True,
         )  # fmt: skip
-        st.metric("CSM", p.get("csm_owner") or "—", border=True)
-        st.metric("AM", p.get("am_owner") or "no AM", border=True)
+        coverage = p.get("coverage")
+        st.metric(
+            "Data coverage", "—" if coverage is None else f"{coverage:.0%}", border=True,
+            help="Share of the scorecard's weight whose component had data",
+        )  # fmt: skip
     coverage = p.get("coverage")
     if coverage is not None and p.get("low_coverage"):
         st.warning(

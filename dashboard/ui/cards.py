@@ -25,7 +25,7 @@ def format_delta(kpi: Kpi) -> str | None:
         return None
     if kpi.kind == "ratio":
         return f"{delta * 100:+.1f} pts w/w"
-    sign = "+" if delta >= 0 else "−"
+    sign = "+" if delta >= 0 else "-"
     return f"{sign}{format_value(abs(delta), kpi.kind)} w/w"
 
 

@@ -89,7 +89,14 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
     )
     fig.update_layout(
         yaxis={"title": "ARR", "tickprefix": "$"},
-        yaxis2={"title": "median health", "overlaying": "y", "side": "right", "range": [0, 100]},
+        yaxis2={
+            "title": "median health",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 100],
+            "dtick": 20,
+            "showgrid": False,
+        },  # fmt: skip
     )
     return _layout(fig)
 

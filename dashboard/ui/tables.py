@@ -7,10 +7,11 @@ import streamlit as st
 
 
 def download_csv(frame: pl.DataFrame, file_name: str, label: str = "Download CSV") -> None:
-    """A download button for the whole frame as CSV."""
+    """A download button for the whole frame as CSV, written only when clicked."""
     st.download_button(
         label,
-        frame.write_csv().encode("utf-8"),
+        lambda: frame.write_csv().encode("utf-8"),
+        on_click="ignore",
         file_name=file_name,
         mime="text/csv",
         icon=":material/download:",
@@ -18,14 +19,21 @@ def download_csv(frame: pl.DataFrame, file_name: str, label: str = "Download CSV
     )
 
 
-BAND_LABELS = {"red": "🔴 red", "yellow": "🟡 yellow", "green": "🟢 green", "no data": "⚪ no data"}
+BAND_OPTIONS = ["red", "yellow", "green", "no data"]
+BAND_PILL_COLORS = ["#dc2626", "#f59e0b", "#16a34a", "#9ca3af"]
 
 
 def with_band_labels(frame: pl.DataFrame, column: str = "band") -> pl.DataFrame:
-    """Band names with a coloured dot, for tables."""
+    """The band as a one-item list, which ``band_column`` draws as a coloured pill."""
     if column not in frame.columns:
         return frame
-    return frame.with_columns(pl.col(column).replace(BAND_LABELS))
+    return frame.with_columns(pl.concat_list(pl.col(column)).alias(column))
+
+
+def band_column(label: str = "Band") -> object:
+    return st.column_config.MultiselectColumn(
+        label, options=BAND_OPTIONS, color=BAND_PILL_COLORS, disabled=True
+    )
 
 
 def account_columns() -> dict[str, object]:
@@ -42,7 +50,7 @@ def account_columns() -> dict[str, object]:
         "coverage_class": cc.TextColumn("Coverage"),
         "arr": cc.NumberColumn("ARR", format="dollar"),
         "health": cc.ProgressColumn("Health", min_value=0, max_value=100, format="%.0f"),
-        "band": cc.TextColumn("Band"),
+        "band": band_column(),
         "coverage": cc.ProgressColumn(
             "Data coverage", min_value=0, max_value=1, format="percent",
             help="Share of the scorecard's weight that had data",
