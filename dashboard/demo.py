@@ -232,8 +232,10 @@ def _owners(n_accounts: int) -> pl.DataFrame:
     n_am = max(4, -(-n_accounts // 450))
     n_both = max(2, -(-n_accounts // 1000))
     roles = ["csm"] * n_csm + ["am"] * n_am + ["both"] * n_both + ["leader"] * 2
-    names = [
+    combos = len(FIRST) * len(LAST)
+    names = [  # unique: a number is added once every first/last pair is taken
         f"{FIRST[i % len(FIRST)]} {LAST[(i * 7 + i // len(FIRST)) % len(LAST)]}"
+        + (f" {i // combos + 1}" if i >= combos else "")
         for i in range(len(roles))
     ]
     teams = {

@@ -16,10 +16,11 @@ from dashboard.scorecards import active_scorecard
 from dashboard.store import Stores
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import account_features
-from scoring.digests import am_digest, csm_digest, with_lens_actions
+from scoring.digests import am_digest, csm_digest, leader_digest, with_lens_actions
 from scoring.pipeline import ScoredPortfolio, health_only, score_portfolio
 from scoring.scorecard import Scorecard
 
+DIGEST_TITLES = {"csm": "CSM", "am": "AM", "leader": "Leader"}
 Progress = Callable[[float, str], None]
 SNAPSHOT_COLUMNS = [
     "account_id",
@@ -91,7 +92,6 @@ def write_digests(
     """One Markdown and one CSV file per owner and role under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    people = set(owners["owner"].to_list()) if owners.height else set()
     csms = set(scored["csm_owner"].drop_nulls().to_list()) | set(
         owners.filter(pl.col("role").is_in(["csm", "both"]))["owner"].to_list()
     )
@@ -105,11 +105,23 @@ def write_digests(
         for name in sorted(names):
             frame = build(scored, name)
             stem = folder / f"{_slug(name)}-{role}"
-            title = f"{name} — {role.upper()} digest, {as_of.isoformat()}"
+            title = f"{name} — {DIGEST_TITLES[role]} digest, {as_of.isoformat()}"
             stem.with_suffix(".md").write_text(_markdown(title, f"The {lens}.", frame))
             frame.write_csv(stem.with_suffix(".csv"))
             written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
-            people.discard(name)
+    leaders = owners.filter(pl.col("role") == "leader")["owner"].to_list() if owners.height else []
+    for name in sorted(leaders):
+        frame = leader_digest(scored)
+        stem = folder / f"{_slug(name)}-leader"
+        title = f"{name} — {DIGEST_TITLES['leader']} digest, {as_of.isoformat()}"
+        intro = (
+            f"The book: {scored.height:,} accounts, ${scored['arr'].sum():,.0f} ARR, "
+            f"{scored.filter(pl.col('band') == 'red').height} red; the largest risks before "
+            "renewal deadlines and expansion windows."
+        )
+        stem.with_suffix(".md").write_text(_markdown(title, intro, frame))
+        frame.write_csv(stem.with_suffix(".csv"))
+        written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
     return written
 
 

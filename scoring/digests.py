@@ -67,3 +67,24 @@ def with_lens_actions(scored: pl.DataFrame, drivers: pl.DataFrame) -> pl.DataFra
         "account_id", col("csm_action").alias("csm_next"), col("am_action").alias("am_next")
     )
     return scored.join(first, on="account_id", how="left", maintain_order="left")
+
+
+def leader_digest(scored: pl.DataFrame, top: int = 15) -> pl.DataFrame:
+    """A leader's read of the whole book: the largest risks before renewal deadlines and the
+    largest expansion windows, ARR first."""
+    risks = scored.filter(col("risk_before_deadline")).with_columns(
+        reason=pl.lit("risk before renewal"), cause=col("top_cause"), action=col("top_action")
+    )
+    expansion = scored.filter(col("expansion_ready")).with_columns(
+        reason=pl.concat_str(pl.lit("expansion window "), col("expansion_window")),
+        cause=col("triggers_fired"),
+        action=pl.lit("Make sure the AM has qualified it"),
+    )
+    return pl.concat(
+        [
+            f.sort("arr", descending=True, nulls_last=True)
+            .head(top)
+            .select(*DIGEST_COLUMNS, "reason", "cause", "action")
+            for f in (risks, expansion)
+        ]
+    )

@@ -5,8 +5,11 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard.demo import DemoSpec, build_demo
+from dashboard.scorecards import default_scorecard
 from dashboard.store import Stores
 from dashboard.store.features import account_features
+from scoring.pipeline import score_portfolio
+from scoring.scorecard import COMPONENTS
 
 AS_OF = dt.date(2026, 3, 1)
 T = dt.datetime
@@ -138,3 +141,9 @@ def test_data_after_as_of_never_changes_features(empty_stores: Stores):
     again = account_features(empty_stores.sources, cut)
     ignore = ["arr", "renewal_date", "days_to_renewal"]  # contract facts, known in advance
     assert_frame_equal(full.drop(ignore), again.drop(ignore))
+    card = default_scorecard()
+    scores = [
+        score_portfolio(f, card).accounts.select("account_id", *COMPONENTS, "health")
+        for f in (full, again)
+    ]
+    assert_frame_equal(*scores)
