@@ -46,6 +46,16 @@ class SourceWriter:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
 
+    @contextlib.contextmanager
+    def _incoming(self, frame: pl.DataFrame) -> Iterator[None]:
+        """``frame`` visible to SQL as ``_incoming`` for the duration of the block."""
+        self.con.register("_incoming", frame.to_arrow())
+        try:
+            yield
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister("_incoming")
+
     def replace_table(self, table: str, frame: pl.DataFrame | pl.LazyFrame) -> int:
         """Replace the whole contents of ``table`` in one transaction; return the row count.
 
@@ -54,38 +64,29 @@ class SourceWriter:
         data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
         if table in SOURCE_TABLES:
             data = conform(table, data)
-        self.con.execute("BEGIN")
-        try:
-            self.con.execute(f"DELETE FROM {table}")
-            self.con.register("_incoming", data.to_arrow())
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        finally:
-            with contextlib.suppress(duckdb.Error):
-                self.con.unregister("_incoming")
+        with self._incoming(data):
+            self.con.execute("BEGIN")
+            try:
+                self.con.execute(f"DELETE FROM {table}")
+                self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
         return data.height
 
     def replace_mart(self, name: str, frame: pl.DataFrame) -> int:
         """Replace a derived table (scores, drivers) whose columns follow the frame."""
         if name not in MARTS:
             raise StoreError(f"unknown mart {name!r}")
-        self.con.register("_incoming", frame.to_arrow())
-        try:
+        with self._incoming(frame):
             self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _incoming")
-        finally:
-            self.con.unregister("_incoming")
         return frame.height
 
     def append(self, table: str, frame: pl.DataFrame) -> int:
         """Append ``frame`` to ``table`` (by column name) in one statement."""
-        self.con.register("_incoming", frame.to_arrow())
-        try:
+        with self._incoming(frame):
             self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
-        finally:
-            self.con.unregister("_incoming")
         return frame.height
 
     def record_load(self, table: str, source: str, rows: int, mapping: str | None = None) -> None:
