@@ -11,9 +11,13 @@ from pathlib import Path
 
 from dashboard.config import get_settings
 from dashboard.demo import DemoSpec, load_demo
+from dashboard.ingest.bundle import ImportPlan, bundle_plan, read_mapping, run_import
+from dashboard.ingest.mapping import Mapping
+from dashboard.ingest.readers import FileError
 from dashboard.refresh import refresh
 from dashboard.scorecards import load_scorecard_file
 from dashboard.store import Stores
+from dashboard.store.features import default_as_of
 
 
 def _date(text: str) -> dt.date:
@@ -80,6 +84,60 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    stores = Stores.open()
+    today = dt.date.today()
+    try:
+        if args.bundle:
+            plan = bundle_plan(args.bundle)
+        else:
+            if not args.table or not args.files:
+                print("tandem import: give TABLE and FILE (or --bundle)", file=sys.stderr)
+                return 2
+            mapping = read_mapping(args.mapping) if args.mapping else Mapping(table=args.table)
+            if mapping.table != args.table:
+                print(f"tandem import: {args.mapping} maps table {mapping.table!r}, not "
+                      f"{args.table!r}", file=sys.stderr)  # fmt: skip
+                return 2
+            plan = ImportPlan(f"import of {', '.join(f.name for f in args.files)}",
+                              [(mapping, list(args.files))])  # fmt: skip
+        prepared, counts = run_import(
+            stores, plan, today, settings.max_upload_mb, dry_run=args.dry_run
+        )
+    except FileError as exc:
+        print(f"tandem import: {exc}", file=sys.stderr)
+        return 2
+    failed = False
+    rejects_dir = settings.data_dir / "rejects"
+    for p in prepared:
+        print(f"{p.table} <- {p.source}: {p.valid_rows:,} of {p.total_rows:,} rows valid",
+              file=sys.stderr)  # fmt: skip
+        for note in p.notes:
+            print(f"  note: {note}", file=sys.stderr)
+        for error in p.errors:
+            print(f"  error: {error}", file=sys.stderr)
+            failed = True
+        if p.rejects.height:
+            rejects_dir.mkdir(parents=True, exist_ok=True)
+            target = rejects_dir / f"{p.table}-rejected.csv"
+            p.rejects.write_csv(target)
+            print(
+                f"  {p.rejects.height:,} rows rejected, with reasons, in {target}", file=sys.stderr
+            )
+            for row in p.rejects.head(5).iter_rows(named=True):
+                print(f"    row {row['row']}: {row['reasons']}", file=sys.stderr)
+    if failed:
+        print("nothing was loaded: the stored data is unchanged", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        return 0
+    result = refresh(stores, default_as_of(stores.sources, today), settings.data_dir)
+    print(json.dumps({"loaded": counts, "scored_accounts": result.accounts,
+                      "as_of": result.as_of.isoformat()}))  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also rebuild the weekly snapshots of the N weeks before",
     )
     ref.set_defaults(func=cmd_refresh)
+
+    imp = sub.add_parser("import", help="load a table from files, checked against a mapping")
+    imp.add_argument("table", nargs="?", help="canonical table: accounts, usage_events, …")
+    imp.add_argument("files", nargs="*", type=Path, help="CSV/TSV, Parquet or XLSX files")
+    imp.add_argument("--mapping", type=Path, help="a mapping TOML file (default: suggested)")
+    imp.add_argument("--bundle", type=Path, help="a bundle TOML file: several tables at once")
+    imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    imp.set_defaults(func=cmd_import)
     return parser
 
 

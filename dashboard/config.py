@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the DuckDB files and digests live.")
     demo_accounts: int = Field(2000, ge=10, description="Size of the demo built on an empty store.")
     demo_seed: int = Field(7, description="Seed of the demo portfolio.")
+    max_upload_mb: int = Field(500, ge=1, description="Largest file an import accepts, in MB.")
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."
     )

@@ -44,7 +44,9 @@ live_accounts AS (
     LEFT JOIN arr_changes_after c USING (account_id)
     WHERE coalesce(a.contract_start, $as_of::DATE) <= $as_of::DATE
       AND coalesce(ce.churned_on, DATE '9999-12-31') > $as_of::DATE
-      AND NOT (a.status = 'churned' AND ce.churned_on IS NULL AND a.renewal_date <= $as_of::DATE)
+      -- churned with no churn date on record: gone on its renewal date, or always if unknown
+      AND NOT (coalesce(a.status, '') = 'churned' AND ce.churned_on IS NULL
+               AND coalesce(a.renewal_date <= $as_of::DATE, true))
 ),
 source_presence AS (
     SELECT
@@ -65,7 +67,8 @@ usage_totals AS (
         CAST(sum(quantity) FILTER (WHERE in_last_30d) AS BIGINT) AS events_last_30d,
         CAST(sum(quantity) FILTER (WHERE NOT in_last_30d) AS BIGINT) AS events_prior_30d,
         max(active_users) FILTER (WHERE in_last_30d) AS reported_users_last_30d,
-        max(active_users) FILTER (WHERE NOT in_last_30d) AS reported_users_prior_30d
+        max(active_users) FILTER (WHERE NOT in_last_30d) AS reported_users_prior_30d,
+        bool_or(user_id IS NOT NULL OR active_users IS NOT NULL) AS knows_users
     FROM usage_60d GROUP BY account_id
 ),
 distinct_users AS (
@@ -88,8 +91,11 @@ feature_catalog AS (
 ),
 usage_features AS (
     SELECT t.account_id,
-        coalesce(nullif(uc.users_last_30d, 0), t.reported_users_last_30d, 0) AS active_users_last_30d,
-        coalesce(nullif(uc.users_prior_30d, 0), t.reported_users_prior_30d, 0) AS active_users_prior_30d,
+        -- null when the usage rows carry neither user ids nor active-user counts
+        CASE WHEN t.knows_users THEN coalesce(nullif(uc.users_last_30d, 0),
+            t.reported_users_last_30d, 0) END AS active_users_last_30d,
+        CASE WHEN t.knows_users THEN coalesce(nullif(uc.users_prior_30d, 0),
+            t.reported_users_prior_30d, 0) END AS active_users_prior_30d,
         coalesce(t.events_last_30d, 0) AS events_last_30d,
         coalesce(t.events_prior_30d, 0) AS events_prior_30d,
         coalesce(fc.features_last_30d, 0) AS features_last_30d
@@ -161,8 +167,8 @@ SELECT
     l.next_renewal AS renewal_date, datediff('day', l.as_of, l.next_renewal) AS days_to_renewal,
     l.as_of,
     sp.has_usage, sp.has_tickets, sp.has_surveys, sp.has_invoices, sp.has_activities,
-    coalesce(u.active_users_last_30d, 0) AS active_users_last_30d,
-    coalesce(u.active_users_prior_30d, 0) AS active_users_prior_30d,
+    CASE WHEN u.account_id IS NULL THEN 0 ELSE u.active_users_last_30d END AS active_users_last_30d,
+    CASE WHEN u.account_id IS NULL THEN 0 ELSE u.active_users_prior_30d END AS active_users_prior_30d,
     coalesce(u.events_last_30d, 0) AS events_last_30d,
     coalesce(u.events_prior_30d, 0) AS events_prior_30d,
     coalesce(u.features_last_30d, 0) AS features_last_30d,
@@ -192,6 +198,26 @@ LEFT JOIN touch_features act USING (account_id)
 LEFT JOIN milestone_features ms USING (account_id)
 ORDER BY l.account_id
 """
+
+
+FRESHEST_DATA_SQL = """
+SELECT max(d) FROM (
+    SELECT max(occurred_at)::DATE AS d FROM usage_events
+    UNION ALL SELECT max(created_at)::DATE FROM tickets
+    UNION ALL SELECT max(occurred_at)::DATE FROM activities
+    UNION ALL SELECT max(responded_at)::DATE FROM surveys
+    UNION ALL SELECT max(issued_on) FROM invoices
+)
+"""
+
+
+def default_as_of(db: Queryable, today: dt.date) -> dt.date:
+    """Today, or the day after the newest dated row when all data is older (an old export
+    is scored as of its own end, not as of a today it never saw)."""
+    newest = db.query(FRESHEST_DATA_SQL)[0, 0]
+    if newest is None or newest >= today:
+        return today
+    return newest + dt.timedelta(days=1)
 
 
 def account_features(db: Queryable, as_of: dt.date) -> pl.DataFrame:
