@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from dashboard.config import get_settings
+from dashboard.connectors import SourceError, load_from_database, source_config
 from dashboard.demo import DemoSpec, load_demo
 from dashboard.ingest.bundle import ImportPlan, bundle_plan, read_mapping, run_import
 from dashboard.ingest.mapping import Mapping
@@ -62,9 +63,20 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tandem refresh: {exc}", file=sys.stderr)
         return 2
+    config = source_config()
+    source_failed = False
+    if config is not None:
+        try:
+            counts = load_from_database(config, stores, dt.date.today())
+        except (SourceError, FileError) as exc:
+            print(f"tandem refresh: the connected source failed, scoring the stored data: {exc}",
+                  file=sys.stderr)  # fmt: skip
+            source_failed = True
+        else:
+            print(f"reloaded from {config.redacted_uri()}: {counts}", file=sys.stderr)
     result = refresh(
         stores,
-        args.as_of,
+        args.as_of or default_as_of(stores.sources, dt.date.today()),
         settings.data_dir,
         scorecard=scorecard,
         backfill_weeks=args.backfill_weeks,
@@ -81,7 +93,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             }
         )
     )
-    return 0
+    return 1 if source_failed else 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -161,7 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     ref = sub.add_parser(
         "refresh", help="score every account, keep the day's snapshot, write digests"
     )
-    ref.add_argument("--as-of", type=_date, default=dt.date.today(), help="default: today")
+    ref.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        help="default: today (or the day after the newest data, if older)",
+    )
     ref.add_argument(
         "--scorecard", type=Path, help="a scorecard TOML file (default: the active one)"
     )

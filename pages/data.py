@@ -3,7 +3,9 @@
 import streamlit as st
 
 from dashboard.store.overview import table_overview
+from dashboard.ui.database import database_panel
 from dashboard.ui.filters import current_filter
+from dashboard.ui.importer import import_panel
 from dashboard.ui.queries import read
 from dashboard.ui.state import today
 from dashboard.ui.tables import download_csv
@@ -46,3 +48,14 @@ st.dataframe(
     },
 )
 download_csv(overview, "tandem-tables.csv")
+
+st.subheader("Load your own data")
+st.caption(
+    "Uploads replace the tables they feed, in one transaction: all of it lands or none of it. "
+    "Unknown extra columns are dropped. Scores are recomputed after every load."
+)
+upload_tab, database_tab = st.tabs(["Upload files", "Connected database"])
+with upload_tab:
+    import_panel()
+with database_tab:
+    database_panel()

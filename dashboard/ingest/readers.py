@@ -95,7 +95,13 @@ def stage_csv(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> StagedFi
         params=[str(path), encoding],
     ).fetchall()
     delimiter = sniff[0][0] if sniff else ","
-    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    first_line = text.splitlines()[0]
+    if delimiter not in first_line:  # ragged rows can mislead DuckDB's sniffer
+        try:
+            delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
     _check_header(name, header)
 

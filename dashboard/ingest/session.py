@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from dashboard.ingest.mapping import Mapping
-from dashboard.ingest.readers import FileError, StagedFile, stage_file, view_name
+from dashboard.ingest.readers import FileError, StagedFile, stage_file, stage_frame, view_name
 from dashboard.ingest.validate import Prepared, ident, prepare
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
@@ -43,6 +43,12 @@ class ImportSession:
             if not path.exists():
                 raise FileError(f"{name}: no such file")
         staged = stage_file(self.con, name, path, self.limit_mb, sheet)
+        self.files[staged.view] = staged
+        return staged
+
+    def add_frame(self, name: str, frame: pl.DataFrame) -> StagedFile:
+        """Stage an already read frame (a database table) under ``name``."""
+        staged = stage_frame(self.con, name, frame)
         self.files[staged.view] = staged
         return staged
 

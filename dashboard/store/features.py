@@ -51,6 +51,8 @@ live_accounts AS (
 source_presence AS (
     SELECT
         EXISTS (SELECT 1 FROM usage_events WHERE occurred_at < $as_of::TIMESTAMP) AS has_usage,
+        EXISTS (SELECT 1 FROM usage_events WHERE occurred_at < $as_of::TIMESTAMP
+                AND (user_id IS NOT NULL OR active_users IS NOT NULL)) AS usage_knows_users,
         EXISTS (SELECT 1 FROM tickets WHERE created_at < $as_of::TIMESTAMP) AS has_tickets,
         EXISTS (SELECT 1 FROM surveys WHERE responded_at < $as_of::TIMESTAMP) AS has_surveys,
         EXISTS (SELECT 1 FROM invoices WHERE issued_on < $as_of::DATE) AS has_invoices,
@@ -167,8 +169,10 @@ SELECT
     l.next_renewal AS renewal_date, datediff('day', l.as_of, l.next_renewal) AS days_to_renewal,
     l.as_of,
     sp.has_usage, sp.has_tickets, sp.has_surveys, sp.has_invoices, sp.has_activities,
-    CASE WHEN u.account_id IS NULL THEN 0 ELSE u.active_users_last_30d END AS active_users_last_30d,
-    CASE WHEN u.account_id IS NULL THEN 0 ELSE u.active_users_prior_30d END AS active_users_prior_30d,
+    CASE WHEN NOT sp.usage_knows_users THEN NULL WHEN u.account_id IS NULL THEN 0
+        ELSE u.active_users_last_30d END AS active_users_last_30d,
+    CASE WHEN NOT sp.usage_knows_users THEN NULL WHEN u.account_id IS NULL THEN 0
+        ELSE u.active_users_prior_30d END AS active_users_prior_30d,
     coalesce(u.events_last_30d, 0) AS events_last_30d,
     coalesce(u.events_prior_30d, 0) AS events_prior_30d,
     coalesce(u.features_last_30d, 0) AS features_last_30d,

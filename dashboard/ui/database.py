@@ -1,0 +1,44 @@
+"""The Data page's connected-database panel: where data comes from, and Refresh now."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.config import get_settings
+from dashboard.connectors import SourceError, load_from_database, source_config
+from dashboard.refresh import refresh
+from dashboard.store.features import default_as_of
+from dashboard.ui.state import stores, today
+
+
+def database_panel() -> None:
+    try:
+        config = source_config()
+    except SourceError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    if config is None:
+        st.caption(
+            "No database is connected. Set `TANDEM_SOURCE_URI` and `TANDEM_SOURCE_TABLES`, or a "
+            "`[tandem.source]` section in `.streamlit/secrets.toml` (see the README)."
+        )
+        return
+    st.markdown(f"Connected to `{config.redacted_uri()}`")
+    st.dataframe(
+        [{"table": t, "source": s} for t, s in config.tables.items()],
+        hide_index=True, key="source_tables",
+    )  # fmt: skip
+    if st.button("Refresh now", icon=":material/sync:", key="db_refresh"):
+        with st.status("Reading the database…", expanded=True) as status:
+            try:
+                counts = load_from_database(config, stores(), today())
+            except SourceError as exc:
+                status.update(label="Refresh failed: nothing was changed", state="error")
+                st.error(str(exc), icon=":material/error:")
+                return
+            bar = st.progress(0.0)
+            as_of = default_as_of(stores().sources, today())
+            refresh(stores(), as_of, get_settings().data_dir,
+                    progress=lambda f, m: bar.progress(f, text=m))  # fmt: skip
+            status.update(label="Reloaded and rescored", state="complete")
+        st.success("Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))

@@ -1,0 +1,339 @@
+"""Bring your own data: readers, mapping, validation, and what bad input does (and does not)."""
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dashboard.ingest.bundle import ImportPlan, bundle_plan, run_import
+from dashboard.ingest.mapping import Mapping, normalise, suggest_columns, suggest_table
+from dashboard.ingest.readers import FileError
+from dashboard.ingest.session import ImportSession
+from dashboard.schema import SOURCE_TABLES
+from dashboard.store import Stores
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT.parent / "shared" / "samples"
+TODAY = dt.date(2026, 6, 1)
+ACCOUNTS_CSV = b"Customer ID,Company Name,ARR (USD),Renewal Date,CSM,Tier\nc1,Acme,1200.50,2026-09-01,Ann,Tier 1\nc2,Beta,900,2026-10-01,Bob,Tier 2\n"
+
+
+def digest(stores: Stores) -> str:
+    """A fingerprint of every canonical table: equal before and after = nothing changed."""
+    h = hashlib.sha256()
+    for table in SOURCE_TABLES:
+        h.update(stores.sources.query(f"SELECT * FROM {table} ORDER BY ALL").write_csv().encode())
+    return h.hexdigest()
+
+
+@pytest.fixture
+def seeded(empty_stores: Stores) -> Stores:
+    """A store holding two accounts, to check that bad input leaves it exactly as it was."""
+    session = ImportSession()
+    session.add("accounts.csv", ACCOUNTS_CSV)
+    mapping = Mapping(
+        table="accounts", columns=suggest_columns("accounts", session.files["accounts"].columns)
+    )
+    prepared = session.prepare([(mapping, "accounts")], empty_stores, TODAY)
+    session.load(empty_stores, prepared, "seed")
+    session.close()
+    return empty_stores
+
+
+def import_bytes(
+    stores: Stores, table: str, name: str, data: bytes, mapping: Mapping | None = None, **kw
+):
+    session = ImportSession(**kw)
+    try:
+        session.add(name, data)
+        view = next(iter(session.files))
+        m = mapping or Mapping(
+            table=table, columns=suggest_columns(table, session.files[view].columns)
+        )
+        prepared = session.prepare([(m, view)], stores, TODAY)
+        return prepared[0], session.load(stores, prepared, "test") if prepared[0].ok else None
+    finally:
+        session.close()
+
+
+# -- suggestions ------------------------------------------------------------------------------
+def test_column_and_table_suggestions():
+    cols = ["Customer ID", "Company Name", "ARR (USD)", "Renewal Date", "Account Owner", "CSM"]
+    assert normalise("ARR (USD)") == "arr_usd"
+    m = suggest_columns("accounts", cols)
+    assert m["account_id"] == "Customer ID" and m["account_name"] == "Company Name"
+    assert m["arr"] == "ARR (USD)" and m["renewal_date"] == "Renewal Date"
+    assert m["am_owner"] == "Account Owner" and m["csm_owner"] == "CSM"
+    assert suggest_table(cols, "crm_export.csv") == "accounts"
+    assert (
+        suggest_table(["ticket_id", "account_id", "submitted_at", "priority"], "t.csv") == "tickets"
+    )
+    assert suggest_table(["accounts", "", "column_2"], "data_dictionary.csv") is None
+
+
+def test_mapping_toml_round_trip_and_refusals():
+    m = Mapping(table="tickets", columns={"ticket_id": "id"}, values={"priority": {"P1": "urgent"}})
+    assert Mapping.from_toml(m.to_toml()) == m
+    with pytest.raises(ValueError, match="unknown table 'tix'"):
+        Mapping(table="tix")
+    with pytest.raises(ValueError, match="columns: colour not a column of tickets"):
+        Mapping(table="tickets", columns={"colour": "x"})
+
+
+# -- a good file -----------------------------------------------------------------------------
+def test_good_file_loads_with_types_and_value_mapping(empty_stores: Stores):
+    m = Mapping(
+        table="accounts",
+        columns={"account_id": "Customer ID", "account_name": "Company Name", "arr": "ARR (USD)",
+                 "renewal_date": "Renewal Date", "csm_owner": "CSM", "segment": "Tier"},
+        values={"segment": {"Tier 1": "Enterprise", "Tier 2": "Mid-Market"}},
+    )  # fmt: skip
+    prepared, counts = import_bytes(empty_stores, "accounts", "crm.csv", ACCOUNTS_CSV, m)
+    assert counts == {"accounts": 2} and prepared.rejects.is_empty()
+    rows = empty_stores.sources.query("SELECT * FROM accounts ORDER BY account_id")
+    assert rows["arr"].to_list() == [1200.5, 900.0]
+    assert rows["renewal_date"].to_list() == [dt.date(2026, 9, 1), dt.date(2026, 10, 1)]
+    assert rows["segment"].to_list() == ["Enterprise", "Mid-Market"]
+    loads = empty_stores.sources.query("SELECT * FROM loads WHERE table_name = 'accounts'")
+    assert loads["row_count"][0] == 2 and "Customer ID" in loads["mapping"][0]
+
+
+def test_semicolon_latin1_bom_and_european_numbers(empty_stores: Stores):
+    data = "\ufeffaccount_id;account_name;arr\nx1;Café Müller;1.234,56\nx2;Zoë;99,5\n"
+    prepared, counts = import_bytes(
+        empty_stores, "accounts", "eu.csv", data.encode("latin-1", errors="ignore")
+    )
+    assert counts == {"accounts": 2}
+    names = empty_stores.sources.query("SELECT account_name, arr FROM accounts ORDER BY 1")
+    assert names["account_name"].to_list() == ["Café Müller", "Zoë"]
+    assert names["arr"].to_list() == [1234.56, 99.5]
+    session = ImportSession()
+    staged = session.add("eu.csv", data.encode("latin-1", errors="ignore"))
+    session.close()
+    assert "not valid UTF-8: read as Latin-1 (ISO-8859-1)" in staged.notes
+    assert "delimiter ';'" in staged.notes
+    assert any("decimal comma" in n for n in prepared.notes)
+
+
+def test_daily_rollup_usage_rows_load(seeded: Stores):
+    data = b"account_id,date,active_users,events\nc1,2026-05-01,7,120\nc1,2026-05-02,9,150\n"
+    m = Mapping(table="usage_events", columns={"account_id": "account_id", "occurred_at": "date",
+                                              "active_users": "active_users", "quantity": "events"})  # fmt: skip
+    prepared, counts = import_bytes(seeded, "usage_events", "daily.csv", data, m)
+    assert counts == {"usage_events": 2}
+    assert seeded.sources.scalar("SELECT sum(quantity) FROM usage_events") == 270
+
+
+# -- bad input: a clear message, and the store exactly as it was -----------------------------
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.csv", b"", "empty.csv is empty"),
+        ("header.csv", b"account_id,account_name\n", "header.csv has a header but no data rows"),
+        (
+            "binary.csv",
+            b"PK\x03\x04\x00\x00binary",
+            "binary.csv is not a text file (binary content at byte 4)",
+        ),
+        (
+            "dupes.csv",
+            b"account_id,name,name\n1,a,b\n",
+            "column name 'name' appears twice (columns 2 and 3)",
+        ),
+    ],
+)
+def test_bad_files_are_refused_and_nothing_changes(seeded: Stores, name, data, message):
+    before = digest(seeded)
+    with pytest.raises(FileError) as err:
+        import_bytes(seeded, "accounts", name, data)
+    assert message in str(err.value)
+    assert digest(seeded) == before
+
+
+def test_file_over_the_size_limit(seeded: Stores, tmp_path):
+    big = tmp_path / "huge.csv"
+    with big.open("wb") as f:  # a sparse 2 GB file: no disk is used
+        f.truncate(2 * 2**30)
+    session = ImportSession(limit_mb=500)
+    with pytest.raises(
+        FileError,
+        match=r"huge.csv is 2,048 MB; the upload limit is 500 MB \(setting TANDEM_MAX_UPLOAD_MB\)",
+    ):
+        session.add("huge.csv", big)
+    session.close()
+
+
+def test_ragged_rows_are_rejected_by_line(seeded: Stores):
+    data = b"ticket_id,account_id,created_at\nt1,c1,2026-05-01\nt2,c1\nt3,c2,2026-05-02,extra\nt4,c2,2026-05-03\n"
+    prepared, counts = import_bytes(seeded, "tickets", "ragged.csv", data)
+    assert counts == {"tickets": 2}
+    reasons = " | ".join(prepared.rejects["reasons"].to_list())
+    assert "line 3: Expected Number of Columns: 3 Found: 2" in reasons
+    assert "line 4: Expected Number of Columns: 3 Found: 4" in reasons
+
+
+def test_row_level_problems_each_named_by_row_and_column(seeded: Stores):
+    data = (
+        b"ticket_id,account_id,created_at,priority,csat\n"
+        b"t1,c1,2026-05-01,high,4\n"  # fine
+        b"t2,c1,yesterday,high,4\n"  # unparseable date
+        b"t3,nope,2026-05-01,high,4\n"  # unknown account
+        b"t1,c2,2026-05-02,low,5\n"  # duplicate id
+        b"t5,c2,2030-01-01,low,5\n"  # in the future
+        b"t6,c2,2026-05-02,P1,five\n"  # P1 -> urgent is fine; csat is mixed type
+        b"t7,c2,2026-05-02,whenever,3\n"  # not a priority
+    )
+    before = digest(seeded)
+    prepared, _ = import_bytes(seeded, "tickets", "tickets.csv", data)
+    rejects = {r["row"]: r["reasons"] for r in prepared.rejects.iter_rows(named=True)}
+    assert set(rejects) == {2, 3, 4, 5, 6, 7}
+    assert "column created_at: yesterday is not a date and time" in rejects[2]
+    assert "column account_id: unknown account nope" in rejects[3]
+    assert "column ticket_id: duplicate id t1 (first at row 1)" in rejects[4]
+    assert "column created_at: 2030-01-01 is in the future" in rejects[5]
+    assert "column csat: five is not a whole number" in rejects[6]
+    assert "column priority: whenever is not one of low, normal, high, urgent" in rejects[7]
+    assert prepared.valid_rows == 1
+    assert digest(seeded) != before  # the one good row was loaded (a confirmed load)
+
+
+def test_negative_money_and_ambiguous_dates(empty_stores: Stores):
+    data = b"account_id,account_name,arr,contract_start\na,A,-5,03/04/2025\nb,B,10,05/06/2025\n"
+    prepared, counts = import_bytes(empty_stores, "accounts", "acc.csv", data)
+    assert "column arr: -5 is negative" in prepared.rejects["reasons"][0]
+    assert any("assumed US (month/day/year)" in n for n in prepared.notes)
+    assert empty_stores.sources.scalar("SELECT contract_start FROM accounts") == dt.date(2025, 5, 6)
+    eu = Mapping(table="accounts", columns={"account_id": "account_id", "account_name": "account_name",
+                                           "contract_start": "contract_start"}, date_format="eu")  # fmt: skip
+    import_bytes(empty_stores, "accounts", "acc.csv", data, eu)
+    assert empty_stores.sources.scalar(
+        "SELECT contract_start FROM accounts WHERE account_id = 'a'"
+    ) == dt.date(2025, 4, 3)
+
+
+def test_mapping_pointing_at_a_missing_column(seeded: Stores):
+    before = digest(seeded)
+    m = Mapping(table="accounts", columns={"account_id": "Customer ID", "account_name": "Nom"})
+    prepared, counts = import_bytes(seeded, "accounts", "crm.csv", ACCOUNTS_CSV, m)
+    assert counts is None
+    assert "the mapping points at column 'Nom', which is not in the file" in prepared.errors[0]
+    assert digest(seeded) == before
+
+
+def test_extra_columns_are_dropped_not_errors(empty_stores: Stores):
+    data = b"account_id,account_name,favourite_colour\na,A,blue\n"
+    _, counts = import_bytes(empty_stores, "accounts", "extra.csv", data)
+    assert counts == {"accounts": 1}
+
+
+def test_xlsx_sheets_and_merged_headers(empty_stores: Stores, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Accounts"
+    ws.append(["account_id", "account_name"])
+    ws.append(["x", "Xylo"])
+    merged = wb.create_sheet("Merged")
+    merged.append(["Account", None, "Owner"])
+    merged.merge_cells("A1:B1")
+    merged.append(["x", "Xylo", "Ann"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _, counts = import_bytes(empty_stores, "accounts", "book.xlsx", buffer.getvalue())
+    assert counts == {"accounts": 1}
+    session = ImportSession()
+    with pytest.raises(
+        FileError,
+        match="sheet 'Merged': column 2 has no header in row 1 \\(merged header cells\\?\\)",
+    ):
+        session.add("book.xlsx", buffer.getvalue(), sheet="Merged")
+    session.close()
+
+
+def test_parquet_loads(empty_stores: Stores, tmp_path):
+    path = tmp_path / "acc.parquet"
+    pl.DataFrame({"account_id": ["p1"], "account_name": ["Parq"], "arr": [5.0]}).write_parquet(path)
+    _, counts = import_bytes(empty_stores, "accounts", "acc.parquet", path.read_bytes())
+    assert counts == {"accounts": 1}
+
+
+def test_query_mapping_runs_sandboxed(seeded: Stores, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("x\n1\n")
+    session = ImportSession()
+    session.add("accounts.csv", ACCOUNTS_CSV)
+    bad = Mapping(table="accounts", query=f"SELECT * FROM read_csv('{secret}')")
+    prepared = session.prepare([(bad, None)], seeded, TODAY)
+    assert "the mapping's query failed" in prepared[0].errors[0]
+    good = Mapping(
+        table="accounts",
+        query='SELECT "Customer ID" AS account_id, "Company Name" AS account_name FROM accounts',
+    )
+    assert session.prepare([(good, None)], seeded, TODAY)[0].valid_rows == 2
+    session.close()
+
+
+# -- the shared samples, through the command line -------------------------------------------
+@pytest.mark.parametrize("bundle", ["ravenstack", "maven"])
+def test_sample_bundles_import_from_the_command_line(tmp_path, bundle):
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "import", "--bundle", f"data/samples/{bundle}.toml"],
+        env=env, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["scored_accounts"] > 0
+    stores = Stores.open(tmp_path)
+    scores = stores.sources.query("SELECT * FROM account_scores")
+    if bundle == "ravenstack":
+        assert out["loaded"]["accounts"] == 500 and out["loaded"]["usage_events"] == 25_000
+        assert scores.height == 390  # 110 accounts carry churn_flag = TRUE
+        assert scores["adoption"].null_count() == scores.height  # no user ids: missing, not 0
+        assert scores["csm_owner"].null_count() == scores.height  # no owners in the export
+    else:
+        assert out["loaded"]["accounts"] == 85
+        assert scores["adoption"].null_count() == scores.height  # Maven has no usage
+        assert scores["arr"].null_count() == scores.height  # nor ARR: missing, not made up
+        assert scores["low_coverage"].all()
+        assert "technolgy" not in set(
+            stores.sources.query("SELECT industry FROM accounts")["industry"]
+        )
+
+
+def test_single_table_import_command_refuses_a_wrong_mapping(tmp_path):
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('table = "tickets"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "import", "accounts", str(SAMPLES / "maven-crm" / "accounts.csv"),
+         "--mapping", str(mapping)], env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2 and "maps table 'tickets', not 'accounts'" in done.stderr
+
+
+def test_data_dictionary_is_not_a_table(empty_stores: Stores):
+    plan = ImportPlan(
+        "dictionary", [(Mapping(table="accounts"), [SAMPLES / "maven-crm" / "data_dictionary.csv"])]
+    )
+    with pytest.raises(
+        FileError, match="data_dictionary.csv: column 2 has no name in the header row"
+    ):
+        run_import(empty_stores, plan, TODAY, 500)
+
+
+def test_bundle_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "b.toml"
+    bad.write_text(
+        'source = "x"\n[[load]]\ntable = "accounts"\nfiles = ["a.csv"]\nmapping = "nope.toml"\n'
+    )
+    with pytest.raises(FileError, match="mapping file .*nope.toml does not exist"):
+        bundle_plan(bad)
