@@ -161,10 +161,16 @@ def prepare_from_database(
 
 def load_from_database(config: SourceConfig, stores: Stores, today: dt.date) -> dict[str, int]:
     """Reload every configured table in one transaction; raises with the reasons if any row
-    set cannot load (then nothing is written)."""
+    is rejected (unattended, nobody confirms a partial load): then nothing is written."""
     session, prepared = prepare_from_database(config, stores, today)
     try:
         problems = [e for p in prepared for e in p.errors]
+        for p in prepared:  # unattended: a row that does not fit stops the whole refresh
+            if p.rejects.height:
+                first = "; ".join(p.rejects["reasons"].head(3).to_list())
+                problems.append(
+                    f"{p.table}: {p.rejects.height} row(s) rejected (row {p.rejects['row'][0]}: {first})"
+                )
         if problems:
             raise SourceError("; ".join(problems))
         return session.load(stores, prepared, f"database {config.redacted_uri()}")

@@ -158,17 +158,20 @@ def file_plans(
 
 
 def sql_plans() -> list[tuple[Mapping, str | None]]:
-    """Tables defined by an SQL query over the uploaded files."""
-    with st.expander("Define a table with SQL over the uploaded files"):
+    """Tables defined by an SQL query over the uploaded files (one query per table)."""
+    plans: list[tuple[Mapping, str | None]] = []
+    with st.expander("Define tables with SQL over the uploaded files"):
         st.caption(
             "DuckDB dialect. Each uploaded file is a table named after it (`Ravenstack Accounts.csv`"
-            " → `ravenstack_accounts`); the query runs where nothing but those files is visible."
+            " → `ravenstack_accounts`); the query runs where nothing but those files is visible, "
+            "and names its output columns as the canonical table does."
         )
-        table = st.selectbox("Table", [SKIP, *SOURCE_TABLES], key="sql_table")
-        query = st.text_area("Query", key="sql_query", height=160)
-    if table == SKIP or not query.strip():
-        return []
-    return [(Mapping(table=table, query=query), None)]
+        tables = st.multiselect("Tables", list(SOURCE_TABLES), key="sql_tables")
+        for table in tables:
+            query = st.text_area(f"Query for {table}", key=f"sql_{table}", height=140)
+            if query.strip():
+                plans.append((Mapping(table=table, query=query), None))
+    return plans
 
 
 def report(prepared: list[Prepared]) -> bool:

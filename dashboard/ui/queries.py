@@ -16,7 +16,9 @@ T = TypeVar("T")
 
 
 def generation() -> str:
-    return stores().sources.generation() or "empty"
+    """The published generation, qualified by its folder (two data folders never share keys)."""
+    source = stores().sources
+    return f"{source.root}/{source.generation() or 'empty'}"
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

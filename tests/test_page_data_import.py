@@ -1,0 +1,116 @@
+"""The Data page's import, driven in AppTest with the shared samples."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import Stores
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT.parent / "shared" / "samples"
+MAPPINGS = ROOT / "data" / "samples"
+
+
+@pytest.fixture
+def data_page(tmp_path, monkeypatch) -> AppTest:
+    """The Data page on a store of its own (the app builds a 60-account demo in it)."""
+    from dashboard.config import get_settings
+
+    Stores.open(tmp_path)
+    monkeypatch.setenv("TANDEM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TANDEM_DEMO_ACCOUNTS", "60")
+    get_settings.cache_clear()
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=60).run()
+    at.switch_page("../pages/data.py").run()
+    assert not at.exception
+    yield at
+    get_settings.cache_clear()
+
+
+def upload(at: AppTest, folder: str, names: list[str]) -> None:
+    files = [(n, (SAMPLES / folder / n).read_bytes(), "text/csv") for n in names]
+    at.file_uploader(key="uploads").set_value(files).run()
+    assert not at.exception
+
+
+def sql(at: AppTest, tables: dict[str, str]) -> None:
+    at.multiselect(key="sql_tables").set_value(list(tables)).run()
+    for table, mapping_file in tables.items():
+        query = tomllib.loads((MAPPINGS / mapping_file).read_text())["query"]
+        at.text_area(key=f"sql_{table}").input(query).run()
+
+
+def check_and_load(at: AppTest) -> str:
+    at.button(key="import_check").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="import_load").click().run()
+    assert not at.exception
+    return at.success[-1].value
+
+
+def test_ravenstack_through_the_data_page(data_page: AppTest, tmp_path):
+    at = data_page
+    upload(at, "ravenstack", ["ravenstack_accounts.csv", "ravenstack_subscriptions.csv",
+                              "ravenstack_feature_usage.csv", "ravenstack_support_tickets.csv",
+                              "ravenstack_churn_events.csv"])  # fmt: skip
+    assert at.selectbox(key="table_ravenstack_support_tickets").value == "tickets"
+    assert at.selectbox(key="table_ravenstack_subscriptions").value == "subscriptions"
+    assert at.selectbox(key="table_ravenstack_feature_usage").value == "(skip this file)"
+    at.selectbox(key="table_ravenstack_accounts").set_value("(skip this file)").run()
+    at.selectbox(key="table_ravenstack_churn_events").set_value("(skip this file)").run()
+    sql(at, {"accounts": "ravenstack/accounts.toml", "usage_events": "ravenstack/usage_events.toml",
+             "outcomes": "ravenstack/outcomes.toml"})  # fmt: skip
+    message = check_and_load(at)
+    assert (
+        "500 accounts" in message
+        and "25,000 usage_events" in message
+        and "2,000 tickets" in message
+    )
+    stores = Stores.open(tmp_path)
+    assert stores.sources.row_count("accounts") == 500
+    assert stores.sources.scalar("SELECT count(*) FROM account_scores") == 390
+    saved = stores.app.query("SELECT source, table_name FROM mappings ORDER BY 1")
+    assert saved["source"].to_list() == [
+        "ravenstack_subscriptions.csv",
+        "ravenstack_support_tickets.csv",
+    ]
+    at.switch_page("../pages/portfolio.py").run()
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Accounts") == "390"
+
+
+def test_maven_through_the_data_page(data_page: AppTest, tmp_path):
+    at = data_page
+    upload(at, "maven-crm", ["accounts.csv", "sales_pipeline.csv", "sales_teams.csv"])
+    for view in ("accounts", "sales_pipeline", "sales_teams"):
+        at.selectbox(key=f"table_{view}").set_value("(skip this file)").run()
+    sql(at, {"accounts": "maven/accounts.toml", "owners": "maven/owners.toml",
+             "activities": "maven/activities.toml"})  # fmt: skip
+    message = check_and_load(at)
+    assert "85 accounts" in message
+    at.switch_page("../pages/portfolio.py").run()
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Accounts") == "85"
+    assert next(m.value for m in at.metric if m.label == "ARR") == "$0"  # no ARR in the export
+
+
+def test_bad_upload_shows_where_and_keeps_the_store(data_page: AppTest, tmp_path):
+    at = data_page
+    before = Stores.open(tmp_path).sources.row_count("accounts")  # the small demo
+    at.file_uploader(key="uploads").set_value(
+        [("broken.csv", b"PK\x03\x04\x00binary", "text/csv")]
+    ).run()
+    assert "broken.csv is not a text file (binary content at byte 4)" in at.error[0].value
+    bad_rows = b"account_id,account_name,arr\na,A,10\nb,B,-3\nc,C,ten\n"
+    at.file_uploader(key="uploads").set_value([("accs.csv", bad_rows, "text/csv")]).run()
+    at.selectbox(key="table_accs").set_value("accounts").run()
+    at.button(key="import_check").click().run()
+    rejects = at.dataframe[-1].value
+    assert list(rejects["row"]) == [2, 3]
+    assert "column arr: -3 is negative" in rejects["reasons"].iloc[0]
+    assert "column arr: ten is not a number" in rejects["reasons"].iloc[1]
+    # checked, not loaded: nothing is written until the user confirms
+    assert Stores.open(tmp_path).sources.row_count("accounts") == before
