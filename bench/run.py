@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -152,11 +153,54 @@ def bench_pages(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
                 fig.values[f"page_{name}_error"] = at.exception[0].message
 
 
+def bench_ingest(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
+    """Import the usage events from CSV and Parquet through Tandem's checked path, against
+    DuckDB's own read_csv / read_parquet of the same file into a table."""
+    import duckdb
+
+    from dashboard.ingest.mapping import Mapping
+    from dashboard.ingest.session import ImportSession
+    from dashboard.schema import columns
+
+    folder = Path(tempfile.mkdtemp(prefix="tandem-bench-ingest-"))
+    cur = stores.sources.cursor()
+    select = "SELECT account_id, occurred_at, user_id, feature, quantity FROM usage_events"
+    cur.execute(f"COPY ({select}) TO '{folder / 'usage.csv'}' (HEADER)")
+    cur.execute(f"COPY ({select}) TO '{folder / 'usage.parquet'}' (FORMAT parquet)")
+    cur.close()
+    fig.values["ingest_rows"] = stores.sources.row_count("usage_events")
+    mapping = Mapping(
+        table="usage_events", columns={c: c for c in columns("usage_events") if c != "active_users"}
+    )
+    for kind, reader in (("csv", "read_csv"), ("parquet", "read_parquet")):
+        path = folder / f"usage.{kind}"
+        con = duckdb.connect(
+            str(folder / f"baseline-{kind}.duckdb")
+        )  # a table in a file, like ours
+        with fig.stage(f"ingest_duckdb_{kind}"):
+            con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}('{path}')")
+            con.execute("CHECKPOINT")
+        con.close()
+        with fig.stage(f"ingest_tandem_{kind}"):
+            session = ImportSession(limit_mb=100_000)
+            session.add(path.name, path)
+            prepared = session.prepare([(mapping, "usage")], stores, spec.anchor)
+            session.load(stores, prepared, "bench")
+            session.close()
+        fig.values[f"ingest_{kind}_ratio"] = round(
+            fig.values[f"ingest_tandem_{kind}_seconds"]
+            / fig.values[f"ingest_duckdb_{kind}_seconds"],
+            2,
+        )
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 STAGES: list[Callable[[Figures, Stores, DemoSpec], None]] = [
     bench_demo_and_load,
     bench_scoring,
     bench_refresh,
     bench_pages,
+    bench_ingest,
 ]
 
 

@@ -154,11 +154,21 @@ def stage_frame(
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> StagedFile:
+    """Stage a Parquet file with its own column types (no text round trip)."""
+    view = view_name(name)
     try:
-        frame = pl.read_parquet(path)
-    except Exception as exc:  # polars raises several error types for a bad file
-        raise FileError(f"{name} is not a readable Parquet file: {exc}") from exc
-    return stage_frame(con, name, frame)
+        con.execute(
+            f'CREATE OR REPLACE TABLE "{view}" AS SELECT * FROM read_parquet(?)', [str(path)]
+        )
+    except duckdb.Error as exc:
+        raise FileError(
+            f"{name} is not a readable Parquet file: {str(exc).splitlines()[0]}"
+        ) from exc
+    rows = con.sql(f'SELECT count(*) FROM "{view}"').fetchall()[0][0]
+    cols = con.sql(f'SELECT * FROM "{view}" LIMIT 0').columns
+    if rows == 0:
+        raise FileError(f"{name} has a header but no data rows")
+    return StagedFile(name, view, cols, rows)
 
 
 def excel_sheets(path: Path) -> list[str]:

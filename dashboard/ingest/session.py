@@ -132,7 +132,8 @@ class ImportSession:
         counts: dict[str, int] = {}
         with stores.sources.writer() as writer:
             for p in prepared:
-                counts[p.table] = writer.replace_table(p.table, self.valid_rows(p))
+                rows = self.con.sql(f"SELECT * FROM {p.valid_view}").to_arrow_reader()
+                counts[p.table] = writer.replace_table(p.table, rows)
                 writer.record_load(
                     p.table, f"{label}: {p.source}", counts[p.table], p.mapping.model_dump_json()
                 )

@@ -33,6 +33,17 @@ FORMAT_NAMES = {
 }
 ID_COLUMNS = {"accounts": "account_id", "subscriptions": "subscription_id", "invoices": "invoice_id",
               "tickets": "ticket_id", "owners": "owner"}  # fmt: skip
+# canonical Python type -> (DuckDB type, source types that need no parsing)
+NATIVE: dict[type, tuple[str, set[str]]] = {
+    dt.datetime: (
+        "TIMESTAMP",
+        {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"},
+    ),
+    dt.date: ("DATE", {"DATE", "TIMESTAMP"}),
+    int: ("BIGINT", {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}),
+    float: ("DOUBLE", {"DOUBLE", "FLOAT", "BIGINT", "INTEGER"}),
+    bool: ("BOOLEAN", {"BOOLEAN"}),
+}
 MONEY = {("accounts", "arr"), ("subscriptions", "arr"), ("invoices", "amount")}
 NOT_IN_FUTURE = {"usage_events": ["occurred_at"], "tickets": ["created_at", "resolved_at"],
                  "surveys": ["responded_at"], "activities": ["occurred_at"],
@@ -91,7 +102,10 @@ def detect_date_format(
     if forced != "auto":
         return forced, None
     text = f"trim(CAST({ident(column)} AS VARCHAR))"
-    sample = f"(SELECT DISTINCT {text} AS v FROM {source} WHERE nullif({text}, '') IS NOT NULL LIMIT 5000)"
+    sample = (
+        f"(SELECT DISTINCT v FROM (SELECT {text} AS v FROM {source}"
+        f" WHERE nullif({text}, '') IS NOT NULL LIMIT 20000) LIMIT 5000)"
+    )
     counts = {
         family: con.sql(
             f"SELECT count(try_strptime(v, [{', '.join(literal(f) for f in fmts)}])) FROM {sample}"
@@ -116,8 +130,8 @@ def detect_decimal(con: duckdb.DuckDBPyConnection, source: str, column: str, for
     values = [
         r[0]
         for r in con.sql(
-            f"SELECT DISTINCT trim(CAST({ident(column)} AS VARCHAR)) FROM {source}"
-            f" WHERE {ident(column)} IS NOT NULL LIMIT 2000"
+            f"SELECT DISTINCT v FROM (SELECT trim(CAST({ident(column)} AS VARCHAR)) AS v FROM {source}"
+            f" WHERE {ident(column)} IS NOT NULL LIMIT 20000) LIMIT 2000"
         ).fetchall()
     ]
     comma = sum(bool(re.search(r"\d,\d{1,2}$", v) or re.search(r"\.\d{3},", v)) for v in values)
@@ -147,7 +161,9 @@ def prepare(
     """
     table = mapping.table
     result = Prepared(table=table, source=source_name, mapping=mapping)
-    source_columns = con.sql(f"SELECT * FROM {source} LIMIT 0").columns
+    described = con.sql(f"SELECT * FROM {source} LIMIT 0")
+    source_columns = described.columns
+    source_types = {c: str(t) for c, t in zip(described.columns, described.types, strict=True)}
     column_map = dict(mapping.columns)
     if mapping.query:  # the query names its output columns canonically
         column_map = {c: c for c in columns(table) if c in source_columns} | column_map
@@ -171,6 +187,16 @@ def prepare(
     for column, kind in columns(table).items():
         src = column_map.get(column)
         label = f"column {column}" + (f" ({src!r})" if src and src != column else "")
+        native = NATIVE.get(kind)
+        if (
+            src is not None
+            and native
+            and source_types.get(src) in native[1]
+            and column not in mapping.values
+        ):
+            # already typed by its reader (Parquet, a database, a typed query): no text round trip
+            selects.append(f"CAST({ident(src)} AS {native[0]}) AS {column}")
+            continue
         if src is not None:
             raw = f"nullif(trim(CAST({ident(src)} AS VARCHAR)), '')"
         elif column in mapping.constants:
@@ -211,6 +237,8 @@ def prepare(
                 result.notes.append(note)
             fmts = ", ".join(literal(f) for f in DATE_FORMATS[family])
             parsed = f"try_strptime({raw}, [{fmts}])"
+            if family == "iso":  # DuckDB's own ISO parser first: much faster than strptime
+                parsed = f"coalesce(TRY_CAST({raw} AS TIMESTAMP), {parsed})"
             typed = f"CAST({parsed} AS DATE)" if kind is dt.date else parsed
         selects.append(f"{typed} AS {column}")
         what = {int: "a whole number", float: "a number", bool: "true/false", dt.date: "a date",
@@ -234,17 +262,9 @@ def prepare(
                 f" THEN {literal(label + ': ')} || {raw} || ' is in the future' END"
             )
     empty = [
-        f"CASE WHEN {column} IS NULL THEN {literal(f'column {column}: required but empty')} END"
+        f"CASE WHEN t.{column} IS NULL THEN {literal(f'column {column}: required but empty')} END"
         for column in required_columns(table)
     ]
-    typed_view = f"__typed_{table}"
-    con.execute(
-        f"CREATE OR REPLACE TABLE {typed_view} AS "
-        f"SELECT *, list_filter([{', '.join(empty)}], lambda x: x IS NOT NULL) AS _late FROM ("
-        f"SELECT _row, {', '.join(selects)}, "
-        f"list_filter([{', '.join(problems) or 'NULL'}], lambda x: x IS NOT NULL) AS _early "
-        f"FROM (SELECT row_number() OVER () AS _row, * FROM {source}))"
-    )
     checks = ["NULL"]
     joins = ""
     id_column = ID_COLUMNS.get(table)
@@ -261,25 +281,38 @@ def prepare(
             "'column account_id: unknown account ' || t.account_id END"
         )
     checked = f"__checked_{table}"
+    typed = (
+        f"SELECT _row, {', '.join(selects)}, "
+        f"list_filter([{', '.join(problems) or 'NULL'}], lambda x: x IS NOT NULL) AS _early "
+        f"FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
+    )
     con.execute(
-        f"CREATE OR REPLACE TABLE {checked} AS SELECT t.* EXCLUDE (_early, _late), "
-        f"list_concat(_early, _late, list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)) AS _reasons "
-        f"FROM {typed_view} t{joins}"
+        f"CREATE OR REPLACE TABLE {checked} AS SELECT t.* EXCLUDE (_early), "
+        f"list_concat(_early, list_filter([{', '.join(empty + checks)}], lambda x: x IS NOT NULL)) AS _reasons "
+        f"FROM ({typed}) t{joins}"
     )
     result.valid_view = f"__valid_{table}"
     canonical = ", ".join(columns(table))
     con.execute(
-        f"CREATE OR REPLACE TABLE {result.valid_view} AS SELECT {canonical} FROM {checked}"
-        " WHERE len(_reasons) = 0 ORDER BY _row"
+        f"CREATE OR REPLACE VIEW {result.valid_view} AS SELECT {canonical} FROM {checked}"
+        " WHERE len(_reasons) = 0"
     )
-    result.total_rows = con.sql(f"SELECT count(*) FROM {checked}").fetchall()[0][0]
-    result.valid_rows = con.sql(f"SELECT count(*) FROM {result.valid_view}").fetchall()[0][0]
-    result.rejects = con.sql(
-        f"SELECT c._row AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
-        f"FROM {checked} c JOIN (SELECT row_number() OVER () AS _row, * FROM {source}) s USING (_row) "
-        "WHERE len(c._reasons) > 0 ORDER BY c._row"
-    ).pl()
-    if "_row" in result.rejects.columns:
-        result.rejects = result.rejects.drop("_row")
-    con.execute(f"DROP TABLE {typed_view}")
+    counts = con.sql(
+        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0) FROM {checked}"
+    ).fetchall()[0]
+    result.total_rows, result.valid_rows = counts
+    if result.valid_rows < result.total_rows:
+        result.rejects = (
+            con.sql(
+                f"SELECT c._row AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
+                f"FROM (SELECT _row, _reasons FROM {checked} WHERE len(_reasons) > 0) c "
+                f"JOIN (SELECT row_number() OVER () AS _row, * FROM {source}) s USING (_row) ORDER BY c._row"
+            )
+            .pl()
+            .drop("_row", strict=False)
+        )
+    else:
+        result.rejects = pl.DataFrame(
+            {"row": [], "reasons": []}, schema={"row": pl.Int64, "reasons": pl.String}
+        )
     return result

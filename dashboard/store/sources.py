@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, conform
 from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, migrate, schema_version
@@ -47,22 +48,26 @@ class SourceWriter:
         self.con = con
 
     @contextlib.contextmanager
-    def _incoming(self, frame: pl.DataFrame) -> Iterator[None]:
+    def _incoming(self, frame: pl.DataFrame | pa.RecordBatchReader) -> Iterator[None]:
         """``frame`` visible to SQL as ``_incoming`` for the duration of the block."""
-        self.con.register("_incoming", frame.to_arrow())
+        data = frame if isinstance(frame, pa.RecordBatchReader) else frame.to_arrow()
+        self.con.register("_incoming", data)
         try:
             yield
         finally:
             with contextlib.suppress(duckdb.Error):
                 self.con.unregister("_incoming")
 
-    def replace_table(self, table: str, frame: pl.DataFrame | pl.LazyFrame) -> int:
+    def replace_table(
+        self, table: str, frame: pl.DataFrame | pl.LazyFrame | pa.RecordBatchReader
+    ) -> int:
         """Replace the whole contents of ``table`` in one transaction; return the row count.
 
-        On any failure the previous contents stay, whole, and the error is raised.
+        A record-batch reader (already canonical: the import's valid rows) streams straight
+        in. On any failure the previous contents stay, whole, and the error is raised.
         """
         data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-        if table in SOURCE_TABLES:
+        if table in SOURCE_TABLES and isinstance(data, pl.DataFrame):
             data = conform(table, data)
         with self._incoming(data):
             self.con.execute("BEGIN")
@@ -73,6 +78,8 @@ class SourceWriter:
             except BaseException:
                 self.con.execute("ROLLBACK")
                 raise
+        if isinstance(data, pa.RecordBatchReader):
+            return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         return data.height
 
     def replace_mart(self, name: str, frame: pl.DataFrame) -> int:
