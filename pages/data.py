@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.store.overview import table_overview
+from dashboard.store.overview import load_history, table_overview
 from dashboard.ui.database import database_panel
 from dashboard.ui.filters import current_filter
 from dashboard.ui.importer import import_panel
@@ -35,6 +35,7 @@ with st.container(horizontal=True):
 st.dataframe(
     overview,
     hide_index=True,
+    placeholder="—",
     column_config={
         "table_name": st.column_config.TextColumn("Table"),
         "row_count": st.column_config.NumberColumn("Rows", format="localized"),
@@ -48,6 +49,20 @@ st.dataframe(
     },
 )
 download_csv(overview, "tandem-tables.csv")
+
+with st.expander("Load history: source, time, rows and the mapping used"):
+    history = read(load_history, 200)
+    st.dataframe(
+        history, hide_index=True, placeholder="—",
+        column_config={
+            "table_name": st.column_config.TextColumn("Table"),
+            "source": st.column_config.TextColumn("Source", width="medium"),
+            "loaded_at": st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
+            "row_count": st.column_config.NumberColumn("Rows", format="localized"),
+            "mapping": st.column_config.JsonColumn("Mapping"),
+        },
+    )  # fmt: skip
+    download_csv(history, "tandem-loads.csv")
 
 st.subheader("Load your own data")
 st.caption(

@@ -55,3 +55,11 @@ def table_overview(
         .sort("order")
         .drop("order")
     )
+
+
+def load_history(store: SourceStore, limit: int = 200) -> pl.DataFrame:
+    """Every recorded load, newest first: table, source, time, rows and the mapping used."""
+    return store.query(
+        "SELECT table_name, source, loaded_at, row_count, mapping FROM loads"
+        f" ORDER BY loaded_at DESC LIMIT {int(limit)}"
+    )
