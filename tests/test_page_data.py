@@ -24,7 +24,9 @@ def test_shell_and_data_page_render(demo_stores: Stores):
         assert rows == demo_stores.sources.row_count(name)
     assert (table["source"].str.startswith("demo")).all()
     history = at.dataframe[1].value
-    assert set(history["table_name"]) == set(counts) and history["row_count"].sum() == sum(counts.values())
+    assert set(history["table_name"]) == set(counts) and history["row_count"].sum() == sum(
+        counts.values()
+    )
     assert [m.label for m in at.sidebar.multiselect] == ["Segment", "Region", "CSM", "AM", "Plan"]
 
 

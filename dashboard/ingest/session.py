@@ -33,11 +33,16 @@ class ImportSession:
         self.con.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
+    def save_upload(self, name: str, data: bytes) -> Path:
+        """Keep uploaded bytes as a file in the session's own folder."""
+        path = self._dir / Path(name).name
+        path.write_bytes(data)
+        return path
+
     def add(self, name: str, data: bytes | Path, sheet: str | None = None) -> StagedFile:
         """Stage a file (uploaded bytes or a path); raises ``FileError`` for a bad file."""
         if isinstance(data, bytes):
-            path = self._dir / Path(name).name
-            path.write_bytes(data)
+            path = self.save_upload(name, data)
         else:
             path = Path(data)
             if not path.exists():

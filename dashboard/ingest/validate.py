@@ -87,7 +87,7 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _allowed(table: str, column: str) -> list[str] | None:
+def allowed_values(table: str, column: str) -> list[str] | None:
     annotation = SOURCE_TABLES[table].model_fields[column].annotation
     for arg in (annotation, *typing.get_args(annotation)):
         if typing.get_origin(arg) is typing.Literal:
@@ -209,7 +209,7 @@ def prepare(
         if values:
             cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
             raw = f"(CASE lower({raw}) {cases} ELSE {raw} END)"
-        allowed = _allowed(table, column)
+        allowed = allowed_values(table, column)
         if kind is str:
             typed = f"lower({raw})" if allowed else raw
         elif kind in (int, float):

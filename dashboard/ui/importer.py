@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 
@@ -13,7 +12,7 @@ from dashboard.config import get_settings
 from dashboard.ingest.mapping import Mapping, suggest_mapping, suggest_table
 from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
 from dashboard.ingest.session import ImportSession
-from dashboard.ingest.validate import Prepared, _allowed
+from dashboard.ingest.validate import Prepared, allowed_values
 from dashboard.refresh import refresh
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
 from dashboard.store.features import default_as_of
@@ -58,8 +57,7 @@ def _stage(session: ImportSession, upload: UploadedFile) -> StagedFile | None:
     view = view_name(upload.name)
     sheet = None
     if upload.name.lower().endswith(".xlsx"):
-        path = session._dir / upload.name
-        path.write_bytes(upload.getvalue())
+        path = session.save_upload(upload.name, upload.getvalue())
         try:
             sheets = excel_sheets(path)
         except FileError as exc:
@@ -94,7 +92,7 @@ def _column_editor(staged: StagedFile, mapping: Mapping) -> Mapping:
     values: dict[str, dict[str, str]] = {}
     session = st.session_state["import_session"][1]
     for column, source in chosen.items():
-        allowed = _allowed(mapping.table, column)
+        allowed = allowed_values(mapping.table, column)
         if not allowed:
             continue
         distinct = session.con.sql(
@@ -237,6 +235,3 @@ def import_panel() -> None:
         st.session_state.pop("import_prepared", None)
         st.success("Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items())
                    + f"; scored as of {as_of}.")  # fmt: skip
-
-
-__all__ = ["dt", "import_panel"]
