@@ -184,6 +184,12 @@ def prepare(
 
     selects: list[str] = []
     problems: list[str] = []
+    conditions: list[str] = []
+
+    def problem(condition: str, message: str) -> None:
+        problems.append(f"CASE WHEN {condition} THEN {message} END")
+        conditions.append(f"coalesce({condition}, false)")
+
     for column, kind in columns(table).items():
         src = column_map.get(column)
         label = f"column {column}" + (f" ({src!r})" if src and src != column else "")
@@ -243,23 +249,21 @@ def prepare(
         selects.append(f"{typed} AS {column}")
         what = {int: "a whole number", float: "a number", bool: "true/false", dt.date: "a date",
                 dt.datetime: "a date and time", str: "text"}[kind]  # fmt: skip
-        problems.append(
-            f"CASE WHEN {raw} IS NOT NULL AND ({typed}) IS NULL THEN "
-            f"{literal(label + ': ')} || {raw} || {literal(' is not ' + what)} END"
+        prefix = f"{literal(label + ': ')} || {raw}"
+        problem(
+            f"{raw} IS NOT NULL AND ({typed}) IS NULL", f"{prefix} || {literal(' is not ' + what)}"
         )
         if allowed:
-            problems.append(
-                f"CASE WHEN ({typed}) NOT IN ({', '.join(literal(a) for a in allowed)}) THEN "
-                f"{literal(label + ': ')} || {raw} || {literal(' is not one of ' + ', '.join(allowed))} END"
+            problem(
+                f"({typed}) NOT IN ({', '.join(literal(a) for a in allowed)})",
+                f"{prefix} || {literal(' is not one of ' + ', '.join(allowed))}",
             )
         if (table, column) in MONEY:
-            problems.append(
-                f"CASE WHEN ({typed}) < 0 THEN {literal(label + ': ')} || {raw} || ' is negative' END"
-            )
+            problem(f"({typed}) < 0", f"{prefix} || ' is negative'")
         if column in NOT_IN_FUTURE.get(table, []):
-            problems.append(
-                f"CASE WHEN CAST(({typed}) AS DATE) > DATE {literal(today + dt.timedelta(days=1))}"
-                f" THEN {literal(label + ': ')} || {raw} || ' is in the future' END"
+            problem(
+                f"CAST(({typed}) AS DATE) > DATE {literal(today + dt.timedelta(days=1))}",
+                f"{prefix} || ' is in the future'",
             )
     empty = [
         f"CASE WHEN t.{column} IS NULL THEN {literal(f'column {column}: required but empty')} END"
@@ -281,9 +285,15 @@ def prepare(
             "'column account_id: unknown account ' || t.account_id END"
         )
     checked = f"__checked_{table}"
+    # the reasons are built only for rows with a problem: most rows pay for a few booleans
+    early = (
+        f"CASE WHEN {' OR '.join(conditions)} THEN "
+        f"list_filter([{', '.join(problems)}], lambda x: x IS NOT NULL) ELSE [] END"
+        if problems
+        else "[]::VARCHAR[]"
+    )
     typed = (
-        f"SELECT _row, {', '.join(selects)}, "
-        f"list_filter([{', '.join(problems) or 'NULL'}], lambda x: x IS NOT NULL) AS _early "
+        f"SELECT _row, {', '.join(selects)}, {early} AS _early "
         f"FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
     )
     con.execute(
