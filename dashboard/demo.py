@@ -577,7 +577,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     mismatch = rng.random((3, n)) < np.array([[0.04], [0.03], [0.03]])
     addon = (seg < 2) & (rng.random(n) < 0.3)
     core_arr = np.where(addon, np.round(arr * 0.85, -2), arr)
-    last_start = np.where(is_churned, renewal - 365, renewal - 365)
+    last_start = renewal - 365  # the current (or last) contract year
     core = pl.DataFrame(
         {
             "subscription_id": [f"SUB-{i:06d}-1" for i in range(n)],

@@ -9,32 +9,13 @@ import polars as pl
 col = pl.col
 
 
-def arr_at(accounts: pl.LazyFrame, outcomes: pl.LazyFrame, on: dt.date) -> pl.LazyFrame:
-    """ARR of every account on a date, rebuilt from today's ARR and the changes after it.
-
-    Today's effective ARR is ``arr`` for active accounts and 0 for churned ones (whose ``arr``
-    is what was lost); ARR on ``on`` = effective ARR − Σ arr_change of outcomes after ``on``.
-    """
-    later = (
-        outcomes.filter(col("occurred_on") > on)
-        .group_by("account_id")
-        .agg(change_after=col("arr_change").fill_null(0.0).sum())
-    )
-    effective = pl.when(col("status") == "churned").then(0.0).otherwise(col("arr").fill_null(0.0))
-    return (
-        accounts.join(later, on="account_id", how="left")
-        .with_columns(arr_on=effective - col("change_after").fill_null(0.0))
-        .filter(col("contract_start").is_null() | (col("contract_start") <= on))
-        .select("account_id", "arr_on")
-    )
-
-
 def retention_over(
     accounts: pl.DataFrame, outcomes: pl.DataFrame, periods: list[tuple[dt.date, dt.date]]
 ) -> pl.DataFrame:
     """GRR, NRR and logo churn for each period (start, end], all in one query.
 
-    S = ARR on ``start`` of accounts active then. GRR = (S − churned − contraction) ÷ S;
+    S = ARR on ``start`` of accounts active then, rebuilt as today's effective ARR (``arr``, or
+    0 once churned, whose ``arr`` is what was lost) − Σ arr_change of outcomes after ``start``. GRR = (S − churned − contraction) ÷ S;
     NRR = (S − churned − contraction + expansion) ÷ S; logo churn = churned accounts ÷
     accounts at start. One row per period, in the order given.
     """

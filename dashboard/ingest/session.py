@@ -127,9 +127,6 @@ class ImportSession:
             prepared.append(result)
         return prepared
 
-    def valid_rows(self, prepared: Prepared) -> pl.DataFrame:
-        return self.con.sql(f"SELECT * FROM {prepared.valid_view}").pl()
-
     def load(self, stores: Stores, prepared: list[Prepared], label: str) -> dict[str, int]:
         """Write every prepared table's valid rows in one published generation: all or none."""
         if any(not p.ok for p in prepared):
