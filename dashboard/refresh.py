@@ -17,7 +17,7 @@ from dashboard.store import Stores
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import account_features
 from scoring.digests import am_digest, csm_digest, leader_digest, with_lens_actions
-from scoring.pipeline import ScoredPortfolio, health_only, score_portfolio
+from scoring.pipeline import health_only, health_scores, score_portfolio
 from scoring.scorecard import Scorecard
 
 DIGEST_TITLES = {"csm": "CSM", "am": "AM", "leader": "Leader"}
@@ -41,13 +41,6 @@ class RefreshResult:
     snapshots_written: int
     digests: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def score_as_of(stores: Stores, as_of: dt.date, scorecard: Scorecard) -> ScoredPortfolio:
-    """Features as of ``as_of`` and 30 days before, scored with ``scorecard``."""
-    features = account_features(stores.sources, as_of)
-    earlier = account_features(stores.sources, as_of - dt.timedelta(days=30))
-    return score_portfolio(features, scorecard, earlier)
 
 
 def snapshot_health(stores: Stores, on: dt.date, scorecard: str) -> pl.DataFrame | None:
@@ -98,30 +91,31 @@ def write_digests(
     ams = set(scored["am_owner"].drop_nulls().to_list()) | set(
         owners.filter(pl.col("role").is_in(["am", "both"]))["owner"].to_list()
     )
+
+    def write(stem: Path, title: str, intro: str, frame: pl.DataFrame) -> None:
+        stem.with_suffix(".md").write_text(_markdown(title, intro, frame))
+        frame.write_csv(stem.with_suffix(".csv"))
+        written.extend([stem.with_suffix(".md"), stem.with_suffix(".csv")])
+
+    day = as_of.isoformat()
     for role, names, build, lens in (
         ("csm", csms, csm_digest, "value side: accounts to act on"),
         ("am", ams, am_digest, "revenue side: risks before deadlines and expansion windows"),
     ):
         for name in sorted(names):
-            frame = build(scored, name)
-            stem = folder / f"{_slug(name)}-{role}"
-            title = f"{name} — {DIGEST_TITLES[role]} digest, {as_of.isoformat()}"
-            stem.with_suffix(".md").write_text(_markdown(title, f"The {lens}.", frame))
-            frame.write_csv(stem.with_suffix(".csv"))
-            written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
+            title = f"{name} — {DIGEST_TITLES[role]} digest, {day}"
+            write(folder / f"{_slug(name)}-{role}", title, f"The {lens}.", build(scored, name))
     leaders = owners.filter(pl.col("role") == "leader")["owner"].to_list() if owners.height else []
-    for name in sorted(leaders):
-        frame = leader_digest(scored)
-        stem = folder / f"{_slug(name)}-leader"
-        title = f"{name} — {DIGEST_TITLES['leader']} digest, {as_of.isoformat()}"
+    if leaders:
+        book = leader_digest(scored)  # the same read of the book for every leader
         intro = (
             f"The book: {scored.height:,} accounts, ${scored['arr'].sum():,.0f} ARR, "
             f"{scored.filter(pl.col('band') == 'red').height} red; the largest risks before "
             "renewal deadlines and expansion windows."
         )
-        stem.with_suffix(".md").write_text(_markdown(title, intro, frame))
-        frame.write_csv(stem.with_suffix(".csv"))
-        written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
+        for name in sorted(leaders):
+            title = f"{name} — {DIGEST_TITLES['leader']} digest, {day}"
+            write(folder / f"{_slug(name)}-leader", title, intro, book)
     return written
 
 
@@ -165,7 +159,7 @@ def refresh(
             0.4 + 0.3 * week / backfill_weeks, f"Backfilling snapshot {week} of {backfill_weeks}"
         )
         past = as_of - dt.timedelta(days=7 * week)
-        past_scored = score_portfolio(account_features(stores.sources, past), card).accounts
+        past_scored = health_scores(account_features(stores.sources, past), card)
         history.append(snapshot_rows(past_scored, past))
 
     started = time.perf_counter()

@@ -19,13 +19,19 @@ class ScoredPortfolio:
     drivers: pl.DataFrame  # up to three rows per account: cause and actions
 
 
-def health_only(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
-    """account_id and health for a feature frame (used for the 30-days-ago comparison)."""
+def health_scores(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
+    """Features with components, health, coverage and band, and nothing else: what a snapshot
+    keeps (no drivers or commercial signals)."""
     return (
         apply_scorecard(components(features.lazy(), scorecard.params), scorecard)
-        .select("account_id", "health")
+        .with_columns(scorecard=pl.lit(scorecard.name))
         .collect()
     )
+
+
+def health_only(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
+    """account_id and health for a feature frame (used for the 30-days-ago comparison)."""
+    return health_scores(features, scorecard).select("account_id", "health")
 
 
 def score_portfolio(
