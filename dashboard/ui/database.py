@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.config import get_settings
 from dashboard.connectors import SourceError, load_from_database, source_config
-from dashboard.refresh import refresh
-from dashboard.store.features import default_as_of
-from dashboard.ui.state import stores, today
+from dashboard.ui.state import rescore, stores, today
 
 
 def database_panel() -> None:
@@ -36,9 +33,10 @@ def database_panel() -> None:
                 status.update(label="Refresh failed: nothing was changed", state="error")
                 st.error(str(exc), icon=":material/error:")
                 return
-            bar = st.progress(0.0)
-            as_of = default_as_of(stores().sources, today())
-            refresh(stores(), as_of, get_settings().data_dir,
-                    progress=lambda f, m: bar.progress(f, text=m))  # fmt: skip
+            as_of = rescore()
             status.update(label="Reloaded and rescored", state="complete")
-        st.success("Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
+        st.success(
+            "Loaded "
+            + ", ".join(f"{n:,} {t}" for t, n in counts.items())
+            + f"; scored as of {as_of}."
+        )

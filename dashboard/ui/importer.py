@@ -13,10 +13,8 @@ from dashboard.ingest.mapping import Mapping, suggest_mapping, suggest_table
 from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
 from dashboard.ingest.session import ImportSession
 from dashboard.ingest.validate import Prepared, allowed_values
-from dashboard.refresh import refresh
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
-from dashboard.store.features import default_as_of
-from dashboard.ui.state import stores, today
+from dashboard.ui.state import rescore, stores, today
 
 SKIP = "(skip this file)"
 NONE = "—"
@@ -227,10 +225,7 @@ def import_panel() -> None:
             for mapping, view in plan:
                 if view:
                     save_mapping(session.files[view].name, mapping)
-            bar = st.progress(0.0)
-            as_of = default_as_of(stores().sources, today())
-            refresh(stores(), as_of, get_settings().data_dir,
-                    progress=lambda f, m: bar.progress(f, text=m))  # fmt: skip
+            as_of = rescore()
             status.update(label="Loaded and rescored", state="complete")
         st.session_state.pop("import_prepared", None)
         st.success("Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items())

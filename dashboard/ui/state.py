@@ -10,6 +10,7 @@ from dashboard.config import get_settings
 from dashboard.demo import DemoSpec, load_demo
 from dashboard.refresh import refresh
 from dashboard.store import Stores
+from dashboard.store.features import default_as_of
 from dashboard.store.marts import has_scores
 
 
@@ -28,6 +29,18 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def rescore(backfill_weeks: int = 0, start: float = 0.0) -> dt.date:
+    """Score the stored data (as of today, or the end of an older export) with a progress
+    bar that fills from ``start``; returns the date scored as of."""
+    bar = st.progress(start)
+    as_of = default_as_of(stores().sources, today())
+    refresh(
+        stores(), as_of, get_settings().data_dir, backfill_weeks=backfill_weeks,
+        progress=lambda f, m: bar.progress(start + f * (1 - start), text=m),
+    )  # fmt: skip
+    return as_of
+
+
 def ensure_data() -> None:
     """On an empty store, build the demo portfolio; without scores, score it. Both show
     their progress."""
@@ -38,13 +51,12 @@ def ensure_data() -> None:
         with st.status("No data yet: building the demo portfolio…", expanded=True) as status:
             bar = st.progress(0.0)
             load_demo(both.sources, spec, lambda f, m: bar.progress(f * 0.5, text=m))
-            refresh(both, today(), settings.data_dir, backfill_weeks=12,
-                    progress=lambda f, m: bar.progress(0.5 + f * 0.5, text=m))  # fmt: skip
+            bar.empty()
+            rescore(backfill_weeks=12, start=0.5)
             status.update(
                 label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete"
             )
     elif not has_scores(both.sources):
         with st.status("Scoring every account…", expanded=True) as status:
-            bar = st.progress(0.0)
-            refresh(both, today(), settings.data_dir, progress=lambda f, m: bar.progress(f, text=m))
+            rescore()
             status.update(label="Scores ready", state="complete")
