@@ -28,14 +28,15 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def progress(fraction: float, message: str) -> None:
+    """Long work reports to standard error, so standard output stays one JSON object."""
+    print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     stores = Stores.open()
     spec = DemoSpec(accounts=args.accounts, seed=args.seed, anchor=args.anchor)
     started = time.perf_counter()
-
-    def progress(fraction: float, message: str) -> None:
-        print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
-
     counts = load_demo(stores.sources, spec, progress)
     result = refresh(
         stores, args.anchor, get_settings().data_dir, backfill_weeks=args.backfill_weeks,
@@ -80,7 +81,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         settings.data_dir,
         scorecard=scorecard,
         backfill_weeks=args.backfill_weeks,
-        progress=lambda fraction, message: print(f"[{fraction:4.0%}] {message}", file=sys.stderr),
+        progress=progress,
     )
     print(
         json.dumps(
