@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 SUPPORTED = TEXT_SUFFIXES | {".parquet", ".xlsx"}
@@ -34,6 +35,15 @@ class StagedFile:
     rows: int
     notes: list[str] = field(default_factory=list)  # what was assumed (encoding, delimiter…)
     bad_lines: pl.DataFrame | None = None  # line, reason, text of rows that could not be read
+
+
+def create_table(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> None:
+    """Create (or replace) the staging table ``name`` holding ``data``."""
+    con.register("_arrow_in", data)
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _arrow_in')
+    finally:
+        con.unregister("_arrow_in")
 
 
 def view_name(file_name: str) -> str:
@@ -144,12 +154,7 @@ def stage_frame(
         raise FileError(f"{name} has a header but no data rows")
     _check_header(name, frame.columns)
     view = view_name(name)
-    text = frame.select(pl.all().cast(pl.String))
-    con.register("_staging", text.to_arrow())
-    try:
-        con.execute(f'CREATE OR REPLACE TABLE "{view}" AS SELECT * FROM _staging')
-    finally:
-        con.unregister("_staging")
+    create_table(con, view, frame.select(pl.all().cast(pl.String)).to_arrow())
     return StagedFile(name, view, frame.columns, frame.height, notes or [])
 
 

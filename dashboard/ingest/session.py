@@ -12,7 +12,14 @@ import duckdb
 import polars as pl
 
 from dashboard.ingest.mapping import Mapping
-from dashboard.ingest.readers import FileError, StagedFile, stage_file, stage_frame, view_name
+from dashboard.ingest.readers import (
+    FileError,
+    StagedFile,
+    create_table,
+    stage_file,
+    stage_frame,
+    view_name,
+)
 from dashboard.ingest.validate import Prepared, ident, prepare
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
@@ -75,9 +82,7 @@ class ImportSession:
         finally:
             sandbox.close()
         target = f"__query_{mapping.table}"
-        self.con.register("_query_result", result)
-        self.con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _query_result")
-        self.con.unregister("_query_result")
+        create_table(self.con, target, result)
         return target
 
     def prepare(
@@ -91,9 +96,7 @@ class ImportSession:
         ordered = sorted(plan, key=lambda item: LOAD_ORDER.index(item[0].table))
         known = "__known_accounts"
         stored = stores.sources.query("SELECT account_id FROM accounts")
-        self.con.register("_stored_accounts", stored.to_arrow())
-        self.con.execute(f"CREATE OR REPLACE TABLE {known} AS SELECT * FROM _stored_accounts")
-        self.con.unregister("_stored_accounts")
+        create_table(self.con, known, stored.to_arrow())
         prepared: list[Prepared] = []
         for mapping, view in ordered:
             name = self.files[view].name if view else f"query for {mapping.table}"
