@@ -6,33 +6,57 @@ import datetime as dt
 
 import polars as pl
 
-from dashboard.store import Stores
-from dashboard.store.features import account_features
-from scoring.pipeline import health_only
+from dashboard.store import SourceStore
+from dashboard.store.features import features_at
+from scoring.pipeline import snapshot_scores
 from scoring.scorecard import Scorecard
+
+RENEWAL_EVENTS = ("churned", "renewed", "expanded", "contracted")
 
 
 def health_before_renewals(
-    stores: Stores, scorecard: Scorecard, days_before: int = 90, until: dt.date | None = None
+    store: SourceStore,
+    scorecard: Scorecard,
+    days_before: int = 90,
+    until: dt.date | None = None,
+    since: dt.date | None = None,
 ) -> pl.DataFrame:
-    """For each past renewal outcome, the account's health ``days_before`` it (scored with
-    data before that date only), with ``churned`` as the label.
+    """For each past renewal outcome (between ``since`` and ``until``), the account's health
+    and band ``days_before`` it, scored with data before that date only; ``churned`` and
+    ``renewed`` are the labels.
 
-    Snapshot dates are the Monday on or before each event minus ``days_before``, so events of a
-    week share one feature query.
+    The snapshot date is the first of the month on or before the event minus ``days_before``,
+    so the events of a month share a snapshot, and every snapshot is built in one query.
     """
-    events = stores.sources.query(
+    clauses, params = ["event IN (SELECT unnest(?::VARCHAR[]))"], [list(RENEWAL_EVENTS)]
+    if until:
+        clauses.append("occurred_on <= ?")
+        params.append(until)
+    if since:
+        clauses.append("occurred_on >= ?")
+        params.append(since)
+    events = store.query(
         "SELECT account_id, occurred_on, event = 'churned' AS churned FROM outcomes"
-        " WHERE event IN ('churned', 'renewed', 'expanded', 'contracted')"
-        + (" AND occurred_on <= ?" if until else ""),
-        [until] if until else None,
-    ).with_columns(as_of=(pl.col("occurred_on") - pl.duration(days=days_before)).dt.truncate("1w"))
-    scored = [
-        health_only(account_features(stores.sources, as_of), scorecard).with_columns(
-            as_of=pl.lit(as_of)
+        f" WHERE {' AND '.join(clauses)}",
+        params,
+    ).with_columns(
+        renewed=~pl.col("churned"),
+        as_of=(pl.col("occurred_on") - pl.duration(days=days_before)).dt.truncate("1mo"),
+    )
+    if events.is_empty():
+        return events.with_columns(
+            health=pl.lit(None, dtype=pl.Float64), band=pl.lit(None, dtype=pl.String)
         )
-        for as_of in sorted(events["as_of"].unique().to_list())
-    ]
-    if not scored:
-        return events.with_columns(health=pl.lit(None, dtype=pl.Float64))
-    return events.join(pl.concat(scored), on=["account_id", "as_of"], how="inner")
+    scored = snapshot_scores(features_at(store, events["as_of"].unique().to_list()), scorecard)
+    return events.join(
+        scored.select("account_id", "as_of", "health", "band"), on=["account_id", "as_of"]
+    )
+
+
+def band_renewal_history(
+    store: SourceStore, scorecard: Scorecard, as_of: dt.date, months: int = 12
+) -> pl.DataFrame:
+    """The renewals of the last ``months`` months before ``as_of``, each with the band it had
+    90 days before and whether it renewed: what the renewal forecast's probabilities rest on."""
+    since = as_of - dt.timedelta(days=round(30.44 * months))
+    return health_before_renewals(store, scorecard, 90, until=as_of, since=since)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dashboard.config import get_settings
 from dashboard.connectors import SourceError, load_from_database, source_config
-from dashboard.demo import DemoSpec, load_demo
+from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
 from dashboard.ingest.bundle import ImportPlan, bundle_plan, read_mapping, run_import
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.readers import FileError
@@ -42,6 +42,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stores, args.anchor, get_settings().data_dir, backfill_weeks=args.backfill_weeks,
         progress=progress,
     )  # fmt: skip
+    handoffs_made = seed_demo_handoffs(stores, args.anchor, args.seed)
     seconds = round(time.perf_counter() - started, 2)
     print(
         json.dumps(
@@ -50,6 +51,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "seconds": seconds,
                 **counts,
                 "scored_accounts": result.accounts,
+                "handoffs": handoffs_made,
             }  # fmt: skip
         )
     )
@@ -89,6 +91,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                 "as_of": result.as_of.isoformat(),
                 "accounts": result.accounts,
                 "snapshots_written": result.snapshots_written,
+                "tasks_created": result.tasks_created,
                 "digests": len(result.digests),
                 "seconds": result.seconds,
             }

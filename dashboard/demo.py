@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from dashboard import handoffs
+from dashboard.store import Stores
 from dashboard.store.sources import SourceStore
 
 PERIODS = 24  # 30-day periods of history before the anchor date
@@ -640,3 +642,59 @@ def load_demo(
         writer.execute("DELETE FROM score_snapshots")
     report(1.0, "Demo portfolio ready")
     return counts
+
+
+def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
+    """Give the demo's people some history: expansion handoffs at every stage (a few flagged
+    three weeks ago with no AM step, so "fallen between the chairs" has content) and risks
+    flagged by CSMs. Only on an app store with no handoff yet; returns how many were made."""
+    if stores.app.query("SELECT count(*) AS n FROM handoffs")["n"][0]:
+        return 0
+    ready = stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner, triggers_fired FROM account_scores"
+        " WHERE expansion_ready AND csm_owner IS NOT NULL AND am_owner IS NOT NULL"
+        " AND csm_owner <> am_owner ORDER BY account_id"
+    ).sample(fraction=1.0, shuffle=True, seed=seed)
+    risky = stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner, top_cause FROM account_scores"
+        " WHERE risk_before_deadline AND csm_owner IS NOT NULL AND am_owner IS NOT NULL"
+        " ORDER BY account_id"
+    ).head(4)
+    # (state reached, days ago it was flagged): the AM steps follow a few days apart
+    plan = [("flagged", 21)] * 4 + [("flagged", 3)] * 3 + [("qualified", 30)] * 4
+    plan += [("proposal", 40)] * 3 + [("won", 60)] * 2 + [("lost", 50)]
+    path = {"qualified": ["qualified"], "proposal": ["qualified", "proposal"],
+            "won": ["qualified", "proposal", "won"], "lost": ["qualified", "lost"]}  # fmt: skip
+    made = 0
+    for (state, days), row in zip(plan, ready.iter_rows(named=True), strict=False):
+        at = dt.datetime.combine(anchor - dt.timedelta(days=days), dt.time(10))
+        hid = handoffs.flag(
+            stores.app, row["account_id"], "expansion",
+            f"{row['triggers_fired']}; the champion asked about more seats", row["csm_owner"],
+            "csm", now=at,
+        )  # fmt: skip
+        current = "flagged"
+        for step, target in enumerate(path.get(state, []), start=1):
+            handoffs.advance(
+                stores.app, hid, target, row["am_owner"], "am", from_state=current,
+                account_has_am=True, now=at + dt.timedelta(days=4 * step),
+                note={"qualified": "Budget confirmed with the champion",
+                      "proposal": "Sent options: +20 % seats, or the next plan up",
+                      "won": "Signed at list price", "lost": "No budget this year"}[target],
+            )  # fmt: skip
+            current = target
+        made += 1
+    for i, row in enumerate(risky.iter_rows(named=True)):
+        at = dt.datetime.combine(anchor - dt.timedelta(days=5 + 4 * i), dt.time(9))
+        hid = handoffs.flag(
+            stores.app, row["account_id"], "risk", row["top_cause"] or "health falling",
+            row["csm_owner"], "csm", now=at,
+        )  # fmt: skip
+        if i % 2:
+            handoffs.advance(
+                stores.app, hid, "weighed", row["am_owner"], "am", from_state="flagged",
+                account_has_am=True, now=at + dt.timedelta(days=2),
+                note="Offer a two-year term at flat price if value is shown by the QBR",
+            )  # fmt: skip
+        made += 1
+    return made

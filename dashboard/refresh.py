@@ -12,13 +12,18 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboard.handoffs import between_the_chairs, handoffs
 from dashboard.scorecards import active_scorecard
 from dashboard.store import Stores
+from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
-from dashboard.store.features import account_features
-from scoring.digests import am_digest, csm_digest, leader_digest, with_lens_actions
-from scoring.pipeline import health_only, health_scores, score_portfolio
+from dashboard.store.features import account_features, features_at
+from dashboard.store.filters import AccountFilter
+from dashboard.tasks import create_rule_tasks
+from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
+from scoring.pipeline import health_only, score_portfolio, snapshot_scores
 from scoring.scorecard import Scorecard
+from scoring.tasks import rule_tasks
 
 DIGEST_TITLES = {"csm": "CSM", "am": "AM", "leader": "Leader"}
 Progress = Callable[[float, str], None]
@@ -31,6 +36,7 @@ SNAPSHOT_COLUMNS = [
     "band",
     "scorecard",
     "arr",
+    "expansion_ready",
 ]
 
 
@@ -39,6 +45,7 @@ class RefreshResult:
     as_of: dt.date
     accounts: int
     snapshots_written: int
+    tasks_created: int = 0
     digests: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -52,9 +59,9 @@ def snapshot_health(stores: Stores, on: dt.date, scorecard: str) -> pl.DataFrame
     return frame if frame.height else None
 
 
-def snapshot_rows(scored: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
-    """The ``score_snapshots`` rows of a scored frame."""
-    return scored.with_columns(as_of=pl.lit(as_of)).select(SNAPSHOT_COLUMNS)
+def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
+    """The ``score_snapshots`` rows of a scored frame (its features carry ``as_of``)."""
+    return scored.select(SNAPSHOT_COLUMNS)
 
 
 def _slug(name: str) -> str:
@@ -80,9 +87,16 @@ def _markdown(title: str, intro: str, frame: pl.DataFrame) -> str:
 
 
 def write_digests(
-    scored: pl.DataFrame, owners: pl.DataFrame, folder: Path, as_of: dt.date
+    scored: pl.DataFrame,
+    owners: pl.DataFrame,
+    folder: Path,
+    as_of: dt.date,
+    chairs: pl.DataFrame | None = None,
 ) -> list[Path]:
-    """One Markdown and one CSV file per owner and role under ``folder``."""
+    """One Markdown and one CSV file per owner and role under ``folder``. ``chairs`` (from
+    ``scoring.digests.chairs_rows``) adds the expansions fallen between the chairs: to the
+    AM the flags waiting on them, to the CSM the ready accounts never flagged, to leaders all."""
+    chairs = chairs if chairs is not None else pl.DataFrame()
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     csms = set(scored["csm_owner"].drop_nulls().to_list()) | set(
@@ -104,10 +118,16 @@ def write_digests(
     ):
         for name in sorted(names):
             title = f"{name} — {DIGEST_TITLES[role]} digest, {day}"
-            write(folder / f"{_slug(name)}-{role}", title, f"The {lens}.", build(scored, name))
+            rows = build(scored, name)
+            if chairs.height:
+                mine = chairs.filter(pl.col("role") == role, pl.col(f"{role}_owner") == name)
+                rows = pl.concat([rows, mine.select(rows.columns)], how="vertical_relaxed")
+            write(folder / f"{_slug(name)}-{role}", title, f"The {lens}.", rows)
     leaders = owners.filter(pl.col("role") == "leader")["owner"].to_list() if owners.height else []
     if leaders:
         book = leader_digest(scored)  # the same read of the book for every leader
+        if chairs.height:
+            book = pl.concat([book, chairs.select(book.columns)], how="vertical_relaxed")
         intro = (
             f"The book: {scored.height:,} accounts, ${scored['arr'].sum():,.0f} ARR, "
             f"{scored.filter(pl.col('band') == 'red').height} red; the largest risks before "
@@ -154,18 +174,15 @@ def refresh(
     timings["scoring"] = time.perf_counter() - started
 
     history: list[pl.DataFrame] = []
-    for week in range(1, backfill_weeks + 1):
-        report(
-            0.4 + 0.3 * week / backfill_weeks, f"Backfilling snapshot {week} of {backfill_weeks}"
-        )
-        past = as_of - dt.timedelta(days=7 * week)
-        past_scored = health_scores(account_features(stores.sources, past), card)
-        history.append(snapshot_rows(past_scored, past))
+    if backfill_weeks:
+        report(0.5, f"Backfilling {backfill_weeks} weekly snapshots")
+        past = [as_of - dt.timedelta(days=7 * week) for week in range(1, backfill_weeks + 1)]
+        history.append(snapshot_rows(snapshot_scores(features_at(stores.sources, past), card)))
 
     started = time.perf_counter()
     report(0.75, "Publishing scores and the snapshot")
     marts = with_lens_actions(scored.accounts, scored.drivers)
-    snapshot = pl.concat([snapshot_rows(scored.accounts, as_of), *history])
+    snapshot = pl.concat([snapshot_rows(scored.accounts), *history])
     with stores.sources.writer() as writer:
         writer.replace_mart("account_scores", marts)
         writer.replace_mart("account_drivers", scored.drivers)
@@ -175,19 +192,26 @@ def refresh(
         )
         writer.append("score_snapshots", snapshot)
     timings["publish"] = time.perf_counter() - started
+    tasks_created = create_rule_tasks(stores.app, rule_tasks(marts, as_of, card), as_of)
 
     written: list[Path] = []
     if digests:
         started = time.perf_counter()
         report(0.9, "Writing per-owner digests")
         owners = stores.sources.query("SELECT * FROM owners")
-        written = write_digests(marts, owners, data_dir / "digests" / as_of.isoformat(), as_of)
+        chairs = chairs_rows(*between_the_chairs(
+            marts, expansion_candidates(stores.sources, AccountFilter()), handoffs(stores.app),
+            as_of,
+        ))  # fmt: skip
+        folder = data_dir / "digests" / as_of.isoformat()
+        written = write_digests(marts, owners, folder, as_of, chairs)
         timings["digests"] = time.perf_counter() - started
     report(1.0, "Scores up to date")
     return RefreshResult(
         as_of=as_of,
         accounts=scored.accounts.height,
         snapshots_written=snapshot.height,
+        tasks_created=tasks_created,
         digests=written,
         seconds={k: round(v, 3) for k, v in timings.items()},
     )

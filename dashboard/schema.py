@@ -14,7 +14,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Account(BaseModel):

@@ -2,11 +2,14 @@
 
 import streamlit as st
 
+from dashboard.handoffs import handoff_history
 from dashboard.scorecards import active_scorecard
 from dashboard.store import account
+from dashboard.tasks import tasks
 from dashboard.ui import charts
 from dashboard.ui.account import account_picker, drivers_by_lens, header, source_tabs
 from dashboard.ui.filters import current_filter
+from dashboard.ui.handoffs import handoff_panel, history_table, task_editor
 from dashboard.ui.queries import read
 from dashboard.ui.state import stores
 
@@ -45,5 +48,14 @@ with st.container(border=True):
         st.caption("No product usage loaded for this account.")
     else:
         st.plotly_chart(charts.usage_vs_seats(usage, profile.get("licensed_seats")))
+
+st.subheader("Handoffs between the CSM and the AM")
+handoff_side, history_side = st.columns(2)
+with handoff_side:
+    handoff_panel(profile, "account")
+with history_side:
+    history_table(handoff_history(stores().app, account_id))
+    st.markdown("**Tasks**")
+    task_editor(tasks(stores().app, [account_id]), "account_tasks")
 
 source_tabs(account_id)

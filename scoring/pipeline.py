@@ -29,6 +29,18 @@ def health_scores(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
     )
 
 
+def snapshot_scores(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
+    """What a kept snapshot needs: health, band and expansion readiness (no drivers)."""
+    scored = apply_scorecard(components(features.lazy(), scorecard.params), scorecard)
+    return (
+        commercial_signals(
+            scored.with_columns(health_change_30d=pl.lit(None, dtype=pl.Float64)), scorecard
+        )
+        .with_columns(scorecard=pl.lit(scorecard.name))
+        .collect()
+    )
+
+
 def health_only(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
     """account_id and health for a feature frame (used for the 30-days-ago comparison)."""
     return health_scores(features, scorecard).select("account_id", "health")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import get_settings
-from dashboard.demo import DemoSpec, load_demo
+from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
 from dashboard.refresh import refresh
 from dashboard.store import Stores
 
@@ -29,6 +29,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     stores = Stores.open(root)
     load_demo(stores.sources, DemoSpec(accounts=DEMO_ACCOUNTS, seed=DEMO_SEED, anchor=TODAY))
     refresh(stores, TODAY, root, backfill_weeks=8)
+    seed_demo_handoffs(stores, TODAY, DEMO_SEED)
     yield root
     if previous is None:
         os.environ.pop("TANDEM_DATA_DIR", None)

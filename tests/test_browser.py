@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
 PAGES = [
     ("", "Portfolio health", True),
     ("account?account=ACC-000003", None, True),
+    ("renewals", "Renewal calendar", True),
+    ("expansion", "Expansion windows", True),
     ("data", "Data", False),
 ]
 

@@ -64,7 +64,7 @@ def test_a_digest_for_every_owner(refreshed):
 
 
 def test_health_before_renewals_predicts_churn(demo_stores: Stores):
-    scored = health_before_renewals(demo_stores, default_scorecard(), days_before=90)
+    scored = health_before_renewals(demo_stores.sources, default_scorecard(), days_before=90)
     assert scored["churned"].sum() >= 20
     auc = roc_auc(scored.with_columns(risk=-pl.col("health")), "risk", "churned")
     assert auc > 0.7

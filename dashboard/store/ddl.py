@@ -16,7 +16,8 @@ DERIVED_DDL = {
         "CREATE TABLE IF NOT EXISTS score_snapshots (\n"
         "  account_id VARCHAR NOT NULL, as_of DATE NOT NULL,\n  "
         + ",\n  ".join(f"{c} DOUBLE" for c in COMPONENTS)
-        + ",\n  health DOUBLE, coverage DOUBLE, band VARCHAR, scorecard VARCHAR, arr DOUBLE\n)"
+        + ",\n  health DOUBLE, coverage DOUBLE, band VARCHAR, scorecard VARCHAR, arr DOUBLE,\n"
+        "  expansion_ready BOOLEAN\n)"
     ),
     "loads": (
         "CREATE TABLE IF NOT EXISTS loads (\n"
@@ -37,6 +38,19 @@ APP_DDL = {
         "  handoff_id VARCHAR PRIMARY KEY, account_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,\n"
         "  state VARCHAR NOT NULL, evidence VARCHAR, created_by VARCHAR, created_at TIMESTAMP,\n"
         "  updated_at TIMESTAMP, history VARCHAR\n)"
+    ),
+    "handoff_steps": (
+        "CREATE TABLE IF NOT EXISTS handoff_steps (\n"
+        "  handoff_id VARCHAR NOT NULL, step INTEGER NOT NULL, state VARCHAR NOT NULL,\n"
+        "  actor VARCHAR, role VARCHAR, note VARCHAR, stepped_at TIMESTAMP NOT NULL,\n"
+        "  PRIMARY KEY (handoff_id, step)\n)"
+    ),
+    "tasks": (
+        "CREATE TABLE IF NOT EXISTS tasks (\n"
+        "  task_key VARCHAR PRIMARY KEY, account_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,\n"
+        "  role VARCHAR NOT NULL, owner VARCHAR, title VARCHAR NOT NULL, due_on DATE,\n"
+        "  status VARCHAR NOT NULL DEFAULT 'open', note VARCHAR, created_on DATE NOT NULL,\n"
+        "  updated_by VARCHAR, updated_at TIMESTAMP\n)"
     ),
     "sync_notes": (
         "CREATE TABLE IF NOT EXISTS sync_notes (\n"
@@ -75,8 +89,13 @@ def _create_app(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-SOURCE_MIGRATIONS: dict[int, Migration] = {0: _create_sources}
-APP_MIGRATIONS: dict[int, Migration] = {0: _create_app}
+def _snapshot_readiness(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE score_snapshots ADD COLUMN IF NOT EXISTS expansion_ready BOOLEAN")
+
+
+SOURCE_MIGRATIONS: dict[int, Migration] = {0: _create_sources, 1: _snapshot_readiness}
+# Version 2 adds handoff steps and rule tasks; creating what is missing is that migration.
+APP_MIGRATIONS: dict[int, Migration] = {0: _create_app, 1: _create_app}
 
 
 class SchemaError(RuntimeError):

@@ -1,14 +1,20 @@
 """Per-account features as of a date, in SQL on DuckDB: the input of every score.
 
-One query, a chain of named steps. Every step reads only rows dated before ``$as_of`` (no
-peeking), so the same query builds today's features and any past snapshot for a backtest.
-Usage is read once, restricted to the 60 days before ``as_of``; distinct users are taken as
-distinct rows first and counted after (faster than ``count(DISTINCT) FILTER``).
+One query, a chain of named steps, for one or many snapshot dates at once (``$dates``). Every
+step reads only rows dated before each date (no peeking), so the same query builds today's
+features and the point-in-time snapshots of a backtest, in one pass over each table:
+
+- usage is joined to the 60-day window of each date (a range join, so a 12-date backtest reads
+  the events once); distinct users are taken as distinct rows first and counted after (faster
+  than ``count(DISTINCT) FILTER``);
+- the latest touch is found per interval between consecutive dates and carried forward with a
+  window function, instead of joining a year of activities to every date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import polars as pl
@@ -20,80 +26,98 @@ class Queryable(Protocol):
 
 ACCOUNT_FEATURES_SQL = """
 WITH
+snapshot_dates AS (
+    SELECT DISTINCT unnest($dates::DATE[]) AS as_of
+),
+dates AS (
+    SELECT as_of, as_of::TIMESTAMP AS as_of_ts FROM snapshot_dates
+),
 churn_events AS (
     SELECT account_id, min(occurred_on) AS churned_on
     FROM outcomes WHERE event = 'churned' GROUP BY account_id
 ),
 arr_changes_after AS (
-    SELECT account_id, sum(arr_change) AS arr_change_after
-    FROM outcomes
-    WHERE occurred_on > $as_of::DATE AND event <> 'churned'
-    GROUP BY account_id
+    SELECT o.account_id, d.as_of, sum(o.arr_change) AS arr_change_after
+    FROM outcomes o JOIN dates d ON o.occurred_on > d.as_of
+    WHERE o.event <> 'churned'
+    GROUP BY ALL
 ),
 live_accounts AS (
-    SELECT a.*, $as_of::DATE AS as_of,
+    SELECT a.*, d.as_of, d.as_of_ts,
         a.arr - coalesce(c.arr_change_after, 0) AS arr_as_of,
         CASE
-            WHEN a.renewal_date >= $as_of::DATE THEN a.renewal_date
+            WHEN a.renewal_date >= d.as_of THEN a.renewal_date
             WHEN a.contract_start IS NOT NULL THEN CAST(a.contract_start + to_years(
-                CAST(ceil(datediff('day', a.contract_start, $as_of::DATE) / 365.25) AS INTEGER)) AS DATE)
+                CAST(ceil(datediff('day', a.contract_start, d.as_of) / 365.25) AS INTEGER)) AS DATE)
             ELSE a.renewal_date
         END AS next_renewal
     FROM accounts a
-    LEFT JOIN churn_events ce USING (account_id)
-    LEFT JOIN arr_changes_after c USING (account_id)
-    WHERE coalesce(a.contract_start, $as_of::DATE) <= $as_of::DATE
-      AND coalesce(ce.churned_on, DATE '9999-12-31') > $as_of::DATE
-      -- churned with no churn date on record: gone on its renewal date, or always if unknown
+    CROSS JOIN dates d
+    LEFT JOIN churn_events ce ON ce.account_id = a.account_id
+    LEFT JOIN arr_changes_after c ON c.account_id = a.account_id AND c.as_of = d.as_of
+    WHERE coalesce(a.contract_start, d.as_of) <= d.as_of
+      AND coalesce(ce.churned_on, DATE '9999-12-31') > d.as_of
       AND NOT (coalesce(a.status, '') = 'churned' AND ce.churned_on IS NULL
-               AND coalesce(a.renewal_date <= $as_of::DATE, true))
+               AND coalesce(a.renewal_date <= d.as_of, true))
+),
+first_rows AS (
+    SELECT
+        (SELECT min(occurred_at) FROM usage_events) AS first_usage,
+        (SELECT min(occurred_at) FROM usage_events
+            WHERE user_id IS NOT NULL OR active_users IS NOT NULL) AS first_usage_with_users,
+        (SELECT min(created_at) FROM tickets) AS first_ticket,
+        (SELECT min(responded_at) FROM surveys) AS first_survey,
+        (SELECT min(issued_on) FROM invoices) AS first_invoice,
+        (SELECT min(occurred_at) FROM activities) AS first_activity
 ),
 source_presence AS (
-    SELECT
-        EXISTS (SELECT 1 FROM usage_events WHERE occurred_at < $as_of::TIMESTAMP) AS has_usage,
-        EXISTS (SELECT 1 FROM usage_events WHERE occurred_at < $as_of::TIMESTAMP
-                AND (user_id IS NOT NULL OR active_users IS NOT NULL)) AS usage_knows_users,
-        EXISTS (SELECT 1 FROM tickets WHERE created_at < $as_of::TIMESTAMP) AS has_tickets,
-        EXISTS (SELECT 1 FROM surveys WHERE responded_at < $as_of::TIMESTAMP) AS has_surveys,
-        EXISTS (SELECT 1 FROM invoices WHERE issued_on < $as_of::DATE) AS has_invoices,
-        EXISTS (SELECT 1 FROM activities WHERE occurred_at < $as_of::TIMESTAMP) AS has_activities
+    SELECT d.as_of,
+        coalesce(f.first_usage < d.as_of_ts, false) AS has_usage,
+        coalesce(f.first_usage_with_users < d.as_of_ts, false) AS usage_knows_users,
+        coalesce(f.first_ticket < d.as_of_ts, false) AS has_tickets,
+        coalesce(f.first_survey < d.as_of_ts, false) AS has_surveys,
+        coalesce(f.first_invoice < d.as_of, false) AS has_invoices,
+        coalesce(f.first_activity < d.as_of_ts, false) AS has_activities
+    FROM dates d CROSS JOIN first_rows f
 ),
-usage_60d AS (
-    SELECT account_id, user_id, feature, quantity, active_users,
-        occurred_at >= $as_of::TIMESTAMP - INTERVAL 30 DAY AS in_last_30d
-    FROM usage_events
-    WHERE occurred_at >= $as_of::TIMESTAMP - INTERVAL 60 DAY AND occurred_at < $as_of::TIMESTAMP
+usage_60d AS MATERIALIZED (
+    SELECT e.account_id, d.as_of, hash(e.user_id) AS user_id, e.feature, e.quantity, e.active_users,
+        e.occurred_at >= d.as_of_ts - INTERVAL 30 DAY AS in_last_30d
+    FROM usage_events e JOIN dates d
+      ON e.occurred_at >= d.as_of_ts - INTERVAL 60 DAY AND e.occurred_at < d.as_of_ts
 ),
 usage_totals AS (
-    SELECT account_id,
+    SELECT account_id, as_of,
         CAST(sum(quantity) FILTER (WHERE in_last_30d) AS BIGINT) AS events_last_30d,
         CAST(sum(quantity) FILTER (WHERE NOT in_last_30d) AS BIGINT) AS events_prior_30d,
         max(active_users) FILTER (WHERE in_last_30d) AS reported_users_last_30d,
         max(active_users) FILTER (WHERE NOT in_last_30d) AS reported_users_prior_30d,
         bool_or(user_id IS NOT NULL OR active_users IS NOT NULL) AS knows_users
-    FROM usage_60d GROUP BY account_id
+    FROM usage_60d GROUP BY account_id, as_of
 ),
 distinct_users AS (
-    SELECT DISTINCT account_id, in_last_30d, user_id FROM usage_60d WHERE user_id IS NOT NULL
+    SELECT DISTINCT account_id, as_of, in_last_30d, user_id FROM usage_60d WHERE user_id IS NOT NULL
 ),
 user_counts AS (
-    SELECT account_id,
+    SELECT account_id, as_of,
         count(*) FILTER (WHERE in_last_30d) AS users_last_30d,
         count(*) FILTER (WHERE NOT in_last_30d) AS users_prior_30d
-    FROM distinct_users GROUP BY account_id
+    FROM distinct_users GROUP BY account_id, as_of
 ),
 distinct_features AS (
-    SELECT DISTINCT account_id, feature FROM usage_60d WHERE in_last_30d AND feature IS NOT NULL
+    SELECT DISTINCT account_id, as_of, feature FROM usage_60d
+    WHERE in_last_30d AND feature IS NOT NULL
 ),
 feature_counts AS (
-    SELECT account_id, count(*) AS features_last_30d FROM distinct_features GROUP BY account_id
+    SELECT account_id, as_of, count(*) AS features_last_30d
+    FROM distinct_features GROUP BY account_id, as_of
 ),
 feature_catalog AS (
-    SELECT count(DISTINCT feature) AS features_in_catalog FROM usage_60d
+    SELECT d.as_of, count(DISTINCT u.feature) AS features_in_catalog
+    FROM dates d LEFT JOIN usage_60d u USING (as_of) GROUP BY d.as_of
 ),
 usage_features AS (
-    SELECT t.account_id,
-        -- null when the usage rows carry neither user ids nor active-user counts
+    SELECT t.account_id, t.as_of,
         CASE WHEN t.knows_users THEN coalesce(nullif(uc.users_last_30d, 0),
             t.reported_users_last_30d, 0) END AS active_users_last_30d,
         CASE WHEN t.knows_users THEN coalesce(nullif(uc.users_prior_30d, 0),
@@ -102,66 +126,98 @@ usage_features AS (
         coalesce(t.events_prior_30d, 0) AS events_prior_30d,
         coalesce(fc.features_last_30d, 0) AS features_last_30d
     FROM usage_totals t
-    LEFT JOIN user_counts uc USING (account_id)
-    LEFT JOIN feature_counts fc USING (account_id)
+    LEFT JOIN user_counts uc USING (account_id, as_of)
+    LEFT JOIN feature_counts fc USING (account_id, as_of)
 ),
 ticket_features AS (
-    SELECT t.account_id,
-        count(*) FILTER (WHERE t.created_at >= $as_of::TIMESTAMP - INTERVAL 90 DAY) AS tickets_last_90d,
+    SELECT t.account_id, d.as_of,
+        count(*) FILTER (WHERE t.created_at >= d.as_of_ts - INTERVAL 90 DAY) AS tickets_last_90d,
         count(*) FILTER (WHERE t.priority IN ('high', 'urgent')
-            AND (t.resolved_at IS NULL OR t.resolved_at >= $as_of::TIMESTAMP)) AS tickets_open_high,
-        avg(t.csat) FILTER (WHERE t.resolved_at >= $as_of::TIMESTAMP - INTERVAL 90 DAY
-            AND t.resolved_at < $as_of::TIMESTAMP) AS csat_last_90d
-    FROM tickets t
-    WHERE t.created_at < $as_of::TIMESTAMP
-    GROUP BY t.account_id
+            AND (t.resolved_at IS NULL OR t.resolved_at >= d.as_of_ts)) AS tickets_open_high,
+        avg(t.csat) FILTER (WHERE t.resolved_at >= d.as_of_ts - INTERVAL 90 DAY
+            AND t.resolved_at < d.as_of_ts) AS csat_last_90d
+    FROM tickets t JOIN dates d ON t.created_at < d.as_of_ts
+    WHERE t.created_at >= d.as_of_ts - INTERVAL 90 DAY
+       OR t.resolved_at IS NULL OR t.resolved_at >= d.as_of_ts - INTERVAL 90 DAY
+    GROUP BY t.account_id, d.as_of
 ),
 survey_features AS (
-    SELECT s.account_id,
+    SELECT s.account_id, d.as_of,
         arg_max(s.score, s.responded_at) FILTER (WHERE coalesce(s.kind, 'nps') = 'nps')
             AS nps_latest,
         max(s.responded_at) FILTER (WHERE coalesce(s.kind, 'nps') = 'nps') AS nps_latest_at,
         avg(s.score) FILTER (WHERE s.kind = 'csat') AS survey_csat_180d
-    FROM surveys s
-    WHERE s.responded_at < $as_of::TIMESTAMP AND s.responded_at >= $as_of::TIMESTAMP - INTERVAL 180 DAY
-    GROUP BY s.account_id
+    FROM surveys s JOIN dates d
+      ON s.responded_at < d.as_of_ts AND s.responded_at >= d.as_of_ts - INTERVAL 180 DAY
+    GROUP BY s.account_id, d.as_of
 ),
 invoice_features AS (
-    SELECT i.account_id,
-        count(*) FILTER (WHERE i.due_on < $as_of::DATE AND (i.paid_on IS NULL OR i.paid_on >= $as_of::DATE))
-            AS invoices_overdue,
-        CAST(coalesce(sum(i.amount) FILTER (WHERE i.due_on < $as_of::DATE
-            AND (i.paid_on IS NULL OR i.paid_on >= $as_of::DATE)), 0) AS DOUBLE) AS amount_overdue,
-        coalesce(max(datediff('day', i.due_on, $as_of::DATE)) FILTER (WHERE i.due_on < $as_of::DATE
-            AND (i.paid_on IS NULL OR i.paid_on >= $as_of::DATE)), 0) AS max_days_past_due
-    FROM invoices i
-    WHERE i.issued_on < $as_of::DATE
-    GROUP BY i.account_id
+    SELECT i.account_id, d.as_of,
+        count(*) AS invoices_overdue,
+        CAST(coalesce(sum(i.amount), 0) AS DOUBLE) AS amount_overdue,
+        max(datediff('day', i.due_on, d.as_of)) AS max_days_past_due
+    FROM invoices i JOIN dates d
+      ON i.due_on < d.as_of AND i.issued_on < d.as_of
+    WHERE i.paid_on IS NULL OR i.paid_on >= d.as_of
+    GROUP BY i.account_id, d.as_of
 ),
-touches_last_year AS (
-    -- touches older than a year score like none at all, so a year of history is enough
-    SELECT account_id, occurred_at, kind, role,
-        kind IN ('call', 'meeting', 'qbr') AS is_meaningful
-    FROM activities
-    WHERE occurred_at >= $as_of::TIMESTAMP - INTERVAL 365 DAY AND occurred_at < $as_of::TIMESTAMP
-      AND kind IN ('call', 'meeting', 'qbr', 'email', 'outcome')
+date_intervals AS (
+    -- [previous snapshot date, this one): every row before the last date falls in exactly one
+    SELECT as_of, as_of_ts,
+        coalesce(lag(as_of_ts) OVER (ORDER BY as_of), TIMESTAMP '1900-01-01') AS from_ts
+    FROM dates
+),
+touches_by_interval AS (
+    SELECT a.account_id, i.as_of,
+        max(a.occurred_at) FILTER (WHERE a.kind IN ('call', 'meeting', 'qbr')) AS last_touch_at,
+        arg_max(a.role, a.occurred_at) FILTER (WHERE a.kind IN ('call', 'meeting', 'qbr'))
+            AS last_touch_role,
+        max(a.occurred_at) FILTER (WHERE a.role = 'csm' AND a.kind <> 'outcome') AS last_csm_touch_at,
+        max(a.occurred_at) FILTER (WHERE a.role = 'am' AND a.kind <> 'outcome') AS last_am_touch_at
+    FROM activities a JOIN date_intervals i
+      ON a.occurred_at >= i.from_ts AND a.occurred_at < i.as_of_ts
+    WHERE a.kind IN ('call', 'meeting', 'qbr', 'email')
+    GROUP BY ALL
+),
+latest_touches AS (
+    -- carried forward from earlier intervals: the latest touch before each snapshot date
+    SELECT l.account_id, l.as_of, l.as_of_ts,
+        max(t.last_touch_at) OVER w AS last_touch_at,
+        arg_max(t.last_touch_role, t.last_touch_at) OVER w AS last_touch_role,
+        max(t.last_csm_touch_at) OVER w AS last_csm_touch_at,
+        max(t.last_am_touch_at) OVER w AS last_am_touch_at
+    FROM (SELECT DISTINCT account_id FROM touches_by_interval) acc
+    CROSS JOIN dates l0
+    JOIN (SELECT account_id, as_of, as_of_ts FROM live_accounts) l
+      ON l.account_id = acc.account_id AND l.as_of = l0.as_of
+    LEFT JOIN touches_by_interval t ON t.account_id = l.account_id AND t.as_of = l.as_of
+    WINDOW w AS (PARTITION BY l.account_id ORDER BY l.as_of ROWS UNBOUNDED PRECEDING)
+),
+outcome_counts AS (
+    SELECT a.account_id, d.as_of, count(*) AS outcomes_last_90d
+    FROM activities a JOIN dates d
+      ON a.occurred_at >= d.as_of_ts - INTERVAL 90 DAY AND a.occurred_at < d.as_of_ts
+    WHERE a.kind = 'outcome'
+    GROUP BY ALL
 ),
 touch_features AS (
-    SELECT account_id,
-        max(occurred_at) FILTER (WHERE is_meaningful) AS last_touch_at,
-        arg_max(role, occurred_at) FILTER (WHERE is_meaningful) AS last_touch_role,
-        max(occurred_at) FILTER (WHERE role = 'csm' AND kind <> 'outcome') AS last_csm_touch_at,
-        max(occurred_at) FILTER (WHERE role = 'am' AND kind <> 'outcome') AS last_am_touch_at,
-        count(*) FILTER (WHERE kind = 'outcome'
-            AND occurred_at >= $as_of::TIMESTAMP - INTERVAL 90 DAY) AS outcomes_last_90d
-    FROM touches_last_year
-    GROUP BY account_id
+    -- touches older than a year score like none at all
+    SELECT coalesce(t.account_id, oc.account_id) AS account_id,
+        coalesce(t.as_of, oc.as_of) AS as_of,
+        CASE WHEN t.last_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_touch_at END AS last_touch_at,
+        CASE WHEN t.last_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_touch_role END AS last_touch_role,
+        CASE WHEN t.last_csm_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_csm_touch_at END AS last_csm_touch_at,
+        CASE WHEN t.last_am_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_am_touch_at END AS last_am_touch_at,
+        oc.outcomes_last_90d
+    FROM latest_touches t
+    FULL JOIN outcome_counts oc ON oc.account_id = t.account_id AND oc.as_of = t.as_of
 ),
 milestone_features AS (
-    SELECT account_id, count(*) AS milestones_reached, min(occurred_at) AS first_milestone_at
-    FROM activities
-    WHERE kind = 'milestone' AND occurred_at < $as_of::TIMESTAMP
-    GROUP BY account_id
+    SELECT a.account_id, d.as_of, count(*) AS milestones_reached,
+        min(a.occurred_at) AS first_milestone_at
+    FROM activities a JOIN dates d ON a.occurred_at < d.as_of_ts
+    WHERE a.kind = 'milestone'
+    GROUP BY a.account_id, d.as_of
 )
 SELECT
     l.account_id, l.account_name, l.segment, l.industry, l.region, l.plan,
@@ -192,15 +248,15 @@ SELECT
     coalesce(ms.milestones_reached, 0) AS milestones_reached,
     datediff('day', l.contract_start, ms.first_milestone_at) AS days_to_first_milestone
 FROM live_accounts l
-CROSS JOIN source_presence sp
-CROSS JOIN feature_catalog fcat
-LEFT JOIN usage_features u USING (account_id)
-LEFT JOIN ticket_features t USING (account_id)
-LEFT JOIN survey_features s USING (account_id)
-LEFT JOIN invoice_features i USING (account_id)
-LEFT JOIN touch_features act USING (account_id)
-LEFT JOIN milestone_features ms USING (account_id)
-ORDER BY l.account_id
+JOIN source_presence sp USING (as_of)
+JOIN feature_catalog fcat USING (as_of)
+LEFT JOIN usage_features u USING (account_id, as_of)
+LEFT JOIN ticket_features t USING (account_id, as_of)
+LEFT JOIN survey_features s USING (account_id, as_of)
+LEFT JOIN invoice_features i USING (account_id, as_of)
+LEFT JOIN touch_features act USING (account_id, as_of)
+LEFT JOIN milestone_features ms USING (account_id, as_of)
+ORDER BY l.as_of, l.account_id
 """
 
 
@@ -224,6 +280,12 @@ def default_as_of(db: Queryable, today: dt.date) -> dt.date:
     return newest + dt.timedelta(days=1)
 
 
+def features_at(db: Queryable, dates: Sequence[dt.date]) -> pl.DataFrame:
+    """One row per account and date in ``dates`` (the account live on that date) with every
+    feature the scores use, each computed from rows dated before that date only."""
+    return db.query(ACCOUNT_FEATURES_SQL, {"dates": sorted(set(dates))})
+
+
 def account_features(db: Queryable, as_of: dt.date) -> pl.DataFrame:
     """One row per account live on ``as_of`` with every feature the scores use."""
-    return db.query(ACCOUNT_FEATURES_SQL, {"as_of": as_of})
+    return features_at(db, [as_of])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
@@ -171,3 +173,67 @@ def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
         )
     fig.update_yaxes(rangemode="tozero", title="users")
     return _layout(fig, height=300)
+
+
+def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
+    """ARR up for renewal per month, stacked by band, with the expected (forecast) renewal ARR
+    as a line. Clicking a bar selects its month."""
+    fig = go.Figure()
+    for band in BAND_ORDER:
+        part = calendar.filter(pl.col("band") == band)
+        if part["arr"].sum() == 0:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=part["month"].to_list(), y=part["arr"].to_list(), name=band,
+                marker_color=BAND_COLORS[band], customdata=part["accounts"].to_list(),
+                hovertemplate="%{x|%b %Y}: $%{y:,.0f} (%{customdata} accounts)<extra>"
+                + band + "</extra>",
+            )
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=forecast["month"].to_list(), y=forecast["expected_arr"].to_list(),
+            name="expected renewal ARR", mode="lines+markers",
+            line={"color": "#1f2937", "width": 2.5},
+            hovertemplate="%{x|%b %Y}: expected $%{y:,.0f}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(barmode="stack", yaxis={"title": "ARR", "tickprefix": "$"})
+    fig.update_xaxes(dtick="M1", tickformat="%b %Y")
+    return _layout(fig, height=360)
+
+
+def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
+    """ARR renewing per week of the quarter ahead, stacked by band."""
+    data = weeks.filter(pl.col("arr") > 0).to_pandas()
+    fig = px.bar(
+        data, x="week", y="arr", color="band", color_discrete_map=BAND_COLORS,
+        category_orders={"band": BAND_ORDER}, hover_data=["accounts"],
+        labels={"week": "Week of", "arr": "ARR"},
+    )  # fmt: skip
+    fig.update_yaxes(tickprefix="$")
+    first, last = weeks["week"].min(), weeks["week"].max()
+    fig.update_xaxes(
+        range=[first - dt.timedelta(days=4), last + dt.timedelta(days=4)], tickformat="%d %b"
+    )
+    return _layout(fig, height=300)
+
+
+def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
+    """Estimated expansion potential of the ready accounts per segment, split by window."""
+    data = (
+        candidates.filter(pl.col("expansion_ready"))
+        .group_by(pl.col("segment").fill_null("(none)"), "expansion_window")
+        .agg(potential=pl.col("expansion_potential").sum(), accounts=pl.len())
+        .sort("segment")
+    )
+    fig = px.bar(
+        data.to_pandas(), x="potential", y="segment", color="expansion_window",
+        orientation="h", hover_data=["accounts"],
+        color_discrete_map={"now": "#2563eb", "at renewal": "#93c5fd"},
+        category_orders={"expansion_window": ["now", "at renewal"]},
+        labels={"potential": "Potential ARR", "segment": "Segment", "expansion_window": "Window"},
+    )  # fmt: skip
+    fig.update_xaxes(tickprefix="$")
+    return _layout(fig, height=max(260, 40 * data["segment"].n_unique() + 120))

@@ -13,6 +13,8 @@ PAGES_DIR = Path(__file__).resolve().parent.parent.parent / "pages"
 PAGES: dict[str, tuple[str, str, str]] = {
     "portfolio": ("Portfolio health", ":material/monitor_heart:", "Portfolio"),
     "account": ("Account", ":material/domain:", "Portfolio"),
+    "renewals": ("Renewal calendar", ":material/event_repeat:", "Revenue"),
+    "expansion": ("Expansion windows", ":material/trending_up:", "Revenue"),
     "data": ("Data", ":material/database:", "Admin"),
 }
 DEFAULT = "portfolio"

@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard.config import get_settings
-from dashboard.demo import DemoSpec, load_demo
+from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
 from dashboard.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.features import default_as_of
@@ -27,6 +27,11 @@ def stores() -> Stores:
 def today() -> dt.date:
     """The date the app scores and counts as of (the app's one read of the clock)."""
     return dt.date.today()
+
+
+def now() -> dt.datetime:
+    """The time a step, note or edit is recorded at."""
+    return dt.datetime.now()
 
 
 def rescore(backfill_weeks: int = 0, start: float = 0.0) -> dt.date:
@@ -53,6 +58,7 @@ def ensure_data() -> None:
             load_demo(both.sources, spec, lambda f, m: bar.progress(f * 0.5, text=m))
             bar.empty()
             rescore(backfill_weeks=12, start=0.5)
+            seed_demo_handoffs(both, spec.anchor, spec.seed)
             status.update(
                 label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete"
             )

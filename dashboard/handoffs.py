@@ -1,0 +1,268 @@
+"""The CSM-AM handoff as a tracked workflow, stored in the app store.
+
+An expansion is flagged by the CSM with evidence; the AM qualifies it, moves it to proposal,
+then won or lost, sharing pricing options and next steps in the step's note. A risk goes the
+other way round: the CSM flags it, the AM weighs it commercially, and either closes it. Every
+step is a row of ``handoff_steps`` (who, which role, when, note); ``handoffs`` holds the state.
+
+A step names the state it starts from. Two sessions that move the same handoff are serialised
+by the store's transaction, and the later one is refused with what happened meanwhile instead
+of silently overwriting a step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+
+import duckdb
+import polars as pl
+
+from dashboard.store import AppStore
+
+KINDS = ("expansion", "risk")
+OPEN_STATES = {"expansion": ("flagged", "qualified", "proposal"), "risk": ("flagged", "weighed")}
+# kind -> state -> {next state: the role that may take the step}
+FLOW: dict[str, dict[str, dict[str, str]]] = {
+    "expansion": {
+        "flagged": {"qualified": "am", "lost": "am"},
+        "qualified": {"proposal": "am", "lost": "am"},
+        "proposal": {"won": "am", "lost": "am"},
+    },
+    "risk": {
+        "flagged": {"weighed": "am", "closed": "csm"},
+        "weighed": {"closed": "am"},
+    },
+}
+STEP_LABELS = {
+    "flagged": "Flag",
+    "qualified": "Qualify",
+    "proposal": "Move to proposal",
+    "won": "Won",
+    "lost": "Lost",
+    "weighed": "Weigh commercially",
+    "closed": "Close",
+}
+ROLES = {"csm": "CSM", "am": "AM"}
+_RETRIES = 20
+
+
+class HandoffError(ValueError):
+    """A step the workflow refuses, with the reason in words."""
+
+
+def next_steps(kind: str, state: str) -> dict[str, str]:
+    """The states a handoff of ``kind`` in ``state`` may move to, with the role of each step."""
+    return FLOW[kind].get(state, {})
+
+
+def _path_to(kind: str, target: str) -> list[str]:
+    """The shortest path of states from flagged to ``target`` (for the refusal message)."""
+    paths = [["flagged"]]
+    while paths:
+        path = paths.pop(0)
+        if path[-1] == target:
+            return path
+        paths.extend(path + [n] for n in FLOW[kind].get(path[-1], {}) if n not in path)
+    return []
+
+
+def _retrying(work):  # noqa: ANN001, ANN202 - a small local helper
+    """Run ``work`` again when another connection committed a conflicting change first (a
+    write-write conflict, or the same step number taken): the rerun sees that change."""
+    for attempt in range(_RETRIES):
+        try:
+            return work()
+        except (duckdb.TransactionException, duckdb.ConstraintException):
+            if attempt == _RETRIES - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    return None
+
+
+def flag(
+    app: AppStore,
+    account_id: str,
+    kind: str,
+    evidence: str,
+    actor: str,
+    role: str,
+    *,
+    now: dt.datetime,
+) -> str:
+    """Open a handoff on an account; refused while one of the same kind is still open."""
+    if kind not in KINDS:
+        raise HandoffError(f"unknown handoff kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if role != "csm":
+        raise HandoffError(f"a {kind} is flagged by the account's CSM, not by the {ROLES[role]}")
+    if not evidence.strip():
+        raise HandoffError("say why: the evidence (usage, outcomes, stakeholders) is required")
+    handoff_id = uuid.uuid4().hex[:12]
+
+    def work() -> str:
+        with app.transaction() as con:
+            open_one = con.execute(
+                "SELECT state, created_by, created_at::DATE FROM handoffs"
+                " WHERE account_id = ? AND kind = ? AND state IN (SELECT unnest(?::VARCHAR[]))",
+                [account_id, kind, list(OPEN_STATES[kind])],
+            ).fetchall()
+            if open_one:
+                state, by, on = open_one[0]
+                raise HandoffError(
+                    f"{account_id} already has an open {kind} handoff ({state}, flagged by {by} "
+                    f"on {on}); add to it instead of flagging again"
+                )
+            con.execute(
+                "INSERT INTO handoffs (handoff_id, account_id, kind, state, evidence, created_by,"
+                " created_at, updated_at) VALUES (?, ?, ?, 'flagged', ?, ?, ?, ?)",
+                [handoff_id, account_id, kind, evidence.strip(), actor, now, now],
+            )
+            con.execute(
+                "INSERT INTO handoff_steps VALUES (?, 1, 'flagged', ?, ?, ?, ?)",
+                [handoff_id, actor, role, evidence.strip(), now],
+            )
+        return handoff_id
+
+    return _retrying(work)
+
+
+def advance(
+    app: AppStore,
+    handoff_id: str,
+    to_state: str,
+    actor: str,
+    role: str,
+    *,
+    from_state: str,
+    account_has_am: bool,
+    note: str = "",
+    now: dt.datetime,
+) -> int:
+    """Move a handoff from ``from_state`` to ``to_state``; returns the step number.
+
+    Refused, with the reason, when the move skips a state (won before qualified), when the
+    role may not take it, when it is an AM step on an account with no AM (such accounts are
+    worked from the unmanaged-middle list), or when someone else moved the handoff first.
+    """
+
+    def work() -> int:
+        with app.transaction() as con:
+            rows = con.execute(
+                "SELECT kind, state, account_id, updated_at FROM handoffs WHERE handoff_id = ?",
+                [handoff_id],
+            ).fetchall()
+            if not rows:
+                raise HandoffError(f"there is no handoff {handoff_id!r}")
+            kind, state, account_id, _ = rows[0]
+            if state != from_state:
+                last = con.execute(
+                    "SELECT actor, role, stepped_at FROM handoff_steps WHERE handoff_id = ?"
+                    " ORDER BY step DESC LIMIT 1",
+                    [handoff_id],
+                ).fetchall()[0]
+                raise HandoffError(
+                    f"this handoff is now {state!r}: {last[0]} ({ROLES.get(last[1], last[1])}) "
+                    f"moved it at {last[2]:%Y-%m-%d %H:%M}; reload to see the latest step"
+                )
+            allowed = next_steps(kind, state)
+            if to_state not in allowed:
+                path = " → ".join(_path_to(kind, to_state)) or "no path"
+                raise HandoffError(
+                    f"cannot move a {kind} handoff from {state!r} to {to_state!r}; "
+                    f"the workflow is {path}"
+                )
+            needed = allowed[to_state]
+            if needed == "am" and not account_has_am:
+                raise HandoffError(
+                    f"{account_id} has no AM, so no AM can take this step; it is listed on "
+                    "the Unmanaged middle page until an AM is assigned"
+                )
+            if role != needed:
+                raise HandoffError(
+                    f"{STEP_LABELS[to_state]!r} is the {ROLES[needed]}'s step, not the "
+                    f"{ROLES.get(role, role)}'s"
+                )
+            step = con.execute(
+                "SELECT coalesce(max(step), 0) + 1 FROM handoff_steps WHERE handoff_id = ?",
+                [handoff_id],
+            ).fetchall()[0][0]
+            con.execute(
+                "INSERT INTO handoff_steps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [handoff_id, step, to_state, actor, role, note.strip() or None, now],
+            )
+            con.execute(
+                "UPDATE handoffs SET state = ?, updated_at = ? WHERE handoff_id = ?",
+                [to_state, now, handoff_id],
+            )
+        return step
+
+    return _retrying(work)
+
+
+HANDOFF_COLUMNS = """
+    h.handoff_id, h.account_id, h.kind, h.state, h.evidence, h.created_by, h.created_at,
+    h.updated_at,
+    (SELECT max(stepped_at) FROM handoff_steps s WHERE s.handoff_id = h.handoff_id
+        AND s.role = 'am') AS last_am_step_at,
+    (SELECT count(*) FROM handoff_steps s WHERE s.handoff_id = h.handoff_id) AS steps
+"""
+
+
+def handoffs(app: AppStore, account_ids: list[str] | None = None) -> pl.DataFrame:
+    """Every handoff (of these accounts), newest first, with the time of its last AM step."""
+    where, params = ("", []) if account_ids is None else (
+        "WHERE h.account_id IN (SELECT unnest(?::VARCHAR[]))", [account_ids],
+    )  # fmt: skip
+    return app.query(
+        f"SELECT {HANDOFF_COLUMNS} FROM handoffs h {where} ORDER BY h.created_at DESC", params
+    )
+
+
+def open_handoffs(app: AppStore) -> pl.DataFrame:
+    frame = handoffs(app)
+    open_states = [s for states in OPEN_STATES.values() for s in states]
+    return frame.filter(pl.col("state").is_in(open_states))
+
+
+def handoff_history(app: AppStore, account_id: str) -> pl.DataFrame:
+    """Every step of every handoff on an account, oldest first."""
+    return app.query(
+        "SELECT h.kind, s.step, s.state, s.actor, s.role, s.note, s.stepped_at, h.handoff_id"
+        " FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
+        " WHERE h.account_id = ? ORDER BY h.created_at, s.step",
+        [account_id],
+    )
+
+
+def stalled_flags(open_frame: pl.DataFrame, today: dt.date, days: int = 14) -> pl.DataFrame:
+    """Open handoffs flagged more than ``days`` days ago on which no AM has taken a step."""
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=days), dt.time())
+    return open_frame.filter(
+        (pl.col("state") == "flagged")
+        & (pl.col("created_at") < cutoff)
+        & pl.col("last_am_step_at").is_null()
+    )
+
+
+def between_the_chairs(
+    accounts: pl.DataFrame, candidates: pl.DataFrame, all_handoffs: pl.DataFrame, today: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The two lists of expansions that fall between the chairs.
+
+    - ``stalled``: flagged by the CSM more than 14 days ago with no AM step since (one row per
+      handoff, with the account's columns from ``accounts``);
+    - ``unflagged``: expansion-ready now and already in the snapshot about 30 days ago, and
+      never flagged.
+    """
+    opened = all_handoffs.filter(pl.col("kind") == "expansion")
+    stalled = stalled_flags(opened, today).with_columns(
+        days_waiting=(pl.lit(today) - pl.col("created_at").dt.date()).dt.total_days()
+    )
+    stalled = stalled.join(accounts, on="account_id", how="inner")
+    unflagged = candidates.filter(
+        pl.col("expansion_ready"),
+        pl.col("ready_30d_ago"),
+        ~pl.col("account_id").is_in(opened["account_id"].implode()),
+    )
+    return stalled, unflagged

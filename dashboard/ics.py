@@ -1,0 +1,52 @@
+"""Renewals as an iCalendar file (RFC 5545, written by the ``icalendar`` library), so they land
+in the calendars the team already uses: one all-day event per renewal, with a reminder at the
+start of its 90-day value-validation window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from icalendar import Alarm, Calendar, Event
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:
+    """One VEVENT per row of ``renewals`` (account_id, account_name, renewal_date, arr,
+    health, band, csm_owner, am_owner, and optionally top_cause, csm_next, am_next)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Tandem//Renewal calendar//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Tandem renewals")
+    for row in renewals.iter_rows(named=True):
+        day: dt.date = row["renewal_date"]
+        health = "no score" if row["health"] is None else f"health {row['health']:.0f}"
+        event = Event()
+        event.add("uid", f"renewal-{row['account_id']}-{day.isoformat()}@tandem")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+        event.add("summary", f"Renewal: {row['account_name']} ({_money(row['arr'])} ARR)")
+        lines = [
+            f"Account {row['account_id']}: {_money(row['arr'])} ARR, {health} "
+            f"({row.get('band') or 'no band'}).",
+            f"CSM: {row.get('csm_owner') or '—'} · AM: {row.get('am_owner') or 'no AM'}",
+        ]
+        if row.get("top_cause"):
+            lines.append(f"What pulls it down: {row['top_cause']}")
+        if row.get("csm_next"):
+            lines.append(f"CSM: {row['csm_next']}")
+        if row.get("am_next"):
+            lines.append(f"AM: {row['am_next']}")
+        event.add("description", "\n".join(lines))
+        event.add("categories", ["Renewal", row.get("band") or "no data"])
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"90 days to the {row['account_name']} renewal: value review")
+        alarm.add("trigger", dt.timedelta(days=-90))
+        event.add_component(alarm)
+        calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,154 @@
+"""The CSM-AM handoff workflow: impossible moves refused, concurrent sessions lose no step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import polars as pl
+import pytest
+
+from dashboard import handoffs as h
+from dashboard.refresh import write_digests
+from dashboard.store import AppStore
+from scoring.digests import chairs_rows
+
+NOW = dt.datetime(2026, 11, 22, 10)
+
+
+@pytest.fixture
+def app(tmp_path) -> AppStore:
+    return AppStore(tmp_path)
+
+
+def _flag(app: AppStore, account: str = "ACC-1", kind: str = "expansion", at=NOW) -> str:
+    return h.flag(app, account, kind, "seat utilisation 92 %", "Cleo CSM", "csm", now=at)
+
+
+def test_the_whole_expansion_path_is_recorded_with_who_role_and_when(app):
+    hid = _flag(app)
+    for i, state in enumerate(["qualified", "proposal", "won"], start=1):
+        step = h.advance(
+            app, hid, state, "Avery AM", "am", from_state=["flagged", "qualified", "proposal"][i - 1],
+            account_has_am=True, note=f"step {state}", now=NOW + dt.timedelta(days=i),
+        )  # fmt: skip
+        assert step == i + 1
+    history = h.handoff_history(app, "ACC-1")
+    assert history["state"].to_list() == ["flagged", "qualified", "proposal", "won"]
+    assert history["role"].to_list() == ["csm", "am", "am", "am"]
+    assert history["actor"].to_list() == ["Cleo CSM", "Avery AM", "Avery AM", "Avery AM"]
+    assert history["stepped_at"].is_sorted()
+    assert h.handoffs(app)["state"].to_list() == ["won"]
+
+
+def test_won_before_qualified_is_refused_with_the_path(app):
+    hid = _flag(app)
+    with pytest.raises(
+        h.HandoffError, match="from 'flagged' to 'won'.*flagged → qualified → proposal → won"
+    ):
+        h.advance(app, hid, "won", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+    assert h.handoffs(app)["state"].to_list() == ["flagged"]
+    assert h.handoff_history(app, "ACC-1").height == 1
+
+
+def test_an_am_step_on_an_account_without_am_goes_to_the_unmanaged_middle(app):
+    hid = _flag(app)
+    with pytest.raises(h.HandoffError, match="has no AM.*Unmanaged middle"):
+        h.advance(app, hid, "qualified", "Someone", "am", from_state="flagged", account_has_am=False, now=NOW)  # fmt: skip
+
+
+def test_roles_take_only_their_own_steps(app):
+    with pytest.raises(h.HandoffError, match="flagged by the account's CSM"):
+        h.flag(app, "ACC-1", "expansion", "evidence", "Avery AM", "am", now=NOW)
+    with pytest.raises(h.HandoffError, match="evidence"):
+        h.flag(app, "ACC-1", "expansion", "  ", "Cleo CSM", "csm", now=NOW)
+    hid = _flag(app)
+    with pytest.raises(h.HandoffError, match="AM's step, not the CSM's"):
+        h.advance(app, hid, "qualified", "Cleo CSM", "csm", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+    with pytest.raises(h.HandoffError, match="already has an open expansion handoff"):
+        _flag(app)
+    # a risk goes the other way: the CSM flags it, the AM weighs it commercially
+    risk = _flag(app, kind="risk")
+    h.advance(app, risk, "weighed", "Avery AM", "am", from_state="flagged", account_has_am=True, note="two-year term", now=NOW)  # fmt: skip
+    assert set(h.handoffs(app)["kind"]) == {"expansion", "risk"}
+
+
+def test_a_stale_session_is_told_what_happened_instead_of_overwriting(app):
+    hid = _flag(app)
+    h.advance(app, hid, "qualified", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+    # a second session still showing "flagged" tries the same step
+    with pytest.raises(h.HandoffError, match="now 'qualified': Avery AM \\(AM\\) moved it"):
+        h.advance(app, hid, "lost", "Other AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+    assert h.handoff_history(app, "ACC-1")["state"].to_list() == ["flagged", "qualified"]
+
+
+def test_two_sessions_changing_handoffs_at_once_lose_no_step(tmp_path):
+    # two AppStore objects = two sessions with their own connections to the same file
+    first, second = AppStore(tmp_path), AppStore(tmp_path)
+    ids = [_flag(first, f"ACC-{i}") for i in range(12)]
+    errors: list[Exception] = []
+
+    def session(store: AppStore, name: str) -> None:
+        for hid in ids:
+            for source, target in (("flagged", "qualified"), ("qualified", "proposal")):
+                try:
+                    h.advance(store, hid, target, name, "am", from_state=source, account_has_am=True, now=NOW)  # fmt: skip
+                except h.HandoffError:
+                    pass  # the other session took this step first: refused, not lost
+                except Exception as exc:  # noqa: BLE001 - any other failure fails the test
+                    errors.append(exc)
+
+    threads = [threading.Thread(target=session, args=(s, n)) for s, n in ((first, "A"), (second, "B"))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    steps = first.query("SELECT handoff_id, step, state FROM handoff_steps ORDER BY ALL")
+    per_handoff = steps.group_by("handoff_id").agg(pl.col("state"), pl.col("step"))
+    assert per_handoff.height == 12
+    for row in per_handoff.iter_rows(named=True):
+        assert row["state"] == ["flagged", "qualified", "proposal"]
+        assert row["step"] == [1, 2, 3]
+    assert set(first.query("SELECT state FROM handoffs")["state"]) == {"proposal"}
+
+
+def test_fallen_between_the_chairs_and_in_the_digests(app, tmp_path):
+    today = NOW.date()
+    _flag(app, "ACC-old", at=NOW - dt.timedelta(days=20))
+    _flag(app, "ACC-new", at=NOW - dt.timedelta(days=3))
+    answered = _flag(app, "ACC-answered", at=NOW - dt.timedelta(days=20))
+    h.advance(app, answered, "qualified", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+    ids = ["ACC-old", "ACC-new", "ACC-answered", "ACC-ready", "ACC-fresh"]
+    accounts = pl.DataFrame(
+        {
+            "account_id": ids, "account_name": [i.lower() for i in ids],
+            "csm_owner": ["Cleo"] * 5, "am_owner": ["Avery"] * 5, "arr": [1000.0] * 5,
+            "health": [80.0] * 5, "band": ["green"] * 5, "days_to_renewal": [200] * 5,
+        }
+    )  # fmt: skip
+    candidates = accounts.with_columns(
+        expansion_ready=pl.lit(True),
+        ready_30d_ago=pl.Series([True, True, True, True, False]),
+        triggers_fired=pl.lit("seat utilisation ≥ 80%"),
+    )
+    stalled, unflagged = h.between_the_chairs(accounts, candidates, h.handoffs(app), today)
+    assert stalled["account_id"].to_list() == ["ACC-old"]
+    assert stalled["days_waiting"].to_list() == [20]
+    assert unflagged["account_id"].to_list() == ["ACC-ready"]  # ACC-fresh: ready < 30 days
+    rows = chairs_rows(stalled, unflagged)
+    scored = accounts.with_columns(
+        band=pl.lit("green"), health_falling=pl.lit(False), risk_before_deadline=pl.lit(False),
+        expansion_ready=pl.lit(False), invoices_overdue=pl.lit(0), top_cause=pl.lit(None, pl.String),
+        csm_next=pl.lit(None, pl.String), am_next=pl.lit(None, pl.String),
+        max_days_past_due=pl.lit(0), expansion_window=pl.lit("now"),
+        triggers_fired=pl.lit(None, pl.String), top_action=pl.lit(None, pl.String),
+    )  # fmt: skip
+    owners = pl.DataFrame({"owner": ["Lee"], "role": ["leader"]})
+    write_digests(scored, owners, tmp_path, today, rows)
+    am = (tmp_path / "avery-am.md").read_text()
+    csm = (tmp_path / "cleo-csm.md").read_text()
+    assert "acc-old" in am and "flagged by Cleo CSM 20 days ago" in am and "acc-ready" not in am
+    assert "acc-ready" in csm and "never flagged" in csm and "acc-old" not in csm
+    leader = (tmp_path / "lee-leader.md").read_text()
+    assert "acc-old" in leader and "acc-ready" in leader
