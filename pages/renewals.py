@@ -13,6 +13,7 @@ from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoffs import task_editor
 from dashboard.ui.queries import read
+from dashboard.ui.selection import pick_clicked_month
 from dashboard.ui.state import now, stores
 from dashboard.ui.tables import account_columns, download_csv, with_band_labels
 
@@ -36,15 +37,13 @@ with st.container(horizontal=True):
 with st.container(border=True):
     st.markdown("**Month by month** — ARR up for renewal by band, and the forecast line")
     months = view.calendar["month"].unique().sort().to_list()
-    chart = st.plotly_chart(
-        charts.renewal_months(view.calendar, view.forecast), on_select="rerun",
+    st.plotly_chart(
+        charts.renewal_months(view.calendar, view.forecast), on_select=pick_clicked_month(months),
         selection_mode="points", key="renewal_chart",
     )  # fmt: skip
-    clicked = [p.get("x") for p in chart.selection.points] if chart.selection else []
-    default = next((m for m in months if str(m) == str(clicked[0])[:10]), None) if clicked else None
     month = st.selectbox(
-        "Accounts renewing in", months, format_func=lambda m: m.strftime("%B %Y"),
-        index=months.index(default) if default else 0, key="renewal_month",
+        "Accounts renewing in (or click a month)", months, key="renewal_month",
+        format_func=lambda m: m.strftime("%B %Y"),
     )  # fmt: skip
     chosen = view.renewals.filter(pl.col("renewal_date").dt.truncate("1mo") == month)
     st.dataframe(

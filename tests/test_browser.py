@@ -118,3 +118,23 @@ def test_filter_in_sidebar_lands_in_the_url(browser, app_url):
     page.get_by_text("Download all accounts (CSV)").wait_for()
     assert "segment=Enterprise" in page.url
     page.close()
+
+
+def test_clicking_a_month_on_the_renewal_calendar_lists_it(browser, app_url):
+    page = browser.new_page(viewport={"width": 1440, "height": 2000})
+    page.goto(f"{app_url}/renewals")
+    _wait_for_run(page)
+    page.wait_for_selector(".js-plotly-plot .bars path", state="attached", timeout=30_000)
+    picker = page.get_by_label("Accounts renewing in (or click a month)")
+    before = picker.input_value()
+    bars = page.locator(".js-plotly-plot").first.locator(".bars path")
+    heights = [(bars.nth(i).bounding_box() or {"height": 0})["height"] for i in range(bars.count())]
+    tallest = max(range(len(heights)), key=heights.__getitem__)
+    page.wait_for_timeout(500)
+    bars.nth(tallest).click(force=True)
+    deadline = time.monotonic() + 30
+    while picker.input_value() == before and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert picker.input_value() != before
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
