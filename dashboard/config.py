@@ -18,6 +18,12 @@ class Settings(BaseSettings):
     demo_accounts: int = Field(2000, ge=10, description="Size of the demo built on an empty store.")
     demo_seed: int = Field(7, description="Seed of the demo portfolio.")
     max_upload_mb: int = Field(500, ge=1, description="Largest file an import accepts, in MB.")
+    owner_max_accounts: int = Field(
+        120, ge=1, description="A book larger than this is too large for one person to read."
+    )
+    owner_max_arr: float = Field(
+        10_000_000, gt=0, description="A book with more ARR than this is too large for one person."
+    )
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from dashboard import handoffs
+from dashboard import handoffs, sync_notes
 from dashboard.store import Stores
 from dashboard.store.sources import SourceStore
 
@@ -189,6 +189,11 @@ AM_ACTIONS = [
     "Customer asked about contract terms",
     "Sent renewal quote",
     "Price increase conversation",
+]
+CSM_HEARD_COMMERCIAL = [
+    "Customer asked about pricing for more seats",
+    "Champion asked about contract terms at renewal",
+    "Asked for a quote to add a team",
 ]
 OUTCOME_TEXT = [
     "Customer reports 20% faster month-end close",
@@ -542,6 +547,12 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     )
     acc_of = ai[cells]
     authors = np.where(roles == "am", am_owner[acc_of], csm_owner[acc_of])
+    # without an AM, the customer's commercial questions land in the CSM's notes (and stay there)
+    asks = np.random.default_rng(rng.integers(0, 2**32))
+    heard = (roles == "csm") & (am_owner[acc_of] == "") & (asks.random(len(cells)) < 0.08)
+    summaries = np.where(
+        heard, np.array(CSM_HEARD_COMMERCIAL)[asks.integers(0, 3, len(cells))], summaries
+    )
     # onboarding milestones for accounts that started inside the window, slower when unhealthy
     new = np.flatnonzero(start > window_start)
     m_acc = np.repeat(new, 3)
@@ -646,8 +657,9 @@ def load_demo(
 
 def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
     """Give the demo's people some history: expansion handoffs at every stage (a few flagged
-    three weeks ago with no AM step, so "fallen between the chairs" has content) and risks
-    flagged by CSMs. Only on an app store with no handoff yet; returns how many were made."""
+    three weeks ago with no AM step, so "fallen between the chairs" has content), risks
+    flagged by CSMs, and last week's sync decisions of the largest pairs. Only on an app store
+    with no handoff yet; returns how many handoffs and decisions were made."""
     if stores.app.query("SELECT count(*) AS n FROM handoffs")["n"][0]:
         return 0
     ready = stores.sources.query(
@@ -697,4 +709,24 @@ def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
                 note="Offer a two-year term at flat price if value is shown by the QBR",
             )  # fmt: skip
         made += 1
+    # last week's sync of the three largest pairs, so the next one starts where it ended
+    pairs = stores.sources.query(
+        "SELECT csm_owner, am_owner, list(account_id ORDER BY arr DESC)[1:2] AS top"
+        " FROM account_scores WHERE coverage_class = 'pair' GROUP BY ALL"
+        " ORDER BY sum(arr) DESC LIMIT 3"
+    )
+    synced = dt.datetime.combine(anchor - dt.timedelta(days=7), dt.time(15))
+    for row in pairs.iter_rows(named=True):
+        key = f"{row['csm_owner']} + {row['am_owner']}"
+        first, *rest = row["top"]
+        sync_notes.add_decision(
+            stores.app, key, first, "Book an ROI review with the sponsor before the renewal "
+            "quote", row["csm_owner"], anchor, row["csm_owner"], "csm", synced,
+        )  # fmt: skip
+        sync_notes.add_decision(
+            stores.app, key, rest[0] if rest else first, "Prepare two pricing options for the "
+            "extra seats", row["am_owner"], anchor + dt.timedelta(days=3), row["am_owner"], "am",
+            synced,
+        )  # fmt: skip
+        made += 2
     return made

@@ -28,6 +28,8 @@ PAGES = [
     ("account?account=ACC-000003", None, True),
     ("renewals", "Renewal calendar", True),
     ("expansion", "Expansion windows", True),
+    ("sync", "Weekly sync", False),
+    ("coverage", "Unmanaged middle", False),
     ("data", "Data", False),
 ]
 

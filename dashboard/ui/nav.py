@@ -15,6 +15,8 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "account": ("Account", ":material/domain:", "Portfolio"),
     "renewals": ("Renewal calendar", ":material/event_repeat:", "Revenue"),
     "expansion": ("Expansion windows", ":material/trending_up:", "Revenue"),
+    "sync": ("Weekly sync", ":material/groups:", "Team"),
+    "coverage": ("Unmanaged middle", ":material/person_search:", "Team"),
     "data": ("Data", ":material/database:", "Admin"),
 }
 DEFAULT = "portfolio"

@@ -1,0 +1,177 @@
+"""The weekly sync of a CSM+AM pair: its agenda from the store and the app store, and the
+agenda's exports (Markdown, and print-ready HTML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+
+import polars as pl
+
+from dashboard import handoffs as h
+from dashboard import sync_notes, tasks
+from dashboard.renewals import with_plans
+from dashboard.store import Stores
+from dashboard.store.sync import changes_since, pair_accounts, split_pair
+from scoring.renewals import value_validation
+
+
+@dataclass(frozen=True)
+class Agenda:
+    pair: str
+    csm: str
+    am: str
+    as_of: dt.date
+    since: dt.date
+    since_last_sync: bool  # False: no earlier sync, so the last 7 days
+    accounts: pl.DataFrame
+    changes: pl.DataFrame
+    renewals: pl.DataFrame
+    waiting: pl.DataFrame  # open handoffs with the side they wait on
+    signals: pl.DataFrame  # expansion-ready, not flagged
+    risks: pl.DataFrame
+    decisions: pl.DataFrame  # every decision of the pair
+    last_decisions: pl.DataFrame  # those of the last sync
+
+
+def waiting_sides() -> pl.DataFrame:
+    """Which side a handoff waits on in each open state: the role(s) of its next steps."""
+    rows = []
+    for kind, states in h.FLOW.items():
+        for state, steps in states.items():
+            roles = sorted({h.ROLES[r] for r in steps.values()})
+            rows.append({"kind": kind, "state": state, "waiting_on": " or ".join(roles)})
+    return pl.DataFrame(rows)
+
+
+def build_agenda(stores: Stores, pair: str, today: dt.date, red: float) -> Agenda:
+    """Everything the sync walks through, since the pair's last sync (or the last 7 days)."""
+    csm, am = split_pair(pair)
+    accounts = pair_accounts(stores.sources, csm, am)
+    ids = accounts["account_id"].to_list()
+    notes = sync_notes.decisions(stores.app, pair)
+    last = sync_notes.last_sync(notes, today)
+    since = last or today - dt.timedelta(days=7)
+    names = accounts.select("account_id", "account_name")
+    open_handoffs = h.handoffs(stores.app, ids).filter(
+        pl.col("state").is_in([s for states in h.OPEN_STATES.values() for s in states])
+    )
+    waiting = open_handoffs.join(waiting_sides(), on=["kind", "state"], how="left").join(
+        names, on="account_id", how="left"
+    )
+    flagged = set(h.handoffs(stores.app, ids).filter(pl.col("kind") == "expansion")["account_id"])
+    validation = with_plans(value_validation(accounts), tasks.tasks(stores.app, ids))
+    as_of = accounts["as_of"].max() if accounts.height else today
+    return Agenda(
+        pair=pair, csm=csm, am=am, as_of=as_of, since=since, since_last_sync=last is not None,
+        accounts=accounts,
+        changes=changes_since(stores.sources, ids, since, red).join(names, on="account_id"),
+        renewals=validation,
+        waiting=waiting,
+        signals=accounts.filter(
+            pl.col("expansion_ready"), ~pl.col("account_id").is_in(list(flagged))
+        ),
+        risks=accounts.filter(pl.col("risk_before_deadline") | (pl.col("band") == "red")).sort(
+            "arr", descending=True
+        ),
+        decisions=notes.join(names, on="account_id", how="left"),
+        last_decisions=notes.filter(pl.col("sync_on") == last).join(names, on="account_id", how="left")
+        if last
+        else notes.clear().join(names, on="account_id", how="left"),
+    )  # fmt: skip
+
+
+# (section title, frame attribute, columns shown) — the agenda's order
+SECTIONS = [
+    ("Since last sync", "changes", ["account_name", "change", "detail", "on_date"]),
+    ("Renewals in 90 days", "renewals",
+     ["account_name", "renewal_date", "arr", "checks_passed", "checks_missing", "value_review",
+      "commercial_plan"]),
+    ("Handoffs waiting", "waiting", ["account_name", "kind", "state", "waiting_on", "created_by"]),
+    ("Expansion signals not yet flagged", "signals",
+     ["account_name", "triggers_fired", "expansion_potential", "expansion_window"]),
+    ("Risks", "risks", ["account_name", "arr", "health", "band", "top_cause", "csm_next", "am_next"]),
+    ("Last sync's decisions", "last_decisions", ["account_name", "decision", "owner", "due_on", "status"]),
+]  # fmt: skip
+
+
+def _section_frames(agenda: Agenda) -> list[tuple[str, pl.DataFrame]]:
+    out = []
+    for title, attr, columns in SECTIONS:
+        frame = getattr(agenda, attr)
+        present = [c for c in columns if c in frame.columns]
+        out.append((title, frame.select(present)))
+    return out
+
+
+def _title(agenda: Agenda) -> tuple[str, str]:
+    who = agenda.csm if agenda.csm == agenda.am else f"{agenda.csm} (CSM) and {agenda.am} (AM)"
+    since = (
+        f"since the last sync on {agenda.since}"
+        if agenda.since_last_sync
+        else f"since {agenda.since} (no earlier sync: the last 7 days)"
+    )
+    return f"Weekly sync — {who}", (
+        f"{agenda.accounts.height} shared accounts, "
+        f"${agenda.accounts['arr'].sum():,.0f} ARR; scored as of {agenda.as_of}; changes {since}."
+    )
+
+
+def agenda_markdown(agenda: Agenda, today_decisions: pl.DataFrame | None = None) -> str:
+    """The agenda with the decisions as Markdown (tables by Polars' Markdown formatting)."""
+    title, intro = _title(agenda)
+    parts = [f"# {title}", "", intro, ""]
+    sections = _section_frames(agenda)
+    if today_decisions is not None:
+        sections.append(
+            ("Decisions", today_decisions.select(
+                [c for c in ("account_name", "decision", "owner", "due_on", "author")
+                 if c in today_decisions.columns]))
+        )  # fmt: skip
+    with pl.Config(
+        tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True, tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=400,
+        tbl_width_chars=10_000, thousands_separator=",",
+    ):  # fmt: skip
+        for name, frame in sections:
+            parts += [f"## {name}", ""]
+            parts += [str(frame) if frame.height else "Nothing.", ""]
+    return "\n".join(parts)
+
+
+def _html_table(frame: pl.DataFrame) -> str:
+    if frame.is_empty():
+        return "<p>Nothing.</p>"
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in frame.columns)
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
+        + "</tr>"
+        for row in frame.iter_rows()
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+PRINT_CSS = """
+body { font: 11pt/1.4 system-ui, sans-serif; margin: 2em; color: #111; }
+h1 { font-size: 18pt; } h2 { font-size: 13pt; margin-top: 1.4em; break-after: avoid; }
+table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f3f4f6; } tr { break-inside: avoid; }
+@page { size: A4 landscape; margin: 12mm; }
+"""
+
+
+def agenda_html(agenda: Agenda, today_decisions: pl.DataFrame | None = None) -> str:
+    """The same agenda as a self-contained, print-ready HTML page (print it to PDF)."""
+    title, intro = _title(agenda)
+    sections = _section_frames(agenda)
+    if today_decisions is not None:
+        sections.append(("Decisions", today_decisions))
+    body = "".join(f"<h2>{html.escape(n)}</h2>{_html_table(f)}" for n, f in sections)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{PRINT_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(intro)}</p>{body}</body></html>"
+    )

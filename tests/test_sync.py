@@ -1,0 +1,101 @@
+"""The weekly sync: what changed since the last sync, decisions that survive every rebuild,
+and the agenda's exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from dashboard import sync_notes
+from dashboard.demo import DemoSpec, load_demo
+from dashboard.refresh import refresh
+from dashboard.store import Stores
+from dashboard.store.sync import changes_since, pair_key, pairs, split_pair
+from dashboard.sync import agenda_html, agenda_markdown, build_agenda
+from tests.conftest import TODAY
+
+NOW = dt.datetime.combine(TODAY, dt.time(11))
+
+
+def test_pair_keys_round_trip():
+    assert split_pair(pair_key("Ann", "Bo")) == ("Ann", "Bo")
+    assert pair_key("Cy", "Cy") == "Cy" and split_pair("Cy") == ("Cy", "Cy")
+
+
+def test_band_changes_match_the_snapshots(demo_stores: Stores):
+    since = TODAY - dt.timedelta(days=7)
+    ids = demo_stores.sources.query("SELECT account_id FROM account_scores")["account_id"]
+    changes = changes_since(demo_stores.sources, ids.to_list(), since, 40.0)
+    direct = demo_stores.sources.query(
+        "SELECT a.account_id FROM account_scores a JOIN score_snapshots s USING (account_id)"
+        " WHERE s.as_of = (SELECT max(as_of) FROM score_snapshots WHERE as_of <= ?)"
+        " AND a.band IS DISTINCT FROM s.band",
+        [since],
+    )
+    got = changes.filter(pl.col("change") == "band change")
+    assert sorted(got["account_id"]) == sorted(direct["account_id"]) and got.height > 0
+    tickets = demo_stores.sources.scalar(
+        "SELECT count(*) FROM tickets WHERE created_at >= ? AND created_at < ?"
+        " AND account_id IN (SELECT account_id FROM account_scores)",
+        [since, TODAY],
+    )
+    assert changes.filter(pl.col("change") == "new ticket").height == tickets
+    drivers = changes.filter(pl.col("change") == "new driver")
+    assert drivers["detail"].str.contains(" fell to ").all()
+
+
+def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
+    pair = pairs(demo_stores.sources).filter(pl.col("model") == "pair")["key"][-1]
+    csm, am = split_pair(pair)
+    account = build_agenda(demo_stores, pair, TODAY, 40.0).accounts["account_id"][0]
+    before = build_agenda(demo_stores, pair, TODAY, 40.0)
+    assert not before.since_last_sync and before.since == TODAY - dt.timedelta(days=7)
+    last_week = NOW - dt.timedelta(days=6)
+    note = sync_notes.add_decision(demo_stores.app, pair, account, "Send the ROI deck",
+                                   csm, TODAY, csm, "csm", last_week)  # fmt: skip
+    today = sync_notes.add_decision(demo_stores.app, pair, None, "Quote +20 seats", am,
+                                    TODAY + dt.timedelta(days=3), am, "am", NOW)  # fmt: skip
+    agenda = build_agenda(demo_stores, pair, TODAY, 40.0)
+    assert agenda.since_last_sync and agenda.since == last_week.date()
+    assert agenda.last_decisions["note_id"].to_list() == [note]
+    sync_notes.set_status(demo_stores.app, note, "done")
+    with pytest.raises(ValueError, match="unknown status"):
+        sync_notes.set_status(demo_stores.app, note, "maybe")
+    with pytest.raises(ValueError, match="write the decision"):
+        sync_notes.add_decision(demo_stores.app, pair, None, "  ", am, None, am, "am", NOW)
+    agenda = build_agenda(demo_stores, pair, TODAY, 40.0)
+    assert agenda.last_decisions["status"].to_list() == ["done"]
+    todays = agenda.decisions.filter(pl.col("note_id") == today)
+    md = agenda_markdown(agenda, todays)
+    for section in ("## Since last sync", "## Renewals in 90 days", "## Handoffs waiting",
+                    "## Expansion signals not yet flagged", "## Risks",
+                    "## Last sync's decisions", "## Decisions"):  # fmt: skip
+        assert section in md
+    assert "Send the ROI deck" in md and "Quote +20 seats" in md and "| done" in md
+    page = agenda_html(agenda, todays)
+    assert page.startswith("<!doctype html>") and "@page" in page and "Quote +20 seats" in page
+
+
+def test_html_export_escapes_what_people_typed(demo_stores: Stores):
+    pair = pairs(demo_stores.sources)["key"][0]
+    note = sync_notes.add_decision(demo_stores.app, pair, None, "<script>alert(1)</script> & co",
+                                   None, None, "x", "csm", NOW)  # fmt: skip
+    agenda = build_agenda(demo_stores, pair, TODAY, 40.0)
+    page = agenda_html(agenda, agenda.decisions.filter(pl.col("note_id") == note))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+
+
+def test_notes_survive_refresh_and_a_reload_of_all_source_data(tmp_path):
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=3, anchor=TODAY))
+    refresh(stores, TODAY, tmp_path, digests=False)
+    pair = pairs(stores.sources)["key"][0]
+    note = sync_notes.add_decision(stores.app, pair, None, "Keep this", None, None, "x", "csm", NOW)
+    refresh(stores, TODAY, tmp_path, digests=False)
+    load_demo(stores.sources, DemoSpec(accounts=80, seed=4, anchor=TODAY))  # every table replaced
+    refresh(stores, TODAY, tmp_path, digests=False)
+    again = Stores.open(tmp_path)  # and a new process opening the folder
+    kept = sync_notes.decisions(again.app, pair)
+    assert kept["note_id"].to_list() == [note] and kept["decision"][0] == "Keep this"
