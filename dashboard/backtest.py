@@ -60,3 +60,32 @@ def band_renewal_history(
     90 days before and whether it renewed: what the renewal forecast's probabilities rest on."""
     since = as_of - dt.timedelta(days=round(30.44 * months))
     return health_before_renewals(store, scorecard, 90, until=as_of, since=since)
+
+
+def backtest_dates(store: SourceStore, horizon: int, count: int = 12) -> list[dt.date]:
+    """The first of each month for ``count`` months, the latest one ``horizon`` days before
+    the end of the outcome history (so every snapshot's horizon is fully observed)."""
+    end = store.scalar(
+        "SELECT greatest(max(occurred_on), (SELECT max(as_of) FROM account_scores)) FROM outcomes"
+    )
+    if end is None:
+        return []
+    last = (end - dt.timedelta(days=horizon)).replace(day=1)
+    months = [last.year * 12 + last.month - 1 - i for i in range(count)]
+    return sorted(dt.date(m // 12, m % 12 + 1, 1) for m in months)
+
+
+def backtest_features(store: SourceStore, dates: list[dt.date], horizon: int) -> pl.DataFrame:
+    """Point-in-time features for every date (one query), each row labelled ``churned`` when
+    the account churned within ``horizon`` days after its snapshot."""
+    features = features_at(store, dates)
+    churns = store.query(
+        "SELECT account_id, min(occurred_on) AS churned_on FROM outcomes"
+        " WHERE event = 'churned' GROUP BY account_id"
+    )
+    return features.join(churns, on="account_id", how="left").with_columns(
+        churned=(
+            (pl.col("churned_on") > pl.col("as_of"))
+            & (pl.col("churned_on") <= pl.col("as_of") + pl.duration(days=horizon))
+        ).fill_null(False)
+    )

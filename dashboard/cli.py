@@ -1,13 +1,15 @@
-"""The ``tandem`` command line: build the demo, and (later) refresh, import, backtest."""
+"""The ``tandem`` command line: build the demo, refresh scores, import files, backtest."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from dashboard.config import get_settings
 from dashboard.connectors import SourceError, load_from_database, source_config
@@ -15,10 +17,12 @@ from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
 from dashboard.ingest.bundle import ImportPlan, bundle_plan, read_mapping, run_import
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.readers import FileError
+from dashboard.lab import run_backtest
 from dashboard.refresh import refresh
-from dashboard.scorecards import load_scorecard_file
-from dashboard.store import Stores
+from dashboard.scorecards import active_scorecard, load_saved, load_scorecard_file
+from dashboard.store import AppStore, Stores
 from dashboard.store.features import default_as_of
+from scoring.scorecard import Scorecard
 
 
 def _date(text: str) -> dt.date:
@@ -154,6 +158,69 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scorecard_arg(value: str | None, app: AppStore) -> Scorecard:
+    """A saved scorecard's name, a TOML file, or (None) the active scorecard."""
+    if value is None:
+        return active_scorecard(app)
+    if Path(value).suffix == ".toml" or Path(value).exists():
+        return load_scorecard_file(Path(value))
+    return load_saved(app, value)
+
+
+def _number(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    stores = Stores.open()
+    try:
+        card = _scorecard_arg(args.scorecard, stores.app)
+    except (ValueError, OSError) as exc:
+        print(f"tandem backtest: {exc}", file=sys.stderr)
+        return 2
+    active = active_scorecard(stores.app)
+    result = run_backtest(stores.sources, active, card, horizon=args.horizon)
+    mine, theirs = result.results["candidate"], result.results["active"]
+    out = {
+        "scorecard": card.name,
+        "horizon_days": args.horizon,
+        "auc": _number(mine["auc"]),
+        "auc_ci": [_number(v) for v in result.intervals["b"]],
+        "band_churn_rates": mine["band_churn_rates"],
+        "red_lift": _number(mine["red_lift"]),
+        "bottom_decile_precision": _number(mine["bottom_decile_precision"]),
+        "n_accounts": mine["n_accounts"],
+        "n_churn_events": mine["n_churn_events"],
+        "n_observations": mine["n_observations"],
+        "snapshots": [d.isoformat() for d in result.dates],
+        "active_scorecard": active.name,
+        "active_auc": _number(theirs["auc"]),
+        "auc_difference_ci": [_number(v) for v in result.intervals["difference"]],
+        "seconds": result.seconds,
+    }
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(
+        f"Backtest of {card.name!r}, churn within {args.horizon} days, "
+        f"{len(result.dates)} monthly snapshots {out['snapshots'][0]} … {out['snapshots'][-1]}"
+    )
+    print(
+        f"  rests on {out['n_accounts']:,} accounts, {out['n_churn_events']:,} churn events, "
+        f"{out['n_observations']:,} account-snapshots"
+    )
+    lo, hi = out["auc_ci"]
+    print(
+        f"  ROC AUC {out['auc']:.3f} (95 % CI {lo:.3f}–{hi:.3f}); active {active.name!r}: "
+        f"{out['active_auc']:.3f}"
+    )
+    for band, rate in out["band_churn_rates"].items():
+        print(f"  {band:>7}: {rate['rate']:.1%} churned of {rate['accounts']:,}")
+    print(f"  lift of red {out['red_lift']:.2f}x; bottom-decile precision "
+          f"{out['bottom_decile_precision']:.1%}")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +268,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--bundle", type=Path, help="a bundle TOML file: several tables at once")
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     imp.set_defaults(func=cmd_import)
+
+    back = sub.add_parser(
+        "backtest", help="how well a scorecard's health predicted churn on past snapshots"
+    )
+    back.add_argument(
+        "--scorecard", help="a saved scorecard's name or a TOML file (default: the active one)"
+    )
+    back.add_argument("--horizon", type=int, default=90, help="churn within N days (default 90)")
+    back.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    back.set_defaults(func=cmd_backtest)
     return parser
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from dashboard.store import AppStore
 from scoring.scorecard import Scorecard
@@ -28,3 +33,87 @@ def active_scorecard(app: AppStore) -> Scorecard:
     if rows.height:
         return Scorecard.model_validate_json(rows["body"][0])
     return default_scorecard()
+
+
+def saved_scorecards(app: AppStore) -> pl.DataFrame:
+    """Every saved scorecard (name, description, active, who and when), the shipped default
+    included even before it is saved."""
+    saved = app.query(
+        "SELECT name, description, active, created_by, created_at, body FROM scorecards"
+        " ORDER BY created_at"
+    )
+    if "default" not in saved["name"].to_list():
+        card = default_scorecard()
+        shipped = pl.DataFrame(
+            {
+                "name": ["default"], "description": [card.description],
+                "active": [not saved["active"].any()], "created_by": ["Tandem"],
+                "created_at": [None], "body": [card.model_dump_json()],
+            },
+            schema=saved.schema,
+        )  # fmt: skip
+        saved = pl.concat([shipped, saved])
+    return saved
+
+
+def load_saved(app: AppStore, name: str) -> Scorecard:
+    rows = saved_scorecards(app).filter(pl.col("name") == name)
+    if rows.is_empty():
+        raise ValueError(f"there is no scorecard named {name!r}")
+    return Scorecard.model_validate_json(rows["body"][0])
+
+
+def save_scorecard(app: AppStore, card: Scorecard, actor: str, now: dt.datetime) -> None:
+    """Save a named scorecard (a new name; saved scorecards are never overwritten, so the
+    audit log's history stays true)."""
+    if card.name in saved_scorecards(app)["name"].to_list():
+        raise ValueError(f"a scorecard named {card.name!r} exists: choose another name")
+    with app.transaction() as con:
+        con.execute(
+            "INSERT INTO scorecards VALUES (?, ?, ?, false, ?, ?)",
+            [card.name, card.description, card.model_dump_json(), actor, now],
+        )
+        con.execute(
+            "INSERT INTO audit_log VALUES (?, ?, 'save scorecard', ?, ?)",
+            [now, actor, card.name, json.dumps({"weights": card.weights})],
+        )
+
+
+def scorecard_diff(before: Scorecard, after: Scorecard) -> dict[str, list[Any]]:
+    """Every setting that differs, as {"weights.adoption": [old, new], …}."""
+
+    def flat(card: Scorecard) -> dict[str, Any]:
+        data = card.model_dump(exclude={"name", "description"})
+        return {f"{group}.{k}": v for group, values in data.items() for k, v in values.items()}
+
+    old, new = flat(before), flat(after)
+    return {
+        k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    }
+
+
+def activate_scorecard(app: AppStore, name: str, actor: str, now: dt.datetime) -> dict:
+    """Make ``name`` the active scorecard (reverting is activating an earlier one); the audit
+    log records who, when and the diff against the scorecard it replaces."""
+    card = load_saved(app, name)
+    previous = active_scorecard(app)
+    diff = scorecard_diff(previous, card)
+    with app.transaction() as con:
+        con.execute(
+            "INSERT INTO scorecards SELECT ?, ?, ?, false, 'Tandem', NULL"
+            " WHERE NOT EXISTS (SELECT 1 FROM scorecards WHERE name = ?)",
+            [card.name, card.description, card.model_dump_json(), card.name],
+        )
+        con.execute("UPDATE scorecards SET active = (name = ?)", [name])
+        con.execute(
+            "INSERT INTO audit_log VALUES (?, ?, 'activate scorecard', ?, ?)",
+            [now, actor, name, json.dumps({"replaces": previous.name, "changes": diff})],
+        )
+    return diff
+
+
+def scorecard_audit(app: AppStore) -> pl.DataFrame:
+    return app.query(
+        "SELECT logged_at, actor, action, subject, detail FROM audit_log"
+        " WHERE action LIKE '% scorecard' ORDER BY logged_at DESC"
+    )

@@ -30,6 +30,7 @@ PAGES = [
     ("expansion", "Expansion windows", True),
     ("sync", "Weekly sync", False),
     ("coverage", "Unmanaged middle", False),
+    ("lab", "Score lab", True),
     ("data", "Data", False),
 ]
 

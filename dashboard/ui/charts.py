@@ -237,3 +237,57 @@ def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
     )  # fmt: skip
     fig.update_xaxes(tickprefix="$")
     return _layout(fig, height=max(260, 40 * data["segment"].n_unique() + 120))
+
+
+def health_distributions(before: pl.DataFrame, after: pl.DataFrame, width: int) -> go.Figure:
+    """Accounts per health bin under the active scorecard and the candidate, overlaid."""
+    fig = go.Figure()
+    for frame, name, color in ((before, "active", "#9ca3af"), (after, "candidate", "#2563eb")):
+        fig.add_trace(
+            go.Bar(
+                x=(frame["bin"] + width / 2).to_list(), y=frame["accounts"].to_list(), name=name,
+                marker_color=color, opacity=0.6, width=width,
+                hovertemplate="health %{x}: %{y} accounts<extra>" + name + "</extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="overlay", xaxis={"title": "health", "range": [0, 100]},
+                      yaxis={"title": "accounts"})  # fmt: skip
+    return _layout(fig, height=300)
+
+
+def band_sankey(migration: pl.DataFrame, measure: str = "accounts") -> go.Figure:
+    """Band migration, active → candidate, as a Sankey of accounts (or ARR)."""
+    flows = migration.filter(pl.col(measure) > 0)
+    left = [f"{b} (active)" for b in BAND_ORDER]
+    right = [f"{b} (candidate)" for b in BAND_ORDER]
+    index = {b: i for i, b in enumerate(BAND_ORDER)}
+    fig = go.Figure(
+        go.Sankey(
+            node={"label": left + right, "pad": 14, "thickness": 14,
+                  "color": [BAND_COLORS[b] for b in BAND_ORDER] * 2},
+            link={
+                "source": [index[b] for b in flows["band_before"]],
+                "target": [len(BAND_ORDER) + index[b] for b in flows["band_after"]],
+                "value": flows[measure].to_list(),
+                "color": ["rgba(37,99,235,0.25)" if a != b else "rgba(156,163,175,0.3)"
+                          for a, b in zip(flows["band_before"], flows["band_after"], strict=True)],
+            },
+        )
+    )  # fmt: skip
+    return _layout(fig, height=300)
+
+
+def calibration(active: pl.DataFrame, candidate: pl.DataFrame) -> go.Figure:
+    """Churn rate per health decile (mean health on x) for both scorecards."""
+    fig = go.Figure()
+    for frame, name, color in ((active, "active", "#6b7280"), (candidate, "candidate", "#2563eb")):
+        fig.add_trace(
+            go.Scatter(
+                x=frame["mean_health"].to_list(), y=frame["churn_rate"].to_list(), name=name,
+                mode="lines+markers", line={"color": color, "width": 2.5},
+                hovertemplate="health %{x:.0f}: %{y:.1%} churned<extra>" + name + "</extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(xaxis={"title": "mean health of the decile", "range": [0, 100]},
+                      yaxis={"title": "churned within the horizon", "tickformat": ".0%"})  # fmt: skip
+    return _layout(fig, height=300)

@@ -17,6 +17,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "expansion": ("Expansion windows", ":material/trending_up:", "Revenue"),
     "sync": ("Weekly sync", ":material/groups:", "Team"),
     "coverage": ("Unmanaged middle", ":material/person_search:", "Team"),
+    "lab": ("Score lab", ":material/science:", "Admin"),
     "data": ("Data", ":material/database:", "Admin"),
 }
 DEFAULT = "portfolio"

@@ -1,0 +1,101 @@
+"""The score lab: a candidate scorecard against the active one, on today's portfolio and on
+point-in-time snapshots of the past (the backtest), and a fitted suggestion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from dashboard.backtest import backtest_dates, backtest_features
+from dashboard.store.filters import AccountFilter
+from dashboard.store.sources import SourceStore
+from scoring import backtest as bt
+from scoring.lab import lab_components
+from scoring.pipeline import snapshot_scores
+from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
+
+TRAIN_SHARE = 2 / 3  # the suggestion is fitted on the earlier snapshots, checked on the later
+
+
+def portfolio_components(
+    store: SourceStore, f: AccountFilter, params: ComponentParams
+) -> pl.DataFrame:
+    """The filtered scored portfolio's components under ``params`` (cached by the page per
+    parameter set, so a weight change does not recompute them)."""
+    where, values = f.where()
+    features = store.query(f"SELECT * FROM account_scores WHERE {where}", values)
+    return lab_components(features, params)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    horizon: int
+    dates: list[dt.date]
+    results: dict[str, dict[str, Any]]  # per scorecard name: scoring.backtest.evaluate
+    intervals: dict[str, tuple[float, float]]  # "a", "b", "difference"
+    seconds: dict[str, float]
+
+
+def run_backtest(
+    store: SourceStore, active: Scorecard, candidate: Scorecard, horizon: int = 90,
+    count: int = 12, seed: int = 7,
+) -> BacktestResult:  # fmt: skip
+    """Both scorecards on the same point-in-time snapshots, with bootstrap intervals."""
+    import time
+
+    started = time.perf_counter()
+    dates = backtest_dates(store, horizon, count)
+    labelled = backtest_features(store, dates, horizon)
+    features_s = time.perf_counter() - started
+    started = time.perf_counter()
+    keys = ["account_id", "as_of"]
+    a = snapshot_scores(labelled, active).select(*keys, "health", "band", "churned")
+    b = snapshot_scores(labelled, candidate).select(*keys, "health", "band")
+    both = a.join(b, on=keys, suffix="_b")
+    results = {
+        "active": bt.evaluate(a),
+        "candidate": bt.evaluate(both.select(*keys, "churned", health="health_b", band="band_b")),
+    }
+    scoring_s = time.perf_counter() - started
+    started = time.perf_counter()
+    intervals = bt.bootstrap_auc(both, "health", "health_b", seed=seed)
+    return BacktestResult(
+        horizon=horizon, dates=dates, results=results, intervals=intervals,
+        seconds={"features": round(features_s, 3), "scoring": round(scoring_s, 3),
+                 "bootstrap": round(time.perf_counter() - started, 3)},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    weights: dict[str, float]
+    train_dates: list[dt.date]
+    test_dates: list[dt.date]
+    auc_active: float | None  # on the later (held-out) snapshots
+    auc_suggested: float | None
+
+
+def suggest_weights(
+    store: SourceStore, active: Scorecard, horizon: int = 90, count: int = 12
+) -> Suggestion:
+    """Fit non-negative weights on the earlier snapshots and compare them with the active
+    scorecard on the later ones (never applied: the page offers them to the editor)."""
+    dates = backtest_dates(store, horizon, count)
+    split = max(1, round(len(dates) * TRAIN_SHARE))
+    labelled = snapshot_scores(backtest_features(store, dates, horizon), active)
+    train = labelled.filter(pl.col("as_of").is_in(dates[:split]))
+    test = labelled.filter(pl.col("as_of").is_in(dates[split:]))
+    weights = bt.fit_weights(train, list(COMPONENTS))
+    suggested = active.model_copy(update={"name": "suggested", "weights": weights})
+    return Suggestion(
+        weights=weights,
+        train_dates=dates[:split],
+        test_dates=dates[split:],
+        auc_active=bt.evaluate(test)["auc"] if test.height else None,
+        auc_suggested=bt.evaluate(snapshot_scores(test.drop("health", "band"), suggested))["auc"]
+        if test.height
+        else None,
+    )

@@ -1,0 +1,60 @@
+"""The score lab's editor: one widget per weight, threshold and component parameter, kept in
+``st.session_state`` under ``lab_*`` keys and loaded from a scorecard by callbacks."""
+
+from __future__ import annotations
+
+import streamlit as st
+from pydantic import ValidationError
+
+from dashboard.ui.charts import COMPONENT_LABELS
+from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
+
+PARAM_FIELDS = [
+    name for name in ComponentParams.model_fields if name not in ("falling_drop", "min_driver_points")
+]  # fmt: skip
+
+
+def load_into_editor(card: Scorecard) -> None:
+    """Put a scorecard's settings into the editor's widgets (call from a callback, or before
+    the widgets are drawn)."""
+    for c in COMPONENTS:
+        st.session_state[f"lab_w_{c}"] = float(card.weights[c])
+    st.session_state["lab_bands"] = (float(card.thresholds.red), float(card.thresholds.green))
+    for name in PARAM_FIELDS:
+        st.session_state[f"lab_p_{name}"] = float(getattr(card.params, name))
+    st.session_state["lab_base"] = card
+
+
+def editor(start: Scorecard) -> Scorecard | None:
+    """Draw the editor (first run: from ``start``); returns the candidate scorecard, or None
+    with the reason shown when the settings are not a valid scorecard."""
+    if "lab_base" not in st.session_state:
+        load_into_editor(start)
+    base: Scorecard = st.session_state["lab_base"]
+    st.markdown("**Weights** (relative; they need not sum to 100)")
+    weights = {
+        c: st.slider(COMPONENT_LABELS[c], 0.0, 60.0, step=1.0, key=f"lab_w_{c}") for c in COMPONENTS
+    }
+    red, green = st.slider("Bands: red below, green from", 0.0, 100.0, step=1.0, key="lab_bands")
+    with st.expander("Component parameters"):
+        params = {
+            name: st.number_input(
+                name.replace("_", " "), key=f"lab_p_{name}", step=0.05 if
+                getattr(base.params, name) < 2 else 1.0,
+                help=ComponentParams.model_fields[name].description,
+            )
+            for name in PARAM_FIELDS
+        }  # fmt: skip
+    try:
+        return Scorecard(
+            name="candidate",
+            description=f"edited from {base.name}",
+            weights=weights,
+            thresholds=Thresholds(red=red, green=green, low_coverage=base.thresholds.low_coverage),
+            params=ComponentParams.model_validate({**base.params.model_dump(), **params}),
+            expansion=base.expansion,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        st.error(f"Not a valid scorecard: {problems}", icon=":material/tune:")
+        return None

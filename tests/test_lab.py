@@ -1,0 +1,256 @@
+"""Score lab: metrics against textbook computations, no leakage, the backtest on the demo,
+the fitted suggestion, save / activate / audit / revert, and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from itertools import product
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dashboard.backtest import backtest_dates
+from dashboard.lab import portfolio_components, run_backtest, suggest_weights
+from dashboard.scorecards import (
+    activate_scorecard,
+    active_scorecard,
+    default_scorecard,
+    save_scorecard,
+    saved_scorecards,
+    scorecard_audit,
+)
+from dashboard.store import Stores
+from dashboard.store.features import features_at
+from dashboard.store.filters import AccountFilter
+from scoring import backtest as bt
+from scoring.lab import impact, migration, movers, rescore
+from scoring.metrics import roc_auc
+
+NOW = dt.datetime(2026, 11, 22, 12)
+
+
+def _only(component: str):
+    card = default_scorecard()
+    weights = {c: (1.0 if c == component else 0.0) for c in card.weights}
+    return card.model_copy(update={"name": f"{component} only", "weights": weights})
+
+
+def _textbook_auc(scores: list[float], labels: list[bool]) -> float:
+    """P(score of a positive > score of a negative) + ½ P(tie), by counting every pair."""
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    wins = sum((p > n) + 0.5 * (p == n) for p, n in product(pos, neg))
+    return wins / (len(pos) * len(neg))
+
+
+def test_auc_on_a_hand_computed_example():
+    # positives 0.9, 0.4; negatives 0.5, 0.4, 0.1: pairs won 3 + 0 + ½ (the tie) + 1 = 4.5 of 6
+    frame = pl.DataFrame({"s": [0.9, 0.4, 0.5, 0.4, 0.1], "y": [True, True, False, False, False]})
+    assert roc_auc(frame, "s", "y") == pytest.approx(4.5 / 6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_auc_matches_the_pairwise_definition_on_random_data(seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.random(300) < 0.2
+    scores = np.round(rng.normal(labels * 0.7, 1.0), 1)  # rounding makes ties
+    frame = pl.DataFrame({"s": scores, "y": labels})
+    assert roc_auc(frame, "s", "y") == pytest.approx(
+        _textbook_auc(scores.tolist(), labels.tolist())
+    )
+
+
+def test_lift_precision_and_band_rates_by_hand():
+    frame = pl.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(10)],
+            "health": [5.0, 15, 25, 35, 45, 55, 65, 75, 85, 95],
+            "band": ["red"] * 4 + ["yellow"] * 3 + ["green"] * 3,
+            "churned": [True, True, False, False, True, False, False, False, False, False],
+        }
+    )
+    result = bt.evaluate(frame)
+    assert result["base_churn_rate"] == pytest.approx(0.3)
+    assert result["band_churn_rates"]["red"] == {"accounts": 4, "churned": 2, "rate": 0.5}
+    assert result["red_lift"] == pytest.approx(0.5 / 0.3)
+    assert result["bottom_decile_precision"] == 1.0  # the lowest 10 % (one account) churned
+    assert result["n_accounts"] == 10 and result["n_churn_events"] == 3
+    assert result["auc"] == pytest.approx(
+        _textbook_auc([-h for h in frame["health"]], frame["churned"].to_list())
+    )
+    assert result["calibration"]["rows"].sum() == 10
+
+
+def test_bootstrap_interval_covers_the_estimate_and_noise_straddles_zero():
+    rng = np.random.default_rng(4)
+    n = 4000
+    churned = rng.random(n) < 0.15
+    frame = pl.DataFrame(
+        {
+            "account_id": [f"a{i % 1000}" for i in range(n)],
+            "churned": churned,
+            "h1": np.clip(70 - 25 * churned + rng.normal(0, 15, n), 0, 100),
+        }
+    ).with_columns(h2=pl.col("h1") + pl.Series(rng.normal(0, 0.3, n)))
+    ci = bt.bootstrap_auc(frame, "h1", "h2", replicates=300)
+    auc = roc_auc(frame.with_columns(r=-pl.col("h1")), "r", "churned")
+    assert ci["a"][0] < auc < ci["a"][1]
+    assert ci["difference"][0] < 0 < ci["difference"][1]  # two near-identical scores
+
+
+def test_fitted_weights_ignore_a_component_with_no_signal():
+    rng = np.random.default_rng(5)
+    n = 5000
+    churned = rng.random(n) < 0.2
+    frame = pl.DataFrame(
+        {
+            "signal": np.clip(75 - 40 * churned + rng.normal(0, 15, n), 0, 100),
+            "noise": rng.uniform(0, 100, n),
+            "churned": churned,
+        }
+    )
+    weights = bt.fit_weights(frame, ["signal", "noise"])
+    assert weights["signal"] > 90 and weights["noise"] < 10
+    assert sum(weights.values()) == pytest.approx(100, abs=0.2)
+
+
+def test_adding_data_after_a_snapshot_never_changes_it(tmp_path):
+    from dashboard.demo import DemoSpec, load_demo
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=80, seed=9, anchor=dt.date(2026, 6, 30)))
+    dates = [dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
+    before = features_at(stores.sources, dates)
+    late = dt.datetime(2026, 3, 15, 12)
+    accounts = stores.sources.query("SELECT account_id FROM accounts ORDER BY account_id LIMIT 5")[
+        "account_id"
+    ]
+    with stores.sources.writer() as writer:
+        rows = pl.DataFrame({"account_id": accounts, "occurred_at": [late] * 5,
+                             "user_id": ["late-user"] * 5, "feature": ["late"] * 5,
+                             "quantity": [50] * 5})  # fmt: skip
+        writer.append("usage_events", rows)
+        writer.execute(
+            "INSERT INTO tickets (ticket_id, account_id, created_at, priority)"
+            " SELECT 'late-' || account_id, account_id, ?, 'urgent' FROM accounts"
+            " ORDER BY account_id LIMIT 5",
+            [late],
+        )
+        writer.execute(
+            "INSERT INTO activities (account_id, occurred_at, kind, role)"
+            " SELECT account_id, ?, 'meeting', 'am' FROM accounts ORDER BY account_id LIMIT 5",
+            [late],
+        )  # fmt: skip
+        # a later expansion, and today's ARR that includes it (the CRM's ARR is today's)
+        writer.execute(
+            "INSERT INTO outcomes (account_id, occurred_on, event, arr_change)"
+            " SELECT account_id, DATE '2026-03-20', 'expanded', 1000 FROM accounts"
+            " ORDER BY account_id LIMIT 5"
+        )
+        writer.execute(
+            "UPDATE accounts SET arr = arr + 1000 WHERE account_id IN"
+            " (SELECT account_id FROM accounts ORDER BY account_id LIMIT 5)"
+        )
+    after = features_at(stores.sources, dates)
+    for day in dates[:2]:  # snapshots before the new rows: identical
+        old, new = (f.filter(pl.col("as_of") == day) for f in (before, after))
+        differ = [c for c in old.columns if not old[c].equals(new[c])]
+        assert not differ, f"{day}: {differ}"
+    changed = before.filter(pl.col("as_of") == dates[2]).equals(
+        after.filter(pl.col("as_of") == dates[2])
+    )
+    assert not changed  # the later snapshot does see them
+
+
+def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
+    card = default_scorecard()
+    weak = _only("engagement")  # the demo's touches carry almost no churn signal
+    result = run_backtest(demo_stores.sources, card, weak, horizon=90)
+    default_auc, weak_auc = result.results["active"]["auc"], result.results["candidate"]["auc"]
+    assert default_auc > 0.7
+    assert weak_auc < default_auc
+    assert result.intervals["difference"][1] < 0  # clearly worse, beyond the noise
+    assert len(result.dates) == 12 and result.dates == sorted(result.dates)
+    assert result.dates[-1] <= dt.date.today() - dt.timedelta(days=90)
+    assert result.results["active"]["n_churn_events"] > 20
+
+
+def test_suggestion_is_validated_on_later_snapshots(demo_stores: Stores):
+    suggestion = suggest_weights(demo_stores.sources, default_scorecard())
+    assert suggestion.train_dates[-1] < suggestion.test_dates[0]
+    assert sum(suggestion.weights.values()) == pytest.approx(100, abs=0.5)
+    assert all(w >= 0 for w in suggestion.weights.values())
+    assert suggestion.auc_suggested > 0.65
+
+
+def test_a_weight_change_moves_bands_and_explains_who_moved(demo_stores: Stores):
+    card = default_scorecard()
+    comps = portfolio_components(demo_stores.sources, AccountFilter(), card.params)
+    heavy = card.model_copy(update={"weights": {**card.weights, "billing": 60.0}})
+    before, after = rescore(comps, card), rescore(comps, heavy)
+    stored = demo_stores.sources.query("SELECT account_id, health FROM account_scores")
+    same = before.join(stored, on="account_id", suffix="_stored")
+    assert (same["health"] - same["health_stored"]).abs().max() < 1e-9  # the lab = the mart
+    moves = migration(before, after)
+    assert moves["accounts"].sum() == before.height
+    moved = movers(comps, comps, card, heavy)
+    assert moved["change"].abs().is_sorted(descending=True)
+    assert moved["moved_by"].str.contains("billing").mean() > 0.8  # billing missing: others move
+    assert set(impact(after)) == {
+        "accounts_red",
+        "arr_at_risk_90d",
+        "expansion_ready",
+        "median_health",
+    }
+
+
+def test_save_activate_audit_and_revert(empty_stores: Stores):
+    app = empty_stores.app
+    assert active_scorecard(app).name == "default"
+    card = default_scorecard()
+    heavy = card.model_copy(
+        update={"name": "billing-heavy", "weights": {**card.weights, "billing": 40.0}}
+    )
+    save_scorecard(app, heavy, "ops-ann", NOW - dt.timedelta(hours=1))
+    with pytest.raises(ValueError, match="exists"):
+        save_scorecard(app, heavy, "ops-ann", NOW)
+    diff = activate_scorecard(app, "billing-heavy", "ops-ann", NOW)
+    assert diff == {"weights.billing": [10.0, 40.0]}
+    assert active_scorecard(app).name == "billing-heavy"
+    activate_scorecard(app, "default", "ops-bo", NOW + dt.timedelta(hours=1))  # revert
+    assert active_scorecard(app).name == "default"
+    assert saved_scorecards(app).filter(pl.col("active"))["name"].to_list() == ["default"]
+    audit = scorecard_audit(app)
+    assert audit["action"].to_list() == [
+        "activate scorecard",
+        "activate scorecard",
+        "save scorecard",
+    ]
+    assert audit["actor"].to_list() == ["ops-bo", "ops-ann", "ops-ann"]
+    assert json.loads(audit["detail"][1])["changes"] == {"weights.billing": [10.0, 40.0]}
+
+
+def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
+    env = {**os.environ, "TANDEM_DATA_DIR": str(demo_dir)}
+    run = subprocess.run([sys.executable, "-m", "dashboard.cli", "backtest", "--json"],
+                         env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    out = json.loads(run.stdout)
+    for key in ("auc", "auc_ci", "band_churn_rates", "n_accounts", "n_churn_events", "snapshots"):
+        assert key in out
+    assert out["auc_ci"][0] < out["auc"] < out["auc_ci"][1]
+    assert len(out["snapshots"]) == 12
+    card = tmp_path / "weak.toml"
+    card.write_text('name = "weak"\n[weights]\nengagement = 1\n')
+    weak = json.loads(subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "backtest", "--scorecard", str(card), "--json",
+         "--horizon", "180"], env=env, capture_output=True, text=True, check=True).stdout)  # fmt: skip
+    assert weak["scorecard"] == "weak" and weak["horizon_days"] == 180 and weak["auc"] < out["auc"]
+    bad = subprocess.run([sys.executable, "-m", "dashboard.cli", "backtest", "--scorecard", "nope"],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "no scorecard named 'nope'" in bad.stderr
+    assert backtest_dates  # imported for the date rule used above

@@ -1,0 +1,101 @@
+"""AppTest: the Score lab — a weight change, a save, an activation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.config import get_settings
+from dashboard.demo import DemoSpec, load_demo
+from dashboard.refresh import refresh
+from dashboard.scorecards import active_scorecard, saved_scorecards, scorecard_audit
+from dashboard.store import Stores
+from tests.test_page_portfolio import _metric
+
+APP = "../dashboard/app.py"
+
+
+@pytest.fixture
+def own_data(tmp_path: Path, demo_dir: Path) -> Iterator[Stores]:
+    """A small demo of its own: activating a scorecard rescores, which the shared demo must
+    not see."""
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=150, seed=21, anchor=dt.date.today()))
+    refresh(stores, dt.date.today(), tmp_path, backfill_weeks=2, digests=False)
+    os.environ["TANDEM_DATA_DIR"] = str(tmp_path)
+    get_settings.cache_clear()
+    yield stores
+    os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
+    get_settings.cache_clear()
+
+
+def _lab() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("../pages/lab.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_a_weight_change_recomputes_the_comparison(demo_stores: Stores):
+    at = _lab()
+    assert at.title[0].value == "Score lab"
+    red_now = demo_stores.sources.scalar("SELECT count(*) FROM account_scores WHERE band = 'red'")
+    assert _metric(at, "Accounts in the red band") == f"{red_now:,}"
+    at.slider(key="lab_w_billing").set_value(60.0).run()
+    at.slider(key="lab_bands").set_value((55.0, 80.0)).run()
+    assert not at.exception
+    red_after = int(_metric(at, "Accounts in the red band").replace(",", ""))
+    assert red_after > red_now  # a higher red threshold puts more accounts in red
+    sankey = at.get("plotly_chart")[1].proto.spec
+    assert "sankey" in sankey
+    movers = at.dataframe[2].value
+    assert len(movers) > 0 and movers["change"].abs().is_monotonic_decreasing
+    at.slider(key="lab_bands").set_value((80.0, 60.0)).run()  # a slider keeps them ordered
+    assert not at.exception
+
+
+def test_an_invalid_candidate_is_refused_with_the_reason(demo_stores: Stores):
+    at = _lab()
+    for key in ("adoption", "usage_trend", "breadth", "support", "sentiment", "engagement",
+                "billing"):  # fmt: skip
+        at.slider(key=f"lab_w_{key}").set_value(0.0)
+    at.run()
+    assert any("all weights are zero" in e.value for e in at.error)
+
+
+def test_backtest_from_the_page(demo_stores: Stores):
+    at = _lab()
+    at.slider(key="lab_w_engagement").set_value(60.0).run()
+    at.button(key="lab_run").click().run()
+    assert not at.exception
+    assert any("AUC difference" in m.value for m in at.markdown)
+    metrics = next(d.value for d in at.dataframe if "metric" in d.value.columns)
+    assert metrics["metric"].tolist()[0] == "ROC AUC"
+
+
+def test_save_then_activate_with_the_migration_shown(own_data: Stores):
+    at = _lab()
+    at.slider(key="lab_w_support").set_value(50.0).run()
+    at.text_input(key="lab_name").input("support-heavy")
+    at.text_input(key="lab_author").input("ops-ann")
+    at.button(key="FormSubmitter:lab_save-Save").click().run()
+    assert not at.exception
+    assert "support-heavy" in saved_scorecards(own_data.app)["name"].to_list()
+    assert at.selectbox(key="lab_activate_pick").value == "support-heavy"
+    assert any("to another band" in c.value for c in at.caption)
+    assert at.button(key="lab_activate").disabled  # not before the migration is checked
+    at.checkbox(key="lab_confirm").check().run()
+    at.button(key="lab_activate").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert active_scorecard(own_data.app).name == "support-heavy"
+    assert (
+        own_data.sources.scalar("SELECT any_value(scorecard) FROM account_scores")
+        == "support-heavy"
+    )
+    audit = scorecard_audit(own_data.app)
+    assert audit["action"][0] == "activate scorecard" and audit["subject"][0] == "support-heavy"
