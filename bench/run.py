@@ -134,7 +134,16 @@ def bench_pages(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     os.environ["TANDEM_DATA_DIR"] = str(stores.sources.root.parent)
     get_settings.cache_clear()
     app = str(ROOT / "dashboard" / "app.py")
-    for name in ("portfolio", "account", "data"):
+    for name in (
+        "portfolio",
+        "account",
+        "renewals",
+        "expansion",
+        "sync",
+        "coverage",
+        "lab",
+        "data",
+    ):
         at = AppTest.from_file(app, default_timeout=120)
         started = time.perf_counter()
         at.run()
@@ -195,13 +204,118 @@ def bench_ingest(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-STAGES: list[Callable[[Figures, Stores, DemoSpec], None]] = [
-    bench_demo_and_load,
-    bench_scoring,
-    bench_refresh,
-    bench_pages,
-    bench_ingest,
-]
+def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
+    """Score lab, server side: components once per parameter set, then what a weight change
+    recomputes (both health sums, impact, migration, movers, histograms); and the backtest of
+    two scorecards on 12 monthly snapshots against one snapshot's feature stage."""
+    from dashboard.lab import portfolio_components, run_backtest
+    from dashboard.store.filters import AccountFilter
+    from scoring.lab import health_histogram, impact, migration, movers
+    from scoring.lab import rescore as rescore_with
+
+    card = default_scorecard()
+    with fig.stage("lab_components"):
+        comps = portfolio_components(stores.sources, AccountFilter(), card.params)
+    runs = []
+    for step in range(5):
+        other = card.model_copy(
+            update={"weights": {**card.weights, "billing": 20.0 + step, "adoption": 30.0}}
+        )
+        started = time.perf_counter()
+        before, after = rescore_with(comps, card), rescore_with(comps, other)
+        impact(before), impact(after), migration(before, after)
+        movers(comps, comps, card, other), health_histogram(before), health_histogram(after)
+        runs.append(time.perf_counter() - started)
+    fig.values["lab_weight_change_seconds"] = round(min(runs), 4)
+    fig.values["lab_weight_change_median_seconds"] = round(sorted(runs)[2], 4)
+    with fig.stage("one_snapshot_features"):
+        account_features(stores.sources, spec.anchor)
+    weak = card.model_copy(update={"name": "weak", "weights": {**card.weights, "engagement": 60.0}})
+    with fig.stage("backtest_12_snapshots_2_scorecards"):
+        result = run_backtest(stores.sources, card, weak, horizon=90)
+    for name, seconds in result.seconds.items():
+        fig.values[f"backtest_{name}_seconds"] = seconds
+    fig.values["backtest_vs_one_snapshot_ratio"] = round(
+        fig.values["backtest_12_snapshots_2_scorecards_seconds"]
+        / fig.values["one_snapshot_features_seconds"],
+        2,
+    )
+    fig.values["backtest_auc_default"] = round(result.results["active"]["auc"], 4)
+    fig.values["backtest_observations"] = result.results["active"]["n_observations"]
+
+
+def bench_browser_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
+    """Once, in headless Chromium: from a band-threshold change in the Score lab to the new
+    red count on screen."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        fig.values["browser_lab_error"] = "chromium not installed"
+        return
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "TANDEM_DATA_DIR": str(stores.sources.root.parent)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.headless", "true"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=chromium, args=["--headless", "--no-sandbox"]
+            )
+            page = browser.new_page(viewport={"width": 1440, "height": 1600})
+            page.goto(f"http://127.0.0.1:{port}/lab")
+            metric = page.locator('[data-testid="stMetric"]').filter(
+                has_text="Accounts in the red band"
+            )
+            metric.wait_for(timeout=180_000)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=180_000)
+            time.sleep(2)
+            value = metric.locator('[data-testid="stMetricValue"]')
+            before = value.inner_text()
+            thumbs = page.get_by_role("slider")
+            # the band slider's two thumbs come last: red, then green
+            red_thumb = thumbs.count() - 2
+            thumbs.nth(red_thumb).focus()
+            started = time.perf_counter()
+            for _ in range(5):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                "([el, old]) => el.innerText !== old", arg=[value.element_handle(), before],
+                timeout=60_000,
+            )  # fmt: skip
+            fig.values["browser_lab_change_to_screen_seconds"] = round(
+                time.perf_counter() - started, 3
+            )
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+STAGES: dict[str, Callable[[Figures, Stores, DemoSpec], None]] = {
+    "demo": bench_demo_and_load,
+    "scoring": bench_scoring,
+    "refresh": bench_refresh,
+    "pages": bench_pages,
+    "lab": bench_lab,
+    "browser": bench_browser_lab,
+    "ingest": bench_ingest,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         help="target usage events (default: the demo's natural volume, 10M at >= 100,000 accounts)",
     )
     parser.add_argument("--anchor", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1))
+    parser.add_argument(
+        "--stages", default=",".join(STAGES), help=f"comma-separated, from {', '.join(STAGES)}"
+    )
     args = parser.parse_args(argv)
     events = args.events or (10_000_000 if args.accounts >= 100_000 else None)
     spec = DemoSpec(
@@ -224,8 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     fig.values.update(accounts=args.accounts, cores=os.cpu_count())
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as data_dir:
         stores = Stores.open(Path(data_dir))
-        for stage in STAGES:
-            stage(fig, stores, spec)
+        chosen = args.stages.split(",")
+        if "demo" not in chosen:
+            chosen.insert(0, "demo")  # every stage needs the data
+        if "refresh" not in chosen and {"pages", "lab", "browser"} & set(chosen):
+            chosen.insert(1, "refresh")  # pages and the lab read the scores
+        for name in STAGES:
+            if name in chosen:
+                STAGES[name](fig, stores, spec)
     print(json.dumps(fig.values))
     return 0
 
