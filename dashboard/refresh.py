@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboard.backtest import band_renewal_history
 from dashboard.handoffs import between_the_chairs, handoffs
 from dashboard.scorecards import active_scorecard
 from dashboard.store import Stores
@@ -22,6 +23,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.tasks import create_rule_tasks
 from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
 from scoring.pipeline import health_only, score_portfolio, snapshot_scores
+from scoring.renewals import renewal_probabilities
 from scoring.scorecard import Scorecard
 from scoring.tasks import rule_tasks
 
@@ -173,6 +175,11 @@ def refresh(
     scored = score_portfolio(features, card, health_30d_ago=earlier)
     timings["scoring"] = time.perf_counter() - started
 
+    started = time.perf_counter()
+    report(0.45, "Estimating renewal rates per band from the last year's renewals")
+    rates = renewal_probabilities(band_renewal_history(stores.sources, card, as_of))
+    timings["renewal_rates"] = time.perf_counter() - started
+
     history: list[pl.DataFrame] = []
     if backfill_weeks:
         report(0.5, f"Backfilling {backfill_weeks} weekly snapshots")
@@ -186,6 +193,7 @@ def refresh(
     with stores.sources.writer() as writer:
         writer.replace_mart("account_scores", marts)
         writer.replace_mart("account_drivers", scored.drivers)
+        writer.replace_mart("renewal_rates", rates)
         dates = snapshot["as_of"].unique().to_list()
         writer.execute(
             f"DELETE FROM score_snapshots WHERE as_of IN ({', '.join('?' for _ in dates)})", dates

@@ -29,12 +29,23 @@ class RenewalView:
     validation: pl.DataFrame  # renewals inside 90 days with the CSM's checklist
 
 
+def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> pl.DataFrame:
+    """P(renew | band) as the nightly job estimated it (the ``renewal_rates`` mart), or
+    estimated now on a store scored before that mart existed."""
+    if store.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'renewal_rates'"
+    ):
+        return store.query("SELECT * FROM renewal_rates")
+    return r.renewal_probabilities(band_renewal_history(store, scorecard, as_of))
+
+
 def renewal_view(store: SourceStore, f: AccountFilter, scorecard: Scorecard) -> RenewalView:
-    """Everything the Renewal calendar page shows, for the filtered portfolio."""
+    """Everything the Renewal calendar page shows, for the filtered portfolio (the renewal
+    probabilities are the whole portfolio's, estimated by the nightly job)."""
     as_of = scores_as_of(store)
     ahead = renewals_ahead(store, f, days=366)
     calendar = r.renewal_calendar(ahead, as_of)
-    probabilities = r.renewal_probabilities(band_renewal_history(store, scorecard, as_of))
+    probabilities = renewal_rates(store, scorecard, as_of)
     risks = ahead.filter(pl.col("risk_before_deadline")).sort("arr", descending=True)
     return RenewalView(
         as_of=as_of,

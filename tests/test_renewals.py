@@ -154,3 +154,12 @@ def test_rule_tasks_are_created_once(tmp_path):
     again = refresh(stores, TODAY, tmp_path, digests=False)
     assert again.tasks_created == 0
     assert tasks(stores.app).height == made.height
+
+
+def test_the_nightly_renewal_rates_are_the_history_estimate(view, demo_stores: Stores):
+    from dashboard.backtest import band_renewal_history
+
+    direct = r.renewal_probabilities(
+        band_renewal_history(demo_stores.sources, default_scorecard(), view.as_of)
+    )
+    assert view.probabilities.sort("band").equals(direct.sort("band"))

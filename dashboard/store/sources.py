@@ -27,7 +27,7 @@ from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, migrate, schema_
 
 _GEN_PREFIX = "gen-"
 # Derived tables rebuilt whole by the scoring job; their columns follow the scored frames.
-MARTS = ("account_scores", "account_drivers")
+MARTS = ("account_scores", "account_drivers", "renewal_rates")
 
 
 class StoreError(RuntimeError):
