@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dashboard.backup import BackupError, backup
 from dashboard.config import get_settings
 from dashboard.connectors import SourceError, load_from_database, source_config
 from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
@@ -20,7 +21,7 @@ from dashboard.ingest.readers import FileError
 from dashboard.lab import run_backtest
 from dashboard.refresh import refresh
 from dashboard.scorecards import active_scorecard, load_saved, load_scorecard_file
-from dashboard.store import AppStore, Stores
+from dashboard.store import AppStore, StoreError, Stores
 from dashboard.store.features import default_as_of
 from scoring.scorecard import Scorecard
 
@@ -221,6 +222,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    try:
+        manifest = backup(Stores.open(), args.dest, dt.datetime.now())
+    except (BackupError, StoreError, OSError) as exc:
+        print(f"tandem backup: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(manifest))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -278,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--horizon", type=int, default=90, help="churn within N days (default 90)")
     back.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     back.set_defaults(func=cmd_backtest)
+
+    bak = sub.add_parser("backup", help="copy both stores, consistently, into a new folder")
+    bak.add_argument("dest", type=Path, help="a new (or empty) folder")
+    bak.set_defaults(func=cmd_backup)
     return parser
 
 

@@ -28,7 +28,9 @@ APP_TABLES = ("handoffs", "tasks", "sync_notes")
 
 def _source_tables(stores: Stores) -> list[str]:
     present = set(
-        stores.sources.query("SELECT table_name FROM information_schema.tables")["table_name"]
+        stores.sources.query(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'account_id'"
+        )["table_name"]
     )
     return [t for t in (*SOURCE_TABLES, *DERIVED_TABLES) if t in present]
 
@@ -131,7 +133,9 @@ def delete_account(stores: Stores, account_id: str, data_dir: Path, now: dt.date
         with stores.sources.writer() as writer:
             for table in source_tables:
                 writer.execute(f"DELETE FROM {table} WHERE account_id = ?", [account_id])
-        result.generations_removed = stores.sources.drop_older_generations()
+        before = len(list(stores.sources.root.glob("gen-*.duckdb")))
+        stores.sources.compact()  # a fresh file: no deleted bytes, no older generation
+        result.generations_removed = before
     with stores.app.transaction() as con:
         con.execute(
             "DELETE FROM handoff_steps WHERE handoff_id IN"

@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from dashboard.store import AppStore
+from scoring.privacy import mask_pii
 
 KINDS = ("expansion", "risk")
 OPEN_STATES = {"expansion": ("flagged", "qualified", "proposal"), "risk": ("flagged", "weighed")}
@@ -214,8 +215,10 @@ def handoffs(app: AppStore, account_ids: list[str] | None = None) -> pl.DataFram
     where, params = ("", []) if account_ids is None else (
         "WHERE h.account_id IN (SELECT unnest(?::VARCHAR[]))", [account_ids],
     )  # fmt: skip
-    return app.query(
-        f"SELECT {HANDOFF_COLUMNS} FROM handoffs h {where} ORDER BY h.created_at DESC", params
+    return mask_pii(
+        app.query(
+            f"SELECT {HANDOFF_COLUMNS} FROM handoffs h {where} ORDER BY h.created_at DESC", params
+        )
     )
 
 
@@ -227,12 +230,12 @@ def open_handoffs(app: AppStore) -> pl.DataFrame:
 
 def handoff_history(app: AppStore, account_id: str) -> pl.DataFrame:
     """Every step of every handoff on an account, oldest first."""
-    return app.query(
+    return mask_pii(app.query(
         "SELECT h.kind, s.step, s.state, s.actor, s.role, s.note, s.stepped_at, h.handoff_id"
         " FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
         " WHERE h.account_id = ? ORDER BY h.created_at, s.step",
         [account_id],
-    )
+    ))  # fmt: skip
 
 
 def stalled_flags(open_frame: pl.DataFrame, today: dt.date, days: int = 14) -> pl.DataFrame:

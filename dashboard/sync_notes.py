@@ -9,6 +9,7 @@ import uuid
 import polars as pl
 
 from dashboard.store import AppStore
+from scoring.privacy import mask_pii
 
 STATUSES = ("open", "done", "dropped")
 
@@ -42,10 +43,12 @@ def add_decision(
 
 def decisions(app: AppStore, pair: str) -> pl.DataFrame:
     """Every decision of a pair, newest sync first."""
-    return app.query(
-        "SELECT *, written_at::DATE AS sync_on FROM sync_notes WHERE pair = ?"
-        " ORDER BY written_at DESC",
-        [pair],
+    return mask_pii(
+        app.query(
+            "SELECT *, written_at::DATE AS sync_on FROM sync_notes WHERE pair = ?"
+            " ORDER BY written_at DESC",
+            [pair],
+        )
     )
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from dashboard.store import AppStore
+from scoring.privacy import mask_pii
 from scoring.tasks import TASK_COLUMNS
 
 STATUSES = ("open", "done", "dismissed")
@@ -41,8 +42,11 @@ def tasks(
     if status is not None:
         clauses.append("status = ?")
         params.append(status)
-    return app.query(
-        f"SELECT * FROM tasks WHERE {' AND '.join(clauses)} ORDER BY due_on, account_id", params
+    return mask_pii(
+        app.query(
+            f"SELECT * FROM tasks WHERE {' AND '.join(clauses)} ORDER BY due_on, account_id",
+            params,
+        )
     )
 
 

@@ -7,6 +7,7 @@ import polars as pl
 
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
+from scoring.privacy import mask_pii
 
 
 def find_accounts(
@@ -74,7 +75,8 @@ def weekly_usage(store: SourceStore, account_id: str, weeks: int = 26) -> pl.Dat
 
 
 def account_rows(store: SourceStore, table: str, account_id: str) -> pl.DataFrame:
-    """An account's rows in one source table, newest first."""
+    """An account's rows in one source table, newest first (e-mails and phone numbers in
+    free text masked)."""
     order = {
         "tickets": "created_at DESC",
         "invoices": "issued_on DESC",
@@ -85,9 +87,12 @@ def account_rows(store: SourceStore, table: str, account_id: str) -> pl.DataFram
     }
     if table not in order:
         raise ValueError(f"unknown table {table!r}")
-    return store.query(
-        f"SELECT * EXCLUDE (account_id) FROM {table} WHERE account_id = ? ORDER BY {order[table]}",
-        [account_id],
+    return mask_pii(
+        store.query(
+            f"SELECT * EXCLUDE (account_id) FROM {table} WHERE account_id = ?"
+            f" ORDER BY {order[table]}",
+            [account_id],
+        )
     )
 
 

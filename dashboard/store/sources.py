@@ -148,9 +148,7 @@ class SourceStore:
         Writers from all processes are serialised by a lock file. Readers keep reading the
         current generation throughout and switch to the new one on their next query.
         """
-        lock_file = (self.root / ".write.lock").open("w")
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
+        with self._write_lock():
             target = self._next_path()
             building = target.with_suffix(".building")
             for leftover in self.root.glob("*.building*"):
@@ -169,14 +167,55 @@ class SourceStore:
                     partial.unlink()
                 raise
             con.close()
-            os.replace(building, target)
-            tmp_pointer = self._pointer.with_suffix(".tmp")
-            tmp_pointer.write_text(target.name)
-            os.replace(tmp_pointer, self._pointer)
+            self._publish(building, target)
             self._prune()
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """One writer at a time, across processes (a lock file)."""
+        lock_file = (self.root / ".write.lock").open("w")
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
             lock_file.close()
+
+    def _publish(self, building: Path, target: Path) -> None:
+        """Make ``building`` the published generation in one atomic step."""
+        os.replace(building, target)
+        tmp_pointer = self._pointer.with_suffix(".tmp")
+        tmp_pointer.write_text(target.name)
+        os.replace(tmp_pointer, self._pointer)
+
+    def compact(self) -> Path | None:
+        """Publish a copy of the current generation rewritten table by table into a fresh
+        file (deleted rows leave no bytes behind), then remove every older generation.
+        Used after an erasure request; returns the new generation's file."""
+        with self._write_lock():
+            current = self.current_path()
+            if current is None:
+                return None
+            target = self._next_path()
+            building = target.with_suffix(".building")
+            con = duckdb.connect()
+            try:
+                con.execute(f"ATTACH '{current}' AS src (READ_ONLY)")
+                con.execute(f"ATTACH '{building}' AS dst")
+                con.execute("COPY FROM DATABASE src TO dst")
+                con.execute("DETACH dst")
+            except BaseException:
+                con.close()
+                for partial in self.root.glob(building.name + "*"):
+                    partial.unlink()
+                raise
+            con.close()
+            self._publish(building, target)
+            for old in self._generations():
+                if old != target:
+                    with contextlib.suppress(FileNotFoundError):
+                        old.unlink()
+            return target
 
     def _prune(self) -> None:
         for old in self._generations()[: -self.keep_generations]:

@@ -1,0 +1,52 @@
+import polars as pl
+import pytest
+
+from scoring.privacy import EMAIL_MASK, PHONE_MASK, mask_pii
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail jane.doe+crm@acme.co.uk today", f"mail {EMAIL_MASK} today"),
+        ("call +44 20 7946 0958", f"call {PHONE_MASK}"),
+        ("call (415) 555-0100 or 415.555.0100", f"call ({PHONE_MASK} or {PHONE_MASK}"),
+        ("renewal 2026-11-22, 120 seats, $45,000", "renewal 2026-11-22, 120 seats, $45,000"),
+        ("ACC-000123 grew 20%", "ACC-000123 grew 20%"),
+        (None, None),
+    ],
+)
+def test_mask_emails_and_phones_but_not_dates_or_amounts(text, expected):
+    frame = pl.DataFrame(
+        {"summary": [text], "arr": [1.0]}, schema={"summary": pl.String, "arr": pl.Float64}
+    )
+    assert mask_pii(frame)["summary"][0] == expected
+
+
+def test_free_text_is_masked_wherever_it_is_read(empty_stores):
+    import datetime as dt
+
+    from dashboard import handoffs as h
+    from dashboard import sync_notes, tasks
+    from dashboard.store.account import account_rows
+
+    stores = empty_stores
+    accounts = pl.DataFrame({"account_id": ["A1"], "account_name": ["Acme"]})
+    activities = pl.DataFrame(
+        {"account_id": ["A1"], "occurred_at": [dt.datetime(2026, 11, 1)], "kind": ["call"],
+         "summary": ["Sam (sam@acme.io, +1 415 555 0100) asked for a quote"]}
+    )  # fmt: skip
+    with stores.sources.writer() as writer:
+        writer.replace_table("accounts", accounts)
+        writer.replace_table("activities", activities)
+    shown = account_rows(stores.sources, "activities", "A1")["summary"][0]
+    assert shown == f"Sam ({EMAIL_MASK}, {PHONE_MASK}) asked for a quote"
+    now = dt.datetime(2026, 11, 22)
+    h.flag(stores.app, "A1", "expansion", "ping ana@acme.io", "Cleo", "csm", now=now)
+    assert h.handoffs(stores.app)["evidence"][0] == f"ping {EMAIL_MASK}"
+    assert EMAIL_MASK in h.handoff_history(stores.app, "A1")["note"][0]
+    sync_notes.add_decision(stores.app, "P", "A1", "call 020 7946 0958 first", None, None, "x",
+                            "csm", now)  # fmt: skip
+    assert sync_notes.decisions(stores.app, "P")["decision"][0] == f"call {PHONE_MASK} first"
+    stored = stores.app.query("SELECT decision FROM sync_notes")["decision"][0]
+    assert "0958" in stored  # kept as written; masked on the way out
+    assert tasks.tasks(stores.app).is_empty()
