@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.config import get_settings
+from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
 from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.nav import navigation
@@ -13,6 +15,15 @@ from dashboard.ui.state import ensure_data
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
 page = st.navigation(navigation())
-ensure_data()
+try:
+    ensure_data()
+except (StoreError, SchemaError) as exc:
+    st.error(
+        f"Tandem cannot open its data folder {get_settings().data_dir.resolve()}: {exc}\n\n"
+        "Nothing was changed. Restore the folder from a backup (`tandem backup`), move the "
+        "file aside, or point `TANDEM_DATA_DIR` at another folder.",
+        icon=":material/database_off:",
+    )
+    st.stop()
 st.session_state["account_filter"] = sidebar_filters(read(filter_choices))
 page.run()

@@ -1,0 +1,49 @@
+"""A corrupted or foreign file where a store should be gives a message at start-up, not a
+traceback, and is left untouched."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.config import get_settings
+
+APP = "../dashboard/app.py"
+
+
+@pytest.fixture
+def data_dir(tmp_path, demo_dir):
+    os.environ["TANDEM_DATA_DIR"] = str(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path
+    os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
+    get_settings.cache_clear()
+
+
+def _start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_garbage_app_store(data_dir):
+    (data_dir / "app.duckdb").write_bytes(b"this is not a database" * 100)
+    at = _start()
+    assert "cannot open its data folder" in at.error[0].value
+    assert "app.duckdb" in at.error[0].value and "cannot open the app store" in at.error[0].value
+    assert (data_dir / "app.duckdb").read_bytes().startswith(b"this is not")
+
+
+def test_foreign_source_generation(data_dir):
+    sources = data_dir / "sources"
+    sources.mkdir()
+    con = duckdb.connect(str(sources / "gen-000001.duckdb"))
+    con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', '99')")
+    con.close()
+    (sources / "CURRENT").write_text("gen-000001.duckdb")
+    at = _start()
+    assert "newer Tandem" in at.error[0].value
