@@ -7,7 +7,13 @@ from dashboard.scorecards import active_scorecard
 from dashboard.store import account
 from dashboard.tasks import tasks
 from dashboard.ui import charts
-from dashboard.ui.account import account_picker, drivers_by_lens, header, source_tabs
+from dashboard.ui.account import (
+    account_picker,
+    drivers_by_lens,
+    header,
+    privacy_panel,
+    source_tabs,
+)
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoffs import handoff_panel, history_table, task_editor
 from dashboard.ui.queries import read
@@ -59,3 +65,4 @@ with history_side:
     task_editor(tasks(stores().app, [account_id]), "account_tasks")
 
 source_tabs(account_id)
+privacy_panel(account_id)

@@ -99,3 +99,12 @@ def test_save_then_activate_with_the_migration_shown(own_data: Stores):
     )
     audit = scorecard_audit(own_data.app)
     assert audit["action"][0] == "activate scorecard" and audit["subject"][0] == "support-heavy"
+
+
+def test_coming_back_to_the_lab_from_another_page(demo_stores: Stores):
+    # found by the load test: Streamlit drops the sliders' state while another page is open
+    at = _lab()
+    at.switch_page("../pages/portfolio.py").run()
+    at.switch_page("../pages/lab.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.slider(key="lab_bands").value == (40.0, 70.0)

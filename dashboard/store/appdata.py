@@ -21,7 +21,7 @@ import polars as pl
 from dashboard.store.ddl import APP_MIGRATIONS, migrate
 from dashboard.store.sources import StoreError
 
-_LOCK_RETRY_SECONDS = 10.0
+_LOCK_RETRY_SECONDS = 30.0
 
 
 class AppStore:
@@ -33,12 +33,17 @@ class AppStore:
             migrate(con, APP_MIGRATIONS)
 
     @contextmanager
-    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         deadline = time.monotonic() + _LOCK_RETRY_SECONDS
         while True:
             try:
-                con = duckdb.connect(str(self.path))
+                con = duckdb.connect(str(self.path), read_only=read_only)
                 break
+            except duckdb.ConnectionException as exc:
+                if not read_only:
+                    raise StoreError(f"cannot open the app store {self.path}: {exc}") from exc
+                # this process has the file open read-write right now: read the same way
+                read_only = False
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise StoreError(f"cannot open the app store {self.path}: {exc}") from exc
@@ -63,5 +68,6 @@ class AppStore:
                 raise
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
-        with self._lock, self._connect() as con:
+        """A read, on a read-only connection: readers in several processes share the file."""
+        with self._lock, self._connect(read_only=True) as con:
             return con.sql(sql, params=params or None).pl()

@@ -139,3 +139,30 @@ def _source_columns() -> dict[str, object]:
         "responded_at": cc.DatetimeColumn("Responded", format="YYYY-MM-DD"),
         "summary": cc.TextColumn("Summary", width="large"),
     }
+
+
+def privacy_panel(account_id: str) -> None:
+    """GDPR requests for this account: export everything, or erase it everywhere."""
+    from dashboard.config import get_settings
+    from dashboard.gdpr import delete_account, export_account
+    from dashboard.ui.state import now, stores
+
+    with st.expander("Privacy requests (GDPR)", icon=":material/shield_person:"):
+        st.download_button(
+            "Export everything stored about this account (zip)",
+            lambda: export_account(stores(), account_id, get_settings().data_dir, now()),
+            file_name=f"{account_id}-export.zip", mime="application/zip", on_click="ignore",
+            icon=":material/folder_zip:", key="gdpr_export",
+        )  # fmt: skip
+        st.caption(
+            "Erasure deletes the account in every table, snapshot, handoff, note, task and "
+            "digest. It cannot be undone; the audit log keeps only the id and the time."
+        )
+        typed = st.text_input(f"Type {account_id} to confirm the erasure", key="gdpr_confirm")
+        if st.button("Erase this account", type="primary", disabled=typed != account_id,
+                     key="gdpr_delete"):  # fmt: skip
+            done = delete_account(stores(), account_id, get_settings().data_dir, now())
+            st.query_params.clear()
+            st.success(f"{account_id} erased: {sum(done.rows.values()):,} rows in "
+                       f"{len(done.rows)} tables, {done.digest_files} digest files.")  # fmt: skip
+            st.stop()

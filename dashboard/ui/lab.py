@@ -28,8 +28,13 @@ def load_into_editor(card: Scorecard) -> None:
 def editor(start: Scorecard) -> Scorecard | None:
     """Draw the editor (first run: from ``start``); returns the candidate scorecard, or None
     with the reason shown when the settings are not a valid scorecard."""
+    # Streamlit drops a widget's state when a run does not draw it (another page was open):
+    # then the editor starts again from the scorecard it was loaded from.
+    widgets = [f"lab_w_{c}" for c in COMPONENTS] + ["lab_bands"]
     if "lab_base" not in st.session_state:
         load_into_editor(start)
+    elif any(key not in st.session_state for key in widgets):
+        load_into_editor(st.session_state["lab_base"])
     base: Scorecard = st.session_state["lab_base"]
     st.markdown("**Weights** (relative; they need not sum to 100)")
     weights = {

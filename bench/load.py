@@ -1,0 +1,161 @@
+"""Load test: N real browser sessions (headless Chromium pages on one `streamlit run` server,
+over HTTP and websockets on loopback) read pages in a loop while the nightly job refreshes
+the scores in its own process; prints JSON.
+
+    python bench/load.py --sessions 20 --accounts 2000 --seconds 60
+
+The refresh scores as of the day before the data's last day, so its result is visible: after
+it, the Portfolio page's "Scored as of" changes. Reported: every page view's time (from
+navigation to the end of the script run), errors on screen, the refresh's duration, and
+whether the sessions showed the refresh's result afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [
+    "",
+    "account?account=ACC-000003",
+    "renewals",
+    "expansion",
+    "sync",
+    "coverage",
+    "lab",
+    "data",
+]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+async def session(browser, url: str, until: float, results: list[dict], offset: int) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    i = offset
+    while time.time() < until:
+        path = PAGES[i % len(PAGES)]
+        began = time.perf_counter()
+        error = None
+        try:
+            await page.goto(f"{url}/{path}", timeout=120_000)
+            await page.wait_for_selector("h1", timeout=120_000)
+            await page.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                timeout=120_000,
+            )
+            if await page.locator('[data-testid="stException"]').count():
+                error = await page.locator('[data-testid="stException"]').first.inner_text()
+        except Exception as exc:  # noqa: BLE001 - recorded, the report counts it
+            error = repr(exc)[:300]
+        caption = None
+        if path == "" and error is None:
+            caption = await page.get_by_text("Scored as of").first.inner_text()
+        seconds = time.perf_counter() - began
+        results.append({"page": path or "portfolio", "seconds": seconds, "error": error,
+                        "started": time.time() - seconds, "caption": caption})  # fmt: skip
+        i += 1
+    await page.close()
+
+
+async def drive(url: str, sessions: int, seconds: float, data_dir: str, as_of: dt.date) -> dict:
+    from playwright.async_api import async_playwright
+
+    results: list[dict] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        until = time.time() + seconds
+        tasks = [
+            asyncio.create_task(session(browser, url, until, results, i)) for i in range(sessions)
+        ]
+        await asyncio.sleep(seconds / 3)
+        began = time.perf_counter()
+        job = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", as_of.isoformat(),
+            env={**os.environ, "TANDEM_DATA_DIR": data_dir},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        code = await job.wait()
+        refresh = {
+            "seconds": time.perf_counter() - began,
+            "exit_code": code,
+            "done_at": time.time(),
+        }
+        await asyncio.gather(*tasks)
+        await browser.close()
+    return {"results": results, "refresh": refresh}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--accounts", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args(argv)
+
+    from dashboard.demo import DemoSpec, load_demo
+    from dashboard.refresh import refresh
+    from dashboard.store import Stores
+
+    today = dt.date.today()
+    with tempfile.TemporaryDirectory(prefix="tandem-load-") as data_dir:
+        stores = Stores.open(Path(data_dir))
+        load_demo(stores.sources, DemoSpec(accounts=args.accounts, seed=7, anchor=today))
+        refresh(stores, today, Path(data_dir), backfill_weeks=4)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+             "--server.port", str(port), "--server.headless", "true"],
+            env={**os.environ, "TANDEM_DATA_DIR": data_dir},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            new_as_of = today - dt.timedelta(days=1)
+            run = asyncio.run(drive(url, args.sessions, args.seconds, data_dir, new_as_of))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    results, done = run["results"], run["refresh"]
+    times = sorted(r["seconds"] for r in results)
+    shown = [r for r in results if r["caption"] and r["started"] > done["done_at"]]
+    print(json.dumps({
+        "sessions": args.sessions, "accounts": args.accounts, "seconds": args.seconds,
+        "page_views": len(results), "errors": sum(1 for r in results if r["error"]),
+        "error_examples": sorted({r["error"] for r in results if r["error"]})[:3],
+        "page_p50_seconds": round(statistics.median(times), 2) if times else None,
+        "page_p95_seconds": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+        "page_max_seconds": round(times[-1], 2) if times else None,
+        "refresh_seconds": round(done["seconds"], 2), "refresh_exit_code": done["exit_code"],
+        "portfolio_views_after_refresh": len(shown),
+        "of_which_show_the_new_scores": sum(str(today - dt.timedelta(days=1)) in r["caption"]
+                                            for r in shown),
+    }))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
