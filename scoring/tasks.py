@@ -53,22 +53,18 @@ def rule_tasks(scored: pl.DataFrame, as_of: dt.date, scorecard: Scorecard) -> pl
     due = pl.max_horizontal(
         col("renewal_date") - pl.duration(days=45), pl.lit(as_of + dt.timedelta(days=7))
     )
-    review = renewing.select(
-        _key("value_review").alias("task_key"),
-        "account_id",
-        pl.lit("value_review").alias("kind"),
-        pl.lit("csm").alias("role"),
-        col("csm_owner").alias("owner"),
-        pl.format("Value review before the {} renewal", col("renewal_date")).alias("title"),
-        due.alias("due_on"),
-    )
-    plan = renewing.select(
-        _key("commercial_plan").alias("task_key"),
-        "account_id",
-        pl.lit("commercial_plan").alias("kind"),
-        pl.lit("am").alias("role"),
-        col("am_owner").alias("owner"),
-        pl.format("Commercial plan for the {} renewal", col("renewal_date")).alias("title"),
-        due.alias("due_on"),
-    )
+
+    def before_renewal(kind: str, role: str, title: str) -> pl.DataFrame:
+        return renewing.select(
+            _key(kind).alias("task_key"),
+            "account_id",
+            pl.lit(kind).alias("kind"),
+            pl.lit(role).alias("role"),
+            col(f"{role}_owner").alias("owner"),
+            pl.format(title, col("renewal_date")).alias("title"),
+            due.alias("due_on"),
+        )
+
+    review = before_renewal("value_review", "csm", "Value review before the {} renewal")
+    plan = before_renewal("commercial_plan", "am", "Commercial plan for the {} renewal")
     return pl.concat([expansion, review, plan]).select(TASK_COLUMNS)

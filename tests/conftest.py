@@ -46,3 +46,18 @@ def demo_stores(demo_dir: Path) -> Stores:
 @pytest.fixture
 def empty_stores(tmp_path: Path) -> Stores:
     return Stores.open(tmp_path)
+
+
+@pytest.fixture
+def app_data_dir(demo_dir: Path):
+    """Point the app (``TANDEM_DATA_DIR``) at another folder for one test:
+    ``app_data_dir(path)``; the shared demo folder is restored afterwards."""
+
+    def use(path: Path) -> Path:
+        os.environ["TANDEM_DATA_DIR"] = str(path)
+        get_settings.cache_clear()
+        return path
+
+    yield use
+    os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
+    get_settings.cache_clear()

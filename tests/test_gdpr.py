@@ -78,26 +78,17 @@ def test_delete_removes_the_account_everywhere_and_keeps_only_id_and_time(world)
                                    [account]) == 0  # fmt: skip
 
 
-def test_erasure_from_the_account_page(world, demo_dir):
-    import os
-
+def test_erasure_from_the_account_page(world, app_data_dir):
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.config import get_settings
-
     stores, root, account = world
-    os.environ["TANDEM_DATA_DIR"] = str(root)
-    get_settings.cache_clear()
-    try:
-        at = AppTest.from_file("../dashboard/app.py", default_timeout=30).run()
-        at.query_params["account"] = account
-        at.switch_page("../pages/account.py").run()
-        assert at.button(key="gdpr_delete").disabled
-        at.text_input(key="gdpr_confirm").input(account).run()
-        at.button(key="gdpr_delete").click().run()
-        assert not at.exception, [e.message for e in at.exception]
-        assert any("erased" in s.value for s in at.success)
-        assert account_data(Stores.open(root), account) == {}
-    finally:
-        os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
-        get_settings.cache_clear()
+    app_data_dir(root)
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=30).run()
+    at.query_params["account"] = account
+    at.switch_page("../pages/account.py").run()
+    assert at.button(key="gdpr_delete").disabled
+    at.text_input(key="gdpr_confirm").input(account).run()
+    at.button(key="gdpr_delete").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("erased" in s.value for s in at.success)
+    assert account_data(Stores.open(root), account) == {}

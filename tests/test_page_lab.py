@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.config import get_settings
 from dashboard.demo import DemoSpec, load_demo
 from dashboard.refresh import refresh
 from dashboard.scorecards import active_scorecard, saved_scorecards, scorecard_audit
@@ -21,17 +18,14 @@ APP = "../dashboard/app.py"
 
 
 @pytest.fixture
-def own_data(tmp_path: Path, demo_dir: Path) -> Iterator[Stores]:
+def own_data(tmp_path: Path, app_data_dir) -> Stores:
     """A small demo of its own: activating a scorecard rescores, which the shared demo must
     not see."""
     stores = Stores.open(tmp_path)
     load_demo(stores.sources, DemoSpec(accounts=150, seed=21, anchor=dt.date.today()))
     refresh(stores, dt.date.today(), tmp_path, backfill_weeks=2, digests=False)
-    os.environ["TANDEM_DATA_DIR"] = str(tmp_path)
-    get_settings.cache_clear()
-    yield stores
-    os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
-    get_settings.cache_clear()
+    app_data_dir(tmp_path)
+    return stores
 
 
 def _lab() -> AppTest:

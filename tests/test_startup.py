@@ -3,24 +3,16 @@ traceback, and is left untouched."""
 
 from __future__ import annotations
 
-import os
-
 import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from dashboard.config import get_settings
 
 APP = "../dashboard/app.py"
 
 
 @pytest.fixture
-def data_dir(tmp_path, demo_dir):
-    os.environ["TANDEM_DATA_DIR"] = str(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path
-    os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
-    get_settings.cache_clear()
+def data_dir(tmp_path, app_data_dir):
+    return app_data_dir(tmp_path)
 
 
 def _start() -> AppTest:

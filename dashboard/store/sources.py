@@ -163,8 +163,7 @@ class SourceStore:
                 con.execute("CHECKPOINT")
             except BaseException:
                 con.close()
-                for partial in self.root.glob(building.name + "*"):
-                    partial.unlink()
+                self._discard(building)
                 raise
             con.close()
             self._publish(building, target)
@@ -180,6 +179,11 @@ class SourceStore:
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
             lock_file.close()
+
+    def _discard(self, building: Path) -> None:
+        """Remove a generation that failed while being built (and its WAL)."""
+        for partial in self.root.glob(building.name + "*"):
+            partial.unlink()
 
     def _publish(self, building: Path, target: Path) -> None:
         """Make ``building`` the published generation in one atomic step."""
@@ -206,8 +210,7 @@ class SourceStore:
                 con.execute("DETACH dst")
             except BaseException:
                 con.close()
-                for partial in self.root.glob(building.name + "*"):
-                    partial.unlink()
+                self._discard(building)
                 raise
             con.close()
             self._publish(building, target)
