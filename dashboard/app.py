@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard.config import get_settings
 from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
+from dashboard.ui.access import current_viewer, sidebar_identity
 from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.nav import navigation
 from dashboard.ui.queries import read
@@ -25,5 +26,7 @@ except (StoreError, SchemaError) as exc:
         icon=":material/database_off:",
     )
     st.stop()
-st.session_state["account_filter"] = sidebar_filters(read(filter_choices))
+viewer = current_viewer()
+sidebar_identity(viewer)
+st.session_state["account_filter"] = sidebar_filters(read(filter_choices), viewer.scope())
 page.run()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.access import account_visible
 from dashboard.handoffs import handoff_history
 from dashboard.scorecards import active_scorecard
 from dashboard.store import account
@@ -25,8 +26,9 @@ if account_id is None:
     st.info("No account matches the filters or the search.", icon=":material/search_off:")
     st.stop()
 
+# an account outside the person's book reads exactly like one that does not exist
 profile = read(account.account_profile, account_id)
-if profile is None:
+if profile is None or not read(account_visible, current_filter(), account_id):
     st.title("Account")
     st.error(f"There is no account with id {account_id!r}.", icon=":material/error:")
     st.stop()

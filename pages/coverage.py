@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard.config import get_settings
 from dashboard.coverage import Middle, chairs_ids, coverage_view
 from dashboard.store.overview import filter_choices
+from dashboard.ui.access import current_viewer, require_full_access
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
 from dashboard.ui.queries import read
@@ -14,6 +15,7 @@ from dashboard.ui.state import stores, today
 from dashboard.ui.tables import account_columns, download_csv, with_band_labels
 from scoring.coverage import MODELS
 
+require_full_access(current_viewer(), "Coverage and team design")
 st.title("Unmanaged middle")
 st.caption(
     "Every account has a CSM, but only some have an AM: the middle of the portfolio is where "

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard.store.overview import load_history, table_overview
+from dashboard.ui.access import current_viewer, require_full_access
 from dashboard.ui.database import database_panel
 from dashboard.ui.filters import current_filter
 from dashboard.ui.importer import import_panel
@@ -10,6 +11,7 @@ from dashboard.ui.queries import read
 from dashboard.ui.state import today
 from dashboard.ui.tables import download_csv
 
+require_full_access(current_viewer(), "The Data page")
 st.title("Data")
 st.caption("Each canonical table with its row count, date range, freshness and source.")
 

@@ -19,7 +19,7 @@ from dashboard.ui.tables import account_columns, download_csv, with_band_labels
 st.title("Expansion windows")
 account_filter = current_filter()
 candidates = read(expansion_candidates, account_filter)
-all_handoffs = h.handoffs(stores().app)
+all_handoffs = h.handoffs(stores().app, candidates["account_id"].to_list())
 state = all_handoffs.filter(pl.col("kind") == "expansion").unique("account_id", keep="first")
 ranked = candidates.join(
     state.select("account_id", pl.col("state").alias("handoff")), on="account_id", how="left"

@@ -16,6 +16,7 @@ from dashboard.scorecards import (
     scorecard_audit,
 )
 from dashboard.ui import charts
+from dashboard.ui.access import current_viewer, require_full_access
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
 from dashboard.ui.lab import editor, load_into_editor
@@ -25,6 +26,7 @@ from dashboard.ui.tables import download_csv
 from scoring.lab import health_histogram, impact, migration, movers
 from scoring.lab import rescore as rescore_with
 
+require_full_access(current_viewer(), "The score lab")
 st.title("Score lab")
 st.caption(
     "Test other weights on the whole (filtered) portfolio, then check them against what really "

@@ -11,13 +11,17 @@ from dashboard import sync_notes
 from dashboard.scorecards import active_scorecard
 from dashboard.store.sync import pairs, split_pair
 from dashboard.sync import agenda_html, agenda_markdown, build_agenda
+from dashboard.ui.access import current_viewer
 from dashboard.ui.cards import format_value
 from dashboard.ui.queries import read
 from dashboard.ui.state import now, stores, today
 from dashboard.ui.tables import account_columns, with_band_labels
 
 st.title("Weekly sync")
+viewer = current_viewer()
 all_pairs = read(pairs)
+if not viewer.sees_everything:
+    all_pairs = all_pairs.filter((pl.col("csm") == viewer.name) | (pl.col("am") == viewer.name))
 if all_pairs.is_empty():
     st.info("No account has both a CSM and an AM, so there is no pair to sync.")
     st.stop()

@@ -24,6 +24,9 @@ class AccountFilter(BaseModel):
     csm: list[str] = []
     am: list[str] = []
     plan: list[str] = []
+    # The owners whose books the person may see (None: every account). Set on the server from
+    # the signed-in person, never from the URL; every query that returns accounts applies it.
+    scope: list[str] | None = None
 
     def is_empty(self) -> bool:
         return not any(getattr(self, key) for key in FILTER_COLUMNS)
@@ -38,4 +41,11 @@ class AccountFilter(BaseModel):
             if values:
                 clauses.append(f"{prefix}{column} IN ({', '.join('?' for _ in values)})")
                 params.extend(values)
+        if self.scope is not None:
+            if not self.scope:
+                clauses.append("FALSE")
+            else:
+                marks = ", ".join("?" for _ in self.scope)
+                clauses.append(f"({prefix}csm_owner IN ({marks}) OR {prefix}am_owner IN ({marks}))")
+                params.extend([*self.scope, *self.scope])
         return (" AND ".join(clauses) or "TRUE"), params

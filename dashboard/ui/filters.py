@@ -9,7 +9,7 @@ from dashboard.store.filters import FILTER_COLUMNS, AccountFilter
 LABELS = {"segment": "Segment", "region": "Region", "csm": "CSM", "am": "AM", "plan": "Plan"}
 
 
-def sidebar_filters(choices: dict[str, list[str]]) -> AccountFilter:
+def sidebar_filters(choices: dict[str, list[str]], scope: list[str] | None = None) -> AccountFilter:
     """Draw the filters in the sidebar, sync them with the URL, and return the selection.
 
     A link's query parameters seed the widgets on a session's first run; after that the
@@ -32,7 +32,7 @@ def sidebar_filters(choices: dict[str, list[str]]) -> AccountFilter:
                 st.query_params[key] = selection[key]
             elif key in st.query_params:
                 del st.query_params[key]
-    return AccountFilter(**selection)
+    return AccountFilter(**selection, scope=scope)
 
 
 def current_filter() -> AccountFilter:

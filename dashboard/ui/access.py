@@ -1,0 +1,57 @@
+"""The person using the app: signed in through Streamlit's OIDC sign-in when an identity
+provider is configured (``[auth]`` in secrets), else the single local user."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.access import LOCAL, Viewer, viewer_for_email
+from dashboard.ui.state import stores
+
+
+def _auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all: not configured
+        return False
+
+
+def current_viewer() -> Viewer:
+    """Who is looking. Kept in the session once known (set here, on the server, only)."""
+    if "viewer" in st.session_state:
+        return st.session_state["viewer"]
+    if not _auth_configured():
+        viewer = LOCAL
+    else:
+        if not st.user.is_logged_in:
+            st.title("Tandem")
+            st.button("Sign in", on_click=st.login, type="primary")
+            st.stop()
+        owners = stores().sources.query("SELECT owner, role, email FROM owners")
+        found = viewer_for_email(owners, str(st.user.email or ""))
+        if found is None:
+            st.error(f"{st.user.email} is not in the owners table: ask a leader to add you.")
+            st.button("Sign out", on_click=st.logout)
+            st.stop()
+        viewer = found
+    st.session_state["viewer"] = viewer
+    return viewer
+
+
+def sidebar_identity(viewer: Viewer) -> None:
+    with st.sidebar:
+        if viewer.role == "local":
+            st.caption(
+                ":material/person: Single-user local mode: no sign-in is configured, so this "
+                "session sees every account."
+            )
+        else:
+            scope = "every account" if viewer.sees_everything else "the accounts you own"
+            st.caption(f":material/person: {viewer.name} ({viewer.role}) · you see {scope}")
+
+
+def require_full_access(viewer: Viewer, what: str) -> None:
+    """Stop the page for a person who is not a leader or ops (or the local user)."""
+    if not viewer.sees_everything:
+        st.error(f"{what} is for leaders and ops.", icon=":material/lock:")
+        st.stop()
