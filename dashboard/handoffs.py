@@ -210,16 +210,17 @@ HANDOFF_COLUMNS = """
 """
 
 
-def handoffs(app: AppStore, account_ids: list[str] | None = None) -> pl.DataFrame:
+def handoffs(
+    app: AppStore, account_ids: list[str] | None = None, unmask: bool = False
+) -> pl.DataFrame:
     """Every handoff (of these accounts), newest first, with the time of its last AM step."""
     where, params = ("", []) if account_ids is None else (
         "WHERE h.account_id IN (SELECT unnest(?::VARCHAR[]))", [account_ids],
     )  # fmt: skip
-    return mask_pii(
-        app.query(
-            f"SELECT {HANDOFF_COLUMNS} FROM handoffs h {where} ORDER BY h.created_at DESC", params
-        )
+    rows = app.query(
+        f"SELECT {HANDOFF_COLUMNS} FROM handoffs h {where} ORDER BY h.created_at DESC", params
     )
+    return rows if unmask else mask_pii(rows)
 
 
 def open_handoffs(app: AppStore) -> pl.DataFrame:
@@ -228,14 +229,15 @@ def open_handoffs(app: AppStore) -> pl.DataFrame:
     return frame.filter(pl.col("state").is_in(open_states))
 
 
-def handoff_history(app: AppStore, account_id: str) -> pl.DataFrame:
+def handoff_history(app: AppStore, account_id: str, unmask: bool = False) -> pl.DataFrame:
     """Every step of every handoff on an account, oldest first."""
-    return mask_pii(app.query(
+    rows = (app.query(
         "SELECT h.kind, s.step, s.state, s.actor, s.role, s.note, s.stepped_at, h.handoff_id"
         " FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
         " WHERE h.account_id = ? ORDER BY h.created_at, s.step",
         [account_id],
     ))  # fmt: skip
+    return rows if unmask else mask_pii(rows)
 
 
 def stalled_flags(open_frame: pl.DataFrame, today: dt.date, days: int = 14) -> pl.DataFrame:

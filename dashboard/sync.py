@@ -45,12 +45,14 @@ def waiting_sides() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def build_agenda(stores: Stores, pair: str, today: dt.date, red: float) -> Agenda:
+def build_agenda(
+    stores: Stores, pair: str, today: dt.date, red: float, unmask: bool = False
+) -> Agenda:
     """Everything the sync walks through, since the pair's last sync (or the last 7 days)."""
     csm, am = split_pair(pair)
     accounts = pair_accounts(stores.sources, csm, am)
     ids = accounts["account_id"].to_list()
-    notes = sync_notes.decisions(stores.app, pair)
+    notes = sync_notes.decisions(stores.app, pair, unmask)
     last = sync_notes.last_sync(notes, today)
     since = last or today - dt.timedelta(days=7)
     names = accounts.select("account_id", "account_name")
@@ -61,7 +63,7 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, red: float) -> Agend
         names, on="account_id", how="left"
     )
     flagged = set(h.handoffs(stores.app, ids).filter(pl.col("kind") == "expansion")["account_id"])
-    validation = with_plans(value_validation(accounts), tasks.tasks(stores.app, ids))
+    validation = with_plans(value_validation(accounts), tasks.tasks(stores.app, ids, unmask=unmask))
     as_of = accounts["as_of"].max() if accounts.height else today
     return Agenda(
         pair=pair, csm=csm, am=am, as_of=as_of, since=since, since_last_sync=last is not None,

@@ -41,15 +41,14 @@ def add_decision(
     return note_id
 
 
-def decisions(app: AppStore, pair: str) -> pl.DataFrame:
+def decisions(app: AppStore, pair: str, unmask: bool = False) -> pl.DataFrame:
     """Every decision of a pair, newest sync first."""
-    return mask_pii(
-        app.query(
-            "SELECT *, written_at::DATE AS sync_on FROM sync_notes WHERE pair = ?"
-            " ORDER BY written_at DESC",
-            [pair],
-        )
+    rows = app.query(
+        "SELECT *, written_at::DATE AS sync_on FROM sync_notes WHERE pair = ?"
+        " ORDER BY written_at DESC",
+        [pair],
     )
+    return rows if unmask else mask_pii(rows)
 
 
 def last_sync(notes: pl.DataFrame, today: dt.date) -> dt.date | None:

@@ -32,7 +32,10 @@ def create_rule_tasks(app: AppStore, tasks: pl.DataFrame, today: dt.date) -> int
 
 
 def tasks(
-    app: AppStore, account_ids: list[str] | None = None, status: str | None = None
+    app: AppStore,
+    account_ids: list[str] | None = None,
+    status: str | None = None,
+    unmask: bool = False,
 ) -> pl.DataFrame:
     """Tasks (of these accounts, in this status), the earliest due first."""
     clauses, params = ["true"], []
@@ -42,12 +45,10 @@ def tasks(
     if status is not None:
         clauses.append("status = ?")
         params.append(status)
-    return mask_pii(
-        app.query(
-            f"SELECT * FROM tasks WHERE {' AND '.join(clauses)} ORDER BY due_on, account_id",
-            params,
-        )
+    rows = app.query(
+        f"SELECT * FROM tasks WHERE {' AND '.join(clauses)} ORDER BY due_on, account_id", params
     )
+    return rows if unmask else mask_pii(rows)
 
 
 def update_task(

@@ -8,6 +8,7 @@ from dashboard.scorecards import active_scorecard
 from dashboard.store import account
 from dashboard.tasks import tasks
 from dashboard.ui import charts
+from dashboard.ui.access import unmasked
 from dashboard.ui.account import (
     account_picker,
     drivers_by_lens,
@@ -62,9 +63,9 @@ handoff_side, history_side = st.columns(2)
 with handoff_side:
     handoff_panel(profile, "account")
 with history_side:
-    history_table(handoff_history(stores().app, account_id))
+    history_table(handoff_history(stores().app, account_id, unmasked()))
     st.markdown("**Tasks**")
-    task_editor(tasks(stores().app, [account_id]), "account_tasks")
+    task_editor(tasks(stores().app, [account_id], unmask=unmasked()), "account_tasks")
 
 source_tabs(account_id)
 privacy_panel(account_id)

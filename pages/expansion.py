@@ -9,6 +9,7 @@ from dashboard import tasks
 from dashboard.store import marts
 from dashboard.store.commercial import expansion_candidates
 from dashboard.ui import charts
+from dashboard.ui.access import unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoffs import handoff_panel, history_table, task_editor
@@ -80,7 +81,7 @@ if options:
         handoff_panel(account, "expansion")
     with past:
         st.markdown("**History**")
-        history_table(h.handoff_history(stores().app, picked))
+        history_table(h.handoff_history(stores().app, picked, unmasked()))
 else:
     st.info("No account has an expansion trigger under these filters.")
 
@@ -110,7 +111,9 @@ with two:
 
 st.subheader("Expansion opportunities (tasks for the AM)")
 st.caption("Created by the nightly job when an account reaches the seat-utilisation trigger.")
-open_tasks = tasks.tasks(stores().app, candidates["account_id"].to_list(), status="open")
+open_tasks = tasks.tasks(
+    stores().app, candidates["account_id"].to_list(), status="open", unmask=unmasked()
+)
 task_editor(
     open_tasks.filter(pl.col("kind") == "expansion_opportunity").join(
         candidates.select("account_id", "account_name"), on="account_id", how="left"

@@ -9,6 +9,7 @@ from dashboard.ics import renewals_ics
 from dashboard.renewals import renewal_view, with_plans
 from dashboard.scorecards import active_scorecard
 from dashboard.ui import charts
+from dashboard.ui.access import unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoffs import task_editor
@@ -116,7 +117,7 @@ st.caption(
     "For every renewal inside 90 days: the CSM's checklist from the data and the AM's "
     "commercial plan — the same table for both. Edit the tasks below to record progress."
 )
-due = tasks.tasks(stores().app, view.validation["account_id"].to_list())
+due = tasks.tasks(stores().app, view.validation["account_id"].to_list(), unmask=unmasked())
 validation = with_plans(view.validation, due)
 cc = st.column_config
 st.dataframe(

@@ -11,7 +11,7 @@ from dashboard import sync_notes
 from dashboard.scorecards import active_scorecard
 from dashboard.store.sync import pairs, split_pair
 from dashboard.sync import agenda_html, agenda_markdown, build_agenda
-from dashboard.ui.access import current_viewer
+from dashboard.ui.access import current_viewer, unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.queries import read
 from dashboard.ui.state import now, stores, today
@@ -47,7 +47,7 @@ if wanted and wanted not in keys:
     st.warning(f"There is no pair {wanted!r}; showing {pair}.")
 
 card = active_scorecard(stores().app)
-agenda = build_agenda(stores(), pair, today(), card.thresholds.red)
+agenda = build_agenda(stores(), pair, today(), card.thresholds.red, unmasked())
 csm, am = split_pair(pair)
 st.caption(
     f"Changes since {'the last sync on ' if agenda.since_last_sync else ''}{agenda.since}"

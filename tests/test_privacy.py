@@ -50,3 +50,50 @@ def test_free_text_is_masked_wherever_it_is_read(empty_stores):
     stored = stores.app.query("SELECT decision FROM sync_notes")["decision"][0]
     assert "0958" in stored  # kept as written; masked on the way out
     assert tasks.tasks(stores.app).is_empty()
+
+
+def test_only_a_leader_can_unmask_and_it_is_logged(tmp_path, app_data_dir):
+    import datetime as dt
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.access import LOCAL, Viewer
+    from dashboard.demo import DemoSpec, load_demo
+    from dashboard.refresh import refresh
+    from dashboard.store import Stores
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=40, seed=5, anchor=dt.date.today()))
+    account = stores.sources.query("SELECT account_id FROM accounts ORDER BY 1 LIMIT 1")[0, 0]
+    with stores.sources.writer() as writer:
+        writer.execute(
+            "INSERT INTO activities (account_id, occurred_at, kind, summary)"
+            " VALUES (?, now()::TIMESTAMP - INTERVAL 1 DAY, 'note', 'mail zoe@client.example')",
+            [account],
+        )
+    refresh(stores, dt.date.today(), tmp_path, digests=False)
+    app_data_dir(tmp_path)
+
+    def account_page(viewer):
+        at = AppTest.from_file("../dashboard/app.py", default_timeout=30)
+        at.session_state["viewer"] = viewer
+        at.query_params["account"] = account
+        at.run()
+        at.switch_page("../pages/account.py").run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+
+    def summaries(at) -> str:
+        return " ".join(
+            " ".join(map(str, d.value["summary"])) for d in at.dataframe if "summary" in d.value
+        )
+
+    lee = Viewer(name="Lee", role="leader", email="lee@tandem.example")
+    at = account_page(lee)
+    assert EMAIL_MASK in summaries(at) and "zoe@client.example" not in summaries(at)
+    at.sidebar.toggle(key="unmask_pii").set_value(True).run()
+    assert "zoe@client.example" in summaries(at)
+    log = stores.app.query("SELECT actor, action FROM audit_log WHERE action LIKE '%pii'")
+    assert log.rows() == [("Lee", "unmask pii")]
+    for viewer in (LOCAL, Viewer(name="Sam", role="csm")):
+        assert not [t for t in account_page(viewer).sidebar.toggle if t.key == "unmask_pii"]

@@ -74,9 +74,11 @@ def weekly_usage(store: SourceStore, account_id: str, weeks: int = 26) -> pl.Dat
     )
 
 
-def account_rows(store: SourceStore, table: str, account_id: str) -> pl.DataFrame:
+def account_rows(
+    store: SourceStore, table: str, account_id: str, unmask: bool = False
+) -> pl.DataFrame:
     """An account's rows in one source table, newest first (e-mails and phone numbers in
-    free text masked)."""
+    free text masked unless ``unmask``)."""
     order = {
         "tickets": "created_at DESC",
         "invoices": "issued_on DESC",
@@ -87,13 +89,11 @@ def account_rows(store: SourceStore, table: str, account_id: str) -> pl.DataFram
     }
     if table not in order:
         raise ValueError(f"unknown table {table!r}")
-    return mask_pii(
-        store.query(
-            f"SELECT * EXCLUDE (account_id) FROM {table} WHERE account_id = ?"
-            f" ORDER BY {order[table]}",
-            [account_id],
-        )
+    rows = store.query(
+        f"SELECT * EXCLUDE (account_id) FROM {table} WHERE account_id = ? ORDER BY {order[table]}",
+        [account_id],
     )
+    return rows if unmask else mask_pii(rows)
 
 
 def crm_billing_mismatches(store: SourceStore, account_id: str) -> pl.DataFrame:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.access import LOCAL, Viewer, viewer_for_email
-from dashboard.ui.state import stores
+from dashboard.ui.state import now, stores
 
 
 def _auth_configured() -> bool:
@@ -38,8 +38,29 @@ def current_viewer() -> Viewer:
     return viewer
 
 
+def unmasked() -> bool:
+    """True when a leader has switched PII unmasking on for this session."""
+    viewer = st.session_state.get("viewer")
+    return bool(viewer and viewer.role == "leader" and st.session_state.get("unmask_pii"))
+
+
+def _log_unmask() -> None:
+    viewer = st.session_state["viewer"]
+    on = st.session_state.get("unmask_pii", False)
+    with stores().app.transaction() as con:
+        con.execute(
+            "INSERT INTO audit_log VALUES (?, ?, ?, ?, NULL)",
+            [now(), viewer.name, "unmask pii" if on else "mask pii", viewer.email],
+        )
+
+
 def sidebar_identity(viewer: Viewer) -> None:
     with st.sidebar:
+        if viewer.role == "leader":
+            st.toggle(
+                "Show e-mails and phone numbers", key="unmask_pii", on_change=_log_unmask,
+                help="Free text is masked by default; switching this on is logged.",
+            )  # fmt: skip
         if viewer.role == "local":
             st.caption(
                 ":material/person: Single-user local mode: no sign-in is configured, so this "

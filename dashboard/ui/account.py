@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.store import account
 from dashboard.store.filters import AccountFilter
+from dashboard.ui.access import unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.queries import read
 from dashboard.ui.tables import download_csv
@@ -110,7 +111,7 @@ def source_tabs(account_id: str) -> None:
         tabs[:5], ["activities", "tickets", "invoices", "surveys", "outcomes"], strict=True
     ):
         with tab:
-            rows = read(account.account_rows, table, account_id)
+            rows = read(account.account_rows, table, account_id, unmasked())
             if rows.is_empty():
                 st.caption(f"No {table} loaded for this account.")
                 continue

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import handoffs as h
 from dashboard import tasks as t
+from dashboard.ui.access import unmasked
 from dashboard.ui.state import now, stores
 
 STATE_COLORS = {
@@ -56,7 +57,7 @@ def handoff_panel(account: dict, key: str) -> None:
     """Flag an expansion or a risk, or take the next step of the open handoff, as the CSM or
     the AM of ``account``; refusals are shown with their reason."""
     app = stores().app
-    mine = h.handoffs(app, [account["account_id"]])
+    mine = h.handoffs(app, [account["account_id"]], unmask=unmasked())
     open_ones = mine.filter(pl.col("state").is_in(["flagged", "qualified", "proposal", "weighed"]))
     who = acting_as(account, f"{key}_who")
     if who is None:
