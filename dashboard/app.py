@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.config import get_settings
 from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
 from dashboard.ui.access import current_viewer, sidebar_identity
 from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.nav import navigation
 from dashboard.ui.queries import read
-from dashboard.ui.state import ensure_data
+from dashboard.ui.state import data_dir, ensure_data
 
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
 page = st.navigation(navigation())
 try:
+    viewer = current_viewer()  # signs in and picks the organisation, whose stores follow
     ensure_data()
 except (StoreError, SchemaError) as exc:
     st.error(
-        f"Tandem cannot open its data folder {get_settings().data_dir.resolve()}: {exc}\n\n"
+        f"Tandem cannot open its data folder {data_dir().resolve()}: {exc}\n\n"
         "Nothing was changed. Restore the folder from a backup (`tandem backup`), move the "
         "file aside, or point `TANDEM_DATA_DIR` at another folder.",
         icon=":material/database_off:",
     )
     st.stop()
-viewer = current_viewer()
 sidebar_identity(viewer)
 st.session_state["account_filter"] = sidebar_filters(read(filter_choices), viewer.scope())
 page.run()

@@ -24,9 +24,29 @@ class Settings(BaseSettings):
     owner_max_arr: float = Field(
         10_000_000, gt=0, description="A book with more ARR than this is too large for one person."
     )
+    orgs: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Organisations, each with its own stores under DATA_DIR/orgs/NAME, and "
+        'the e-mail domains of its people (JSON: {"acme": ["acme.com"]}).',
+    )
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."
     )
+
+
+def org_dir(settings: Settings, org: str | None) -> Path:
+    """The data folder of an organisation (the data folder itself without organisations)."""
+    if org is None:
+        return settings.data_dir
+    if org not in settings.orgs:
+        raise ValueError(f"unknown organisation {org!r}")
+    return settings.data_dir / "orgs" / org
+
+
+def org_for_email(settings: Settings, email: str) -> str | None:
+    """The organisation whose e-mail domains include this address's domain."""
+    domain = email.rsplit("@", 1)[-1].strip().lower()
+    return next((o for o, domains in settings.orgs.items() if domain in domains), None)
 
 
 @lru_cache

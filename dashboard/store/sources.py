@@ -236,6 +236,8 @@ class SourceStore:
         with self._lock:
             if self._reader is None or self._reader[0] != path:
                 con = _open(path, read_only=True)
+                # a reader sees this generation only: no other file, no ATTACH, no URL
+                con.execute("SET enable_external_access = false")
                 try:
                     version = schema_version(con)
                 except duckdb.Error as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.access import LOCAL, Viewer, viewer_for_email
+from dashboard.config import get_settings, org_for_email
 from dashboard.ui.state import now, stores
 
 
@@ -20,13 +21,23 @@ def current_viewer() -> Viewer:
     """Who is looking. Kept in the session once known (set here, on the server, only)."""
     if "viewer" in st.session_state:
         return st.session_state["viewer"]
+    settings = get_settings()
     if not _auth_configured():
         viewer = LOCAL
+        if settings.orgs:  # the single local user picks the organisation to look at
+            st.session_state.setdefault("org", next(iter(settings.orgs)))
     else:
         if not st.user.is_logged_in:
             st.title("Tandem")
             st.button("Sign in", on_click=st.login, type="primary")
             st.stop()
+        if settings.orgs:  # each organisation has its own stores, chosen by e-mail domain
+            org = org_for_email(settings, str(st.user.email or ""))
+            if org is None:
+                st.error(f"{st.user.email} belongs to no organisation configured here.")
+                st.button("Sign out", on_click=st.logout)
+                st.stop()
+            st.session_state["org"] = org
         owners = stores().sources.query("SELECT owner, role, email FROM owners")
         found = viewer_for_email(owners, str(st.user.email or ""))
         if found is None:
@@ -55,7 +66,12 @@ def _log_unmask() -> None:
 
 
 def sidebar_identity(viewer: Viewer) -> None:
+    orgs = list(get_settings().orgs)
     with st.sidebar:
+        if orgs and viewer.role == "local":
+            st.selectbox("Organisation", orgs, key="org")
+        elif orgs:
+            st.caption(f":material/corporate_fare: {st.session_state.get('org')}")
         if viewer.role == "leader":
             st.toggle(
                 "Show e-mails and phone numbers", key="unmask_pii", on_change=_log_unmask,

@@ -144,14 +144,13 @@ def _source_columns() -> dict[str, object]:
 
 def privacy_panel(account_id: str) -> None:
     """GDPR requests for this account: export everything, or erase it everywhere."""
-    from dashboard.config import get_settings
     from dashboard.gdpr import delete_account, export_account
-    from dashboard.ui.state import now, stores
+    from dashboard.ui.state import data_dir, now, stores
 
     with st.expander("Privacy requests (GDPR)", icon=":material/shield_person:"):
         st.download_button(
             "Export everything stored about this account (zip)",
-            lambda: export_account(stores(), account_id, get_settings().data_dir, now()),
+            lambda: export_account(stores(), account_id, data_dir(), now()),
             file_name=f"{account_id}-export.zip", mime="application/zip", on_click="ignore",
             icon=":material/folder_zip:", key="gdpr_export",
         )  # fmt: skip
@@ -162,7 +161,7 @@ def privacy_panel(account_id: str) -> None:
         typed = st.text_input(f"Type {account_id} to confirm the erasure", key="gdpr_confirm")
         if st.button("Erase this account", type="primary", disabled=typed != account_id,
                      key="gdpr_delete"):  # fmt: skip
-            done = delete_account(stores(), account_id, get_settings().data_dir, now())
+            done = delete_account(stores(), account_id, data_dir(), now())
             st.query_params.clear()
             st.success(f"{account_id} erased: {sum(done.rows.values()):,} rows in "
                        f"{len(done.rows)} tables, {done.digest_files} digest files.")  # fmt: skip

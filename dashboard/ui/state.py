@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import streamlit as st
 
-from dashboard.config import get_settings
+from dashboard.config import get_settings, org_dir
 from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
 from dashboard.refresh import refresh
 from dashboard.store import Stores
@@ -20,8 +21,15 @@ def _stores_for(data_dir: str) -> Stores:
 
 
 def stores() -> Stores:
-    """Both stores for the configured data folder (one per process and folder)."""
-    return _stores_for(str(get_settings().data_dir.resolve()))
+    """Both stores of this session's organisation (one per process and folder); with no
+    organisations configured, the data folder's."""
+    org = st.session_state.get("org")
+    return _stores_for(str(org_dir(get_settings(), org).resolve()))
+
+
+def data_dir() -> Path:
+    """This session's data folder (its organisation's, when there are organisations)."""
+    return org_dir(get_settings(), st.session_state.get("org"))
 
 
 def today() -> dt.date:
@@ -40,7 +48,7 @@ def rescore(backfill_weeks: int = 0, start: float = 0.0) -> dt.date:
     bar = st.progress(start)
     as_of = default_as_of(stores().sources, today())
     refresh(
-        stores(), as_of, get_settings().data_dir, backfill_weeks=backfill_weeks,
+        stores(), as_of, data_dir(), backfill_weeks=backfill_weeks,
         progress=lambda f, m: bar.progress(start + f * (1 - start), text=m),
     )  # fmt: skip
     return as_of
