@@ -56,10 +56,27 @@ def test_form_fields(demo_stores: Stores):
         at.text_area(key="decision_text").input(value)
         at.button(key="FormSubmitter:new_decision-Save the decision").click().run()
         assert not at.exception
+    # the handoff evidence (expansion page) and a scorecard's name and description (lab)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("../pages/expansion.py").run()
+    at.text_area(key="expansion_evidence").input(NASTY[0])
+    at.button(key="FormSubmitter:expansion_flag-Flag").click().run()
+    assert not at.exception
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("../pages/lab.py").run()
+    for i, value in enumerate(NASTY):
+        at.text_input(key="lab_name").input(value)
+        at.text_input(key="lab_description").input(NASTY[-1 - i])
+        at.button(key="FormSubmitter:lab_save-Save").click().run()
+        assert not at.exception
+    from dashboard.scorecards import saved_scorecards
+
+    assert set(NASTY) <= set(saved_scorecards(demo_stores.app)["name"])
     saved = sync_notes.decisions(demo_stores.app, key)["decision"].to_list()
     assert all(v in saved for v in NASTY)  # stored verbatim, as values
     after = _counts(demo_stores)
     assert after["sync_notes"] == before["sync_notes"] + len(NASTY)
-    assert {k: v for k, v in after.items() if k != "sync_notes"} == {
-        k: v for k, v in before.items() if k != "sync_notes"
-    }
+    assert after["handoffs"] == before["handoffs"] + 1
+    assert after["scorecards"] == before["scorecards"] + len(NASTY)
+    unchanged = ("accounts", "usage_events", "account_scores", "owners")
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
