@@ -33,43 +33,39 @@ def _band(frame: pl.DataFrame) -> pl.Expr:
     return col("band").fill_null("no data") if "band" in frame.columns else pl.lit("no data")
 
 
-def renewal_calendar(renewals: pl.DataFrame, as_of: dt.date, months: int = 12) -> pl.DataFrame:
-    """Accounts and ARR renewing per month and band for ``months`` months from ``as_of``'s
-    month (every month and band present, zero when nothing renews)."""
-    grid = pl.DataFrame({"month": month_starts(as_of, months)}).join(
+def _by_period(
+    renewals: pl.DataFrame, as_of: dt.date, name: str, starts: list[dt.date], every: str
+) -> pl.DataFrame:
+    """Accounts and ARR renewing per period (``name`` column, truncated by ``every``) and
+    band, for the periods starting at ``starts`` (every period and band present)."""
+    grid = pl.DataFrame({name: starts}).join(
         pl.DataFrame({"band": [*BANDS, "no data"]}), how="cross"
     )
     counts = (
         renewals.filter(col("renewal_date") >= as_of)
-        .with_columns(month=col("renewal_date").dt.truncate("1mo"), band=_band(renewals))
-        .group_by("month", "band")
+        .with_columns(col("renewal_date").dt.truncate(every).alias(name), band=_band(renewals))
+        .group_by(name, "band")
         .agg(accounts=pl.len(), arr=col("arr").fill_null(0).sum())
     )
     return (
-        grid.join(counts, on=["month", "band"], how="left")
+        grid.join(counts, on=[name, "band"], how="left")
         .with_columns(col("accounts").fill_null(0).cast(pl.Int64), col("arr").fill_null(0.0))
-        .sort("month", "band")
+        .sort(name, "band")
     )
+
+
+def renewal_calendar(renewals: pl.DataFrame, as_of: dt.date, months: int = 12) -> pl.DataFrame:
+    """Accounts and ARR renewing per month and band for ``months`` months from ``as_of``'s
+    month (every month and band present, zero when nothing renews)."""
+    return _by_period(renewals, as_of, "month", month_starts(as_of, months), "1mo")
 
 
 def renewal_weeks(renewals: pl.DataFrame, as_of: dt.date, weeks: int = 13) -> pl.DataFrame:
     """Accounts and ARR renewing per week (Monday start) and band inside the next ``weeks``
     weeks (the quarter ahead)."""
     monday = as_of - dt.timedelta(days=as_of.weekday())
-    grid = pl.DataFrame({"week": [monday + dt.timedelta(weeks=i) for i in range(weeks)]}).join(
-        pl.DataFrame({"band": [*BANDS, "no data"]}), how="cross"
-    )
-    counts = (
-        renewals.filter(col("renewal_date") >= as_of)
-        .with_columns(week=col("renewal_date").dt.truncate("1w"), band=_band(renewals))
-        .group_by("week", "band")
-        .agg(accounts=pl.len(), arr=col("arr").fill_null(0).sum())
-    )
-    return (
-        grid.join(counts, on=["week", "band"], how="left")
-        .with_columns(col("accounts").fill_null(0).cast(pl.Int64), col("arr").fill_null(0.0))
-        .sort("week", "band")
-    )
+    starts = [monday + dt.timedelta(weeks=i) for i in range(weeks)]
+    return _by_period(renewals, as_of, "week", starts, "1w")
 
 
 def window_summary(renewals: pl.DataFrame) -> pl.DataFrame:

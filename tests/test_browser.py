@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,18 +44,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(demo_dir: Path) -> Iterator[str]:
+def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing in CI: .ci/run should have installed it")
         pytest.skip("Debian's chromium package is not installed (.ci/run installs it)")
-    port = _free_port()
-    env = {**os.environ, "TANDEM_DATA_DIR": str(demo_dir)}
+
+
+@contextmanager
+def streamlit_server(data_dir: Path, cwd: Path = ROOT, port: int | None = None) -> Iterator[str]:
+    """``streamlit run`` of the app on loopback over ``data_dir``; yields its URL."""
+    port = port or _free_port()
+    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -68,9 +73,18 @@ def app_url(demo_dir: Path) -> Iterator[str]:
                 output = server.stdout.read().decode() if server.stdout else ""
                 pytest.fail(f"streamlit did not start:\n{output}")
             time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_dir: Path) -> Iterator[str]:
+    require_chromium()
+    with streamlit_server(demo_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

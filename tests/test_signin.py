@@ -3,31 +3,30 @@ as a CSM and as a leader, and what each one sees."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from dashboard.store import Stores
 from tests.oidc import oidc_provider
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _wait_for_run
+from tests.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _free_port,
+    _wait_for_run,
+    require_chromium,
+    streamlit_server,
+)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def signed_app(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing in CI: .ci/run should have installed it")
-        pytest.skip("Debian's chromium package is not installed (.ci/run installs it)")
+    require_chromium()
     with oidc_provider() as provider:
         port = _free_port()
-        home = tmp_path_factory.mktemp("signin")
+        home = tmp_path_factory.mktemp("signin")  # streamlit reads ./.streamlit/secrets.toml
         (home / ".streamlit").mkdir()
         (home / ".streamlit" / "secrets.toml").write_text(
             "[auth]\n"
@@ -37,29 +36,8 @@ def signed_app(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
             f'client_secret = "{provider.client_secret}"\n'
             f'server_metadata_url = "{provider.metadata_url}"\n'
         )
-        env = {**os.environ, "TANDEM_DATA_DIR": str(demo_dir), "PYTHONPATH": str(ROOT)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true"],
-            cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    out = server.stdout.read().decode() if server.stdout else ""
-                    pytest.fail(f"streamlit did not start:\n{out}")
-                time.sleep(0.3)
-        try:
+        with streamlit_server(demo_dir, cwd=home, port=port) as url:
             yield url, provider
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def _sign_in_as(browser, url: str, provider, email: str):
