@@ -149,24 +149,17 @@ class SourceStore:
         current generation throughout and switch to the new one on their next query.
         """
         with self._write_lock():
-            target = self._next_path()
-            building = target.with_suffix(".building")
-            for leftover in self.root.glob("*.building*"):
-                leftover.unlink()
-            current = self.current_path()
-            if current is not None:
-                shutil.copyfile(current, building)
-            con = _open(building, read_only=False)
-            try:
-                migrate(con, SOURCE_MIGRATIONS)
-                yield SourceWriter(con)
-                con.execute("CHECKPOINT")
-            except BaseException:
-                con.close()
-                self._discard(building)
-                raise
-            con.close()
-            self._publish(building, target)
+            with self._new_generation() as building:
+                current = self.current_path()
+                if current is not None:
+                    shutil.copyfile(current, building)
+                con = _open(building, read_only=False)
+                try:
+                    migrate(con, SOURCE_MIGRATIONS)
+                    yield SourceWriter(con)
+                    con.execute("CHECKPOINT")
+                finally:
+                    con.close()
             self._prune()
 
     @contextlib.contextmanager
@@ -180,13 +173,20 @@ class SourceStore:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
             lock_file.close()
 
-    def _discard(self, building: Path) -> None:
-        """Remove a generation that failed while being built (and its WAL)."""
-        for partial in self.root.glob(building.name + "*"):
-            partial.unlink()
-
-    def _publish(self, building: Path, target: Path) -> None:
-        """Make ``building`` the published generation in one atomic step."""
+    @contextlib.contextmanager
+    def _new_generation(self) -> Iterator[Path]:
+        """The file the next generation is built in (call under the write lock): published in
+        one atomic step if the block succeeds, removed with its WAL if it fails."""
+        target = self._next_path()
+        building = target.with_suffix(".building")
+        for leftover in self.root.glob("*.building*"):
+            leftover.unlink()
+        try:
+            yield building
+        except BaseException:
+            for partial in self.root.glob(building.name + "*"):
+                partial.unlink()
+            raise
         os.replace(building, target)
         tmp_pointer = self._pointer.with_suffix(".tmp")
         tmp_pointer.write_text(target.name)
@@ -200,25 +200,20 @@ class SourceStore:
             current = self.current_path()
             if current is None:
                 return None
-            target = self._next_path()
-            building = target.with_suffix(".building")
-            con = duckdb.connect()
-            try:
-                con.execute(f"ATTACH '{current}' AS src (READ_ONLY)")
-                con.execute(f"ATTACH '{building}' AS dst")
-                con.execute("COPY FROM DATABASE src TO dst")
-                con.execute("DETACH dst")
-            except BaseException:
-                con.close()
-                self._discard(building)
-                raise
-            con.close()
-            self._publish(building, target)
+            with self._new_generation() as building:
+                con = duckdb.connect()
+                try:
+                    con.execute(f"ATTACH '{current}' AS src (READ_ONLY)")
+                    con.execute(f"ATTACH '{building}' AS dst")
+                    con.execute("COPY FROM DATABASE src TO dst")
+                finally:
+                    con.close()
+            published = self.current_path()
             for old in self._generations():
-                if old != target:
+                if old != published:
                     with contextlib.suppress(FileNotFoundError):
                         old.unlink()
-            return target
+            return published
 
     def _prune(self) -> None:
         for old in self._generations()[: -self.keep_generations]:
