@@ -112,8 +112,19 @@ def activate_scorecard(app: AppStore, name: str, actor: str, now: dt.datetime) -
     return diff
 
 
+def _readable(detail: str | None) -> str | None:
+    changes = json.loads(detail).get("changes") if detail else None
+    if not changes:
+        return detail
+    return ", ".join(f"{key}: {old} → {new}" for key, (old, new) in changes.items())
+
+
 def scorecard_audit(app: AppStore) -> pl.DataFrame:
-    return app.query(
+    """Who saved or activated which scorecard, when; ``changes`` says the diff in words."""
+    audit = app.query(
         "SELECT logged_at, actor, action, subject, detail FROM audit_log"
         " WHERE action LIKE '% scorecard' ORDER BY logged_at DESC"
+    )
+    return audit.with_columns(
+        changes=pl.Series([_readable(d) for d in audit["detail"]], dtype=pl.String)
     )

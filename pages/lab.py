@@ -1,8 +1,6 @@
 """Score lab: change the health score's weights, see at once which accounts move, and check
 against real churn whether the change predicts better — before anyone activates it."""
 
-import json
-
 import polars as pl
 import streamlit as st
 
@@ -233,13 +231,9 @@ with s2.container(border=True):
             st.rerun()
 
 with st.expander("Audit log: who changed the scorecard, when, and what"):
-    audit = scorecard_audit(app)
     st.dataframe(
-        audit.with_columns(pl.col("detail").map_elements(
-            lambda d: ", ".join(f"{k}: {v[0]} → {v[1]}" for k, v in json.loads(d).get("changes", {}).items())
-            or d, return_dtype=pl.String)),
-        hide_index=True, placeholder="—",
+        scorecard_audit(app), hide_index=True, placeholder="—",
         column_config={"logged_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-                       "detail": cc.TextColumn("Changes", width="large")},
+                       "detail": None, "changes": cc.TextColumn("Changes", width="large")},
     )  # fmt: skip
     st.caption("To revert, activate an earlier scorecard above.")

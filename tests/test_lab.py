@@ -233,6 +233,7 @@ def test_save_activate_audit_and_revert(empty_stores: Stores):
     ]
     assert audit["actor"].to_list() == ["ops-bo", "ops-ann", "ops-ann"]
     assert json.loads(audit["detail"][1])["changes"] == {"weights.billing": [10.0, 40.0]}
+    assert audit["changes"][1] == "weights.billing: 10.0 → 40.0"
 
 
 def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
