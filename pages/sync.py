@@ -15,7 +15,7 @@ from dashboard.ui.access import current_viewer, unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.queries import read
 from dashboard.ui.state import now, stores, today
-from dashboard.ui.tables import account_columns, with_band_labels
+from dashboard.ui.tables import account_columns, edited_rows, with_band_labels
 
 st.title("Weekly sync")
 viewer = current_viewer()
@@ -131,9 +131,7 @@ if agenda.last_decisions.height:
                        "status": cc.SelectboxColumn("Status", options=list(sync_notes.STATUSES),
                                                     required=True)},
     )  # fmt: skip
-    changed = edited.join(
-        agenda.last_decisions.select("note_id", pl.col("status").alias("was")), on="note_id"
-    ).filter(pl.col("status") != pl.col("was"))
+    changed = edited_rows(edited, agenda.last_decisions, "note_id", ["status"])
     for row in changed.iter_rows(named=True):
         sync_notes.set_status(stores().app, row["note_id"], row["status"])
 else:

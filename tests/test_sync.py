@@ -99,3 +99,17 @@ def test_notes_survive_refresh_and_a_reload_of_all_source_data(tmp_path):
     again = Stores.open(tmp_path)  # and a new process opening the folder
     kept = sync_notes.decisions(again.app, pair)
     assert kept["note_id"].to_list() == [note] and kept["decision"][0] == "Keep this"
+
+
+def test_only_rows_changed_in_an_editor_are_saved():
+    from dashboard.ui.tables import edited_rows
+
+    original = pl.DataFrame(
+        {"k": ["a", "b", "c"], "status": ["open", "open", "open"], "note": [None, "x", ""]}
+    )
+    edited = original.with_columns(
+        status=pl.Series(["open", "done", "open"]), note=pl.Series(["", "x", "new"])
+    )
+    changed = edited_rows(edited, original, "k", ["status", "note"])
+    assert changed["k"].to_list() == ["b", "c"]  # a: None → "" is no change
+    assert edited_rows(edited, original, "k", ["status"])["k"].to_list() == ["b"]

@@ -9,6 +9,7 @@ from dashboard import handoffs as h
 from dashboard import tasks as t
 from dashboard.ui.access import unmasked
 from dashboard.ui.state import now, stores
+from dashboard.ui.tables import edited_rows
 
 STATE_COLORS = {
     "flagged": "orange", "qualified": "blue", "proposal": "violet", "won": "green",
@@ -145,12 +146,7 @@ def task_editor(frame: pl.DataFrame, key: str) -> None:
         frame, hide_index=True, key=key, column_config=task_columns(),
         disabled=[c for c in frame.columns if c not in ("status", "note")],
     )  # fmt: skip
-    changed = edited.join(
-        frame.select("task_key", "status", "note"), on="task_key", suffix="_before"
-    ).filter(
-        (pl.col("status") != pl.col("status_before"))
-        | (pl.col("note").fill_null("") != pl.col("note_before").fill_null(""))
-    )
+    changed = edited_rows(edited, frame, "task_key", ["status", "note"])
     for row in changed.iter_rows(named=True):
         t.update_task(stores().app, row["task_key"], row["status"], row["note"], "app user", now())
     if changed.height:

@@ -65,3 +65,17 @@ def account_columns() -> dict[str, object]:
         "top_cause": cc.TextColumn("Cause", width="large"),
         "top_action": cc.TextColumn("Next action", width="large"),
     }  # fmt: skip
+
+
+def edited_rows(
+    edited: pl.DataFrame, original: pl.DataFrame, key: str, columns: list[str]
+) -> pl.DataFrame:
+    """The rows of a ``st.data_editor`` result whose ``columns`` differ from ``original``
+    (matched on ``key``; an empty text and a missing one count as the same)."""
+    before = original.select(key, *[pl.col(c).alias(f"{c}_before") for c in columns])
+    differs = [
+        pl.col(c).cast(pl.String).fill_null("")
+        != pl.col(f"{c}_before").cast(pl.String).fill_null("")
+        for c in columns
+    ]
+    return edited.join(before, on=key).filter(pl.any_horizontal(differs))
