@@ -18,16 +18,15 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.serve import app_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [
@@ -117,28 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         stores = Stores.open(Path(data_dir))
         load_demo(stores.sources, DemoSpec(accounts=args.accounts, seed=7, anchor=today))
         refresh(stores, today, Path(data_dir), backfill_weeks=4)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-             "--server.port", str(port), "--server.headless", "true"],
-            env={**os.environ, "TANDEM_DATA_DIR": data_dir},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.3)
-            new_as_of = today - dt.timedelta(days=1)
+        new_as_of = today - dt.timedelta(days=1)
+        with app_server(data_dir) as url:
             run = asyncio.run(drive(url, args.sessions, args.seconds, data_dir, new_as_of))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     results, done = run["results"], run["refresh"]
     times = sorted(r["seconds"] for r in results)
     shown = [r for r in results if r["caption"] and r["started"] > done["done_at"]]

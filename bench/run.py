@@ -25,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
 
+from bench.serve import app_server  # noqa: E402
 from dashboard.demo import DemoSpec, build_demo  # noqa: E402
 from dashboard.refresh import refresh  # noqa: E402
 from dashboard.scorecards import default_scorecard  # noqa: E402
@@ -247,9 +248,6 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
 def bench_browser_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     """Once, in headless Chromium: from a band-threshold change in the Score lab to the new
     red count on screen."""
-    import socket
-    import subprocess
-    import urllib.request
 
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
@@ -257,54 +255,29 @@ def bench_browser_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
         return
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "TANDEM_DATA_DIR": str(stores.sources.root.parent)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.headless", "true"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium, args=["--headless", "--no-sandbox"]
-            )
-            page = browser.new_page(viewport={"width": 1440, "height": 1600})
-            page.goto(f"http://127.0.0.1:{port}/lab")
-            metric = page.locator('[data-testid="stMetric"]').filter(
-                has_text="Accounts in the red band"
-            )
-            metric.wait_for(timeout=180_000)
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=180_000)
-            time.sleep(2)
-            value = metric.locator('[data-testid="stMetricValue"]')
-            before = value.inner_text()
-            thumbs = page.get_by_role("slider")
-            # the band slider's two thumbs come last: red, then green
-            red_thumb = thumbs.count() - 2
-            thumbs.nth(red_thumb).focus()
-            started = time.perf_counter()
-            for _ in range(5):
-                page.keyboard.press("ArrowRight")
-            page.wait_for_function(
-                "([el, old]) => el.innerText !== old", arg=[value.element_handle(), before],
-                timeout=60_000,
-            )  # fmt: skip
-            fig.values["browser_lab_change_to_screen_seconds"] = round(
-                time.perf_counter() - started, 3
-            )
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with app_server(stores.sources.root.parent) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1440, "height": 1600})
+        page.goto(f"{url}/lab")
+        metric = page.locator('[data-testid="stMetric"]').filter(
+            has_text="Accounts in the red band"
+        )
+        metric.wait_for(timeout=180_000)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=180_000)
+        time.sleep(2)
+        value = metric.locator('[data-testid="stMetricValue"]')
+        before = value.inner_text()
+        thumbs = page.get_by_role("slider")
+        thumbs.nth(thumbs.count() - 2).focus()  # the band slider's thumbs come last: red, green
+        started = time.perf_counter()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "([el, old]) => el.innerText !== old", arg=[value.element_handle(), before],
+            timeout=60_000,
+        )  # fmt: skip
+        fig.values["browser_lab_change_to_screen_seconds"] = round(time.perf_counter() - started, 3)
+        browser.close()
 
 
 STAGES: dict[str, Callable[[Figures, Stores, DemoSpec], None]] = {
