@@ -112,3 +112,21 @@ def test_foreign_file_gives_a_clear_message(tmp_path):
 def test_row_count_refuses_unknown_tables(empty_stores: Stores):
     with pytest.raises(StoreError, match="unknown table"):
         empty_stores.sources.row_count("accounts; DROP TABLE accounts")
+
+
+def test_a_reader_migrates_a_generation_of_an_older_schema(tmp_path):
+    import duckdb
+
+    stores = Stores.open(tmp_path)
+    with stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+    path = stores.sources.current_path()
+    con = duckdb.connect(str(path))  # make it a version-1 file, as the previous Tandem wrote
+    con.execute("ALTER TABLE score_snapshots DROP COLUMN expansion_ready")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    reopened = Stores.open(tmp_path)
+    assert reopened.sources.row_count("accounts") == 2  # migrated, not deadlocked
+    assert reopened.sources.current_path() != path
+    columns = reopened.sources.query("DESCRIBE score_snapshots")["column_name"].to_list()
+    assert "expansion_ready" in columns

@@ -222,30 +222,38 @@ class SourceStore:
 
     # -- reading -----------------------------------------------------------------------------
     def _connection(self) -> duckdb.DuckDBPyConnection:
-        path = self.current_path()
-        if path is None:
-            with self.writer():
-                pass  # publish an empty, migrated generation
+        """The read-only connection to the published generation, reopened when a newer one
+        is published (and after migrating an older file's schema)."""
+        for _ in range(10):
             path = self.current_path()
-            assert path is not None
-        with self._lock:
-            if self._reader is None or self._reader[0] != path:
-                con = _open(path, read_only=True)
+            if path is None:
+                with self.writer():
+                    pass  # publish an empty, migrated generation
+                continue
+            with self._lock:
+                if self._reader is not None and self._reader[0] == path:
+                    return self._reader[1]
+                try:
+                    con = _open(path, read_only=True)
+                except StoreError:
+                    if path.exists() or self.current_path() == path:
+                        raise
+                    continue  # pruned between reading the pointer and opening it: reread
                 # a reader sees this generation only: no other file, no ATTACH, no URL
                 con.execute("SET enable_external_access = false")
                 try:
                     version = schema_version(con)
                 except duckdb.Error as exc:
                     raise StoreError(f"{path} is not a Tandem store: {exc}") from exc
-                if version != SCHEMA_VERSION:
-                    con.close()
-                    if version > SCHEMA_VERSION:
-                        raise SchemaError(f"{path} was made by a newer Tandem (v{version})")
-                    with self.writer():
-                        pass  # the writer migrates the copy it builds
-                    return self._connection()
-                self._reader = (path, con)
-            return self._reader[1]
+                if version == SCHEMA_VERSION:
+                    self._reader = (path, con)
+                    return con
+                con.close()
+                if version > SCHEMA_VERSION:
+                    raise SchemaError(f"{path} was made by a newer Tandem (v{version})")
+            with self.writer():
+                pass  # an older schema: the writer migrates the copy it builds
+        raise StoreError(f"the published generation in {self.root} keeps changing; try again")
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own on the published generation (one per query or thread)."""
