@@ -75,3 +75,30 @@ def test_sessions_writing_notes_and_handoffs_at_once_lose_nothing(tmp_path):
     assert flags.height == 60
     assert sessions[0].query("SELECT count(*) AS n FROM handoff_steps")["n"][0] == 60
     assert pl.Series(flags["account_id"]).n_unique() == 60
+
+
+def test_sessions_of_one_process_open_the_app_store_at_once_without_a_handle_conflict(tmp_path):
+    # Streamlit sessions are threads of one process, each with its own AppStore on one file.
+    # DuckDB refuses to open a file read-write while another thread is closing it ("Unique
+    # file handle conflict"), about once in 150 opens before the shared per-file lock.
+    stores = [AppStore(tmp_path) for _ in range(4)]
+    assert len({id(s._lock) for s in stores}) == 1  # noqa: SLF001 - one lock per file
+    with stores[0].transaction() as con:
+        con.execute("CREATE TABLE hits (session INTEGER, i INTEGER)")
+    errors: list[Exception] = []
+
+    def session(n: int) -> None:
+        for i in range(60):
+            try:
+                with stores[n].transaction() as con:
+                    con.execute("INSERT INTO hits VALUES (?, ?)", [n, i])
+            except Exception as exc:  # noqa: BLE001 - any failure fails the test
+                errors.append(exc)
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert stores[1].query("SELECT count(*) AS n FROM hits")["n"][0] == 240

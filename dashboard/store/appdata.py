@@ -22,13 +22,24 @@ from dashboard.store.ddl import APP_MIGRATIONS, migrate
 from dashboard.store.sources import StoreError
 
 _LOCK_RETRY_SECONDS = 30.0
+# DuckDB races when two threads of one process open and close the same file read-write at
+# once ("Unique file handle conflict"). Every AppStore on one file shares one lock, so the
+# sessions of the web app (threads) take turns; other processes are kept out by DuckDB's
+# file lock, which _connect waits for.
+_FILE_LOCKS: dict[Path, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> threading.Lock:
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(path.resolve(), threading.Lock())
 
 
 class AppStore:
     def __init__(self, data_dir: Path) -> None:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         self.path = Path(data_dir) / "app.duckdb"
-        self._lock = threading.Lock()
+        self._lock = _file_lock(self.path)
         with self._lock, self._connect() as con:
             migrate(con, APP_MIGRATIONS)
 
@@ -44,8 +55,10 @@ class AppStore:
                     raise StoreError(f"cannot open the app store {self.path}: {exc}") from exc
                 # this process has the file open read-write right now: read the same way
                 read_only = False
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+            except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
+                # held by another process, or (ResourceInUse) still being closed here
+                transient = "lock" in str(exc).lower() or isinstance(exc, duckdb.ResourceInUseException)  # fmt: skip
+                if not transient or time.monotonic() > deadline:
                     raise StoreError(f"cannot open the app store {self.path}: {exc}") from exc
                 time.sleep(0.05)
             except duckdb.Error as exc:
