@@ -12,6 +12,21 @@ from scoring.pipeline import snapshot_scores
 from scoring.scorecard import Scorecard
 
 RENEWAL_EVENTS = ("churned", "renewed", "expanded", "contracted")
+# Past snapshots lie on one grid, every 30 days counted from 1970-01-01: then a snapshot's
+# last 30 days of usage are the previous one's "30 days before", and the feature query reads
+# and counts each event once for all of them (dashboard/store/features.py).
+SNAPSHOT_STEP_DAYS = 30
+
+
+def snapshot_on_or_before(day: dt.date) -> dt.date:
+    """The grid's snapshot date on or before ``day``."""
+    days = (day - dt.date(1970, 1, 1)).days
+    return dt.date(1970, 1, 1) + dt.timedelta(days=days - days % SNAPSHOT_STEP_DAYS)
+
+
+def _snapshot_on_or_before(day: pl.Expr) -> pl.Expr:
+    step = SNAPSHOT_STEP_DAYS
+    return (day.cast(pl.Int32) // step * step).cast(pl.Date)
 
 
 def health_before_renewals(
@@ -25,8 +40,8 @@ def health_before_renewals(
     and band ``days_before`` it, scored with data before that date only; ``churned`` and
     ``renewed`` are the labels.
 
-    The snapshot date is the first of the month on or before the event minus ``days_before``,
-    so the events of a month share a snapshot, and every snapshot is built in one query.
+    The snapshot date is the grid's snapshot on or before the event minus ``days_before``
+    (every 30 days), so the events of 30 days share a snapshot, all built in one query.
     """
     clauses, params = ["event IN (SELECT unnest(?::VARCHAR[]))"], [list(RENEWAL_EVENTS)]
     if until:
@@ -41,7 +56,7 @@ def health_before_renewals(
         params,
     ).with_columns(
         renewed=~pl.col("churned"),
-        as_of=(pl.col("occurred_on") - pl.duration(days=days_before)).dt.truncate("1mo"),
+        as_of=_snapshot_on_or_before(pl.col("occurred_on") - pl.duration(days=days_before)),
     )
     if events.is_empty():
         return events.with_columns(
@@ -63,16 +78,16 @@ def band_renewal_history(
 
 
 def backtest_dates(store: SourceStore, horizon: int, count: int = 12) -> list[dt.date]:
-    """The first of each month for ``count`` months, the latest one ``horizon`` days before
-    the end of the outcome history (so every snapshot's horizon is fully observed)."""
+    """``count`` snapshot dates 30 days apart, the latest one the grid's snapshot on or
+    before ``horizon`` days before the end of the outcome history (so every snapshot's
+    horizon is fully observed)."""
     end = store.scalar(
         "SELECT greatest(max(occurred_on), (SELECT max(as_of) FROM account_scores)) FROM outcomes"
     )
     if end is None:
         return []
-    last = (end - dt.timedelta(days=horizon)).replace(day=1)
-    months = [last.year * 12 + last.month - 1 - i for i in range(count)]
-    return sorted(dt.date(m // 12, m % 12 + 1, 1) for m in months)
+    last = snapshot_on_or_before(end - dt.timedelta(days=horizon))
+    return [last - dt.timedelta(days=SNAPSHOT_STEP_DAYS * i) for i in range(count - 1, -1, -1)]
 
 
 def backtest_features(store: SourceStore, dates: list[dt.date], horizon: int) -> pl.DataFrame:

@@ -204,7 +204,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     print(
         f"Backtest of {card.name!r}, churn within {args.horizon} days, "
-        f"{len(result.dates)} monthly snapshots {out['snapshots'][0]} … {out['snapshots'][-1]}"
+        f"{len(result.dates)} snapshots 30 days apart, {out['snapshots'][0]} … {out['snapshots'][-1]}"
     )
     print(
         f"  rests on {out['n_accounts']:,} accounts, {out['n_churn_events']:,} churn events, "

@@ -118,7 +118,9 @@ horizon = (
 )
 signature = (candidate.model_dump_json(), active.name, horizon)
 if st.button("Run the backtest", type="primary", icon=":material/science:", key="lab_run"):
-    with st.status("Rebuilding 12 monthly snapshots from history and scoring both…") as status:
+    with st.status(
+        "Rebuilding 12 snapshots, 30 days apart, from history and scoring both…"
+    ) as status:
         st.session_state["lab_backtest"] = (signature, run_backtest(
             stores().sources, active, candidate, horizon=horizon))  # fmt: skip
         status.update(label="Backtest done", state="complete")
@@ -130,7 +132,7 @@ elif found:
     a, b = result.results["active"], result.results["candidate"]
     lo, hi = result.intervals["difference"]
     st.caption(
-        f"{len(result.dates)} monthly snapshots, {result.dates[0]} to {result.dates[-1]}, each "
+        f"{len(result.dates)} snapshots 30 days apart, {result.dates[0]} to {result.dates[-1]}, each "
         f"scored with data from before its date only; {b['n_accounts']:,} accounts, "
         f"{b['n_churn_events']:,} churn events, {b['n_observations']:,} account-snapshots."
     )

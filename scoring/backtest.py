@@ -61,8 +61,21 @@ def evaluate(frame: pl.DataFrame, deciles: int = 10) -> dict[str, Any]:
 
 def _histograms(accounts: np.ndarray, bins: np.ndarray, n_accounts: int) -> np.ndarray:
     """Per account, how many of its rows fall in each health bin (accounts × BINS)."""
-    out = np.zeros((n_accounts, BINS), dtype=np.float32)
-    np.add.at(out, (accounts, bins), 1.0)
+    counts = np.bincount(accounts * BINS + bins, minlength=n_accounts * BINS)
+    return counts.reshape(n_accounts, BINS).astype(np.float32)
+
+
+def _resampled_account_weights(
+    rng: np.random.Generator, replicates: int, n: int, chunk: int = 50
+) -> np.ndarray:
+    """How often each of ``n`` accounts is drawn in each replicate of a bootstrap that draws
+    ``n`` accounts with replacement (replicates × n)."""
+    out = np.empty((replicates, n), dtype=np.float32)
+    for start in range(0, replicates, chunk):
+        size = min(chunk, replicates - start)
+        draws = rng.integers(0, n, size=(size, n), dtype=np.int64)
+        draws += np.arange(size, dtype=np.int64)[:, None] * n  # replicate r's slots: r*n + id
+        out[start : start + size] = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
     return out
 
 
@@ -82,8 +95,9 @@ def bootstrap_auc(
     """95 % intervals for the AUC of two health columns and for their difference (b − a).
 
     Accounts are resampled, not rows (an account appears in many snapshots, so rows are not
-    independent): each replicate weighs every account by a Poisson(1) draw (the Poisson
-    bootstrap), and the AUC comes from health histograms rounded to whole points.
+    independent): each replicate draws as many accounts as there are, with replacement, and
+    weighs each account's rows by how often it was drawn; the AUC comes from health
+    histograms rounded to whole points.
     """
     data = frame.filter(col(health_a).is_not_null(), col(health_b).is_not_null())
     if data.is_empty() or data["churned"].all() or not data["churned"].any():
@@ -99,7 +113,7 @@ def bootstrap_auc(
             _histograms(codes[~churned], bins[~churned], n),
         )
     rng = np.random.default_rng(seed)
-    weights = rng.poisson(1.0, size=(replicates, n)).astype(np.float32)
+    weights = _resampled_account_weights(rng, replicates, n)
     auc = {
         name: _auc_from_histograms(weights @ pos, weights @ neg)
         for name, (pos, neg) in hist.items()

@@ -4,6 +4,7 @@ the fitted suggestion, save / activate / audit / revert, and the command line.""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import subprocess
@@ -13,8 +14,9 @@ from itertools import product
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from dashboard.backtest import backtest_dates
+from dashboard.backtest import backtest_dates, snapshot_on_or_before
 from dashboard.lab import portfolio_components, run_backtest, suggest_weights
 from dashboard.scorecards import (
     activate_scorecard,
@@ -167,6 +169,27 @@ def test_adding_data_after_a_snapshot_never_changes_it(tmp_path):
     assert not changed  # the later snapshot does see them
 
 
+@pytest.mark.parametrize("step", [30, 31, 17])  # the backtest's grid, and dates off it
+def test_many_snapshot_dates_in_one_query_equal_each_date_alone(demo_stores: Stores, step):
+    last = dt.date(2025, 12, 1)
+    dates = [last - dt.timedelta(days=step * k) for k in range(4)]
+    together = features_at(demo_stores.sources, dates)
+    alone = pl.concat([features_at(demo_stores.sources, [d]) for d in sorted(dates)])
+    assert together.height > 1000
+    assert_frame_equal(together, alone)
+
+
+def test_backtest_snapshots_lie_on_one_30_day_grid(demo_stores: Stores):
+    dates = backtest_dates(demo_stores.sources, horizon=90)
+    assert len(dates) == 12 and dates == sorted(dates)
+    assert {(b - a).days for a, b in itertools.pairwise(dates)} == {30}
+    assert all((d - dt.date(1970, 1, 1)).days % 30 == 0 for d in dates)
+    later = backtest_dates(demo_stores.sources, horizon=180)
+    assert set(later) <= {d - dt.timedelta(days=30 * k) for d in dates for k in range(12)}
+    assert snapshot_on_or_before(dates[-1] + dt.timedelta(days=29)) == dates[-1]
+    assert snapshot_on_or_before(dates[-1] + dt.timedelta(days=30)) > dates[-1]
+
+
 def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
     card = default_scorecard()
     weak = _only("engagement")  # the demo's touches carry almost no churn signal
@@ -254,4 +277,3 @@ def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "dashboard.cli", "backtest", "--scorecard", "nope"],
                          env=env, capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and "no scorecard named 'nope'" in bad.stderr
-    assert backtest_dates  # imported for the date rule used above

@@ -4,9 +4,10 @@ One query, a chain of named steps, for one or many snapshot dates at once (``$da
 step reads only rows dated before each date (no peeking), so the same query builds today's
 features and the point-in-time snapshots of a backtest, in one pass over each table:
 
-- usage is joined to the 60-day window of each date (a range join, so a 12-date backtest reads
-  the events once); distinct users are taken as distinct rows first and counted after (faster
-  than ``count(DISTINCT) FILTER``);
+- usage is aggregated per account and 30-day window (each date's last 30 days and the 30
+  before), each distinct window once, then every date picks its two windows: on a 30-day grid
+  of dates (the backtest's) every event is read and counted once. Distinct users are taken as
+  distinct rows first and counted after (faster than ``count(DISTINCT) FILTER``);
 - the latest touch is found per interval between consecutive dates and carried forward with a
   window function, instead of joining a year of activities to every date.
 """
@@ -80,54 +81,61 @@ source_presence AS (
         coalesce(f.first_activity < d.as_of_ts, false) AS has_activities
     FROM dates d CROSS JOIN first_rows f
 ),
-usage_60d AS MATERIALIZED (
-    SELECT e.account_id, d.as_of, hash(e.user_id) AS user_id, e.feature, e.quantity, e.active_users,
-        e.occurred_at >= d.as_of_ts - INTERVAL 30 DAY AS in_last_30d
-    FROM usage_events e JOIN dates d
-      ON e.occurred_at >= d.as_of_ts - INTERVAL 60 DAY AND e.occurred_at < d.as_of_ts
+usage_windows AS (
+    -- the 30-day windows the dates need (each date's last 30 days and the 30 before), each
+    -- once: on a 30-day grid of dates they tile time and every event lands in one window only
+    SELECT DISTINCT ws, ws + INTERVAL 30 DAY AS we FROM (
+        SELECT as_of_ts - INTERVAL 30 DAY AS ws FROM dates
+        UNION ALL SELECT as_of_ts - INTERVAL 60 DAY FROM dates
+    )
 ),
-usage_totals AS (
-    SELECT account_id, as_of,
-        CAST(sum(quantity) FILTER (WHERE in_last_30d) AS BIGINT) AS events_last_30d,
-        CAST(sum(quantity) FILTER (WHERE NOT in_last_30d) AS BIGINT) AS events_prior_30d,
-        max(active_users) FILTER (WHERE in_last_30d) AS reported_users_last_30d,
-        max(active_users) FILTER (WHERE NOT in_last_30d) AS reported_users_prior_30d,
+usage_in_windows AS (
+    SELECT e.account_id, w.ws, e.user_id, e.feature, e.quantity, e.active_users
+    FROM usage_events e JOIN usage_windows w ON e.occurred_at >= w.ws AND e.occurred_at < w.we
+),
+window_user_rows AS (
+    -- one row per account, window and user (distinct users are distinct rows, counted after)
+    SELECT account_id, ws, user_id, sum(quantity) AS events, max(active_users) AS reported_users,
         bool_or(user_id IS NOT NULL OR active_users IS NOT NULL) AS knows_users
-    FROM usage_60d GROUP BY account_id, as_of
+    FROM usage_in_windows GROUP BY account_id, ws, user_id
 ),
-distinct_users AS (
-    SELECT DISTINCT account_id, as_of, in_last_30d, user_id FROM usage_60d WHERE user_id IS NOT NULL
+window_feature_rows AS (
+    SELECT DISTINCT account_id, ws, feature FROM usage_in_windows WHERE feature IS NOT NULL
 ),
-user_counts AS (
-    SELECT account_id, as_of,
-        count(*) FILTER (WHERE in_last_30d) AS users_last_30d,
-        count(*) FILTER (WHERE NOT in_last_30d) AS users_prior_30d
-    FROM distinct_users GROUP BY account_id, as_of
+window_stats AS (
+    SELECT t.*, wf.features
+    FROM (
+        SELECT account_id, ws, CAST(sum(events) AS BIGINT) AS events,
+            max(reported_users) AS reported_users, bool_or(knows_users) AS knows_users,
+            count(user_id) AS users
+        FROM window_user_rows GROUP BY ALL
+    ) t
+    LEFT JOIN (SELECT account_id, ws, count(*) AS features FROM window_feature_rows GROUP BY ALL) wf
+      USING (account_id, ws)
 ),
-distinct_features AS (
-    SELECT DISTINCT account_id, as_of, feature FROM usage_60d
-    WHERE in_last_30d AND feature IS NOT NULL
-),
-feature_counts AS (
-    SELECT account_id, as_of, count(*) AS features_last_30d
-    FROM distinct_features GROUP BY account_id, as_of
+date_windows AS (
+    SELECT as_of, as_of_ts - INTERVAL 30 DAY AS ws, true AS is_last FROM dates
+    UNION ALL SELECT as_of, as_of_ts - INTERVAL 60 DAY, false FROM dates
 ),
 feature_catalog AS (
-    SELECT d.as_of, count(DISTINCT u.feature) AS features_in_catalog
-    FROM dates d LEFT JOIN usage_60d u USING (as_of) GROUP BY d.as_of
+    SELECT d.as_of, count(DISTINCT c.feature) AS features_in_catalog
+    FROM date_windows d
+    LEFT JOIN (SELECT DISTINCT ws, feature FROM window_feature_rows) c USING (ws)
+    GROUP BY d.as_of
 ),
 usage_features AS (
-    SELECT t.account_id, t.as_of,
-        CASE WHEN t.knows_users THEN coalesce(nullif(uc.users_last_30d, 0),
-            t.reported_users_last_30d, 0) END AS active_users_last_30d,
-        CASE WHEN t.knows_users THEN coalesce(nullif(uc.users_prior_30d, 0),
-            t.reported_users_prior_30d, 0) END AS active_users_prior_30d,
-        coalesce(t.events_last_30d, 0) AS events_last_30d,
-        coalesce(t.events_prior_30d, 0) AS events_prior_30d,
-        coalesce(fc.features_last_30d, 0) AS features_last_30d
-    FROM usage_totals t
-    LEFT JOIN user_counts uc USING (account_id, as_of)
-    LEFT JOIN feature_counts fc USING (account_id, as_of)
+    SELECT s.account_id, d.as_of,
+        CASE WHEN bool_or(s.knows_users) THEN coalesce(
+            nullif(max(s.users) FILTER (WHERE d.is_last), 0),
+            max(s.reported_users) FILTER (WHERE d.is_last), 0) END AS active_users_last_30d,
+        CASE WHEN bool_or(s.knows_users) THEN coalesce(
+            nullif(max(s.users) FILTER (WHERE NOT d.is_last), 0),
+            max(s.reported_users) FILTER (WHERE NOT d.is_last), 0) END AS active_users_prior_30d,
+        coalesce(max(s.events) FILTER (WHERE d.is_last), 0) AS events_last_30d,
+        coalesce(max(s.events) FILTER (WHERE NOT d.is_last), 0) AS events_prior_30d,
+        coalesce(max(s.features) FILTER (WHERE d.is_last), 0) AS features_last_30d
+    FROM window_stats s JOIN date_windows d USING (ws)
+    GROUP BY ALL
 ),
 ticket_features AS (
     SELECT t.account_id, d.as_of,
