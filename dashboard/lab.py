@@ -4,6 +4,7 @@ point-in-time snapshots of the past (the backtest), and a fitted suggestion."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
 from scoring import backtest as bt
 from scoring.lab import lab_components
-from scoring.pipeline import snapshot_scores
+from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 
 TRAIN_SHARE = 2 / 3  # the suggestion is fitted on the earlier snapshots, checked on the later
@@ -31,6 +32,25 @@ def portfolio_components(
 
 
 @dataclass(frozen=True)
+class Snapshots:
+    """Point-in-time features of past dates, labelled with churn within ``horizon`` days: what
+    every backtest on them shares, whatever the scorecards (the lab keeps them between runs)."""
+
+    horizon: int
+    dates: list[dt.date]
+    labelled: pl.DataFrame
+    seconds: float
+
+
+def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -> Snapshots:
+    """``count`` snapshots 30 days apart, built in one feature query."""
+    started = time.perf_counter()
+    dates = backtest_dates(store, horizon, count)
+    labelled = backtest_features(store, dates, horizon)
+    return Snapshots(horizon, dates, labelled, round(time.perf_counter() - started, 3))
+
+
+@dataclass(frozen=True)
 class BacktestResult:
     horizon: int
     dates: list[dt.date]
@@ -39,21 +59,14 @@ class BacktestResult:
     seconds: dict[str, float]
 
 
-def run_backtest(
-    store: SourceStore, active: Scorecard, candidate: Scorecard, horizon: int = 90,
-    count: int = 12, seed: int = 7,
-) -> BacktestResult:  # fmt: skip
-    """Both scorecards on the same point-in-time snapshots, with bootstrap intervals."""
-    import time
-
-    started = time.perf_counter()
-    dates = backtest_dates(store, horizon, count)
-    labelled = backtest_features(store, dates, horizon)
-    features_s = time.perf_counter() - started
+def compare_on_snapshots(
+    snapshots: Snapshots, active: Scorecard, candidate: Scorecard, seed: int = 7
+) -> BacktestResult:
+    """Both scorecards on the same snapshots, with bootstrap intervals."""
     started = time.perf_counter()
     keys = ["account_id", "as_of"]
-    a = snapshot_scores(labelled, active).select(*keys, "health", "band", "churned")
-    b = snapshot_scores(labelled, candidate).select(*keys, "health", "band")
+    a = health_scores(snapshots.labelled, active).select(*keys, "health", "band", "churned")
+    b = health_scores(snapshots.labelled, candidate).select(*keys, "health", "band")
     both = a.join(b, on=keys, suffix="_b")
     results = {
         "active": bt.evaluate(a),
@@ -63,10 +76,18 @@ def run_backtest(
     started = time.perf_counter()
     intervals = bt.bootstrap_auc(both, "health", "health_b", seed=seed)
     return BacktestResult(
-        horizon=horizon, dates=dates, results=results, intervals=intervals,
-        seconds={"features": round(features_s, 3), "scoring": round(scoring_s, 3),
+        horizon=snapshots.horizon, dates=snapshots.dates, results=results, intervals=intervals,
+        seconds={"features": snapshots.seconds, "scoring": round(scoring_s, 3),
                  "bootstrap": round(time.perf_counter() - started, 3)},
     )  # fmt: skip
+
+
+def run_backtest(
+    store: SourceStore, active: Scorecard, candidate: Scorecard, horizon: int = 90,
+    count: int = 12, seed: int = 7,
+) -> BacktestResult:  # fmt: skip
+    """Build the snapshots and compare both scorecards on them."""
+    return compare_on_snapshots(backtest_snapshots(store, horizon, count), active, candidate, seed)
 
 
 @dataclass(frozen=True)
@@ -78,24 +99,22 @@ class Suggestion:
     auc_suggested: float | None
 
 
-def suggest_weights(
-    store: SourceStore, active: Scorecard, horizon: int = 90, count: int = 12
-) -> Suggestion:
+def suggest_weights(snapshots: Snapshots, active: Scorecard) -> Suggestion:
     """Fit non-negative weights on the earlier snapshots and compare them with the active
     scorecard on the later ones (never applied: the page offers them to the editor)."""
-    dates = backtest_dates(store, horizon, count)
+    dates = snapshots.dates
     split = max(1, round(len(dates) * TRAIN_SHARE))
-    labelled = snapshot_scores(backtest_features(store, dates, horizon), active)
-    train = labelled.filter(pl.col("as_of").is_in(dates[:split]))
-    test = labelled.filter(pl.col("as_of").is_in(dates[split:]))
-    weights = bt.fit_weights(train, list(COMPONENTS))
+    later = pl.col("as_of").is_in(dates[split:])
+    scored = health_scores(snapshots.labelled, active)
+    weights = bt.fit_weights(scored.filter(~later), list(COMPONENTS))
     suggested = active.model_copy(update={"name": "suggested", "weights": weights})
+    test = scored.filter(later)
     return Suggestion(
         weights=weights,
         train_dates=dates[:split],
         test_dates=dates[split:],
         auc_active=bt.evaluate(test)["auc"] if test.height else None,
-        auc_suggested=bt.evaluate(snapshot_scores(test.drop("health", "band"), suggested))["auc"]
+        auc_suggested=bt.evaluate(health_scores(snapshots.labelled.filter(later), suggested))["auc"]
         if test.height
         else None,
     )

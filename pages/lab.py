@@ -4,7 +4,12 @@ against real churn whether the change predicts better — before anyone activate
 import polars as pl
 import streamlit as st
 
-from dashboard.lab import portfolio_components, run_backtest, suggest_weights
+from dashboard.lab import (
+    backtest_snapshots,
+    compare_on_snapshots,
+    portfolio_components,
+    suggest_weights,
+)
 from dashboard.scorecards import (
     activate_scorecard,
     active_scorecard,
@@ -18,7 +23,7 @@ from dashboard.ui.access import current_viewer, require_full_access
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
 from dashboard.ui.lab import editor, load_into_editor
-from dashboard.ui.queries import read
+from dashboard.ui.queries import kept, read
 from dashboard.ui.state import now, rescore, stores
 from dashboard.ui.tables import download_csv
 from scoring.lab import health_histogram, impact, migration, movers
@@ -118,11 +123,10 @@ horizon = (
 )
 signature = (candidate.model_dump_json(), active.name, horizon)
 if st.button("Run the backtest", type="primary", icon=":material/science:", key="lab_run"):
-    with st.status(
-        "Rebuilding 12 snapshots, 30 days apart, from history and scoring both…"
-    ) as status:
-        st.session_state["lab_backtest"] = (signature, run_backtest(
-            stores().sources, active, candidate, horizon=horizon))  # fmt: skip
+    with st.status("Scoring both on 12 past snapshots, 30 days apart…") as status:
+        # the snapshots are built once per data generation and kept for every later run
+        snapshots = kept(backtest_snapshots, horizon)
+        st.session_state["lab_backtest"] = (signature, compare_on_snapshots(snapshots, active, candidate))  # fmt: skip
         status.update(label="Backtest done", state="complete")
 found = st.session_state.get("lab_backtest")
 if found and found[0] != signature:
@@ -171,7 +175,9 @@ with st.expander("Suggest weights from the history", icon=":material/auto_awesom
     )
     if st.button("Fit a suggestion", key="lab_suggest"):
         with st.spinner("Fitting on past snapshots…"):
-            st.session_state["lab_suggestion"] = suggest_weights(stores().sources, active, horizon)
+            st.session_state["lab_suggestion"] = suggest_weights(
+                kept(backtest_snapshots, horizon), active
+            )
     suggestion = st.session_state.get("lab_suggestion")
     if suggestion:
         st.dataframe(

@@ -17,7 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from dashboard.backtest import backtest_dates, snapshot_on_or_before
-from dashboard.lab import portfolio_components, run_backtest, suggest_weights
+from dashboard.lab import backtest_snapshots, portfolio_components, run_backtest, suggest_weights
 from dashboard.scorecards import (
     activate_scorecard,
     active_scorecard,
@@ -204,7 +204,7 @@ def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
 
 
 def test_suggestion_is_validated_on_later_snapshots(demo_stores: Stores):
-    suggestion = suggest_weights(demo_stores.sources, default_scorecard())
+    suggestion = suggest_weights(backtest_snapshots(demo_stores.sources), default_scorecard())
     assert suggestion.train_dates[-1] < suggestion.test_dates[0]
     assert sum(suggestion.weights.values()) == pytest.approx(100, abs=0.5)
     assert all(w >= 0 for w in suggestion.weights.values())

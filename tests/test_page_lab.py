@@ -70,6 +70,16 @@ def test_backtest_from_the_page(demo_stores: Stores):
     assert any("AUC difference" in m.value for m in at.markdown)
     metrics = next(d.value for d in at.dataframe if "metric" in d.value.columns)
     assert metrics["metric"].tolist()[0] == "ROC AUC"
+    first = at.session_state["lab_backtest"][1]
+    # another weight: the comparison is redone on the snapshots kept from the first run
+    at.slider(key="lab_w_engagement").set_value(10.0).run()
+    assert any("settings changed since the last backtest" in i.value for i in at.info)
+    at.button(key="lab_run").click().run()
+    second = at.session_state["lab_backtest"][1]
+    assert second.dates == first.dates
+    assert second.seconds["features"] == first.seconds["features"]  # not rebuilt
+    assert second.results["candidate"]["auc"] != first.results["candidate"]["auc"]
+    assert second.results["active"]["auc"] == first.results["active"]["auc"]
 
 
 def test_save_then_activate_with_the_migration_shown(own_data: Stores):

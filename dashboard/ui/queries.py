@@ -33,3 +33,19 @@ def read(fn: Callable[..., T], *args: Any) -> T:
     if not fn.__module__.startswith("dashboard."):
         raise ValueError(f"{fn.__module__}.{fn.__qualname__} is not a dashboard query")
     return _read(generation(), f"{fn.__module__}.{fn.__qualname__}", args)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _kept(generation: str, name: str, args: tuple[Any, ...]) -> Any:
+    module, _, function = name.rpartition(".")
+    fn = getattr(importlib.import_module(module), function)
+    return fn(stores().sources, *args)
+
+
+def kept(fn: Callable[..., T], *args: Any) -> T:
+    """Like ``read``, for a large result built once per generation and shared, not copied, by
+    every run and session (``st.cache_resource``; the two latest are kept): the backtest's
+    snapshots, which a weight change does not change. Callers must not modify it."""
+    if not fn.__module__.startswith("dashboard."):
+        raise ValueError(f"{fn.__module__}.{fn.__qualname__} is not a dashboard query")
+    return _kept(generation(), f"{fn.__module__}.{fn.__qualname__}", args)
