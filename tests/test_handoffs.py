@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -152,3 +153,55 @@ def test_fallen_between_the_chairs_and_in_the_digests(app, tmp_path):
     assert "acc-ready" in csm and "never flagged" in csm and "acc-old" not in csm
     leader = (tmp_path / "lee-leader.md").read_text()
     assert "acc-old" in leader and "acc-ready" in leader
+
+
+def test_sessions_flagging_the_same_account_at_once_open_one_handoff(tmp_path):
+    # the check for an open handoff and the insert are one transaction, and transactions on
+    # the app store take turns (one lock per file in a process, DuckDB's file lock across)
+    sessions = [AppStore(tmp_path) for _ in range(6)]
+    outcomes: list[str] = []
+    start = threading.Barrier(len(sessions))
+
+    def session(store: AppStore) -> None:
+        start.wait()
+        try:
+            _flag(store, "ACC-RACE")
+            outcomes.append("opened")
+        except h.HandoffError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=session, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("opened") == 1
+    assert all("already has an open expansion handoff" in o for o in outcomes if o != "opened")
+    rows = sessions[0].query("SELECT count(*) AS n FROM handoffs WHERE account_id = 'ACC-RACE'")
+    assert rows["n"][0] == 1
+
+
+def _flag_in_another_process(data_dir: str, start_at: float) -> str:
+    import time
+
+    store = AppStore(Path(data_dir))
+    time.sleep(max(0.0, start_at - time.time()))
+    try:
+        _flag(store, "ACC-RACE")
+        return "opened"
+    except h.HandoffError as exc:
+        return str(exc)
+
+
+def test_processes_flagging_the_same_account_at_once_open_one_handoff(tmp_path):
+    import multiprocessing
+    import time
+
+    AppStore(tmp_path)  # created and migrated before the race
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        start_at = time.time() + 4  # after every process has imported Tandem
+        outcomes = pool.starmap(_flag_in_another_process, [(str(tmp_path), start_at)] * 3)
+    assert outcomes.count("opened") == 1, outcomes
+    rows = AppStore(tmp_path).query("SELECT count(*) AS n FROM handoffs")
+    assert rows["n"][0] == 1
