@@ -12,7 +12,7 @@ from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
 from dashboard.ui.queries import read
 from dashboard.ui.state import stores, today
-from dashboard.ui.tables import account_columns, download_csv, with_band_labels
+from dashboard.ui.tables import account_columns, download_csv, money_column, with_band_labels
 from scoring.coverage import MODELS
 
 require_full_access(current_viewer(), "Coverage and team design")
@@ -87,7 +87,7 @@ st.dataframe(
     with_band_labels(view.unmanaged), hide_index=True, placeholder="—",
     column_config={**account_columns(), "signals": cc.NumberColumn("Signals"),
                    "signals_text": cc.TextColumn("What nobody works", width="large"),
-                   "arr_exposed": cc.NumberColumn("ARR exposed", format="dollar")},
+                   "arr_exposed": money_column("ARR exposed")},
     column_order=["account_name", "segment", "csm_owner", "arr_exposed", "health", "band",
                   "signals", "signals_text", "days_to_renewal"],
 )  # fmt: skip
@@ -115,7 +115,7 @@ with left:
         view.load, hide_index=True, placeholder="—",
         column_config={
             "owner": cc.TextColumn("Owner"), "role": cc.TextColumn("Role"),
-            "accounts": cc.NumberColumn("Accounts"), "arr": cc.NumberColumn("ARR", format="dollar"),
+            "accounts": cc.NumberColumn("Accounts"), "arr": money_column("ARR"),
             "value_acts": cc.NumberColumn("Value work (90 d)"),
             "commercial_acts": cc.NumberColumn("Commercial work (90 d)"),
             "commercial_share": cc.ProgressColumn("Commercial share", min_value=0,
@@ -131,7 +131,7 @@ with right:
         models, hide_index=True,
         column_config={
             "segment": cc.TextColumn("Segment"), "main_model": cc.TextColumn("Main model"),
-            "accounts": cc.NumberColumn("Accounts"), "arr": cc.NumberColumn("ARR", format="dollar"),
+            "accounts": cc.NumberColumn("Accounts"), "arr": money_column("ARR"),
             "share_pair": cc.ProgressColumn("Pairs", format="percent", min_value=0, max_value=1),
             "share_combined": cc.ProgressColumn("Combined", format="percent", min_value=0,
                                                 max_value=1),
@@ -141,7 +141,7 @@ with right:
             "combined_late_renewals": cc.NumberColumn("Combined: late renewals"),
             "combined_missed_expansions": cc.NumberColumn("Combined: missed expansions"),
             "csm_only_blind_spot": cc.NumberColumn("CSM only: blind spot"),
-            "csm_only_blind_arr": cc.NumberColumn("Blind-spot ARR", format="dollar"),
+            "csm_only_blind_arr": money_column("Blind-spot ARR"),
         },
         column_order=["segment", "main_model", "accounts", "share_pair", "share_combined",
                       "share_csm_only", "pair_stalled", "combined_late_renewals",

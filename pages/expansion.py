@@ -15,7 +15,7 @@ from dashboard.ui.filters import current_filter
 from dashboard.ui.handoffs import handoff_panel, history_table, task_editor
 from dashboard.ui.queries import read
 from dashboard.ui.state import stores, today
-from dashboard.ui.tables import account_columns, download_csv, with_band_labels
+from dashboard.ui.tables import account_columns, download_csv, money_column, with_band_labels
 
 st.title("Expansion windows")
 account_filter = current_filter()
@@ -53,7 +53,7 @@ with left:
                 "Readiness", min_value=0, max_value=100, format="%.0f"),
             "expansion_ready": st.column_config.CheckboxColumn("Ready"),
             "triggers_fired": st.column_config.TextColumn("Triggers", width="large"),
-            "expansion_potential": st.column_config.NumberColumn("Potential", format="dollar"),
+            "expansion_potential": money_column("Potential"),
             "expansion_window": st.column_config.TextColumn("Window"),
             "seat_utilisation": st.column_config.NumberColumn("Seats used", format="percent"),
             "handoff": st.column_config.TextColumn("Handoff"),
@@ -103,7 +103,7 @@ with two:
     st.dataframe(
         unflagged, hide_index=True, placeholder="—",
         column_config={**account_columns(), "triggers_fired": cc.TextColumn("Triggers"),
-                       "expansion_potential": cc.NumberColumn("Potential", format="dollar")},
+                       "expansion_potential": money_column("Potential")},
         column_order=["account_name", "csm_owner", "am_owner", "expansion_potential",
                       "triggers_fired"],
     )  # fmt: skip

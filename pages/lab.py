@@ -25,7 +25,7 @@ from dashboard.ui.filters import current_filter
 from dashboard.ui.lab import editor, load_into_editor
 from dashboard.ui.queries import kept, read
 from dashboard.ui.state import now, rescore, stores
-from dashboard.ui.tables import download_csv
+from dashboard.ui.tables import download_csv, money_column
 from scoring.lab import health_histogram, impact, migration, movers
 from scoring.lab import rescore as rescore_with
 
@@ -91,7 +91,7 @@ with right:
     m1.dataframe(matrix, hide_index=True)
     m2.caption("ARR moved between bands")
     m2.dataframe(arr_matrix, hide_index=True,
-                 column_config={c: st.column_config.NumberColumn(c, format="dollar")
+                 column_config={c: money_column(c)
                                 for c in arr_matrix.columns if c != "band_before"})  # fmt: skip
 
 st.subheader("Accounts that move most")
@@ -102,7 +102,7 @@ cc = st.column_config
 st.dataframe(
     moved, hide_index=True, placeholder="—",
     column_config={"account_id": None, "account_name": cc.TextColumn("Account"),
-                   "arr": cc.NumberColumn("ARR", format="dollar"),
+                   "arr": money_column("ARR"),
                    "health_before": cc.ProgressColumn("Health (active)", min_value=0,
                                                       max_value=100, format="%.0f"),
                    "health_after": cc.ProgressColumn("Health (candidate)", min_value=0,
@@ -228,7 +228,7 @@ with s2.container(border=True):
             f"({format_value(moving['arr'].sum(), 'money')} ARR) to another band:"
         )
         st.dataframe(moving.filter(pl.col("accounts") > 0), hide_index=True,
-                     column_config={"arr": cc.NumberColumn("ARR", format="dollar")})  # fmt: skip
+                     column_config={"arr": money_column("ARR")})  # fmt: skip
         sure = st.checkbox("I have checked the band migration", key="lab_confirm")
         who = st.text_input("Your name", value="ops", key="lab_activator")
         if st.button("Activate and rescore", disabled=not sure, key="lab_activate"):

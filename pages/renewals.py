@@ -16,7 +16,7 @@ from dashboard.ui.handoffs import task_editor
 from dashboard.ui.queries import read
 from dashboard.ui.selection import pick_clicked_month
 from dashboard.ui.state import now, stores
-from dashboard.ui.tables import account_columns, download_csv, with_band_labels
+from dashboard.ui.tables import account_columns, download_csv, money_column, with_band_labels
 
 st.title("Renewal calendar")
 view = read(renewal_view, current_filter(), active_scorecard(stores().app))
@@ -65,10 +65,10 @@ with right.container(border=True):
         view.windows, hide_index=True,
         column_config={
             "window": cc.TextColumn("Days"), "accounts": cc.NumberColumn("Accounts"),
-            "arr": cc.NumberColumn("ARR", format="dollar"),
-            "arr_red": cc.NumberColumn("ARR red", format="dollar"),
-            "arr_yellow": cc.NumberColumn("ARR yellow", format="dollar"),
-            "arr_green": cc.NumberColumn("ARR green", format="dollar"),
+            "arr": money_column("ARR"),
+            "arr_red": money_column("ARR red"),
+            "arr_yellow": money_column("ARR yellow"),
+            "arr_green": money_column("ARR green"),
             "accounts_red": cc.NumberColumn("Red"), "accounts_yellow": cc.NumberColumn("Yellow"),
             "accounts_green": cc.NumberColumn("Green"),
         },

@@ -15,7 +15,7 @@ from dashboard.ui.access import current_viewer, unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.queries import read
 from dashboard.ui.state import now, stores, today
-from dashboard.ui.tables import account_columns, edited_rows, with_band_labels
+from dashboard.ui.tables import account_columns, edited_rows, money_column, with_band_labels
 
 st.title("Weekly sync")
 viewer = current_viewer()
@@ -104,7 +104,7 @@ with left:
     st.dataframe(
         agenda.signals, hide_index=True, placeholder="—",
         column_config={**account_columns(), "triggers_fired": cc.TextColumn("Triggers"),
-                       "expansion_potential": cc.NumberColumn("Potential", format="dollar")},
+                       "expansion_potential": money_column("Potential")},
         column_order=["account_name", "triggers_fired", "expansion_potential", "days_to_renewal"],
     )  # fmt: skip
 with right:

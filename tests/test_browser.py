@@ -155,3 +155,19 @@ def test_clicking_a_month_on_the_renewal_calendar_lists_it(browser, app_url):
     assert picker.input_value() != before
     assert page.locator('[data-testid="stException"]').count() == 0
     page.close()
+
+
+def test_running_the_backtest_in_the_score_lab(browser, app_url):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1440, "height": 2600})
+    page.goto(f"{app_url}/lab")
+    _wait_for_run(page)
+    page.get_by_role("button", name="Run the backtest").click()
+    expect(page.get_by_text("AUC difference (candidate − active)")).to_be_visible(timeout=60_000)
+    _wait_for_run(page)
+    page.wait_for_selector(".js-plotly-plot .scatterlayer", state="attached", timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text("AUC difference (candidate − active)").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "lab-backtest.png"))
+    page.close()

@@ -10,7 +10,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.ui.access import unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.queries import read
-from dashboard.ui.tables import download_csv
+from dashboard.ui.tables import download_csv, money_column
 
 BADGE_COLORS = {"red": "red", "yellow": "orange", "green": "green"}
 
@@ -131,9 +131,9 @@ def source_tabs(account_id: str) -> None:
 def _source_columns() -> dict[str, object]:
     cc = st.column_config
     return {
-        "amount": cc.NumberColumn("Amount", format="dollar"),
-        "arr": cc.NumberColumn("ARR", format="dollar"),
-        "arr_change": cc.NumberColumn("ARR change", format="dollar"),
+        "amount": money_column("Amount"),
+        "arr": money_column("ARR"),
+        "arr_change": money_column("ARR change"),
         "occurred_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
         "created_at": cc.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
         "resolved_at": cc.DatetimeColumn("Resolved", format="YYYY-MM-DD HH:mm"),

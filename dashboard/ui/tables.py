@@ -30,6 +30,11 @@ def with_band_labels(frame: pl.DataFrame, column: str = "band") -> pl.DataFrame:
     return frame.with_columns(pl.concat_list(pl.col(column)).alias(column))
 
 
+def money_column(label: str) -> object:
+    """Whole dollars with thousands separators ("$34,600"): ARR is not read to the cent."""
+    return st.column_config.NumberColumn(label, format="dollar", step=1)
+
+
 def band_column(label: str = "Band") -> object:
     return st.column_config.MultiselectColumn(
         label, options=BAND_OPTIONS, color=BAND_PILL_COLORS, disabled=True
@@ -48,7 +53,7 @@ def account_columns() -> dict[str, object]:
         "csm_owner": cc.TextColumn("CSM"),
         "am_owner": cc.TextColumn("AM"),
         "coverage_class": cc.TextColumn("Coverage"),
-        "arr": cc.NumberColumn("ARR", format="dollar"),
+        "arr": money_column("ARR"),
         "health": cc.ProgressColumn("Health", min_value=0, max_value=100, format="%.0f"),
         "band": band_column(),
         "coverage": cc.ProgressColumn(
