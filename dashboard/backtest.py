@@ -1,8 +1,15 @@
-"""Point-in-time health before past renewals: does the score predict what happened?"""
+"""Point-in-time snapshots of the past: the health accounts had before their renewals (the
+renewal forecast's history) and the snapshots a backtest scores.
+
+Both use features at dates on one 30-day grid. The nightly job keeps the features of every
+date they need in the ``snapshot_features`` mart (``kept_snapshot_dates``); a reader takes
+them from there, or builds them in one query when the mart does not hold them (before the
+first refresh, after a load: a change to the source data drops the mart)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -16,6 +23,10 @@ RENEWAL_EVENTS = ("churned", "renewed", "expanded", "contracted")
 # last 30 days of usage are the previous one's "30 days before", and the feature query reads
 # and counts each event once for all of them (dashboard/store/features.py).
 SNAPSHOT_STEP_DAYS = 30
+BACKTEST_SNAPSHOTS = 12
+BACKTEST_HORIZONS = (90, 180)  # days: the churn horizons the lab offers
+RENEWAL_HISTORY_DAYS = 365  # the renewals the forecast's rates rest on
+RATES_DAYS_BEFORE = 90  # each with the band its account had this long before
 
 
 def snapshot_on_or_before(day: dt.date) -> dt.date:
@@ -24,9 +35,32 @@ def snapshot_on_or_before(day: dt.date) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=days - days % SNAPSHOT_STEP_DAYS)
 
 
+def _grid(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every grid date from ``first`` to ``last`` (both on the grid)."""
+    return [first + dt.timedelta(days=d) for d in range(0, (last - first).days + 1, SNAPSHOT_STEP_DAYS)]  # fmt: skip
+
+
 def _snapshot_on_or_before(day: pl.Expr) -> pl.Expr:
     step = SNAPSHOT_STEP_DAYS
     return (day.cast(pl.Int32) // step * step).cast(pl.Date)
+
+
+def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.DataFrame:
+    """Features at each of ``dates`` (grid dates), each from data before it only: read from
+    the ``snapshot_features`` mart when it holds every date, else built in one query."""
+    wanted = sorted(set(dates))
+    has_mart = store.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'snapshot_features'"
+    )
+    if wanted and has_mart:
+        held = set(store.query("SELECT DISTINCT as_of FROM snapshot_features")["as_of"].to_list())
+        if set(wanted) <= held:
+            return store.query(
+                "SELECT * FROM snapshot_features WHERE as_of IN (SELECT unnest($dates::DATE[]))"
+                " ORDER BY as_of, account_id",
+                {"dates": wanted},
+            )
+    return features_at(store, wanted)
 
 
 def health_before_renewals(
@@ -35,13 +69,15 @@ def health_before_renewals(
     days_before: int = 90,
     until: dt.date | None = None,
     since: dt.date | None = None,
+    features: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """For each past renewal outcome (between ``since`` and ``until``), the account's health
     and band ``days_before`` it, scored with data before that date only; ``churned`` and
     ``renewed`` are the labels.
 
     The snapshot date is the grid's snapshot on or before the event minus ``days_before``
-    (every 30 days), so the events of 30 days share a snapshot, all built in one query.
+    (every 30 days), so the events of 30 days share a snapshot. ``features`` may hold them
+    already (the nightly job passes the snapshots it keeps); else they are read or built.
     """
     clauses, params = ["event IN (SELECT unnest(?::VARCHAR[]))"], [list(RENEWAL_EVENTS)]
     if until:
@@ -62,38 +98,70 @@ def health_before_renewals(
         return events.with_columns(
             health=pl.lit(None, dtype=pl.Float64), band=pl.lit(None, dtype=pl.String)
         )
-    scored = snapshot_scores(features_at(store, events["as_of"].unique().to_list()), scorecard)
+    dates = events["as_of"].unique().to_list()
+    if features is not None and set(dates) <= set(features["as_of"].unique().to_list()):
+        at_dates = features.filter(pl.col("as_of").is_in(dates))
+    else:
+        at_dates = point_in_time_features(store, dates)
+    scored = snapshot_scores(at_dates, scorecard)
     return events.join(
         scored.select("account_id", "as_of", "health", "band"), on=["account_id", "as_of"]
     )
 
 
 def band_renewal_history(
-    store: SourceStore, scorecard: Scorecard, as_of: dt.date, months: int = 12
+    store: SourceStore,
+    scorecard: Scorecard,
+    as_of: dt.date,
+    features: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The renewals of the last ``months`` months before ``as_of``, each with the band it had
-    90 days before and whether it renewed: what the renewal forecast's probabilities rest on."""
-    since = as_of - dt.timedelta(days=round(30.44 * months))
-    return health_before_renewals(store, scorecard, 90, until=as_of, since=since)
-
-
-def backtest_dates(store: SourceStore, horizon: int, count: int = 12) -> list[dt.date]:
-    """``count`` snapshot dates 30 days apart, the latest one the grid's snapshot on or
-    before ``horizon`` days before the end of the outcome history (so every snapshot's
-    horizon is fully observed)."""
-    end = store.scalar(
-        "SELECT greatest(max(occurred_on), (SELECT max(as_of) FROM account_scores)) FROM outcomes"
+    """The renewals of the last year before ``as_of``, each with the band it had 90 days
+    before and whether it renewed: what the renewal forecast's probabilities rest on."""
+    since = as_of - dt.timedelta(days=RENEWAL_HISTORY_DAYS)
+    return health_before_renewals(
+        store, scorecard, RATES_DAYS_BEFORE, until=as_of, since=since, features=features
     )
-    if end is None:
-        return []
+
+
+def history_end(store: SourceStore, as_of: dt.date | None = None) -> dt.date | None:
+    """The end of the outcome history: the latest outcome, or the scoring date if later
+    (``as_of``, else the published scores')."""
+    if as_of is None and store.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'account_scores'"
+    ):
+        as_of = store.scalar("SELECT max(as_of) FROM account_scores")
+    known = [d for d in (store.scalar("SELECT max(occurred_on) FROM outcomes"), as_of) if d]
+    return max(known) if known else None
+
+
+def backtest_dates_until(end: dt.date, horizon: int, count: int = BACKTEST_SNAPSHOTS) -> list[dt.date]:  # fmt: skip
+    """``count`` grid dates 30 days apart, the latest one on or before ``horizon`` days
+    before ``end`` (so every snapshot's horizon is fully observed)."""
     last = snapshot_on_or_before(end - dt.timedelta(days=horizon))
     return [last - dt.timedelta(days=SNAPSHOT_STEP_DAYS * i) for i in range(count - 1, -1, -1)]
+
+
+def backtest_dates(store: SourceStore, horizon: int, count: int = BACKTEST_SNAPSHOTS) -> list[dt.date]:  # fmt: skip
+    """The backtest's snapshot dates for the published data."""
+    end = history_end(store)
+    return backtest_dates_until(end, horizon, count) if end else []
+
+
+def kept_snapshot_dates(end: dt.date, as_of: dt.date) -> list[dt.date]:
+    """The dates the nightly job keeps features for: every backtest the lab offers (12
+    snapshots, churn within 90 or 180 days) and the renewal history of the year before
+    ``as_of`` (snapshots 90 days before each renewal)."""
+    dates = {d for h in BACKTEST_HORIZONS for d in backtest_dates_until(end, h)}
+    since = as_of - dt.timedelta(days=RENEWAL_HISTORY_DAYS + RATES_DAYS_BEFORE)
+    until = as_of - dt.timedelta(days=RATES_DAYS_BEFORE)
+    dates |= set(_grid(snapshot_on_or_before(since), snapshot_on_or_before(until)))
+    return sorted(dates)
 
 
 def backtest_features(store: SourceStore, dates: list[dt.date], horizon: int) -> pl.DataFrame:
     """Point-in-time features for every date (one query), each row labelled ``churned`` when
     the account churned within ``horizon`` days after its snapshot."""
-    features = features_at(store, dates)
+    features = point_in_time_features(store, dates)
     churns = store.query(
         "SELECT account_id, min(occurred_on) AS churned_on FROM outcomes"
         " WHERE event = 'churned' GROUP BY account_id"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard.backtest import band_renewal_history
+from dashboard.backtest import band_renewal_history, history_end, kept_snapshot_dates
 from dashboard.handoffs import between_the_chairs, handoffs
 from dashboard.scorecards import active_scorecard
 from dashboard.store import Stores
@@ -176,8 +176,13 @@ def refresh(
     timings["scoring"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    report(0.45, "Estimating renewal rates per band from the last year's renewals")
-    rates = renewal_probabilities(band_renewal_history(stores.sources, card, as_of))
+    report(0.45, "Rebuilding past snapshots: the renewal history and the lab's backtests")
+    end = history_end(stores.sources, as_of)
+    kept = features_at(stores.sources, kept_snapshot_dates(end, as_of)) if end else None
+    timings["past_snapshots"] = time.perf_counter() - started
+    started = time.perf_counter()
+    report(0.5, "Estimating renewal rates per band from the last year's renewals")
+    rates = renewal_probabilities(band_renewal_history(stores.sources, card, as_of, kept))
     timings["renewal_rates"] = time.perf_counter() - started
 
     history: list[pl.DataFrame] = []
@@ -194,11 +199,9 @@ def refresh(
         writer.replace_mart("account_scores", marts)
         writer.replace_mart("account_drivers", scored.drivers)
         writer.replace_mart("renewal_rates", rates)
-        dates = snapshot["as_of"].unique().to_list()
-        writer.execute(
-            f"DELETE FROM score_snapshots WHERE as_of IN ({', '.join('?' for _ in dates)})", dates
-        )
-        writer.append("score_snapshots", snapshot)
+        if kept is not None:
+            writer.replace_mart("snapshot_features", kept)
+        writer.replace_snapshot_days(snapshot)
     timings["publish"] = time.perf_counter() - started
     tasks_created = create_rule_tasks(stores.app, rule_tasks(marts, as_of, card), as_of)
 

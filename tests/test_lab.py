@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard.backtest import backtest_dates, snapshot_on_or_before
+from dashboard.backtest import backtest_dates, point_in_time_features, snapshot_on_or_before
 from dashboard.lab import backtest_snapshots, portfolio_components, run_backtest, suggest_weights
 from dashboard.scorecards import (
     activate_scorecard,
@@ -277,3 +277,43 @@ def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "dashboard.cli", "backtest", "--scorecard", "nope"],
                          env=env, capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and "no scorecard named 'nope'" in bad.stderr
+
+
+def test_the_nightly_job_keeps_the_past_snapshots_the_lab_and_the_forecast_read(
+    demo_stores: Stores,
+):
+    store = demo_stores.sources
+    held = set(store.query("SELECT DISTINCT as_of FROM snapshot_features")["as_of"].to_list())
+    for horizon in (90, 180):
+        assert set(backtest_dates(store, horizon)) <= held
+    # read from the mart, the snapshots equal the ones the feature query builds
+    dates = backtest_dates(store, 90)
+    assert_frame_equal(point_in_time_features(store, dates), features_at(store, dates))
+    kept = backtest_snapshots(store, 90)
+    assert kept.labelled.height > 1000 and kept.dates == dates
+
+
+def test_a_change_to_the_source_data_drops_the_kept_snapshots(tmp_path):
+    from dashboard.demo import DemoSpec, load_demo
+    from dashboard.refresh import refresh
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=4, anchor=dt.date(2026, 6, 30)))
+    refresh(stores, dt.date(2026, 6, 30), tmp_path, digests=False)
+    dates = backtest_dates(stores.sources, 90)
+    before = point_in_time_features(stores.sources, dates)
+    with stores.sources.writer() as writer:  # a late usage burst, before every snapshot
+        accounts = writer.query("SELECT account_id FROM accounts")["account_id"]
+        writer.append("usage_events", pl.DataFrame({
+            "account_id": accounts, "occurred_at": [dt.datetime.combine(dates[0], dt.time()) -
+                                                    dt.timedelta(days=1)] * len(accounts),
+            "user_id": ["new-user"] * len(accounts), "quantity": [500] * len(accounts)}))  # fmt: skip
+    tables = stores.sources.query("SELECT table_name FROM information_schema.tables")
+    assert "snapshot_features" not in tables["table_name"].to_list()
+    after = point_in_time_features(stores.sources, dates)  # rebuilt from the new data
+    assert_frame_equal(after, features_at(stores.sources, dates))
+    first = pl.col("as_of") == dates[0]
+    assert after.filter(first)["events_last_30d"].sum() > before.filter(first)["events_last_30d"].sum()  # fmt: skip
+    refresh(stores, dt.date(2026, 6, 30), tmp_path, digests=False)  # kept again
+    tables = stores.sources.query("SELECT table_name FROM information_schema.tables")
+    assert "snapshot_features" in tables["table_name"].to_list()

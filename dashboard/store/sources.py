@@ -27,7 +27,10 @@ from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, migrate, schema_
 
 _GEN_PREFIX = "gen-"
 # Derived tables rebuilt whole by the scoring job; their columns follow the scored frames.
-MARTS = ("account_scores", "account_drivers", "renewal_rates")
+MARTS = ("account_scores", "account_drivers", "renewal_rates", "snapshot_features")
+# Marts computed from the source rows alone (not from a scorecard): a writer that changes the
+# source data drops them in the generation it builds, so none outlives the data it came from.
+SOURCE_DERIVED_MARTS = ("snapshot_features",)
 
 
 class StoreError(RuntimeError):
@@ -46,6 +49,10 @@ class SourceWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+
+    def _sources_changed(self) -> None:
+        for mart in SOURCE_DERIVED_MARTS:
+            self.con.execute(f"DROP TABLE IF EXISTS {mart}")
 
     @contextlib.contextmanager
     def _incoming(self, frame: pl.DataFrame | pa.RecordBatchReader) -> Iterator[None]:
@@ -78,6 +85,8 @@ class SourceWriter:
             except BaseException:
                 self.con.execute("ROLLBACK")
                 raise
+        if table in SOURCE_TABLES:
+            self._sources_changed()
         if isinstance(data, pa.RecordBatchReader):
             return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         return data.height
@@ -94,6 +103,18 @@ class SourceWriter:
         """Append ``frame`` to ``table`` (by column name) in one statement."""
         with self._incoming(frame):
             self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+        if table in SOURCE_TABLES:
+            self._sources_changed()
+        return frame.height
+
+    def replace_snapshot_days(self, frame: pl.DataFrame) -> int:
+        """Replace the kept score snapshots of the days in ``frame`` with its rows."""
+        days = frame["as_of"].unique().to_list()
+        self.con.execute(
+            "DELETE FROM score_snapshots WHERE as_of IN (SELECT unnest(?::DATE[]))", [days]
+        )
+        with self._incoming(frame):
+            self.con.execute("INSERT INTO score_snapshots BY NAME SELECT * FROM _incoming")
         return frame.height
 
     def record_load(self, table: str, source: str, rows: int, mapping: str | None = None) -> None:
@@ -104,7 +125,9 @@ class SourceWriter:
         )
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Any statement; counted as a change to the source data."""
         self.con.execute(sql, params or [])
+        self._sources_changed()
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         return self.con.sql(sql, params=params or None).pl()
