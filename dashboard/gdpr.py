@@ -22,7 +22,7 @@ import polars as pl
 from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES
 from dashboard.store import Stores
 
-DERIVED_TABLES = ("score_snapshots", "account_scores", "account_drivers")
+DERIVED_TABLES = ("score_snapshots", "account_scores", "account_drivers", "snapshot_features")
 APP_TABLES = ("handoffs", "tasks", "sync_notes")
 
 
@@ -132,7 +132,13 @@ def delete_account(stores: Stores, account_id: str, data_dir: Path, now: dt.date
     if source_tables:
         with stores.sources.writer() as writer:
             for table in source_tables:
-                writer.execute(f"DELETE FROM {table} WHERE account_id = ?", [account_id])
+                # a change to source data drops the marts derived from it (snapshot_features)
+                exists = writer.query(
+                    "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?",
+                    [table],
+                )["n"][0]
+                if exists:
+                    writer.execute(f"DELETE FROM {table} WHERE account_id = ?", [account_id])
         before = len(list(stores.sources.root.glob("gen-*.duckdb")))
         stores.sources.compact()  # a fresh file: no deleted bytes, no older generation
         result.generations_removed = before

@@ -44,7 +44,7 @@ def test_export_has_every_table_and_a_manifest(world):
     manifest = json.loads(zf.read("manifest.json"))
     assert manifest["account_id"] == account
     for table in ("accounts", "usage_events", "score_snapshots", "account_scores", "handoffs",
-                  "handoff_steps", "sync_notes"):  # fmt: skip
+                  "handoff_steps", "sync_notes", "snapshot_features"):  # fmt: skip
         assert table in manifest["tables"], table
         csv_rows = pl.read_csv(io.BytesIO(zf.read(f"csv/{table}.csv")))
         assert csv_rows.height == manifest["tables"][table]
