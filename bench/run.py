@@ -173,11 +173,13 @@ def bench_ingest(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     from dashboard.schema import columns
 
     folder = Path(tempfile.mkdtemp(prefix="tandem-bench-ingest-"))
-    cur = stores.sources.cursor()
-    select = "SELECT account_id, occurred_at, user_id, feature, quantity FROM usage_events"
-    cur.execute(f"COPY ({select}) TO '{folder / 'usage.csv'}' (HEADER)")
-    cur.execute(f"COPY ({select}) TO '{folder / 'usage.parquet'}' (FORMAT parquet)")
-    cur.close()
+    # the store's readers cannot write files (no external access): export through Polars
+    usage = stores.sources.query(
+        "SELECT account_id, occurred_at, user_id, feature, quantity FROM usage_events"
+    )
+    usage.write_csv(folder / "usage.csv")
+    usage.write_parquet(folder / "usage.parquet")
+    del usage
     fig.values["ingest_rows"] = stores.sources.row_count("usage_events")
     mapping = Mapping(
         table="usage_events", columns={c: c for c in columns("usage_events") if c != "active_users"}
