@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from dashboard.store import SourceStore
-from dashboard.store.features import features_at
+from dashboard.store.features import FEATURES_VERSION, features_at
 from scoring.pipeline import snapshot_scores
 from scoring.scorecard import Scorecard
 
@@ -47,12 +47,14 @@ def _snapshot_on_or_before(day: pl.Expr) -> pl.Expr:
 
 def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.DataFrame:
     """Features at each of ``dates`` (grid dates), each from data before it only: read from
-    the ``snapshot_features`` mart when it holds every date, else built in one query."""
+    the ``snapshot_features`` mart when it holds every date and this version of the feature
+    query built it, else built in one query."""
     wanted = sorted(set(dates))
     has_mart = store.scalar(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'snapshot_features'"
     )
-    if wanted and has_mart:
+    version = store.scalar("SELECT value FROM meta WHERE key = 'snapshot_features_version'")
+    if wanted and has_mart and version == FEATURES_VERSION:
         held = set(store.query("SELECT DISTINCT as_of FROM snapshot_features")["as_of"].to_list())
         if set(wanted) <= held:
             return store.query(

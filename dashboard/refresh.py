@@ -18,7 +18,7 @@ from dashboard.scorecards import active_scorecard
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
-from dashboard.store.features import account_features, features_at
+from dashboard.store.features import FEATURES_VERSION, account_features, features_at
 from dashboard.store.filters import AccountFilter
 from dashboard.tasks import create_rule_tasks
 from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
@@ -201,6 +201,7 @@ def refresh(
         writer.replace_mart("renewal_rates", rates)
         if kept is not None:
             writer.replace_mart("snapshot_features", kept)
+            writer.set_meta("snapshot_features_version", FEATURES_VERSION)
         writer.replace_snapshot_days(snapshot)
     timings["publish"] = time.perf_counter() - started
     tasks_created = create_rule_tasks(stores.app, rule_tasks(marts, as_of, card), as_of)

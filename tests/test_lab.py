@@ -317,3 +317,22 @@ def test_a_change_to_the_source_data_drops_the_kept_snapshots(tmp_path):
     refresh(stores, dt.date(2026, 6, 30), tmp_path, digests=False)  # kept again
     tables = stores.sources.query("SELECT table_name FROM information_schema.tables")
     assert "snapshot_features" in tables["table_name"].to_list()
+
+
+def test_kept_snapshots_are_read_only_when_this_feature_query_built_them(tmp_path):
+    from dashboard.demo import DemoSpec, load_demo
+    from dashboard.refresh import refresh
+    from dashboard.store.features import FEATURES_VERSION
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=5, anchor=dt.date(2026, 6, 30)))
+    refresh(stores, dt.date(2026, 6, 30), tmp_path, digests=False)
+    dates = backtest_dates(stores.sources, 90)
+    with stores.sources.writer() as writer:  # mark the kept rows, as only a read would show
+        writer.con.execute("UPDATE snapshot_features SET events_last_30d = -1")
+    assert (point_in_time_features(stores.sources, dates)["events_last_30d"] == -1).all()
+    with stores.sources.writer() as writer:  # as if an older Tandem had built them
+        writer.set_meta("snapshot_features_version", "older")
+    rebuilt = point_in_time_features(stores.sources, dates)
+    assert (rebuilt["events_last_30d"] >= 0).all()
+    assert FEATURES_VERSION != "older"

@@ -15,6 +15,7 @@ features and the point-in-time snapshots of a backtest, in one pass over each ta
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -267,6 +268,9 @@ LEFT JOIN milestone_features ms USING (account_id, as_of)
 ORDER BY l.as_of, l.account_id
 """
 
+
+# Names the feature query's version: kept snapshots built by another version are not reused.
+FEATURES_VERSION = hashlib.sha256(ACCOUNT_FEATURES_SQL.encode()).hexdigest()[:16]
 
 FRESHEST_DATA_SQL = """
 SELECT max(d) FROM (

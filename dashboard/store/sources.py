@@ -107,6 +107,9 @@ class SourceWriter:
             self._sources_changed()
         return frame.height
 
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
     def replace_snapshot_days(self, frame: pl.DataFrame) -> int:
         """Replace the kept score snapshots of the days in ``frame`` with its rows."""
         days = frame["as_of"].unique().to_list()
