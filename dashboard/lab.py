@@ -64,13 +64,13 @@ def compare_on_snapshots(
 ) -> BacktestResult:
     """Both scorecards on the same snapshots, with bootstrap intervals."""
     started = time.perf_counter()
-    keys = ["account_id", "as_of"]
-    a = health_scores(snapshots.labelled, active).select(*keys, "health", "band", "churned")
-    b = health_scores(snapshots.labelled, candidate).select(*keys, "health", "band")
-    both = a.join(b, on=keys, suffix="_b")
+    keys = ["account_id", "as_of", "churned"]
+    a = health_scores(snapshots.labelled, active)
+    b = health_scores(snapshots.labelled, candidate)  # same rows, same order
+    both = a.select(*keys, "health", "band").with_columns(health_b=b["health"], band_b=b["band"])
     results = {
-        "active": bt.evaluate(a),
-        "candidate": bt.evaluate(both.select(*keys, "churned", health="health_b", band="band_b")),
+        "active": bt.evaluate(both.select(*keys, "health", "band")),
+        "candidate": bt.evaluate(both.select(*keys, health="health_b", band="band_b")),
     }
     scoring_s = time.perf_counter() - started
     started = time.perf_counter()

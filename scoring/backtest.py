@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from scoring.metrics import roc_auc
+from scoring.metrics import auc_from_rank_sum
 
 col = pl.col
 BINS = 101  # health rounded to whole points for the bootstrap
@@ -21,7 +21,10 @@ BINS = 101  # health rounded to whole points for the bootstrap
 def evaluate(frame: pl.DataFrame, deciles: int = 10) -> dict[str, Any]:
     """AUC of health for churn (lower health = riskier), churn rate per band, lift of the red
     band, precision of the bottom decile, a calibration table, and what it rests on."""
-    data = frame.filter(col("health").is_not_null())
+    # one ranking of health serves the AUC and the deciles (ties share a rank)
+    data = frame.filter(col("health").is_not_null()).with_columns(
+        _rank=col("health").rank("average")
+    )
     base = data["churned"].mean() if data.height else None
     rates = (
         data.group_by("band")
@@ -33,17 +36,20 @@ def evaluate(frame: pl.DataFrame, deciles: int = 10) -> dict[str, Any]:
     bottom = data.filter(col("health") <= cutoff) if cutoff is not None else data.clear()
     calibration = (
         data.with_columns(
-            decile=(col("health").rank("ordinal") * deciles / (data.height + 1))
-            .floor()
-            .cast(pl.Int32)
-            + 1
-        )  # fmt: skip
+            decile=(col("_rank") * deciles / (data.height + 1)).floor().cast(pl.Int32) + 1
+        )
         .group_by("decile")
         .agg(mean_health=col("health").mean(), churn_rate=col("churned").mean(), rows=pl.len())
         .sort("decile")
     )
+    positives = int(data["churned"].sum()) if data.height else 0
     return {
-        "auc": roc_auc(data.with_columns(risk=-col("health")), "risk", "churned"),
+        # low health is risky: a churner's rank by risk is n + 1 - its rank by health
+        "auc": auc_from_rank_sum(
+            positives * (data.height + 1) - data.filter(col("churned"))["_rank"].sum(),
+            positives,
+            data.height - positives,
+        ),
         "base_churn_rate": base,
         "band_churn_rates": {
             r["band"]: {"accounts": r["accounts"], "churned": r["churned"], "rate": r["churn_rate"]}

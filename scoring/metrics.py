@@ -18,7 +18,12 @@ def roc_auc(frame: pl.DataFrame, score: str, label: str) -> float | None:
         neg=(~pl.col(label)).sum(),
         rank_sum=pl.col("rank").filter(pl.col(label)).sum(),
     ).row(0, named=True)
-    pos, neg = stats["pos"], stats["neg"]
+    return auc_from_rank_sum(stats["rank_sum"], stats["pos"], stats["neg"])
+
+
+def auc_from_rank_sum(rank_sum: float, pos: int, neg: int) -> float | None:
+    """ROC AUC from the sum of the positives' average ranks (ascending score) among all
+    ``pos + neg`` rows; None when either class is empty."""
     if not pos or not neg:
         return None
-    return (stats["rank_sum"] - pos * (pos + 1) / 2) / (pos * neg)
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)

@@ -65,6 +65,10 @@ def test_auc_matches_the_pairwise_definition_on_random_data(seed):
     assert roc_auc(frame, "s", "y") == pytest.approx(
         _textbook_auc(scores.tolist(), labels.tolist())
     )
+    # the backtest's AUC (low health = risky) is the same on the negated score
+    snapshot_rows = pl.DataFrame({"health": -scores, "churned": labels, "band": "red",
+                                  "account_id": [f"A{i % 40}" for i in range(300)]})  # fmt: skip
+    assert bt.evaluate(snapshot_rows)["auc"] == pytest.approx(roc_auc(frame, "s", "y"))
 
 
 def test_lift_precision_and_band_rates_by_hand():
