@@ -16,6 +16,7 @@ from scoring.metrics import auc_from_rank_sum
 
 col = pl.col
 BINS = 101  # health rounded to whole points for the bootstrap
+REPLICATE_CHUNK = 50  # bootstrap replicates drawn at a time
 
 
 def evaluate(frame: pl.DataFrame, deciles: int = 10) -> dict[str, Any]:
@@ -71,18 +72,13 @@ def _histograms(accounts: np.ndarray, bins: np.ndarray, n_accounts: int) -> np.n
     return counts.reshape(n_accounts, BINS).astype(np.float32)
 
 
-def _resampled_account_weights(
-    rng: np.random.Generator, replicates: int, n: int, chunk: int = 50
-) -> np.ndarray:
-    """How often each of ``n`` accounts is drawn in each replicate of a bootstrap that draws
-    ``n`` accounts with replacement (replicates × n)."""
-    out = np.empty((replicates, n), dtype=np.float32)
-    for start in range(0, replicates, chunk):
-        size = min(chunk, replicates - start)
-        draws = rng.integers(0, n, size=(size, n), dtype=np.int64)
-        draws += np.arange(size, dtype=np.int64)[:, None] * n  # replicate r's slots: r*n + id
-        out[start : start + size] = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n)
-    return out
+def _account_draw_counts(rng: np.random.Generator, replicates: int, n: int) -> np.ndarray:
+    """How often each of ``n`` accounts is drawn in each of ``replicates`` bootstrap samples
+    that draw ``n`` accounts with replacement (replicates × n)."""
+    draws = rng.integers(0, n, size=(replicates, n), dtype=np.int64)
+    draws += np.arange(replicates, dtype=np.int64)[:, None] * n  # replicate r's slots: r*n + id
+    counts = np.bincount(draws.ravel(), minlength=replicates * n).reshape(replicates, n)
+    return counts.astype(np.float32)
 
 
 def _auc_from_histograms(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
@@ -111,19 +107,23 @@ def bootstrap_auc(
     codes = data.select(col("account_id").rank("dense").cast(pl.Int64) - 1)["account_id"].to_numpy()
     n = int(codes.max()) + 1
     churned = data["churned"].to_numpy()
+    # few accounts ever churn: their histograms are kept apart, small
+    churners = np.unique(codes[churned])
     hist = {}
     for name in (health_a, health_b):
         bins = data[name].round(0).clip(0, 100).cast(pl.Int64).to_numpy()
         hist[name] = (
-            _histograms(codes[churned], bins[churned], n),
+            _histograms(np.searchsorted(churners, codes[churned]), bins[churned], len(churners)),
             _histograms(codes[~churned], bins[~churned], n),
         )
     rng = np.random.default_rng(seed)
-    weights = _resampled_account_weights(rng, replicates, n)
-    auc = {
-        name: _auc_from_histograms(weights @ pos, weights @ neg)
-        for name, (pos, neg) in hist.items()
-    }
+    auc = {name: np.empty(replicates) for name in hist}
+    for start in range(0, replicates, REPLICATE_CHUNK):  # bounded memory, reused
+        weights = _account_draw_counts(rng, min(REPLICATE_CHUNK, replicates - start), n)
+        for name, (pos, neg) in hist.items():
+            auc[name][start : start + len(weights)] = _auc_from_histograms(
+                weights[:, churners] @ pos, weights @ neg
+            )
 
     def interval(values: np.ndarray) -> tuple[float, float]:
         lo, hi = np.nanpercentile(values, [2.5, 97.5])
