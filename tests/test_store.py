@@ -130,3 +130,38 @@ def test_a_reader_migrates_a_generation_of_an_older_schema(tmp_path):
     assert reopened.sources.current_path() != path
     columns = reopened.sources.query("DESCRIBE score_snapshots")["column_name"].to_list()
     assert "expansion_ready" in columns
+
+
+def test_app_store_reads_are_kept_until_a_write_here_or_in_another_process(tmp_path):
+    import subprocess
+    import sys
+
+    from dashboard.store import AppStore, appdata
+
+    app = AppStore(tmp_path)
+    with app.transaction() as con:
+        con.execute("CREATE TABLE notes (body VARCHAR)")
+    count = "SELECT count(*) AS n FROM notes"
+    assert app.query(count)["n"][0] == 0
+    opens = []
+    original = appdata.AppStore._connect
+
+    def counting(self, read_only=False):
+        opens.append(read_only)
+        return original(self, read_only)
+
+    appdata.AppStore._connect = counting
+    try:
+        assert app.query(count)["n"][0] == 0
+        assert opens == []  # kept: the file did not change
+        with AppStore(tmp_path).transaction() as con:  # another session of this process
+            con.execute("INSERT INTO notes VALUES ('one')")
+        assert app.query(count)["n"][0] == 1
+        code = (
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]);"
+            " con.execute(\"INSERT INTO notes VALUES ('two')\"); con.close()"
+        )
+        subprocess.run([sys.executable, "-c", code, str(app.path)], check=True)
+        assert app.query(count)["n"][0] == 2  # another process's write is seen
+    finally:
+        appdata.AppStore._connect = original
