@@ -50,18 +50,24 @@ def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.D
     the ``snapshot_features`` mart when it holds every date and this version of the feature
     query built it, else built in one query."""
     wanted = sorted(set(dates))
-    has_mart = store.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'snapshot_features'"
-    )
-    version = store.scalar("SELECT value FROM meta WHERE key = 'snapshot_features_version'")
-    if wanted and has_mart and version == FEATURES_VERSION:
-        held = set(store.query("SELECT DISTINCT as_of FROM snapshot_features")["as_of"].to_list())
-        if set(wanted) <= held:
-            return store.query(
-                "SELECT * FROM snapshot_features WHERE as_of IN (SELECT unnest($dates::DATE[]))"
-                " ORDER BY as_of, account_id",
-                {"dates": wanted},
-            )
+    cur = store.cursor()  # every check and the read on one generation, even if one is published
+    try:
+        usable = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'snapshot_features'"
+            " AND (SELECT value FROM meta WHERE key = 'snapshot_features_version') = ?",
+            [FEATURES_VERSION],
+        ).fetchall()[0][0]
+        if wanted and usable:
+            held = {row[0] for row in cur.execute(
+                "SELECT DISTINCT as_of FROM snapshot_features").fetchall()}  # fmt: skip
+            if set(wanted) <= held:
+                return cur.sql(
+                    "SELECT * FROM snapshot_features WHERE as_of IN (SELECT unnest($dates::DATE[]))"
+                    " ORDER BY as_of, account_id",
+                    params={"dates": wanted},
+                ).pl()
+    finally:
+        cur.close()
     return features_at(store, wanted)
 
 

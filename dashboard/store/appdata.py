@@ -44,6 +44,7 @@ def _file_lock(path: Path) -> threading.Lock:
 
 _READS: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
 _READS_KEPT = 512
+_READS_GUARD = threading.Lock()  # the kept reads of every file (one per organisation)
 _WRITES: dict[Path, int] = {}  # committed transactions per file, in this process
 
 
@@ -112,13 +113,15 @@ class AppStore:
         or the same read kept from before when the file has not changed since."""
         with self._lock:
             key = (self._key, sql, repr(params), self._signature())
-            kept = _READS.get(key)
-            if kept is not None:
-                _READS.move_to_end(key)
-                return kept.clone()
+            with _READS_GUARD:
+                kept = _READS.get(key)
+                if kept is not None:
+                    _READS.move_to_end(key)
+                    return kept.clone()
             with self._connect(read_only=True) as con:
                 result = con.sql(sql, params=params or None).pl()
-            _READS[key] = result
-            while len(_READS) > _READS_KEPT:
-                _READS.popitem(last=False)
+            with _READS_GUARD:
+                _READS[key] = result
+                while len(_READS) > _READS_KEPT:
+                    _READS.popitem(last=False)
             return result.clone()
