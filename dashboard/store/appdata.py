@@ -42,7 +42,7 @@ def _file_lock(path: Path) -> threading.Lock:
         return _FILE_LOCKS.setdefault(path.resolve(), threading.Lock())
 
 
-_READS: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
+_READS: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], pl.DataFrame]] = OrderedDict()
 _READS_KEPT = 512
 _READS_GUARD = threading.Lock()  # the kept reads of every file (one per organisation)
 _WRITES: dict[Path, int] = {}  # committed transactions per file, in this process
@@ -112,16 +112,17 @@ class AppStore:
         """A read, on a read-only connection (readers in several processes share the file),
         or the same read kept from before when the file has not changed since."""
         with self._lock:
-            key = (self._key, sql, repr(params), self._signature())
+            key, signature = (self._key, sql, repr(params)), self._signature()
             with _READS_GUARD:
                 kept = _READS.get(key)
-                if kept is not None:
+                if kept is not None and kept[0] == signature:
                     _READS.move_to_end(key)
-                    return kept.clone()
+                    return kept[1].clone()
             with self._connect(read_only=True) as con:
                 result = con.sql(sql, params=params or None).pl()
-            with _READS_GUARD:
-                _READS[key] = result
+            with _READS_GUARD:  # one entry per query: a changed file replaces it
+                _READS[key] = (signature, result)
+                _READS.move_to_end(key)
                 while len(_READS) > _READS_KEPT:
                     _READS.popitem(last=False)
             return result.clone()
