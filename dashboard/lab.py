@@ -14,6 +14,7 @@ from dashboard.backtest import backtest_dates, backtest_features
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
 from scoring import backtest as bt
+from scoring.components import component_inputs
 from scoring.lab import lab_components
 from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
@@ -46,7 +47,9 @@ def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -
     """``count`` snapshots 30 days apart, built in one feature query."""
     started = time.perf_counter()
     dates = backtest_dates(store, horizon, count)
-    labelled = backtest_features(store, dates, horizon)
+    # only what a health score reads: the lab keeps these in memory between runs
+    needed = ["account_id", "as_of", "churned", *component_inputs(ComponentParams())]
+    labelled = backtest_features(store, dates, horizon).select(needed)
     return Snapshots(horizon, dates, labelled, round(time.perf_counter() - started, 3))
 
 

@@ -120,6 +120,12 @@ COMPONENT_EXPRESSIONS = {
 assert tuple(COMPONENT_EXPRESSIONS) == COMPONENTS
 
 
+def component_inputs(p: ComponentParams) -> list[str]:
+    """The feature columns the components read (what a health score needs, nothing else)."""
+    names = {n for fn in COMPONENT_EXPRESSIONS.values() for n in fn(p).meta.root_names()}
+    return sorted(names)
+
+
 def components(features: pl.LazyFrame, p: ComponentParams) -> pl.LazyFrame:
     """Add the seven component columns (Float64, 0-100 or null) to the features."""
     return features.with_columns(

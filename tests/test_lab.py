@@ -32,6 +32,7 @@ from dashboard.store.filters import AccountFilter
 from scoring import backtest as bt
 from scoring.lab import impact, migration, movers, rescore
 from scoring.metrics import roc_auc
+from scoring.pipeline import health_scores
 
 NOW = dt.datetime(2026, 11, 22, 12)
 
@@ -340,3 +341,14 @@ def test_kept_snapshots_are_read_only_when_this_feature_query_built_them(tmp_pat
     rebuilt = point_in_time_features(stores.sources, dates)
     assert (rebuilt["events_last_30d"] >= 0).all()
     assert FEATURES_VERSION != "older"
+
+
+def test_the_kept_snapshots_hold_what_a_health_score_reads(demo_stores: Stores):
+    snapshots = backtest_snapshots(demo_stores.sources, 90)
+    full = features_at(demo_stores.sources, snapshots.dates)
+    assert snapshots.labelled.width < full.width
+    edited = default_scorecard().model_copy(update={"params": default_scorecard().params.model_copy(
+        update={"adoption_target": 0.5, "support_csat_weight": 0.0})})  # fmt: skip
+    for card in (default_scorecard(), edited):
+        kept = health_scores(snapshots.labelled, card)["health"]
+        assert kept.equals(health_scores(full, card)["health"])
