@@ -34,19 +34,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serve import app_server  # noqa: E402
+from bench.serve import PAGES, app_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [
-    "",
-    "account?account=ACC-000003",
-    "renewals",
-    "expansion",
-    "sync",
-    "coverage",
-    "lab",
-    "data",
-]
+# URL paths: the home page is the portfolio; the account page opens one account
+PATHS = [{"portfolio": "", "account": "account?account=ACC-000003"}.get(p, p) for p in PAGES]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -54,7 +46,7 @@ async def session(browser, url: str, until: float, results: list[dict], offset: 
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     i = offset
     while time.time() < until:
-        path = PAGES[i % len(PAGES)]
+        path = PATHS[i % len(PATHS)]
         began = time.perf_counter()
         error = None
         try:
@@ -113,7 +105,7 @@ async def protocol_session(url: str, until: float, results: list[dict], offset: 
     async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
         i = offset
         while time.time() < until:
-            path = PAGES[i % len(PAGES)]
+            path = PATHS[i % len(PATHS)]
             began = time.perf_counter()
             try:
                 error, caption = await protocol_view(ws, path)

@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
 
-from bench.serve import app_server  # noqa: E402
+from bench.serve import PAGES, app_server  # noqa: E402
 from dashboard.demo import DemoSpec, build_demo  # noqa: E402
 from dashboard.refresh import refresh  # noqa: E402
 from dashboard.scorecards import default_scorecard  # noqa: E402
@@ -150,16 +150,7 @@ def bench_pages(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     os.environ["TANDEM_DATA_DIR"] = str(stores.sources.root.parent)
     get_settings.cache_clear()
     app = str(ROOT / "dashboard" / "app.py")
-    for name in (
-        "portfolio",
-        "account",
-        "renewals",
-        "expansion",
-        "sync",
-        "coverage",
-        "lab",
-        "data",
-    ):
+    for name in PAGES:
         at = AppTest.from_file(app, default_timeout=120)
         started = time.perf_counter()
         at.run()

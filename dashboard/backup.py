@@ -12,10 +12,9 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
-
 from dashboard.schema import SCHEMA_VERSION
 from dashboard.store import Stores
+from dashboard.store.sources import copy_database
 
 
 class BackupError(RuntimeError):
@@ -33,13 +32,7 @@ def backup(stores: Stores, dest: Path, now: dt.datetime) -> dict:
         shutil.copyfile(current, dest / "sources" / current.name)
         (dest / "sources" / "CURRENT").write_text(current.name)
     with stores.app._lock:  # noqa: SLF001 - the store's own writers wait for the copy
-        con = duckdb.connect()
-        try:
-            con.execute(f"ATTACH '{stores.app.path}' AS src (READ_ONLY)")
-            con.execute(f"ATTACH '{dest / 'app.duckdb'}' AS dst")
-            con.execute("COPY FROM DATABASE src TO dst")
-        finally:
-            con.close()
+        copy_database(stores.app.path, dest / "app.duckdb")
     manifest = {
         "made_at": now.isoformat(timespec="seconds"),
         "schema_version": SCHEMA_VERSION,

@@ -44,6 +44,18 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open the store file {path}: {exc}") from exc
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """Copy every table of the DuckDB file ``source`` into ``target``, rewritten table by
+    table in one read transaction (a consistent copy, with no deleted rows' bytes)."""
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS src (READ_ONLY)", [str(source)])
+        con.execute("ATTACH ? AS dst", [str(target)])
+        con.execute("COPY FROM DATABASE src TO dst")
+    finally:
+        con.close()
+
+
 class SourceWriter:
     """A connection to a generation being built; published only if the block succeeds."""
 
@@ -227,13 +239,7 @@ class SourceStore:
             if current is None:
                 return None
             with self._new_generation() as building:
-                con = duckdb.connect()
-                try:
-                    con.execute(f"ATTACH '{current}' AS src (READ_ONLY)")
-                    con.execute(f"ATTACH '{building}' AS dst")
-                    con.execute("COPY FROM DATABASE src TO dst")
-                finally:
-                    con.close()
+                copy_database(current, building)
             published = self.current_path()
             for old in self._generations():
                 if old != published:

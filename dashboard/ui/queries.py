@@ -21,31 +21,34 @@ def generation() -> str:
     return f"{source.root}/{source.generation() or 'empty'}"
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def _read(generation: str, name: str, args: tuple[Any, ...]) -> Any:
+def _call(name: str, args: tuple[Any, ...]) -> Any:
     module, _, function = name.rpartition(".")
-    fn = getattr(importlib.import_module(module), function)
-    return fn(stores().sources, *args)
+    return getattr(importlib.import_module(module), function)(stores().sources, *args)
 
 
-def read(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(source_store, *args)``, cached per generation and arguments."""
+def _name(fn: Callable[..., Any]) -> str:
     if not fn.__module__.startswith("dashboard."):
         raise ValueError(f"{fn.__module__}.{fn.__qualname__} is not a dashboard query")
-    return _read(generation(), f"{fn.__module__}.{fn.__qualname__}", args)
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _read(generation: str, name: str, args: tuple[Any, ...]) -> Any:
+    return _call(name, args)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _kept(generation: str, name: str, args: tuple[Any, ...]) -> Any:
-    module, _, function = name.rpartition(".")
-    fn = getattr(importlib.import_module(module), function)
-    return fn(stores().sources, *args)
+    return _call(name, args)
+
+
+def read(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(source_store, *args)``, cached per generation and arguments."""
+    return _read(generation(), _name(fn), args)
 
 
 def kept(fn: Callable[..., T], *args: Any) -> T:
     """Like ``read``, for a large result built once per generation and shared, not copied, by
     every run and session (``st.cache_resource``; the two latest are kept): the backtest's
     snapshots, which a weight change does not change. Callers must not modify it."""
-    if not fn.__module__.startswith("dashboard."):
-        raise ValueError(f"{fn.__module__}.{fn.__qualname__} is not a dashboard query")
-    return _kept(generation(), f"{fn.__module__}.{fn.__qualname__}", args)
+    return _kept(generation(), _name(fn), args)
