@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# First, before anything can draw a chart: Plotly looks pandas up in sys.modules without
+# waiting for an import in progress, so when one session imported pandas (lazily, through
+# Streamlit) while another built a figure, that one failed with "partially initialized module
+# 'pandas'". Every run imports it here first, and a second session waits for the first.
+import pandas  # noqa: F401, I001
 import streamlit as st
 
 from dashboard.store import SchemaError, StoreError
