@@ -15,6 +15,7 @@ import polars as pl
 
 from dashboard.store import SourceStore
 from dashboard.store.features import FEATURES_VERSION, features_at
+from dashboard.store.marts import has_scores, scores_as_of
 from scoring.pipeline import snapshot_scores
 from scoring.scorecard import Scorecard
 
@@ -29,20 +30,20 @@ RENEWAL_HISTORY_DAYS = 365  # the renewals the forecast's rates rest on
 RATES_DAYS_BEFORE = 90  # each with the band its account had this long before
 
 
+def _snapshot_on_or_before(day: pl.Expr) -> pl.Expr:
+    """The grid's snapshot date on or before each date (days since 1970-01-01, floored)."""
+    step = SNAPSHOT_STEP_DAYS
+    return (day.cast(pl.Int32) // step * step).cast(pl.Date)
+
+
 def snapshot_on_or_before(day: dt.date) -> dt.date:
     """The grid's snapshot date on or before ``day``."""
-    days = (day - dt.date(1970, 1, 1)).days
-    return dt.date(1970, 1, 1) + dt.timedelta(days=days - days % SNAPSHOT_STEP_DAYS)
+    return pl.select(_snapshot_on_or_before(pl.lit(day, dtype=pl.Date))).item()
 
 
 def _grid(first: dt.date, last: dt.date) -> list[dt.date]:
     """Every grid date from ``first`` to ``last`` (both on the grid)."""
     return [first + dt.timedelta(days=d) for d in range(0, (last - first).days + 1, SNAPSHOT_STEP_DAYS)]  # fmt: skip
-
-
-def _snapshot_on_or_before(day: pl.Expr) -> pl.Expr:
-    step = SNAPSHOT_STEP_DAYS
-    return (day.cast(pl.Int32) // step * step).cast(pl.Date)
 
 
 def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.DataFrame:
@@ -134,10 +135,8 @@ def band_renewal_history(
 def history_end(store: SourceStore, as_of: dt.date | None = None) -> dt.date | None:
     """The end of the outcome history: the latest outcome, or the scoring date if later
     (``as_of``, else the published scores')."""
-    if as_of is None and store.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'account_scores'"
-    ):
-        as_of = store.scalar("SELECT max(as_of) FROM account_scores")
+    if as_of is None and has_scores(store):
+        as_of = scores_as_of(store)
     known = [d for d in (store.scalar("SELECT max(occurred_on) FROM outcomes"), as_of) if d]
     return max(known) if known else None
 

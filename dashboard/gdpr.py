@@ -133,11 +133,7 @@ def delete_account(stores: Stores, account_id: str, data_dir: Path, now: dt.date
         with stores.sources.writer() as writer:
             for table in source_tables:
                 # a change to source data drops the marts derived from it (snapshot_features)
-                exists = writer.query(
-                    "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?",
-                    [table],
-                )["n"][0]
-                if exists:
+                if writer.has_table(table):
                     writer.execute(f"DELETE FROM {table} WHERE account_id = ?", [account_id])
         before = len(list(stores.sources.root.glob("gen-*.duckdb")))
         stores.sources.compact()  # a fresh file: no deleted bytes, no older generation

@@ -32,9 +32,7 @@ class RenewalView:
 def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> pl.DataFrame:
     """P(renew | band) as the nightly job estimated it (the ``renewal_rates`` mart), or
     estimated now on a store scored before that mart existed."""
-    if store.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'renewal_rates'"
-    ):
+    if store.has_table("renewal_rates"):
         return store.query("SELECT * FROM renewal_rates")
     return r.renewal_probabilities(band_renewal_history(store, scorecard, as_of))
 

@@ -39,7 +39,7 @@ _FILE_LOCKS_GUARD = threading.Lock()
 
 def _file_lock(path: Path) -> threading.Lock:
     with _FILE_LOCKS_GUARD:
-        return _FILE_LOCKS.setdefault(path.resolve(), threading.Lock())
+        return _FILE_LOCKS.setdefault(path, threading.Lock())
 
 
 _READS: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], pl.DataFrame]] = OrderedDict()
@@ -60,8 +60,8 @@ class AppStore:
     def __init__(self, data_dir: Path) -> None:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         self.path = Path(data_dir) / "app.duckdb"
-        self._lock = _file_lock(self.path)
-        self._key = self.path.resolve()
+        self._key = self.path.resolve()  # one lock, one count of writes, per file
+        self._lock = _file_lock(self._key)
         with self._lock, self._connect() as con:
             migrate(con, APP_MIGRATIONS)
 

@@ -28,11 +28,7 @@ TABLE_COLUMNS = [
 
 def has_scores(store: SourceStore) -> bool:
     """True once the scoring job has published ``account_scores``."""
-    return bool(
-        store.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'account_scores'"
-        )
-    )
+    return store.has_table("account_scores")
 
 
 def scores_as_of(store: SourceStore) -> dt.date | None:

@@ -132,6 +132,14 @@ class SourceWriter:
             self.con.execute("INSERT INTO score_snapshots BY NAME SELECT * FROM _incoming")
         return frame.height
 
+    def has_table(self, name: str) -> bool:
+        """True when the generation being built has a table called ``name``."""
+        return bool(
+            self.query(
+                "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name]
+            )["n"][0]
+        )
+
     def record_load(self, table: str, source: str, rows: int, mapping: str | None = None) -> None:
         """Note in ``loads`` where a table's contents came from."""
         self.con.execute(
@@ -312,6 +320,14 @@ class SourceStore:
         """The published generation's name (changes on every write; a cache key)."""
         path = self.current_path()
         return path.name if path else None
+
+    def has_table(self, name: str) -> bool:
+        """True when the published generation has a table called ``name``."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name]
+            )
+        )
 
     def row_count(self, table: str) -> int:
         if table not in SOURCE_TABLES and table not in ("score_snapshots", "loads"):
