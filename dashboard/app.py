@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas  # noqa: F401, I001
 import streamlit as st
 
+from dashboard.refresh import RefreshError
 from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
 from dashboard.ui.access import current_viewer, sidebar_identity
@@ -23,7 +24,7 @@ page = st.navigation(navigation())
 try:
     viewer = current_viewer()  # signs in and picks the organisation, whose stores follow
     ensure_data()
-except (StoreError, SchemaError) as exc:
+except (StoreError, SchemaError, RefreshError) as exc:
     st.error(
         f"Tandem cannot open its data folder {data_dir().resolve()}: {exc}\n\n"
         "Nothing was changed. Restore the folder from a backup (`tandem backup`), move the "

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import json
 import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from dashboard.backup import BackupError, backup
 from dashboard.config import get_settings
@@ -19,9 +22,9 @@ from dashboard.ingest.bundle import ImportPlan, bundle_plan, read_mapping, run_i
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.readers import FileError
 from dashboard.lab import run_backtest
-from dashboard.refresh import refresh
+from dashboard.refresh import RefreshError, refresh
 from dashboard.scorecards import active_scorecard, load_saved, load_scorecard_file
-from dashboard.store import AppStore, StoreError, Stores
+from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
 from scoring.scorecard import Scorecard
 
@@ -293,12 +296,50 @@ def build_parser() -> argparse.ArgumentParser:
     bak = sub.add_parser("backup", help="copy both stores, consistently, into a new folder")
     bak.add_argument("dest", type=Path, help="a new (or empty) folder")
     bak.set_defaults(func=cmd_backup)
+
+    rep = sub.add_parser(
+        "repair", help="serve the newest generation that reads whole (a lost or bad pointer)"
+    )
+    rep.set_defaults(func=cmd_repair)
     return parser
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    """Point CURRENT at the newest generation that reads whole (after a lost or bad pointer,
+    or a damaged newest file); nothing is removed."""
+    store = SourceStore(get_settings().data_dir, get_settings().keep_generations)
+    try:
+        store.verify()
+    except StoreError as exc:
+        print(f"tandem repair: {exc}", file=sys.stderr)
+    else:
+        print(json.dumps({"serving": store.generation(), "changed": False}))
+        return 0
+    chosen = store.repair()
+    if chosen is None:
+        print("tandem repair: no generation reads whole; restore a backup", file=sys.stderr)
+        return 2
+    print(json.dumps({"serving": chosen.name, "changed": True}))
+    return 0
+
+
+def _failure_message(exc: BaseException) -> str:
+    """What a failed command says instead of a traceback."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"the disk is full ({exc.filename or 'data folder'}); nothing was published"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "No space left on device" in text or "disk is full" in text.lower():
+        return f"the disk is full: {text}; nothing was published"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (StoreError, SchemaError, RefreshError, duckdb.Error, OSError) as exc:
+        print(f"tandem {args.command}: {_failure_message(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

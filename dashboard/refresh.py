@@ -20,6 +20,7 @@ from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import FEATURES_VERSION, account_features, features_at
 from dashboard.store.filters import AccountFilter
+from dashboard.store.sources import StaleDataError
 from dashboard.tasks import create_rule_tasks
 from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
 from scoring.pipeline import health_only, score_portfolio, snapshot_scores
@@ -141,27 +142,32 @@ def write_digests(
     return written
 
 
-def refresh(
-    stores: Stores,
-    as_of: dt.date,
-    data_dir: Path,
-    *,
-    scorecard: Scorecard | None = None,
-    backfill_weeks: int = 0,
-    digests: bool = True,
-    progress: Progress | None = None,
-) -> RefreshResult:
-    """Score every live account as of ``as_of`` and publish the scores and the day's snapshot.
+@dataclass
+class _Scored:
+    """Everything one scoring pass computed, before anything is published."""
 
-    A rerun on the same day replaces that day's snapshot. ``backfill_weeks`` also writes
-    point-in-time snapshots for each of the N weeks before (same code, data before each date).
-    The scores are published as a new generation, so the app keeps serving the old ones while
-    this runs.
-    """
-    report = progress or (lambda fraction, message: None)
-    timings: dict[str, float] = {}
-    card = scorecard or active_scorecard(stores.app)
+    data_version: str | None
+    marts: pl.DataFrame
+    drivers: pl.DataFrame
+    rates: pl.DataFrame
+    kept: pl.DataFrame | None
+    snapshot: pl.DataFrame
+    accounts: int
 
+
+class RefreshError(RuntimeError):
+    """The refresh could not publish; the message says why. The served data is unchanged."""
+
+
+REFRESH_ATTEMPTS = 3  # a refresh whose data changed meanwhile scores again, this many times
+
+
+def _score(
+    stores: Stores, as_of: dt.date, card: Scorecard, backfill_weeks: int,
+    report: Progress, timings: dict[str, float],
+) -> _Scored:  # fmt: skip
+    """Features, scores, past snapshots and renewal rates of the data published now."""
+    version = stores.sources.data_version()
     started = time.perf_counter()
     report(0.1, f"Computing features as of {as_of}")
     features = account_features(stores.sources, as_of)
@@ -187,43 +193,96 @@ def refresh(
 
     history: list[pl.DataFrame] = []
     if backfill_weeks:
-        report(0.5, f"Backfilling {backfill_weeks} weekly snapshots")
+        report(0.55, f"Backfilling {backfill_weeks} weekly snapshots")
         past = [as_of - dt.timedelta(days=7 * week) for week in range(1, backfill_weeks + 1)]
         history.append(snapshot_rows(snapshot_scores(features_at(stores.sources, past), card)))
+    return _Scored(
+        data_version=version,
+        marts=with_lens_actions(scored.accounts, scored.drivers),
+        drivers=scored.drivers,
+        rates=rates,
+        kept=kept,
+        snapshot=pl.concat([snapshot_rows(scored.accounts), *history]),
+        accounts=scored.accounts.height,
+    )
 
+
+def _publish(
+    stores: Stores, scored: _Scored, as_of: dt.date, card: Scorecard, data_dir: Path,
+    digests: bool, report: Progress, timings: dict[str, float],
+) -> tuple[int, list[Path]]:  # fmt: skip
+    """Publish the scores, then create the rule tasks and write the digests, all while
+    holding the store's write lock and only if the source data is still the data scored
+    (``StaleDataError`` otherwise): an erasure or an import that won the race is never
+    undone by scores, tasks or digests computed before it."""
     started = time.perf_counter()
     report(0.75, "Publishing scores and the snapshot")
-    marts = with_lens_actions(scored.accounts, scored.drivers)
-    snapshot = pl.concat([snapshot_rows(scored.accounts), *history])
-    with stores.sources.writer() as writer:
-        writer.replace_mart("account_scores", marts)
-        writer.replace_mart("account_drivers", scored.drivers)
-        writer.replace_mart("renewal_rates", rates)
-        if kept is not None:
-            writer.replace_mart("snapshot_features", kept)
-            writer.set_meta("snapshot_features_version", FEATURES_VERSION)
-        writer.replace_snapshot_days(snapshot)
-    timings["publish"] = time.perf_counter() - started
-    tasks_created = create_rule_tasks(stores.app, rule_tasks(marts, as_of, card), as_of)
-
     written: list[Path] = []
-    if digests:
-        started = time.perf_counter()
-        report(0.9, "Writing per-owner digests")
-        owners = stores.sources.query("SELECT * FROM owners")
-        chairs = chairs_rows(*between_the_chairs(
-            marts, expansion_candidates(stores.sources, AccountFilter()), handoffs(stores.app),
-            as_of,
-        ))  # fmt: skip
-        folder = data_dir / "digests" / as_of.isoformat()
-        written = write_digests(marts, owners, folder, as_of, chairs)
-        timings["digests"] = time.perf_counter() - started
-    report(1.0, "Scores up to date")
-    return RefreshResult(
-        as_of=as_of,
-        accounts=scored.accounts.height,
-        snapshots_written=snapshot.height,
-        tasks_created=tasks_created,
-        digests=written,
-        seconds={k: round(v, 3) for k, v in timings.items()},
+    with stores.sources.writer(expect_data_version=scored.data_version) as writer:
+        writer.replace_mart("account_scores", scored.marts)
+        writer.replace_mart("account_drivers", scored.drivers)
+        writer.replace_mart("renewal_rates", scored.rates)
+        if scored.kept is not None:
+            writer.replace_mart("snapshot_features", scored.kept)
+            writer.set_meta("snapshot_features_version", FEATURES_VERSION)
+        writer.replace_snapshot_days(scored.snapshot)
+        timings["publish"] = time.perf_counter() - started
+        tasks_created = create_rule_tasks(stores.app, rule_tasks(scored.marts, as_of, card), as_of)
+        if digests:
+            started = time.perf_counter()
+            report(0.9, "Writing per-owner digests")
+            owners = writer.query("SELECT * FROM owners")
+            chairs = chairs_rows(*between_the_chairs(
+                scored.marts, expansion_candidates(writer, AccountFilter()),
+                handoffs(stores.app), as_of,
+            ))  # fmt: skip
+            folder = data_dir / "digests" / as_of.isoformat()
+            written = write_digests(scored.marts, owners, folder, as_of, chairs)
+            timings["digests"] = time.perf_counter() - started
+    return tasks_created, written
+
+
+def refresh(
+    stores: Stores,
+    as_of: dt.date,
+    data_dir: Path,
+    *,
+    scorecard: Scorecard | None = None,
+    backfill_weeks: int = 0,
+    digests: bool = True,
+    progress: Progress | None = None,
+) -> RefreshResult:
+    """Score every live account as of ``as_of`` and publish the scores and the day's snapshot.
+
+    A rerun on the same day replaces that day's snapshot. ``backfill_weeks`` also writes
+    point-in-time snapshots for each of the N weeks before (same code, data before each date).
+    The scores are published as a new generation, so the app keeps serving the old ones while
+    this runs. When the source data changes while scoring (an import or an erasure published
+    meanwhile), nothing computed from the old data is published: the refresh scores again,
+    up to ``REFRESH_ATTEMPTS`` times, then stops with ``RefreshError``.
+    """
+    report = progress or (lambda fraction, message: None)
+    card = scorecard or active_scorecard(stores.app)
+    for attempt in range(1, REFRESH_ATTEMPTS + 1):
+        timings: dict[str, float] = {}
+        scored = _score(stores, as_of, card, backfill_weeks, report, timings)
+        try:
+            tasks_created, written = _publish(
+                stores, scored, as_of, card, data_dir, digests, report, timings
+            )
+        except StaleDataError:
+            report(0.1, f"The data changed while scoring (attempt {attempt}): scoring again")
+            continue
+        report(1.0, "Scores up to date")
+        return RefreshResult(
+            as_of=as_of,
+            accounts=scored.accounts,
+            snapshots_written=scored.snapshot.height,
+            tasks_created=tasks_created,
+            digests=written,
+            seconds={k: round(v, 3) for k, v in timings.items()},
+        )
+    raise RefreshError(
+        f"the source data changed while scoring, {REFRESH_ATTEMPTS} times in a row; nothing "
+        "was published and the previous scores keep serving. Run the refresh again."
     )

@@ -18,6 +18,7 @@ import polars as pl
 
 from dashboard.ingest.mapping import Mapping
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
+from dashboard.store.sql import ident, literal
 
 DATE_FORMATS: dict[str, list[str]] = {
     "iso": ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
@@ -76,15 +77,6 @@ class Prepared:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def literal(value: object) -> str:
-    """An SQL string literal (quotes doubled); identifiers never go through here."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def allowed_values(table: str, column: str) -> list[str] | None:

@@ -12,8 +12,10 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import re
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import pyarrow as pa
 
 from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, conform
 from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, migrate, schema_version
+from dashboard.store.sql import ident
 
 _GEN_PREFIX = "gen-"
 # Derived tables rebuilt whole by the scoring job; their columns follow the scored frames.
@@ -37,11 +40,45 @@ class StoreError(RuntimeError):
     """A store operation failed; the message says what and where."""
 
 
+class StaleDataError(StoreError):
+    """A writer was built on data that changed since it was read (an import or an erasure
+    published in between): what it computed would bring the old data back."""
+
+
+_GEN_NAME = re.compile(r"^gen-\d{6,}\.duckdb$")
+
+
 def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the store file {path}: {exc}") from exc
+
+
+def verify_file(path: Path) -> None:
+    """Read every block of a store file: the schema version, then every column of every
+    table (DuckDB checks each block's checksum as it reads it). Raises ``StoreError`` saying
+    what is damaged; costs about a second per 10M rows."""
+    con = _open(path, read_only=True)
+    try:
+        try:
+            version = schema_version(con)
+        except duckdb.Error as exc:
+            raise StoreError(f"{path} is not a Tandem store: {exc}") from exc
+        if version > SCHEMA_VERSION:
+            raise SchemaError(f"{path} was made by a newer Tandem (v{version})")
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        for table in tables:
+            try:
+                con.execute(f"SELECT sum(hash(COLUMNS(*))) FROM {ident(table)}").fetchall()
+            except duckdb.Error as exc:
+                raise StoreError(
+                    f"the store file {path} is damaged (table {table}: "
+                    f"{str(exc).splitlines()[0]}). Nothing was changed. Run `tandem repair` to "
+                    "serve the newest generation that reads whole, or restore a backup."
+                ) from exc
+    finally:
+        con.close()
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -56,15 +93,37 @@ def copy_database(source: Path, target: Path) -> None:
         con.close()
 
 
+ANY = object()  # writer(): no expectation about the data version
+
+
 class SourceWriter:
     """A connection to a generation being built; published only if the block succeeds."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self.sources_changed = False
 
     def _sources_changed(self) -> None:
+        self.sources_changed = True
         for mart in SOURCE_DERIVED_MARTS:
             self.con.execute(f"DROP TABLE IF EXISTS {mart}")
+
+    def data_version(self) -> str | None:
+        """The version of the source data this generation holds (see ``SourceStore``)."""
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+        return rows[0][0] if rows else None
+
+    def _finish(self) -> None:
+        """Before publishing: when the source data changed, give it a new version and drop
+        the scores and snapshots of accounts that are no longer there."""
+        if not self.sources_changed:
+            return
+        self.set_meta("data_version", uuid.uuid4().hex)
+        for table in ("account_scores", "account_drivers", "score_snapshots"):
+            if self.has_table(table):
+                self.con.execute(
+                    f"DELETE FROM {table} WHERE account_id NOT IN (SELECT account_id FROM accounts)"
+                )
 
     @contextlib.contextmanager
     def _incoming(self, frame: pl.DataFrame | pa.RecordBatchReader) -> Iterator[None]:
@@ -172,12 +231,53 @@ class SourceStore:
         return self.root / "CURRENT"
 
     def current_path(self) -> Path | None:
-        """The published generation's file, or None before the first write."""
+        """The published generation's file, or None before the first write.
+
+        The pointer rule: when generations exist but ``CURRENT`` is missing, unreadable or
+        names no generation, nothing may guess which one is served. Reading, writing, building
+        a demo and pruning all stop here with a ``StoreError`` that says what to do.
+        """
         try:
-            name = self._pointer.read_text().strip()
+            name = self._pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
+            if self._generations():
+                raise StoreError(self._pointer_message("is missing")) from None
             return None
-        return self.root / name
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StoreError(self._pointer_message(f"cannot be read ({exc})")) from exc
+        if not _GEN_NAME.match(name):
+            raise StoreError(self._pointer_message(f"does not name a generation ({name[:40]!r})"))
+        path = self.root / name
+        if not path.exists():
+            raise StoreError(self._pointer_message(f"names {name}, which does not exist"))
+        return path
+
+    def _pointer_message(self, problem: str) -> str:
+        gens = [p.name for p in self._generations()]
+        return (
+            f"the pointer {self._pointer} {problem}, but {len(gens)} generation(s) of data are "
+            f"there ({', '.join(gens[-3:])}). Nothing was changed or removed. Run "
+            f"`tandem repair` to point it at the newest generation that reads whole, or "
+            f"write the name of the generation to serve into {self._pointer.name}."
+        )
+
+    def repair(self) -> Path | None:
+        """Point ``CURRENT`` at the newest generation that opens and reads whole (every
+        table scanned); return it, or None when none does. Nothing is removed."""
+        with self._write_lock():
+            for path in reversed(self._generations()):
+                try:
+                    verify_file(path)
+                except StoreError:
+                    continue
+                self._point_at(path)
+                return path
+        return None
+
+    def _point_at(self, target: Path) -> None:
+        tmp_pointer = self._pointer.with_suffix(".tmp")
+        tmp_pointer.write_text(target.name)
+        os.replace(tmp_pointer, self._pointer)
 
     def _generations(self) -> list[Path]:
         return sorted(self.root.glob(f"{_GEN_PREFIX}*.duckdb"))
@@ -188,11 +288,14 @@ class SourceStore:
         return self.root / f"{_GEN_PREFIX}{last + 1:06d}.duckdb"
 
     @contextlib.contextmanager
-    def writer(self) -> Iterator[SourceWriter]:
+    def writer(self, *, expect_data_version: str | None | object = ANY) -> Iterator[SourceWriter]:
         """Build the next generation from the current one; publish it if the block succeeds.
 
         Writers from all processes are serialised by a lock file. Readers keep reading the
         current generation throughout and switch to the new one on their next query.
+        ``expect_data_version`` (from ``data_version()`` before the work began) makes the
+        writer refuse, with ``StaleDataError``, when the source data changed since: a refresh
+        that scored data an import or an erasure has replaced publishes nothing.
         """
         with self._write_lock():
             with self._new_generation() as building:
@@ -202,7 +305,15 @@ class SourceStore:
                 con = _open(building, read_only=False)
                 try:
                     migrate(con, SOURCE_MIGRATIONS)
-                    yield SourceWriter(con)
+                    writer = SourceWriter(con)
+                    found = writer.data_version()
+                    if expect_data_version is not ANY and found != expect_data_version:
+                        raise StaleDataError(
+                            "the source data changed while this was computed (an import or an "
+                            "erasure was published meanwhile); nothing was published"
+                        )
+                    yield writer
+                    writer._finish()
                     con.execute("CHECKPOINT")
                 finally:
                     con.close()
@@ -234,9 +345,7 @@ class SourceStore:
                 partial.unlink()
             raise
         os.replace(building, target)
-        tmp_pointer = self._pointer.with_suffix(".tmp")
-        tmp_pointer.write_text(target.name)
-        os.replace(tmp_pointer, self._pointer)
+        self._point_at(target)
 
     def compact(self) -> Path | None:
         """Publish a copy of the current generation rewritten table by table into a fresh
@@ -256,7 +365,13 @@ class SourceStore:
             return published
 
     def _prune(self) -> None:
-        for old in self._generations()[: -self.keep_generations]:
+        """Remove the oldest generations beyond ``keep_generations``; never the published
+        one nor any newer (the pointer is read first: an unreadable one prunes nothing)."""
+        current = self.current_path()
+        if current is None:
+            return
+        older = [g for g in self._generations() if g.name < current.name]
+        for old in older[: max(0, len(older) - (self.keep_generations - 1))]:
             with contextlib.suppress(FileNotFoundError):
                 old.unlink()
 
@@ -333,6 +448,19 @@ class SourceStore:
         if table not in SOURCE_TABLES and table not in ("score_snapshots", "loads"):
             raise StoreError(f"unknown table {table!r}")
         return int(self.scalar(f"SELECT count(*) FROM {table}"))
+
+    def verify(self) -> None:
+        """Check that the published generation reads whole (``verify_file``)."""
+        path = self.current_path()
+        if path is not None:
+            verify_file(path)
+
+    def data_version(self) -> str | None:
+        """The version of the published source data: a new one whenever an import, a
+        connector reload or an erasure changes a source table (scoring alone keeps it)."""
+        if self.current_path() is None:
+            return None
+        return self.scalar("SELECT max(value) FROM meta WHERE key = 'data_version'")
 
     def is_empty(self) -> bool:
         """True while no accounts are loaded."""

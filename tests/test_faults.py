@@ -1,0 +1,169 @@
+"""Bad luck: a lost pointer, races between the nightly job and people, damaged files, a full
+disk. Each case failed on the code before it was fixed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dashboard.cli import main
+from dashboard.config import get_settings
+from dashboard.demo import DemoSpec, load_demo
+from dashboard.gdpr import delete_account
+from dashboard.refresh import refresh
+from dashboard.store import StoreError, Stores
+
+TODAY = dt.date(2026, 11, 22)
+NOW = dt.datetime(2026, 11, 22, 12)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Stores, Path]:
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=5, anchor=TODAY))
+    refresh(stores, TODAY, tmp_path, backfill_weeks=2)
+    return stores, tmp_path
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path):
+    """Run ``tandem`` in-process against ``tmp_path`` (TANDEM_DATA_DIR)."""
+    previous = os.environ.get("TANDEM_DATA_DIR")
+    os.environ["TANDEM_DATA_DIR"] = str(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path
+    if previous is None:
+        os.environ.pop("TANDEM_DATA_DIR", None)
+    else:
+        os.environ["TANDEM_DATA_DIR"] = previous
+    get_settings.cache_clear()
+
+
+def _generations(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "sources").glob("gen-*.duckdb"))
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+# -- the pointer rule ---------------------------------------------------------------------------
+def test_a_deleted_pointer_stops_refresh_and_prunes_nothing(world, cli_env, capsys):
+    stores, root = world
+    gens = _generations(root)
+    (root / "sources" / "CURRENT").unlink()
+    assert main(["refresh", "--as-of", TODAY.isoformat()]) == 2
+    err = capsys.readouterr().err
+    assert "CURRENT" in err and "is missing" in err and "tandem repair" in err
+    assert "Traceback" not in err
+    assert _generations(root) == gens  # nothing published, nothing pruned
+    assert not (root / "sources" / "CURRENT").exists()
+
+
+@pytest.mark.parametrize(
+    "pointer", [b"", b"gen-999999.duckdb", b"../../etc/passwd", b"\xff\xfe garbage"]
+)
+def test_an_unreadable_pointer_refuses_reads_and_writes(world, pointer):
+    stores, root = world
+    gens = _generations(root)
+    (root / "sources" / "CURRENT").write_bytes(pointer)
+    fresh = Stores.open(root)
+    with pytest.raises(StoreError, match="tandem repair"):
+        fresh.sources.query("SELECT count(*) FROM accounts")
+    with pytest.raises(StoreError, match="tandem repair"), fresh.sources.writer():
+        pass
+    assert _generations(root) == gens
+
+
+def test_repair_points_at_the_newest_generation_that_reads_whole(world, cli_env, capsys):
+    stores, root = world
+    gens = _generations(root)
+    (root / "sources" / "CURRENT").unlink()
+    assert main(["repair"]) == 0
+    assert (root / "sources" / "CURRENT").read_text() == gens[-1]
+    accounts = Stores.open(root).sources.scalar("SELECT count(*) FROM accounts")
+    assert accounts == 60
+    assert main(["refresh", "--as-of", TODAY.isoformat()]) == 0
+
+
+def test_the_app_does_not_build_a_demo_over_a_store_with_a_lost_pointer(world, app_data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    stores, root = world
+    (root / "sources" / "CURRENT").unlink()
+    before = _files(root)
+    app_data_dir(root)
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=60).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "is missing" in at.error[0].value and "tandem repair" in at.error[0].value
+    assert _files(root) == before  # no demo, no new generation, nothing pruned
+
+
+# -- races between the nightly job and people ---------------------------------------------------
+def _at_publish(action):
+    """A progress callback that runs ``action`` once, when the refresh is about to publish:
+    the refresh has scored the data as it was, and something else changes it meanwhile."""
+    done = []
+
+    def progress(fraction: float, message: str) -> None:
+        if message.startswith("Publishing") and not done:
+            done.append(True)
+            action()
+
+    return progress
+
+
+def test_an_erasure_during_a_refresh_is_not_undone(world):
+    stores, root = world
+    victim = stores.sources.scalar(
+        "SELECT account_id FROM account_scores WHERE csm_owner IS NOT NULL ORDER BY arr DESC"
+    )
+    refresh(
+        stores, TODAY, root,
+        progress=_at_publish(lambda: delete_account(stores, victim, root, NOW)),
+    )  # fmt: skip
+    for table in ("accounts", "account_scores", "account_drivers", "score_snapshots"):
+        n = stores.sources.scalar(f"SELECT count(*) FROM {table} WHERE account_id = ?", [victim])
+        assert n == 0, table
+    assert not stores.sources.has_table("snapshot_features") or not stores.sources.scalar(
+        "SELECT count(*) FROM snapshot_features WHERE account_id = ?", [victim]
+    )
+    for path in (root / "digests").rglob("*"):
+        if path.is_file():
+            assert victim not in path.read_text(), path
+    assert stores.app.query("SELECT * FROM tasks WHERE account_id = ?", [victim]).is_empty()
+
+
+def test_an_import_during_a_refresh_wins_over_its_stale_scores(world):
+    stores, root = world
+    five = stores.sources.query("SELECT * FROM accounts ORDER BY account_id LIMIT 5")
+
+    def replace_accounts() -> None:
+        with stores.sources.writer() as writer:
+            writer.replace_table("accounts", five)
+
+    refresh(stores, TODAY, root, progress=_at_publish(replace_accounts))
+    kept = set(five["account_id"])
+    for table in ("account_scores", "account_drivers", "score_snapshots"):
+        ids = set(stores.sources.query(f"SELECT DISTINCT account_id FROM {table}")["account_id"])
+        assert ids <= kept, (table, len(ids - kept))
+
+
+def test_a_refresh_whose_data_keeps_changing_stops_with_a_message(world):
+    from dashboard.refresh import RefreshError
+
+    stores, root = world
+
+    def always_change(fraction: float, message: str) -> None:
+        if message.startswith("Publishing"):
+            with stores.sources.writer() as writer:
+                writer.append("owners", pl.DataFrame({"owner": [f"x{fraction}{message}"]}))
+
+    before = stores.sources.scalar("SELECT max(as_of) FROM account_scores")
+    with pytest.raises(RefreshError, match="changed while scoring"):
+        refresh(stores, TODAY + dt.timedelta(days=1), root, progress=always_change)
+    assert stores.sources.scalar("SELECT max(as_of) FROM account_scores") == before
