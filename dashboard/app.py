@@ -12,21 +12,22 @@ import streamlit as st
 from dashboard.refresh import RefreshError
 from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
-from dashboard.ui.access import current_viewer, sidebar_identity
+from dashboard.ui.access import current_viewer, sidebar_identity, sidebar_workspace
 from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.nav import navigation
 from dashboard.ui.queries import read
-from dashboard.ui.state import data_dir, ensure_data
+from dashboard.ui.state import ensure_data, org_root
 
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
 page = st.navigation(navigation())
 try:
     viewer = current_viewer()  # signs in and picks the organisation, whose stores follow
+    sidebar_workspace()  # the team's data or the demo: never mixed
     ensure_data()
 except (StoreError, SchemaError, RefreshError) as exc:
     st.error(
-        f"Tandem cannot open its data folder {data_dir().resolve()}: {exc}\n\n"
+        f"Tandem cannot open its data folder {org_root().resolve()}: {exc}\n\n"
         "Nothing was changed. Restore the folder from a backup (`tandem backup`), move the "
         "file aside, or point `TANDEM_DATA_DIR` at another folder.",
         icon=":material/database_off:",

@@ -18,14 +18,26 @@ from dashboard.backup import BackupError, backup
 from dashboard.config import get_settings
 from dashboard.connectors import SourceError, load_from_database, source_config
 from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
-from dashboard.ingest.bundle import ImportPlan, bundle_plan, read_mapping, run_import
-from dashboard.ingest.mapping import Mapping
-from dashboard.ingest.readers import FileError
+from dashboard.ingest.bundle import (
+    ImportPlan,
+    ImportReport,
+    bundle_plan,
+    files_plan,
+    read_mapping,
+    run_import,
+)
+from dashboard.ingest.impact import LoadMode
+from dashboard.ingest.limits import limits_from_settings
+from dashboard.ingest.readers import FileError, view_name
+from dashboard.ingest.report import file_summary, impact_summary
 from dashboard.lab import run_backtest
 from dashboard.refresh import RefreshError, refresh
+from dashboard.schema import SOURCE_TABLES
 from dashboard.scorecards import active_scorecard, load_saved, load_scorecard_file
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
+from dashboard.store.workspaces import import_target, team_store
+from scoring.exports import to_csv
 from scoring.scorecard import Scorecard
 
 
@@ -108,58 +120,112 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return 1 if source_failed else 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    stores = Stores.open()
-    today = dt.date.today()
-    try:
-        if args.bundle:
-            plan = bundle_plan(args.bundle)
-        else:
-            if not args.table or not args.files:
-                print("tandem import: give TABLE and FILE (or --bundle)", file=sys.stderr)
-                return 2
-            mapping = read_mapping(args.mapping) if args.mapping else Mapping(table=args.table)
-            if mapping.table != args.table:
-                print(f"tandem import: {args.mapping} maps table {mapping.table!r}, not "
-                      f"{args.table!r}", file=sys.stderr)  # fmt: skip
-                return 2
-            plan = ImportPlan(f"import of {', '.join(f.name for f in args.files)}",
-                              [(mapping, list(args.files))])  # fmt: skip
-        prepared, counts = run_import(
-            stores, plan, today, settings.max_upload_mb, dry_run=args.dry_run
-        )
-    except FileError as exc:
-        print(f"tandem import: {exc}", file=sys.stderr)
-        return 2
-    failed = False
-    rejects_dir = settings.data_dir / "rejects"
-    for p in prepared:
-        print(f"{p.table} <- {p.source}: {p.valid_rows:,} of {p.total_rows:,} rows valid",
+def _import_plan(args: argparse.Namespace) -> ImportPlan:
+    if args.bundle:
+        return bundle_plan(args.bundle)
+    files = list(args.files)
+    table = args.table
+    if table is not None and table not in SOURCE_TABLES:  # `tandem import FILE…`: no table
+        files.insert(0, Path(table))
+        table = None
+    if not files:
+        raise FileError("give FILE… (each is recognised), TABLE FILE…, or --bundle B")
+    mapping = read_mapping(args.mapping) if args.mapping else None
+    if mapping is not None and table is not None and mapping.table != table:
+        raise FileError(f"{args.mapping} maps table {mapping.table!r}, not {table!r}")
+    return files_plan(files, table or (mapping.table if mapping else None), mapping)
+
+
+def _rejects_out(report: ImportReport, folder: Path | None) -> dict[str, str]:
+    """Write each table's rejected rows, with their reasons, as CSV under ``folder``."""
+    written: dict[str, str] = {}
+    if folder is None:
+        return written
+    for p in report.prepared:
+        if p.rejects.height:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{p.table}-{view_name(p.source)}-rejected.csv"
+            target.write_text(to_csv(p.rejects), encoding="utf-8")
+            written[p.source] = str(target)
+    return written
+
+
+def _import_json(report: ImportReport, dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "files": [file_summary(p) for p in report.prepared],
+        "skipped": report.skipped,
+        "tables": {i.table: impact_summary(i) for i in report.impacts},
+        "accounts_matched": {p.table: p.accounts_matched for p in report.prepared if p.ok},
+        "accounts_unmatched": {p.table: p.accounts_unmatched for p in report.prepared if p.ok},
+        "refused": report.refused,
+        "loaded": report.loaded or None,
+    }
+
+
+def _print_import(report: ImportReport, rejects: dict[str, str]) -> None:
+    for p in report.prepared:
+        preset = f" [{p.preset}]" if p.preset else ""
+        print(f"{p.table} <- {p.source}{preset}: {p.valid_rows:,} of {p.total_rows:,} rows valid",
               file=sys.stderr)  # fmt: skip
         for note in p.notes:
             print(f"  note: {note}", file=sys.stderr)
         for error in p.errors:
             print(f"  error: {error}", file=sys.stderr)
-            failed = True
         if p.rejects.height:
-            rejects_dir.mkdir(parents=True, exist_ok=True)
-            target = rejects_dir / f"{p.table}-rejected.csv"
-            p.rejects.write_csv(target)
-            print(
-                f"  {p.rejects.height:,} rows rejected, with reasons, in {target}", file=sys.stderr
-            )
+            where = f", with reasons, in {rejects[p.source]}" if p.source in rejects else ""
+            print(f"  {p.rejects.height:,} rows rejected{where}", file=sys.stderr)
             for row in p.rejects.head(5).iter_rows(named=True):
                 print(f"    row {row['row']}: {row['reasons']}", file=sys.stderr)
+    for skipped in report.skipped:
+        print(f"skipped: {skipped}", file=sys.stderr)
+    for i in report.impacts:
+        print(
+            f"{i.table} ({i.mode.value}): {i.rows_now:,} rows now -> {i.rows_after:,} after; "
+            f"{i.rows_added:,} added, {i.rows_removed:,} removed, {i.rows_changed:,} changed",
+            file=sys.stderr,
+        )
+    for reason in report.refused:
+        print(f"refused: {reason}", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    today = dt.date.today()
+    root = settings.data_dir
+    mode = LoadMode.REPLACE if args.replace else LoadMode(args.mode)
+    limits = limits_from_settings()
+    try:
+        plan = _import_plan(args)
+        store = team_store(root, settings.keep_generations)  # read only: nothing created
+        report = run_import(
+            store, plan, today, limits, mode=mode, confirmed=args.replace or args.confirm,
+            dry_run=True,
+        )  # fmt: skip
+    except FileError as exc:
+        print(f"tandem import: {exc}", file=sys.stderr)
+        return 2
+    loads = not (report.errors or report.refused or args.dry_run or not report.impacts)
+    rejects_dir = args.rejects or (None if args.dry_run else root / "rejects")
+    if loads:
+        target = Stores.open(import_target(root))  # a demo there moves to its own workspace
+        report = run_import(
+            target.sources, plan, today, limits, mode=mode,
+            confirmed=args.replace or args.confirm, target=target,
+        )  # fmt: skip
+    rejects = _rejects_out(report, rejects_dir)
+    _print_import(report, rejects)
+    failed = bool(report.errors or report.refused or not report.impacts)
     if failed:
         print("nothing was loaded: the stored data is unchanged", file=sys.stderr)
-        return 2
-    if args.dry_run:
-        return 0
-    result = refresh(stores, default_as_of(stores.sources, today), settings.data_dir)
-    print(json.dumps({"loaded": counts, "scored_accounts": result.accounts,
-                      "as_of": result.as_of.isoformat()}))  # fmt: skip
-    return 0
+    result: dict[str, Any] = _import_json(report, args.dry_run)
+    if report.loaded:
+        target_stores = Stores.open(root)
+        scored = refresh(target_stores, default_as_of(target_stores.sources, today), root)
+        result |= {"scored_accounts": scored.accounts, "as_of": scored.as_of.isoformat()}
+    if args.json or report.loaded:
+        print(json.dumps(result, default=str))
+    return 2 if failed else 0
 
 
 def _scorecard_arg(value: str | None, app: AppStore) -> Scorecard:
@@ -275,12 +341,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ref.set_defaults(func=cmd_refresh)
 
-    imp = sub.add_parser("import", help="load a table from files, checked against a mapping")
-    imp.add_argument("table", nargs="?", help="canonical table: accounts, usage_events, …")
+    imp = sub.add_parser(
+        "import", help="load files (each recognised, or for a named table), checked first"
+    )
+    imp.add_argument("table", nargs="?", help="canonical table (accounts, …); omit to recognise")
     imp.add_argument("files", nargs="*", type=Path, help="CSV/TSV, Parquet or XLSX files")
-    imp.add_argument("--mapping", type=Path, help="a mapping TOML file (default: suggested)")
+    imp.add_argument("--mapping", type=Path, help="a mapping TOML file (default: recognised)")
     imp.add_argument("--bundle", type=Path, help="a bundle TOML file: several tables at once")
-    imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    imp.add_argument(
+        "--mode", choices=[m.value for m in LoadMode], default=LoadMode.UPDATE.value,
+        help="update (default: by id; event tables by the period the file covers), replace "
+        "or append",
+    )  # fmt: skip
+    imp.add_argument(
+        "--replace", action="store_true",
+        help="replace the tables, and confirm a load that removes more than half of a table "
+        "or leaves child rows without their account",
+    )  # fmt: skip
+    imp.add_argument("--confirm", action="store_true", help="confirm such a load in the mode given")
+    imp.add_argument("--dry-run", action="store_true", help="check only: write nothing at all")
+    imp.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    imp.add_argument(
+        "--rejects", type=Path, help="folder for the rejected rows (default: DATA_DIR/rejects)"
+    )
     imp.set_defaults(func=cmd_import)
 
     back = sub.add_parser(

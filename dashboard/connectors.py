@@ -18,6 +18,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard.ingest.impact import LoadMode, refusals
+from dashboard.ingest.limits import Limits, limits_from_settings
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.readers import FileError
 from dashboard.ingest.session import ImportSession
@@ -107,8 +109,11 @@ def _plain_arrow(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def read_table(config: SourceConfig, spec: str) -> pl.DataFrame:
-    """One canonical table from the database, through the ADBC driver."""
+def read_table(config: SourceConfig, spec: str, limits: Limits | None = None) -> pl.DataFrame:
+    """One canonical table from the database, through the ADBC driver, at most the import's
+    row limit (one row more is read, to say so)."""
+    limits = limits or limits_from_settings()
+    query = f"SELECT * FROM ({_query_for(spec).rstrip().rstrip(';')}) AS source LIMIT {limits.max_rows + 1}"
     uri = _with_timeout(config.uri, config.timeout_seconds)
     try:
         if uri.startswith("sqlite"):
@@ -123,7 +128,7 @@ def read_table(config: SourceConfig, spec: str) -> pl.DataFrame:
             con = driver.connect(uri)
         try:
             cur = con.cursor()
-            cur.execute(_query_for(spec))
+            cur.execute(query)
             table = cur.fetch_arrow_table()
             cur.close()
         finally:
@@ -133,6 +138,14 @@ def read_table(config: SourceConfig, spec: str) -> pl.DataFrame:
             str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, config
         )
         raise SourceError(f"{config.redacted_uri()}: {message}") from None
+    if table.num_rows > limits.max_rows:
+        raise SourceError(
+            f"{spec}: more than {limits.max_rows:,} rows; the limit is TANDEM_MAX_ROWS"
+        )
+    if table.num_columns > limits.max_columns:
+        raise SourceError(
+            f"{spec}: {table.num_columns:,} columns; the limit is {limits.max_columns:,}"
+        )
     frame = pl.from_arrow(_plain_arrow(table))
     assert isinstance(frame, pl.DataFrame)
     return frame
@@ -141,19 +154,20 @@ def read_table(config: SourceConfig, spec: str) -> pl.DataFrame:
 def prepare_from_database(
     config: SourceConfig, stores: Stores, today: dt.date
 ) -> tuple[ImportSession, list[Prepared]]:
-    """Read every configured table and validate it like an upload (nothing written yet)."""
+    """Read every configured table and validate it like an upload (nothing written yet).
+    The database is the source of truth: its tables replace the stored ones."""
     session = ImportSession()
     plan: list[tuple[Mapping, str | None]] = []
     try:
         for table, spec in config.tables.items():
-            frame = read_table(config, spec)
+            frame = read_table(config, spec, session.limits)
             name = f"{table} (database)"
             staged = session.add_frame(name, frame)
             mapping = Mapping(
                 table=table, columns={c: c for c in columns(table) if c in frame.columns}
             )
             plan.append((mapping, staged.view))
-        return session, session.prepare(plan, stores, today)
+        return session, session.prepare(plan, stores.sources, today, LoadMode.REPLACE)
     except (SourceError, FileError):
         session.close()
         raise
@@ -161,7 +175,8 @@ def prepare_from_database(
 
 def load_from_database(config: SourceConfig, stores: Stores, today: dt.date) -> dict[str, int]:
     """Reload every configured table in one transaction; raises with the reasons if any row
-    is rejected (unattended, nobody confirms a partial load): then nothing is written."""
+    is rejected or the reload would remove more than half of a table or orphan child rows
+    (unattended, nobody confirms): then nothing is written."""
     session, prepared = prepare_from_database(config, stores, today)
     try:
         problems = [e for p in prepared for e in p.errors]
@@ -173,6 +188,10 @@ def load_from_database(config: SourceConfig, stores: Stores, today: dt.date) -> 
                 )
         if problems:
             raise SourceError("; ".join(problems))
-        return session.load(stores, prepared, f"database {config.redacted_uri()}")
+        impacts = session.impact(prepared, stores.sources, LoadMode.REPLACE)
+        refused = refusals(impacts, confirmed=False)
+        if refused:
+            raise SourceError("the reload was refused, nothing changed: " + "; ".join(refused))
+        return session.load(stores, prepared, impacts, f"database {config.redacted_uri()}")
     finally:
         session.close()

@@ -651,6 +651,7 @@ def load_demo(
             counts[table] = writer.replace_table(table, frame)
             writer.record_load(table, source, counts[table])
         writer.execute("DELETE FROM score_snapshots")
+        writer.set_meta("workspace", "demo")  # an import never writes into the demo's store
     report(1.0, "Demo portfolio ready")
     return counts
 

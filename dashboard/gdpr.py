@@ -21,6 +21,7 @@ import polars as pl
 
 from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES
 from dashboard.store import Stores
+from scoring.exports import to_csv
 
 DERIVED_TABLES = ("score_snapshots", "account_scores", "account_drivers", "snapshot_features")
 APP_TABLES = ("handoffs", "tasks", "sync_notes")
@@ -82,7 +83,7 @@ def export_account(stores: Stores, account_id: str, data_dir: Path, now: dt.date
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for table, frame in data.items():
-            zf.writestr(f"csv/{table}.csv", frame.write_csv())
+            zf.writestr(f"csv/{table}.csv", to_csv(frame))
             zf.writestr(f"json/{table}.json", frame.write_json())
         for name, lines in mentions.items():
             zf.writestr(f"digests/{name}", lines + "\n")

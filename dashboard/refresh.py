@@ -23,6 +23,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import StaleDataError
 from dashboard.tasks import create_rule_tasks
 from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
+from scoring.exports import to_csv
 from scoring.pipeline import health_only, score_portfolio, snapshot_scores
 from scoring.renewals import renewal_probabilities
 from scoring.scorecard import Scorecard
@@ -111,7 +112,7 @@ def write_digests(
 
     def write(stem: Path, title: str, intro: str, frame: pl.DataFrame) -> None:
         stem.with_suffix(".md").write_text(_markdown(title, intro, frame))
-        frame.write_csv(stem.with_suffix(".csv"))
+        stem.with_suffix(".csv").write_text(to_csv(frame), encoding="utf-8")
         written.extend([stem.with_suffix(".md"), stem.with_suffix(".csv")])
 
     day = as_of.isoformat()

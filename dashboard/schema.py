@@ -1,7 +1,8 @@
-"""The canonical schema: one pydantic model per source table (DESIGN.md).
+"""The canonical schema: one pydantic model per source table.
 
-These models are the single source of truth. The DuckDB DDL and the Polars schemas are generated
-from them, so a column added here appears everywhere.
+These models are the single source of truth. The DuckDB DDL, the Polars schemas, the import's
+checks (types, ranges, fixed vocabularies) and the schema reference in ``docs/schema.md`` are
+generated from them, so a column added here appears everywhere.
 """
 
 from __future__ import annotations
@@ -17,98 +18,135 @@ from pydantic import BaseModel, Field
 SCHEMA_VERSION = 2
 
 
+MONEY_MAX = 1e12  # no account, subscription or invoice is worth a trillion
+SEATS_MAX = 10_000_000
+COUNT_MAX = 1_000_000_000
+EARLIEST = dt.date(1900, 1, 1)  # dates outside these are typing errors (0001-01-01, 99999)
+LATEST = dt.date(2199, 12, 31)
+
+
+def _money(description: str) -> typing.Any:
+    return Field(None, ge=0, le=MONEY_MAX, description=description)
+
+
 class Account(BaseModel):
     """A customer account as the CRM knows it; ``am_owner`` empty means no AM."""
 
-    account_id: str
-    account_name: str
-    segment: str | None = None
-    industry: str | None = None
-    region: str | None = None
-    plan: str | None = None
-    csm_owner: str | None = None
-    am_owner: str | None = None
-    arr: float | None = Field(None, ge=0)
-    currency: str | None = None
-    licensed_seats: int | None = Field(None, ge=0)
-    contract_start: dt.date | None = None
-    renewal_date: dt.date | None = None
-    status: Literal["active", "churned"] | None = None
+    account_id: str = Field(description="the account's id in the CRM (unique)")
+    account_name: str = Field(description="the company's name")
+    segment: str | None = Field(None, description="e.g. Enterprise, Mid-Market, SMB")
+    industry: str | None = Field(None, description="the company's industry")
+    region: str | None = Field(None, description="sales region or country")
+    plan: str | None = Field(None, description="the product plan or tier")
+    csm_owner: str | None = Field(None, description="the Customer Success Manager's name")
+    am_owner: str | None = Field(None, description="the Account Manager's name; empty: no AM")
+    arr: float | None = _money("annual recurring revenue")
+    currency: str | None = Field(None, description="currency of the money columns (USD)")
+    licensed_seats: int | None = Field(None, ge=0, le=SEATS_MAX, description="seats licensed")
+    contract_start: dt.date | None = Field(None, description="first day of the contract")
+    renewal_date: dt.date | None = Field(None, description="next renewal (contract end)")
+    status: Literal["active", "churned"] | None = Field(None, description="active or churned")
 
 
 class Subscription(BaseModel):
-    subscription_id: str
-    account_id: str
-    product: str | None = None
-    arr: float | None = Field(None, ge=0)
-    seats: int | None = Field(None, ge=0)
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
-    status: str | None = None
-    auto_renew: bool | None = None
+    """A billing subscription; its ARR, seats and end date are checked against the CRM's."""
+
+    subscription_id: str = Field(description="the subscription's id in billing (unique)")
+    account_id: str = Field(description="the account it belongs to")
+    product: str | None = Field(None, description="product or plan billed")
+    arr: float | None = _money("annual recurring revenue billed")
+    seats: int | None = Field(None, ge=0, le=SEATS_MAX, description="seats billed")
+    start_date: dt.date | None = Field(None, description="first day billed")
+    end_date: dt.date | None = Field(None, description="last day of the term")
+    status: str | None = Field(None, description="billing status (active, canceled…)")
+    auto_renew: bool | None = Field(None, description="renews by itself")
 
 
 class Invoice(BaseModel):
-    invoice_id: str
-    account_id: str
-    issued_on: dt.date | None = None
-    due_on: dt.date | None = None
-    paid_on: dt.date | None = None
-    amount: float | None = Field(None, ge=0)
-    status: str | None = None
+    """An invoice; overdue = unpaid past ``due_on`` as of the scoring date."""
+
+    invoice_id: str = Field(description="the invoice's id (unique)")
+    account_id: str = Field(description="the account billed")
+    issued_on: dt.date | None = Field(None, description="date issued")
+    due_on: dt.date | None = Field(None, description="date due")
+    paid_on: dt.date | None = Field(None, description="date paid; empty: unpaid")
+    amount: float | None = _money("amount invoiced")
+    status: str | None = Field(None, description="paid, open, void…")
 
 
 class UsageEvent(BaseModel):
     """One product event, or one pre-aggregated day (then ``quantity`` counts events)."""
 
-    account_id: str
-    occurred_at: dt.datetime
-    user_id: str | None = None
-    feature: str | None = None
-    quantity: int = 1
-    active_users: int | None = None
+    account_id: str = Field(description="the account whose user acted")
+    occurred_at: dt.datetime = Field(description="when (a day, for daily rows)")
+    user_id: str | None = Field(None, description="who; empty for daily rows")
+    feature: str | None = Field(None, description="the feature or event name")
+    quantity: int = Field(1, ge=0, le=COUNT_MAX, description="events in the row (default 1)")
+    active_users: int | None = Field(
+        None, ge=0, le=SEATS_MAX, description="active users that day (daily rows without users)"
+    )
 
 
 class Ticket(BaseModel):
-    ticket_id: str
-    account_id: str
-    created_at: dt.datetime
-    resolved_at: dt.datetime | None = None
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
-    status: str | None = None
-    csat: int | None = Field(None, ge=1, le=5)
-    category: str | None = None
+    """A support ticket."""
+
+    ticket_id: str = Field(description="the ticket's id (unique)")
+    account_id: str = Field(description="the account that asked")
+    created_at: dt.datetime = Field(description="when it was opened")
+    resolved_at: dt.datetime | None = Field(None, description="when it was solved; empty: open")
+    priority: Literal["low", "normal", "high", "urgent"] | None = Field(
+        None, description="low, normal, high or urgent"
+    )
+    status: str | None = Field(None, description="open, solved, closed…")
+    csat: int | None = Field(None, ge=1, le=5, description="the ticket's satisfaction, 1-5")
+    category: str | None = Field(None, description="topic of the ticket")
 
 
 class Survey(BaseModel):
-    account_id: str
-    responded_at: dt.datetime
-    score: float
-    kind: Literal["nps", "csat"] | None = None
-    respondent: str | None = None
+    """An NPS (0-10) or CSAT (1-5) response."""
+
+    account_id: str = Field(description="the account that answered")
+    responded_at: dt.datetime = Field(description="when")
+    score: float = Field(ge=0, le=10, description="0-10 for NPS, 1-5 for CSAT")
+    kind: Literal["nps", "csat"] | None = Field(None, description="nps (default) or csat")
+    respondent: str | None = Field(None, description="who answered (masked on screen)")
 
 
 class Activity(BaseModel):
-    account_id: str
-    occurred_at: dt.datetime
-    kind: Literal["call", "email", "meeting", "qbr", "note", "outcome", "milestone"] | None = None
-    author: str | None = None
-    role: Literal["csm", "am"] | None = None
-    summary: str | None = None
+    """A touch, note, outcome or milestone logged in the CRM or the CS tool."""
+
+    account_id: str = Field(description="the account")
+    occurred_at: dt.datetime = Field(description="when")
+    kind: Literal["call", "email", "meeting", "qbr", "note", "outcome", "milestone"] | None = Field(
+        None, description="call, email, meeting, qbr, note, outcome or milestone"
+    )
+    author: str | None = Field(None, description="who logged it")
+    role: Literal["csm", "am"] | None = Field(None, description="csm or am")
+    summary: str | None = Field(None, description="what happened (masked on screen)")
 
 
 class Outcome(BaseModel):
-    account_id: str
-    occurred_on: dt.date
-    event: Literal["renewed", "churned", "expanded", "contracted"]
-    arr_change: float | None = None
+    """A past renewal, churn, expansion or contraction: for NRR/GRR and backtests."""
+
+    account_id: str = Field(description="the account")
+    occurred_on: dt.date = Field(description="when")
+    event: Literal["renewed", "churned", "expanded", "contracted"] = Field(
+        description="renewed, churned, expanded or contracted"
+    )
+    arr_change: float | None = Field(
+        None, ge=-MONEY_MAX, le=MONEY_MAX, description="ARR gained (+) or lost (−)"
+    )
 
 
 class Owner(BaseModel):
-    owner: str
-    role: Literal["csm", "am", "both", "leader"] | None = None
-    email: str | None = None
-    team: str | None = None
+    """A person who owns accounts or leads; matched to sign-ins by e-mail."""
+
+    owner: str = Field(description="the person's name, as in csm_owner / am_owner (unique)")
+    role: Literal["csm", "am", "both", "leader"] | None = Field(
+        None, description="csm, am, both or leader"
+    )
+    email: str | None = Field(None, description="sign-in e-mail")
+    team: str | None = Field(None, description="team or office")
 
 
 SOURCE_TABLES: dict[str, type[BaseModel]] = {
@@ -122,6 +160,25 @@ SOURCE_TABLES: dict[str, type[BaseModel]] = {
     "outcomes": Outcome,
     "owners": Owner,
 }
+
+# Pairs of dates where the first may not come after the second (same row).
+ORDERED_DATES: dict[str, list[tuple[str, str]]] = {
+    "accounts": [("contract_start", "renewal_date")],
+    "subscriptions": [("start_date", "end_date")],
+    "tickets": [("created_at", "resolved_at")],
+}
+# The column that identifies a row, for the tables that have one.
+ID_COLUMNS: dict[str, str] = {
+    "accounts": "account_id",
+    "subscriptions": "subscription_id",
+    "invoices": "invoice_id",
+    "tickets": "ticket_id",
+    "owners": "owner",
+}
+# Tables whose rows belong to an account (checked against the accounts, matched across systems).
+CHILD_TABLES: tuple[str, ...] = (
+    "subscriptions", "invoices", "usage_events", "tickets", "surveys", "activities", "outcomes",
+)  # fmt: skip
 
 # The column that dates each table's rows (for the Data page's date range and freshness).
 DATE_COLUMNS: dict[str, str | None] = {
@@ -169,6 +226,19 @@ def columns(table: str) -> dict[str, type]:
     """Canonical columns of ``table`` with their plain Python types, in order."""
     model = SOURCE_TABLES[table]
     return {name: _base_type(f.annotation) for name, f in model.model_fields.items()}
+
+
+def column_bounds(table: str, column: str) -> tuple[float | None, float | None]:
+    """The lowest and highest value the schema allows in a numeric column (None: open)."""
+    low = high = None
+    for rule in SOURCE_TABLES[table].model_fields[column].metadata:
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+    return low, high
+
+
+def column_description(table: str, column: str) -> str:
+    return SOURCE_TABLES[table].model_fields[column].description or ""
 
 
 def required_columns(table: str) -> list[str]:

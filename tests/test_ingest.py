@@ -12,9 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard.ingest.bundle import ImportPlan, bundle_plan, run_import
+from dashboard.ingest.bundle import ImportPlan, ImportStep, bundle_plan, run_import
 from dashboard.ingest.mapping import Mapping, normalise, suggest_columns, suggest_table
 from dashboard.ingest.readers import FileError
+from dashboard.ingest.impact import LoadMode
+from dashboard.ingest.limits import Limits
 from dashboard.ingest.session import ImportSession
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
@@ -41,24 +43,32 @@ def seeded(empty_stores: Stores) -> Stores:
     mapping = Mapping(
         table="accounts", columns=suggest_columns("accounts", session.files["accounts"].columns)
     )
-    prepared = session.prepare([(mapping, "accounts")], empty_stores, TODAY)
-    session.load(empty_stores, prepared, "seed")
+    load(session, [(mapping, "accounts")], empty_stores)
     session.close()
     return empty_stores
+
+
+def load(session: ImportSession, plan, stores: Stores, mode=LoadMode.UPDATE, confirmed=False):
+    """Check, compute the impact and load: (prepared, counts or None when it did not load)."""
+    prepared = session.prepare(plan, stores, TODAY, mode)
+    if not all(p.ok for p in prepared):
+        return prepared, None
+    impacts = session.impact(prepared, stores, mode)
+    return prepared, session.load(stores, prepared, impacts, "test", confirmed=confirmed)
 
 
 def import_bytes(
     stores: Stores, table: str, name: str, data: bytes, mapping: Mapping | None = None, **kw
 ):
-    session = ImportSession(**kw)
+    session = ImportSession()
     try:
         session.add(name, data)
         view = next(iter(session.files))
         m = mapping or Mapping(
             table=table, columns=suggest_columns(table, session.files[view].columns)
         )
-        prepared = session.prepare([(m, view)], stores, TODAY)
-        return prepared[0], session.load(stores, prepared, "test") if prepared[0].ok else None
+        prepared, counts = load(session, [(m, view)], stores, **kw)
+        return prepared[0], counts
     finally:
         session.close()
 
@@ -139,9 +149,10 @@ def test_daily_rollup_usage_rows_load(seeded: Stores):
         ("header.csv", b"account_id,account_name\n", "header.csv has a header but no data rows"),
         (
             "binary.csv",
-            b"PK\x03\x04\x00\x00binary",
-            "binary.csv is not a text file (binary content at byte 4)",
+            b"\x7fELF\x02\x01\x00\x00binary",
+            "binary.csv is not a text file (binary content at byte 6)",
         ),
+        ("book.csv", b"PK\x03\x04\x00\x00zip", "book.csv is an Excel workbook (a zip file)"),
         (
             "dupes.csv",
             b"account_id,name,name\n1,a,b\n",
@@ -161,7 +172,7 @@ def test_file_over_the_size_limit(seeded: Stores, tmp_path):
     big = tmp_path / "huge.csv"
     with big.open("wb") as f:  # a sparse 2 GB file: no disk is used
         f.truncate(2 * 2**30)
-    session = ImportSession(limit_mb=500)
+    session = ImportSession(Limits(max_file_mb=500))
     with pytest.raises(
         FileError,
         match=r"huge.csv is 2,048 MB; the upload limit is 500 MB \(setting TANDEM_MAX_UPLOAD_MB\)",
@@ -193,13 +204,14 @@ def test_row_level_problems_each_named_by_row_and_column(seeded: Stores):
     before = digest(seeded)
     prepared, _ = import_bytes(seeded, "tickets", "tickets.csv", data)
     rejects = {r["row"]: r["reasons"] for r in prepared.rejects.iter_rows(named=True)}
-    assert set(rejects) == {2, 3, 4, 5, 6, 7}
-    assert "column created_at: yesterday is not a date and time" in rejects[2]
-    assert "column account_id: unknown account nope" in rejects[3]
-    assert "column ticket_id: duplicate id t1 (first at row 1)" in rejects[4]
-    assert "column created_at: 2030-01-01 is in the future" in rejects[5]
-    assert "column csat: five is not a whole number" in rejects[6]
-    assert "column priority: whenever is not one of low, normal, high, urgent" in rejects[7]
+    # rows as a spreadsheet numbers them: the header is row 1
+    assert set(rejects) == {3, 4, 5, 6, 7, 8}
+    assert "column created_at: yesterday is not a date and time" in rejects[3]
+    assert "column account_id: unknown account nope" in rejects[4]
+    assert "column ticket_id: duplicate id t1 (first at row 2)" in rejects[5]
+    assert "column created_at: 2030-01-01 is in the future" in rejects[6]
+    assert "column csat: five is not a whole number" in rejects[7]
+    assert "column priority: whenever is not one of low, normal, high, urgent" in rejects[8]
     assert prepared.valid_rows == 1
     assert digest(seeded) != before  # the one good row was loaded (a confirmed load)
 
@@ -322,12 +334,12 @@ def test_single_table_import_command_refuses_a_wrong_mapping(tmp_path):
 
 def test_data_dictionary_is_not_a_table(empty_stores: Stores):
     plan = ImportPlan(
-        "dictionary", [(Mapping(table="accounts"), [SAMPLES / "maven-crm" / "data_dictionary.csv"])]
+        "dictionary", [ImportStep(Mapping(table="accounts"), [SAMPLES / "maven-crm" / "data_dictionary.csv"])]
     )
     with pytest.raises(
         FileError, match="data_dictionary.csv: column 2 has no name in the header row"
     ):
-        run_import(empty_stores, plan, TODAY, 500)
+        run_import(empty_stores.sources, plan, TODAY, Limits())
 
 
 def test_bundle_file_errors_name_the_file(tmp_path):

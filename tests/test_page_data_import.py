@@ -101,15 +101,15 @@ def test_bad_upload_shows_where_and_keeps_the_store(data_page: AppTest, tmp_path
     at = data_page
     before = Stores.open(tmp_path).sources.row_count("accounts")  # the small demo
     at.file_uploader(key="uploads").set_value(
-        [("broken.csv", b"PK\x03\x04\x00binary", "text/csv")]
+        [("broken.csv", b"\x7fELF\x00binary", "text/csv")]
     ).run()
     assert "broken.csv is not a text file (binary content at byte 4)" in at.error[0].value
     bad_rows = b"account_id,account_name,arr\na,A,10\nb,B,-3\nc,C,ten\n"
     at.file_uploader(key="uploads").set_value([("accs.csv", bad_rows, "text/csv")]).run()
     at.selectbox(key="table_accs").set_value("accounts").run()
     at.button(key="import_check").click().run()
-    rejects = at.dataframe[-1].value
-    assert list(rejects["row"]) == [2, 3]
+    rejects = at.dataframe[-2].value  # the impact table comes last
+    assert list(rejects["row"]) == [3, 4]  # as a spreadsheet numbers them: the header is row 1
     assert "column arr: -3 is negative" in rejects["reasons"].iloc[0]
     assert "column arr: ten is not a number" in rejects["reasons"].iloc[1]
     # checked, not loaded: nothing is written until the user confirms

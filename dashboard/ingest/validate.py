@@ -1,9 +1,16 @@
 """Turn a staged source into typed canonical rows, in SQL on the staging connection.
 
-Every value is cast by an expression built from the mapping; a value that does not fit its
-column, a missing required value, negative money, a date in the future where none can be, a
-duplicate id or a child row whose account is unknown becomes a reason on its row. Rows with no
-reason are valid; the others are rejected with their reasons, by row and column.
+Every value is cast by an expression built from the mapping and the schema; a value that does
+not fit its column (its type, its range, its fixed vocabulary), a missing required value, a
+date in the future where none can be, dates out of order, a duplicate id or a child row whose
+account is unknown becomes a reason on its row. Rows with no reason are valid; the others are
+rejected with their reasons, by row (as a spreadsheet numbers it: the header is row 1) and
+column. No value is altered silently: what is assumed (a date format, a decimal comma) is a
+note on the import.
+
+The steps, each a function: the mapping's checks (``_mapping_errors``), one typed expression
+and its problems per column (``_column``), the row checks (``_row_checks``), and the checked
+table with its valid view and rejects (``_materialise``).
 """
 
 from __future__ import annotations
@@ -16,24 +23,39 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping
-from dashboard.schema import SOURCE_TABLES, columns, required_columns
+from dashboard.schema import (
+    EARLIEST,
+    ID_COLUMNS,
+    LATEST,
+    ORDERED_DATES,
+    SOURCE_TABLES,
+    column_bounds,
+    columns,
+    required_columns,
+)
 from dashboard.store.sql import ident, literal
 
+ISO_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+               "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d",
+               "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"]  # fmt: skip
 DATE_FORMATS: dict[str, list[str]] = {
-    "iso": ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d"],
-    "us": ["%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y", "%m-%d-%Y"],
+    "iso": ISO_FORMATS,
+    # a column read as US or European still takes ISO dates (2025-04-03 is never ambiguous)
+    "us": ["%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y", "%m-%d-%Y",
+           "%m/%d/%Y %I:%M %p", "%m/%d/%y %H:%M", *ISO_FORMATS],
     "eu": ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
-           "%d-%m-%Y", "%d/%m/%y"],
+           "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y %H:%M:%S", *ISO_FORMATS],
+    # seconds since 1970 (Stripe, Segment and other APIs)
+    "unix": [],
 }  # fmt: skip
 FORMAT_NAMES = {
     "iso": "ISO (year-month-day)",
     "us": "US (month/day/year)",
     "eu": "European (day/month/year)",
+    "unix": "Unix time (seconds since 1970)",
 }
-ID_COLUMNS = {"accounts": "account_id", "subscriptions": "subscription_id", "invoices": "invoice_id",
-              "tickets": "ticket_id", "owners": "owner"}  # fmt: skip
 # canonical Python type -> (DuckDB type, source types that need no parsing)
 NATIVE: dict[type, tuple[str, set[str]]] = {
     dt.datetime: (
@@ -41,11 +63,10 @@ NATIVE: dict[type, tuple[str, set[str]]] = {
         {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"},
     ),
     dt.date: ("DATE", {"DATE", "TIMESTAMP"}),
-    int: ("BIGINT", {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}),
-    float: ("DOUBLE", {"DOUBLE", "FLOAT", "BIGINT", "INTEGER"}),
+    int: ("BIGINT", {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER", "USMALLINT"}),
+    float: ("DOUBLE", {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT"}),
     bool: ("BOOLEAN", {"BOOLEAN"}),
 }
-MONEY = {("accounts", "arr"), ("subscriptions", "arr"), ("invoices", "amount")}
 NOT_IN_FUTURE = {"usage_events": ["occurred_at"], "tickets": ["created_at", "resolved_at"],
                  "surveys": ["responded_at"], "activities": ["occurred_at"],
                  "outcomes": ["occurred_on"], "invoices": ["issued_on", "paid_on"]}  # fmt: skip
@@ -53,11 +74,17 @@ NOT_IN_FUTURE = {"usage_events": ["occurred_at"], "tickets": ["created_at", "res
 VALUE_SYNONYMS: dict[str, dict[str, str]] = {
     "status": {"true": "churned", "yes": "churned", "1": "churned", "inactive": "churned",
                "canceled": "churned", "cancelled": "churned", "lost": "churned",
-               "false": "active", "no": "active", "0": "active", "customer": "active"},
+               "churn": "churned", "former customer": "churned", "closed lost": "churned",
+               "false": "active", "no": "active", "0": "active", "customer": "active",
+               "live": "active", "paying": "active"},
     "priority": {"p1": "urgent", "critical": "urgent", "p2": "high", "p3": "normal",
                  "medium": "normal", "p4": "low"},
-    "kind": {"promoter_score": "nps", "net_promoter": "nps"},
+    "kind": {"promoter_score": "nps", "net_promoter": "nps", "net promoter score": "nps"},
+    "role": {"customer success": "csm", "customer success manager": "csm",
+             "account manager": "am", "account executive": "am", "sales": "am", "ae": "am"},
 }  # fmt: skip
+WHAT = {int: "a whole number", float: "a number", bool: "true/false", dt.date: "a date",
+        dt.datetime: "a date and time", str: "text"}  # fmt: skip
 
 
 @dataclass
@@ -73,10 +100,27 @@ class Prepared:
     rejects: pl.DataFrame = field(default_factory=pl.DataFrame)  # source row + reasons
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # whole-source problems: nothing loads
+    view: str | None = None  # the staged file it came from (None: a query)
+    preset: str | None = None  # the vendor layout that mapped it, if one did
+    matched_by: dict[str, int] = field(default_factory=dict)  # rule -> rows matched by it
+    accounts_matched: int = 0  # distinct accounts the rows found
+    accounts_unmatched: int = 0  # distinct account keys that found none
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the checks of one source need besides the mapping."""
+
+    today: dt.date
+    limits: Limits
+    known_accounts: str | None = None  # a table of account_id: child rows must point into it
+    earlier_ids: str | None = None  # ids of this table from files validated before this one
+    first_row: int = 2  # the number of the source's first data row
+    skipped: tuple[int, ...] = ()  # file rows set aside before staging (bad lines)
 
 
 def allowed_values(table: str, column: str) -> list[str] | None:
@@ -87,32 +131,58 @@ def allowed_values(table: str, column: str) -> list[str] | None:
     return None
 
 
+def distinct_values(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, limit: int
+) -> list[str]:
+    """Up to ``limit`` distinct non-empty values of a staged column (for value maps)."""
+    rows = con.execute(
+        f"SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS v FROM {ident(source)}"
+        f" WHERE {ident(column)} IS NOT NULL ORDER BY 1 LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _sample(source: str, column: str) -> str:
+    text = f"trim(CAST({ident(column)} AS VARCHAR))"
+    return (
+        f"(SELECT DISTINCT v FROM (SELECT {text} AS v FROM {source}"
+        f" WHERE nullif({text}, '') IS NOT NULL LIMIT 20000) LIMIT 5000)"
+    )
+
+
 def detect_date_format(
     con: duckdb.DuckDBPyConnection, source: str, column: str, forced: str
 ) -> tuple[str, str | None]:
     """The format family of a text date column, and a note when it was a guess."""
     if forced != "auto":
         return forced, None
-    text = f"trim(CAST({ident(column)} AS VARCHAR))"
-    sample = (
-        f"(SELECT DISTINCT v FROM (SELECT {text} AS v FROM {source}"
-        f" WHERE nullif({text}, '') IS NOT NULL LIMIT 20000) LIMIT 5000)"
-    )
+    sample = _sample(source, column)
     counts = {
         family: con.sql(
             f"SELECT count(try_strptime(v, [{', '.join(literal(f) for f in fmts)}])) FROM {sample}"
         ).fetchall()[0][0]
         for family, fmts in DATE_FORMATS.items()
+        if fmts
     }
-    best = max(counts, key=lambda k: (counts[k], k == "iso"))
-    if counts["us"] == counts["eu"] and counts["us"] > 0 and counts["us"] >= counts["iso"]:
+    unix, total = con.sql(
+        f"SELECT count(*) FILTER (WHERE regexp_full_match(v, '\\d{{9,10}}(\\.\\d+)?')), count(*)"
+        f" FROM {sample}"
+    ).fetchall()[0]
+    if total and unix == total:
+        return "unix", f"column {column!r}: dates read as {FORMAT_NAMES['unix']}"
+    slashed = con.sql(
+        f"SELECT count(*) FROM {sample} WHERE NOT regexp_matches(v, '^\\d{{4}}-')"
+    ).fetchall()[0][0]
+    if counts["us"] == counts["eu"] and slashed and counts["us"] > 0:
         return "us", (
             f"column {column!r}: every date fits both month/day and day/month (e.g. 03/04/2025); "
             'assumed US (month/day/year) — set date_format = "eu" in the mapping if not'
         )
-    if best != "iso" and counts[best]:
+    best = max(counts, key=lambda k: (counts[k], k == "iso"))
+    if best != "iso" and counts[best] > counts["iso"]:
         return best, f"column {column!r}: dates read as {FORMAT_NAMES[best]}"
-    return best, None
+    return "iso", None
 
 
 def detect_decimal(con: duckdb.DuckDBPyConnection, source: str, column: str, forced: str) -> str:
@@ -120,11 +190,7 @@ def detect_decimal(con: duckdb.DuckDBPyConnection, source: str, column: str, for
     if forced != "auto":
         return forced
     values = [
-        r[0]
-        for r in con.sql(
-            f"SELECT DISTINCT v FROM (SELECT trim(CAST({ident(column)} AS VARCHAR)) AS v FROM {source}"
-            f" WHERE {ident(column)} IS NOT NULL LIMIT 20000) LIMIT 2000"
-        ).fetchall()
+        r[0] for r in con.sql(f"SELECT v FROM {_sample(source, column)} LIMIT 2000").fetchall()
     ]
     comma = sum(bool(re.search(r"\d,\d{1,2}$", v) or re.search(r"\.\d{3},", v)) for v in values)
     dot = sum(bool(re.search(r"\d\.\d{1,2}$", v) or re.search(r",\d{3}\.", v)) for v in values)
@@ -138,176 +204,235 @@ def _number_text(raw: str, decimal: str) -> str:
     return f"replace({stripped}, ',', '')"
 
 
-def prepare(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    source_name: str,
-    mapping: Mapping,
-    known_accounts: str | None,
-    today: dt.date,
-) -> Prepared:
-    """Validate ``source`` (a staging table of text columns) for ``mapping.table``.
+class _Checks:
+    """The typed select list of one source, and the problems that reject a row."""
 
-    ``known_accounts`` names a table with an ``account_id`` column: child rows must point
-    into it. The valid rows land in a staging table named by ``Prepared.valid_view``.
-    """
+    def __init__(self) -> None:
+        self.selects: list[str] = []
+        self.problems: list[str] = []
+        self.conditions: list[str] = []
+
+    def problem(self, condition: str, message: str) -> None:
+        self.problems.append(f"CASE WHEN {condition} THEN {message} END")
+        self.conditions.append(f"coalesce({condition}, false)")
+
+
+def _mapping_errors(
+    table: str, source_name: str, mapping: Mapping, column_map: dict[str, str], present: list[str]
+) -> list[str]:
+    """Whole-source problems: a mapped column that is not there, a required one not mapped."""
+    errors = [
+        f"{source_name}: the mapping points at column {src!r}, which is not in the file "
+        f"(its columns: {', '.join(sorted(present, key=str.lower))})"
+        for src in sorted({s for s in column_map.values() if s not in present})
+    ]
+    errors += [
+        f"{source_name}: required column {required!r} of {table} is not mapped "
+        f"(the file's columns: {', '.join(sorted(present, key=str.lower))})"
+        for required in required_columns(table)
+        if required not in column_map and required not in mapping.constants
+    ]
+    return errors
+
+
+def _column(
+    con: duckdb.DuckDBPyConnection, source: str, mapping: Mapping, column: str, kind: type,
+    src: str | None, source_type: str | None, ctx: Context, checks: _Checks, notes: list[str],
+) -> None:  # fmt: skip
+    """The typed expression of one canonical column and the problems it can have."""
     table = mapping.table
-    result = Prepared(table=table, source=source_name, mapping=mapping)
-    described = con.sql(f"SELECT * FROM {source} LIMIT 0")
-    source_columns = described.columns
-    source_types = {c: str(t) for c, t in zip(described.columns, described.types, strict=True)}
-    column_map = dict(mapping.columns)
-    if mapping.query:  # the query names its output columns canonically
-        column_map = {c: c for c in columns(table) if c in source_columns} | column_map
-    missing = sorted({s for s in column_map.values() if s not in source_columns})
-    for source_column in missing:
-        result.errors.append(
-            f"{source_name}: the mapping points at column {source_column!r}, which is not in the "
-            f"file (its columns: {', '.join(source_columns)})"
+    label = f"column {column}" + (f" ({src!r})" if src and src != column else "")
+    native = NATIVE.get(kind)
+    if src is not None and native and source_type in native[1] and column not in mapping.values:
+        # already typed by its reader (Parquet, a database, a typed query): no text round trip
+        typed = f"CAST({ident(src)} AS {native[0]})"
+        checks.selects.append(f"{typed} AS {column}")
+        _range_checks(table, column, kind, typed, f"{literal(label + ': ')} || CAST({ident(src)} AS VARCHAR)", ctx, checks)  # fmt: skip
+        return
+    if src is not None:
+        raw = f"nullif(trim(CAST({ident(src)} AS VARCHAR)), '')"
+    elif column in mapping.constants:
+        raw = literal(mapping.constants[column])
+    else:
+        checks.selects.append(f"NULL AS {column}")
+        return
+    prefix = f"{literal(label + ': ')} || {raw}"
+    if src is not None and kind is str:
+        checks.problem(
+            f"strlen({raw}) > {ctx.limits.max_cell_bytes}",
+            f"{literal(label + f': a value longer than {ctx.limits.max_cell_kb:,} KiB')}",
         )
-    for required in required_columns(table):
-        if required not in column_map and required not in mapping.constants:
-            result.errors.append(
-                f"{source_name}: required column {required!r} of {table} is not mapped "
-                f"(the file has: {', '.join(source_columns)})"
-            )
-    if result.errors:
-        return result
-
-    selects: list[str] = []
-    problems: list[str] = []
-    conditions: list[str] = []
-
-    def problem(condition: str, message: str) -> None:
-        problems.append(f"CASE WHEN {condition} THEN {message} END")
-        conditions.append(f"coalesce({condition}, false)")
-
-    for column, kind in columns(table).items():
-        src = column_map.get(column)
-        label = f"column {column}" + (f" ({src!r})" if src and src != column else "")
-        native = NATIVE.get(kind)
-        if (
-            src is not None
-            and native
-            and source_types.get(src) in native[1]
-            and column not in mapping.values
-        ):
-            # already typed by its reader (Parquet, a database, a typed query): no text round trip
-            selects.append(f"CAST({ident(src)} AS {native[0]}) AS {column}")
-            continue
-        if src is not None:
-            raw = f"nullif(trim(CAST({ident(src)} AS VARCHAR)), '')"
-        elif column in mapping.constants:
-            raw = literal(mapping.constants[column])
+    values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
+    values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
+    if values:
+        cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
+        raw = f"(CASE lower({raw}) {cases} ELSE {raw} END)"
+    allowed = allowed_values(table, column)
+    if kind is str:
+        typed = f"lower({raw})" if allowed else raw
+    elif kind in (int, float):
+        decimal = detect_decimal(con, source, src, mapping.decimal) if src else "."
+        if decimal == "," and src:
+            notes.append(f"column {column!r}: numbers read with a decimal comma (1.234,56)")
+        number = f"TRY_CAST({_number_text(raw, decimal)} AS DOUBLE)"
+        typed = (
+            f"CASE WHEN isfinite({number}) THEN {number} END"
+            if kind is float
+            else f"CASE WHEN {number} = round({number}) AND abs({number}) < 9e18"
+            f" THEN CAST({number} AS BIGINT) END"
+        )
+    elif kind is bool:
+        typed = (
+            f"CASE WHEN lower({raw}) IN ('true', 't', 'yes', 'y', '1') THEN true "
+            f"WHEN lower({raw}) IN ('false', 'f', 'no', 'n', '0') THEN false END"
+        )
+    else:  # dates and timestamps
+        family, note = (
+            detect_date_format(con, source, src, mapping.date_format) if src else ("iso", None)
+        )
+        if note:
+            notes.append(note)
+        if family == "unix":
+            parsed = f"to_timestamp(TRY_CAST({raw} AS DOUBLE))::TIMESTAMP"
         else:
-            selects.append(f"NULL AS {column}")
-            continue
-        values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
-        values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
-        if values:
-            cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
-            raw = f"(CASE lower({raw}) {cases} ELSE {raw} END)"
-        allowed = allowed_values(table, column)
-        if kind is str:
-            typed = f"lower({raw})" if allowed else raw
-        elif kind in (int, float):
-            decimal = detect_decimal(con, source, src, mapping.decimal) if src else "."
-            if decimal == "," and src:
-                result.notes.append(
-                    f"column {column!r}: numbers read with a decimal comma (1.234,56)"
-                )
-            number = f"TRY_CAST({_number_text(raw, decimal)} AS DOUBLE)"
-            typed = (
-                number
-                if kind is float
-                else f"CASE WHEN {number} = round({number}) THEN CAST({number} AS BIGINT) END"
-            )
-        elif kind is bool:
-            typed = (
-                f"CASE WHEN lower({raw}) IN ('true', 't', 'yes', 'y', '1') THEN true "
-                f"WHEN lower({raw}) IN ('false', 'f', 'no', 'n', '0') THEN false END"
-            )
-        else:  # dates and timestamps
-            family, note = (
-                detect_date_format(con, source, src, mapping.date_format) if src else ("iso", None)
-            )
-            if note:
-                result.notes.append(note)
             fmts = ", ".join(literal(f) for f in DATE_FORMATS[family])
-            parsed = f"try_strptime({raw}, [{fmts}])"
+            parsed = f"try_strptime({raw}, [{fmts}])::TIMESTAMP"
             if family == "iso":  # DuckDB's own ISO parser first: much faster than strptime
                 parsed = f"coalesce(TRY_CAST({raw} AS TIMESTAMP), {parsed})"
-            typed = f"CAST({parsed} AS DATE)" if kind is dt.date else parsed
-        selects.append(f"{typed} AS {column}")
-        what = {int: "a whole number", float: "a number", bool: "true/false", dt.date: "a date",
-                dt.datetime: "a date and time", str: "text"}[kind]  # fmt: skip
-        prefix = f"{literal(label + ': ')} || {raw}"
-        problem(
-            f"{raw} IS NOT NULL AND ({typed}) IS NULL", f"{prefix} || {literal(' is not ' + what)}"
+        typed = f"CAST({parsed} AS DATE)" if kind is dt.date else parsed
+    checks.selects.append(f"{typed} AS {column}")
+    checks.problem(
+        f"{raw} IS NOT NULL AND ({typed}) IS NULL",
+        f"{prefix} || {literal(' is not ' + WHAT[kind])}",
+    )
+    if allowed:
+        checks.problem(
+            f"({typed}) NOT IN ({', '.join(literal(a) for a in allowed)})",
+            f"{prefix} || {literal(' is not one of ' + ', '.join(allowed))}",
         )
-        if allowed:
-            problem(
-                f"({typed}) NOT IN ({', '.join(literal(a) for a in allowed)})",
-                f"{prefix} || {literal(' is not one of ' + ', '.join(allowed))}",
-            )
-        if (table, column) in MONEY:
-            problem(f"({typed}) < 0", f"{prefix} || ' is negative'")
+    _range_checks(table, column, kind, f"({typed})", prefix, ctx, checks)
+
+
+def _range_checks(
+    table: str, column: str, kind: type, typed: str, prefix: str, ctx: Context, checks: _Checks
+) -> None:
+    """The schema's bounds, dates a person could have meant, and no future where none can be."""
+    low, high = column_bounds(table, column)
+    if kind in (int, float):
+        if low is not None:
+            word = "negative" if low == 0 else f"below {low:g}"
+            checks.problem(f"{typed} < {low}", f"{prefix} || {literal(' is ' + word)}")
+        if high is not None:
+            checks.problem(f"{typed} > {high}", f"{prefix} || {literal(f' is above {high:,.0f}')}")
+    if kind in (dt.date, dt.datetime):
+        checks.problem(
+            f"CAST({typed} AS DATE) NOT BETWEEN DATE {literal(EARLIEST)} AND DATE {literal(LATEST)}",
+            f"{prefix} || {literal(f' is not a plausible date (before {EARLIEST.year} or after {LATEST.year})')}",
+        )
         if column in NOT_IN_FUTURE.get(table, []):
-            problem(
-                f"CAST(({typed}) AS DATE) > DATE {literal(today + dt.timedelta(days=1))}",
+            checks.problem(
+                f"CAST({typed} AS DATE) > DATE {literal(ctx.today + dt.timedelta(days=1))}",
                 f"{prefix} || ' is in the future'",
             )
-    empty = [
+
+
+def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
+    """Reasons that need the whole row or other rows (required, order of dates, duplicate
+    ids, unknown accounts), as expressions over the typed row ``t``; and the joins they use."""
+    reasons = [
         f"CASE WHEN t.{column} IS NULL THEN {literal(f'column {column}: required but empty')} END"
         for column in required_columns(table)
     ]
-    checks = ["NULL"]
+    for first, second in ORDERED_DATES.get(table, []):
+        reasons.append(
+            f"CASE WHEN t.{first} > t.{second} THEN 'column {first}: ' || t.{first} || "
+            f"' is after {second} ' || t.{second} END"
+        )
+    if table == "surveys":
+        reasons.append(
+            "CASE WHEN t.kind = 'csat' AND NOT t.score BETWEEN 1 AND 5 THEN "
+            "'column score: ' || t.score || ' is not a CSAT score (1-5)' END"
+        )
     joins = ""
     id_column = ID_COLUMNS.get(table)
     if id_column:
-        checks.append(
-            f"CASE WHEN count(*) OVER (PARTITION BY {id_column}) > 1 AND _row > min(_row) OVER "
-            f"(PARTITION BY {id_column}) THEN 'column {id_column}: duplicate id ' || {id_column} "
-            f"|| ' (first at row ' || min(_row) OVER (PARTITION BY {id_column}) || ')' END"
+        # ids differing only by case (or spaces, trimmed already) are one id: a conflict
+        key = f"lower(t.{id_column})"
+        reasons.append(
+            f"CASE WHEN t._row > min(t._row) OVER (PARTITION BY {key}) THEN 'column {id_column}: "
+            f"duplicate id ' || t.{id_column} || ' (first at row ' || "
+            f"(min(t._row) OVER (PARTITION BY {key}) + {ctx.first_row - 1}) || ')' END"
         )
-    if table != "accounts" and "account_id" in columns(table) and known_accounts:
-        joins = f" LEFT JOIN (SELECT DISTINCT account_id AS _known FROM {known_accounts}) k ON k._known = t.account_id"
-        checks.append(
+        if ctx.earlier_ids:
+            joins += (
+                f" LEFT JOIN (SELECT DISTINCT lower(id) AS _earlier FROM {ctx.earlier_ids}) e"
+                f" ON e._earlier = {key}"
+            )
+            reasons.append(
+                f"CASE WHEN e._earlier IS NOT NULL THEN 'column {id_column}: duplicate id ' || "
+                f"t.{id_column} || ' (also in another file of this import)' END"
+            )
+    if table != "accounts" and "account_id" in columns(table) and ctx.known_accounts:
+        joins += (
+            f" LEFT JOIN (SELECT DISTINCT account_id AS _known FROM {ctx.known_accounts}) k"
+            " ON k._known = t.account_id"
+        )
+        reasons.append(
             "CASE WHEN t.account_id IS NOT NULL AND k._known IS NULL THEN "
             "'column account_id: unknown account ' || t.account_id END"
         )
-    checked = f"__checked_{table}"
+    return reasons, joins
+
+
+def _file_row(ctx: Context) -> str:
+    """The spreadsheet row of staged row ``_row`` (r): the rows before the first data row (f)
+    and the bad lines set aside before staging (sorted b₁ < b₂ < …) shift it:
+    r + f − 1 + #{k : bₖ − k − (f − 2) ≤ r}."""
+    base = f"c._row + {ctx.first_row - 1}"
+    if not ctx.skipped:
+        return base
+    shifted = ", ".join(str(b - k - (ctx.first_row - 2)) for k, b in enumerate(ctx.skipped, 1))
+    return f"{base} + len(list_filter([{shifted}], lambda b: b <= c._row))"
+
+
+def _materialise(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, checks: _Checks, ctx: Context,
+    result: Prepared,
+) -> None:  # fmt: skip
+    """The checked table, the view of its valid rows, the counts and the rejects."""
+    reasons, joins = _row_checks(table, ctx)
+    checked = f"__checked_{result.view or table}"
     # the reasons are built only for rows with a problem: most rows pay for a few booleans
     early = (
-        f"CASE WHEN {' OR '.join(conditions)} THEN "
-        f"list_filter([{', '.join(problems)}], lambda x: x IS NOT NULL) ELSE [] END"
-        if problems
+        f"CASE WHEN {' OR '.join(checks.conditions)} THEN "
+        f"list_filter([{', '.join(checks.problems)}], lambda x: x IS NOT NULL) ELSE [] END"
+        if checks.problems
         else "[]::VARCHAR[]"
     )
     typed = (
-        f"SELECT _row, {', '.join(selects)}, {early} AS _early "
+        f"SELECT _row, {', '.join(checks.selects)}, {early} AS _early "
         f"FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
     )
     con.execute(
-        f"CREATE OR REPLACE TABLE {checked} AS SELECT t.* EXCLUDE (_early), "
-        f"list_concat(_early, list_filter([{', '.join(empty + checks)}], lambda x: x IS NOT NULL)) AS _reasons "
+        f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
+        f"list_concat(_early, list_filter([{', '.join(reasons or ['NULL'])}], lambda x: x IS NOT NULL)) AS _reasons "
         f"FROM ({typed}) t{joins}"
     )
-    result.valid_view = f"__valid_{table}"
+    result.valid_view = f"__valid_{result.view or table}"
     canonical = ", ".join(columns(table))
     con.execute(
-        f"CREATE OR REPLACE VIEW {result.valid_view} AS SELECT {canonical} FROM {checked}"
-        " WHERE len(_reasons) = 0"
+        f"CREATE OR REPLACE VIEW {ident(result.valid_view)} AS SELECT {canonical} FROM"
+        f" {ident(checked)} WHERE len(_reasons) = 0"
     )
     counts = con.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0) FROM {checked}"
+        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0) FROM {ident(checked)}"
     ).fetchall()[0]
     result.total_rows, result.valid_rows = counts
     if result.valid_rows < result.total_rows:
         result.rejects = (
             con.sql(
-                f"SELECT c._row AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
-                f"FROM (SELECT _row, _reasons FROM {checked} WHERE len(_reasons) > 0) c "
+                f"SELECT {_file_row(ctx)} AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
+                f"FROM (SELECT _row, _reasons FROM {ident(checked)} WHERE len(_reasons) > 0) c "
                 f"JOIN (SELECT row_number() OVER () AS _row, * FROM {source}) s USING (_row) ORDER BY c._row"
             )
             .pl()
@@ -317,4 +442,36 @@ def prepare(
         result.rejects = pl.DataFrame(
             {"row": [], "reasons": []}, schema={"row": pl.Int64, "reasons": pl.String}
         )
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    source_name: str,
+    mapping: Mapping,
+    ctx: Context,
+    view: str | None = None,
+) -> Prepared:
+    """Validate ``source`` (a staging table, or a query's result) for ``mapping.table``.
+
+    The valid rows land in a staging view named by ``Prepared.valid_view``; the rejected
+    ones, with their reasons, in ``Prepared.rejects``.
+    """
+    table = mapping.table
+    result = Prepared(table=table, source=source_name, mapping=mapping, view=view)
+    described = con.sql(f"SELECT * FROM {source} LIMIT 0")
+    present = list(described.columns)
+    source_types = {c: str(t) for c, t in zip(described.columns, described.types, strict=True)}
+    column_map = dict(mapping.columns)
+    if mapping.query:  # the query names its output columns canonically
+        column_map = {c: c for c in columns(table) if c in present} | column_map
+    result.errors = _mapping_errors(table, source_name, mapping, column_map, present)
+    if result.errors:
+        return result
+    checks = _Checks()
+    for column, kind in columns(table).items():
+        src = column_map.get(column)
+        _column(con, source, mapping, column, kind, src, source_types.get(src or ""), ctx,
+                checks, result.notes)  # fmt: skip
+    _materialise(con, source, table, checks, ctx, result)
     return result

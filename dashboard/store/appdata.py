@@ -63,11 +63,14 @@ class AppStore:
         self._key = self.path.resolve()  # one lock, one count of writes, per file
         self._lock = _file_lock(self._key)
         with self._lock, self._connect() as con:
-            migrate(con, APP_MIGRATIONS)
+            migrate(con, APP_MIGRATIONS)  # a no-op on a file of this version
 
     @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         deadline = time.monotonic() + _LOCK_RETRY_SECONDS
+        fresh = not self.path.exists()  # moved away (a workspace move) or never created
+        if fresh:
+            read_only = False
         while True:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
@@ -86,6 +89,8 @@ class AppStore:
             except duckdb.Error as exc:
                 raise StoreError(f"{self.path} is not a Tandem app store: {exc}") from exc
         try:
+            if fresh:
+                migrate(con, APP_MIGRATIONS)
             yield con
         finally:
             con.close()

@@ -24,7 +24,14 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, conform
+from dashboard.schema import (
+    CHILD_TABLES,
+    DATE_COLUMNS,
+    ID_COLUMNS,
+    SCHEMA_VERSION,
+    SOURCE_TABLES,
+    conform,
+)
 from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, migrate, schema_version
 from dashboard.store.sql import ident
 
@@ -102,6 +109,7 @@ class SourceWriter:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.sources_changed = False
+        self.accounts_replaced = False
 
     def _sources_changed(self) -> None:
         self.sources_changed = True
@@ -119,6 +127,11 @@ class SourceWriter:
         if not self.sources_changed:
             return
         self.set_meta("data_version", uuid.uuid4().hex)
+        if self.accounts_replaced:  # confirmed by whoever replaced them (the load's impact)
+            for child in CHILD_TABLES:
+                self.con.execute(
+                    f"DELETE FROM {child} WHERE account_id NOT IN (SELECT account_id FROM accounts)"
+                )
         for table in ("account_scores", "account_drivers", "score_snapshots"):
             if self.has_table(table):
                 self.con.execute(
@@ -161,6 +174,59 @@ class SourceWriter:
         if isinstance(data, pa.RecordBatchReader):
             return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         return data.height
+
+    def load_rows(
+        self,
+        table: str,
+        rows: pa.RecordBatchReader,
+        mode: str,
+        *,
+        ids: pa.Table | None = None,
+        period: tuple[dt.datetime, dt.datetime] | None = None,
+    ) -> int:
+        """Write an import's valid rows into a source table, in one transaction, as ``mode``
+        says: ``replace`` (the table becomes the rows), ``update`` (rows with these ``ids``
+        are replaced, or, in a table without ids, the rows of ``period``; the rest stay) or
+        ``append`` (rows whose id is already stored are left as they are). Returns the rows
+        written. After a ``replace`` of the accounts, child rows whose account is gone are
+        removed when the generation is published (the load's impact said so first)."""
+        id_column = ID_COLUMNS.get(table)
+        date_column = DATE_COLUMNS.get(table)
+        target, key = ident(table), f"lower({ident(id_column)})" if id_column else ""
+        with self._incoming(rows):
+            if ids is not None:
+                self.con.register("_incoming_ids", ids)
+            self.con.execute("BEGIN")
+            try:
+                if mode == "replace":
+                    self.con.execute(f"DELETE FROM {target}")
+                elif mode == "update" and id_column and ids is not None:
+                    self.con.execute(f"DELETE FROM {target} WHERE {key} IN (SELECT id FROM _incoming_ids)")  # fmt: skip
+                elif mode == "update" and period is not None and date_column:
+                    self.con.execute(
+                        f"DELETE FROM {target} WHERE {ident(date_column)} BETWEEN ? AND ?",
+                        list(period),
+                    )
+                keep_stored = (
+                    f" WHERE {key} NOT IN (SELECT {key} FROM {target})"
+                    if mode == "append" and id_column
+                    else ""
+                )
+                written = self.con.execute(
+                    f"INSERT INTO {target} BY NAME SELECT * FROM _incoming{keep_stored}"
+                ).fetchall()[0][0]
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            finally:
+                if ids is not None:
+                    with contextlib.suppress(duckdb.Error):
+                        self.con.unregister("_incoming_ids")
+        self._sources_changed()
+        if table == "accounts" and mode == "replace":
+            self.accounts_replaced = True
+        return int(written)
 
     def replace_mart(self, name: str, frame: pl.DataFrame) -> int:
         """Replace a derived table (scores, drivers) whose columns follow the frame."""
@@ -218,9 +284,13 @@ class SourceWriter:
 class SourceStore:
     """Opens the published generation for reading and builds new ones for writing."""
 
-    def __init__(self, data_dir: Path, keep_generations: int = 3) -> None:
+    def __init__(self, data_dir: Path, keep_generations: int = 3, *, create: bool = True) -> None:
+        """``create=False`` opens a store for reading only if it exists: nothing is created
+        or migrated under the folder (a dry run)."""
         self.root = Path(data_dir) / "sources"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.create = create
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
         self.keep_generations = keep_generations
         self._lock = threading.Lock()
         self._reader: tuple[Path, duckdb.DuckDBPyConnection] | None = None
@@ -264,7 +334,7 @@ class SourceStore:
     def repair(self) -> Path | None:
         """Point ``CURRENT`` at the newest generation that opens and reads whole (every
         table scanned); return it, or None when none does. Nothing is removed."""
-        with self._write_lock():
+        with self.write_lock():
             for path in reversed(self._generations()):
                 try:
                     verify_file(path)
@@ -297,7 +367,7 @@ class SourceStore:
         writer refuse, with ``StaleDataError``, when the source data changed since: a refresh
         that scored data an import or an erasure has replaced publishes nothing.
         """
-        with self._write_lock():
+        with self.write_lock():
             with self._new_generation() as building:
                 current = self.current_path()
                 if current is not None:
@@ -320,8 +390,9 @@ class SourceStore:
             self._prune()
 
     @contextlib.contextmanager
-    def _write_lock(self) -> Iterator[None]:
+    def write_lock(self) -> Iterator[None]:
         """One writer at a time, across processes (a lock file)."""
+        self.root.mkdir(parents=True, exist_ok=True)
         lock_file = (self.root / ".write.lock").open("w")
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
@@ -351,7 +422,7 @@ class SourceStore:
         """Publish a copy of the current generation rewritten table by table into a fresh
         file (deleted rows leave no bytes behind), then remove every older generation.
         Used after an erasure request; returns the new generation's file."""
-        with self._write_lock():
+        with self.write_lock():
             current = self.current_path()
             if current is None:
                 return None
@@ -382,6 +453,8 @@ class SourceStore:
         for _ in range(10):
             path = self.current_path()
             if path is None:
+                if not self.create:
+                    raise StoreError(f"there is no store in {self.root.parent}")
                 with self.writer():
                     pass  # publish an empty, migrated generation
                 continue
@@ -406,6 +479,10 @@ class SourceStore:
                 con.close()
                 if version > SCHEMA_VERSION:
                     raise SchemaError(f"{path} was made by a newer Tandem (v{version})")
+                if not self.create:
+                    raise StoreError(
+                        f"{path} has an older schema (v{version}): run `tandem refresh` once"
+                    )
             with self.writer():
                 pass  # an older schema: the writer migrates the copy it builds
         raise StoreError(f"the published generation in {self.root} keeps changing; try again")

@@ -87,6 +87,26 @@ def sidebar_identity(viewer: Viewer) -> None:
             st.caption(f":material/person: {viewer.name} ({viewer.role}) · you see {scope}")
 
 
+def sidebar_workspace() -> None:
+    """Which workspace this session looks at: the team's data or the demo. The switch shows
+    only when both exist; the demo says it is the demo."""
+    from dashboard.store.workspaces import WORKSPACE_LABELS
+    from dashboard.ui.state import demo_exists, team_data_exists, workspace
+
+    with st.sidebar:
+        if team_data_exists() and demo_exists():
+            st.session_state.setdefault("workspace", workspace())
+            st.segmented_control(
+                "Workspace", ["data", "demo"], format_func=WORKSPACE_LABELS.get,
+                key="workspace", required=True,
+            )  # fmt: skip
+        elif workspace() == "demo":
+            st.caption(
+                ":material/science: **Demo portfolio**, built from a seeded generator. Your own "
+                "data, loaded on the Data page, goes into a workspace of its own."
+            )
+
+
 def require_full_access(viewer: Viewer, what: str) -> None:
     """Stop the page for a person who is not a leader or ops (or the local user)."""
     if not viewer.sees_everything:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.connectors import SourceError, load_from_database, source_config
-from dashboard.ui.state import rescore, stores, today
+from dashboard.ui.state import rescore, switch_to_team_data, team_stores, today
 
 
 def database_panel() -> None:
@@ -28,11 +28,12 @@ def database_panel() -> None:
     if st.button("Refresh now", icon=":material/sync:", key="db_refresh"):
         with st.status("Reading the database…", expanded=True) as status:
             try:
-                counts = load_from_database(config, stores(), today())
+                counts = load_from_database(config, team_stores(), today())
             except SourceError as exc:
                 status.update(label="Refresh failed: nothing was changed", state="error")
                 st.error(str(exc), icon=":material/error:")
                 return
+            switch_to_team_data()
             as_of = rescore()
             status.update(label="Reloaded and rescored", state="complete")
         st.success(

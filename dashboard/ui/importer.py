@@ -1,4 +1,5 @@
-"""The Data page's import: stage uploads, map their columns, check, then load on confirm."""
+"""The Data page's import: stage uploads, map their columns, check, see the impact, confirm
+what needs a yes, then load into the team's workspace (never the demo's)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,25 @@ import json
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard.config import get_settings
-from dashboard.ingest.mapping import Mapping, suggest_mapping, suggest_table
+from dashboard.ingest.impact import MODE_LABELS, ImportRefused, LoadMode, impact_frame, refusals
+from dashboard.ingest.mapping import Mapping, suggest_mapping
+from dashboard.ingest.presets import recognise
 from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
 from dashboard.ingest.session import ImportSession
 from dashboard.ingest.validate import Prepared, allowed_values
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
-from dashboard.ui.state import rescore, stores, today
+from dashboard.store.mappings import save_mapping_json, saved_mapping_json
+from dashboard.store.workspaces import team_store
+from dashboard.ui.state import (
+    now,
+    org_root,
+    rescore,
+    root_stores,
+    switch_to_team_data,
+    team_stores,
+    today,
+)
+from dashboard.ui.tables import download_csv
 
 SKIP = "(skip this file)"
 NONE = "—"
@@ -33,22 +46,14 @@ def _session(uploads: list[UploadedFile]) -> ImportSession:
     if current is None or current[0] != sig:
         if current is not None:
             current[1].close()
-        st.session_state["import_session"] = (sig, ImportSession(get_settings().max_upload_mb))
-        st.session_state.pop("import_prepared", None)
+        st.session_state["import_session"] = (sig, ImportSession())
+        st.session_state.pop("import_checked", None)
     return st.session_state["import_session"][1]
 
 
 def saved_mapping(source: str) -> Mapping | None:
-    rows = stores().app.query("SELECT body FROM mappings WHERE source = ?", [source])
-    return Mapping.model_validate_json(rows["body"][0]) if rows.height else None
-
-
-def save_mapping(source: str, mapping: Mapping) -> None:
-    with stores().app.transaction() as con:
-        con.execute(
-            "INSERT OR REPLACE INTO mappings VALUES (?, ?, ?, now())",
-            [source, mapping.table, mapping.model_dump_json()],
-        )
+    body = saved_mapping_json(root_stores().app, source)
+    return Mapping.model_validate_json(body) if body else None
 
 
 def _stage(session: ImportSession, upload: UploadedFile) -> StagedFile | None:
@@ -57,7 +62,7 @@ def _stage(session: ImportSession, upload: UploadedFile) -> StagedFile | None:
     if upload.name.lower().endswith(".xlsx"):
         path = session.save_upload(upload.name, upload.getvalue())
         try:
-            sheets = excel_sheets(path)
+            sheets = excel_sheets(path, session.limits)
         except FileError as exc:
             st.error(str(exc), icon=":material/error:")
             return None
@@ -73,7 +78,7 @@ def _stage(session: ImportSession, upload: UploadedFile) -> StagedFile | None:
     return session.files[view]
 
 
-def _column_editor(staged: StagedFile, mapping: Mapping) -> Mapping:
+def _column_editor(session: ImportSession, staged: StagedFile, mapping: Mapping) -> Mapping:
     """Selectboxes, one per canonical column; value maps for the fixed vocabularies."""
     options = [NONE, *staged.columns]
     chosen: dict[str, str] = {}
@@ -88,26 +93,23 @@ def _column_editor(staged: StagedFile, mapping: Mapping) -> Mapping:
         if pick != NONE:
             chosen[column] = pick
     values: dict[str, dict[str, str]] = {}
-    session = st.session_state["import_session"][1]
     for column, source in chosen.items():
         allowed = allowed_values(mapping.table, column)
         if not allowed:
             continue
-        distinct = session.con.sql(
-            f'SELECT DISTINCT "{source}" AS v FROM "{staged.view}" WHERE "{source}" IS NOT NULL ORDER BY 1 LIMIT 31'
-        ).fetchall()
+        distinct = session.distinct_values(staged.view, source, 31)
         if not distinct or len(distinct) > 30:
             continue
         st.caption(f"Values of {source!r} → {column}")
         vcols = st.columns(4)
-        for j, (value,) in enumerate(distinct):
+        for j, value in enumerate(distinct):
             current = mapping.values.get(column, {}).get(value) or (
                 value.lower() if value.lower() in allowed else NONE
             )
             target = vcols[j % 4].selectbox(
-                str(value), [NONE, *allowed],
+                value, [NONE, *allowed],
                 index=([NONE, *allowed].index(current) if current in allowed else 0),
-                key=f"val_{staged.view}_{column}_{value}",
+                key=f"val_{staged.view}_{column}_{j}",
             )  # fmt: skip
             if target != NONE and target != value:
                 values.setdefault(column, {})[value] = target
@@ -117,7 +119,8 @@ def _column_editor(staged: StagedFile, mapping: Mapping) -> Mapping:
 def file_plans(
     uploads: list[UploadedFile], session: ImportSession
 ) -> list[tuple[Mapping, str | None]]:
-    """For each upload: which table it feeds and how its columns map (suggested or saved)."""
+    """For each upload: which table it feeds and how its columns map (saved, recognised
+    from a vendor layout, or suggested)."""
     plan: list[tuple[Mapping, str | None]] = []
     tables = [SKIP, *SOURCE_TABLES]
     for upload in uploads:
@@ -126,25 +129,25 @@ def file_plans(
             if staged is None:
                 continue
             saved = saved_mapping(upload.name)
-            suggested = saved.table if saved else suggest_table(staged.columns, upload.name)
+            found = saved or recognise(staged.columns, upload.name)
             notes = "; ".join(staged.notes)
             st.markdown(f"**{upload.name}** — {staged.rows:,} rows, {len(staged.columns)} columns"
                         + (f" ({notes})" if notes else ""))  # fmt: skip
             if staged.bad_lines is not None:
-                st.warning(f"{staged.bad_lines.height} line(s) have the wrong number of fields; "
+                st.warning(f"{staged.bad_lines.height} line(s) could not be read as rows; "
                            "they will be listed with the rejected rows.")  # fmt: skip
+            if found is None:
+                st.caption("No table recognised from the column names: pick one.")
             table = st.selectbox(
-                "Feeds table", tables, index=tables.index(suggested) if suggested else 0,
+                "Feeds table", tables, index=tables.index(found.table) if found else 0,
                 key=f"table_{staged.view}",
-                help="Suggested from the column names" + (" (saved mapping)" if saved else ""),
+                help="Recognised from the column names" + (" (saved mapping)" if saved else ""),
             )  # fmt: skip
             if table == SKIP:
                 continue
-            base = (
-                saved if saved and saved.table == table else suggest_mapping(table, staged.columns)
-            )
+            base = found if found and found.table == table else suggest_mapping(table, staged.columns)  # fmt: skip
             with st.expander("Column mapping", expanded=False):
-                mapping = _column_editor(staged, base)
+                mapping = _column_editor(session, staged, base)
             st.download_button(
                 "Mapping as TOML", mapping.to_toml(), file_name=f"{staged.view}.toml",
                 key=f"toml_{staged.view}", on_click="ignore", icon=":material/download:",
@@ -160,7 +163,8 @@ def sql_plans() -> list[tuple[Mapping, str | None]]:
         st.caption(
             "DuckDB dialect. Each uploaded file is a table named after it (`Ravenstack Accounts.csv`"
             " → `ravenstack_accounts`); the query runs where nothing but those files is visible, "
-            "and names its output columns as the canonical table does."
+            "under a time and memory limit, and names its output columns as the canonical table "
+            "does."
         )
         tables = st.multiselect("Tables", list(SOURCE_TABLES), key="sql_tables")
         for table in tables:
@@ -170,33 +174,64 @@ def sql_plans() -> list[tuple[Mapping, str | None]]:
     return plans
 
 
-def report(prepared: list[Prepared]) -> bool:
-    """Show what would load; True when everything can load."""
-    ok = True
-    for p in prepared:
-        with st.container(border=True):
-            st.markdown(f"**{p.table}** ← {p.source}")
-            for error in p.errors:
-                st.error(error, icon=":material/error:")
-                ok = False
-            if p.errors:
-                continue
-            st.markdown(f"{p.valid_rows:,} of {p.total_rows:,} rows are fine; "
-                        f"{p.rejects.height:,} rejected.")  # fmt: skip
-            for note in p.notes:
-                st.info(note, icon=":material/info:")
-            if p.rejects.height:
-                st.dataframe(p.rejects.head(100), hide_index=True, key=f"rejects_{p.table}")
-                st.download_button(
-                    "Download the rejected rows with their reasons",
-                    p.rejects.write_csv(), file_name=f"{p.table}-rejected.csv",
-                    key=f"rejects_dl_{p.table}", on_click="ignore", icon=":material/download:",
-                )  # fmt: skip
-    return ok
+def _prepared_report(index: int, p: Prepared) -> bool:
+    """One checked source: its errors, counts, notes and rejects; True when it can load."""
+    with st.container(border=True):
+        st.markdown(f"**{p.table}** ← {p.source}" + (f" · {p.preset}" if p.preset else ""))
+        for error in p.errors:
+            st.error(error, icon=":material/error:")
+        if p.errors:
+            return False
+        st.markdown(f"{p.valid_rows:,} of {p.total_rows:,} rows are fine; "
+                    f"{p.total_rows - p.valid_rows:,} rejected.")  # fmt: skip
+        for note in p.notes:
+            st.info(note, icon=":material/info:")
+        if p.rejects.height:
+            st.dataframe(p.rejects.head(100), hide_index=True, key=f"rejects_{index}_{p.table}")
+            download_csv(
+                p.rejects, f"{p.table}-{view_name(p.source)}-rejected.csv",
+                "Download the rejected rows with their reasons", key=f"rejects_dl_{index}",
+            )  # fmt: skip
+    return True
+
+
+def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
+    """The impact per table and what needs a yes; True when the load may go ahead."""
+    _, impacts = checked
+    st.markdown("**What the load does to the stored tables**")
+    st.dataframe(
+        impact_frame(impacts), hide_index=True, key="import_impact",
+        column_config={
+            "table": st.column_config.TextColumn("Table"),
+            "rows_now": st.column_config.NumberColumn("Rows now", format="localized"),
+            "rows_after": st.column_config.NumberColumn("Rows after", format="localized"),
+            "added": st.column_config.NumberColumn("Added", format="localized"),
+            "removed": st.column_config.NumberColumn("Removed", format="localized"),
+            "changed": st.column_config.NumberColumn("Changed", format="localized"),
+            "rejected": st.column_config.NumberColumn("Rejected", format="localized"),
+            "losing_their_account": st.column_config.NumberColumn(
+                "Child rows losing their account", format="localized"
+            ),
+            "status": st.column_config.TextColumn("Status"),
+        },
+    )  # fmt: skip
+    blocked = [i.blocked for i in impacts if i.blocked]
+    for reason in blocked:
+        st.error(reason, icon=":material/block:")
+    if blocked:
+        return False
+    warnings = [w for i in impacts for w in i.warnings]
+    if warnings:
+        st.warning("This load needs a yes:\n\n" + "\n".join(f"- {w}" for w in warnings),
+                   icon=":material/warning:")  # fmt: skip
+        return st.checkbox(
+            "Yes: make these changes to the stored data", key="import_confirm", value=False
+        )
+    return True
 
 
 def import_panel() -> None:
-    """Upload → map → check → confirm → load (one transaction) → rescore."""
+    """Upload → map → check → impact → confirm → load (one transaction) → rescore."""
     uploads = st.file_uploader(
         "CSV, TSV, Parquet or XLSX files", accept_multiple_files=True,
         type=["csv", "tsv", "txt", "parquet", "xlsx"], key="uploads",
@@ -208,25 +243,59 @@ def import_panel() -> None:
     plan = file_plans(uploads, session) + sql_plans()
     if not plan:
         return
+    mode = LoadMode(
+        st.radio(
+            "How the files change the stored tables",
+            [m.value for m in LoadMode],
+            format_func=lambda m: MODE_LABELS[LoadMode(m)],
+            key="import_mode",
+        )  # fmt: skip
+    )
+    signature = (repr(plan), mode.value)
     if st.button("Check the data", icon=":material/fact_check:", key="import_check"):
-        st.session_state["import_prepared"] = session.prepare(plan, stores(), today())
-    prepared: list[Prepared] | None = st.session_state.get("import_prepared")
-    if prepared is None:
-        st.caption("Nothing is written until you check the data and confirm the load.")
+        store = team_store(org_root())
+        prepared = session.prepare(plan, store, today(), mode)
+        impacts = session.impact(prepared, store, mode) if all(p.ok for p in prepared) else []
+        st.session_state["import_checked"] = (signature, prepared, impacts)
+        st.session_state.pop("import_confirm", None)
+    checked = st.session_state.get("import_checked")
+    if checked is None or checked[0] != signature:
+        st.caption("Nothing is written until you check the data, see what it changes and load.")
         return
-    if not report(prepared):
+    _, prepared, impacts = checked
+    fine = [_prepared_report(i, p) for i, p in enumerate(prepared)]
+    if not all(fine):
         st.error(
             "Nothing can be loaded until the errors above are fixed; the stored data is unchanged."
         )
         return
-    if st.button("Load into Tandem", type="primary", icon=":material/upload:", key="import_load"):
-        with st.status("Loading…", expanded=True) as status:
-            counts = session.load(stores(), prepared, "upload")
-            for mapping, view in plan:
-                if view:
-                    save_mapping(session.files[view].name, mapping)
-            as_of = rescore()
-            status.update(label="Loaded and rescored", state="complete")
-        st.session_state.pop("import_prepared", None)
-        st.success("Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items())
-                   + f"; scored as of {as_of}.")  # fmt: skip
+    confirmed = _impact_report((prepared, impacts))
+    load = st.button(
+        "Load into Tandem", type="primary", icon=":material/upload:", key="import_load",
+        disabled=not confirmed or bool(refusals(impacts, confirmed)),
+    )  # fmt: skip
+    if load:
+        _load(session, plan, prepared, impacts)
+
+
+def _load(session: ImportSession, plan: list, prepared: list[Prepared], impacts: list) -> None:
+    with st.status("Loading…", expanded=True) as status:
+        target = team_stores()  # the team's workspace: a demo there moves out first
+        try:
+            counts = session.load(target, prepared, impacts, "upload", confirmed=True)
+        except (ImportRefused, FileError) as exc:
+            status.update(label="Nothing was loaded", state="error")
+            st.error(str(exc), icon=":material/block:")
+            return
+        for mapping, view in plan:
+            if view:
+                save_mapping_json(
+                    target.app, session.files[view].name, mapping.table,
+                    mapping.model_dump_json(), now(),
+                )  # fmt: skip
+        switch_to_team_data()
+        as_of = rescore()
+        status.update(label="Loaded and rescored", state="complete")
+    st.session_state.pop("import_checked", None)
+    st.success("Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items())
+               + f" into your workspace; scored as of {as_of}.")  # fmt: skip

@@ -13,6 +13,7 @@ from dashboard.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.features import default_as_of
 from dashboard.store.marts import has_scores
+from dashboard.store.workspaces import Workspace, has_team_data, import_target, workspace_dir
 
 
 @st.cache_resource(show_spinner=False)
@@ -20,16 +21,56 @@ def _stores_for(data_dir: str) -> Stores:
     return Stores.open(data_dir)
 
 
-def stores() -> Stores:
-    """Both stores of this session's organisation (one per process and folder); with no
-    organisations configured, the data folder's."""
-    org = st.session_state.get("org")
-    return _stores_for(str(org_dir(get_settings(), org).resolve()))
+def org_root() -> Path:
+    """This session's data folder: its organisation's, when there are organisations."""
+    return org_dir(get_settings(), st.session_state.get("org"))
+
+
+def workspace() -> Workspace:
+    """The workspace this session looks at: the team's data once there is some, else the
+    demo (switchable in the sidebar when both exist)."""
+    chosen = st.session_state.get("workspace")
+    if chosen in ("data", "demo"):
+        return chosen
+    return "data" if team_data_exists() else "demo"
+
+
+def root_stores() -> Stores:
+    """The stores of the data folder itself (the team's workspace)."""
+    return _stores_for(str(org_root().resolve()))
 
 
 def data_dir() -> Path:
-    """This session's data folder (its organisation's, when there are organisations)."""
-    return org_dir(get_settings(), st.session_state.get("org"))
+    """The folder of this session's workspace."""
+    return workspace_dir(org_root(), workspace(), root_stores().sources)
+
+
+def stores() -> Stores:
+    """Both stores of this session's workspace (one per process and folder)."""
+    return _stores_for(str(data_dir().resolve()))
+
+
+def team_stores() -> Stores:
+    """The stores an import writes into: the team's workspace, never the demo's (a demo an
+    older Tandem built there moves to its own workspace first)."""
+    return _stores_for(str(import_target(org_root()).resolve()))
+
+
+def team_data_exists() -> bool:
+    return has_team_data(root_stores().sources)
+
+
+def demo_exists() -> bool:
+    """True when the demo's workspace holds a portfolio."""
+    folder = workspace_dir(org_root(), "demo", root_stores().sources)
+    return (folder / "sources" / "CURRENT").exists() and not _stores_for(
+        str(folder.resolve())
+    ).sources.is_empty()
+
+
+def switch_to_team_data() -> None:
+    """After a load into the team's workspace, this session looks at it."""
+    st.session_state["workspace"] = "data"
 
 
 def today() -> dt.date:
@@ -55,11 +96,11 @@ def rescore(backfill_weeks: int = 0, start: float = 0.0) -> dt.date:
 
 
 def ensure_data() -> None:
-    """On an empty store, build the demo portfolio; without scores, score it. Both show
-    their progress."""
+    """On the demo's empty store, build the demo portfolio; without scores, score it. Both
+    show their progress. The team's workspace is never filled with the demo."""
     both = stores()
     settings = get_settings()
-    if both.sources.is_empty():
+    if both.sources.is_empty() and workspace() == "demo":
         spec = DemoSpec(accounts=settings.demo_accounts, seed=settings.demo_seed, anchor=today())
         with st.status("No data yet: building the demo portfolio…", expanded=True) as status:
             bar = st.progress(0.0)

@@ -5,17 +5,22 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from scoring.exports import to_csv
 
-def download_csv(frame: pl.DataFrame, file_name: str, label: str = "Download CSV") -> None:
-    """A download button for the whole frame as CSV, written only when clicked."""
+
+def download_csv(
+    frame: pl.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None
+) -> None:
+    """A download button for the whole frame as CSV, written only when clicked; text that a
+    spreadsheet would run as a formula is neutralised (``scoring.exports``)."""
     st.download_button(
         label,
-        lambda: frame.write_csv().encode("utf-8"),
+        lambda: to_csv(frame).encode("utf-8"),
         on_click="ignore",
         file_name=file_name,
         mime="text/csv",
         icon=":material/download:",
-        key=f"download_{file_name}",
+        key=key or f"download_{file_name}",
     )
 
 

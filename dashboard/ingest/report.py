@@ -1,0 +1,43 @@
+"""An import's report as plain data: per file and per table (for ``--json`` and the screen)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.ingest.impact import TableImpact
+from dashboard.ingest.validate import Prepared
+
+
+def file_summary(p: Prepared) -> dict[str, Any]:
+    """``file``, ``table``, ``preset``, ``rows``, ``rows_valid``, ``rows_rejected`` and the
+    first rejects, notes and errors of one prepared source."""
+    return {
+        "file": p.source,
+        "table": p.table,
+        "preset": p.preset,
+        "rows": p.total_rows,
+        "rows_valid": p.valid_rows,
+        "rows_rejected": p.total_rows - p.valid_rows,
+        "matched_by": p.matched_by,
+        "rejects": p.rejects.select("row", "reasons").head(20).to_dicts()
+        if p.rejects.height
+        else [],
+        "notes": p.notes,
+        "errors": p.errors,
+    }
+
+
+def impact_summary(i: TableImpact) -> dict[str, Any]:
+    return {
+        "mode": i.mode.value,
+        "rows_now": i.rows_now,
+        "rows_after": i.rows_after,
+        "added": i.rows_added,
+        "removed": i.rows_removed,
+        "changed": i.rows_changed,
+        "rejected": i.rows_rejected,
+        "losing_their_account": i.orphans,
+        "period": [i.period[0].isoformat(), i.period[1].isoformat()] if i.period else None,
+        "blocked": i.blocked,
+        "needs_confirmation": list(i.warnings),
+    }

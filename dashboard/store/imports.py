@@ -1,0 +1,55 @@
+"""What an import needs to know of the stored data to show its impact before it writes:
+the stored ids with a fingerprint of each row, how many event rows fall in a period, and how
+many child rows each account has. Read from the published generation, never written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from dashboard.schema import CHILD_TABLES, DATE_COLUMNS, ID_COLUMNS, columns
+from dashboard.store.sources import SourceStore
+from dashboard.store.sql import ident
+
+
+def row_hash_sql(table: str) -> str:
+    """A fingerprint of a canonical row: equal rows, equal fingerprints (the staging engine
+    computes the same expression on the incoming rows)."""
+    return "hash(" + ", ".join(ident(c) for c in columns(table)) + ")"
+
+
+def stored_row_keys(store: SourceStore, table: str) -> pl.DataFrame:
+    """``id`` (lower case, as ids are compared) and ``row_hash`` of every stored row of a
+    table that has an id column."""
+    id_column = ID_COLUMNS[table]
+    return store.query(
+        f"SELECT lower({ident(id_column)}) AS id, {row_hash_sql(table)} AS row_hash "
+        f"FROM {ident(table)}"
+    )
+
+
+def rows_in_period(store: SourceStore, table: str, first: dt.datetime, last: dt.datetime) -> int:
+    """Stored rows of an event table dated from ``first`` to ``last`` (both included)."""
+    column = DATE_COLUMNS[table]
+    assert column is not None
+    return int(
+        store.scalar(
+            f"SELECT count(*) FROM {ident(table)} WHERE {ident(column)} BETWEEN ? AND ?",
+            [first, last],
+        )
+    )
+
+
+def child_rows_by_account(store: SourceStore) -> pl.DataFrame:
+    """``table_name``, ``account_id``, ``rows``: how many rows each account has per table."""
+    parts = [
+        f"SELECT '{table}' AS table_name, account_id, count(*) AS rows FROM {table} GROUP BY 2"
+        for table in CHILD_TABLES
+    ]
+    return store.query(" UNION ALL ".join(parts))
+
+
+def stored_accounts(store: SourceStore) -> pl.DataFrame:
+    """The stored account ids and names (what child rows are matched against)."""
+    return store.query("SELECT account_id, account_name FROM accounts")

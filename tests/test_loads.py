@@ -1,0 +1,180 @@
+"""Loads that cannot destroy data: every load shows its impact first; a fully rejected table,
+a removal of more than half a table and child rows losing their account are refused unless
+confirmed; a dry run writes nothing; the demo never mixes with a team's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.demo import DemoSpec, load_demo
+from dashboard.refresh import refresh
+from dashboard.schema import SOURCE_TABLES
+from dashboard.store import Stores
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date.today()
+
+
+def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args], env=env, capture_output=True, text=True,
+        cwd=ROOT,
+    )  # fmt: skip
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` and a hash of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def table_digest(stores: Stores) -> str:
+    h = hashlib.sha256()
+    for table in SOURCE_TABLES:
+        h.update(stores.sources.query(f"SELECT * FROM {table} ORDER BY ALL").write_csv().encode())
+    return h.hexdigest()
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> tuple[Stores, Path]:
+    """A team's workspace holding 120 accounts with usage, surveys and all (not the demo)."""
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=120, seed=8, anchor=TODAY))
+    with stores.sources.writer() as writer:
+        writer.set_meta("workspace", "data")  # the demo's rows, loaded as a team's own
+    refresh(stores, TODAY, tmp_path)
+    return stores, tmp_path
+
+
+def test_a_fully_rejected_table_is_refused_and_the_store_is_unchanged(team, tmp_path):
+    stores, root = team
+    before = table_digest(stores)
+    surveys = tmp_path / "nps.csv"
+    surveys.write_text("account_id,responded_at,score\nnobody,2026-01-01,9\nnone,2026-01-02,12\n")
+    done = tandem(root, "import", "surveys", str(surveys))
+    assert done.returncode == 2, done.stderr
+    assert "no row of nps.csv is valid" in done.stderr
+    assert "nothing was loaded" in done.stderr
+    assert table_digest(stores) == before
+    done = tandem(root, "import", "surveys", str(surveys), "--replace")  # not even when forced
+    assert done.returncode == 2
+    assert table_digest(stores) == before
+
+
+def test_a_load_removing_more_than_half_a_table_waits_for_a_yes(team, tmp_path):
+    stores, root = team
+    before = table_digest(stores)
+    few = tmp_path / "few.csv"
+    rows = stores.sources.query("SELECT account_id, account_name FROM accounts LIMIT 18")
+    rows.write_csv(few)
+    done = tandem(root, "import", "accounts", str(few), "--mode", "replace")
+    assert done.returncode == 2
+    assert "removes 102 of the 120 stored rows (more than half)" in done.stderr
+    assert table_digest(stores) == before
+    # the default, an update, adds and changes but never removes: it loads
+    done = tandem(root, "import", "accounts", str(few))
+    assert done.returncode == 0, done.stderr
+    assert stores.sources.row_count("accounts") == 120
+    # confirmed, the replace goes through, with the child rows of the removed accounts
+    done = tandem(root, "import", "accounts", str(few), "--replace")
+    assert done.returncode == 0, done.stderr
+    assert stores.sources.row_count("accounts") == 18
+    orphans = stores.sources.scalar(
+        "SELECT count(*) FROM usage_events WHERE account_id NOT IN (SELECT account_id FROM accounts)"
+    )
+    assert orphans == 0
+
+
+def test_accounts_replaced_under_existing_usage_show_the_child_rows_they_orphan(team, tmp_path):
+    stores, root = team
+    usage = stores.sources.row_count("usage_events")
+    other = tmp_path / "other.csv"
+    other.write_text("account_id,account_name\nNEW-1,Newco\nNEW-2,Otherco\n")
+    done = tandem(root, "import", "accounts", str(other), "--mode", "replace", "--json", "--dry-run")
+    assert done.returncode == 2
+    out = json.loads(done.stdout)
+    impact = out["tables"]["accounts"]
+    assert impact["rows_now"] == 120 and impact["rows_after"] == 2 and impact["removed"] == 120
+    assert impact["losing_their_account"]["usage_events"] == usage
+    assert any("belong to accounts this load removes" in r for r in out["refused"])
+    assert stores.sources.row_count("usage_events") == usage
+
+
+def test_a_dry_run_leaves_the_data_folder_byte_identical(team, tmp_path):
+    stores, root = team
+    before = fingerprint(root)
+    bad = tmp_path / "tickets.csv"
+    bad.write_text("ticket_id,account_id,created_at\nt1,nobody,2026-01-01\nt2,,soon\n")
+    done = tandem(root, "import", "tickets", str(bad), "--dry-run", "--json")
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["files"][0]["rows_rejected"] == 2
+    assert fingerprint(root) == before
+    fresh = tmp_path / "fresh"  # a folder that does not exist yet stays so
+    done = tandem(fresh, "import", "tickets", str(bad), "--dry-run")
+    assert not fresh.exists()
+    rejects = tmp_path / "rejects-here"
+    tandem(root, "import", "tickets", str(bad), "--dry-run", "--rejects", str(rejects))
+    assert list(rejects.glob("*.csv")) and fingerprint(root) == before
+
+
+def test_importing_after_the_app_built_the_demo_leaves_no_demo_row(tmp_path, monkeypatch):
+    from dashboard.config import get_settings
+
+    monkeypatch.setenv("TANDEM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TANDEM_DEMO_ACCOUNTS", "40")
+    get_settings.cache_clear()
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=90).run()
+    assert not at.exception
+    demo = Stores.open(tmp_path / "demo")
+    assert demo.sources.row_count("accounts") == 40
+    assert demo.app.query("SELECT count(*) AS n FROM handoffs")["n"][0] > 0
+    accounts = tmp_path / "crm.csv"
+    accounts.write_text("account_id,account_name,arr\nR-1,Real One,1000\nR-2,Real Two,2000\n")
+    done = tandem(tmp_path, "import", "accounts", str(accounts))
+    assert done.returncode == 0, done.stderr
+    real = Stores.open(tmp_path)
+    assert sorted(real.sources.query("SELECT account_id FROM accounts")["account_id"]) == ["R-1", "R-2"]
+    for table in ("activities", "usage_events", "tickets", "owners"):
+        assert real.sources.row_count(table) == 0, table
+    for table in ("handoffs", "tasks", "sync_notes"):
+        assert real.app.query(f"SELECT count(*) AS n FROM {table}")["n"][0] == 0, table
+    assert demo.sources.row_count("accounts") == 40  # the demo is still there to switch back to
+    get_settings.cache_clear()
+
+
+def test_a_demo_an_older_tandem_built_in_the_data_folder_moves_aside_on_import(tmp_path):
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=30, seed=3, anchor=TODAY))
+    refresh(stores, TODAY, tmp_path)
+    accounts = tmp_path / "crm.csv"
+    accounts.write_text("account_id,account_name\nR-1,Real One\n")
+    done = tandem(tmp_path, "import", "accounts", str(accounts))
+    assert done.returncode == 0, done.stderr
+    assert Stores.open(tmp_path).sources.row_count("accounts") == 1
+    assert Stores.open(tmp_path).sources.row_count("usage_events") == 0
+    assert Stores.open(tmp_path / "demo").sources.row_count("accounts") == 30
+
+
+def test_eighteen_accounts_alone_in_a_fresh_workspace_are_not_red(tmp_path):
+    accounts = tmp_path / "crm.csv"
+    lines = ["account_id,account_name,arr,licensed_seats"]
+    lines += [f"A-{i},Account {i},{1000 * (i + 1)},{10 + i}" for i in range(18)]
+    accounts.write_text("\n".join(lines) + "\n")
+    done = tandem(tmp_path, "import", "accounts", str(accounts))
+    assert done.returncode == 0, done.stderr
+    scores = Stores.open(tmp_path).sources.query("SELECT band, health FROM account_scores")
+    assert scores.height == 18
+    assert "red" not in set(scores["band"])
