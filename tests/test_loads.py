@@ -51,12 +51,13 @@ def table_digest(stores: Stores) -> str:
 @pytest.fixture
 def team(tmp_path: Path) -> tuple[Stores, Path]:
     """A team's workspace holding 120 accounts with usage, surveys and all (not the demo)."""
-    stores = Stores.open(tmp_path)
+    root = tmp_path / "data"
+    stores = Stores.open(root)
     load_demo(stores.sources, DemoSpec(accounts=120, seed=8, anchor=TODAY))
     with stores.sources.writer() as writer:
         writer.set_meta("workspace", "data")  # the demo's rows, loaded as a team's own
-    refresh(stores, TODAY, tmp_path)
-    return stores, tmp_path
+    refresh(stores, TODAY, root)
+    return stores, root
 
 
 def test_a_fully_rejected_table_is_refused_and_the_store_is_unchanged(team, tmp_path):

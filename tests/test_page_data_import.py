@@ -114,3 +114,44 @@ def test_bad_upload_shows_where_and_keeps_the_store(data_page: AppTest, tmp_path
     assert "column arr: ten is not a number" in rejects["reasons"].iloc[1]
     # checked, not loaded: nothing is written until the user confirms
     assert Stores.open(tmp_path).sources.row_count("accounts") == before
+
+
+def test_two_files_with_rejects_for_one_table(data_page: AppTest, tmp_path):
+    at = data_page
+    jan = b"ticket_id,account_id,created_at\nt1,nobody,2026-01-01\nt2,nobody,2026-01-02\n"
+    feb = b"ticket_id,account_id,created_at\nt3,nobody,2026-02-01\nt1,x,2026-02-02\n"
+    at.file_uploader(key="uploads").set_value(
+        [("tickets_jan.csv", jan, "text/csv"), ("tickets_feb.csv", feb, "text/csv")]
+    ).run()
+    at.selectbox(key="table_tickets_jan").set_value("tickets").run()
+    at.selectbox(key="table_tickets_feb").set_value("tickets").run()
+    at.button(key="import_check").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    reasons = " ".join(" ".join(df.value["reasons"]) for df in at.dataframe[:-1] if "reasons" in df.value)
+    assert "unknown account nobody" in reasons
+    assert "no row of tickets_jan.csv, tickets_feb.csv is valid" in at.error[0].value
+    assert at.button(key="import_load").disabled
+
+
+def test_a_replace_on_the_data_page_shows_its_impact_and_waits_for_a_yes(data_page: AppTest, tmp_path):
+    at = data_page
+    first = b"account_id,account_name\n" + b"".join(f"a{i},A{i}\n".encode() for i in range(10))
+    at.file_uploader(key="uploads").set_value([("crm.csv", first, "text/csv")]).run()
+    at.selectbox(key="table_crm").set_value("accounts").run()
+    check_and_load(at)
+    assert Stores.open(tmp_path).sources.row_count("accounts") == 10  # into the team's workspace
+    assert Stores.open(tmp_path / "demo").sources.row_count("accounts") == 60  # the demo stays
+    at.file_uploader(key="uploads").set_value(
+        [("crm2.csv", b"account_id,account_name\nb1,B1\n", "text/csv")]
+    ).run()
+    at.selectbox(key="table_crm2").set_value("accounts").run()
+    at.radio(key="import_mode").set_value("replace").run()
+    at.button(key="import_check").click().run()
+    impact = at.dataframe[-1].value
+    assert impact["rows_now"].iloc[0] == 10 and impact["rows_after"].iloc[0] == 1
+    assert "removes 10 of the 10 stored rows" in at.warning[-1].value
+    assert at.button(key="import_load").disabled
+    at.checkbox(key="import_confirm").check().run()
+    at.button(key="import_load").click().run()
+    assert not at.exception
+    assert Stores.open(tmp_path).sources.row_count("accounts") == 1

@@ -91,14 +91,15 @@ def sidebar_workspace() -> None:
     """Which workspace this session looks at: the team's data or the demo. The switch shows
     only when both exist; the demo says it is the demo."""
     from dashboard.store.workspaces import WORKSPACE_LABELS
-    from dashboard.ui.state import demo_exists, team_data_exists, workspace
+    from dashboard.ui.state import choose_workspace, demo_exists, team_data_exists, workspace
 
     with st.sidebar:
         if team_data_exists() and demo_exists():
-            st.session_state.setdefault("workspace", workspace())
+            current = workspace()
+            key = f"workspace_pick_{current}"  # a new widget whenever the workspace changes
             st.segmented_control(
-                "Workspace", ["data", "demo"], format_func=WORKSPACE_LABELS.get,
-                key="workspace", required=True,
+                "Workspace", ["data", "demo"], format_func=WORKSPACE_LABELS.get, default=current,
+                key=key, required=True, on_change=lambda: choose_workspace(st.session_state[key]),
             )  # fmt: skip
         elif workspace() == "demo":
             st.caption(

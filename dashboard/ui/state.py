@@ -29,7 +29,7 @@ def org_root() -> Path:
 def workspace() -> Workspace:
     """The workspace this session looks at: the team's data once there is some, else the
     demo (switchable in the sidebar when both exist)."""
-    chosen = st.session_state.get("workspace")
+    chosen = st.session_state.get("tandem_workspace")
     if chosen in ("data", "demo"):
         return chosen
     return "data" if team_data_exists() else "demo"
@@ -68,9 +68,13 @@ def demo_exists() -> bool:
     ).sources.is_empty()
 
 
+def choose_workspace(name: Workspace) -> None:
+    st.session_state["tandem_workspace"] = name
+
+
 def switch_to_team_data() -> None:
     """After a load into the team's workspace, this session looks at it."""
-    st.session_state["workspace"] = "data"
+    choose_workspace("data")
 
 
 def today() -> dt.date:
