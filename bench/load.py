@@ -162,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", choices=["protocol", "browser"], default="protocol")
     args = parser.parse_args(argv)
 
-    from dashboard.demo import DemoSpec, load_demo
-    from dashboard.refresh import refresh
+    from dashboard.ingest.demo import DemoSpec, load_demo
+    from dashboard.jobs.refresh import refresh
     from dashboard.store import Stores
 
     today = dt.date.today()

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
 
 from bench.serve import PAGES, app_server  # noqa: E402
-from dashboard.demo import DemoSpec, build_demo  # noqa: E402
-from dashboard.refresh import refresh  # noqa: E402
-from dashboard.scorecards import default_scorecard  # noqa: E402
+from dashboard.ingest.demo import DemoSpec, build_demo  # noqa: E402
+from dashboard.jobs.refresh import refresh  # noqa: E402
 from dashboard.store import Stores  # noqa: E402
 from dashboard.store.features import account_features, features_at  # noqa: E402
+from dashboard.workflows.scorecards import default_scorecard  # noqa: E402
 from scoring.components import components  # noqa: E402
 from scoring.health import apply_scorecard  # noqa: E402
 from scoring.pipeline import score_portfolio  # noqa: E402
@@ -217,10 +217,10 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     """Score lab, server side: components once per parameter set, then what a weight change
     recomputes (both health sums, impact, migration, movers, histograms); and the backtest of
     two scorecards on 12 monthly snapshots against one snapshot's feature stage."""
-    from dashboard.lab import backtest_snapshots, compare_on_snapshots, portfolio_components
     from dashboard.store.filters import AccountFilter
-    from scoring.lab import health_histogram, impact, migration, movers
-    from scoring.lab import rescore as rescore_with
+    from dashboard.views.lab import backtest_snapshots, compare_on_snapshots, portfolio_components
+    from scoring.what_if import health_histogram, impact, migration, movers
+    from scoring.what_if import rescore as rescore_with
 
     card = default_scorecard()
     with fig.stage("lab_components"):

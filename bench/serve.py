@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # every page of the app, by its script name in pages/ (the portfolio page is the home page)
-PAGES = ("portfolio", "account", "renewals", "expansion", "sync", "coverage", "lab", "data")
+PAGES = ("portfolio", "account", "renewals", "expansion", "sync", "unmanaged_middle", "lab", "data")
 
 
 @contextmanager

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pandas  # noqa: F401, I001
 import streamlit as st
 
-from dashboard.refresh import RefreshError
+from dashboard.jobs.refresh import RefreshError
 from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
-from dashboard.ui.access import current_viewer, sidebar_identity, sidebar_workspace
 from dashboard.ui.filters import sidebar_filters
+from dashboard.ui.identity import current_viewer, sidebar_identity, sidebar_workspace
 from dashboard.ui.nav import navigation
 from dashboard.ui.queries import read
 from dashboard.ui.state import ensure_data, org_root

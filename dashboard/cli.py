@@ -14,10 +14,7 @@ from typing import Any
 
 import duckdb
 
-from dashboard.backup import BackupError, backup
 from dashboard.config import get_settings
-from dashboard.connectors import SourceError, load_from_database, source_config
-from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
 from dashboard.ingest.bundle import (
     ImportPlan,
     ImportReport,
@@ -26,17 +23,20 @@ from dashboard.ingest.bundle import (
     read_mapping,
     run_import,
 )
+from dashboard.ingest.connectors import SourceError, load_from_database, source_config
+from dashboard.ingest.demo import DemoSpec, load_demo, seed_demo_handoffs
 from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import limits_from_settings
 from dashboard.ingest.readers import FileError, view_name
 from dashboard.ingest.report import file_summary, impact_summary
-from dashboard.lab import run_backtest
-from dashboard.refresh import RefreshError, refresh
+from dashboard.jobs.backup import BackupError, backup
+from dashboard.jobs.refresh import RefreshError, refresh
 from dashboard.schema import SOURCE_TABLES
-from dashboard.scorecards import active_scorecard, load_saved, load_scorecard_file
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
 from dashboard.store.workspaces import import_target, team_store
+from dashboard.views.lab import run_backtest
+from dashboard.workflows.scorecards import active_scorecard, load_saved, load_scorecard_file
 from scoring.exports import to_csv
 from scoring.scorecard import Scorecard
 

@@ -2,14 +2,9 @@
 
 import streamlit as st
 
-from dashboard.access import account_visible
-from dashboard.handoffs import handoff_history
-from dashboard.scorecards import active_scorecard
-from dashboard.store import account
-from dashboard.tasks import tasks
+from dashboard.store import account_detail as account
 from dashboard.ui import charts
-from dashboard.ui.access import unmasked
-from dashboard.ui.account import (
+from dashboard.ui.account_panels import (
     account_picker,
     drivers_by_lens,
     header,
@@ -17,9 +12,14 @@ from dashboard.ui.account import (
     source_tabs,
 )
 from dashboard.ui.filters import current_filter
-from dashboard.ui.handoffs import handoff_panel, history_table, task_editor
+from dashboard.ui.handoff_panel import handoff_panel, history_table, task_editor
+from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
 from dashboard.ui.state import stores
+from dashboard.workflows.access import account_visible
+from dashboard.workflows.handoffs import handoff_history
+from dashboard.workflows.scorecards import active_scorecard
+from dashboard.workflows.tasks import tasks
 
 account_id = account_picker(current_filter())
 if account_id is None:

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from dashboard.store.overview import load_history, table_overview
-from dashboard.ui.access import current_viewer, require_full_access
-from dashboard.ui.database import database_panel
 from dashboard.ui.filters import current_filter
-from dashboard.ui.importer import import_panel
+from dashboard.ui.identity import current_viewer, require_full_access
+from dashboard.ui.import_wizard import import_panel
 from dashboard.ui.queries import read
+from dashboard.ui.source_panel import database_panel
 from dashboard.ui.state import today
 from dashboard.ui.tables import download_csv
 

@@ -4,18 +4,18 @@ what has fallen between the chairs. Expansion is detected by the CSM, closed by 
 import polars as pl
 import streamlit as st
 
-from dashboard import handoffs as h
-from dashboard import tasks
 from dashboard.store import marts
 from dashboard.store.commercial import expansion_candidates
 from dashboard.ui import charts
-from dashboard.ui.access import unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
-from dashboard.ui.handoffs import handoff_panel, history_table, task_editor
+from dashboard.ui.handoff_panel import handoff_panel, history_table, task_editor
+from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
 from dashboard.ui.state import stores, today
 from dashboard.ui.tables import account_columns, download_csv, money_column, with_band_labels
+from dashboard.workflows import handoffs as h
+from dashboard.workflows import tasks
 
 st.title("Expansion windows")
 account_filter = current_filter()

@@ -4,13 +4,21 @@ against real churn whether the change predicts better — before anyone activate
 import polars as pl
 import streamlit as st
 
-from dashboard.lab import (
+from dashboard.ui import charts
+from dashboard.ui.cards import format_value
+from dashboard.ui.filters import current_filter
+from dashboard.ui.identity import current_viewer, require_full_access
+from dashboard.ui.lab_editor import editor, load_into_editor
+from dashboard.ui.queries import kept, read
+from dashboard.ui.state import now, rescore, stores
+from dashboard.ui.tables import download_csv, money_column
+from dashboard.views.lab import (
     backtest_snapshots,
     compare_on_snapshots,
     portfolio_components,
     suggest_weights,
 )
-from dashboard.scorecards import (
+from dashboard.workflows.scorecards import (
     activate_scorecard,
     active_scorecard,
     load_saved,
@@ -18,16 +26,8 @@ from dashboard.scorecards import (
     saved_scorecards,
     scorecard_audit,
 )
-from dashboard.ui import charts
-from dashboard.ui.access import current_viewer, require_full_access
-from dashboard.ui.cards import format_value
-from dashboard.ui.filters import current_filter
-from dashboard.ui.lab import editor, load_into_editor
-from dashboard.ui.queries import kept, read
-from dashboard.ui.state import now, rescore, stores
-from dashboard.ui.tables import download_csv, money_column
-from scoring.lab import health_histogram, impact, migration, movers
-from scoring.lab import rescore as rescore_with
+from scoring.what_if import health_histogram, impact, migration, movers
+from scoring.what_if import rescore as rescore_with
 
 require_full_access(current_viewer(), "The score lab")
 st.title("Score lab")

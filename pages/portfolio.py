@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from dashboard.kpis import portfolio_kpis
 from dashboard.store import marts
 from dashboard.ui import charts
 from dashboard.ui.cards import kpi_row
@@ -11,6 +10,7 @@ from dashboard.ui.nav import page
 from dashboard.ui.queries import read
 from dashboard.ui.state import today
 from dashboard.ui.tables import account_columns, download_csv, with_band_labels
+from dashboard.views.portfolio import portfolio_kpis
 
 TABLE_ROWS = 200
 

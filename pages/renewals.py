@@ -4,19 +4,19 @@ The renewal is won all year by the CSM's value work and closed by the AM at the 
 import polars as pl
 import streamlit as st
 
-from dashboard import tasks
-from dashboard.ics import renewals_ics
-from dashboard.renewals import renewal_view, with_plans
-from dashboard.scorecards import active_scorecard
 from dashboard.ui import charts
-from dashboard.ui.access import unmasked
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
-from dashboard.ui.handoffs import task_editor
+from dashboard.ui.handoff_panel import task_editor
+from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
 from dashboard.ui.selection import pick_clicked_month
 from dashboard.ui.state import now, stores
 from dashboard.ui.tables import account_columns, download_csv, money_column, with_band_labels
+from dashboard.views.ics import renewals_ics
+from dashboard.views.renewals import renewal_view, with_plans
+from dashboard.workflows import tasks
+from dashboard.workflows.scorecards import active_scorecard
 
 st.title("Renewal calendar")
 view = read(renewal_view, current_filter(), active_scorecard(stores().app))

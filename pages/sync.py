@@ -7,15 +7,15 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import sync_notes
-from dashboard.scorecards import active_scorecard
-from dashboard.store.sync import pairs, split_pair
-from dashboard.sync import agenda_html, agenda_markdown, build_agenda
-from dashboard.ui.access import current_viewer, unmasked
+from dashboard.store.pairs import pairs, split_pair
 from dashboard.ui.cards import format_value
+from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import read
 from dashboard.ui.state import now, stores, today
 from dashboard.ui.tables import account_columns, edited_rows, money_column, with_band_labels
+from dashboard.views.sync import agenda_html, agenda_markdown, build_agenda
+from dashboard.workflows import decisions as sync_notes
+from dashboard.workflows.scorecards import active_scorecard
 
 st.title("Weekly sync")
 viewer = current_viewer()

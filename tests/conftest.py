@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import get_settings
-from dashboard.demo import DemoSpec, load_demo, seed_demo_handoffs
-from dashboard.refresh import refresh
+from dashboard.ingest.demo import DemoSpec, load_demo, seed_demo_handoffs
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 
 TODAY = dt.date.today()

@@ -8,11 +8,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.access import LOCAL, Viewer, account_visible, viewer_for_email
 from dashboard.store import Stores
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import account_table
-from dashboard.store.sync import pairs
+from dashboard.store.pairs import pairs
+from dashboard.workflows.access import LOCAL, Viewer, account_visible, viewer_for_email
 
 APP = "../dashboard/app.py"
 
@@ -72,7 +72,7 @@ def test_a_csm_sees_their_book_and_cannot_reach_another(demo_stores: Stores, csm
     options = at.selectbox(key="sync_pair").options
     assert foreign not in options and all(csm.name in o for o in options)
     for page, what in (("lab", "The score lab"), ("data", "The Data page"),
-                       ("coverage", "Coverage and team design")):  # fmt: skip
+                       ("unmanaged_middle", "The Unmanaged middle page")):  # fmt: skip
         at = _as(csm, page)
         assert at.error[0].value == f"{what} is for leaders and ops.", page
 

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from dashboard import sync_notes
 from dashboard.store import Stores
+from dashboard.workflows import decisions as sync_notes
 
 NOW = dt.datetime(2026, 11, 22, 12)
 

@@ -30,7 +30,7 @@ PAGES = [
     ("renewals", "Renewal calendar", True),
     ("expansion", "Expansion windows", True),
     ("sync", "Weekly sync", False),
-    ("coverage", "Unmanaged middle", False),
+    ("unmanaged_middle", "Unmanaged middle", False),
     ("lab", "Score lab", True),
     ("data", "Data", False),
 ]

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from dashboard.connectors import (
+from dashboard.ingest.connectors import (
     SourceConfig,
     SourceError,
     load_from_database,

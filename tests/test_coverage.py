@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dashboard.coverage import Middle, coverage_view
 from dashboard.store import Stores
 from dashboard.store.filters import AccountFilter
-from scoring import coverage as c
+from dashboard.views.unmanaged_middle import Middle, coverage_view
+from scoring import middle as c
 
 
 def _view(stores: Stores, middle: Middle):

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard.demo import DemoSpec, build_demo
+from dashboard.ingest.demo import DemoSpec, build_demo
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
 from tests.conftest import TODAY

@@ -12,9 +12,9 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.config import get_settings
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.gdpr import delete_account
-from dashboard.refresh import refresh
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.gdpr import delete_account
+from dashboard.jobs.refresh import refresh
 from dashboard.store import StoreError, Stores
 
 TODAY = dt.date(2026, 11, 22)
@@ -154,7 +154,7 @@ def test_an_import_during_a_refresh_wins_over_its_stale_scores(world):
 
 
 def test_a_refresh_whose_data_keeps_changing_stops_with_a_message(world):
-    from dashboard.refresh import RefreshError
+    from dashboard.jobs.refresh import RefreshError
 
     stores, root = world
 

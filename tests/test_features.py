@@ -4,10 +4,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard.demo import DemoSpec, build_demo
-from dashboard.scorecards import default_scorecard
+from dashboard.ingest.demo import DemoSpec, build_demo
 from dashboard.store import Stores
 from dashboard.store.features import account_features
+from dashboard.workflows.scorecards import default_scorecard
 from scoring.pipeline import score_portfolio
 from scoring.scorecard import COMPONENTS
 

@@ -10,12 +10,12 @@ import zipfile
 import polars as pl
 import pytest
 
-from dashboard import handoffs as h
-from dashboard import sync_notes
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.gdpr import account_data, delete_account, export_account
-from dashboard.refresh import refresh
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.gdpr import account_data, delete_account, export_account
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
+from dashboard.workflows import decisions as sync_notes
+from dashboard.workflows import handoffs as h
 
 TODAY = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 12)

@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import handoffs as h
-from dashboard.refresh import write_digests
+from dashboard.jobs.refresh import write_digests
 from dashboard.store import AppStore
+from dashboard.workflows import handoffs as h
 from scoring.digests import chairs_rows
 
 NOW = dt.datetime(2026, 11, 22, 10)

@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 
 from dashboard.ingest.bundle import ImportPlan, ImportStep, bundle_plan, run_import
-from dashboard.ingest.mapping import Mapping, normalise, suggest_columns, suggest_table
-from dashboard.ingest.readers import FileError
 from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import Limits
+from dashboard.ingest.mapping import Mapping, normalise, suggest_columns, suggest_table
+from dashboard.ingest.readers import FileError
 from dashboard.ingest.session import ImportSession
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
@@ -334,7 +334,8 @@ def test_single_table_import_command_refuses_a_wrong_mapping(tmp_path):
 
 def test_data_dictionary_is_not_a_table(empty_stores: Stores):
     plan = ImportPlan(
-        "dictionary", [ImportStep(Mapping(table="accounts"), [SAMPLES / "maven-crm" / "data_dictionary.csv"])]
+        "dictionary",
+        [ImportStep(Mapping(table="accounts"), [SAMPLES / "maven-crm" / "data_dictionary.csv"])],
     )
     with pytest.raises(
         FileError, match="data_dictionary.csv: column 2 has no name in the header row"

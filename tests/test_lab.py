@@ -16,9 +16,17 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard.backtest import backtest_dates, point_in_time_features, snapshot_on_or_before
-from dashboard.lab import backtest_snapshots, portfolio_components, run_backtest, suggest_weights
-from dashboard.scorecards import (
+from dashboard.store import Stores
+from dashboard.store.features import features_at
+from dashboard.store.filters import AccountFilter
+from dashboard.store.snapshots import backtest_dates, point_in_time_features, snapshot_on_or_before
+from dashboard.views.lab import (
+    backtest_snapshots,
+    portfolio_components,
+    run_backtest,
+    suggest_weights,
+)
+from dashboard.workflows.scorecards import (
     activate_scorecard,
     active_scorecard,
     default_scorecard,
@@ -26,13 +34,10 @@ from dashboard.scorecards import (
     saved_scorecards,
     scorecard_audit,
 )
-from dashboard.store import Stores
-from dashboard.store.features import features_at
-from dashboard.store.filters import AccountFilter
 from scoring import backtest as bt
-from scoring.lab import impact, migration, movers, rescore
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores
+from scoring.what_if import impact, migration, movers, rescore
 
 NOW = dt.datetime(2026, 11, 22, 12)
 
@@ -127,7 +132,7 @@ def test_fitted_weights_ignore_a_component_with_no_signal():
 
 
 def test_adding_data_after_a_snapshot_never_changes_it(tmp_path):
-    from dashboard.demo import DemoSpec, load_demo
+    from dashboard.ingest.demo import DemoSpec, load_demo
 
     stores = Stores.open(tmp_path)
     load_demo(stores.sources, DemoSpec(accounts=80, seed=9, anchor=dt.date(2026, 6, 30)))
@@ -299,8 +304,8 @@ def test_the_nightly_job_keeps_the_past_snapshots_the_lab_and_the_forecast_read(
 
 
 def test_a_change_to_the_source_data_drops_the_kept_snapshots(tmp_path):
-    from dashboard.demo import DemoSpec, load_demo
-    from dashboard.refresh import refresh
+    from dashboard.ingest.demo import DemoSpec, load_demo
+    from dashboard.jobs.refresh import refresh
 
     stores = Stores.open(tmp_path)
     load_demo(stores.sources, DemoSpec(accounts=60, seed=4, anchor=dt.date(2026, 6, 30)))
@@ -325,8 +330,8 @@ def test_a_change_to_the_source_data_drops_the_kept_snapshots(tmp_path):
 
 
 def test_kept_snapshots_are_read_only_when_this_feature_query_built_them(tmp_path):
-    from dashboard.demo import DemoSpec, load_demo
-    from dashboard.refresh import refresh
+    from dashboard.ingest.demo import DemoSpec, load_demo
+    from dashboard.jobs.refresh import refresh
     from dashboard.store.features import FEATURES_VERSION
 
     stores = Stores.open(tmp_path)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.refresh import refresh
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.refresh import refresh
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
 
@@ -104,7 +104,9 @@ def test_accounts_replaced_under_existing_usage_show_the_child_rows_they_orphan(
     usage = stores.sources.row_count("usage_events")
     other = tmp_path / "other.csv"
     other.write_text("account_id,account_name\nNEW-1,Newco\nNEW-2,Otherco\n")
-    done = tandem(root, "import", "accounts", str(other), "--mode", "replace", "--json", "--dry-run")
+    done = tandem(
+        root, "import", "accounts", str(other), "--mode", "replace", "--json", "--dry-run"
+    )
     assert done.returncode == 2
     out = json.loads(done.stdout)
     impact = out["tables"]["accounts"]
@@ -147,7 +149,10 @@ def test_importing_after_the_app_built_the_demo_leaves_no_demo_row(tmp_path, mon
     done = tandem(tmp_path, "import", "accounts", str(accounts))
     assert done.returncode == 0, done.stderr
     real = Stores.open(tmp_path)
-    assert sorted(real.sources.query("SELECT account_id FROM accounts")["account_id"]) == ["R-1", "R-2"]
+    assert sorted(real.sources.query("SELECT account_id FROM accounts")["account_id"]) == [
+        "R-1",
+        "R-2",
+    ]
     for table in ("activities", "usage_events", "tickets", "owners"):
         assert real.sources.row_count(table) == 0, table
     for table in ("handoffs", "tasks", "sync_notes"):

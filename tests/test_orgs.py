@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.config import get_settings, org_dir, org_for_email
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.refresh import refresh
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.refresh import refresh
 from dashboard.store import StoreError, Stores
 
 TODAY = dt.date.today()

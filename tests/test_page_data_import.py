@@ -127,13 +127,17 @@ def test_two_files_with_rejects_for_one_table(data_page: AppTest, tmp_path):
     at.selectbox(key="table_tickets_feb").set_value("tickets").run()
     at.button(key="import_check").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    reasons = " ".join(" ".join(df.value["reasons"]) for df in at.dataframe[:-1] if "reasons" in df.value)
+    reasons = " ".join(
+        " ".join(df.value["reasons"]) for df in at.dataframe[:-1] if "reasons" in df.value
+    )
     assert "unknown account nobody" in reasons
     assert "no row of tickets_jan.csv, tickets_feb.csv is valid" in at.error[0].value
     assert at.button(key="import_load").disabled
 
 
-def test_a_replace_on_the_data_page_shows_its_impact_and_waits_for_a_yes(data_page: AppTest, tmp_path):
+def test_a_replace_on_the_data_page_shows_its_impact_and_waits_for_a_yes(
+    data_page: AppTest, tmp_path
+):
     at = data_page
     first = b"account_id,account_name\n" + b"".join(f"a{i},A{i}\n".encode() for i in range(10))
     at.file_uploader(key="uploads").set_value([("crm.csv", first, "text/csv")]).run()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.refresh import refresh
-from dashboard.scorecards import active_scorecard, saved_scorecards, scorecard_audit
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
+from dashboard.workflows.scorecards import active_scorecard, saved_scorecards, scorecard_audit
 from tests.test_page_portfolio import _metric
 
 APP = "../dashboard/app.py"

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import handoffs as h
 from dashboard.store import Stores
+from dashboard.workflows import handoffs as h
 from tests.test_page_portfolio import _metric
 
 APP = "../dashboard/app.py"

@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import sync_notes
 from dashboard.store import Stores
-from dashboard.store.sync import pairs
+from dashboard.store.pairs import pairs
+from dashboard.workflows import decisions as sync_notes
 from tests.test_page_portfolio import _metric
 
 APP = "../dashboard/app.py"
@@ -64,7 +64,7 @@ def test_last_syncs_decisions_show_with_their_status(demo_stores: Stores):
 
 
 def test_unmanaged_middle_page(demo_stores: Stores):
-    at = _open("coverage")
+    at = _open("unmanaged_middle")
     assert at.title[0].value == "Unmanaged middle"
     no_am = demo_stores.sources.query(
         "WITH b AS (SELECT quantile_cont(arr, 0.25) lo, quantile_cont(arr, 0.75) hi"

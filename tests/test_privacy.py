@@ -25,9 +25,10 @@ def test_mask_emails_and_phones_but_not_dates_or_amounts(text, expected):
 def test_free_text_is_masked_wherever_it_is_read(empty_stores):
     import datetime as dt
 
-    from dashboard import handoffs as h
-    from dashboard import sync_notes, tasks
-    from dashboard.store.account import account_rows
+    from dashboard.store.account_detail import account_rows
+    from dashboard.workflows import decisions as sync_notes
+    from dashboard.workflows import handoffs as h
+    from dashboard.workflows import tasks
 
     stores = empty_stores
     accounts = pl.DataFrame({"account_id": ["A1"], "account_name": ["Acme"]})
@@ -57,10 +58,10 @@ def test_only_a_leader_can_unmask_and_it_is_logged(tmp_path, app_data_dir):
 
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.access import LOCAL, Viewer
-    from dashboard.demo import DemoSpec, load_demo
-    from dashboard.refresh import refresh
+    from dashboard.ingest.demo import DemoSpec, load_demo
+    from dashboard.jobs.refresh import refresh
     from dashboard.store import Stores
+    from dashboard.workflows.access import LOCAL, Viewer
 
     stores = Stores.open(tmp_path)
     load_demo(stores.sources, DemoSpec(accounts=40, seed=5, anchor=dt.date.today()))

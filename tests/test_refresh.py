@@ -7,11 +7,11 @@ import sys
 import polars as pl
 import pytest
 
-from dashboard.backtest import health_before_renewals
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.refresh import DIGEST_TITLES, refresh
-from dashboard.scorecards import default_scorecard
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.refresh import DIGEST_TITLES, refresh
 from dashboard.store import Stores
+from dashboard.store.snapshots import health_before_renewals
+from dashboard.workflows.scorecards import default_scorecard
 from scoring.metrics import roc_auc
 
 ANCHOR = dt.date(2026, 5, 1)

@@ -8,14 +8,14 @@ import polars as pl
 import pytest
 from icalendar import Calendar
 
-from dashboard.ics import renewals_ics
-from dashboard.refresh import refresh
-from dashboard.renewals import renewal_view
-from dashboard.scorecards import default_scorecard
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.filters import AccountFilter
-from dashboard.tasks import tasks
-from scoring import renewals as r
+from dashboard.views.ics import renewals_ics
+from dashboard.views.renewals import renewal_view
+from dashboard.workflows.scorecards import default_scorecard
+from dashboard.workflows.tasks import tasks
+from scoring import forecast as r
 from tests.conftest import TODAY
 
 
@@ -136,7 +136,7 @@ def test_ics_parses_with_one_event_per_renewal_and_a_90_day_reminder(view):
 
 
 def test_rule_tasks_are_created_once(tmp_path):
-    from dashboard.demo import DemoSpec, load_demo
+    from dashboard.ingest.demo import DemoSpec, load_demo
 
     stores = Stores.open(tmp_path)
     load_demo(stores.sources, DemoSpec(accounts=120, seed=5, anchor=TODAY))
@@ -157,7 +157,7 @@ def test_rule_tasks_are_created_once(tmp_path):
 
 
 def test_the_nightly_renewal_rates_are_the_history_estimate(view, demo_stores: Stores):
-    from dashboard.backtest import band_renewal_history
+    from dashboard.store.snapshots import band_renewal_history
 
     direct = r.renewal_probabilities(
         band_renewal_history(demo_stores.sources, default_scorecard(), view.as_of)

@@ -13,11 +13,11 @@ import time
 
 import polars as pl
 
-from dashboard import handoffs as h
-from dashboard import sync_notes
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.refresh import refresh
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.refresh import refresh
 from dashboard.store import AppStore, Stores
+from dashboard.workflows import decisions as sync_notes
+from dashboard.workflows import handoffs as h
 
 TODAY = dt.date(2026, 11, 22)
 

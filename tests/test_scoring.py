@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from dashboard.scorecards import default_scorecard
+from dashboard.workflows.scorecards import default_scorecard
 from scoring.components import components
 from scoring.health import apply_scorecard
 from scoring.kpis import retention

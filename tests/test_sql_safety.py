@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import sync_notes
 from dashboard.store import Stores
-from dashboard.store.sync import pairs
+from dashboard.store.pairs import pairs
+from dashboard.workflows import decisions as sync_notes
 
 APP = "../dashboard/app.py"
 NASTY = [
@@ -18,7 +18,7 @@ NASTY = [
     "ACC-000001'; DELETE FROM handoffs; --",
     "%' AND 1=1 --",
 ]
-PAGES = ["portfolio", "account", "renewals", "expansion", "sync", "coverage", "lab", "data"]
+PAGES = ["portfolio", "account", "renewals", "expansion", "sync", "unmanaged_middle", "lab", "data"]
 
 
 def _counts(stores: Stores) -> dict[str, int]:
@@ -69,7 +69,7 @@ def test_form_fields(demo_stores: Stores):
         at.text_input(key="lab_description").input(NASTY[-1 - i])
         at.button(key="FormSubmitter:lab_save-Save").click().run()
         assert not at.exception
-    from dashboard.scorecards import saved_scorecards
+    from dashboard.workflows.scorecards import saved_scorecards
 
     assert set(NASTY) <= set(saved_scorecards(demo_stores.app)["name"])
     saved = sync_notes.decisions(demo_stores.app, key)["decision"].to_list()

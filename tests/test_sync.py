@@ -8,12 +8,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from dashboard import sync_notes
-from dashboard.demo import DemoSpec, load_demo
-from dashboard.refresh import refresh
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
-from dashboard.store.sync import changes_since, pair_key, pairs, split_pair
-from dashboard.sync import agenda_html, agenda_markdown, build_agenda
+from dashboard.store.pairs import changes_since, pair_key, pairs, split_pair
+from dashboard.views.sync import agenda_html, agenda_markdown, build_agenda
+from dashboard.workflows import decisions as sync_notes
 from tests.conftest import TODAY
 
 NOW = dt.datetime.combine(TODAY, dt.time(11))

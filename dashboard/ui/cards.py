@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.kpis import Kpi
+from dashboard.views.portfolio import Kpi
 
 
 def format_value(value: float | None, kind: str) -> str:

@@ -16,7 +16,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "renewals": ("Renewal calendar", ":material/event_repeat:", "Revenue"),
     "expansion": ("Expansion windows", ":material/trending_up:", "Revenue"),
     "sync": ("Weekly sync", ":material/groups:", "Team"),
-    "coverage": ("Unmanaged middle", ":material/person_search:", "Team"),
+    "unmanaged_middle": ("Unmanaged middle", ":material/person_search:", "Team"),
     "lab": ("Score lab", ":material/science:", "Admin"),
     "data": ("Data", ":material/database:", "Admin"),
 }

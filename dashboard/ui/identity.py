@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.access import LOCAL, Viewer, viewer_for_email
 from dashboard.config import get_settings, org_for_email
 from dashboard.ui.state import now, stores
+from dashboard.workflows.access import LOCAL, Viewer, viewer_for_email
 
 
 def _auth_configured() -> bool:

@@ -12,7 +12,7 @@ import polars as pl
 from dashboard.store import AppStore
 from scoring.scorecard import Scorecard
 
-DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "scoring" / "scorecards"
+DEFAULTS_DIR = Path(__file__).resolve().parents[2] / "scoring" / "scorecards"
 
 
 def load_scorecard_file(path: Path) -> Scorecard:

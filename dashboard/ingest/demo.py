@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from dashboard import handoffs, sync_notes
 from dashboard.store import Stores
 from dashboard.store.sources import SourceStore
+from dashboard.workflows import decisions as sync_notes
+from dashboard.workflows import handoffs
 
 PERIODS = 24  # 30-day periods of history before the anchor date
 PERIOD_DAYS = 30

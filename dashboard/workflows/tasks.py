@@ -8,7 +8,7 @@ import polars as pl
 
 from dashboard.store import AppStore
 from scoring.privacy import mask_pii
-from scoring.tasks import TASK_COLUMNS
+from scoring.task_rules import TASK_COLUMNS
 
 STATUSES = ("open", "done", "dismissed")
 

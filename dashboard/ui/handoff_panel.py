@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import handoffs as h
-from dashboard import tasks as t
-from dashboard.ui.access import unmasked
+from dashboard.ui.identity import unmasked
 from dashboard.ui.state import now, stores
 from dashboard.ui.tables import edited_rows
+from dashboard.workflows import handoffs as h
+from dashboard.workflows import tasks as t
 
 STATE_COLORS = {
     "flagged": "orange", "qualified": "blue", "proposal": "violet", "won": "green",

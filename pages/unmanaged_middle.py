@@ -5,17 +5,17 @@ import polars as pl
 import streamlit as st
 
 from dashboard.config import get_settings
-from dashboard.coverage import Middle, chairs_ids, coverage_view
 from dashboard.store.overview import filter_choices
-from dashboard.ui.access import current_viewer, require_full_access
 from dashboard.ui.cards import format_value
 from dashboard.ui.filters import current_filter
+from dashboard.ui.identity import current_viewer, require_full_access
 from dashboard.ui.queries import read
 from dashboard.ui.state import stores, today
 from dashboard.ui.tables import account_columns, download_csv, money_column, with_band_labels
-from scoring.coverage import MODELS
+from dashboard.views.unmanaged_middle import Middle, chairs_ids, coverage_view
+from scoring.middle import MODELS
 
-require_full_access(current_viewer(), "Coverage and team design")
+require_full_access(current_viewer(), "The Unmanaged middle page")
 st.title("Unmanaged middle")
 st.caption(
     "Every account has a CSM, but only some have an AM: the middle of the portfolio is where "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.connectors import SourceError, load_from_database, source_config
+from dashboard.ingest.connectors import SourceError, load_from_database, source_config
 from dashboard.ui.state import rescore, switch_to_team_data, team_stores, today
 
 

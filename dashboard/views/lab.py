@@ -10,14 +10,14 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.backtest import backtest_dates, backtest_features
 from dashboard.store.filters import AccountFilter
+from dashboard.store.snapshots import backtest_dates, backtest_features
 from dashboard.store.sources import SourceStore
 from scoring import backtest as bt
 from scoring.components import component_inputs
-from scoring.lab import lab_components
 from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
+from scoring.what_if import lab_components
 
 TRAIN_SHARE = 2 / 3  # the suggestion is fitted on the earlier snapshots, checked on the later
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard.store import account
+from dashboard.store import account_detail as account
 from dashboard.store.filters import AccountFilter
-from dashboard.ui.access import unmasked
 from dashboard.ui.cards import format_value
+from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
 from dashboard.ui.tables import download_csv, money_column
 
@@ -144,7 +144,7 @@ def _source_columns() -> dict[str, object]:
 
 def privacy_panel(account_id: str) -> None:
     """GDPR requests for this account: export everything, or erase it everywhere."""
-    from dashboard.gdpr import delete_account, export_account
+    from dashboard.jobs.gdpr import delete_account, export_account
     from dashboard.ui.state import data_dir, now, stores
 
     with st.expander("Privacy requests (GDPR)", icon=":material/shield_person:"):

@@ -1,4 +1,4 @@
-"""The Unmanaged middle page's numbers: the store's accounts through ``scoring.coverage``."""
+"""The Unmanaged middle page's numbers: the store's accounts through ``scoring.middle``."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard import handoffs as h
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
-from dashboard.store.coverage import coverage_accounts, owner_work
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import account_table
 from dashboard.store.sources import SourceStore
-from scoring import coverage as c
+from dashboard.store.unmanaged import coverage_accounts, owner_work
+from dashboard.workflows import handoffs as h
+from scoring import middle as c
 
 
 @dataclass(frozen=True)

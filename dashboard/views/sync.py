@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard import handoffs as h
-from dashboard import sync_notes, tasks
-from dashboard.renewals import with_plans
 from dashboard.store import Stores
-from dashboard.store.sync import changes_since, pair_accounts, split_pair
-from scoring.renewals import value_validation
+from dashboard.store.pairs import changes_since, pair_accounts, split_pair
+from dashboard.views.renewals import with_plans
+from dashboard.workflows import decisions as sync_notes
+from dashboard.workflows import handoffs as h
+from dashboard.workflows import tasks
+from scoring.forecast import value_validation
 
 
 @dataclass(frozen=True)

@@ -12,22 +12,22 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard.backtest import band_renewal_history, history_end, kept_snapshot_dates
-from dashboard.handoffs import between_the_chairs, handoffs
-from dashboard.scorecards import active_scorecard
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import FEATURES_VERSION, account_features, features_at
 from dashboard.store.filters import AccountFilter
+from dashboard.store.snapshots import band_renewal_history, history_end, kept_snapshot_dates
 from dashboard.store.sources import StaleDataError
-from dashboard.tasks import create_rule_tasks
+from dashboard.workflows.handoffs import between_the_chairs, handoffs
+from dashboard.workflows.scorecards import active_scorecard
+from dashboard.workflows.tasks import create_rule_tasks
 from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
 from scoring.exports import to_csv
+from scoring.forecast import renewal_probabilities
 from scoring.pipeline import health_only, score_portfolio, snapshot_scores
-from scoring.renewals import renewal_probabilities
 from scoring.scorecard import Scorecard
-from scoring.tasks import rule_tasks
+from scoring.task_rules import rule_tasks
 
 DIGEST_TITLES = {"csm": "CSM", "am": "AM", "leader": "Leader"}
 Progress = Callable[[float, str], None]

@@ -1,4 +1,4 @@
-"""The renewal calendar's numbers, put together from the store and ``scoring.renewals``."""
+"""The renewal calendar's numbers, put together from the store and ``scoring.forecast``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard.backtest import band_renewal_history
 from dashboard.store.commercial import renewals_ahead
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scores_as_of
+from dashboard.store.snapshots import band_renewal_history
 from dashboard.store.sources import SourceStore
-from scoring import renewals as r
+from scoring import forecast as r
 from scoring.scorecard import Scorecard
 
 
