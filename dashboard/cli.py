@@ -350,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--bundle", type=Path, help="a bundle TOML file: several tables at once")
     imp.add_argument(
         "--mode", choices=[m.value for m in LoadMode], default=LoadMode.UPDATE.value,
-        help="update (default: by id; event tables by the period the file covers), replace "
-        "or append",
+        help="how the files change the tables: update (default: by id; event tables by the "
+        "period the file covers), replace or append",
     )  # fmt: skip
     imp.add_argument(
         "--replace", action="store_true",
@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     back.set_defaults(func=cmd_backtest)
 
-    bak = sub.add_parser("backup", help="copy both stores, consistently, into a new folder")
+    bak = sub.add_parser("backup", help="a consistent copy of both stores, in a new folder")
     bak.add_argument("dest", type=Path, help="a new (or empty) folder")
     bak.set_defaults(func=cmd_backup)
 

@@ -193,14 +193,6 @@ DATE_COLUMNS: dict[str, str | None] = {
     "owners": None,
 }
 
-_DUCKDB_TYPES: dict[type, str] = {
-    str: "VARCHAR",
-    int: "BIGINT",
-    float: "DOUBLE",
-    bool: "BOOLEAN",
-    dt.date: "DATE",
-    dt.datetime: "TIMESTAMP",
-}
 _POLARS_TYPES: dict[type, pl.DataType] = {
     str: pl.String(),
     int: pl.Int64(),
@@ -251,18 +243,8 @@ def polars_schema(table: str) -> pl.Schema:
     return pl.Schema({name: _POLARS_TYPES[t] for name, t in columns(table).items()})
 
 
-def ddl(table: str) -> str:
-    """``CREATE TABLE`` statement for a canonical table, generated from its model."""
-    required = set(required_columns(table))
-    cols = ",\n  ".join(
-        f"{name} {_DUCKDB_TYPES[t]}{' NOT NULL' if name in required else ''}"
-        for name, t in columns(table).items()
-    )
-    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
-
-
 def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Select and cast ``frame`` to the canonical columns of ``table`` (missing ones as null)."""
+    """``frame`` cast to the canonical columns of ``table``, in order (missing ones as null)."""
     schema = polars_schema(table)
     return frame.select(
         [

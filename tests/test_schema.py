@@ -2,9 +2,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, columns, conform, ddl, required_columns
+from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, columns, conform, required_columns
 from dashboard.store import SchemaError, Stores
-from dashboard.store.ddl import SOURCE_MIGRATIONS, migrate, schema_version
+from dashboard.store.ddl import SOURCE_MIGRATIONS, ddl, migrate, schema_version
 
 DESIGN_TABLES = [
     "accounts", "subscriptions", "invoices", "usage_events", "tickets", "surveys",

@@ -22,7 +22,7 @@ class BackupError(RuntimeError):
 
 
 def backup(stores: Stores, dest: Path, now: dt.datetime) -> dict:
-    """Copy the stores into ``dest`` (which must not exist or be empty); returns the manifest."""
+    """The stores, copied into ``dest`` (which must not exist or be empty); returns the manifest."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty: back up into a new folder")

@@ -19,38 +19,24 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES
+from dashboard.schema import SCHEMA_VERSION
 from dashboard.store import Stores
+from dashboard.store import account_data as account_rows
 from scoring.exports import to_csv
-
-DERIVED_TABLES = ("score_snapshots", "account_scores", "account_drivers", "snapshot_features")
-APP_TABLES = ("handoffs", "tasks", "sync_notes")
-
-
-def _source_tables(stores: Stores) -> list[str]:
-    present = set(
-        stores.sources.query(
-            "SELECT table_name FROM information_schema.columns WHERE column_name = 'account_id'"
-        )["table_name"]
-    )
-    return [t for t in (*SOURCE_TABLES, *DERIVED_TABLES) if t in present]
 
 
 def account_data(stores: Stores, account_id: str) -> dict[str, pl.DataFrame]:
     """Every row about the account, per table (tables without a row are left out)."""
     found: dict[str, pl.DataFrame] = {}
-    for table in _source_tables(stores):
-        rows = stores.sources.query(f"SELECT * FROM {table} WHERE account_id = ?", [account_id])
+    for table in account_rows.tables_with_accounts(stores.sources):
+        rows = account_rows.source_rows(stores.sources, table, account_id)
         if rows.height:
             found[table] = rows
-    for table in APP_TABLES:
-        rows = stores.app.query(f"SELECT * FROM {table} WHERE account_id = ?", [account_id])
+    for table in account_rows.APP_TABLES:
+        rows = account_rows.app_rows(stores.app, table, account_id)
         if rows.height:
             found[table] = rows
-    steps = stores.app.query(
-        "SELECT s.* FROM handoff_steps s JOIN handoffs h USING (handoff_id) WHERE h.account_id = ?",
-        [account_id],
-    )
+    steps = account_rows.handoff_step_rows(stores.app, account_id)
     if steps.height:
         found["handoff_steps"] = steps
     return found
@@ -123,34 +109,22 @@ def _scrub_digest(path: Path, account_id: str) -> bool:
     return True
 
 
-def delete_account(stores: Stores, account_id: str, data_dir: Path, now: dt.datetime) -> Deletion:
-    """Delete every row about the account in both stores and the digests."""
+def delete_account(
+    stores: Stores, account_id: str, data_dir: Path, now: dt.datetime, actor: str | None = None
+) -> Deletion:
+    """Erase every row about the account in both stores and the digests."""
     found = account_data(stores, account_id)
     if not found:
         raise KeyError(f"there is no data about account {account_id!r}")
     result = Deletion(account_id, rows={t: f.height for t, f in found.items()})
-    source_tables = [t for t in _source_tables(stores) if t in found]
+    source_tables = [t for t in account_rows.tables_with_accounts(stores.sources) if t in found]
     if source_tables:
         with stores.sources.writer() as writer:
-            for table in source_tables:
-                # a change to source data drops the marts derived from it (snapshot_features)
-                if writer.has_table(table):
-                    writer.execute(f"DELETE FROM {table} WHERE account_id = ?", [account_id])
+            # a change to source data drops the marts derived from it (snapshot_features)
+            account_rows.erase_source_rows(writer, source_tables, account_id)
         before = len(list(stores.sources.root.glob("gen-*.duckdb")))
         stores.sources.compact()  # a fresh file: no deleted bytes, no older generation
         result.generations_removed = before
-    with stores.app.transaction() as con:
-        con.execute(
-            "DELETE FROM handoff_steps WHERE handoff_id IN"
-            " (SELECT handoff_id FROM handoffs WHERE account_id = ?)",
-            [account_id],
-        )
-        for table in APP_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE account_id = ?", [account_id])
-        con.execute("DELETE FROM audit_log WHERE subject = ?", [account_id])
-        con.execute(
-            "INSERT INTO audit_log (logged_at, action, subject) VALUES (?, 'gdpr delete', ?)",
-            [now, account_id],
-        )
+    account_rows.erase_app_rows(stores.app, account_id, now, actor)
     result.digest_files = sum(_scrub_digest(p, account_id) for p in _digest_files(data_dir))
     return result

@@ -17,6 +17,7 @@ from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import FEATURES_VERSION, account_features, features_at
 from dashboard.store.filters import AccountFilter
+from dashboard.store.marts import owner_rows, snapshot_health
 from dashboard.store.snapshots import band_renewal_history, history_end, kept_snapshot_dates
 from dashboard.store.sources import StaleDataError
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
@@ -52,15 +53,6 @@ class RefreshResult:
     tasks_created: int = 0
     digests: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def snapshot_health(stores: Stores, on: dt.date, scorecard: str) -> pl.DataFrame | None:
-    """The health kept in the snapshot of ``on`` by ``scorecard``, if there is one."""
-    frame = stores.sources.query(
-        "SELECT account_id, health FROM score_snapshots WHERE as_of = ? AND scorecard = ?",
-        [on, scorecard],
-    )
-    return frame if frame.height else None
 
 
 def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
@@ -172,7 +164,7 @@ def _score(
     started = time.perf_counter()
     report(0.1, f"Computing features as of {as_of}")
     features = account_features(stores.sources, as_of)
-    earlier = snapshot_health(stores, as_of - dt.timedelta(days=30), card.name)
+    earlier = snapshot_health(stores.sources, as_of - dt.timedelta(days=30), card.name)
     if earlier is None:  # no snapshot that day: rebuild the health of 30 days ago
         earlier = health_only(account_features(stores.sources, as_of - dt.timedelta(days=30)), card)
     timings["features"] = time.perf_counter() - started
@@ -232,7 +224,7 @@ def _publish(
         if digests:
             started = time.perf_counter()
             report(0.9, "Writing per-owner digests")
-            owners = writer.query("SELECT * FROM owners")
+            owners = owner_rows(writer)
             chairs = chairs_rows(*between_the_chairs(
                 scored.marts, expansion_candidates(writer, AccountFilter()),
                 handoffs(stores.app), as_of,

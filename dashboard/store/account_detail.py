@@ -125,3 +125,16 @@ def crm_billing_mismatches(store: SourceStore, account_id: str) -> pl.DataFrame:
         """,
         [account_id],
     )
+
+
+def account_in_scope(store: SourceStore, f: AccountFilter, account_id: str) -> bool:
+    """True when the account exists and ``f``'s scope (the viewer's book) holds it; the
+    sidebar's other filters do not apply to one account opened by id."""
+    where, params = f.model_copy(
+        update={"segment": [], "region": [], "csm": [], "am": [], "plan": []}
+    ).where()
+    return bool(
+        store.scalar(
+            f"SELECT count(*) FROM accounts WHERE account_id = ? AND {where}", [account_id, *params]
+        )
+    )

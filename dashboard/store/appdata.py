@@ -113,7 +113,7 @@ class AppStore:
         wal = self.path.with_name(self.path.name + ".wal")
         return (_stat(self.path), _stat(wal), _WRITES.get(self._key, 0))
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """A read, on a read-only connection (readers in several processes share the file),
         or the same read kept from before when the file has not changed since."""
         with self._lock:

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import duckdb
 
-from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, ddl
+from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, columns, required_columns
+from scoring.scorecard import COMPONENTS
 
-COMPONENTS = ("adoption", "usage_trend", "breadth", "support", "sentiment", "engagement", "billing")
+_DUCKDB_TYPES: dict[type, str] = {
+    str: "VARCHAR",
+    int: "BIGINT",
+    float: "DOUBLE",
+    bool: "BOOLEAN",
+    dt.date: "DATE",
+    dt.datetime: "TIMESTAMP",
+}
+
+
+def ddl(table: str) -> str:
+    """``CREATE TABLE`` statement for a canonical table, generated from its model."""
+    required = set(required_columns(table))
+    cols = ",\n  ".join(
+        f"{name} {_DUCKDB_TYPES[t]}{' NOT NULL' if name in required else ''}"
+        for name, t in columns(table).items()
+    )
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
+
 
 # Tables that live beside the source data and are rebuilt with it.
 DERIVED_DDL = {

@@ -7,6 +7,7 @@ import datetime as dt
 
 import polars as pl
 
+from dashboard.store.features import Queryable
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore, StoreError
 
@@ -113,3 +114,28 @@ def accounts_for_kpis(store: SourceStore, f: AccountFilter) -> tuple[pl.DataFram
         params,
     )
     return accounts, outcomes
+
+
+def snapshot_health(store: Queryable, on: dt.date, scorecard: str) -> pl.DataFrame | None:
+    """The health kept in the snapshot of ``on`` by ``scorecard``, if there is one."""
+    frame = store.query(
+        "SELECT account_id, health FROM score_snapshots WHERE as_of = $on AND scorecard = $card",
+        {"on": on, "card": scorecard},
+    )
+    return frame if frame.height else None
+
+
+def owner_rows(store: Queryable) -> pl.DataFrame:
+    """The ``owners`` table: every person, their role, e-mail and team."""
+    return store.query("SELECT * FROM owners")
+
+
+def scored_accounts(store: Queryable, f: AccountFilter) -> pl.DataFrame:
+    """Every scored account in the filter, with all its features and scores."""
+    where, values = f.where()
+    return store.query(f"SELECT * FROM account_scores WHERE {where}", values)
+
+
+def renewal_rates_mart(store: SourceStore) -> pl.DataFrame | None:
+    """P(renew | band) as the nightly job estimated it, when the mart exists."""
+    return store.query("SELECT * FROM renewal_rates") if store.has_table("renewal_rates") else None

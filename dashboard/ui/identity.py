@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.config import get_settings, org_for_email
+from dashboard.store import audit_log
+from dashboard.store.marts import owner_rows
 from dashboard.ui.state import now, stores
 from dashboard.workflows.access import LOCAL, Viewer, viewer_for_email
 
@@ -38,7 +40,7 @@ def current_viewer() -> Viewer:
                 st.button("Sign out", on_click=st.logout)
                 st.stop()
             st.session_state["org"] = org
-        owners = stores().sources.query("SELECT owner, role, email FROM owners")
+        owners = owner_rows(stores().sources)
         found = viewer_for_email(owners, str(st.user.email or ""))
         if found is None:
             st.error(f"{st.user.email} is not in the owners table: ask a leader to add you.")
@@ -58,11 +60,9 @@ def unmasked() -> bool:
 def _log_unmask() -> None:
     viewer = st.session_state["viewer"]
     on = st.session_state.get("unmask_pii", False)
-    with stores().app.transaction() as con:
-        con.execute(
-            "INSERT INTO audit_log VALUES (?, ?, ?, ?, NULL)",
-            [now(), viewer.name, "unmask pii" if on else "mask pii", viewer.email],
-        )
+    audit_log.log(
+        stores().app, now(), viewer.name, "unmask pii" if on else "mask pii", viewer.email
+    )
 
 
 def sidebar_identity(viewer: Viewer) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.store.filters import AccountFilter
+from dashboard.store.marts import scored_accounts
 from dashboard.store.snapshots import backtest_dates, backtest_features
 from dashboard.store.sources import SourceStore
 from scoring import backtest as bt
@@ -27,9 +28,7 @@ def portfolio_components(
 ) -> pl.DataFrame:
     """The filtered scored portfolio's components under ``params`` (cached by the page per
     parameter set, so a weight change does not recompute them)."""
-    where, values = f.where()
-    features = store.query(f"SELECT * FROM account_scores WHERE {where}", values)
-    return lab_components(features, params)
+    return lab_components(scored_accounts(store, f), params)
 
 
 @dataclass(frozen=True)

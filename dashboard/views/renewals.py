@@ -9,7 +9,7 @@ import polars as pl
 
 from dashboard.store.commercial import renewals_ahead
 from dashboard.store.filters import AccountFilter
-from dashboard.store.marts import scores_as_of
+from dashboard.store.marts import renewal_rates_mart, scores_as_of
 from dashboard.store.snapshots import band_renewal_history
 from dashboard.store.sources import SourceStore
 from scoring import forecast as r
@@ -32,8 +32,9 @@ class RenewalView:
 def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> pl.DataFrame:
     """P(renew | band) as the nightly job estimated it (the ``renewal_rates`` mart), or
     estimated now on a store scored before that mart existed."""
-    if store.has_table("renewal_rates"):
-        return store.query("SELECT * FROM renewal_rates")
+    kept = renewal_rates_mart(store)
+    if kept is not None:
+        return kept
     return r.renewal_probabilities(band_renewal_history(store, scorecard, as_of))
 
 

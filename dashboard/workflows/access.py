@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dashboard.store.account_detail import account_in_scope
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
 
@@ -50,11 +51,4 @@ def viewer_for_email(owners: pl.DataFrame, email: str) -> Viewer | None:
 
 def account_visible(store: SourceStore, f: AccountFilter, account_id: str) -> bool:
     """True when the account exists and the filter's scope lets its viewer see it."""
-    where, params = f.model_copy(
-        update={"segment": [], "region": [], "csm": [], "am": [], "plan": []}
-    ).where()
-    return bool(
-        store.scalar(
-            f"SELECT count(*) FROM accounts WHERE account_id = ? AND {where}", [account_id, *params]
-        )
-    )
+    return account_in_scope(store, f, account_id)

@@ -8,7 +8,7 @@ import uuid
 
 import polars as pl
 
-from dashboard.store import AppStore
+from dashboard.store import AppStore, decision_log
 from scoring.privacy import mask_pii
 
 STATUSES = ("open", "done", "dropped")
@@ -33,21 +33,15 @@ def add_decision(
             f"a decision is a short note: {len(decision):,} characters, keep it under 2,000"
         )
     note_id = uuid.uuid4().hex[:12]
-    with app.transaction() as con:
-        con.execute(
-            "INSERT INTO sync_notes VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-            [note_id, pair, account_id, decision.strip(), owner, due_on, author, role, now],
-        )
+    decision_log.insert_decision(
+        app, note_id, pair, account_id, decision.strip(), owner, due_on, author, role, now
+    )
     return note_id
 
 
 def decisions(app: AppStore, pair: str, unmask: bool = False) -> pl.DataFrame:
     """Every decision of a pair, newest sync first."""
-    rows = app.query(
-        "SELECT *, written_at::DATE AS sync_on FROM sync_notes WHERE pair = ?"
-        " ORDER BY written_at DESC",
-        [pair],
-    )
+    rows = decision_log.decision_rows(app, pair)
     return rows if unmask else mask_pii(rows)
 
 
@@ -60,5 +54,4 @@ def last_sync(notes: pl.DataFrame, today: dt.date) -> dt.date | None:
 def set_status(app: AppStore, note_id: str, status: str) -> None:
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
-    with app.transaction() as con:
-        con.execute("UPDATE sync_notes SET status = ? WHERE note_id = ?", [status, note_id])
+    decision_log.set_decision(app, note_id, status=status)

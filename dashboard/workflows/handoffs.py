@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from dashboard.store import AppStore
+from dashboard.store import handoff_log as log
 from scoring.privacy import mask_pii
 
 KINDS = ("expansion", "risk")
@@ -103,26 +104,14 @@ def flag(
 
     def work() -> str:
         with app.transaction() as con:
-            open_one = con.execute(
-                "SELECT state, created_by, created_at::DATE FROM handoffs"
-                " WHERE account_id = ? AND kind = ? AND state IN (SELECT unnest(?::VARCHAR[]))",
-                [account_id, kind, list(OPEN_STATES[kind])],
-            ).fetchall()
+            open_one = log.open_handoff(con, account_id, kind, list(OPEN_STATES[kind]))
             if open_one:
-                state, by, on = open_one[0]
                 raise HandoffError(
-                    f"{account_id} already has an open {kind} handoff ({state}, flagged by {by} "
-                    f"on {on}); add to it instead of flagging again"
+                    f"{account_id} already has an open {kind} handoff ({open_one.state}, "
+                    f"flagged by {open_one.created_by} on {open_one.created_on}); add to it "
+                    "instead of flagging again"
                 )
-            con.execute(
-                "INSERT INTO handoffs (handoff_id, account_id, kind, state, evidence, created_by,"
-                " created_at, updated_at) VALUES (?, ?, ?, 'flagged', ?, ?, ?, ?)",
-                [handoff_id, account_id, kind, evidence.strip(), actor, now, now],
-            )
-            con.execute(
-                "INSERT INTO handoff_steps VALUES (?, 1, 'flagged', ?, ?, ?, ?)",
-                [handoff_id, actor, role, evidence.strip(), now],
-            )
+            log.insert_handoff(con, handoff_id, account_id, kind, evidence.strip(), actor, role, now)  # fmt: skip
         return handoff_id
 
     return _retrying(work)
@@ -149,22 +138,16 @@ def advance(
 
     def work() -> int:
         with app.transaction() as con:
-            rows = con.execute(
-                "SELECT kind, state, account_id, updated_at FROM handoffs WHERE handoff_id = ?",
-                [handoff_id],
-            ).fetchall()
-            if not rows:
+            row = log.handoff_row(con, handoff_id)
+            if row is None:
                 raise HandoffError(f"there is no handoff {handoff_id!r}")
-            kind, state, account_id, _ = rows[0]
+            kind, state, account_id = row
             if state != from_state:
-                last = con.execute(
-                    "SELECT actor, role, stepped_at FROM handoff_steps WHERE handoff_id = ?"
-                    " ORDER BY step DESC LIMIT 1",
-                    [handoff_id],
-                ).fetchall()[0]
+                last = log.last_step(con, handoff_id)
                 raise HandoffError(
-                    f"this handoff is now {state!r}: {last[0]} ({ROLES.get(last[1], last[1])}) "
-                    f"moved it at {last[2]:%Y-%m-%d %H:%M}; reload to see the latest step"
+                    f"this handoff is now {state!r}: {last.actor} "
+                    f"({ROLES.get(last.role or '', last.role)}) moved it at "
+                    f"{last.stepped_at:%Y-%m-%d %H:%M}; reload to see the latest step"
                 )
             allowed = next_steps(kind, state)
             if to_state not in allowed:
@@ -184,42 +167,19 @@ def advance(
                     f"{STEP_LABELS[to_state]!r} is the {ROLES[needed]}'s step, not the "
                     f"{ROLES.get(role, role)}'s"
                 )
-            step = con.execute(
-                "SELECT coalesce(max(step), 0) + 1 FROM handoff_steps WHERE handoff_id = ?",
-                [handoff_id],
-            ).fetchall()[0][0]
-            con.execute(
-                "INSERT INTO handoff_steps VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [handoff_id, step, to_state, actor, role, note.strip() or None, now],
-            )
-            con.execute(
-                "UPDATE handoffs SET state = ?, updated_at = ? WHERE handoff_id = ?",
-                [to_state, now, handoff_id],
-            )
+            step = log.next_step_number(con, handoff_id)
+            log.insert_step(con, handoff_id, step, to_state, actor, role, note.strip() or None, now)  # fmt: skip
+            log.set_state(con, handoff_id, to_state, now)
         return step
 
     return _retrying(work)
-
-
-HANDOFF_COLUMNS = """
-    h.handoff_id, h.account_id, h.kind, h.state, h.evidence, h.created_by, h.created_at,
-    h.updated_at,
-    (SELECT max(stepped_at) FROM handoff_steps s WHERE s.handoff_id = h.handoff_id
-        AND s.role = 'am') AS last_am_step_at,
-    (SELECT count(*) FROM handoff_steps s WHERE s.handoff_id = h.handoff_id) AS steps
-"""
 
 
 def handoffs(
     app: AppStore, account_ids: list[str] | None = None, unmask: bool = False
 ) -> pl.DataFrame:
     """Every handoff (of these accounts), newest first, with the time of its last AM step."""
-    where, params = ("", []) if account_ids is None else (
-        "WHERE h.account_id IN (SELECT unnest(?::VARCHAR[]))", [account_ids],
-    )  # fmt: skip
-    rows = app.query(
-        f"SELECT {HANDOFF_COLUMNS} FROM handoffs h {where} ORDER BY h.created_at DESC", params
-    )
+    rows = log.handoff_rows(app, account_ids)
     return rows if unmask else mask_pii(rows)
 
 
@@ -231,12 +191,7 @@ def open_handoffs(app: AppStore) -> pl.DataFrame:
 
 def handoff_history(app: AppStore, account_id: str, unmask: bool = False) -> pl.DataFrame:
     """Every step of every handoff on an account, oldest first."""
-    rows = (app.query(
-        "SELECT h.kind, s.step, s.state, s.actor, s.role, s.note, s.stepped_at, h.handoff_id"
-        " FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
-        " WHERE h.account_id = ? ORDER BY h.created_at, s.step",
-        [account_id],
-    ))  # fmt: skip
+    rows = log.step_rows(app, account_id)
     return rows if unmask else mask_pii(rows)
 
 

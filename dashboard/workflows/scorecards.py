@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.store import AppStore
+from dashboard.store import AppStore, audit_log, scorecard_rows
 from scoring.scorecard import Scorecard
 
 DEFAULTS_DIR = Path(__file__).resolve().parents[2] / "scoring" / "scorecards"
@@ -29,19 +29,14 @@ def default_scorecard() -> Scorecard:
 
 def active_scorecard(app: AppStore) -> Scorecard:
     """The scorecard marked active in the app store, else the shipped default."""
-    rows = app.query("SELECT body FROM scorecards WHERE active LIMIT 1")
-    if rows.height:
-        return Scorecard.model_validate_json(rows["body"][0])
-    return default_scorecard()
+    body = scorecard_rows.active_body(app)
+    return Scorecard.model_validate_json(body) if body else default_scorecard()
 
 
 def saved_scorecards(app: AppStore) -> pl.DataFrame:
     """Every saved scorecard (name, description, active, who and when), the shipped default
     included even before it is saved."""
-    saved = app.query(
-        "SELECT name, description, active, created_by, created_at, body FROM scorecards"
-        " ORDER BY created_at"
-    )
+    saved = scorecard_rows.scorecard_rows(app)
     if "default" not in saved["name"].to_list():
         card = default_scorecard()
         shipped = pl.DataFrame(
@@ -69,13 +64,11 @@ def save_scorecard(app: AppStore, card: Scorecard, actor: str, now: dt.datetime)
     if card.name in saved_scorecards(app)["name"].to_list():
         raise ValueError(f"a scorecard named {card.name!r} exists: choose another name")
     with app.transaction() as con:
-        con.execute(
-            "INSERT INTO scorecards VALUES (?, ?, ?, false, ?, ?)",
-            [card.name, card.description, card.model_dump_json(), actor, now],
+        scorecard_rows.insert_scorecard(
+            con, card.name, card.description, card.model_dump_json(), actor, now
         )
-        con.execute(
-            "INSERT INTO audit_log VALUES (?, ?, 'save scorecard', ?, ?)",
-            [now, actor, card.name, json.dumps({"weights": card.weights})],
+        audit_log.log_in(
+            con, now, actor, "save scorecard", card.name, json.dumps({"weights": card.weights})
         )
 
 
@@ -99,16 +92,14 @@ def activate_scorecard(app: AppStore, name: str, actor: str, now: dt.datetime) -
     previous = active_scorecard(app)
     diff = scorecard_diff(previous, card)
     with app.transaction() as con:
-        con.execute(
-            "INSERT INTO scorecards SELECT ?, ?, ?, false, 'Tandem', NULL"
-            " WHERE NOT EXISTS (SELECT 1 FROM scorecards WHERE name = ?)",
-            [card.name, card.description, card.model_dump_json(), card.name],
+        scorecard_rows.insert_scorecard(
+            con, card.name, card.description, card.model_dump_json(), "Tandem", None
         )
-        con.execute("UPDATE scorecards SET active = (name = ?)", [name])
-        con.execute(
-            "INSERT INTO audit_log VALUES (?, ?, 'activate scorecard', ?, ?)",
-            [now, actor, name, json.dumps({"replaces": previous.name, "changes": diff})],
-        )
+        scorecard_rows.mark_active(con, name)
+        audit_log.log_in(
+            con, now, actor, "activate scorecard", name,
+            json.dumps({"replaces": previous.name, "changes": diff}),
+        )  # fmt: skip
     return diff
 
 
@@ -121,10 +112,7 @@ def _readable(detail: str | None) -> str | None:
 
 def scorecard_audit(app: AppStore) -> pl.DataFrame:
     """Who saved or activated which scorecard, when; ``changes`` says the diff in words."""
-    audit = app.query(
-        "SELECT logged_at, actor, action, subject, detail FROM audit_log"
-        " WHERE action LIKE '% scorecard' ORDER BY logged_at DESC"
-    )
+    audit = audit_log.audit_rows(app, "% scorecard")
     return audit.with_columns(
         changes=pl.Series([_readable(d) for d in audit["detail"]], dtype=pl.String)
     )

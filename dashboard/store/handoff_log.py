@@ -1,0 +1,137 @@
+"""The SQL of the handoff workflow (app store): handoffs, their steps, and the reads of both.
+
+The statements that take a connection run inside the workflow's own transaction
+(``AppStore.transaction``), so a check and the write that follows it are one unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+import duckdb
+import polars as pl
+
+from dashboard.store.appdata import AppStore
+
+
+class HandoffRow(NamedTuple):
+    kind: str
+    state: str
+    account_id: str
+
+
+class StepRow(NamedTuple):
+    actor: str | None
+    role: str | None
+    stepped_at: dt.datetime
+
+
+class OpenRow(NamedTuple):
+    state: str
+    created_by: str | None
+    created_on: dt.date
+
+
+def open_handoff(
+    con: duckdb.DuckDBPyConnection, account_id: str, kind: str, open_states: list[str]
+) -> OpenRow | None:
+    """The account's handoff of ``kind`` in one of ``open_states``, if any."""
+    rows = con.execute(
+        "SELECT state, created_by, created_at::DATE FROM handoffs"
+        " WHERE account_id = $account_id AND kind = $kind"
+        " AND state IN (SELECT unnest($open_states::VARCHAR[]))",
+        {"account_id": account_id, "kind": kind, "open_states": open_states},
+    ).fetchall()
+    return OpenRow(*rows[0]) if rows else None
+
+
+def insert_handoff(
+    con: duckdb.DuckDBPyConnection, handoff_id: str, account_id: str, kind: str,
+    evidence: str, actor: str, role: str, now: dt.datetime,
+) -> None:  # fmt: skip
+    """A new handoff in state ``flagged`` and its first step."""
+    con.execute(
+        "INSERT INTO handoffs (handoff_id, account_id, kind, state, evidence, created_by,"
+        " created_at, updated_at) VALUES ($id, $account_id, $kind, 'flagged', $evidence, $actor,"
+        " $now, $now)",
+        {"id": handoff_id, "account_id": account_id, "kind": kind, "evidence": evidence,
+         "actor": actor, "now": now},
+    )  # fmt: skip
+    insert_step(con, handoff_id, 1, "flagged", actor, role, evidence, now)
+
+
+def handoff_row(con: duckdb.DuckDBPyConnection, handoff_id: str) -> HandoffRow | None:
+    rows = con.execute(
+        "SELECT kind, state, account_id FROM handoffs WHERE handoff_id = $id", {"id": handoff_id}
+    ).fetchall()
+    return HandoffRow(*rows[0]) if rows else None
+
+
+def last_step(con: duckdb.DuckDBPyConnection, handoff_id: str) -> StepRow:
+    """Who took the handoff's latest step, in which role, when."""
+    rows = con.execute(
+        "SELECT actor, role, stepped_at FROM handoff_steps WHERE handoff_id = $id"
+        " ORDER BY step DESC LIMIT 1",
+        {"id": handoff_id},
+    ).fetchall()
+    return StepRow(*rows[0])
+
+
+def next_step_number(con: duckdb.DuckDBPyConnection, handoff_id: str) -> int:
+    return int(
+        con.execute(
+            "SELECT coalesce(max(step), 0) + 1 FROM handoff_steps WHERE handoff_id = $id",
+            {"id": handoff_id},
+        ).fetchall()[0][0]
+    )
+
+
+def insert_step(
+    con: duckdb.DuckDBPyConnection, handoff_id: str, step: int, state: str, actor: str,
+    role: str, note: str | None, now: dt.datetime,
+) -> None:  # fmt: skip
+    con.execute(
+        "INSERT INTO handoff_steps VALUES ($id, $step, $state, $actor, $role, $note, $now)",
+        {"id": handoff_id, "step": step, "state": state, "actor": actor, "role": role,
+         "note": note, "now": now},
+    )  # fmt: skip
+
+
+def set_state(
+    con: duckdb.DuckDBPyConnection, handoff_id: str, state: str, now: dt.datetime
+) -> None:
+    con.execute(
+        "UPDATE handoffs SET state = $state, updated_at = $now WHERE handoff_id = $id",
+        {"state": state, "now": now, "id": handoff_id},
+    )
+
+
+HANDOFF_COLUMNS = """
+    h.handoff_id, h.account_id, h.kind, h.state, h.evidence, h.created_by, h.created_at,
+    h.updated_at,
+    (SELECT max(stepped_at) FROM handoff_steps s WHERE s.handoff_id = h.handoff_id
+        AND s.role = 'am') AS last_am_step_at,
+    (SELECT count(*) FROM handoff_steps s WHERE s.handoff_id = h.handoff_id) AS steps
+"""
+
+
+def handoff_rows(app: AppStore, account_ids: list[str] | None = None) -> pl.DataFrame:
+    """Every handoff (of these accounts), newest first, with the time of its last AM step."""
+    if account_ids is None:
+        return app.query(f"SELECT {HANDOFF_COLUMNS} FROM handoffs h ORDER BY h.created_at DESC")
+    return app.query(
+        f"SELECT {HANDOFF_COLUMNS} FROM handoffs h"
+        " WHERE h.account_id IN (SELECT unnest($ids::VARCHAR[])) ORDER BY h.created_at DESC",
+        {"ids": account_ids},
+    )
+
+
+def step_rows(app: AppStore, account_id: str) -> pl.DataFrame:
+    """Every step of every handoff on an account, oldest first."""
+    return app.query(
+        "SELECT h.kind, s.step, s.state, s.actor, s.role, s.note, s.stepped_at, h.handoff_id"
+        " FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
+        " WHERE h.account_id = $account_id ORDER BY h.created_at, s.step",
+        {"account_id": account_id},
+    )
