@@ -24,20 +24,21 @@ from dashboard.ingest.bundle import (
     run_import,
 )
 from dashboard.ingest.connectors import SourceError, load_from_database, source_config
-from dashboard.ingest.demo import DemoSpec, load_demo, seed_demo_handoffs
+from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import limits_from_settings
 from dashboard.ingest.readers import FileError, view_name
 from dashboard.ingest.report import file_summary, impact_summary
 from dashboard.jobs.backup import BackupError, backup
+from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import RefreshError, refresh
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
-from dashboard.store.workspaces import import_target, team_store
+from dashboard.store.workspaces import import_target, team_store, workspace_dir
+from dashboard.text import to_csv
 from dashboard.views.lab import run_backtest
 from dashboard.workflows.scorecards import active_scorecard, load_saved, load_scorecard_file
-from scoring.exports import to_csv
 from scoring.scorecard import Scorecard
 
 
@@ -53,21 +54,31 @@ def progress(fraction: float, message: str) -> None:
     print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
 
+def _folder(args: argparse.Namespace) -> Path:
+    """The workspace a command works on: the team's data, or (``--demo``) the demo's."""
+    root = get_settings().data_dir
+    if getattr(args, "demo", False):
+        return workspace_dir(root, "demo", SourceStore(root, create=False))
+    return root
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    stores = Stores.open()
+    """Build the demo in its own workspace (``DATA_DIR/demo``): never over the team's data."""
+    args.demo = True
+    folder = _folder(args)
+    stores = Stores.open(folder)
     spec = DemoSpec(accounts=args.accounts, seed=args.seed, anchor=args.anchor)
     started = time.perf_counter()
     counts = load_demo(stores.sources, spec, progress)
     result = refresh(
-        stores, args.anchor, get_settings().data_dir, backfill_weeks=args.backfill_weeks,
-        progress=progress,
-    )  # fmt: skip
+        stores, args.anchor, folder, backfill_weeks=args.backfill_weeks, progress=progress
+    )
     handoffs_made = seed_demo_handoffs(stores, args.anchor, args.seed)
     seconds = round(time.perf_counter() - started, 2)
     print(
         json.dumps(
             {
-                "data_dir": str(get_settings().data_dir),
+                "data_dir": str(folder),
                 "seconds": seconds,
                 **counts,
                 "scored_accounts": result.accounts,
@@ -79,14 +90,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    stores = Stores.open()
-    settings = get_settings()
+    folder = _folder(args)
+    config = None if args.demo else source_config()
+    if config is not None:  # a database reload writes the team's data: a demo there moves out
+        folder = import_target(folder)
+    stores = Stores.open(folder)
     try:
         scorecard = load_scorecard_file(args.scorecard) if args.scorecard else None
     except ValueError as exc:
         print(f"tandem refresh: {exc}", file=sys.stderr)
         return 2
-    config = source_config()
     source_failed = False
     if config is not None:
         try:
@@ -100,11 +113,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     result = refresh(
         stores,
         args.as_of or default_as_of(stores.sources, dt.date.today()),
-        settings.data_dir,
+        folder,
         scorecard=scorecard,
         backfill_weeks=args.backfill_weeks,
         progress=progress,
     )
+    if not result.accounts and not args.demo:
+        print("tandem refresh: the team's workspace holds no account yet (the demo is "
+              "refreshed with --demo)", file=sys.stderr)  # fmt: skip
     print(
         json.dumps(
             {
@@ -242,7 +258,7 @@ def _number(value: Any) -> Any:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    stores = Stores.open()
+    stores = Stores.open(_folder(args))
     try:
         card = _scorecard_arg(args.scorecard, stores.app)
     except (ValueError, OSError) as exc:
@@ -339,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="also rebuild the weekly snapshots of the N weeks before",
     )
+    ref.add_argument("--demo", action="store_true", help="refresh the demo's workspace")
     ref.set_defaults(func=cmd_refresh)
 
     imp = sub.add_parser(
@@ -374,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     back.add_argument("--horizon", type=int, default=90, help="churn within N days (default 90)")
     back.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    back.add_argument("--demo", action="store_true", help="backtest on the demo's workspace")
     back.set_defaults(func=cmd_backtest)
 
     bak = sub.add_parser("backup", help="a consistent copy of both stores, in a new folder")

@@ -2,74 +2,49 @@
 
 import streamlit as st
 
-from dashboard.store import marts
-from dashboard.ui import charts
+from dashboard.ui import charts, columns
 from dashboard.ui.cards import kpi_row
 from dashboard.ui.filters import LABELS, current_filter
 from dashboard.ui.nav import page
 from dashboard.ui.queries import read
 from dashboard.ui.state import today
-from dashboard.ui.tables import account_columns, download_csv, with_band_labels
-from dashboard.views.portfolio import portfolio_kpis
+from dashboard.ui.tables import download_csv, show_table
+from dashboard.views.portfolio import DIMENSIONS, portfolio_view
 
 TABLE_ROWS = 200
 
 st.title("Portfolio health")
-account_filter = current_filter()
-as_of = read(marts.scores_as_of)
-st.caption(f"Scored as of {as_of} · one read of every account for the CSM and the AM")
-
-kpi_row(read(portfolio_kpis, account_filter, today()))
+dimension = st.session_state.get("portfolio_dim", "segment")
+view = read(portfolio_view, current_filter(), today(), dimension)
+st.caption(f"Scored as of {view.as_of} · one read of every account for the CSM and the AM")
+kpi_row(view.cards)
 
 left, right = st.columns([3, 2])
 with left.container(border=True):
     st.markdown("**Health by**")
     with st.container(horizontal=True):
-        dimension = st.selectbox(
-            "Break down by", list(marts.DIMENSIONS), format_func=LABELS.get, key="portfolio_dim",
-            label_visibility="collapsed",
-        )  # fmt: skip
+        st.selectbox("Break down by", list(DIMENSIONS), format_func=LABELS.get, key="portfolio_dim",
+                     label_visibility="collapsed")  # fmt: skip
         measure = st.segmented_control(
             "Measure", ["accounts", "arr"], default="accounts", key="portfolio_measure",
             format_func={"accounts": "Accounts", "arr": "ARR"}.get, label_visibility="collapsed",
         )  # fmt: skip
-    mix = read(marts.band_mix, account_filter, dimension)
-    st.plotly_chart(charts.band_bars(mix, dimension, measure or "accounts", LABELS[dimension]))
+    st.plotly_chart(charts.band_bars(view.mix, dimension, measure or "accounts", LABELS[dimension]))
 with right.container(border=True):
     st.markdown("**ARR by segment and band**")
-    st.plotly_chart(charts.arr_treemap(read(marts.band_mix, account_filter, "segment")))
+    st.plotly_chart(charts.arr_treemap(view.segment_mix))
 
 with st.container(border=True):
     st.markdown("**Health over time** — ARR by band and median health, weekly snapshots")
-    st.plotly_chart(charts.health_trend(read(marts.weekly_trend, account_filter)))
+    st.plotly_chart(charts.health_trend(view.trend))
 
 st.subheader("Accounts, weakest first")
-table = read(marts.account_table, account_filter, None)
+table = view.accounts
 st.caption(
     f"{min(TABLE_ROWS, table.height):,} of {table.height:,} accounts shown; "
     "the download has them all. Select a row to open the account."
 )
-selection = st.dataframe(
-    with_band_labels(table.head(TABLE_ROWS)),
-    hide_index=True,
-    placeholder="—",
-    column_config=account_columns(),
-    column_order=[
-        "account_name",
-        "segment",
-        "csm_owner",
-        "am_owner",
-        "arr",
-        "health",
-        "band",
-        "renewal_date",
-        "top_cause",
-        "top_action",
-    ],  # fmt: skip
-    on_select="rerun",
-    selection_mode="single-row",
-    key="portfolio_table",
-)
+selection = show_table(table.head(TABLE_ROWS), columns.portfolio_accounts(), key="portfolio_table", select=True)  # fmt: skip
 download_csv(table, "tandem-portfolio.csv", "Download all accounts (CSV)")
 if selection.selection.rows:
     chosen = table["account_id"][selection.selection.rows[0]]

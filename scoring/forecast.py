@@ -11,9 +11,11 @@ import datetime as dt
 
 import polars as pl
 
+from scoring.health import BAND_ORDER, BANDS
+from scoring.signals import renewing_within
+
 col = pl.col
 
-BANDS = ("red", "yellow", "green")
 WINDOWS = ("0-30", "31-60", "61-90", "91-180")
 # Renewal probability per band when the history holds too few renewals to estimate it.
 DEFAULT_RENEWAL_PROBABILITY = {"red": 0.60, "yellow": 0.85, "green": 0.95, "no data": 0.85}
@@ -38,9 +40,7 @@ def _by_period(
 ) -> pl.DataFrame:
     """Accounts and ARR renewing per period (``name`` column, truncated by ``every``) and
     band, for the periods starting at ``starts`` (every period and band present)."""
-    grid = pl.DataFrame({name: starts}).join(
-        pl.DataFrame({"band": [*BANDS, "no data"]}), how="cross"
-    )
+    grid = pl.DataFrame({name: starts}).join(pl.DataFrame({"band": list(BAND_ORDER)}), how="cross")
     counts = (
         renewals.filter(col("renewal_date") >= as_of)
         .with_columns(col("renewal_date").dt.truncate(every).alias(name), band=_band(renewals))
@@ -152,7 +152,7 @@ def value_validation(renewals: pl.DataFrame, min_utilisation: float = 0.6) -> pl
     """The CSM's 90-day value validation for each renewal inside 90 days: four checks (health
     trend, adoption, success-plan progress, logged outcomes), how many hold and which are
     missing. A check without data counts as not done."""
-    inside = renewals.filter(col("days_to_renewal").is_between(0, 90))
+    inside = renewals.filter(renewing_within())
     checks = {
         "check_health_trend": col("health_change_30d") >= 0,
         "check_adoption": col("seat_utilisation") >= min_utilisation,

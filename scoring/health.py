@@ -7,6 +7,8 @@ import polars as pl
 from scoring.scorecard import COMPONENTS, Scorecard, Thresholds
 
 BANDS = ("red", "yellow", "green")
+NO_DATA = "no data"  # the band of an account whose health had no data
+BAND_ORDER = (*BANDS, NO_DATA)
 
 
 def health(weights: dict[str, float]) -> pl.Expr:
@@ -32,7 +34,7 @@ def band(thresholds: Thresholds, health_col: str = "health") -> pl.Expr:
     h = pl.col(health_col)
     return (
         pl.when(h.is_null())
-        .then(pl.lit("no data"))
+        .then(pl.lit(NO_DATA))
         .when(h < thresholds.red)
         .then(pl.lit("red"))
         .when(h < thresholds.green)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from scoring.signals import renewing_within
+
 col = pl.col
 
 SIGNALS = {
@@ -64,7 +66,7 @@ def with_signals(accounts: pl.DataFrame, touch_days: int = 90) -> pl.DataFrame:
     """The commercial signals of every account (booleans), their count and their words."""
     flagged = accounts.with_columns(
         sig_expansion=col("expansion_ready").fill_null(False),
-        sig_renewal=col("days_to_renewal").is_between(0, 90).fill_null(False),
+        sig_renewal=renewing_within(),
         sig_questions=(col("commercial_questions_90d") > 0).fill_null(False),
         sig_no_touch=(col("days_since_am_touch") > touch_days).fill_null(True),
     )

@@ -80,7 +80,7 @@ class ExpansionTriggers(BaseModel):
 
     seat_utilisation: float = Field(0.8, gt=0, description="utilisation at or above fires")
     usage_growth: float = Field(1.1, gt=0, description="active-user ratio at or above fires")
-    features_used: int = Field(5, ge=1, description="distinct features in 30 days that fire")
+    features_used: int = Field(7, ge=1, description="distinct features in 30 days that fire")
     green_health: bool = Field(True, description="a green band is a trigger")
     logged_outcome: bool = Field(True, description="an outcome logged in 90 days is a trigger")
     min_triggers: int = Field(3, ge=1, le=5, description="triggers needed to call it ready")

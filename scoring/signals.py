@@ -10,6 +10,12 @@ from scoring.scorecard import ExpansionTriggers, Scorecard
 col = pl.col
 
 RENEWAL_WINDOWS = ("overdue", "0-30", "31-60", "61-90", "91-180", "> 180")
+RENEWAL_WINDOW_DAYS = 90  # "renewing soon": risk before deadline, value validation, tasks
+
+
+def renewing_within(days: int = RENEWAL_WINDOW_DAYS) -> pl.Expr:
+    """The renewal is today or within ``days`` days (false when unknown)."""
+    return col("days_to_renewal").is_between(0, days).fill_null(False)
 
 
 def renewal_window() -> pl.Expr:
@@ -39,8 +45,7 @@ def health_falling(drop: float) -> pl.Expr:
 
 def risk_before_deadline(drop: float) -> pl.Expr:
     """Renewal inside 90 days and health red or falling."""
-    inside = col("days_to_renewal").is_between(0, 90)
-    return (inside & ((col("band") == "red") | health_falling(drop))).fill_null(False)
+    return (renewing_within() & ((col("band") == "red") | health_falling(drop))).fill_null(False)
 
 
 TRIGGER_LABELS = {
@@ -61,6 +66,11 @@ def expansion_triggers(t: ExpansionTriggers) -> list[pl.Expr]:
         (pl.lit(t.logged_outcome) & (col("outcomes_last_90d") > 0)).alias("trigger_outcome"),
         (col("features_last_30d") >= t.features_used).alias("trigger_breadth"),
     ]
+
+
+def is_ready(fired: pl.Expr, t: ExpansionTriggers) -> pl.Expr:
+    """Expansion-ready: at least ``min_triggers`` of the triggers fired."""
+    return fired >= t.min_triggers
 
 
 def expansion(t: ExpansionTriggers) -> list[pl.Expr]:
@@ -89,7 +99,7 @@ def expansion(t: ExpansionTriggers) -> list[pl.Expr]:
     return [
         fired.alias("triggers_fired_count"),
         (fired / enabled * 100.0).clip(0, 100).alias("expansion_readiness"),
-        (fired >= t.min_triggers).alias("expansion_ready"),
+        is_ready(fired, t).alias("expansion_ready"),
         pl.concat_str(
             [pl.when(col(n)).then(pl.lit(label)) for n, label in zip(names, labels, strict=True)],
             separator=", ",
@@ -99,7 +109,7 @@ def expansion(t: ExpansionTriggers) -> list[pl.Expr]:
         .then(pl.lit("at renewal"))
         .otherwise(pl.lit("now"))
         .alias("expansion_window"),
-        pl.when(fired >= t.min_triggers)
+        pl.when(is_ready(fired, t))
         .then((extra_seats * price).round(0))
         .otherwise(0.0)
         .fill_null(0.0)

@@ -16,6 +16,7 @@ import datetime as dt
 import polars as pl
 
 from scoring.scorecard import Scorecard
+from scoring.signals import renewing_within
 
 col = pl.col
 
@@ -49,7 +50,7 @@ def rule_tasks(scored: pl.DataFrame, as_of: dt.date, scorecard: Scorecard) -> pl
         ).alias("title"),
         pl.lit(as_of + dt.timedelta(days=14)).alias("due_on"),
     )
-    renewing = scored.filter(col("days_to_renewal").is_between(0, 90))
+    renewing = scored.filter(renewing_within())
     due = pl.max_horizontal(
         col("renewal_date") - pl.duration(days=45), pl.lit(as_of + dt.timedelta(days=7))
     )

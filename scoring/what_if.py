@@ -9,11 +9,11 @@ from __future__ import annotations
 import polars as pl
 
 from scoring.components import components
-from scoring.health import BANDS, apply_scorecard
+from scoring.health import BAND_ORDER, apply_scorecard
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
+from scoring.signals import is_ready, renewing_within
 
 col = pl.col
-BAND_ORDER = [*BANDS, "no data"]
 # The feature columns the lab keeps besides the components (what the other pages depend on).
 CONTEXT = [
     "account_id", "account_name", "segment", "csm_owner", "am_owner", "arr",
@@ -41,13 +41,10 @@ def rescore(comps: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
             - col("trigger_green").cast(pl.Int32)
             + col("green_now").cast(pl.Int32)
         )
-        scored = scored.with_columns(expansion_ready=fired >= t.min_triggers)
+        scored = scored.with_columns(expansion_ready=is_ready(fired, t))
     else:
         scored = scored.with_columns(expansion_ready=pl.lit(False))
-    return scored.with_columns(
-        red_renewal=(col("band") == "red")
-        & col("days_to_renewal").is_between(0, 90).fill_null(False)
-    ).collect()
+    return scored.with_columns(red_renewal=(col("band") == "red") & renewing_within()).collect()
 
 
 def impact(scored: pl.DataFrame) -> dict[str, float]:

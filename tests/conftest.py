@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import get_settings
-from dashboard.ingest.demo import DemoSpec, load_demo, seed_demo_handoffs
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 

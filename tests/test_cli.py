@@ -18,7 +18,7 @@ def _run_demo(data_dir, *args: str) -> dict:
 
 
 def _digest(data_dir) -> dict[str, str]:
-    store = Stores.open(data_dir).sources
+    store = Stores.open(data_dir / "demo").sources  # the demo has a workspace of its own
     digests = {}
     for table in SOURCE_TABLES:
         csv = store.query(f"SELECT * FROM {table} ORDER BY ALL").write_csv()
@@ -32,7 +32,8 @@ def test_demo_command_fills_every_table_deterministically(tmp_path):
     _run_demo(tmp_path / "b", "--seed", "7", "--anchor", "2026-03-01")
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     _run_demo(tmp_path / "b", "--seed", "7", "--anchor", "2026-03-01")  # a rerun replaces
-    assert Stores.open(tmp_path / "b").sources.row_count("accounts") == 150
+    assert Stores.open(tmp_path / "b" / "demo").sources.row_count("accounts") == 150
+    assert not (tmp_path / "b" / "sources").exists()  # nothing in the team's workspace
 
 
 def test_bad_date_is_refused_with_a_message(tmp_path):

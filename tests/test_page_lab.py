@@ -86,7 +86,6 @@ def test_save_then_activate_with_the_migration_shown(own_data: Stores):
     at = _lab()
     at.slider(key="lab_w_support").set_value(50.0).run()
     at.text_input(key="lab_name").input("support-heavy")
-    at.text_input(key="lab_author").input("ops-ann")
     at.button(key="FormSubmitter:lab_save-Save").click().run()
     assert not at.exception
     assert "support-heavy" in saved_scorecards(own_data.app)["name"].to_list()
@@ -103,6 +102,8 @@ def test_save_then_activate_with_the_migration_shown(own_data: Stores):
     )
     audit = scorecard_audit(own_data.app)
     assert audit["action"][0] == "activate scorecard" and audit["subject"][0] == "support-heavy"
+    # who: the person signed in (here the single local user), never a name typed in a box
+    assert set(audit["actor"]) == {"local user"}
 
 
 def test_coming_back_to_the_lab_from_another_page(demo_stores: Stores):

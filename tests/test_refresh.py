@@ -77,7 +77,8 @@ def test_refresh_command(tmp_path):
                     "--backfill-weeks", "0"], **run)  # fmt: skip
     out = json.loads(
         subprocess.run(
-            [sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", "2026-01-15"], **run
+            [sys.executable, "-m", "dashboard.cli", "refresh", "--demo", "--as-of", "2026-01-15"],
+            **run,
         ).stdout
     )
     assert out["as_of"] == "2026-01-15" and out["accounts"] > 0 and out["digests"] > 0

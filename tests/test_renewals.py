@@ -21,7 +21,7 @@ from tests.conftest import TODAY
 
 @pytest.fixture(scope="module")
 def view(demo_stores: Stores):
-    return renewal_view(demo_stores.sources, AccountFilter(), default_scorecard())
+    return renewal_view(demo_stores, AccountFilter())
 
 
 def test_calendar_matches_a_direct_computation(view, demo_stores: Stores):

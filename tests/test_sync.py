@@ -49,15 +49,15 @@ def test_band_changes_match_the_snapshots(demo_stores: Stores):
 def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
     pair = pairs(demo_stores.sources).filter(pl.col("model") == "pair")["key"][-1]
     csm, am = split_pair(pair)
-    account = build_agenda(demo_stores, pair, TODAY, 40.0).accounts["account_id"][0]
-    before = build_agenda(demo_stores, pair, TODAY, 40.0)
+    account = build_agenda(demo_stores, pair, TODAY).accounts["account_id"][0]
+    before = build_agenda(demo_stores, pair, TODAY)
     assert not before.since_last_sync and before.since == TODAY - dt.timedelta(days=7)
     last_week = NOW - dt.timedelta(days=6)
     note = sync_notes.add_decision(demo_stores.app, pair, account, "Send the ROI deck",
                                    csm, TODAY, csm, "csm", last_week)  # fmt: skip
     today = sync_notes.add_decision(demo_stores.app, pair, None, "Quote +20 seats", am,
                                     TODAY + dt.timedelta(days=3), am, "am", NOW)  # fmt: skip
-    agenda = build_agenda(demo_stores, pair, TODAY, 40.0)
+    agenda = build_agenda(demo_stores, pair, TODAY)
     assert agenda.since_last_sync and agenda.since == last_week.date()
     assert agenda.last_decisions["note_id"].to_list() == [note]
     sync_notes.set_status(demo_stores.app, note, "done")
@@ -65,7 +65,7 @@ def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
         sync_notes.set_status(demo_stores.app, note, "maybe")
     with pytest.raises(ValueError, match="write the decision"):
         sync_notes.add_decision(demo_stores.app, pair, None, "  ", am, None, am, "am", NOW)
-    agenda = build_agenda(demo_stores, pair, TODAY, 40.0)
+    agenda = build_agenda(demo_stores, pair, TODAY)
     assert agenda.last_decisions["status"].to_list() == ["done"]
     todays = agenda.decisions.filter(pl.col("note_id") == today)
     md = agenda_markdown(agenda, todays)
@@ -82,7 +82,7 @@ def test_html_export_escapes_what_people_typed(demo_stores: Stores):
     pair = pairs(demo_stores.sources)["key"][0]
     note = sync_notes.add_decision(demo_stores.app, pair, None, "<script>alert(1)</script> & co",
                                    None, None, "x", "csm", NOW)  # fmt: skip
-    agenda = build_agenda(demo_stores, pair, TODAY, 40.0)
+    agenda = build_agenda(demo_stores, pair, TODAY)
     page = agenda_html(agenda, agenda.decisions.filter(pl.col("note_id") == note))
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
 

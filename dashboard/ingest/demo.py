@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
-from dashboard.store import Stores
 from dashboard.store.sources import SourceStore
-from dashboard.workflows import decisions as sync_notes
-from dashboard.workflows import handoffs
 
 PERIODS = 24  # 30-day periods of history before the anchor date
 PERIOD_DAYS = 30
@@ -277,20 +274,58 @@ def _trajectories(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.clip(h0[:, None] + np.cumsum(steps, axis=1), 0.02, 0.98)
 
 
-def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
-    """Build every canonical table of the demo portfolio, deterministic for ``spec``."""
-    rng = np.random.default_rng(spec.seed)
+@dataclass
+class _Book:
+    """The accounts as the generator knows them (hidden health included): every table is
+    drawn from it, each by a step of its own, in a fixed order (one seeded generator)."""
+
+    rng: np.random.Generator
+    n: int
+    anchor: int
+    window_start: int
+    period_start: np.ndarray
+    seg: np.ndarray
+    arr0: np.ndarray
+    price: np.ndarray
+    seats: np.ndarray
+    plan: np.ndarray
+    model: np.ndarray  # 0 = pair, 1 = combined, 2 = CSM only
+    csm_owner: np.ndarray
+    am_owner: np.ndarray
+    start: np.ndarray
+    ids: np.ndarray
+    health: np.ndarray = field(default_factory=lambda: np.empty(0))
+    arr: np.ndarray = field(default_factory=lambda: np.empty(0))
+    churn_day: np.ndarray = field(default_factory=lambda: np.empty(0))
+    is_churned: np.ndarray = field(default_factory=lambda: np.empty(0))
+    renewal: np.ndarray = field(default_factory=lambda: np.empty(0))
+    licensed: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+@dataclass
+class _Grid:
+    """The account-periods with activity: which account (``ai``), which period (``pi``), its
+    health, and the stretch of the period the account was alive."""
+
+    ai: np.ndarray
+    pi: np.ndarray
+    h: np.ndarray
+    lo_s: np.ndarray
+    span_s: np.ndarray
+    frac: np.ndarray
+
+    def times_in(self, rng: np.random.Generator, cells: np.ndarray) -> np.ndarray:
+        return self.lo_s[cells] + (rng.random(len(cells)) * self.span_s[cells]).astype(np.int64)
+
+
+def _firmographics(spec: DemoSpec, rng: np.random.Generator, owners: pl.DataFrame) -> _Book:
+    """Segments, ARR, seats, plans and the coverage model that picks each account's owners."""
     n = spec.accounts
     anchor = _day(spec.anchor)
     window_start = anchor - PERIODS * PERIOD_DAYS
-    period_start = window_start + PERIOD_DAYS * np.arange(PERIODS)
-
-    owners = _owners(n)
     csms = owners.filter(pl.col("role") == "csm")["owner"].to_numpy()
     ams = owners.filter(pl.col("role") == "am")["owner"].to_numpy()
     both = owners.filter(pl.col("role") == "both")["owner"].to_numpy()
-
-    # -- accounts: firmographics, ARR, seats, ownership ---------------------------------------
     seg = rng.choice(3, n, p=SEGMENT_SHARE)
     arr0 = np.round(np.exp(np.log(ARR_MEDIAN[seg]) + rng.normal(0, 1, n) * ARR_SIGMA[seg]), -2)
     price = PRICE_PER_SEAT[seg] * rng.uniform(0.8, 1.2, n)
@@ -306,7 +341,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     )
     seg_median = np.array([np.median(arr0[seg == s]) if (seg == s).any() else 0 for s in range(3)])
     u = rng.random(n)
-    model = np.select(  # 0 = pair, 1 = combined, 2 = CSM only
+    model = np.select(
         [seg == 0, (seg == 1) & (arr0 >= seg_median[1]), seg == 1],
         [
             np.where(u < 0.85, 0, 1),
@@ -321,16 +356,24 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         model == 0, ams[rng.integers(0, len(ams), n)], np.where(model == 1, combined_owner, "")
     )
     start = anchor - rng.integers(45, 1800, n)
+    return _Book(
+        rng=rng, n=n, anchor=anchor, window_start=window_start,
+        period_start=window_start + PERIOD_DAYS * np.arange(PERIODS), seg=seg, arr0=arr0,
+        price=price, seats=seats, plan=plan, model=model, csm_owner=csm_owner,
+        am_owner=am_owner, start=start, ids=_ids("ACC-", n, 6).to_numpy().astype(str),
+    )  # fmt: skip
 
-    ids = _ids("ACC-", n, 6).to_numpy().astype(str)
 
-    # -- hidden health, then renewals decided by it -------------------------------------------
+def _renewal_history(book: _Book) -> pl.DataFrame:
+    """The hidden health trajectories, then each anniversary decided by the health: renewed,
+    expanded, contracted or churned. Returns the outcomes; fills the book's ARR and dates."""
+    rng, n, anchor, window_start = book.rng, book.n, book.anchor, book.window_start
     health = _trajectories(rng, n)
-    arr = arr0.copy()
+    arr = book.arr0.copy()
     churn_day = np.full(n, np.iinfo(np.int64).max)
     outcome_parts = []
     for k in range(1, 6):
-        ann = start + 365 * k
+        ann = book.start + 365 * k
         due = (ann > window_start) & (ann <= anchor) & (churn_day > ann)
         p = np.clip((ann - window_start) // PERIOD_DAYS, 0, PERIODS - 1)
         lo = np.clip(p - 3, 0, PERIODS - 1)
@@ -357,7 +400,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         outcome_parts.append(
             pl.DataFrame(
                 {
-                    "account_id": ids[idx],
+                    "account_id": book.ids[idx],
                     "occurred_on": _dates(ann[idx]),
                     "event": event[idx],
                     "arr_change": change[idx],
@@ -366,81 +409,91 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         )
         arr = np.where(due & ~churned, arr + change, arr)
         churn_day = np.where(churned, ann, churn_day)
-    is_churned = churn_day <= anchor
-    years = np.floor((anchor - start) / 365).astype(np.int64) + 1
-    renewal = np.where(is_churned, churn_day, start + 365 * years)
-    licensed = np.maximum(3, np.round(arr / price)).astype(np.int64)
+    book.health, book.arr, book.churn_day = health, arr, churn_day
+    book.is_churned = churn_day <= anchor
+    years = np.floor((anchor - book.start) / 365).astype(np.int64) + 1
+    book.renewal = np.where(book.is_churned, churn_day, book.start + 365 * years)
+    book.licensed = np.maximum(3, np.round(arr / book.price)).astype(np.int64)
+    return pl.concat(outcome_parts).sort("occurred_on", "account_id")
 
+
+def _account_table(book: _Book) -> pl.DataFrame:
+    rng, n = book.rng, book.n
     perm = rng.permutation(max(n, 1))
     names = [
         f"{NAME_A[j % 30]}{NAME_B[(j // 30) % 20]} {NAME_SUFFIX[(j // 600) % 8]}"
         + (f" {j // 4800 + 1}" if j >= 4800 else "")
         for j in perm[:n]
     ]
-    accounts = pl.DataFrame(
+    return pl.DataFrame(
         {
-            "account_id": ids,
+            "account_id": book.ids,
             "account_name": names,
-            "segment": SEGMENTS[seg],
+            "segment": SEGMENTS[book.seg],
             "industry": INDUSTRIES[rng.integers(0, len(INDUSTRIES), n)],
             "region": rng.choice(REGIONS, n, p=REGION_SHARE),
-            "plan": plan,
-            "csm_owner": csm_owner,
-            "am_owner": pl.Series(am_owner).replace("", None),
-            "arr": arr,
+            "plan": book.plan,
+            "csm_owner": book.csm_owner,
+            "am_owner": pl.Series(book.am_owner).replace("", None),
+            "arr": book.arr,
             "currency": "USD",
-            "licensed_seats": licensed,
-            "contract_start": _dates(start),
-            "renewal_date": _dates(renewal),
-            "status": np.where(is_churned, "churned", "active"),
+            "licensed_seats": book.licensed,
+            "contract_start": _dates(book.start),
+            "renewal_date": _dates(book.renewal),
+            "status": np.where(book.is_churned, "churned", "active"),
         }
     )
-    outcomes = pl.concat(outcome_parts).sort("occurred_on", "account_id")
 
-    # -- the alive grid: which account-periods have activity, and until when ------------------
-    p_lo = np.maximum(period_start[None, :], start[:, None])
-    p_hi = np.minimum(period_start[None, :] + PERIOD_DAYS, np.minimum(churn_day, anchor)[:, None])
-    alive = p_hi > p_lo
-    ai, pi = np.nonzero(alive)
-    h = health[ai, pi]
-    lo_s = p_lo[ai, pi] * 86400
+
+def _alive_grid(book: _Book) -> _Grid:
+    p_lo = np.maximum(book.period_start[None, :], book.start[:, None])
+    p_hi = np.minimum(
+        book.period_start[None, :] + PERIOD_DAYS, np.minimum(book.churn_day, book.anchor)[:, None]
+    )
+    ai, pi = np.nonzero(p_hi > p_lo)
     span_s = (p_hi[ai, pi] - p_lo[ai, pi]) * 86400
-    frac = span_s / (PERIOD_DAYS * 86400)  # share of the period the account was alive
+    return _Grid(
+        ai=ai, pi=pi, h=book.health[ai, pi], lo_s=p_lo[ai, pi] * 86400, span_s=span_s,
+        frac=span_s / (PERIOD_DAYS * 86400),  # share of the period the account was alive
+    )  # fmt: skip
 
-    def times_in(cells: np.ndarray) -> np.ndarray:
-        return lo_s[cells] + (rng.random(len(cells)) * span_s[cells]).astype(np.int64)
 
-    # -- usage: active users follow health; each active user leaves a few rows ----------------
+def _usage(book: _Book, g: _Grid, spec: DemoSpec) -> pl.DataFrame:
+    """Active users follow health; each active user leaves a few rows."""
+    rng, ids, h = book.rng, book.ids, g.h
     util = np.clip(0.08 + 0.85 * h + rng.normal(0, 0.05, len(h)), 0.02, 1.0)
-    active = rng.binomial(seats[ai], util)
+    active = rng.binomial(book.seats[g.ai], util)
     rate = spec.user_rows_per_month
     if spec.events_target:
         rate = spec.events_target / max(1, active.sum())
-    rows_per_user = rng.poisson(rate * np.repeat(frac, active))
-    user_cell = np.repeat(np.arange(len(ai)), active)
+    rows_per_user = rng.poisson(rate * np.repeat(g.frac, active))
+    user_cell = np.repeat(np.arange(len(g.ai)), active)
     user_index = np.arange(active.sum()) - np.repeat(np.cumsum(active) - active, active)
     ev_cell = np.repeat(user_cell, rows_per_user)
     ev_user = np.repeat(user_index, rows_per_user)
     n_features = np.clip(np.round(2 + 10 * h + rng.normal(0, 1, len(h))), 1, len(FEATURES))
     ev_feature = (rng.random(len(ev_cell)) * n_features[ev_cell]).astype(np.int64)
-    usage_events = pl.DataFrame(
+    return pl.DataFrame(
         {
-            "account_id": pl.Series(ids).gather(ai[ev_cell]),
-            "occurred_at": _timestamps(times_in(ev_cell)),
+            "account_id": pl.Series(ids).gather(g.ai[ev_cell]),
+            "occurred_at": _timestamps(g.times_in(rng, ev_cell)),
             "user_id": pl.Series(ev_user).cast(pl.String),
             "feature": pl.Series(FEATURES).gather(ev_feature),
             "quantity": 1 + rng.poisson(3, len(ev_cell)),
         }
     ).with_columns(user_id=pl.lit("u") + pl.col("user_id"))
 
-    # -- tickets: more, and more severe, when health is low -----------------------------------
-    t_rate = 0.15 * np.sqrt(seats[ai]) * (0.4 + 1.6 * (1 - h)) * frac
-    t_cell = np.repeat(np.arange(len(ai)), rng.poisson(t_rate))
-    th = h[t_cell]
-    created = times_in(t_cell)
+
+def _tickets(book: _Book, g: _Grid) -> pl.DataFrame:
+    """More tickets, and more severe ones, when health is low."""
+    rng = book.rng
+    t_rate = 0.15 * np.sqrt(book.seats[g.ai]) * (0.4 + 1.6 * (1 - g.h)) * g.frac
+    t_cell = np.repeat(np.arange(len(g.ai)), rng.poisson(t_rate))
+    th = g.h[t_cell]
+    created = g.times_in(rng, t_cell)
     resolve_s = (rng.exponential(1.5 + 6 * (1 - th)) * 86400).astype(np.int64) + 3600
     resolved = created + resolve_s
-    is_open = resolved > anchor * 86400
+    is_open = resolved > book.anchor * 86400
     pr = rng.random(len(t_cell))
     priority = np.select(
         [pr < 0.02 + 0.10 * (1 - th), pr < 0.12 + 0.25 * (1 - th), pr < 0.75],
@@ -448,10 +501,10 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         "low",
     )
     csat = np.clip(np.round(1 + 4 * th + rng.normal(0, 0.8, len(t_cell))), 1, 5)
-    tickets = pl.DataFrame(
+    return pl.DataFrame(
         {
             "ticket_id": _ids("T-", len(t_cell), 7),
-            "account_id": pl.Series(ids).gather(ai[t_cell]),
+            "account_id": pl.Series(book.ids).gather(g.ai[t_cell]),
             "created_at": _timestamps(created),
             "resolved_at": _timestamps(resolved),
             "priority": priority,
@@ -464,49 +517,55 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         csat=pl.col("csat").fill_nan(None).cast(pl.Int64),
     )
 
-    # -- invoices: annual (Enterprise), quarterly (Mid-Market) or monthly (SMB) billing -------
-    interval = np.array([365, 91, 30])[seg]
-    first_k = np.maximum(0, -(-(window_start - start) // interval))
-    last_k = (np.minimum(churn_day - 1, anchor) - start) // interval
+
+def _invoices(book: _Book) -> pl.DataFrame:
+    """Annual (Enterprise), quarterly (Mid-Market) or monthly (SMB) billing; late when sick."""
+    rng, start = book.rng, book.start
+    interval = np.array([365, 91, 30])[book.seg]
+    first_k = np.maximum(0, -(-(book.window_start - start) // interval))
+    last_k = (np.minimum(book.churn_day - 1, book.anchor) - start) // interval
     count = np.maximum(0, last_k - first_k + 1)
-    inv_acc = np.repeat(np.arange(n), count)
+    inv_acc = np.repeat(np.arange(book.n), count)
     inv_k = np.repeat(first_k, count) + (
         np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     )
     issued = start[inv_acc] + inv_k * interval[inv_acc]
-    inv_p = np.clip((issued - window_start) // PERIOD_DAYS, 0, PERIODS - 1)
-    ih = health[inv_acc, inv_p]
+    inv_p = np.clip((issued - book.window_start) // PERIOD_DAYS, 0, PERIODS - 1)
+    ih = book.health[inv_acc, inv_p]
     late = rng.random(len(inv_acc)) < 0.05 + 0.6 * (1 - ih) ** 2
     delay = np.where(late, 30 + rng.exponential(10 + 60 * (1 - ih)), rng.uniform(3, 28, len(ih)))
     paid = issued + np.round(delay).astype(np.int64)
-    unpaid = paid > anchor
-    invoices = pl.DataFrame(
+    unpaid = paid > book.anchor
+    return pl.DataFrame(
         {
             "invoice_id": _ids("INV-", len(inv_acc), 7),
-            "account_id": pl.Series(ids).gather(inv_acc),
+            "account_id": pl.Series(book.ids).gather(inv_acc),
             "issued_on": _dates(issued),
             "due_on": _dates(issued + 30),
             "paid_on": _dates(paid),
-            "amount": np.round(arr0[inv_acc] * interval[inv_acc] / 365, 2),
+            "amount": np.round(book.arr0[inv_acc] * interval[inv_acc] / 365, 2),
             "status": np.where(unpaid, "open", "paid"),
         }
     ).with_columns(paid_on=pl.when(pl.col("status") == "open").then(None).otherwise("paid_on"))
 
-    # -- surveys: quarterly NPS answered by some, occasional CSAT ------------------------------
+
+def _surveys(book: _Book, g: _Grid) -> pl.DataFrame:
+    """Quarterly NPS answered by some, occasional CSAT."""
+    rng, ai, pi = book.rng, g.ai, g.pi
     quarter = (pi % 3 == (ai % 3)) & (rng.random(len(ai)) < 0.55)
     csat_cell = rng.random(len(ai)) < 0.08
     s_cells = np.concatenate([np.flatnonzero(quarter), np.flatnonzero(csat_cell)])
     s_kind = np.array(["nps"] * int(quarter.sum()) + ["csat"] * int(csat_cell.sum()))
-    sh = h[s_cells]
+    sh = g.h[s_cells]
     score = np.where(
         s_kind == "nps",
         np.clip(np.round(1 + 9.5 * sh + rng.normal(0, 1.3, len(s_cells))), 0, 10),
         np.clip(np.round(1 + 4 * sh + rng.normal(0, 0.7, len(s_cells))), 1, 5),
     )
-    surveys = pl.DataFrame(
+    return pl.DataFrame(
         {
-            "account_id": pl.Series(ids).gather(ai[s_cells]),
-            "responded_at": _timestamps(times_in(s_cells)),
+            "account_id": pl.Series(book.ids).gather(ai[s_cells]),
+            "responded_at": _timestamps(g.times_in(rng, s_cells)),
             "score": score,
             "kind": s_kind,
             "respondent": np.array(["champion", "admin", "end user"])[
@@ -515,11 +574,15 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         }
     ).sort("responded_at", "account_id")
 
-    # -- activities: touches by each role, QBRs, logged outcomes, onboarding milestones -------
-    segc = seg[ai]
-    has_am = model[ai] != 2
-    csm_n = rng.poisson(np.array([3.0, 1.6, 0.6])[segc] * (0.4 + h) * frac)
-    am_n = rng.poisson(np.array([1.2, 0.7, 0.3])[segc] * has_am * frac)
+
+def _activities(book: _Book, g: _Grid) -> pl.DataFrame:
+    """Touches by each role, QBRs, logged outcomes and onboarding milestones."""
+    rng, ai, pi, h = book.rng, g.ai, g.pi, g.h
+    csm_owner, am_owner, start = book.csm_owner, book.am_owner, book.start
+    segc = book.seg[ai]
+    has_am = book.model[ai] != 2
+    csm_n = rng.poisson(np.array([3.0, 1.6, 0.6])[segc] * (0.4 + h) * g.frac)
+    am_n = rng.poisson(np.array([1.2, 0.7, 0.3])[segc] * has_am * g.frac)
     qbr = (segc == 0) & (pi % 3 == ai % 3) | (segc == 1) & (pi % 6 == ai % 6)
     qbr &= rng.random(len(ai)) < 0.2 + 0.7 * h
     logged = rng.random(len(ai)) < np.array([0.12, 0.07, 0.03])[segc] * h * 2
@@ -555,19 +618,21 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         heard, np.array(CSM_HEARD_COMMERCIAL)[asks.integers(0, 3, len(cells))], summaries
     )
     # onboarding milestones for accounts that started inside the window, slower when unhealthy
-    new = np.flatnonzero(start > window_start)
+    new = np.flatnonzero(start > book.window_start)
     m_acc = np.repeat(new, 3)
     m_step = np.tile(np.arange(3), len(new))
-    first_h = health[m_acc, np.clip((start[m_acc] - window_start) // PERIOD_DAYS, 0, PERIODS - 1)]
+    first_h = book.health[
+        m_acc, np.clip((start[m_acc] - book.window_start) // PERIOD_DAYS, 0, PERIODS - 1)
+    ]
     m_day = start[m_acc] + np.round(np.array([7, 30, 60])[m_step] * (1.6 - first_h)).astype(int)
-    m_keep = (m_day < np.minimum(anchor, churn_day[m_acc])) & (m_day > window_start)
+    m_keep = (m_day < np.minimum(book.anchor, book.churn_day[m_acc])) & (m_day > book.window_start)
     m_acc, m_step, m_day = m_acc[m_keep], m_step[m_keep], m_day[m_keep]
-    activities = pl.concat(
+    return pl.concat(
         [
             pl.DataFrame(
                 {
-                    "account_id": pl.Series(ids).gather(acc_of),
-                    "occurred_at": _timestamps(times_in(cells)),
+                    "account_id": pl.Series(book.ids).gather(acc_of),
+                    "occurred_at": _timestamps(g.times_in(rng, cells)),
                     "kind": kinds,
                     "author": authors,
                     "role": roles,
@@ -576,7 +641,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
             ),
             pl.DataFrame(
                 {
-                    "account_id": pl.Series(ids).gather(m_acc),
+                    "account_id": pl.Series(book.ids).gather(m_acc),
                     "occurred_at": _timestamps(m_day * 86400 + 36000),
                     "kind": np.full(len(m_acc), "milestone"),
                     "author": csm_owner[m_acc],
@@ -587,21 +652,24 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         ]
     ).sort("occurred_at", "account_id")
 
-    # -- subscriptions: the billing view, with a few honest mismatches against the CRM --------
+
+def _subscriptions(book: _Book) -> pl.DataFrame:
+    """The billing view, with a few honest mismatches against the CRM."""
+    rng, n, arr, licensed, renewal = book.rng, book.n, book.arr, book.licensed, book.renewal
     mismatch = rng.random((3, n)) < np.array([[0.04], [0.03], [0.03]])
-    addon = (seg < 2) & (rng.random(n) < 0.3)
+    addon = (book.seg < 2) & (rng.random(n) < 0.3)
     core_arr = np.where(addon, np.round(arr * 0.85, -2), arr)
     last_start = renewal - 365  # the current (or last) contract year
     core = pl.DataFrame(
         {
             "subscription_id": [f"SUB-{i:06d}-1" for i in range(n)],
-            "account_id": ids,
+            "account_id": book.ids,
             "product": "Tandem Platform",
             "arr": np.where(mismatch[0], np.round(core_arr * 1.1, -2), core_arr),
             "seats": np.where(mismatch[1], licensed + np.maximum(1, licensed // 10), licensed),
-            "start_date": _dates(np.maximum(last_start, start)),
+            "start_date": _dates(np.maximum(last_start, book.start)),
             "end_date": _dates(np.where(mismatch[2], renewal + 30, renewal)),
-            "status": np.where(is_churned, "canceled", "active"),
+            "status": np.where(book.is_churned, "canceled", "active"),
             "auto_renew": rng.random(n) < 0.7,
         }
     )
@@ -609,18 +677,34 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     addons = pl.DataFrame(
         {
             "subscription_id": [f"SUB-{i:06d}-2" for i in ad],
-            "account_id": ids[ad],
+            "account_id": book.ids[ad],
             "product": "Advanced Analytics",
             "arr": arr[ad] - core_arr[ad],
             "seats": licensed[ad],
-            "start_date": _dates(np.maximum(last_start, start)[ad]),
+            "start_date": _dates(np.maximum(last_start, book.start)[ad]),
             "end_date": _dates(renewal[ad]),
-            "status": np.where(is_churned[ad], "canceled", "active"),
+            "status": np.where(book.is_churned[ad], "canceled", "active"),
             "auto_renew": rng.random(len(ad)) < 0.7,
         }
     )
-    subscriptions = pl.concat([core, addons]).sort("subscription_id")
+    return pl.concat([core, addons]).sort("subscription_id")
 
+
+def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
+    """Build every canonical table of the demo portfolio, deterministic for ``spec``: one
+    seeded generator, each table drawn by its step in this order."""
+    rng = np.random.default_rng(spec.seed)
+    owners = _owners(spec.accounts)
+    book = _firmographics(spec, rng, owners)
+    outcomes = _renewal_history(book)
+    accounts = _account_table(book)
+    grid = _alive_grid(book)
+    usage_events = _usage(book, grid, spec)
+    tickets = _tickets(book, grid)
+    invoices = _invoices(book)
+    surveys = _surveys(book, grid)
+    activities = _activities(book, grid)
+    subscriptions = _subscriptions(book)
     return {
         "accounts": accounts,
         "subscriptions": subscriptions,
@@ -655,80 +739,3 @@ def load_demo(
         writer.set_meta("workspace", "demo")  # an import never writes into the demo's store
     report(1.0, "Demo portfolio ready")
     return counts
-
-
-def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
-    """Give the demo's people some history: expansion handoffs at every stage (a few flagged
-    three weeks ago with no AM step, so "fallen between the chairs" has content), risks
-    flagged by CSMs, and last week's sync decisions of the largest pairs. Only on an app store
-    with no handoff yet; returns how many handoffs and decisions were made."""
-    if stores.app.query("SELECT count(*) AS n FROM handoffs")["n"][0]:
-        return 0
-    ready = stores.sources.query(
-        "SELECT account_id, csm_owner, am_owner, triggers_fired FROM account_scores"
-        " WHERE expansion_ready AND csm_owner IS NOT NULL AND am_owner IS NOT NULL"
-        " AND csm_owner <> am_owner ORDER BY account_id"
-    ).sample(fraction=1.0, shuffle=True, seed=seed)
-    risky = stores.sources.query(
-        "SELECT account_id, csm_owner, am_owner, top_cause FROM account_scores"
-        " WHERE risk_before_deadline AND csm_owner IS NOT NULL AND am_owner IS NOT NULL"
-        " ORDER BY account_id"
-    ).head(4)
-    # (state reached, days ago it was flagged): the AM steps follow a few days apart
-    plan = [("flagged", 21)] * 4 + [("flagged", 3)] * 3 + [("qualified", 30)] * 4
-    plan += [("proposal", 40)] * 3 + [("won", 60)] * 2 + [("lost", 50)]
-    path = {"qualified": ["qualified"], "proposal": ["qualified", "proposal"],
-            "won": ["qualified", "proposal", "won"], "lost": ["qualified", "lost"]}  # fmt: skip
-    made = 0
-    for (state, days), row in zip(plan, ready.iter_rows(named=True), strict=False):
-        at = dt.datetime.combine(anchor - dt.timedelta(days=days), dt.time(10))
-        hid = handoffs.flag(
-            stores.app, row["account_id"], "expansion",
-            f"{row['triggers_fired']}; the champion asked about more seats", row["csm_owner"],
-            "csm", now=at,
-        )  # fmt: skip
-        current = "flagged"
-        for step, target in enumerate(path.get(state, []), start=1):
-            handoffs.advance(
-                stores.app, hid, target, row["am_owner"], "am", from_state=current,
-                account_has_am=True, now=at + dt.timedelta(days=4 * step),
-                note={"qualified": "Budget confirmed with the champion",
-                      "proposal": "Sent options: +20 % seats, or the next plan up",
-                      "won": "Signed at list price", "lost": "No budget this year"}[target],
-            )  # fmt: skip
-            current = target
-        made += 1
-    for i, row in enumerate(risky.iter_rows(named=True)):
-        at = dt.datetime.combine(anchor - dt.timedelta(days=5 + 4 * i), dt.time(9))
-        hid = handoffs.flag(
-            stores.app, row["account_id"], "risk", row["top_cause"] or "health falling",
-            row["csm_owner"], "csm", now=at,
-        )  # fmt: skip
-        if i % 2:
-            handoffs.advance(
-                stores.app, hid, "weighed", row["am_owner"], "am", from_state="flagged",
-                account_has_am=True, now=at + dt.timedelta(days=2),
-                note="Offer a two-year term at flat price if value is shown by the QBR",
-            )  # fmt: skip
-        made += 1
-    # last week's sync of the three largest pairs, so the next one starts where it ended
-    pairs = stores.sources.query(
-        "SELECT csm_owner, am_owner, list(account_id ORDER BY arr DESC)[1:2] AS top"
-        " FROM account_scores WHERE coverage_class = 'pair' GROUP BY ALL"
-        " ORDER BY sum(arr) DESC LIMIT 3"
-    )
-    synced = dt.datetime.combine(anchor - dt.timedelta(days=7), dt.time(15))
-    for row in pairs.iter_rows(named=True):
-        key = f"{row['csm_owner']} + {row['am_owner']}"
-        first, *rest = row["top"]
-        sync_notes.add_decision(
-            stores.app, key, first, "Book an ROI review with the sponsor before the renewal "
-            "quote", row["csm_owner"], anchor, row["csm_owner"], "csm", synced,
-        )  # fmt: skip
-        sync_notes.add_decision(
-            stores.app, key, rest[0] if rest else first, "Prepare two pricing options for the "
-            "extra seats", row["am_owner"], anchor + dt.timedelta(days=3), row["am_owner"], "am",
-            synced,
-        )  # fmt: skip
-        made += 2
-    return made

@@ -22,7 +22,7 @@ import polars as pl
 from dashboard.schema import SCHEMA_VERSION
 from dashboard.store import Stores
 from dashboard.store import account_data as account_rows
-from scoring.exports import to_csv
+from dashboard.text import to_csv
 
 
 def account_data(stores: Stores, account_id: str) -> dict[str, pl.DataFrame]:

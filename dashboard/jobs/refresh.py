@@ -20,11 +20,11 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import owner_rows, snapshot_health
 from dashboard.store.snapshots import band_renewal_history, history_end, kept_snapshot_dates
 from dashboard.store.sources import StaleDataError
+from dashboard.text import to_csv
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard
 from dashboard.workflows.tasks import create_rule_tasks
 from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
-from scoring.exports import to_csv
 from scoring.forecast import renewal_probabilities
 from scoring.pipeline import health_only, score_portfolio, snapshot_scores
 from scoring.scorecard import Scorecard

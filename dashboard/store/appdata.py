@@ -109,6 +109,10 @@ class AppStore:
             finally:
                 _WRITES[self._key] = _WRITES.get(self._key, 0) + 1
 
+    def signature(self) -> tuple[Any, ...]:
+        """Changes whenever a write is committed to the file, here or in another process."""
+        return self._signature()
+
     def _signature(self) -> tuple[Any, ...]:
         wal = self.path.with_name(self.path.name + ".wal")
         return (_stat(self.path), _stat(wal), _WRITES.get(self._key, 0))

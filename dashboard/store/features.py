@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import polars as pl
@@ -39,28 +40,29 @@ churn_events AS (
     FROM outcomes WHERE event = 'churned' GROUP BY account_id
 ),
 arr_changes_after AS (
-    SELECT o.account_id, d.as_of, sum(o.arr_change) AS arr_change_after
-    FROM outcomes o JOIN dates d ON o.occurred_on > d.as_of
-    WHERE o.event <> 'churned'
+    SELECT outcome.account_id, snapshot.as_of, sum(outcome.arr_change) AS arr_change_after
+    FROM outcomes outcome JOIN dates snapshot ON outcome.occurred_on > snapshot.as_of
+    WHERE outcome.event <> 'churned'
     GROUP BY ALL
 ),
 live_accounts AS (
-    SELECT a.*, d.as_of, d.as_of_ts,
-        a.arr - coalesce(c.arr_change_after, 0) AS arr_as_of,
+    SELECT account.*, snapshot.as_of, snapshot.as_of_ts,
+        account.arr - coalesce(later.arr_change_after, 0) AS arr_as_of,
         CASE
-            WHEN a.renewal_date >= d.as_of THEN a.renewal_date
-            WHEN a.contract_start IS NOT NULL THEN CAST(a.contract_start + to_years(
-                CAST(ceil(datediff('day', a.contract_start, d.as_of) / 365.25) AS INTEGER)) AS DATE)
-            ELSE a.renewal_date
+            WHEN account.renewal_date >= snapshot.as_of THEN account.renewal_date
+            WHEN account.contract_start IS NOT NULL THEN CAST(account.contract_start + to_years(
+                CAST(ceil(datediff('day', account.contract_start, snapshot.as_of) / 365.25) AS INTEGER)) AS DATE)
+            ELSE account.renewal_date
         END AS next_renewal
-    FROM accounts a
-    CROSS JOIN dates d
-    LEFT JOIN churn_events ce ON ce.account_id = a.account_id
-    LEFT JOIN arr_changes_after c ON c.account_id = a.account_id AND c.as_of = d.as_of
-    WHERE coalesce(a.contract_start, d.as_of) <= d.as_of
-      AND coalesce(ce.churned_on, DATE '9999-12-31') > d.as_of
-      AND NOT (coalesce(a.status, '') = 'churned' AND ce.churned_on IS NULL
-               AND coalesce(a.renewal_date <= d.as_of, true))
+    FROM accounts account
+    CROSS JOIN dates snapshot
+    LEFT JOIN churn_events churn ON churn.account_id = account.account_id
+    LEFT JOIN arr_changes_after later
+      ON later.account_id = account.account_id AND later.as_of = snapshot.as_of
+    WHERE coalesce(account.contract_start, snapshot.as_of) <= snapshot.as_of
+      AND coalesce(churn.churned_on, DATE '9999-12-31') > snapshot.as_of
+      AND NOT (coalesce(account.status, '') = 'churned' AND churn.churned_on IS NULL
+               AND coalesce(account.renewal_date <= snapshot.as_of, true))
 ),
 first_rows AS (
     SELECT
@@ -73,102 +75,116 @@ first_rows AS (
         (SELECT min(occurred_at) FROM activities) AS first_activity
 ),
 source_presence AS (
-    SELECT d.as_of,
-        coalesce(f.first_usage < d.as_of_ts, false) AS has_usage,
-        coalesce(f.first_usage_with_users < d.as_of_ts, false) AS usage_knows_users,
-        coalesce(f.first_ticket < d.as_of_ts, false) AS has_tickets,
-        coalesce(f.first_survey < d.as_of_ts, false) AS has_surveys,
-        coalesce(f.first_invoice < d.as_of, false) AS has_invoices,
-        coalesce(f.first_activity < d.as_of_ts, false) AS has_activities
-    FROM dates d CROSS JOIN first_rows f
+    SELECT snapshot.as_of,
+        coalesce(firsts.first_usage < snapshot.as_of_ts, false) AS has_usage,
+        coalesce(firsts.first_usage_with_users < snapshot.as_of_ts, false) AS usage_knows_users,
+        coalesce(firsts.first_ticket < snapshot.as_of_ts, false) AS has_tickets,
+        coalesce(firsts.first_survey < snapshot.as_of_ts, false) AS has_surveys,
+        coalesce(firsts.first_invoice < snapshot.as_of, false) AS has_invoices,
+        coalesce(firsts.first_activity < snapshot.as_of_ts, false) AS has_activities
+    FROM dates snapshot CROSS JOIN first_rows firsts
 ),
 usage_windows AS (
-    -- the 30-day windows the dates need (each date's last 30 days and the 30 before), each
-    -- once: on a 30-day grid of dates they tile time and every event lands in one window only
-    SELECT DISTINCT ws, ws + INTERVAL 30 DAY AS we FROM (
-        SELECT as_of_ts - INTERVAL 30 DAY AS ws FROM dates
-        UNION ALL SELECT as_of_ts - INTERVAL 60 DAY FROM dates
+    -- the usage windows the dates need (each date's last window and the one before), each
+    -- once: on a grid of dates one window apart they tile time and every event lands in one
+    SELECT DISTINCT window_start, window_start + to_days($usage_days) AS window_end FROM (
+        SELECT as_of_ts - to_days($usage_days) AS window_start FROM dates
+        UNION ALL SELECT as_of_ts - to_days(2 * $usage_days) FROM dates
     )
 ),
 usage_in_windows AS (
-    SELECT e.account_id, w.ws, e.user_id, e.feature, e.quantity, e.active_users
-    FROM usage_events e JOIN usage_windows w ON e.occurred_at >= w.ws AND e.occurred_at < w.we
+    SELECT event.account_id, usage_window.window_start, event.user_id, event.feature,
+        event.quantity, event.active_users
+    FROM usage_events event JOIN usage_windows usage_window
+      ON event.occurred_at >= usage_window.window_start
+     AND event.occurred_at < usage_window.window_end
 ),
 window_user_rows AS (
     -- one row per account, window and user (distinct users are distinct rows, counted after)
-    SELECT account_id, ws, user_id, sum(quantity) AS events, max(active_users) AS reported_users,
+    SELECT account_id, window_start, user_id, sum(quantity) AS events,
+        max(active_users) AS reported_users,
         bool_or(user_id IS NOT NULL OR active_users IS NOT NULL) AS knows_users
-    FROM usage_in_windows GROUP BY account_id, ws, user_id
+    FROM usage_in_windows GROUP BY account_id, window_start, user_id
 ),
 window_feature_rows AS (
-    SELECT DISTINCT account_id, ws, feature FROM usage_in_windows WHERE feature IS NOT NULL
+    SELECT DISTINCT account_id, window_start, feature
+    FROM usage_in_windows WHERE feature IS NOT NULL
 ),
 window_stats AS (
-    SELECT t.*, wf.features
+    SELECT per_user.*, per_feature.features
     FROM (
-        SELECT account_id, ws, CAST(sum(events) AS BIGINT) AS events,
+        SELECT account_id, window_start, CAST(sum(events) AS BIGINT) AS events,
             max(reported_users) AS reported_users, bool_or(knows_users) AS knows_users,
             count(user_id) AS users
         FROM window_user_rows GROUP BY ALL
-    ) t
-    LEFT JOIN (SELECT account_id, ws, count(*) AS features FROM window_feature_rows GROUP BY ALL) wf
-      USING (account_id, ws)
+    ) per_user
+    LEFT JOIN (
+        SELECT account_id, window_start, count(*) AS features
+        FROM window_feature_rows GROUP BY ALL
+    ) per_feature USING (account_id, window_start)
 ),
 date_windows AS (
-    SELECT as_of, as_of_ts - INTERVAL 30 DAY AS ws, true AS is_last FROM dates
-    UNION ALL SELECT as_of, as_of_ts - INTERVAL 60 DAY, false FROM dates
+    SELECT as_of, as_of_ts - to_days($usage_days) AS window_start, true AS is_last FROM dates
+    UNION ALL SELECT as_of, as_of_ts - to_days(2 * $usage_days), false FROM dates
 ),
 feature_catalog AS (
-    SELECT d.as_of, count(DISTINCT c.feature) AS features_in_catalog
-    FROM date_windows d
-    LEFT JOIN (SELECT DISTINCT ws, feature FROM window_feature_rows) c USING (ws)
-    GROUP BY d.as_of
+    SELECT date_window.as_of, count(DISTINCT catalog.feature) AS features_in_catalog
+    FROM date_windows date_window
+    LEFT JOIN (SELECT DISTINCT window_start, feature FROM window_feature_rows) catalog
+      USING (window_start)
+    GROUP BY date_window.as_of
 ),
 usage_features AS (
-    SELECT s.account_id, d.as_of,
-        CASE WHEN bool_or(s.knows_users) THEN coalesce(
-            nullif(max(s.users) FILTER (WHERE d.is_last), 0),
-            max(s.reported_users) FILTER (WHERE d.is_last), 0) END AS active_users_last_30d,
-        CASE WHEN bool_or(s.knows_users) THEN coalesce(
-            nullif(max(s.users) FILTER (WHERE NOT d.is_last), 0),
-            max(s.reported_users) FILTER (WHERE NOT d.is_last), 0) END AS active_users_prior_30d,
-        coalesce(max(s.events) FILTER (WHERE d.is_last), 0) AS events_last_30d,
-        coalesce(max(s.events) FILTER (WHERE NOT d.is_last), 0) AS events_prior_30d,
-        coalesce(max(s.features) FILTER (WHERE d.is_last), 0) AS features_last_30d
-    FROM window_stats s JOIN date_windows d USING (ws)
+    SELECT stats.account_id, date_window.as_of,
+        CASE WHEN bool_or(stats.knows_users) THEN coalesce(
+            nullif(max(stats.users) FILTER (WHERE date_window.is_last), 0),
+            max(stats.reported_users) FILTER (WHERE date_window.is_last), 0) END
+            AS active_users_last_30d,
+        CASE WHEN bool_or(stats.knows_users) THEN coalesce(
+            nullif(max(stats.users) FILTER (WHERE NOT date_window.is_last), 0),
+            max(stats.reported_users) FILTER (WHERE NOT date_window.is_last), 0) END
+            AS active_users_prior_30d,
+        coalesce(max(stats.events) FILTER (WHERE date_window.is_last), 0) AS events_last_30d,
+        coalesce(max(stats.events) FILTER (WHERE NOT date_window.is_last), 0) AS events_prior_30d,
+        coalesce(max(stats.features) FILTER (WHERE date_window.is_last), 0) AS features_last_30d
+    FROM window_stats stats JOIN date_windows date_window USING (window_start)
     GROUP BY ALL
 ),
 ticket_features AS (
-    SELECT t.account_id, d.as_of,
-        count(*) FILTER (WHERE t.created_at >= d.as_of_ts - INTERVAL 90 DAY) AS tickets_last_90d,
-        count(*) FILTER (WHERE t.priority IN ('high', 'urgent')
-            AND (t.resolved_at IS NULL OR t.resolved_at >= d.as_of_ts)) AS tickets_open_high,
-        avg(t.csat) FILTER (WHERE t.resolved_at >= d.as_of_ts - INTERVAL 90 DAY
-            AND t.resolved_at < d.as_of_ts) AS csat_last_90d
-    FROM tickets t JOIN dates d ON t.created_at < d.as_of_ts
-    WHERE t.created_at >= d.as_of_ts - INTERVAL 90 DAY
-       OR t.resolved_at IS NULL OR t.resolved_at >= d.as_of_ts - INTERVAL 90 DAY
-    GROUP BY t.account_id, d.as_of
+    SELECT ticket.account_id, snapshot.as_of,
+        count(*) FILTER (WHERE ticket.created_at >= snapshot.as_of_ts - to_days($ticket_days))
+            AS tickets_last_90d,
+        count(*) FILTER (WHERE ticket.priority IN ('high', 'urgent')
+            AND (ticket.resolved_at IS NULL OR ticket.resolved_at >= snapshot.as_of_ts))
+            AS tickets_open_high,
+        avg(ticket.csat) FILTER (WHERE ticket.resolved_at >= snapshot.as_of_ts - to_days($ticket_days)
+            AND ticket.resolved_at < snapshot.as_of_ts) AS csat_last_90d
+    FROM tickets ticket JOIN dates snapshot ON ticket.created_at < snapshot.as_of_ts
+    WHERE ticket.created_at >= snapshot.as_of_ts - to_days($ticket_days)
+       OR ticket.resolved_at IS NULL
+       OR ticket.resolved_at >= snapshot.as_of_ts - to_days($ticket_days)
+    GROUP BY ticket.account_id, snapshot.as_of
 ),
 survey_features AS (
-    SELECT s.account_id, d.as_of,
-        arg_max(s.score, s.responded_at) FILTER (WHERE coalesce(s.kind, 'nps') = 'nps')
+    SELECT survey.account_id, snapshot.as_of,
+        arg_max(survey.score, survey.responded_at) FILTER (WHERE coalesce(survey.kind, 'nps') = 'nps')
             AS nps_latest,
-        max(s.responded_at) FILTER (WHERE coalesce(s.kind, 'nps') = 'nps') AS nps_latest_at,
-        avg(s.score) FILTER (WHERE s.kind = 'csat') AS survey_csat_180d
-    FROM surveys s JOIN dates d
-      ON s.responded_at < d.as_of_ts AND s.responded_at >= d.as_of_ts - INTERVAL 180 DAY
-    GROUP BY s.account_id, d.as_of
+        max(survey.responded_at) FILTER (WHERE coalesce(survey.kind, 'nps') = 'nps') AS nps_latest_at,
+        avg(survey.score) FILTER (WHERE survey.kind = 'csat') AS survey_csat_180d
+    FROM surveys survey JOIN dates snapshot
+      ON survey.responded_at < snapshot.as_of_ts
+     AND survey.responded_at >= snapshot.as_of_ts - to_days($survey_days)
+    GROUP BY survey.account_id, snapshot.as_of
 ),
 invoice_features AS (
-    SELECT i.account_id, d.as_of,
+    SELECT invoice.account_id, snapshot.as_of,
         count(*) AS invoices_overdue,
-        CAST(coalesce(sum(i.amount), 0) AS DOUBLE) AS amount_overdue,
-        max(datediff('day', i.due_on, d.as_of)) AS max_days_past_due
-    FROM invoices i JOIN dates d
-      ON i.due_on < d.as_of AND i.issued_on < d.as_of
-    WHERE i.paid_on IS NULL OR i.paid_on >= d.as_of
-    GROUP BY i.account_id, d.as_of
+        CAST(coalesce(sum(invoice.amount), 0) AS DOUBLE) AS amount_overdue,
+        max(datediff('day', invoice.due_on, snapshot.as_of)) AS max_days_past_due
+    FROM invoices invoice JOIN dates snapshot
+      ON invoice.due_on < snapshot.as_of AND invoice.issued_on < snapshot.as_of
+    WHERE invoice.paid_on IS NULL OR invoice.paid_on >= snapshot.as_of
+    GROUP BY invoice.account_id, snapshot.as_of
 ),
 date_intervals AS (
     -- [previous snapshot date, this one): every row before the last date falls in exactly one
@@ -177,95 +193,107 @@ date_intervals AS (
     FROM dates
 ),
 touches_by_interval AS (
-    SELECT a.account_id, i.as_of,
-        max(a.occurred_at) FILTER (WHERE a.kind IN ('call', 'meeting', 'qbr')) AS last_touch_at,
-        arg_max(a.role, a.occurred_at) FILTER (WHERE a.kind IN ('call', 'meeting', 'qbr'))
+    SELECT activity.account_id, interval_.as_of,
+        max(activity.occurred_at) FILTER (WHERE activity.kind IN ('call', 'meeting', 'qbr'))
+            AS last_touch_at,
+        arg_max(activity.role, activity.occurred_at) FILTER (WHERE activity.kind IN ('call', 'meeting', 'qbr'))
             AS last_touch_role,
-        max(a.occurred_at) FILTER (WHERE a.role = 'csm' AND a.kind <> 'outcome') AS last_csm_touch_at,
-        max(a.occurred_at) FILTER (WHERE a.role = 'am' AND a.kind <> 'outcome') AS last_am_touch_at
-    FROM activities a JOIN date_intervals i
-      ON a.occurred_at >= i.from_ts AND a.occurred_at < i.as_of_ts
-    WHERE a.kind IN ('call', 'meeting', 'qbr', 'email')
+        max(activity.occurred_at) FILTER (WHERE activity.role = 'csm' AND activity.kind <> 'outcome')
+            AS last_csm_touch_at,
+        max(activity.occurred_at) FILTER (WHERE activity.role = 'am' AND activity.kind <> 'outcome')
+            AS last_am_touch_at
+    FROM activities activity JOIN date_intervals interval_
+      ON activity.occurred_at >= interval_.from_ts AND activity.occurred_at < interval_.as_of_ts
+    WHERE activity.kind IN ('call', 'meeting', 'qbr', 'email')
     GROUP BY ALL
 ),
 latest_touches AS (
     -- carried forward from earlier intervals: the latest touch before each snapshot date
-    SELECT l.account_id, l.as_of, l.as_of_ts,
-        max(t.last_touch_at) OVER w AS last_touch_at,
-        arg_max(t.last_touch_role, t.last_touch_at) OVER w AS last_touch_role,
-        max(t.last_csm_touch_at) OVER w AS last_csm_touch_at,
-        max(t.last_am_touch_at) OVER w AS last_am_touch_at
-    FROM (SELECT DISTINCT account_id FROM touches_by_interval) acc
-    CROSS JOIN dates l0
-    JOIN (SELECT account_id, as_of, as_of_ts FROM live_accounts) l
-      ON l.account_id = acc.account_id AND l.as_of = l0.as_of
-    LEFT JOIN touches_by_interval t ON t.account_id = l.account_id AND t.as_of = l.as_of
-    WINDOW w AS (PARTITION BY l.account_id ORDER BY l.as_of ROWS UNBOUNDED PRECEDING)
+    SELECT live.account_id, live.as_of, live.as_of_ts,
+        max(touch.last_touch_at) OVER carried AS last_touch_at,
+        arg_max(touch.last_touch_role, touch.last_touch_at) OVER carried AS last_touch_role,
+        max(touch.last_csm_touch_at) OVER carried AS last_csm_touch_at,
+        max(touch.last_am_touch_at) OVER carried AS last_am_touch_at
+    FROM (SELECT DISTINCT account_id FROM touches_by_interval) touched
+    CROSS JOIN dates snapshot
+    JOIN (SELECT account_id, as_of, as_of_ts FROM live_accounts) live
+      ON live.account_id = touched.account_id AND live.as_of = snapshot.as_of
+    LEFT JOIN touches_by_interval touch
+      ON touch.account_id = live.account_id AND touch.as_of = live.as_of
+    WINDOW carried AS (PARTITION BY live.account_id ORDER BY live.as_of ROWS UNBOUNDED PRECEDING)
 ),
 outcome_counts AS (
-    SELECT a.account_id, d.as_of, count(*) AS outcomes_last_90d
-    FROM activities a JOIN dates d
-      ON a.occurred_at >= d.as_of_ts - INTERVAL 90 DAY AND a.occurred_at < d.as_of_ts
-    WHERE a.kind = 'outcome'
+    SELECT activity.account_id, snapshot.as_of, count(*) AS outcomes_last_90d
+    FROM activities activity JOIN dates snapshot
+      ON activity.occurred_at >= snapshot.as_of_ts - to_days($outcome_days)
+     AND activity.occurred_at < snapshot.as_of_ts
+    WHERE activity.kind = 'outcome'
     GROUP BY ALL
 ),
 touch_features AS (
-    -- touches older than a year score like none at all
-    SELECT coalesce(t.account_id, oc.account_id) AS account_id,
-        coalesce(t.as_of, oc.as_of) AS as_of,
-        CASE WHEN t.last_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_touch_at END AS last_touch_at,
-        CASE WHEN t.last_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_touch_role END AS last_touch_role,
-        CASE WHEN t.last_csm_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_csm_touch_at END AS last_csm_touch_at,
-        CASE WHEN t.last_am_touch_at >= t.as_of_ts - INTERVAL 365 DAY THEN t.last_am_touch_at END AS last_am_touch_at,
-        oc.outcomes_last_90d
-    FROM latest_touches t
-    FULL JOIN outcome_counts oc ON oc.account_id = t.account_id AND oc.as_of = t.as_of
+    -- touches older than $touch_max_days score like none at all
+    SELECT coalesce(touch.account_id, outcome.account_id) AS account_id,
+        coalesce(touch.as_of, outcome.as_of) AS as_of,
+        CASE WHEN touch.last_touch_at >= touch.as_of_ts - to_days($touch_max_days)
+            THEN touch.last_touch_at END AS last_touch_at,
+        CASE WHEN touch.last_touch_at >= touch.as_of_ts - to_days($touch_max_days)
+            THEN touch.last_touch_role END AS last_touch_role,
+        CASE WHEN touch.last_csm_touch_at >= touch.as_of_ts - to_days($touch_max_days)
+            THEN touch.last_csm_touch_at END AS last_csm_touch_at,
+        CASE WHEN touch.last_am_touch_at >= touch.as_of_ts - to_days($touch_max_days)
+            THEN touch.last_am_touch_at END AS last_am_touch_at,
+        outcome.outcomes_last_90d
+    FROM latest_touches touch
+    FULL JOIN outcome_counts outcome
+      ON outcome.account_id = touch.account_id AND outcome.as_of = touch.as_of
 ),
 milestone_features AS (
-    SELECT a.account_id, d.as_of, count(*) AS milestones_reached,
-        min(a.occurred_at) AS first_milestone_at
-    FROM activities a JOIN dates d ON a.occurred_at < d.as_of_ts
-    WHERE a.kind = 'milestone'
-    GROUP BY a.account_id, d.as_of
+    SELECT activity.account_id, snapshot.as_of, count(*) AS milestones_reached,
+        min(activity.occurred_at) AS first_milestone_at
+    FROM activities activity JOIN dates snapshot ON activity.occurred_at < snapshot.as_of_ts
+    WHERE activity.kind = 'milestone'
+    GROUP BY activity.account_id, snapshot.as_of
 )
 SELECT
-    l.account_id, l.account_name, l.segment, l.industry, l.region, l.plan,
-    l.csm_owner, l.am_owner, l.arr_as_of AS arr, l.licensed_seats, l.contract_start,
-    l.next_renewal AS renewal_date, datediff('day', l.as_of, l.next_renewal) AS days_to_renewal,
-    l.as_of,
-    sp.has_usage, sp.has_tickets, sp.has_surveys, sp.has_invoices, sp.has_activities,
-    CASE WHEN NOT sp.usage_knows_users THEN NULL WHEN u.account_id IS NULL THEN 0
-        ELSE u.active_users_last_30d END AS active_users_last_30d,
-    CASE WHEN NOT sp.usage_knows_users THEN NULL WHEN u.account_id IS NULL THEN 0
-        ELSE u.active_users_prior_30d END AS active_users_prior_30d,
-    coalesce(u.events_last_30d, 0) AS events_last_30d,
-    coalesce(u.events_prior_30d, 0) AS events_prior_30d,
-    coalesce(u.features_last_30d, 0) AS features_last_30d,
-    fcat.features_in_catalog,
-    coalesce(t.tickets_last_90d, 0) AS tickets_last_90d,
-    coalesce(t.tickets_open_high, 0) AS tickets_open_high,
-    t.csat_last_90d,
-    s.nps_latest, s.nps_latest_at, s.survey_csat_180d,
-    coalesce(i.invoices_overdue, 0) AS invoices_overdue,
-    coalesce(i.amount_overdue, 0) AS amount_overdue,
-    coalesce(i.max_days_past_due, 0) AS max_days_past_due,
-    datediff('day', act.last_touch_at, l.as_of) AS days_since_last_touch,
-    act.last_touch_role,
-    datediff('day', act.last_csm_touch_at, l.as_of) AS days_since_csm_touch,
-    datediff('day', act.last_am_touch_at, l.as_of) AS days_since_am_touch,
-    coalesce(act.outcomes_last_90d, 0) AS outcomes_last_90d,
-    coalesce(ms.milestones_reached, 0) AS milestones_reached,
-    datediff('day', l.contract_start, ms.first_milestone_at) AS days_to_first_milestone
-FROM live_accounts l
-JOIN source_presence sp USING (as_of)
-JOIN feature_catalog fcat USING (as_of)
-LEFT JOIN usage_features u USING (account_id, as_of)
-LEFT JOIN ticket_features t USING (account_id, as_of)
-LEFT JOIN survey_features s USING (account_id, as_of)
-LEFT JOIN invoice_features i USING (account_id, as_of)
-LEFT JOIN touch_features act USING (account_id, as_of)
-LEFT JOIN milestone_features ms USING (account_id, as_of)
-ORDER BY l.as_of, l.account_id
+    live.account_id, live.account_name, live.segment, live.industry, live.region, live.plan,
+    live.csm_owner, live.am_owner, live.arr_as_of AS arr, live.licensed_seats,
+    live.contract_start, live.next_renewal AS renewal_date,
+    datediff('day', live.as_of, live.next_renewal) AS days_to_renewal,
+    live.as_of,
+    presence.has_usage, presence.has_tickets, presence.has_surveys, presence.has_invoices,
+    presence.has_activities,
+    CASE WHEN NOT presence.usage_knows_users THEN NULL WHEN usage.account_id IS NULL THEN 0
+        ELSE usage.active_users_last_30d END AS active_users_last_30d,
+    CASE WHEN NOT presence.usage_knows_users THEN NULL WHEN usage.account_id IS NULL THEN 0
+        ELSE usage.active_users_prior_30d END AS active_users_prior_30d,
+    coalesce(usage.events_last_30d, 0) AS events_last_30d,
+    coalesce(usage.events_prior_30d, 0) AS events_prior_30d,
+    coalesce(usage.features_last_30d, 0) AS features_last_30d,
+    catalog.features_in_catalog,
+    coalesce(ticket.tickets_last_90d, 0) AS tickets_last_90d,
+    coalesce(ticket.tickets_open_high, 0) AS tickets_open_high,
+    ticket.csat_last_90d,
+    survey.nps_latest, survey.nps_latest_at, survey.survey_csat_180d,
+    coalesce(invoice.invoices_overdue, 0) AS invoices_overdue,
+    coalesce(invoice.amount_overdue, 0) AS amount_overdue,
+    coalesce(invoice.max_days_past_due, 0) AS max_days_past_due,
+    datediff('day', touch.last_touch_at, live.as_of) AS days_since_last_touch,
+    touch.last_touch_role,
+    datediff('day', touch.last_csm_touch_at, live.as_of) AS days_since_csm_touch,
+    datediff('day', touch.last_am_touch_at, live.as_of) AS days_since_am_touch,
+    coalesce(touch.outcomes_last_90d, 0) AS outcomes_last_90d,
+    coalesce(milestone.milestones_reached, 0) AS milestones_reached,
+    datediff('day', live.contract_start, milestone.first_milestone_at) AS days_to_first_milestone
+FROM live_accounts live
+JOIN source_presence presence USING (as_of)
+JOIN feature_catalog catalog USING (as_of)
+LEFT JOIN usage_features usage USING (account_id, as_of)
+LEFT JOIN ticket_features ticket USING (account_id, as_of)
+LEFT JOIN survey_features survey USING (account_id, as_of)
+LEFT JOIN invoice_features invoice USING (account_id, as_of)
+LEFT JOIN touch_features touch USING (account_id, as_of)
+LEFT JOIN milestone_features milestone USING (account_id, as_of)
+ORDER BY live.as_of, live.account_id
 """
 
 
@@ -292,10 +320,26 @@ def default_as_of(db: Queryable, today: dt.date) -> dt.date:
     return newest + dt.timedelta(days=1)
 
 
-def features_at(db: Queryable, dates: Sequence[dt.date]) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Windows:
+    """The look-back windows of the features, in days (the feature names say the defaults)."""
+
+    usage_days: int = 30  # active users, events, features: this window and the one before
+    ticket_days: int = 90  # tickets per seats and recent CSAT
+    survey_days: int = 180  # survey CSAT
+    outcome_days: int = 90  # business outcomes logged
+    touch_max_days: int = 365  # an older touch scores like none
+
+
+WINDOWS = Windows()
+
+
+def features_at(
+    db: Queryable, dates: Sequence[dt.date], windows: Windows = WINDOWS
+) -> pl.DataFrame:
     """One row per account and date in ``dates`` (the account live on that date) with every
     feature the scores use, each computed from rows dated before that date only."""
-    return db.query(ACCOUNT_FEATURES_SQL, {"dates": sorted(set(dates))})
+    return db.query(ACCOUNT_FEATURES_SQL, {"dates": sorted(set(dates)), **asdict(windows)})
 
 
 def account_features(db: Queryable, as_of: dt.date) -> pl.DataFrame:

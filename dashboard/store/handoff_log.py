@@ -135,3 +135,7 @@ def step_rows(app: AppStore, account_id: str) -> pl.DataFrame:
         " WHERE h.account_id = $account_id ORDER BY h.created_at, s.step",
         {"account_id": account_id},
     )
+
+
+def handoff_count(app: AppStore) -> int:
+    return int(app.query("SELECT count(*) AS n FROM handoffs")["n"][0])

@@ -139,3 +139,31 @@ def scored_accounts(store: Queryable, f: AccountFilter) -> pl.DataFrame:
 def renewal_rates_mart(store: SourceStore) -> pl.DataFrame | None:
     """P(renew | band) as the nightly job estimated it, when the mart exists."""
     return store.query("SELECT * FROM renewal_rates") if store.has_table("renewal_rates") else None
+
+
+def ready_pair_accounts(store: SourceStore) -> pl.DataFrame:
+    """Expansion-ready accounts worked by a CSM and a different AM."""
+    return store.query(
+        "SELECT account_id, csm_owner, am_owner, triggers_fired FROM account_scores"
+        " WHERE expansion_ready AND csm_owner IS NOT NULL AND am_owner IS NOT NULL"
+        " AND csm_owner <> am_owner ORDER BY account_id"
+    )
+
+
+def risky_pair_accounts(store: SourceStore) -> pl.DataFrame:
+    """Accounts at risk before their renewal deadline that have both a CSM and an AM."""
+    return store.query(
+        "SELECT account_id, csm_owner, am_owner, top_cause FROM account_scores"
+        " WHERE risk_before_deadline AND csm_owner IS NOT NULL AND am_owner IS NOT NULL"
+        " ORDER BY account_id"
+    )
+
+
+def largest_pairs(store: SourceStore, count: int) -> pl.DataFrame:
+    """The ``count`` CSM+AM pairs with the most ARR, with their two largest accounts."""
+    return store.query(
+        "SELECT csm_owner, am_owner, list(account_id ORDER BY arr DESC)[1:2] AS top"
+        " FROM account_scores WHERE coverage_class = 'pair' GROUP BY ALL"
+        " ORDER BY sum(arr) DESC LIMIT $count",
+        {"count": count},
+    )

@@ -23,14 +23,19 @@ def split_pair(key: str) -> tuple[str, str]:
     return csm, am or csm
 
 
-def pairs(store: SourceStore) -> pl.DataFrame:
+def pairs(store: SourceStore, scope: list[str] | None = None) -> pl.DataFrame:
     """Every CSM+AM pair and combined owner with their shared accounts and ARR: pairs first,
-    then combined owners, most ARR first."""
+    then combined owners, most ARR first. With ``scope`` (a viewer's name), only the pairs
+    that person is part of."""
     return store.query(
         "SELECT csm_owner AS csm, am_owner AS am, coverage_class AS model,"
         " count(*) AS accounts, sum(arr) AS arr FROM account_scores"
-        " WHERE coverage_class IN ('pair', 'combined') GROUP BY csm_owner, am_owner, coverage_class"
-        " ORDER BY coverage_class = 'combined', arr DESC"
+        " WHERE coverage_class IN ('pair', 'combined')"
+        " AND ($scope IS NULL OR csm_owner IN (SELECT unnest($scope::VARCHAR[]))"
+        "      OR am_owner IN (SELECT unnest($scope::VARCHAR[])))"
+        " GROUP BY csm_owner, am_owner, coverage_class"
+        " ORDER BY coverage_class = 'combined', arr DESC",
+        {"scope": scope},
     ).with_columns(
         key=pl.when(pl.col("csm") == pl.col("am"))
         .then(pl.col("csm"))
@@ -59,11 +64,11 @@ def changes_since(
     before_map = ", ".join(f"'{c}': b.{c}" for c in COMPONENTS)
     return store.query(
         f"""
-        WITH ids AS (SELECT unnest(?::VARCHAR[]) AS account_id),
+        WITH ids AS (SELECT unnest($ids::VARCHAR[]) AS account_id),
         as_of AS (SELECT max(as_of) AS d FROM account_scores),
         before AS (
             SELECT s.* FROM score_snapshots s JOIN ids USING (account_id)
-            WHERE s.as_of = (SELECT max(as_of) FROM score_snapshots WHERE as_of <= ?::DATE)
+            WHERE s.as_of = (SELECT max(as_of) FROM score_snapshots WHERE as_of <= $since::DATE)
         ),
         now AS (SELECT a.* FROM account_scores a JOIN ids USING (account_id)),
         band_changes AS (
@@ -85,7 +90,7 @@ def changes_since(
                     || ' (was ' || round(before_c.value)::INTEGER || ')' AS detail,
                 (SELECT d FROM as_of) AS on_date
             FROM component_pairs
-            WHERE now_c.value < ? AND before_c.value >= ?
+            WHERE now_c.value < $red AND before_c.value >= $red
         ),
         new_tickets AS (
             SELECT t.account_id, 'new ticket' AS change,
@@ -93,7 +98,7 @@ def changes_since(
                     || CASE WHEN t.resolved_at IS NULL THEN ' (open)' ELSE '' END AS detail,
                 t.created_at::DATE AS on_date
             FROM tickets t JOIN ids USING (account_id)
-            WHERE t.created_at >= ?::DATE AND t.created_at < (SELECT d FROM as_of)
+            WHERE t.created_at >= $since::DATE AND t.created_at < (SELECT d FROM as_of)
         ),
         overdue AS (
             SELECT i.account_id, 'invoice overdue' AS change,
@@ -101,14 +106,14 @@ def changes_since(
                     || ' due ' || i.due_on AS detail,
                 i.due_on AS on_date
             FROM invoices i JOIN ids USING (account_id)
-            WHERE i.due_on >= ?::DATE AND i.due_on < (SELECT d FROM as_of)
+            WHERE i.due_on >= $since::DATE AND i.due_on < (SELECT d FROM as_of)
               AND (i.paid_on IS NULL OR i.paid_on >= (SELECT d FROM as_of))
         ),
         outcomes AS (
             SELECT a.account_id, 'outcome logged' AS change, a.summary AS detail,
                 a.occurred_at::DATE AS on_date
             FROM activities a JOIN ids USING (account_id)
-            WHERE a.kind = 'outcome' AND a.occurred_at >= ?::DATE
+            WHERE a.kind = 'outcome' AND a.occurred_at >= $since::DATE
               AND a.occurred_at < (SELECT d FROM as_of)
         )
         SELECT * FROM band_changes UNION ALL SELECT * FROM new_drivers
@@ -116,5 +121,5 @@ def changes_since(
         UNION ALL SELECT * FROM outcomes
         ORDER BY account_id, on_date, change
         """,
-        [ids, since, red, red, since, since, since],
+        {"ids": ids, "since": since, "red": red},
     )

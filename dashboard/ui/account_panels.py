@@ -25,10 +25,13 @@ def account_picker(account_filter: AccountFilter) -> str | None:
     options = matches["account_id"].to_list()
     names = dict(zip(matches["account_id"], matches["account_name"], strict=True))
     if wanted and wanted not in options:
+        # a linked account the viewer may open is offered with its name; any other id is
+        # left to the page, which says it does not exist: no name, no hint that it does
+        if not read(account.account_in_scope, account_filter, wanted):
+            return wanted
         options.insert(0, wanted)
         exact = read(account.account_profile, wanted)
-        if exact:
-            names[wanted] = exact["account_name"]
+        names[wanted] = exact["account_name"] if exact else wanted
     if not options:
         return None
     with st.sidebar:

@@ -4,42 +4,35 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.views.portfolio import Kpi
+from dashboard.text import format_value
+from dashboard.views.common import Card
+
+__all__ = ["format_value", "kpi_row"]
 
 
-def format_value(value: float | None, kind: str) -> str:
-    if value is None:
-        return "—"
-    if kind == "money":
-        return f"${value / 1e6:,.2f}M" if abs(value) >= 1e6 else f"${value:,.0f}"
-    if kind == "ratio":
-        return f"{value:.1%}"
-    if kind == "score":
-        return f"{value:.1f}"
-    return f"{value:,.0f}"
-
-
-def format_delta(kpi: Kpi) -> str | None:
-    delta = kpi.delta
+def format_delta(card: Card) -> str | None:
+    delta = card.delta
     if delta is None:
-        return None
-    if kpi.kind == "ratio":
-        return f"{delta * 100:+.1f} pts w/w"
+        return card.note
+    if card.kind == "ratio":
+        return f"{delta * 100:+.1f} pts {card.compared_with}"
     sign = "+" if delta >= 0 else "-"
-    return f"{sign}{format_value(abs(delta), kpi.kind)} w/w"
+    return f"{sign}{format_value(abs(delta), card.kind)} {card.compared_with}"
 
 
-def kpi_row(kpis: list[Kpi]) -> None:
-    """Draw the cards; red ARR rising is bad, so its delta colour is inverted."""
+def kpi_row(cards: list[Card]) -> None:
+    """Draw the cards; where less is better (red ARR) the delta colour is inverted."""
     with st.container(horizontal=True):
-        for kpi in kpis:
+        for card in cards:
+            plain = card.delta is None
             st.metric(
-                kpi.label,
-                format_value(kpi.value, kpi.kind),
-                delta=format_delta(kpi),
-                delta_color="inverse" if kpi.label in ("ARR red", "ARR yellow") else "normal",
-                help=kpi.help,
+                card.label,
+                format_value(card.value, card.kind),
+                delta=format_delta(card),
+                delta_color="off" if plain else "inverse" if card.lower_is_better else "normal",
+                delta_arrow="off" if plain else "auto",
+                help=card.help or None,
                 border=True,
-                chart_data=kpi.trend if len(kpi.trend) > 1 else None,
+                chart_data=card.trend if len(card.trend) > 1 else None,
                 chart_type="area",
             )

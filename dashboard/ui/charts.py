@@ -8,8 +8,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from scoring.health import BAND_ORDER, BANDS
+
 BAND_COLORS = {"red": "#dc2626", "yellow": "#f59e0b", "green": "#16a34a", "no data": "#9ca3af"}
-BAND_ORDER = ["red", "yellow", "green", "no data"]
 COMPONENT_LABELS = {
     "adoption": "Adoption",
     "usage_trend": "Usage trend",
@@ -69,7 +70,7 @@ def arr_treemap(mix: pl.DataFrame) -> go.Figure:
 def health_trend(trend: pl.DataFrame) -> go.Figure:
     """ARR per band over the snapshots (stacked areas) with median health on a second axis."""
     fig = go.Figure()
-    for band in ("red", "yellow", "green"):
+    for band in BANDS:
         fig.add_trace(
             go.Scatter(
                 x=trend["as_of"].to_list(),

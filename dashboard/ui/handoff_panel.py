@@ -59,7 +59,7 @@ def handoff_panel(account: dict, key: str) -> None:
     the AM of ``account``; refusals are shown with their reason."""
     app = stores().app
     mine = h.handoffs(app, [account["account_id"]], unmask=unmasked())
-    open_ones = mine.filter(pl.col("state").is_in(["flagged", "qualified", "proposal", "weighed"]))
+    open_ones = mine.filter(pl.col("state").is_in(h.ANY_OPEN_STATE))
     who = acting_as(account, f"{key}_who")
     if who is None:
         st.warning("This account has no CSM and no AM: nobody can hand it off.")
@@ -151,3 +151,19 @@ def task_editor(frame: pl.DataFrame, key: str) -> None:
         t.update_task(stores().app, row["task_key"], row["status"], row["note"], "app user", now())
     if changed.height:
         st.toast(f"{changed.height} task(s) saved")
+
+
+def account_handoffs(account: dict, key: str) -> None:
+    """The handoff panel beside the account's handoff history."""
+    panel, past = st.columns(2)
+    with panel:
+        handoff_panel(account, key)
+    with past:
+        st.markdown("**History**")
+        history_table(h.handoff_history(stores().app, account["account_id"], unmasked()))
+
+
+def account_tasks(account_id: str) -> None:
+    """The account's rule tasks, editable."""
+    st.markdown("**Tasks**")
+    task_editor(t.tasks(stores().app, [account_id], unmask=unmasked()), "account_tasks")

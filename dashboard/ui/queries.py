@@ -1,6 +1,8 @@
-"""Cached reads for pages. ``read(fn, *args)`` runs a store query function with the source
-store and caches the result, keyed by the function, its arguments and the published generation
-of the source store, so a load or the nightly job invalidates it."""
+"""Cached reads for pages. ``read(fn, *args)`` runs a store query or view function with the
+source store and caches the result, keyed by the function, its arguments and the published
+generation of the source store, so a load or the nightly job invalidates it. ``view(fn,
+*args)`` does the same for a view that also reads what people typed (both stores): its key
+adds the app store's signature, so a new note or step invalidates it too."""
 
 from __future__ import annotations
 
@@ -52,3 +54,18 @@ def kept(fn: Callable[..., T], *args: Any) -> T:
     every run and session (``st.cache_resource``; the two latest are kept): the backtest's
     snapshots, which a weight change does not change. Callers must not modify it."""
     return _kept(generation(), _name(fn), args)
+
+
+def _call_both(name: str, args: tuple[Any, ...]) -> Any:
+    module, _, function = name.rpartition(".")
+    return getattr(importlib.import_module(module), function)(stores(), *args)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _view(generation: str, app_signature: str, name: str, args: tuple[Any, ...]) -> Any:
+    return _call_both(name, args)
+
+
+def view(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(stores, *args)``, cached per source generation, app-store state and arguments."""
+    return _view(generation(), repr(stores().app.signature()), _name(fn), args)

@@ -8,7 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.config import get_settings, org_dir
-from dashboard.ingest.demo import DemoSpec, load_demo, seed_demo_handoffs
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.features import default_as_of

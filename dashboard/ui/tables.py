@@ -1,11 +1,16 @@
-"""Table helpers shared by pages: downloads and common column formats."""
+"""Table helpers shared by pages: one call draws a table from its spec (column order and
+``column_config``, kept in ``ui/columns.py``), downloads, and common column formats."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from scoring.exports import to_csv
+from dashboard.text import to_csv
+from scoring.health import BAND_ORDER
 
 
 def download_csv(
@@ -24,7 +29,7 @@ def download_csv(
     )
 
 
-BAND_OPTIONS = ["red", "yellow", "green", "no data"]
+BAND_OPTIONS = list(BAND_ORDER)
 BAND_PILL_COLORS = ["#dc2626", "#f59e0b", "#16a34a", "#9ca3af"]
 
 
@@ -89,3 +94,29 @@ def edited_rows(
         for c in columns
     ]
     return edited.join(before, on=key).filter(pl.any_horizontal(differs))
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How a table is shown: its columns in order and their ``column_config``."""
+
+    order: list[str]
+    config: dict[str, Any] = field(default_factory=dict)
+    bands: bool = False  # the band column drawn as a coloured pill
+
+
+def show_table(
+    frame: pl.DataFrame, spec: TableSpec, *, key: str | None = None, select: bool = False,
+    placeholder: str = "—", height: int | str = "auto",
+) -> Any:  # fmt: skip
+    """Draw ``frame`` as ``spec`` says; with ``select`` one row can be picked (the event is
+    returned)."""
+    shown = with_band_labels(frame) if spec.bands else frame
+    order = [c for c in spec.order if c in frame.columns]
+    options: dict[str, Any] = (
+        {"on_select": "rerun", "selection_mode": "single-row"} if select else {}
+    )
+    return st.dataframe(
+        shown, hide_index=True, placeholder=placeholder, column_config=spec.config,
+        column_order=order, key=key, height=height, **options,
+    )  # fmt: skip

@@ -8,26 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import polars as pl
+
 from dashboard.store import marts
 from dashboard.store.filters import AccountFilter
+from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
+from dashboard.views.common import Kpi
 from scoring.kpis import retention_over
-
-
-@dataclass(frozen=True)
-class Kpi:
-    label: str
-    value: float | None
-    previous: float | None  # a week earlier
-    trend: list[float]  # oldest first, for the sparkline
-    kind: str  # "count", "money", "score" or "ratio"
-    help: str
-
-    @property
-    def delta(self) -> float | None:
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
 
 
 def retention_series(
@@ -53,20 +41,18 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list
     def series(column: str) -> list[float]:
         return [float(v) for v in trend[column].fill_null(0).to_list()]
 
+    def card(label: str, key: str, kind: str, help_text: str, lower: bool = False) -> Kpi:
+        return Kpi(label, now[key], kind, help_text, previous=prev.get(key), trend=series(key),
+                   lower_is_better=lower)  # fmt: skip
+
     cards = [
-        Kpi("Accounts", now["accounts"], prev.get("accounts"), series("accounts"), "count",
-            "Live accounts in the filter"),
-        Kpi("ARR", now["arr"], prev.get("arr"), series("arr"), "money",
-            "Annual recurring revenue of the live accounts"),
-        Kpi("ARR green", now["arr_green"], prev.get("arr_green"), series("arr_green"), "money",
-            "ARR of accounts in the green band"),
-        Kpi("ARR yellow", now["arr_yellow"], prev.get("arr_yellow"), series("arr_yellow"), "money",
-            "ARR of accounts in the yellow band"),
-        Kpi("ARR red", now["arr_red"], prev.get("arr_red"), series("arr_red"), "money",
-            "ARR of accounts in the red band"),
-        Kpi("Median health", now["median_health"], prev.get("median_health"),
-            series("median_health"), "score", "Median health score (0-100)"),
-    ]  # fmt: skip
+        card("Accounts", "accounts", "count", "Live accounts in the filter"),
+        card("ARR", "arr", "money", "Annual recurring revenue of the live accounts"),
+        card("ARR green", "arr_green", "money", "ARR of accounts in the green band"),
+        card("ARR yellow", "arr_yellow", "money", "ARR of accounts in the yellow band", True),
+        card("ARR red", "arr_red", "money", "ARR of accounts in the red band", True),
+        card("Median health", "median_health", "score", "Median health score (0-100)"),
+    ]
     ret = retention_series(store, f, today)
     for key, label, help_text in (
         ("nrr", "NRR (12 mo)", "(start ARR − churn − contraction + expansion) ÷ start ARR"),
@@ -77,10 +63,38 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list
             Kpi(
                 label,
                 values[-1],
-                values[-2],
-                [v or 0.0 for v in values[:-2] + values[-1:]],
                 "ratio",
                 help_text,
+                previous=values[-2],
+                trend=[v or 0.0 for v in values[:-2] + values[-1:]],
             )  # fmt: skip
         )
     return cards
+
+
+__all__ = ["DIMENSIONS", "PortfolioView", "portfolio_kpis", "portfolio_view"]
+
+
+@dataclass(frozen=True)
+class PortfolioView:
+    """Everything the Portfolio health page shows, for one filter and one breakdown."""
+
+    as_of: dt.date | None
+    cards: list[Kpi]
+    mix: pl.DataFrame  # band mix by the chosen dimension
+    segment_mix: pl.DataFrame  # band mix by segment (the treemap)
+    trend: pl.DataFrame  # weekly ARR by band and median health
+    accounts: pl.DataFrame  # every account in the filter, weakest first
+
+
+def portfolio_view(
+    store: SourceStore, f: AccountFilter, today: dt.date, dimension: str = "segment"
+) -> PortfolioView:
+    return PortfolioView(
+        as_of=marts.scores_as_of(store),
+        cards=portfolio_kpis(store, f, today),
+        mix=marts.band_mix(store, f, dimension),
+        segment_mix=marts.band_mix(store, f, "segment"),
+        trend=marts.weekly_trend(store, f),
+        accounts=marts.account_table(store, f, None),
+    )

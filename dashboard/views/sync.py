@@ -10,11 +10,15 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.store import Stores
-from dashboard.store.pairs import changes_since, pair_accounts, split_pair
+from dashboard.store.pairs import changes_since, pair_accounts, pairs, split_pair
+from dashboard.store.sources import SourceStore
+from dashboard.text import format_value
+from dashboard.views.common import Card
 from dashboard.views.renewals import with_plans
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks
+from dashboard.workflows.scorecards import active_scorecard
 from scoring.forecast import value_validation
 
 
@@ -34,6 +38,9 @@ class Agenda:
     risks: pl.DataFrame
     decisions: pl.DataFrame  # every decision of the pair
     last_decisions: pl.DataFrame  # those of the last sync
+    todays: pl.DataFrame  # recorded today
+    cards: list[Card]
+    since_text: str  # "Changes since the last sync on …"
 
 
 def waiting_sides() -> pl.DataFrame:
@@ -46,10 +53,9 @@ def waiting_sides() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def build_agenda(
-    stores: Stores, pair: str, today: dt.date, red: float, unmask: bool = False
-) -> Agenda:
+def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False) -> Agenda:
     """Everything the sync walks through, since the pair's last sync (or the last 7 days)."""
+    red = active_scorecard(stores.app).thresholds.red
     csm, am = split_pair(pair)
     accounts = pair_accounts(stores.sources, csm, am)
     ids = accounts["account_id"].to_list()
@@ -57,32 +63,55 @@ def build_agenda(
     last = sync_notes.last_sync(notes, today)
     since = last or today - dt.timedelta(days=7)
     names = accounts.select("account_id", "account_name")
-    open_handoffs = h.handoffs(stores.app, ids).filter(
-        pl.col("state").is_in([s for states in h.OPEN_STATES.values() for s in states])
-    )
+    open_handoffs = h.handoffs(stores.app, ids).filter(pl.col("state").is_in(h.ANY_OPEN_STATE))
     waiting = open_handoffs.join(waiting_sides(), on=["kind", "state"], how="left").join(
         names, on="account_id", how="left"
     )
     flagged = set(h.handoffs(stores.app, ids).filter(pl.col("kind") == "expansion")["account_id"])
     validation = with_plans(value_validation(accounts), tasks.tasks(stores.app, ids, unmask=unmask))
     as_of = accounts["as_of"].max() if accounts.height else today
+    decisions = notes.join(names, on="account_id", how="left")
+    last_decisions = decisions.filter(pl.col("sync_on") == last) if last else decisions.clear()
+    risks = accounts.filter(pl.col("risk_before_deadline") | (pl.col("band") == "red")).sort(
+        "arr", descending=True
+    )
+    changes = changes_since(stores.sources, ids, since, red).join(names, on="account_id")
+    signals = accounts.filter(pl.col("expansion_ready"), ~pl.col("account_id").is_in(list(flagged)))
+    cards = [
+        Card("Shared accounts", accounts.height, "count"),
+        Card("ARR", accounts["arr"].sum(), "money"),
+        Card("Changes", changes.height, "count"),
+        Card("Renewals in 90 days", validation.height, "count"),
+        Card("Handoffs waiting", waiting.height, "count"),
+        Card("Risks", risks.height, "count", lower_is_better=True),
+    ]
+    since_text = (
+        f"Changes since {'the last sync on ' if last else ''}{since}"
+        f"{'' if last else ' (no earlier sync: the last 7 days)'}"
+    )
     return Agenda(
         pair=pair, csm=csm, am=am, as_of=as_of, since=since, since_last_sync=last is not None,
-        accounts=accounts,
-        changes=changes_since(stores.sources, ids, since, red).join(names, on="account_id"),
-        renewals=validation,
-        waiting=waiting,
-        signals=accounts.filter(
-            pl.col("expansion_ready"), ~pl.col("account_id").is_in(list(flagged))
-        ),
-        risks=accounts.filter(pl.col("risk_before_deadline") | (pl.col("band") == "red")).sort(
-            "arr", descending=True
-        ),
-        decisions=notes.join(names, on="account_id", how="left"),
-        last_decisions=notes.filter(pl.col("sync_on") == last).join(names, on="account_id", how="left")
-        if last
-        else notes.clear().join(names, on="account_id", how="left"),
+        accounts=accounts, changes=changes, renewals=validation, waiting=waiting,
+        signals=signals, risks=risks, decisions=decisions, last_decisions=last_decisions,
+        todays=decisions.filter(pl.col("sync_on") == today), cards=cards, since_text=since_text,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PairChoices:
+    keys: list[str]
+    labels: dict[str, str]
+
+
+def pair_choices(store: SourceStore, scope: list[str] | None) -> PairChoices:
+    """The pairs (and combined owners) a viewer may open, with their labels."""
+    found = pairs(store, scope)
+    labels = {
+        r["key"]: f"{r['key']} — {r['accounts']} accounts, {format_value(r['arr'], 'money')}"
+        + (" (combined role)" if r["model"] == "combined" else "")
+        for r in found.iter_rows(named=True)
+    }
+    return PairChoices(found["key"].to_list(), labels)
 
 
 # (section title, frame attribute, columns shown) — the agenda's order

@@ -13,6 +13,8 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import account_table
 from dashboard.store.sources import SourceStore
 from dashboard.store.unmanaged import coverage_accounts, owner_work
+from dashboard.text import format_value
+from dashboard.views.common import Card
 from dashboard.workflows import handoffs as h
 from scoring import middle as c
 
@@ -34,6 +36,8 @@ class CoverageView:
     symptoms: c.Symptoms
     recommendations: pl.DataFrame
     assignments: pl.DataFrame
+    cards: list[Card]
+    middle_range: str | None  # "ARR from $12,000 to $48,000" when the middle is by ARR
 
 
 def chairs_ids(stores: Stores, f: AccountFilter, today: dt.date) -> tuple[tuple[str, ...], ...]:
@@ -60,13 +64,51 @@ def coverage_view(
     unmanaged = c.unmanaged(accounts)
     load = c.owner_load(accounts, owner_work(store, f), max_accounts, max_arr)
     found = c.symptoms(accounts, unmanaged, load, list(missed_ids))
+    summary = c.middle_summary(accounts)
     return CoverageView(
         accounts=accounts,
-        summary=c.middle_summary(accounts),
+        summary=summary,
         unmanaged=unmanaged,
         load=load,
-        models=c.org_models(accounts, list(stalled_ids), list(missed_ids)),
+        models=c.org_models(accounts, list(stalled_ids), list(missed_ids)).with_columns(
+            pl.col("main_model").replace_strict(c.MODELS, default=pl.col("main_model"))
+        ),
         symptoms=found,
         recommendations=c.recommendations(found),
         assignments=c.suggest_assignments(unmanaged, accounts, max_accounts),
+        cards=_cards(accounts, summary, unmanaged),
+        middle_range=_middle_range(accounts),
     )
+
+
+def _cards(accounts: pl.DataFrame, summary: pl.DataFrame, unmanaged: pl.DataFrame) -> list[Card]:
+    rows = {row["coverage"]: row for row in summary.iter_rows(named=True)}
+    middle = accounts.filter(pl.col("in_middle"))
+
+    def arr_note(value: float | None, what: str = "ARR") -> str:
+        return f"{format_value(value, 'money')} {what}"
+
+    return [
+        Card("Accounts in the middle", middle.height, "count", note=arr_note(middle["arr"].sum())),
+        Card("With an AM", rows["with an AM"]["accounts"], "count",
+             note=arr_note(rows["with an AM"]["arr"])),
+        Card("No AM", rows["no AM"]["accounts"], "count", note=arr_note(rows["no AM"]["arr"])),
+        Card("No AM, with commercial signals", unmanaged.height, "count",
+             note=arr_note(unmanaged["arr_exposed"].sum(), "exposed"), lower_is_better=True),
+    ]  # fmt: skip
+
+
+def _middle_range(accounts: pl.DataFrame) -> str | None:
+    if "middle_from" not in accounts.columns or not accounts.height:
+        return None
+    low, high = accounts["middle_from"][0], accounts["middle_to"][0]
+    return f"The middle: ARR from {format_value(low, 'money')} to {format_value(high, 'money')}."
+
+
+def unmanaged_middle_view(
+    stores: Stores, f: AccountFilter, today: dt.date, middle: Middle, max_accounts: int,
+    max_arr: float,
+) -> CoverageView:  # fmt: skip
+    """The page's view: the handoffs that fell between the chairs come from the app store."""
+    stalled, missed = chairs_ids(stores, f, today)
+    return coverage_view(stores.sources, f, middle, max_accounts, max_arr, stalled, missed)

@@ -25,6 +25,8 @@ from scoring.privacy import mask_pii
 
 KINDS = ("expansion", "risk")
 OPEN_STATES = {"expansion": ("flagged", "qualified", "proposal"), "risk": ("flagged", "weighed")}
+# every state in which a handoff of either kind is still open
+ANY_OPEN_STATE = tuple(dict.fromkeys(s for states in OPEN_STATES.values() for s in states))
 # kind -> state -> {next state: the role that may take the step}
 FLOW: dict[str, dict[str, dict[str, str]]] = {
     "expansion": {
@@ -185,8 +187,7 @@ def handoffs(
 
 def open_handoffs(app: AppStore) -> pl.DataFrame:
     frame = handoffs(app)
-    open_states = [s for states in OPEN_STATES.values() for s in states]
-    return frame.filter(pl.col("state").is_in(open_states))
+    return frame.filter(pl.col("state").is_in(ANY_OPEN_STATE))
 
 
 def handoff_history(app: AppStore, account_id: str, unmask: bool = False) -> pl.DataFrame:

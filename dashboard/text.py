@@ -1,0 +1,87 @@
+"""Text that leaves Tandem, in one place: numbers as people read them, data shown through
+Markdown escaped, chart labels kept plain, and CSV cells neutralised.
+
+Formulas: text that a spreadsheet would run as a formula is neutralised (pure Polars).
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by
+Excel, LibreOffice and Google Sheets as a formula (``=HYPERLINK(…)``, ``+cmd|…``, ``@SUM``).
+As OWASP advises for CSV injection, such a text cell gets a leading apostrophe, which the
+spreadsheet shows as text and does not display. Numbers and dates are left as they are:
+only text columns are touched, so ``-2`` stays a number where it is one.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run prefixed by ``'``."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
+
+
+def to_csv(frame: pl.DataFrame) -> str:
+    """The frame as CSV text that is safe to open in a spreadsheet."""
+    return neutralise_formulas(frame).write_csv()
+
+
+# -- numbers as people read them ----------------------------------------------------------------
+def format_value(value: float | None, kind: str) -> str:
+    """A KPI's value: ``money`` ($1.25M, $34,600), ``ratio`` (92.5%), ``score`` (71.3),
+    ``count`` (1,234); missing is an em dash."""
+    if value is None or value != value:  # None or NaN
+        return "—"
+    if kind == "money":
+        return f"${value / 1e6:,.2f}M" if abs(value) >= 1e6 else f"${value:,.0f}"
+    if kind == "ratio":
+        return f"{value:.1%}"
+    if kind == "score":
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+# -- data shown through Markdown and charts ----------------------------------------------------
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$^=])")
+
+
+def md(text: object) -> str:
+    """Data made safe inside Markdown: every character Markdown (and Streamlit's
+    ``:color[…]``, ``:icon:`` and ``$math$``) would interpret is escaped, so a name like
+    ``![x](http://…)`` shows as written and loads nothing; newlines become spaces."""
+    if text is None:
+        return "—"
+    flat = " ".join(str(text).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def plain_label(text: object) -> str:
+    """A chart label that Plotly shows as text: its tags (``<a href>``, ``<b>``) are escaped
+    as HTML entities, which Plotly draws as the characters they stand for."""
+    if text is None:
+        return ""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain_labels(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``plain_label`` applied to text columns of a frame a chart draws."""
+    present = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
+    return frame.with_columns(
+        pl.col(c)
+        .str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+        for c in present
+    )

@@ -1,0 +1,301 @@
+"""Every table a page shows, as a spec: which columns, in which order, with which label, unit
+and rounding. Pages name the spec; the labels live here, once."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.ui.tables import TableSpec, account_columns, money_column
+
+cc = st.column_config
+
+
+def _accounts(*order: str, **extra: object) -> TableSpec:
+    return TableSpec(list(order), {**account_columns(), **extra}, bands=True)
+
+
+def _percent(label: str, **kw: object) -> object:
+    return cc.ProgressColumn(label, min_value=0, max_value=1, format="percent", **kw)
+
+
+# -- Portfolio -----------------------------------------------------------------------------------
+def portfolio_accounts() -> TableSpec:
+    return _accounts("account_name", "segment", "csm_owner", "am_owner", "arr", "health", "band",
+                     "renewal_date", "top_cause", "top_action")  # fmt: skip
+
+
+# -- Renewals ------------------------------------------------------------------------------------
+def renewal_month() -> TableSpec:
+    return _accounts("account_name", "renewal_date", "arr", "health", "band", "csm_owner",
+                     "am_owner", "top_cause")  # fmt: skip
+
+
+def renewal_windows() -> TableSpec:
+    return TableSpec(
+        ["window", "accounts", "arr", "accounts_red", "arr_red", "accounts_yellow", "arr_yellow",
+         "accounts_green", "arr_green"],
+        {"window": cc.TextColumn("Days"), "accounts": cc.NumberColumn("Accounts"),
+         "arr": money_column("ARR"), "arr_red": money_column("ARR red"),
+         "arr_yellow": money_column("ARR yellow"), "arr_green": money_column("ARR green"),
+         "accounts_red": cc.NumberColumn("Red"), "accounts_yellow": cc.NumberColumn("Yellow"),
+         "accounts_green": cc.NumberColumn("Green")},
+    )  # fmt: skip
+
+
+def renewal_risks() -> TableSpec:
+    return _accounts(
+        "account_name", "days_to_renewal", "arr", "health", "band", "health_change_30d",
+        "top_cause", "csm_next", "am_next",
+        csm_next=cc.TextColumn("CSM does"), am_next=cc.TextColumn("AM does"),
+    )  # fmt: skip
+
+
+def renewal_probabilities() -> TableSpec:
+    return TableSpec(
+        ["band", "probability", "source", "renewals", "renewed"],
+        {"band": cc.TextColumn("Band"), "probability": _percent("P(renew)"),
+         "source": cc.TextColumn("From"), "renewals": cc.NumberColumn("Renewals seen"),
+         "renewed": cc.NumberColumn("Renewed")},
+    )  # fmt: skip
+
+
+def value_validation() -> TableSpec:
+    return _accounts(
+        "account_name", "days_to_renewal", "arr", "csm_owner", "am_owner", "check_health_trend",
+        "check_adoption", "check_success_plan", "check_outcomes", "checks_passed",
+        "value_review", "commercial_plan", "commercial_plan_note",
+        check_health_trend=cc.CheckboxColumn("Health trend"),
+        check_adoption=cc.CheckboxColumn("Adoption"),
+        check_success_plan=cc.CheckboxColumn("Success plan"),
+        check_outcomes=cc.CheckboxColumn("Outcomes"),
+        checks_passed=cc.ProgressColumn("Value validated", min_value=0, max_value=4, format="%d of 4"),
+        value_review=cc.TextColumn("CSM value review"),
+        commercial_plan=cc.TextColumn("AM commercial plan"),
+        commercial_plan_note=cc.TextColumn("Plan (pricing, terms)", width="large"),
+    )  # fmt: skip
+
+
+# -- Expansion -----------------------------------------------------------------------------------
+def expansion_ranking() -> TableSpec:
+    return _accounts(
+        "account_name", "expansion_readiness", "expansion_ready", "triggers_fired",
+        "expansion_potential", "expansion_window", "seat_utilisation", "band", "csm_owner",
+        "am_owner", "handoff",
+        expansion_readiness=cc.ProgressColumn("Readiness", min_value=0, max_value=100, format="%.0f"),
+        expansion_ready=cc.CheckboxColumn("Ready"),
+        triggers_fired=cc.TextColumn("Triggers", width="large"),
+        expansion_potential=money_column("Potential"),
+        expansion_window=cc.TextColumn("Window"),
+        seat_utilisation=cc.NumberColumn("Seats used", format="percent"),
+        handoff=cc.TextColumn("Handoff"),
+    )  # fmt: skip
+
+
+def stalled_flags() -> TableSpec:
+    return _accounts(
+        "account_name", "am_owner", "created_by", "days_waiting", "arr", "state",
+        created_by=cc.TextColumn("Flagged by"), days_waiting=cc.NumberColumn("Days waiting"),
+        state=cc.TextColumn("State"),
+    )  # fmt: skip
+
+
+def unflagged_expansions() -> TableSpec:
+    return _accounts(
+        "account_name", "csm_owner", "am_owner", "expansion_potential", "triggers_fired",
+        triggers_fired=cc.TextColumn("Triggers"), expansion_potential=money_column("Potential"),
+    )  # fmt: skip
+
+
+# -- Weekly sync ---------------------------------------------------------------------------------
+def sync_changes() -> TableSpec:
+    return TableSpec(
+        ["account_name", "change", "detail", "on_date"],
+        {"account_name": cc.TextColumn("Account"), "change": cc.TextColumn("Change"),
+         "detail": cc.TextColumn("Detail", width="large"),
+         "on_date": cc.DateColumn("On", format="YYYY-MM-DD")},
+    )  # fmt: skip
+
+
+def sync_renewals() -> TableSpec:
+    return _accounts(
+        "account_name", "renewal_date", "arr", "checks_passed", "checks_missing", "value_review",
+        "commercial_plan",
+        checks_passed=cc.ProgressColumn("Value validated", min_value=0, max_value=4, format="%d of 4"),
+        checks_missing=cc.TextColumn("Missing", width="medium"),
+        value_review=cc.TextColumn("CSM review"), commercial_plan=cc.TextColumn("AM plan"),
+    )  # fmt: skip
+
+
+def sync_waiting() -> TableSpec:
+    return TableSpec(
+        ["account_name", "kind", "state", "waiting_on", "created_by", "created_at"],
+        {"account_name": cc.TextColumn("Account"), "kind": cc.TextColumn("Kind"),
+         "state": cc.TextColumn("State"), "waiting_on": cc.TextColumn("Waiting on"),
+         "created_by": cc.TextColumn("Flagged by"),
+         "created_at": cc.DatetimeColumn("Flagged", format="YYYY-MM-DD")},
+    )  # fmt: skip
+
+
+def sync_signals() -> TableSpec:
+    return _accounts(
+        "account_name", "triggers_fired", "expansion_potential", "days_to_renewal",
+        triggers_fired=cc.TextColumn("Triggers"), expansion_potential=money_column("Potential"),
+    )  # fmt: skip
+
+
+def sync_risks() -> TableSpec:
+    return _accounts(
+        "account_name", "arr", "health", "band", "top_cause", "csm_next", "am_next",
+        csm_next=cc.TextColumn("CSM does"), am_next=cc.TextColumn("AM does"),
+    )  # fmt: skip
+
+
+def decisions(statuses: list[str]) -> TableSpec:
+    return TableSpec(
+        ["note_id", "account_name", "decision", "owner", "due_on", "status", "author"],
+        {"note_id": None, "account_name": cc.TextColumn("Account"),
+         "decision": cc.TextColumn("Decision", width="large"), "owner": cc.TextColumn("Who"),
+         "due_on": cc.DateColumn("By", format="YYYY-MM-DD"),
+         "status": cc.SelectboxColumn("Status", options=statuses, required=True),
+         "author": cc.TextColumn("Written by")},
+    )  # fmt: skip
+
+
+# -- Unmanaged middle ----------------------------------------------------------------------------
+def unmanaged_accounts() -> TableSpec:
+    return _accounts(
+        "account_name", "segment", "csm_owner", "arr_exposed", "health", "band", "signals",
+        "signals_text", "days_to_renewal",
+        signals=cc.NumberColumn("Signals"),
+        signals_text=cc.TextColumn("What nobody works", width="large"),
+        arr_exposed=money_column("ARR exposed"),
+    )  # fmt: skip
+
+
+def assignments() -> TableSpec:
+    return TableSpec(
+        ["account_name", "segment", "region", "arr", "signals_text", "suggested_am",
+         "matched_on", "book", "capacity"],
+        {**account_columns(), "signals_text": cc.TextColumn("What nobody works", width="large"),
+         "suggested_am": cc.TextColumn("Suggested AM"), "matched_on": cc.TextColumn("Matched on"),
+         "book": cc.NumberColumn("AM's book"), "capacity": cc.NumberColumn("Capacity")},
+    )  # fmt: skip
+
+
+def owner_load() -> TableSpec:
+    return TableSpec(
+        ["owner", "role", "accounts", "arr", "value_acts", "commercial_acts", "commercial_share",
+         "too_large"],
+        {"owner": cc.TextColumn("Owner"), "role": cc.TextColumn("Role"),
+         "accounts": cc.NumberColumn("Accounts"), "arr": money_column("ARR"),
+         "value_acts": cc.NumberColumn("Value work (90 d)"),
+         "commercial_acts": cc.NumberColumn("Commercial work (90 d)"),
+         "commercial_share": _percent("Commercial share"),
+         "too_large": cc.CheckboxColumn("Too large")},
+    )  # fmt: skip
+
+
+def org_models() -> TableSpec:
+    return TableSpec(
+        ["segment", "main_model", "accounts", "share_pair", "share_combined", "share_csm_only",
+         "pair_stalled", "combined_late_renewals", "combined_missed_expansions",
+         "csm_only_blind_spot", "csm_only_blind_arr"],
+        {"segment": cc.TextColumn("Segment"), "main_model": cc.TextColumn("Main model"),
+         "accounts": cc.NumberColumn("Accounts"), "arr": money_column("ARR"),
+         "share_pair": _percent("Pairs"), "share_combined": _percent("Combined"),
+         "share_csm_only": _percent("CSM only"),
+         "pair_stalled": cc.NumberColumn("Pairs: stalled handoffs"),
+         "combined_late_renewals": cc.NumberColumn("Combined: late renewals"),
+         "combined_missed_expansions": cc.NumberColumn("Combined: missed expansions"),
+         "csm_only_blind_spot": cc.NumberColumn("CSM only: blind spot"),
+         "csm_only_blind_arr": money_column("Blind-spot ARR")},
+    )  # fmt: skip
+
+
+# -- Score lab -----------------------------------------------------------------------------------
+def band_matrix(columns: list[str], money: bool) -> TableSpec:
+    config = {c: (money_column(c.capitalize()) if money else cc.NumberColumn(c.capitalize()))
+              for c in columns if c != "band_before"}  # fmt: skip
+    return TableSpec(columns, {"band_before": cc.TextColumn("Active band"), **config})
+
+
+def movers() -> TableSpec:
+    return TableSpec(
+        ["account_name", "arr", "health_before", "health_after", "change", "band_before",
+         "band_after", "moved_by"],
+        {"account_name": cc.TextColumn("Account"), "arr": money_column("ARR"),
+         "health_before": cc.ProgressColumn("Health (active)", min_value=0, max_value=100, format="%.0f"),
+         "health_after": cc.ProgressColumn("Health (candidate)", min_value=0, max_value=100, format="%.0f"),
+         "change": cc.NumberColumn("Change", format="%+.1f"),
+         "band_before": cc.TextColumn("Band (active)"),
+         "band_after": cc.TextColumn("Band (candidate)"),
+         "moved_by": cc.TextColumn("Moved by (points of health)", width="large")},
+    )  # fmt: skip
+
+
+def backtest_metrics() -> TableSpec:
+    return TableSpec(
+        ["metric", "active", "candidate"],
+        {
+            "metric": cc.TextColumn("Measure"),
+            "active": cc.TextColumn("Active"),
+            "candidate": cc.TextColumn("Candidate"),
+        },
+    )
+
+
+def weights_compared() -> TableSpec:
+    return TableSpec(
+        ["component", "suggested", "active"],
+        {
+            "component": cc.TextColumn("Component"),
+            "suggested": cc.NumberColumn("Suggested weight", format="%.1f"),
+            "active": cc.NumberColumn("Active weight", format="%.1f"),
+        },
+    )
+
+
+def band_moves() -> TableSpec:
+    return TableSpec(
+        ["band_before", "band_after", "accounts", "arr"],
+        {
+            "band_before": cc.TextColumn("From band"),
+            "band_after": cc.TextColumn("To band"),
+            "accounts": cc.NumberColumn("Accounts"),
+            "arr": money_column("ARR"),
+        },
+    )
+
+
+def scorecard_audit() -> TableSpec:
+    return TableSpec(
+        ["logged_at", "actor", "action", "subject", "changes"],
+        {"logged_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+         "actor": cc.TextColumn("Who"), "action": cc.TextColumn("What"),
+         "subject": cc.TextColumn("Scorecard"), "changes": cc.TextColumn("Changes", width="large")},
+    )  # fmt: skip
+
+
+# -- Data ----------------------------------------------------------------------------------------
+def table_overview() -> TableSpec:
+    return TableSpec(
+        ["table_name", "row_count", "first_date", "last_date", "days_since_last", "source",
+         "loaded_at"],
+        {"table_name": cc.TextColumn("Table"),
+         "row_count": cc.NumberColumn("Rows", format="localized"),
+         "first_date": cc.DateColumn("First", format="YYYY-MM-DD"),
+         "last_date": cc.DateColumn("Last", format="YYYY-MM-DD"),
+         "days_since_last": cc.NumberColumn("Days since last", help="Freshness: days from the newest row to today"),
+         "source": cc.TextColumn("Source"),
+         "loaded_at": cc.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm")},
+    )  # fmt: skip
+
+
+def load_history() -> TableSpec:
+    return TableSpec(
+        ["table_name", "source", "loaded_at", "row_count", "mapping"],
+        {"table_name": cc.TextColumn("Table"), "source": cc.TextColumn("Source", width="medium"),
+         "loaded_at": cc.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
+         "row_count": cc.NumberColumn("Rows", format="localized"),
+         "mapping": cc.JsonColumn("Mapping")},
+    )  # fmt: skip

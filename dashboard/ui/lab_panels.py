@@ -1,0 +1,133 @@
+"""The Score lab's panels: the backtest, the suggested weights, save, activate, the audit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.store.filters import AccountFilter
+from dashboard.ui import charts, columns
+from dashboard.ui.identity import current_viewer
+from dashboard.ui.lab_editor import load_into_editor
+from dashboard.ui.queries import kept, read
+from dashboard.ui.state import now, rescore, stores
+from dashboard.ui.tables import show_table
+from dashboard.views.lab import (
+    LabView,
+    activation_preview,
+    backtest_report,
+    backtest_snapshots,
+    compare_on_snapshots,
+    portfolio_components,
+    suggest_weights,
+    suggestion_weights,
+)
+from dashboard.workflows.scorecards import (
+    activate_scorecard,
+    load_saved,
+    save_scorecard,
+    saved_scorecards,
+    scorecard_audit,
+)
+from scoring.scorecard import Scorecard
+
+
+def backtest_panel(active: Scorecard, candidate: Scorecard) -> int:
+    """Run both scorecards on 12 past snapshots and say which predicts churn better;
+    returns the churn horizon chosen."""
+    horizon = st.segmented_control(
+        "Churn within", [90, 180], default=90, format_func=lambda d: f"{d} days", key="lab_horizon"
+    ) or 90  # fmt: skip
+    signature = (candidate.model_dump_json(), active.name, horizon)
+    if st.button("Run the backtest", type="primary", icon=":material/science:", key="lab_run"):
+        with st.status("Scoring both on 12 past snapshots, 30 days apart…") as status:
+            # the snapshots are built once per data generation and kept for every later run
+            snapshots = kept(backtest_snapshots, horizon)
+            st.session_state["lab_backtest"] = (signature, compare_on_snapshots(snapshots, active, candidate))  # fmt: skip
+            status.update(label="Backtest done", state="complete")
+    found = st.session_state.get("lab_backtest")
+    if found and found[0] != signature:
+        st.info("The settings changed since the last backtest: run it again to compare these.")
+    elif found:
+        report = backtest_report(found[1])
+        st.caption(report.caption)
+        left, right = st.columns([1, 1.3])
+        with left:
+            show_table(report.metrics, columns.backtest_metrics(), key="lab_metrics")
+            st.markdown(report.difference)
+        with right.container(border=True):
+            st.markdown("**Calibration**: churn rate per health decile")
+            a, b = found[1].results["active"], found[1].results["candidate"]
+            st.plotly_chart(charts.calibration(a["calibration"], b["calibration"]))
+    return horizon
+
+
+def suggestion_panel(active: Scorecard, horizon: int) -> None:
+    with st.expander("Suggest weights from the history", icon=":material/auto_awesome:"):
+        st.caption(
+            "Fits non-negative weights (a logistic model of churn on each component's "
+            "shortfall) on the earlier two thirds of the snapshots and checks them on the later "
+            "third. It is only a candidate: load it into the editor to see what it does."
+        )
+        if st.button("Fit a suggestion", key="lab_suggest"):
+            with st.spinner("Fitting on past snapshots…"):
+                st.session_state["lab_suggestion"] = suggest_weights(kept(backtest_snapshots, horizon), active)  # fmt: skip
+        suggestion = st.session_state.get("lab_suggestion")
+        if not suggestion:
+            return
+        show_table(suggestion_weights(suggestion, active), columns.weights_compared())
+        st.markdown(
+            f"On the later snapshots ({suggestion.test_dates[0]} to {suggestion.test_dates[-1]}), "
+            f"AUC **{suggestion.auc_suggested:.3f}** suggested vs **{suggestion.auc_active:.3f}** "
+            "active."
+        )
+        st.button(
+            "Load into the editor", key="lab_load_suggestion",
+            on_click=lambda: load_into_editor(active.model_copy(
+                update={"name": "suggested", "weights": suggestion.weights})),
+        )  # fmt: skip
+
+
+def save_panel(candidate: Scorecard) -> None:
+    """Save the candidate under a new name, as the signed-in person."""
+    with st.form("lab_save"):
+        st.markdown("**Save the candidate**")
+        name = st.text_input("Name", key="lab_name", placeholder="e.g. adoption-heavy Q1")
+        description = st.text_input("Description", key="lab_description")
+        st.caption(f"Saved as {current_viewer().name}.")
+        if st.form_submit_button("Save"):
+            try:
+                save_scorecard(stores().app, candidate.model_copy(update={
+                    "name": name.strip(), "description": description}), current_viewer().name, now())  # fmt: skip
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Saved {name.strip()!r}. Activate it on the right when ready.")
+
+
+def activate_panel(lab: LabView, active: Scorecard, account_filter: AccountFilter) -> None:
+    """Activate another saved scorecard, after seeing the band moves it makes."""
+    app = stores().app
+    st.markdown(f"**Activate a scorecard** (active now: **{active.name}**)")
+    others = [n for n in saved_scorecards(app)["name"].to_list() if n != active.name]
+    if not others:
+        st.caption("No other saved scorecard yet.")
+        return
+    chosen = st.selectbox("Scorecard", others, key="lab_activate_pick")
+    card = load_saved(app, chosen)
+    moving, sentence = activation_preview(lab.before, read(portfolio_components, account_filter, card.params), card)  # fmt: skip
+    st.caption(sentence)
+    show_table(moving, columns.band_moves())
+    sure = st.checkbox("I have checked the band migration", key="lab_confirm")
+    st.caption(f"Activated as {current_viewer().name}.")
+    if st.button("Activate and rescore", disabled=not sure, key="lab_activate"):
+        activate_scorecard(app, chosen, current_viewer().name, now())
+        rescore()
+        for key in ("lab_base", "lab_confirm", "lab_backtest"):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+def audit_panel() -> None:
+    with st.expander("Audit log: who changed the scorecard, when, and what"):
+        show_table(scorecard_audit(stores().app), columns.scorecard_audit())
+        st.caption("To revert, activate an earlier scorecard above.")

@@ -1,0 +1,48 @@
+"""The Account page's view: one account through both lenses, only when the viewer's book
+holds it (an account outside it reads exactly like one that does not exist)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from dashboard.store import Stores
+from dashboard.store import account_detail as detail
+from dashboard.store.filters import AccountFilter
+from dashboard.workflows.scorecards import active_scorecard
+from scoring.scorecard import COMPONENTS
+
+USAGE_WEEKS = 26
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account_id: str
+    found: bool  # False: no such account, or not in the viewer's book (the same to them)
+    profile: dict = field(default_factory=dict)
+    history: pl.DataFrame = field(default_factory=pl.DataFrame)
+    drivers: pl.DataFrame = field(default_factory=pl.DataFrame)
+    usage: pl.DataFrame = field(default_factory=pl.DataFrame)
+    components: dict[str, float | None] = field(default_factory=dict)
+    red: float = 40.0
+    green: float = 70.0
+
+
+def account_view(stores: Stores, f: AccountFilter, account_id: str) -> AccountView:
+    store = stores.sources
+    profile = detail.account_profile(store, account_id)
+    if profile is None or not detail.account_in_scope(store, f, account_id):
+        return AccountView(account_id, found=False)
+    thresholds = active_scorecard(stores.app).thresholds
+    return AccountView(
+        account_id=account_id,
+        found=True,
+        profile=profile,
+        history=detail.health_history(store, account_id),
+        drivers=detail.account_drivers(store, account_id),
+        usage=detail.weekly_usage(store, account_id, USAGE_WEEKS),
+        components={c: profile.get(c) for c in COMPONENTS},
+        red=thresholds.red,
+        green=thresholds.green,
+    )

@@ -1,0 +1,61 @@
+"""The Expansion windows page's numbers: accounts with a trigger, ranked, with the state of
+their expansion handoff, what fell between the chairs, and the AM's opportunity tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from dashboard.store import Stores, marts
+from dashboard.store.commercial import expansion_candidates
+from dashboard.store.filters import AccountFilter
+from dashboard.views.common import Card
+from dashboard.workflows import handoffs as h
+from dashboard.workflows import tasks
+
+
+@dataclass(frozen=True)
+class ExpansionView:
+    as_of: dt.date | None
+    cards: list[Card]
+    ranked: pl.DataFrame  # accounts with a trigger, most ready first, with ``handoff`` state
+    stalled: pl.DataFrame  # flagged more than 14 days ago, no AM step
+    unflagged: pl.DataFrame  # ready for 30 days, never flagged
+    opportunities: pl.DataFrame  # the AM's open expansion-opportunity tasks
+
+
+def expansion_view(
+    stores: Stores, f: AccountFilter, today: dt.date, unmask: bool = False
+) -> ExpansionView:
+    candidates = expansion_candidates(stores.sources, f)
+    ids = candidates["account_id"].to_list()
+    all_handoffs = h.handoffs(stores.app, ids)
+    state = all_handoffs.filter(pl.col("kind") == "expansion").unique("account_id", keep="first")
+    ranked = candidates.join(
+        state.select("account_id", pl.col("state").alias("handoff")), on="account_id", how="left"
+    )
+    ready = ranked.filter(pl.col("expansion_ready"))
+    stalled, unflagged = h.between_the_chairs(
+        marts.account_table(stores.sources, f, None), candidates, all_handoffs, today
+    )
+    open_flags = state.filter(pl.col("state").is_in(h.OPEN_STATES["expansion"])).height
+    opportunities = (
+        tasks.tasks(stores.app, ids, status="open", unmask=unmask)
+        .filter(pl.col("kind") == "expansion_opportunity")
+        .join(candidates.select("account_id", "account_name"), on="account_id", how="left")
+    )
+    cards = [
+        Card("Expansion-ready accounts", ready.height, "count"),
+        Card("Estimated potential", ready["expansion_potential"].sum(), "money",
+             help="Seats over licence × price per seat (10 % of the licence when utilisation "
+             "is at the trigger)"),
+        Card("Open expansion handoffs", open_flags, "count"),
+        Card("Fallen between the chairs", stalled.height + unflagged.height, "count",
+             lower_is_better=True),
+    ]  # fmt: skip
+    return ExpansionView(
+        as_of=marts.scores_as_of(stores.sources), cards=cards, ranked=ranked, stalled=stalled,
+        unflagged=unflagged, opportunities=opportunities,
+    )  # fmt: skip
