@@ -17,16 +17,6 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the DuckDB files and digests live.")
     demo_accounts: int = Field(2000, ge=10, description="Size of the demo built on an empty store.")
     demo_seed: int = Field(7, description="Seed of the demo portfolio.")
-    max_upload_mb: int = Field(500, ge=1, description="Largest file an import accepts, in MB.")
-    max_uncompressed_mb: int = Field(
-        1024, ge=1, description="Largest file content after decompression (XLSX, Parquet), MB."
-    )
-    max_rows: int = Field(100_000_000, ge=1, description="Most rows one imported file may hold.")
-    max_columns: int = Field(2000, ge=1, description="Most columns one imported file may hold.")
-    max_cell_kb: int = Field(1024, ge=1, description="Longest value (and CSV line) read, KiB.")
-    max_accounts: int = Field(500_000, ge=1, description="Most accounts a workspace may hold.")
-    query_seconds: float = Field(60.0, gt=0, description="Time limit of a mapping's SQL query.")
-    query_memory_mb: int = Field(2048, ge=64, description="Memory limit of a mapping's query.")
     owner_max_accounts: int = Field(
         120, ge=1, description="A book larger than this is too large for one person to read."
     )

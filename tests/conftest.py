@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from dashboard.config import get_settings
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import refresh
+from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
 
 TODAY = dt.date.today()
@@ -37,6 +39,14 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     else:
         os.environ["TANDEM_DATA_DIR"] = previous
     get_settings.cache_clear()
+
+
+def source_digest(stores: Stores) -> str:
+    """A fingerprint of every canonical table: equal before and after = nothing changed."""
+    h = hashlib.sha256()
+    for table in SOURCE_TABLES:
+        h.update(stores.sources.query(f"SELECT * FROM {table} ORDER BY ALL").write_csv().encode())
+    return h.hexdigest()
 
 
 @pytest.fixture(scope="session")

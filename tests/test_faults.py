@@ -4,14 +4,12 @@ disk. Each case failed on the code before it was fixed."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from dashboard.cli import main
-from dashboard.config import get_settings
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.gdpr import delete_account
 from dashboard.jobs.refresh import refresh
@@ -30,17 +28,9 @@ def world(tmp_path: Path) -> tuple[Stores, Path]:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path):
+def cli_env(tmp_path: Path, app_data_dir):
     """Run ``tandem`` in-process against ``tmp_path`` (TANDEM_DATA_DIR)."""
-    previous = os.environ.get("TANDEM_DATA_DIR")
-    os.environ["TANDEM_DATA_DIR"] = str(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path
-    if previous is None:
-        os.environ.pop("TANDEM_DATA_DIR", None)
-    else:
-        os.environ["TANDEM_DATA_DIR"] = previous
-    get_settings.cache_clear()
+    return app_data_dir(tmp_path)
 
 
 def _generations(root: Path) -> list[str]:

@@ -1,7 +1,6 @@
 """Bring your own data: readers, mapping, validation, and what bad input does (and does not)."""
 
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -18,8 +17,8 @@ from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping, normalise, suggest_columns, suggest_table
 from dashboard.ingest.readers import FileError
 from dashboard.ingest.session import ImportSession
-from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
+from tests.conftest import source_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "samples"
@@ -27,12 +26,7 @@ TODAY = dt.date(2026, 6, 1)
 ACCOUNTS_CSV = b"Customer ID,Company Name,ARR (USD),Renewal Date,CSM,Tier\nc1,Acme,1200.50,2026-09-01,Ann,Tier 1\nc2,Beta,900,2026-10-01,Bob,Tier 2\n"
 
 
-def digest(stores: Stores) -> str:
-    """A fingerprint of every canonical table: equal before and after = nothing changed."""
-    h = hashlib.sha256()
-    for table in SOURCE_TABLES:
-        h.update(stores.sources.query(f"SELECT * FROM {table} ORDER BY ALL").write_csv().encode())
-    return h.hexdigest()
+digest = source_digest
 
 
 @pytest.fixture
@@ -172,7 +166,7 @@ def test_file_over_the_size_limit(seeded: Stores, tmp_path):
     big = tmp_path / "huge.csv"
     with big.open("wb") as f:  # a sparse 2 GB file: no disk is used
         f.truncate(2 * 2**30)
-    session = ImportSession(Limits(max_file_mb=500))
+    session = ImportSession(Limits(max_upload_mb=500))
     with pytest.raises(
         FileError,
         match=r"huge.csv is 2,048 MB; the upload limit is 500 MB \(setting TANDEM_MAX_UPLOAD_MB\)",

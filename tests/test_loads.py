@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.refresh import refresh
-from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
+from tests.conftest import source_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date.today()
@@ -41,11 +41,7 @@ def fingerprint(folder: Path) -> dict[str, str]:
     }
 
 
-def table_digest(stores: Stores) -> str:
-    h = hashlib.sha256()
-    for table in SOURCE_TABLES:
-        h.update(stores.sources.query(f"SELECT * FROM {table} ORDER BY ALL").write_csv().encode())
-    return h.hexdigest()
+table_digest = source_digest
 
 
 @pytest.fixture

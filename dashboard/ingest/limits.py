@@ -1,18 +1,20 @@
 """What one import may cost: the limits every reader checks before it parses a file, and the
 limits a mapping's SQL query runs under. The same limits hold for the command line, the Data
-page and a connected database; each is a setting (``TANDEM_…``)."""
+page and a connected database; each is a setting, ``TANDEM_`` and the field's name in capitals
+(``TANDEM_MAX_UPLOAD_MB``)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Limits(BaseModel):
+class Limits(BaseSettings):
     """Per file (or per table read from a database), and per mapping query."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore", frozen=True)
 
-    max_file_mb: int = Field(500, ge=1, description="largest file, as stored (compressed)")
+    max_upload_mb: int = Field(500, ge=1, description="largest file, as stored (compressed)")
     max_uncompressed_mb: int = Field(
         1024, ge=1, description="largest content after decompression (XLSX, Parquet)"
     )
@@ -34,19 +36,11 @@ class Limits(BaseModel):
     def max_cell_bytes(self) -> int:
         return self.max_cell_kb * 1024
 
+    @property
+    def max_file_mb(self) -> int:
+        return self.max_upload_mb
+
 
 def limits_from_settings() -> Limits:
     """The limits set in the environment (``TANDEM_MAX_UPLOAD_MB`` and friends)."""
-    from dashboard.config import get_settings
-
-    s = get_settings()
-    return Limits(
-        max_file_mb=s.max_upload_mb,
-        max_uncompressed_mb=s.max_uncompressed_mb,
-        max_rows=s.max_rows,
-        max_columns=s.max_columns,
-        max_cell_kb=s.max_cell_kb,
-        max_accounts=s.max_accounts,
-        query_seconds=s.query_seconds,
-        query_memory_mb=s.query_memory_mb,
-    )
+    return Limits()
