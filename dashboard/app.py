@@ -33,6 +33,12 @@ except (StoreError, SchemaError, RefreshError) as exc:
         icon=":material/database_off:",
     )
     st.stop()
-sidebar_identity(viewer)
-st.session_state["account_filter"] = sidebar_filters(read(filter_choices), viewer.scope())
-page.run()
+try:
+    sidebar_identity(viewer)
+    st.session_state["account_filter"] = sidebar_filters(read(filter_choices), viewer.scope())
+    page.run()
+except (StoreError, SchemaError) as exc:  # damage found while a page reads: say it, change nothing
+    st.error(
+        f"Tandem could not read its data: {exc}\n\nNothing was changed.",
+        icon=":material/database_off:",
+    )

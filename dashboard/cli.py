@@ -95,6 +95,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if config is not None:  # a database reload writes the team's data: a demo there moves out
         folder = import_target(folder)
     stores = Stores.open(folder)
+    stores.sources.verify()  # damage in the generation it starts from stops it, with a message
     try:
         scorecard = load_scorecard_file(args.scorecard) if args.scorecard else None
     except ValueError as exc:

@@ -54,17 +54,24 @@ def format_value(value: float | None, kind: str) -> str:
 
 
 # -- data shown through Markdown and charts ----------------------------------------------------
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$^=])")
+# what can make a link, an image, HTML, emphasis, a table, math or a Streamlit directive
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!|~$:#])")
 
 
 def md(text: object) -> str:
-    """Data made safe inside Markdown: every character Markdown (and Streamlit's
-    ``:color[…]``, ``:icon:`` and ``$math$``) would interpret is escaped, so a name like
-    ``![x](http://…)`` shows as written and loads nothing; newlines become spaces."""
+    """Data made safe inside Markdown: every character that could start a link, an image, a
+    tag, emphasis, a table, math (``$``) or a Streamlit directive (``:red[…]``, ``:icon:``) is
+    escaped, and ``www.`` cannot autolink, so ``![x](http://…)`` shows as written and loads
+    nothing; newlines become spaces. A missing value is an em dash."""
     if text is None:
         return "—"
     flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    if not flat:
+        return "—"
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    escaped = re.sub(r"(?i)\bwww\.", lambda m: m.group(0)[:-1] + "\\.", escaped)
+    escaped = re.sub(r"^(\d+)\.", r"\1\\.", escaped)  # no numbered list at the start
+    return re.sub(r"^([-+=])", r"\\\1", escaped)  # nor a bullet or a heading line
 
 
 def plain_label(text: object) -> str:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.text import md
 from dashboard.ui import charts
 from dashboard.ui.account_panels import (
     account_picker,
@@ -23,7 +24,7 @@ if account_id is None:
 account = view(account_view, current_filter(), account_id)
 if not account.found:  # outside the viewer's book reads exactly like not there
     st.title("Account")
-    st.error(f"There is no account with id {account_id!r}.", icon=":material/error:")
+    st.error(f"There is no account with id {md(repr(account_id))}.", icon=":material/error:")
     st.stop()
 
 header(account.profile)

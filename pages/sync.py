@@ -4,6 +4,7 @@ pair is in the URL (?pair=…), so one link opens the same view for both people.
 
 import streamlit as st
 
+from dashboard.text import md
 from dashboard.ui import columns
 from dashboard.ui.cards import kpi_row
 from dashboard.ui.decision_panel import last_decisions, new_decision
@@ -28,7 +29,7 @@ st.session_state["sync_seen"] = True
 pair = st.selectbox("Pair", choices.keys, format_func=choices.labels.get, key="sync_pair")
 st.query_params["pair"] = pair
 if wanted and wanted not in choices.keys:
-    st.warning(f"There is no pair {wanted!r}; showing {pair}.")
+    st.warning(f"There is no pair {md(wanted)}; showing {md(pair)}.")
 
 agenda = view(build_agenda, pair, today(), unmasked())
 st.caption(f"{agenda.since_text} · share this page's link: it opens the same view for both of you.")

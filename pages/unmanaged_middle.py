@@ -3,6 +3,7 @@ load, the organisation model per segment and what to change next."""
 
 import streamlit as st
 
+from dashboard.text import md
 from dashboard.ui import columns
 from dashboard.ui.cards import kpi_row
 from dashboard.ui.filters import current_filter
@@ -28,8 +29,8 @@ if middle_view.middle_range:
 st.subheader("What to change next")
 for row in middle_view.recommendations.iter_rows(named=True):
     with st.container(border=True):
-        st.markdown(f"**{row['change']}** — {row['reason']}")
-        st.caption(f"Evidence: {row['evidence']}")
+        st.markdown(f"**{md(row['change'])}** — {md(row['reason'])}")
+        st.caption(f"Evidence: {md(row['evidence'])}")
 if middle_view.recommendations.is_empty():
     st.success("No coverage symptom over its threshold in this part of the portfolio.")
 

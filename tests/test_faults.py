@@ -3,9 +3,14 @@ disk. Each case failed on the code before it was fixed."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -157,3 +162,98 @@ def test_a_refresh_whose_data_keeps_changing_stops_with_a_message(world):
     with pytest.raises(RefreshError, match="changed while scoring"):
         refresh(stores, TODAY + dt.timedelta(days=1), root, progress=always_change)
     assert stores.sources.scalar("SELECT max(as_of) FROM account_scores") == before
+
+
+# -- damage that used to go unnoticed -----------------------------------------------------------
+def _corrupt(path: Path, table: str) -> None:
+    """Overwrite bytes inside a block that holds ``table``'s data (as a bad disk sector
+    would): the file still opens, and its checksum fails only when that block is read."""
+    con = duckdb.connect(str(path), read_only=True)
+    block = con.execute(
+        f"SELECT min(block_id) FROM pragma_storage_info('{table}') WHERE block_id >= 0"
+    ).fetchall()[0][0]
+    con.close()
+    with path.open("r+b") as f:
+        f.seek(3 * 4096 + block * 262144 + 512)  # three header blocks, then 256 KiB blocks
+        f.write(b"\xde\xad\xbe\xef" * 64)
+
+
+def _biggest_table_file(root: Path) -> Path:
+    return root / "sources" / (root / "sources" / "CURRENT").read_text()
+
+
+def test_a_damaged_served_file_is_named_at_start_up_and_stops_the_refresh(world, cli_env, capsys):
+    from streamlit.testing.v1 import AppTest
+
+    stores, root = world
+    served = _biggest_table_file(root)
+    _corrupt(served, "usage_events")
+    damaged = served.read_bytes()
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=60).run()
+    assert not at.exception, [e.message for e in at.exception]
+    message = at.error[0].value
+    assert "is damaged" in message and "tandem repair" in message
+    assert main(["refresh", "--as-of", TODAY.isoformat()]) == 2
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "Traceback" not in err
+    assert served.read_bytes() == damaged  # left as it was, for whoever looks at it
+    assert main(["repair"]) == 0  # the generation before it reads whole
+    assert (root / "sources" / "CURRENT").read_text() != served.name
+
+
+def test_a_damaged_app_store_gives_a_message_not_a_traceback(world, app_data_dir):
+    from streamlit.testing.v1 import AppTest
+
+    stores, root = world
+    app_data_dir(root)
+    _corrupt(root / "app.duckdb", "tasks")
+    for page in ("sync", "account"):
+        at = AppTest.from_file("../dashboard/app.py", default_timeout=60)
+        at.switch_page(f"../pages/{page}.py").run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        assert at.error and "app" in at.error[0].value.lower(), page
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path):
+    """A 4 MB file system of its own (tmpfs), to be filled: CI runs as root and can mount it."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4M", "tmpfs", str(mount)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a small file system in CI: {done.stderr}")
+        pytest.skip(f"needs root to mount a small file system: {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def _fill(folder: Path) -> None:
+    with (folder / "filler").open("wb") as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"x" * 65536)
+
+
+def test_a_note_saved_on_a_full_disk_says_so_and_is_not_lost(full_disk):
+    from dashboard.workflows import decisions
+
+    stores = Stores.open(full_disk / "ws")
+    _fill(full_disk)
+    with pytest.raises(StoreError, match="the disk is full"):
+        for _ in range(40):
+            decisions.add_decision(stores.app, "A + B", None, "x" * 1500, None, None, "A",
+                                   "csm", NOW)  # fmt: skip
+
+
+def test_the_command_line_says_the_disk_is_full(full_disk, tmp_path):
+    data = full_disk / "data"
+    crm = tmp_path / "crm.csv"
+    crm.write_text("account_id,account_name\n" + "".join(f"a{i},A{i}\n" for i in range(20000)))
+    _fill(full_disk)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "import", "accounts", str(crm)],
+        env={**os.environ, "TANDEM_DATA_DIR": str(data)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "disk is full" in done.stderr and "Traceback" not in done.stderr

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
 from dashboard.workflows import handoffs as h
+from dashboard.workflows.access import Actor
 from tests.test_page_portfolio import _metric
 
 APP = "../dashboard/app.py"
@@ -102,19 +103,20 @@ def test_flag_then_qualify_through_the_page(expansion: AppTest, demo_stores: Sto
     target = candidates.row(0, named=True)
     pick = next(s for s in at.selectbox if s.label == "Account")
     pick.set_value(target["account_id"]).run()
-    at.text_area(key="expansion_evidence").input("Seats at 95 %, the VP asked for a quote")
-    at.button(key="FormSubmitter:expansion_flag-Flag").click().run()
+    key = f"expansion_{target['account_id']}"  # every widget of the panel is per account
+    at.text_area(key=f"{key}_evidence").input("Seats at 95 %, the VP asked for a quote")
+    at.button(key=f"FormSubmitter:{key}_flag-Flag").click().run()
     assert not at.exception, [e.message for e in at.exception]
     mine = h.handoffs(demo_stores.app, [target["account_id"]])
     assert mine["state"].to_list() == ["flagged"]
     assert mine["created_by"][0] == target["csm_owner"]
     assert mine["evidence"][0] == "Seats at 95 %, the VP asked for a quote"
     # the AM qualifies it: pick the AM as the acting person, then record the step
-    who = at.selectbox(key="expansion_who")
-    who.set_value((target["am_owner"], "am")).run()
+    who = at.selectbox(key=f"{key}_who")
+    who.set_value(Actor(target["am_owner"], "am")).run()
     hid = mine["handoff_id"][0]
-    at.text_area(key=f"expansion_note_{hid}").input("Two options: +50 seats or Enterprise")
-    at.button(key=f"FormSubmitter:expansion_step_{hid}-Record the step").click().run()
+    at.text_area(key=f"{key}_step_{hid}_note").input("Two options: +50 seats or Enterprise")
+    at.button(key=f"FormSubmitter:{key}_step_{hid}-Record the step").click().run()
     assert not at.exception
     history = h.handoff_history(demo_stores.app, target["account_id"])
     assert history["state"].to_list() == ["flagged", "qualified"]

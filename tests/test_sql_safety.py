@@ -59,8 +59,10 @@ def test_form_fields(demo_stores: Stores):
     # the handoff evidence (expansion page) and a scorecard's name and description (lab)
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("../pages/expansion.py").run()
-    at.text_area(key="expansion_evidence").input(NASTY[0])
-    at.button(key="FormSubmitter:expansion_flag-Flag").click().run()
+    evidence = next(t for t in at.text_area if t.key and t.key.endswith("_evidence"))
+    evidence.input(NASTY[0])
+    prefix = evidence.key.removesuffix("_evidence")  # the panel's keys carry the account id
+    at.button(key=f"FormSubmitter:{prefix}_flag-Flag").click().run()
     assert not at.exception
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("../pages/lab.py").run()

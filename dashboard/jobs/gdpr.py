@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboard.schema import SCHEMA_VERSION
-from dashboard.store import Stores
+from dashboard.store import Stores, audit_log
 from dashboard.store import account_data as account_rows
 from dashboard.text import to_csv
 
@@ -59,9 +59,12 @@ def _digest_mentions(data_dir: Path, account_id: str) -> dict[str, str]:
     return out
 
 
-def export_account(stores: Stores, account_id: str, data_dir: Path, now: dt.datetime) -> bytes:
+def export_account(
+    stores: Stores, account_id: str, data_dir: Path, now: dt.datetime, actor: str | None = None
+) -> bytes:
     """A zip of CSV (one per table) and JSON (the same rows), the digest lines naming the
-    account, and a manifest listing what is inside."""
+    account, and a manifest listing what is inside. Unmasked (it is for the data subject), so
+    it is audited: who asked, when, for which account."""
     data = account_data(stores, account_id)
     if "accounts" not in data:
         raise KeyError(f"there is no account {account_id!r}")
@@ -82,6 +85,7 @@ def export_account(stores: Stores, account_id: str, data_dir: Path, now: dt.date
             "files": sorted(zf.namelist()),
         }
         zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+    audit_log.log(stores.app, now, actor, "gdpr export", account_id)
     return buffer.getvalue()
 
 

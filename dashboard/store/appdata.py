@@ -13,6 +13,8 @@ the signature, and the next read goes to the file.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import threading
 import time
@@ -26,7 +28,7 @@ import duckdb
 import polars as pl
 
 from dashboard.store.ddl import APP_MIGRATIONS, migrate
-from dashboard.store.sources import StoreError
+from dashboard.store.sources import StoreError, verify_tables
 
 _LOCK_RETRY_SECONDS = 30.0
 # DuckDB races when two threads of one process open and close the same file read-write at
@@ -46,6 +48,17 @@ _READS: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], pl.DataFrame]] = Ord
 _READS_KEPT = 512
 _READS_GUARD = threading.Lock()  # the kept reads of every file (one per organisation)
 _WRITES: dict[Path, int] = {}  # committed transactions per file, in this process
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) says the disk is full."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if "no space left" in str(exc).lower() or "disk is full" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -103,8 +116,14 @@ class AppStore:
             try:
                 yield con
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as exc:
+                with contextlib.suppress(duckdb.Error):  # a failed COMMIT left none to undo
+                    con.execute("ROLLBACK")
+                if disk_full(exc):
+                    raise StoreError(
+                        f"could not save to {self.path}: the disk is full. Nothing was "
+                        "written; free some space and try again"
+                    ) from exc
                 raise
             finally:
                 _WRITES[self._key] = _WRITES.get(self._key, 0) + 1
@@ -135,3 +154,18 @@ class AppStore:
                 while len(_READS) > _READS_KEPT:
                     _READS.popitem(last=False)
             return result.clone()
+
+    def verify(self) -> None:
+        """Read every block of the app store (it is small): a damaged file is found at
+        start-up, with a message, instead of as a traceback on the page that reads it."""
+        with self._lock, self._connect(read_only=True) as con:
+            try:
+                verify_tables(con, self.path)
+            except StoreError as exc:
+                raise StoreError(
+                    str(exc).replace(
+                        "Run `tandem repair` to serve the newest generation "
+                        "that reads whole, or restore a backup.",
+                        "Restore app.duckdb from a backup (tandem backup).",
+                    )
+                ) from exc

@@ -62,10 +62,24 @@ def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open the store file {path}: {exc}") from exc
 
 
+def verify_tables(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Read every column of every table on ``con`` (DuckDB checks each block's checksum as it
+    reads it); raises ``StoreError`` naming the damaged table."""
+    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+    for table in tables:
+        try:
+            con.execute(f"SELECT sum(hash(COLUMNS(*))) FROM {ident(table)}").fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"the store file {path} is damaged (table {table}: "
+                f"{str(exc).splitlines()[0]}). Nothing was changed. Run `tandem repair` to "
+                "serve the newest generation that reads whole, or restore a backup."
+            ) from exc
+
+
 def verify_file(path: Path) -> None:
     """Read every block of a store file: the schema version, then every column of every
-    table (DuckDB checks each block's checksum as it reads it). Raises ``StoreError`` saying
-    what is damaged; costs about a second per 10M rows."""
+    table. Raises ``StoreError`` saying what is damaged; costs about a second per 10M rows."""
     con = _open(path, read_only=True)
     try:
         try:
@@ -74,16 +88,7 @@ def verify_file(path: Path) -> None:
             raise StoreError(f"{path} is not a Tandem store: {exc}") from exc
         if version > SCHEMA_VERSION:
             raise SchemaError(f"{path} was made by a newer Tandem (v{version})")
-        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-        for table in tables:
-            try:
-                con.execute(f"SELECT sum(hash(COLUMNS(*))) FROM {ident(table)}").fetchall()
-            except duckdb.Error as exc:
-                raise StoreError(
-                    f"the store file {path} is damaged (table {table}: "
-                    f"{str(exc).splitlines()[0]}). Nothing was changed. Run `tandem repair` to "
-                    "serve the newest generation that reads whole, or restore a backup."
-                ) from exc
+        verify_tables(con, path)
     finally:
         con.close()
 

@@ -7,10 +7,12 @@ import streamlit as st
 
 from dashboard.store import account_detail as account
 from dashboard.store.filters import AccountFilter
+from dashboard.text import md
 from dashboard.ui.cards import format_value
 from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
 from dashboard.ui.tables import download_csv, money_column
+from dashboard.workflows.access import LEADERS
 
 BADGE_COLORS = {"red": "red", "yellow": "orange", "green": "green"}
 
@@ -49,12 +51,12 @@ def account_picker(account_filter: AccountFilter) -> str | None:
 def header(p: dict) -> None:
     """Name, owners, ARR, band, days to renewal."""
     band = p.get("band") or ("churned" if p.get("status") == "churned" else "no data")
-    st.title(p["account_name"])
+    st.title(md(p["account_name"]))
     st.badge(f"{band} band", color=BADGE_COLORS.get(band, "gray"))
     st.caption(
-        f"{p['account_id']} · {p.get('segment') or '—'} · {p.get('region') or '—'} · "
-        f"{p.get('plan') or '—'} plan · {p.get('industry') or '—'} · "
-        f"CSM **{p.get('csm_owner') or '—'}** · AM **{p.get('am_owner') or 'none'}**"
+        f"{md(p['account_id'])} · {md(p.get('segment'))} · {md(p.get('region'))} · "
+        f"{md(p.get('plan'))} plan · {md(p.get('industry'))} · "
+        f"CSM **{md(p.get('csm_owner'))}** · AM **{md(p.get('am_owner')) if p.get('am_owner') else 'none'}**"
     )
     if p.get("status") == "churned":
         st.warning(
@@ -102,8 +104,8 @@ def drivers_by_lens(drivers: pl.DataFrame) -> None:
             for row in drivers.iter_rows(named=True):
                 st.markdown(
                     f"**{row['component'].replace('_', ' ').capitalize()}** "
-                    f"(−{row['health_points_lost']:.0f} health pts): {row['cause']}  \n"
-                    f"→ {row[action]}"
+                    f"(−{row['health_points_lost']:.0f} health pts): {md(row['cause'])}  \n"
+                    f"→ {md(row[action])}"
                 )
 
 
@@ -146,25 +148,34 @@ def _source_columns() -> dict[str, object]:
 
 
 def privacy_panel(account_id: str) -> None:
-    """GDPR requests for this account: export everything, or erase it everywhere."""
+    """GDPR requests for this account, for leaders: export everything (unmasked, for the data
+    subject) or erase it everywhere. Both are audited with the signed-in identity. The export
+    is built in this session's run, from this session's workspace and organisation."""
     from dashboard.jobs.gdpr import delete_account, export_account
+    from dashboard.ui.identity import current_viewer
     from dashboard.ui.state import data_dir, now, stores
 
+    viewer = current_viewer()
+    if viewer.role not in LEADERS:
+        return
     with st.expander("Privacy requests (GDPR)", icon=":material/shield_person:"):
-        st.download_button(
-            "Export everything stored about this account (zip)",
-            lambda: export_account(stores(), account_id, data_dir(), now()),
-            file_name=f"{account_id}-export.zip", mime="application/zip", on_click="ignore",
-            icon=":material/folder_zip:", key="gdpr_export",
-        )  # fmt: skip
+        key = f"gdpr_export_{account_id}"
+        if st.button("Prepare an export of everything stored about this account", key=f"gdpr_prepare_{account_id}"):  # fmt: skip
+            st.session_state[key] = export_account(stores(), account_id, data_dir(), now(), viewer.name)  # fmt: skip
+        if key in st.session_state:
+            st.download_button(
+                "Download the export (zip)", st.session_state[key],
+                file_name=f"{account_id}-export.zip", mime="application/zip", on_click="ignore",
+                icon=":material/folder_zip:", key="gdpr_export",
+            )  # fmt: skip
         st.caption(
             "Erasure deletes the account in every table, snapshot, handoff, note, task and "
-            "digest. It cannot be undone; the audit log keeps only the id and the time."
+            "digest. It cannot be undone; the audit log keeps only the id, the time and who asked."
         )
         typed = st.text_input(f"Type {account_id} to confirm the erasure", key="gdpr_confirm")
         if st.button("Erase this account", type="primary", disabled=typed != account_id,
                      key="gdpr_delete"):  # fmt: skip
-            done = delete_account(stores(), account_id, data_dir(), now())
+            done = delete_account(stores(), account_id, data_dir(), now(), viewer.name)
             st.query_params.clear()
             st.success(f"{account_id} erased: {sum(done.rows.values()):,} rows in "
                        f"{len(done.rows)} tables, {done.digest_files} digest files.")  # fmt: skip

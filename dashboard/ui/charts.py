@@ -8,6 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.text import plain_labels
 from scoring.health import BAND_ORDER, BANDS
 
 BAND_COLORS = {"red": "#dc2626", "yellow": "#f59e0b", "green": "#16a34a", "no data": "#9ca3af"}
@@ -34,6 +35,7 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
 
 def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go.Figure:
     """Stacked horizontal bars of ``measure`` (accounts or arr) per ``dimension`` by band."""
+    mix = plain_labels(mix, [dimension])  # a value like "<a href=…>" is drawn as text
     totals = mix.group_by(dimension).agg(pl.col(measure).sum().alias("total"))
     order = totals.sort("total")[dimension].to_list()
     fig = px.bar(
@@ -53,7 +55,7 @@ def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go
 
 def arr_treemap(mix: pl.DataFrame) -> go.Figure:
     """ARR by segment, then band."""
-    data = mix.filter(pl.col("arr") > 0).to_pandas()
+    data = plain_labels(mix.filter(pl.col("arr") > 0), ["segment"]).to_pandas()
     fig = px.treemap(
         data,
         path=[px.Constant("Portfolio"), "segment", "band"],
@@ -224,7 +226,8 @@ def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
 def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
     """Estimated expansion potential of the ready accounts per segment, split by window."""
     data = (
-        candidates.filter(pl.col("expansion_ready"))
+        plain_labels(candidates, ["segment"])
+        .filter(pl.col("expansion_ready"))
         .group_by(pl.col("segment").fill_null("(none)"), "expansion_window")
         .agg(potential=pl.col("expansion_potential").sum(), accounts=pl.len())
         .sort("segment")

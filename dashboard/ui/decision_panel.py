@@ -6,11 +6,15 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.store import StoreError
+from dashboard.text import md
 from dashboard.ui import columns
+from dashboard.ui.identity import current_viewer
 from dashboard.ui.state import now, stores, today
 from dashboard.ui.tables import edited_rows, show_table
 from dashboard.views.sync import Agenda
 from dashboard.workflows import decisions
+from dashboard.workflows.access import Actor, NotAllowed
 
 
 def last_decisions(agenda: Agenda) -> None:
@@ -29,6 +33,22 @@ def last_decisions(agenda: Agenda) -> None:
         decisions.set_status(stores().app, row["note_id"], row["status"])
 
 
+def _author_picker(agenda: Agenda) -> Actor | None:
+    """The local user names who wrote the decision; a signed-in person is the author."""
+    viewer = current_viewer()
+    if viewer.role != "local":
+        author = decisions.decision_author(viewer, agenda.csm, agenda.am)
+        st.caption(f"Written by {md(author.name if author else viewer.name)}")
+        return None
+    csm, am = agenda.csm, agenda.am
+    options = [Actor(csm, "csm"), Actor(am, "am")] if csm != am else [Actor(csm, "both")]
+    return st.selectbox(
+        "Written by (single-user mode)", options, key="decision_author",
+        format_func=lambda a: f"{a.name} ({a.role.upper() if a.role != 'both' else 'CSM + AM'})",
+    )  # fmt: skip
+
+
+@st.fragment
 def new_decision(agenda: Agenda) -> None:
     """Record a decision of this sync: the account, who does what, by when."""
     with st.form("new_decision", clear_on_submit=True):
@@ -43,20 +63,22 @@ def new_decision(agenda: Agenda) -> None:
         due = three.date_input("By", today() + dt.timedelta(days=7), key="decision_due")
         decision = st.text_area("Decision", key="decision_text", height=80,
                                 placeholder="e.g. Run an ROI review with the sponsor before the quote")  # fmt: skip
-        csm, am = agenda.csm, agenda.am
-        author = st.selectbox(
-            "Written by", [(csm, "csm"), (am, "am")] if csm != am else [(csm, "both")],
-            format_func=lambda p: f"{p[0]} ({p[1].upper() if p[1] != 'both' else 'CSM + AM'})",
-            key="decision_author",
-        )  # fmt: skip
+        local_author = _author_picker(agenda)
         if st.form_submit_button("Save the decision", type="primary"):
             try:
-                decisions.add_decision(stores().app, agenda.pair, account_id, decision, owner, due,
-                                       author[0], author[1], now())  # fmt: skip
-            except ValueError as exc:
-                st.error(str(exc), icon=":material/edit_off:")
+                decisions.add_decision_as(
+                    stores().app, current_viewer(), agenda.pair, account_id, decision, owner,
+                    due, now(), local_author,
+                )  # fmt: skip
+            except (ValueError, NotAllowed, StoreError) as exc:
+                st.session_state["decision_unsaved"] = decision
+                st.error(f"{exc}. Your text is kept below.", icon=":material/edit_off:")
             else:
+                st.session_state.pop("decision_unsaved", None)
                 st.toast("Decision saved")
                 st.rerun()
+    unsaved = st.session_state.get("decision_unsaved")
+    if unsaved:
+        st.text_area("Not saved yet (copy it, or save again)", unsaved, key="decision_unsaved_text")
     if agenda.todays.height:
         show_table(agenda.todays, columns.decisions(list(decisions.STATUSES)))

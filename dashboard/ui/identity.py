@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard.config import get_settings, org_for_email
 from dashboard.store import audit_log
 from dashboard.store.marts import owner_rows
+from dashboard.text import md
 from dashboard.ui.state import now, stores
 from dashboard.workflows.access import LOCAL, Viewer, viewer_for_email
 
@@ -36,14 +37,14 @@ def current_viewer() -> Viewer:
         if settings.orgs:  # each organisation has its own stores, chosen by e-mail domain
             org = org_for_email(settings, str(st.user.email or ""))
             if org is None:
-                st.error(f"{st.user.email} belongs to no organisation configured here.")
+                st.error(f"{md(st.user.email)} belongs to no organisation configured here.")
                 st.button("Sign out", on_click=st.logout)
                 st.stop()
             st.session_state["org"] = org
         owners = owner_rows(stores().sources)
         found = viewer_for_email(owners, str(st.user.email or ""))
         if found is None:
-            st.error(f"{st.user.email} is not in the owners table: ask a leader to add you.")
+            st.error(f"{md(st.user.email)} is not in the owners table: ask a leader to add you.")
             st.button("Sign out", on_click=st.logout)
             st.stop()
         viewer = found
@@ -71,7 +72,7 @@ def sidebar_identity(viewer: Viewer) -> None:
         if orgs and viewer.role == "local":
             st.selectbox("Organisation", orgs, key="org")
         elif orgs:
-            st.caption(f":material/corporate_fare: {st.session_state.get('org')}")
+            st.caption(f":material/corporate_fare: {md(st.session_state.get('org'))}")
         if viewer.role == "leader":
             st.toggle(
                 "Show e-mails and phone numbers", key="unmask_pii", on_change=_log_unmask,
@@ -84,7 +85,7 @@ def sidebar_identity(viewer: Viewer) -> None:
             )
         else:
             scope = "every account" if viewer.sees_everything else "the accounts you own"
-            st.caption(f":material/person: {viewer.name} ({viewer.role}) · you see {scope}")
+            st.caption(f":material/person: {md(viewer.name)} ({md(viewer.role)}) · you see {scope}")
 
 
 def sidebar_workspace() -> None:

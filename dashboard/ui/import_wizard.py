@@ -18,6 +18,7 @@ from dashboard.ingest.validate import Prepared, allowed_values
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
 from dashboard.store.mappings import save_mapping_json, saved_mapping_json
 from dashboard.store.workspaces import team_store
+from dashboard.text import md
 from dashboard.ui.state import (
     now,
     org_root,
@@ -100,7 +101,7 @@ def _column_editor(session: ImportSession, staged: StagedFile, mapping: Mapping)
         distinct = session.distinct_values(staged.view, source, 31)
         if not distinct or len(distinct) > 30:
             continue
-        st.caption(f"Values of {source!r} → {column}")
+        st.caption(f"Values of {md(repr(source))} → {column}")
         vcols = st.columns(4)
         for j, value in enumerate(distinct):
             current = mapping.values.get(column, {}).get(value) or (
@@ -131,8 +132,8 @@ def file_plans(
             saved = saved_mapping(upload.name)
             found = saved or recognise(staged.columns, upload.name)
             notes = "; ".join(staged.notes)
-            st.markdown(f"**{upload.name}** — {staged.rows:,} rows, {len(staged.columns)} columns"
-                        + (f" ({notes})" if notes else ""))  # fmt: skip
+            st.markdown(f"**{md(upload.name)}** — {staged.rows:,} rows, {len(staged.columns)} columns"
+                        + (f" ({md(notes)})" if notes else ""))  # fmt: skip
             if staged.bad_lines is not None:
                 st.warning(f"{staged.bad_lines.height} line(s) could not be read as rows; "
                            "they will be listed with the rejected rows.")  # fmt: skip
@@ -177,7 +178,7 @@ def sql_plans() -> list[tuple[Mapping, str | None]]:
 def _prepared_report(index: int, p: Prepared) -> bool:
     """One checked source: its errors, counts, notes and rejects; True when it can load."""
     with st.container(border=True):
-        st.markdown(f"**{p.table}** ← {p.source}" + (f" · {p.preset}" if p.preset else ""))
+        st.markdown(f"**{p.table}** ← {md(p.source)}" + (f" · {md(p.preset)}" if p.preset else ""))
         for error in p.errors:
             st.error(error, icon=":material/error:")
         if p.errors:

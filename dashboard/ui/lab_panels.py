@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.store.filters import AccountFilter
+from dashboard.text import md
 from dashboard.ui import charts, columns
 from dashboard.ui.identity import current_viewer
 from dashboard.ui.lab_editor import load_into_editor
@@ -93,7 +94,7 @@ def save_panel(candidate: Scorecard) -> None:
         st.markdown("**Save the candidate**")
         name = st.text_input("Name", key="lab_name", placeholder="e.g. adoption-heavy Q1")
         description = st.text_input("Description", key="lab_description")
-        st.caption(f"Saved as {current_viewer().name}.")
+        st.caption(f"Saved as {md(current_viewer().name)}.")
         if st.form_submit_button("Save"):
             try:
                 save_scorecard(stores().app, candidate.model_copy(update={
@@ -101,13 +102,13 @@ def save_panel(candidate: Scorecard) -> None:
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                st.success(f"Saved {name.strip()!r}. Activate it on the right when ready.")
+                st.success(f"Saved {md(repr(name.strip()))}. Activate it on the right when ready.")
 
 
 def activate_panel(lab: LabView, active: Scorecard, account_filter: AccountFilter) -> None:
     """Activate another saved scorecard, after seeing the band moves it makes."""
     app = stores().app
-    st.markdown(f"**Activate a scorecard** (active now: **{active.name}**)")
+    st.markdown(f"**Activate a scorecard** (active now: **{md(active.name)}**)")
     others = [n for n in saved_scorecards(app)["name"].to_list() if n != active.name]
     if not others:
         st.caption("No other saved scorecard yet.")
@@ -118,7 +119,7 @@ def activate_panel(lab: LabView, active: Scorecard, account_filter: AccountFilte
     st.caption(sentence)
     show_table(moving, columns.band_moves())
     sure = st.checkbox("I have checked the band migration", key="lab_confirm")
-    st.caption(f"Activated as {current_viewer().name}.")
+    st.caption(f"Activated as {md(current_viewer().name)}.")
     if st.button("Activate and rescore", disabled=not sure, key="lab_activate"):
         activate_scorecard(app, chosen, current_viewer().name, now())
         rescore()

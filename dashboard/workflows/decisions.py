@@ -9,6 +9,8 @@ import uuid
 import polars as pl
 
 from dashboard.store import AppStore, decision_log
+from dashboard.store.pairs import split_pair
+from dashboard.workflows.access import Actor, NotAllowed, Viewer
 from scoring.privacy import mask_pii
 
 STATUSES = ("open", "done", "dropped")
@@ -55,3 +57,31 @@ def set_status(app: AppStore, note_id: str, status: str) -> None:
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
     decision_log.set_decision(app, note_id, status=status)
+
+
+def decision_author(viewer: Viewer, csm: str, am: str) -> Actor | None:
+    """Who writes a decision in a pair's sync: a signed-in person as themself (the pair's CSM,
+    its AM, the combined owner, or a leader); None for the local user, who picks."""
+    if viewer.role == "local":
+        return None
+    if viewer.name == csm == am:
+        return Actor(viewer.name, "both")
+    if viewer.name in (csm, am):
+        return Actor(viewer.name, "csm" if viewer.name == csm else "am")
+    if viewer.role in ("leader", "ops"):
+        return Actor(viewer.name, "leader")
+    raise NotAllowed("only the pair (or a leader) records the pair's decisions")
+
+
+def add_decision_as(
+    app: AppStore, viewer: Viewer, pair: str, account_id: str | None, decision: str,
+    owner: str | None, due_on: dt.date | None, now: dt.datetime, local_author: Actor | None = None,
+) -> str:  # fmt: skip
+    """``add_decision`` written by the signed-in person (the local user names the author)."""
+    csm, am = split_pair(pair)
+    author = decision_author(viewer, csm, am) or local_author
+    if author is None or (viewer.role == "local" and author.name not in (csm, am)):
+        raise NotAllowed("say who wrote the decision: the pair's CSM or AM")
+    return add_decision(
+        app, pair, account_id, decision, owner, due_on, author.name, author.role, now
+    )

@@ -21,6 +21,7 @@ import polars as pl
 
 from dashboard.store import AppStore
 from dashboard.store import handoff_log as log
+from dashboard.workflows.access import Actor, Viewer, check_actor
 from scoring.privacy import mask_pii
 
 KINDS = ("expansion", "risk")
@@ -130,6 +131,7 @@ def advance(
     account_has_am: bool,
     note: str = "",
     now: dt.datetime,
+    from_kind: str | None = None,
 ) -> int:
     """Move a handoff from ``from_state`` to ``to_state``; returns the step number.
 
@@ -144,6 +146,10 @@ def advance(
             if row is None:
                 raise HandoffError(f"there is no handoff {handoff_id!r}")
             kind, state, account_id = row
+            if from_kind is not None and kind != from_kind:
+                raise HandoffError(
+                    f"this is a {kind} handoff, not the {from_kind} handoff you saw; reload"
+                )
             if state != from_state:
                 last = log.last_step(con, handoff_id)
                 raise HandoffError(
@@ -227,3 +233,25 @@ def between_the_chairs(
         ~pl.col("account_id").is_in(opened["account_id"].implode()),
     )
     return stalled, unflagged
+
+
+def flag_as(
+    app: AppStore, viewer: Viewer, account: dict, kind: str, evidence: str, actor: Actor,
+    *, now: dt.datetime,
+) -> str:  # fmt: skip
+    """``flag`` by a person: refused unless ``actor`` is who they may be on this account."""
+    check_actor(viewer, actor, account.get("csm_owner"), account.get("am_owner"))
+    return flag(app, account["account_id"], kind, evidence, actor.name, actor.role, now=now)
+
+
+def advance_as(
+    app: AppStore, viewer: Viewer, account: dict, handoff_id: str, to_state: str, actor: Actor,
+    *, from_state: str, from_kind: str, note: str = "", now: dt.datetime,
+) -> int:  # fmt: skip
+    """``advance`` by a person: refused unless ``actor`` is who they may be on the account,
+    and (a tab left open) unless the handoff is still the kind and state they saw."""
+    check_actor(viewer, actor, account.get("csm_owner"), account.get("am_owner"))
+    return advance(
+        app, handoff_id, to_state, actor.name, actor.role, from_state=from_state,
+        from_kind=from_kind, account_has_am=bool(account.get("am_owner")), note=note, now=now,
+    )  # fmt: skip

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from dashboard.store import AppStore, task_list
+from dashboard.workflows.access import LEADERS, NotAllowed, Viewer
 from scoring.privacy import mask_pii
 from scoring.task_rules import TASK_COLUMNS
 
@@ -39,3 +40,16 @@ def update_task(
         raise ValueError(f"unknown task status {status!r} (expected one of {', '.join(STATUSES)})")
     if not task_list.set_task(app, task_key, status, note, actor, now):
         raise ValueError(f"there is no task {task_key!r}")
+
+
+def update_task_as(
+    app: AppStore, viewer: Viewer, task_key: str, status: str, note: str | None, now: dt.datetime
+) -> None:
+    """``update_task`` by a person: a task is worked by its owner (a leader or the single local
+    user may work any); recorded under the signed-in name."""
+    row = task_list.task_row(app, task_key)
+    if row is None:
+        raise ValueError(f"there is no task {task_key!r}")
+    if viewer.role not in LEADERS and row.get("owner") != viewer.name:
+        raise NotAllowed("this task is not yours: its owner works it")
+    update_task(app, task_key, status, note, viewer.name, now)
