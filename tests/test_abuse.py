@@ -299,3 +299,24 @@ def test_a_csm_sees_no_name_outside_their_book(world, app_data_dir):
         assert other["account_name"] not in text
         seen.append(at.error[0].value.replace(wanted, "ID"))
     assert seen[0] == seen[1]  # "not yours" and "does not exist" read the same
+
+
+def test_digests_and_rejects_neutralise_formulas(world, tmp_path):
+    stores, root = world
+    victim = stores.sources.scalar("SELECT account_id FROM account_scores ORDER BY health LIMIT 1")
+    with stores.sources.writer() as writer:
+        writer.execute(
+            'UPDATE accounts SET account_name = \'=HYPERLINK("http://x","y")\' WHERE account_id = $id',
+            {"id": victim},
+        )
+    refresh(stores, TODAY, root)
+    texts = [p.read_text() for p in (root / "digests").rglob("*.csv")]
+    assert any("'=HYPERLINK" in t for t in texts)
+    assert not any(line.startswith("=") or ",=HYP" in t for t in texts for line in t.splitlines())
+    bad = tmp_path / "t.csv"
+    bad.write_text("ticket_id,account_id,created_at\n@SUM(A1),nobody,2026-01-01\n")
+    done = tandem(
+        root, "import", "tickets", str(bad), "--dry-run", "--rejects", str(tmp_path / "r")
+    )
+    rejected = next((tmp_path / "r").glob("*.csv")).read_text()
+    assert "'@SUM(A1)" in rejected and done.returncode == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard.jobs.refresh import write_digests
+from dashboard.jobs.digests import build_digests, write_digest_files
 from dashboard.store import AppStore
 from dashboard.workflows import handoffs as h
 from scoring.digests import chairs_rows
@@ -146,7 +146,7 @@ def test_fallen_between_the_chairs_and_in_the_digests(app, tmp_path):
         triggers_fired=pl.lit(None, pl.String), top_action=pl.lit(None, pl.String),
     )  # fmt: skip
     owners = pl.DataFrame({"owner": ["Lee"], "role": ["leader"]})
-    write_digests(scored, owners, tmp_path, today, rows)
+    write_digest_files(build_digests(scored, owners, today, rows), tmp_path)
     am = (tmp_path / "avery-am.md").read_text()
     csm = (tmp_path / "cleo-csm.md").read_text()
     assert "acc-old" in am and "flagged by Cleo CSM 20 days ago" in am and "acc-ready" not in am

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from dashboard.ingest.demo import DemoSpec, load_demo
-from dashboard.jobs.refresh import DIGEST_TITLES, refresh
+from dashboard.jobs.digests import DIGEST_TITLES
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.snapshots import health_before_renewals
 from dashboard.workflows.scorecards import default_scorecard

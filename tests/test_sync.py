@@ -76,6 +76,14 @@ def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
     assert "Send the ROI deck" in md and "Quote +20 seats" in md and "| done" in md
     page = agenda_html(agenda, todays)
     assert page.startswith("<!doctype html>") and "@page" in page and "Quote +20 seats" in page
+    # what the pair would send: the page's labels, whole dollars, no ids, no raw floats
+    import re
+
+    for raw in ("account_name", "note_id", "checks_passed", "expansion_potential", "_"):
+        assert f"| {raw}" not in md and f"<th>{raw}" not in page, raw
+    assert not re.search(r"\d+\.\d{3,}", md), "an unformatted float in the agenda"
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d+", md), "a microsecond timestamp"
+    assert today not in md and "| Account |" in md
 
 
 def test_html_export_escapes_what_people_typed(demo_stores: Stores):

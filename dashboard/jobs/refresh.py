@@ -4,7 +4,6 @@ write per-owner digests. ``tandem refresh`` and the app's first start both call 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboard.jobs.digests import build_digests, write_digest_files
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
@@ -20,17 +20,15 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import owner_rows, snapshot_health
 from dashboard.store.snapshots import band_renewal_history, history_end, kept_snapshot_dates
 from dashboard.store.sources import StaleDataError
-from dashboard.text import to_csv
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard
 from dashboard.workflows.tasks import create_rule_tasks
-from scoring.digests import am_digest, chairs_rows, csm_digest, leader_digest, with_lens_actions
+from scoring.digests import chairs_rows, with_lens_actions
 from scoring.forecast import renewal_probabilities
 from scoring.pipeline import health_only, score_portfolio, snapshot_scores
 from scoring.scorecard import Scorecard
 from scoring.task_rules import rule_tasks
 
-DIGEST_TITLES = {"csm": "CSM", "am": "AM", "leader": "Leader"}
 Progress = Callable[[float, str], None]
 SNAPSHOT_COLUMNS = [
     "account_id",
@@ -58,81 +56,6 @@ class RefreshResult:
 def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
     """The ``score_snapshots`` rows of a scored frame (its features carry ``as_of``)."""
     return scored.select(SNAPSHOT_COLUMNS)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "owner"
-
-
-def _markdown(title: str, intro: str, frame: pl.DataFrame) -> str:
-    lines = [f"# {title}", "", intro, ""]
-    if frame.is_empty():
-        lines.append("Nothing needs you today.")
-    for row in frame.iter_rows(named=True):
-        health = "—" if row["health"] is None else f"{row['health']:.0f}"
-        arr = "—" if row["arr"] is None else f"${row['arr']:,.0f}"
-        renewal = (
-            "" if row["days_to_renewal"] is None else f", renews in {row['days_to_renewal']} days"
-        )
-        lines.append(
-            f"- **{row['account_name']}** ({row['account_id']}, {arr}, health {health} "
-            f"{row['band']}{renewal}) — {row['reason']}: {row['cause'] or 'see the account page'}. "
-            f"Next: {row['action'] or 'review the account'}."
-        )
-    return "\n".join(lines) + "\n"
-
-
-def write_digests(
-    scored: pl.DataFrame,
-    owners: pl.DataFrame,
-    folder: Path,
-    as_of: dt.date,
-    chairs: pl.DataFrame | None = None,
-) -> list[Path]:
-    """One Markdown and one CSV file per owner and role under ``folder``. ``chairs`` (from
-    ``scoring.digests.chairs_rows``) adds the expansions fallen between the chairs: to the
-    AM the flags waiting on them, to the CSM the ready accounts never flagged, to leaders all."""
-    chairs = chairs if chairs is not None else pl.DataFrame()
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    csms = set(scored["csm_owner"].drop_nulls().to_list()) | set(
-        owners.filter(pl.col("role").is_in(["csm", "both"]))["owner"].to_list()
-    )
-    ams = set(scored["am_owner"].drop_nulls().to_list()) | set(
-        owners.filter(pl.col("role").is_in(["am", "both"]))["owner"].to_list()
-    )
-
-    def write(stem: Path, title: str, intro: str, frame: pl.DataFrame) -> None:
-        stem.with_suffix(".md").write_text(_markdown(title, intro, frame))
-        stem.with_suffix(".csv").write_text(to_csv(frame), encoding="utf-8")
-        written.extend([stem.with_suffix(".md"), stem.with_suffix(".csv")])
-
-    day = as_of.isoformat()
-    for role, names, build, lens in (
-        ("csm", csms, csm_digest, "value side: accounts to act on"),
-        ("am", ams, am_digest, "revenue side: risks before deadlines and expansion windows"),
-    ):
-        for name in sorted(names):
-            title = f"{name} — {DIGEST_TITLES[role]} digest, {day}"
-            rows = build(scored, name)
-            if chairs.height:
-                mine = chairs.filter(pl.col("role") == role, pl.col(f"{role}_owner") == name)
-                rows = pl.concat([rows, mine.select(rows.columns)], how="vertical_relaxed")
-            write(folder / f"{_slug(name)}-{role}", title, f"The {lens}.", rows)
-    leaders = owners.filter(pl.col("role") == "leader")["owner"].to_list() if owners.height else []
-    if leaders:
-        book = leader_digest(scored)  # the same read of the book for every leader
-        if chairs.height:
-            book = pl.concat([book, chairs.select(book.columns)], how="vertical_relaxed")
-        intro = (
-            f"The book: {scored.height:,} accounts, ${scored['arr'].sum():,.0f} ARR, "
-            f"{scored.filter(pl.col('band') == 'red').height} red; the largest risks before "
-            "renewal deadlines and expansion windows."
-        )
-        for name in sorted(leaders):
-            title = f"{name} — {DIGEST_TITLES['leader']} digest, {day}"
-            write(folder / f"{_slug(name)}-leader", title, intro, book)
-    return written
 
 
 @dataclass
@@ -230,7 +153,7 @@ def _publish(
                 handoffs(stores.app), as_of,
             ))  # fmt: skip
             folder = data_dir / "digests" / as_of.isoformat()
-            written = write_digests(scored.marts, owners, folder, as_of, chairs)
+            written = write_digest_files(build_digests(scored.marts, owners, as_of, chairs), folder)
             timings["digests"] = time.perf_counter() - started
     return tasks_created, written
 

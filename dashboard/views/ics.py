@@ -37,10 +37,13 @@ def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:
         ]
         if row.get("top_cause"):
             lines.append(f"What pulls it down: {row['top_cause']}")
-        if row.get("csm_next"):
-            lines.append(f"CSM: {row['csm_next']}")
-        if row.get("am_next"):
-            lines.append(f"AM: {row['am_next']}")
+        if row.get("risk_before_deadline"):  # the joint action is for renewals at risk only
+            if row.get("csm_next"):
+                lines.append(f"CSM: {row['csm_next']}")
+            if row.get("am_next"):
+                lines.append(f"AM: {row['am_next']}")
+        else:
+            lines.append("Not at risk: confirm the value delivered and the renewal terms.")
         event.add("description", "\n".join(lines))
         event.add("categories", ["Renewal", row.get("band") or "no data"])
         alarm = Alarm()

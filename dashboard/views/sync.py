@@ -12,8 +12,9 @@ import polars as pl
 from dashboard.store import Stores
 from dashboard.store.pairs import changes_since, pair_accounts, pairs, split_pair
 from dashboard.store.sources import SourceStore
-from dashboard.text import format_value
+from dashboard.text import format_value, md
 from dashboard.views.common import Card
+from dashboard.views.exports import Column, html_table, markdown_table
 from dashboard.views.renewals import with_plans
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
@@ -114,26 +115,37 @@ def pair_choices(store: SourceStore, scope: list[str] | None) -> PairChoices:
     return PairChoices(found["key"].to_list(), labels)
 
 
-# (section title, frame attribute, columns shown) — the agenda's order
-SECTIONS = [
-    ("Since last sync", "changes", ["account_name", "change", "detail", "on_date"]),
+ACCOUNT = Column("account_name", "Account")
+DECISION_COLUMNS = [ACCOUNT, Column("decision", "Decision"), Column("owner", "Who"),
+                    Column("due_on", "By", "date"), Column("status", "Status")]  # fmt: skip
+# (section title, frame attribute, columns with the page's labels): the agenda's order
+SECTIONS: list[tuple[str, str, list[Column]]] = [
+    ("Since last sync", "changes",
+     [ACCOUNT, Column("change", "Change"), Column("detail", "Detail"), Column("on_date", "On", "date")]),
     ("Renewals in 90 days", "renewals",
-     ["account_name", "renewal_date", "arr", "checks_passed", "checks_missing", "value_review",
-      "commercial_plan"]),
-    ("Handoffs waiting", "waiting", ["account_name", "kind", "state", "waiting_on", "created_by"]),
+     [ACCOUNT, Column("renewal_date", "Renewal", "date"), Column("arr", "ARR", "money"),
+      Column("checks_passed", "Value validated", "progress4"), Column("checks_missing", "Missing"),
+      Column("value_review", "CSM review"), Column("commercial_plan", "AM plan")]),
+    ("Handoffs waiting", "waiting",
+     [ACCOUNT, Column("kind", "Kind"), Column("state", "State"), Column("waiting_on", "Waiting on"),
+      Column("created_by", "Flagged by"), Column("created_at", "Flagged", "date")]),
     ("Expansion signals not yet flagged", "signals",
-     ["account_name", "triggers_fired", "expansion_potential", "expansion_window"]),
-    ("Risks", "risks", ["account_name", "arr", "health", "band", "top_cause", "csm_next", "am_next"]),
-    ("Last sync's decisions", "last_decisions", ["account_name", "decision", "owner", "due_on", "status"]),
+     [ACCOUNT, Column("triggers_fired", "Triggers"), Column("expansion_potential", "Potential", "money"),
+      Column("expansion_window", "Window")]),
+    ("Risks", "risks",
+     [ACCOUNT, Column("arr", "ARR", "money"), Column("health", "Health", "score"),
+      Column("band", "Band"), Column("top_cause", "Cause"), Column("csm_next", "CSM does"),
+      Column("am_next", "AM does")]),
+    ("Last sync's decisions", "last_decisions", DECISION_COLUMNS),
 ]  # fmt: skip
 
 
-def _section_frames(agenda: Agenda) -> list[tuple[str, pl.DataFrame]]:
-    out = []
-    for title, attr, columns in SECTIONS:
-        frame = getattr(agenda, attr)
-        present = [c for c in columns if c in frame.columns]
-        out.append((title, frame.select(present)))
+def _sections(agenda: Agenda, decisions: pl.DataFrame | None) -> list[tuple[str, pl.DataFrame, list[Column]]]:  # fmt: skip
+    out = [(title, getattr(agenda, attr), cols) for title, attr, cols in SECTIONS]
+    if decisions is not None:
+        out.append(
+            ("Decisions", decisions, [*DECISION_COLUMNS[:-1], Column("author", "Written by")])
+        )
     return out
 
 
@@ -146,43 +158,19 @@ def _title(agenda: Agenda) -> tuple[str, str]:
     )
     return f"Weekly sync — {who}", (
         f"{agenda.accounts.height} shared accounts, "
-        f"${agenda.accounts['arr'].sum():,.0f} ARR; scored as of {agenda.as_of}; changes {since}."
+        f"{format_value(agenda.accounts['arr'].sum(), 'money')} ARR; scored as of {agenda.as_of}; "
+        f"changes {since}."
     )
 
 
 def agenda_markdown(agenda: Agenda, today_decisions: pl.DataFrame | None = None) -> str:
-    """The agenda with the decisions as Markdown (tables by Polars' Markdown formatting)."""
+    """The agenda and the decisions as the pair would send them after the meeting: the
+    page's labels, whole dollars, dates, no internal ids; every value escaped."""
     title, intro = _title(agenda)
-    parts = [f"# {title}", "", intro, ""]
-    sections = _section_frames(agenda)
-    if today_decisions is not None:
-        sections.append(
-            ("Decisions", today_decisions.select(
-                [c for c in ("account_name", "decision", "owner", "due_on", "author")
-                 if c in today_decisions.columns]))
-        )  # fmt: skip
-    with pl.Config(
-        tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True,
-        tbl_hide_dataframe_shape=True, tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=400,
-        tbl_width_chars=10_000, thousands_separator=",",
-    ):  # fmt: skip
-        for name, frame in sections:
-            parts += [f"## {name}", ""]
-            parts += [str(frame) if frame.height else "Nothing.", ""]
+    parts = [f"# {md(title)}", "", md(intro), ""]
+    for name, frame, cols in _sections(agenda, today_decisions):
+        parts += [f"## {name}", "", markdown_table(frame, cols), ""]
     return "\n".join(parts)
-
-
-def _html_table(frame: pl.DataFrame) -> str:
-    if frame.is_empty():
-        return "<p>Nothing.</p>"
-    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in frame.columns)
-    rows = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
-        + "</tr>"
-        for row in frame.iter_rows()
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 PRINT_CSS = """
@@ -198,10 +186,10 @@ th { background: #f3f4f6; } tr { break-inside: avoid; }
 def agenda_html(agenda: Agenda, today_decisions: pl.DataFrame | None = None) -> str:
     """The same agenda as a self-contained, print-ready HTML page (print it to PDF)."""
     title, intro = _title(agenda)
-    sections = _section_frames(agenda)
-    if today_decisions is not None:
-        sections.append(("Decisions", today_decisions))
-    body = "".join(f"<h2>{html.escape(n)}</h2>{_html_table(f)}" for n, f in sections)
+    body = "".join(
+        f"<h2>{html.escape(n)}</h2>{html_table(f, cols)}"
+        for n, f, cols in _sections(agenda, today_decisions)
+    )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{PRINT_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
