@@ -15,7 +15,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 MONEY_MAX = 1e12  # no account, subscription or invoice is worth a trillion
@@ -46,6 +46,9 @@ class Account(BaseModel):
     contract_start: dt.date | None = Field(None, description="first day of the contract")
     renewal_date: dt.date | None = Field(None, description="next renewal (contract end)")
     status: Literal["active", "churned"] | None = Field(None, description="active or churned")
+    domain: str | None = Field(
+        None, description="the company's web or e-mail domain (acme.com): matches other systems"
+    )
 
 
 class Subscription(BaseModel):
@@ -147,6 +150,20 @@ class Owner(BaseModel):
     )
     email: str | None = Field(None, description="sign-in e-mail")
     team: str | None = Field(None, description="team or office")
+    owner_id: str | None = Field(
+        None, description="the person's id in the CRM (owner ids on accounts resolve to names)"
+    )
+
+
+class AccountKey(BaseModel):
+    """The id another system gives a customer (a Stripe customer, a Zendesk organisation), and
+    what identifies it there: child rows keyed by that id find their account through it."""
+
+    key: str = Field(description="the customer's id in that system (cus_…, 3703…)")
+    system: str | None = Field(None, description="the system: stripe, zendesk, intercom…")
+    account_id: str | None = Field(None, description="the account, when the file says it")
+    account_name: str | None = Field(None, description="the customer's name in that system")
+    domain: str | None = Field(None, description="its e-mail or web domain")
 
 
 SOURCE_TABLES: dict[str, type[BaseModel]] = {
@@ -159,6 +176,7 @@ SOURCE_TABLES: dict[str, type[BaseModel]] = {
     "activities": Activity,
     "outcomes": Outcome,
     "owners": Owner,
+    "account_keys": AccountKey,
 }
 
 # Pairs of dates where the first may not come after the second (same row).
@@ -174,10 +192,18 @@ ID_COLUMNS: dict[str, str] = {
     "invoices": "invoice_id",
     "tickets": "ticket_id",
     "owners": "owner",
+    "account_keys": "key",
 }
 # Tables whose rows belong to an account (checked against the accounts, matched across systems).
 CHILD_TABLES: tuple[str, ...] = (
     "subscriptions", "invoices", "usage_events", "tickets", "surveys", "activities", "outcomes",
+    "account_keys",
+)  # fmt: skip
+# The order an import checks and loads tables in: people first (owner ids resolve to names),
+# then accounts, then other systems' ids for them, then everything that points at an account.
+LOAD_ORDER: tuple[str, ...] = (
+    "owners", "accounts", "account_keys", "subscriptions", "invoices", "usage_events", "tickets",
+    "surveys", "activities", "outcomes",
 )  # fmt: skip
 
 # The column that dates each table's rows (for the Data page's date range and freshness).
@@ -191,6 +217,7 @@ DATE_COLUMNS: dict[str, str | None] = {
     "activities": "occurred_at",
     "outcomes": "occurred_on",
     "owners": None,
+    "account_keys": None,
 }
 
 _POLARS_TYPES: dict[type, pl.DataType] = {

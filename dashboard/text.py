@@ -92,3 +92,18 @@ def plain_labels(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
         .str.replace_all(">", "&gt;", literal=True)
         for c in present
     )
+
+
+# -- errors in plain words ----------------------------------------------------------------------
+def plain_errors(exc: Exception) -> str:
+    """A pydantic validation error as sentences people read: "field: what is wrong"; any
+    other error as its own first line."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    parts = []
+    for error in errors():
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
+        parts.append(message if not where or message.startswith(where) else f"{where}: {message}")
+    return "; ".join(parts)

@@ -85,10 +85,19 @@ def test_column_and_table_suggestions():
 def test_mapping_toml_round_trip_and_refusals():
     m = Mapping(table="tickets", columns={"ticket_id": "id"}, values={"priority": {"P1": "urgent"}})
     assert Mapping.from_toml(m.to_toml()) == m
-    with pytest.raises(ValueError, match="unknown table 'tix'"):
+    with pytest.raises(
+        ValueError, match="there is no table 'tix'; the tables are account_keys, accounts,"
+    ):
         Mapping(table="tix")
-    with pytest.raises(ValueError, match="columns: colour not a column of tickets"):
+    with pytest.raises(
+        ValueError,
+        match="columns: colour is not a column of tickets; its columns are account_id, category, created_at",
+    ):
         Mapping(table="tickets", columns={"colour": "x"})
+    with pytest.raises(ValueError) as plain:  # a mapping file says it in plain words
+        Mapping.from_toml('table = "tickets"\n[columns]\ncolour = "x"\n')
+    assert str(plain.value).startswith("columns: colour is not a column of tickets")
+    assert "validation error" not in str(plain.value) and "pydantic" not in str(plain.value)
 
 
 # -- a good file -----------------------------------------------------------------------------
@@ -201,7 +210,7 @@ def test_row_level_problems_each_named_by_row_and_column(seeded: Stores):
     # rows as a spreadsheet numbers them: the header is row 1
     assert set(rejects) == {3, 4, 5, 6, 7, 8}
     assert "column created_at: yesterday is not a date and time" in rejects[3]
-    assert "column account_id: unknown account nope" in rejects[4]
+    assert "column account_id: no account matches (key nope" in rejects[4]
     assert "column ticket_id: duplicate id t1 (first at row 2)" in rejects[5]
     assert "column created_at: 2030-01-01 is in the future" in rejects[6]
     assert "column csat: five is not a whole number" in rejects[7]

@@ -130,7 +130,7 @@ def test_two_files_with_rejects_for_one_table(data_page: AppTest, tmp_path):
     reasons = " ".join(
         " ".join(df.value["reasons"]) for df in at.dataframe[:-1] if "reasons" in df.value
     )
-    assert "unknown account nobody" in reasons
+    assert "no account matches (key nobody" in reasons
     assert "no row of tickets_jan.csv, tickets_feb.csv is valid" in at.error[0].value
     assert at.button(key="import_load").disabled
 

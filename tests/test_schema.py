@@ -8,7 +8,7 @@ from dashboard.store.ddl import SOURCE_MIGRATIONS, ddl, migrate, schema_version
 
 DESIGN_TABLES = [
     "accounts", "subscriptions", "invoices", "usage_events", "tickets", "surveys",
-    "activities", "outcomes", "owners",
+    "activities", "outcomes", "owners", "account_keys",
 ]  # fmt: skip
 
 

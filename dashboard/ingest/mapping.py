@@ -9,9 +9,10 @@ import tomllib
 from typing import Literal, Self
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
+from dashboard.text import plain_errors
 
 
 class Mapping(BaseModel):
@@ -26,6 +27,18 @@ class Mapping(BaseModel):
     )
     constants: dict[str, str] = Field(default_factory=dict, description="canonical <- fixed value")
     query: str | None = Field(None, description="SQL over the uploaded files instead of columns")
+    combine: dict[str, list[str]] = Field(
+        default_factory=dict, description="canonical <- several source columns, joined by a space"
+    )
+    scale: dict[str, float] = Field(
+        default_factory=dict,
+        description="canonical number column <- source value x factor (cents: 0.01)",
+    )
+    match: dict[str, str] = Field(
+        default_factory=dict,
+        description="how rows find their account besides account_id: email, domain, name "
+        "(source columns) and system (the keys' system)",
+    )
     date_format: Literal["auto", "iso", "us", "eu"] = "auto"
     decimal: Literal["auto", ".", ","] = "auto"
 
@@ -33,21 +46,29 @@ class Mapping(BaseModel):
     def _known_names(self) -> Self:
         if self.table not in SOURCE_TABLES:
             raise ValueError(
-                f"table: unknown table {self.table!r} (known: {', '.join(SOURCE_TABLES)})"
+                f"table: there is no table {self.table!r}; the tables are "
+                f"{', '.join(sorted(SOURCE_TABLES))}"
             )
         known = set(columns(self.table))
-        for part in ("columns", "values", "constants"):
+        for part in ("columns", "values", "constants", "combine", "scale"):
             unknown = sorted(set(getattr(self, part)) - known)
             if unknown:
                 raise ValueError(
-                    f"{part}: {', '.join(unknown)} not a column of {self.table} "
-                    f"(columns: {', '.join(known)})"
+                    f"{part}: {', '.join(unknown)} is not a column of {self.table}; its columns "
+                    f"are {', '.join(sorted(known))}"
                 )
+        wrong = sorted(set(self.match) - {"email", "domain", "name", "system"})
+        if wrong:
+            raise ValueError(f"match: {', '.join(wrong)} is not one of email, domain, name, system")
         return self
 
     @classmethod
     def from_toml(cls, text: str) -> Mapping:
-        return cls.model_validate(tomllib.loads(text))
+        """Parse a mapping file; refused with ``ValueError`` in plain words."""
+        try:
+            return cls.model_validate(tomllib.loads(text))
+        except ValidationError as exc:
+            raise ValueError(plain_errors(exc)) from None
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.model_dump(exclude_none=True, exclude_defaults=False))

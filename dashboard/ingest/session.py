@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from dashboard.ingest import matching
 from dashboard.ingest.impact import (
     ImportRefused,
     LoadMode,
@@ -39,13 +40,14 @@ from dashboard.ingest.readers import (
     view_name,
 )
 from dashboard.ingest.validate import Context, Prepared, distinct_values, prepare
-from dashboard.schema import ID_COLUMNS, SOURCE_TABLES
+from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
 from dashboard.store import Stores
-from dashboard.store.imports import stored_accounts
+from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
 from dashboard.store.sources import SourceStore
 from dashboard.store.sql import ident, literal
 
-LOAD_ORDER = list(SOURCE_TABLES)  # accounts first: children are checked against them
+KNOWN = "__known_accounts"  # the account ids child rows must point into
+OWNER_IDS = "__owner_ids"  # owner id -> name, from this import's and the stored owners
 
 
 def staging_connection(
@@ -162,82 +164,193 @@ class ImportSession:
         store: SourceStore | Stores | None,
         today: dt.date,
         mode: LoadMode = LoadMode.UPDATE,
+        pins: pl.DataFrame | None = None,
     ) -> list[Prepared]:
-        """Validate each (mapping, file view or None for a query mapping), accounts first.
+        """Validate each (mapping, file view or None for a query mapping), in ``LOAD_ORDER``.
 
         Child rows are checked against the accounts the store will hold after the load:
-        this import's accounts and (unless it replaces them) the stored ones. ``store`` is
-        the workspace the import writes into (None: an empty one).
+        this import's accounts and (unless it replaces them) the stored ones; a row whose
+        key is not an account id is matched across systems (``ingest/matching.py``). Owner
+        ids on accounts resolve to names through this import's and the stored owners.
+        ``store`` is the workspace the import writes into (None: an empty one); ``pins`` the
+        matches people pinned (system, key, account_id).
         """
         store = store.sources if isinstance(store, Stores) else store
+        if store is not None and store.current_path() is None:
+            store = None
         ordered = sorted(plan, key=lambda item: LOAD_ORDER.index(item[0].table))
-        known = "__known_accounts"
-        stored = stored_accounts(store) if store and store.current_path() else None
-        imports_accounts = any(m.table == "accounts" for m, _ in plan)
-        keep_stored = stored is not None and not (imports_accounts and mode is LoadMode.REPLACE)
-        base = stored.select("account_id") if keep_stored and stored is not None else None
-        create_table(
-            self.con,
-            known,
-            (
-                base
-                if base is not None
-                else pl.DataFrame({"account_id": []}, schema={"account_id": pl.String})
-            ).to_arrow(),  # fmt: skip
-        )
+        replacing = mode is LoadMode.REPLACE and any(m.table == "accounts" for m, _ in plan)
+        stored = None if store is None or replacing else stored_accounts(store)
+        self._start(stored, store)
         prepared: list[Prepared] = []
         seen_ids: dict[str, str] = {}
+        account_views: list[tuple[Prepared, str]] = []
+        phase = 0  # 1: accounts known (keys files match them); 2: keys known (children match)
         for mapping, view in ordered:
-            name = self.files[view].name if view else f"query for {mapping.table}"
-            staged = self.files.get(view or "")
-            try:
-                source = self._query_source(mapping, name) if mapping.query else ident(view or "")
-            except FileError as exc:
-                prepared.append(
-                    Prepared(table=mapping.table, source=name, mapping=mapping, errors=[str(exc)])
-                )
-                continue
-            ctx = Context(
-                today=today,
-                limits=self.limits,
-                known_accounts=known,
-                earlier_ids=seen_ids.get(mapping.table),
-                first_row=staged.first_row if staged else 1,
-                skipped=tuple(staged.skipped()) if staged else (),
+            table = mapping.table
+            wanted = (
+                1 if table == "account_keys" else 2 if table not in ("owners", "accounts") else 0
             )
-            result = prepare(self.con, source, name, mapping, ctx, view or f"query_{mapping.table}")
-            if staged is not None and staged.bad_lines is not None:
-                result.notes.append(
-                    f"{staged.bad_lines.height} line(s) could not be read as rows; they are "
-                    "listed with the rejects"
-                )
-                bad = staged.bad_lines.select(
-                    pl.col("line").cast(pl.Int64).alias("row"),
-                    pl.concat_str(
-                        pl.lit("line "), pl.col("line").cast(pl.String), pl.lit(": "),
-                        pl.col("reason"),
-                    ).alias("reasons"),
-                )  # fmt: skip
-                result.rejects = pl.concat([bad, result.rejects], how="diagonal_relaxed").sort(
-                    "row"
-                )
-                result.total_rows += staged.bad_lines.height
+            if wanted > phase:  # the directory, and the foreign ids known so far
+                self._build_directory(stored, account_views, store, prepared, pins)
+                phase = wanted
+            result = self._prepare_one(mapping, view, today, seen_ids)
+            if result.ok and "account_id" in columns(table) and table != "accounts":
+                result = self._match(mapping, view, result, today, seen_ids)
             if result.ok:
-                id_column = ID_COLUMNS.get(mapping.table)
-                if id_column:
-                    ids = f"__ids_{mapping.table}"
-                    union = f"SELECT id FROM {ids} UNION ALL " if mapping.table in seen_ids else ""
-                    self.con.execute(
-                        f"CREATE OR REPLACE TABLE {ids} AS {union}"
-                        f"SELECT {ident(id_column)} AS id FROM {ident(result.valid_view)}"
-                    )
-                    seen_ids[mapping.table] = ids
-                if mapping.table == "accounts":
-                    self.con.execute(
-                        f"INSERT INTO {known} SELECT account_id FROM {ident(result.valid_view)}"
-                    )
+                self._remember(result, mapping, seen_ids, account_views)
             prepared.append(result)
         return prepared
+
+    # -- the steps of prepare -------------------------------------------------------------
+    def _start(self, stored: pl.DataFrame | None, store: SourceStore | None) -> None:
+        """The known accounts (stored ones, unless replaced) and the owners' ids (stored)."""
+        base = stored.select("account_id") if stored is not None else pl.DataFrame(
+            {"account_id": []}, schema={"account_id": pl.String}
+        )  # fmt: skip
+        create_table(self.con, KNOWN, base.to_arrow())
+        owner_ids = stored_owner_ids(store) if store is not None else pl.DataFrame(
+            {"owner_id": [], "owner": []}, schema={"owner_id": pl.String, "owner": pl.String}
+        )  # fmt: skip
+        create_table(self.con, OWNER_IDS, owner_ids.to_arrow())
+
+    def _source(self, mapping: Mapping, view: str | None) -> tuple[str, str]:
+        name = self.files[view].name if view else f"query for {mapping.table}"
+        return name, self._query_source(mapping, name) if mapping.query else ident(view or "")
+
+    def _prepare_one(
+        self, mapping: Mapping, view: str | None, today: dt.date, seen_ids: dict[str, str],
+        source: str | None = None,
+    ) -> Prepared:  # fmt: skip
+        staged = self.files.get(view or "")
+        try:
+            name, default_source = self._source(mapping, view)
+        except FileError as exc:
+            name = self.files[view].name if view else f"query for {mapping.table}"
+            return Prepared(table=mapping.table, source=name, mapping=mapping, errors=[str(exc)])
+        ctx = Context(
+            today=today, limits=self.limits, known_accounts=KNOWN,
+            earlier_ids=seen_ids.get(mapping.table),
+            first_row=staged.first_row if staged else 1,
+            skipped=tuple(staged.skipped()) if staged else (),
+            owner_ids=OWNER_IDS,
+        )  # fmt: skip
+        result = prepare(
+            self.con, source or default_source, name, mapping, ctx,
+            view or f"query_{mapping.table}",
+        )  # fmt: skip
+        if staged is not None and staged.bad_lines is not None:
+            result.notes.append(
+                f"{staged.bad_lines.height} line(s) could not be read as rows; they are "
+                "listed with the rejects"
+            )
+            bad = staged.bad_lines.select(
+                pl.col("line").cast(pl.Int64).alias("row"),
+                pl.concat_str(
+                    pl.lit("line "), pl.col("line").cast(pl.String), pl.lit(": "),
+                    pl.col("reason"),
+                ).alias("reasons"),
+            )  # fmt: skip
+            result.rejects = pl.concat([bad, result.rejects], how="diagonal_relaxed").sort("row")
+            result.total_rows += staged.bad_lines.height
+        return result
+
+    def _refresh_owner_ids(self, extra: str) -> None:
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {OWNER_IDS} AS SELECT owner_id, any_value(owner) AS owner FROM"
+            f" (SELECT owner_id, owner FROM {OWNER_IDS} UNION ALL SELECT owner_id, owner FROM {ident(extra)})"
+            " WHERE owner_id IS NOT NULL GROUP BY owner_id HAVING count(DISTINCT owner) = 1"
+        )
+
+    def _build_directory(
+        self, stored: pl.DataFrame | None, account_views: list[tuple[Prepared, str]],
+        store: SourceStore | None, prepared: list[Prepared], pins: pl.DataFrame | None,
+    ) -> None:  # fmt: skip
+        """What rows are matched against: the accounts (stored and imported) and the foreign
+        ids (stored account keys, this import's key files, id-like columns of its CRM file)."""
+        matching.build_directory(self.con, stored, [p.valid_view for p, _ in account_views])
+        id_columns: list[tuple[str, str]] = []
+        for p, source in account_views:
+            linked = f"__linked_{p.view}"
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {ident(linked)} AS SELECT s.*, c.account_id FROM"
+                f" (SELECT row_number() OVER () AS _row, * FROM {source}) s"
+                f" JOIN {ident(p.checked)} c USING (_row) WHERE len(c._reasons) = 0"
+            )
+            mapped = set(p.mapping.columns.values()) | {"_row", "account_id"}
+            id_columns += [(linked, c) for c in matching.id_like_columns(self.con, linked, mapped)]
+        keys = [p.valid_view for p in prepared if p.table == "account_keys" and p.ok]
+        stored_keys = stored_account_keys(store) if store is not None else None
+        matching.build_keys(self.con, stored_keys, id_columns, keys, pins)
+
+    def _match(
+        self, mapping: Mapping, view: str | None, result: Prepared, today: dt.date,
+        seen_ids: dict[str, str],
+    ) -> Prepared:  # fmt: skip
+        """When rows name no known account (or the table is other systems' ids), match them
+        across systems and check again; the rule that matched each row is counted."""
+        hints = matching.Hints(
+            key=mapping.columns.get("account_id"),
+            email=mapping.match.get("email"),
+            domain=mapping.match.get("domain") or mapping.columns.get("domain"),
+            name=mapping.match.get("name") or (mapping.columns.get("account_name") if mapping.table == "account_keys" else None),
+            system=mapping.match.get("system") or mapping.constants.get("system"),
+        )  # fmt: skip
+        if result.unknown_accounts == 0 and mapping.table != "account_keys":
+            if result.valid_rows:
+                result.matched_by = {"crm_id": result.valid_rows}
+                result.accounts_matched = self._distinct_accounts(result.valid_view)
+            return result
+        if not hints.any():
+            return result
+        source = ident(view) if view else f"__query_{mapping.table}"  # already staged
+        matched = f"__matched_{view or 'query_' + mapping.table}"
+        matching.match_source(self.con, source, hints, matched)
+        present = self.con.sql(f"SELECT * FROM {source} LIMIT 0").columns
+        base = {c: c for c in columns(mapping.table) if c in present} if mapping.query else {}
+        remapped = mapping.model_copy(
+            update={
+                "columns": {**base, **mapping.columns, "account_id": "__account_id"},
+                "query": None,
+            }
+        )
+        again = self._prepare_one(remapped, view, today, seen_ids, source=ident(matched))
+        again.mapping = mapping
+        again.matched_by, again.accounts_matched, again.accounts_unmatched = matching.match_counts(
+            self.con, matched
+        )
+        return again
+
+    def _distinct_accounts(self, valid_view: str) -> int:
+        return int(
+            self.con.execute(
+                f"SELECT count(DISTINCT account_id) FROM {ident(valid_view)}"
+            ).fetchall()[0][0]
+        )
+
+    def _remember(
+        self, result: Prepared, mapping: Mapping, seen_ids: dict[str, str],
+        account_views: list[tuple[Prepared, str]],
+    ) -> None:  # fmt: skip
+        """What later tables check against: the ids seen, the accounts and owners imported."""
+        id_column = ID_COLUMNS.get(mapping.table)
+        if id_column:
+            ids = f"__ids_{mapping.table}"
+            union = f"SELECT id FROM {ids} UNION ALL " if mapping.table in seen_ids else ""
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {ids} AS {union}"
+                f"SELECT {ident(id_column)} AS id FROM {ident(result.valid_view)}"
+            )
+            seen_ids[mapping.table] = ids
+        if mapping.table == "accounts":
+            self.con.execute(
+                f"INSERT INTO {KNOWN} SELECT account_id FROM {ident(result.valid_view)}"
+            )
+            source = ident(result.view) if result.view in self.files else f"__query_{mapping.table}"
+            account_views.append((result, source))
+            result.matched_by, result.accounts_matched = {}, result.valid_rows
+        if mapping.table == "owners":
+            self._refresh_owner_ids(result.valid_view)
 
     def impact(
         self, prepared: list[Prepared], store: SourceStore | Stores | None, mode: LoadMode

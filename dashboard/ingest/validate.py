@@ -105,6 +105,8 @@ class Prepared:
     matched_by: dict[str, int] = field(default_factory=dict)  # rule -> rows matched by it
     accounts_matched: int = 0  # distinct accounts the rows found
     accounts_unmatched: int = 0  # distinct account keys that found none
+    unknown_accounts: int = 0  # rows whose account is not known (before matching)
+    checked: str = ""  # the checked staging table (rows, typed columns, reasons)
 
     @property
     def ok(self) -> bool:
@@ -121,6 +123,7 @@ class Context:
     earlier_ids: str | None = None  # ids of this table from files validated before this one
     first_row: int = 2  # the number of the source's first data row
     skipped: tuple[int, ...] = ()  # file rows set aside before staging (bad lines)
+    owner_ids: str | None = None  # a table of (owner_id, owner): owner ids resolve to names
 
 
 def allowed_values(table: str, column: str) -> list[str] | None:
@@ -226,11 +229,19 @@ def _mapping_errors(
         f"(its columns: {', '.join(sorted(present, key=str.lower))})"
         for src in sorted({s for s in column_map.values() if s not in present})
     ]
+    missing_combined = sorted({c for cols in mapping.combine.values() for c in cols} - set(present))
+    errors += [
+        f"{source_name}: the mapping combines column {c!r}, which is not in the file" for c in missing_combined
+    ]  # fmt: skip
+    derivable = table == "accounts" and "account_name" in column_map  # ids from the names
     errors += [
         f"{source_name}: required column {required!r} of {table} is not mapped "
         f"(the file's columns: {', '.join(sorted(present, key=str.lower))})"
         for required in required_columns(table)
-        if required not in column_map and required not in mapping.constants
+        if required not in column_map
+        and required not in mapping.constants
+        and required not in mapping.combine
+        and not (required == "account_id" and derivable)
     ]
     return errors
 
@@ -243,7 +254,13 @@ def _column(
     table = mapping.table
     label = f"column {column}" + (f" ({src!r})" if src and src != column else "")
     native = NATIVE.get(kind)
-    if src is not None and native and source_type in native[1] and column not in mapping.values:
+    if (
+        src is not None
+        and native
+        and source_type in native[1]
+        and column not in mapping.values
+        and column not in mapping.scale
+    ):
         # already typed by its reader (Parquet, a database, a typed query): no text round trip
         typed = f"CAST({ident(src)} AS {native[0]})"
         checks.selects.append(f"{typed} AS {column}")
@@ -251,8 +268,20 @@ def _column(
         return
     if src is not None:
         raw = f"nullif(trim(CAST({ident(src)} AS VARCHAR)), '')"
+    elif column in mapping.combine:
+        parts = ", ".join(
+            f"nullif(trim(CAST({ident(c)} AS VARCHAR)), '')" for c in mapping.combine[column]
+        )
+        raw = f"nullif(concat_ws(' ', {parts}), '')"
     elif column in mapping.constants:
         raw = literal(mapping.constants[column])
+    elif column == "account_id" and table == "accounts" and "account_name" in mapping.columns:
+        name = f"nullif(trim(CAST({ident(mapping.columns['account_name'])} AS VARCHAR)), '')"
+        raw = f"nullif(trim(regexp_replace(lower(strip_accents({name})), '[^a-z0-9]+', '-', 'g'), '-'), '')"
+        notes.append(
+            "no id column: account ids are derived from the names ('Acme Corp, Inc.' → "
+            "'acme-corp-inc'); two accounts with the same name are reported as duplicates"
+        )
     else:
         checks.selects.append(f"NULL AS {column}")
         return
@@ -264,9 +293,11 @@ def _column(
         )
     values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
     values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
-    if values:
+    if values:  # a value mapped to "" is no value (Zendesk's "offered": no rating given)
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
-        raw = f"(CASE lower({raw}) {cases} ELSE {raw} END)"
+        raw = f"nullif(CASE lower({raw}) {cases} ELSE {raw} END, '')"
+    if ctx.owner_ids and column in ("csm_owner", "am_owner", "author"):
+        raw = f"coalesce((SELECT owner FROM {ctx.owner_ids} WHERE owner_id = {raw}), {raw})"
     allowed = allowed_values(table, column)
     if kind is str:
         typed = f"lower({raw})" if allowed else raw
@@ -275,6 +306,8 @@ def _column(
         if decimal == "," and src:
             notes.append(f"column {column!r}: numbers read with a decimal comma (1.234,56)")
         number = f"TRY_CAST({_number_text(raw, decimal)} AS DOUBLE)"
+        if column in mapping.scale:  # amounts in cents, say
+            number = f"({number} * {float(mapping.scale[column])!r})"
         typed = (
             f"CASE WHEN isfinite({number}) THEN {number} END"
             if kind is float
@@ -378,10 +411,23 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
             " ON k._known = t.account_id"
         )
         reasons.append(
-            "CASE WHEN t.account_id IS NOT NULL AND k._known IS NULL THEN "
-            "'column account_id: unknown account ' || t.account_id END"
+            "CASE WHEN t.account_id IS NOT NULL AND k._known IS NULL THEN coalesce("
+            "'column account_id: no account matches (' || t._match_tried || ')', "
+            "'column account_id: unknown account ' || t.account_id) END"
+        )
+    if table == "account_keys":  # another system's id is only worth keeping with its account
+        reasons.append(
+            "CASE WHEN t.account_id IS NULL THEN 'column account_id: no account matches (' || "
+            "coalesce(t._match_tried, 'no id, domain or name to match by') || ')' END"
         )
     return reasons, joins
+
+
+def _unknown(table: str, ctx: Context) -> str:
+    """SQL: the row names an account that is not known (before any cross-system match)."""
+    if table != "accounts" and "account_id" in columns(table) and ctx.known_accounts:
+        return "coalesce(t.account_id IS NOT NULL AND k._known IS NULL, false)"
+    return "false"
 
 
 def _file_row(ctx: Context) -> str:
@@ -393,6 +439,10 @@ def _file_row(ctx: Context) -> str:
         return base
     shifted = ", ".join(str(b - k - (ctx.first_row - 2)) for k, b in enumerate(ctx.skipped, 1))
     return f"{base} + len(list_filter([{shifted}], lambda b: b <= c._row))"
+
+
+def ctx_has_tried(con: duckdb.DuckDBPyConnection, source: str) -> bool:
+    return "__match_tried" in con.sql(f"SELECT * FROM {source} LIMIT 0").columns
 
 
 def _materialise(
@@ -409,15 +459,22 @@ def _materialise(
         if checks.problems
         else "[]::VARCHAR[]"
     )
+    tried = (
+        ", __match_tried AS _match_tried"
+        if ctx_has_tried(con, source)
+        else ", NULL::VARCHAR AS _match_tried"
+    )
     typed = (
-        f"SELECT _row, {', '.join(checks.selects)}, {early} AS _early "
+        f"SELECT _row, {', '.join(checks.selects)}{tried}, {early} AS _early "
         f"FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
-        f"list_concat(_early, list_filter([{', '.join(reasons or ['NULL'])}], lambda x: x IS NOT NULL)) AS _reasons "
+        f"list_concat(_early, list_filter([{', '.join(reasons or ['NULL'])}], lambda x: x IS NOT NULL)) AS _reasons, "
+        f"{_unknown(table, ctx)} AS _unknown "
         f"FROM ({typed}) t{joins}"
     )
+    result.checked = checked
     result.valid_view = f"__valid_{result.view or table}"
     canonical = ", ".join(columns(table))
     con.execute(
@@ -425,9 +482,10 @@ def _materialise(
         f" {ident(checked)} WHERE len(_reasons) = 0"
     )
     counts = con.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0) FROM {ident(checked)}"
+        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0), count(*) FILTER (WHERE _unknown)"
+        f" FROM {ident(checked)}"
     ).fetchall()[0]
-    result.total_rows, result.valid_rows = counts
+    result.total_rows, result.valid_rows, result.unknown_accounts = counts
     if result.valid_rows < result.total_rows:
         result.rejects = (
             con.sql(

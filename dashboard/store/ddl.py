@@ -83,6 +83,11 @@ APP_DDL = {
         "  source VARCHAR PRIMARY KEY, table_name VARCHAR NOT NULL, body VARCHAR NOT NULL,\n"
         "  saved_at TIMESTAMP\n)"
     ),
+    "account_pins": (
+        "CREATE TABLE IF NOT EXISTS account_pins (\n"
+        "  system VARCHAR NOT NULL, key VARCHAR NOT NULL, account_id VARCHAR NOT NULL,\n"
+        "  pinned_by VARCHAR, pinned_at TIMESTAMP, PRIMARY KEY (system, key)\n)"
+    ),
     "audit_log": (
         "CREATE TABLE IF NOT EXISTS audit_log (\n"
         "  logged_at TIMESTAMP NOT NULL, actor VARCHAR, action VARCHAR NOT NULL, subject VARCHAR,\n"
@@ -113,9 +118,18 @@ def _snapshot_readiness(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE score_snapshots ADD COLUMN IF NOT EXISTS expansion_ready BOOLEAN")
 
 
-SOURCE_MIGRATIONS: dict[int, Migration] = {0: _create_sources, 1: _snapshot_readiness}
+def _keys_and_domains(con: duckdb.DuckDBPyConnection) -> None:
+    """v3: accounts.domain, owners.owner_id and the account_keys table (matching)."""
+    con.execute("ALTER TABLE accounts ADD COLUMN IF NOT EXISTS domain VARCHAR")
+    con.execute("ALTER TABLE owners ADD COLUMN IF NOT EXISTS owner_id VARCHAR")
+    con.execute(ddl("account_keys"))
+
+
+SOURCE_MIGRATIONS: dict[int, Migration] = {
+    0: _create_sources, 1: _snapshot_readiness, 2: _keys_and_domains,
+}  # fmt: skip
 # Version 2 adds handoff steps and rule tasks; creating what is missing is that migration.
-APP_MIGRATIONS: dict[int, Migration] = {0: _create_app, 1: _create_app}
+APP_MIGRATIONS: dict[int, Migration] = {0: _create_app, 1: _create_app, 2: _create_app}
 
 
 class SchemaError(RuntimeError):

@@ -51,5 +51,17 @@ def child_rows_by_account(store: SourceStore) -> pl.DataFrame:
 
 
 def stored_accounts(store: SourceStore) -> pl.DataFrame:
-    """The stored account ids and names (what child rows are matched against)."""
-    return store.query("SELECT account_id, account_name FROM accounts")
+    """The stored accounts' ids, names and domains (what child rows are matched against)."""
+    return store.query("SELECT account_id, account_name, domain FROM accounts")
+
+
+def stored_account_keys(store: SourceStore) -> pl.DataFrame:
+    """Other systems' ids for the stored accounts (``account_keys``)."""
+    return store.query("SELECT key, system, account_id FROM account_keys")
+
+
+def stored_owner_ids(store: SourceStore) -> pl.DataFrame:
+    """The stored owners' CRM ids and names."""
+    return store.query(
+        "SELECT owner_id, owner FROM owners WHERE owner_id IS NOT NULL AND owner IS NOT NULL"
+    )
