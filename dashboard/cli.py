@@ -28,13 +28,14 @@ from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import limits_from_settings
 from dashboard.ingest.readers import FileError, view_name
-from dashboard.ingest.report import file_summary, impact_summary
+from dashboard.ingest.report import file_summary, impact_summary, reference_summary
 from dashboard.jobs.backup import BackupError, backup
 from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import RefreshError, refresh
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
+from dashboard.store.pins import pins_of_folder
 from dashboard.store.workspaces import import_target, team_store, workspace_dir
 from dashboard.text import to_csv
 from dashboard.views.lab import run_backtest
@@ -170,7 +171,8 @@ def _rejects_out(report: ImportReport, folder: Path | None) -> dict[str, str]:
 def _import_json(report: ImportReport, dry_run: bool) -> dict[str, Any]:
     return {
         "dry_run": dry_run,
-        "files": [file_summary(p) for p in report.prepared],
+        "files": [file_summary(p) for p in report.prepared]
+        + [reference_summary(r) for r in report.references],
         "skipped": report.skipped,
         "tables": {i.table: impact_summary(i) for i in report.impacts},
         "accounts_matched": {p.table: p.accounts_matched for p in report.prepared if p.ok},
@@ -194,6 +196,11 @@ def _print_import(report: ImportReport, rejects: dict[str, str]) -> None:
             print(f"  {p.rejects.height:,} rows rejected{where}", file=sys.stderr)
             for row in p.rejects.head(5).iter_rows(named=True):
                 print(f"    row {row['row']}: {row['reasons']}", file=sys.stderr)
+    for ref in report.references:
+        used = f"read with {ref.used_by}" if ref.used_by else "not loaded on its own"
+        print(
+            f"{ref.table} <- {ref.file} [{ref.preset}]: a reference file, {used}", file=sys.stderr
+        )
     for skipped in report.skipped:
         print(f"skipped: {skipped}", file=sys.stderr)
     for i in report.impacts:
@@ -217,19 +224,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         store = team_store(root, settings.keep_generations)  # read only: nothing created
         report = run_import(
             store, plan, today, limits, mode=mode, confirmed=args.replace or args.confirm,
-            dry_run=True,
+            dry_run=args.dry_run, pins=pins_of_folder(root),
+            target=lambda: Stores.open(import_target(root)),  # a demo there moves out first
         )  # fmt: skip
     except FileError as exc:
         print(f"tandem import: {exc}", file=sys.stderr)
         return 2
-    loads = not (report.errors or report.refused or args.dry_run or not report.impacts)
     rejects_dir = args.rejects or (None if args.dry_run else root / "rejects")
-    if loads:
-        target = Stores.open(import_target(root))  # a demo there moves to its own workspace
-        report = run_import(
-            target.sources, plan, today, limits, mode=mode,
-            confirmed=args.replace or args.confirm, target=target,
-        )  # fmt: skip
     rejects = _rejects_out(report, rejects_dir)
     _print_import(report, rejects)
     failed = bool(report.errors or report.refused or not report.impacts)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from dashboard.ingest.impact import LoadMode, TableImpact, refusals
@@ -58,6 +60,7 @@ class ImportReport:
     loaded: dict[str, int] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files no table was found for
+    references: list[Reference] = field(default_factory=list)  # lookup files of a layout
 
     @property
     def errors(self) -> list[str]:
@@ -100,33 +103,83 @@ def files_plan(files: list[Path], table: str | None, mapping: Mapping | None) ->
     return ImportPlan(label, [ImportStep(mapping, [f]) for f in files])
 
 
+@dataclass
+class Reference:
+    """A lookup file of a vendor layout: read with another preset's file, or not at all."""
+
+    file: str
+    table: str
+    preset: str
+    rows: int
+    used_by: str | None
+    note: str | None
+
+
+def plan_recognised(
+    session: ImportSession, views: list[str]
+) -> tuple[list[tuple[Mapping, str | None]], dict[str, str], list[Reference], list[str]]:
+    """For files nobody described: each file's layout (a vendor preset, else the generic
+    one), and the preset's query when its companion files are in the import. Returns the
+    work, the preset of each view, the reference files, and the files no table fits."""
+    from dashboard.ingest.presets import enriched, recognise_file
+
+    found = {v: recognise_file(session.files[v].columns, session.files[v].name) for v in views}
+    present = {r.preset: v for v, r in found.items() if r is not None}
+    work: list[tuple[Mapping, str | None]] = []
+    presets: dict[str, str] = {}
+    used: dict[str, str] = {}
+    skipped: list[str] = []
+    for view, recognised in found.items():
+        staged = session.files[view]
+        if recognised is None:
+            skipped.append(
+                f"{staged.name}: no table recognised from its columns "
+                f"({', '.join(staged.columns[:12])}{'…' if len(staged.columns) > 12 else ''}); "
+                "name the table (tandem import TABLE FILE) or give a mapping"
+            )
+            continue
+        if recognised.reference:
+            continue
+        mapping = recognised.mapping
+        if recognised.preset != "generic":
+            with_query = enriched(recognised.preset, view, present)
+            if with_query is not None:
+                mapping = with_query
+                for companion_view in present.values():
+                    if f'"{companion_view}"' in (with_query.query or "") and companion_view != view:
+                        used[companion_view] = staged.name
+        assert mapping is not None
+        work.append((mapping, view))
+        presets[view] = recognised.preset
+    references = [
+        Reference(
+            session.files[v].name, r.table, r.preset, session.files[v].rows, used.get(v), r.note
+        )  # fmt: skip
+        for v, r in found.items()
+        if r is not None and r.reference
+    ]
+    return work, presets, references, skipped
+
+
 def _work(
     session: ImportSession, plan: ImportPlan
-) -> tuple[list[tuple[Mapping, str | None]], list[str]]:
-    from dashboard.ingest.presets import recognise
-
+) -> tuple[list[tuple[Mapping, str | None]], dict[str, str], list[Reference], list[str]]:
     work: list[tuple[Mapping, str | None]] = []
-    skipped: list[str] = []
+    unnamed: list[str] = []
     for step in plan.steps:
         if step.mapping is not None and step.mapping.query:
             work.append((step.mapping, None))
             continue
         staged = session.files[view_name(step.files[0].name)]
+        if step.mapping is None:
+            unnamed.append(staged.view)
+            continue
         mapping = step.mapping
-        if mapping is None:
-            found = recognise(staged.columns, staged.name)
-            if found is None:
-                skipped.append(
-                    f"{staged.name}: no table recognised from its columns "
-                    f"({', '.join(staged.columns[:12])}{'…' if len(staged.columns) > 12 else ''}); "
-                    "name the table (tandem import TABLE FILE) or give a mapping"
-                )
-                continue
-            mapping = found
-        elif not mapping.columns:
+        if not mapping.columns and not mapping.combine:
             mapping = suggest_mapping(mapping.table, staged.columns)
         work.append((mapping, staged.view))
-    return work, skipped
+    recognised, presets, references, skipped = plan_recognised(session, unnamed)
+    return work + recognised, presets, references, skipped
 
 
 def run_import(
@@ -138,27 +191,31 @@ def run_import(
     mode: LoadMode = LoadMode.UPDATE,
     confirmed: bool = False,
     dry_run: bool = False,
-    target: Stores | None = None,
+    target: Callable[[], Stores] | None = None,
+    pins: pl.DataFrame | None = None,
 ) -> ImportReport:
     """Stage every file once, validate each step and compute the impact against ``store``
     (the workspace written into; None: an empty one). Unless ``dry_run``, any step has
-    errors or the impact refuses, load all of it into ``target`` in one generation."""
+    errors or the impact refuses, load all of it, in one generation, into the stores that
+    ``target()`` opens (called only then: opening may move a demo out of the way)."""
     paths = sorted({f for step in plan.steps for f in step.files})
     session = ImportSession(limits, files=paths)
     try:
         for path in paths:
             if view_name(path.name) not in session.files:
                 session.add(path.name, path)
-        work, skipped = _work(session, plan)
-        prepared = session.prepare(work, store, today, mode)
-        report = ImportReport(prepared, skipped=skipped)
+        work, presets, references, skipped = _work(session, plan)
+        prepared = session.prepare(work, store, today, mode, pins)
+        for p in prepared:
+            p.preset = presets.get(p.view or "")
+        report = ImportReport(prepared, skipped=skipped, references=references)
         if report.errors:
             return report
         report.impacts = session.impact(prepared, store, mode)
         report.refused = refusals(report.impacts, confirmed)
         if dry_run or report.refused or target is None:
             return report
-        report.loaded = session.load(target, prepared, report.impacts, plan.label, confirmed=True)
+        report.loaded = session.load(target(), prepared, report.impacts, plan.label, confirmed=True)
         return report
     finally:
         session.close()

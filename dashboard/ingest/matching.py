@@ -201,7 +201,8 @@ def match_source(con: duckdb.DuckDBPyConnection, source: str, hints: Hints, targ
                  WHEN __by_key IS NOT NULL THEN 'foreign_id'
                  WHEN __by_domain IS NOT NULL THEN 'email_domain'
                  WHEN __by_name IS NOT NULL THEN 'name' END AS __matched_by,
-            concat_ws(', ', 'key ' || __key, 'domain ' || __domain, 'name ' || __name)
+            concat_ws(', ', 'key ' || __key, 'domain ' || __domain,
+                      CASE WHEN __name IS DISTINCT FROM __key THEN 'name ' || __name END)
                 AS __match_tried
         FROM matched ORDER BY __row
         """
@@ -221,3 +222,13 @@ def match_counts(
     ).fetchall()[0]
     by_rule = {rule: 0 for rule in RULES} | {r: int(n) for r, n in rows}
     return {r: n for r, n in by_rule.items() if n}, int(accounts), int(unmatched)
+
+
+def unmatched_keys(con: duckdb.DuckDBPyConnection, matched: str, limit: int = 200) -> list[str]:
+    """The keys that matched no account, most rows first (for pinning them by hand)."""
+    rows = con.execute(
+        f"SELECT __account_id FROM {ident(matched)} WHERE __matched_by IS NULL"
+        " AND __account_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [r[0] for r in rows]

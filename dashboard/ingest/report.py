@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboard.ingest.bundle import Reference
 from dashboard.ingest.impact import TableImpact
 from dashboard.ingest.validate import Prepared
 
@@ -40,4 +41,20 @@ def impact_summary(i: TableImpact) -> dict[str, Any]:
         "period": [i.period[0].isoformat(), i.period[1].isoformat()] if i.period else None,
         "blocked": i.blocked,
         "needs_confirmation": list(i.warnings),
+    }
+
+
+def reference_summary(r: Reference) -> dict[str, Any]:
+    """A lookup file of a vendor layout: the table it enriches, and whether it was read."""
+    return {
+        "file": r.file,
+        "table": r.table,
+        "preset": r.preset,
+        "role": "reference",
+        "rows": r.rows,
+        "rows_valid": r.rows if r.used_by else 0,
+        "rows_rejected": 0,
+        "used_by": r.used_by,
+        "notes": [r.note] if r.note else [],
+        "errors": [],
     }

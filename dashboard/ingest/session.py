@@ -69,6 +69,11 @@ def staging_connection(
     return con
 
 
+def query_target(table: str, view: str | None) -> str:
+    """The staging table a query mapping's result lands in (one per table and file)."""
+    return f"__query_{table}" + (f"_{view}" if view else "")
+
+
 class ImportSession:
     """Holds the staged files of one import (one browser session or one CLI run)."""
 
@@ -112,7 +117,7 @@ class ImportSession:
             return []
         return distinct_values(self.con, view, column, limit)
 
-    def _query_source(self, mapping: Mapping, name: str) -> str:
+    def _query_source(self, mapping: Mapping, name: str, target: str | None = None) -> str:
         """Run a mapping's SQL on a separate connection that sees only the staged files,
         cannot touch the file system and runs under the query limits; stage its result."""
         sandbox = duckdb.connect()
@@ -154,7 +159,7 @@ class ImportSession:
                 f"{name}: the mapping's query returns more than {self.limits.max_rows:,} rows "
                 "(setting TANDEM_MAX_ROWS)"
             )
-        target = f"__query_{mapping.table}"
+        target = target or f"__query_{mapping.table}"
         create_table(self.con, target, result)
         return target
 
@@ -212,17 +217,26 @@ class ImportSession:
         owner_ids = stored_owner_ids(store) if store is not None else pl.DataFrame(
             {"owner_id": [], "owner": []}, schema={"owner_id": pl.String, "owner": pl.String}
         )  # fmt: skip
-        create_table(self.con, OWNER_IDS, owner_ids.to_arrow())
+        # odd column names: a file's own "owner_id" column must not shadow them in a subquery
+        create_table(
+            self.con,
+            OWNER_IDS,
+            owner_ids.rename({"owner_id": "__oid", "owner": "__oname"}).to_arrow(),
+        )
 
     def _source(self, mapping: Mapping, view: str | None) -> tuple[str, str]:
+        """The source's name and the staged table it is read from: a file, or a query's
+        result (a query of a vendor preset has the file it starts from as its view)."""
         name = self.files[view].name if view else f"query for {mapping.table}"
-        return name, self._query_source(mapping, name) if mapping.query else ident(view or "")
+        if mapping.query:
+            return name, self._query_source(mapping, name, query_target(mapping.table, view))
+        return name, ident(view or "")
 
     def _prepare_one(
         self, mapping: Mapping, view: str | None, today: dt.date, seen_ids: dict[str, str],
         source: str | None = None,
     ) -> Prepared:  # fmt: skip
-        staged = self.files.get(view or "")
+        staged = None if mapping.query else self.files.get(view or "")
         try:
             name, default_source = self._source(mapping, view)
         except FileError as exc:
@@ -237,7 +251,7 @@ class ImportSession:
         )  # fmt: skip
         result = prepare(
             self.con, source or default_source, name, mapping, ctx,
-            view or f"query_{mapping.table}",
+            view,
         )  # fmt: skip
         if staged is not None and staged.bad_lines is not None:
             result.notes.append(
@@ -257,9 +271,10 @@ class ImportSession:
 
     def _refresh_owner_ids(self, extra: str) -> None:
         self.con.execute(
-            f"CREATE OR REPLACE TABLE {OWNER_IDS} AS SELECT owner_id, any_value(owner) AS owner FROM"
-            f" (SELECT owner_id, owner FROM {OWNER_IDS} UNION ALL SELECT owner_id, owner FROM {ident(extra)})"
-            " WHERE owner_id IS NOT NULL GROUP BY owner_id HAVING count(DISTINCT owner) = 1"
+            f"CREATE OR REPLACE TABLE {OWNER_IDS} AS SELECT __oid, any_value(__oname) AS __oname FROM"
+            f" (SELECT __oid, __oname FROM {OWNER_IDS} UNION ALL"
+            f" SELECT owner_id, owner FROM {ident(extra)})"
+            " WHERE __oid IS NOT NULL GROUP BY __oid HAVING count(DISTINCT __oname) = 1"
         )
 
     def _build_directory(
@@ -289,11 +304,18 @@ class ImportSession:
     ) -> Prepared:  # fmt: skip
         """When rows name no known account (or the table is other systems' ids), match them
         across systems and check again; the rule that matched each row is counted."""
+        source = query_target(mapping.table, view) if mapping.query else ident(view or "")  # staged
+        present = self.con.sql(f"SELECT * FROM {source} LIMIT 0").columns
+
+        def column(canonical: str) -> str | None:  # a query names its output canonically
+            found = mapping.columns.get(canonical)
+            return found or (canonical if mapping.query and canonical in present else None)
+
         hints = matching.Hints(
-            key=mapping.columns.get("account_id"),
+            key=column("account_id"),
             email=mapping.match.get("email"),
-            domain=mapping.match.get("domain") or mapping.columns.get("domain"),
-            name=mapping.match.get("name") or (mapping.columns.get("account_name") if mapping.table == "account_keys" else None),
+            domain=mapping.match.get("domain") or column("domain"),
+            name=mapping.match.get("name") or (column("account_name") if mapping.table == "account_keys" else None),
             system=mapping.match.get("system") or mapping.constants.get("system"),
         )  # fmt: skip
         if result.unknown_accounts == 0 and mapping.table != "account_keys":
@@ -303,10 +325,8 @@ class ImportSession:
             return result
         if not hints.any():
             return result
-        source = ident(view) if view else f"__query_{mapping.table}"  # already staged
         matched = f"__matched_{view or 'query_' + mapping.table}"
         matching.match_source(self.con, source, hints, matched)
-        present = self.con.sql(f"SELECT * FROM {source} LIMIT 0").columns
         base = {c: c for c in columns(mapping.table) if c in present} if mapping.query else {}
         remapped = mapping.model_copy(
             update={
@@ -319,6 +339,8 @@ class ImportSession:
         again.matched_by, again.accounts_matched, again.accounts_unmatched = matching.match_counts(
             self.con, matched
         )
+        again.unmatched_keys = matching.unmatched_keys(self.con, matched)
+        again.system = hints.system
         return again
 
     def _distinct_accounts(self, valid_view: str) -> int:
@@ -346,7 +368,7 @@ class ImportSession:
             self.con.execute(
                 f"INSERT INTO {KNOWN} SELECT account_id FROM {ident(result.valid_view)}"
             )
-            source = ident(result.view) if result.view in self.files else f"__query_{mapping.table}"
+            source = query_target(mapping.table, result.view) if mapping.query else ident(result.view or "")  # fmt: skip
             account_views.append((result, source))
             result.matched_by, result.accounts_matched = {}, result.valid_rows
         if mapping.table == "owners":

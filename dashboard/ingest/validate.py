@@ -106,6 +106,8 @@ class Prepared:
     accounts_matched: int = 0  # distinct accounts the rows found
     accounts_unmatched: int = 0  # distinct account keys that found none
     unknown_accounts: int = 0  # rows whose account is not known (before matching)
+    unmatched_keys: list[str] = field(default_factory=list)  # keys no account matched (200 at most)
+    system: str | None = None  # the system its keys come from (for pinning a match)
     checked: str = ""  # the checked staging table (rows, typed columns, reasons)
 
     @property
@@ -297,7 +299,7 @@ def _column(
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
         raw = f"nullif(CASE lower({raw}) {cases} ELSE {raw} END, '')"
     if ctx.owner_ids and column in ("csm_owner", "am_owner", "author"):
-        raw = f"coalesce((SELECT owner FROM {ctx.owner_ids} WHERE owner_id = {raw}), {raw})"
+        raw = f"coalesce((SELECT __oname FROM {ctx.owner_ids} WHERE __oid = {raw}), {raw})"
     allowed = allowed_values(table, column)
     if kind is str:
         typed = f"lower({raw})" if allowed else raw
