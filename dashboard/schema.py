@@ -279,3 +279,71 @@ def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
             for name, dtype in schema.items()
         ]
     )
+
+
+# -- the reference people read ------------------------------------------------------------------
+TABLE_PURPOSE = {
+    "accounts": "the CRM: one row per account",
+    "subscriptions": "billing: checked against the CRM's ARR, seats and end dates",
+    "invoices": "billing: overdue = unpaid past `due_on` on the scoring date",
+    "usage_events": "product usage: events, or daily rows with `active_users`",
+    "tickets": "support",
+    "surveys": "NPS and CSAT responses",
+    "activities": "CRM and CS notes: touches, outcomes, milestones",
+    "outcomes": "past renewals, churn, expansions, contractions (KPIs, backtests)",
+    "owners": "the people: CSMs, AMs, leaders; matched to sign-ins by e-mail",
+    "account_keys": "other systems' ids for accounts (Stripe customers, Zendesk organisations)",
+}
+TYPE_NAMES = {str: "text", int: "whole number", float: "number", bool: "true/false",
+              dt.date: "date", dt.datetime: "date and time"}  # fmt: skip
+
+
+def schema_reference() -> str:
+    """Every canonical table and column as Markdown (``docs/schema.md`` is this, checked by
+    a test): required or not, type, allowed values or range, meaning."""
+    lines = [
+        "# The canonical schema",
+        "",
+        "Generated from `dashboard/schema.py` (`uv run python -m dashboard.schema > docs/schema.md`);",
+        "`tests/test_schema.py` fails when the two differ. An import maps its files' columns onto",
+        "these; unknown extra columns are dropped. Required columns are in **bold**.",
+        "",
+    ]
+    for table, model in SOURCE_TABLES.items():
+        lines += [f"## `{table}`", "", f"{TABLE_PURPOSE.get(table, '')}.", ""]
+        lines += [
+            "| column | required | type | values | meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        required = set(required_columns(table))
+        for name, kind in columns(table).items():
+            field = model.model_fields[name]
+            allowed = [
+                a for arg in (field.annotation, *typing.get_args(field.annotation))
+                if typing.get_origin(arg) is Literal for a in typing.get_args(arg)
+            ]  # fmt: skip
+            low, high = column_bounds(table, name)
+            if allowed:
+                values = ", ".join(str(a) for a in allowed)
+            elif low is not None or high is not None:
+                values = f"{low:g} to {high:,.0f}" if low is not None and high is not None else ""
+            elif kind in (dt.date, dt.datetime):
+                values = f"{EARLIEST.year} to {LATEST.year}"
+            else:
+                values = ""
+            default = (
+                ""
+                if field.default in (None, ...) or name in required
+                else f" (default {field.default})"
+            )
+            label = f"**{name}**" if name in required else name
+            lines.append(
+                f"| {label} | {'yes' if name in required else 'no'} | {TYPE_NAMES[kind]} | "
+                f"{values} | {field.description or ''}{default} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(schema_reference(), end="")

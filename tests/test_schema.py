@@ -60,3 +60,15 @@ def test_file_from_newer_tandem_is_refused(tmp_path):
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
     with pytest.raises(SchemaError, match="newer Tandem"):
         migrate(con, SOURCE_MIGRATIONS)
+
+
+def test_the_schema_reference_is_generated_from_the_models():
+    from pathlib import Path
+
+    from dashboard.schema import schema_reference
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
+    assert doc.read_text() == schema_reference(), (
+        "docs/schema.md differs from dashboard/schema.py: run "
+        "`uv run python -m dashboard.schema > docs/schema.md`"
+    )

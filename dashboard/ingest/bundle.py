@@ -142,7 +142,7 @@ def plan_recognised(
             continue
         mapping = recognised.mapping
         if recognised.preset != "generic":
-            with_query = enriched(recognised.preset, view, present)
+            with_query = enriched(recognised.preset, view, present, staged.columns)
             if with_query is not None:
                 mapping = with_query
                 for companion_view in present.values():

@@ -442,6 +442,23 @@ def _account_table(book: _Book) -> pl.DataFrame:
             "renewal_date": _dates(book.renewal),
             "status": np.where(book.is_churned, "churned", "active"),
         }
+    ).with_columns(  # the company's web domain, as a CRM keeps it (no draw: no change above)
+        domain=pl.col("account_name")
+        .str.to_lowercase()
+        .str.replace_all(r"[^a-z0-9]+", "-")
+        .str.strip_chars("-")
+        + ".com"
+    )
+
+
+def _billing_keys(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Billing's own id for each account (a Stripe customer id), as a billing export keys it."""
+    return accounts.select(
+        key="cus_" + pl.col("account_id").str.replace("ACC-", ""),
+        system=pl.lit("stripe"),
+        account_id="account_id",
+        account_name=pl.col("account_name").str.to_uppercase(),
+        domain="domain",
     )
 
 
@@ -715,6 +732,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         "activities": activities,
         "outcomes": outcomes,
         "owners": owners,
+        "account_keys": _billing_keys(accounts),
     }
 
 

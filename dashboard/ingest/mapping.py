@@ -161,7 +161,10 @@ def suggest_table(source_columns: list[str], file_name: str = "") -> str | None:
     best: tuple[float, str] | None = None
     for table in SOURCE_TABLES:
         found = suggest_columns(table, source_columns)
-        if not set(required_columns(table)) <= set(found):
+        required = set(required_columns(table))
+        if table == "accounts" and "account_name" in found:
+            required.discard("account_id")  # ids are derived from the names, and it says so
+        if not required <= set(found):
             continue
         exact = sum(normalise(found[c]) == c for c in found)
         score = len(found) + exact + (3 if table.rstrip("s") in hint else 0)

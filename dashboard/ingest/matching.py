@@ -100,7 +100,7 @@ def build_directory(
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {DIRECTORY} AS SELECT DISTINCT ON (account_id) account_id,"
-        f" {id_key('account_id')} AS id_key, {domain_key('domain')} AS domain,"
+        f" account_name, {id_key('account_id')} AS id_key, {domain_key('domain')} AS domain,"
         f" {name_key('account_name')} AS name_key FROM ({union})"
     )
 
@@ -232,3 +232,13 @@ def unmatched_keys(con: duckdb.DuckDBPyConnection, matched: str, limit: int = 20
         [limit],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def find_in_directory(con: duckdb.DuckDBPyConnection, text: str, limit: int = 50) -> dict[str, str]:
+    """Accounts whose id or name contains ``text``: id -> "name (id)"."""
+    rows = con.execute(
+        f"SELECT account_id, account_name FROM {DIRECTORY} WHERE account_id ILIKE $t"
+        " OR account_name ILIKE $t ORDER BY account_name LIMIT $n",
+        {"t": f"%{text}%", "n": limit},
+    ).fetchall()
+    return {a: f"{n} ({a})" for a, n in rows}

@@ -111,6 +111,13 @@ class ImportSession:
         self.files[staged.view] = staged
         return staged
 
+    def find_accounts(self, text: str, limit: int = 50) -> dict[str, str]:
+        """Accounts the last check matched against (stored and imported), by id or name."""
+        try:
+            return matching.find_in_directory(self.con, text, limit)
+        except duckdb.CatalogException:  # not checked yet
+            return {}
+
     def distinct_values(self, view: str, column: str, limit: int = 31) -> list[str]:
         """Distinct values of a staged file's column (for the value maps on screen)."""
         if view not in self.files or column not in self.files[view].columns:

@@ -313,8 +313,8 @@ def _column(
         typed = (
             f"CASE WHEN isfinite({number}) THEN {number} END"
             if kind is float
-            else f"CASE WHEN {number} = round({number}) AND abs({number}) < 9e18"
-            f" THEN CAST({number} AS BIGINT) END"
+            # a huge whole number is held at the edge of BIGINT: the range check rejects it
+            else f"CASE WHEN {number} = round({number}) THEN CAST(greatest(least({number}, 9e18), -9e18) AS BIGINT) END"
         )
     elif kind is bool:
         typed = (

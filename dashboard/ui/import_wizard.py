@@ -9,16 +9,18 @@ import json
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from dashboard.ingest.bundle import plan_recognised
 from dashboard.ingest.impact import MODE_LABELS, ImportRefused, LoadMode, impact_frame, refusals
 from dashboard.ingest.mapping import Mapping, suggest_mapping
-from dashboard.ingest.presets import recognise
 from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
 from dashboard.ingest.session import ImportSession
 from dashboard.ingest.validate import Prepared, allowed_values
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
 from dashboard.store.mappings import save_mapping_json, saved_mapping_json
+from dashboard.store.pins import pins_of_folder, save_pin
 from dashboard.store.workspaces import team_store
 from dashboard.text import md
+from dashboard.ui.identity import current_viewer
 from dashboard.ui.state import (
     now,
     org_root,
@@ -58,6 +60,7 @@ def saved_mapping(source: str) -> Mapping | None:
 
 
 def _stage(session: ImportSession, upload: UploadedFile) -> StagedFile | None:
+    """The upload staged (once per set of uploads); a bad file shows its message."""
     view = view_name(upload.name)
     sheet = None
     if upload.name.lower().endswith(".xlsx"):
@@ -119,42 +122,62 @@ def _column_editor(session: ImportSession, staged: StagedFile, mapping: Mapping)
 
 def file_plans(
     uploads: list[UploadedFile], session: ImportSession
-) -> list[tuple[Mapping, str | None]]:
+) -> tuple[list[tuple[Mapping, str | None]], dict[str, str]]:
     """For each upload: which table it feeds and how its columns map (saved, recognised
-    from a vendor layout, or suggested)."""
+    from a vendor layout, or suggested); a vendor's reference files are read with their main
+    file. Returns the plan and the preset of each file."""
+    staged = {u.name: _stage(session, u) for u in uploads}
+    views = [f.view for f in staged.values() if f is not None]
+    recognised, presets, references, _ = plan_recognised(session, views)
+    by_view = dict((v, m) for m, v in recognised if v)
+    refs = {r.file: r for r in references}
     plan: list[tuple[Mapping, str | None]] = []
     tables = [SKIP, *SOURCE_TABLES]
     for upload in uploads:
+        file = staged[upload.name]
+        if file is None:
+            continue
         with st.container(border=True):
-            staged = _stage(session, upload)
-            if staged is None:
-                continue
             saved = saved_mapping(upload.name)
-            found = saved or recognise(staged.columns, upload.name)
-            notes = "; ".join(staged.notes)
-            st.markdown(f"**{md(upload.name)}** — {staged.rows:,} rows, {len(staged.columns)} columns"
+            found = saved or by_view.get(file.view)
+            notes = "; ".join(file.notes)
+            st.markdown(f"**{md(upload.name)}** — {file.rows:,} rows, {len(file.columns)} columns"
                         + (f" ({md(notes)})" if notes else ""))  # fmt: skip
-            if staged.bad_lines is not None:
-                st.warning(f"{staged.bad_lines.height} line(s) could not be read as rows; "
+            if file.bad_lines is not None:
+                st.warning(f"{file.bad_lines.height} line(s) could not be read as rows; "
                            "they will be listed with the rejected rows.")  # fmt: skip
-            if found is None:
+            ref = refs.get(upload.name)
+            if ref is not None:
+                used = f"read with {md(ref.used_by)}" if ref.used_by else "not loaded on its own"
+                st.caption(
+                    f"Recognised: {md(ref.preset)}, a reference file for {ref.table}: {used}."
+                )
+            elif presets.get(file.view):
+                st.caption(
+                    f"Recognised: {md(presets[file.view])}" + (" (saved mapping)" if saved else "")
+                )
+            else:
                 st.caption("No table recognised from the column names: pick one.")
+            default = found.table if found and ref is None else SKIP
             table = st.selectbox(
-                "Feeds table", tables, index=tables.index(found.table) if found else 0,
-                key=f"table_{staged.view}",
-                help="Recognised from the column names" + (" (saved mapping)" if saved else ""),
-            )  # fmt: skip
+                "Feeds table", tables, index=tables.index(default), key=f"table_{file.view}"
+            )
             if table == SKIP:
                 continue
-            base = found if found and found.table == table else suggest_mapping(table, staged.columns)  # fmt: skip
+            if found is not None and found.table == table and found.query:
+                with st.expander("Query (the vendor layout's, over this file and its companions)"):
+                    query = st.text_area("Query", found.query, key=f"query_{file.view}", height=160)
+                plan.append((found.model_copy(update={"query": query}), file.view))
+                continue
+            base = found if found and found.table == table else suggest_mapping(table, file.columns)
             with st.expander("Column mapping", expanded=False):
-                mapping = _column_editor(session, staged, base)
+                mapping = _column_editor(session, file, base)
             st.download_button(
-                "Mapping as TOML", mapping.to_toml(), file_name=f"{staged.view}.toml",
-                key=f"toml_{staged.view}", on_click="ignore", icon=":material/download:",
+                "Mapping as TOML", mapping.to_toml(), file_name=f"{file.view}.toml",
+                key=f"toml_{file.view}", on_click="ignore", icon=":material/download:",
             )  # fmt: skip
-            plan.append((mapping, staged.view))
-    return plan
+            plan.append((mapping, file.view))
+    return plan, presets
 
 
 def sql_plans() -> list[tuple[Mapping, str | None]]:
@@ -186,7 +209,13 @@ def _prepared_report(index: int, p: Prepared) -> bool:
         st.markdown(f"{p.valid_rows:,} of {p.total_rows:,} rows are fine; "
                     f"{p.total_rows - p.valid_rows:,} rejected.")  # fmt: skip
         for note in p.notes:
-            st.info(note, icon=":material/info:")
+            st.info(md(note), icon=":material/info:")
+        if p.matched_by:
+            rules = ", ".join(f"{n:,} by {MATCH_RULES.get(r, r)}" for r, n in p.matched_by.items())
+            st.caption(f"Rows matched to {p.accounts_matched:,} accounts: {rules}; "
+                       f"{p.accounts_unmatched:,} keys matched none.")  # fmt: skip
+        if p.unmatched_keys:
+            _pin_form(st.session_state["import_session"][1], index, p)
         if p.rejects.height:
             st.dataframe(p.rejects.head(100), hide_index=True, key=f"rejects_{index}_{p.table}")
             download_csv(
@@ -194,6 +223,31 @@ def _prepared_report(index: int, p: Prepared) -> bool:
                 "Download the rejected rows with their reasons", key=f"rejects_dl_{index}",
             )  # fmt: skip
     return True
+
+
+MATCH_RULES = {
+    "pinned": "a pinned match",
+    "crm_id": "CRM id",
+    "foreign_id": "another system's id",
+    "email_domain": "e-mail domain",
+    "name": "organisation name",
+}
+
+
+def _pin_form(session: ImportSession, index: int, p: Prepared) -> None:
+    """Pin a key that matched no account to the account it is (then check again)."""
+    with st.expander(f"Pin a match ({len(p.unmatched_keys)} keys matched no account)"):
+        key = st.selectbox("Key in the file", p.unmatched_keys, key=f"pin_key_{index}")
+        text = st.text_input("Find the account (name or id contains)", key=f"pin_find_{index}")
+        options = session.find_accounts(text)
+        account = st.selectbox(
+            "is the account", list(options), format_func=options.get, key=f"pin_account_{index}"
+        )
+        if st.button("Pin", key=f"pin_{index}", disabled=not (key and account)):
+            save_pin(team_stores().app, p.system or "", key, account, current_viewer().name, now())
+            st.session_state.pop("import_checked", None)
+            st.toast(f"Pinned {key}: check the data again")
+            st.rerun()
 
 
 def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
@@ -241,7 +295,8 @@ def import_panel() -> None:
         st.caption("Upload one or more exports; each is matched to a canonical table.")
         return
     session = _session(uploads)
-    plan = file_plans(uploads, session) + sql_plans()
+    files, presets = file_plans(uploads, session)
+    plan = files + sql_plans()
     if not plan:
         return
     mode = LoadMode(
@@ -255,7 +310,9 @@ def import_panel() -> None:
     signature = (repr(plan), mode.value)
     if st.button("Check the data", icon=":material/fact_check:", key="import_check"):
         store = team_store(org_root())
-        prepared = session.prepare(plan, store, today(), mode)
+        prepared = session.prepare(plan, store, today(), mode, pins_of_folder(org_root()))
+        for p in prepared:
+            p.preset = presets.get(p.view or "")
         impacts = session.impact(prepared, store, mode) if all(p.ok for p in prepared) else []
         st.session_state["import_checked"] = (signature, prepared, impacts)
         st.session_state.pop("import_confirm", None)

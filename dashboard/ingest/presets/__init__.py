@@ -41,6 +41,7 @@ class Enrichment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     presets: list[str]
     query: str
+    needs: list[str] = Field(default_factory=list)  # names the file must have for the query
 
 
 class Preset(BaseModel):
@@ -146,12 +147,16 @@ def recognise(headers: list[str], file_name: str = "") -> Mapping | None:
     return found.mapping if found else None
 
 
-def enriched(name: str, this_view: str, present: dict[str, str]) -> Mapping | None:
+def enriched(
+    name: str, this_view: str, present: dict[str, str], headers: list[str] | None = None
+) -> Mapping | None:
     """The query mapping of preset ``name`` when its companions' files are present
-    (``present``: preset name -> staged view), the fullest enrichment first."""
+    (``present``: preset name -> staged view) and the file has what the query reads, the
+    fullest enrichment first."""
     main = preset(name)
+    keys = {header_key(h) for h in headers or []}
     for option in sorted(main.with_, key=lambda e: -len(e.presets)):
-        if all(p in present for p in option.presets):
+        if all(p in present for p in option.presets) and all(n in keys for n in option.needs):
             query = option.query.replace("{this}", f'"{this_view}"')
             for p in option.presets:
                 query = query.replace("{" + p + "}", f'"{present[p]}"')
