@@ -29,6 +29,24 @@ def coverage(weights: dict[str, float]) -> pl.Expr:
     return present / total
 
 
+# the source each component reads: what is absent when the component has no data
+COMPONENT_SOURCES = {
+    "adoption": "usage", "usage_trend": "usage", "breadth": "usage", "support": "tickets",
+    "sentiment": "surveys", "engagement": "activities", "billing": "invoices",
+}  # fmt: skip
+
+
+def missing_sources() -> pl.Expr:
+    """The sources with no data for the account ("usage, surveys"), null when none is."""
+    names = list(dict.fromkeys(COMPONENT_SOURCES.values()))
+    absent = [
+        pl.when(pl.all_horizontal([pl.col(c).is_null() for c, s in COMPONENT_SOURCES.items() if s == source]))
+        .then(pl.lit(source))
+        for source in names
+    ]  # fmt: skip
+    return pl.concat_str(absent, separator=", ", ignore_nulls=True).replace("", None)
+
+
 def band(thresholds: Thresholds, health_col: str = "health") -> pl.Expr:
     """red below ``thresholds.red``, green from ``thresholds.green``, yellow between."""
     h = pl.col(health_col)
@@ -49,7 +67,9 @@ def apply_scorecard(scored_components: pl.LazyFrame, scorecard: Scorecard) -> pl
     This is all a weight change recomputes (the components are cached).
     """
     return scored_components.with_columns(
-        health=health(scorecard.weights), coverage=coverage(scorecard.weights)
+        health=health(scorecard.weights),
+        coverage=coverage(scorecard.weights),
+        missing_sources=missing_sources(),
     ).with_columns(
         band=band(scorecard.thresholds),
         low_coverage=pl.col("coverage") < scorecard.thresholds.low_coverage,

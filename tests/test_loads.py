@@ -180,3 +180,22 @@ def test_eighteen_accounts_alone_in_a_fresh_workspace_are_not_red(tmp_path):
     scores = Stores.open(tmp_path).sources.query("SELECT band, health FROM account_scores")
     assert scores.height == 18
     assert "red" not in set(scores["band"])
+
+
+def test_accounts_no_usage_or_billing_row_names_are_missing_there_not_zero(team, tmp_path):
+    stores, root = team
+    crm = tmp_path / "new.csv"
+    lines = ["account_id,account_name,arr,licensed_seats"]
+    lines += [f"N-{i},New {i},{1000 * (i + 1)},{10 + i}" for i in range(18)]
+    crm.write_text("\n".join(lines) + "\n")
+    done = tandem(root, "import", "accounts", str(crm))
+    assert done.returncode == 0, done.stderr
+    new = stores.sources.query(
+        "SELECT * FROM account_scores WHERE account_id LIKE 'N-%' ORDER BY account_id"
+    )
+    assert new.height == 18
+    assert new["adoption"].null_count() == 18 and new["billing"].null_count() == 18
+    assert all("usage" in m and "invoices" in m for m in new["missing_sources"])
+    assert "red" not in set(new["band"])
+    old = stores.sources.query("SELECT adoption FROM account_scores WHERE account_id LIKE 'ACC-%'")
+    assert old["adoption"].null_count() < old.height  # the others keep their usage

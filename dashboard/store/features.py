@@ -9,7 +9,9 @@ features and the point-in-time snapshots of a backtest, in one pass over each ta
   of dates (the backtest's) every event is read and counted once. Distinct users are taken as
   distinct rows first and counted after (faster than ``count(DISTINCT) FILTER``);
 - the latest touch is found per interval between consecutive dates and carried forward with a
-  window function, instead of joining a year of activities to every date.
+  window function, instead of joining a year of activities to every date;
+- missing is missing: usage and billing count for an account only once their source has a
+  row for it (before the date); support, surveys and touches once their table has any row.
 """
 
 from __future__ import annotations
@@ -73,6 +75,17 @@ first_rows AS (
         (SELECT min(responded_at) FROM surveys) AS first_survey,
         (SELECT min(issued_on) FROM invoices) AS first_invoice,
         (SELECT min(occurred_at) FROM activities) AS first_activity
+),
+account_sources AS (
+    -- per account, the first usage row and the first invoice: an account no row of the
+    -- usage (or billing) source ever named is missing there, not at zero
+    SELECT account_id, min(first_usage) AS first_usage, min(first_invoice) AS first_invoice
+    FROM (
+        SELECT account_id, min(occurred_at) AS first_usage, NULL::DATE AS first_invoice
+        FROM usage_events GROUP BY account_id
+        UNION ALL
+        SELECT account_id, NULL, min(issued_on) FROM invoices GROUP BY account_id
+    ) GROUP BY account_id
 ),
 source_presence AS (
     SELECT snapshot.as_of,
@@ -260,7 +273,9 @@ SELECT
     live.contract_start, live.next_renewal AS renewal_date,
     datediff('day', live.as_of, live.next_renewal) AS days_to_renewal,
     live.as_of,
-    presence.has_usage, presence.has_tickets, presence.has_surveys, presence.has_invoices,
+    coalesce(presence.has_usage AND sources.first_usage < live.as_of_ts, false) AS has_usage,
+    presence.has_tickets, presence.has_surveys,
+    coalesce(presence.has_invoices AND sources.first_invoice < live.as_of, false) AS has_invoices,
     presence.has_activities,
     CASE WHEN NOT presence.usage_knows_users THEN NULL WHEN usage.account_id IS NULL THEN 0
         ELSE usage.active_users_last_30d END AS active_users_last_30d,
@@ -287,6 +302,7 @@ SELECT
 FROM live_accounts live
 JOIN source_presence presence USING (as_of)
 JOIN feature_catalog catalog USING (as_of)
+LEFT JOIN account_sources sources USING (account_id)
 LEFT JOIN usage_features usage USING (account_id, as_of)
 LEFT JOIN ticket_features ticket USING (account_id, as_of)
 LEFT JOIN survey_features survey USING (account_id, as_of)

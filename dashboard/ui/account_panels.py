@@ -83,12 +83,16 @@ def header(p: dict) -> None:
             help="Share of the scorecard's weight whose component had data",
         )  # fmt: skip
     coverage = p.get("coverage")
+    missing = p.get("missing_sources")
     if coverage is not None and p.get("low_coverage"):
         st.warning(
             f"Low data coverage: only {coverage:.0%} of the scorecard's weight had data, so this "
-            "health is a rough read, not a confident number.",
+            "health is a rough read, not a confident number."
+            + (f" No data for this account from: {md(missing)}." if missing else ""),
             icon=":material/data_alert:",
         )
+    elif missing:
+        st.caption(f"No data for this account from: {md(missing)} (those components are left out).")
 
 
 def drivers_by_lens(drivers: pl.DataFrame) -> None:
