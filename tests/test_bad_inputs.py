@@ -83,7 +83,9 @@ def seeded(empty_stores: Stores) -> Stores:
     session.add("c.csv", b"account_id,account_name\nc1,Cee\n")
     plan = [(Mapping(table="accounts", columns={"account_id": "account_id", "account_name": "account_name"}), "c")]  # fmt: skip
     prepared = session.prepare(plan, empty_stores, TODAY)
-    session.load(empty_stores, prepared, session.impact(prepared, empty_stores, LoadMode.UPDATE), "seed")
+    session.load(
+        empty_stores, prepared, session.impact(prepared, empty_stores, LoadMode.UPDATE), "seed"
+    )
     session.close()
     return empty_stores
 
@@ -104,7 +106,10 @@ def test_bad_input(seeded: Stores, what, name, data, table, where, message):
         assert prepared.ok, prepared.errors
         text = " | ".join(prepared.notes + staged.notes)
         if where == "ok":
-            assert message in text and prepared.valid_rows == prepared.total_rows, (text, prepared.rejects)
+            assert message in text and prepared.valid_rows == prepared.total_rows, (
+                text,
+                prepared.rejects,
+            )
             return
         rejects = {r["row"]: r["reasons"] for r in prepared.rejects.iter_rows(named=True)}
         if where == "two rows":

@@ -187,7 +187,9 @@ def test_a_teams_systems_load_in_one_command_with_their_rows_matched(tmp_path):
     assert {"email_domain", "name"} <= rules  # personal e-mails matched by the company's name
     stores = Stores.open(tmp_path / "data")
     assert stores.sources.scalar("SELECT max(amount) FROM invoices") == 499.0  # cents → dollars
-    csat = stores.sources.query("SELECT DISTINCT csat FROM tickets ORDER BY 1 NULLS FIRST")["csat"].to_list()
+    csat = stores.sources.query("SELECT DISTINCT csat FROM tickets ORDER BY 1 NULLS FIRST")[
+        "csat"
+    ].to_list()
     assert csat == [None, 1, 5]  # good, bad; "offered" is no rating
     orphans = stores.sources.scalar(
         "SELECT count(*) FROM tickets WHERE account_id NOT IN (SELECT account_id FROM accounts)"

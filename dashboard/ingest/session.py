@@ -14,6 +14,7 @@ import datetime as dt
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -82,6 +83,7 @@ class ImportSession:
         self._dir = Path(tempfile.mkdtemp(prefix="tandem-import-"))
         self.con = staging_connection(self._dir, files, self.limits)
         self.files: dict[str, StagedFile] = {}
+        self.timings: dict[str, float] = {}  # seconds per step: stage, prepare, impact, load
 
     def close(self) -> None:
         self.con.close()
@@ -101,9 +103,14 @@ class ImportSession:
             path = Path(data)
             if not path.exists():
                 raise FileError(f"{name}: no such file")
+        started = time.perf_counter()
         staged = stage_file(self.con, name, path, self.limits, self._dir, sheet)
         self.files[staged.view] = staged
+        self._timed("stage", started)
         return staged
+
+    def _timed(self, step: str, started: float) -> None:
+        self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - started
 
     def add_frame(self, name: str, frame: pl.DataFrame) -> StagedFile:
         """Stage an already read frame (a database table) under ``name``."""
@@ -187,6 +194,7 @@ class ImportSession:
         ``store`` is the workspace the import writes into (None: an empty one); ``pins`` the
         matches people pinned (system, key, account_id).
         """
+        started = time.perf_counter()
         store = store.sources if isinstance(store, Stores) else store
         if store is not None and store.current_path() is None:
             store = None
@@ -212,6 +220,7 @@ class ImportSession:
             if result.ok:
                 self._remember(result, mapping, seen_ids, account_views)
             prepared.append(result)
+        self._timed("prepare", started)
         return prepared
 
     # -- the steps of prepare -------------------------------------------------------------
@@ -385,10 +394,13 @@ class ImportSession:
         self, prepared: list[Prepared], store: SourceStore | Stores | None, mode: LoadMode
     ) -> list[TableImpact]:
         """What loading the valid rows would do to each stored table (nothing is written)."""
+        started = time.perf_counter()
         store = store.sources if isinstance(store, Stores) else store
         if store is not None and store.current_path() is None:
             store = None
-        return compute_impacts(self.con, prepared, store, mode, self.limits)
+        impacts = compute_impacts(self.con, prepared, store, mode, self.limits)
+        self._timed("impact", started)
+        return impacts
 
     def load(
         self,
@@ -407,6 +419,7 @@ class ImportSession:
         refused = refusals(impacts, confirmed)
         if refused:
             raise ImportRefused("nothing was loaded: " + "; ".join(refused))
+        started = time.perf_counter()
         counts: dict[str, int] = {}
         mapping_of = {p.table: p.mapping.model_dump_json() for p in prepared}
         with stores.sources.writer() as writer:
@@ -434,6 +447,7 @@ class ImportSession:
                     counts[impact.table],
                     mapping_of.get(impact.table),
                 )
+        self._timed("load", started)
         return counts
 
 
