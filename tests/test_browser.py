@@ -171,3 +171,76 @@ def test_running_the_backtest_in_the_score_lab(browser, app_url):
     page.get_by_text("AUC difference (candidate − active)").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "lab-backtest.png"))
     page.close()
+
+
+def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    import csv
+
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _check_upload(page, path: Path, mode: str | None = None) -> None:
+    """Upload ``path`` on the Data page, pick the load mode, press Check the data."""
+    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
+    page.get_by_role("button", name="Check the data").wait_for(timeout=30_000)
+    _wait_for_run(page)
+    if mode:
+        page.get_by_text(mode).first.click()
+        _wait_for_run(page)
+    page.get_by_role("button", name="Check the data").click()
+    page.get_by_text("What the load does to the stored tables").wait_for(timeout=60_000)
+    _wait_for_run(page)
+
+
+def test_an_upload_shows_its_preview_and_waits_for_a_yes(browser, demo_dir, tmp_path):
+    """A CRM export (the README's example columns) is checked, previewed and loaded into the
+    team's workspace; a second, smaller file in Replace mode removes most of the accounts,
+    so the load button stays off until the person says yes."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.workspaces import team_store
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    header = ["Company Name", "ARR (USD)", "Renewal Date", "Account Owner"]
+    names = ["Acme Corp", "Birch Labs", "Cedar Health", "Delta Freight", "Elm Studio", "Fir Bank"]
+    first = _csv(tmp_path / "crm_export.csv", header,
+                 [[n, str(10_000 * (i + 1)), f"2027-0{i + 1}-15", "Jo Smith"] for i, n in enumerate(names)])  # fmt: skip
+    second = _csv(tmp_path / "crm_export_small.csv", header, [["Acme Corp", "99000", "2027-03-01", "Jo Smith"]])  # fmt: skip
+    with streamlit_server(data) as url:
+        page = browser.new_page(viewport={"width": 1440, "height": 2400})
+        page.goto(f"{url}/data")
+        _wait_for_run(page)
+        _check_upload(page, first)
+        expect(page.get_by_text("6 of 6 rows are fine").first).to_be_visible()
+        expect(page.get_by_text("account ids are derived from the names").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "upload-preview.png"), full_page=True)
+        page.get_by_role("button", name="Load into Tandem").click()
+        expect(page.get_by_text("Loaded 6 accounts").first).to_be_visible(timeout=90_000)
+        _wait_for_run(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        # the page shows the team's workspace now, not the demo it showed before the load
+        expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("6")
+        page.screenshot(path=str(ARTIFACTS / "upload-loaded.png"), full_page=True)
+
+        page.locator('[data-testid="stFileChipDeleteBtn"]').first.click()
+        _wait_for_run(page)
+        _check_upload(page, second, mode="Replace: each table becomes exactly")
+        expect(page.get_by_text("This load needs a yes").first).to_be_visible()
+        load = page.get_by_role("button", name="Load into Tandem")
+        expect(load).to_be_disabled()
+        page.screenshot(path=str(ARTIFACTS / "upload-needs-a-yes.png"), full_page=True)
+        accounts_now = team_store(data).scalar("SELECT count(*) FROM accounts")
+        assert accounts_now == 6  # nothing written while it waits
+        page.get_by_text("Yes: make these changes to the stored data").click()
+        _wait_for_run(page)
+        expect(load).to_be_enabled()
+        load.click()
+        expect(page.get_by_text("Loaded 1 accounts").first).to_be_visible(timeout=90_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.close()
+    assert team_store(data).scalar("SELECT count(*) FROM accounts") == 1

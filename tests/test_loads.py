@@ -170,6 +170,24 @@ def test_a_demo_an_older_tandem_built_in_the_data_folder_moves_aside_on_import(t
     assert Stores.open(tmp_path / "demo").sources.row_count("accounts") == 30
 
 
+def test_a_store_kept_open_sees_the_team_data_after_the_demo_moves_aside(tmp_path):
+    """The app keeps one store object per folder. When the demo an older Tandem built in the
+    data folder moves aside, the team's first generation gets the same file name the demo's
+    had: the open store must read the new file, not the moved one, and its cache key must
+    change (it did not: the Data page showed the demo's 400 accounts under 'Your data')."""
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=30, seed=3, anchor=TODAY))
+    kept_open = Stores.open(tmp_path).sources
+    assert kept_open.row_count("accounts") == 30
+    key_before = kept_open.identity()
+    accounts = tmp_path / "crm.csv"
+    accounts.write_text("account_id,account_name\nR-1,Real One\n")
+    done = tandem(tmp_path, "import", "accounts", str(accounts))
+    assert done.returncode == 0, done.stderr
+    assert kept_open.row_count("accounts") == 1
+    assert kept_open.identity() != key_before
+
+
 def test_eighteen_accounts_alone_in_a_fresh_workspace_are_not_red(tmp_path):
     accounts = tmp_path / "crm.csv"
     lines = ["account_id,account_name,arr,licensed_seats"]

@@ -65,6 +65,9 @@ def staging_connection(
         con.execute(f"SET allowed_paths = [{', '.join(literal(f) for f in allowed_files)}]")
     con.execute(f"SET temp_directory = {literal(str(folder / 'spill'))}")
     con.execute(f"SET memory_limit = '{limits.staging_memory_mb}MB'")
+    # staged tables live for one import: compressing them in an automatic checkpoint costs
+    # seconds per ten million rows and saves nothing (beyond the memory limit they spill)
+    con.execute("SET checkpoint_threshold = '1TB'")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

@@ -202,6 +202,17 @@ def detect_decimal(con: duckdb.DuckDBPyConnection, source: str, column: str, for
     return "," if comma > dot else "."
 
 
+def text_value(expr: str) -> str:
+    """SQL: the text of a cell, trimmed, or NULL when empty. Trimming allocates a new string
+    for every value (seconds per ten million), so only a value that starts or ends with a
+    space or holds a non-ASCII character (Unicode spaces) is trimmed; the rest pass as is."""
+    text = f"CAST({expr} AS VARCHAR)"
+    return (
+        f"nullif(CASE WHEN prefix({text}, ' ') OR suffix({text}, ' ') OR "
+        f"strlen({text}) <> length({text}) THEN trim({text}) ELSE {text} END, '')"
+    )
+
+
 def _number_text(raw: str, decimal: str) -> str:
     stripped = rf"regexp_replace(regexp_replace({raw}, '[\s$€£¥]', '', 'g'), '^(USD|EUR|GBP)|(USD|EUR|GBP)$', '')"
     if decimal == ",":
@@ -209,13 +220,40 @@ def _number_text(raw: str, decimal: str) -> str:
     return f"replace({stripped}, ',', '')"
 
 
+def _number(raw: str, decimal: str) -> str:
+    """SQL: the number a text holds. With a decimal point, a plain number is cast directly
+    and only the rest (currency signs, thousands separators) goes through the clean-up."""
+    cleaned = f"TRY_CAST({_number_text(raw, decimal)} AS DOUBLE)"
+    if decimal == ",":
+        return cleaned
+    return f"coalesce(TRY_CAST({raw} AS DOUBLE), {cleaned})"
+
+
 class _Checks:
-    """The typed select list of one source, and the problems that reject a row."""
+    """The select lists of one source, layer by layer, and the problems that reject a row.
+
+    Each expression is computed once and named: the raw text of a column (``__r_<column>``),
+    a number parsed from it (``__n_<column>``), its typed value (``<column>``); the problems
+    refer to those names, so a cast or a regular expression never runs twice for one value.
+    """
 
     def __init__(self) -> None:
-        self.selects: list[str] = []
+        self.raws: list[str] = []  # layer 1: over the source
+        self.parsed: list[str] = []  # layer 2: over the raws
+        self.selects: list[str] = []  # layer 3: the typed canonical columns
         self.problems: list[str] = []
         self.conditions: list[str] = []
+
+    def raw(self, column: str, expression: str) -> str:
+        """Name the raw text of ``column``; returns the name to refer to it by."""
+        name = ident(f"__r_{column}")
+        self.raws.append(f"{expression} AS {name}")
+        return name
+
+    def number(self, column: str, expression: str) -> str:
+        name = ident(f"__n_{column}")
+        self.parsed.append(f"{expression} AS {name}")
+        return name
 
     def problem(self, condition: str, message: str) -> None:
         self.problems.append(f"CASE WHEN {condition} THEN {message} END")
@@ -264,21 +302,19 @@ def _column(
         and column not in mapping.scale
     ):
         # already typed by its reader (Parquet, a database, a typed query): no text round trip
-        typed = f"CAST({ident(src)} AS {native[0]})"
-        checks.selects.append(f"{typed} AS {column}")
-        _range_checks(table, column, kind, typed, f"{literal(label + ': ')} || CAST({ident(src)} AS VARCHAR)", ctx, checks)  # fmt: skip
+        value = checks.raw(column, f"CAST({ident(src)} AS {native[0]})")
+        checks.selects.append(f"{value} AS {column}")
+        _range_checks(table, column, kind, column, f"{literal(label + ': ')} || CAST({value} AS VARCHAR)", ctx, checks)  # fmt: skip
         return
     if src is not None:
-        raw = f"nullif(trim(CAST({ident(src)} AS VARCHAR)), '')"
+        raw = text_value(ident(src))
     elif column in mapping.combine:
-        parts = ", ".join(
-            f"nullif(trim(CAST({ident(c)} AS VARCHAR)), '')" for c in mapping.combine[column]
-        )
+        parts = ", ".join(text_value(ident(c)) for c in mapping.combine[column])
         raw = f"nullif(concat_ws(' ', {parts}), '')"
     elif column in mapping.constants:
         raw = literal(mapping.constants[column])
     elif column == "account_id" and table == "accounts" and "account_name" in mapping.columns:
-        name = f"nullif(trim(CAST({ident(mapping.columns['account_name'])} AS VARCHAR)), '')"
+        name = text_value(ident(mapping.columns["account_name"]))
         raw = f"nullif(trim(regexp_replace(lower(strip_accents({name})), '[^a-z0-9]+', '-', 'g'), '-'), '')"
         notes.append(
             "no id column: account ids are derived from the names ('Acme Corp, Inc.' → "
@@ -287,6 +323,7 @@ def _column(
     else:
         checks.selects.append(f"NULL AS {column}")
         return
+    raw = checks.raw(column, raw)  # the text as the file has it, for the messages too
     prefix = f"{literal(label + ': ')} || {raw}"
     if src is not None and kind is str:
         checks.problem(
@@ -307,9 +344,10 @@ def _column(
         decimal = detect_decimal(con, source, src, mapping.decimal) if src else "."
         if decimal == "," and src:
             notes.append(f"column {column!r}: numbers read with a decimal comma (1.234,56)")
-        number = f"TRY_CAST({_number_text(raw, decimal)} AS DOUBLE)"
+        number = _number(raw, decimal)
         if column in mapping.scale:  # amounts in cents, say
             number = f"({number} * {float(mapping.scale[column])!r})"
+        number = checks.number(column, number)
         typed = (
             f"CASE WHEN isfinite({number}) THEN {number} END"
             if kind is float
@@ -337,15 +375,15 @@ def _column(
         typed = f"CAST({parsed} AS DATE)" if kind is dt.date else parsed
     checks.selects.append(f"{typed} AS {column}")
     checks.problem(
-        f"{raw} IS NOT NULL AND ({typed}) IS NULL",
+        f"{raw} IS NOT NULL AND {column} IS NULL",
         f"{prefix} || {literal(' is not ' + WHAT[kind])}",
     )
     if allowed:
         checks.problem(
-            f"({typed}) NOT IN ({', '.join(literal(a) for a in allowed)})",
+            f"{column} NOT IN ({', '.join(literal(a) for a in allowed)})",
             f"{prefix} || {literal(' is not one of ' + ', '.join(allowed))}",
         )
-    _range_checks(table, column, kind, f"({typed})", prefix, ctx, checks)
+    _range_checks(table, column, kind, column, prefix, ctx, checks)
 
 
 def _range_checks(
@@ -461,14 +499,15 @@ def _materialise(
         if checks.problems
         else "[]::VARCHAR[]"
     )
-    tried = (
-        ", __match_tried AS _match_tried"
-        if ctx_has_tried(con, source)
-        else ", NULL::VARCHAR AS _match_tried"
-    )
+    has_tried = ctx_has_tried(con, source)
+    tried = ", __match_tried AS _match_tried" if has_tried else ", NULL::VARCHAR AS _match_tried"
+    # the layers: raw texts → parsed numbers → typed columns → the problems found
+    source_columns = ", ".join(["_row", *checks.raws, *(["__match_tried"] if has_tried else [])])
+    raws = f"SELECT {source_columns} FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
+    parsed = f"SELECT *{''.join(', ' + p for p in checks.parsed)} FROM ({raws})"
+    typed_columns = f"SELECT *, {', '.join(checks.selects)} FROM ({parsed})"
     typed = (
-        f"SELECT _row, {', '.join(checks.selects)}{tried}, {early} AS _early "
-        f"FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
+        f"SELECT _row, {', '.join(columns(table))}{tried}, {early} AS _early FROM ({typed_columns})"
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "

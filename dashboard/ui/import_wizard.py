@@ -287,6 +287,9 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
 
 def import_panel() -> None:
     """Upload → map → check → impact → confirm → load (one transaction) → rescore."""
+    done = st.session_state.pop("import_done", None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
     uploads = st.file_uploader(
         "CSV, TSV, Parquet or XLSX files", accept_multiple_files=True,
         type=["csv", "tsv", "txt", "parquet", "xlsx"], key="uploads",
@@ -355,5 +358,9 @@ def _load(session: ImportSession, plan: list, prepared: list[Prepared], impacts:
         as_of = rescore()
         status.update(label="Loaded and rescored", state="complete")
     st.session_state.pop("import_checked", None)
-    st.success("Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items())
-               + f" into your workspace; scored as of {as_of}.")  # fmt: skip
+    # run the page again so everything above (table counts, sidebar) shows the new data
+    st.session_state["import_done"] = (
+        "Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items())
+        + f" into your workspace; scored as of {as_of}."
+    )  # fmt: skip
+    st.rerun()

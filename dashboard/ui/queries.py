@@ -20,7 +20,7 @@ T = TypeVar("T")
 def generation() -> str:
     """The published generation, qualified by its folder (two data folders never share keys)."""
     source = stores().sources
-    return f"{source.root}/{source.generation() or 'empty'}"
+    return f"{source.root}/{source.identity()}"
 
 
 def _call(name: str, args: tuple[Any, ...]) -> Any:
