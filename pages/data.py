@@ -10,7 +10,7 @@ from dashboard.ui.import_wizard import import_panel
 from dashboard.ui.queries import read
 from dashboard.ui.source_panel import database_panel
 from dashboard.ui.state import today
-from dashboard.ui.tables import download_csv, show_table
+from dashboard.ui.tables import show_table
 from dashboard.views.data import data_view
 
 require_full_access(current_viewer(), "The Data page")
@@ -20,12 +20,10 @@ data = read(data_view, current_filter(), today())
 if data.filtered:
     st.info("Row counts are limited to the accounts in the sidebar's filters.", icon=":material/filter_alt:")  # fmt: skip
 kpi_row(data.cards)
-show_table(data.tables, columns.table_overview())
-download_csv(data.tables, "tandem-tables.csv")
+show_table(data.tables, columns.table_overview(), download="tandem-tables.csv")
 
 with st.expander("Load history: source, time, rows and the mapping used"):
-    show_table(data.history, columns.load_history())
-    download_csv(data.history, "tandem-loads.csv")
+    show_table(data.history, columns.load_history(), download="tandem-loads.csv")
 
 st.subheader("Load your own data")
 st.caption(

@@ -11,7 +11,7 @@ from dashboard.ui.handoff_panel import account_handoffs, task_editor
 from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import view
 from dashboard.ui.state import today
-from dashboard.ui.tables import download_csv, show_table
+from dashboard.ui.tables import show_table
 from dashboard.views.expansion import expansion_view
 
 st.title("Expansion windows")
@@ -23,8 +23,14 @@ kpi_row(expansion.cards)
 st.subheader("Ranked by readiness")
 left, right = st.columns([3, 2])
 with left:
-    selection = show_table(ranked, columns.expansion_ranking(), key="expansion_table", select=True)
-    download_csv(ranked, "tandem-expansion.csv", "Download the ranking (CSV)")
+    selection = show_table(
+        ranked,
+        columns.expansion_ranking(),
+        key="expansion_table",
+        select=True,
+        download="tandem-expansion.csv",
+        download_label="Download the ranking (CSV)",
+    )
 with right.container(border=True):
     st.markdown("**Potential of the ready accounts**, by segment and window")
     st.plotly_chart(charts.expansion_potential_bars(ranked))
@@ -45,12 +51,20 @@ st.subheader("Fallen between the chairs")
 one, two = st.columns(2)
 with one:
     st.markdown("**Flagged more than 14 days ago, no AM step**")
-    show_table(expansion.stalled, columns.stalled_flags())
-    download_csv(expansion.stalled, "tandem-stalled-handoffs.csv", "Download (CSV)")
+    show_table(
+        expansion.stalled,
+        columns.stalled_flags(),
+        download="tandem-stalled-handoffs.csv",
+        download_label="Download (CSV)",
+    )
 with two:
     st.markdown("**Ready for more than 30 days, never flagged**")
-    show_table(expansion.unflagged, columns.unflagged_expansions())
-    download_csv(expansion.unflagged, "tandem-unflagged-expansions.csv", "Download (CSV)")
+    show_table(
+        expansion.unflagged,
+        columns.unflagged_expansions(),
+        download="tandem-unflagged-expansions.csv",
+        download_label="Download (CSV)",
+    )
 
 st.subheader("Expansion opportunities (tasks for the AM)")
 st.caption("Created by the nightly job when an account reaches the seat-utilisation trigger.")

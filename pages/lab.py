@@ -17,7 +17,7 @@ from dashboard.ui.lab_panels import (  # fmt: skip
 )
 from dashboard.ui.queries import read
 from dashboard.ui.state import stores
-from dashboard.ui.tables import download_csv, show_table
+from dashboard.ui.tables import show_table
 from dashboard.views.lab import lab_view, portfolio_components
 from dashboard.workflows.scorecards import active_scorecard, load_saved, saved_scorecards
 
@@ -64,8 +64,12 @@ with right:
 st.subheader("Accounts that move most")
 if lab.movers.is_empty():
     st.caption("No account moves yet: change a weight, a band threshold or a parameter.")
-show_table(lab.movers, columns.movers())
-download_csv(lab.movers, "tandem-lab-movers.csv", "Download the movers (CSV)")
+show_table(
+    lab.movers,
+    columns.movers(),
+    download="tandem-lab-movers.csv",
+    download_label="Download the movers (CSV)",
+)
 
 st.subheader("Backtest against real churn")
 horizon = backtest_panel(active, candidate)

@@ -8,7 +8,7 @@ from dashboard.ui.filters import LABELS, current_filter
 from dashboard.ui.nav import page
 from dashboard.ui.queries import read
 from dashboard.ui.state import today
-from dashboard.ui.tables import download_csv, show_table
+from dashboard.ui.tables import show_table
 from dashboard.views.portfolio import DIMENSIONS, portfolio_view
 
 TABLE_ROWS = 200
@@ -44,8 +44,15 @@ st.caption(
     f"{min(TABLE_ROWS, table.height):,} of {table.height:,} accounts shown; "
     "the download has them all. Select a row to open the account."
 )
-selection = show_table(table.head(TABLE_ROWS), columns.portfolio_accounts(), key="portfolio_table", select=True)  # fmt: skip
-download_csv(table, "tandem-portfolio.csv", "Download all accounts (CSV)")
+selection = show_table(
+    table,
+    columns.portfolio_accounts(),
+    key="portfolio_table",
+    select=True,
+    rows=TABLE_ROWS,
+    download="tandem-portfolio.csv",
+    download_label="Download all accounts (CSV)",
+)
 if selection.selection.rows:
     chosen = table["account_id"][selection.selection.rows[0]]
     st.switch_page(page("account"), query_params={"account": chosen})

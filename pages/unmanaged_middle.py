@@ -11,7 +11,7 @@ from dashboard.ui.identity import current_viewer, require_full_access
 from dashboard.ui.middle_controls import middle_controls
 from dashboard.ui.queries import view
 from dashboard.ui.state import today
-from dashboard.ui.tables import download_csv, show_table
+from dashboard.ui.tables import show_table
 from dashboard.views.unmanaged_middle import unmanaged_middle_view
 
 require_full_access(current_viewer(), "The Unmanaged middle page")
@@ -36,22 +36,35 @@ if middle_view.recommendations.is_empty():
 
 st.subheader("Commercial signals nobody works")
 st.caption("Middle accounts without an AM, most signals first, then the most ARR.")
-show_table(middle_view.unmanaged, columns.unmanaged_accounts())
-download_csv(middle_view.unmanaged, "tandem-unmanaged-middle.csv", "Download the list (CSV)")
+show_table(
+    middle_view.unmanaged,
+    columns.unmanaged_accounts(),
+    download="tandem-unmanaged-middle.csv",
+    download_label="Download the list (CSV)",
+)
 
 st.subheader("Suggested assignments")
 st.caption(
     "Each uncovered account with a signal, most ARR first, to the AM with the most capacity "
     "left in its segment (or its region when no AM works that segment)."
 )
-show_table(middle_view.assignments, columns.assignments(), placeholder="no AM has capacity")
-download_csv(middle_view.assignments, "tandem-suggested-assignments.csv", "Download assignments (CSV)")  # fmt: skip
+show_table(
+    middle_view.assignments,
+    columns.assignments(),
+    placeholder="no AM has capacity",
+    download="tandem-suggested-assignments.csv",
+    download_label="Download assignments (CSV)",
+)
 
 left, right = st.columns(2)
 with left:
     st.subheader("Owner load")
-    show_table(middle_view.load, columns.owner_load())
-    download_csv(middle_view.load, "tandem-owner-load.csv", "Download owner load (CSV)")
+    show_table(
+        middle_view.load,
+        columns.owner_load(),
+        download="tandem-owner-load.csv",
+        download_label="Download owner load (CSV)",
+    )
 with right:
     st.subheader("Organisation model per segment")
     show_table(middle_view.models, columns.org_models())

@@ -188,11 +188,16 @@ def test_a_store_kept_open_sees_the_team_data_after_the_demo_moves_aside(tmp_pat
     assert kept_open.identity() != key_before
 
 
-def test_eighteen_accounts_alone_in_a_fresh_workspace_are_not_red(tmp_path):
-    accounts = tmp_path / "crm.csv"
+def eighteen_accounts(path: Path, prefix: str) -> Path:
+    """A CRM file of 18 accounts (ids ``<prefix>-0`` …) with ARR and seats, nothing else."""
     lines = ["account_id,account_name,arr,licensed_seats"]
-    lines += [f"A-{i},Account {i},{1000 * (i + 1)},{10 + i}" for i in range(18)]
-    accounts.write_text("\n".join(lines) + "\n")
+    lines += [f"{prefix}-{i},Account {prefix}{i},{1000 * (i + 1)},{10 + i}" for i in range(18)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_eighteen_accounts_alone_in_a_fresh_workspace_are_not_red(tmp_path):
+    accounts = eighteen_accounts(tmp_path / "crm.csv", "A")
     done = tandem(tmp_path, "import", "accounts", str(accounts))
     assert done.returncode == 0, done.stderr
     scores = Stores.open(tmp_path).sources.query("SELECT band, health FROM account_scores")
@@ -202,10 +207,7 @@ def test_eighteen_accounts_alone_in_a_fresh_workspace_are_not_red(tmp_path):
 
 def test_accounts_no_usage_or_billing_row_names_are_missing_there_not_zero(team, tmp_path):
     stores, root = team
-    crm = tmp_path / "new.csv"
-    lines = ["account_id,account_name,arr,licensed_seats"]
-    lines += [f"N-{i},New {i},{1000 * (i + 1)},{10 + i}" for i in range(18)]
-    crm.write_text("\n".join(lines) + "\n")
+    crm = eighteen_accounts(tmp_path / "new.csv", "N")
     done = tandem(root, "import", "accounts", str(crm))
     assert done.returncode == 0, done.stderr
     new = stores.sources.query(

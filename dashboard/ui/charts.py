@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
@@ -33,39 +32,69 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
     return fig
 
 
+def _stacked(
+    data: pl.DataFrame, value: str, category: str, stack: str, stacks: list[str],
+    colors: dict[str, str], *, horizontal: bool, hover: str,
+) -> go.Figure:  # fmt: skip
+    """Bars of ``value`` per ``category``, one trace per ``stack`` value (in ``stacks``
+    order), stacked. ``hover`` is the template of each bar's hover text."""
+    fig = go.Figure()
+    for name in stacks:
+        part = data.filter(pl.col(stack) == name)
+        if part.is_empty():
+            continue
+        values, cats = part[value].to_list(), part[category].to_list()
+        fig.add_trace(
+            go.Bar(
+                x=values if horizontal else cats, y=cats if horizontal else values, name=name,
+                orientation="h" if horizontal else "v", marker_color=colors.get(name),
+                customdata=part.select(pl.all().cast(pl.String)).rows(),
+                hovertemplate=hover + f"<extra>{name}</extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(barmode="stack")
+    return fig
+
+
 def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go.Figure:
-    """Stacked horizontal bars of ``measure`` (accounts or arr) per ``dimension`` by band."""
+    """Stacked horizontal bars of ``measure`` (accounts or arr) per ``dimension`` by band,
+    the largest total on top. Drawn with graph objects: Plotly Express spends a fifth of a
+    second per figure in its pandas preprocessing, more than the rest of the page."""
     mix = plain_labels(mix, [dimension])  # a value like "<a href=…>" is drawn as text
     totals = mix.group_by(dimension).agg(pl.col(measure).sum().alias("total"))
-    order = totals.sort("total")[dimension].to_list()
-    fig = px.bar(
-        mix.to_pandas(),
-        x=measure,
-        y=dimension,
-        color="band",
-        orientation="h",
-        color_discrete_map=BAND_COLORS,
-        category_orders={"band": BAND_ORDER, dimension: order[::-1]},
-        labels={measure: "ARR" if measure == "arr" else "Accounts", dimension: label},
-    )
-    if measure == "arr":
-        fig.update_xaxes(tickprefix="$")
+    order = totals.sort("total", dimension)[dimension].cast(pl.String).to_list()
+    title = "ARR" if measure == "arr" else "Accounts"
+    fig = _stacked(
+        mix.with_columns(pl.col(dimension).cast(pl.String)), measure, dimension, "band",
+        BAND_ORDER, BAND_COLORS, horizontal=True,
+        hover=f"{label} %{{y}}<br>{title} %{{x:,.0f}}",
+    )  # fmt: skip
+    fig.update_yaxes(categoryorder="array", categoryarray=order, title=label)
+    fig.update_xaxes(title=title, tickprefix="$" if measure == "arr" else None)
     return _layout(fig, height=max(260, 28 * len(order) + 80))
 
 
 def arr_treemap(mix: pl.DataFrame) -> go.Figure:
-    """ARR by segment, then band."""
-    data = plain_labels(mix.filter(pl.col("arr") > 0), ["segment"]).to_pandas()
-    fig = px.treemap(
-        data,
-        path=[px.Constant("Portfolio"), "segment", "band"],
-        values="arr",
-        color="band",
-        color_discrete_map={**BAND_COLORS, "(?)": "#e5e7eb"},
+    """ARR by segment, then band (graph objects: see ``band_bars``)."""
+    data = plain_labels(mix.filter(pl.col("arr") > 0), ["segment"]).with_columns(
+        pl.col("segment").cast(pl.String)
     )
-    fig.update_traces(
-        texttemplate="%{label}<br>$%{value:,.0f}", hovertemplate="%{label}: $%{value:,.0f}"
-    )
+    segments = data.group_by("segment", maintain_order=True).agg(pl.col("arr").sum())
+    total = float(segments["arr"].sum())
+    ids = ["Portfolio", *[f"Portfolio/{s}" for s in segments["segment"]]]
+    ids += [f"Portfolio/{s}/{b}" for s, b in data.select("segment", "band").iter_rows()]
+    labels = ["Portfolio", *segments["segment"], *data["band"]]
+    parents = ["", *["Portfolio"] * segments.height]
+    parents += [f"Portfolio/{s}" for s in data["segment"]]
+    values = [total, *segments["arr"], *data["arr"]]
+    colors = ["#e5e7eb"] * (1 + segments.height) + [BAND_COLORS.get(b, "#e5e7eb") for b in data["band"]]  # fmt: skip
+    fig = go.Figure(
+        go.Treemap(
+            ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+            marker={"colors": colors}, texttemplate="%{label}<br>$%{value:,.0f}",
+            hovertemplate="%{label}: $%{value:,.0f}<extra></extra>",
+        )
+    )  # fmt: skip
     return _layout(fig)
 
 
@@ -209,12 +238,12 @@ def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
 
 def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
     """ARR renewing per week of the quarter ahead, stacked by band."""
-    data = weeks.filter(pl.col("arr") > 0).to_pandas()
-    fig = px.bar(
-        data, x="week", y="arr", color="band", color_discrete_map=BAND_COLORS,
-        category_orders={"band": BAND_ORDER}, hover_data=["accounts"],
-        labels={"week": "Week of", "arr": "ARR"},
+    data = weeks.filter(pl.col("arr") > 0)
+    fig = _stacked(
+        data, "arr", "week", "band", BAND_ORDER, BAND_COLORS, horizontal=False,
+        hover="Week of %{x|%d %b}: $%{y:,.0f} (%{customdata[" + str(data.columns.index("accounts")) + "]} accounts)",
     )  # fmt: skip
+    fig.update_layout(xaxis_title="Week of", yaxis_title="ARR")
     fig.update_yaxes(tickprefix="$")
     first, last = weeks["week"].min(), weeks["week"].max()
     fig.update_xaxes(
@@ -232,13 +261,12 @@ def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
         .agg(potential=pl.col("expansion_potential").sum(), accounts=pl.len())
         .sort("segment")
     )
-    fig = px.bar(
-        data.to_pandas(), x="potential", y="segment", color="expansion_window",
-        orientation="h", hover_data=["accounts"],
-        color_discrete_map={"now": "#2563eb", "at renewal": "#93c5fd"},
-        category_orders={"expansion_window": ["now", "at renewal"]},
-        labels={"potential": "Potential ARR", "segment": "Segment", "expansion_window": "Window"},
+    fig = _stacked(
+        data, "potential", "segment", "expansion_window", ["now", "at renewal"],
+        {"now": "#2563eb", "at renewal": "#93c5fd"}, horizontal=True,
+        hover="%{y}: $%{x:,.0f} potential (%{customdata[" + str(data.columns.index("accounts")) + "]} accounts)",
     )  # fmt: skip
+    fig.update_layout(xaxis_title="Potential ARR", yaxis_title="Segment", legend_title="Window")
     fig.update_xaxes(tickprefix="$")
     return _layout(fig, height=max(260, 40 * data["segment"].n_unique() + 120))
 

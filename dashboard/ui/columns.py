@@ -42,6 +42,18 @@ def renewal_windows() -> TableSpec:
     )  # fmt: skip
 
 
+def handoff_history() -> TableSpec:
+    """Every step of an account's handoffs: who, in which role, when, and what they said."""
+    return TableSpec(
+        ["kind", "step", "state", "actor", "role", "stepped_at", "note"],
+        {"kind": cc.TextColumn("Handoff"), "step": cc.NumberColumn("Step"),
+         "state": cc.TextColumn("State"), "actor": cc.TextColumn("Who"),
+         "role": cc.TextColumn("Role"),
+         "stepped_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+         "note": cc.TextColumn("Evidence / note", width="large")},
+    )  # fmt: skip
+
+
 def renewal_risks() -> TableSpec:
     return _accounts(
         "account_name", "days_to_renewal", "arr", "health", "band", "health_change_30d",

@@ -13,9 +13,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard.text import md
+from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.state import now, stores
-from dashboard.ui.tables import edited_rows
+from dashboard.ui.tables import edited_rows, show_table
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks as t
 from dashboard.workflows.access import Actor, NotAllowed, actors_for
@@ -52,20 +53,9 @@ def history_table(history: pl.DataFrame) -> None:
     if history.is_empty():
         st.caption("No handoff on this account yet.")
         return
-    cc = st.column_config
-    st.dataframe(
+    show_table(
         history.with_columns(pl.col("role").replace_strict(h.ROLES, default=pl.col("role"))),
-        hide_index=True,
-        column_order=["kind", "step", "state", "actor", "role", "stepped_at", "note"],
-        column_config={
-            "kind": cc.TextColumn("Handoff"),
-            "step": cc.NumberColumn("Step"),
-            "state": cc.TextColumn("State"),
-            "actor": cc.TextColumn("Who"),
-            "role": cc.TextColumn("Role"),
-            "stepped_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-            "note": cc.TextColumn("Evidence / note", width="large"),
-        },  # fmt: skip
+        columns.handoff_history(),
     )
 
 

@@ -107,16 +107,35 @@ class TableSpec:
 
 def show_table(
     frame: pl.DataFrame, spec: TableSpec, *, key: str | None = None, select: bool = False,
-    placeholder: str = "—", height: int | str = "auto",
+    placeholder: str = "—", height: int | str = "auto", rows: int | None = None,
+    download: str | None = None, download_label: str = "Download (CSV)",
 ) -> Any:  # fmt: skip
-    """Draw ``frame`` as ``spec`` says; with ``select`` one row can be picked (the event is
-    returned)."""
+    """Draw ``frame`` as ``spec`` says (its first ``rows`` rows, when given); with ``select``
+    one row can be picked (the event is returned). With ``download`` (a file name), a button
+    below gives the whole frame as CSV with the page's columns, order and labels."""
     shown = with_band_labels(frame) if spec.bands else frame
     order = [c for c in spec.order if c in frame.columns]
     options: dict[str, Any] = (
         {"on_select": "rerun", "selection_mode": "single-row"} if select else {}
     )
-    return st.dataframe(
-        shown, hide_index=True, placeholder=placeholder, column_config=spec.config,
-        column_order=order, key=key, height=height, **options,
+    event = st.dataframe(
+        shown if rows is None else shown.head(rows), hide_index=True, placeholder=placeholder,
+        column_config=spec.config, column_order=order, key=key, height=height, **options,
     )  # fmt: skip
+    if download:
+        download_csv(as_shown(frame, spec), download, download_label)
+    return event
+
+
+def as_shown(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
+    """``frame`` as the page shows it, for a download: the spec's columns in its order under
+    their labels, numbers rounded to two places, lists joined."""
+    shown = frame
+    hidden = {c for c, config in spec.config.items() if config is None}
+    order = [c for c in spec.order if c in shown.columns and c not in hidden]
+    labels = {c: str((spec.config.get(c) or {}).get("label") or c) for c in order}
+    out = shown.select(order).with_columns(
+        pl.col(pl.Float32, pl.Float64).round(2),
+        pl.col(pl.List(pl.String)).list.join("; "),
+    )
+    return out.rename(labels)
