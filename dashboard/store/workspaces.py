@@ -36,11 +36,24 @@ def workspace_dir(root: Path, workspace: Workspace, store: SourceStore | None = 
     return root if holds_demo(store or SourceStore(root)) else root / DEMO_FOLDER
 
 
+_HOLDS_DEMO: dict[tuple[str, str], bool] = {}  # (folder, published file) -> answer
+
+
 def holds_demo(store: SourceStore) -> bool:
     """True when the published data is the demo portfolio (marked by the demo's loader; a
-    store from before the mark counts when every load it records came from the demo)."""
+    store from before the mark counts when every load it records came from the demo).
+    Remembered per published file: pages ask several times a run."""
     if store.current_path() is None:
         return False
+    key = (str(store.root), store.identity())
+    if key not in _HOLDS_DEMO:
+        if len(_HOLDS_DEMO) > 256:
+            _HOLDS_DEMO.clear()
+        _HOLDS_DEMO[key] = _reads_as_demo(store)
+    return _HOLDS_DEMO[key]
+
+
+def _reads_as_demo(store: SourceStore) -> bool:
     marked = store.scalar("SELECT max(value) FROM meta WHERE key = 'workspace'")
     if marked is not None:
         return marked == "demo"
