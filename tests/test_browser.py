@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -184,13 +185,21 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 def _check_upload(page, path: Path, mode: str | None = None) -> None:
-    """Upload ``path`` on the Data page, pick the load mode, press Check the data."""
+    """Upload ``path`` on the Data page, pick the load mode, press Check the data. Each step
+    waits for the rerun it causes (a click during a rerun can be lost)."""
+    from playwright.sync_api import expect
+
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
-    page.get_by_role("button", name="Check the data").wait_for(timeout=30_000)
+    page.get_by_text(f"{path.name} — ").first.wait_for(timeout=30_000)  # the file is staged
     _wait_for_run(page)
     if mode:
-        page.get_by_text(mode).first.click()
-        _wait_for_run(page)
+        radio = page.get_by_role("radio", name=re.compile("^" + re.escape(mode)))
+        for _ in range(3):
+            page.get_by_text(mode).first.click()
+            _wait_for_run(page)
+            if radio.is_checked():
+                break
+        expect(radio).to_be_checked()
     page.get_by_role("button", name="Check the data").click()
     page.get_by_text("What the load does to the stored tables").wait_for(timeout=60_000)
     _wait_for_run(page)
