@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import refresh
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TODAY = dt.date.today()
 DEMO_ACCOUNTS = 400
@@ -72,3 +76,11 @@ def app_data_dir(demo_dir: Path):
     yield use
     os.environ["TANDEM_DATA_DIR"] = str(demo_dir)
     get_settings.cache_clear()
+
+
+def tandem(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """The command line (``tandem ARGS``) in its own process over ``data_dir``."""
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "TANDEM_DATA_DIR": str(data_dir), **env},
+    )  # fmt: skip

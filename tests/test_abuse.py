@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -28,17 +25,11 @@ from dashboard.store import Stores
 from dashboard.text import md, neutralise_formulas, plain_label
 from dashboard.workflows import decisions, handoffs
 from dashboard.workflows.access import Actor, NotAllowed, Viewer
+from tests.conftest import tandem
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date.today()
 NOW = dt.datetime.now()
-
-
-def tandem(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "TANDEM_DATA_DIR": str(data_dir), **env},
-    )  # fmt: skip
 
 
 # -- hostile files -----------------------------------------------------------------------------

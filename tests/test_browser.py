@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.pg import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -39,12 +40,6 @@ PAGES = [
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
@@ -55,7 +50,7 @@ def require_chromium() -> None:
 @contextmanager
 def streamlit_server(data_dir: Path, cwd: Path = ROOT, port: int | None = None) -> Iterator[str]:
     """``streamlit run`` of the app on loopback over ``data_dir``; yields its URL."""
-    port = port or _free_port()
+    port = port or free_port()
     env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),

@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,18 +15,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
-from tests.conftest import source_digest
+from tests.conftest import source_digest, tandem
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date.today()
-
-
-def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], env=env, capture_output=True, text=True,
-        cwd=ROOT,
-    )  # fmt: skip
 
 
 def fingerprint(folder: Path) -> dict[str, str]:

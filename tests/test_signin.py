@@ -9,10 +9,10 @@ import pytest
 
 from dashboard.store import Stores
 from tests.oidc import oidc_provider
+from tests.pg import free_port
 from tests.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    _free_port,
     _wait_for_run,
     require_chromium,
     streamlit_server,
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 def signed_app(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     require_chromium()
     with oidc_provider() as provider:
-        port = _free_port()
+        port = free_port()
         home = tmp_path_factory.mktemp("signin")  # streamlit reads ./.streamlit/secrets.toml
         (home / ".streamlit").mkdir()
         (home / ".streamlit" / "secrets.toml").write_text(

@@ -9,24 +9,16 @@ import datetime as dt
 import json
 import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dashboard.store import Stores
+from tests.conftest import tandem
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT.parent / "shared" / "samples" / "vendor-layouts"
 TODAY = dt.date.today()
-
-
-def tandem(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "TANDEM_DATA_DIR": str(data_dir)},
-    )  # fmt: skip
 
 
 def needs_samples() -> None:

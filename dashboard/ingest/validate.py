@@ -149,11 +149,8 @@ def distinct_values(
 
 
 def _sample(source: str, column: str) -> str:
-    text = f"trim(CAST({ident(column)} AS VARCHAR))"
-    return (
-        f"(SELECT DISTINCT v FROM (SELECT {text} AS v FROM {source}"
-        f" WHERE nullif({text}, '') IS NOT NULL LIMIT 20000) LIMIT 5000)"
-    )
+    values = f"SELECT {text_value(ident(column))} AS v FROM {source}"
+    return f"(SELECT DISTINCT v FROM (SELECT v FROM ({values}) WHERE v IS NOT NULL LIMIT 20000) LIMIT 5000)"
 
 
 def detect_date_format(

@@ -34,10 +34,11 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
 
 def _stacked(
     data: pl.DataFrame, value: str, category: str, stack: str, stacks: list[str],
-    colors: dict[str, str], *, horizontal: bool, hover: str,
+    colors: dict[str, str], *, horizontal: bool, hover: str, extra: str | None = None,
 ) -> go.Figure:  # fmt: skip
     """Bars of ``value`` per ``category``, one trace per ``stack`` value (in ``stacks``
-    order), stacked. ``hover`` is the template of each bar's hover text."""
+    order), stacked. ``hover`` is the template of each bar's hover text; it can show the
+    column ``extra`` as ``%{customdata}``."""
     fig = go.Figure()
     for name in stacks:
         part = data.filter(pl.col(stack) == name)
@@ -48,7 +49,7 @@ def _stacked(
             go.Bar(
                 x=values if horizontal else cats, y=cats if horizontal else values, name=name,
                 orientation="h" if horizontal else "v", marker_color=colors.get(name),
-                customdata=part.select(pl.all().cast(pl.String)).rows(),
+                customdata=part[extra].to_list() if extra else None,
                 hovertemplate=hover + f"<extra>{name}</extra>",
             )
         )  # fmt: skip
@@ -220,19 +221,11 @@ def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
 def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
     """ARR up for renewal per month, stacked by band, with the expected (forecast) renewal ARR
     as a line. Clicking a bar selects its month."""
-    fig = go.Figure()
-    for band in BAND_ORDER:
-        part = calendar.filter(pl.col("band") == band)
-        if part["arr"].sum() == 0:
-            continue
-        fig.add_trace(
-            go.Bar(
-                x=part["month"].to_list(), y=part["arr"].to_list(), name=band,
-                marker_color=BAND_COLORS[band], customdata=part["accounts"].to_list(),
-                hovertemplate="%{x|%b %Y}: $%{y:,.0f} (%{customdata} accounts)<extra>"
-                + band + "</extra>",
-            )
-        )  # fmt: skip
+    fig = _stacked(
+        calendar.filter(pl.col("arr") > 0), "arr", "month", "band", BAND_ORDER, BAND_COLORS,
+        horizontal=False, hover="%{x|%b %Y}: $%{y:,.0f} (%{customdata} accounts)",
+        extra="accounts",
+    )  # fmt: skip
     fig.add_trace(
         go.Scatter(
             x=forecast["month"].to_list(), y=forecast["expected_arr"].to_list(),
@@ -241,7 +234,7 @@ def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
             hovertemplate="%{x|%b %Y}: expected $%{y:,.0f}<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(barmode="stack", yaxis={"title": "ARR", "tickprefix": "$"})
+    fig.update_layout(yaxis={"title": "ARR", "tickprefix": "$"})
     fig.update_xaxes(dtick="M1", tickformat="%b %Y")
     return _layout(fig, height=360)
 
@@ -251,7 +244,7 @@ def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
     data = weeks.filter(pl.col("arr") > 0)
     fig = _stacked(
         data, "arr", "week", "band", BAND_ORDER, BAND_COLORS, horizontal=False,
-        hover="Week of %{x|%d %b}: $%{y:,.0f} (%{customdata[" + str(data.columns.index("accounts")) + "]} accounts)",
+        hover="Week of %{x|%d %b}: $%{y:,.0f} (%{customdata} accounts)", extra="accounts",
     )  # fmt: skip
     fig.update_layout(xaxis_title="Week of", yaxis_title="ARR")
     fig.update_yaxes(tickprefix="$")
@@ -274,7 +267,7 @@ def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
     fig = _stacked(
         data, "potential", "segment", "expansion_window", ["now", "at renewal"],
         {"now": "#2563eb", "at renewal": "#93c5fd"}, horizontal=True,
-        hover="%{y}: $%{x:,.0f} potential (%{customdata[" + str(data.columns.index("accounts")) + "]} accounts)",
+        hover="%{y}: $%{x:,.0f} potential (%{customdata} accounts)", extra="accounts",
     )  # fmt: skip
     fig.update_layout(xaxis_title="Potential ARR", yaxis_title="Segment", legend_title="Window")
     fig.update_xaxes(tickprefix="$")

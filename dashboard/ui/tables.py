@@ -130,11 +130,10 @@ def show_table(
 def as_shown(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
     """``frame`` as the page shows it, for a download: the spec's columns in its order under
     their labels, numbers rounded to two places, lists joined."""
-    shown = frame
     hidden = {c for c, config in spec.config.items() if config is None}
-    order = [c for c in spec.order if c in shown.columns and c not in hidden]
+    order = [c for c in spec.order if c in frame.columns and c not in hidden]
     labels = {c: str((spec.config.get(c) or {}).get("label") or c) for c in order}
-    out = shown.select(order).with_columns(
+    out = frame.select(order).with_columns(
         pl.col(pl.Float32, pl.Float64).round(2),
         pl.col(pl.List(pl.String)).list.join("; "),
     )
