@@ -65,6 +65,7 @@ CASES: list[tuple[str, str, object, str, str, str]] = [
     ("an unparseable date", "a.csv", (HEADER + "a,A,5,3,yesterday,2026-12-01\n").encode(), "accounts", "row 2", "column contract_start: yesterday is not a date"),
     ("ids that differ only by case", "a.csv", (HEADER + "ACC-1,A,5,3,,\nacc-1,B,5,3,,\n").encode(), "accounts", "row 3", "column account_id: duplicate id acc-1 (first at row 2)"),
     ("ids that differ only by spaces", "a.csv", (HEADER + "a1,A,5,3,,\n  a1 ,B,5,3,,\n").encode(), "accounts", "row 3", "column account_id: duplicate id a1 (first at row 2)"),
+    ("ids that differ only by Unicode spaces", "a.csv", (HEADER + "a1,A,5,3,,\n\u00a0a1\u2003,B,5,3,,\n").encode(), "accounts", "row 3", "column account_id: duplicate id a1 (first at row 2)"),
     ("a status outside the vocabulary", "a.csv", b"account_id,account_name,status\na,A,paused\n", "accounts", "row 2", "column status: paused is not one of active, churned"),
     ("CSAT 7", "t.csv", b"ticket_id,account_id,created_at,csat\nt1,c1,2026-05-01,7\n", "tickets", "row 2", "column csat: 7 is above 5"),
     ("a ticket in the future", "t.csv", b"ticket_id,account_id,created_at\nt1,c1,2030-01-01\n", "tickets", "row 2", "column created_at: 2030-01-01 is in the future"),
