@@ -9,10 +9,12 @@ import json
 import math
 import sys
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from dashboard.config import get_settings
 from dashboard.ingest.bundle import (
@@ -38,7 +40,15 @@ from dashboard.store.features import default_as_of
 from dashboard.store.pins import pins_of_folder
 from dashboard.store.workspaces import import_target, team_store, workspace_dir
 from dashboard.text import to_csv
-from dashboard.views.lab import run_backtest
+from dashboard.views.lab import (
+    CALIBRATED,
+    BacktestResult,
+    backtest_report,
+    backtest_snapshots,
+    calibrate,
+    calibrated_sentence,
+    compare_on_snapshots,
+)
 from dashboard.workflows.scorecards import active_scorecard, load_saved, load_scorecard_file
 from scoring.scorecard import Scorecard
 
@@ -259,53 +269,107 @@ def _number(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def cmd_backtest(args: argparse.Namespace) -> int:
-    stores = Stores.open(_folder(args))
-    try:
-        card = _scorecard_arg(args.scorecard, stores.app)
-    except (ValueError, OSError) as exc:
-        print(f"tandem backtest: {exc}", file=sys.stderr)
-        return 2
-    active = active_scorecard(stores.app)
-    result = run_backtest(stores.sources, active, card, horizon=args.horizon)
+def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -> dict[str, Any]:
     mine, theirs = result.results["candidate"], result.results["active"]
-    out = {
+    return {
         "scorecard": card.name,
-        "horizon_days": args.horizon,
-        "auc": _number(mine["auc"]),
+        "weights": card.weights,
+        "horizon_days": result.horizon,
+        "verdict": result.verdicts["candidate"],
+        "auc": _number(mine.auc),
         "auc_ci": [_number(v) for v in result.intervals["b"]],
-        "band_churn_rates": mine["band_churn_rates"],
-        "red_lift": _number(mine["red_lift"]),
-        "bottom_decile_precision": _number(mine["bottom_decile_precision"]),
-        "n_accounts": mine["n_accounts"],
-        "n_churn_events": mine["n_churn_events"],
-        "n_observations": mine["n_observations"],
+        "band_churn_rates": {band: asdict(rate) for band, rate in mine.band_churn_rates.items()},
+        "red_lift": _number(mine.red_lift),
+        "bottom_decile_precision": _number(mine.bottom_decile_precision),
+        "n_accounts": mine.n_accounts,
+        "n_churn_events": mine.n_churn_events,
+        "n_observations": mine.n_observations,
         "snapshots": [d.isoformat() for d in result.dates],
+        "components": [
+            {k: _number(v) for k, v in asdict(row).items()} for row in result.components
+        ],
+        "calibration": result.calibration.to_dicts(),
+        "calibration_note": result.calibration_note,
         "active_scorecard": active.name,
-        "active_auc": _number(theirs["auc"]),
+        "active_verdict": result.verdicts["active"],
+        "active_auc": _number(theirs.auc),
+        "active_auc_ci": [_number(v) for v in result.intervals["a"]],
         "auc_difference_ci": [_number(v) for v in result.intervals["difference"]],
         "seconds": result.seconds,
     }
+
+
+def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) -> None:
+    report = backtest_report(result, active.name, card.name)
+    span = f"{result.dates[0]} … {result.dates[-1]}" if result.dates else "no snapshot"
+    print(f"Backtest of {card.name!r}, churn within {result.horizon} days, "
+          f"{len(result.dates)} snapshots 30 days apart, {span}")  # fmt: skip
+    print(f"  {report.caption}")
+    print(f"  {report.verdicts}")
+    mine = result.results["candidate"]
+    if mine.auc is None:
+        return
+    if card.weights != active.weights or card.params != active.params:
+        print(f"  {report.difference.replace('**', '')}")
+    for band, rate in mine.band_churn_rates.items():
+        print(f"  {band:>7}: {rate.rate:.1%} churned of {rate.accounts:,}")
+    if mine.red_lift is not None and mine.bottom_decile_precision is not None:
+        print(f"  lift of red {mine.red_lift:.2f}x; bottom-decile precision "
+              f"{mine.bottom_decile_precision:.1%}")  # fmt: skip
+    print("  each component alone:")
+    for row in result.components:
+        auc = (
+            f"AUC {row.auc:.3f} ({row.low:.3f}–{row.high:.3f})" if row.auc is not None else "no AUC"
+        )
+        print(
+            f"    {row.component:<12} weight {row.weight:>5.1f}  {auc}, data for {row.coverage:.0%}"
+        )
+    if result.calibration_note:
+        print(f"  churn probability: {result.calibration_note}")
+    else:
+        print("  churn probability, later snapshots (decile: predicted vs observed, n):")
+        for r in result.calibration.iter_rows(named=True):
+            print(
+                f"    {r['decile']:>2}: {r['predicted']:.1%} vs {r['observed']:.1%} of {r['n']:,}"
+            )
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    stores = Stores.open(_folder(args))
+    active = active_scorecard(stores.app)
+    calibrating = args.scorecard == CALIBRATED
+    try:
+        card = active if calibrating else _scorecard_arg(args.scorecard, stores.app)
+    except (ValueError, OSError) as exc:
+        print(f"tandem backtest: {exc}", file=sys.stderr)
+        return 2
+    snapshots = backtest_snapshots(stores.sources, args.horizon)
+    fitted = None
+    if calibrating:  # fit on the earlier snapshots, backtest on the later ones only
+        fitted = calibrate(snapshots, active)
+        if fitted.scorecard is None:
+            out = {"scorecard": CALIBRATED, "horizon_days": args.horizon, "verdict": fitted.verdict,
+                   "auc": None, "message": fitted.refused, "n_churn_events": fitted.churn_events,
+                   "snapshots": [d.isoformat() for d in snapshots.dates]}  # fmt: skip
+            print(json.dumps(out) if args.json else fitted.refused)
+            return 0
+        card = fitted.scorecard
+        later = pl.col("as_of").is_in(fitted.test_dates)
+        snapshots = replace(snapshots, dates=fitted.test_dates, labelled=snapshots.labelled.filter(later))  # fmt: skip
+    result = compare_on_snapshots(snapshots, active, card)
+    if fitted is not None:
+        result = replace(result, calibration=fitted.calibration, calibration_note=None)
+    out = _backtest_json(result, card, active)
+    if fitted is not None:
+        out |= {"fitted_on": [d.isoformat() for d in fitted.train_dates],
+                "fitted_churn_events": fitted.churn_events, "offered": fitted.refused is None,
+                "message": fitted.refused or calibrated_sentence(fitted, active.name).replace("**", "")}  # fmt: skip
     if args.json:
-        print(json.dumps(out))
+        print(json.dumps(out, default=str))
         return 0
-    print(
-        f"Backtest of {card.name!r}, churn within {args.horizon} days, "
-        f"{len(result.dates)} snapshots 30 days apart, {out['snapshots'][0]} … {out['snapshots'][-1]}"
-    )
-    print(
-        f"  rests on {out['n_accounts']:,} accounts, {out['n_churn_events']:,} churn events, "
-        f"{out['n_observations']:,} account-snapshots"
-    )
-    lo, hi = out["auc_ci"]
-    print(
-        f"  ROC AUC {out['auc']:.3f} (95 % CI {lo:.3f}–{hi:.3f}); active {active.name!r}: "
-        f"{out['active_auc']:.3f}"
-    )
-    for band, rate in out["band_churn_rates"].items():
-        print(f"  {band:>7}: {rate['rate']:.1%} churned of {rate['accounts']:,}")
-    print(f"  lift of red {out['red_lift']:.2f}x; bottom-decile precision "
-          f"{out['bottom_decile_precision']:.1%}")  # fmt: skip
+    if fitted is not None:
+        print(out["message"])
+    _print_backtest(result, card, active)
     return 0
 
 
@@ -389,7 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest", help="how well a scorecard's health predicted churn on past snapshots"
     )
     back.add_argument(
-        "--scorecard", help="a saved scorecard's name or a TOML file (default: the active one)"
+        "--scorecard",
+        help="a saved scorecard's name, a TOML file, or 'calibrated': weights fitted on the "
+        "earlier snapshots and backtested on the later ones (default: the active scorecard)",
     )
     back.add_argument("--horizon", type=int, default=90, help="churn within N days (default 90)")
     back.add_argument("--json", action="store_true", help="print the metrics as one JSON object")

@@ -27,7 +27,7 @@ if not account.found:  # outside the viewer's book reads exactly like not there
     st.error(f"There is no account with id {md(repr(account_id))}.", icon=":material/error:")
     st.stop()
 
-header(account.profile)
+header(account.profile, account.churn_note)
 left, right = st.columns(2)
 with left.container(border=True):
     st.markdown("**Health over time**")

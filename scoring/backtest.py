@@ -7,7 +7,9 @@ then, ``churned`` (churned within the horizon after the snapshot) and ``account_
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -19,7 +21,32 @@ BINS = 101  # health rounded to whole points for the bootstrap
 REPLICATE_CHUNK = 50  # bootstrap replicates drawn at a time
 
 
-def evaluate(frame: pl.DataFrame, deciles: int = 10) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BandRate:
+    """Churn among the account-snapshots of one band."""
+
+    accounts: int
+    churned: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How well one health column ranked churn on labelled snapshots."""
+
+    auc: float | None  # None without churners or without stayers
+    base_churn_rate: float | None
+    band_churn_rates: dict[str, BandRate]
+    red_lift: float | None  # churn rate of the red band ÷ the base rate
+    bottom_decile_precision: float | None  # churn rate of the lowest-health tenth
+    calibration: pl.DataFrame  # decile, mean_health, churn_rate, rows
+    n_observations: int
+    n_accounts: int
+    n_churn_events: int  # accounts that churned within the horizon of some snapshot
+    snapshots: list[dt.date]
+
+
+def evaluate(frame: pl.DataFrame, deciles: int = 10) -> Evaluation:
     """AUC of health for churn (lower health = riskier), churn rate per band, lift of the red
     band, precision of the bottom decile, a calibration table, and what it rests on."""
     # one ranking of health serves the AUC and the deciles (ties share a rank)
@@ -44,26 +71,52 @@ def evaluate(frame: pl.DataFrame, deciles: int = 10) -> dict[str, Any]:
         .sort("decile")
     )
     positives = int(data["churned"].sum()) if data.height else 0
-    return {
+    return Evaluation(
         # low health is risky: a churner's rank by risk is n + 1 - its rank by health
-        "auc": auc_from_rank_sum(
+        auc=auc_from_rank_sum(
             positives * (data.height + 1) - data.filter(col("churned"))["_rank"].sum(),
             positives,
             data.height - positives,
         ),
-        "base_churn_rate": base,
-        "band_churn_rates": {
-            r["band"]: {"accounts": r["accounts"], "churned": r["churned"], "rate": r["churn_rate"]}
+        base_churn_rate=base,
+        band_churn_rates={
+            r["band"]: BandRate(r["accounts"], r["churned"], r["churn_rate"])
             for r in rates.iter_rows(named=True)
         },
-        "red_lift": (red["churn_rate"][0] / base) if red.height and base else None,
-        "bottom_decile_precision": bottom["churned"].mean() if bottom.height else None,
-        "calibration": calibration,
-        "n_observations": data.height,
-        "n_accounts": data["account_id"].n_unique(),
-        "n_churn_events": data.filter(col("churned"))["account_id"].n_unique(),
-        "snapshots": sorted(data["as_of"].unique().to_list()) if "as_of" in data.columns else [],
-    }
+        red_lift=(red["churn_rate"][0] / base) if red.height and base else None,
+        bottom_decile_precision=bottom["churned"].mean() if bottom.height else None,
+        calibration=calibration,
+        n_observations=data.height,
+        n_accounts=data["account_id"].n_unique(),
+        n_churn_events=data.filter(col("churned"))["account_id"].n_unique(),
+        snapshots=sorted(data["as_of"].unique().to_list()) if "as_of" in data.columns else [],
+    )
+
+
+Verdict = Literal["predictive", "no_evidence", "inverse", "no_outcomes"]
+VERDICT_WORDS: dict[str, str] = {
+    "predictive": "predicts churn: the whole 95 % interval of its AUC is above 0.5",
+    "no_evidence": "shows no evidence of predicting churn here: the 95 % interval of its AUC "
+    "includes 0.5 (a coin toss)",
+    "inverse": "ranks churn backwards here: the whole 95 % interval of its AUC is below 0.5, "
+    "so red accounts churned less than green ones",
+    "no_outcomes": "cannot be checked: the history holds no churn (or no account that stayed) "
+    "within the horizon of its snapshots",
+}
+
+
+def verdict(auc: float | None, interval: tuple[float, float]) -> Verdict:
+    """What an AUC and its 95 % interval say: ``predictive`` (interval above 0.5),
+    ``inverse`` (below), ``no_evidence`` (it includes 0.5), ``no_outcomes`` (no AUC: no
+    churn, or no stayer, to rank)."""
+    lo, hi = interval
+    if auc is None or np.isnan(lo) or np.isnan(hi):
+        return "no_outcomes"
+    if lo > 0.5:
+        return "predictive"
+    if hi < 0.5:
+        return "inverse"
+    return "no_evidence"
 
 
 def _histograms(accounts: np.ndarray, bins: np.ndarray, n_accounts: int) -> np.ndarray:
@@ -91,30 +144,40 @@ def _auc_from_histograms(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / den, np.nan)
 
 
-def bootstrap_auc(
-    frame: pl.DataFrame, health_a: str, health_b: str, replicates: int = 400, seed: int = 7
+NO_INTERVAL = (float("nan"), float("nan"))
+
+
+def bootstrap_aucs(
+    frame: pl.DataFrame, columns: list[str], replicates: int = 400, seed: int = 7
 ) -> dict[str, tuple[float, float]]:
-    """95 % intervals for the AUC of two health columns and for their difference (b − a).
+    """95 % intervals for the AUC of each health-like column (lower = riskier), every column
+    on the same replicates, each on the rows where it is not null.
 
     Accounts are resampled, not rows (an account appears in many snapshots, so rows are not
     independent): each replicate draws as many accounts as there are, with replacement, and
-    weighs each account's rows by how often it was drawn; the AUC comes from health
-    histograms rounded to whole points.
+    weighs each account's rows by how often it was drawn; the AUC comes from histograms of
+    the column rounded to whole points (0-100).
     """
-    data = frame.filter(col(health_a).is_not_null(), col(health_b).is_not_null())
-    if data.is_empty() or data["churned"].all() or not data["churned"].any():
-        return {"a": (np.nan, np.nan), "b": (np.nan, np.nan), "difference": (np.nan, np.nan)}
-    codes = data.select(col("account_id").rank("dense").cast(pl.Int64) - 1)["account_id"].to_numpy()
+    if frame.is_empty() or frame["churned"].all() or not frame["churned"].any():
+        return dict.fromkeys(columns, NO_INTERVAL)
+    codes = frame.select(col("account_id").rank("dense").cast(pl.Int64) - 1)[
+        "account_id"
+    ].to_numpy()
     n = int(codes.max()) + 1
-    churned = data["churned"].to_numpy()
+    churned = frame["churned"].to_numpy()
     # few accounts ever churn: their histograms are kept apart, small
     churners = np.unique(codes[churned])
+    churner_slot = np.searchsorted(churners, codes)
     hist = {}
-    for name in (health_a, health_b):
-        bins = data[name].round(0).clip(0, 100).cast(pl.Int64).to_numpy()
+    for name in columns:
+        present = frame[name].is_not_null().to_numpy()
+        bins = frame[name].fill_null(0).round(0).clip(0, 100).cast(pl.Int64).to_numpy()
+        pos, neg = present & churned, present & ~churned
+        if not pos.any() or not neg.any():
+            continue
         hist[name] = (
-            _histograms(np.searchsorted(churners, codes[churned]), bins[churned], len(churners)),
-            _histograms(codes[~churned], bins[~churned], n),
+            _histograms(churner_slot[pos], bins[pos], len(churners)),
+            _histograms(codes[neg], bins[neg], n),
         )
     rng = np.random.default_rng(seed)
     auc = {name: np.empty(replicates) for name in hist}
@@ -129,44 +192,66 @@ def bootstrap_auc(
         lo, hi = np.nanpercentile(values, [2.5, 97.5])
         return float(lo), float(hi)
 
+    out = {name: interval(auc[name]) if name in hist else NO_INTERVAL for name in columns}
+    if len(columns) == 2 and all(name in hist for name in columns):
+        out["__difference"] = interval(auc[columns[1]] - auc[columns[0]])
+    return out
+
+
+def bootstrap_auc(
+    frame: pl.DataFrame, health_a: str, health_b: str, replicates: int = 400, seed: int = 7
+) -> dict[str, tuple[float, float]]:
+    """95 % intervals for the AUC of two health columns and for their difference (b − a), on
+    the rows where both are known (see ``bootstrap_aucs``)."""
+    data = frame.filter(col(health_a).is_not_null(), col(health_b).is_not_null())
+    found = bootstrap_aucs(data, [health_a, health_b], replicates, seed)
     return {
-        "a": interval(auc[health_a]),
-        "b": interval(auc[health_b]),
-        "difference": interval(auc[health_b] - auc[health_a]),
+        "a": found[health_a],
+        "b": found[health_b],
+        "difference": found.get("__difference", NO_INTERVAL),
     }
 
 
-def fit_weights(
-    train: pl.DataFrame, components: list[str], iterations: int = 400, seed: int = 7
-) -> dict[str, float]:
-    """Non-negative weights for the components that predict churn: a logistic model of churn
-    on each component's shortfall (100 − score, a missing component counts as the account's
-    mean shortfall), coefficients kept ≥ 0 by projected gradient descent. Returned scaled to
-    sum to 100; a component with no signal gets 0.
-    """
-    x = train.select([((100 - col(c)) / 100).alias(c) for c in components]).with_columns(
+FIT_ROWS = 200_000  # a fixed random subsample keeps the fit fast at any size
+
+
+def shortfalls(frame: pl.DataFrame, components: list[str]) -> np.ndarray:
+    """Each component's shortfall (100 − score) ÷ 100 per row; a missing component counts
+    as the row's mean shortfall, as health does (its weight goes to the components present)."""
+    x = frame.select([((100 - col(c)) / 100).alias(c) for c in components]).with_columns(
         row_mean=pl.mean_horizontal(pl.all())
     )
     x = x.select([col(c).fill_null(col("row_mean")).fill_null(0.5) for c in components])
-    features = x.to_numpy().astype(np.float64)
-    y = train["churned"].cast(pl.Float64).to_numpy()
-    if len(y) > 200_000:  # a fixed random subsample keeps the fit fast at any size
-        keep = np.random.default_rng(seed).choice(len(y), 200_000, replace=False)
+    return x.to_numpy().astype(np.float64)
+
+
+def fit_weights(train: pl.DataFrame, components: list[str], seed: int = 7) -> dict[str, float]:
+    """Non-negative weights for the components that predict churn: scikit-learn's logistic
+    regression of churn on the components' shortfalls. A component whose coefficient comes
+    out ≤ 0 (no signal, or a backwards one) gets weight 0 and the model is fitted again on
+    the rest, until every coefficient is positive. Returned scaled to sum to 100; equal
+    weights when no component has a positive coefficient.
+
+    The logit is then a weighted sum of shortfalls, so ranking accounts by it is ranking
+    them by the health these weights give (a person can read the weights as the scorecard).
+    """
+    from sklearn.linear_model import LogisticRegression  # 1-8 s to import: only when fitting
+
+    features = shortfalls(train, components)
+    y = train["churned"].cast(pl.Int8).to_numpy()
+    if len(y) > FIT_ROWS:
+        keep = np.random.default_rng(seed).choice(len(y), FIT_ROWS, replace=False)
         features, y = features[keep], y[keep]
-    mean, std = features.mean(axis=0), features.std(axis=0) + 1e-9
-    z = (features - mean) / std
-    w = np.zeros(z.shape[1])
-    b = np.log((y.mean() + 1e-9) / (1 - y.mean() + 1e-9))
-    m, v = np.zeros_like(w), np.zeros_like(w)
-    for step in range(1, iterations + 1):  # Adam on the mean log-loss, projected onto w >= 0
-        p = 1 / (1 + np.exp(-(z @ w + b)))
-        grad_w, grad_b = z.T @ (p - y) / len(y), float((p - y).mean())
-        m, v = 0.9 * m + 0.1 * grad_w, 0.999 * v + 0.001 * grad_w**2
-        w = np.maximum(
-            w - 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8), 0
-        )
-        b -= 0.05 * grad_b
-    raw = w / std  # back to the scale of the shortfalls
-    if raw.sum() <= 0:
-        return {c: 100 / len(components) for c in components}
-    return {c: round(float(100 * r / raw.sum()), 1) for c, r in zip(components, raw, strict=True)}
+    kept = list(range(len(components)))
+    coefficients = np.zeros(len(components))
+    while kept and 0 < y.sum() < len(y):
+        model = LogisticRegression(C=10.0, max_iter=1000).fit(features[:, kept], y)
+        coef = model.coef_[0]
+        if (coef > 0).all():
+            coefficients[kept] = coef
+            break
+        kept = [k for k, c in zip(kept, coef, strict=True) if c > 0]
+    if coefficients.sum() <= 0:
+        return {c: round(100 / len(components), 1) for c in components}
+    share = 100 * coefficients / coefficients.sum()
+    return {c: round(float(w), 1) for c, w in zip(components, share, strict=True)}

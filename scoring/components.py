@@ -40,42 +40,84 @@ def usage_ratio() -> pl.Expr:
     )
 
 
+def portfolio_quantile(x: pl.Expr, q: float) -> pl.Expr:
+    """The ``q`` quantile of ``x`` over the accounts of the same snapshot date (``as_of``):
+    the portfolio's own distribution that day, so a backtest scales each past date by the
+    portfolio as it was then. Components are therefore computed on a whole portfolio, never
+    on a filtered part of it (the lab filters after computing them)."""
+    return x.quantile(q, "linear").over("as_of")
+
+
+def _target(x: pl.Expr, fixed: float, p: ComponentParams) -> pl.Expr:
+    """The input value scoring 100: the portfolio's ``scale_quantile`` (``scale =
+    "portfolio"``, never below a tenth of ``fixed``, so a portfolio that barely uses the
+    product is not rescaled into a healthy one), or the fixed target (``scale = "fixed"``)."""
+    if p.scale == "fixed":
+        return pl.lit(fixed)
+    return pl.max_horizontal(portfolio_quantile(x, p.scale_quantile), pl.lit(fixed / 10))
+
+
 def adoption(p: ComponentParams) -> pl.Expr:
-    """Seat utilisation ÷ ``adoption_target`` × 100, clipped to 0-100."""
-    return pl.when(col("has_usage")).then(_clip(seat_utilisation() / p.adoption_target * 100.0))
+    """Seat utilisation ÷ its target × 100, clipped to 0-100. The target is the portfolio's
+    95th percentile of utilisation that day (a fixed 80 % of seats made three accounts in four
+    score 100 on real exports and flattened the signal), or ``adoption_target`` when the
+    scorecard's ``scale`` is ``"fixed"``."""
+    util = seat_utilisation()
+    return pl.when(col("has_usage")).then(_clip(util / _target(util, p.adoption_target, p) * 100.0))
 
 
 def usage_trend(p: ComponentParams) -> pl.Expr:
-    """Active-user ratio mapped linearly: ``trend_floor`` → 0, ``trend_full`` → 100.
+    """Active-user ratio (last 30 days ÷ the 30 before) mapped linearly between a floor
+    (scores 0) and a full mark (scores 100): the portfolio's 5th and 95th percentiles of the
+    ratio that day, or ``trend_floor`` and ``trend_full`` when ``scale`` is ``"fixed"``.
 
     New usage after a silent month scores 100; no usage in either month has no trend (null).
     """
     new_usage = (col("active_users_prior_30d") == 0) & (col("events_prior_30d") == 0)
+    ratio = usage_ratio()
+    if p.scale == "fixed":
+        floor, full = pl.lit(p.trend_floor), pl.lit(p.trend_full)
+    else:
+        floor = portfolio_quantile(ratio, 1 - p.scale_quantile)
+        full = pl.max_horizontal(portfolio_quantile(ratio, p.scale_quantile), floor + 0.05)
     return (
         pl.when(~col("has_usage"))
         .then(None)
         .when(new_usage & (col("events_last_30d") > 0))
         .then(100.0)
-        .otherwise(_ramp(usage_ratio(), p.trend_floor, p.trend_full))
+        .otherwise(_clip((ratio - floor) / (full - floor) * 100.0))
     )
 
 
 def breadth(p: ComponentParams) -> pl.Expr:
-    """Distinct features used in 30 days ÷ features in the catalog ÷ ``breadth_target`` × 100."""
-    share = col("features_last_30d") / col("features_in_catalog")
+    """Share of the feature catalog used in 30 days ÷ its target × 100, clipped: the target is
+    the portfolio's 95th percentile of that share, or ``breadth_target`` when ``scale`` is
+    ``"fixed"`` (60 % of the catalog made most accounts score 100 on real exports)."""
+    share = pl.when(col("features_in_catalog") > 0).then(
+        col("features_last_30d") / col("features_in_catalog")
+    )
     return pl.when(col("has_usage") & (col("features_in_catalog") > 0)).then(
-        _clip(share / p.breadth_target * 100.0)
+        _clip(share / _target(share, p.breadth_target, p) * 100.0)
     )
 
 
+def ticket_growth() -> pl.Expr:
+    """Doublings of the ticket count against the 90 days before: log2((last + 1) ÷ (prior +
+    1)), 0 when tickets fell or held."""
+    return ((col("tickets_last_90d") + 1.0) / (col("tickets_prior_90d") + 1.0)).log(2).clip(0.0)
+
+
 def support(p: ComponentParams) -> pl.Expr:
-    """100 − penalty × open high/urgent tickets − penalty × tickets per 10 seats over the
-    allowance; blended with recent CSAT ((csat − 1) ÷ 4 × 100) at ``support_csat_weight``."""
+    """The level and the trend of support: 100 − penalty × open high/urgent tickets − penalty
+    × tickets per 10 seats over the allowance − ``support_growth_penalty`` × doublings of the
+    ticket count against the 90 days before; blended with recent CSAT ((csat − 1) ÷ 4 × 100)
+    at ``support_csat_weight``."""
     per_10_seats = col("tickets_last_90d") / col("licensed_seats").clip(1) * 10.0
     load = _clip(
         100.0
         - p.support_open_high_penalty * col("tickets_open_high")
         - p.support_excess_penalty * (per_10_seats - p.support_ticket_allowance).clip(0.0)
+        - p.support_growth_penalty * ticket_growth()
     )
     csat = (col("csat_last_90d") - 1.0) / 4.0 * 100.0
     blended = (1 - p.support_csat_weight) * load + p.support_csat_weight * csat
@@ -83,8 +125,10 @@ def support(p: ComponentParams) -> pl.Expr:
 
 
 def sentiment(p: ComponentParams) -> pl.Expr:
-    """Mean of the latest NPS × 10 and survey CSAT ((csat − 1) ÷ 4 × 100) in 180 days."""
-    nps = col("nps_latest") * 10.0
+    """Mean of NPS × 10 and survey CSAT ((csat − 1) ÷ 4 × 100) in 180 days. The NPS is the
+    recency-weighted mean of the answers (each weighs half as much every 90 days of age, the
+    feature ``nps_recent``): one latest answer is noisier than the recent ones together."""
+    nps = col("nps_recent") * 10.0
     csat = (col("survey_csat_180d") - 1.0) / 4.0 * 100.0
     return _clip(pl.mean_horizontal(nps, csat))
 
@@ -97,13 +141,24 @@ def engagement(p: ComponentParams) -> pl.Expr:
     return pl.when(col("has_activities")).then(score.fill_null(0.0))
 
 
+def late_share() -> pl.Expr:
+    """Share of the invoices due in the last 180 days that were paid late or are unpaid past
+    due (0 without such invoices)."""
+    due = col("invoices_due_180d")
+    return pl.when(due > 0).then(col("invoices_late_180d") / due).otherwise(0.0)
+
+
 def billing(p: ComponentParams) -> pl.Expr:
-    """100 − penalty × overdue invoices − penalty × days past due of the oldest one."""
+    """Payment behaviour over 180 days, not only today: 100 − ``billing_late_share_penalty``
+    × the share of invoices due in the window paid late − ``billing_overdue_penalty`` ×
+    invoices overdue now − ``billing_day_penalty`` × mean days late of the window's
+    invoices (unpaid ones count their days past due so far)."""
     return pl.when(col("has_invoices")).then(
         _clip(
             100.0
+            - p.billing_late_share_penalty * late_share()
             - p.billing_overdue_penalty * col("invoices_overdue")
-            - p.billing_day_penalty * col("max_days_past_due")
+            - p.billing_day_penalty * col("mean_days_late_180d")
         )
     )
 

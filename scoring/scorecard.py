@@ -5,7 +5,7 @@ that names the field."""
 from __future__ import annotations
 
 import tomllib
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -45,6 +45,14 @@ class ComponentParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    scale: Literal["portfolio", "fixed"] = Field(
+        "portfolio",
+        description="usage inputs scored against the portfolio's own quantiles, or the fixed "
+        "targets below",
+    )
+    scale_quantile: float = Field(
+        0.95, ge=0.5, lt=1, description="portfolio quantile scoring 100 (its mirror scores 0)"
+    )
     adoption_target: float = Field(0.8, gt=0, le=1, description="seat utilisation scoring 100")
     trend_floor: float = Field(0.5, ge=0, description="active-user ratio scoring 0")
     trend_full: float = Field(1.2, gt=0, description="active-user ratio scoring 100")
@@ -55,12 +63,18 @@ class ComponentParams(BaseModel):
     )
     support_excess_penalty: float = Field(15.0, ge=0, description="points per ticket/10 seats over")
     support_csat_weight: float = Field(0.4, ge=0, le=1, description="share of CSAT in support")
+    support_growth_penalty: float = Field(
+        10.0, ge=0, description="points per doubling of tickets vs the 90 days before"
+    )
     engagement_full_days: float = Field(
         14.0, ge=0, description="days since touch still scoring 100"
     )
     engagement_zero_days: float = Field(90.0, gt=0, description="days since touch scoring 0")
     billing_overdue_penalty: float = Field(25.0, ge=0, description="points per overdue invoice")
-    billing_day_penalty: float = Field(0.8, ge=0, description="points per day past due")
+    billing_late_share_penalty: float = Field(
+        40.0, ge=0, description="points for every invoice of 180 days paid late"
+    )
+    billing_day_penalty: float = Field(0.8, ge=0, description="points per mean day late")
     falling_drop: float = Field(10.0, gt=0, description="health points lost in 30 days = falling")
     min_driver_points: float = Field(2.0, ge=0, description="smallest health loss shown as driver")
 

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from itertools import product
 
 import numpy as np
@@ -22,9 +23,10 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.snapshots import backtest_dates, point_in_time_features, snapshot_on_or_before
 from dashboard.views.lab import (
     backtest_snapshots,
+    calibrate,
+    out_of_time_split,
     portfolio_components,
     run_backtest,
-    suggest_weights,
 )
 from dashboard.workflows.scorecards import (
     activate_scorecard,
@@ -37,6 +39,7 @@ from dashboard.workflows.scorecards import (
 from scoring import backtest as bt
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores
+from scoring.scorecard import COMPONENTS
 from scoring.what_if import impact, migration, movers, rescore
 
 NOW = dt.datetime(2026, 11, 22, 12)
@@ -74,7 +77,7 @@ def test_auc_matches_the_pairwise_definition_on_random_data(seed):
     # the backtest's AUC (low health = risky) is the same on the negated score
     snapshot_rows = pl.DataFrame({"health": -scores, "churned": labels, "band": "red",
                                   "account_id": [f"A{i % 40}" for i in range(300)]})  # fmt: skip
-    assert bt.evaluate(snapshot_rows)["auc"] == pytest.approx(roc_auc(frame, "s", "y"))
+    assert bt.evaluate(snapshot_rows).auc == pytest.approx(roc_auc(frame, "s", "y"))
 
 
 def test_lift_precision_and_band_rates_by_hand():
@@ -87,15 +90,15 @@ def test_lift_precision_and_band_rates_by_hand():
         }
     )
     result = bt.evaluate(frame)
-    assert result["base_churn_rate"] == pytest.approx(0.3)
-    assert result["band_churn_rates"]["red"] == {"accounts": 4, "churned": 2, "rate": 0.5}
-    assert result["red_lift"] == pytest.approx(0.5 / 0.3)
-    assert result["bottom_decile_precision"] == 1.0  # the lowest 10 % (one account) churned
-    assert result["n_accounts"] == 10 and result["n_churn_events"] == 3
-    assert result["auc"] == pytest.approx(
+    assert result.base_churn_rate == pytest.approx(0.3)
+    assert result.band_churn_rates["red"] == bt.BandRate(accounts=4, churned=2, rate=0.5)
+    assert result.red_lift == pytest.approx(0.5 / 0.3)
+    assert result.bottom_decile_precision == 1.0  # the lowest 10 % (one account) churned
+    assert result.n_accounts == 10 and result.n_churn_events == 3
+    assert result.auc == pytest.approx(
         _textbook_auc([-h for h in frame["health"]], frame["churned"].to_list())
     )
-    assert result["calibration"]["rows"].sum() == 10
+    assert result.calibration["rows"].sum() == 10
 
 
 def test_bootstrap_interval_covers_the_estimate_and_noise_straddles_zero():
@@ -128,6 +131,9 @@ def test_fitted_weights_ignore_a_component_with_no_signal():
     )
     weights = bt.fit_weights(frame, ["signal", "noise"])
     assert weights["signal"] > 90 and weights["noise"] < 10
+    backwards = frame.with_columns(noise=100 - pl.col("signal"))  # high score = churn
+    weights = bt.fit_weights(backwards, ["signal", "noise"])
+    assert weights == {"signal": 100.0, "noise": 0.0}  # a backwards signal gets no weight
     assert sum(weights.values()) == pytest.approx(100, abs=0.2)
 
 
@@ -204,21 +210,74 @@ def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
     card = default_scorecard()
     weak = _only("engagement")  # the demo's touches carry almost no churn signal
     result = run_backtest(demo_stores.sources, card, weak, horizon=90)
-    default_auc, weak_auc = result.results["active"]["auc"], result.results["candidate"]["auc"]
+    default_auc, weak_auc = result.results["active"].auc, result.results["candidate"].auc
     assert default_auc > 0.7
     assert weak_auc < default_auc
     assert result.intervals["difference"][1] < 0  # clearly worse, beyond the noise
     assert len(result.dates) == 12 and result.dates == sorted(result.dates)
     assert result.dates[-1] <= dt.date.today() - dt.timedelta(days=90)
-    assert result.results["active"]["n_churn_events"] > 20
+    assert result.results["active"].n_churn_events > 20
+    assert result.verdicts["active"] == "predictive"
+    assert [c.component for c in result.components] == list(weak.weights)
 
 
-def test_suggestion_is_validated_on_later_snapshots(demo_stores: Stores):
-    suggestion = suggest_weights(backtest_snapshots(demo_stores.sources), default_scorecard())
-    assert suggestion.train_dates[-1] < suggestion.test_dates[0]
-    assert sum(suggestion.weights.values()) == pytest.approx(100, abs=0.5)
-    assert all(w >= 0 for w in suggestion.weights.values())
-    assert suggestion.auc_suggested > 0.65
+@pytest.fixture(scope="module")
+def portfolios(tmp_path_factory) -> dict[str, Stores]:
+    """Three portfolios of 1,500 accounts built unlike each other: the demo's shape, one whose
+    usage does not follow health (the signal sits in support, billing and surveys) and one
+    whose licences are nearly full everywhere (seats saturate)."""
+    from dashboard.ingest.demo import DemoSpec, load_demo
+
+    shapes = {"demo shape": {}, "signal outside usage": {"usage_signal": 0.0},
+              "saturated seats": {"seat_fill": 0.35}}  # fmt: skip
+    out = {}
+    for i, (name, shape) in enumerate(shapes.items()):
+        stores = Stores.open(tmp_path_factory.mktemp(f"shape{i}"))
+        load_demo(stores.sources, DemoSpec(accounts=1500, seed=21 + i, **shape))
+        out[name] = stores
+    return out
+
+
+@pytest.mark.parametrize("shape", ["demo shape", "signal outside usage", "saturated seats"])
+def test_the_calibrated_scorecard_is_fitted_before_and_checked_after(portfolios, shape):
+    snapshots = backtest_snapshots(portfolios[shape].sources)
+    calibrated = calibrate(snapshots, default_scorecard())
+    # out of time: every fitted snapshot's 90 days of outcome close before the first checked one
+    assert calibrated.train_dates[-1] + dt.timedelta(days=90) <= calibrated.test_dates[0]
+    assert sum(calibrated.weights.values()) == pytest.approx(100, abs=0.5)
+    assert all(w >= 0 for w in calibrated.weights.values())
+    assert calibrated.verdict == "predictive" and calibrated.refused is None
+    lo, hi = calibrated.interval_calibrated
+    assert lo < calibrated.auc_calibrated < hi
+    # as good as the best single component on the same later snapshots, or within 0.02
+    later = snapshots.labelled.filter(pl.col("as_of").is_in(calibrated.test_dates))
+    scored = health_scores(later, default_scorecard())
+    best = max(bt.evaluate(scored.with_columns(health=pl.col(c))).auc or 0 for c in COMPONENTS)
+    assert calibrated.auc_calibrated >= best - 0.02, (shape, calibrated.weights)
+    table = calibrated.calibration
+    assert table["decile"].to_list() == list(range(1, 11)) and table["n"].sum() > 1000
+    assert table["observed"][-1] > 3 * table["observed"][0]  # the riskiest tenth churns most
+
+
+def test_a_thin_history_gets_no_calibrated_scorecard_and_says_why(demo_stores: Stores):
+    snapshots = backtest_snapshots(demo_stores.sources)
+    train, _ = out_of_time_split(snapshots.dates, 90)
+    thin = snapshots.labelled.filter(pl.col("as_of").is_in(train))
+    events = thin.filter(pl.col("churned"))["account_id"].n_unique()
+    fewer = replace(snapshots, labelled=snapshots.labelled.filter(
+        ~pl.col("churned") | pl.col("account_id").is_in(
+            thin.filter(pl.col("churned"))["account_id"].unique().head(min(events, 29)).implode())))  # fmt: skip
+    calibrated = calibrate(fewer, default_scorecard())
+    assert calibrated.scorecard is None and calibrated.weights == {}
+    assert "calibrating needs at least 30" in calibrated.refused
+
+
+@pytest.mark.parametrize(("dates", "horizon"), [(12, 90), (12, 180), (3, 90)])
+def test_out_of_time_split_keeps_outcomes_before_the_checked_snapshots(dates, horizon):
+    grid = [dt.date(2025, 1, 1) + dt.timedelta(days=30 * i) for i in range(dates)]
+    train, test = out_of_time_split(grid, horizon)
+    assert test == grid[-len(test) :] and len(test) >= 1
+    assert all(d + dt.timedelta(days=horizon) <= test[0] for d in train) or train == grid[:1]
 
 
 def test_a_weight_change_moves_bands_and_explains_who_moved(demo_stores: Stores):

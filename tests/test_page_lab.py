@@ -78,8 +78,8 @@ def test_backtest_from_the_page(demo_stores: Stores):
     second = at.session_state["lab_backtest"][1]
     assert second.dates == first.dates
     assert second.seconds["features"] == first.seconds["features"]  # not rebuilt
-    assert second.results["candidate"]["auc"] != first.results["candidate"]["auc"]
-    assert second.results["active"]["auc"] == first.results["active"]["auc"]
+    assert second.results["candidate"].auc != first.results["candidate"].auc
+    assert second.results["active"].auc == first.results["active"].auc
 
 
 def test_save_then_activate_with_the_migration_shown(own_data: Stores):

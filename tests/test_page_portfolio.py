@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
+from dashboard.text import format_value
 from scoring.kpis import retention
 from tests.conftest import TODAY
 
@@ -28,10 +29,16 @@ def test_renders_kpis_charts_and_table(portfolio: AppTest, demo_stores: Stores):
     labels = [m.label for m in at.metric]
     assert labels == [
         "Accounts", "ARR", "ARR green", "ARR yellow", "ARR red", "Median health",
+        "Expected ARR lost to churn (90 d)",
         "NRR (12 mo)", "GRR (12 mo)",
     ]  # fmt: skip
     live = demo_stores.sources.scalar("SELECT count(*) FROM account_scores")
     assert _metric(at, "Accounts") == f"{live:,}"
+    # Σ ARR × p over the accounts, p calibrated on the demo's own churn history
+    expected = demo_stores.sources.scalar("SELECT sum(arr * churn_probability) FROM account_scores")
+    assert expected > 0 and _metric(at, "Expected ARR lost to churn (90 d)") == format_value(
+        expected, "money"
+    )
     assert len(at.get("plotly_chart")) == 3
     table = at.dataframe[0].value
     assert len(table) == min(200, live)

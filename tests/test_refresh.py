@@ -95,3 +95,35 @@ def test_refresh_refuses_a_bad_scorecard_file(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert "bad.toml" in done.stderr and "adoption=-3" in done.stderr
+
+
+def test_activating_a_scorecard_scores_the_kept_history_again(tmp_path):
+    """An activation alone moves no trend and no delta: the kept snapshots are scored again
+    by the new scorecard, each day from its own data."""
+    from dashboard.store.features import features_at
+    from dashboard.store.filters import AccountFilter
+    from dashboard.store.marts import weekly_trend
+    from scoring.pipeline import snapshot_scores
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=200, seed=6, anchor=ANCHOR))
+    refresh(stores, ANCHOR, tmp_path, backfill_weeks=4, digests=False)
+    card = default_scorecard()
+    heavy = card.model_copy(
+        update={"name": "billing-heavy", "weights": {**card.weights, "billing": 80.0}}
+    )
+    result = refresh(stores, ANCHOR, tmp_path, scorecard=heavy, digests=False)
+    assert result.history_rescored == 4
+    held = stores.sources.query("SELECT DISTINCT scorecard FROM score_snapshots")["scorecard"]
+    assert held.to_list() == ["billing-heavy"]
+    week_ago = ANCHOR - dt.timedelta(days=7)
+    kept = stores.sources.query(
+        "SELECT account_id, health FROM score_snapshots WHERE as_of = $d ORDER BY account_id",
+        {"d": week_ago},
+    )
+    fresh = snapshot_scores(features_at(stores.sources, [week_ago]), heavy).sort("account_id")
+    assert kept["health"].to_list() == pytest.approx(fresh["health"].to_list())
+    # the same data a week later: the trend moves only as far as the data did
+    trend = weekly_trend(stores.sources, AccountFilter())
+    assert trend["as_of"].to_list()[-2:] == [week_ago, ANCHOR]
+    assert refresh(stores, ANCHOR, tmp_path, scorecard=heavy, digests=False).history_rescored == 0

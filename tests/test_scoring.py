@@ -1,5 +1,6 @@
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -15,8 +16,8 @@ from scoring.pipeline import score_portfolio
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 from tests.scoring_frames import features
 
-P = ComponentParams()
-CARD = default_scorecard()
+P = ComponentParams(scale="fixed")  # the fixed targets: formulas pinned on one row
+CARD = default_scorecard().model_copy(update={"params": P})
 
 
 def comp(**row) -> dict:
@@ -48,15 +49,15 @@ def test_breadth_share_of_catalog():
 def test_support_penalties_and_csat_blend():
     assert comp(tickets_open_high=2)["support"] == pytest.approx(50.0)
     # 3 tickets per 10 seats = 2 over the allowance -> 100 - 30
-    assert comp(tickets_last_90d=3)["support"] == pytest.approx(70.0)
+    assert comp(tickets_last_90d=3, tickets_prior_90d=3)["support"] == pytest.approx(70.0)
     assert comp(csat_last_90d=3.0)["support"] == pytest.approx(0.6 * 100 + 0.4 * 50)
     assert comp(has_tickets=False)["support"] is None
 
 
-def test_sentiment_mean_of_nps_and_csat():
-    assert comp(nps_latest=6.0)["sentiment"] == pytest.approx(60.0)
-    assert comp(nps_latest=6.0, survey_csat_180d=5.0)["sentiment"] == pytest.approx(80.0)
-    assert comp(nps_latest=None)["sentiment"] is None
+def test_sentiment_mean_of_recent_nps_and_csat():
+    assert comp(nps_recent=6.0)["sentiment"] == pytest.approx(60.0)
+    assert comp(nps_recent=6.0, survey_csat_180d=5.0)["sentiment"] == pytest.approx(80.0)
+    assert comp(nps_recent=None, nps_latest=None)["sentiment"] is None
 
 
 def test_engagement_decays_with_days_since_touch():
@@ -65,9 +66,54 @@ def test_engagement_decays_with_days_since_touch():
     assert comp(days_since_last_touch=None)["engagement"] == 0.0
 
 
-def test_billing_penalties():
-    assert comp(invoices_overdue=1, max_days_past_due=25)["billing"] == pytest.approx(100 - 25 - 20)
+def test_billing_reads_payment_behaviour_over_the_window():
+    # one of four invoices due in 180 days paid late, one overdue now, 5 days late on average
+    row = comp(
+        invoices_due_180d=4, invoices_late_180d=1, invoices_overdue=1, mean_days_late_180d=5.0
+    )
+    assert row["billing"] == pytest.approx(100 - 40 * 0.25 - 25 - 0.8 * 5)
+    # late payments in the window cost points though nothing is overdue today
+    paid_late = comp(invoices_due_180d=3, invoices_late_180d=3, mean_days_late_180d=20.0)
+    assert paid_late["billing"] == pytest.approx(100 - 40 - 16)
+    assert comp(invoices_due_180d=0, invoices_late_180d=0)["billing"] == 100.0
     assert comp(has_invoices=False)["billing"] is None
+
+
+def test_support_counts_a_rising_ticket_trend():
+    # 3 tickets now after none before: two doublings of (n + 1) -> 20 points, plus the level
+    rising = comp(tickets_last_90d=3, tickets_prior_90d=0, licensed_seats=30)["support"]
+    steady = comp(tickets_last_90d=3, tickets_prior_90d=3, licensed_seats=30)["support"]
+    assert steady == 100.0 and rising == pytest.approx(100 - 10 * 2)
+    assert comp(tickets_last_90d=0, tickets_prior_90d=5)["support"] == 100.0  # falling: no cost
+
+
+def _portfolio(values: list[float], **row) -> list[float | None]:
+    frame = features(*[{"active_users_last_30d": v, "licensed_seats": 100, **row} for v in values])
+    return components(frame.lazy(), ComponentParams()).collect()["adoption"].to_list()
+
+
+def test_portfolio_scale_scores_against_the_portfolio_95th_percentile():
+    util = [float(v) for v in range(1, 101)]  # 1 % to 100 % of seats, one account each
+    scores = _portfolio(util)
+    p95 = np.quantile(np.array(util) / 100, 0.95)
+    assert scores[49] == pytest.approx(0.50 / p95 * 100)  # the median account
+    assert sum(s == 100.0 for s in scores) == 5  # only the top 5 % saturate
+    assert scores == sorted(scores)  # the order of the input is kept: no signal is flattened
+
+
+def test_portfolio_scale_is_per_snapshot_date_and_keeps_a_floor():
+    # the same utilisation on two dates is scored against each date's own portfolio
+    one = features(*[{"active_users_last_30d": v, "licensed_seats": 100} for v in (20, 40, 80)])
+    two = one.with_columns(active_users_last_30d=pl.col("active_users_last_30d") // 2,
+                           as_of=pl.lit(dt.date(2026, 2, 1)))  # fmt: skip
+    out = components(pl.concat([one, two]).lazy(), ComponentParams()).collect()
+    first, second = (
+        out.filter(pl.col("as_of") == d)["adoption"].to_list() for d in sorted(set(out["as_of"]))
+    )
+    assert first == pytest.approx(second)  # half the usage, half the portfolio: same scores
+    # a portfolio that barely uses the product is not rescaled into a healthy one
+    low = _portfolio([1, 2, 3])  # at most 3 % of seats: target floored at 8 % (80 % ÷ 10)
+    assert low[-1] == pytest.approx(3 / 8 * 100)
 
 
 def test_health_coverage_and_band():
@@ -90,6 +136,8 @@ def test_drivers_name_cause_and_action_for_both_lenses():
                 "active_users_prior_30d": 3,
                 "licensed_seats": 40,
                 "invoices_overdue": 2,
+                "invoices_late_180d": 2,
+                "mean_days_late_180d": 45.0,
                 "max_days_past_due": 45,
             }
         ),

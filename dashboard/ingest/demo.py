@@ -211,6 +211,12 @@ class DemoSpec:
     anchor: dt.date = dt.date(2026, 1, 1)
     user_rows_per_month: float = 2.0  # mean usage rows per active user per period
     events_target: int | None = None  # if set, scale usage rows to about this many
+    # Other shapes of portfolio, for checking the score on data unlike the demo (the demo
+    # keeps the defaults): how much usage follows the hidden health (0 = not at all, the
+    # signal then sits in support, billing and surveys), and utilisation added to every
+    # account (licences nearly full everywhere: seats saturate).
+    usage_signal: float = 1.0
+    seat_fill: float = 0.0
 
 
 def _day(d: dt.date) -> int:
@@ -477,8 +483,9 @@ def _alive_grid(book: _Book) -> _Grid:
 
 def _usage(book: _Book, g: _Grid, spec: DemoSpec) -> pl.DataFrame:
     """Active users follow health; each active user leaves a few rows."""
-    rng, ids, h = book.rng, book.ids, g.h
-    util = np.clip(0.08 + 0.85 * h + rng.normal(0, 0.05, len(h)), 0.02, 1.0)
+    rng, ids = book.rng, book.ids
+    h = spec.usage_signal * g.h + (1 - spec.usage_signal) * 0.6
+    util = np.clip(0.08 + spec.seat_fill + 0.85 * h + rng.normal(0, 0.05, len(h)), 0.02, 1.0)
     active = rng.binomial(book.seats[g.ai], util)
     rate = spec.user_rows_per_month
     if spec.events_target:

@@ -17,15 +17,27 @@ from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import FEATURES_VERSION, account_features, features_at
 from dashboard.store.filters import AccountFilter
-from dashboard.store.marts import owner_rows, snapshot_health
-from dashboard.store.snapshots import band_renewal_history, history_end, kept_snapshot_dates
+from dashboard.store.marts import (
+    SCORES_VERSION,
+    days_scored_by_another,
+    owner_rows,
+    snapshot_health,
+)
+from dashboard.store.snapshots import (
+    backtest_dates_until,
+    band_renewal_history,
+    history_end,
+    kept_snapshot_dates,
+    with_churn_labels,
+)
 from dashboard.store.sources import StaleDataError
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard
 from dashboard.workflows.tasks import create_rule_tasks
+from scoring.churn_risk import ChurnModel, fit_churn_model, too_thin
 from scoring.digests import chairs_rows, with_lens_actions
 from scoring.forecast import renewal_probabilities
-from scoring.pipeline import health_only, score_portfolio, snapshot_scores
+from scoring.pipeline import health_only, health_scores, score_portfolio, snapshot_scores
 from scoring.scorecard import Scorecard
 from scoring.task_rules import rule_tasks
 
@@ -48,6 +60,7 @@ class RefreshResult:
     as_of: dt.date
     accounts: int
     snapshots_written: int
+    history_rescored: int = 0  # kept snapshot days another scorecard had scored
     tasks_created: int = 0
     digests: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -69,6 +82,8 @@ class _Scored:
     kept: pl.DataFrame | None
     snapshot: pl.DataFrame
     accounts: int
+    churn_model: pl.DataFrame
+    rescored_days: int
 
 
 class RefreshError(RuntimeError):
@@ -76,6 +91,41 @@ class RefreshError(RuntimeError):
 
 
 REFRESH_ATTEMPTS = 3  # a refresh whose data changed meanwhile scores again, this many times
+
+
+CHURN_HORIZON = 90  # days: the churn probability shown beside health
+
+
+def _churn_model(
+    stores: Stores, card: Scorecard, kept: pl.DataFrame | None, end: dt.date | None
+) -> ChurnModel | str:
+    """The churn curve of ``card``'s health fitted on the 12 past snapshots whose 90 days of
+    outcome are known, or why there is none."""
+    if kept is None or end is None:
+        return "there is no outcome history to calibrate on"
+    dates = backtest_dates_until(end, CHURN_HORIZON)
+    past = with_churn_labels(
+        stores.sources, kept.filter(pl.col("as_of").is_in(dates)), CHURN_HORIZON
+    )
+    thin = too_thin(past)
+    if thin:
+        return thin
+    return fit_churn_model(health_scores(past, card), CHURN_HORIZON)
+
+
+def churn_model_row(model: ChurnModel | str) -> pl.DataFrame:
+    """The ``churn_model`` mart: the fitted curve, or (``note``) why there is none."""
+    fitted = isinstance(model, ChurnModel)
+    return pl.DataFrame(
+        {"horizon_days": [CHURN_HORIZON],
+         "intercept": [model.intercept if fitted else None],
+         "slope": [model.slope if fitted else None],
+         "churn_events": [model.churn_events if fitted else None],
+         "observations": [model.observations if fitted else None],
+         "note": [None if fitted else model]},
+        schema={"horizon_days": pl.Int32, "intercept": pl.Float64, "slope": pl.Float64,
+                "churn_events": pl.Int64, "observations": pl.Int64, "note": pl.String},
+    )  # fmt: skip
 
 
 def _score(
@@ -107,14 +157,33 @@ def _score(
     rates = renewal_probabilities(band_renewal_history(stores.sources, card, as_of, kept))
     timings["renewal_rates"] = time.perf_counter() - started
 
+    started = time.perf_counter()
+    report(0.52, "Calibrating the churn probability on the past snapshots")
+    churn_model = _churn_model(stores, card, kept, end)
+    if isinstance(churn_model, ChurnModel):
+        accounts = scored.accounts.with_columns(churn_probability=churn_model.probability())
+    else:
+        accounts = scored.accounts.with_columns(churn_probability=pl.lit(None, pl.Float64))
+    timings["churn_model"] = time.perf_counter() - started
+
     history: list[pl.DataFrame] = []
+    past = {as_of - dt.timedelta(days=7 * week) for week in range(1, backfill_weeks + 1)}
     if backfill_weeks:
         report(0.55, f"Backfilling {backfill_weeks} weekly snapshots")
-        past = [as_of - dt.timedelta(days=7 * week) for week in range(1, backfill_weeks + 1)]
-        history.append(snapshot_rows(snapshot_scores(features_at(stores.sources, past), card)))
+    # the kept history another scorecard scored is scored again, each day from its own data:
+    # a trend or a delta then never shows a change of scorecard as a change of accounts
+    rescored = set(days_scored_by_another(stores.sources, as_of, card.name)) - past
+    if rescored:
+        report(0.56, f"Scoring {len(rescored)} kept snapshots again with scorecard {card.name!r}")
+    if past | rescored:
+        started = time.perf_counter()
+        history.append(snapshot_rows(snapshot_scores(features_at(stores.sources, sorted(past | rescored)), card)))  # fmt: skip
+        timings["history"] = time.perf_counter() - started
     return _Scored(
         data_version=version,
-        marts=with_lens_actions(scored.accounts, scored.drivers),
+        marts=with_lens_actions(accounts, scored.drivers),
+        churn_model=churn_model_row(churn_model),
+        rescored_days=len(rescored),
         drivers=scored.drivers,
         rates=rates,
         kept=kept,
@@ -138,6 +207,8 @@ def _publish(
         writer.replace_mart("account_scores", scored.marts)
         writer.replace_mart("account_drivers", scored.drivers)
         writer.replace_mart("renewal_rates", scored.rates)
+        writer.replace_mart("churn_model", scored.churn_model)
+        writer.set_meta("scores_version", SCORES_VERSION)
         if scored.kept is not None:
             writer.replace_mart("snapshot_features", scored.kept)
             writer.set_meta("snapshot_features_version", FEATURES_VERSION)
@@ -194,6 +265,7 @@ def refresh(
             as_of=as_of,
             accounts=scored.accounts,
             snapshots_written=scored.snapshot.height,
+            history_rescored=scored.rescored_days,
             tasks_created=tasks_created,
             digests=written,
             seconds={k: round(v, 3) for k, v in timings.items()},

@@ -167,13 +167,16 @@ ticket_features AS (
     SELECT ticket.account_id, snapshot.as_of,
         count(*) FILTER (WHERE ticket.created_at >= snapshot.as_of_ts - to_days($ticket_days))
             AS tickets_last_90d,
+        count(*) FILTER (WHERE ticket.created_at < snapshot.as_of_ts - to_days($ticket_days)
+            AND ticket.created_at >= snapshot.as_of_ts - to_days(2 * $ticket_days))
+            AS tickets_prior_90d,
         count(*) FILTER (WHERE ticket.priority IN ('high', 'urgent')
             AND (ticket.resolved_at IS NULL OR ticket.resolved_at >= snapshot.as_of_ts))
             AS tickets_open_high,
         avg(ticket.csat) FILTER (WHERE ticket.resolved_at >= snapshot.as_of_ts - to_days($ticket_days)
             AND ticket.resolved_at < snapshot.as_of_ts) AS csat_last_90d
     FROM tickets ticket JOIN dates snapshot ON ticket.created_at < snapshot.as_of_ts
-    WHERE ticket.created_at >= snapshot.as_of_ts - to_days($ticket_days)
+    WHERE ticket.created_at >= snapshot.as_of_ts - to_days(2 * $ticket_days)
        OR ticket.resolved_at IS NULL
        OR ticket.resolved_at >= snapshot.as_of_ts - to_days($ticket_days)
     GROUP BY ticket.account_id, snapshot.as_of
@@ -183,6 +186,13 @@ survey_features AS (
         arg_max(survey.score, survey.responded_at) FILTER (WHERE coalesce(survey.kind, 'nps') = 'nps')
             AS nps_latest,
         max(survey.responded_at) FILTER (WHERE coalesce(survey.kind, 'nps') = 'nps') AS nps_latest_at,
+        -- each answer weighs half as much every $sentiment_half_life_days days of age
+        sum(survey.score * pow(0.5, datediff('hour', survey.responded_at, snapshot.as_of_ts)
+                / (24.0 * $sentiment_half_life_days)))
+            FILTER (WHERE coalesce(survey.kind, 'nps') = 'nps')
+        / sum(pow(0.5, datediff('hour', survey.responded_at, snapshot.as_of_ts)
+                / (24.0 * $sentiment_half_life_days)))
+            FILTER (WHERE coalesce(survey.kind, 'nps') = 'nps') AS nps_recent,
         avg(survey.score) FILTER (WHERE survey.kind = 'csat') AS survey_csat_180d
     FROM surveys survey JOIN dates snapshot
       ON survey.responded_at < snapshot.as_of_ts
@@ -198,6 +208,23 @@ invoice_features AS (
       ON invoice.due_on < snapshot.as_of AND invoice.issued_on < snapshot.as_of
     WHERE invoice.paid_on IS NULL OR invoice.paid_on >= snapshot.as_of
     GROUP BY invoice.account_id, snapshot.as_of
+),
+payment_days_late AS (
+    -- invoices due in the window before each date, with their days late as known then
+    -- (paid on time: 0; unpaid at the date: the days past due so far)
+    SELECT invoice.account_id, snapshot.as_of,
+        greatest(datediff('day', invoice.due_on, CASE WHEN invoice.paid_on < snapshot.as_of
+            THEN invoice.paid_on ELSE snapshot.as_of END), 0) AS days_late
+    FROM invoices invoice JOIN dates snapshot
+      ON invoice.due_on < snapshot.as_of
+     AND invoice.due_on >= snapshot.as_of - to_days($payment_days)
+),
+payment_features AS (
+    SELECT account_id, as_of, count(*) AS invoices_due_180d,
+        count(*) FILTER (WHERE days_late > 0) AS invoices_late_180d,
+        avg(days_late) AS mean_days_late_180d
+    FROM payment_days_late
+    GROUP BY account_id, as_of
 ),
 date_intervals AS (
     -- [previous snapshot date, this one): every row before the last date falls in exactly one
@@ -286,12 +313,16 @@ SELECT
     coalesce(usage.features_last_30d, 0) AS features_last_30d,
     catalog.features_in_catalog,
     coalesce(ticket.tickets_last_90d, 0) AS tickets_last_90d,
+    coalesce(ticket.tickets_prior_90d, 0) AS tickets_prior_90d,
     coalesce(ticket.tickets_open_high, 0) AS tickets_open_high,
     ticket.csat_last_90d,
-    survey.nps_latest, survey.nps_latest_at, survey.survey_csat_180d,
+    survey.nps_latest, survey.nps_latest_at, survey.nps_recent, survey.survey_csat_180d,
     coalesce(invoice.invoices_overdue, 0) AS invoices_overdue,
     coalesce(invoice.amount_overdue, 0) AS amount_overdue,
     coalesce(invoice.max_days_past_due, 0) AS max_days_past_due,
+    coalesce(payment.invoices_due_180d, 0) AS invoices_due_180d,
+    coalesce(payment.invoices_late_180d, 0) AS invoices_late_180d,
+    coalesce(payment.mean_days_late_180d, 0) AS mean_days_late_180d,
     datediff('day', touch.last_touch_at, live.as_of) AS days_since_last_touch,
     touch.last_touch_role,
     datediff('day', touch.last_csm_touch_at, live.as_of) AS days_since_csm_touch,
@@ -307,6 +338,7 @@ LEFT JOIN usage_features usage USING (account_id, as_of)
 LEFT JOIN ticket_features ticket USING (account_id, as_of)
 LEFT JOIN survey_features survey USING (account_id, as_of)
 LEFT JOIN invoice_features invoice USING (account_id, as_of)
+LEFT JOIN payment_features payment USING (account_id, as_of)
 LEFT JOIN touch_features touch USING (account_id, as_of)
 LEFT JOIN milestone_features milestone USING (account_id, as_of)
 ORDER BY live.as_of, live.account_id
@@ -342,7 +374,9 @@ class Windows:
 
     usage_days: int = 30  # active users, events, features: this window and the one before
     ticket_days: int = 90  # tickets per seats and recent CSAT
-    survey_days: int = 180  # survey CSAT
+    survey_days: int = 180  # survey CSAT and the NPS answers weighed by recency
+    sentiment_half_life_days: int = 90  # an NPS answer this old weighs half a new one
+    payment_days: int = 180  # invoices due in this window: late payments, days late
     outcome_days: int = 90  # business outcomes logged
     touch_max_days: int = 365  # an older touch scores like none
 

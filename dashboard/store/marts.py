@@ -4,10 +4,12 @@ the global filter; identifiers come from allow-lists and values are bound parame
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard.store.features import Queryable
+from dashboard.store.features import FEATURES_VERSION, Queryable
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore, StoreError
 
@@ -21,15 +23,30 @@ DIMENSIONS: dict[str, str] = {
 }
 TABLE_COLUMNS = [
     "account_id", "account_name", "segment", "region", "plan", "csm_owner", "am_owner",
-    "coverage_class", "arr", "health", "band", "coverage", "health_change_30d", "renewal_date",
+    "coverage_class", "arr", "health", "churn_probability", "band", "coverage",
+    "health_change_30d", "renewal_date",
     "days_to_renewal", "renewal_window", "risk_before_deadline", "expansion_ready",
     "top_driver", "top_cause", "top_action",
 ]  # fmt: skip
 
 
+# Names the shape of the published scores: scores another version of Tandem published are
+# recomputed when the app starts (a page would ask for a column they do not have).
+SCORES_VERSION = hashlib.sha256((",".join(TABLE_COLUMNS) + FEATURES_VERSION).encode()).hexdigest()[:16]  # fmt: skip
+
+
 def has_scores(store: SourceStore) -> bool:
     """True once the scoring job has published ``account_scores``."""
     return store.has_table("account_scores")
+
+
+def scores_are_current(store: SourceStore) -> bool:
+    """True when this version of Tandem published the scores (``SCORES_VERSION``)."""
+    return (
+        has_scores(store)
+        and store.scalar("SELECT max(value) FROM meta WHERE key = 'scores_version'")
+        == SCORES_VERSION
+    )
 
 
 def scores_as_of(store: SourceStore) -> dt.date | None:
@@ -46,12 +63,33 @@ def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float |
             coalesce(sum(arr) FILTER (WHERE band = 'yellow'), 0) AS arr_yellow,
             coalesce(sum(arr) FILTER (WHERE band = 'red'), 0) AS arr_red,
             median(health) AS median_health,
+            sum(arr * churn_probability) AS expected_arr_churn,
             count(*) FILTER (WHERE band = 'red') AS accounts_red,
             count(*) FILTER (WHERE low_coverage) AS accounts_low_coverage
         FROM account_scores WHERE {where}
         """,
         params,
     ).row(0, named=True)
+
+
+@dataclass(frozen=True)
+class ChurnModelInfo:
+    """What the nightly job's churn probability rests on, or why there is none."""
+
+    horizon_days: int
+    churn_events: int | None
+    observations: int | None
+    note: str | None  # set when there is no probability
+
+
+def churn_model_info(store: SourceStore) -> ChurnModelInfo:
+    """The ``churn_model`` mart's one row (a store scored before it existed: no model)."""
+    if not store.has_table("churn_model"):
+        return ChurnModelInfo(
+            90, None, None, "the scores were computed before Tandem had one: refresh"
+        )
+    row = store.query("SELECT horizon_days, churn_events, observations, note FROM churn_model").row(0, named=True)  # fmt: skip
+    return ChurnModelInfo(**row)
 
 
 def weekly_trend(store: SourceStore, f: AccountFilter) -> pl.DataFrame:
@@ -123,6 +161,16 @@ def snapshot_health(store: Queryable, on: dt.date, scorecard: str) -> pl.DataFra
         {"on": on, "card": scorecard},
     )
     return frame if frame.height else None
+
+
+def days_scored_by_another(store: Queryable, before: dt.date, scorecard: str) -> list[dt.date]:
+    """The kept snapshot days before ``before`` that another scorecard scored (after an
+    activation: the history to score again, so no trend or delta shows the change alone)."""
+    return store.query(
+        "SELECT DISTINCT as_of FROM score_snapshots WHERE as_of < $before AND scorecard <> $card"
+        " ORDER BY as_of",
+        {"before": before, "card": scorecard},
+    )["as_of"].to_list()
 
 
 def owner_rows(store: Queryable) -> pl.DataFrame:

@@ -168,7 +168,11 @@ def kept_snapshot_dates(end: dt.date, as_of: dt.date) -> list[dt.date]:
 def backtest_features(store: SourceStore, dates: list[dt.date], horizon: int) -> pl.DataFrame:
     """Point-in-time features for every date (one query), each row labelled ``churned`` when
     the account churned within ``horizon`` days after its snapshot."""
-    features = point_in_time_features(store, dates)
+    return with_churn_labels(store, point_in_time_features(store, dates), horizon)
+
+
+def with_churn_labels(store: SourceStore, features: pl.DataFrame, horizon: int) -> pl.DataFrame:
+    """``churned``: the account churned within ``horizon`` days after the row's ``as_of``."""
     churns = store.query(
         "SELECT account_id, min(occurred_on) AS churned_on FROM outcomes"
         " WHERE event = 'churned' GROUP BY account_id"

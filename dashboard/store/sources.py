@@ -37,7 +37,7 @@ from dashboard.store.sql import ident
 
 _GEN_PREFIX = "gen-"
 # Derived tables rebuilt whole by the scoring job; their columns follow the scored frames.
-MARTS = ("account_scores", "account_drivers", "renewal_rates", "snapshot_features")
+MARTS = ("account_scores", "account_drivers", "renewal_rates", "churn_model", "snapshot_features")
 # Marts computed from the source rows alone (not from a scorecard): a writer that changes the
 # source data drops them in the generation it builds, so none outlives the data it came from.
 SOURCE_DERIVED_MARTS = ("snapshot_features",)

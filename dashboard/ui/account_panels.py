@@ -48,7 +48,7 @@ def account_picker(account_filter: AccountFilter) -> str | None:
     return chosen
 
 
-def header(p: dict) -> None:
+def header(p: dict, churn_note: str | None = None) -> None:
     """Name, owners, ARR, band, days to renewal."""
     band = p.get("band") or ("churned" if p.get("status") == "churned" else "no data")
     st.title(md(p["account_name"]))
@@ -71,6 +71,13 @@ def header(p: dict) -> None:
             delta=None if change is None else f"{round(change):+d} in 30 days", border=True,
         )  # fmt: skip
         st.metric("Band", band.capitalize(), border=True)
+        risk = p.get("churn_probability")
+        st.metric(
+            "Churn risk, 90 days", "—" if risk is None else f"{risk:.0%}", border=True,
+            help="Probability of churn within 90 days: this health's churn rate in the "
+            "portfolio's own history (fitted on past snapshots)" if risk is not None
+            else f"Not shown: {churn_note or 'no health score'}.",
+        )  # fmt: skip
         st.metric("ARR", format_value(p.get("arr"), "money"), border=True)
         days = p.get("days_to_renewal")
         st.metric(

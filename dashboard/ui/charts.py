@@ -312,17 +312,22 @@ def band_sankey(migration: pl.DataFrame, measure: str = "accounts") -> go.Figure
     return _layout(fig, height=300)
 
 
-def calibration(active: pl.DataFrame, candidate: pl.DataFrame) -> go.Figure:
-    """Churn rate per health decile (mean health on x) for both scorecards."""
+def calibration(table: pl.DataFrame) -> go.Figure:
+    """Reliability: predicted vs observed churn per decile of the predicted probability, with
+    the diagonal a perfect calibration would follow."""
+    top = max([0.05, *table["predicted"].to_list(), *table["observed"].to_list()]) * 1.1
     fig = go.Figure()
-    for frame, name, color in ((active, "active", "#6b7280"), (candidate, "candidate", "#2563eb")):
-        fig.add_trace(
-            go.Scatter(
-                x=frame["mean_health"].to_list(), y=frame["churn_rate"].to_list(), name=name,
-                mode="lines+markers", line={"color": color, "width": 2.5},
-                hovertemplate="health %{x:.0f}: %{y:.1%} churned<extra>" + name + "</extra>",
-            )
-        )  # fmt: skip
-    fig.update_layout(xaxis={"title": "mean health of the decile", "range": [0, 100]},
-                      yaxis={"title": "churned within the horizon", "tickformat": ".0%"})  # fmt: skip
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect",
+                             line={"color": "#9ca3af", "dash": "dot"}, hoverinfo="skip"))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=table["predicted"].to_list(), y=table["observed"].to_list(), name="deciles",
+            mode="lines+markers", line={"color": "#2563eb", "width": 2.5},
+            customdata=table.select("decile", "n").rows(),
+            hovertemplate="decile %{customdata[0]}: predicted %{x:.1%}, observed %{y:.1%} "
+            "of %{customdata[1]:,}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(xaxis={"title": "predicted churn", "tickformat": ".0%", "range": [0, top]},
+                      yaxis={"title": "observed churn", "tickformat": ".0%", "range": [0, top]})  # fmt: skip
     return _layout(fig, height=300)

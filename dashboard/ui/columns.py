@@ -21,7 +21,7 @@ def _percent(label: str, **kw: object) -> object:
 # -- Portfolio -----------------------------------------------------------------------------------
 def portfolio_accounts() -> TableSpec:
     return _accounts("account_name", "segment", "csm_owner", "am_owner", "arr", "health", "band",
-                     "renewal_date", "top_cause", "top_action")  # fmt: skip
+                     "churn_probability", "renewal_date", "top_cause", "top_action")  # fmt: skip
 
 
 # -- Renewals ------------------------------------------------------------------------------------
@@ -261,8 +261,36 @@ def weights_compared() -> TableSpec:
         ["component", "suggested", "active"],
         {
             "component": cc.TextColumn("Component"),
-            "suggested": cc.NumberColumn("Suggested weight", format="%.1f"),
+            "suggested": cc.NumberColumn("Calibrated weight", format="%.1f"),
             "active": cc.NumberColumn("Active weight", format="%.1f"),
+        },
+    )
+
+
+def component_aucs() -> TableSpec:
+    return TableSpec(
+        ["component", "weight", "auc", "low", "high", "coverage"],
+        {
+            "component": cc.TextColumn("Component"),
+            "weight": cc.NumberColumn("Weight", format="%.1f"),
+            "auc": cc.NumberColumn("AUC alone", format="%.3f", help="0.5 = a coin toss"),
+            "low": cc.NumberColumn("95 % from", format="%.3f"),
+            "high": cc.NumberColumn("95 % to", format="%.3f"),
+            "coverage": _percent("Has data"),
+        },
+    )
+
+
+def reliability() -> TableSpec:
+    return TableSpec(
+        ["decile", "predicted", "observed", "n"],
+        {
+            "decile": cc.NumberColumn(
+                "Decile", help="1 = the tenth with the lowest predicted risk"
+            ),
+            "predicted": cc.NumberColumn("Predicted churn", format="percent"),
+            "observed": cc.NumberColumn("Observed churn", format="percent"),
+            "n": cc.NumberColumn("Account-snapshots", format="localized"),
         },
     )
 

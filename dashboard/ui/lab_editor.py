@@ -10,8 +10,10 @@ from dashboard.ui.charts import COMPONENT_LABELS
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
 
 PARAM_FIELDS = [
-    name for name in ComponentParams.model_fields if name not in ("falling_drop", "min_driver_points")
+    name for name in ComponentParams.model_fields
+    if name not in ("scale", "falling_drop", "min_driver_points")
 ]  # fmt: skip
+SCALES = {"portfolio": "the portfolio's own quantiles", "fixed": "the fixed targets"}
 
 
 def load_into_editor(card: Scorecard) -> None:
@@ -22,6 +24,7 @@ def load_into_editor(card: Scorecard) -> None:
     st.session_state["lab_bands"] = (float(card.thresholds.red), float(card.thresholds.green))
     for name in PARAM_FIELDS:
         st.session_state[f"lab_p_{name}"] = float(getattr(card.params, name))
+    st.session_state["lab_p_scale"] = card.params.scale
     st.session_state["lab_base"] = card
 
 
@@ -42,6 +45,10 @@ def editor(start: Scorecard) -> Scorecard | None:
     }
     red, green = st.slider("Bands: red below, green from", 0.0, 100.0, step=1.0, key="lab_bands")
     with st.expander("Component parameters"):
+        scale = st.radio(
+            "Score usage against", list(SCALES), format_func=SCALES.get, key="lab_p_scale",
+            horizontal=True, help=ComponentParams.model_fields["scale"].description,
+        )  # fmt: skip
         params = {
             name: st.number_input(
                 name.replace("_", " "), key=f"lab_p_{name}", step=0.05 if
@@ -56,7 +63,9 @@ def editor(start: Scorecard) -> Scorecard | None:
             description=f"edited from {base.name}",
             weights=weights,
             thresholds=Thresholds(red=red, green=green, low_coverage=base.thresholds.low_coverage),
-            params=ComponentParams.model_validate({**base.params.model_dump(), **params}),
+            params=ComponentParams.model_validate(
+                {**base.params.model_dump(), **params, "scale": scale}
+            ),
             expansion=base.expansion,
         )
     except ValidationError as exc:

@@ -17,10 +17,11 @@ from dashboard.views.lab import (
     activation_preview,
     backtest_report,
     backtest_snapshots,
+    calibrate,
+    calibrated_sentence,
+    calibrated_weights,
     compare_on_snapshots,
     portfolio_components,
-    suggest_weights,
-    suggestion_weights,
 )
 from dashboard.workflows.scorecards import (
     activate_scorecard,
@@ -29,12 +30,13 @@ from dashboard.workflows.scorecards import (
     saved_scorecards,
     scorecard_audit,
 )
+from scoring import churn_risk
 from scoring.scorecard import Scorecard
 
 
 def backtest_panel(active: Scorecard, candidate: Scorecard) -> int:
-    """Run both scorecards on 12 past snapshots and say which predicts churn better;
-    returns the churn horizon chosen."""
+    """Run both scorecards on 12 past snapshots and say what each predicts; returns the churn
+    horizon chosen."""
     horizon = st.segmented_control(
         "Churn within", [90, 180], default=90, format_func=lambda d: f"{d} days", key="lab_horizon"
     ) or 90  # fmt: skip
@@ -49,42 +51,55 @@ def backtest_panel(active: Scorecard, candidate: Scorecard) -> int:
     if found and found[0] != signature:
         st.info("The settings changed since the last backtest: run it again to compare these.")
     elif found:
-        report = backtest_report(found[1])
+        result = found[1]
+        report = backtest_report(result, active.name, candidate.name)
         st.caption(report.caption)
+        shown = st.warning if "predictive" not in result.verdicts.values() else st.info
+        shown(report.verdicts, icon=":material/gavel:")
         left, right = st.columns([1, 1.3])
         with left:
             show_table(report.metrics, columns.backtest_metrics(), key="lab_metrics")
             st.markdown(report.difference)
         with right.container(border=True):
-            st.markdown("**Calibration**: churn rate per health decile")
-            a, b = found[1].results["active"], found[1].results["candidate"]
-            st.plotly_chart(charts.calibration(a["calibration"], b["calibration"]))
+            st.markdown("**Churn probability, predicted vs observed** (fitted on the earlier "
+                        "snapshots, checked on the later ones), candidate")  # fmt: skip
+            if report.calibration_note:
+                st.caption(f"No reliability table: {report.calibration_note}.")
+            else:
+                st.plotly_chart(charts.calibration(report.calibration))
+                show_table(report.calibration, columns.reliability(), key="lab_reliability")
+        st.markdown("**Each component alone** (candidate): which signals carry weight in this data")
+        show_table(report.components, columns.component_aucs(), key="lab_components",
+                   download="tandem-lab-components.csv", download_label="Download (CSV)")  # fmt: skip
     return horizon
 
 
 def suggestion_panel(active: Scorecard, horizon: int) -> None:
-    with st.expander("Suggest weights from the history", icon=":material/auto_awesome:"):
+    with st.expander("Calibrate weights on your history", icon=":material/auto_awesome:"):
         st.caption(
-            "Fits non-negative weights (a logistic model of churn on each component's "
-            "shortfall) on the earlier two thirds of the snapshots and checks them on the later "
-            "third. It is only a candidate: load it into the editor to see what it does."
+            "Fits non-negative weights (scikit-learn's logistic regression of churn on each "
+            "component's shortfall) on the earlier snapshots and checks them on the later "
+            "third, out of time, against the active scorecard. It needs at least "
+            f"{churn_risk.MIN_CHURN_EVENTS} churn events, and is offered only when it predicts "
+            "churn on the later snapshots. Nothing changes until a person saves and activates it."
         )
-        if st.button("Fit a suggestion", key="lab_suggest"):
+        if st.button("Calibrate", key="lab_suggest"):
             with st.spinner("Fitting on past snapshots…"):
-                st.session_state["lab_suggestion"] = suggest_weights(kept(backtest_snapshots, horizon), active)  # fmt: skip
-        suggestion = st.session_state.get("lab_suggestion")
-        if not suggestion:
+                st.session_state["lab_suggestion"] = calibrate(kept(backtest_snapshots, horizon), active)  # fmt: skip
+        found = st.session_state.get("lab_suggestion")
+        if not found:
             return
-        show_table(suggestion_weights(suggestion, active), columns.weights_compared())
-        st.markdown(
-            f"On the later snapshots ({suggestion.test_dates[0]} to {suggestion.test_dates[-1]}), "
-            f"AUC **{suggestion.auc_suggested:.3f}** suggested vs **{suggestion.auc_active:.3f}** "
-            "active."
-        )
+        st.markdown(calibrated_sentence(found, active.name))
+        if found.scorecard is None:
+            st.warning(found.refused or "No calibrated scorecard.")
+            return
+        show_table(calibrated_weights(found, active), columns.weights_compared())
+        if found.refused:
+            st.warning(found.refused)
+            return
         st.button(
             "Load into the editor", key="lab_load_suggestion",
-            on_click=lambda: load_into_editor(active.model_copy(
-                update={"name": "suggested", "weights": suggestion.weights})),
+            on_click=lambda: load_into_editor(found.scorecard),
         )  # fmt: skip
 
 
@@ -119,7 +134,10 @@ def activate_panel(lab: LabView, active: Scorecard, account_filter: AccountFilte
     st.caption(sentence)
     show_table(moving, columns.band_moves())
     sure = st.checkbox("I have checked the band migration", key="lab_confirm")
-    st.caption(f"Activated as {md(current_viewer().name)}.")
+    st.caption(
+        f"Activated as {md(current_viewer().name)}. Today's scores and the kept history are "
+        "scored again with it, so no trend or delta shows the change as a change of accounts."
+    )
     if st.button("Activate and rescore", disabled=not sure, key="lab_activate"):
         activate_scorecard(app, chosen, current_viewer().name, now())
         rescore()

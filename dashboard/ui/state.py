@@ -13,7 +13,7 @@ from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.features import default_as_of
-from dashboard.store.marts import has_scores
+from dashboard.store.marts import has_scores, scores_are_current
 from dashboard.store.workspaces import Workspace, has_team_data, import_target, workspace_dir
 
 
@@ -128,7 +128,10 @@ def ensure_data() -> None:
             status.update(
                 label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete"
             )
-    elif not has_scores(both.sources):
-        with st.status("Scoring every account…", expanded=True) as status:
+    elif not scores_are_current(both.sources):
+        label = "Scoring every account…" if not has_scores(both.sources) else (
+            "Scoring every account again: this version of Tandem computes more than the scores "
+            "on file")  # fmt: skip
+        with st.status(label, expanded=True) as status:
             rescore()
             status.update(label="Scores ready", state="complete")

@@ -65,6 +65,10 @@ def account_columns() -> dict[str, object]:
         "coverage_class": cc.TextColumn("Coverage"),
         "arr": money_column("ARR"),
         "health": cc.ProgressColumn("Health", min_value=0, max_value=100, format="%.0f"),
+        "churn_probability": cc.NumberColumn(
+            "Churn risk 90 d", format="percent",
+            help="Probability of churn within 90 days, calibrated on this portfolio's history",
+        ),
         "band": band_column(),
         "coverage": cc.ProgressColumn(
             "Data coverage", min_value=0, max_value=1, format="percent",

@@ -10,6 +10,7 @@ import polars as pl
 from dashboard.store import Stores
 from dashboard.store import account_detail as detail
 from dashboard.store.filters import AccountFilter
+from dashboard.store.marts import churn_model_info
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.scorecard import COMPONENTS
 
@@ -27,6 +28,7 @@ class AccountView:
     components: dict[str, float | None] = field(default_factory=dict)
     red: float = 40.0
     green: float = 70.0
+    churn_note: str | None = None  # why no churn probability is shown, when none is
 
 
 def account_view(stores: Stores, f: AccountFilter, account_id: str) -> AccountView:
@@ -45,4 +47,5 @@ def account_view(stores: Stores, f: AccountFilter, account_id: str) -> AccountVi
         components={c: profile.get(c) for c in COMPONENTS},
         red=thresholds.red,
         green=thresholds.green,
+        churn_note=churn_model_info(store).note,
     )

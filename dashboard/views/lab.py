@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
 
+import numpy as np
 import polars as pl
 
 from dashboard.store.filters import AccountFilter
@@ -17,6 +17,7 @@ from dashboard.store.sources import SourceStore
 from dashboard.text import format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
+from scoring import churn_risk
 from scoring.components import component_inputs
 from scoring.health import BANDS
 from scoring.pipeline import health_scores
@@ -30,8 +31,14 @@ def portfolio_components(
     store: SourceStore, f: AccountFilter, params: ComponentParams
 ) -> pl.DataFrame:
     """The filtered scored portfolio's components under ``params`` (cached by the page per
-    parameter set, so a weight change does not recompute them)."""
-    return lab_components(scored_accounts(store, f), params)
+    parameter set, so a weight change does not recompute them). They are computed on the
+    whole portfolio, then filtered: a component scaled by the portfolio's own distribution
+    must see all of it, as the nightly scores did."""
+    every = lab_components(scored_accounts(store, AccountFilter()), params)
+    if f == AccountFilter():
+        return every
+    ids = scored_accounts(store, f).select("account_id")
+    return every.join(ids, on="account_id", how="semi", maintain_order="left")
 
 
 @dataclass(frozen=True)
@@ -50,24 +57,86 @@ def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -
     started = time.perf_counter()
     dates = backtest_dates(store, horizon, count)
     # only what a health score reads: the lab keeps these in memory between runs
-    needed = ["account_id", "as_of", "churned", *component_inputs(ComponentParams())]
+    needed = list(
+        dict.fromkeys(["account_id", "as_of", "churned", *component_inputs(ComponentParams())])
+    )
     labelled = backtest_features(store, dates, horizon).select(needed)
     return Snapshots(horizon, dates, labelled, round(time.perf_counter() - started, 3))
+
+
+def out_of_time_split(dates: list[dt.date], horizon: int) -> tuple[list[dt.date], list[dt.date]]:  # fmt: skip
+    """The later third of the snapshots to check on, and the earlier ones to fit on whose
+    outcome window (``horizon`` days) closes before the first checked snapshot: nothing the
+    fit sees happened after a snapshot it is checked on."""
+    split = max(1, round(len(dates) * TRAIN_SHARE))
+    test = dates[split:]
+    if not test:
+        return dates, []
+    train = [d for d in dates[:split] if d + dt.timedelta(days=horizon) <= test[0]]
+    return train or dates[:1], test
+
+
+@dataclass(frozen=True)
+class ComponentAuc:
+    """One component alone as a score: its AUC, 95 % interval and coverage."""
+
+    component: str
+    weight: float
+    auc: float | None
+    low: float
+    high: float
+    coverage: float  # share of the account-snapshots where the component has data
 
 
 @dataclass(frozen=True)
 class BacktestResult:
     horizon: int
     dates: list[dt.date]
-    results: dict[str, dict[str, Any]]  # per scorecard name: scoring.backtest.evaluate
+    results: dict[str, bt.Evaluation]  # "active", "candidate"
     intervals: dict[str, tuple[float, float]]  # "a", "b", "difference"
+    verdicts: dict[str, bt.Verdict]  # "active", "candidate"
+    components: list[ComponentAuc]  # the candidate's components, each alone
+    calibration: (
+        pl.DataFrame
+    )  # the candidate's churn probability, out of time: decile, predicted, observed, n
+    calibration_note: str | None  # why there is no calibration table
     seconds: dict[str, float]
+
+
+def component_aucs(scored: pl.DataFrame, card: Scorecard, seed: int = 7) -> list[ComponentAuc]:
+    """Each component of ``card`` alone against churn, on the same snapshots."""
+    intervals = bt.bootstrap_aucs(scored, list(COMPONENTS), seed=seed)
+    rows = []
+    for name in COMPONENTS:
+        alone = bt.evaluate(
+            scored.select("account_id", "as_of", "churned", health=name, band="band")
+        )
+        lo, hi = intervals[name]
+        rows.append(ComponentAuc(name, card.weights[name], alone.auc, lo, hi,
+                                 float(scored[name].is_not_null().mean() or 0.0)))  # fmt: skip
+    return rows
+
+
+def churn_calibration(scored: pl.DataFrame, dates: list[dt.date], horizon: int) -> tuple[pl.DataFrame, str | None]:  # fmt: skip
+    """The churn probability fitted on the earlier snapshots and checked on the later ones:
+    its reliability table, or why there is none."""
+    train_dates, test_dates = out_of_time_split(dates, horizon)
+    train = scored.filter(pl.col("as_of").is_in(train_dates))
+    test = scored.filter(pl.col("as_of").is_in(test_dates))
+    reason = churn_risk.too_thin(train) or (
+        None if test.height else "no later snapshot to check on"
+    )
+    if reason:
+        return churn_risk.reliability(test.clear().with_columns(churn_probability=pl.lit(None, pl.Float64))), reason  # fmt: skip
+    model = churn_risk.fit_churn_model(train, horizon)
+    return churn_risk.reliability(test.with_columns(churn_probability=model.probability())), None
 
 
 def compare_on_snapshots(
     snapshots: Snapshots, active: Scorecard, candidate: Scorecard, seed: int = 7
 ) -> BacktestResult:
-    """Both scorecards on the same snapshots, with bootstrap intervals."""
+    """Both scorecards on the same snapshots, with bootstrap intervals, a verdict for each,
+    the candidate's components alone and its churn probability's reliability."""
     started = time.perf_counter()
     keys = ["account_id", "as_of", "churned"]
     a = health_scores(snapshots.labelled, active)
@@ -77,11 +146,16 @@ def compare_on_snapshots(
         "active": bt.evaluate(both.select(*keys, "health", "band")),
         "candidate": bt.evaluate(both.select(*keys, health="health_b", band="band_b")),
     }
+    calibration, note = churn_calibration(b, snapshots.dates, snapshots.horizon)
     scoring_s = time.perf_counter() - started
     started = time.perf_counter()
     intervals = bt.bootstrap_auc(both, "health", "health_b", seed=seed)
     return BacktestResult(
         horizon=snapshots.horizon, dates=snapshots.dates, results=results, intervals=intervals,
+        verdicts={"active": bt.verdict(results["active"].auc, intervals["a"]),
+                  "candidate": bt.verdict(results["candidate"].auc, intervals["b"])},
+        components=component_aucs(b, candidate, seed), calibration=calibration,
+        calibration_note=note,
         seconds={"features": snapshots.seconds, "scoring": round(scoring_s, 3),
                  "bootstrap": round(time.perf_counter() - started, 3)},
     )  # fmt: skip
@@ -96,33 +170,78 @@ def run_backtest(
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    weights: dict[str, float]
+class Calibrated:
+    """A scorecard whose weights are fitted on the organisation's own history (the earlier
+    snapshots) and checked on the later ones, against the active scorecard on the same rows.
+    ``refused`` says why it is not offered (too little churn, or no evidence on the later
+    snapshots); a refused one keeps its figures so the page can show what was found."""
+
+    scorecard: Scorecard | None  # None when the history is too thin to fit
     train_dates: list[dt.date]
     test_dates: list[dt.date]
+    churn_events: int  # in the snapshots fitted on
     auc_active: float | None  # on the later (held-out) snapshots
-    auc_suggested: float | None
+    auc_calibrated: float | None
+    interval_active: tuple[float, float]
+    interval_calibrated: tuple[float, float]
+    interval_difference: tuple[float, float]  # calibrated − active
+    verdict: bt.Verdict  # of the calibrated scorecard on the later snapshots
+    calibration: pl.DataFrame  # its churn probability on the later snapshots
+    refused: str | None
+    seconds: float
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return self.scorecard.weights if self.scorecard else {}
 
 
-def suggest_weights(snapshots: Snapshots, active: Scorecard) -> Suggestion:
-    """Fit non-negative weights on the earlier snapshots and compare them with the active
-    scorecard on the later ones (never applied: the page offers them to the editor)."""
-    dates = snapshots.dates
-    split = max(1, round(len(dates) * TRAIN_SHARE))
-    later = pl.col("as_of").is_in(dates[split:])
-    scored = health_scores(snapshots.labelled, active)
-    weights = bt.fit_weights(scored.filter(~later), list(COMPONENTS))
-    suggested = active.model_copy(update={"name": "suggested", "weights": weights})
-    test = scored.filter(later)
-    return Suggestion(
-        weights=weights,
-        train_dates=dates[:split],
-        test_dates=dates[split:],
-        auc_active=bt.evaluate(test)["auc"] if test.height else None,
-        auc_suggested=bt.evaluate(health_scores(snapshots.labelled.filter(later), suggested))["auc"]
-        if test.height
-        else None,
+CALIBRATED = "calibrated"  # the name a calibrated scorecard is offered under
+
+
+def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibrated:
+    """Fit the weights on the earlier snapshots (scikit-learn's logistic regression, weights
+    ≥ 0) and check them against the active scorecard on the later ones, out of time. Never
+    applied: a person saves and activates it."""
+    started = time.perf_counter()
+    train_dates, test_dates = out_of_time_split(snapshots.dates, snapshots.horizon)
+    comps = health_scores(snapshots.labelled, active)
+    train = comps.filter(pl.col("as_of").is_in(train_dates))
+    events = churn_risk.churn_events(train)
+    thin = churn_risk.too_thin(train)
+    nothing = (float("nan"), float("nan"))
+    if thin or not test_dates:
+        return Calibrated(
+            None, train_dates, test_dates, events, None, None, nothing, nothing, nothing,
+            "no_outcomes" if events == 0 else "no_evidence", pl.DataFrame(),
+            f"No calibrated scorecard: {thin or 'no later snapshot to check it on'}.",
+            round(time.perf_counter() - started, 3),
+        )  # fmt: skip
+    weights = bt.fit_weights(train, list(COMPONENTS), seed=seed)
+    card = active.model_copy(update={
+        "name": CALIBRATED, "weights": weights,
+        "description": f"Weights fitted on {len(train_dates)} snapshots {train_dates[0]} to "
+        f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
+    })  # fmt: skip
+    tested = health_scores(snapshots.labelled.filter(pl.col("as_of").is_in(test_dates)), card)
+    held_out = (
+        comps.filter(pl.col("as_of").is_in(test_dates))
+        .select("account_id", "as_of", "churned", "health", "band")
+        .with_columns(health_b=tested["health"], band_b=tested["band"])
     )
+    intervals = bt.bootstrap_auc(held_out, "health", "health_b", seed=seed)
+    auc_b = bt.evaluate(held_out.select("account_id", "as_of", "churned", health="health_b", band="band_b")).auc  # fmt: skip
+    decided = bt.verdict(auc_b, intervals["b"])
+    fitted = health_scores(train, card)
+    model = churn_risk.fit_churn_model(fitted, snapshots.horizon)
+    reliability = churn_risk.reliability(tested.with_columns(churn_probability=model.probability()))
+    refused = None if decided == "predictive" else (
+        f"Not offered: on the later snapshots the fitted weights {bt.VERDICT_WORDS[decided]}."
+    )  # fmt: skip
+    return Calibrated(
+        card, train_dates, test_dates, events, bt.evaluate(held_out).auc, auc_b,
+        intervals["a"], intervals["b"], intervals["difference"], decided, reliability, refused,
+        round(time.perf_counter() - started, 3),
+    )  # fmt: skip
 
 
 # -- what the page shows -------------------------------------------------------------------------
@@ -177,53 +296,102 @@ def lab_view(
 
 @dataclass(frozen=True)
 class BacktestReport:
-    """A backtest in words and a table, for the page and the command line."""
+    """A backtest in words and tables, for the page and the command line."""
 
     caption: str
     metrics: pl.DataFrame  # metric, active, candidate (formatted)
+    verdicts: str  # what each scorecard's AUC says, in words
     difference: str  # the AUC difference with its interval and what it means
+    components: pl.DataFrame  # component, weight, auc, low, high, coverage
+    calibration: pl.DataFrame  # decile, predicted, observed, n
+    calibration_note: str | None
 
 
 def _fmt(value: float | None, pattern: str) -> str:
     return pattern.format(value) if value is not None else "—"
 
 
-def backtest_report(result: BacktestResult) -> BacktestReport:
+def verdict_sentence(name: str, auc: float | None, interval: tuple[float, float], verdict: bt.Verdict) -> str:  # fmt: skip
+    """'Scorecard 'x' (AUC 0.61, 95 % interval 0.58–0.64) predicts churn: …'."""
+    if verdict == "no_outcomes":
+        return f"Scorecard {name!r} {bt.VERDICT_WORDS[verdict]}."
+    lo, hi = interval
+    return f"Scorecard {name!r} (AUC {auc:.3f}, 95 % interval {lo:.3f}–{hi:.3f}) {bt.VERDICT_WORDS[verdict]}."  # fmt: skip
+
+
+def components_table(rows: list[ComponentAuc]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"component": r.component, "weight": r.weight, "auc": r.auc, "low": r.low if r.auc is not None else None,
+          "high": r.high if r.auc is not None else None, "coverage": r.coverage} for r in rows],
+        schema={"component": pl.String, "weight": pl.Float64, "auc": pl.Float64, "low": pl.Float64,
+                "high": pl.Float64, "coverage": pl.Float64},
+    ).with_columns(pl.col("low", "high").fill_nan(None))  # fmt: skip
+
+
+def backtest_report(result: BacktestResult, active_name: str, candidate_name: str) -> BacktestReport:  # fmt: skip
     a, b = result.results["active"], result.results["candidate"]
     lo, hi = result.intervals["difference"]
+    span = f"{result.dates[0]} to {result.dates[-1]}" if result.dates else "no dates"
     caption = (
-        f"{len(result.dates)} snapshots 30 days apart, {result.dates[0]} to {result.dates[-1]}, "
-        f"each scored with data from before its date only; {b['n_accounts']:,} accounts, "
-        f"{b['n_churn_events']:,} churn events, {b['n_observations']:,} account-snapshots."
+        f"{len(result.dates)} snapshots 30 days apart, {span}, "
+        f"each scored with data from before its date only; {b.n_accounts:,} accounts, "
+        f"{b.n_churn_events:,} churn events, {b.n_observations:,} account-snapshots."
     )
     rows = [
-        {"metric": label, "active": _fmt(a[key], fmt), "candidate": _fmt(b[key], fmt)}
+        {"metric": label, "active": _fmt(getattr(a, key), fmt), "candidate": _fmt(getattr(b, key), fmt)}
         for label, key, fmt in (
             ("ROC AUC", "auc", "{:.3f}"), ("Lift of the red band", "red_lift", "{:.2f}x"),
             ("Bottom-decile precision", "bottom_decile_precision", "{:.1%}"),
         )
     ]  # fmt: skip
     for band in BANDS:
-        ra, rb = a["band_churn_rates"].get(band), b["band_churn_rates"].get(band)
+        ra, rb = a.band_churn_rates.get(band), b.band_churn_rates.get(band)
         rows.append({"metric": f"Churn rate, {band} band",
-                     "active": f"{ra['rate']:.1%} of {ra['accounts']:,}" if ra else "—",
-                     "candidate": f"{rb['rate']:.1%} of {rb['accounts']:,}" if rb else "—"})  # fmt: skip
-    verdict = (
-        "the candidate predicts churn better" if lo > 0
-        else "the candidate predicts churn worse" if hi < 0
-        else "the difference is within noise: do not read it as better or worse"
-    )  # fmt: skip
-    difference = (
-        f"AUC difference (candidate − active): **{b['auc'] - a['auc']:+.3f}**, 95 % bootstrap "
-        f"interval {lo:+.3f} to {hi:+.3f} — {verdict}."
-    )
-    return BacktestReport(caption, pl.DataFrame(rows), difference)
+                     "active": f"{ra.rate:.1%} of {ra.accounts:,}" if ra else "—",
+                     "candidate": f"{rb.rate:.1%} of {rb.accounts:,}" if rb else "—"})  # fmt: skip
+    verdicts = " ".join(dict.fromkeys([  # one sentence when both are the same scorecard
+        verdict_sentence(active_name, a.auc, result.intervals["a"], result.verdicts["active"]),
+        verdict_sentence(candidate_name, b.auc, result.intervals["b"], result.verdicts["candidate"]),
+    ]))  # fmt: skip
+    if a.auc is None or b.auc is None or np.isnan(lo):
+        difference = "No AUC difference: the snapshots hold no churn to rank."
+    else:
+        meaning = (
+            "the candidate predicts churn better" if lo > 0
+            else "the candidate predicts churn worse" if hi < 0
+            else "the difference is within noise: do not read it as better or worse"
+        )  # fmt: skip
+        difference = (
+            f"AUC difference (candidate − active): **{b.auc - a.auc:+.3f}**, 95 % bootstrap "
+            f"interval {lo:+.3f} to {hi:+.3f} — {meaning}."
+        )
+    return BacktestReport(caption, pl.DataFrame(rows), verdicts, difference,
+                          components_table(result.components), result.calibration,
+                          result.calibration_note)  # fmt: skip
 
 
-def suggestion_weights(suggestion: Suggestion, active: Scorecard) -> pl.DataFrame:
+def calibrated_weights(calibrated: Calibrated, active: Scorecard) -> pl.DataFrame:
     return pl.DataFrame(
-        {"component": list(suggestion.weights), "suggested": list(suggestion.weights.values()),
-         "active": [active.weights[c] for c in suggestion.weights]}
+        {"component": list(COMPONENTS), "suggested": [calibrated.weights.get(c, 0.0) for c in COMPONENTS],
+         "active": [active.weights[c] for c in COMPONENTS]}
+    )  # fmt: skip
+
+
+def calibrated_sentence(c: Calibrated, active_name: str) -> str:
+    """What the calibrated scorecard did on the later snapshots, against the active one."""
+    if c.auc_calibrated is None or c.auc_active is None:
+        return c.refused or "No calibrated scorecard."
+    (alo, ahi), (clo, chi), (dlo, dhi) = (
+        c.interval_active,
+        c.interval_calibrated,
+        c.interval_difference,
+    )
+    return (
+        f"Fitted on {len(c.train_dates)} snapshots ({c.train_dates[0]} to {c.train_dates[-1]}, "
+        f"{c.churn_events:,} churn events), checked on the later {len(c.test_dates)} "
+        f"({c.test_dates[0]} to {c.test_dates[-1]}): AUC **{c.auc_calibrated:.3f}** "
+        f"({clo:.3f}–{chi:.3f}) calibrated vs **{c.auc_active:.3f}** ({alo:.3f}–{ahi:.3f}) "
+        f"{active_name!r}; difference {c.auc_calibrated - c.auc_active:+.3f} ({dlo:+.3f} to {dhi:+.3f})."
     )  # fmt: skip
 
 

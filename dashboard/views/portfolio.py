@@ -53,6 +53,14 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list
         card("ARR red", "arr_red", "money", "ARR of accounts in the red band", True),
         card("Median health", "median_health", "score", "Median health score (0-100)"),
     ]
+    model = marts.churn_model_info(store)
+    cards.append(Kpi(
+        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None else None,
+        "money", "Σ ARR × the probability that each account churns within 90 days, calibrated "
+        f"on {model.churn_events or 0:,} churn events of this portfolio's history"
+        if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
+        note=None if model.note is None else "too little churn history",
+    ))  # fmt: skip
     ret = retention_series(store, f, today)
     for key, label, help_text in (
         ("nrr", "NRR (12 mo)", "(start ARR − churn − contraction + expansion) ÷ start ARR"),
