@@ -84,3 +84,30 @@ def tandem(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProces
         [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, cwd=ROOT,
         env={**os.environ, "TANDEM_DATA_DIR": str(data_dir), **env},
     )  # fmt: skip
+
+
+SAMPLES = ROOT.parent / "shared" / "samples"
+
+
+def needs_sample(name: str) -> Path:
+    """A shared sample folder: skipped (with the reason) where the samples are not beside
+    the checkout, a failure in CI, which always has them."""
+    folder = SAMPLES / name
+    if not folder.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{folder} is missing: CI always has ../shared/samples")
+        pytest.skip(f"needs the shared samples beside the checkout ({folder})")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_bundles(tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """The RavenStack and Maven bundles, each imported (and scored) by ``tandem import
+    --bundle`` into a folder of its own, once per run: (folder, the finished command)."""
+    needs_sample("ravenstack")
+    needs_sample("maven-crm")
+    out = {}
+    for name in ("ravenstack", "maven"):
+        folder = tmp_path_factory.mktemp(f"sample-{name}")
+        out[name] = (folder, tandem(folder, "import", "--bundle", f"data/samples/{name}.toml"))
+    return out

@@ -298,12 +298,8 @@ def test_query_mapping_runs_sandboxed(seeded: Stores, tmp_path):
 
 # -- the shared samples, through the command line -------------------------------------------
 @pytest.mark.parametrize("bundle", ["ravenstack", "maven"])
-def test_sample_bundles_import_from_the_command_line(tmp_path, bundle):
-    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "import", "--bundle", f"data/samples/{bundle}.toml"],
-        env=env, capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+def test_sample_bundles_import_from_the_command_line(sample_bundles, bundle):
+    tmp_path, done = sample_bundles[bundle]  # `tandem import --bundle`, run once per test run
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["scored_accounts"] > 0

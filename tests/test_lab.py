@@ -223,7 +223,7 @@ def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
 
 @pytest.fixture(scope="module")
 def portfolios(tmp_path_factory) -> dict[str, Stores]:
-    """Three portfolios of 1,500 accounts built unlike each other: the demo's shape, one whose
+    """Three portfolios of 1,200 accounts built unlike each other: the demo's shape, one whose
     usage does not follow health (the signal sits in support, billing and surveys) and one
     whose licences are nearly full everywhere (seats saturate)."""
     from dashboard.ingest.demo import DemoSpec, load_demo
@@ -233,7 +233,7 @@ def portfolios(tmp_path_factory) -> dict[str, Stores]:
     out = {}
     for i, (name, shape) in enumerate(shapes.items()):
         stores = Stores.open(tmp_path_factory.mktemp(f"shape{i}"))
-        load_demo(stores.sources, DemoSpec(accounts=1500, seed=21 + i, **shape))
+        load_demo(stores.sources, DemoSpec(accounts=1200, seed=21 + i, **shape))
         out[name] = stores
     return out
 
@@ -416,3 +416,27 @@ def test_the_kept_snapshots_hold_what_a_health_score_reads(demo_stores: Stores):
     for card in (default_scorecard(), edited):
         kept = health_scores(snapshots.labelled, card)["health"]
         assert kept.equals(health_scores(full, card)["health"])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_churn_curve_is_the_maximum_likelihood_logistic_fit(seed):
+    from sklearn.linear_model import LogisticRegression
+
+    from scoring.churn_risk import fit_churn_model, reliability
+
+    rng = np.random.default_rng(seed)
+    health = rng.uniform(0, 100, 5000)
+    churned = rng.random(5000) < 1 / (1 + np.exp(-(1.5 - 0.06 * health)))
+    frame = pl.DataFrame(
+        {"account_id": [f"a{i}" for i in range(5000)], "health": health, "churned": churned}
+    )
+    model = fit_churn_model(frame, 90)
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(
+        health.reshape(-1, 1), churned
+    )
+    assert model.slope == pytest.approx(reference.coef_[0][0], rel=1e-4)
+    assert model.intercept == pytest.approx(reference.intercept_[0], rel=1e-4)
+    assert model.slope == pytest.approx(-0.06, abs=0.01)  # the curve that made the data
+    table = reliability(frame.with_columns(churn_probability=model.probability()))
+    assert table["n"].sum() == 5000 and table["predicted"].is_sorted()
+    assert (table["predicted"] - table["observed"]).abs().max() < 0.06  # calibrated per decile

@@ -89,7 +89,8 @@ def test_expansion_page_ranks_by_readiness(expansion: AppTest, demo_stores: Stor
     ranked = at.dataframe[0].value
     assert ranked["expansion_readiness"].is_monotonic_decreasing
     # the demo's stalled flags (21 days, no AM step) are on the fallen-between-the-chairs list
-    stalled = at.dataframe[1].value
+    # (found by its column: the picked account's handoff history may be a table before it)
+    stalled = next(d.value for d in at.dataframe if "days_waiting" in d.value.columns)
     assert len(stalled) >= 1 and (stalled["days_waiting"] > 14).all()
 
 

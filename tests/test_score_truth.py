@@ -5,7 +5,6 @@ checked), from the command line and in the Score lab, without an error."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,30 +12,15 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import tandem
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "samples"
 APP = "../dashboard/app.py"
 
 
-def _needs(name: str) -> None:
-    if not (SAMPLES / name).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{SAMPLES / name} is missing: CI always has ../shared/samples")
-        pytest.skip(f"needs the shared samples beside the checkout ({SAMPLES / name})")
-
-
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory) -> dict[str, Path]:
-    """The RavenStack and Maven bundles, each imported (and scored) into a folder of its own."""
-    _needs("ravenstack")
-    _needs("maven-crm")
-    out = {}
-    for name in ("ravenstack", "maven"):
-        folder = tmp_path_factory.mktemp(name)
-        run = tandem(folder, "import", "--bundle", f"data/samples/{name}.toml")
-        assert run.returncode == 0, run.stderr
-        out[name] = folder
-    return out
+def samples(sample_bundles) -> dict[str, Path]:
+    """The RavenStack and Maven bundles, imported and scored (shared with test_ingest)."""
+    for name, (_, done) in sample_bundles.items():
+        assert done.returncode == 0, (name, done.stderr)
+    return {name: folder for name, (folder, _) in sample_bundles.items()}
 
 
 def _backtest(folder: Path, *args: str) -> dict:
