@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import asdict, replace
@@ -32,6 +33,7 @@ from dashboard.ingest.limits import limits_from_settings
 from dashboard.ingest.readers import FileError, view_name
 from dashboard.ingest.report import file_summary, impact_summary, reference_summary
 from dashboard.jobs.backup import BackupError, backup
+from dashboard.jobs.delivery import DeliverySettings, delivery_settings
 from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import RefreshError, refresh
 from dashboard.schema import SOURCE_TABLES
@@ -129,6 +131,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         scorecard=scorecard,
         backfill_weeks=args.backfill_weeks,
         progress=progress,
+        delivery=_delivery_settings() if args.deliver else None,
     )
     if not result.accounts and not args.demo:
         print("tandem refresh: the team's workspace holds no account yet (the demo is "
@@ -141,11 +144,27 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                 "snapshots_written": result.snapshots_written,
                 "tasks_created": result.tasks_created,
                 "digests": len(result.digests),
+                "delivered": asdict(result.delivery) if result.delivery else None,
                 "seconds": result.seconds,
             }
         )
     )
+    if result.delivery:
+        for error in result.delivery.errors:  # reported, never a failed refresh
+            print(f"tandem refresh: not delivered: {error}", file=sys.stderr)
     return 1 if source_failed else 0
+
+
+def _delivery_settings() -> DeliverySettings:
+    secrets = [
+        Path.cwd() / ".streamlit" / "secrets.toml",
+        Path.home() / ".streamlit" / "secrets.toml",
+    ]
+    settings = delivery_settings(dict(os.environ), secrets)
+    if not settings.channels:
+        print("tandem refresh: --deliver without TANDEM_SMTP_URL or TANDEM_WEBHOOK_URL (or "
+              "[tandem.delivery] in .streamlit/secrets.toml): nothing is sent", file=sys.stderr)  # fmt: skip
+    return settings
 
 
 def _import_plan(args: argparse.Namespace) -> ImportPlan:
@@ -422,6 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also rebuild the weekly snapshots of the N weeks before",
     )
     ref.add_argument("--demo", action="store_true", help="refresh the demo's workspace")
+    ref.add_argument(
+        "--deliver",
+        action="store_true",
+        help="send each owner's digest by e-mail (TANDEM_SMTP_URL) and to chat "
+        "(TANDEM_WEBHOOK_URL); once per owner, role and day",
+    )
     ref.set_defaults(func=cmd_refresh)
 
     imp = sub.add_parser(

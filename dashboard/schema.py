@@ -15,7 +15,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 MONEY_MAX = 1e12  # no account, subscription or invoice is worth a trillion

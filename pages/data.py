@@ -9,9 +9,9 @@ from dashboard.ui.identity import current_viewer, require_full_access
 from dashboard.ui.import_wizard import import_panel
 from dashboard.ui.queries import read
 from dashboard.ui.source_panel import database_panel
-from dashboard.ui.state import today
+from dashboard.ui.state import stores, today
 from dashboard.ui.tables import show_table
-from dashboard.views.data import data_view
+from dashboard.views.data import data_view, delivery_log
 
 require_full_access(current_viewer(), "The Data page")
 st.title("Data")
@@ -24,6 +24,11 @@ show_table(data.tables, columns.table_overview(), download="tandem-tables.csv")
 
 with st.expander("Load history: source, time, rows and the mapping used"):
     show_table(data.history, columns.load_history(), download="tandem-loads.csv")
+deliveries = delivery_log(stores().app)
+if deliveries.not_delivered:
+    st.warning(f"{deliveries.not_delivered} digests of {deliveries.latest_day} could not be delivered: see the delivery log below.", icon=":material/mail:")  # fmt: skip
+with st.expander("Digest deliveries: who got which digest, where, when, and what failed", expanded=bool(deliveries.not_delivered)):  # fmt: skip
+    show_table(deliveries.rows, columns.deliveries(), download="tandem-deliveries.csv")
 
 st.subheader("Load your own data")
 st.caption(

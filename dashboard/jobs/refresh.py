@@ -11,7 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard.jobs.digests import build_digests, write_digest_files
+from dashboard.jobs.delivery import DeliverySettings, DeliverySummary, deliver_digests
+from dashboard.jobs.digests import Digest, build_digests, write_digest_files
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
@@ -64,6 +65,7 @@ class RefreshResult:
     tasks_created: int = 0
     digests: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    delivery: DeliverySummary | None = None  # with a delivery: what was sent, skipped, failed
 
 
 def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
@@ -195,7 +197,7 @@ def _score(
 def _publish(
     stores: Stores, scored: _Scored, as_of: dt.date, card: Scorecard, data_dir: Path,
     digests: bool, report: Progress, timings: dict[str, float],
-) -> tuple[int, list[Path]]:  # fmt: skip
+) -> tuple[int, list[Path], list[Digest]]:  # fmt: skip
     """Publish the scores, then create the rule tasks and write the digests, all while
     holding the store's write lock and only if the source data is still the data scored
     (``StaleDataError`` otherwise): an erasure or an import that won the race is never
@@ -203,6 +205,7 @@ def _publish(
     started = time.perf_counter()
     report(0.75, "Publishing scores and the snapshot")
     written: list[Path] = []
+    built: list[Digest] = []
     with stores.sources.writer(expect_data_version=scored.data_version) as writer:
         writer.replace_mart("account_scores", scored.marts)
         writer.replace_mart("account_drivers", scored.drivers)
@@ -224,9 +227,10 @@ def _publish(
                 handoffs(stores.app), as_of,
             ))  # fmt: skip
             folder = data_dir / "digests" / as_of.isoformat()
-            written = write_digest_files(build_digests(scored.marts, owners, as_of, chairs), folder)
+            built = build_digests(scored.marts, owners, as_of, chairs)
+            written = write_digest_files(built, folder)
             timings["digests"] = time.perf_counter() - started
-    return tasks_created, written
+    return tasks_created, written, built
 
 
 def refresh(
@@ -238,6 +242,7 @@ def refresh(
     backfill_weeks: int = 0,
     digests: bool = True,
     progress: Progress | None = None,
+    delivery: DeliverySettings | None = None,
 ) -> RefreshResult:
     """Score every live account as of ``as_of`` and publish the scores and the day's snapshot.
 
@@ -254,12 +259,19 @@ def refresh(
         timings: dict[str, float] = {}
         scored = _score(stores, as_of, card, backfill_weeks, report, timings)
         try:
-            tasks_created, written = _publish(
-                stores, scored, as_of, card, data_dir, digests, report, timings
-            )
+            tasks_created, written, built = _publish(
+                stores, scored, as_of, card, data_dir, digests or delivery is not None, report,
+                timings,
+            )  # fmt: skip
         except StaleDataError:
             report(0.1, f"The data changed while scoring (attempt {attempt}): scoring again")
             continue
+        delivered = None
+        if delivery is not None:  # after the write lock: a slow mail server holds up nobody
+            started = time.perf_counter()
+            report(0.95, f"Delivering {len(built)} digests")
+            delivered = deliver_digests(stores.app, built, owner_rows(stores.sources), delivery, dt.datetime.now)  # fmt: skip
+            timings["delivery"] = time.perf_counter() - started
         report(1.0, "Scores up to date")
         return RefreshResult(
             as_of=as_of,
@@ -269,6 +281,7 @@ def refresh(
             tasks_created=tasks_created,
             digests=written,
             seconds={k: round(v, 3) for k, v in timings.items()},
+            delivery=delivered,
         )
     raise RefreshError(
         f"the source data changed while scoring, {REFRESH_ATTEMPTS} times in a row; nothing "

@@ -88,6 +88,12 @@ APP_DDL = {
         "  system VARCHAR NOT NULL, key VARCHAR NOT NULL, account_id VARCHAR NOT NULL,\n"
         "  pinned_by VARCHAR, pinned_at TIMESTAMP, PRIMARY KEY (system, key)\n)"
     ),
+    "deliveries": (
+        "CREATE TABLE IF NOT EXISTS deliveries (\n"
+        "  day DATE NOT NULL, owner VARCHAR NOT NULL, role VARCHAR NOT NULL,\n"
+        "  channel VARCHAR NOT NULL, target VARCHAR, status VARCHAR NOT NULL,\n"
+        "  attempts INTEGER NOT NULL, error VARCHAR, delivered_at TIMESTAMP NOT NULL\n)"
+    ),
     "audit_log": (
         "CREATE TABLE IF NOT EXISTS audit_log (\n"
         "  logged_at TIMESTAMP NOT NULL, actor VARCHAR, action VARCHAR NOT NULL, subject VARCHAR,\n"
@@ -125,11 +131,21 @@ def _keys_and_domains(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("account_keys"))
 
 
+def _nothing(con: duckdb.DuckDBPyConnection) -> None:
+    """A version that changes nothing in this store (the other store's tables changed)."""
+
+
 SOURCE_MIGRATIONS: dict[int, Migration] = {
-    0: _create_sources, 1: _snapshot_readiness, 2: _keys_and_domains,
+    0: _create_sources, 1: _snapshot_readiness, 2: _keys_and_domains, 3: _nothing,
 }  # fmt: skip
-# Version 2 adds handoff steps and rule tasks; creating what is missing is that migration.
-APP_MIGRATIONS: dict[int, Migration] = {0: _create_app, 1: _create_app, 2: _create_app}
+# Version 2 adds handoff steps and rule tasks, version 4 the delivery log; creating what is
+# missing is each of those migrations.
+APP_MIGRATIONS: dict[int, Migration] = {
+    0: _create_app,
+    1: _create_app,
+    2: _create_app,
+    3: _create_app,
+}
 
 
 class SchemaError(RuntimeError):

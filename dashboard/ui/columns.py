@@ -339,3 +339,30 @@ def load_history() -> TableSpec:
          "row_count": cc.NumberColumn("Rows", format="localized"),
          "mapping": cc.JsonColumn("Mapping")},
     )  # fmt: skip
+
+
+def deliveries() -> TableSpec:
+    return TableSpec(
+        [
+            "delivered_at",
+            "day",
+            "owner",
+            "role",
+            "channel",
+            "target",
+            "status",
+            "attempts",
+            "error",
+        ],
+        {
+            "delivered_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+            "day": cc.DateColumn("Digest of", format="YYYY-MM-DD"),
+            "owner": cc.TextColumn("Owner"),
+            "role": cc.TextColumn("Role"),
+            "channel": cc.TextColumn("Channel"),
+            "target": cc.TextColumn("Sent to"),
+            "status": cc.TextColumn("Result"),
+            "attempts": cc.NumberColumn("Attempts"),
+            "error": cc.TextColumn("Error", width="large"),
+        },
+    )

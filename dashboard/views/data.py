@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dashboard.store.appdata import AppStore
+from dashboard.store.delivery_log import recent_deliveries
 from dashboard.store.filters import AccountFilter
 from dashboard.store.overview import load_history, table_overview
 from dashboard.store.sources import SourceStore
@@ -35,3 +37,24 @@ def data_view(store: SourceStore, f: AccountFilter, today: dt.date) -> DataView:
              note=f"of {tables.height}"),
     ]  # fmt: skip
     return DataView(cards, tables, load_history(store, 200), filtered=not f.is_empty())
+
+
+@dataclass(frozen=True)
+class DeliveryLog:
+    """The digests the nightly job delivered (app store: read fresh, not cached per data)."""
+
+    rows: pl.DataFrame  # newest first: when, day, owner, role, channel, target, status, error
+    latest_day: dt.date | None  # the newest digest day in the log
+    not_delivered: int  # digests of that day that failed and were not sent since
+
+
+def delivery_log(app: AppStore) -> DeliveryLog:
+    rows = recent_deliveries(app)
+    if rows.is_empty():
+        return DeliveryLog(rows, None, 0)
+    day = rows["day"].max()
+    latest = rows.filter(pl.col("day") == day)
+    keys = ["owner", "role", "channel"]
+    sent = latest.filter(pl.col("status") == "sent").select(keys).unique()
+    failed = latest.filter(pl.col("status") == "failed").select(keys).unique()
+    return DeliveryLog(rows, day, failed.join(sent, on=keys, how="anti").height)

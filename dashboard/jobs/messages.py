@@ -1,0 +1,179 @@
+"""A digest as the messages that leave Tandem: an e-mail (plain text and HTML), a Slack
+Block Kit post and a Microsoft Teams Adaptive Card. Every value from the data is escaped for
+its format and masked: e-mail addresses and phone numbers never leave in a message."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from dashboard.jobs.digests import DIGEST_TITLES, Digest
+from dashboard.text import format_value
+from scoring.privacy import mask_expr
+
+CHAT_ACCOUNTS = 15  # accounts per chat post (Slack allows 50 blocks); the rest are counted
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    """One account of a digest, formatted and masked, as every message shows it."""
+
+    name: str
+    account_id: str
+    arr: str
+    health: str  # "35 red"
+    renewal: str  # "renews in 40 days" or ""
+    reason: str
+    cause: str
+    action: str
+    link: str | None
+
+
+@dataclass(frozen=True)
+class DigestMessage:
+    subject: str
+    intro: str
+    lines: list[AccountLine]
+    text: str
+    html: str
+
+
+def _masked(digest: Digest) -> tuple[str, str, pl.DataFrame]:
+    rows = digest.rows
+    strings = [c for c, t in rows.schema.items() if t == pl.String]
+    rows = rows.with_columns([mask_expr(c) for c in strings]) if strings else rows
+    texts = pl.DataFrame({"v": [digest.title, digest.intro]}).with_columns(mask_expr("v"))["v"]
+    return texts[0], texts[1], rows
+
+
+def account_link(base_url: str | None, account_id: str) -> str | None:
+    """The account's page in the app, when the app's address is known."""
+    if not base_url:
+        return None
+    from urllib.parse import quote
+
+    return f"{base_url.rstrip('/')}/account?account={quote(account_id)}"
+
+
+def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage:
+    """The digest, formatted and masked once for every channel."""
+    title, intro, rows = _masked(digest)
+    lines = []
+    for row in rows.iter_rows(named=True):
+        health = "—" if row["health"] is None else f"{row['health']:.0f}"
+        days = row["days_to_renewal"]
+        lines.append(AccountLine(
+            name=row["account_name"] or row["account_id"], account_id=row["account_id"],
+            arr=format_value(row["arr"], "money"), health=f"{health} {row['band']}",
+            renewal="" if days is None else f"renews in {days} days", reason=row["reason"] or "",
+            cause=row["cause"] or "see the account page", action=row["action"] or "review the account",
+            link=account_link(base_url, row["account_id"]),
+        ))  # fmt: skip
+    return DigestMessage(
+        title, intro, lines, _text(title, intro, lines), _html(title, intro, lines)
+    )
+
+
+def _text(title: str, intro: str, lines: list[AccountLine]) -> str:
+    out = [title, "", intro, ""]
+    if not lines:
+        out.append("Nothing needs you today.")
+    for n, line in enumerate(lines, 1):
+        renewal = f", {line.renewal}" if line.renewal else ""
+        out += [
+            f"{n}. {line.name} ({line.account_id}) — {line.arr} ARR, health {line.health}{renewal}",
+            f"   Why: {line.reason}: {line.cause}",
+            f"   Next: {line.action}",
+        ]
+        if line.link:
+            out.append(f"   Open: {line.link}")
+    return "\n".join(out) + "\n"
+
+
+def _html(title: str, intro: str, lines: list[AccountLine]) -> str:
+    e = html.escape
+    head = "".join(f"<th align='left' style='padding:4px 8px;border-bottom:1px solid #ccc'>{h}</th>"
+                   for h in ("Account", "ARR", "Health", "Renewal", "Why", "Next action"))  # fmt: skip
+    body = []
+    for line in lines:
+        name = e(line.name)
+        if line.link:
+            name = f"<a href='{e(line.link, quote=True)}'>{name}</a>"
+        cells = (f"{name}<br><small>{e(line.account_id)}</small>", e(line.arr), e(line.health),
+                 e(line.renewal), f"{e(line.reason)}: {e(line.cause)}", e(line.action))  # fmt: skip
+        body.append(
+            "<tr>"
+            + "".join(f"<td valign='top' style='padding:4px 8px'>{c}</td>" for c in cells)
+            + "</tr>"
+        )
+    table = (f"<table cellspacing='0' style='border-collapse:collapse'><tr>{head}</tr>{''.join(body)}</table>"
+             if lines else "<p>Nothing needs you today.</p>")  # fmt: skip
+    return (f"<html><body style='font-family:sans-serif'><h2>{e(title)}</h2><p>{e(intro)}</p>"
+            f"{table}</body></html>")  # fmt: skip
+
+
+def _chat_line(line: AccountLine, name: str, escape=lambda t: t) -> str:
+    """One account in a chat post; ``name`` is already formatted, the rest is escaped."""
+    renewal = f" · {line.renewal}" if line.renewal else ""
+    rest = escape(f" · {line.arr} ARR · health {line.health}{renewal}\n"
+                  f"{line.reason}: {line.cause}\nNext: {line.action}")  # fmt: skip
+    return name + rest
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(message: DigestMessage) -> dict[str, Any]:
+    """A Slack incoming-webhook post in Block Kit: a header, the intro, one section per
+    account (name linked to the app when its address is known), the rest counted."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": message.subject[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(message.intro)}},
+    ]
+    for line in message.lines[:CHAT_ACCOUNTS]:
+        name = f"*{_slack_escape(line.name)}*"
+        if line.link:
+            name = f"<{line.link}|{_slack_escape(line.name)}>"
+        blocks += [{"type": "divider"}, {"type": "section", "text": {
+            "type": "mrkdwn", "text": _chat_line(line, name, _slack_escape)[:3000]}}]  # fmt: skip
+    rest = len(message.lines) - CHAT_ACCOUNTS
+    if not message.lines:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Nothing needs you today."}}
+        )
+    elif rest > 0:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"and {rest} more accounts"}],
+            }
+        )
+    return {"text": message.subject, "blocks": blocks}  # fmt: skip
+
+
+def teams_payload(message: DigestMessage) -> dict[str, Any]:
+    """A Microsoft Teams workflow-webhook post: a message holding one Adaptive Card (1.4)."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": message.subject, "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": message.intro, "wrap": True, "isSubtle": True},
+    ]  # fmt: skip
+    for line in message.lines[:CHAT_ACCOUNTS]:
+        name = f"[{line.name}]({line.link})" if line.link else f"**{line.name}**"
+        body.append({"type": "Container", "separator": True, "items": [
+            {"type": "TextBlock", "text": _chat_line(line, name), "wrap": True}]})  # fmt: skip
+    rest = len(message.lines) - CHAT_ACCOUNTS
+    if not message.lines:
+        body.append({"type": "TextBlock", "text": "Nothing needs you today.", "wrap": True})
+    elif rest > 0:
+        body.append({"type": "TextBlock", "text": f"and {rest} more accounts", "isSubtle": True})
+    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard", "version": "1.4", "body": body}  # fmt: skip
+    return {"type": "message", "attachments": [
+        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}  # fmt: skip
+
+
+__all__ = ["DIGEST_TITLES", "DigestMessage", "digest_message", "slack_payload", "teams_payload"]

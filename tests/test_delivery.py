@@ -1,0 +1,237 @@
+"""Digests delivered in the tools people use: e-mail to a real SMTP server on loopback
+(aiosmtpd), chat posts to a real HTTP receiver on loopback that checks the JSON (Slack Block
+Kit, a Teams Adaptive Card); masked, once per owner and day, and a dead server never fails the
+refresh. Nothing leaves the machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import re
+import threading
+from collections.abc import Iterator
+from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import polars as pl
+import pytest
+from aiosmtpd.controller import Controller
+from streamlit.testing.v1 import AppTest
+
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.delivery import DeliverySettings, delivery_settings, webhook_kind
+from dashboard.jobs.refresh import refresh
+from dashboard.store import Stores
+from dashboard.store.delivery_log import recent_deliveries
+from scoring.privacy import EMAIL, PHONE
+from tests.conftest import tandem
+from tests.pg import free_port
+
+ANCHOR = dt.date(2026, 5, 1)
+LEAK = "Leaky Corp (jo.smith@leaky.example, +44 20 7946 0958)"
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.recipients: list[list[str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[str, Inbox]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield f"smtp://127.0.0.1:{controller.port}", inbox
+    controller.stop()
+
+
+class Posts(list):
+    """What the receiver was sent: (path, JSON)."""
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, Posts]]:
+    posts = Posts()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            try:
+                assert self.headers["Content-Type"] == "application/json"
+                posts.append((self.path, json.loads(body)))
+            except (AssertionError, ValueError):
+                self.send_response(400)
+            else:
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", posts
+    server.shutdown()
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Stores:
+    """A small demo, scored, with a contact's e-mail and phone in an account name that is on
+    some digest: masking must keep them out of everything sent."""
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=120, seed=8, anchor=ANCHOR))
+    refresh(stores, ANCHOR, tmp_path, digests=False)
+    red = stores.sources.query("SELECT account_id FROM account_scores WHERE band = 'red' ORDER BY arr DESC LIMIT 1")  # fmt: skip
+    with stores.sources.writer() as writer:
+        writer.execute("UPDATE accounts SET account_name = ? WHERE account_id = ?", [LEAK, red["account_id"][0]])  # fmt: skip
+    return stores
+
+
+def _settings(**kw) -> DeliverySettings:
+    return DeliverySettings(base_url="http://tandem.example", backoff_seconds=0.01, **kw)
+
+
+def _no_pii(text: str) -> None:
+    assert not re.search(EMAIL, text), re.search(EMAIL, text)
+    assert not re.search(PHONE, text), re.search(PHONE, text)
+
+
+def _valid_block_kit(payload: dict) -> None:
+    assert isinstance(payload["text"], str) and payload["text"]
+    blocks = payload["blocks"]
+    assert 1 <= len(blocks) <= 50
+    for block in blocks:
+        assert block["type"] in {"header", "section", "divider", "context"}
+        if block["type"] == "header":
+            assert block["text"]["type"] == "plain_text" and len(block["text"]["text"]) <= 150
+        if block["type"] == "section":
+            assert block["text"]["type"] == "mrkdwn" and 0 < len(block["text"]["text"]) <= 3000
+        if block["type"] == "context":
+            assert all(e["type"] in {"mrkdwn", "plain_text"} for e in block["elements"])
+
+
+def _valid_adaptive_card(payload: dict) -> None:
+    assert payload["type"] == "message"
+    (attachment,) = payload["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    for element in card["body"]:
+        assert element["type"] in {"TextBlock", "Container"}
+        items = element.get("items", [element])
+        assert all(i["type"] == "TextBlock" and i["text"] for i in items)
+
+
+def test_every_owner_gets_their_digest_by_mail_and_chat_masked_and_only_once(
+    book, smtp, receiver, tmp_path
+):
+    smtp_url, inbox = smtp
+    http_url, posts = receiver
+    settings = _settings(smtp_url=smtp_url, webhook_url=f"slack+{http_url}/slack")
+    first = refresh(book, ANCHOR, tmp_path, delivery=settings)
+    owners = book.sources.query("SELECT owner, email FROM owners")
+    digests = {p.stem for p in first.digests}
+    assert first.delivery.failed == 0 and first.delivery.sent == 2 * len(digests)
+    assert len(inbox.messages) == len(digests) == len(posts)
+    addresses = dict(owners.iter_rows())
+    leaked = 0
+    for message, rcpt in zip(inbox.messages, inbox.recipients, strict=True):
+        owner = message["To"].addresses[0].display_name
+        assert rcpt == [addresses[owner]]  # to the owner, from the owners table
+        plain = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert message.get_content_type() == "multipart/alternative"
+        assert (
+            plain.startswith(message["Subject"]) and "<table" in html or "Nothing needs you" in html
+        )
+        for part in (plain, html, message["Subject"]):
+            _no_pii(part)
+        leaked += "Leaky Corp ([e-mail hidden], [phone hidden])" in plain
+        if "Next:" in plain:
+            assert "http://tandem.example/account?account=ACC-" in plain  # a link to the account
+    assert leaked >= 1  # the account with the contact in its name was sent, masked
+    for path, payload in posts:
+        assert path == "/slack"
+        _valid_block_kit(payload)
+        _no_pii(json.dumps(payload))
+    # a second delivery the same day sends nothing new
+    second = refresh(book, ANCHOR, tmp_path, delivery=settings)
+    assert second.delivery.sent == 0 and second.delivery.already_sent == first.delivery.sent
+    assert len(inbox.messages) == len(digests) and len(posts) == len(digests)
+    log = recent_deliveries(book.app)
+    assert log.filter(pl.col("status") == "sent").height == first.delivery.sent
+    assert not log["target"].str.contains("@").any()
+
+
+def test_a_teams_workflow_url_gets_adaptive_cards(book, receiver, tmp_path):
+    http_url, posts = receiver
+    result = refresh(
+        book,
+        ANCHOR,
+        tmp_path,
+        digests=False,
+        delivery=_settings(webhook_url=f"teams+{http_url}/teams"),
+    )
+    assert result.delivery.sent == len(posts) > 0
+    for _, payload in posts:
+        _valid_adaptive_card(payload)
+        _no_pii(json.dumps(payload))
+
+
+def test_a_dead_mail_server_is_retried_logged_and_shown_and_the_refresh_succeeds(
+    book, tmp_path, app_data_dir
+):
+    dead = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
+    run = tandem(tmp_path, "refresh", "--as-of", ANCHOR.isoformat(), "--deliver",
+                 TANDEM_SMTP_URL=dead, TANDEM_DELIVERY_BACKOFF_SECONDS="0.01")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["delivered"]["failed"] > 0 and out["delivered"]["sent"] == 0
+    assert "not delivered" in run.stderr and "ConnectionRefusedError" in run.stderr
+    log = recent_deliveries(book.app)
+    failed = log.filter(pl.col("status") == "failed")
+    assert failed.height == out["delivered"]["failed"] and (failed["attempts"] == 3).all()
+    # shown on the Data page
+    app_data_dir(tmp_path)
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=60).run()
+    at.switch_page("../pages/data.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("could not be delivered" in w.value for w in at.warning)
+    shown = next(d.value for d in at.dataframe if "attempts" in d.value.columns)
+    assert (shown["status"] == "failed").sum() == failed.height
+
+
+@pytest.mark.parametrize(("url", "kind"), [
+    ("https://hooks.slack.com/services/T0/B0/x", "slack"),
+    ("https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke", "teams"),
+    ("https://acme.webhook.office.com/webhookb2/x", "teams"),
+    ("teams+http://127.0.0.1:8080/x", "teams"),
+    ("https://chat.example/hooks/x", "slack"),
+])  # fmt: skip
+def test_the_webhook_format_is_chosen_by_the_url(url, kind):
+    assert webhook_kind(url) == kind
+
+
+def test_settings_come_from_the_environment_or_the_secrets_file(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[tandem.delivery]\nsmtp_url = "smtps://mail.example:465"\n'
+                       'smtp_user = "tandem"\nsmtp_password = "s3cret"\nwebhook_url = "https://hooks.slack.com/x"\n')  # fmt: skip
+    found = delivery_settings({}, [secrets])
+    assert found.smtp_url == "smtps://mail.example:465" and found.smtp_user == "tandem"
+    assert found.channels == ["email", "chat"]
+    env = delivery_settings(
+        {"TANDEM_SMTP_URL": "smtp://relay:25", "TANDEM_SMTP_FROM": "CS <cs@x.example>"}, [secrets]
+    )
+    assert env.smtp_url == "smtp://relay:25" and env.smtp_from == "CS <cs@x.example>"
+    assert delivery_settings({}, [tmp_path / "missing.toml"]).channels == []
