@@ -13,11 +13,13 @@ import polars as pl
 
 from dashboard.jobs.delivery import DeliverySettings, DeliverySummary, deliver_digests
 from dashboard.jobs.digests import Digest, build_digests, write_digest_files
+from dashboard.jobs.work_files import write_work_files
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.features import FEATURES_VERSION, account_features, features_at
 from dashboard.store.filters import AccountFilter
+from dashboard.store.imports import account_domains, stored_account_keys
 from dashboard.store.marts import (
     SCORES_VERSION,
     days_scored_by_another,
@@ -64,6 +66,7 @@ class RefreshResult:
     history_rescored: int = 0  # kept snapshot days another scorecard had scored
     tasks_created: int = 0
     digests: list[Path] = field(default_factory=list)
+    work_files: list[Path] = field(default_factory=list)  # CRM task imports, calendar feeds
     seconds: dict[str, float] = field(default_factory=dict)
     delivery: DeliverySummary | None = None  # with a delivery: what was sent, skipped, failed
 
@@ -197,7 +200,7 @@ def _score(
 def _publish(
     stores: Stores, scored: _Scored, as_of: dt.date, card: Scorecard, data_dir: Path,
     digests: bool, report: Progress, timings: dict[str, float],
-) -> tuple[int, list[Path], list[Digest]]:  # fmt: skip
+) -> tuple[int, list[Path], list[Digest], list[Path]]:  # fmt: skip
     """Publish the scores, then create the rule tasks and write the digests, all while
     holding the store's write lock and only if the source data is still the data scored
     (``StaleDataError`` otherwise): an erasure or an import that won the race is never
@@ -205,6 +208,7 @@ def _publish(
     started = time.perf_counter()
     report(0.75, "Publishing scores and the snapshot")
     written: list[Path] = []
+    work: list[Path] = []
     built: list[Digest] = []
     with stores.sources.writer(expect_data_version=scored.data_version) as writer:
         writer.replace_mart("account_scores", scored.marts)
@@ -229,8 +233,12 @@ def _publish(
             folder = data_dir / "digests" / as_of.isoformat()
             built = build_digests(scored.marts, owners, as_of, chairs)
             written = write_digest_files(built, folder)
+            work = write_work_files(
+                stores.app, scored.marts, owners, stored_account_keys(writer),
+                account_domains(writer), as_of, folder, data_dir, dt.datetime.now(),
+            )  # fmt: skip
             timings["digests"] = time.perf_counter() - started
-    return tasks_created, written, built
+    return tasks_created, written, built, work
 
 
 def refresh(
@@ -259,7 +267,7 @@ def refresh(
         timings: dict[str, float] = {}
         scored = _score(stores, as_of, card, backfill_weeks, report, timings)
         try:
-            tasks_created, written, built = _publish(
+            tasks_created, written, built, work = _publish(
                 stores, scored, as_of, card, data_dir, digests or delivery is not None, report,
                 timings,
             )  # fmt: skip
@@ -280,6 +288,7 @@ def refresh(
             history_rescored=scored.rescored_days,
             tasks_created=tasks_created,
             digests=written,
+            work_files=work,
             seconds={k: round(v, 3) for k, v in timings.items()},
             delivery=delivered,
         )

@@ -55,6 +55,11 @@ def stored_accounts(store: SourceStore) -> pl.DataFrame:
     return store.query("SELECT account_id, account_name, domain FROM accounts")
 
 
+def account_domains(store: SourceStore) -> pl.DataFrame:
+    """Each account's web domain (account_id, domain), where the CRM export had one."""
+    return store.query("SELECT account_id, domain FROM accounts WHERE domain IS NOT NULL")
+
+
 def stored_account_keys(store: SourceStore) -> pl.DataFrame:
     """Other systems' ids for the stored accounts (``account_keys``)."""
     return store.query("SELECT key, system, account_id FROM account_keys")
