@@ -1,7 +1,9 @@
-"""Load test: N sessions read pages in a loop on one `streamlit run` server on loopback while
-the nightly job refreshes the scores in its own process; prints JSON.
+"""Load test: N sessions read pages in a loop on one `streamlit run` server on loopback (and,
+with ``--workers N``, through `tandem serve --workers N`: nginx in front of N processes) while
+the nightly job refreshes the scores in its own process; prints JSON, one figure set per
+server setup.
 
-    python bench/load.py --sessions 20 --accounts 2000 --seconds 60 [--client browser]
+    python bench/load.py --sessions 20 --accounts 2000 --seconds 60 [--workers 2] [--client browser]
 
 Two kinds of session:
 
@@ -35,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.serve import PAGES, app_server  # noqa: E402
+from dashboard.jobs.serve import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # URL paths: the home page is the portfolio; the account page opens one account
@@ -154,34 +157,12 @@ async def drive(
     return {"results": results, "refresh": refresh}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--accounts", type=int, default=2000)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--client", choices=["protocol", "browser"], default="protocol")
-    args = parser.parse_args(argv)
-
-    from dashboard.ingest.demo import DemoSpec, load_demo
-    from dashboard.jobs.refresh import refresh
-    from dashboard.store import Stores
-
-    today = dt.date.today()
-    with tempfile.TemporaryDirectory(prefix="tandem-load-") as data_dir:
-        stores = Stores.open(Path(data_dir))
-        load_demo(stores.sources, DemoSpec(accounts=args.accounts, seed=7, anchor=today))
-        refresh(stores, today, Path(data_dir), backfill_weeks=4)
-        new_as_of = today - dt.timedelta(days=1)
-        with app_server(data_dir) as url:
-            run = asyncio.run(
-                drive(url, args.sessions, args.seconds, data_dir, new_as_of, args.client)
-            )
+def summary(run: dict, as_of: dt.date) -> dict:
+    """Page-view times, errors, the refresh, and whether the sessions saw its result."""
     results, done = run["results"], run["refresh"]
     times = sorted(r["seconds"] for r in results)
     shown = [r for r in results if r["caption"] and r["started"] > done["done_at"]]
-    print(json.dumps({
-        "client": args.client, "sessions": args.sessions, "accounts": args.accounts,
-        "seconds": args.seconds, "cores": os.cpu_count(),
+    return {
         "page_views": len(results), "errors": sum(1 for r in results if r["error"]),
         "error_examples": sorted({r["error"] for r in results if r["error"]})[:3],
         "page_p50_seconds": round(statistics.median(times), 2) if times else None,
@@ -189,8 +170,45 @@ def main(argv: list[str] | None = None) -> int:
         "page_max_seconds": round(times[-1], 2) if times else None,
         "refresh_seconds": round(done["seconds"], 2), "refresh_exit_code": done["exit_code"],
         "portfolio_views_after_refresh": len(shown),
-        "of_which_show_the_new_scores": sum(str(today - dt.timedelta(days=1)) in r["caption"]
-                                            for r in shown),
+        "of_which_show_the_new_scores": sum(str(as_of) in r["caption"] for r in shown),
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--accounts", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--client", choices=["protocol", "browser"], default="protocol")
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="also run the same load through `tandem serve --workers N` (nginx in front of N "
+        "Streamlit processes) and report both, one process first",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+
+    from dashboard.ingest.demo import DemoSpec, load_demo
+    from dashboard.jobs.refresh import refresh
+    from dashboard.jobs.serve import serve
+    from dashboard.store import Stores
+
+    today = dt.date.today()
+    runs: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="tandem-load-") as data_dir:
+        stores = Stores.open(Path(data_dir))
+        load_demo(stores.sources, DemoSpec(accounts=args.accounts, seed=7, anchor=today))
+        refresh(stores, today, Path(data_dir), backfill_weeks=4)
+        as_of = today - dt.timedelta(days=1)
+        with app_server(data_dir) as url:
+            runs["1"] = summary(asyncio.run(drive(url, args.sessions, args.seconds, data_dir, as_of, args.client)), as_of)  # fmt: skip
+        if args.workers > 1:
+            as_of = today - dt.timedelta(days=2)  # another refresh result to look for
+            with serve(Path(data_dir), args.workers, port=free_port()) as served:
+                runs[str(args.workers)] = summary(asyncio.run(drive(
+                    served.url, args.sessions, args.seconds, data_dir, as_of, args.client)), as_of)  # fmt: skip
+    print(json.dumps({
+        "client": args.client, "sessions": args.sessions, "accounts": args.accounts,
+        "seconds": args.seconds, "cores": os.cpu_count(), "by_workers": runs,
     }))  # fmt: skip
     return 0
 

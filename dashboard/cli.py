@@ -10,12 +10,11 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 
 from dashboard.config import get_settings
 from dashboard.ingest.bundle import (
@@ -47,7 +46,7 @@ from dashboard.views.lab import (
     BacktestResult,
     backtest_report,
     backtest_snapshots,
-    calibrate,
+    calibrated_backtest,
     calibrated_sentence,
     compare_on_snapshots,
 )
@@ -365,19 +364,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     snapshots = backtest_snapshots(stores.sources, args.horizon)
     fitted = None
     if calibrating:  # fit on the earlier snapshots, backtest on the later ones only
-        fitted = calibrate(snapshots, active)
-        if fitted.scorecard is None:
+        fitted, found = calibrated_backtest(snapshots, active)
+        if found is None or fitted.scorecard is None:
             out = {"scorecard": CALIBRATED, "horizon_days": args.horizon, "verdict": fitted.verdict,
                    "auc": None, "message": fitted.refused, "n_churn_events": fitted.churn_events,
                    "snapshots": [d.isoformat() for d in snapshots.dates]}  # fmt: skip
             print(json.dumps(out) if args.json else fitted.refused)
             return 0
-        card = fitted.scorecard
-        later = pl.col("as_of").is_in(fitted.test_dates)
-        snapshots = replace(snapshots, dates=fitted.test_dates, labelled=snapshots.labelled.filter(later))  # fmt: skip
-    result = compare_on_snapshots(snapshots, active, card)
-    if fitted is not None:
-        result = replace(result, calibration=fitted.calibration, calibration_note=None)
+        card, result = fitted.scorecard, found
+    else:
+        result = compare_on_snapshots(snapshots, active, card)
     out = _backtest_json(result, card, active)
     if fitted is not None:
         out |= {"fitted_on": [d.isoformat() for d in fitted.train_dates],
@@ -390,6 +386,28 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(out["message"])
     _print_backtest(result, card, active)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """N Streamlit processes behind nginx, until Ctrl-C (or SIGTERM)."""
+    import signal
+
+    from dashboard.jobs.serve import ServeError, serve
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        with serve(get_settings().data_dir, args.workers, args.host, args.port) as served:
+            print(json.dumps({"url": served.url, "workers": served.workers}), flush=True)
+            while True:
+                time.sleep(3600)
+    except ServeError as exc:
+        print(f"tandem serve: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -486,6 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     back.add_argument("--demo", action="store_true", help="backtest on the demo's workspace")
     back.set_defaults(func=cmd_backtest)
+    srv = sub.add_parser(
+        "serve", help="serve the app for a team: N Streamlit processes behind nginx (sticky)"
+    )
+    srv.add_argument("--workers", type=int, default=2, help="Streamlit processes (default 2)")
+    srv.add_argument("--port", type=int, default=8501, help="the port nginx listens on")
+    srv.add_argument("--host", default="127.0.0.1", help="the address nginx listens on")
+    srv.set_defaults(func=cmd_serve)
 
     bak = sub.add_parser("backup", help="a consistent copy of both stores, in a new folder")
     bak.add_argument("dest", type=Path, help="a new (or empty) folder")

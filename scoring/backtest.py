@@ -125,6 +125,12 @@ def _histograms(accounts: np.ndarray, bins: np.ndarray, n_accounts: int) -> np.n
     return counts.reshape(n_accounts, BINS).astype(np.float32)
 
 
+def _histograms(accounts: np.ndarray, bins: np.ndarray, n_accounts: int) -> np.ndarray:
+    """Per account, how many of its rows fall in each health bin (accounts × BINS)."""
+    counts = np.bincount(accounts * BINS + bins, minlength=n_accounts * BINS)
+    return counts.reshape(n_accounts, BINS)
+
+
 def _account_draw_counts(rng: np.random.Generator, replicates: int, n: int) -> np.ndarray:
     """How often each of ``n`` accounts is drawn in each of ``replicates`` bootstrap samples
     that draw ``n`` accounts with replacement (replicates × n)."""
@@ -168,32 +174,41 @@ def bootstrap_aucs(
     # few accounts ever churn: their histograms are kept apart, small
     churners = np.unique(codes[churned])
     churner_slot = np.searchsorted(churners, codes)
-    hist = {}
+    names = []
     for name in columns:
         present = frame[name].is_not_null().to_numpy()
-        bins = frame[name].fill_null(0).round(0).clip(0, 100).cast(pl.Int64).to_numpy()
+        if (present & churned).any() and (present & ~churned).any():
+            names.append(name)
+    # every column's histograms side by side, filled in place: one matrix product per chunk
+    # of replicates serves them all
+    pos_all = np.zeros((len(churners), BINS * len(names)), dtype=np.float32)
+    neg_all = np.zeros((n, BINS * len(names)), dtype=np.float32)
+    for i, name in enumerate(names):
+        present = frame[name].is_not_null().to_numpy()
+        bins = frame[name].fill_null(0).round(0).clip(0, 100).cast(pl.Int64).to_numpy() + i * BINS
         pos, neg = present & churned, present & ~churned
-        if not pos.any() or not neg.any():
-            continue
-        hist[name] = (
-            _histograms(churner_slot[pos], bins[pos], len(churners)),
-            _histograms(codes[neg], bins[neg], n),
-        )
+        cols = slice(i * BINS, (i + 1) * BINS)
+        pos_all[:, cols] = _histograms(churner_slot[pos], bins[pos] - i * BINS, len(churners))
+        neg_all[:, cols] = _histograms(codes[neg], bins[neg] - i * BINS, n)
     rng = np.random.default_rng(seed)
-    auc = {name: np.empty(replicates) for name in hist}
+    auc = {name: np.empty(replicates) for name in names}
     for start in range(0, replicates, REPLICATE_CHUNK):  # bounded memory, reused
         weights = _account_draw_counts(rng, min(REPLICATE_CHUNK, replicates - start), n)
-        for name, (pos, neg) in hist.items():
+        if not names:
+            break
+        pos_w, neg_w = weights[:, churners] @ pos_all, weights @ neg_all
+        for i, name in enumerate(names):
+            cols = slice(i * BINS, (i + 1) * BINS)
             auc[name][start : start + len(weights)] = _auc_from_histograms(
-                weights[:, churners] @ pos, weights @ neg
+                pos_w[:, cols], neg_w[:, cols]
             )
 
     def interval(values: np.ndarray) -> tuple[float, float]:
         lo, hi = np.nanpercentile(values, [2.5, 97.5])
         return float(lo), float(hi)
 
-    out = {name: interval(auc[name]) if name in hist else NO_INTERVAL for name in columns}
-    if len(columns) == 2 and all(name in hist for name in columns):
+    out = {name: interval(auc[name]) if name in auc else NO_INTERVAL for name in columns}
+    if len(columns) == 2 and all(name in auc for name in columns):
         out["__difference"] = interval(auc[columns[1]] - auc[columns[0]])
     return out
 

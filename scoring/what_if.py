@@ -90,27 +90,44 @@ def movers(
     active: Scorecard,
     candidate: Scorecard,
     top: int = 50,
+    before: pl.DataFrame | None = None,
+    after: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The accounts whose health moves most, with the two components that moved them most
     (change in each component's contribution to the health). ``comps_a`` and ``comps_b`` are
-    the components under each scorecard's parameters."""
-    frame = comps_a.select(
-        "account_id", "account_name", "arr", *_contributions(comps_a, active, "_a")
-    ).join(comps_b.select("account_id", *_contributions(comps_b, candidate, "_b")), on="account_id")
-    deltas = [(col(f"{c}_b") - col(f"{c}_a")).alias(f"d_{c}") for c in COMPONENTS]
-    scored_a = rescore(comps_a, active).select("account_id", col("health").alias("health_before"),
-                                             col("band").alias("band_before"))  # fmt: skip
-    scored_b = rescore(comps_b, candidate).select("account_id", col("health").alias("health_after"),
-                                                col("band").alias("band_after"))  # fmt: skip
+    the components under each scorecard's parameters (the same accounts in the same order);
+    ``before`` and ``after`` their ``rescore`` when the caller has it already.
+
+    Only the ``top`` movers' contributions are computed: a weight change recomputes this on
+    every edit, over the whole portfolio."""
+    if comps_a is not comps_b and not comps_a["account_id"].equals(comps_b["account_id"]):
+        comps_b = comps_a.select("account_id").join(
+            comps_b, on="account_id", how="left", maintain_order="left"
+        )
+        after = None  # aligned to comps_a's rows, it is computed again
+    before = rescore(comps_a, active) if before is None else before
+    after = rescore(comps_b, candidate) if after is None else after
     moved = (
-        frame.select("account_id", "account_name", "arr", *deltas)
-        .join(scored_a, on="account_id")
-        .join(scored_b, on="account_id")
+        comps_a.select("account_id", "account_name", "arr")
+        .with_columns(
+            health_before=before["health"],
+            health_after=after["health"],
+            band_before=before["band"],
+            band_after=after["band"],
+            _row=pl.int_range(pl.len()),
+        )  # fmt: skip
         .with_columns(change=col("health_after") - col("health_before"))
         .filter(col("change").is_not_null())
-        .sort(col("change").abs(), descending=True)
-        .head(top)
+        .top_k(top, by=col("change").abs())
+        .sort(col("change").abs(), "account_id", descending=[True, False])
     )
+    rows = moved["_row"]
+    a = comps_a[rows].select(_contributions(comps_a[rows], active, "_a"))
+    b = comps_b[rows].select(_contributions(comps_b[rows], candidate, "_b"))
+    deltas = pl.concat([a, b], how="horizontal").select(
+        [(col(f"{c}_b") - col(f"{c}_a")).alias(f"d_{c}") for c in COMPONENTS]
+    )
+    moved = pl.concat([moved.drop("_row"), deltas], how="horizontal")
     long = (
         moved.unpivot(index="account_id", on=[f"d_{c}" for c in COMPONENTS])
         .with_columns(component=col("variable").str.strip_prefix("d_").str.replace("_", " "))

@@ -252,3 +252,59 @@ def test_an_upload_shows_its_preview_and_waits_for_a_yes(browser, demo_dir, tmp_
         assert page.locator('[data-testid="stException"]').count() == 0
         page.close()
     assert team_store(data).scalar("SELECT count(*) FROM accounts") == 1
+
+
+def require_nginx() -> None:
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing in CI: .ci/run should have installed it")
+        pytest.skip("Debian's nginx package is not installed (.ci/run installs it)")
+
+
+@contextmanager
+def team_server(data_dir: Path, workers: int) -> Iterator[dict]:
+    """``tandem serve --workers N`` in its own process; yields what it printed (url, workers)."""
+    import json
+
+    port = free_port()
+    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--workers", str(workers), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = server.stdout.readline()  # printed once every server answers
+        if not line:
+            pytest.fail(f"tandem serve did not start:\n{server.stderr.read()}")
+        yield json.loads(line)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_tandem_serve_with_two_workers_serves_every_page_through_the_proxy(browser, demo_dir):
+    from playwright.sync_api import expect
+
+    require_nginx()
+    with team_server(demo_dir, 2) as served:
+        assert len(served["workers"]) == 2
+        cookies = set()
+        for i, (path, title, _) in enumerate(PAGES):
+            context = browser.new_context(viewport={"width": 1440, "height": 1600})
+            page = context.new_page()
+            page.goto(f"{served['url']}/{path}")
+            _wait_for_run(page)  # the script ran: the websocket came through the proxy
+            heading = page.get_by_role("heading", name=title) if title else page.locator("h1")
+            expect(heading.first).to_be_visible(timeout=30_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            (cookie,) = [c for c in context.cookies() if c["name"] == "tandem_worker"]
+            cookies.add(cookie["value"])
+            if i == 0:  # the same browser stays on its process: the cookie does not change
+                page.reload()
+                _wait_for_run(page)
+                assert [c["value"] for c in context.cookies() if c["name"] == "tandem_worker"] == [
+                    cookie["value"]
+                ]
+                page.screenshot(path=str(ARTIFACTS / "served-through-nginx.png"))
+            context.close()
+        assert len(cookies) == len(PAGES)  # each new browser was given its own

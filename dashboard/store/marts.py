@@ -181,7 +181,7 @@ def owner_rows(store: Queryable) -> pl.DataFrame:
 def scored_accounts(store: Queryable, f: AccountFilter) -> pl.DataFrame:
     """Every scored account in the filter, with all its features and scores."""
     where, values = f.where()
-    return store.query(f"SELECT * FROM account_scores WHERE {where}", values)
+    return store.query(f"SELECT * FROM account_scores WHERE {where} ORDER BY account_id", values)
 
 
 def renewal_rates_mart(store: SourceStore) -> pl.DataFrame | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -244,6 +244,21 @@ def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibra
     )  # fmt: skip
 
 
+def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> tuple[Calibrated, BacktestResult | None]:  # fmt: skip
+    """`tandem backtest --scorecard calibrated`: fit on the earlier snapshots, then backtest
+    the fitted scorecard against the active one on the later snapshots only (out of time),
+    with the fitted churn probability's reliability there. No backtest when nothing was fit."""
+    fitted = calibrate(snapshots, active, seed)
+    if fitted.scorecard is None:
+        return fitted, None
+    later = pl.col("as_of").is_in(fitted.test_dates)
+    held_out = replace(
+        snapshots, dates=fitted.test_dates, labelled=snapshots.labelled.filter(later)
+    )
+    result = compare_on_snapshots(held_out, active, fitted.scorecard, seed)
+    return fitted, replace(result, calibration=fitted.calibration, calibration_note=None)
+
+
 # -- what the page shows -------------------------------------------------------------------------
 IMPACT_CARDS = (
     ("accounts_red", "Accounts in the red band", "count", True),
@@ -283,7 +298,9 @@ def lab_view(
         for key, label, kind, lower in IMPACT_CARDS
     ]  # fmt: skip
     moves = migration(before, after)
-    moved = movers(comps_active, comps_candidate, active, candidate).filter(pl.col("change") != 0)
+    moved = movers(
+        comps_active, comps_candidate, active, candidate, before=before, after=after
+    ).filter(pl.col("change") != 0)
     return LabView(
         cards=cards, before=before, after=after,
         histogram_before=health_histogram(before), histogram_after=health_histogram(after),
