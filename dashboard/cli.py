@@ -131,6 +131,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         backfill_weeks=args.backfill_weeks,
         progress=progress,
         delivery=_delivery_settings() if args.deliver else None,
+        calibrate=args.calibrate,
     )
     if not result.accounts and not args.demo:
         print("tandem refresh: the team's workspace holds no account yet (the demo is "
@@ -144,6 +145,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                 "tasks_created": result.tasks_created,
                 "digests": len(result.digests),
                 "delivered": asdict(result.delivery) if result.delivery else None,
+                "calibrated": result.calibrated,
                 "seconds": result.seconds,
             }
         )
@@ -464,6 +466,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send each owner's digest by e-mail (TANDEM_SMTP_URL) and to chat "
         "(TANDEM_WEBHOOK_URL); once per owner, role and day",
+    )
+    ref.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also fit a scorecard on the history (>= 30 churn events) and save it for review "
+        "in the Score lab when it predicts churn on later snapshots (never activated)",
     )
     ref.set_defaults(func=cmd_refresh)
 

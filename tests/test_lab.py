@@ -440,3 +440,18 @@ def test_the_churn_curve_is_the_maximum_likelihood_logistic_fit(seed):
     table = reliability(frame.with_columns(churn_probability=model.probability()))
     assert table["n"].sum() == 5000 and table["predicted"].is_sorted()
     assert (table["predicted"] - table["observed"]).abs().max() < 0.06  # calibrated per decile
+
+
+def test_the_nightly_job_offers_a_calibrated_scorecard_and_never_activates_it(portfolios, tmp_path):
+    from dashboard.jobs.refresh import refresh
+
+    stores = portfolios["signal outside usage"]
+    anchor = dt.date(2026, 1, 1)  # the demo's default anchor
+    result = refresh(stores, anchor, tmp_path, digests=False, calibrate=True)
+    assert result.calibrated.startswith("saved 'calibrated 2026-01-01'"), result.calibrated
+    saved = saved_scorecards(stores.app).filter(pl.col("name") == "calibrated 2026-01-01")
+    assert saved.height == 1 and not saved["active"][0]
+    assert saved["created_by"][0] == "Tandem (nightly calibration)"
+    assert active_scorecard(stores.app).name == "default"  # a person activates it, or nobody
+    again = refresh(stores, anchor, tmp_path, digests=False, calibrate=True)
+    assert "saved already" in again.calibrated

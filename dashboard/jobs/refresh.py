@@ -34,8 +34,10 @@ from dashboard.store.snapshots import (
     with_churn_labels,
 )
 from dashboard.store.sources import StaleDataError
+from dashboard.views.lab import backtest_snapshots, calibrated_sentence
+from dashboard.views.lab import calibrate as fit_calibrated
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
-from dashboard.workflows.scorecards import active_scorecard
+from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
 from scoring.churn_risk import ChurnModel, fit_churn_model, too_thin
 from scoring.digests import chairs_rows, with_lens_actions
@@ -69,6 +71,7 @@ class RefreshResult:
     work_files: list[Path] = field(default_factory=list)  # CRM task imports, calendar feeds
     seconds: dict[str, float] = field(default_factory=dict)
     delivery: DeliverySummary | None = None  # with a delivery: what was sent, skipped, failed
+    calibrated: str | None = None  # with --calibrate: the scorecard saved, or why none was
 
 
 def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
@@ -131,6 +134,23 @@ def churn_model_row(model: ChurnModel | str) -> pl.DataFrame:
         schema={"horizon_days": pl.Int32, "intercept": pl.Float64, "slope": pl.Float64,
                 "churn_events": pl.Int64, "observations": pl.Int64, "note": pl.String},
     )  # fmt: skip
+
+
+def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
+    """Fit a scorecard on the organisation's history (``views.lab.calibrate``: earlier
+    snapshots fitted, later ones checked) and, when it predicts churn there, save it for a
+    person to review and activate (never activated here). Returns what happened, in words."""
+    fitted = fit_calibrated(backtest_snapshots(stores.sources, CHURN_HORIZON), card)
+    if fitted.scorecard is None or fitted.refused:
+        return fitted.refused or "no calibrated scorecard"
+    name = f"calibrated {as_of.isoformat()}"
+    if name in saved_scorecards(stores.app)["name"].to_list():
+        return f"{name!r} is saved already"
+    saved = fitted.scorecard.model_copy(update={"name": name})
+    save_scorecard(stores.app, saved, "Tandem (nightly calibration)", dt.datetime.now())
+    return f"saved {name!r} for review in the Score lab: {calibrated_sentence(fitted, card.name)}".replace(
+        "**", ""
+    )
 
 
 def _score(
@@ -251,6 +271,7 @@ def refresh(
     digests: bool = True,
     progress: Progress | None = None,
     delivery: DeliverySettings | None = None,
+    calibrate: bool = False,
 ) -> RefreshResult:
     """Score every live account as of ``as_of`` and publish the scores and the day's snapshot.
 
@@ -274,6 +295,7 @@ def refresh(
         except StaleDataError:
             report(0.1, f"The data changed while scoring (attempt {attempt}): scoring again")
             continue
+        offered = offer_calibrated(stores, card, as_of) if calibrate else None
         delivered = None
         if delivery is not None:  # after the write lock: a slow mail server holds up nobody
             started = time.perf_counter()
@@ -291,6 +313,7 @@ def refresh(
             work_files=work,
             seconds={k: round(v, 3) for k, v in timings.items()},
             delivery=delivered,
+            calibrated=offered,
         )
     raise RefreshError(
         f"the source data changed while scoring, {REFRESH_ATTEMPTS} times in a row; nothing "

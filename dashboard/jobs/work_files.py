@@ -32,10 +32,11 @@ def write_work_files(
         written.append(path)
     calendars = data_dir / "calendars"
     calendars.mkdir(parents=True, exist_ok=True)
-    for owner in sorted(work["owner"].drop_nulls().unique().to_list()):
+    by_owner = work.filter(pl.col("owner").is_not_null()).partition_by("owner", as_dict=True)
+    for (owner,), theirs in sorted(by_owner.items()):
         path = calendars / f"{slug(owner)}.ics"
         tmp = path.with_suffix(".ics.tmp")  # a subscriber never reads half a file
-        tmp.write_bytes(owner_calendar(work, owner, stamp))
+        tmp.write_bytes(owner_calendar(theirs, owner, stamp))
         tmp.replace(path)
         written.append(path)
     return written

@@ -20,6 +20,7 @@ from scoring import backtest as bt
 from scoring import churn_risk
 from scoring.components import component_inputs
 from scoring.health import BANDS
+from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
@@ -103,16 +104,18 @@ class BacktestResult:
     seconds: dict[str, float]
 
 
+COMPONENT_REPLICATES = 200  # bootstrap replicates for the table of components alone
+
+
 def component_aucs(scored: pl.DataFrame, card: Scorecard, seed: int = 7) -> list[ComponentAuc]:
-    """Each component of ``card`` alone against churn, on the same snapshots."""
-    intervals = bt.bootstrap_aucs(scored, list(COMPONENTS), seed=seed)
+    """Each component of ``card`` alone against churn, on the same snapshots (a screening
+    table: its intervals rest on 200 bootstrap replicates, the scorecards' on 400)."""
+    intervals = bt.bootstrap_aucs(scored, list(COMPONENTS), COMPONENT_REPLICATES, seed)
+    risk = scored.select([(-pl.col(c)).alias(c) for c in COMPONENTS] + [pl.col("churned")])
     rows = []
     for name in COMPONENTS:
-        alone = bt.evaluate(
-            scored.select("account_id", "as_of", "churned", health=name, band="band")
-        )
         lo, hi = intervals[name]
-        rows.append(ComponentAuc(name, card.weights[name], alone.auc, lo, hi,
+        rows.append(ComponentAuc(name, card.weights[name], roc_auc(risk, name, "churned"), lo, hi,
                                  float(scored[name].is_not_null().mean() or 0.0)))  # fmt: skip
     return rows
 
@@ -198,21 +201,30 @@ class Calibrated:
 CALIBRATED = "calibrated"  # the name a calibrated scorecard is offered under
 
 
-def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibrated:
-    """Fit the weights on the earlier snapshots (scikit-learn's logistic regression, weights
-    ≥ 0) and check them against the active scorecard on the later ones, out of time. Never
-    applied: a person saves and activates it."""
+@dataclass(frozen=True)
+class _Fit:
+    card: Scorecard
+    train_dates: list[dt.date]
+    test_dates: list[dt.date]
+    churn_events: int
+    reliability: pl.DataFrame  # the fitted churn curve on the later snapshots
+    started: float
+
+
+NO_INTERVAL = (float("nan"), float("nan"))
+
+
+def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrated:
+    """The weights fitted on the earlier snapshots, or a refused ``Calibrated`` saying why."""
     started = time.perf_counter()
     train_dates, test_dates = out_of_time_split(snapshots.dates, snapshots.horizon)
-    comps = health_scores(snapshots.labelled, active)
-    train = comps.filter(pl.col("as_of").is_in(train_dates))
+    train = health_scores(snapshots.labelled.filter(pl.col("as_of").is_in(train_dates)), active)
     events = churn_risk.churn_events(train)
     thin = churn_risk.too_thin(train)
-    nothing = (float("nan"), float("nan"))
     if thin or not test_dates:
         return Calibrated(
-            None, train_dates, test_dates, events, None, None, nothing, nothing, nothing,
-            "no_outcomes" if events == 0 else "no_evidence", pl.DataFrame(),
+            None, train_dates, test_dates, events, None, None, NO_INTERVAL, NO_INTERVAL,
+            NO_INTERVAL, "no_outcomes" if events == 0 else "no_evidence", pl.DataFrame(),
             f"No calibrated scorecard: {thin or 'no later snapshot to check it on'}.",
             round(time.perf_counter() - started, 3),
         )  # fmt: skip
@@ -222,41 +234,55 @@ def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibra
         "description": f"Weights fitted on {len(train_dates)} snapshots {train_dates[0]} to "
         f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
     })  # fmt: skip
+    model = churn_risk.fit_churn_model(health_scores(train, card), snapshots.horizon)
     tested = health_scores(snapshots.labelled.filter(pl.col("as_of").is_in(test_dates)), card)
-    held_out = (
-        comps.filter(pl.col("as_of").is_in(test_dates))
-        .select("account_id", "as_of", "churned", "health", "band")
-        .with_columns(health_b=tested["health"], band_b=tested["band"])
-    )
-    intervals = bt.bootstrap_auc(held_out, "health", "health_b", seed=seed)
-    auc_b = bt.evaluate(held_out.select("account_id", "as_of", "churned", health="health_b", band="band_b")).auc  # fmt: skip
-    decided = bt.verdict(auc_b, intervals["b"])
-    fitted = health_scores(train, card)
-    model = churn_risk.fit_churn_model(fitted, snapshots.horizon)
     reliability = churn_risk.reliability(tested.with_columns(churn_probability=model.probability()))
+    return _Fit(card, train_dates, test_dates, events, reliability, started)
+
+
+def _judged(fit: _Fit, auc_active: float | None, auc_calibrated: float | None,
+            intervals: dict[str, tuple[float, float]]) -> Calibrated:  # fmt: skip
+    decided = bt.verdict(auc_calibrated, intervals["b"])
     refused = None if decided == "predictive" else (
         f"Not offered: on the later snapshots the fitted weights {bt.VERDICT_WORDS[decided]}."
     )  # fmt: skip
     return Calibrated(
-        card, train_dates, test_dates, events, bt.evaluate(held_out).auc, auc_b,
-        intervals["a"], intervals["b"], intervals["difference"], decided, reliability, refused,
-        round(time.perf_counter() - started, 3),
+        fit.card, fit.train_dates, fit.test_dates, fit.churn_events, auc_active, auc_calibrated,
+        intervals["a"], intervals["b"], intervals["difference"], decided, fit.reliability, refused,
+        round(time.perf_counter() - fit.started, 3),
     )  # fmt: skip
+
+
+def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibrated:
+    """Fit the weights on the earlier snapshots (scikit-learn's logistic regression, weights
+    ≥ 0) and check them against the active scorecard on the later ones, out of time. Never
+    applied: a person saves and activates it."""
+    fit = _fit(snapshots, active, seed)
+    if isinstance(fit, Calibrated):
+        return fit
+    later = snapshots.labelled.filter(pl.col("as_of").is_in(fit.test_dates))
+    a, b = health_scores(later, active), health_scores(later, fit.card)
+    held_out = a.select("account_id", "as_of", "churned", "health", "band").with_columns(
+        health_b=b["health"], band_b=b["band"]
+    )
+    intervals = bt.bootstrap_auc(held_out, "health", "health_b", seed=seed)
+    return _judged(fit, bt.evaluate(a).auc, bt.evaluate(b).auc, intervals)
 
 
 def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> tuple[Calibrated, BacktestResult | None]:  # fmt: skip
     """`tandem backtest --scorecard calibrated`: fit on the earlier snapshots, then backtest
     the fitted scorecard against the active one on the later snapshots only (out of time),
     with the fitted churn probability's reliability there. No backtest when nothing was fit."""
-    fitted = calibrate(snapshots, active, seed)
-    if fitted.scorecard is None:
-        return fitted, None
-    later = pl.col("as_of").is_in(fitted.test_dates)
-    held_out = replace(
-        snapshots, dates=fitted.test_dates, labelled=snapshots.labelled.filter(later)
+    fit = _fit(snapshots, active, seed)
+    if isinstance(fit, Calibrated):
+        return fit, None
+    later = pl.col("as_of").is_in(fit.test_dates)
+    held_out = replace(snapshots, dates=fit.test_dates, labelled=snapshots.labelled.filter(later))
+    result = compare_on_snapshots(held_out, active, fit.card, seed)
+    judged = _judged(
+        fit, result.results["active"].auc, result.results["candidate"].auc, result.intervals
     )
-    result = compare_on_snapshots(held_out, active, fitted.scorecard, seed)
-    return fitted, replace(result, calibration=fitted.calibration, calibration_note=None)
+    return judged, replace(result, calibration=fit.reliability, calibration_note=None)
 
 
 # -- what the page shows -------------------------------------------------------------------------
