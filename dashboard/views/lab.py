@@ -136,8 +136,9 @@ def churn_calibration(scored: pl.DataFrame, dates: list[dt.date], horizon: int) 
 
 
 def compare_on_snapshots(
-    snapshots: Snapshots, active: Scorecard, candidate: Scorecard, seed: int = 7
-) -> BacktestResult:
+    snapshots: Snapshots, active: Scorecard, candidate: Scorecard, seed: int = 7,
+    calibration: bool = True,
+) -> BacktestResult:  # fmt: skip
     """Both scorecards on the same snapshots, with bootstrap intervals, a verdict for each,
     the candidate's components alone and its churn probability's reliability."""
     started = time.perf_counter()
@@ -149,7 +150,10 @@ def compare_on_snapshots(
         "active": bt.evaluate(both.select(*keys, "health", "band")),
         "candidate": bt.evaluate(both.select(*keys, health="health_b", band="band_b")),
     }
-    calibration, note = churn_calibration(b, snapshots.dates, snapshots.horizon)
+    calibration_table, note = (
+        churn_calibration(b, snapshots.dates, snapshots.horizon) if calibration
+        else (pl.DataFrame(), "not computed")
+    )  # fmt: skip
     scoring_s = time.perf_counter() - started
     started = time.perf_counter()
     intervals = bt.bootstrap_auc(both, "health", "health_b", seed=seed)
@@ -157,7 +161,7 @@ def compare_on_snapshots(
         horizon=snapshots.horizon, dates=snapshots.dates, results=results, intervals=intervals,
         verdicts={"active": bt.verdict(results["active"].auc, intervals["a"]),
                   "candidate": bt.verdict(results["candidate"].auc, intervals["b"])},
-        components=component_aucs(b, candidate, seed), calibration=calibration,
+        components=component_aucs(b, candidate, seed), calibration=calibration_table,
         calibration_note=note,
         seconds={"features": snapshots.seconds, "scoring": round(scoring_s, 3),
                  "bootstrap": round(time.perf_counter() - started, 3)},
@@ -278,7 +282,7 @@ def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) 
         return fit, None
     later = pl.col("as_of").is_in(fit.test_dates)
     held_out = replace(snapshots, dates=fit.test_dates, labelled=snapshots.labelled.filter(later))
-    result = compare_on_snapshots(held_out, active, fit.card, seed)
+    result = compare_on_snapshots(held_out, active, fit.card, seed, calibration=False)
     judged = _judged(
         fit, result.results["active"].auc, result.results["candidate"].auc, result.intervals
     )
