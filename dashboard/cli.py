@@ -320,7 +320,8 @@ def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -
 
 
 def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) -> None:
-    report = backtest_report(result, active.name, card.name)
+    same = (card.weights, card.params) == (active.weights, active.params)
+    report = backtest_report(result, active.name, card.name, same)
     span = f"{result.dates[0]} … {result.dates[-1]}" if result.dates else "no snapshot"
     print(f"Backtest of {card.name!r}, churn within {result.horizon} days, "
           f"{len(result.dates)} snapshots 30 days apart, {span}")  # fmt: skip
@@ -329,7 +330,7 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
     mine = result.results["candidate"]
     if mine.auc is None:
         return
-    if card.weights != active.weights or card.params != active.params:
+    if not same:
         print(f"  {report.difference.replace('**', '')}")
     for band, rate in mine.band_churn_rates.items():
         print(f"  {band:>7}: {rate.rate:.1%} churned of {rate.accounts:,}")

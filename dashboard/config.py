@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         description="Organisations, each with its own stores under DATA_DIR/orgs/NAME, and "
         'the e-mail domains of its people (JSON: {"acme": ["acme.com"]}).',
     )
+    duckdb_memory_limit: str | None = Field(
+        None,
+        description="DuckDB's memory_limit for the source store (e.g. '2GB'); beyond it DuckDB "
+        "spills to a temp folder beside the store files. Default: DuckDB's (80 % of RAM).",
+    )
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."
     )

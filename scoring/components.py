@@ -68,8 +68,10 @@ def adoption(p: ComponentParams) -> pl.Expr:
 
 def usage_trend(p: ComponentParams) -> pl.Expr:
     """Active-user ratio (last 30 days ÷ the 30 before) mapped linearly between a floor
-    (scores 0) and a full mark (scores 100): the portfolio's 5th and 95th percentiles of the
-    ratio that day, or ``trend_floor`` and ``trend_full`` when ``scale`` is ``"fixed"``.
+    (scores 0) and a full mark (scores 100): ``trend_floor`` and ``trend_full``, where the
+    portfolio spans less (``scale = "portfolio"``) its own 5th and 95th percentiles that day.
+    Growth of ``trend_full`` or more always scores 100: a growing account never loses health
+    to its trend because others grew faster.
 
     New usage after a silent month scores 100; no usage in either month has no trend (null).
     """
@@ -78,8 +80,13 @@ def usage_trend(p: ComponentParams) -> pl.Expr:
     if p.scale == "fixed":
         floor, full = pl.lit(p.trend_floor), pl.lit(p.trend_full)
     else:
-        floor = portfolio_quantile(ratio, 1 - p.scale_quantile)
-        full = pl.max_horizontal(portfolio_quantile(ratio, p.scale_quantile), floor + 0.05)
+        floor = pl.min_horizontal(
+            portfolio_quantile(ratio, 1 - p.scale_quantile), pl.lit(p.trend_floor)
+        )
+        full = pl.max_horizontal(
+            pl.min_horizontal(portfolio_quantile(ratio, p.scale_quantile), pl.lit(p.trend_full)),
+            floor + 0.05,
+        )
     return (
         pl.when(~col("has_usage"))
         .then(None)

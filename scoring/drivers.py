@@ -108,9 +108,10 @@ def cause(component: str) -> pl.Expr:
             csat.fill_null(""),
         )
     if component == "sentiment":
-        nps = pl.when(col("nps_latest").is_not_null()).then(
-            pl.format("latest NPS {}", _num(col("nps_latest")))
-        )
+        nps = pl.when(col("nps_recent").is_not_null()).then(
+            pl.format("NPS {} over recent answers (latest {})", _num(col("nps_recent"), 1),
+                      _num(col("nps_latest")))
+        )  # fmt: skip
         csat = pl.when(col("survey_csat_180d").is_not_null()).then(
             pl.format("survey CSAT {}", _num(col("survey_csat_180d"), 1))
         )
@@ -124,12 +125,21 @@ def cause(component: str) -> pl.Expr:
             )
         )
     if component == "billing":
-        return pl.format(
+        overdue = pl.format(
             "{} invoices overdue, oldest {} days past due ({} outstanding)",
             col("invoices_overdue"),
             col("max_days_past_due"),
             pl.format("${}", _num(col("amount_overdue"))),
         )
+        late = pl.format(
+            "{} of {} invoices of 180 days paid late, {} days late on average",
+            col("invoices_late_180d"), col("invoices_due_180d"), _num(col("mean_days_late_180d")),
+        )  # fmt: skip
+        return (
+            pl.when(col("invoices_overdue") > 0).then(overdue)
+            .when(col("invoices_late_180d") > 0).then(late)
+            .otherwise(overdue)
+        )  # fmt: skip
     raise ValueError(f"unknown component {component!r}")
 
 

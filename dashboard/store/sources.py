@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from dashboard.config import get_settings
 from dashboard.schema import (
     CHILD_TABLES,
     DATE_COLUMNS,
@@ -56,8 +57,10 @@ _GEN_NAME = re.compile(r"^gen-\d{6,}\.duckdb$")
 
 
 def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    limit = get_settings().duckdb_memory_limit
+    config = {"memory_limit": limit, "temp_directory": str(path.parent / "spill")} if limit else {}
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the store file {path}: {exc}") from exc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboard.store.filters import AccountFilter
@@ -52,7 +53,8 @@ def backtest_panel(active: Scorecard, candidate: Scorecard) -> int:
         st.info("The settings changed since the last backtest: run it again to compare these.")
     elif found:
         result = found[1]
-        report = backtest_report(result, active.name, candidate.name)
+        same = (candidate.weights, candidate.params, candidate.thresholds) == (active.weights, active.params, active.thresholds)  # fmt: skip
+        report = backtest_report(result, active.name, candidate.name, same)
         st.caption(report.caption)
         shown = st.warning if "predictive" not in result.verdicts.values() else st.info
         shown(report.verdicts, icon=":material/gavel:")
@@ -69,7 +71,8 @@ def backtest_panel(active: Scorecard, candidate: Scorecard) -> int:
                 st.plotly_chart(charts.calibration(report.calibration))
                 show_table(report.calibration, columns.reliability(), key="lab_reliability")
         st.markdown("**Each component alone** (candidate): which signals carry weight in this data")
-        show_table(report.components, columns.component_aucs(), key="lab_components",
+        named = report.components.with_columns(pl.col("component").replace(charts.COMPONENT_LABELS))
+        show_table(named, columns.component_aucs(), key="lab_components",
                    download="tandem-lab-components.csv", download_label="Download (CSV)")  # fmt: skip
     return horizon
 

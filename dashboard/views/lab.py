@@ -375,7 +375,8 @@ def components_table(rows: list[ComponentAuc]) -> pl.DataFrame:
     ).with_columns(pl.col("low", "high").fill_nan(None))  # fmt: skip
 
 
-def backtest_report(result: BacktestResult, active_name: str, candidate_name: str) -> BacktestReport:  # fmt: skip
+def backtest_report(result: BacktestResult, active_name: str, candidate_name: str, same: bool = False) -> BacktestReport:  # fmt: skip
+    """``same``: the candidate has the active scorecard's settings (one verdict, no difference)."""
     a, b = result.results["active"], result.results["candidate"]
     lo, hi = result.intervals["difference"]
     span = f"{result.dates[0]} to {result.dates[-1]}" if result.dates else "no dates"
@@ -400,7 +401,14 @@ def backtest_report(result: BacktestResult, active_name: str, candidate_name: st
         verdict_sentence(active_name, a.auc, result.intervals["a"], result.verdicts["active"]),
         verdict_sentence(candidate_name, b.auc, result.intervals["b"], result.verdicts["candidate"]),
     ]))  # fmt: skip
-    if a.auc is None or b.auc is None or np.isnan(lo):
+    if same:
+        verdicts = verdict_sentence(
+            active_name, a.auc, result.intervals["a"], result.verdicts["active"]
+        )
+        difference = (
+            "The candidate has the active scorecard's settings: change a weight to compare."
+        )
+    elif a.auc is None or b.auc is None or np.isnan(lo):
         difference = "No AUC difference: the snapshots hold no churn to rank."
     else:
         meaning = (
