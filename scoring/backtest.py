@@ -122,12 +122,6 @@ def verdict(auc: float | None, interval: tuple[float, float]) -> Verdict:
 def _histograms(accounts: np.ndarray, bins: np.ndarray, n_accounts: int) -> np.ndarray:
     """Per account, how many of its rows fall in each health bin (accounts × BINS)."""
     counts = np.bincount(accounts * BINS + bins, minlength=n_accounts * BINS)
-    return counts.reshape(n_accounts, BINS).astype(np.float32)
-
-
-def _histograms(accounts: np.ndarray, bins: np.ndarray, n_accounts: int) -> np.ndarray:
-    """Per account, how many of its rows fall in each health bin (accounts × BINS)."""
-    counts = np.bincount(accounts * BINS + bins, minlength=n_accounts * BINS)
     return counts.reshape(n_accounts, BINS)
 
 
@@ -192,10 +186,8 @@ def bootstrap_aucs(
         neg_all[:, cols] = _histograms(codes[neg], bins[neg] - i * BINS, n)
     rng = np.random.default_rng(seed)
     auc = {name: np.empty(replicates) for name in names}
-    for start in range(0, replicates, REPLICATE_CHUNK):  # bounded memory, reused
+    for start in range(0, replicates if names else 0, REPLICATE_CHUNK):  # bounded memory
         weights = _account_draw_counts(rng, min(REPLICATE_CHUNK, replicates - start), n)
-        if not names:
-            break
         pos_w, neg_w = weights[:, churners] @ pos_all, weights @ neg_all
         for i, name in enumerate(names):
             cols = slice(i * BINS, (i + 1) * BINS)

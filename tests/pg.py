@@ -5,12 +5,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from dashboard.jobs import serve
 
 PASSWORD = "s3cret-Pa55"
 USER = "tandem"
@@ -21,10 +22,7 @@ def find_bin(name: str) -> str | None:
     return candidates[0] if candidates else shutil.which(name)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = serve.free_port  # one free-port helper: the one `tandem serve` uses
 
 
 @contextmanager

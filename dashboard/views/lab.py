@@ -215,9 +215,6 @@ class _Fit:
     started: float
 
 
-NO_INTERVAL = (float("nan"), float("nan"))
-
-
 def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrated:
     """The weights fitted on the earlier snapshots, or a refused ``Calibrated`` saying why."""
     started = time.perf_counter()
@@ -227,8 +224,8 @@ def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrate
     thin = churn_risk.too_thin(train)
     if thin or not test_dates:
         return Calibrated(
-            None, train_dates, test_dates, events, None, None, NO_INTERVAL, NO_INTERVAL,
-            NO_INTERVAL, "no_outcomes" if events == 0 else "no_evidence", pl.DataFrame(),
+            None, train_dates, test_dates, events, None, None, bt.NO_INTERVAL, bt.NO_INTERVAL,
+            bt.NO_INTERVAL, "no_outcomes" if events == 0 else "no_evidence", pl.DataFrame(),
             f"No calibrated scorecard: {thin or 'no later snapshot to check it on'}.",
             round(time.perf_counter() - started, 3),
         )  # fmt: skip
