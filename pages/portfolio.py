@@ -7,21 +7,23 @@ from dashboard.ui.cards import kpi_row
 from dashboard.ui.filters import LABELS, current_filter
 from dashboard.ui.nav import page
 from dashboard.ui.queries import read
+from dashboard.ui.selection import bar_pick, on_pick, treemap_pick
 from dashboard.ui.state import today
 from dashboard.ui.tables import show_table
 from dashboard.views.portfolio import DIMENSIONS, portfolio_view
 
-TABLE_ROWS = 200
-
 st.title("Portfolio health")
 dimension = st.session_state.get("portfolio_dim", "segment")
-view = read(portfolio_view, current_filter(), today(), dimension)
+clicks = st.session_state.setdefault("portfolio_clicks", 0)  # a new chart key clears its pick
+view = read(
+    portfolio_view, current_filter(), today(), dimension, st.session_state.get("portfolio_pick")
+)
 st.caption(f"Scored as of {view.as_of} · one read of every account for the CSM and the AM")
 kpi_row(view.cards)
 
 left, right = st.columns([3, 2])
 with left.container(border=True):
-    st.markdown("**Health by**")
+    st.markdown("**Health by** — click a bar to list its accounts")
     with st.container(horizontal=True):
         st.selectbox("Break down by", list(DIMENSIONS), format_func=LABELS.get, key="portfolio_dim",
                      label_visibility="collapsed")  # fmt: skip
@@ -29,30 +31,32 @@ with left.container(border=True):
             "Measure", ["accounts", "arr"], default="accounts", key="portfolio_measure",
             format_func={"accounts": "Accounts", "arr": "ARR"}.get, label_visibility="collapsed",
         )  # fmt: skip
-    st.plotly_chart(charts.band_bars(view.mix, dimension, measure or "accounts", LABELS[dimension]))
+    bars = f"portfolio_bars_{clicks}"
+    st.plotly_chart(charts.band_bars(view.mix, dimension, measure or "accounts", LABELS[dimension]),
+                    key=bars, on_select=on_pick(bars, "portfolio_pick", lambda p: bar_pick(p, dimension)),
+                    selection_mode="points")  # fmt: skip
 with right.container(border=True):
-    st.markdown("**ARR by segment and band**")
-    st.plotly_chart(charts.arr_treemap(view.segment_mix))
+    st.markdown("**ARR by segment and band** — click a tile to list its accounts")
+    tiles = f"portfolio_treemap_{clicks}"
+    st.plotly_chart(charts.arr_treemap(view.segment_mix), key=tiles,
+                    on_select=on_pick(tiles, "portfolio_pick", treemap_pick), selection_mode="points")  # fmt: skip
 
 with st.container(border=True):
     st.markdown("**Health over time** — ARR by band and median health, weekly snapshots")
     st.plotly_chart(charts.health_trend(view.trend))
 
 st.subheader("Accounts, weakest first")
-table = view.accounts
-st.caption(
-    f"{min(TABLE_ROWS, table.height):,} of {table.height:,} accounts shown; "
-    "the download has them all. Select a row to open the account."
-)
-selection = show_table(
-    table,
-    columns.portfolio_accounts(),
-    key="portfolio_table",
-    select=True,
-    rows=TABLE_ROWS,
-    download="tandem-portfolio.csv",
-    download_label="Download all accounts (CSV)",
-)
+with st.container(horizontal=True, vertical_alignment="center"):
+    shown = f"{view.accounts.height:,} of {view.in_filter:,} accounts in the filter"
+    st.caption(f"{shown}: {view.pick.describe()} (the chart click)" if view.pick else
+               f"All {view.in_filter:,} accounts in the filter. Sort by any column; select a row to open the account.")  # fmt: skip
+    if view.pick and st.button(
+        "Show all", icon=":material/filter_alt_off:", key="portfolio_unpick"
+    ):
+        st.session_state.update(portfolio_pick=None, portfolio_clicks=clicks + 1)
+        st.rerun()
+selection = show_table(view.accounts, columns.portfolio_accounts(), key="portfolio_table", select=True,
+                       download="tandem-portfolio.csv", download_label="Download these accounts (CSV)")  # fmt: skip
 if selection.selection.rows:
-    chosen = table["account_id"][selection.selection.rows[0]]
+    chosen = view.accounts["account_id"][selection.selection.rows[0]]
     st.switch_page(page("account"), query_params={"account": chosen})

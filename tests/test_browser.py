@@ -128,7 +128,7 @@ def test_filter_in_sidebar_lands_in_the_url(browser, app_url):
     page.goto(f"{app_url}/?segment=Enterprise")
     _wait_for_run(page)
     # under a loaded CI machine the sidebar's widgets can arrive after the main column's text
-    page.get_by_text("Download all accounts (CSV)").wait_for(timeout=30_000)
+    page.get_by_text("Download these accounts (CSV)").wait_for(timeout=30_000)
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_text("Enterprise").first).to_be_visible(timeout=30_000)
     assert "segment=Enterprise" in page.url

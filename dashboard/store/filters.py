@@ -14,6 +14,7 @@ FILTER_COLUMNS: dict[str, str] = {
     "am": "am_owner",
     "plan": "plan",
 }
+FILTER_LABELS = {"segment": "Segment", "region": "Region", "csm": "CSM", "am": "AM", "plan": "Plan"}
 
 
 class AccountFilter(BaseModel):

@@ -10,17 +10,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.store.features import FEATURES_VERSION, Queryable
-from dashboard.store.filters import AccountFilter
+from dashboard.store.filters import FILTER_COLUMNS, AccountFilter
 from dashboard.store.sources import SourceStore, StoreError
 
 # Dimensions a user can break the portfolio down by (URL key -> column).
-DIMENSIONS: dict[str, str] = {
-    "segment": "segment",
-    "region": "region",
-    "csm": "csm_owner",
-    "am": "am_owner",
-    "plan": "plan",
-}
+DIMENSIONS: dict[str, str] = FILTER_COLUMNS  # a breakdown is by one of the filters
+NO_VALUE = "(none)"  # how an empty dimension value is named in a breakdown
 TABLE_COLUMNS = [
     "account_id", "account_name", "segment", "region", "plan", "csm_owner", "am_owner",
     "coverage_class", "arr", "health", "churn_probability", "band", "coverage",
@@ -119,7 +114,7 @@ def band_mix(store: SourceStore, f: AccountFilter, dimension: str) -> pl.DataFra
     where, params = f.where()
     return store.query(
         f"""
-        SELECT coalesce({column}, '(none)') AS {dimension}, band,
+        SELECT coalesce({column}, '{NO_VALUE}') AS {dimension}, band,
             count(*) AS accounts, coalesce(sum(arr), 0) AS arr
         FROM account_scores WHERE {where}
         GROUP BY ALL ORDER BY ALL

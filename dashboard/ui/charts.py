@@ -66,10 +66,16 @@ def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go
     order = totals.sort("total", dimension)[dimension].cast(pl.String).to_list()
     title = "ARR" if measure == "arr" else "Accounts"
     fig = _stacked(
-        mix.with_columns(pl.col(dimension).cast(pl.String)), measure, dimension, "band",
-        BAND_ORDER, BAND_COLORS, horizontal=True,
+        mix.with_columns(pl.col(dimension).cast(pl.String), pick=pl.col("band")),
+        measure,
+        dimension,
+        "band",
+        BAND_ORDER,
+        BAND_COLORS,
+        horizontal=True,
+        extra="pick",
         hover=f"{label} %{{y}}<br>{title} %{{x:,.0f}}",
-    )  # fmt: skip
+    )  # fmt: skip (the band rides as customdata: a click names it)
     fig.update_yaxes(categoryorder="array", categoryarray=order, title=label)
     fig.update_xaxes(title=title, tickprefix="$" if measure == "arr" else None)
     return _layout(fig, height=max(260, 28 * len(order) + 80))

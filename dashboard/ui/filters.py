@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.store.filters import FILTER_COLUMNS, AccountFilter
+from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 
-LABELS = {"segment": "Segment", "region": "Region", "csm": "CSM", "am": "AM", "plan": "Plan"}
+LABELS = FILTER_LABELS
 
 
 def sidebar_filters(choices: dict[str, list[str]], scope: list[str] | None = None) -> AccountFilter:

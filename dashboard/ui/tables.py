@@ -117,8 +117,9 @@ def show_table(
     """Draw ``frame`` as ``spec`` says (its first ``rows`` rows, when given); with ``select``
     one row can be picked (the event is returned). With ``download`` (a file name), a button
     below gives the whole frame as CSV with the page's columns, order and labels."""
-    shown = with_band_labels(frame) if spec.bands else frame
     order = [c for c in spec.order if c in frame.columns]
+    shown = frame.select(order)  # only what is shown travels to the browser
+    shown = with_band_labels(shown) if spec.bands else shown
     options: dict[str, Any] = (
         {"on_select": "rerun", "selection_mode": "single-row"} if select else {}
     )

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.store import marts
-from dashboard.store.filters import AccountFilter
+from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
 from dashboard.views.common import Kpi
+from scoring.health import NO_DATA
 from scoring.kpis import retention_over
 
 
@@ -80,7 +81,37 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list
     return cards
 
 
-__all__ = ["DIMENSIONS", "PortfolioView", "portfolio_kpis", "portfolio_view"]
+__all__ = ["DIMENSIONS", "ChartPick", "PortfolioView", "portfolio_kpis", "portfolio_view"]
+
+
+@dataclass(frozen=True)
+class ChartPick:
+    """What a click on a Portfolio chart picked: a value of a dimension (a bar, a treemap
+    segment), a band (a bar's colour, a treemap tile), or both. The list beneath shows only
+    the accounts it names."""
+
+    dimension: str | None = None
+    value: str | None = None
+    band: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"{self.band} band"] if self.band else []
+        if self.dimension and self.value is not None:
+            parts.append(f"{FILTER_LABELS.get(self.dimension, self.dimension)} {self.value}")
+        return " in ".join(parts)
+
+
+def picked(accounts: pl.DataFrame, pick: ChartPick | None) -> pl.DataFrame:
+    """The accounts a chart click names (all of them without a click)."""
+    if pick is None:
+        return accounts
+    keep = pl.lit(True)
+    if pick.band:
+        keep &= pl.col("band").fill_null(NO_DATA) == pick.band
+    column = FILTER_COLUMNS.get(pick.dimension or "")
+    if column and pick.value is not None:
+        keep &= pl.col(column).cast(pl.String).fill_null(marts.NO_VALUE) == pick.value
+    return accounts.filter(keep)
 
 
 @dataclass(frozen=True)
@@ -92,17 +123,23 @@ class PortfolioView:
     mix: pl.DataFrame  # band mix by the chosen dimension
     segment_mix: pl.DataFrame  # band mix by segment (the treemap)
     trend: pl.DataFrame  # weekly ARR by band and median health
-    accounts: pl.DataFrame  # every account in the filter, weakest first
+    accounts: pl.DataFrame  # every account in the filter (and the chart pick), weakest first
+    in_filter: int  # accounts in the sidebar's filter, before a chart pick
+    pick: ChartPick | None
 
 
 def portfolio_view(
-    store: SourceStore, f: AccountFilter, today: dt.date, dimension: str = "segment"
-) -> PortfolioView:
+    store: SourceStore, f: AccountFilter, today: dt.date, dimension: str = "segment",
+    pick: ChartPick | None = None,
+) -> PortfolioView:  # fmt: skip
+    accounts = marts.account_table(store, f, None)
     return PortfolioView(
         as_of=marts.scores_as_of(store),
         cards=portfolio_kpis(store, f, today),
         mix=marts.band_mix(store, f, dimension),
         segment_mix=marts.band_mix(store, f, "segment"),
         trend=marts.weekly_trend(store, f),
-        accounts=marts.account_table(store, f, None),
+        accounts=picked(accounts, pick),
+        in_filter=accounts.height,
+        pick=pick,
     )
