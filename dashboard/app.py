@@ -16,6 +16,7 @@ from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.identity import current_viewer, sidebar_identity, sidebar_workspace
 from dashboard.ui.nav import navigation
 from dashboard.ui.queries import read
+from dashboard.ui.search import account_search
 from dashboard.ui.state import ensure_data, org_root
 
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
@@ -35,6 +36,7 @@ except (StoreError, SchemaError, RefreshError) as exc:
     st.stop()
 try:
     sidebar_identity(viewer)
+    account_search(viewer.scope())
     st.session_state["account_filter"] = sidebar_filters(read(filter_choices), viewer.scope())
     page.run()
 except (StoreError, SchemaError) as exc:  # damage found while a page reads: say it, change nothing

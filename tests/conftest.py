@@ -111,3 +111,22 @@ def sample_bundles(tmp_path_factory) -> dict[str, tuple[Path, subprocess.Complet
         folder = tmp_path_factory.mktemp(f"sample-{name}")
         out[name] = (folder, tandem(folder, "import", "--bundle", f"data/samples/{name}.toml"))
     return out
+
+
+def type_into(at, key: str, text: str):
+    """Type ``text`` into the selectbox ``key`` (one that accepts new options) and press
+    Enter: the widget state the browser sends then, a string no option formats to."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import Selectbox
+
+    class Typed(Selectbox):
+        @property
+        def _widget_state(self) -> WidgetState:
+            state = WidgetState()
+            state.id = self.id
+            state.string_value = text
+            return state
+
+    box = at.selectbox(key=key)
+    box.__class__ = Typed
+    return box

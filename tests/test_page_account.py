@@ -2,6 +2,7 @@ import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
+from tests.conftest import type_into
 
 APP = "../dashboard/app.py"
 ACCOUNT = "../pages/account.py"
@@ -71,3 +72,41 @@ def test_without_id_opens_the_weakest_account(demo_stores: Stores):
     )["account_name"][0]
     assert at.title[0].value == weakest
     assert pl.Series([at.query_params["account"]]).len() == 1
+
+
+def _titles(at: AppTest) -> list[str]:
+    return [t.value for t in at.title]
+
+
+def test_the_sidebar_search_opens_an_account_from_any_page(demo_stores: Stores):
+    target = demo_stores.sources.query(
+        "SELECT account_id, account_name FROM accounts ORDER BY account_id DESC LIMIT 1"
+    ).row(0, named=True)
+    for page in ("../pages/renewals.py", "../pages/sync.py", ACCOUNT):
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        at.switch_page(page).run()
+        box = at.selectbox(key="search_account")
+        assert box.label == "Find an account"
+        assert f"{target['account_name']} · {target['account_id']}" in box.options
+        box.set_value(target["account_id"]).run()  # picked from the list as typed
+        assert not at.exception
+        assert _titles(at)[0] == target["account_name"], page
+        assert at.query_params["account"] in (target["account_id"], [target["account_id"]])
+        assert at.selectbox(key="search_account").value is None  # empty again
+
+
+def test_typed_text_searches_the_whole_book(demo_stores: Stores):
+    name = demo_stores.sources.query(
+        "SELECT account_name FROM accounts ORDER BY account_id LIMIT 1"
+    )["account_name"][0]
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    type_into(at, "search_account", name.upper()).run()  # typed, then Enter
+    assert not at.exception and _titles(at)[0] == name  # the exact name, in any case
+    # a text that several accounts contain offers them as links, and nothing opens
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    type_into(at, "search_account", "a").run()
+    assert _titles(at)[0] == "Portfolio health"
+    assert any("Accounts matching “a”" in c.value for c in at.sidebar.caption)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    type_into(at, "search_account", "zzz-no-such").run()
+    assert any("No account in your book matches" in c.value for c in at.sidebar.caption)

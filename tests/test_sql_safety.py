@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.store import Stores
 from dashboard.store.pairs import pairs
 from dashboard.workflows import decisions as sync_notes
+from tests.conftest import type_into
 
 APP = "../dashboard/app.py"
 NASTY = [
@@ -46,7 +47,7 @@ def test_form_fields(demo_stores: Stores):
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("../pages/account.py").run()
     for value in NASTY:
-        at.text_input(key="account_search").input(value).run()
+        type_into(at, "search_account", value).run()  # typed, then Enter
         assert not at.exception
     key = pairs(demo_stores.sources)["key"][0]
     at = AppTest.from_file(APP, default_timeout=30).run()

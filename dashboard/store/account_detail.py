@@ -13,16 +13,21 @@ from scoring.privacy import mask_pii
 def find_accounts(
     store: SourceStore, f: AccountFilter, text: str = "", limit: int = 50
 ) -> pl.DataFrame:
-    """Accounts in the filter whose id or name contains ``text``, weakest health first."""
+    """Accounts in the filter whose id or name contains ``text``: an exact id or name first,
+    then names that start with it, then the weakest health."""
     where, params = f.where("a")
+    typed = text.strip().lower()
     return store.query(
         f"""
         SELECT a.account_id, a.account_name, s.health, s.band
         FROM accounts a LEFT JOIN account_scores s USING (account_id)
         WHERE {where} AND (a.account_id ILIKE ? OR a.account_name ILIKE ?)
-        ORDER BY s.health ASC NULLS LAST, a.account_id LIMIT {int(limit)}
+        ORDER BY (lower(a.account_id) = ? OR lower(a.account_name) = ?) DESC,
+            starts_with(lower(a.account_name), ?) DESC,
+            s.health ASC NULLS LAST, a.account_id
+        LIMIT {int(limit)}
         """,
-        [*params, f"%{text}%", f"%{text}%"],
+        [*params, f"%{typed}%", f"%{typed}%", typed, typed, typed],
     )
 
 

@@ -18,34 +18,16 @@ BADGE_COLORS = {"red": "red", "yellow": "orange", "green": "green"}
 
 
 def account_picker(account_filter: AccountFilter) -> str | None:
-    """The account in the URL (``?account=ID``), or one picked by search; kept in the URL."""
+    """The account in the URL (``?account=ID``; the sidebar's search puts it there), or the
+    weakest account in the filter when the URL names none."""
     wanted = st.query_params.get("account")
-    with st.sidebar:
-        st.subheader("Find an account")
-        text = st.text_input("Id or name contains", key="account_search", placeholder="e.g. Harbor")
-    matches = read(account.find_accounts, account_filter, text, 50)
-    options = matches["account_id"].to_list()
-    names = dict(zip(matches["account_id"], matches["account_name"], strict=True))
-    if wanted and wanted not in options:
-        # a linked account the viewer may open is offered with its name; any other id is
-        # left to the page, which says it does not exist: no name, no hint that it does
-        if not read(account.account_in_scope, account_filter, wanted):
-            return wanted
-        options.insert(0, wanted)
-        exact = read(account.account_profile, wanted)
-        names[wanted] = exact["account_name"] if exact else wanted
-    if not options:
+    if wanted:
+        return wanted  # the page says when it is not there, or not in the viewer's book
+    first = read(account.find_accounts, account_filter, "", 1)
+    if first.is_empty():
         return None
-    with st.sidebar:
-        chosen = st.selectbox(
-            "Account",
-            options,
-            index=options.index(wanted) if wanted in options else 0,
-            format_func=lambda i: f"{names.get(i, i)} ({i})",
-            key=f"account_pick_{wanted}",
-        )
-    st.query_params["account"] = chosen
-    return chosen
+    st.query_params["account"] = first["account_id"][0]
+    return first["account_id"][0]
 
 
 def header(p: dict, churn_note: str | None = None) -> None:
