@@ -309,3 +309,142 @@ def test_tandem_serve_with_two_workers_serves_every_page_through_the_proxy(brows
                 page.screenshot(path=str(ARTIFACTS / "served-through-nginx.png"))
             context.close()
         assert len(cookies) == len(PAGES)  # each new browser was given its own
+
+
+@pytest.fixture(scope="module")
+def own_app(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The app over a copy of the demo folder, for tests that write (handoffs)."""
+    require_chromium()
+    data = tmp_path_factory.mktemp("own") / "data"
+    shutil.copytree(demo_dir, data)
+    with streamlit_server(data) as url:
+        yield url, data
+
+
+def _search(page, text: str) -> None:
+    box = page.get_by_label("Find an account")
+    box.click()
+    box.fill(text)
+    page.wait_for_timeout(300)
+    box.press("Enter")
+
+
+def test_the_sidebar_search_opens_the_account_from_two_pages(browser, app_url, demo_stores):
+    from playwright.sync_api import expect
+
+    names = demo_stores.sources.query(
+        "SELECT account_id, account_name FROM account_scores ORDER BY arr DESC LIMIT 2"
+    ).rows()
+    for path, (account_id, name) in zip(("", "renewals"), names, strict=True):
+        page = browser.new_page(viewport={"width": 1440, "height": 1200})
+        page.goto(f"{app_url}/{path}")
+        _wait_for_run(page)
+        _search(page, name)
+        expect(page.get_by_role("heading", name=name).first).to_be_visible(timeout=30_000)
+        assert f"account={account_id}" in page.url
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.close()
+
+
+def _open_expansion_free_account(data: Path) -> str:
+    """A live account with a CSM, an AM and no open handoff."""
+    from dashboard.store import Stores
+
+    stores = Stores.open(data)
+    busy = set(stores.app.query("SELECT account_id FROM handoffs")["account_id"].to_list())
+    candidates = stores.sources.query(
+        "SELECT account_id FROM account_scores WHERE csm_owner IS NOT NULL"
+        " AND am_owner IS NOT NULL ORDER BY account_id"
+    )["account_id"].to_list()
+    return next(a for a in candidates if a not in busy)
+
+
+def test_a_stale_tab_cannot_flip_a_flag(browser, own_app):
+    """Two tabs on one account: A flags an expansion; B, still showing no handoff, flags with
+    Expansion-ready picked. B is refused with who flagged it; one expansion is stored, no risk."""
+    from playwright.sync_api import expect
+
+    from dashboard.store import Stores
+
+    url, data = own_app
+    account_id = _open_expansion_free_account(data)
+    context = browser.new_context(viewport={"width": 1440, "height": 2400})
+    tabs = [context.new_page(), context.new_page()]
+    for tab in tabs:
+        tab.goto(f"{url}/account?account={account_id}")
+        _wait_for_run(tab)
+        tab.get_by_role("button", name="Flag", exact=True).wait_for(timeout=30_000)
+    a, b = tabs
+    a.get_by_role("button", name="Flag", exact=True).click()
+    expect(a.get_by_text("Expansion-ready flagged, as").first).to_be_visible(timeout=30_000)
+    b.get_by_text("Expansion-ready", exact=True).first.click()
+    b.get_by_role("button", name="Flag", exact=True).click()
+    expect(b.get_by_text("already has an open expansion handoff").first).to_be_visible(
+        timeout=30_000
+    )
+    b.screenshot(path=str(ARTIFACTS / "stale-flag-refused.png"), full_page=True)
+    kinds = (
+        Stores.open(data)
+        .app.query("SELECT kind FROM handoffs WHERE account_id = $a", {"a": account_id})["kind"]
+        .to_list()
+    )
+    assert kinds == ["expansion"]
+    context.close()
+
+
+def test_the_expansion_form_shows_the_picked_accounts_evidence(browser, own_app):
+    from playwright.sync_api import expect
+
+    from dashboard.store import Stores
+
+    url, data = own_app
+    ready = Stores.open(data).sources.query(
+        "SELECT account_id, account_name, triggers_fired FROM account_scores"
+        " WHERE triggers_fired_count > 0 AND csm_owner IS NOT NULL ORDER BY account_id"
+    )
+    page = browser.new_page(viewport={"width": 1440, "height": 2600})
+    page.goto(f"{url}/expansion")
+    _wait_for_run(page)
+    seen = []
+    for _account_id, name, triggers in ready.head(40).rows():
+        if len(seen) == 2:
+            break
+        if any(triggers == s for s in seen):
+            continue  # two accounts whose evidence differs
+        picker = page.get_by_label("Account", exact=True)
+        picker.click()
+        picker.fill(name)
+        page.wait_for_timeout(300)
+        picker.press("Enter")
+        _wait_for_run(page)
+        page.get_by_role("heading", name="Fallen between the chairs").wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        evidence = page.get_by_label("Evidence (usage, outcomes, stakeholder context)")
+        if not evidence.count():
+            continue  # an open handoff already: no flag form on this one
+        expect(evidence.first).to_have_value(triggers, timeout=30_000)
+        seen.append(triggers)
+    assert len(seen) == 2
+    page.close()
+
+
+def test_a_click_on_a_band_bar_lists_its_accounts(browser, app_url, demo_stores):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1440, "height": 2000})
+    page.goto(app_url)
+    _wait_for_run(page)
+    page.wait_for_selector(".js-plotly-plot .bars path", state="attached", timeout=30_000)
+    page.wait_for_timeout(500)
+    page.locator(".js-plotly-plot").first.locator(".bars path").first.click(force=True)
+    caption = page.get_by_text(re.compile(r"accounts in the filter: \w+ band in Segment"))
+    expect(caption.first).to_be_visible(timeout=30_000)
+    shown, total = re.findall(r"[\d,]+", caption.first.inner_text())[:2]
+    live = demo_stores.sources.scalar("SELECT count(*) FROM account_scores")
+    assert int(total.replace(",", "")) == live and int(shown.replace(",", "")) < live
+    page.screenshot(path=str(ARTIFACTS / "portfolio-chart-pick.png"), full_page=True)
+    page.get_by_role("button", name="Show all").click()
+    expect(page.get_by_text(f"All {live:,} accounts in the filter").first).to_be_visible(
+        timeout=30_000
+    )
+    page.close()
