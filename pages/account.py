@@ -37,7 +37,7 @@ with right.container(border=True):
     st.plotly_chart(charts.component_bars(account.components, account.red, account.green))
 
 st.subheader("What pulls it down, and who does what")
-drivers_by_lens(account.drivers)
+drivers_by_lens(account.drivers, has_am=bool(account.profile.get("am_owner")))
 
 with st.container(border=True):
     st.markdown("**Weekly active users against licensed seats**")

@@ -62,11 +62,15 @@ def am_digest(scored: pl.DataFrame, owner: str) -> pl.DataFrame:
 
 
 def with_lens_actions(scored: pl.DataFrame, drivers: pl.DataFrame) -> pl.DataFrame:
-    """Add each account's first driver's CSM and AM actions (``csm_next``, ``am_next``)."""
+    """Add each account's first driver's CSM and AM actions (``csm_next``, ``am_next``); an
+    account without an AM gets no AM action (nobody owns it until an AM is assigned)."""
     first = drivers.filter(col("rank") == 1).select(
         "account_id", col("csm_action").alias("csm_next"), col("am_action").alias("am_next")
     )
-    return scored.join(first, on="account_id", how="left", maintain_order="left")
+    joined = scored.join(first, on="account_id", how="left", maintain_order="left")
+    if "am_owner" not in joined.columns:
+        return joined
+    return joined.with_columns(am_next=pl.when(col("am_owner").is_not_null()).then(col("am_next")))
 
 
 def leader_digest(scored: pl.DataFrame, top: int = 15) -> pl.DataFrame:

@@ -42,8 +42,13 @@ def snapshot_scores(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFram
 
 
 def health_only(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
-    """account_id and health for a feature frame (used for the 30-days-ago comparison)."""
-    return health_scores(features, scorecard).select("account_id", "health")
+    """account_id and health for a feature frame (used for the 30-days-ago comparison). A
+    health that rested on too little data then (low coverage: an account whose usage or
+    tickets begin later) is no history to compare with: it is null, and so is the change."""
+    scored = health_scores(features, scorecard)
+    return scored.select(
+        "account_id", pl.when(~pl.col("low_coverage")).then(pl.col("health")).alias("health")
+    )
 
 
 def score_portfolio(

@@ -1,4 +1,5 @@
 import polars as pl
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
@@ -110,3 +111,29 @@ def test_typed_text_searches_the_whole_book(demo_stores: Stores):
     at = AppTest.from_file(APP, default_timeout=30).run()
     type_into(at, "search_account", "zzz-no-such").run()
     assert any("No account in your book matches" in c.value for c in at.sidebar.caption)
+
+
+def test_no_am_means_no_am_actions_and_no_arrow_on_dates(demo_stores: Stores):
+    no_am = demo_stores.sources.query(
+        "SELECT account_id FROM account_scores WHERE am_owner IS NULL AND top_cause IS NOT NULL"
+        " LIMIT 1"
+    )["account_id"][0]
+    at = open_account(no_am)
+    assert not at.exception
+    assert any("No AM on this account: nobody owns the revenue actions" in i.value for i in at.info)
+    renewal = next(m for m in at.metric if m.label == "Renewal")
+    assert renewal.delta.startswith("in ") and renewal.proto.direction == Metric.NONE  # no arrow
+
+
+def test_deltas_say_no_change_and_nothing_without_history():
+    from dashboard.ui.cards import change_in_days, format_delta
+    from dashboard.views.common import Card
+
+    assert format_delta(Card("ARR red", 100.0, "money", previous=100.2)) == "no change w/w"
+    assert format_delta(Card("Accounts", 5, "count", previous=4)) == "+1 w/w"
+    assert format_delta(Card("NRR", 0.9, "ratio", previous=0.90001)) == "no change w/w"
+    assert format_delta(Card("NRR", 0.9, "ratio", previous=0.906)) == "-0.6 pts w/w"
+    assert format_delta(Card("New", 5, "count", note="new")) == "new"
+    assert change_in_days(None) == (None, "off")
+    assert change_in_days(0.4) == ("no change in 30 days", "off")
+    assert change_in_days(-4.2) == ("-4 in 30 days", "auto")

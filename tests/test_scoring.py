@@ -304,3 +304,21 @@ def test_roc_auc_by_hand():
     ties = pl.DataFrame({"s": [1.0, 1.0], "y": [True, False]})
     assert roc_auc(ties, "s", "y") == pytest.approx(0.5)
     assert roc_auc(frame.filter(pl.col("y")), "s", "y") is None
+
+
+def test_a_health_on_too_little_data_is_no_history_to_compare_with():
+    from scoring.pipeline import health_only, health_scores
+    from tests.scoring_frames import features
+
+    card = default_scorecard()
+    thin = {"has_usage": False, "has_tickets": False, "has_surveys": False, "has_invoices": False}
+    frame = features({}, thin, {"has_tickets": False})  # full, barely any data, most data
+    scored = health_scores(frame, card)
+    kept = health_only(frame, card)
+    low = scored.filter(pl.col("low_coverage"))["account_id"].to_list()
+    assert low == ["a1"]
+    assert kept.filter(pl.col("account_id").is_in(low))["health"].null_count() == len(low)
+    rest = kept.filter(~pl.col("account_id").is_in(low))
+    assert (
+        rest["health"].null_count() == scored.filter(~pl.col("low_coverage"))["health"].null_count()
+    )

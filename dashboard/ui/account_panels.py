@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard.store import account_detail as account
 from dashboard.store.filters import AccountFilter
 from dashboard.text import md
-from dashboard.ui.cards import format_value
+from dashboard.ui.cards import change_in_days, format_value
 from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
 from dashboard.ui.tables import download_csv, money_column
@@ -47,10 +47,10 @@ def header(p: dict, churn_note: str | None = None) -> None:
         )
     with st.container(horizontal=True):
         health = p.get("health")
-        change = p.get("health_change_30d")
+        change, arrow = change_in_days(p.get("health_change_30d"))
         st.metric(
-            "Health", "—" if health is None else f"{health:.0f}",
-            delta=None if change is None else f"{round(change):+d} in 30 days", border=True,
+            "Health", "—" if health is None else f"{health:.0f}", delta=change,
+            delta_arrow=arrow, delta_color="normal" if arrow == "auto" else "off", border=True,
         )  # fmt: skip
         st.metric("Band", band.capitalize(), border=True)
         risk = p.get("churn_probability")
@@ -64,7 +64,8 @@ def header(p: dict, churn_note: str | None = None) -> None:
         days = p.get("days_to_renewal")
         st.metric(
             "Renewal", str(p.get("renewal_date") or "—"),
-            delta=None if days is None else f"in {days} days", delta_color="off", border=True,
+            delta=None if days is None else f"in {days} days", delta_color="off",
+            delta_arrow="off", border=True,
         )  # fmt: skip
         coverage = p.get("coverage")
         st.metric(
@@ -84,8 +85,9 @@ def header(p: dict, churn_note: str | None = None) -> None:
         st.caption(f"No data for this account from: {md(missing)} (those components are left out).")
 
 
-def drivers_by_lens(drivers: pl.DataFrame) -> None:
-    """The same drivers, side by side: what the CSM does and what the AM does."""
+def drivers_by_lens(drivers: pl.DataFrame, has_am: bool = True) -> None:
+    """The same drivers, side by side: what the CSM does and what the AM does. With no AM on
+    the account, the revenue lens says so instead of giving actions nobody owns."""
     if drivers.is_empty():
         st.success("Nothing pulls this account down by more than a couple of points.")
         return
@@ -94,6 +96,13 @@ def drivers_by_lens(drivers: pl.DataFrame) -> None:
                                  (revenue, "AM — revenue lens", "am_action")):  # fmt: skip
         with column.container(border=True):
             st.markdown(f"**{role}**")
+            if action == "am_action" and not has_am:
+                st.info(
+                    "No AM on this account: nobody owns the revenue actions. It is listed on "
+                    "the Unmanaged middle page until an AM is assigned.",
+                    icon=":material/person_off:",
+                )
+                continue
             for row in drivers.iter_rows(named=True):
                 st.markdown(
                     f"**{row['component'].replace('_', ' ').capitalize()}** "

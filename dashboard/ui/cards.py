@@ -10,21 +10,35 @@ from dashboard.views.common import Card
 __all__ = ["format_value", "kpi_row"]
 
 
-def format_delta(card: Card) -> str | None:
+def _shown_delta(card: Card) -> str | None:
+    """The delta as shown ("+$82,500", "-0.6 pts"), or None when it rounds to nothing."""
     delta = card.delta
     if delta is None:
-        return card.note
+        return None
     if card.kind == "ratio":
-        return f"{delta * 100:+.1f} pts {card.compared_with}"
-    sign = "+" if delta >= 0 else "-"
-    return f"{sign}{format_value(abs(delta), card.kind)} {card.compared_with}"
+        text = f"{abs(delta) * 100:.1f} pts"
+        zero = text == "0.0 pts"
+    else:
+        text = format_value(abs(delta), card.kind)
+        zero = text.strip("$") in ("0", "0.0", "0.00M")
+    return None if zero else f"{'+' if delta > 0 else '-'}{text}"
+
+
+def format_delta(card: Card) -> str | None:
+    """What the card's delta line says: the change and what it is against; "no change" when
+    it rounds to nothing; the note when there is nothing to compare with."""
+    if card.delta is None:
+        return card.note
+    shown = _shown_delta(card)
+    return f"{shown} {card.compared_with}" if shown else f"no change {card.compared_with}"
 
 
 def kpi_row(cards: list[Card]) -> None:
-    """Draw the cards; where less is better (red ARR) the delta colour is inverted."""
+    """Draw the cards; where less is better (red ARR) the delta colour is inverted. A delta
+    that rounds to nothing, or a note, has no arrow and no colour."""
     with st.container(horizontal=True):
         for card in cards:
-            plain = card.delta is None
+            plain = _shown_delta(card) is None
             st.metric(
                 card.label,
                 format_value(card.value, card.kind),
@@ -36,3 +50,14 @@ def kpi_row(cards: list[Card]) -> None:
                 chart_data=card.trend if len(card.trend) > 1 else None,
                 chart_type="area",
             )
+
+
+def change_in_days(change: float | None, days: int = 30) -> tuple[str | None, str]:
+    """A health change as a metric's delta and its arrow: "+4 in 30 days" with an arrow,
+    "no change in 30 days" without, nothing where there is no history to compare with."""
+    if change is None or change != change:
+        return None, "off"
+    points = round(change)
+    return (
+        (f"{points:+d} in {days} days", "auto") if points else (f"no change in {days} days", "off")
+    )
