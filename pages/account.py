@@ -14,6 +14,7 @@ from dashboard.ui.account_panels import (
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import account_handoffs, account_tasks
 from dashboard.ui.queries import view
+from dashboard.ui.state import today
 from dashboard.views.account import account_view
 
 account_id = account_picker(current_filter())
@@ -21,7 +22,7 @@ if account_id is None:
     st.title("Account")
     st.info("No account matches the filters or the search.", icon=":material/search_off:")
     st.stop()
-account = view(account_view, current_filter(), account_id)
+account = view(account_view, current_filter(), account_id, today())
 if not account.found:  # outside the viewer's book reads exactly like not there
     st.title("Account")
     st.error(f"There is no account with id {md(repr(account_id))}.", icon=":material/error:")

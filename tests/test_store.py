@@ -165,3 +165,27 @@ def test_app_store_reads_are_kept_until_a_write_here_or_in_another_process(tmp_p
         assert app.query(count)["n"][0] == 2  # another process's write is seen
     finally:
         appdata.AppStore._connect = original
+
+
+def test_weekly_usage_runs_to_today_with_empty_weeks_at_zero(empty_stores: Stores):
+    import datetime as dt
+
+    from dashboard.store.account_detail import weekly_usage
+
+    today = dt.date(2026, 12, 2)  # a Wednesday
+    events = pl.DataFrame({
+        "account_id": ["a1"] * 3,
+        "occurred_at": [dt.datetime(2026, 10, 5, 9), dt.datetime(2026, 10, 6, 9), dt.datetime(2026, 10, 20, 9)],
+        "user_id": ["u1", "u2", "u1"], "feature": ["f"] * 3, "quantity": [1, 1, 1],
+    })  # fmt: skip
+    with empty_stores.sources.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+        w.replace_table("usage_events", events)
+    weeks = weekly_usage(empty_stores.sources, "a1", today, weeks=10)
+    assert weeks.height == 10 and weeks["week"][-1] == dt.date(2026, 11, 30)  # today's week
+    assert weeks["week"][0] == dt.date(2026, 9, 28)
+    by_week = dict(zip(weeks["week"], weeks["active_users"], strict=True))
+    assert by_week[dt.date(2026, 10, 5)] == 2 and by_week[dt.date(2026, 10, 12)] == 0  # a gap
+    assert by_week[dt.date(2026, 10, 19)] == 1
+    assert weeks["active_users"][-6:].to_list() == [0] * 6  # the drop to zero, up to today
+    assert weeks["partial"].to_list() == [False] * 9 + [True]

@@ -3,6 +3,8 @@ parameter and returns a Polars frame (empty when the account has no such rows)."
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from dashboard.store.filters import AccountFilter
@@ -61,21 +63,33 @@ def health_history(store: SourceStore, account_id: str) -> pl.DataFrame:
     )
 
 
-def weekly_usage(store: SourceStore, account_id: str, weeks: int = 26) -> pl.DataFrame:
-    """Distinct active users and events per week over the last ``weeks`` weeks of data."""
+def weekly_usage(store: SourceStore, account_id: str, today: dt.date, weeks: int = 26) -> pl.DataFrame:  # fmt: skip
+    """Distinct active users and events per week (weeks start on Monday) for the ``weeks``
+    weeks up to ``today``'s week: a week without events is a row of zeros, and the current
+    week, not over yet, is marked ``partial``."""
     return store.query(
-        f"""
-        WITH recent AS (
-            SELECT date_trunc('week', occurred_at)::DATE AS week, user_id, quantity
+        """
+        WITH week_spine AS (
+            SELECT unnest(generate_series(
+                date_trunc('week', $today::DATE) - to_weeks($weeks - 1),
+                date_trunc('week', $today::DATE), INTERVAL 1 WEEK))::DATE AS week
+        ),
+        weekly_events AS (
+            SELECT date_trunc('week', occurred_at)::DATE AS week,
+                count(DISTINCT user_id) AS active_users, sum(quantity)::BIGINT AS events
             FROM usage_events
-            WHERE account_id = ? AND occurred_at >= (
-                SELECT max(occurred_at) FROM usage_events WHERE account_id = ?
-            ) - INTERVAL {int(weeks)} WEEK
+            WHERE account_id = $account_id
+              AND occurred_at >= date_trunc('week', $today::DATE) - to_weeks($weeks - 1)
+              AND occurred_at < $today::DATE + 1
+            GROUP BY 1
         )
-        SELECT week, count(DISTINCT user_id) AS active_users, sum(quantity)::BIGINT AS events
-        FROM recent GROUP BY week ORDER BY week
+        SELECT week_spine.week, coalesce(weekly_events.active_users, 0) AS active_users,
+            coalesce(weekly_events.events, 0)::BIGINT AS events,
+            week_spine.week + 6 >= $today::DATE AS partial
+        FROM week_spine LEFT JOIN weekly_events USING (week)
+        ORDER BY week_spine.week
         """,
-        [account_id, account_id],
+        {"account_id": account_id, "today": today, "weeks": weeks},
     )
 
 

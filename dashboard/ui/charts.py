@@ -202,16 +202,27 @@ def component_bars(scores: dict[str, float | None], red: float, green: float) ->
 
 
 def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
-    """Weekly active users against the licensed seats."""
+    """Weekly active users against the licensed seats, every week to today (a week without
+    use at zero); the current week, not over yet, is a dotted end marked "so far"."""
+    done = usage.filter(~pl.col("partial"))
     fig = go.Figure(
         go.Scatter(
-            x=usage["week"].to_list(),
-            y=usage["active_users"].to_list(),
-            mode="lines+markers",
-            name="weekly active users",
-            line={"color": "#2563eb", "width": 2.5},
+            x=done["week"].to_list(), y=done["active_users"].to_list(), mode="lines+markers",
+            name="weekly active users", line={"color": "#2563eb", "width": 2.5},
+            hovertemplate="week of %{x|%b %d}: %{y:,} users<extra></extra>",
         )
-    )
+    )  # fmt: skip
+    partial = usage.filter(pl.col("partial"))
+    if partial.height:
+        tail = pl.concat([done.tail(1), partial])
+        fig.add_trace(
+            go.Scatter(
+                x=tail["week"].to_list(), y=tail["active_users"].to_list(), mode="lines+markers",
+                name="this week so far", line={"color": "#2563eb", "width": 2, "dash": "dot"},
+                marker={"symbol": "circle-open", "size": 9},
+                hovertemplate="this week so far: %{y:,} users<extra></extra>",
+            )
+        )  # fmt: skip
     if seats:
         fig.update_layout(
             shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": seats,

@@ -3,6 +3,7 @@ holds it (an account outside it reads exactly like one that does not exist)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -31,7 +32,7 @@ class AccountView:
     churn_note: str | None = None  # why no churn probability is shown, when none is
 
 
-def account_view(stores: Stores, f: AccountFilter, account_id: str) -> AccountView:
+def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.date) -> AccountView:
     store = stores.sources
     profile = detail.account_profile(store, account_id)
     if profile is None or not detail.account_in_scope(store, f, account_id):
@@ -43,7 +44,9 @@ def account_view(stores: Stores, f: AccountFilter, account_id: str) -> AccountVi
         profile=profile,
         history=detail.health_history(store, account_id),
         drivers=detail.account_drivers(store, account_id),
-        usage=detail.weekly_usage(store, account_id, USAGE_WEEKS),
+        usage=detail.weekly_usage(store, account_id, today, USAGE_WEEKS)
+        if profile.get("has_usage")
+        else pl.DataFrame(),
         components={c: profile.get(c) for c in COMPONENTS},
         red=thresholds.red,
         green=thresholds.green,
