@@ -99,6 +99,12 @@ class ExpansionTriggers(BaseModel):
     logged_outcome: bool = Field(True, description="an outcome logged in 90 days is a trigger")
     min_triggers: int = Field(3, ge=1, le=5, description="triggers needed to call it ready")
     renewal_window_days: int = Field(120, ge=0, description="nearer renewal: expand at renewal")
+    target_utilisation: float = Field(
+        0.8, gt=0, le=1, description="seat use a right-sized licence runs at (potential model)"
+    )
+    growth_months: int = Field(
+        3, ge=0, le=12, description="months of the account's user growth the potential projects"
+    )
 
 
 class Scorecard(BaseModel):

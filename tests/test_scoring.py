@@ -322,3 +322,29 @@ def test_a_health_on_too_little_data_is_no_history_to_compare_with():
     assert (
         rest["health"].null_count() == scored.filter(~pl.col("low_coverage"))["health"].null_count()
     )
+
+
+def test_expansion_potential_is_seats_to_target_at_growth_plus_the_plan_up():
+    ready = {"active_users_prior_30d": 8, "features_last_30d": 8, "outcomes_last_90d": 1}
+    rows = features(
+        # 10 seats, 10 users growing 25 % a month: 10 × min(1.25³, 2) = 19.5 users → 25 seats
+        {**ready, "plan": "Starter", "arr": 10_000.0, "active_users_last_30d": 10},
+        # the same use but the top plan: seats only
+        {**ready, "plan": "Enterprise", "arr": 20_000.0, "active_users_last_30d": 10},
+        # ready (growing, green, an outcome), users well inside the licence even after three
+        # months of growth, narrow use: the model says none
+        {"plan": "Starter", "licensed_seats": 100, "active_users_last_30d": 30,
+         "active_users_prior_30d": 27, "outcomes_last_90d": 1, "features_last_30d": 3},
+        # not ready: no potential
+        {"plan": "Starter", "active_users_last_30d": 5, "features_last_30d": 1},
+    )  # fmt: skip
+    out = score_portfolio(rows, CARD).accounts
+    assert out["expansion_ready"].to_list()[:2] == [True, True]
+    assert out["seats_to_add"].to_list()[:2] == [15, 15]
+    # row 0: 15 seats × $1,000 + 10 seats × ($2,000 − $1,000) for the plan up (Enterprise's median)
+    assert out["expansion_potential"][0] == 15 * 1_000 + 10 * (2_000 - 1_000)
+    assert out["upgrade_to"][0] == "Enterprise" and out["upgrade_to"][1] is None
+    assert out["expansion_potential"][1] == 15 * 2_000
+    assert out["expansion_ready"][2] and out["seats_to_add"][2] == 0
+    assert out["upgrade_to"][2] is None and out["expansion_potential"][2] == 0
+    assert out["expansion_potential"][3] == 0 and not out["expansion_ready"][3]

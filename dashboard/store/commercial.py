@@ -19,8 +19,8 @@ EXPANSION_COLUMNS = [
     "account_id", "account_name", "segment", "region", "csm_owner", "am_owner",
     "coverage_class", "arr", "health", "band", "seat_utilisation", "usage_ratio",
     "features_last_30d", "outcomes_last_90d", "expansion_readiness", "expansion_ready",
-    "triggers_fired", "expansion_potential", "expansion_window", "days_to_renewal",
-    "renewal_date",
+    "triggers_fired", "expansion_potential", "seats_to_add", "upgrade_to", "expansion_window",
+    "days_to_renewal", "renewal_date",
 ]  # fmt: skip
 
 

@@ -27,7 +27,8 @@ TABLE_COLUMNS = [
 
 # Names the shape of the published scores: scores another version of Tandem published are
 # recomputed when the app starts (a page would ask for a column they do not have).
-SCORES_VERSION = hashlib.sha256((",".join(TABLE_COLUMNS) + FEATURES_VERSION).encode()).hexdigest()[:16]  # fmt: skip
+SCORING_REVISION = "expansion-potential-2"  # a change to what scoring publishes, beyond columns
+SCORES_VERSION = hashlib.sha256((",".join(TABLE_COLUMNS) + FEATURES_VERSION + SCORING_REVISION).encode()).hexdigest()[:16]  # fmt: skip
 
 
 def has_scores(store: SourceStore) -> bool:

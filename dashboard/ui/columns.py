@@ -90,14 +90,16 @@ def value_validation() -> TableSpec:
 # -- Expansion -----------------------------------------------------------------------------------
 def expansion_ranking() -> TableSpec:
     return _accounts(
-        "account_name", "expansion_readiness", "expansion_ready", "triggers_fired",
-        "expansion_potential", "expansion_window", "seat_utilisation", "band", "csm_owner",
-        "am_owner", "handoff",
+        "account_name", "expansion_potential", "expansion_window", "expansion_readiness",
+        "handoff", "seats_to_add", "upgrade_to", "triggers_fired", "expansion_ready",
+        "seat_utilisation", "band", "csm_owner", "am_owner",
         expansion_readiness=cc.ProgressColumn("Readiness", min_value=0, max_value=100, format="%.0f"),
         expansion_ready=cc.CheckboxColumn("Ready"),
         triggers_fired=cc.TextColumn("Triggers", width="large"),
         expansion_potential=money_column("Potential"),
         expansion_window=cc.TextColumn("Window"),
+        seats_to_add=cc.NumberColumn("Seats to add", format="%d"),
+        upgrade_to=cc.TextColumn("Plan up"),
         seat_utilisation=cc.NumberColumn("Seats used", format="percent"),
         handoff=cc.TextColumn("Handoff"),
     )  # fmt: skip

@@ -15,6 +15,14 @@ from dashboard.views.common import Card
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks
 
+POTENTIAL_HELP = (
+    "Per ready account: the seats its users need to run at the target utilisation after "
+    "the scorecard's growth months (3 by default) of their own growth, × its price per "
+    "seat; plus, where it uses the "
+    "product broadly and this portfolio has a plan up, its seats × the price difference to "
+    "that plan (the median ARR per seat of its accounts). $0 where neither grows."
+)
+
 
 @dataclass(frozen=True)
 class ExpansionView:
@@ -49,8 +57,7 @@ def expansion_view(
     cards = [
         Card("Expansion-ready accounts", ready.height, "count"),
         Card("Estimated potential", ready["expansion_potential"].sum(), "money",
-             help="Seats over licence × price per seat (10 % of the licence when utilisation "
-             "is at the trigger)"),
+             help=POTENTIAL_HELP),
         Card("Open expansion handoffs", open_flags, "count"),
         Card("Fallen between the chairs", stalled.height + unflagged.height, "count",
              lower_is_better=True),
