@@ -39,7 +39,7 @@ with right.container(border=True):
     st.markdown("**Renewal windows**")
     show_table(renewals.windows, columns.renewal_windows())
 
-st.subheader("Risks before deadlines")
+st.subheader("At risk: renewing within 90 days while red or falling")
 st.caption(
     "Red or falling health inside 90 days, the most ARR first, with the cause and the joint "
     "action: the CSM validates value and brings ROI evidence, the AM works pricing and terms."

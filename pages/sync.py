@@ -49,7 +49,7 @@ with left:
     st.subheader("Expansion signals not yet flagged")
     show_table(agenda.signals, columns.sync_signals())
 with right:
-    st.subheader("Risks")
+    st.subheader("At risk: renewing within 90 days while red or falling")
     show_table(agenda.risks, columns.sync_risks())
 
 st.subheader("Decisions")

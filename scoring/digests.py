@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from scoring.signals import AT_RISK_REASON
+
 col = pl.col
 
 DIGEST_COLUMNS = ["account_id", "account_name", "arr", "health", "band", "days_to_renewal"]
@@ -19,7 +21,7 @@ def csm_digest(scored: pl.DataFrame, owner: str) -> pl.DataFrame:
         )
         .with_columns(
             reason=pl.when(col("risk_before_deadline"))
-            .then(pl.lit("risk before renewal"))
+            .then(pl.lit(AT_RISK_REASON))
             .when(col("health_falling"))
             .then(pl.lit("health falling"))
             .otherwise(pl.concat_str(pl.lit("band "), col("band"))),
@@ -39,7 +41,7 @@ def am_digest(scored: pl.DataFrame, owner: str) -> pl.DataFrame:
     expansion windows on their accounts, with the cause and what the AM does. ARR first."""
     mine = scored.filter(col("am_owner") == owner)
     risks = mine.filter(col("risk_before_deadline")).with_columns(
-        reason=pl.lit("risk before renewal"), cause=col("top_cause"), action=col("am_next")
+        reason=pl.lit(AT_RISK_REASON), cause=col("top_cause"), action=col("am_next")
     )
     billing = mine.filter(col("invoices_overdue") > 0, ~col("risk_before_deadline")).with_columns(
         reason=pl.lit("overdue invoices"),
@@ -77,7 +79,7 @@ def leader_digest(scored: pl.DataFrame, top: int = 15) -> pl.DataFrame:
     """A leader's read of the whole book: the largest risks before renewal deadlines and the
     largest expansion windows, ARR first."""
     risks = scored.filter(col("risk_before_deadline")).with_columns(
-        reason=pl.lit("risk before renewal"), cause=col("top_cause"), action=col("top_action")
+        reason=pl.lit(AT_RISK_REASON), cause=col("top_cause"), action=col("top_action")
     )
     expansion = scored.filter(col("expansion_ready")).with_columns(
         reason=pl.concat_str(pl.lit("expansion window "), col("expansion_window")),

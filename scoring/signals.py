@@ -44,8 +44,27 @@ def health_falling(drop: float) -> pl.Expr:
 
 
 def risk_before_deadline(drop: float) -> pl.Expr:
-    """Renewal inside 90 days and health red or falling."""
+    """**At risk**, Tandem's one meaning of the words: the renewal is within 90 days and the
+    health is red or fell by ``drop`` points or more in 30 days (the ``risk_before_deadline``
+    column; every page, digest and export that says "at risk" reads it)."""
     return (renewing_within() & ((col("band") == "red") | health_falling(drop))).fill_null(False)
+
+
+AT_RISK_REASON = "at risk (renewal within 90 days, red or falling)"  # in lists and digests
+
+# What each risk figure counts, as the cards' help says it. "At risk" has one meaning; the
+# other figures are named by what they count, never "at risk".
+RISK_TERMS = {
+    "at_risk": f"At risk: renewing within {RENEWAL_WINDOW_DAYS} days while the health is red or "
+    "fell by the scorecard's falling drop (10 points by default) in 30 days.",
+    "red_arr": "ARR of the accounts in the red band, whenever they renew (not all of it is at "
+    f"risk: at risk means renewing within {RENEWAL_WINDOW_DAYS} days while red or falling).",
+    "red_renewing": f"ARR of the red accounts renewing within {RENEWAL_WINDOW_DAYS} days. A "
+    "candidate scorecard has no 30-day history, so the lab cannot count falling health: "
+    "this is at risk without the falling part.",
+    "expected_churn": "Σ ARR × each account's probability of churning within 90 days, "
+    "calibrated on this portfolio's churn history (all accounts, at risk or not).",
+}
 
 
 TRIGGER_LABELS = {

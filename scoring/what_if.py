@@ -30,7 +30,8 @@ def lab_components(features: pl.DataFrame, params: ComponentParams) -> pl.DataFr
 
 def rescore(comps: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
     """Health, band and what follows from the band: expansion readiness (the green trigger
-    may change) and risk inside the renewal window (red and renewing within 90 days)."""
+    may change) and red ARR renewing within 90 days (``RISK_TERMS["red_renewing"]``: a candidate
+    has no 30-day history, so this is "at risk" without its falling part)."""
     t = scorecard.expansion
     scored = apply_scorecard(comps.lazy(), scorecard).with_columns(
         green_now=(col("band") == "green") & pl.lit(t.green_health)
@@ -44,15 +45,15 @@ def rescore(comps: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
         scored = scored.with_columns(expansion_ready=is_ready(fired, t))
     else:
         scored = scored.with_columns(expansion_ready=pl.lit(False))
-    return scored.with_columns(red_renewal=(col("band") == "red") & renewing_within()).collect()
+    return scored.with_columns(red_renewing=(col("band") == "red") & renewing_within()).collect()
 
 
 def impact(scored: pl.DataFrame) -> dict[str, float]:
-    """What the other pages would show: red accounts, ARR at risk in 90 days (red and
-    renewing inside 90 days), expansion-ready accounts, median health."""
+    """What the other pages would show: red accounts, red ARR renewing within 90 days,
+    expansion-ready accounts, median health."""
     return scored.select(
         accounts_red=(col("band") == "red").sum(),
-        arr_at_risk_90d=col("arr").filter(col("red_renewal")).sum(),
+        red_arr_renewing_90d=col("arr").filter(col("red_renewing")).sum(),
         expansion_ready=col("expansion_ready").sum(),
         median_health=col("health").median(),
     ).row(0, named=True)

@@ -295,7 +295,7 @@ def test_a_weight_change_moves_bands_and_explains_who_moved(demo_stores: Stores)
     assert moved["moved_by"].str.contains("billing").mean() > 0.8  # billing missing: others move
     assert set(impact(after)) == {
         "accounts_red",
-        "arr_at_risk_90d",
+        "red_arr_renewing_90d",
         "expansion_ready",
         "median_health",
     }

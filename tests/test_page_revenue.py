@@ -44,7 +44,7 @@ def test_renewal_calendar_numbers(renewals: AppTest, demo_stores: Stores):
     risks = demo_stores.sources.scalar(
         "SELECT count(*) FROM account_scores WHERE risk_before_deadline"
     )
-    assert _metric(at, "Risks before deadlines") == f"{risks:,}"
+    assert _metric(at, "Accounts at risk") == f"{risks:,}"
     assert len(at.get("plotly_chart")) == 2
     spec = at.get("plotly_chart")[0].proto.spec
     assert "expected renewal ARR" in spec
@@ -123,3 +123,32 @@ def test_flag_then_qualify_through_the_page(expansion: AppTest, demo_stores: Sto
     assert history["state"].to_list() == ["flagged", "qualified"]
     assert history["role"].to_list() == ["csm", "am"]
     assert "Two options" in history["note"][1]
+
+
+def test_at_risk_means_one_thing_on_every_page(demo_stores: Stores):
+    """The same accounts are at risk on the Portfolio, the Renewal calendar and the Sync, and
+    every card that counts them says what it counts."""
+    from dashboard.store.pairs import pairs, split_pair
+    from dashboard.text import format_value
+    from scoring.signals import RISK_TERMS
+
+    at_risk = demo_stores.sources.query(
+        "SELECT account_id, arr, csm_owner, am_owner FROM account_scores WHERE risk_before_deadline"
+    )
+    portfolio = AppTest.from_file(APP, default_timeout=30).run()
+    card = next(m for m in portfolio.metric if m.label == "ARR at risk")
+    assert card.value == format_value(at_risk["arr"].sum(), "money")
+    assert card.help == RISK_TERMS["at_risk"]
+    renewals = AppTest.from_file(APP, default_timeout=30).run()
+    renewals.switch_page("../pages/renewals.py").run()
+    card = next(m for m in renewals.metric if m.label == "Accounts at risk")
+    assert card.value == f"{at_risk.height:,}" and card.help == RISK_TERMS["at_risk"]
+    key = pairs(demo_stores.sources)["key"][0]
+    csm, am = split_pair(key)
+    sync = AppTest.from_file(APP, default_timeout=30).run()
+    sync.query_params["pair"] = key
+    sync.switch_page("../pages/sync.py").run()
+    card = next(m for m in sync.metric if m.label == "At risk")
+    mine = at_risk.filter(pl.col("csm_owner") == csm, pl.col("am_owner") == am)
+    assert card.value == f"{mine.height:,}"
+    assert card.help == RISK_TERMS["at_risk"]

@@ -70,7 +70,7 @@ def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
     todays = agenda.decisions.filter(pl.col("note_id") == today)
     md = agenda_markdown(agenda, todays)
     for section in ("## Since last sync", "## Renewals in 90 days", "## Handoffs waiting",
-                    "## Expansion signals not yet flagged", "## Risks",
+                    "## Expansion signals not yet flagged", "## At risk (renewing within 90 days, red or falling)",
                     "## Last sync's decisions", "## Decisions"):  # fmt: skip
         assert section in md
     assert "Send the ROI deck" in md and "Quote +20 seats" in md and "| done" in md

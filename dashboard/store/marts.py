@@ -58,6 +58,8 @@ def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float |
             coalesce(sum(arr) FILTER (WHERE band = 'green'), 0) AS arr_green,
             coalesce(sum(arr) FILTER (WHERE band = 'yellow'), 0) AS arr_yellow,
             coalesce(sum(arr) FILTER (WHERE band = 'red'), 0) AS arr_red,
+            coalesce(sum(arr) FILTER (WHERE risk_before_deadline), 0) AS arr_at_risk,
+            count(*) FILTER (WHERE risk_before_deadline) AS accounts_at_risk,
             median(health) AS median_health,
             sum(arr * churn_probability) AS expected_arr_churn,
             count(*) FILTER (WHERE band = 'red') AS accounts_red,

@@ -23,6 +23,7 @@ from scoring.health import BANDS
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
+from scoring.signals import RISK_TERMS
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
 TRAIN_SHARE = 2 / 3  # the suggestion is fitted on the earlier snapshots, checked on the later
@@ -287,11 +288,17 @@ def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) 
 
 
 # -- what the page shows -------------------------------------------------------------------------
-IMPACT_CARDS = (
-    ("accounts_red", "Accounts in the red band", "count", True),
-    ("arr_at_risk_90d", "Red ARR renewing in 90 days", "money", True),
-    ("expansion_ready", "Expansion-ready", "count", False),
-    ("median_health", "Median health", "score", False),
+IMPACT_CARDS = (  # key, label, kind, lower is better, what it counts
+    ("accounts_red", "Accounts in the red band", "count", True, ""),
+    (
+        "red_arr_renewing_90d",
+        "Red ARR renewing in 90 days",
+        "money",
+        True,
+        RISK_TERMS["red_renewing"],
+    ),
+    ("expansion_ready", "Expansion-ready", "count", False, ""),
+    ("median_health", "Median health", "score", False, ""),
 )
 
 
@@ -319,10 +326,10 @@ def lab_view(
     before, after = rescore(comps_active, active), rescore(comps_candidate, candidate)
     was, will = impact(before), impact(after)
     cards = [
-        Card(label, will[key], kind, help=f"Active scorecard {active.name!r}: "
-             f"{format_value(was[key], kind)}", previous=was[key] if was[key] != will[key] else None,
+        Card(label, will[key], kind, help=f"{counts} Active scorecard {active.name!r}: "
+             f"{format_value(was[key], kind)}".strip(), previous=was[key] if was[key] != will[key] else None,
              lower_is_better=lower, compared_with="vs active")
-        for key, label, kind, lower in IMPACT_CARDS
+        for key, label, kind, lower, counts in IMPACT_CARDS
     ]  # fmt: skip
     moves = migration(before, after)
     moved = movers(

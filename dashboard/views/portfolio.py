@@ -17,6 +17,7 @@ from dashboard.store.sources import SourceStore
 from dashboard.views.common import Kpi
 from scoring.health import NO_DATA
 from scoring.kpis import retention_over
+from scoring.signals import RISK_TERMS
 
 
 def retention_series(
@@ -51,14 +52,18 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list
         card("ARR", "arr", "money", "Annual recurring revenue of the live accounts"),
         card("ARR green", "arr_green", "money", "ARR of accounts in the green band"),
         card("ARR yellow", "arr_yellow", "money", "ARR of accounts in the yellow band", True),
-        card("ARR red", "arr_red", "money", "ARR of accounts in the red band", True),
+        card("ARR red", "arr_red", "money", RISK_TERMS["red_arr"], True),
         card("Median health", "median_health", "score", "Median health score (0-100)"),
     ]
+    cards.append(Kpi(  # no trend: the kept snapshots do not keep the 30-day change
+        "ARR at risk", now["arr_at_risk"], "money", RISK_TERMS["at_risk"], lower_is_better=True,
+        note=f"{now['accounts_at_risk']:,} accounts",
+    ))  # fmt: skip
     model = marts.churn_model_info(store)
     cards.append(Kpi(
         "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None else None,
-        "money", "Σ ARR × the probability that each account churns within 90 days, calibrated "
-        f"on {model.churn_events or 0:,} churn events of this portfolio's history"
+        "money", f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} "
+        "churn events"
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
         note=None if model.note is None else "too little churn history",
     ))  # fmt: skip

@@ -19,7 +19,7 @@ from dashboard.workflows import tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring import forecast as r
 from scoring.scorecard import Scorecard
-from scoring.signals import RENEWAL_WINDOW_DAYS
+from scoring.signals import RENEWAL_WINDOW_DAYS, RISK_TERMS
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class RenewalView:
     calendar: pl.DataFrame  # month x band
     weeks: pl.DataFrame  # week x band, the quarter ahead
     windows: pl.DataFrame  # 0-30 … 91-180
-    risks: pl.DataFrame  # risk before deadline, ARR first
+    risks: pl.DataFrame  # at risk (scoring.signals.risk_before_deadline), ARR first
     probabilities: pl.DataFrame  # per band, from history or default
     forecast: pl.DataFrame  # per month: ARR up, expected ARR
     validation: pl.DataFrame  # renewals inside 90 days with the CSM's checklist and plans
@@ -56,8 +56,8 @@ def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> 
              note=f"{ahead.height:,} accounts"),
         Card("Expected renewal ARR (12 months)", forecast["expected_arr"].sum(), "money",
              help="Σ ARR × renewal probability of its band (see the forecast below)"),
-        Card("Risks before deadlines", risks.height, "count",
-             note=f"{format_value(risks['arr'].sum(), 'money')} at stake"),
+        Card("Accounts at risk", risks.height, "count", help=RISK_TERMS["at_risk"],
+             note=f"{format_value(risks['arr'].sum(), 'money')} ARR at risk"),
     ]  # fmt: skip
 
 

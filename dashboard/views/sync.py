@@ -21,6 +21,7 @@ from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.forecast import value_validation
+from scoring.signals import RISK_TERMS
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,7 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
     as_of = accounts["as_of"].max() if accounts.height else today
     decisions = notes.join(names, on="account_id", how="left")
     last_decisions = decisions.filter(pl.col("sync_on") == last) if last else decisions.clear()
-    risks = accounts.filter(pl.col("risk_before_deadline") | (pl.col("band") == "red")).sort(
-        "arr", descending=True
-    )
+    risks = accounts.filter(pl.col("risk_before_deadline")).sort("arr", descending=True)
     changes = changes_since(stores.sources, ids, since, red).join(names, on="account_id")
     signals = accounts.filter(pl.col("expansion_ready"), ~pl.col("account_id").is_in(list(flagged)))
     cards = [
@@ -84,7 +83,7 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         Card("Changes", changes.height, "count"),
         Card("Renewals in 90 days", validation.height, "count"),
         Card("Handoffs waiting", waiting.height, "count"),
-        Card("Risks", risks.height, "count", lower_is_better=True),
+        Card("At risk", risks.height, "count", lower_is_better=True, help=RISK_TERMS["at_risk"]),
     ]
     since_text = (
         f"Changes since {'the last sync on ' if last else ''}{since}"
@@ -132,7 +131,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
     ("Expansion signals not yet flagged", "signals",
      [ACCOUNT, Column("triggers_fired", "Triggers"), Column("expansion_potential", "Potential", "money"),
       Column("expansion_window", "Window")]),
-    ("Risks", "risks",
+    ("At risk (renewing within 90 days, red or falling)", "risks",
      [ACCOUNT, Column("arr", "ARR", "money"), Column("health", "Health", "score"),
       Column("band", "Band"), Column("top_cause", "Cause"), Column("csm_next", "CSM does"),
       Column("am_next", "AM does")]),
