@@ -12,8 +12,15 @@ from pathlib import Path
 import polars as pl
 
 from dashboard.text import format_value, md, to_csv
+from dashboard.views.exports import Column, labelled
 from scoring.digests import am_digest, csm_digest, leader_digest
 
+DIGEST_CSV = [
+    Column("account_id", "Account id"), Column("account_name", "Account"),
+    Column("arr", "ARR", "money"), Column("health", "Health", "score"), Column("band", "Band"),
+    Column("days_to_renewal", "Days to renewal", "count"), Column("reason", "Why"),
+    Column("cause", "Cause"), Column("action", "Next action"),
+]  # fmt: skip
 DIGEST_TITLES = {"csm": "CSM", "am": "AM", "leader": "Leader"}
 LENSES = {
     "csm": "value side: accounts to act on",
@@ -110,6 +117,8 @@ def write_digest_files(digests: list[Digest], folder: Path) -> list[Path]:
     for digest in digests:
         stem = folder / digest.stem
         stem.with_suffix(".md").write_text(digest_markdown(digest), encoding="utf-8")
-        stem.with_suffix(".csv").write_text(to_csv(digest.rows), encoding="utf-8")
+        stem.with_suffix(".csv").write_text(
+            to_csv(labelled(digest.rows, DIGEST_CSV)), encoding="utf-8"
+        )
         written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
     return written

@@ -11,7 +11,7 @@ from dashboard.text import md
 from dashboard.ui.cards import change_in_days, format_value
 from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
-from dashboard.ui.tables import download_csv, money_column
+from dashboard.ui.tables import auto_columns, download_csv, humanize, money_column
 from dashboard.workflows.access import LEADERS
 
 BADGE_COLORS = {"red": "red", "yellow": "orange", "green": "green"}
@@ -122,8 +122,9 @@ def source_tabs(account_id: str) -> None:
             if rows.is_empty():
                 st.caption(f"No {table} loaded for this account.")
                 continue
-            st.dataframe(rows.head(200), hide_index=True, column_config=_source_columns())
-            download_csv(rows, f"{account_id}-{table}.csv")
+            st.dataframe(rows.head(200), hide_index=True, placeholder="—",
+                         column_config=auto_columns(rows, _source_columns()))  # fmt: skip
+            download_csv(rows.rename(humanize), f"{account_id}-{table}.csv")  # labelled as shown
     with tabs[5]:
         mismatches = read(account.crm_billing_mismatches, account_id)
         if mismatches.is_empty():
@@ -132,7 +133,8 @@ def source_tabs(account_id: str) -> None:
             )
         else:
             st.warning(f"{mismatches.height} field(s) differ between the CRM and billing.")
-            st.dataframe(mismatches, hide_index=True)
+            st.dataframe(mismatches, hide_index=True, placeholder="—",
+                         column_config=auto_columns(mismatches))  # fmt: skip
 
 
 def _source_columns() -> dict[str, object]:

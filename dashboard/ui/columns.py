@@ -327,7 +327,7 @@ def table_overview() -> TableSpec:
          "row_count": cc.NumberColumn("Rows", format="localized"),
          "first_date": cc.DateColumn("First", format="YYYY-MM-DD"),
          "last_date": cc.DateColumn("Last", format="YYYY-MM-DD"),
-         "days_since_last": cc.NumberColumn("Days since last", help="Freshness: days from the newest row to today"),
+         "days_since_last": cc.NumberColumn("Days since last", format="%d", help="Freshness: days from the newest row to today"),
          "source": cc.TextColumn("Source"),
          "loaded_at": cc.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm")},
     )  # fmt: skip

@@ -25,8 +25,8 @@ def last_decisions(agenda: Agenda) -> None:
     st.markdown(f"**From the last sync ({agenda.since})** — update their status")
     spec = columns.decisions(list(decisions.STATUSES))
     shown = agenda.last_decisions.select("note_id", "account_name", "decision", "owner", "due_on", "status")  # fmt: skip
-    edited = st.data_editor(
-        shown, hide_index=True, key="last_decisions", column_config=spec.config,
+    edited = st.data_editor(  # a missing value reads as a dash, not "None"
+        shown, placeholder="—", hide_index=True, key="last_decisions", column_config=spec.config,
         disabled=["account_name", "decision", "owner", "due_on"],
     )  # fmt: skip
     for row in edited_rows(edited, agenda.last_decisions, "note_id", ["status"]).iter_rows(named=True):  # fmt: skip

@@ -169,8 +169,8 @@ def task_editor(frame: pl.DataFrame, key: str) -> None:
     if frame.is_empty():
         st.caption("No task.")
         return
-    edited = st.data_editor(
-        frame, hide_index=True, key=key, column_config=task_columns(),
+    edited = st.data_editor(  # a missing value reads as a dash, not "None"
+        frame, placeholder="—", hide_index=True, key=key, column_config=task_columns(),
         disabled=[c for c in frame.columns if c not in ("status", "note")],
     )  # fmt: skip
     changed = edited_rows(edited, frame, "task_key", ["status", "note"])

@@ -86,6 +86,41 @@ def account_columns() -> dict[str, object]:
     }  # fmt: skip
 
 
+ACRONYMS = {"id": "id", "arr": "ARR", "csat": "CSAT", "nps": "NPS", "csm": "CSM", "am": "AM",
+            "qbr": "QBR", "crm": "CRM", "url": "URL", "usd": "USD"}  # fmt: skip
+
+
+def humanize(name: str) -> str:
+    """A column name as words: ``ticket_id`` → "Ticket id", ``csat`` → "CSAT"."""
+    words = [ACRONYMS.get(w, w) for w in name.split("_") if w]
+    if not words:
+        return name
+    first = words[0] if words[0].isupper() else words[0].capitalize()
+    return " ".join([first, *words[1:]])
+
+
+def auto_columns(frame: pl.DataFrame, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``column_config`` for a table of any source columns: the ``known`` ones as given, the
+    others labelled as words, with dates as dates, times to the minute, decimals to one place."""
+    cc = st.column_config
+    config: dict[str, Any] = dict(known or {})
+    for name, dtype in frame.schema.items():
+        if name in config:
+            continue
+        label = humanize(name)
+        if dtype == pl.Date:
+            config[name] = cc.DateColumn(label, format="YYYY-MM-DD")
+        elif isinstance(dtype, pl.Datetime):
+            config[name] = cc.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+        elif dtype.is_float():
+            config[name] = cc.NumberColumn(label, format="%.1f")
+        elif dtype.is_integer():
+            config[name] = cc.NumberColumn(label, format="%d")
+        else:
+            config[name] = cc.TextColumn(label)
+    return config
+
+
 def edited_rows(
     edited: pl.DataFrame, original: pl.DataFrame, key: str, columns: list[str]
 ) -> pl.DataFrame:

@@ -73,3 +73,18 @@ def html_table(frame: pl.DataFrame, columns: list[Column]) -> str:
         "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def labelled(frame: pl.DataFrame, columns: list[Column]) -> pl.DataFrame:
+    """The frame for a CSV: the columns in order under their labels, values kept as values
+    (numbers stay numbers) but rounded as the page reads them: money to the dollar, scores to
+    one place, percents to a tenth of a percent."""
+    present = [c for c in columns if c.name in frame.columns]
+    rounded = {
+        "money": lambda e: e.round(0).cast(pl.Int64, strict=False),
+        "score": lambda e: e.round(1),
+        "percent": lambda e: e.round(3),
+    }
+    return frame.select(
+        [rounded.get(c.kind, lambda e: e)(pl.col(c.name)).alias(c.label) for c in present]
+    )
