@@ -14,7 +14,7 @@ from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
 from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.identity import current_viewer, sidebar_identity, sidebar_workspace
-from dashboard.ui.nav import navigation
+from dashboard.ui.nav import UNFILTERED, navigation
 from dashboard.ui.queries import read
 from dashboard.ui.search import account_search
 from dashboard.ui.state import ensure_data, org_root
@@ -37,7 +37,9 @@ except (StoreError, SchemaError, RefreshError) as exc:
 try:
     sidebar_identity(viewer)
     account_search(viewer.scope())
-    st.session_state["account_filter"] = sidebar_filters(read(filter_choices), viewer.scope())
+    st.session_state["account_filter"] = sidebar_filters(
+        read(filter_choices), viewer.scope(), applies=page.url_path not in UNFILTERED
+    )
     page.run()
 except (StoreError, SchemaError) as exc:  # damage found while a page reads: say it, change nothing
     st.error(

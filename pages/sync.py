@@ -12,7 +12,7 @@ from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import read, view
 from dashboard.ui.state import today
 from dashboard.ui.sync_export import agenda_downloads
-from dashboard.ui.tables import show_table
+from dashboard.ui.tables import account_table
 from dashboard.views.sync import build_agenda, pair_choices
 
 st.title("Weekly sync")
@@ -32,25 +32,27 @@ if wanted and wanted not in choices.keys:
     st.warning(f"There is no pair {md(wanted)}; showing {md(pair)}.")
 
 agenda = view(build_agenda, pair, today(), unmasked())
-st.caption(f"{agenda.since_text} · share this page's link: it opens the same view for both of you.")
+st.caption(
+    f"{agenda.since_text} · select a row to open the account · share this page's link: it opens the same view for both of you."
+)
 kpi_row(agenda.cards)
 
 st.subheader("Since last sync")
-show_table(agenda.changes, columns.sync_changes())
+account_table(agenda.changes, columns.sync_changes(), "sync_changes")
 left, right = st.columns(2)
 with left:
     st.subheader("Renewals in 90 days")
-    show_table(agenda.renewals, columns.sync_renewals())
+    account_table(agenda.renewals, columns.sync_renewals(), "sync_renewals")
 with right:
     st.subheader("Handoffs waiting")
-    show_table(agenda.waiting, columns.sync_waiting())
+    account_table(agenda.waiting, columns.sync_waiting(), "sync_waiting")
 left, right = st.columns(2)
 with left:
     st.subheader("Expansion signals not yet flagged")
-    show_table(agenda.signals, columns.sync_signals())
+    account_table(agenda.signals, columns.sync_signals(), "sync_signals")
 with right:
     st.subheader("At risk: renewing within 90 days while red or falling")
-    show_table(agenda.risks, columns.sync_risks())
+    account_table(agenda.risks, columns.sync_risks(), "sync_risks")
 
 st.subheader("Decisions")
 last_decisions(agenda)

@@ -96,8 +96,12 @@ def browser(app_url: str):
 def _wait_for_run(page) -> None:
     """Wait until Streamlit has finished the script run (its status widget is gone)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
+    # every page opens with a title: until it is drawn the run has not begun (the status
+    # widget is absent before a run starts as well as after it ends)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        "() => document.querySelector('[data-testid=\"stMain\"] h1')"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=60_000,
     )
 
 

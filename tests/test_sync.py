@@ -121,3 +121,51 @@ def test_only_rows_changed_in_an_editor_are_saved():
     changed = edited_rows(edited, original, "k", ["status", "note"])
     assert changed["k"].to_list() == ["b", "c"]  # a: None → "" is no change
     assert edited_rows(edited, original, "k", ["status"])["k"].to_list() == ["b"]
+
+
+def test_a_decision_is_editable_until_the_next_sync_and_overdue_ones_are_marked(tmp_path):
+    from dashboard.workflows.access import NotAllowed, Viewer
+
+    stores = Stores.open(tmp_path)
+    local = Viewer(name="local", role="local")
+    pair = "Cam|Ama"
+    monday = dt.datetime(2026, 11, 23, 10)
+    note = sync_notes.add_decision(stores.app, pair, None, "Send the deck", "Cam",
+                                   dt.date(2026, 11, 25), "Cam", "csm", monday)  # fmt: skip
+    # the same sync (no later one yet): words, owner, date and status change
+    sync_notes.edit_decision_as(stores.app, local, pair, note, monday.date(), decision="Send the ROI deck",
+                                owner="Ama", due_on=dt.date(2026, 11, 27), status="open")  # fmt: skip
+    rows = sync_notes.decisions(stores.app, pair)
+    assert rows.select("decision", "owner", "due_on").row(0) == ("Send the ROI deck", "Ama", dt.date(2026, 11, 27))  # fmt: skip
+    marked = rows.with_columns(due=sync_notes.due_state(dt.date(2026, 11, 30)))
+    assert marked["due"].to_list() == ["overdue"]
+    assert rows.with_columns(due=sync_notes.due_state(dt.date(2026, 11, 27)))["due"].to_list() == ["due today"]  # fmt: skip
+    with pytest.raises(ValueError, match="cannot be empty"):
+        sync_notes.edit_decision_as(stores.app, local, pair, note, monday.date(), decision=" ",
+                                    owner="Ama", due_on=None, status="open")  # fmt: skip
+    stranger = Viewer(name="Zed", role="csm")
+    with pytest.raises(NotAllowed):
+        sync_notes.edit_decision_as(stores.app, stranger, pair, note, monday.date(), decision="x",
+                                    owner="Ama", due_on=None, status="open")  # fmt: skip
+    # the next sync: the old decision's words are kept, its status still changes
+    sync_notes.add_decision(stores.app, pair, None, "Book the QBR", "Cam", None, "Cam", "csm",
+                            monday + dt.timedelta(days=7))  # fmt: skip
+    with pytest.raises(NotAllowed, match="came after it"):
+        sync_notes.edit_decision_as(stores.app, local, pair, note, monday.date(), decision="Rewritten",
+                                    owner="Ama", due_on=None, status="done")  # fmt: skip
+    sync_notes.set_status(stores.app, note, "done")
+    kept = sync_notes.decisions(stores.app, pair).filter(pl.col("note_id") == note)
+    assert kept.select("decision", "status").row(0) == ("Send the ROI deck", "done")
+
+
+def test_the_sync_page_hides_the_filters_that_do_not_apply(demo_stores: Stores):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=30).run()
+    at.multiselect(key="filter_segment").set_value(["Enterprise"]).run()
+    at.switch_page("../pages/sync.py").run()
+    assert not at.exception
+    assert not [m for m in at.multiselect if (m.key or "").startswith("filter_")]
+    assert "segment" not in at.query_params and "pair" in at.query_params
+    at.switch_page("../pages/portfolio.py").run()  # the selection is back where it applies
+    assert at.multiselect(key="filter_segment").value == ["Enterprise"]

@@ -20,8 +20,8 @@ def _percent(label: str, **kw: object) -> object:
 
 # -- Portfolio -----------------------------------------------------------------------------------
 def portfolio_accounts() -> TableSpec:
-    return _accounts("account_name", "segment", "csm_owner", "am_owner", "arr", "health", "band",
-                     "churn_probability", "renewal_date", "top_cause", "top_action")  # fmt: skip
+    return _accounts("account_name", "arr", "health", "band", "top_action", "renewal_date",
+                     "churn_probability", "csm_owner", "am_owner", "segment", "top_cause")  # fmt: skip
 
 
 # -- Renewals ------------------------------------------------------------------------------------
@@ -56,9 +56,9 @@ def handoff_history() -> TableSpec:
 
 def renewal_risks() -> TableSpec:
     return _accounts(
-        "account_name", "days_to_renewal", "arr", "health", "band", "health_change_30d",
-        "top_cause", "csm_next", "am_next",
-        csm_next=cc.TextColumn("CSM does"), am_next=cc.TextColumn("AM does"),
+        "account_name", "arr", "days_to_renewal", "band", "csm_next", "am_next", "top_cause",
+        "health", "health_change_30d",
+        csm_next=cc.TextColumn("CSM does", width="medium"), am_next=cc.TextColumn("AM does", width="medium"),
     )  # fmt: skip
 
 
@@ -73,9 +73,9 @@ def renewal_probabilities() -> TableSpec:
 
 def value_validation() -> TableSpec:
     return _accounts(
-        "account_name", "days_to_renewal", "arr", "csm_owner", "am_owner", "check_health_trend",
-        "check_adoption", "check_success_plan", "check_outcomes", "checks_passed",
-        "value_review", "commercial_plan", "commercial_plan_note",
+        "account_name", "days_to_renewal", "arr", "checks_passed", "value_review",
+        "commercial_plan", "check_health_trend", "check_adoption", "check_success_plan",
+        "check_outcomes", "csm_owner", "am_owner", "commercial_plan_note",
         check_health_trend=cc.CheckboxColumn("Health trend"),
         check_adoption=cc.CheckboxColumn("Adoption"),
         check_success_plan=cc.CheckboxColumn("Success plan"),
@@ -132,8 +132,8 @@ def sync_changes() -> TableSpec:
 
 def sync_renewals() -> TableSpec:
     return _accounts(
-        "account_name", "renewal_date", "arr", "checks_passed", "checks_missing", "value_review",
-        "commercial_plan",
+        "account_name", "renewal_date", "arr", "checks_passed", "value_review", "commercial_plan",
+        "checks_missing",
         checks_passed=cc.ProgressColumn("Value validated", min_value=0, max_value=4, format="%d of 4"),
         checks_missing=cc.TextColumn("Missing", width="medium"),
         value_review=cc.TextColumn("CSM review"), commercial_plan=cc.TextColumn("AM plan"),
@@ -159,15 +159,17 @@ def sync_signals() -> TableSpec:
 
 def sync_risks() -> TableSpec:
     return _accounts(
-        "account_name", "arr", "health", "band", "top_cause", "csm_next", "am_next",
-        csm_next=cc.TextColumn("CSM does"), am_next=cc.TextColumn("AM does"),
+        "account_name", "arr", "band", "csm_next", "am_next", "top_cause", "health",
+        csm_next=cc.TextColumn("CSM does", width="medium"), am_next=cc.TextColumn("AM does", width="medium"),
     )  # fmt: skip
 
 
 def decisions(statuses: list[str]) -> TableSpec:
     return TableSpec(
-        ["note_id", "account_name", "decision", "owner", "due_on", "status", "author"],
+        ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status", "author"],
         {"note_id": None, "account_name": cc.TextColumn("Account"),
+         "due_state": cc.MultiselectColumn("Due", options=["overdue", "due today"],
+                                           color=["#dc2626", "#f59e0b"], disabled=True),
          "decision": cc.TextColumn("Decision", width="large"), "owner": cc.TextColumn("Who"),
          "due_on": cc.DateColumn("By", format="YYYY-MM-DD"),
          "status": cc.SelectboxColumn("Status", options=statuses, required=True),
@@ -178,8 +180,8 @@ def decisions(statuses: list[str]) -> TableSpec:
 # -- Unmanaged middle ----------------------------------------------------------------------------
 def unmanaged_accounts() -> TableSpec:
     return _accounts(
-        "account_name", "segment", "csm_owner", "arr_exposed", "health", "band", "signals",
-        "signals_text", "days_to_renewal",
+        "account_name", "arr_exposed", "signals_text", "days_to_renewal", "band", "csm_owner",
+        "signals", "health", "segment",
         signals=cc.NumberColumn("Signals"),
         signals_text=cc.TextColumn("What nobody works", width="large"),
         arr_exposed=money_column("ARR exposed"),
@@ -188,8 +190,8 @@ def unmanaged_accounts() -> TableSpec:
 
 def assignments() -> TableSpec:
     return TableSpec(
-        ["account_name", "segment", "region", "arr", "signals_text", "suggested_am",
-         "matched_on", "book", "capacity"],
+        ["account_name", "suggested_am", "arr", "signals_text", "matched_on", "book", "capacity",
+         "segment", "region"],
         {**account_columns(), "signals_text": cc.TextColumn("What nobody works", width="large"),
          "suggested_am": cc.TextColumn("Suggested AM"), "matched_on": cc.TextColumn("Matched on"),
          "book": cc.NumberColumn("AM's book"), "capacity": cc.NumberColumn("Capacity")},

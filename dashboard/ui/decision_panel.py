@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import streamlit as st
 
 from dashboard.store import StoreError
@@ -11,26 +12,66 @@ from dashboard.text import md
 from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer
 from dashboard.ui.state import now, stores, today
-from dashboard.ui.tables import edited_rows, show_table
+from dashboard.ui.tables import edited_rows
 from dashboard.views.sync import Agenda
 from dashboard.workflows import decisions
 from dashboard.workflows.access import Actor, NotAllowed
 
 
+def _with_due_pills(frame: pl.DataFrame) -> pl.DataFrame:
+    """The due state as a pill (a one-item list; none when on time)."""
+    return frame.with_columns(
+        due_state=pl.when(pl.col("due_state").is_not_null()).then(pl.concat_list("due_state"))
+        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+    )  # fmt: skip
+
+
+SHOWN = ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status"]
+
+
+@st.fragment
 def last_decisions(agenda: Agenda) -> None:
-    """Last sync's decisions, whose status can be changed here."""
+    """Last sync's decisions, overdue ones marked, whose status can be changed here (their
+    words stay as written: a later sync came)."""
     if not agenda.last_decisions.height:
         st.caption("No decision from an earlier sync.")
         return
     st.markdown(f"**From the last sync ({agenda.since})** — update their status")
     spec = columns.decisions(list(decisions.STATUSES))
-    shown = agenda.last_decisions.select("note_id", "account_name", "decision", "owner", "due_on", "status")  # fmt: skip
+    shown = _with_due_pills(agenda.last_decisions.select(SHOWN))
     edited = st.data_editor(  # a missing value reads as a dash, not "None"
         shown, placeholder="—", hide_index=True, key="last_decisions", column_config=spec.config,
-        disabled=["account_name", "decision", "owner", "due_on"],
+        column_order=spec.order, disabled=["account_name", "decision", "owner", "due_on", "due_state"],
     )  # fmt: skip
     for row in edited_rows(edited, agenda.last_decisions, "note_id", ["status"]).iter_rows(named=True):  # fmt: skip
         decisions.set_status(stores().app, row["note_id"], row["status"])
+
+
+def todays_decisions(agenda: Agenda) -> None:
+    """This sync's decisions, editable (words, who, by when, status) until the next sync."""
+    if not agenda.todays.height:
+        return
+    st.markdown("**Decided today** — editable until the next sync")
+    spec = columns.decisions(list(decisions.STATUSES))
+    owners = list(dict.fromkeys([agenda.csm, agenda.am]))
+    config = {**spec.config, "owner": st.column_config.SelectboxColumn("Who", options=owners)}
+    edited = st.data_editor(
+        _with_due_pills(agenda.todays.select(SHOWN)), placeholder="—", hide_index=True,
+        key="todays_decisions", column_config=config, column_order=spec.order,
+        disabled=["account_name", "due_state"],
+    )  # fmt: skip
+    changed = edited_rows(edited, agenda.todays, "note_id", ["decision", "owner", "due_on", "status"])  # fmt: skip
+    for row in changed.iter_rows(named=True):
+        try:
+            decisions.edit_decision_as(
+                stores().app, current_viewer(), agenda.pair, row["note_id"], today(),
+                decision=row["decision"] or "", owner=row["owner"], due_on=row["due_on"],
+                status=row["status"],
+            )  # fmt: skip
+        except (ValueError, NotAllowed) as exc:
+            st.error(str(exc), icon=":material/block:")
+        else:
+            st.toast("Decision updated")
 
 
 def _author_picker(agenda: Agenda) -> Actor | None:
@@ -80,5 +121,4 @@ def new_decision(agenda: Agenda) -> None:
     unsaved = st.session_state.get("decision_unsaved")
     if unsaved:
         st.text_area("Not saved yet (copy it, or save again)", unsaved, key="decision_unsaved_text")
-    if agenda.todays.height:
-        show_table(agenda.todays, columns.decisions(list(decisions.STATUSES)))
+    todays_decisions(agenda)

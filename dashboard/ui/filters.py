@@ -9,14 +9,24 @@ from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 LABELS = FILTER_LABELS
 
 
-def sidebar_filters(choices: dict[str, list[str]], scope: list[str] | None = None) -> AccountFilter:
+def sidebar_filters(
+    choices: dict[str, list[str]], scope: list[str] | None = None, applies: bool = True
+) -> AccountFilter:
     """Draw the filters in the sidebar, sync them with the URL, and return the selection.
 
     A link's query parameters seed the widgets on a session's first run; after that the
     widgets are the truth and are written back into the URL on every run (Streamlit clears
-    query parameters when the page changes, so this restores them).
+    query parameters when the page changes, so this restores them). On a page the filters do
+    not apply to (``applies`` false: the Weekly sync, whose pair decides) they are not drawn nor
+    written into its link; the selection is kept for the next page that uses it.
     """
     selection: dict[str, list[str]] = {}
+    if not applies:
+        for key in FILTER_COLUMNS:
+            st.query_params.pop(key, None)
+            if f"filter_{key}" in st.session_state:  # keep it past this page's run
+                st.session_state[f"filter_{key}"] = st.session_state[f"filter_{key}"]
+        return AccountFilter(scope=scope)
     with st.sidebar:
         st.subheader("Filters")
         for key in FILTER_COLUMNS:

@@ -21,6 +21,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "data": ("Data", ":material/database:", "Admin"),
 }
 DEFAULT = "portfolio"
+UNFILTERED = ("sync",)  # pages the sidebar's account filters do not apply to
 
 
 def page(name: str) -> st.Page:

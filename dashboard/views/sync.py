@@ -72,7 +72,9 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
     flagged = set(h.handoffs(stores.app, ids).filter(pl.col("kind") == "expansion")["account_id"])
     validation = with_plans(value_validation(accounts), tasks.tasks(stores.app, ids, unmask=unmask))
     as_of = accounts["as_of"].max() if accounts.height else today
-    decisions = notes.join(names, on="account_id", how="left")
+    decisions = notes.join(names, on="account_id", how="left").with_columns(
+        due_state=sync_notes.due_state(today)
+    )
     last_decisions = decisions.filter(pl.col("sync_on") == last) if last else decisions.clear()
     risks = accounts.filter(pl.col("risk_before_deadline")).sort("arr", descending=True)
     changes = changes_since(stores.sources, ids, since, red).join(names, on="account_id")
@@ -115,7 +117,7 @@ def pair_choices(store: SourceStore, scope: list[str] | None) -> PairChoices:
 
 
 ACCOUNT = Column("account_name", "Account")
-DECISION_COLUMNS = [ACCOUNT, Column("decision", "Decision"), Column("owner", "Who"),
+DECISION_COLUMNS = [ACCOUNT, Column("decision", "Decision"), Column("owner", "Who"), Column("due_state", "Due"),
                     Column("due_on", "By", "date"), Column("status", "Status")]  # fmt: skip
 # (section title, frame attribute, columns with the page's labels): the agenda's order
 SECTIONS: list[tuple[str, str, list[Column]]] = [

@@ -85,3 +85,41 @@ def add_decision_as(
     return add_decision(
         app, pair, account_id, decision, owner, due_on, author.name, author.role, now
     )
+
+
+def due_state(today: dt.date) -> pl.Expr:
+    """ "overdue" for an open decision past its date, "due today" on the day, else null."""
+    open_one = pl.col("status") == "open"
+    return (
+        pl.when(open_one & (pl.col("due_on") < today)).then(pl.lit("overdue"))
+        .when(open_one & (pl.col("due_on") == today)).then(pl.lit("due today"))
+    )  # fmt: skip
+
+
+def edit_decision_as(
+    app: AppStore, viewer: Viewer, pair: str, note_id: str, today: dt.date, *,
+    decision: str, owner: str | None, due_on: dt.date | None, status: str,
+) -> None:  # fmt: skip
+    """Change a decision of the pair's latest sync (its words, who, by when, status): it can
+    be edited until the next sync; after it, only its status changes (``set_status``)."""
+    csm, am = split_pair(pair)
+    if viewer.role != "local" and decision_author(viewer, csm, am) is None:
+        raise NotAllowed(f"only {csm} or {am} (or a leader) edit this pair's decisions")
+    row = decision_log.decision_row(app, note_id)
+    if row is None or row["pair"] != pair:
+        raise ValueError(f"there is no decision {note_id!r} in this sync")
+    made_on = row["written_at"].date()
+    later = decision_log.decision_rows(app, pair).filter(pl.col("sync_on") > made_on)
+    if later.height:
+        raise NotAllowed(
+            f"this decision is from the sync of {made_on}; the sync of "
+            f"{later['sync_on'].max()} came after it, so its words stay as written (change its "
+            "status instead)"
+        )
+    if not decision.strip():
+        raise ValueError("write the decision: it cannot be empty")
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
+    decision_log.set_decision(
+        app, note_id, status=status, decision=decision.strip(), owner=owner, due_on=due_on
+    )
