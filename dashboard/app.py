@@ -14,6 +14,7 @@ from dashboard.store import SchemaError, StoreError
 from dashboard.store.overview import filter_choices
 from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.identity import current_viewer, sidebar_identity, sidebar_workspace
+from dashboard.ui.layout import phone_layout
 from dashboard.ui.nav import UNFILTERED, navigation
 from dashboard.ui.queries import read
 from dashboard.ui.search import account_search
@@ -22,6 +23,7 @@ from dashboard.ui.state import ensure_data, org_root
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
 page = st.navigation(navigation())
+phone_layout()
 try:
     viewer = current_viewer()  # signs in and picks the organisation, whose stores follow
     sidebar_workspace()  # the team's data or the demo: never mixed

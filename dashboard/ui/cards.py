@@ -36,7 +36,7 @@ def format_delta(card: Card) -> str | None:
 def kpi_row(cards: list[Card]) -> None:
     """Draw the cards; where less is better (red ARR) the delta colour is inverted. A delta
     that rounds to nothing, or a note, has no arrow and no colour."""
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, key="kpi_row"):  # one row a page (ui.layout styles it)
         for card in cards:
             plain = _shown_delta(card) is None
             st.metric(

@@ -10,6 +10,7 @@ import polars as pl
 from dashboard.text import plain_labels
 from scoring.health import BAND_ORDER, BANDS
 
+LINE_COLOR = "#64748b"  # the median and forecast lines: readable on a light and a dark theme
 BAND_COLORS = {"red": "#dc2626", "yellow": "#f59e0b", "green": "#16a34a", "no data": "#9ca3af"}
 COMPONENT_LABELS = {
     "adoption": "Adoption",
@@ -27,7 +28,7 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
         height=height,
         margin={"l": 8, "r": 8, "t": 36, "b": 8},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
-        plot_bgcolor="white",
+        plot_bgcolor="rgba(0,0,0,0)",  # the theme's background, light or dark
     )
     return fig
 
@@ -94,7 +95,7 @@ def arr_treemap(mix: pl.DataFrame) -> go.Figure:
     parents = ["", *["Portfolio"] * segments.height]
     parents += [f"Portfolio/{s}" for s in data["segment"]]
     values = [total, *segments["arr"], *data["arr"]]
-    colors = ["#e5e7eb"] * (1 + segments.height) + [BAND_COLORS.get(b, "#e5e7eb") for b in data["band"]]  # fmt: skip
+    colors = ["rgba(148,163,184,0.25)"] * (1 + segments.height) + [BAND_COLORS.get(b, "#9ca3af") for b in data["band"]]  # fmt: skip
     fig = go.Figure(
         go.Treemap(
             ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
@@ -124,7 +125,7 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
             y=trend["median_health"].to_list(),
             name="median health",
             yaxis="y2",
-            line={"color": "#1f2937", "width": 2.5},
+            line={"color": LINE_COLOR, "width": 2.5},
             mode="lines+markers",
         )
     )
@@ -160,7 +161,7 @@ def account_health(history: pl.DataFrame, red: float, green: float) -> go.Figure
             y=history["health"].to_list(),
             mode="lines+markers",
             name="health",
-            line={"color": "#1f2937", "width": 2.5},
+            line={"color": LINE_COLOR, "width": 2.5},
         )
     )
     fig.update_yaxes(range=[0, 100], title="health")
@@ -247,7 +248,7 @@ def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
         go.Scatter(
             x=forecast["month"].to_list(), y=forecast["expected_arr"].to_list(),
             name="expected renewal ARR", mode="lines+markers",
-            line={"color": "#1f2937", "width": 2.5},
+            line={"color": LINE_COLOR, "width": 2.5},
             hovertemplate="%{x|%b %Y}: expected $%{y:,.0f}<extra></extra>",
         )
     )  # fmt: skip
