@@ -18,7 +18,7 @@ from dashboard.ingest.mapping import Mapping, normalise, suggest_columns, sugges
 from dashboard.ingest.readers import FileError
 from dashboard.ingest.session import ImportSession
 from dashboard.store import Stores
-from tests.conftest import source_digest
+from tests.conftest import needs_sample, source_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT.parent / "shared" / "samples"
@@ -321,6 +321,7 @@ def test_sample_bundles_import_from_the_command_line(sample_bundles, bundle):
 
 
 def test_single_table_import_command_refuses_a_wrong_mapping(tmp_path):
+    needs_sample("maven-crm")
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
     mapping = tmp_path / "m.toml"
     mapping.write_text('table = "tickets"\n')
@@ -332,6 +333,7 @@ def test_single_table_import_command_refuses_a_wrong_mapping(tmp_path):
 
 
 def test_data_dictionary_is_not_a_table(empty_stores: Stores):
+    needs_sample("maven-crm")
     plan = ImportPlan(
         "dictionary",
         [ImportStep(Mapping(table="accounts"), [SAMPLES / "maven-crm" / "data_dictionary.csv"])],

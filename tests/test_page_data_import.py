@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
+from tests.conftest import SAMPLES, needs_sample
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "samples"
 MAPPINGS = ROOT / "data" / "samples"
 
 
@@ -30,6 +30,7 @@ def data_page(tmp_path, monkeypatch) -> AppTest:
 
 
 def upload(at: AppTest, folder: str, names: list[str]) -> None:
+    needs_sample(folder)
     files = [(n, (SAMPLES / folder / n).read_bytes(), "text/csv") for n in names]
     at.file_uploader(key="uploads").set_value(files).run()
     assert not at.exception

@@ -7,25 +7,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import random
 from pathlib import Path
 
-import pytest
-
 from dashboard.store import Stores
-from tests.conftest import tandem
+from tests.conftest import SAMPLES, needs_sample, tandem
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = ROOT.parent / "shared" / "samples" / "vendor-layouts"
+VENDOR = SAMPLES / "vendor-layouts"
 TODAY = dt.date.today()
-
-
-def needs_samples() -> None:
-    if not VENDOR.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{VENDOR} is missing: CI always has ../shared/samples")
-        pytest.skip(f"needs the shared samples beside the checkout ({VENDOR})")
 
 
 EXPECTED = {  # file -> (table, preset): what each of the shared vendor layouts is
@@ -53,7 +43,7 @@ EXPECTED = {  # file -> (table, preset): what each of the shared vendor layouts 
 
 
 def test_every_shared_vendor_file_is_recognised_with_its_table_and_preset(tmp_path):
-    needs_samples()
+    needs_sample("vendor-layouts")
     files = sorted(VENDOR.glob("*/*.csv"))
     assert {f"{f.parent.name}/{f.name}" for f in files} == set(EXPECTED)
     done = tandem(tmp_path / "data", "import", *map(str, files), "--dry-run", "--json")
