@@ -29,6 +29,20 @@ def health_scores(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
     )
 
 
+def health_scores_of_both(
+    features: pl.DataFrame, a: Scorecard, b: Scorecard
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``health_scores`` of the same rows by two scorecards; the components are computed once
+    when both read them with the same parameters (a weight change, a calibrated scorecard)."""
+    if a.params != b.params:
+        return health_scores(features, a), health_scores(features, b)
+    comps = components(features.lazy(), a.params).collect().lazy()
+    first, second = pl.collect_all([
+        apply_scorecard(comps, card).with_columns(scorecard=pl.lit(card.name)) for card in (a, b)
+    ])  # fmt: skip
+    return first, second
+
+
 def snapshot_scores(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
     """What a kept snapshot needs: health, band and expansion readiness (no drivers)."""
     scored = apply_scorecard(components(features.lazy(), scorecard.params), scorecard)

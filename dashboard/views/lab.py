@@ -19,9 +19,9 @@ from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring import churn_risk
 from scoring.components import component_inputs
-from scoring.health import BANDS
+from scoring.health import BANDS, apply_scorecard
 from scoring.metrics import roc_auc
-from scoring.pipeline import health_scores
+from scoring.pipeline import health_scores, health_scores_of_both
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 from scoring.signals import RISK_TERMS
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
@@ -108,10 +108,14 @@ class BacktestResult:
 COMPONENT_REPLICATES = 200  # bootstrap replicates for the table of components alone
 
 
-def component_aucs(scored: pl.DataFrame, card: Scorecard, seed: int = 7) -> list[ComponentAuc]:
-    """Each component of ``card`` alone against churn, on the same snapshots (a screening
-    table: its intervals rest on 200 bootstrap replicates, the scorecards' on 400)."""
-    intervals = bt.bootstrap_aucs(scored, list(COMPONENTS), COMPONENT_REPLICATES, seed)
+def component_aucs(
+    scored: pl.DataFrame, card: Scorecard, seed: int = 7,
+    intervals: dict[str, tuple[float, float]] | None = None,
+) -> list[ComponentAuc]:  # fmt: skip
+    """Each component of ``card`` alone against churn, on the same snapshots; ``intervals``
+    when the bootstrap that gave the scorecards' already gave them (the same replicates),
+    else 200 replicates of their own."""
+    intervals = intervals or bt.bootstrap_aucs(scored, list(COMPONENTS), COMPONENT_REPLICATES, seed)
     risk = scored.select([(-pl.col(c)).alias(c) for c in COMPONENTS] + [pl.col("churned")])
     rows = []
     for name in COMPONENTS:
@@ -144,8 +148,7 @@ def compare_on_snapshots(
     the candidate's components alone and its churn probability's reliability."""
     started = time.perf_counter()
     keys = ["account_id", "as_of", "churned"]
-    a = health_scores(snapshots.labelled, active)
-    b = health_scores(snapshots.labelled, candidate)  # same rows, same order
+    a, b = health_scores_of_both(snapshots.labelled, active, candidate)  # same rows, same order
     both = a.select(*keys, "health", "band").with_columns(health_b=b["health"], band_b=b["band"])
     results = {
         "active": bt.evaluate(both.select(*keys, "health", "band")),
@@ -157,12 +160,19 @@ def compare_on_snapshots(
     )  # fmt: skip
     scoring_s = time.perf_counter() - started
     started = time.perf_counter()
-    intervals = bt.bootstrap_auc(both, "health", "health_b", seed=seed)
+    # one bootstrap, on the rows both scorecards score: the two scorecards, their difference
+    # and the candidate's components alone all on the same replicates
+    known = pl.col("health").is_not_null() & pl.col("health_b").is_not_null()
+    rows = both.with_columns(b.select(COMPONENTS)).filter(known)
+    found = bt.bootstrap_aucs(rows, ["health", "health_b", *COMPONENTS], seed=seed,
+                              difference=("health", "health_b"), screening=COMPONENTS)  # fmt: skip
+    intervals = {"a": found["health"], "b": found["health_b"],
+                 "difference": found.get("__difference", bt.NO_INTERVAL)}  # fmt: skip
     return BacktestResult(
         horizon=snapshots.horizon, dates=snapshots.dates, results=results, intervals=intervals,
         verdicts={"active": bt.verdict(results["active"].auc, intervals["a"]),
                   "candidate": bt.verdict(results["candidate"].auc, intervals["b"])},
-        components=component_aucs(b, candidate, seed), calibration=calibration_table,
+        components=component_aucs(b, candidate, seed, found), calibration=calibration_table,
         calibration_note=note,
         seconds={"features": snapshots.seconds, "scoring": round(scoring_s, 3),
                  "bootstrap": round(time.perf_counter() - started, 3)},
@@ -230,13 +240,13 @@ def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrate
             f"No calibrated scorecard: {thin or 'no later snapshot to check it on'}.",
             round(time.perf_counter() - started, 3),
         )  # fmt: skip
-    weights = bt.fit_weights(train, list(COMPONENTS), seed=seed)
+    weights = bt.fit_weights(train, list(COMPONENTS), seed=seed)  # on the components alone
     card = active.model_copy(update={
         "name": CALIBRATED, "weights": weights,
         "description": f"Weights fitted on {len(train_dates)} snapshots {train_dates[0]} to "
         f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
     })  # fmt: skip
-    model = churn_risk.fit_churn_model(health_scores(train, card), snapshots.horizon)
+    model = churn_risk.fit_churn_model(apply_scorecard(train.lazy(), card).collect(), snapshots.horizon)  # fmt: skip
     tested = health_scores(snapshots.labelled.filter(pl.col("as_of").is_in(test_dates)), card)
     reliability = churn_risk.reliability(tested.with_columns(churn_probability=model.probability()))
     return _Fit(card, train_dates, test_dates, events, reliability, started)
@@ -263,7 +273,7 @@ def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibra
     if isinstance(fit, Calibrated):
         return fit
     later = snapshots.labelled.filter(pl.col("as_of").is_in(fit.test_dates))
-    a, b = health_scores(later, active), health_scores(later, fit.card)
+    a, b = health_scores_of_both(later, active, fit.card)
     held_out = a.select("account_id", "as_of", "churned", "health", "band").with_columns(
         health_b=b["health"], band_b=b["band"]
     )
