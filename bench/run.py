@@ -222,6 +222,11 @@ def bench_pages(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
             fig.values[f"page_{name}_{label}_seconds"] = round(time.perf_counter() - started, 3)
             if at.exception:
                 fig.values[f"page_{name}_error"] = at.exception[0].message
+        if name == "portfolio":  # the list holds every account of the filter
+            fig.values["portfolio_rows_listed"] = len(at.dataframe[0].value)
+            fig.values["portfolio_accounts_in_filter"] = stores.sources.scalar(
+                "SELECT count(*) FROM account_scores"
+            )
 
 
 def bench_ingest(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
