@@ -372,6 +372,15 @@ def _settled(page: Any) -> None:
     page.wait_for_function(RUN_DONE, timeout=120_000)
 
 
+def _changed(page: Any, value: Any, before: str) -> None:
+    """``value``'s text is no longer ``before`` and the run that changed it has ended."""
+    page.wait_for_function(
+        "([el, old]) => el.innerText !== old", arg=[value.element_handle(), before],
+        timeout=60_000,
+    )  # fmt: skip
+    _settled(page)
+
+
 def _median(values: list[float]) -> float:
     return round(sorted(values)[len(values) // 2], 3)
 
@@ -418,11 +427,7 @@ def bench_browser(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
                 page.keyboard.press("Escape")
             else:
                 box.get_by_role("button", name=re.compile("Clear all|Remove")).first.click()
-            page.wait_for_function(
-                "([el, old]) => el.innerText !== old", arg=[value.element_handle(), before],
-                timeout=60_000,
-            )  # fmt: skip
-            _settled(page)
+            _changed(page, value, before)
             runs.append(time.perf_counter() - started)
         fig.values["browser_filter_median_seconds"] = _median(runs)
         page.goto(f"{url}/lab")
@@ -441,11 +446,7 @@ def bench_browser(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
             started = time.perf_counter()
             for _ in range(3):
                 page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-            page.wait_for_function(
-                "([el, old]) => el.innerText !== old", arg=[value.element_handle(), before],
-                timeout=60_000,
-            )  # fmt: skip
-            _settled(page)
+            _changed(page, value, before)
             runs.append(time.perf_counter() - started)
         fig.values["browser_lab_change_median_seconds"] = _median(runs)
         browser.close()

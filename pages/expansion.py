@@ -29,7 +29,6 @@ with left:
         key="expansion_table",
         select=True,
         download="tandem-expansion.csv",
-        download_label="Download the ranking (CSV)",
     )
 with right.container(border=True):
     st.markdown("**Potential of the ready accounts**, by segment and window")
@@ -51,20 +50,11 @@ st.subheader("Fallen between the chairs")
 one, two = st.columns(2)
 with one:
     st.markdown("**Flagged more than 14 days ago, no AM step**")
-    show_table(
-        expansion.stalled,
-        columns.stalled_flags(),
-        download="tandem-stalled-handoffs.csv",
-        download_label="Download (CSV)",
-    )
+    show_table(expansion.stalled, columns.stalled_flags(), download="tandem-stalled-handoffs.csv")
 with two:
     st.markdown("**Ready for more than 30 days, never flagged**")
-    show_table(
-        expansion.unflagged,
-        columns.unflagged_expansions(),
-        download="tandem-unflagged-expansions.csv",
-        download_label="Download (CSV)",
-    )
+    show_table(expansion.unflagged, columns.unflagged_expansions(),
+               download="tandem-unflagged-expansions.csv")  # fmt: skip
 
 st.subheader("Expansion opportunities (tasks for the AM)")
 st.caption("Created by the nightly job when an account reaches the seat-utilisation trigger.")

@@ -64,12 +64,7 @@ with right:
 st.subheader("Accounts that move most")
 if lab.movers.is_empty():
     st.caption("No account moves yet: change a weight, a band threshold or a parameter.")
-show_table(
-    lab.movers,
-    columns.movers(),
-    download="tandem-lab-movers.csv",
-    download_label="Download the movers (CSV)",
-)
+show_table(lab.movers, columns.movers(), download="tandem-lab-movers.csv")
 
 st.subheader("Backtest against real churn")
 horizon = backtest_panel(active, candidate)

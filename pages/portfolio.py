@@ -6,7 +6,7 @@ from dashboard.ui import charts, columns
 from dashboard.ui.cards import kpi_row
 from dashboard.ui.filters import LABELS, current_filter
 from dashboard.ui.nav import page
-from dashboard.ui.queries import read
+from dashboard.ui.queries import shared
 from dashboard.ui.selection import bar_pick, on_pick, treemap_pick
 from dashboard.ui.state import today
 from dashboard.ui.tables import show_table
@@ -15,7 +15,7 @@ from dashboard.views.portfolio import DIMENSIONS, portfolio_view
 st.title("Portfolio health")
 dimension = st.session_state.get("portfolio_dim", "segment")
 clicks = st.session_state.setdefault("portfolio_clicks", 0)  # a new chart key clears its pick
-view = read(
+view = shared(
     portfolio_view, current_filter(), today(), dimension, st.session_state.get("portfolio_pick")
 )
 st.caption(f"Scored as of {view.as_of} · one read of every account for the CSM and the AM")

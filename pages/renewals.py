@@ -44,12 +44,7 @@ st.caption(
     "Red or falling health inside 90 days, the most ARR first, with the cause and the joint "
     "action: the CSM validates value and brings ROI evidence, the AM works pricing and terms."
 )
-show_table(
-    renewals.risks,
-    columns.renewal_risks(),
-    download="tandem-renewal-risks.csv",
-    download_label="Download the risks (CSV)",
-)
+show_table(renewals.risks, columns.renewal_risks(), download="tandem-renewal-risks.csv")
 
 with st.container(border=True):
     st.markdown("**Forecast** — expected renewal ARR = Σ ARR × P(renew | band)")

@@ -40,7 +40,6 @@ show_table(
     middle_view.unmanaged,
     columns.unmanaged_accounts(),
     download="tandem-unmanaged-middle.csv",
-    download_label="Download the list (CSV)",
 )
 
 st.subheader("Suggested assignments")
@@ -48,27 +47,14 @@ st.caption(
     "Each uncovered account with a signal, most ARR first, to the AM with the most capacity "
     "left in its segment (or its region when no AM works that segment)."
 )
-show_table(
-    middle_view.assignments,
-    columns.assignments(),
-    placeholder="no AM has capacity",
-    download="tandem-suggested-assignments.csv",
-    download_label="Download assignments (CSV)",
-)
+show_table(middle_view.assignments, columns.assignments(), placeholder="no AM has capacity",
+           download="tandem-suggested-assignments.csv")  # fmt: skip
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Owner load")
-    show_table(
-        middle_view.load,
-        columns.owner_load(),
-        download="tandem-owner-load.csv",
-        download_label="Download owner load (CSV)",
-    )
-with right:
-    st.subheader("Organisation model per segment")
-    show_table(middle_view.models, columns.org_models())
-    st.caption(
-        "Each model's known failure: pairs stall handoffs; combined roles discover renewals "
-        "late (inside 30 days, no touch in 60) and miss expansions; CSM-only leaves a blind spot."
-    )
+st.subheader("Owner load")
+show_table(middle_view.load, columns.owner_load(), download="tandem-owner-load.csv")
+st.subheader("Organisation model per segment")  # full width: eleven columns
+st.caption(
+    "Each model's known failure: pairs stall handoffs; combined roles discover renewals "
+    "late (inside 30 days, no touch in 60) and miss expansions; CSM-only leaves a blind spot."
+)
+show_table(middle_view.models, columns.org_models())

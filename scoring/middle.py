@@ -260,24 +260,24 @@ def recommendations(s: Symptoms) -> pl.DataFrame:
             return "no data"
         return f"{value:.0f} days" if kind == "days" else f"{value:.0%}"
 
-    csm_pain = [
-        (over(s.median_days_to_first_milestone, t["ttv_days"]),
-         f"time to first value {fmt(s.median_days_to_first_milestone, 'days')} "
-         f"(over {t['ttv_days']:.0f} is slow)"),
-        (over(s.early_adoption_dropoff, t["dropoff"]),
-         f"{fmt(s.early_adoption_dropoff, 'share')} of new accounts under 40 % seat use "
-         f"(over {t['dropoff']:.0%} is a drop-off)"),
+    # (role, measured value, its threshold, how it reads, what it measures, what over means)
+    symptoms = [
+        ("CSM", s.median_days_to_first_milestone, "ttv_days", "days", "time to first value", "slow"),
+        ("CSM", s.early_adoption_dropoff, "dropoff", "share", "of new accounts under 40 % seat use", "a drop-off"),
+        ("AM", s.late_renewal_share, "late_renewals", "share", "of renewals inside 30 days untouched for 60 days", "reactive"),
+        ("AM", s.unflagged_ready_share, "unflagged", "share", "of expansion-ready accounts never flagged or without an AM", "unmanaged"),
     ]  # fmt: skip
-    am_pain = [
-        (over(s.late_renewal_share, t["late_renewals"]),
-         f"{fmt(s.late_renewal_share, 'share')} of renewals inside 30 days untouched for 60 "
-         f"days (over {t['late_renewals']:.0%} is reactive)"),
-        (over(s.unflagged_ready_share, t["unflagged"]),
-         f"{fmt(s.unflagged_ready_share, 'share')} of expansion-ready accounts never flagged "
-         f"or without an AM (over {t['unflagged']:.0%} is unmanaged)"),
-    ]  # fmt: skip
-    csm_hits = [text for hit, text in csm_pain if hit]
-    am_hits = [text for hit, text in am_pain if hit]
+
+    def said(value: float | None, key: str, kind: str, what: str, means: str) -> str:
+        limit = f"{t[key]:.0f}" if kind == "days" else f"{t[key]:.0%}"
+        measured = f"{what} {fmt(value, kind)}" if kind == "days" else f"{fmt(value, kind)} {what}"
+        return f"{measured} (over {limit} is {means})"
+
+    hits = {"CSM": [], "AM": []}
+    for role, value, key, kind, what, means in symptoms:
+        if over(value, t[key]):
+            hits[role].append(said(value, key, kind, what, means))
+    csm_hits, am_hits = hits["CSM"], hits["AM"]
     if csm_hits or am_hits:
         role = "AM" if len(am_hits) >= len(csm_hits) else "CSM"
         why = (

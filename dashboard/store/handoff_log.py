@@ -129,12 +129,12 @@ def handoff_rows(app: AppStore, account_ids: list[str] | None = None) -> pl.Data
 
 def step_rows(app: AppStore, account_id: str) -> pl.DataFrame:
     """Every step of every handoff on an account, oldest first."""
-    return app.query(
-        "SELECT h.kind, s.step, s.state, s.actor, s.role, s.note, s.stepped_at, h.handoff_id"
-        " FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
-        " WHERE h.account_id = $account_id ORDER BY h.created_at, s.step",
-        {"account_id": account_id},
-    )
+    sql = """
+        SELECT h.kind, s.step, s.state, s.actor, s.role, s.note, s.stepped_at, h.handoff_id
+        FROM handoff_steps s JOIN handoffs h USING (handoff_id)
+        WHERE h.account_id = $account_id ORDER BY h.created_at, s.step
+    """
+    return app.query(sql, {"account_id": account_id})
 
 
 def handoff_count(app: AppStore) -> int:

@@ -346,27 +346,12 @@ def load_history() -> TableSpec:
 
 
 def deliveries() -> TableSpec:
-    return TableSpec(
-        [
-            "delivered_at",
-            "day",
-            "owner",
-            "role",
-            "channel",
-            "target",
-            "status",
-            "attempts",
-            "error",
-        ],
-        {
-            "delivered_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-            "day": cc.DateColumn("Digest of", format="YYYY-MM-DD"),
-            "owner": cc.TextColumn("Owner"),
-            "role": cc.TextColumn("Role"),
-            "channel": cc.TextColumn("Channel"),
-            "target": cc.TextColumn("Sent to"),
-            "status": cc.TextColumn("Result"),
-            "attempts": cc.NumberColumn("Attempts"),
-            "error": cc.TextColumn("Error", width="large"),
-        },
-    )
+    """The delivery log: when, which digest, to whom, by which channel, and the result."""
+    labels = {"delivered_at": "When", "day": "Digest of", "owner": "Owner", "role": "Role",
+              "channel": "Channel", "target": "Sent to", "status": "Result",
+              "attempts": "Attempts", "error": "Error"}  # fmt: skip
+    config = {name: cc.TextColumn(label) for name, label in labels.items()}
+    config.update(delivered_at=cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+                  day=cc.DateColumn("Digest of", format="YYYY-MM-DD"),
+                  attempts=cc.NumberColumn("Attempts"), error=cc.TextColumn("Error", width="large"))  # fmt: skip
+    return TableSpec(list(labels), config)

@@ -56,6 +56,18 @@ def kept(fn: Callable[..., T], *args: Any) -> T:
     return _kept(generation(), _name(fn), args)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shared(generation: str, name: str, args: tuple[Any, ...]) -> Any:
+    return _call(name, args)
+
+
+def shared(fn: Callable[..., T], *args: Any) -> T:
+    """Like ``read``, for a page's view that holds every account of a filter (the Portfolio
+    list: 35 MB at 100k accounts): kept once and shared by every run and session instead of
+    copied out of the cache on each run (8 are kept). Callers must not modify it."""
+    return _shared(generation(), _name(fn), args)
+
+
 def _call_both(name: str, args: tuple[Any, ...]) -> Any:
     module, _, function = name.rpartition(".")
     return getattr(importlib.import_module(module), function)(stores(), *args)

@@ -12,7 +12,8 @@ import streamlit as st
 from dashboard.store.account_detail import find_accounts
 from dashboard.store.filters import AccountFilter
 from dashboard.ui.nav import page
-from dashboard.ui.queries import read
+from dashboard.ui.queries import generation, read
+from dashboard.ui.state import stores
 
 LISTED = 2_000  # accounts listed in the box (weakest first); beyond, typed text is searched
 OFFERED = 8  # matches offered as links when a typed text names several accounts
@@ -45,11 +46,22 @@ def _on_pick(book: AccountFilter, names: dict[str, str]) -> None:
         st.session_state["search_matches"] = (str(chosen), matches.head(OFFERED).rows())
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _names(generation: str, book: AccountFilter) -> dict[str, str]:
+    frame = find_accounts(stores().sources, book, "", LISTED)
+    return dict(zip(frame["account_id"], frame["account_name"], strict=True))
+
+
+def kept_names(book: AccountFilter) -> dict[str, str]:
+    """The accounts the box lists, id → name: built once per data generation and book and
+    shared by every run (a dict, not a frame copied out of the cache each run)."""
+    return _names(generation(), book)
+
+
 def account_search(scope: list[str] | None) -> None:
     """Draw the search in the sidebar; open the account it found (the Account page)."""
     book = AccountFilter(scope=scope)
-    listed = read(find_accounts, book, "", LISTED)
-    names = dict(zip(listed["account_id"], listed["account_name"], strict=True))
+    names = kept_names(book)
     with st.sidebar:
         st.selectbox(
             "Find an account", list(names), index=None, key=KEY, accept_new_options=True,
