@@ -8,14 +8,17 @@ writes, and a write that fails or is killed halfway never touches what is being 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import fcntl
+import gc
 import os
 import re
 import shutil
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,17 @@ class StaleDataError(StoreError):
 
 
 _GEN_NAME = re.compile(r"^gen-\d{6,}\.duckdb$")
+_OPEN_STORES: weakref.WeakSet[SourceStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Close every reader and free what still holds a connection before the interpreter
+    tears its modules down: DuckDB's bindings report connections alive at that point as
+    "leaked instances" (noise after a clean run, and files left open)."""
+    for store in list(_OPEN_STORES):
+        store.close()
+    gc.collect()
 
 
 def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -316,6 +330,7 @@ class SourceStore:
         # the open reader and the identity of the file it reads (a name can come back: a
         # workspace that moved aside leaves the folder to a new store counting from 1)
         self._reader: tuple[str, duckdb.DuckDBPyConnection] | None = None
+        _OPEN_STORES.add(self)
 
     # -- publication -------------------------------------------------------------------------
     @property
@@ -509,6 +524,13 @@ class SourceStore:
             with self.writer():
                 pass  # an older schema: the writer migrates the copy it builds
         raise StoreError(f"the published generation in {self.root} keeps changing; try again")
+
+    def close(self) -> None:
+        """Close the reader connection (the next query opens the published generation again)."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader[1].close()
+                self._reader = None
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own on the published generation (one per query or thread)."""
