@@ -130,25 +130,3 @@ def type_into(at, key: str, text: str):
     box = at.selectbox(key=key)
     box.__class__ = Typed
     return box
-
-
-# -- the browser tests' fixtures (per module: each browser file runs its own server) -----------------
-@pytest.fixture(scope="module")
-def app_url(demo_dir: Path) -> Iterator[str]:
-    from tests.browsing import require_chromium, streamlit_server
-
-    require_chromium()
-    with streamlit_server(demo_dir) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(app_url: str):
-    from playwright.sync_api import sync_playwright
-
-    from tests.browsing import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

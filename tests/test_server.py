@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import PATHS, protocol_view
-from tests.browsing import streamlit_server
+from tests.test_browser import streamlit_server
 
 
 async def _open_every_page_at_once(url: str) -> list[tuple[str, str | None]]:

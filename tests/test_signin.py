@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from dashboard.store import Stores
-from tests.browsing import (
+from tests.oidc import oidc_provider
+from tests.pg import free_port
+from tests.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     _wait_for_run,
     require_chromium,
     streamlit_server,
 )
-from tests.oidc import oidc_provider
-from tests.pg import free_port
 
 pytestmark = pytest.mark.browser
 
