@@ -142,10 +142,11 @@ def churn_calibration(scored: pl.DataFrame, dates: list[dt.date], horizon: int) 
 
 def compare_on_snapshots(
     snapshots: Snapshots, active: Scorecard, candidate: Scorecard, seed: int = 7,
-    calibration: bool = True,
+    calibration: bool = True, model: churn_risk.ChurnModel | None = None,
 ) -> BacktestResult:  # fmt: skip
     """Both scorecards on the same snapshots, with bootstrap intervals, a verdict for each,
-    the candidate's components alone and its churn probability's reliability."""
+    the candidate's components alone and its churn probability's reliability (of ``model``
+    on every snapshot given, when one was fitted before; else fitted here out of time)."""
     started = time.perf_counter()
     keys = ["account_id", "as_of", "churned"]
     a, b = health_scores_of_both(snapshots.labelled, active, candidate)  # same rows, same order
@@ -154,10 +155,12 @@ def compare_on_snapshots(
         "active": bt.evaluate(both.select(*keys, "health", "band")),
         "candidate": bt.evaluate(both.select(*keys, health="health_b", band="band_b")),
     }
-    calibration_table, note = (
-        churn_calibration(b, snapshots.dates, snapshots.horizon) if calibration
-        else (pl.DataFrame(), "not computed")
-    )  # fmt: skip
+    if model is not None:
+        calibration_table, note = _reliability(b, model), None
+    elif calibration:
+        calibration_table, note = churn_calibration(b, snapshots.dates, snapshots.horizon)
+    else:
+        calibration_table, note = pl.DataFrame(), "not computed"
     scoring_s = time.perf_counter() - started
     started = time.perf_counter()
     # one bootstrap, on the rows both scorecards score: the two scorecards, their difference
@@ -222,7 +225,7 @@ class _Fit:
     train_dates: list[dt.date]
     test_dates: list[dt.date]
     churn_events: int
-    reliability: pl.DataFrame  # the fitted churn curve on the later snapshots
+    model: churn_risk.ChurnModel  # the churn curve fitted with the fitted weights
     started: float
 
 
@@ -247,20 +250,23 @@ def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrate
         f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
     })  # fmt: skip
     model = churn_risk.fit_churn_model(apply_scorecard(train.lazy(), card).collect(), snapshots.horizon)  # fmt: skip
-    tested = health_scores(snapshots.labelled.filter(pl.col("as_of").is_in(test_dates)), card)
-    reliability = churn_risk.reliability(tested.with_columns(churn_probability=model.probability()))
-    return _Fit(card, train_dates, test_dates, events, reliability, started)
+    return _Fit(card, train_dates, test_dates, events, model, started)
+
+
+def _reliability(scored: pl.DataFrame, model: churn_risk.ChurnModel) -> pl.DataFrame:
+    """``model``'s churn probability against what happened, on rows scored by its weights."""
+    return churn_risk.reliability(scored.with_columns(churn_probability=model.probability()))
 
 
 def _judged(fit: _Fit, auc_active: float | None, auc_calibrated: float | None,
-            intervals: dict[str, tuple[float, float]]) -> Calibrated:  # fmt: skip
+            intervals: dict[str, tuple[float, float]], reliability: pl.DataFrame) -> Calibrated:  # fmt: skip
     decided = bt.verdict(auc_calibrated, intervals["b"])
     refused = None if decided == "predictive" else (
         f"Not offered: on the later snapshots the fitted weights {bt.VERDICT_WORDS[decided]}."
     )  # fmt: skip
     return Calibrated(
         fit.card, fit.train_dates, fit.test_dates, fit.churn_events, auc_active, auc_calibrated,
-        intervals["a"], intervals["b"], intervals["difference"], decided, fit.reliability, refused,
+        intervals["a"], intervals["b"], intervals["difference"], decided, reliability, refused,
         round(time.perf_counter() - fit.started, 3),
     )  # fmt: skip
 
@@ -278,7 +284,9 @@ def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibra
         health_b=b["health"], band_b=b["band"]
     )
     intervals = bt.bootstrap_auc(held_out, "health", "health_b", seed=seed)
-    return _judged(fit, bt.evaluate(a).auc, bt.evaluate(b).auc, intervals)
+    return _judged(
+        fit, bt.evaluate(a).auc, bt.evaluate(b).auc, intervals, _reliability(b, fit.model)
+    )
 
 
 def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> tuple[Calibrated, BacktestResult | None]:  # fmt: skip
@@ -290,11 +298,10 @@ def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) 
         return fit, None
     later = pl.col("as_of").is_in(fit.test_dates)
     held_out = replace(snapshots, dates=fit.test_dates, labelled=snapshots.labelled.filter(later))
-    result = compare_on_snapshots(held_out, active, fit.card, seed, calibration=False)
-    judged = _judged(
-        fit, result.results["active"].auc, result.results["candidate"].auc, result.intervals
-    )
-    return judged, replace(result, calibration=fit.reliability, calibration_note=None)
+    result = compare_on_snapshots(held_out, active, fit.card, seed, model=fit.model)
+    judged = _judged(fit, result.results["active"].auc, result.results["candidate"].auc,
+                     result.intervals, result.calibration)  # fmt: skip
+    return judged, result
 
 
 # -- what the page shows -------------------------------------------------------------------------
