@@ -41,10 +41,12 @@ st.subheader("What pulls it down, and who does what")
 drivers_by_lens(account.drivers, has_am=bool(account.profile.get("am_owner")))
 
 with st.container(border=True):
-    st.markdown("**Weekly active users against licensed seats**")
     if account.usage.is_empty():
+        st.markdown("**Weekly active users against licensed seats**")
         st.caption("No product usage loaded for this account.")
     else:
+        st.markdown("**Weekly active users against licensed seats**" if charts.usage_has_users(account.usage)
+                    else "**Weekly usage events** — this account's usage does not name its users")  # fmt: skip
         st.plotly_chart(charts.usage_vs_seats(account.usage, account.profile.get("licensed_seats")))
 
 st.subheader("Handoffs between the CSM and the AM")

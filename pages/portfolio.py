@@ -43,7 +43,12 @@ with right.container(border=True):
 
 with st.container(border=True):
     st.markdown("**Health over time** — ARR by band and median health, weekly snapshots")
-    st.plotly_chart(charts.health_trend(view.trend))
+    if view.trend.height > 1:
+        st.plotly_chart(charts.health_trend(view.trend))
+    else:  # one point draws no area: say when the trend starts instead
+        st.caption(f"One snapshot so far ({view.as_of}): the trend and the week-over-week "
+                   "changes start with the next week's." if view.trend.height else
+                   "No snapshot holds these accounts yet.")  # fmt: skip
 
 st.subheader("Accounts, weakest first")
 with st.container(horizontal=True, vertical_alignment="center"):

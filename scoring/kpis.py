@@ -9,13 +9,30 @@ import polars as pl
 col = pl.col
 
 
+def with_churn_amounts(outcomes: pl.LazyFrame, accounts: pl.LazyFrame) -> pl.LazyFrame:
+    """``outcomes`` with an ARR change on every churn: a churn an export dates without an
+    amount lost the account's ARR (a churned account's ``arr`` is what it lost), so it is
+    counted in GRR, NRR and the renewal rate instead of lost as a change of nothing."""
+    lost = accounts.select("account_id", (-col("arr")).alias("_lost"))
+    return (
+        outcomes.join(lost, on="account_id", how="left")
+        .with_columns(
+            arr_change=pl.when((col("event") == "churned") & col("arr_change").is_null())
+            .then(col("_lost"))
+            .otherwise(col("arr_change"))
+        )
+        .drop("_lost")
+    )
+
+
 def retention_over(
     accounts: pl.DataFrame, outcomes: pl.DataFrame, periods: list[tuple[dt.date, dt.date]]
 ) -> pl.DataFrame:
     """GRR, NRR and logo churn for each period (start, end], all in one query.
 
     S = ARR on ``start`` of accounts active then, rebuilt as today's effective ARR (``arr``, or
-    0 once churned, whose ``arr`` is what was lost) − Σ arr_change of outcomes after ``start``. GRR = (S − churned − contraction) ÷ S;
+    0 once churned, whose ``arr`` is what was lost) − Σ arr_change of outcomes after ``start``
+    (a churn without an amount lost the account's ARR: ``with_churn_amounts``). GRR = (S − churned − contraction) ÷ S;
     NRR = (S − churned − contraction + expansion) ÷ S; logo churn = churned accounts ÷
     accounts at start. One row per period, in the order given.
     """
@@ -27,7 +44,10 @@ def retention_over(
         },  # fmt: skip
         schema={"period": pl.Int64, "start": pl.Date, "end": pl.Date},
     )
-    events = outcomes.lazy().select("account_id", "occurred_on", "event", "arr_change")
+    events = with_churn_amounts(
+        outcomes.lazy().select("account_id", "occurred_on", "event", "arr_change"),
+        accounts.lazy(),
+    )
     changes_after = (
         events.join(spans, how="cross")
         .filter(col("occurred_on") > col("start"))
@@ -113,7 +133,7 @@ def renewal_rate(
     events = outcomes.filter((col("occurred_on") > start) & (col("occurred_on") <= end))
     if events.is_empty():
         return None
-    later = outcomes.lazy().join(
+    later = with_churn_amounts(outcomes.lazy(), accounts.lazy()).join(
         events.lazy().select("account_id", col("occurred_on").alias("event_on"), "event"),
         on="account_id",
     )

@@ -147,3 +147,26 @@ def test_clicks_parse_into_picks():
     assert treemap_pick([{"id": "Portfolio/SMB/green"}]) == ChartPick("segment", "SMB", "green")
     assert treemap_pick([{"id": "Portfolio/SMB"}]) == ChartPick("segment", "SMB", None)
     assert treemap_pick([{"id": "Portfolio"}]) is None
+
+
+def test_week_over_week_compares_with_the_week_before_the_data_date(tmp_path):
+    """Data scored as of an earlier day (an old export, a nightly job that stopped): the
+    delta is against the snapshot a week before that day, not against the latest snapshot
+    before a week ago (the scored day itself: "no change")."""
+    from dashboard.ingest.demo import DemoSpec, load_demo
+    from dashboard.jobs.refresh import refresh
+    from dashboard.store.filters import AccountFilter
+    from dashboard.store.marts import weekly_trend
+    from dashboard.views.portfolio import portfolio_view
+
+    stores = Stores.open(tmp_path)
+    anchor = TODAY - dt.timedelta(days=60)
+    load_demo(stores.sources, DemoSpec(accounts=300, seed=3, anchor=anchor))
+    refresh(stores, anchor, tmp_path, backfill_weeks=1)
+    trend = weekly_trend(stores.sources, AccountFilter())
+    arr_on = dict(zip(trend["as_of"], trend["arr"], strict=True))
+    assert arr_on[anchor - dt.timedelta(days=7)] != arr_on[anchor]
+    view = portfolio_view(stores.sources, AccountFilter(), TODAY)
+    arr = next(c for c in view.cards if c.label == "ARR")
+    assert view.as_of == anchor and arr.value == arr_on[anchor]
+    assert arr.previous == arr_on[anchor - dt.timedelta(days=7)]

@@ -1,16 +1,19 @@
 """Score truth on data Tandem did not make: the shared RavenStack and Maven samples get an
 honest verdict (a score that does not predict churn says so; a history with no churn cannot be
-checked), from the command line and in the Score lab, without an error."""
+checked), from the command line and in the Score lab, without an error; and their pages read
+them as of their own end (RavenStack's data stops at 2024-12-31), not as of today."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import tandem
+from dashboard.store import Stores
+from tests.conftest import TODAY, tandem
 
 APP = "../dashboard/app.py"
 
@@ -72,3 +75,38 @@ def test_the_score_lab_says_the_verdict_and_refuses_a_calibration(
     assert not at.exception, [e.message for e in at.exception]
     assert not [b for b in at.button if b.key == "lab_load_suggestion"]  # nothing to load
     assert any("No calibrated scorecard" in w.value or "Not offered" in w.value for w in at.warning)
+
+
+def test_an_old_export_is_read_as_of_its_own_end(samples, app_data_dir):
+    """RavenStack ends two years before today, with one snapshot, churn events without ARR
+    amounts, usage without user ids and accounts without a renewal date in the CRM."""
+    store = Stores.open(app_data_dir(samples["ravenstack"])).sources
+    as_of = store.scalar("SELECT max(as_of) FROM account_scores")
+    assert as_of < TODAY - dt.timedelta(days=365)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, [e.message for e in at.exception]
+    cards = {m.label: m for m in at.metric}
+    # one snapshot: no week-over-week change where there is no week before (it compared the
+    # snapshot with itself, "no change w/w", because a week before today was after it)
+    for label in ("Accounts", "ARR", "ARR red", "Median health"):
+        assert cards[label].delta == "", (label, cards[label].delta)
+    assert "One snapshot so far" in " ".join(c.value for c in at.caption)
+    # its churns carry no ARR amount, and still count: GRR below 100 %
+    assert float(cards["GRR (12 mo)"].value.rstrip("%")) < 100.0
+
+    account = store.query(
+        "SELECT s.account_id, s.renewal_date FROM account_scores s JOIN accounts a USING (account_id)"
+        " WHERE a.renewal_date IS NULL AND s.account_id IN (SELECT account_id FROM usage_events)"
+        " ORDER BY s.account_id LIMIT 1"
+    ).row(0, named=True)  # fmt: skip
+    at.query_params["account"] = account["account_id"]
+    at.switch_page("../pages/account.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    renewal = next(m for m in at.metric if m.label == "Renewal")
+    assert renewal.value == str(account["renewal_date"])  # the date the scores count with
+    assert "Estimated" in renewal.help and "no renewal date" in renewal.help
+    usage = json.loads(at.get("plotly_chart")[2].proto.spec)
+    weeks = [dt.date.fromisoformat(x[:10]) for trace in usage["data"] for x in trace["x"]]
+    assert max(weeks) <= as_of < max(weeks) + dt.timedelta(days=7)  # up to its end, not today
+    assert usage["layout"]["yaxis"]["title"]["text"] == "events"  # no user ids: events a week
+    assert any(y > 0 for trace in usage["data"] for y in trace["y"])

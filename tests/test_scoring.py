@@ -298,6 +298,29 @@ def test_retention_on_a_hand_made_history():
     assert r["renewal_rate"] == pytest.approx((100 + 60) / 260)
 
 
+def test_a_churn_without_an_amount_loses_the_accounts_arr():
+    """An export that dates its churns without an ARR amount (RavenStack's churn events):
+    the churn still counts, at the account's ARR, not as a change of nothing (GRR 100 %)."""
+    d = dt.date
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["a", "b"],
+            "arr": [300.0, 100.0],
+            "status": ["active", "churned"],
+            "contract_start": [d(2020, 1, 1), d(2020, 1, 1)],
+        }
+    )
+    outcomes = pl.DataFrame(
+        {"account_id": ["b"], "occurred_on": [d(2025, 4, 1)], "event": ["churned"],
+         "arr_change": [None]},
+        schema_overrides={"arr_change": pl.Float64},
+    )  # fmt: skip
+    r = retention(accounts, outcomes, d(2025, 1, 1), d(2025, 12, 31))
+    assert r["starting_arr"] == 400.0 and r["accounts_at_start"] == 2
+    assert r["grr"] == pytest.approx(300 / 400) and r["logo_churn"] == pytest.approx(1 / 2)
+    assert r["renewal_rate"] == 0.0  # the one renewal event was the churn
+
+
 def test_roc_auc_by_hand():
     frame = pl.DataFrame({"s": [0.1, 0.4, 0.35, 0.8], "y": [False, False, True, True]})
     assert roc_auc(frame, "s", "y") == pytest.approx(0.75)

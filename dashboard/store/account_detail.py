@@ -35,12 +35,17 @@ def find_accounts(
 
 def account_profile(store: SourceStore, account_id: str) -> dict | None:
     """The CRM row joined with the account's current scores (scores are null when it is not
-    live, for example churned)."""
+    live, for example churned). ``renewal_date`` is the renewal the scores count with (the
+    CRM's while it is ahead, else the next anniversary of the contract start);
+    ``crm_renewal_date`` is the CRM's own."""
     frame = store.query(
         """
-        SELECT a.*, s.* EXCLUDE (account_id, account_name, segment, industry, region, plan,
-                                 csm_owner, am_owner, arr, licensed_seats, contract_start,
-                                 renewal_date)
+        SELECT a.* EXCLUDE (renewal_date),
+            coalesce(s.renewal_date, a.renewal_date) AS renewal_date,
+            a.renewal_date AS crm_renewal_date,
+            s.* EXCLUDE (account_id, account_name, segment, industry, region, plan,
+                         csm_owner, am_owner, arr, licensed_seats, contract_start,
+                         renewal_date)
         FROM accounts a LEFT JOIN account_scores s USING (account_id)
         WHERE a.account_id = ?
         """,
@@ -64,9 +69,11 @@ def health_history(store: SourceStore, account_id: str) -> pl.DataFrame:
 
 
 def weekly_usage(store: SourceStore, account_id: str, today: dt.date, weeks: int = 26) -> pl.DataFrame:  # fmt: skip
-    """Distinct active users and events per week (weeks start on Monday) for the ``weeks``
-    weeks up to ``today``'s week: a week without events is a row of zeros, and the current
-    week, not over yet, is marked ``partial``."""
+    """Active users and events per week (weeks start on Monday) for the ``weeks`` weeks up
+    to ``today``'s week: a week without events is a row of zeros, and the current week, not
+    over yet, is marked ``partial``. Active users count as the features do: distinct user
+    ids, else the most users a daily row reports; they are empty (not zero) when the
+    account's usage never names its users."""
     return store.query(
         """
         WITH week_spine AS (
@@ -74,19 +81,30 @@ def weekly_usage(store: SourceStore, account_id: str, today: dt.date, weeks: int
                 date_trunc('week', $today::DATE) - to_weeks($weeks - 1),
                 date_trunc('week', $today::DATE), INTERVAL 1 WEEK))::DATE AS week
         ),
+        account_usage AS (
+            SELECT * FROM usage_events WHERE account_id = $account_id
+        ),
+        names_its_users AS (
+            SELECT coalesce(bool_or(user_id IS NOT NULL OR active_users IS NOT NULL), false)
+                AS knows_users
+            FROM account_usage
+        ),
         weekly_events AS (
             SELECT date_trunc('week', occurred_at)::DATE AS week,
-                count(DISTINCT user_id) AS active_users, sum(quantity)::BIGINT AS events
-            FROM usage_events
-            WHERE account_id = $account_id
-              AND occurred_at >= date_trunc('week', $today::DATE) - to_weeks($weeks - 1)
+                coalesce(nullif(count(DISTINCT user_id), 0), max(active_users)) AS active_users,
+                sum(quantity)::BIGINT AS events
+            FROM account_usage
+            WHERE occurred_at >= date_trunc('week', $today::DATE) - to_weeks($weeks - 1)
               AND occurred_at < $today::DATE + 1
             GROUP BY 1
         )
-        SELECT week_spine.week, coalesce(weekly_events.active_users, 0) AS active_users,
+        SELECT week_spine.week,
+            CASE WHEN names_its_users.knows_users
+                THEN coalesce(weekly_events.active_users, 0) END::BIGINT AS active_users,
             coalesce(weekly_events.events, 0)::BIGINT AS events,
             week_spine.week + 6 >= $today::DATE AS partial
-        FROM week_spine LEFT JOIN weekly_events USING (week)
+        FROM week_spine CROSS JOIN names_its_users
+        LEFT JOIN weekly_events USING (week)
         ORDER BY week_spine.week
         """,
         {"account_id": account_id, "today": today, "weeks": weeks},

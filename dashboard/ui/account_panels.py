@@ -30,6 +30,15 @@ def account_picker(account_filter: AccountFilter) -> str | None:
     return first["account_id"][0]
 
 
+def renewal_basis(p: dict) -> str | None:
+    """Where the renewal date comes from, when it is not the CRM's own."""
+    crm, used = p.get("crm_renewal_date"), p.get("renewal_date")
+    if used is None or crm == used:
+        return None
+    why = "the CRM has no renewal date" if crm is None else f"the CRM's date, {crm}, has passed"
+    return f"Estimated: the next anniversary of the contract start ({why})."
+
+
 def header(p: dict, churn_note: str | None = None) -> None:
     """Name, owners, ARR, band, days to renewal."""
     band = p.get("band") or ("churned" if p.get("status") == "churned" else "no data")
@@ -65,7 +74,7 @@ def header(p: dict, churn_note: str | None = None) -> None:
         st.metric(
             "Renewal", str(p.get("renewal_date") or "—"),
             delta=None if days is None else f"in {days} days", delta_color="off",
-            delta_arrow="off", border=True,
+            delta_arrow="off", border=True, help=renewal_basis(p),
         )  # fmt: skip
         coverage = p.get("coverage")
         st.metric(

@@ -33,6 +33,18 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
     return fig
 
 
+def _days_axis(fig: go.Figure, dates: list[dt.date]) -> go.Figure:
+    """A time axis of whole days. One date alone gets a week either side and a single tick:
+    Plotly would zoom in to milliseconds around it (the first snapshot of a new workspace)."""
+    if len(set(dates)) == 1:
+        day = dates[0]
+        fig.update_xaxes(
+            range=[(day - dt.timedelta(days=7)).isoformat(), (day + dt.timedelta(days=7)).isoformat()],
+            tickvals=[day.isoformat()], tickformat="%b %d, %Y",
+        )  # fmt: skip
+    return fig
+
+
 def _stacked(
     data: pl.DataFrame, value: str, category: str, stack: str, stacks: list[str],
     colors: dict[str, str], *, horizontal: bool, hover: str, extra: str | None = None,
@@ -140,7 +152,7 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
             "showgrid": False,
         },  # fmt: skip
     )
-    return _layout(fig)
+    return _layout(_days_axis(fig, trend["as_of"].to_list()))
 
 
 def account_health(history: pl.DataFrame, red: float, green: float) -> go.Figure:
@@ -165,7 +177,7 @@ def account_health(history: pl.DataFrame, red: float, green: float) -> go.Figure
         )
     )
     fig.update_yaxes(range=[0, 100], title="health")
-    return _layout(fig, height=300)
+    return _layout(_days_axis(fig, history["as_of"].to_list()), height=300)
 
 
 def component_bars(scores: dict[str, float | None], red: float, green: float) -> go.Figure:
@@ -202,15 +214,24 @@ def component_bars(scores: dict[str, float | None], red: float, green: float) ->
     return _layout(fig, height=300)
 
 
+def usage_has_users(usage: pl.DataFrame) -> bool:
+    """True when the weekly usage counts active users (its rows name their users)."""
+    return usage["active_users"].null_count() < usage.height
+
+
 def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
-    """Weekly active users against the licensed seats, every week to today (a week without
-    use at zero); the current week, not over yet, is a dotted end marked "so far"."""
+    """Weekly active users against the licensed seats, every week to the data's date (a
+    week without use at zero); the current week, not over yet, is a dotted end marked "so
+    far". Usage that never names its users is drawn as events a week, without seats."""
+    users = usage_has_users(usage)
+    measure, unit = ("active_users", "users") if users else ("events", "events")
     done = usage.filter(~pl.col("partial"))
     fig = go.Figure(
         go.Scatter(
-            x=done["week"].to_list(), y=done["active_users"].to_list(), mode="lines+markers",
-            name="weekly active users", line={"color": "#2563eb", "width": 2.5},
-            hovertemplate="week of %{x|%b %d}: %{y:,} users<extra></extra>",
+            x=done["week"].to_list(), y=done[measure].to_list(), mode="lines+markers",
+            name=f"weekly {'active users' if users else 'usage events'}",
+            line={"color": "#2563eb", "width": 2.5},
+            hovertemplate=f"week of %{{x|%b %d}}: %{{y:,}} {unit}<extra></extra>",
         )
     )  # fmt: skip
     partial = usage.filter(pl.col("partial"))
@@ -218,13 +239,13 @@ def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
         tail = pl.concat([done.tail(1), partial])
         fig.add_trace(
             go.Scatter(
-                x=tail["week"].to_list(), y=tail["active_users"].to_list(), mode="lines+markers",
+                x=tail["week"].to_list(), y=tail[measure].to_list(), mode="lines+markers",
                 name="this week so far", line={"color": "#2563eb", "width": 2, "dash": "dot"},
                 marker={"symbol": "circle-open", "size": 9},
-                hovertemplate="this week so far: %{y:,} users<extra></extra>",
+                hovertemplate=f"this week so far: %{{y:,}} {unit}<extra></extra>",
             )
         )  # fmt: skip
-    if seats:
+    if seats and users:
         fig.update_layout(
             shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": seats,
                      "y1": seats, "line": {"dash": "dash", "color": "#6b7280"}}],
@@ -232,7 +253,7 @@ def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
                           "xanchor": "right", "showarrow": False,
                           "text": f"{seats} licensed seats"}],
         )  # fmt: skip
-    fig.update_yaxes(rangemode="tozero", title="users")
+    fig.update_yaxes(rangemode="tozero", title=unit)
     return _layout(fig, height=300)
 
 

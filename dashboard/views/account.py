@@ -11,7 +11,7 @@ import polars as pl
 from dashboard.store import Stores
 from dashboard.store import account_detail as detail
 from dashboard.store.filters import AccountFilter
-from dashboard.store.marts import churn_model_info
+from dashboard.store.marts import churn_model_info, scores_as_of
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.scorecard import COMPONENTS
 
@@ -33,6 +33,8 @@ class AccountView:
 
 
 def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.date) -> AccountView:
+    """The account as of the date its data is scored as of (``today`` for current data; an
+    old export's own end, so its usage does not read as silence since)."""
     store = stores.sources
     profile = detail.account_profile(store, account_id)
     if profile is None or not detail.account_in_scope(store, f, account_id):
@@ -44,7 +46,7 @@ def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.da
         profile=profile,
         history=detail.health_history(store, account_id),
         drivers=detail.account_drivers(store, account_id),
-        usage=detail.weekly_usage(store, account_id, today, USAGE_WEEKS)
+        usage=detail.weekly_usage(store, account_id, scores_as_of(store) or today, USAGE_WEEKS)
         if profile.get("has_usage")
         else pl.DataFrame(),
         components={c: profile.get(c) for c in COMPONENTS},

@@ -21,23 +21,26 @@ from scoring.signals import RISK_TERMS
 
 
 def retention_series(
-    store: SourceStore, f: AccountFilter, today: dt.date, months: int = 6
+    store: SourceStore, f: AccountFilter, as_of: dt.date, months: int = 6
 ) -> list[dict]:
-    """Trailing-12-month retention ending today, a week ago, and at each of the last month
-    ends (oldest first) — the KPI values, their delta and their sparkline."""
+    """Trailing-12-month retention ending ``as_of``, a week before, and at each of the last
+    month ends (oldest first) — the KPI values, their delta and their sparkline."""
     accounts, outcomes = marts.accounts_for_kpis(store, f)
-    ends = [today - dt.timedelta(days=30 * m) for m in range(months, 0, -1)]
-    ends += [today - dt.timedelta(days=7), today]
+    ends = [as_of - dt.timedelta(days=30 * m) for m in range(months, 0, -1)]
+    ends += [as_of - dt.timedelta(days=7), as_of]
 
     periods = [(end - dt.timedelta(days=365), end) for end in ends]
     return retention_over(accounts, outcomes, periods).to_dicts()
 
 
-def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list[Kpi]:
-    """Accounts, ARR, ARR per band, median health, NRR and GRR (trailing 12 months)."""
+def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list[Kpi]:
+    """Accounts, ARR, ARR per band, median health, NRR and GRR (trailing 12 months), as of
+    the date the data is scored as of (``as_of``; an old export's own end, not today): the
+    week-over-week delta compares with the snapshot a week before it, and there is none
+    before the first week of history."""
     now = marts.portfolio_summary(store, f)
     trend = marts.weekly_trend(store, f)
-    week_ago = trend.filter(trend["as_of"] <= today - dt.timedelta(days=7)).tail(1)
+    week_ago = trend.filter(trend["as_of"] <= as_of - dt.timedelta(days=7)).tail(1)
     prev = week_ago.row(0, named=True) if week_ago.height else {}
 
     def series(column: str) -> list[float]:
@@ -67,7 +70,7 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, today: dt.date) -> list
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
         note=None if model.note is None else "too little churn history",
     ))  # fmt: skip
-    ret = retention_series(store, f, today)
+    ret = retention_series(store, f, as_of)
     for key, label, help_text in (
         ("nrr", "NRR (12 mo)", "(start ARR − churn − contraction + expansion) ÷ start ARR"),
         ("grr", "GRR (12 mo)", "(start ARR − churn − contraction) ÷ start ARR"),
@@ -137,10 +140,12 @@ def portfolio_view(
     store: SourceStore, f: AccountFilter, today: dt.date, dimension: str = "segment",
     pick: ChartPick | None = None,
 ) -> PortfolioView:  # fmt: skip
+    """The page's numbers as of the date the scores are as of (today for current data)."""
     accounts = marts.account_table(store, f, None)
+    as_of = marts.scores_as_of(store)
     return PortfolioView(
-        as_of=marts.scores_as_of(store),
-        cards=portfolio_kpis(store, f, today),
+        as_of=as_of,
+        cards=portfolio_kpis(store, f, as_of or today),
         mix=marts.band_mix(store, f, dimension),
         segment_mix=marts.band_mix(store, f, "segment"),
         trend=marts.weekly_trend(store, f),
