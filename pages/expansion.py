@@ -32,7 +32,12 @@ with left:
     )
 with right.container(border=True):
     st.markdown("**Potential of the ready accounts**, by segment and window")
-    st.plotly_chart(charts.expansion_potential_bars(ranked))
+    if expansion.potential > 0:
+        st.plotly_chart(charts.expansion_potential_bars(ranked))
+    else:  # an empty chart reads as a broken one
+        st.caption("No account is expansion-ready under these filters." if not expansion.ready else
+                   "No ready account grows by the potential model: their users run well inside "
+                   "their licences and no plan is priced higher (see the card's help).")  # fmt: skip
 
 st.subheader("Handoff")
 rows = selection.selection.rows if selection and selection.selection else []

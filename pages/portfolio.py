@@ -38,8 +38,11 @@ with left.container(border=True):
 with right.container(border=True):
     st.markdown("**ARR by segment and band** — click a tile to list its accounts")
     tiles = f"portfolio_treemap_{clicks}"
-    st.plotly_chart(charts.arr_treemap(view.segment_mix), key=tiles,
-                    on_select=on_pick(tiles, "portfolio_pick", treemap_pick), selection_mode="points")  # fmt: skip
+    if view.has_arr:
+        st.plotly_chart(charts.arr_treemap(view.segment_mix), key=tiles,
+                        on_select=on_pick(tiles, "portfolio_pick", treemap_pick), selection_mode="points")  # fmt: skip
+    else:
+        st.caption("No ARR in this data: the accounts' ARR is not in the export loaded.")
 
 with st.container(border=True):
     st.markdown("**Health over time** — ARR by band and median health, weekly snapshots")

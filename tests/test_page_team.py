@@ -80,3 +80,17 @@ def test_unmanaged_middle_page(demo_stores: Stores):
     at.segmented_control(key="middle_by").set_value("segment").run()
     assert not at.exception
     assert set(at.dataframe[0].value["segment"]) <= {"Mid-Market"}
+
+
+def test_the_arr_limit_reads_in_millions(demo_stores: Stores):
+    """ "10.0" ($M), not "10000000": the limit a leader types, and the books it flags."""
+    at = _open("unmanaged_middle")
+    limit = at.number_input(key="max_arr_m")
+    assert limit.value == 10.0 and "$M" in limit.label
+    load = next(t.value for t in at.dataframe if "too_large" in t.columns)
+    largest = float(load["arr"].max())
+    assert largest > 100_000
+    limit.set_value(round(largest / 1e6 - 0.05, 1)).run()  # just below the largest book
+    assert not at.exception
+    load = next(t.value for t in at.dataframe if "too_large" in t.columns)
+    assert bool(load.loc[load["arr"].idxmax(), "too_large"])

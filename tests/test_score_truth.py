@@ -110,3 +110,26 @@ def test_an_old_export_is_read_as_of_its_own_end(samples, app_data_dir):
     assert max(weeks) <= as_of < max(weeks) + dt.timedelta(days=7)  # up to its end, not today
     assert usage["layout"]["yaxis"]["title"]["text"] == "events"  # no user ids: events a week
     assert any(y > 0 for trace in usage["data"] for y in trace["y"])
+    # its ready accounts grow by nothing the potential model can see (one seat, no users):
+    # a sentence, not an empty chart
+    at.switch_page("../pages/expansion.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert next(m.value for m in at.metric if m.label == "Estimated potential") == "$0"
+    assert "No ready account grows" in " ".join(c.value for c in at.caption)
+    assert not at.get("plotly_chart")
+
+
+def test_an_export_without_arr_reads_as_unknown_money_not_zero(samples, app_data_dir):
+    """Maven's CRM export has no ARR: the money cards say so instead of "$0", and no ARR
+    treemap of nothing is drawn."""
+    store = Stores.open(app_data_dir(samples["maven"])).sources
+    assert store.scalar("SELECT count(arr) FROM account_scores") == 0
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, [e.message for e in at.exception]
+    cards = {m.label: m for m in at.metric}
+    for label in ("ARR", "ARR green", "ARR red", "ARR at risk"):
+        assert cards[label].value == "—", (label, cards[label].value)
+    assert cards["ARR"].delta == "no ARR in the data"
+    assert cards["Accounts"].value == f"{store.scalar('SELECT count(*) FROM account_scores'):,}"
+    assert "No ARR in this data" in " ".join(c.value for c in at.caption)
+    assert all('"treemap"' not in chart.proto.spec for chart in at.get("plotly_chart"))

@@ -50,11 +50,12 @@ def scores_as_of(store: SourceStore) -> dt.date | None:
 
 
 def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float | int | None]:
-    """Accounts, ARR, ARR in each band, median health of the filtered scored portfolio."""
+    """Accounts, ARR, ARR in each band, median health of the filtered scored portfolio, and
+    how many accounts have an ARR (none: an export without ARR, whose sums are not $0)."""
     where, params = f.where()
     return store.query(
         f"""
-        SELECT count(*) AS accounts, coalesce(sum(arr), 0) AS arr,
+        SELECT count(*) AS accounts, count(arr) AS accounts_with_arr, coalesce(sum(arr), 0) AS arr,
             coalesce(sum(arr) FILTER (WHERE band = 'green'), 0) AS arr_green,
             coalesce(sum(arr) FILTER (WHERE band = 'yellow'), 0) AS arr_yellow,
             coalesce(sum(arr) FILTER (WHERE band = 'red'), 0) AS arr_red,

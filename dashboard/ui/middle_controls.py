@@ -32,8 +32,8 @@ def middle_controls() -> tuple[Middle, int, float]:
             "Too many accounts for one person", 10, 2000, settings.owner_max_accounts, step=10,
             key="max_accounts",
         )  # fmt: skip
-        max_arr = st.number_input(
-            "Too much ARR for one person ($)", 100_000, 500_000_000, int(settings.owner_max_arr),
-            step=500_000, key="max_arr",
+        max_arr_m = st.number_input(  # in millions: "10.0", not "10000000"
+            "Too much ARR for one person ($M)", 0.1, 500.0, settings.owner_max_arr / 1e6,
+            step=0.5, format="%.1f", key="max_arr_m",
         )  # fmt: skip
-    return middle, int(max_accounts), float(max_arr)
+    return middle, int(max_accounts), float(round(max_arr_m * 1e6))

@@ -29,6 +29,8 @@ class ExpansionView:
     as_of: dt.date | None
     cards: list[Card]
     ranked: pl.DataFrame  # accounts with a trigger, most ready first, with ``handoff`` state
+    ready: int  # expansion-ready accounts
+    potential: float  # their estimated potential (POTENTIAL_HELP)
     stalled: pl.DataFrame  # flagged more than 14 days ago, no AM step
     unflagged: pl.DataFrame  # ready for 30 days, never flagged
     opportunities: pl.DataFrame  # the AM's open expansion-opportunity tasks
@@ -54,15 +56,15 @@ def expansion_view(
         .filter(pl.col("kind") == "expansion_opportunity")
         .join(candidates.select("account_id", "account_name"), on="account_id", how="left")
     )
+    potential = float(ready["expansion_potential"].sum())
     cards = [
         Card("Expansion-ready accounts", ready.height, "count"),
-        Card("Estimated potential", ready["expansion_potential"].sum(), "money",
-             help=POTENTIAL_HELP),
+        Card("Estimated potential", potential, "money", help=POTENTIAL_HELP),
         Card("Open expansion handoffs", open_flags, "count"),
         Card("Fallen between the chairs", stalled.height + unflagged.height, "count",
              lower_is_better=True),
     ]  # fmt: skip
     return ExpansionView(
-        as_of=marts.scores_as_of(stores.sources), cards=cards, ranked=ranked, stalled=stalled,
-        unflagged=unflagged, opportunities=opportunities,
+        as_of=marts.scores_as_of(stores.sources), cards=cards, ranked=ranked, ready=ready.height,
+        potential=potential, stalled=stalled, unflagged=unflagged, opportunities=opportunities,
     )  # fmt: skip

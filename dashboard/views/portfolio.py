@@ -46,7 +46,11 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
     def series(column: str) -> list[float]:
         return [float(v) for v in trend[column].fill_null(0).to_list()]
 
+    no_arr = not now["accounts_with_arr"]  # an export without ARR: money is unknown, not $0
+
     def card(label: str, key: str, kind: str, help_text: str, lower: bool = False) -> Kpi:
+        if kind == "money" and no_arr:
+            return Kpi(label, None, kind, help_text, note="no ARR in the data")
         return Kpi(label, now[key], kind, help_text, previous=prev.get(key), trend=series(key),
                    lower_is_better=lower)  # fmt: skip
 
@@ -59,12 +63,12 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         card("Median health", "median_health", "score", "Median health score (0-100)"),
     ]
     cards.append(Kpi(  # no trend: the kept snapshots do not keep the 30-day change
-        "ARR at risk", now["arr_at_risk"], "money", RISK_TERMS["at_risk"], lower_is_better=True,
-        note=f"{now['accounts_at_risk']:,} accounts",
+        "ARR at risk", None if no_arr else now["arr_at_risk"], "money", RISK_TERMS["at_risk"],
+        lower_is_better=True, note=f"{now['accounts_at_risk']:,} accounts",
     ))  # fmt: skip
     model = marts.churn_model_info(store)
     cards.append(Kpi(
-        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None else None,
+        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None and not no_arr else None,
         "money", f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} "
         "churn events"
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
@@ -76,16 +80,8 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         ("grr", "GRR (12 mo)", "(start ARR − churn − contraction) ÷ start ARR"),
     ):
         values = [r[key] for r in ret]
-        cards.append(
-            Kpi(
-                label,
-                values[-1],
-                "ratio",
-                help_text,
-                previous=values[-2],
-                trend=[v or 0.0 for v in values[:-2] + values[-1:]],
-            )  # fmt: skip
-        )
+        known = [v for v in values[:-2] + values[-1:] if v is not None]  # no made-up zeros
+        cards.append(Kpi(label, values[-1], "ratio", help_text, previous=values[-2], trend=known))
     return cards
 
 
@@ -130,6 +126,7 @@ class PortfolioView:
     cards: list[Kpi]
     mix: pl.DataFrame  # band mix by the chosen dimension
     segment_mix: pl.DataFrame  # band mix by segment (the treemap)
+    has_arr: bool  # any ARR to draw (an export without ARR has none: no treemap)
     trend: pl.DataFrame  # weekly ARR by band and median health
     accounts: pl.DataFrame  # every account in the filter (and the chart pick), weakest first
     in_filter: int  # accounts in the sidebar's filter, before a chart pick
@@ -143,11 +140,13 @@ def portfolio_view(
     """The page's numbers as of the date the scores are as of (today for current data)."""
     accounts = marts.account_table(store, f, None)
     as_of = marts.scores_as_of(store)
+    segment_mix = marts.band_mix(store, f, "segment")
     return PortfolioView(
         as_of=as_of,
         cards=portfolio_kpis(store, f, as_of or today),
         mix=marts.band_mix(store, f, dimension),
-        segment_mix=marts.band_mix(store, f, "segment"),
+        segment_mix=segment_mix,
+        has_arr=bool(segment_mix["arr"].sum()),
         trend=marts.weekly_trend(store, f),
         accounts=picked(accounts, pick),
         in_filter=accounts.height,
