@@ -33,6 +33,12 @@ def find_accounts(
     )
 
 
+def account_names(store: SourceStore, f: AccountFilter, limit: int) -> dict[str, str]:
+    """The first ``limit`` accounts of ``find_accounts`` (the weakest first), id → name."""
+    frame = find_accounts(store, f, "", limit)
+    return dict(zip(frame["account_id"], frame["account_name"], strict=True))
+
+
 def account_profile(store: SourceStore, account_id: str) -> dict | None:
     """The CRM row joined with the account's current scores (scores are null when it is not
     live, for example churned). ``renewal_date`` is the renewal the scores count with (the

@@ -62,9 +62,10 @@ def _shared(generation: str, name: str, args: tuple[Any, ...]) -> Any:
 
 
 def shared(fn: Callable[..., T], *args: Any) -> T:
-    """Like ``read``, for a page's view that holds every account of a filter (the Portfolio
-    list: 35 MB at 100k accounts): kept once and shared by every run and session instead of
-    copied out of the cache on each run (8 are kept). Callers must not modify it."""
+    """Like ``read``, for a result every run reads whole (the Portfolio view, with every
+    account of a filter: 35 MB at 100k accounts; the search box's names): kept once and
+    shared by every run and session instead of copied out of the cache on each run (8 are
+    kept; ``kept`` keeps 2 of the far larger backtest snapshots). Callers must not modify it."""
     return _shared(generation(), _name(fn), args)
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.store.account_detail import find_accounts
+from dashboard.store.account_detail import account_names, find_accounts
 from dashboard.store.filters import AccountFilter
 from dashboard.ui.nav import page
-from dashboard.ui.queries import generation, read
-from dashboard.ui.state import stores
+from dashboard.ui.queries import read, shared
 
 LISTED = 2_000  # accounts listed in the box (weakest first); beyond, typed text is searched
 OFFERED = 8  # matches offered as links when a typed text names several accounts
@@ -46,16 +45,10 @@ def _on_pick(book: AccountFilter, names: dict[str, str]) -> None:
         st.session_state["search_matches"] = (str(chosen), matches.head(OFFERED).rows())
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _names(generation: str, book: AccountFilter) -> dict[str, str]:
-    frame = find_accounts(stores().sources, book, "", LISTED)
-    return dict(zip(frame["account_id"], frame["account_name"], strict=True))
-
-
 def kept_names(book: AccountFilter) -> dict[str, str]:
     """The accounts the box lists, id → name: built once per data generation and book and
     shared by every run (a dict, not a frame copied out of the cache each run)."""
-    return _names(generation(), book)
+    return shared(account_names, book, LISTED)
 
 
 def account_search(scope: list[str] | None) -> None:
