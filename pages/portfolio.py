@@ -42,7 +42,7 @@ with right.container(border=True):
         st.plotly_chart(charts.arr_treemap(view.segment_mix), key=tiles,
                         on_select=on_pick(tiles, "portfolio_pick", treemap_pick), selection_mode="points")  # fmt: skip
     else:
-        st.caption("No ARR in this data: the accounts' ARR is not in the export loaded.")
+        st.caption("No ARR to draw: the accounts' ARR is empty or zero in the data loaded.")
 
 with st.container(border=True):
     st.markdown("**Health over time** — ARR by band and median health, weekly snapshots")

@@ -131,5 +131,5 @@ def test_an_export_without_arr_reads_as_unknown_money_not_zero(samples, app_data
         assert cards[label].value == "—", (label, cards[label].value)
     assert cards["ARR"].delta == "no ARR in the data"
     assert cards["Accounts"].value == f"{store.scalar('SELECT count(*) FROM account_scores'):,}"
-    assert "No ARR in this data" in " ".join(c.value for c in at.caption)
+    assert "No ARR to draw" in " ".join(c.value for c in at.caption)
     assert all('"treemap"' not in chart.proto.spec for chart in at.get("plotly_chart"))

@@ -72,7 +72,7 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         "money", f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} "
         "churn events"
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
-        note=None if model.note is None else "too little churn history",
+        note="no ARR in the data" if no_arr else None if model.note is None else "too little churn history",
     ))  # fmt: skip
     ret = retention_series(store, f, as_of)
     for key, label, help_text in (
