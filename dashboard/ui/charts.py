@@ -35,7 +35,8 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
 
 def _days_axis(fig: go.Figure, dates: list[dt.date]) -> go.Figure:
     """A time axis of whole days. One date alone gets a week either side and a single tick:
-    Plotly would zoom in to milliseconds around it (the first snapshot of a new workspace)."""
+    Plotly would zoom in to milliseconds around it (an account's health after a workspace's
+    first load). The Portfolio's trend is not drawn from one snapshot at all."""
     if len(set(dates)) == 1:
         day = dates[0]
         fig.update_xaxes(
@@ -152,7 +153,7 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
             "showgrid": False,
         },  # fmt: skip
     )
-    return _layout(_days_axis(fig, trend["as_of"].to_list()))
+    return _layout(fig)
 
 
 def account_health(history: pl.DataFrame, red: float, green: float) -> go.Figure:
