@@ -25,7 +25,9 @@ Generator vocabulary (``kind`` or ``kind:arg:arg``; a leading ``?`` leaves ~30 %
   thirteen months later: due, renewal, period end), ``-`` (days to a year earlier: created).
 - numbers: ``int:LO-HI``, ``money:LO-HI`` (two decimals), ``money:LO-HI:display`` (``$1,234.50``),
   ``minor:LO-HI`` (integer cents of LO-HI units), ``float:LO-HI``, ``pct``.
-- vocabularies: ``enum:a|b|c`` (repeat a value to weight it), ``const:VALUE``, ``bool``,
+- vocabularies: ``enum:a|b|c`` (repeat a value to weight it), ``enum@:a|b|c`` and
+  ``int@:LO-HI|LO-HI`` (the n-th option of every ``@`` column of a row goes together: a churn
+  row gets a negative movement), ``const:VALUE``, ``bool``,
   ``bool:TF`` (TRUE/FALSE), ``bool:yn`` (Yes/No), ``currency`` (mostly USD), ``plan``,
   ``product``, ``event:STYLE`` (``title`` "Report Exported", ``snake`` report_exported,
   ``posthog`` with ``$pageview``/``$autocapture``, ``web`` page_view/scroll), ``text``,
@@ -38,6 +40,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import re
 import string
 import tomllib
 import uuid
@@ -469,6 +472,7 @@ class _Row:
     user: int
     owner: int
     base: dt.datetime
+    pick: int  # one draw per row shared by the ``enum@`` / ``int@`` columns, so they agree
 
 
 def _fmt_date(value: dt.datetime, fmt: str) -> str:
@@ -525,8 +529,16 @@ def _shift(rng: random.Random, base: dt.datetime, how: str) -> dt.datetime:
             return base
 
 
+def _range(spec: str) -> tuple[float, float]:
+    """``LO-HI`` where either end may be negative: ``-6000-6000``."""
+    match = re.fullmatch(r"(-?[\d.]+)-(-?[\d.]+)", spec)
+    if not match:
+        raise ValueError(f"not a range: {spec!r}")
+    return float(match[1]), float(match[2])
+
+
 def _money(rng: random.Random, spec: str) -> float:
-    lo, hi = (float(x) for x in spec.split("-"))
+    lo, hi = _range(spec)
     return round(rng.uniform(lo, hi), 2)
 
 
@@ -636,10 +648,10 @@ def _generator(spec: str, ctx: _Context) -> Gen:
 
             return when
         case "int":
-            lo, hi = (int(x) for x in arg.split("-"))
+            lo, hi = (int(x) for x in _range(arg))
             return simple(lambda rng: str(rng.randint(lo, hi)))
         case "float":
-            lo, hi = (float(x) for x in arg.split("-"))
+            lo, hi = _range(arg)
             return simple(lambda rng: f"{rng.uniform(lo, hi):.4f}")
         case "pct":
             return simple(lambda rng: f"{rng.uniform(0, 100):.2f}%")
@@ -649,6 +661,17 @@ def _generator(spec: str, ctx: _Context) -> Gen:
             return simple(lambda rng: f"{_money(rng, parts[0]):.2f}")
         case "minor":
             return simple(lambda rng: str(int(round(_money(rng, arg) * 100))))
+        case "enum@":
+            options = arg.split("|")
+            return lambda rng, row, i: options[row.pick % len(options)]
+        case "int@":
+            ranges = [_range(r) for r in arg.split("|")]
+
+            def ranged(rng: random.Random, row: _Row, i: int) -> str:
+                lo, hi = ranges[row.pick % len(ranges)]
+                return str(rng.randint(int(lo), int(hi)))
+
+            return ranged
         case "enum":
             choices = arg.split("|")
             return simple(lambda rng: rng.choice(choices))
@@ -735,7 +758,7 @@ def _rows(layout: Layout, ctx: _Context, rng: random.Random) -> list[_Row]:
             account = ctx.user_account[user]
         owner = (i % len(ctx.staff)) if layout.expect == "owners" else account % len(ctx.staff)
         base = ANCHOR - dt.timedelta(days=rng.randint(0, 540), seconds=rng.randint(0, 86399))
-        rows.append(_Row(account, user, owner, base))
+        rows.append(_Row(account, user, owner, base, rng.randrange(720720)))
     return rows
 
 
