@@ -27,7 +27,9 @@ Generator vocabulary (``kind`` or ``kind:arg:arg``; a leading ``?`` leaves ~30 %
   ``minor:LO-HI`` (integer cents of LO-HI units), ``float:LO-HI``, ``pct``.
 - vocabularies: ``enum:a|b|c`` (repeat a value to weight it), ``enum@:a|b|c`` and
   ``int@:LO-HI|LO-HI`` (the n-th option of every ``@`` column of a row goes together: a churn
-  row gets a negative movement), ``const:VALUE``, ``bool``,
+  row gets a negative movement), ``only@:N:i,j:SPEC`` (SPEC on rows whose option of an
+  N-option ``@`` column is i or j, else empty: a solved date only on solved tickets),
+  ``const:VALUE``, ``bool``,
   ``bool:TF`` (TRUE/FALSE), ``bool:yn`` (Yes/No), ``currency`` (mostly USD), ``plan``,
   ``product``, ``event:STYLE`` (``title`` "Report Exported", ``snake`` report_exported,
   ``posthog`` with ``$pageview``/``$autocapture``, ``web`` page_view/scroll), ``text``,
@@ -563,6 +565,16 @@ def _generator(spec: str, ctx: _Context) -> Gen:
 
         return maybe
     kind, _, arg = spec.partition(":")
+    if kind == "only@":  # only@:N:i,j:SPEC - SPEC where the row's pick % N is i or j, else empty
+        modulus, which, inner_spec = arg.split(":", 2)
+        n, keep = int(modulus), {int(x) for x in which.split(",")}
+        inner = _generator(inner_spec, ctx)
+
+        def only(rng: random.Random, row: _Row, i: int) -> str | None:
+            value = inner(rng, row, i)
+            return value if row.pick % n in keep else None
+
+        return only
     parts = arg.split(":") if arg else []
     system = ctx.system
     own = (system, ctx.layout, spec)  # ids unique to this column of this layout
