@@ -20,7 +20,8 @@ Generator vocabulary (``kind`` or ``kind:arg:arg``; a leading ``?`` leaves ~30 %
   ``url``, ``phone``, ``city``, ``country``, ``country_code``, ``state``, ``industry``,
   ``title``, ``ip``, ``user_agent``.
 - time: every row has a base instant; ``date:FMT`` and ``datetime:FMT`` write it, with FMT one of
-  ``iso``, ``us``, ``eu``, ``display``, ``sql``, ``jira``, ``zoho``; ``epoch:s`` / ``epoch:ms``.
+  ``iso``, ``isoms``, ``offset``, ``us``, ``eu``, ``display``, ``sql``, ``jira``, ``zoho``;
+  ``epoch:s`` / ``epoch:ms`` (``msday``/``mshour`` cut to the day or hour, as Pendo does).
   A third part shifts it: ``+`` (hours to two weeks later: resolved, paid), ``++`` (one to
   thirteen months later: due, renewal, period end), ``-`` (days to a year earlier: created).
 - numbers: ``int:LO-HI``, ``money:LO-HI`` (two decimals), ``money:LO-HI:display`` (``$1,234.50``),
@@ -655,8 +656,12 @@ def _generator(spec: str, ctx: _Context) -> Gen:
                     return _fmt_date(value, fmt)
                 if kind == "datetime":
                     return _fmt_datetime(value, fmt)
-                seconds = value.replace(tzinfo=dt.UTC).timestamp()
-                return str(int(seconds * 1000) if fmt == "ms" else int(seconds))
+                if fmt in {"msday", "sday"}:
+                    value = value.replace(hour=0, minute=0, second=0, microsecond=0)
+                elif fmt in {"mshour", "shour"}:
+                    value = value.replace(minute=0, second=0, microsecond=0)
+                seconds = int(value.replace(tzinfo=dt.UTC).timestamp())
+                return str(seconds * 1000 if fmt.startswith("ms") else seconds)
 
             return when
         case "int":
@@ -764,7 +769,7 @@ def _rows(layout: Layout, ctx: _Context, rng: random.Random) -> list[_Row]:
         else:
             # events: half the rows from a few heavy users, the rest from anyone
             if rng.random() < 0.5:
-                user = (min(int(rng.paretovariate(1.2)) - 1, 11) * 37) % N_USERS
+                user = (rng.randrange(20) * 37) % N_USERS
             else:
                 user = rng.randrange(N_USERS)
             account = ctx.user_account[user]
