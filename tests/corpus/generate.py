@@ -24,13 +24,15 @@ Generator vocabulary (``kind`` or ``kind:arg:arg``; a leading ``?`` leaves ~30 %
   ``epoch:s`` / ``epoch:ms`` (``msday``/``mshour`` cut to the day or hour, as Pendo does).
   A third part shifts it: ``+`` (hours to two weeks later: resolved, paid), ``++`` (one to
   thirteen months later: due, renewal, period end), ``-`` (days to a year earlier: created).
-- numbers: ``int:LO-HI``, ``money:LO-HI`` (two decimals), ``money:LO-HI:display`` (``$1,234.50``),
+- numbers: ``int:LO-HI``, ``score:nps`` (0-10) and ``score:csat`` (1-5) with a realistic
+  lean to the top, ``money:LO-HI`` (two decimals), ``money:LO-HI:display`` (``$1,234.50``),
   ``minor:LO-HI`` (integer cents of LO-HI units), ``float:LO-HI``, ``pct``.
 - vocabularies: ``enum:a|b|c`` (repeat a value to weight it), ``enum@:a|b|c`` and
   ``int@:LO-HI|LO-HI`` (the n-th option of every ``@`` column of a row goes together: a churn
   row gets a negative movement), ``only@:N:i,j:SPEC`` (SPEC on rows whose option of an
   N-option ``@`` column is i or j, else empty: a solved date only on solved tickets),
-  ``const:VALUE``, ``bool``,
+  ``switch@:SPEC;;SPEC`` (the row's option picks the generator: an answer column holding a
+  0-10 score on NPS rows and text on comment rows), ``const:VALUE``, ``bool``,
   ``bool:TF`` (TRUE/FALSE), ``bool:yn`` (Yes/No), ``currency`` (mostly USD), ``plan``,
   ``product``, ``event:STYLE`` (``title`` "Report Exported", ``snake`` report_exported,
   ``posthog`` with ``$pageview``/``$autocapture``, ``web`` page_view/scroll), ``text``,
@@ -576,6 +578,9 @@ def _generator(spec: str, ctx: _Context) -> Gen:
             return value if row.pick % n in keep else None
 
         return only
+    if kind == "switch@":  # switch@:SPEC;;SPEC - the row's option picks the generator
+        branches = [_generator(b, ctx) for b in arg.split(";;")]
+        return lambda rng, row, i: branches[row.pick % len(branches)](rng, row, i)
     parts = arg.split(":") if arg else []
     system = ctx.system
     own = (system, ctx.layout, spec)  # ids unique to this column of this layout
@@ -679,7 +684,7 @@ def _generator(spec: str, ctx: _Context) -> Gen:
         case "minor":
             return simple(lambda rng: str(int(round(_money(rng, arg) * 100))))
         case "enum@":
-            options = arg.split("|")
+            options = [o or None for o in arg.split("|")]
             return lambda rng, row, i: options[row.pick % len(options)]
         case "int@":
             ranges = [_range(r) for r in arg.split("|")]
@@ -690,10 +695,16 @@ def _generator(spec: str, ctx: _Context) -> Gen:
 
             return ranged
         case "enum":
-            choices = arg.split("|")
+            choices = [c or None for c in arg.split("|")]
             return simple(lambda rng: rng.choice(choices))
-        case "const":
-            return simple(lambda rng: arg)
+        case "const":  # ``const:`` alone is an empty cell
+            return lambda rng, row, i: arg or None
+        case "score":  # nps: 0-10 leaning to promoters; csat: 1-5 leaning to satisfied
+            scale, weights = {
+                "nps": (range(11), (2, 1, 1, 2, 2, 4, 5, 9, 16, 20, 18)),
+                "csat": (range(1, 6), (1, 1, 3, 8, 12)),
+            }[arg]
+            return simple(lambda rng: str(rng.choices(scale, weights)[0]))
         case "bool":
             pair = {"TF": ("TRUE", "FALSE"), "yn": ("Yes", "No"), "01": ("1", "0")}.get(
                 arg, ("true", "false")
@@ -823,11 +834,16 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
 
 
-def build(folder: Path, seed: int = 0) -> list[CorpusFile]:
-    """Write one file per layout into ``folder`` and say what each is expected to be."""
+def build(folder: Path, seed: int = 0, systems: set[str] | None = None) -> list[CorpusFile]:
+    """Write one file per layout into ``folder`` and say what each is expected to be.
+
+    ``systems`` limits the build to those systems' layouts (all when None).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for layout in load_layouts():
+        if systems is not None and layout.system not in systems:
+            continue
         df = frame(layout, seed)
         path = folder / f"{_slug(layout.system)}__{_slug(layout.name)}.{layout.format}"
         if layout.format == "csv":
