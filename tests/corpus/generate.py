@@ -769,9 +769,16 @@ def _rows(layout: Layout, ctx: _Context, rng: random.Random) -> list[_Row]:
     per_entity = layout.expect in {"accounts", "account_keys", "owners"} or any(
         spec.startswith("id:") or spec.startswith("seq:") for _, spec in layout.columns[:1]
     )
+    # lists of people (contacts, leads, product users) name each person once
+    people = list(range(N_USERS))
+    rng.shuffle(people)
+    listing = layout.expect in {"not_customer", "owners"} and layout.rows <= N_USERS
     rows = []
     for i in range(layout.rows):
-        if layout.expect in {"accounts", "account_keys"}:
+        if listing:
+            user = people[i]
+            account = ctx.user_account[user]
+        elif layout.expect in {"accounts", "account_keys"}:
             account = i % N_ACCOUNTS
             user = account
         elif per_entity and layout.expect not in {"usage_events"}:
