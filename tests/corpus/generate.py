@@ -36,7 +36,8 @@ Generator vocabulary (``kind`` or ``kind:arg:arg``; a leading ``?`` leaves ~30 %
   ``bool:TF`` (TRUE/FALSE), ``bool:yn`` (Yes/No), ``currency`` (mostly USD), ``plan``,
   ``product``, ``event:STYLE`` (``title`` "Report Exported", ``snake`` report_exported,
   ``posthog`` with ``$pageview``/``$autocapture``, ``web`` page_view/scroll), ``text``,
-  ``sentence``, ``word``, ``json:KIND`` (``props``, ``traits``, ``groups``, ``list``, ``empty``).
+  ``sentence`` (a support or feedback line), ``blurb`` (a product description), ``subject``
+  (a marketing e-mail subject), ``word``, ``json:KIND`` (``props``, ``traits``, ``groups``, ``list``, ``empty``).
 """
 
 from __future__ import annotations
@@ -252,7 +253,36 @@ _TITLES = [
     "CEO",
 ]
 _PLANS = ("Starter", "Growth", "Pro", "Business", "Enterprise")
-_PRODUCTS = ("Analytics Pro", "Analytics Team", "Reporting Add-on", "API Access", "Seats Pack")
+_PRODUCTS = (
+    "Analytics Starter",
+    "Analytics Growth",
+    "Analytics Pro",
+    "Analytics Enterprise",
+    "Reporting Add-on",
+    "API Access",
+    "Extra Seats Pack",
+    "Premium Support",
+    "SSO & Audit Log",
+    "Data Warehouse Sync",
+    "Onboarding Package",
+    "Sandbox Workspace",
+)
+_BLURBS = (
+    "Dashboards and scheduled reports for small teams",
+    "Unlimited dashboards, alerts and SSO",
+    "Annual plan billed per seat",
+    "Read and write access to the REST API",
+    "Priority support with a four-hour response time",
+    "One-time onboarding and training",
+)
+_SUBJECTS = (
+    "Your November product update",
+    "Join our webinar: dashboards in 30 minutes",
+    "5 reports every CS team needs",
+    "Last chance: 20% off annual plans",
+    "How Acme cut churn by a third",
+    "New: scheduled exports to Slack",
+)
 _FEATURES = [
     "Report Viewed",
     "Report Exported",
@@ -557,10 +587,10 @@ class _Context:
         self.layout = layout
 
 
-def _generator(spec: str, ctx: _Context) -> Gen:
+def _generator(spec: str, ctx: _Context, header: str = "") -> Gen:
     """The function that writes one cell of a column declared as ``spec``."""
     if spec.startswith("?"):
-        inner = _generator(spec[1:], ctx)
+        inner = _generator(spec[1:], ctx, header)
 
         def maybe(rng: random.Random, row: _Row, i: int) -> str | None:
             value = inner(rng, row, i)
@@ -571,7 +601,7 @@ def _generator(spec: str, ctx: _Context) -> Gen:
     if kind == "only@":  # only@:N:i,j:SPEC - SPEC where the row's pick % N is i or j, else empty
         modulus, which, inner_spec = arg.split(":", 2)
         n, keep = int(modulus), {int(x) for x in which.split(",")}
-        inner = _generator(inner_spec, ctx)
+        inner = _generator(inner_spec, ctx, header)
 
         def only(rng: random.Random, row: _Row, i: int) -> str | None:
             value = inner(rng, row, i)
@@ -579,11 +609,11 @@ def _generator(spec: str, ctx: _Context) -> Gen:
 
         return only
     if kind == "switch@":  # switch@:SPEC;;SPEC - the row's option picks the generator
-        branches = [_generator(b, ctx) for b in arg.split(";;")]
+        branches = [_generator(b, ctx, header) for b in arg.split(";;")]
         return lambda rng, row, i: branches[row.pick % len(branches)](rng, row, i)
     parts = arg.split(":") if arg else []
     system = ctx.system
-    own = (system, ctx.layout, spec)  # ids unique to this column of this layout
+    own = (system, ctx.layout, header, spec)  # ids unique to this column of this layout
 
     def simple(f: Callable[[random.Random], str]) -> Gen:
         return lambda rng, row, i: f(rng)
@@ -716,6 +746,10 @@ def _generator(spec: str, ctx: _Context) -> Gen:
             return lambda rng, row, i: _PLANS[row.account % len(_PLANS)]
         case "product":
             return simple(lambda rng: rng.choice(_PRODUCTS))
+        case "blurb":
+            return simple(lambda rng: rng.choice(_BLURBS))
+        case "subject":
+            return simple(lambda rng: rng.choice(_SUBJECTS))
         case "event":
             style = arg or "title"
 
@@ -802,7 +836,7 @@ def frame(layout: Layout, seed: int = 0) -> pl.DataFrame:
     salt = zlib.crc32(f"{layout.system}/{layout.name}".encode())
     rng = random.Random(seed * 1_000_003 + salt)
     ctx = _Context(seed, layout.system, layout.name)
-    gens = [(header, _generator(spec, ctx)) for header, spec in layout.columns]
+    gens = [(header, _generator(spec, ctx, header)) for header, spec in layout.columns]
     rows = _rows(layout, ctx, rng)
     data: dict[str, list[str | None]] = {header: [] for header, _ in gens}
     for i, row in enumerate(rows):
