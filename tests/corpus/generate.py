@@ -626,7 +626,13 @@ def _generator(spec: str, ctx: _Context, header: str = "") -> Gen:
             return lambda rng, row, i: str(start + i * 3 + _stable_int(0, 3, *own, i))
         case "num":
             digits = int(arg or 9)
-            return lambda rng, row, i: str(_stable_int(10 ** (digits - 1), 10**digits, *own, i))
+            span, offset = 9 * 10 ** (digits - 1), _stable_int(0, 10**6, *own)
+
+            def number(rng: random.Random, row: _Row, i: int) -> str:
+                # a prime stride through the range: scattered digits, never the same twice
+                return str(10 ** (digits - 1) + (offset + i * 982_451_653) % span)
+
+            return number
         case "uuid":
             return lambda rng, row, i: str(uuid.UUID(bytes=_digest(*own, i)[:16], version=4))
         case "hex":
