@@ -23,7 +23,10 @@ Generator vocabulary (``kind`` or ``kind:arg:arg``; a leading ``?`` leaves ~30 %
   ``iso``, ``isoms``, ``offset``, ``us``, ``eu``, ``display``, ``sql``, ``jira``, ``zoho``;
   ``epoch:s`` / ``epoch:ms`` (``msday``/``mshour`` cut to the day or hour, as Pendo does).
   A third part shifts it: ``+`` (hours to two weeks later: resolved, paid), ``++`` (one to
-  thirteen months later: due, renewal, period end), ``-`` (days to a year earlier: created).
+  thirteen months later: renewal, period end), ``net`` (an invoice's payment terms: 0 to 60
+  days later), ``-`` (days to a year earlier: created).
+- money that adds up: ``amt:PART[:FMT]`` with PART ``total``, ``subtotal``, ``tax`` (10 %) or
+  ``monthly`` of the row's amount, FMT empty (``1234.50``), ``minor`` (cents) or ``display``.
 - numbers: ``int:LO-HI``, ``score:nps`` (0-10) and ``score:csat`` (1-5) with a realistic
   lean to the top, ``money:LO-HI`` (two decimals), ``money:LO-HI:display`` (``$1,234.50``),
   ``minor:LO-HI`` (integer cents of LO-HI units), ``float:LO-HI``, ``pct``.
@@ -508,6 +511,7 @@ class _Row:
     owner: int
     base: dt.datetime
     pick: int  # one draw per row shared by the ``enum@`` / ``int@`` columns, so they agree
+    amount: float  # the row's invoice or subscription total: amt: columns add up to it
 
 
 def _fmt_date(value: dt.datetime, fmt: str) -> str:
@@ -558,6 +562,8 @@ def _shift(rng: random.Random, base: dt.datetime, how: str) -> dt.datetime:
             return base + dt.timedelta(minutes=rng.randint(20, 14 * 24 * 60))
         case "++":
             return base + dt.timedelta(days=rng.randint(30, 395))
+        case "net":
+            return base + dt.timedelta(days=rng.choice((0, 14, 15, 30, 30, 30, 45, 60)))
         case "-":
             return base - dt.timedelta(days=rng.randint(3, 365), minutes=rng.randint(0, 1439))
         case _:
@@ -717,6 +723,24 @@ def _generator(spec: str, ctx: _Context, header: str = "") -> Gen:
             if len(parts) > 1 and parts[1] == "display":
                 return simple(lambda rng: f"${_money(rng, parts[0]):,.2f}")
             return simple(lambda rng: f"{_money(rng, parts[0]):.2f}")
+        case "amt":  # amt:PART[:FMT] - parts of the row's amount, tax at 10 %
+            part, fmt = parts[0], parts[1] if len(parts) > 1 else ""
+
+            def amount(rng: random.Random, row: _Row, i: int) -> str:
+                subtotal = round(row.amount / 1.1, 2)
+                value = {
+                    "total": row.amount,
+                    "subtotal": subtotal,
+                    "tax": round(row.amount - subtotal, 2),
+                    "monthly": round(row.amount / 12, 2),
+                }[part]
+                if fmt == "minor":
+                    return str(int(round(value * 100)))
+                if fmt == "display":
+                    return f"${value:,.2f}"
+                return f"{value:.2f}"
+
+            return amount
         case "minor":
             return simple(lambda rng: str(int(round(_money(rng, arg) * 100))))
         case "enum@":
@@ -833,7 +857,9 @@ def _rows(layout: Layout, ctx: _Context, rng: random.Random) -> list[_Row]:
             account = ctx.user_account[user]
         owner = (i % len(ctx.staff)) if layout.expect == "owners" else account % len(ctx.staff)
         base = ANCHOR - dt.timedelta(days=rng.randint(0, 540), seconds=rng.randint(0, 86399))
-        rows.append(_Row(account, user, owner, base, rng.randrange(720720)))
+        tier = 1 + account % 5  # bigger companies pay more
+        amount = round(rng.uniform(80, 900) * tier * 4, 2)
+        rows.append(_Row(account, user, owner, base, rng.randrange(720720), amount))
     return rows
 
 
