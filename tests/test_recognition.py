@@ -15,7 +15,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard.ingest.recognition import key_of, recognise_frame, words
+from dashboard.ingest.profile import key_of, words
+from dashboard.ingest.recognition import recognise_frame
 from dashboard.store import Stores
 from tests.conftest import tandem
 

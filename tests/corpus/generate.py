@@ -358,6 +358,7 @@ class CorpusFile:
     shape: str
     expect: str
     source: str
+    also: tuple[str, ...] = ()  # other tables that read the file rightly (see README)
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,7 @@ class Layout:
     rows: int
     columns: list[tuple[str, str]]
     format: str = "csv"
+    also: tuple[str, ...] = ()
 
 
 def load_layouts(folder: Path = HERE) -> list[Layout]:
@@ -404,6 +406,7 @@ def load_layouts(folder: Path = HERE) -> list[Layout]:
                     rows=int(entry["rows"]),
                     columns=columns,
                     format=fmt,
+                    also=tuple(entry.get("also", ())),
                 )
             )
     return layouts
@@ -926,7 +929,15 @@ def build(folder: Path, seed: int = 0, systems: set[str] | None = None) -> list[
         else:
             _write_xlsx(df, path)
         files.append(
-            CorpusFile(path, layout.system, layout.name, layout.shape, layout.expect, layout.source)
+            CorpusFile(
+                path,
+                layout.system,
+                layout.name,
+                layout.shape,
+                layout.expect,
+                layout.source,
+                layout.also,
+            )
         )
     return files
 
