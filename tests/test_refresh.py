@@ -136,3 +136,63 @@ def test_activating_a_scorecard_scores_the_kept_history_again(tmp_path):
     trend = weekly_trend(stores.sources, AccountFilter())
     assert trend["as_of"].to_list()[-2:] == [week_ago, ANCHOR]
     assert refresh(stores, ANCHOR, tmp_path, scorecard=heavy, digests=False).history_rescored == 0
+
+
+def _rename_owner(stores: Stores, old: str, new: str) -> None:
+    with stores.sources.writer() as writer:
+        for table, column in (("owners", "owner"), ("accounts", "csm_owner"), ("accounts", "am_owner")):  # fmt: skip
+            writer.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new, old])
+
+
+def test_a_line_break_in_an_owner_name_never_stops_the_nightly_refresh(tmp_path):
+    """``Ann\\nLee`` stopped every refresh (icalendar's assertion on X-WR-CALNAME) and a lone
+    CR went raw into the .ics. Now the files show such a name as one line and the refresh says
+    which value; a file that cannot be written (here a folder is in the way of one digest) is
+    skipped and said; every other owner's files are written; exit 0."""
+    from icalendar import Calendar
+
+    from dashboard.jobs.digests import file_stem
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=4, anchor=ANCHOR))
+    csms = stores.sources.query("SELECT owner FROM owners WHERE role = 'csm' ORDER BY owner")[
+        "owner"
+    ].to_list()
+    _rename_owner(stores, csms[0], "Ann\nLee")
+    _rename_owner(stores, csms[1], "Bo\rKim")
+    blocked = csms[2]
+    folder = tmp_path / "digests" / ANCHOR.isoformat()
+    (folder / f"{file_stem(blocked)}-csm.md").mkdir(parents=True)
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", ANCHOR.isoformat()],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    problems = report["problems"]
+    for name, shown in (("Ann\nLee", "Ann Lee"), ("Bo\rKim", "Bo Kim")):
+        said = [p for p in problems if p.startswith(f"owner {name!r}")]
+        assert said and f"the files show {shown!r}" in said[0], problems
+        assert said[0] in done.stderr
+    skipped = f"owner {blocked!r}: the CSM digest was not written"
+    assert any(p.startswith(skipped) for p in problems) and skipped in done.stderr
+    # every other owner's digests are there, and the two names read as one line
+    owners = stores.sources.query("SELECT owner, role FROM owners")
+    for row in owners.iter_rows(named=True):
+        for role in ["csm", "am"] if row["role"] == "both" else [row["role"]]:
+            md = folder / f"{file_stem(row['owner'])}-{role}.md"
+            if row["owner"] == blocked:
+                assert md.is_dir()  # left as it was
+                continue
+            assert md.is_file(), md
+            title = md.read_text().splitlines()[0]
+            assert "\r" not in title and title.startswith(f"# {' '.join(row['owner'].split())} —")
+    feeds = {p.name: p for p in (tmp_path / "calendars").glob("*.ics")}
+    assert len(feeds) >= 3
+    for path in feeds.values():  # every feed reads back, with no raw CR inside a line
+        data = path.read_bytes()
+        assert b"\r" not in data.replace(b"\r\n", b"") and b"\n" not in data.replace(b"\r\n", b"")
+        name = str(Calendar.from_ical(data)["x-wr-calname"])
+        assert "\n" not in name and "\r" not in name
