@@ -196,3 +196,54 @@ def test_a_line_break_in_an_owner_name_never_stops_the_nightly_refresh(tmp_path)
         assert b"\r" not in data.replace(b"\r\n", b"") and b"\n" not in data.replace(b"\r\n", b"")
         name = str(Calendar.from_ical(data)["x-wr-calname"])
         assert "\n" not in name and "\r" not in name
+
+
+def test_names_without_latin_letters_get_files_of_their_own(tmp_path):
+    """Every name without a Latin letter became ``owner``: one digest and one calendar feed
+    for a whole CJK-named team, one person's work shown to another. Now each person's files
+    are named by a slug and a short hash of the exact name: distinct and stable, and each
+    holds only that person's accounts and tasks."""
+    import csv
+    import io
+
+    from icalendar import Calendar
+
+    from dashboard.jobs.digests import file_stem
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=4, anchor=ANCHOR))
+    people = stores.sources.query("SELECT owner FROM owners ORDER BY owner")["owner"].to_list()
+    family, given = "王李张刘陈杨赵黄", "芳娜伟洋"
+    cjk = [f + g for f in family for g in given][: len(people)]
+    for old, new in zip(people, cjk, strict=True):
+        _rename_owner(stores, old, new)
+    result = refresh(stores, ANCHOR, tmp_path)
+    stems = {name: file_stem(name) for name in cjk}
+    assert len(set(stems.values())) == len(cjk) and all(
+        s.startswith("owner-") for s in stems.values()
+    )
+    assert file_stem("王芳") == stems["王芳"]  # stable: the same name, the same file
+    assert len(set(result.digests)) == len(result.digests)  # no file written twice
+    folder = tmp_path / "digests" / ANCHOR.isoformat()
+    scores = stores.sources.query("SELECT account_id, csm_owner, am_owner FROM account_scores")
+    roles = dict(stores.sources.query("SELECT owner, role FROM owners").iter_rows())
+    for name in cjk:
+        for role in {"both": ["csm", "am"]}.get(roles[name], [roles[name]]):
+            md = (folder / f"{stems[name]}-{role}.md").read_text()
+            assert md.startswith(f"# {name} — ")
+            if role == "leader":
+                continue
+            ids = pl.read_csv(folder / f"{stems[name]}-{role}.csv", infer_schema=False)
+            theirs = scores.filter(pl.col(f"{role}_owner") == name)["account_id"].to_list()
+            assert set(ids["Account id"].to_list()) <= set(theirs), (name, role)
+    tasks = list(csv.DictReader(io.StringIO((folder / "tasks-salesforce.csv").read_text())))
+    with_work = {r["Tandem Owner"] for r in tasks if r["Tandem Owner"]}
+    feeds = [p for p in result.work_files if p.suffix == ".ics"]
+    assert len(with_work) >= 3 and {p.stem for p in feeds} == {stems[n] for n in with_work}
+    for name in with_work:
+        calendar = Calendar.from_ical((tmp_path / "calendars" / f"{stems[name]}.ics").read_bytes())
+        assert str(calendar["x-wr-calname"]) == f"Tandem: {name}"
+        uids = {str(e["uid"]) for e in calendar.walk("VEVENT")}
+        assert uids == {
+            f"{r['Tandem Task Key']}@tandem" for r in tasks if r["Tandem Owner"] == name
+        }
