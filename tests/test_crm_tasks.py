@@ -160,3 +160,27 @@ def test_every_file_text_is_one_line_masked_and_links_nothing(tmp_path):
     calendar = Calendar.from_ical(files[feed])
     assert str(calendar["x-wr-calname"]) == "Tandem: Ann Lee"
     assert {str(e["x-tandem-account-id"]) for e in calendar.walk("VEVENT")} >= {account}
+
+
+def test_the_demos_feeds_leave_the_teams_workspace_at_the_first_import(tmp_path):
+    """A demo an older Tandem built in the data folder moves to ``demo/`` at the first import:
+    its calendar feeds (the demo's owners and accounts) went with it only for the stores and
+    digests, and stayed in the team's ``calendars/``, served to subscribers as the team's."""
+    from dashboard.ingest.demo import DemoSpec, load_demo
+    from dashboard.store import Stores
+    from tests.conftest import tandem
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=40, seed=3, anchor=DAY))
+    demo_feeds = {p.name for p in refresh(stores, DAY, tmp_path).work_files if p.suffix == ".ics"}
+    assert demo_feeds
+    accounts = tmp_path / "crm.csv"
+    accounts.write_text("account_id,account_name,csm_owner\nR-1,Real One,Team Csm\n")
+    done = tandem(tmp_path, "import", "accounts", str(accounts))
+    assert done.returncode == 0, done.stderr
+    left = {p.name for p in (tmp_path / "calendars").glob("*.ics")}
+    assert not left & demo_feeds, left
+    assert {p.name for p in (tmp_path / "demo" / "calendars").glob("*.ics")} == demo_feeds
+    team = Stores.open(tmp_path)
+    refresh(team, DAY, tmp_path)  # the team's own nightly job: still none of the demo's
+    assert not {p.name for p in (tmp_path / "calendars").glob("*.ics")} & demo_feeds
