@@ -217,3 +217,6 @@ def test_export_and_erasure_find_one_account_exactly_in_every_file(tmp_path):
     # the owner whose only work was the account: the feed stays, without events
     assert Calendar.from_ical((root / solo_feed).read_bytes()).walk("VEVENT") == []
     assert len(result.work_files) > 3
+    again = refresh(stores, TODAY, root)  # the next night: still no work, still empty
+    assert root / solo_feed not in again.work_files
+    assert Calendar.from_ical((root / solo_feed).read_bytes()).walk("VEVENT") == []
