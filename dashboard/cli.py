@@ -148,10 +148,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                 "digests": len(result.digests),
                 "delivered": asdict(result.delivery) if result.delivery else None,
                 "calibrated": result.calibrated,
+                "problems": result.problems,
                 "seconds": result.seconds,
             }
         )
     )
+    for problem in result.problems:  # reported, never a failed refresh
+        print(f"tandem refresh: {problem}", file=sys.stderr)
     if result.delivery:
         for error in result.delivery.errors:  # reported, never a failed refresh
             print(f"tandem refresh: not delivered: {error}", file=sys.stderr)

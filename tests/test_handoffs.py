@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard.jobs.digests import build_digests, write_digest_files
+from dashboard.jobs.digests import build_digests, file_stem, write_digest_files
 from dashboard.store import AppStore
 from dashboard.workflows import handoffs as h
 from scoring.digests import chairs_rows
@@ -147,11 +147,11 @@ def test_fallen_between_the_chairs_and_in_the_digests(app, tmp_path):
     )  # fmt: skip
     owners = pl.DataFrame({"owner": ["Lee"], "role": ["leader"]})
     write_digest_files(build_digests(scored, owners, today, rows), tmp_path)
-    am = (tmp_path / "avery-am.md").read_text()
-    csm = (tmp_path / "cleo-csm.md").read_text()
+    am = (tmp_path / f"{file_stem('Avery')}-am.md").read_text()
+    csm = (tmp_path / f"{file_stem('Cleo')}-csm.md").read_text()
     assert "acc-old" in am and "flagged by Cleo CSM 20 days ago" in am and "acc-ready" not in am
     assert "acc-ready" in csm and "never flagged" in csm and "acc-old" not in csm
-    leader = (tmp_path / "lee-leader.md").read_text()
+    leader = (tmp_path / f"{file_stem('Lee')}-leader.md").read_text()
     assert "acc-old" in leader and "acc-ready" in leader
 
 

@@ -13,6 +13,14 @@ from scoring.privacy import EMAIL_MASK, PHONE_MASK, mask_pii
         ("renewal 2026-11-22, 120 seats, $45,000", "renewal 2026-11-22, 120 seats, $45,000"),
         ("ACC-000123 grew 20%", "ACC-000123 grew 20%"),
         (None, None),
+        # an address or a number split by a character that shows nothing is masked all the same
+        ("mail jane\x00@acme.io", f"mail {EMAIL_MASK}"),
+        ("mail jane\u200b@acme.io or ana\u200d@acme.io", f"mail {EMAIL_MASK} or {EMAIL_MASK}"),
+        ("call +44 20\u202e 7946\u00ad 0958", f"call {PHONE_MASK}"),
+        (
+            "team \U0001f468\u200d\U0001f469 ok",
+            "team \U0001f468\u200d\U0001f469 ok",
+        ),  # emoji kept whole
     ],
 )
 def test_mask_emails_and_phones_but_not_dates_or_amounts(text, expected):

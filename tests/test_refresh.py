@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from dashboard.ingest.demo import DemoSpec, load_demo
-from dashboard.jobs.digests import DIGEST_TITLES
+from dashboard.jobs.digests import DIGEST_TITLES, file_stem
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.snapshots import health_before_renewals
@@ -53,7 +53,8 @@ def test_a_digest_for_every_owner(refreshed):
     folder = root / "digests" / ANCHOR.isoformat()
     owners = stores.sources.query("SELECT owner, role FROM owners")
     for row in owners.iter_rows(named=True):
-        slug = row["owner"].lower().replace(" ", "-")
+        slug = file_stem(row["owner"])
+        assert slug.startswith(row["owner"].lower().replace(" ", "-") + "-")  # still readable
         roles = ["csm", "am"] if row["role"] == "both" else [row["role"]]
         for role in roles:
             md = folder / f"{slug}-{role}.md"
@@ -135,3 +136,114 @@ def test_activating_a_scorecard_scores_the_kept_history_again(tmp_path):
     trend = weekly_trend(stores.sources, AccountFilter())
     assert trend["as_of"].to_list()[-2:] == [week_ago, ANCHOR]
     assert refresh(stores, ANCHOR, tmp_path, scorecard=heavy, digests=False).history_rescored == 0
+
+
+def _rename_owner(stores: Stores, old: str, new: str) -> None:
+    with stores.sources.writer() as writer:
+        for table, column in (("owners", "owner"), ("accounts", "csm_owner"), ("accounts", "am_owner")):  # fmt: skip
+            writer.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new, old])
+
+
+def test_a_line_break_in_an_owner_name_never_stops_the_nightly_refresh(tmp_path):
+    """``Ann\\nLee`` stopped every refresh (icalendar's assertion on X-WR-CALNAME) and a lone
+    CR went raw into the .ics. Now the files show such a name as one line and the refresh says
+    which value; a file that cannot be written (here a folder is in the way of one digest) is
+    skipped and said; every other owner's files are written; exit 0."""
+    from icalendar import Calendar
+
+    from dashboard.jobs.digests import file_stem
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=4, anchor=ANCHOR))
+    csms = stores.sources.query("SELECT owner FROM owners WHERE role = 'csm' ORDER BY owner")[
+        "owner"
+    ].to_list()
+    _rename_owner(stores, csms[0], "Ann\nLee")
+    _rename_owner(stores, csms[1], "Bo\rKim")
+    blocked = csms[2]
+    folder = tmp_path / "digests" / ANCHOR.isoformat()
+    (folder / f"{file_stem(blocked)}-csm.md").mkdir(parents=True)
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", ANCHOR.isoformat()],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    problems = report["problems"]
+    for name, shown in (("Ann\nLee", "Ann Lee"), ("Bo\rKim", "Bo Kim")):
+        said = [p for p in problems if p.startswith(f"owner {name!r}")]
+        assert said and f"the files show {shown!r}" in said[0], problems
+        assert said[0] in done.stderr
+    skipped = f"owner {blocked!r}: the CSM digest was not written"
+    assert any(p.startswith(skipped) for p in problems) and skipped in done.stderr
+    # every other owner's digests are there, and the two names read as one line
+    owners = stores.sources.query("SELECT owner, role FROM owners")
+    for row in owners.iter_rows(named=True):
+        for role in ["csm", "am"] if row["role"] == "both" else [row["role"]]:
+            md = folder / f"{file_stem(row['owner'])}-{role}.md"
+            if row["owner"] == blocked:
+                assert md.is_dir()  # left as it was
+                continue
+            assert md.is_file(), md
+            title = md.read_text().splitlines()[0]
+            assert "\r" not in title and title.startswith(f"# {' '.join(row['owner'].split())} —")
+    feeds = {p.name: p for p in (tmp_path / "calendars").glob("*.ics")}
+    assert len(feeds) >= 3
+    for path in feeds.values():  # every feed reads back, with no raw CR inside a line
+        data = path.read_bytes()
+        assert b"\r" not in data.replace(b"\r\n", b"") and b"\n" not in data.replace(b"\r\n", b"")
+        name = str(Calendar.from_ical(data)["x-wr-calname"])
+        assert "\n" not in name and "\r" not in name
+
+
+def test_names_without_latin_letters_get_files_of_their_own(tmp_path):
+    """Every name without a Latin letter became ``owner``: one digest and one calendar feed
+    for a whole CJK-named team, one person's work shown to another. Now each person's files
+    are named by a slug and a short hash of the exact name: distinct and stable, and each
+    holds only that person's accounts and tasks."""
+    import csv
+    import io
+
+    from icalendar import Calendar
+
+    from dashboard.jobs.digests import file_stem
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=60, seed=4, anchor=ANCHOR))
+    people = stores.sources.query("SELECT owner FROM owners ORDER BY owner")["owner"].to_list()
+    family, given = "王李张刘陈杨赵黄", "芳娜伟洋"
+    cjk = [f + g for f in family for g in given][: len(people)]
+    for old, new in zip(people, cjk, strict=True):
+        _rename_owner(stores, old, new)
+    result = refresh(stores, ANCHOR, tmp_path)
+    stems = {name: file_stem(name) for name in cjk}
+    assert len(set(stems.values())) == len(cjk) and all(
+        s.startswith("owner-") for s in stems.values()
+    )
+    assert file_stem("王芳") == stems["王芳"]  # stable: the same name, the same file
+    assert len(set(result.digests)) == len(result.digests)  # no file written twice
+    folder = tmp_path / "digests" / ANCHOR.isoformat()
+    scores = stores.sources.query("SELECT account_id, csm_owner, am_owner FROM account_scores")
+    roles = dict(stores.sources.query("SELECT owner, role FROM owners").iter_rows())
+    for name in cjk:
+        for role in {"both": ["csm", "am"]}.get(roles[name], [roles[name]]):
+            md = (folder / f"{stems[name]}-{role}.md").read_text()
+            assert md.startswith(f"# {name} — ")
+            if role == "leader":
+                continue
+            ids = pl.read_csv(folder / f"{stems[name]}-{role}.csv", infer_schema=False)
+            theirs = scores.filter(pl.col(f"{role}_owner") == name)["account_id"].to_list()
+            assert set(ids["Account id"].to_list()) <= set(theirs), (name, role)
+    tasks = list(csv.DictReader(io.StringIO((folder / "tasks-salesforce.csv").read_text())))
+    with_work = {r["Tandem Owner"] for r in tasks if r["Tandem Owner"]}
+    feeds = [p for p in result.work_files if p.suffix == ".ics"]
+    assert len(with_work) >= 3 and {p.stem for p in feeds} == {stems[n] for n in with_work}
+    for name in with_work:
+        calendar = Calendar.from_ical((tmp_path / "calendars" / f"{stems[name]}.ics").read_bytes())
+        assert str(calendar["x-wr-calname"]) == f"Tandem: {name}"
+        uids = {str(e["uid"]) for e in calendar.walk("VEVENT")}
+        assert uids == {
+            f"{r['Tandem Task Key']}@tandem" for r in tasks if r["Tandem Owner"] == name
+        }

@@ -5,14 +5,18 @@ CSV) and delivered in the tools people use (``jobs/delivery.py``)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from dashboard.text import format_value, md, to_csv
-from dashboard.views.exports import Column, labelled
+from dashboard.views.exports import Column, labelled, markdown_text, one_line, plain_rows
 from scoring.digests import am_digest, csm_digest, leader_digest
 
 DIGEST_CSV = [
@@ -39,11 +43,39 @@ class Digest:
 
     @property
     def stem(self) -> str:
-        return f"{slug(self.owner)}-{self.role}"
+        return f"{file_stem(self.owner)}-{self.role}"
+
+
+SLUG_CHARS = 40  # the readable part of a file name; the id keeps it unique
+ID_DIGITS = 6  # hex digits of the name's hash; 16 when two names would share a file name
 
 
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "owner"
+    """The readable part of a person's file name: ASCII letters and digits (accents dropped:
+    ``José`` is ``jose``), ``owner`` when none is left (a name written in another script)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower())[:SLUG_CHARS].strip("-") or "owner"
+
+
+def file_stem(name: str, digits: int = ID_DIGITS) -> str:
+    """A person's file name, unique and stable: the slug and the first hex digits of a hash
+    of the exact name (``ann-lee-3f9a1c``; ``王芳`` and ``李娜`` get different ones)."""
+    return f"{slug(name)}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:digits]}"
+
+
+def file_stems(names: Iterable[str]) -> dict[str, str]:
+    """Each name's file name; two names whose short ids meet get the long ones, so no two
+    people ever share a file."""
+    names = sorted(set(names))
+    short = {n: file_stem(n) for n in names}
+    clash = {s for s, n in Counter(short.values()).items() if n > 1}
+    return {n: file_stem(n, 16) if short[n] in clash else short[n] for n in names}
+
+
+def markdown_id(account_id: object) -> str:
+    """An account id inside a digest line: escaped as Markdown, its commas too, so the line
+    ``- **NAME** (ID, …`` reads back exactly (``jobs/gdpr.py`` finds an account by it)."""
+    return md(one_line(account_id)).replace(",", "\\,")
 
 
 def build_digests(
@@ -88,12 +120,13 @@ def build_digests(
 
 
 def _title(name: str, role: str, day: dt.date) -> str:
-    return f"{name} — {DIGEST_TITLES[role]} digest, {day.isoformat()}"
+    return f"{one_line(name)} — {DIGEST_TITLES[role]} digest, {day.isoformat()}"
 
 
 def digest_markdown(digest: Digest) -> str:
-    """The digest as Markdown: every value from the data escaped, so a name renders as text."""
-    lines = [f"# {md(digest.title)}", "", digest.intro, ""]
+    """The digest as Markdown: every value from the data one line, masked and escaped
+    (``views.exports.markdown_text``), so a name renders as text and links nothing."""
+    lines = [f"# {markdown_text(digest.title)}", "", digest.intro, ""]
     if digest.rows.is_empty():
         lines.append("Nothing needs you today.")
     for row in digest.rows.iter_rows(named=True):
@@ -102,23 +135,46 @@ def digest_markdown(digest: Digest) -> str:
             "" if row["days_to_renewal"] is None else f", renews in {row['days_to_renewal']} days"
         )
         lines.append(
-            f"- **{md(row['account_name'])}** ({md(row['account_id'])}, "
+            f"- **{markdown_text(row['account_name'])}** ({markdown_id(row['account_id'])}, "
             f"{format_value(row['arr'], 'money')}, health {health} {row['band']}{renewal}) — "
-            f"{md(row['reason'])}: {md(row['cause'] or 'see the account page')}. "
-            f"Next: {md(row['action'] or 'review the account')}."
+            f"{markdown_text(row['reason'])}: {markdown_text(row['cause'] or 'see the account page')}. "
+            f"Next: {markdown_text(row['action'] or 'review the account')}."
         )
     return "\n".join(lines) + "\n"
 
 
-def write_digest_files(digests: list[Digest], folder: Path) -> list[Path]:
-    """One Markdown and one CSV file per digest under ``folder``."""
+def digest_csv(digest: Digest) -> str:
+    """The digest's rows as CSV: the page's labels, text one line and masked, ids exact."""
+    return to_csv(labelled(plain_rows(digest.rows, ids=("account_id",)), DIGEST_CSV))
+
+
+def write_digest_files(
+    digests: list[Digest], folder: Path, problems: list[str] | None = None
+) -> list[Path]:
+    """One Markdown and one CSV file per digest under ``folder``, named by ``file_stems``.
+    A digest that cannot be written is skipped and said in ``problems``; the others are
+    written."""
     folder.mkdir(parents=True, exist_ok=True)
+    stems = file_stems(d.owner for d in digests)
     written: list[Path] = []
     for digest in digests:
-        stem = folder / digest.stem
-        stem.with_suffix(".md").write_text(digest_markdown(digest), encoding="utf-8")
-        stem.with_suffix(".csv").write_text(
-            to_csv(labelled(digest.rows, DIGEST_CSV)), encoding="utf-8"
-        )
-        written += [stem.with_suffix(".md"), stem.with_suffix(".csv")]
+        stem = folder / f"{stems[digest.owner]}-{digest.role}"
+        try:
+            for suffix, text in ((".md", digest_markdown(digest)), (".csv", digest_csv(digest))):
+                _write_whole(stem.with_suffix(suffix), text)
+                written.append(stem.with_suffix(suffix))
+        except Exception as exc:  # one person's file never stops the others
+            if problems is None:
+                raise
+            problems.append(
+                f"owner {digest.owner!r}: the {DIGEST_TITLES[digest.role]} digest was not "
+                f"written ({type(exc).__name__}: {one_line(exc)})"
+            )
     return written
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write through a temporary file, so a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

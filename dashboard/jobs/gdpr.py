@@ -2,14 +2,15 @@
 
 Everything means: every source table and derived table of the published store (scores,
 drivers, snapshots), what people wrote in the app store (handoffs and their steps, tasks, sync
-decisions) and the digests on disk. A deletion publishes a new generation without the account
-and removes the older generations that still held it; the audit log keeps only the id and the
-time of the request.
+decisions) and every file Tandem wrote under the workspace's folder (digests, CRM task
+imports, calendar feeds, rejected rows, logs: ``jobs/account_files.py``), each record found by
+the account's exact id (never a substring). A deletion publishes a new generation without the
+account and removes the older generations that still held it; the audit log keeps only the id
+and the time of the request.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboard.jobs.account_files import Account, search
 from dashboard.schema import SCHEMA_VERSION
 from dashboard.store import Stores, audit_log
 from dashboard.store import account_data as account_rows
@@ -42,46 +44,38 @@ def account_data(stores: Stores, account_id: str) -> dict[str, pl.DataFrame]:
     return found
 
 
-def _digest_files(data_dir: Path) -> list[Path]:
-    root = Path(data_dir) / "digests"
-    return (
-        sorted(p for p in root.rglob("*") if p.suffix in (".md", ".csv")) if root.exists() else []
-    )
-
-
-def _digest_mentions(data_dir: Path, account_id: str) -> dict[str, str]:
-    """The digest lines that name the account, per digest file (relative path)."""
-    out: dict[str, str] = {}
-    for path in _digest_files(data_dir):
-        lines = [line for line in path.read_text().splitlines() if account_id in line]
-        if lines:
-            out[str(path.relative_to(data_dir))] = "\n".join(lines)
-    return out
+def _account(found: dict[str, pl.DataFrame], account_id: str) -> Account:
+    """The account as files name it: its id, and its name and domain from its stored row."""
+    row = found["accounts"].row(0, named=True) if "accounts" in found else {}
+    return Account(account_id, row.get("account_name"), row.get("domain"))
 
 
 def export_account(
     stores: Stores, account_id: str, data_dir: Path, now: dt.datetime, actor: str | None = None
 ) -> bytes:
-    """A zip of CSV (one per table) and JSON (the same rows), the digest lines naming the
-    account, and a manifest listing what is inside. Unmasked (it is for the data subject), so
-    it is audited: who asked, when, for which account."""
+    """A zip of CSV (one per table) and JSON (the same rows), the account's records in every
+    file Tandem wrote (under ``files/``, each in its own format: digest lines, CSV rows with
+    their header, calendar events), and a manifest listing what is inside and the files that
+    could not be read. Unmasked (it is for the data subject), so it is audited: who asked,
+    when, for which account."""
     data = account_data(stores, account_id)
     if "accounts" not in data:
         raise KeyError(f"there is no account {account_id!r}")
-    mentions = _digest_mentions(data_dir, account_id)
+    found = search(data_dir, _account(data, account_id))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for table, frame in data.items():
             zf.writestr(f"csv/{table}.csv", to_csv(frame))
             zf.writestr(f"json/{table}.json", frame.write_json())
-        for name, lines in mentions.items():
-            zf.writestr(f"digests/{name}", lines + "\n")
+        for hit in found.hits:
+            zf.writestr(f"files/{hit.path.relative_to(data_dir).as_posix()}", hit.text)
         manifest = {
             "account_id": account_id,
             "exported_at": now.isoformat(timespec="seconds"),
             "schema_version": SCHEMA_VERSION,
             "tables": {t: f.height for t, f in data.items()},
-            "digest_files": sorted(mentions),
+            "data_files": {h.path.relative_to(data_dir).as_posix(): h.records for h in found.hits},
+            "files_not_read": [p.relative_to(data_dir).as_posix() for p in found.not_read],
             "files": sorted(zf.namelist()),
         }
         zf.writestr("manifest.json", json.dumps(manifest, indent=2))
@@ -93,33 +87,25 @@ def export_account(
 class Deletion:
     account_id: str
     rows: dict[str, int] = field(default_factory=dict)
-    digest_files: int = 0
+    files: dict[str, int] = field(default_factory=dict)  # file -> records removed
+    files_not_read: list[str] = field(default_factory=list)  # not text: not searched
     generations_removed: int = 0
 
-
-def _scrub_digest(path: Path, account_id: str) -> bool:
-    """Remove the account's rows from one digest file; True when the file changed."""
-    text = path.read_text()
-    if account_id not in text:
-        return False
-    if path.suffix == ".csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        kept = [r for i, r in enumerate(rows) if i == 0 or account_id not in r]
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(kept)
-        path.write_text(out.getvalue())
-    else:
-        path.write_text("\n".join(x for x in text.splitlines() if account_id not in x) + "\n")
-    return True
+    @property
+    def digest_files(self) -> int:
+        """How many files held the account (the digests, feeds, task imports, rejects)."""
+        return len(self.files)
 
 
 def delete_account(
     stores: Stores, account_id: str, data_dir: Path, now: dt.datetime, actor: str | None = None
 ) -> Deletion:
-    """Erase every row about the account in both stores and the digests."""
+    """Erase every row about the account in both stores and every record about it in the
+    files under ``data_dir``; a calendar feed left without events is rewritten empty."""
     found = account_data(stores, account_id)
     if not found:
         raise KeyError(f"there is no data about account {account_id!r}")
+    account = _account(found, account_id)
     result = Deletion(account_id, rows={t: f.height for t, f in found.items()})
     source_tables = [t for t in account_rows.tables_with_accounts(stores.sources) if t in found]
     if source_tables:
@@ -130,5 +116,8 @@ def delete_account(
         stores.sources.compact()  # a fresh file: no deleted bytes, no older generation
         result.generations_removed = before
     account_rows.erase_app_rows(stores.app, account_id, now, actor)
-    result.digest_files = sum(_scrub_digest(p, account_id) for p in _digest_files(data_dir))
+    with stores.sources.write_lock():  # no refresh writes these files meanwhile
+        erased = search(data_dir, account, erase=True)
+    result.files = {h.path.relative_to(data_dir).as_posix(): h.records for h in erased.hits}
+    result.files_not_read = [p.relative_to(data_dir).as_posix() for p in erased.not_read]
     return result

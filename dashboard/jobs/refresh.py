@@ -13,7 +13,7 @@ import polars as pl
 
 from dashboard.jobs.delivery import DeliverySettings, DeliverySummary, deliver_digests
 from dashboard.jobs.digests import Digest, build_digests, write_digest_files
-from dashboard.jobs.work_files import write_work_files
+from dashboard.jobs.work_files import control_character_notes, write_work_files
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
@@ -72,6 +72,9 @@ class RefreshResult:
     seconds: dict[str, float] = field(default_factory=dict)
     delivery: DeliverySummary | None = None  # with a delivery: what was sent, skipped, failed
     calibrated: str | None = None  # with --calibrate: the scorecard saved, or why none was
+    # values written as one line (a line break in a name) and files skipped (one owner's
+    # file that could not be written): said, never a stopped refresh
+    problems: list[str] = field(default_factory=list)
 
 
 def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
@@ -219,7 +222,7 @@ def _score(
 
 def _publish(
     stores: Stores, scored: _Scored, as_of: dt.date, card: Scorecard, data_dir: Path,
-    digests: bool, report: Progress, timings: dict[str, float],
+    digests: bool, report: Progress, timings: dict[str, float], problems: list[str],
 ) -> tuple[int, list[Path], list[Digest], list[Path]]:  # fmt: skip
     """Publish the scores, then create the rule tasks and write the digests, all while
     holding the store's write lock and only if the source data is still the data scored
@@ -252,10 +255,11 @@ def _publish(
             ))  # fmt: skip
             folder = data_dir / "digests" / as_of.isoformat()
             built = build_digests(scored.marts, owners, as_of, chairs)
-            written = write_digest_files(built, folder)
+            problems += control_character_notes(scored.marts, owners)
+            written = write_digest_files(built, folder, problems)
             work = write_work_files(
                 stores.app, scored.marts, owners, stored_account_keys(writer),
-                account_domains(writer), as_of, folder, data_dir, dt.datetime.now(),
+                account_domains(writer), as_of, folder, data_dir, dt.datetime.now(), problems,
             )  # fmt: skip
             timings["digests"] = time.perf_counter() - started
     return tasks_created, written, built, work
@@ -286,11 +290,12 @@ def refresh(
     card = scorecard or active_scorecard(stores.app)
     for attempt in range(1, REFRESH_ATTEMPTS + 1):
         timings: dict[str, float] = {}
+        problems: list[str] = []
         scored = _score(stores, as_of, card, backfill_weeks, report, timings)
         try:
             tasks_created, written, built, work = _publish(
                 stores, scored, as_of, card, data_dir, digests or delivery is not None, report,
-                timings,
+                timings, problems,
             )  # fmt: skip
         except StaleDataError:
             report(0.1, f"The data changed while scoring (attempt {attempt}): scoring again")
@@ -314,6 +319,7 @@ def refresh(
             seconds={k: round(v, 3) for k, v in timings.items()},
             delivery=delivered,
             calibrated=offered,
+            problems=problems,
         )
     raise RefreshError(
         f"the source data changed while scoring, {REFRESH_ATTEMPTS} times in a row; nothing "

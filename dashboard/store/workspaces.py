@@ -1,9 +1,9 @@
 """Workspaces: the demo and a team's own data never share a store.
 
 A data folder (an organisation's, when there are organisations) is the team's workspace: its
-``sources/``, ``app.duckdb`` and ``digests/``. The demo lives in a workspace of its own, the
-folder ``demo/`` inside it, with stores of its own. Imports and connector reloads always write
-to the team's workspace; the app builds the demo only in ``demo/``.
+``sources/``, ``app.duckdb``, ``digests/`` and ``calendars/``. The demo lives in a workspace of
+its own, the folder ``demo/`` inside it, with stores of its own. Imports and connector reloads
+always write to the team's workspace; the app builds the demo only in ``demo/``.
 
 A data folder that an older Tandem filled with the demo is recognised (the store says it
 holds the demo) and, before the first import, moved into ``demo/`` whole: the import then
@@ -23,7 +23,7 @@ Workspace = Literal["data", "demo"]
 DEMO_FOLDER = "demo"
 WORKSPACE_LABELS: dict[str, str] = {"data": "Your data", "demo": "Demo"}
 # what a workspace folder holds, moved together
-_PARTS = ("sources", "app.duckdb", "app.duckdb.wal", "digests", "rejects", "feeds")
+_PARTS = ("sources", "app.duckdb", "app.duckdb.wal", "digests", "calendars", "rejects", "feeds")
 
 
 def workspace_dir(root: Path, workspace: Workspace, store: SourceStore | None = None) -> Path:

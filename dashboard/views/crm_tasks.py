@@ -8,7 +8,11 @@ YYYY-MM-DD), ``Status`` (Not Started), ``Priority`` (High, Normal), ``Descriptio
 HubSpot (the import tool, tasks associated with companies): ``Task Title``, ``Due Date``,
 ``Task Status`` (NOT_STARTED), ``Priority`` (HIGH, MEDIUM), ``Task Type`` (TODO), ``Notes``,
 ``Assigned To`` (the owner's e-mail, which HubSpot matches to its user) and ``Company Domain
-Name`` or ``Company Record ID`` for the association. Every text is masked like a digest."""
+Name`` or ``Company Record ID`` for the association. Both carry ``Tandem Account Id``.
+
+Every text from the data is one line, masked and defanged like a digest
+(``views.exports.plain_rows``): no line break, control character, e-mail address, phone number
+or live URL reaches the CRM or a calendar. Identifiers are kept exact (only made one line)."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import polars as pl
 from icalendar import Calendar, Event
 
 from dashboard.text import to_csv
+from dashboard.views.exports import ACCOUNT_PROPERTY, one_line, plain_rows, plain_text
 from scoring.privacy import mask_pii
 
 col = pl.col
@@ -30,6 +35,8 @@ HANDOFF_TASKS = {  # an open handoff is a task for whoever holds the next step
     ("risk", "weighed"): ("csm", "Run the save plan agreed for the renewal risk", 14),
 }
 WORK_COLUMNS = ["key", "account_id", "account_name", "role", "owner", "title", "due_on", "priority", "detail"]  # fmt: skip
+SALESFORCE_IDS = ("ActivityDate", "WhatId", "Tandem Account Id", "Tandem Task Key")
+HUBSPOT_IDS = ("Due Date", "Assigned To", "Company Domain Name", "Company Record ID", "Tandem Account Id", "Tandem Task Key")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,8 @@ def open_work(tasks: pl.DataFrame, handoffs: pl.DataFrame, accounts: pl.DataFram
 def salesforce_tasks(work: pl.DataFrame, salesforce_ids: pl.DataFrame) -> pl.DataFrame:
     """The work as Salesforce Task rows; ``WhatId`` is the account's Salesforce id when a
     Salesforce export brought one (``salesforce_ids``: account_id, key), else empty."""
-    return work.join(salesforce_ids.select("account_id", pl.col("key").alias("WhatId")), on="account_id", how="left").select(
-        pl.format("{} — {}", col("title"), col("account_name").fill_null(col("account_id"))).str.slice(0, 255).alias("Subject"),
+    rows = work.join(salesforce_ids.select("account_id", pl.col("key").alias("WhatId")), on="account_id", how="left").select(
+        pl.format("{} — {}", col("title"), col("account_name").fill_null(col("account_id"))).alias("Subject"),
         col("due_on").cast(pl.String).alias("ActivityDate"),
         pl.lit("Not Started").alias("Status"),
         pl.when(col("priority") == "high").then(pl.lit("High")).otherwise(pl.lit("Normal")).alias("Priority"),
@@ -85,13 +92,14 @@ def salesforce_tasks(work: pl.DataFrame, salesforce_ids: pl.DataFrame) -> pl.Dat
         col("account_id").alias("Tandem Account Id"),
         col("key").alias("Tandem Task Key"),
     )  # fmt: skip
+    return plain_rows(rows, SALESFORCE_IDS).with_columns(col("Subject").str.slice(0, 255))
 
 
 def hubspot_tasks(work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFrame, hubspot_ids: pl.DataFrame) -> pl.DataFrame:  # fmt: skip
     """The work as rows of a HubSpot task import, associated with the company by its HubSpot
     record id when a HubSpot export brought one, else by its domain (``domains``: account_id,
     domain)."""
-    return (
+    rows = (
         work.join(domains, on="account_id", how="left")
         .join(hubspot_ids.select("account_id", pl.col("key").alias("Company Record ID")), on="account_id", how="left")
         .join(owners.select(col("owner"), col("email").alias("Assigned To")), on="owner", how="left")
@@ -105,9 +113,11 @@ def hubspot_tasks(work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFram
             "Assigned To",
             col("domain").alias("Company Domain Name"),
             "Company Record ID",
+            col("account_id").alias("Tandem Account Id"),
             col("key").alias("Tandem Task Key"),
         )
     )  # fmt: skip
+    return plain_rows(rows, HUBSPOT_IDS)
 
 
 def crm_exports(work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFrame, keys: pl.DataFrame) -> CrmExports:  # fmt: skip
@@ -126,12 +136,15 @@ def crm_exports(work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFrame,
 
 def owner_calendar(work: pl.DataFrame, owner: str, stamp: dt.datetime) -> bytes:
     """One owner's open work as an all-day event on each due date (a feed a calendar can
-    subscribe to; the same UID every night, so an event moves instead of doubling)."""
+    subscribe to; the same UID every night, so an event moves instead of doubling). Every
+    text is one line, masked and defanged; each event names its account in
+    ``X-TANDEM-ACCOUNT-ID``."""
     calendar = Calendar()
     calendar.add("prodid", "-//Tandem//Open work//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"Tandem: {owner}")
-    for row in work.filter(col("owner") == owner).iter_rows(named=True):
+    calendar.add("x-wr-calname", f"Tandem: {plain_text(owner)}")
+    mine = plain_rows(work.filter(col("owner") == owner), ids=("key", "account_id"))
+    for row in mine.iter_rows(named=True):
         event = Event()
         event.add("uid", f"{row['key']}@tandem")
         event.add("dtstamp", stamp)
@@ -140,8 +153,10 @@ def owner_calendar(work: pl.DataFrame, owner: str, stamp: dt.datetime) -> bytes:
         event.add("summary", f"{row['title']} — {row['account_name'] or row['account_id']}")
         event.add(
             "description",
-            f"{row['detail']}\nAccount {row['account_id']} · {row['role'].upper()}: {owner}",
+            f"{row['detail']}\nAccount {row['account_id']} · {one_line(row['role']).upper()}: "
+            f"{row['owner']}",
         )
         event.add("categories", ["Tandem", row["priority"]])
+        event.add(ACCOUNT_PROPERTY, row["account_id"])
         calendar.add_component(event)
     return calendar.to_ical()

@@ -1,15 +1,88 @@
 """Tables as people take them to a meeting: the page's labels, units and rounding, in
-Markdown or in a print-ready HTML page. A CSV keeps the raw values; these are for reading."""
+Markdown or in a print-ready HTML page. A CSV keeps the raw values; these are for reading.
+
+Text in the files Tandem writes (digests, CRM task imports, calendar feeds, the renewal
+calendar) goes through ``plain_text`` / ``plain_rows`` first: one line (line breaks, lone
+carriage returns, NUL and every other control character become a space), masked as mail is
+(e-mail addresses and phone numbers) and with bare URLs defanged (``https[:]//``,
+``www[.]``), so no calendar, CRM or Markdown viewer turns data into a live link. Identifiers
+(account ids, task keys, domains, the owner's e-mail HubSpot matches) are only made one line."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from dataclasses import dataclass
 
 import polars as pl
 
 from dashboard.text import format_value, md
+from scoring.privacy import INVISIBLE, mask_expr, mask_text
+
+ACCOUNT_PROPERTY = "X-TANDEM-ACCOUNT-ID"  # names an event's account in a calendar, exact
+# runs of whitespace, line breaks of every kind (CR, LF, NEL, U+2028/9) and control characters
+_BREAKS = "[\\s\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+_SCHEME = "://"
+_WWW = "(?i)\\b(www)\\."
+_BREAKS_RE, _WWW_RE = re.compile(_BREAKS), re.compile(_WWW)
+_INVISIBLE_RE = re.compile(INVISIBLE)
+_CONTROL = "[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+_CONTROL_RE = re.compile(_CONTROL)
+
+
+def one_line(text: object) -> str:
+    """A value as one line of text: line breaks, tabs and control characters become one
+    space, invisible characters go; ``None`` is empty."""
+    if text is None:
+        return ""
+    return _BREAKS_RE.sub(" ", _INVISIBLE_RE.sub("", str(text))).strip()
+
+
+def has_control(text: object) -> bool:
+    """True when a value holds a line break, a tab or a control character (files write it
+    as one line; the refresh reports it)."""
+    return text is not None and bool(
+        _CONTROL_RE.search(str(text)) or _INVISIBLE_RE.search(str(text))
+    )
+
+
+def _defang(text: str) -> str:
+    return _WWW_RE.sub(r"\1[.]", text.replace(_SCHEME, "[:]//"))
+
+
+def control_expr(column: str) -> pl.Expr:
+    """``has_control`` of a text column, as an expression."""
+    return pl.col(column).str.contains(_CONTROL) | pl.col(column).str.contains(INVISIBLE)
+
+
+def plain_text(value: object) -> str:
+    """Data as text in a file: one line, masked, URLs defanged."""
+    return _defang(one_line(mask_text(None if value is None else str(value))))
+
+
+def markdown_text(value: object) -> str:
+    """Data inside a Markdown file: ``plain_text`` then ``md`` (no link, emphasis, tag)."""
+    return md(plain_text(value))
+
+
+def plain_rows(frame: pl.DataFrame, ids: tuple[str, ...] = ()) -> pl.DataFrame:
+    """``frame`` with every text column as ``plain_text`` makes it; the columns in ``ids``
+    (identifiers a CRM matches on) are only made one line."""
+
+    def line(e: pl.Expr) -> pl.Expr:
+        return e.str.replace_all(INVISIBLE, "").str.replace_all(_BREAKS, " ").str.strip_chars()
+
+    texts = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(
+        line(pl.col(c)).alias(c)
+        if c in ids
+        else line(mask_expr(c))
+        .str.replace_all(_SCHEME, "[:]//", literal=True)
+        .str.replace_all(_WWW, "${1}[.]")
+        .alias(c)
+        for c in texts
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Renewals as an iCalendar file (RFC 5545, written by the ``icalendar`` library), so they land
 in the calendars the team already uses: one all-day event per renewal, with a reminder at the
-start of its 90-day value-validation window."""
+start of its 90-day value-validation window. Every text from the data is one line, masked and
+defanged (``views.exports.plain_rows``); each event names its account in
+``X-TANDEM-ACCOUNT-ID``."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import datetime as dt
 
 import polars as pl
 from icalendar import Alarm, Calendar, Event
+
+from dashboard.views.exports import ACCOUNT_PROPERTY, plain_rows
 
 
 def _money(value: float | None) -> str:
@@ -21,7 +25,7 @@ def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:
     calendar.add("prodid", "-//Tandem//Renewal calendar//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Tandem renewals")
-    for row in renewals.iter_rows(named=True):
+    for row in plain_rows(renewals, ids=("account_id", "band")).iter_rows(named=True):
         day: dt.date = row["renewal_date"]
         health = "no score" if row["health"] is None else f"health {row['health']:.0f}"
         event = Event()
@@ -46,6 +50,7 @@ def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:
             lines.append("Not at risk: confirm the value delivered and the renewal terms.")
         event.add("description", "\n".join(lines))
         event.add("categories", ["Renewal", row.get("band") or "no data"])
+        event.add(ACCOUNT_PROPERTY, row["account_id"])
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"90 days to the {row['account_name']} renewal: value review")
