@@ -21,7 +21,13 @@ from aiosmtpd.controller import Controller
 from streamlit.testing.v1 import AppTest
 
 from dashboard.ingest.demo import DemoSpec, load_demo
-from dashboard.jobs.delivery import DeliverySettings, delivery_settings, webhook_kind
+from dashboard.jobs.delivery import (
+    DeliverySettings,
+    Refused,
+    delivery_settings,
+    recipient,
+    webhook_kind,
+)
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.delivery_log import recent_deliveries
@@ -235,3 +241,58 @@ def test_settings_come_from_the_environment_or_the_secrets_file(tmp_path):
     )
     assert env.smtp_url == "smtp://relay:25" and env.smtp_from == "CS <cs@x.example>"
     assert delivery_settings({}, [tmp_path / "missing.toml"]).channels == []
+
+
+# an owner's e-mail cell that must not reach anyone: each tries to add a recipient
+INJECTED = [
+    "mallory@x.example, rcpt-injected@evil.example",
+    "mallory@x.example; rcpt-injected@evil.example",
+    "mallory@x.example\nBcc: rcpt-injected@evil.example",
+    "mallory@x.example\rrcpt-injected@evil.example",
+    '"Mallory" <rcpt-injected@evil.example>',
+    "mallory@x.example <rcpt-injected@evil.example>",
+    "rcpt-injected@evil.example (mallory@x.example)",
+    "rcpt-injected%evil.example@x.example",
+    "mallory@x.example\x00rcpt-injected@evil.example",
+]
+
+
+@pytest.mark.parametrize("cell", [*INJECTED, "mallory", "mallory@x", "mallory@@x.example",
+                                  "mallory@x..example", "mallory@-x.example", "mållory@x.example",
+                                  "mallory x@x.example", "mallory@x.example.", ""])  # fmt: skip
+def test_an_e_mail_cell_that_is_not_one_bare_address_is_refused(cell):
+    with pytest.raises(Refused) as refused:
+        recipient(cell)
+    assert "evil" not in str(refused.value)  # the reason, never the cell
+
+
+@pytest.mark.parametrize("cell", ["jo.smith@tandem.example", "o'neil+cs@mail.tandem.example",
+                                  " jo@x.example ", "JO_SMITH-2@X-Y.example"])  # fmt: skip
+def test_a_bare_address_is_a_recipient(cell):
+    assert recipient(cell) == cell.strip()
+
+
+def test_an_injected_recipient_receives_nothing_and_the_owner_is_logged_as_not_sent(
+    book, smtp, tmp_path
+):
+    smtp_url, inbox = smtp
+    owners = book.sources.query("SELECT owner, email FROM owners ORDER BY owner")
+    bad = dict(zip(owners["owner"][: len(INJECTED)], INJECTED, strict=True))
+    with book.sources.writer() as writer:
+        for owner, cell in bad.items():
+            writer.execute("UPDATE owners SET email = ? WHERE owner = ?", [cell, owner])
+    result = refresh(book, ANCHOR, tmp_path, digests=False, delivery=_settings(smtp_url=smtp_url))
+    good = {o: e for o, e in owners.iter_rows() if o not in bad}
+    received = [r for rcpt in inbox.recipients for r in rcpt]
+    assert not any("evil" in r or "mallory" in r for r in received), received
+    assert set(received) <= set(good.values()) and received  # the others still get theirs
+    for message in inbox.messages:
+        assert "evil" not in str(message["To"]) and "evil" not in message.as_string()
+    log = recent_deliveries(book.app)
+    refused = log.filter(pl.col("owner").is_in(list(bad)))
+    assert refused.height > 0 and (refused["status"] == "failed").all()
+    assert (refused["attempts"] == 0).all()
+    assert refused["error"].str.starts_with("not sent: the e-mail address on file").all()
+    assert not refused["error"].str.contains("evil").any()
+    assert result.delivery.failed == refused.height
+    assert result.delivery.sent == len(received) == log.filter(pl.col("status") == "sent").height

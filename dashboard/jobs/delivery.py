@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import smtplib
 import ssl
 import time
@@ -17,7 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, getaddresses, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -30,6 +31,48 @@ from dashboard.store.delivery_log import record_delivery, sent_keys
 
 SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 TEAMS_HOSTS = ("logic.azure.com", "webhook.office.com", "powerplatform.com", "powerautomate.com")
+
+# one bare address: a conservative local part (no %, ! or quotes: no source routing, no
+# comments) and a domain of at least two labels
+_LOCAL = r"[A-Za-z0-9_+'&=~-]+(?:\.[A-Za-z0-9_+'&=~-]+)*"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDRESS = re.compile(rf"{_LOCAL}@{_LABEL}(?:\.{_LABEL})+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_ONE = "the e-mail address on file"
+
+
+class Refused(ValueError):
+    """A send refused before anything is connected to: a bad address or a URL Tandem will not
+    use. Logged as a failure with its reason, never retried."""
+
+
+def recipient(cell: object) -> str:
+    """The one address in an owner's e-mail cell, or ``Refused`` saying what is wrong with it
+    (never the cell itself). Only a bare address is sent to: no list, no display name, no
+    comment, no line break."""
+    text = "" if cell is None else str(cell).strip(" ")
+    if _CONTROL.search(text):
+        raise Refused(f"{_NOT_ONE} holds a line break or a control character")
+    if "," in text or ";" in text:
+        raise Refused(f"{_NOT_ONE} holds more than one address (a comma or a semicolon)")
+    if any(c in text for c in '<>"()[]:\\'):
+        raise Refused(
+            f"{_NOT_ONE} holds a display name, brackets, quotes or a comment: only a bare "
+            "address is sent to"
+        )
+    if any(c.isspace() for c in text):
+        raise Refused(f"{_NOT_ONE} holds a space")
+    if not text.isascii():
+        raise Refused(f"{_NOT_ONE} holds non-ASCII characters, which Tandem does not send to")
+    too_long = len(text) > 254 or len(text.rpartition("@")[0]) > 64
+    if not ADDRESS.fullmatch(text) or too_long or getaddresses([text]) != [("", text)]:
+        raise Refused(f"{_NOT_ONE} is not a valid address (name@domain.tld)")
+    return text
+
+
+def _header_text(text: str) -> str:
+    """A header value on one line: line breaks and control characters become spaces."""
+    return _CONTROL.sub(" ", text)
 
 
 @dataclass(frozen=True)
@@ -120,7 +163,7 @@ def email(
     """The digest as an e-mail with a plain-text and an HTML part (the standard library's
     ``email``, never a hand-built MIME string)."""
     mail = EmailMessage()
-    mail["Subject"] = message.subject
+    mail["Subject"] = _header_text(message.subject)
     mail["From"] = settings.smtp_from
     mail["To"] = to
     mail["Message-ID"] = make_msgid(domain="tandem.local")
@@ -130,9 +173,10 @@ def email(
     return mail
 
 
-def send_email(mail: EmailMessage, settings: DeliverySettings) -> None:
-    """Send over SMTP: plain (a relay on the same host), STARTTLS or implicit TLS; login with
-    the URL's user and password, or the settings'."""
+def send_email(mail: EmailMessage, to: str, settings: DeliverySettings) -> None:
+    """Send over SMTP to ``to`` alone (the envelope never comes from the headers): plain (a
+    relay on the same host), STARTTLS or implicit TLS; login with the URL's user and password,
+    or the settings'."""
     url = urlsplit(settings.smtp_url or "")
     if url.scheme not in SMTP_SCHEMES:
         raise ValueError(
@@ -151,7 +195,7 @@ def send_email(mail: EmailMessage, settings: DeliverySettings) -> None:
             client.starttls(context=ssl.create_default_context())
         if user:
             client.login(user, password or "")
-        client.send_message(mail)
+        client.send_message(mail, to_addrs=[to])
 
 
 def post_webhook(payload: dict, settings: DeliverySettings) -> None:
@@ -179,6 +223,15 @@ def _with_retries(send: Callable[[], None], settings: DeliverySettings, sleep: C
     return settings.attempts, error
 
 
+def _one_recipient(cells: list[object]) -> str:
+    """The owner's one valid address; two different ones on file are refused (which one is
+    the person's is not for the delivery to guess)."""
+    addresses = {recipient(cell) for cell in cells}
+    if len(addresses) > 1:
+        raise Refused("the owner has two different e-mail addresses on file")
+    return addresses.pop()
+
+
 def deliver_digests(
     app: AppStore, digests: list[Digest], owners: pl.DataFrame, settings: DeliverySettings,
     now: Callable[[], dt.datetime], sleep: Callable[[float], None] = time.sleep,
@@ -186,7 +239,10 @@ def deliver_digests(
     """Send every digest on every configured channel, once per owner, role, day and channel;
     log each outcome. Never raises for a failed send."""
     summary = DeliverySummary()
-    emails = dict(owners.select("owner", "email").iter_rows()) if owners.height else {}
+    emails: dict[str, list[object]] = {}
+    for owner, cell in owners.select("owner", "email").iter_rows() if owners.height else []:
+        if cell is not None and str(cell).strip():
+            emails.setdefault(owner, []).append(cell)
     for day in sorted({d.day for d in digests}):
         done = sent_keys(app, day)
         for digest in (d for d in digests if d.day == day):
@@ -196,16 +252,27 @@ def deliver_digests(
                     summary.already_sent += 1
                     continue
                 if channel == "email":
-                    to = emails.get(digest.owner)
+                    cells = emails.get(digest.owner, [])
                     target = _masked_target(settings.smtp_url or "")
-                    if not to:
+                    if not cells:
                         record_delivery(app, day=day, owner=digest.owner, role=digest.role,
                                         channel=channel, target=target, status="skipped",
                                         attempts=0, error="no e-mail address on file", at=now())  # fmt: skip
                         summary.skipped += 1
                         continue
-                    to_header = formataddr((digest.owner, to))
-                    attempts, error = _with_retries(lambda m=message, t=to_header, d=day: send_email(email(m, t, settings, d), settings), settings, sleep)  # fmt: skip
+                    try:
+                        to = _one_recipient(cells)
+                    except Refused as exc:
+                        attempts, error = 0, f"not sent: {exc}"
+                    else:
+                        header = formataddr((_header_text(digest.owner), to))
+                        attempts, error = _with_retries(
+                            lambda m=message, h=header, t=to, d=day: send_email(
+                                email(m, h, settings, d), t, settings
+                            ),
+                            settings,
+                            sleep,
+                        )
                 else:
                     target = _masked_target(settings.webhook_url or "")
                     kind = webhook_kind(settings.webhook_url or "")
