@@ -28,6 +28,7 @@ from dashboard.jobs.delivery import (
     recipient,
     webhook_kind,
 )
+from dashboard.jobs.messages import AccountLine, DigestMessage, slack_payload, teams_payload
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.delivery_log import recent_deliveries
@@ -296,3 +297,108 @@ def test_an_injected_recipient_receives_nothing_and_the_owner_is_logged_as_not_s
     assert not refused["error"].str.contains("evil").any()
     assert result.delivery.failed == refused.height
     assert result.delivery.sent == len(received) == log.filter(pl.col("status") == "sent").height
+
+
+OURS = "http://tandem.example/account?account="  # the only links a message may hold
+PHISH = "[Verify your SSO](https://evil.example/phish) or www.evil.example/reset"
+EVIL_OWNER = "Eve [Call me](https://evil.example/owner) evil.example/call"
+# what a client would link in text: a scheme, www. or a domain name
+BARE_URL = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|\bwww\.|\b[a-z0-9-]+\.[a-z]{2,}\b")
+
+
+def _teams_links(text: str) -> tuple[list[str], str]:
+    """The targets of the live links in Adaptive Card Markdown (CommonMark: a link needs an
+    unescaped ``](``), and the text as shown once Tandem's own links are taken out."""
+    unescaped = re.sub(r"\\[!-/:-@\[-`{-~]", "\0\0", text)  # escaped punctuation is literal
+    targets = re.findall(r"\]\(([^)\s]*)", unescaped) + re.findall(r"<([^>\s]*)>", unescaped)
+    shown = re.sub(r"\]\(" + re.escape(OURS) + r"[^)\s]*\)", "]", text)
+    return targets, re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown)
+
+
+def _slack_links(text: str) -> tuple[list[str], str]:
+    """The targets of Slack's ``<url|text>`` links, and the text as shown without them."""
+    targets = re.findall(r"<([^|>]*)[|>]", text)
+    shown = re.sub(r"<" + re.escape(OURS) + r"[^|>]*\|", "", text)
+    return targets, shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _html_links(html_text: str) -> tuple[list[str], str]:
+    import html
+
+    targets = re.findall(r"href=['\"]([^'\"]*)", html_text)
+    return targets, html.unescape(re.sub(r"<[^>]+>", " ", html_text))
+
+
+def _no_live_link(targets: list[str], shown: str) -> None:
+    assert all(t.startswith(OURS) for t in targets), targets
+    assert not BARE_URL.search(shown), BARE_URL.search(shown)
+
+
+@pytest.fixture
+def hostile_book(book) -> Stores:
+    """The book with a phishing link as the name of its three largest red accounts and as the
+    name of one of their CSMs."""
+    red = book.sources.query("SELECT account_id, csm_owner FROM account_scores WHERE band = 'red' ORDER BY arr DESC LIMIT 3")  # fmt: skip
+    owner = red["csm_owner"][0]
+    with book.sources.writer() as writer:
+        for account_id in red["account_id"]:
+            writer.execute("UPDATE accounts SET account_name = ? WHERE account_id = ?", [PHISH, account_id])  # fmt: skip
+        writer.execute("UPDATE owners SET owner = ? WHERE owner = ?", [EVIL_OWNER, owner])
+        for column in ("csm_owner", "am_owner"):
+            writer.execute(f"UPDATE accounts SET {column} = ? WHERE {column} = ?", [EVIL_OWNER, owner])  # fmt: skip
+    return book
+
+
+def test_a_link_in_account_and_owner_names_is_no_live_link_in_teams_slack_or_mail(
+    hostile_book, smtp, receiver, tmp_path
+):
+    smtp_url, inbox = smtp
+    http_url, posts = receiver
+    settings = _settings(smtp_url=smtp_url, webhook_url=f"teams+{http_url}/teams")
+    assert refresh(hostile_book, ANCHOR, tmp_path, delivery=settings).delivery.failed == 0
+    shown_names = 0
+    for _, payload in (p for p in posts if p[0] == "/teams"):
+        _valid_adaptive_card(payload)
+        for element in payload["attachments"][0]["content"]["body"]:
+            for block in element.get("items", [element]):
+                targets, shown = _teams_links(block["text"])
+                _no_live_link(targets, shown)
+                shown_names += "[Verify your SSO](https[:]//evil[.]example/phish)" in shown
+    assert shown_names >= 1  # shown, as text
+    assert any("Eve [Call me]" in p["attachments"][0]["content"]["body"][0]["text"].replace("\\", "") for _, p in posts)  # fmt: skip
+    for message in inbox.messages:
+        targets, shown = _html_links(message.get_body(("html",)).get_content())
+        _no_live_link(targets, shown)
+        plain = message.get_body(("plain",)).get_content()
+        _no_live_link([], re.sub(r"Open: " + re.escape(OURS) + r"\S*", "", plain))
+        _no_live_link([], str(message["Subject"]))
+    assert any("[Verify your SSO](https[:]//evil[.]example/phish)" in m.as_string() for m in inbox.messages)  # fmt: skip
+    # Slack, on the next day (a chat post is sent once per owner, role and day)
+    slack = _settings(webhook_url=f"slack+{http_url}/slack")
+    assert refresh(hostile_book, ANCHOR + dt.timedelta(days=1), tmp_path, delivery=slack).delivery.sent > 0  # fmt: skip
+    slack_posts = [payload for path, payload in posts if path == "/slack"]
+    assert slack_posts
+    for payload in slack_posts:
+        _valid_block_kit(payload)
+        for block in payload["blocks"]:
+            if block["type"] == "section":
+                assert block["text"]["verbatim"] is True  # Slack adds no links of its own
+                _no_live_link(*_slack_links(block["text"]["text"]))
+    assert any("[Verify your SSO](https[:]//evil[.]example/phish)" in json.dumps(p) for p in slack_posts)  # fmt: skip
+
+
+def test_every_data_text_in_a_chat_card_is_escaped():
+    line = AccountLine(name="**Bold** _it_ <b>x</b> `code` ![img](https://evil.example/i.png)",
+                       account_id="ACC-1", arr="$1.2M", health="35 red", renewal="renews in 40 days",
+                       reason="- a list\n1. numbered", cause="see https://evil.example/a & www.evil.example",
+                       action="[click](javascript:alert(1)) evil.example/reset", link=None)  # fmt: skip
+    message = DigestMessage("Eve [x](https://evil.example) digest", "intro evil.example", [line], "", "")  # fmt: skip
+    texts = [b.get("text") or b["items"][0]["text"] for b in teams_payload(message)["attachments"][0]["content"]["body"]]  # fmt: skip
+    for text in texts:
+        targets, _ = _teams_links(text)
+        assert targets == [], text
+        data = re.sub(r"^\*\*(.*?)(?<!\\)\*\*", r"\1", text)  # the name's bold is Tandem's
+        assert not re.search(r"(?<!\\)[*_`<>\[\]()&!]", data), text  # no markup unescaped
+        assert not re.search(r"(?m)^[ \t]*([-+]|\d+[.)])[ \t]", text), text  # no list
+    slack = json.dumps(slack_payload(message))
+    assert "<b>" not in slack and "<javascript" not in slack and "<https" not in slack
