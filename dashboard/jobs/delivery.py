@@ -8,19 +8,22 @@ failed or was not sent before. Everything sent is masked (``jobs/messages.py``).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import re
 import smtplib
 import ssl
+import threading
 import time
 import tomllib
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, make_msgid
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import polars as pl
 
@@ -30,6 +33,7 @@ from dashboard.store import AppStore
 from dashboard.store.delivery_log import record_delivery, sent_keys
 
 SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+MAX_TIMEOUT = 60.0  # seconds: the most one send may take, whatever the settings say
 TEAMS_HOSTS = ("logic.azure.com", "webhook.office.com", "powerplatform.com", "powerautomate.com")
 
 # one bare address: a conservative local part (no %, ! or quotes: no source routing, no
@@ -110,9 +114,17 @@ def delivery_settings(env: dict[str, str], secrets_files: list[Path]) -> Deliver
             )
             if found:
                 break
-    names = {"smtp_url": "SMTP_URL", "smtp_from": "SMTP_FROM", "smtp_user": "SMTP_USER",
-             "smtp_password": "SMTP_PASSWORD", "webhook_url": "WEBHOOK_URL", "base_url": "BASE_URL",
-             "attempts": "DELIVERY_ATTEMPTS", "backoff_seconds": "DELIVERY_BACKOFF_SECONDS"}  # fmt: skip
+    names = {
+        "smtp_url": "SMTP_URL",
+        "smtp_from": "SMTP_FROM",
+        "smtp_user": "SMTP_USER",
+        "smtp_password": "SMTP_PASSWORD",
+        "webhook_url": "WEBHOOK_URL",
+        "base_url": "BASE_URL",
+        "attempts": "DELIVERY_ATTEMPTS",
+        "backoff_seconds": "DELIVERY_BACKOFF_SECONDS",
+        "timeout_seconds": "DELIVERY_TIMEOUT_SECONDS",
+    }
     values: dict[str, object] = {}
     for key, var in names.items():
         value = env.get(f"TANDEM_{var}", found.get(key))
@@ -122,6 +134,8 @@ def delivery_settings(env: dict[str, str], secrets_files: list[Path]) -> Deliver
         values["attempts"] = max(1, int(values["attempts"]))
     if "backoff_seconds" in values:
         values["backoff_seconds"] = float(values["backoff_seconds"])
+    if "timeout_seconds" in values:  # bounded: a send never holds the job longer than a minute
+        values["timeout_seconds"] = min(MAX_TIMEOUT, max(0.1, float(values["timeout_seconds"])))
     return DeliverySettings(**values)
 
 
@@ -134,27 +148,89 @@ class DeliverySummary:
     errors: list[str] = field(default_factory=list)
 
 
+def _split(url: str) -> SplitResult | None:
+    try:
+        return urlsplit(url)
+    except ValueError:  # an unclosed [ in the host
+        return None
+
+
 def webhook_kind(url: str) -> str:
     """ "teams" for a Teams workflow URL (or ``teams+https://``), else "slack"."""
-    scheme = urlsplit(url).scheme
+    parts = _split(url)
+    scheme = parts.scheme if parts else ""
     if scheme.startswith("teams+"):
         return "teams"
     if scheme.startswith("slack+"):
         return "slack"
-    host = (urlsplit(url).hostname or "").lower()
+    host = ((parts.hostname if parts else None) or "").lower()
     return "teams" if host.endswith(TEAMS_HOSTS) else "slack"
 
 
-def _plain_url(url: str) -> str:
-    scheme, rest = url.split("://", 1)
-    return f"{scheme.split('+', 1)[-1]}://{rest}"
+def _port(parts: SplitResult) -> int | None:
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return port or None
 
 
-def _masked_target(url: str) -> str:
-    """The target as the log shows it: scheme, host and port, never a token or a password."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+def _masked_target(url: str, with_port: bool = False) -> str:
+    """The target as the log shows it: the scheme and the host (and the port, for a mail
+    server), never a path, a query, a token, a user or a password."""
+    parts = _split(url)
+    if parts is None:
+        return "(an unreadable URL)"
+    port = _port(parts) if with_port else None
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{port}' if port else ''}"
+
+
+def is_loopback(host: str | None) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1: this machine."""
+    if not host:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _checked_url(url: str, what: str) -> SplitResult:
+    """The URL split, or ``Refused`` naming what is wrong (never the URL itself)."""
+    if any(ord(c) <= 32 or 127 <= ord(c) <= 159 for c in url):
+        raise Refused(f"the {what} URL holds a space or a control character")
+    parts = _split(url)
+    if parts is None:
+        raise Refused(f"the {what} URL cannot be read (an unclosed [ in its host)")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise Refused(f"the {what} URL's port is not a number from 1 to 65535")
+    if not parts.hostname:
+        raise Refused(f"the {what} URL names no host")
+    return parts
+
+
+def webhook_endpoint(url: str) -> str:
+    """The URL to POST to (``teams+``/``slack+`` taken off), or ``Refused`` before anything is
+    connected to: only ``https://``, or plain ``http://`` to this machine (for tests)."""
+    parts = _checked_url(url, "webhook")
+    scheme = parts.scheme.lower()
+    plain = scheme.split("+", 1)[1] if scheme.startswith(("teams+", "slack+")) else scheme
+    if plain == "http" and not is_loopback(parts.hostname):
+        raise Refused(
+            "a webhook over plain http:// is only for a receiver on this machine (127.0.0.1, "
+            "::1, localhost); use https://"
+        )
+    if plain not in ("http", "https"):
+        raise Refused(
+            f"a webhook URL must start with https:// ({scheme[:20] or 'no scheme'} is refused)"
+        )
+    return parts._replace(scheme=plain).geturl()
 
 
 def email(
@@ -198,29 +274,133 @@ def send_email(mail: EmailMessage, to: str, settings: DeliverySettings) -> None:
         client.send_message(mail, to_addrs=[to])
 
 
-def post_webhook(payload: dict, settings: DeliverySettings) -> None:
-    """POST the JSON; any answer but 2xx is a failure."""
+class Final(OSError):
+    """An answer a retry would not change (a redirect, a refusal): not retried."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
+        return None  # a 3xx stays an answer: the POST is never re-sent anywhere
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """HTTP and HTTPS only (no file, ftp or data handler), redirects never followed."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.UnknownHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        _NoRedirects(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _within(seconds: float, work: Callable[[], None]) -> None:
+    """Run ``work``, giving up after ``seconds`` in all (a server answering a byte at a time
+    never holds the job): ``TimeoutError``."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller)
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    worker = threading.Thread(target=run, name="tandem-delivery", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+def post_webhook(payload: dict, url: str, settings: DeliverySettings) -> None:
+    """POST the JSON to ``url`` (checked by ``webhook_endpoint``); only a 2xx answer is sent.
+    A redirect is not followed; the whole exchange is bounded by the timeout."""
+    timeout = min(settings.timeout_seconds, MAX_TIMEOUT)
     request = urllib.request.Request(
-        _plain_url(settings.webhook_url or ""), data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=settings.timeout_seconds) as answer:  # noqa: S310
-        if not 200 <= answer.status < 300:
-            raise OSError(f"the webhook answered {answer.status}")
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+
+    def post() -> None:
+        try:
+            with _opener().open(request, timeout=timeout) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            status = exc.code
+        except urllib.error.URLError as exc:  # the reason, never the URL
+            reason = exc.reason
+            raise (reason if isinstance(reason, OSError) else OSError(str(reason))) from None
+        if 300 <= status < 400:
+            raise Final(f"the webhook answered {status}, a redirect, which is not followed")
+        if 400 <= status < 500 and status not in (408, 429):
+            raise Final(f"the webhook answered {status}")
+        if not 200 <= status < 300:
+            raise OSError(f"the webhook answered {status}")
+
+    _within(timeout, post)
+
+
+def _secrets(settings: DeliverySettings) -> list[str]:
+    """What must never be written anywhere: passwords, and every part of a webhook URL but
+    its scheme and host (its path, query and user hold the token)."""
+    found = [settings.smtp_password or ""]
+    for url in (settings.smtp_url, settings.webhook_url):
+        parts = _split(url or "")
+        if parts is None:
+            found.append(url or "")
+            continue
+        found += [url or "", parts.password or "", unquote(parts.password or "")]
+        if url == settings.webhook_url:
+            found += [
+                parts.path if len(parts.path) > 1 else "",
+                parts.query,
+                parts.fragment,
+                parts.username or "",
+            ]
+    return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[hidden]")
+    return text
 
 
 def _with_retries(send: Callable[[], None], settings: DeliverySettings, sleep: Callable[[float], None]) -> tuple[int, str | None]:  # fmt: skip
-    """Try up to ``attempts`` times, waiting ``backoff`` (doubling) between; (attempts, error)."""
+    """Try up to ``attempts`` times, waiting ``backoff`` (doubling) between; (attempts, error).
+    An answer a retry would not change (``Final``) ends the tries."""
     error = None
     for attempt in range(1, settings.attempts + 1):
         try:
             send()
             return attempt, None
         except (OSError, smtplib.SMTPException, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = _scrub(f"{type(exc).__name__}: {exc}", _secrets(settings))
+            if isinstance(exc, Final):
+                return attempt, error
             if attempt < settings.attempts:
                 sleep(settings.backoff_seconds * 2 ** (attempt - 1))
     return settings.attempts, error
+
+
+def _refusal(check: Callable[[], object], settings: DeliverySettings) -> str | None:
+    try:
+        check()
+    except Refused as exc:
+        return _scrub(f"not sent: {exc}", _secrets(settings))
+    return None
 
 
 def _one_recipient(cells: list[object]) -> str:
@@ -243,6 +423,8 @@ def deliver_digests(
     for owner, cell in owners.select("owner", "email").iter_rows() if owners.height else []:
         if cell is not None and str(cell).strip():
             emails.setdefault(owner, []).append(cell)
+    webhook = settings.webhook_url or ""
+    refused = {"chat": _refusal(lambda: webhook_endpoint(webhook), settings) if webhook else None}
     for day in sorted({d.day for d in digests}):
         done = sent_keys(app, day)
         for digest in (d for d in digests if d.day == day):
@@ -253,7 +435,7 @@ def deliver_digests(
                     continue
                 if channel == "email":
                     cells = emails.get(digest.owner, [])
-                    target = _masked_target(settings.smtp_url or "")
+                    target = _masked_target(settings.smtp_url or "", with_port=True)
                     if not cells:
                         record_delivery(app, day=day, owner=digest.owner, role=digest.role,
                                         channel=channel, target=target, status="skipped",
@@ -274,12 +456,18 @@ def deliver_digests(
                             sleep,
                         )
                 else:
-                    target = _masked_target(settings.webhook_url or "")
-                    kind = webhook_kind(settings.webhook_url or "")
-                    payload = teams_payload(message) if kind == "teams" else slack_payload(message)
-                    channel_name = f"chat ({kind})"
-                    attempts, error = _with_retries(lambda p=payload: post_webhook(p, settings), settings, sleep)  # fmt: skip
-                    target = f"{channel_name} {target}"
+                    kind = webhook_kind(webhook)
+                    target = f"chat ({kind}) {_masked_target(webhook)}"
+                    if refused["chat"]:
+                        attempts, error = 0, refused["chat"]
+                    else:
+                        url = webhook_endpoint(webhook)
+                        payload = (
+                            teams_payload(message) if kind == "teams" else slack_payload(message)
+                        )
+                        attempts, error = _with_retries(
+                            lambda p=payload, u=url: post_webhook(p, u, settings), settings, sleep
+                        )
                 status = "failed" if error else "sent"
                 record_delivery(app, day=day, owner=digest.owner, role=digest.role, channel=channel,
                                 target=target, status=status, attempts=attempts, error=error, at=now())  # fmt: skip
