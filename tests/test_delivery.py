@@ -32,6 +32,7 @@ from dashboard.jobs.delivery import (
     deliver_digests,
     delivery_settings,
     recipient,
+    smtp_endpoint,
     webhook_endpoint,
     webhook_kind,
 )
@@ -727,3 +728,96 @@ def test_a_typo_in_the_webhook_port_is_a_logged_failure_and_the_refresh_exits_0(
     log = recent_deliveries(book.app)
     assert log.height == out["delivered"]["failed"] and (log["status"] == "failed").all()
     assert SECRET not in run.stderr + run.stdout + json.dumps(log.select("target", "error").rows())
+
+
+PASSWORD = "pw-S3CRET-9"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"smtp_url": f"smtp://user:{PASSWORD}@mail.example.com:25"},
+        {"smtp_url": "smtp://tandem@mail.example.com:25", "smtp_password": PASSWORD},
+        {"smtp_url": "smtp://mail.example.com", "smtp_user": "tandem", "smtp_password": PASSWORD},
+        {"smtp_url": "smtp://10.0.0.5:25", "smtp_user": "tandem", "smtp_password": PASSWORD},
+    ],
+)
+def test_smtp_credentials_over_plain_smtp_to_another_host_are_refused_before_connecting(
+    settings, tmp_path, no_outside_connections
+):
+    with pytest.raises(Refused, match="sent only over TLS"):
+        smtp_endpoint(_settings(**settings))
+    summary, log, _ = _deliver(tmp_path, **settings)
+    assert summary.failed == 2 and summary.sent == 0
+    assert (log["attempts"] == 0).all() and (log["status"] == "failed").all()
+    assert log["error"].str.contains("an SMTP user and password are sent only over TLS").all()
+    assert not log["target"].str.contains("@").any()
+    _never_logged(summary, log, PASSWORD)
+    assert no_outside_connections == []  # not even a name lookup
+
+
+@pytest.mark.parametrize(
+    ("url", "user"),
+    [
+        ("smtps://user:pw@mail.example.com:465", None),
+        ("smtp+starttls://mail.example.com:587", "u"),
+        ("smtp://127.0.0.1:2525", "u"),
+        ("smtp://[::1]:25", "u"),
+        ("smtp://localhost", "u"),
+        ("smtp://mail.example.com:25", None),  # a relay that needs no login
+    ],
+)
+def test_smtp_credentials_over_tls_or_to_this_machine_are_allowed(url, user):
+    endpoint = smtp_endpoint(_settings(smtp_url=url, smtp_user=user, smtp_password="pw"))
+    assert endpoint.scheme == url.split("://")[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("smtp://127.0.0.1:99999", "port is not a number"),
+        ("smtp://127.0.0.1:abc", "port is not a number"),
+        ("smtpx://127.0.0.1", "must start with"),
+        ("http://127.0.0.1", "must start with"),
+        ("smtp://127.0.0.1\r\n", "control character"),
+    ],
+)
+def test_an_unusable_smtp_url_is_a_logged_failure(url, reason, tmp_path):
+    summary, log, _ = _deliver(tmp_path, smtp_url=url)
+    assert summary.failed == 2 and (log["attempts"] == 0).all()
+    assert log["error"].str.contains(reason).all()
+
+
+def test_a_relay_on_this_machine_gets_the_login_over_plain_smtp_and_the_password_is_not_logged(
+    tmp_path,
+):
+    from aiosmtpd.smtp import AuthResult
+
+    inbox, logins = Inbox(), []
+
+    def authenticator(server, session, envelope, mechanism, data):  # noqa: ANN001, ANN202
+        logins.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=data.password.decode() == PASSWORD)
+
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        url = f"smtp://tandem:{PASSWORD}@127.0.0.1:{controller.port}"
+        summary, _, _ = _deliver(tmp_path / "ok", smtp_url=url)
+        wrong = f"smtp://tandem:{PASSWORD}-wrong@127.0.0.1:{controller.port}"
+        failed, log, _ = _deliver(tmp_path / "wrong", smtp_url=wrong, attempts=1, timeout_seconds=2)
+    finally:
+        controller.stop()
+    assert summary.sent == 2 and sorted(r for rs in inbox.recipients for r in rs) == [
+        "ann@tandem.example",
+        "jo@tandem.example",
+    ]
+    assert logins[0] == ("tandem", PASSWORD)
+    assert failed.failed == 2 and failed.sent == 0
+    _never_logged(failed, log, PASSWORD)

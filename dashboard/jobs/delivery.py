@@ -249,25 +249,60 @@ def email(
     return mail
 
 
+@dataclass(frozen=True)
+class SmtpEndpoint:
+    scheme: str
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+
+
+def smtp_endpoint(settings: DeliverySettings) -> SmtpEndpoint:
+    """Where and how mail is sent, or ``Refused`` before anything is connected to. A user and
+    password are only sent over TLS (``smtps://``, ``smtp+starttls://``) or to a relay on this
+    machine (127.0.0.0/8, ::1, localhost)."""
+    raw = settings.smtp_url or ""
+    if any(ord(c) <= 32 or 127 <= ord(c) <= 159 for c in raw):
+        raise Refused("the SMTP URL holds a space or a control character")
+    url = _split(raw)
+    if url is None:
+        raise Refused("the SMTP URL cannot be read (an unclosed [ in its host)")
+    if url.scheme not in SMTP_SCHEMES:
+        raise Refused(
+            f"TANDEM_SMTP_URL must start with {', '.join(s + '://' for s in SMTP_SCHEMES)}"
+        )
+    try:
+        port = url.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise Refused("the SMTP URL's port is not a number from 1 to 65535")
+    host = url.hostname or "localhost"
+    user = unquote(url.username) if url.username else settings.smtp_user
+    password = unquote(url.password) if url.password else settings.smtp_password
+    if user and url.scheme == "smtp" and not is_loopback(host):  # no user: nothing is sent
+        raise Refused(
+            f"an SMTP user and password are sent only over TLS (smtps:// or smtp+starttls://) "
+            f"or to a relay on this machine (127.0.0.1, ::1, localhost), not over plain smtp:// "
+            f"to {host}"
+        )
+    return SmtpEndpoint(url.scheme, host, port or SMTP_SCHEMES[url.scheme], user, password)
+
+
 def send_email(mail: EmailMessage, to: str, settings: DeliverySettings) -> None:
     """Send over SMTP to ``to`` alone (the envelope never comes from the headers): plain (a
     relay on the same host), STARTTLS or implicit TLS; login with the URL's user and password,
-    or the settings'."""
-    url = urlsplit(settings.smtp_url or "")
-    if url.scheme not in SMTP_SCHEMES:
-        raise ValueError(
-            f"TANDEM_SMTP_URL must start with {', '.join(s + '://' for s in SMTP_SCHEMES)}"
-        )
-    host, port = url.hostname or "localhost", url.port or SMTP_SCHEMES[url.scheme]
-    user = unquote(url.username) if url.username else settings.smtp_user
-    password = unquote(url.password) if url.password else settings.smtp_password
-    if url.scheme == "smtps":
+    or the settings', only as ``smtp_endpoint`` allows."""
+    endpoint = smtp_endpoint(settings)
+    host, port, user, password = endpoint.host, endpoint.port, endpoint.user, endpoint.password
+    if endpoint.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=settings.timeout_seconds,
                                                context=ssl.create_default_context())  # fmt: skip
     else:
         client = smtplib.SMTP(host, port, timeout=settings.timeout_seconds)
     with client:
-        if url.scheme == "smtp+starttls":
+        if endpoint.scheme == "smtp+starttls":
             client.starttls(context=ssl.create_default_context())
         if user:
             client.login(user, password or "")
@@ -424,7 +459,10 @@ def deliver_digests(
         if cell is not None and str(cell).strip():
             emails.setdefault(owner, []).append(cell)
     webhook = settings.webhook_url or ""
-    refused = {"chat": _refusal(lambda: webhook_endpoint(webhook), settings) if webhook else None}
+    refused = {
+        "email": _refusal(lambda: smtp_endpoint(settings), settings) if settings.smtp_url else None,
+        "chat": _refusal(lambda: webhook_endpoint(webhook), settings) if webhook else None,
+    }
     for day in sorted({d.day for d in digests}):
         done = sent_keys(app, day)
         for digest in (d for d in digests if d.day == day):
@@ -447,6 +485,8 @@ def deliver_digests(
                     except Refused as exc:
                         attempts, error = 0, f"not sent: {exc}"
                     else:
+                        attempts, error = 0, refused["email"]
+                    if not error:
                         header = formataddr((_header_text(digest.owner), to))
                         attempts, error = _with_retries(
                             lambda m=message, h=header, t=to, d=day: send_email(
