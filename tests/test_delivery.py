@@ -821,3 +821,28 @@ def test_a_relay_on_this_machine_gets_the_login_over_plain_smtp_and_the_password
     assert logins[0] == ("tandem", PASSWORD)
     assert failed.failed == 2 and failed.sent == 0
     _never_logged(failed, log, PASSWORD)
+
+
+def test_a_webhook_that_answers_garbage_is_a_logged_failure_not_a_crash(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"<html>not http at all</html>\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        summary, log, _ = _deliver(
+            tmp_path, webhook_url=f"http://127.0.0.1:{server.getsockname()[1]}/x"
+        )
+    finally:
+        server.close()
+    assert summary.failed == 2 and summary.sent == 0 and (log["attempts"] == 3).all()
+    assert log["error"].str.contains("the webhook's answer is not HTTP").all()
+    assert not log["error"].str.contains("not http at all").any()

@@ -8,6 +8,7 @@ failed or was not sent before. Everything sent is masked (``jobs/messages.py``).
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import ipaddress
 import json
 import re
@@ -377,6 +378,8 @@ def post_webhook(payload: dict, url: str, settings: DeliverySettings) -> None:
         except urllib.error.URLError as exc:  # the reason, never the URL
             reason = exc.reason
             raise (reason if isinstance(reason, OSError) else OSError(str(reason))) from None
+        except http.client.HTTPException as exc:  # what it said is not repeated
+            raise OSError(f"the webhook's answer is not HTTP ({type(exc).__name__})") from None
         if 300 <= status < 400:
             raise Final(f"the webhook answered {status}, a redirect, which is not followed")
         if 400 <= status < 500 and status not in (408, 429):
@@ -421,7 +424,7 @@ def _with_retries(send: Callable[[], None], settings: DeliverySettings, sleep: C
         try:
             send()
             return attempt, None
-        except (OSError, smtplib.SMTPException, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 (any failed send is logged, never raised)
             error = _scrub(f"{type(exc).__name__}: {exc}", _secrets(settings))
             if isinstance(exc, Final):
                 return attempt, error
