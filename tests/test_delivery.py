@@ -846,3 +846,38 @@ def test_a_webhook_that_answers_garbage_is_a_logged_failure_not_a_crash(tmp_path
     assert summary.failed == 2 and summary.sent == 0 and (log["attempts"] == 3).all()
     assert log["error"].str.contains("the webhook's answer is not HTTP").all()
     assert not log["error"].str.contains("not http at all").any()
+
+
+def test_unreadable_delivery_numbers_fall_back_to_their_defaults_and_the_refresh_exits_0(
+    book, tmp_path
+):
+    settings = delivery_settings(
+        {
+            "TANDEM_DELIVERY_ATTEMPTS": "three",
+            "TANDEM_DELIVERY_TIMEOUT_SECONDS": "nan",
+            "TANDEM_DELIVERY_BACKOFF_SECONDS": "1e9",
+        },
+        [],
+    )
+    assert (settings.attempts, settings.timeout_seconds, settings.backoff_seconds) == (
+        3,
+        10.0,
+        60.0,
+    )
+    assert len(settings.problems) == 2
+    dead = f"smtp://127.0.0.1:{free_port()}"
+    run = tandem(
+        tmp_path,
+        "refresh",
+        "--as-of",
+        ANCHOR.isoformat(),
+        "--deliver",
+        TANDEM_SMTP_URL=dead,
+        TANDEM_DELIVERY_ATTEMPTS="abc",
+        TANDEM_DELIVERY_TIMEOUT_SECONDS="ten",
+        TANDEM_DELIVERY_BACKOFF_SECONDS="0.01",
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "TANDEM_DELIVERY_ATTEMPTS is not a number: the default is used" in run.stderr
+    assert "TANDEM_DELIVERY_TIMEOUT_SECONDS is not a number" in run.stderr

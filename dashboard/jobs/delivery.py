@@ -96,6 +96,7 @@ class DeliverySettings:
     attempts: int = 3
     backoff_seconds: float = 1.0  # doubled after each failed attempt
     timeout_seconds: float = 10.0
+    problems: tuple[str, ...] = ()  # settings that could not be read (their default is used)
 
     @property
     def channels(self) -> list[str]:
@@ -131,13 +132,25 @@ def delivery_settings(env: dict[str, str], secrets_files: list[Path]) -> Deliver
         value = env.get(f"TANDEM_{var}", found.get(key))
         if value not in (None, ""):
             values[key] = value
-    if "attempts" in values:
-        values["attempts"] = max(1, int(values["attempts"]))
-    if "backoff_seconds" in values:
-        values["backoff_seconds"] = float(values["backoff_seconds"])
-    if "timeout_seconds" in values:  # bounded: a send never holds the job longer than a minute
-        values["timeout_seconds"] = min(MAX_TIMEOUT, max(0.1, float(values["timeout_seconds"])))
-    return DeliverySettings(**values)
+    problems: list[str] = []
+    # bounded: a send never holds the job longer than a minute, nor retries without end
+    for key, kind, low, high in (
+        ("attempts", int, 1, 10),
+        ("backoff_seconds", float, 0.0, 60.0),
+        ("timeout_seconds", float, 0.1, MAX_TIMEOUT),
+    ):
+        if key not in values:
+            continue
+        try:
+            number = kind(values[key])
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number != number:  # unreadable, or NaN
+            problems.append(f"TANDEM_{names[key]} is not a number: the default is used")
+            del values[key]
+        else:
+            values[key] = min(high, max(low, number))
+    return DeliverySettings(**values, problems=tuple(problems))
 
 
 @dataclass
@@ -456,7 +469,7 @@ def deliver_digests(
 ) -> DeliverySummary:  # fmt: skip
     """Send every digest on every configured channel, once per owner, role, day and channel;
     log each outcome. Never raises for a failed send."""
-    summary = DeliverySummary()
+    summary = DeliverySummary(errors=[f"settings: {problem}" for problem in settings.problems])
     emails: dict[str, list[object]] = {}
     for owner, cell in owners.select("owner", "email").iter_rows() if owners.height else []:
         if cell is not None and str(cell).strip():
