@@ -1,10 +1,14 @@
 """A digest as the messages that leave Tandem: an e-mail (plain text and HTML), a Slack
 Block Kit post and a Microsoft Teams Adaptive Card. Every value from the data is escaped for
-its format and masked: e-mail addresses and phone numbers never leave in a message."""
+its format and masked: e-mail addresses and phone numbers never leave in a message. Data
+never makes a link: Markdown and Slack's markup are escaped, and a URL or a domain name in
+the data is defanged (``https[:]//evil[.]example``) so no client turns it into one; the only
+links are Tandem's own, to the account's page."""
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +19,30 @@ from dashboard.text import format_value
 from scoring.privacy import mask_expr
 
 CHAT_ACCOUNTS = 15  # accounts per chat post (Slack allows 50 blocks); the rest are counted
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+# what a chat or mail client would turn into a link: a URL with a scheme, www., or a domain
+# name (labels and a top-level domain of letters), with or without a path
+URLISH = re.compile(
+    r"(?i)\b[a-z][a-z0-9+.-]*://[^\s<>\"'`]*|\bwww\.[^\s<>\"'`]*"
+    rf"|\b{_LABEL}(?:\.{_LABEL})*\.[a-z]{{2,}}\b(?:/[^\s<>\"'`]*)?"
+)
+# Markdown (CommonMark, as Teams' Adaptive Cards read it): what can make a link, an image,
+# emphasis, code, HTML or an entity; and a list marker at the start of a line
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>#|~&!])")
+_MD_LIST = re.compile(r"(?m)^([ \t]*)([-+]|\d+[.)])(?=[ \t]|$)")
+
+
+def defang(text: str) -> str:
+    """A URL or a domain name in data as text no client links: ``https[:]//evil[.]example``."""
+    return URLISH.sub(lambda m: m.group(0).replace("://", "[:]//").replace(".", "[.]"), text)
+
+
+def teams_escape(text: str) -> str:
+    """Data as literal text in an Adaptive Card TextBlock (Markdown): every character that
+    could start markup is backslash-escaped."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LIST.sub(lambda m: f"{m.group(1)}{m.group(2)[:-1]}\\{m.group(2)[-1]}", text)
 
 
 @dataclass(frozen=True)
@@ -46,7 +74,7 @@ def _masked(digest: Digest) -> tuple[str, str, pl.DataFrame]:
     strings = [c for c, t in rows.schema.items() if t == pl.String]
     rows = rows.with_columns([mask_expr(c) for c in strings]) if strings else rows
     texts = pl.DataFrame({"v": [digest.title, digest.intro]}).with_columns(mask_expr("v"))["v"]
-    return texts[0], texts[1], rows
+    return defang(texts[0]), defang(texts[1]), rows
 
 
 def account_link(base_url: str | None, account_id: str) -> str | None:
@@ -66,10 +94,11 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
         health = "—" if row["health"] is None else f"{row['health']:.0f}"
         days = row["days_to_renewal"]
         lines.append(AccountLine(
-            name=row["account_name"] or row["account_id"], account_id=row["account_id"],
+            name=defang(row["account_name"] or row["account_id"]), account_id=defang(row["account_id"]),
             arr=format_value(row["arr"], "money"), health=f"{health} {row['band']}",
-            renewal="" if days is None else f"renews in {days} days", reason=row["reason"] or "",
-            cause=row["cause"] or "see the account page", action=row["action"] or "review the account",
+            renewal="" if days is None else f"renews in {days} days", reason=defang(row["reason"] or ""),
+            cause=defang(row["cause"] or "see the account page"),
+            action=defang(row["action"] or "review the account"),
             link=account_link(base_url, row["account_id"]),
         ))  # fmt: skip
     return DigestMessage(
@@ -127,19 +156,24 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _slack_text(text: str) -> dict[str, Any]:
+    """A mrkdwn text object Slack does not preprocess (no auto-links, no auto-mentions)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def slack_payload(message: DigestMessage) -> dict[str, Any]:
     """A Slack incoming-webhook post in Block Kit: a header, the intro, one section per
     account (name linked to the app when its address is known), the rest counted."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": message.subject[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(message.intro)}},
+        {"type": "section", "text": _slack_text(_slack_escape(message.intro))},
     ]
     for line in message.lines[:CHAT_ACCOUNTS]:
         name = f"*{_slack_escape(line.name)}*"
         if line.link:
             name = f"<{line.link}|{_slack_escape(line.name)}>"
-        blocks += [{"type": "divider"}, {"type": "section", "text": {
-            "type": "mrkdwn", "text": _chat_line(line, name, _slack_escape)[:3000]}}]  # fmt: skip
+        blocks += [{"type": "divider"}, {"type": "section", "text": _slack_text(
+            _chat_line(line, name, _slack_escape)[:3000])}]  # fmt: skip
     rest = len(message.lines) - CHAT_ACCOUNTS
     if not message.lines:
         blocks.append(
@@ -158,13 +192,14 @@ def slack_payload(message: DigestMessage) -> dict[str, Any]:
 def teams_payload(message: DigestMessage) -> dict[str, Any]:
     """A Microsoft Teams workflow-webhook post: a message holding one Adaptive Card (1.4)."""
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": message.subject, "weight": "Bolder", "size": "Medium", "wrap": True},
-        {"type": "TextBlock", "text": message.intro, "wrap": True, "isSubtle": True},
+        {"type": "TextBlock", "text": teams_escape(message.subject), "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": teams_escape(message.intro), "wrap": True, "isSubtle": True},
     ]  # fmt: skip
     for line in message.lines[:CHAT_ACCOUNTS]:
-        name = f"[{line.name}]({line.link})" if line.link else f"**{line.name}**"
+        name = teams_escape(line.name)
+        name = f"[{name}]({line.link})" if line.link else f"**{name}**"
         body.append({"type": "Container", "separator": True, "items": [
-            {"type": "TextBlock", "text": _chat_line(line, name), "wrap": True}]})  # fmt: skip
+            {"type": "TextBlock", "text": _chat_line(line, name, teams_escape), "wrap": True}]})  # fmt: skip
     rest = len(message.lines) - CHAT_ACCOUNTS
     if not message.lines:
         body.append({"type": "TextBlock", "text": "Nothing needs you today.", "wrap": True})
