@@ -165,3 +165,69 @@ def test_a_replace_is_audited_with_who_and_the_counts_and_the_history_names_them
     assert audit_rows(team.app, "load %").height == 3  # owners, the 300, the replace
     history = load_history(team.sources)
     assert history["source"][0] == "upload by Lee Park: five.csv (replace)"
+
+
+# -- sign-in: a verified e-mail, and the provider's subject kept beside it ----------------
+ISSUER = "http://127.0.0.1:9/"
+
+
+def _claims(email: str, sub: str, **extra) -> dict:
+    return {"is_logged_in": True, "iss": ISSUER, "sub": sub, "email": email,
+            "email_verified": True, **extra}  # fmt: skip
+
+
+def test_sign_in_needs_a_verified_email_and_keeps_the_subject_beside_it(team: Stores):
+    from dashboard.store.marts import owner_rows
+    from dashboard.workflows.access import SignInRefused, sign_in
+
+    owners = owner_rows(team.sources)
+    app = team.app
+    for unverified in ({"email_verified": False}, {"email_verified": "false"}):
+        with pytest.raises(SignInRefused, match="not verified"):
+            sign_in(app, owners, _claims("lee@tandem.test", "s-lee", **unverified), NOW)
+    missing = _claims("lee@tandem.test", "s-lee")
+    del missing["email_verified"]
+    with pytest.raises(SignInRefused, match="not verified"):
+        sign_in(app, owners, missing, NOW)
+    with pytest.raises(SignInRefused, match="not verified"):  # false stays false
+        sign_in(app, owners, _claims("lee@tandem.test", "s-lee", email_verified=False), NOW,
+                provider_verifies=True)  # fmt: skip
+    # a provider configured as verifying: the missing claim is accepted, the subject is kept
+    assert sign_in(app, owners, missing, NOW, provider_verifies=True) == Viewer(
+        name="Lee Park", role="leader", email="lee@tandem.test"
+    )
+    kept = app.query("SELECT issuer, subject, email FROM identities")
+    assert kept.rows() == [(ISSUER, "s-lee", "lee@tandem.test")]
+    assert sign_in(app, owners, _claims("LEE@tandem.test", "s-lee"), NOW).name == "Lee Park"
+    # the same e-mail from another subject, the same subject with another e-mail: refused
+    with pytest.raises(SignInRefused, match="another account at the provider"):
+        sign_in(app, owners, _claims("lee@tandem.test", "s-mallory"), NOW)
+    with pytest.raises(SignInRefused, match="another e-mail"):
+        sign_in(app, owners, _claims("ann@tandem.test", "s-lee"), NOW)
+    with pytest.raises(SignInRefused, match="no subject"):
+        sign_in(app, owners, _claims("ann@tandem.test", ""), NOW)
+    refused = audit_rows(app, "sign-in refused")
+    assert refused.height == 7
+    assert any("s-mallory" in d for d in refused["detail"])
+    assert app.query("SELECT count(*) AS n FROM identities")["n"][0] == 1
+    # someone not in the owners table is no one here (and nothing is kept for them)
+    assert sign_in(app, owners, _claims("eve@evil.test", "s-eve"), NOW) is None
+
+
+def test_a_confirmed_email_change_moves_the_sign_in_with_the_person(team: Stores):
+    from dashboard.store.marts import owner_rows
+    from dashboard.workflows.access import SignInRefused, sign_in
+
+    assert sign_in(team.app, owner_rows(team.sources), _claims("ann@tandem.test", "s-ann"), NOW)
+    new = b"owner,role,email,team\nAnn Lee,csm,ann.lee@tandem.test,EMEA\n"
+    session, prepared, impacts = _prepare(team, "owners.csv", new, "owners")
+    try:
+        session.load(team, prepared, impacts, "upload", identity_confirmed=True,
+                     actor=LEADER.name, now=NOW)  # fmt: skip
+    finally:
+        session.close()
+    owners = owner_rows(team.sources)
+    assert sign_in(team.app, owners, _claims("ann.lee@tandem.test", "s-ann"), NOW).name == "Ann Lee"
+    assert sign_in(team.app, owners, _claims("ann@tandem.test", "s-other"), NOW) is None
+    with pytest.raises(SignInRefused):  # nor does the new one let another subject in
+        sign_in(team.app, owners, _claims("ann.lee@tandem.test", "s-other"), NOW)

@@ -43,7 +43,7 @@ from dashboard.ingest.readers import (
 )
 from dashboard.ingest.validate import Context, Prepared, distinct_values, prepare
 from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
-from dashboard.store import Stores, audit_log
+from dashboard.store import Stores, audit_log, identities
 from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
 from dashboard.store.sources import SourceStore
 from dashboard.store.sql import ident, literal
@@ -479,6 +479,8 @@ def audit_load(
                 f"{counts.get(i.table, 0):,} written) from {', '.join(i.sources)}",
             )  # fmt: skip
             for c in i.identity_changes:
+                if c.old and c.field in ("email", "removed"):  # the sign-in follows the person
+                    identities.rebind_email(con, c.old, c.new if c.field == "email" else None)
                 audit_log.log_in(
                     con, now, actor, "identity change", c.owner,
                     json.dumps({"field": c.field, "old": c.old, "new": c.new,
