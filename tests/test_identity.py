@@ -231,3 +231,49 @@ def test_a_confirmed_email_change_moves_the_sign_in_with_the_person(team: Stores
     assert sign_in(team.app, owners, _claims("ann@tandem.test", "s-other"), NOW) is None
     with pytest.raises(SignInRefused):  # nor does the new one let another subject in
         sign_in(team.app, owners, _claims("ann.lee@tandem.test", "s-other"), NOW)
+
+
+@pytest.fixture
+def team_app(team: Stores, tmp_path, monkeypatch):
+    """The app over the team's workspace (owners and 300 accounts), as on the Data page."""
+    from dashboard.config import get_settings
+
+    session, prepared, impacts = _prepare(team, "accounts.csv", ACCOUNTS.encode(), "accounts")
+    session.load(team, prepared, impacts, "upload", actor="Lee Park", now=NOW)
+    session.close()
+    monkeypatch.setenv("TANDEM_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield team
+    get_settings.cache_clear()
+
+
+def _data_page_with_contacts(viewer: Viewer):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=60)
+    at.session_state["viewer"] = viewer  # what the sign-in step sets on the server
+    at.run()
+    at.switch_page("../pages/data.py").run()
+    at.file_uploader(key="uploads").set_value([("contacts.csv", CONTACTS, "text/csv")]).run()
+    at.selectbox(key="table_contacts").set_value("owners").run()
+    at.button(key="import_check").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("Ann Lee\\: email ann@tandem.test → ann.lee@customer.example" in w.value
+               for w in at.warning)  # fmt: skip
+    return at
+
+
+def test_on_the_data_page_only_a_leader_confirms_an_identity_change(team_app: Stores):
+    ops = _data_page_with_contacts(Viewer(name="Oli Ops", role="ops", email="oli@tandem.test"))
+    assert any("Only a leader can confirm" in e.value for e in ops.error)
+    assert not [c for c in ops.checkbox if c.key == "import_identity_yes"]
+    assert ops.button(key="import_load").disabled
+    assert _owner(team_app, "Ann Lee")["email"] == "ann@tandem.test"
+    at = _data_page_with_contacts(LEADER)
+    assert at.button(key="import_load").disabled
+    at.checkbox(key="import_identity_yes").check().run()
+    at.button(key="import_load").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _owner(team_app, "Ann Lee")["email"] == "ann.lee@customer.example"
+    audit = audit_rows(team_app.app, "identity change")
+    assert set(audit["actor"]) == {"Lee Park"} and audit.height == 3
