@@ -277,3 +277,19 @@ def test_on_the_data_page_only_a_leader_confirms_an_identity_change(team_app: St
     assert _owner(team_app, "Ann Lee")["email"] == "ann.lee@customer.example"
     audit = audit_rows(team_app.app, "identity change")
     assert set(audit["actor"]) == {"Lee Park"} and audit.height == 3
+
+
+def test_the_command_line_needs_confirm_identities_and_audits_the_user(team_app: Stores, tmp_path):
+    from tests.conftest import tandem
+
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(CONTACTS)
+    refused = tandem(tmp_path, "import", "owners", str(contacts), "--confirm")
+    assert refused.returncode == 2, refused.stderr
+    assert "a leader must confirm identity changes" in refused.stderr
+    assert _owner(team_app, "Ann Lee")["email"] == "ann@tandem.test"
+    done = tandem(tmp_path, "import", "owners", str(contacts), "--confirm-identities")
+    assert done.returncode == 0, done.stderr
+    assert _owner(Stores.open(tmp_path), "Ann Lee")["email"] == "ann.lee@customer.example"
+    audit = audit_rows(Stores.open(tmp_path).app, "identity change")
+    assert audit.height == 3 and audit["actor"].str.ends_with("(command line)").all()
