@@ -281,6 +281,9 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
             "losing_their_account": st.column_config.NumberColumn(
                 "Child rows losing their account", format="localized"
             ),
+            "identity_changes": st.column_config.NumberColumn(
+                "Identity changes", help="Changes to people's e-mail, role or team: a leader's yes"
+            ),
             "status": st.column_config.TextColumn("Status"),
         },
     )  # fmt: skip
