@@ -21,6 +21,7 @@ from dashboard.config import get_settings
 from dashboard.ingest.bundle import (
     ImportPlan,
     ImportReport,
+    ImportStep,
     bundle_plan,
     files_plan,
     read_mapping,
@@ -30,6 +31,7 @@ from dashboard.ingest.connectors import SourceError, load_from_database, source_
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import limits_from_settings
+from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.readers import FileError, view_name
 from dashboard.ingest.report import file_summary, impact_summary, reference_summary
 from dashboard.jobs.backup import BackupError, backup
@@ -169,6 +171,19 @@ def _delivery_settings() -> DeliverySettings:
     return settings
 
 
+def _named_tables(pairs: list[str]) -> dict[str, str]:
+    """``--as FILE=TABLE`` options: the table a person named for a file."""
+    named: dict[str, str] = {}
+    for pair in pairs:
+        file, _, table = pair.rpartition("=")
+        if not file or table not in SOURCE_TABLES:
+            raise FileError(
+                f"--as {pair}: give FILE=TABLE with TABLE one of {', '.join(SOURCE_TABLES)}"
+            )
+        named[Path(file).name] = table
+    return named
+
+
 def _import_plan(args: argparse.Namespace) -> ImportPlan:
     if args.bundle:
         return bundle_plan(args.bundle)
@@ -177,9 +192,20 @@ def _import_plan(args: argparse.Namespace) -> ImportPlan:
     if table is not None and table not in SOURCE_TABLES:  # `tandem import FILE…`: no table
         files.insert(0, Path(table))
         table = None
+    skip = {Path(f).name for f in args.skip or []}
+    files = [f for f in files if f.name not in skip]
     if not files:
         raise FileError("give FILE… (each is recognised), TABLE FILE…, or --bundle B")
+    named = _named_tables(args.as_table or [])
     mapping = read_mapping(args.mapping) if args.mapping else None
+    if named and table is None and mapping is None:
+        return ImportPlan(
+            f"import of {', '.join(f.name for f in files)}",
+            [
+                ImportStep(Mapping(table=named[f.name]) if f.name in named else None, [f])
+                for f in files
+            ],
+        )
     if mapping is not None and table is not None and mapping.table != table:
         raise FileError(f"{args.mapping} maps table {mapping.table!r}, not {table!r}")
     return files_plan(files, table or (mapping.table if mapping else None), mapping)
@@ -204,6 +230,16 @@ def _import_json(report: ImportReport, dry_run: bool) -> dict[str, Any]:
         "dry_run": dry_run,
         "files": [file_summary(p) for p in report.prepared]
         + [reference_summary(r) for r in report.references],
+        "recognised": {name: r.as_json() for name, r in report.recognitions.items()},
+        "needs_table": [
+            {
+                "file": n.file,
+                "table": None,
+                "guesses": n.guesses,
+                "confidence": round(n.confidence, 2),
+            }
+            for n in report.needs_table
+        ],
         "skipped": report.skipped,
         "tables": {i.table: impact_summary(i) for i in report.impacts},
         "accounts_matched": {p.table: p.accounts_matched for p in report.prepared if p.ok},
@@ -234,6 +270,8 @@ def _print_import(report: ImportReport, rejects: dict[str, str]) -> None:
         )
     for skipped in report.skipped:
         print(f"skipped: {skipped}", file=sys.stderr)
+    for needs in report.needs_table:
+        print(f"refused: {needs.message}", file=sys.stderr)
     for i in report.impacts:
         print(
             f"{i.table} ({i.mode.value}): {i.rows_now:,} rows now -> {i.rows_after:,} after; "
@@ -274,7 +312,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     rejects_dir = args.rejects or (None if args.dry_run else root / "rejects")
     rejects = _rejects_out(report, rejects_dir)
     _print_import(report, rejects)
-    failed = bool(report.errors or report.refused or not report.impacts)
+    failed = bool(report.errors or report.refused or report.needs_table or not report.impacts)
     if failed:
         print("nothing was loaded: the stored data is unchanged", file=sys.stderr)
     result: dict[str, Any] = _import_json(report, args.dry_run)
@@ -282,7 +320,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         target_stores = Stores.open(root)
         scored = refresh(target_stores, default_as_of(target_stores.sources, today), root)
         result |= {"scored_accounts": scored.accounts, "as_of": scored.as_of.isoformat()}
-    if args.json or report.loaded:
+    if args.json or report.loaded or report.needs_table:
         print(json.dumps(result, default=str))
     return 2 if failed else 0
 
@@ -511,6 +549,14 @@ def build_parser() -> argparse.ArgumentParser:
         "removed): a separate yes, audited with your user name",
     )  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check only: write nothing at all")
+    imp.add_argument(
+        "--skip", action="append", metavar="FILE",
+        help="leave this file out (a file the evidence does not decide stops the import)",
+    )  # fmt: skip
+    imp.add_argument(
+        "--as", dest="as_table", action="append", metavar="FILE=TABLE",
+        help="the table a file feeds, when recognition asks",
+    )  # fmt: skip
     imp.add_argument("--json", action="store_true", help="print the report as one JSON object")
     imp.add_argument(
         "--rejects", type=Path, help="folder for the rejected rows (default: DATA_DIR/rejects)"

@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict
 from dashboard.ingest.impact import LoadMode, TableImpact, refusals
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping, suggest_mapping
+from dashboard.ingest.presets import GENERIC
 from dashboard.ingest.readers import FileError, view_name
+from dashboard.ingest.recognition import (
+    ColumnChoice,
+    Recognition,
+    evidence_mapping,
+    recognise_frame,
+)
 from dashboard.ingest.session import ImportSession
 from dashboard.ingest.validate import Prepared
 from dashboard.store import Stores
@@ -61,6 +68,8 @@ class ImportReport:
     refused: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files no table was found for
     references: list[Reference] = field(default_factory=list)  # lookup files of a layout
+    needs_table: list[NeedsTable] = field(default_factory=list)  # files the evidence left open
+    recognitions: dict[str, Recognition] = field(default_factory=dict)  # by file name
 
     @property
     def errors(self) -> list[str]:
@@ -115,55 +124,96 @@ class Reference:
     note: str | None
 
 
-def plan_recognised(
-    session: ImportSession, views: list[str]
-) -> tuple[list[tuple[Mapping, str | None]], dict[str, str], list[Reference], list[str]]:
-    """For files nobody described: each file's layout (a vendor preset, else the generic
-    one), and the preset's query when its companion files are in the import. Returns the
-    work, the preset of each view, the reference files, and the files no table fits."""
+@dataclass
+class NeedsTable:
+    """A file nobody should guess: its two best guesses and how to go on."""
+
+    file: str
+    guesses: list[str]
+    confidence: float
+
+    @property
+    def message(self) -> str:
+        options = " or ".join(self.guesses)
+        return (
+            f"{self.file}: needs a table: the evidence does not decide (best guesses {options}, "
+            f"confidence {self.confidence:.0%}); name it (tandem import TABLE {self.file}, or "
+            f"--as {self.file}={self.guesses[0]}) or leave it out (--skip {self.file})"
+        )
+
+
+@dataclass
+class RecognisedFiles:
+    """What recognition made of the files nobody described: the work (mapping, view), the
+    preset of each view, the reference files, the files not loaded (not customer data) and
+    those that need a table, and the recognition of every file (by file name)."""
+
+    work: list[tuple[Mapping, str | None]] = field(default_factory=list)
+    presets: dict[str, str] = field(default_factory=dict)
+    references: list[Reference] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    needs_table: list[NeedsTable] = field(default_factory=list)
+    recognitions: dict[str, Recognition] = field(default_factory=dict)
+    columns: dict[str, list[ColumnChoice]] = field(default_factory=dict)  # generic mappings
+
+
+def plan_recognised(session: ImportSession, views: list[str]) -> RecognisedFiles:
+    """For files nobody described: what each file is, from its header and its values
+    (``ingest/recognition.py``), a vendor layout whose header fits counting as strong
+    evidence; the preset's query when its companion files are in the import. A file is
+    loaded only when the evidence decides; one recognised as not customer data is left out
+    with the reason; one the evidence does not decide needs a table."""
     from dashboard.ingest.presets import enriched, recognise_file
 
     found = {v: recognise_file(session.files[v].columns, session.files[v].name) for v in views}
     present = {r.preset: v for v, r in found.items() if r is not None}
-    work: list[tuple[Mapping, str | None]] = []
-    presets: dict[str, str] = {}
+    out = RecognisedFiles()
     used: dict[str, str] = {}
-    skipped: list[str] = []
-    for view, recognised in found.items():
+    for view, layout in found.items():
         staged = session.files[view]
-        if recognised is None:
-            skipped.append(
-                f"{staged.name}: no table recognised from its columns "
-                f"({', '.join(staged.columns[:12])}{'…' if len(staged.columns) > 12 else ''}); "
-                "name the table (tandem import TABLE FILE) or give a mapping"
+        if layout is not None and layout.reference:
+            continue
+        preset = (layout.preset, layout.table) if layout and layout.preset != GENERIC else None
+        recognition = recognise_frame(session.sample(view), staged.name, preset)
+        out.recognitions[staged.name] = recognition
+        if recognition.verdict == "not_customer":
+            out.skipped.append(
+                f"{staged.name}: not customer data, not loaded ({'; '.join(recognition.evidence[:3])}); "
+                "name a table to load it anyway"
             )
             continue
-        if recognised.reference:
+        if recognition.verdict == "ask" or recognition.table is None:
+            out.needs_table.append(
+                NeedsTable(staged.name, recognition.guesses(), recognition.confidence)
+            )
             continue
-        mapping = recognised.mapping
-        if recognised.preset != "generic":
-            with_query = enriched(recognised.preset, view, present, staged.columns)
+        table = recognition.table
+        if layout is not None and layout.table == table and layout.mapping is not None:
+            mapping = layout.mapping
+        else:
+            mapping, out.columns[staged.name] = evidence_mapping(
+                suggest_mapping(table, staged.columns), session.sample(view)
+            )
+        if preset is not None and layout is not None and layout.table == table:
+            with_query = enriched(layout.preset, view, present, staged.columns)
             if with_query is not None:
                 mapping = with_query
                 for companion_view in present.values():
                     if f'"{companion_view}"' in (with_query.query or "") and companion_view != view:
                         used[companion_view] = staged.name
-        assert mapping is not None
-        work.append((mapping, view))
-        presets[view] = recognised.preset
-    references = [
+            out.presets[view] = layout.preset
+        out.work.append((mapping, view))
+    out.references = [
         Reference(
             session.files[v].name, r.table, r.preset, session.files[v].rows, used.get(v), r.note
         )  # fmt: skip
         for v, r in found.items()
         if r is not None and r.reference
     ]
-    return work, presets, references, skipped
+    return out
 
 
-def _work(
-    session: ImportSession, plan: ImportPlan
-) -> tuple[list[tuple[Mapping, str | None]], dict[str, str], list[Reference], list[str]]:
+def _work(session: ImportSession, plan: ImportPlan) -> RecognisedFiles:
     work: list[tuple[Mapping, str | None]] = []
     unnamed: list[str] = []
     for step in plan.steps:
@@ -178,8 +228,9 @@ def _work(
         if not mapping.columns and not mapping.combine:
             mapping = suggest_mapping(mapping.table, staged.columns)
         work.append((mapping, staged.view))
-    recognised, presets, references, skipped = plan_recognised(session, unnamed)
-    return work + recognised, presets, references, skipped
+    found = plan_recognised(session, unnamed)
+    found.work = work + found.work
+    return found
 
 
 def run_import(
@@ -206,19 +257,24 @@ def run_import(
         for path in paths:
             if view_name(path.name) not in session.files:
                 session.add(path.name, path)
-        work, presets, references, skipped = _work(session, plan)
-        prepared = session.prepare(work, store, today, mode, pins)
-        for p in prepared:
-            p.preset = presets.get(p.view or "")
-        report = ImportReport(prepared, skipped=skipped, references=references)
+        found = _work(session, plan)
+        report = ImportReport(
+            [], skipped=found.skipped, references=found.references,
+            needs_table=found.needs_table, recognitions=found.recognitions,
+        )  # fmt: skip
+        if found.needs_table:
+            return report  # nothing is checked or written until a person decides
+        report.prepared = session.prepare(found.work, store, today, mode, pins)
+        for p in report.prepared:
+            p.preset = found.presets.get(p.view or "")
         if report.errors:
             return report
-        report.impacts = session.impact(prepared, store, mode)
+        report.impacts = session.impact(report.prepared, store, mode)
         report.refused = refusals(report.impacts, confirmed, identity_confirmed)
         if dry_run or report.refused or target is None:
             return report
         report.loaded = session.load(
-            target(), prepared, report.impacts, plan.label, confirmed=True,
+            target(), report.prepared, report.impacts, plan.label, confirmed=True,
             identity_confirmed=identity_confirmed, actor=actor,
         )  # fmt: skip
         return report

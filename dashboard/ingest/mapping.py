@@ -139,9 +139,16 @@ def normalise(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+def camel(name: str) -> str:
+    """``customerID`` -> ``customer_id``: camelCase split into words, then normalised."""
+    return normalise(re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name))
+
+
 def suggest_columns(table: str, source_columns: list[str]) -> dict[str, str]:
     """For each canonical column of ``table``, the source column whose name matches best."""
-    by_norm = {normalise(c): c for c in reversed(source_columns)}
+    by_norm = {camel(c): c for c in reversed(source_columns)} | {
+        normalise(c): c for c in reversed(source_columns)
+    }
     taken: set[str] = set()
     mapping: dict[str, str] = {}
     for canonical in columns(table):

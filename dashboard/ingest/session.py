@@ -113,6 +113,10 @@ class ImportSession:
         self._timed("stage", started)
         return staged
 
+    def sample(self, view: str, rows: int = 5_000) -> pl.DataFrame:
+        """The first ``rows`` rows of a staged file, for recognising what it is."""
+        return self.con.cursor().sql(f"SELECT * FROM {ident(view)} LIMIT {int(rows)}").pl()
+
     def _timed(self, step: str, started: float) -> None:
         self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - started
 

@@ -20,6 +20,7 @@ from dashboard.ingest.impact import (
 )
 from dashboard.ingest.mapping import Mapping, suggest_mapping
 from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
+from dashboard.ingest.recognition import ColumnChoice, Recognition
 from dashboard.ingest.session import ImportSession
 from dashboard.ingest.validate import Prepared, allowed_values
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
@@ -134,6 +135,53 @@ def _column_editor(session: ImportSession, staged: StagedFile, mapping: Mapping)
     return mapping.model_copy(update={"columns": chosen, "values": values})
 
 
+def _recognition_caption(found: Recognition | None, saved: bool) -> None:
+    """Say what the file was recognised as, how sure, and why; or ask."""
+    if found is None:
+        st.caption("Pick the table this file feeds.")
+        return
+    why = "; ".join(found.evidence[:4])
+    if found.verdict == "table":
+        layout = f" ({md(found.preset)})" if found.preset else ""
+        st.caption(
+            f"Recognised: **{found.table}**{layout}, confidence {found.confidence:.0%}"
+            + (" (saved mapping)" if saved else "")
+            + f". Evidence: {md(why)}"
+        )
+    elif found.verdict == "not_customer":
+        st.info(
+            f"Not customer data: {md(why)}. It is left out; pick a table to load it anyway.",
+            icon=":material/block:",
+        )
+    else:
+        guesses = " or ".join(found.guesses())
+        st.warning(
+            f"Needs a table: the evidence does not decide (best guesses {guesses}, "
+            f"confidence {found.confidence:.0%}). Pick the table it feeds, or skip it.",
+            icon=":material/help:",
+        )
+
+
+def _column_confidence(choices: list[ColumnChoice]) -> None:
+    """Each column the evidence mapped, with its confidence (and those it left out)."""
+    if not choices:
+        return
+    st.caption(
+        "Columns: "
+        + "; ".join(
+            f"{c.column} ← {md(c.source)} ({c.confidence:.0%}, {md(c.why)})" for c in choices
+        )
+    )
+
+
+def _table_choices(tables: list[str], found: Recognition | None) -> list[str]:
+    """The tables to pick from, recognition's two best guesses first when it asks."""
+    if found is None or found.verdict != "ask":
+        return tables
+    first = [g for g in found.guesses() if g in tables]
+    return [SKIP, *first, *(t for t in tables if t not in first and t != SKIP)]
+
+
 def file_plans(
     uploads: list[UploadedFile], session: ImportSession
 ) -> tuple[list[tuple[Mapping, str | None]], dict[str, str]]:
@@ -142,8 +190,9 @@ def file_plans(
     file. Returns the plan and the preset of each file."""
     staged = {u.name: _stage(session, u) for u in uploads}
     views = [f.view for f in staged.values() if f is not None]
-    recognised, presets, references, _ = plan_recognised(session, views)
-    by_view = dict((v, m) for m, v in recognised if v)
+    found_files = plan_recognised(session, views)
+    presets, references = found_files.presets, found_files.references
+    by_view = dict((v, m) for m, v in found_files.work if v)
     refs = {r.file: r for r in references}
     plan: list[tuple[Mapping, str | None]] = []
     tables = [SKIP, *SOURCE_TABLES]
@@ -166,15 +215,13 @@ def file_plans(
                 st.caption(
                     f"Recognised: {md(ref.preset)}, a reference file for {ref.table}: {used}."
                 )
-            elif presets.get(file.view):
-                st.caption(
-                    f"Recognised: {md(presets[file.view])}" + (" (saved mapping)" if saved else "")
-                )
             else:
-                st.caption("No table recognised from the column names: pick one.")
+                _recognition_caption(found_files.recognitions.get(upload.name), saved is not None)
+            _column_confidence(found_files.columns.get(upload.name, []))
             default = found.table if found and ref is None else SKIP
+            choices = _table_choices(tables, found_files.recognitions.get(upload.name))
             table = st.selectbox(
-                "Feeds table", tables, index=tables.index(default), key=f"table_{file.view}"
+                "Feeds table", choices, index=choices.index(default), key=f"table_{file.view}"
             )
             if table == SKIP:
                 continue
