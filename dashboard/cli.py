@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import errno
+import getpass
 import json
 import math
 import os
@@ -118,7 +119,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     source_failed = False
     if config is not None:
         try:
-            counts = load_from_database(config, stores, dt.date.today())
+            counts = load_from_database(config, stores, dt.date.today(), cli_actor())
         except (SourceError, FileError) as exc:
             print(f"tandem refresh: the connected source failed, scoring the stored data: {exc}",
                   file=sys.stderr)  # fmt: skip
@@ -284,6 +285,15 @@ def _print_import(report: ImportReport, rejects: dict[str, str]) -> None:
         print(f"refused: {reason}", file=sys.stderr)
 
 
+def cli_actor() -> str:
+    """Who runs a command, for the audit log: the operating system's user (whoever runs
+    ``tandem`` can write the data folder: an admin of this install)."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     settings = get_settings()
     today = dt.date.today()
@@ -295,6 +305,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         store = team_store(root, settings.keep_generations)  # read only: nothing created
         report = run_import(
             store, plan, today, limits, mode=mode, confirmed=args.replace or args.confirm,
+            identity_confirmed=args.confirm_identities, actor=cli_actor(),
             dry_run=args.dry_run, pins=pins_of_folder(root),
             target=lambda: Stores.open(import_target(root)),  # a demo there moves out first
         )  # fmt: skip
@@ -535,6 +546,11 @@ def build_parser() -> argparse.ArgumentParser:
         "or leaves child rows without their account",
     )  # fmt: skip
     imp.add_argument("--confirm", action="store_true", help="confirm such a load in the mode given")
+    imp.add_argument(
+        "--confirm-identities", action="store_true",
+        help="confirm changes to who people are (an owner's e-mail, role or team; an owner "
+        "removed): a separate yes, audited with your user name",
+    )  # fmt: skip
     imp.add_argument("--dry-run", action="store_true", help="check only: write nothing at all")
     imp.add_argument(
         "--skip", action="append", metavar="FILE",

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         description="DuckDB's memory_limit for the source store (e.g. '2GB'); beyond it DuckDB "
         "spills to a temp folder beside the store files. Default: DuckDB's (80 % of RAM).",
     )
+    oidc_verifies_email: bool = Field(
+        False,
+        description="The identity provider verifies every e-mail it asserts but sends no "
+        "email_verified claim: accept a token without the claim (one with email_verified "
+        "false is refused whatever this says).",
+    )
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."
     )

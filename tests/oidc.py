@@ -28,6 +28,7 @@ class Provider:
     client_id: str = "tandem"
     client_secret: str = field(default_factory=lambda: secrets.token_hex(16))
     next_user: str = ""  # the e-mail the next sign-in returns
+    next_claims: dict = field(default_factory=dict)  # claims the next sign-in's token overrides
     users: dict[str, str] = field(default_factory=dict)  # e-mail -> name
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1"}))
     codes: dict[str, dict] = field(default_factory=dict)
@@ -51,7 +52,11 @@ def _app(p: Provider) -> Starlette:
     async def authorize(request: Request) -> RedirectResponse:
         q = request.query_params
         code = secrets.token_urlsafe(16)
-        p.codes[code] = {"email": p.next_user, "nonce": q.get("nonce")}
+        p.codes[code] = {
+            "email": p.next_user,
+            "nonce": q.get("nonce"),
+            "extra": dict(p.next_claims),
+        }
         query = urlencode({"code": code, "state": q.get("state", "")})
         return RedirectResponse(f"{q['redirect_uri']}?{query}", status_code=302)
 
@@ -66,6 +71,7 @@ def _app(p: Provider) -> Starlette:
             "email": grant["email"], "email_verified": True,
             "name": p.users.get(grant["email"], grant["email"]),
         }  # fmt: skip
+        claims.update(grant["extra"])  # email_verified false, another subject…
         if grant["nonce"]:
             claims["nonce"] = grant["nonce"]
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, p.key)

@@ -169,3 +169,50 @@ def test_the_sync_page_hides_the_filters_that_do_not_apply(demo_stores: Stores):
     assert "segment" not in at.query_params and "pair" in at.query_params
     at.switch_page("../pages/portfolio.py").run()  # the selection is back where it applies
     assert at.multiselect(key="filter_segment").value == ["Enterprise"]
+
+
+def test_a_decision_edited_by_the_other_side_shows_its_editor_and_keeps_the_authors_words(
+    tmp_path,
+):
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.workflows.access import NotAllowed, Viewer
+
+    stores = Stores.open(tmp_path)
+    pair = pair_key("Cam", "Ama")
+    cam, ama = Viewer(name="Cam", role="csm"), Viewer(name="Ama", role="am")
+    monday = dt.datetime(2026, 11, 23, 10)
+    note = sync_notes.add_decision_as(stores.app, ama, pair, None, "No discount above 5 %",
+                                      "Ama", dt.date(2026, 11, 30), monday)  # fmt: skip
+    assert sync_notes.decisions(stores.app, pair)["edited_by"].to_list() == [None]
+    edited_at = monday + dt.timedelta(minutes=20)
+    sync_notes.edit_decision_as(stores.app, cam, pair, note, monday.date(),
+                                decision="AM approves a 40 % discount", owner="Ama",
+                                due_on=dt.date(2026, 11, 30), status="open", now=edited_at)  # fmt: skip
+    row = sync_notes.decisions(stores.app, pair).row(0, named=True)
+    assert (row["decision"], row["author"]) == ("AM approves a 40 % discount", "Ama")
+    assert (row["edited_by"], row["edited_at"]) == ("Cam", edited_at)
+    history = sync_notes.decision_history(stores.app, note)
+    assert history.select("written_by", "decision").rows() == [
+        ("Ama", "No discount above 5 %"), ("Cam", "AM approves a 40 % discount")
+    ]  # fmt: skip
+    assert history["version_at"].to_list() == [monday, edited_at]
+    # the AM puts it back: three versions, each with its writer; the status change is audited
+    sync_notes.edit_decision_as(stores.app, ama, pair, note, monday.date(),
+                                decision="No discount above 5 %", owner="Ama",
+                                due_on=dt.date(2026, 11, 30), status="open",
+                                now=edited_at + dt.timedelta(minutes=5))  # fmt: skip
+    sync_notes.set_status(stores.app, note, "done", "Cam", edited_at + dt.timedelta(hours=1))
+    history = sync_notes.decision_history(stores.app, note)
+    assert history.select("written_by", "decision", "status").rows() == [
+        ("Ama", "No discount above 5 %", "open"), ("Cam", "AM approves a 40 % discount", "open"),
+        ("Ama", "No discount above 5 %", "open"), ("Cam", "No discount above 5 %", "done"),
+    ]  # fmt: skip
+    audit = audit_rows(stores.app, "decision edit")
+    assert audit.height == 3 and audit["subject"].unique().to_list() == [note]
+    # an edit that changes nothing is no version; a stranger is refused and changes nothing
+    sync_notes.set_status(stores.app, note, "done", "Cam")
+    with pytest.raises(NotAllowed):
+        sync_notes.edit_decision_as(stores.app, Viewer(name="Zed", role="csm"), pair, note,
+                                    monday.date(), decision="x", owner="Ama", due_on=None,
+                                    status="open")  # fmt: skip
+    assert audit_rows(stores.app, "decision edit").height == 3

@@ -241,6 +241,8 @@ def run_import(
     *,
     mode: LoadMode = LoadMode.UPDATE,
     confirmed: bool = False,
+    identity_confirmed: bool = False,
+    actor: str | None = None,
     dry_run: bool = False,
     target: Callable[[], Stores] | None = None,
     pins: pl.DataFrame | None = None,
@@ -268,12 +270,13 @@ def run_import(
         if report.errors:
             return report
         report.impacts = session.impact(report.prepared, store, mode)
-        report.refused = refusals(report.impacts, confirmed)
+        report.refused = refusals(report.impacts, confirmed, identity_confirmed)
         if dry_run or report.refused or target is None:
             return report
         report.loaded = session.load(
-            target(), report.prepared, report.impacts, plan.label, confirmed=True
-        )
+            target(), report.prepared, report.impacts, plan.label, confirmed=True,
+            identity_confirmed=identity_confirmed, actor=actor,
+        )  # fmt: skip
         return report
     finally:
         session.close()

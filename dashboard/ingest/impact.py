@@ -5,6 +5,13 @@ covers, child rows that would lose their account. A load in which no row is vali
 blocked; one that would remove more than half of a table's rows, or leave child rows without
 their account, waits for a person's confirmation (``--replace`` on the command line, a tick
 on the Data page). Unattended loads (a connected database) are never confirmed.
+
+The ``owners`` table is who people are: sign-in finds a person by their e-mail there, and
+digests go to it. A load that would change a stored owner's e-mail, role or team, remove an
+owner, or give a new owner an e-mail another owner holds lists each of those as an identity
+change; it needs its own yes (``identity_confirmed``), which only a leader gives, and each
+change is audited with its old and new value. A name in a file is never enough to re-key a
+person.
 """
 
 from __future__ import annotations
@@ -43,6 +50,29 @@ MODE_LABELS = {
 REMOVAL_SHARE = 0.5  # a load that removes more than this share of a table waits for a yes
 
 
+IDENTITY_FIELDS = ("email", "role", "team")
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """One change a load would make to a stored person: ``field`` is email, role or team
+    (``removed`` for an owner a replace drops; ``email`` with ``holder`` for a new owner
+    given an e-mail another owner holds)."""
+
+    owner: str
+    field: str
+    old: str | None
+    new: str | None
+    holder: str | None = None
+
+    def describe(self) -> str:
+        if self.field == "removed":
+            return f"{self.owner}: removed (e-mail {self.old or 'none'})"
+        if self.holder:
+            return f"{self.owner}: new owner with the e-mail {self.new}, which {self.holder} holds"
+        return f"{self.owner}: {self.field} {self.old or '(none)'} → {self.new or '(none)'}"
+
+
 class ImportRefused(ValueError):
     """A load that is blocked, or that needs a confirmation it did not get; nothing written."""
 
@@ -63,10 +93,15 @@ class TableImpact:
     period: tuple[dt.datetime, dt.datetime] | None = None
     blocked: str | None = None
     warnings: tuple[str, ...] = ()
+    identity_changes: tuple[IdentityChange, ...] = ()
 
     @property
     def needs_confirmation(self) -> bool:
         return bool(self.warnings)
+
+    @property
+    def needs_identity_yes(self) -> bool:
+        return bool(self.identity_changes)
 
 
 def incoming_view(table: str) -> str:
@@ -147,6 +182,50 @@ def _orphans(
     return {t: int(n) for t, n in rows if t not in replaced and n}
 
 
+def _identity_changes(
+    con: duckdb.DuckDBPyConnection, view: str, store: SourceStore | None, mode: LoadMode
+) -> tuple[IdentityChange, ...]:
+    """What this load of ``owners`` would change about the stored people (see the module)."""
+    if store is None:
+        return ()
+    stored = imports.stored_identities(store)
+    if stored.is_empty():
+        return ()
+    create_table(con, "__stored_identities", stored.to_arrow())
+    norm = "nullif(trim(lower(CAST({} AS VARCHAR))), '')"
+    changed_parts = [
+        f"SELECT s.owner, '{f}' AS field, s.{f} AS old, i.{f} AS new, NULL AS holder"
+        f" FROM __stored_identities s JOIN {ident(view)} i ON lower(i.owner) = lower(s.owner)"
+        f" WHERE {norm.format('s.' + f)} IS DISTINCT FROM {norm.format('i.' + f)}"
+        for f in IDENTITY_FIELDS
+    ]
+    if mode is LoadMode.APPEND:  # stored rows stay as they are: only new owners can clash
+        changed_parts = []
+    if mode is LoadMode.REPLACE:
+        changed_parts.append(
+            "SELECT s.owner, 'removed', s.email, NULL, NULL FROM __stored_identities s"
+            f" WHERE lower(s.owner) NOT IN (SELECT lower(owner) FROM {ident(view)})"
+        )
+    changed_parts.append(  # a new owner holding a stored owner's e-mail: two people, one login
+        "SELECT i.owner, 'email', NULL, i.email, s.owner FROM"
+        f" {ident(view)} i JOIN __stored_identities s"
+        f" ON {norm.format('i.email')} = {norm.format('s.email')}"
+        " AND lower(i.owner) <> lower(s.owner)"
+        f" WHERE lower(i.owner) NOT IN (SELECT lower(owner) FROM __stored_identities)"
+    )
+    rows = con.execute(
+        f"SELECT DISTINCT * FROM ({' UNION ALL '.join(changed_parts)}) ORDER BY 1, 2"
+    ).fetchall()
+    return tuple(
+        IdentityChange(str(o), str(f), _text(old), _text(new), _text(holder))
+        for o, f, old, new, holder in rows
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def compute_impacts(
     con: duckdb.DuckDBPyConnection,
     prepared: list[Prepared],
@@ -201,6 +280,7 @@ def compute_impacts(
                 f"accounts: {after:,} accounts after the load; the limit is "
                 f"{limits.max_accounts:,} (setting TANDEM_MAX_ACCOUNTS)"
             )
+        identity = _identity_changes(con, view, store, mode) if table == "owners" else ()
         impacts.append(
             TableImpact(
                 table=table,
@@ -217,16 +297,32 @@ def compute_impacts(
                 period=period,
                 blocked=blocked,
                 warnings=tuple(warnings),
+                identity_changes=identity,
             )  # fmt: skip
         )
     return impacts
 
 
-def refusals(impacts: list[TableImpact], confirmed: bool) -> list[str]:
-    """Why these impacts may not load (empty: they may)."""
+def identity_changes(impacts: list[TableImpact]) -> list[IdentityChange]:
+    return [c for i in impacts for c in i.identity_changes]
+
+
+def refusals(
+    impacts: list[TableImpact], confirmed: bool, identity_confirmed: bool = False
+) -> list[str]:
+    """Why these impacts may not load (empty: they may). The row-count yes and the identity
+    yes are separate: one never stands for the other."""
     reasons = [i.blocked for i in impacts if i.blocked]
     if not confirmed:
         reasons += [w for i in impacts for w in i.warnings]
+    changes = identity_changes(impacts)
+    if changes and not identity_confirmed:
+        reasons.append(
+            f"owners: changes who {len(changes)} person(s) are (sign-in and digests follow the "
+            "owners table): "
+            + "; ".join(c.describe() for c in changes)
+            + " — a leader must confirm identity changes"
+        )
     return reasons
 
 
@@ -242,8 +338,15 @@ def impact_frame(impacts: list[TableImpact]) -> pl.DataFrame:
             "changed": [i.rows_changed for i in impacts],
             "rejected": [i.rows_rejected for i in impacts],
             "losing_their_account": [sum(i.orphans.values()) for i in impacts],
+            "identity_changes": [len(i.identity_changes) for i in impacts],
             "status": [
-                "blocked" if i.blocked else "needs a yes" if i.warnings else "ready"
+                "blocked"
+                if i.blocked
+                else "needs a leader's yes"
+                if i.identity_changes
+                else "needs a yes"
+                if i.warnings
+                else "ready"
                 for i in impacts
             ],
         },
@@ -256,6 +359,7 @@ def impact_frame(impacts: list[TableImpact]) -> pl.DataFrame:
             "changed": pl.Int64,
             "rejected": pl.Int64,
             "losing_their_account": pl.Int64,
+            "identity_changes": pl.Int64,
             "status": pl.String,
         },  # fmt: skip
     )

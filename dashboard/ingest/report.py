@@ -41,6 +41,10 @@ def impact_summary(i: TableImpact) -> dict[str, Any]:
         "period": [i.period[0].isoformat(), i.period[1].isoformat()] if i.period else None,
         "blocked": i.blocked,
         "needs_confirmation": list(i.warnings),
+        "identity_changes": [
+            {"owner": c.owner, "field": c.field, "old": c.old, "new": c.new, "holder": c.holder}
+            for c in i.identity_changes
+        ],
     }
 
 

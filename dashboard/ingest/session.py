@@ -11,6 +11,7 @@ staged tables, with a time, memory and thread limit it cannot raise.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import tempfile
 import threading
@@ -42,7 +43,7 @@ from dashboard.ingest.readers import (
 )
 from dashboard.ingest.validate import Context, Prepared, distinct_values, prepare
 from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
-from dashboard.store import Stores
+from dashboard.store import Stores, audit_log, identities
 from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
 from dashboard.store.sources import SourceStore
 from dashboard.store.sql import ident, literal
@@ -417,15 +418,23 @@ class ImportSession:
         label: str,
         *,
         confirmed: bool = False,
+        identity_confirmed: bool = False,
+        actor: str | None = None,
+        now: dt.datetime | None = None,
     ) -> dict[str, int]:
         """Write every table's valid rows in one published generation: all or none.
         Refused (``ImportRefused``, nothing written) when a source has errors, a table is
-        blocked, or a table's impact needs a confirmation that was not given."""
+        blocked, or a table's impact needs a confirmation that was not given (the identity
+        yes is its own: ``identity_confirmed``; whether this person may give it is the
+        caller's check, ``workflows/imports.py``). Once published, every table's load and
+        every identity change is audited with ``actor`` (who loaded), the counts before and
+        after, and each changed person's old and new value; the load history names them."""
         if any(not p.ok for p in prepared):
             raise FileError("fix the errors above first: nothing was loaded")
-        refused = refusals(impacts, confirmed)
+        refused = refusals(impacts, confirmed, identity_confirmed)
         if refused:
             raise ImportRefused("nothing was loaded: " + "; ".join(refused))
+        by = f" by {actor}" if actor else ""
         started = time.perf_counter()
         counts: dict[str, int] = {}
         mapping_of = {p.table: p.mapping.model_dump_json() for p in prepared}
@@ -450,12 +459,37 @@ class ImportSession:
                     cursor.close()
                 writer.record_load(
                     impact.table,
-                    f"{label}: {', '.join(impact.sources)} ({impact.mode.value})",
+                    f"{label}{by}: {', '.join(impact.sources)} ({impact.mode.value})",
                     counts[impact.table],
                     mapping_of.get(impact.table),
                 )
         self._timed("load", started)
+        audit_load(stores, impacts, counts, label, actor, now or dt.datetime.now())
         return counts
+
+
+def audit_load(
+    stores: Stores, impacts: list[TableImpact], counts: dict[str, int], label: str,
+    actor: str | None, now: dt.datetime,
+) -> None:  # fmt: skip
+    """One audit row per table loaded (who, how, the rows before and after, from which
+    files) and one per identity change (the person, the field, the old and the new value)."""
+    with stores.app.transaction() as con:
+        for i in impacts:
+            audit_log.log_in(
+                con, now, actor, f"load {i.mode.value}", i.table,
+                f"{label}: {i.rows_now:,} -> {i.rows_after:,} rows ({i.rows_added:,} added, "
+                f"{i.rows_removed:,} removed, {i.rows_changed:,} changed; "
+                f"{counts.get(i.table, 0):,} written) from {', '.join(i.sources)}",
+            )  # fmt: skip
+            for c in i.identity_changes:
+                if c.old and c.field in ("email", "removed"):  # the sign-in follows the person
+                    identities.rebind_email(con, c.old, c.new if c.field == "email" else None)
+                audit_log.log_in(
+                    con, now, actor, "identity change", c.owner,
+                    json.dumps({"field": c.field, "old": c.old, "new": c.new,
+                                "holder": c.holder, "load": label}),
+                )  # fmt: skip
 
 
 __all__ = ["FileError", "ImportRefused", "ImportSession", "LoadMode", "view_name"]

@@ -60,6 +60,11 @@ def erase_app_rows(app: AppStore, account_id: str, now: dt.datetime, actor: str 
             " (SELECT handoff_id FROM handoffs WHERE account_id = $id)",
             {"id": account_id},
         )
+        con.execute(  # the history of its sync decisions (their earlier words) goes with them
+            "DELETE FROM audit_log WHERE subject IN"
+            " (SELECT note_id FROM sync_notes WHERE account_id = $id)",
+            {"id": account_id},
+        )
         for table in APP_TABLES:
             con.execute(f"DELETE FROM {ident(table)} WHERE account_id = $id", {"id": account_id})
         audit_log.forget_subject(con, account_id)

@@ -99,6 +99,14 @@ APP_DDL = {
         "  logged_at TIMESTAMP NOT NULL, actor VARCHAR, action VARCHAR NOT NULL, subject VARCHAR,\n"
         "  detail VARCHAR\n)"
     ),
+    # the identity provider's stable subject beside the e-mail of its first sign-in (created
+    # when first used too: store/identities.py)
+    "identities": (
+        "CREATE TABLE IF NOT EXISTS identities (\n"
+        "  issuer VARCHAR NOT NULL, subject VARCHAR NOT NULL, email VARCHAR NOT NULL,\n"
+        "  first_seen TIMESTAMP NOT NULL, last_seen TIMESTAMP NOT NULL,\n"
+        "  PRIMARY KEY (issuer, subject)\n)"
+    ),
 }
 
 META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"

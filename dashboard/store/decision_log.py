@@ -1,12 +1,22 @@
-"""The SQL of the decisions recorded in weekly syncs (app store ``sync_notes``)."""
+"""The SQL of the decisions recorded in weekly syncs (app store ``sync_notes``).
+
+A decision's row holds its current words and its author. Every change to it is an audit row
+(action ``decision edit``, subject the note's id) written in the same transaction, holding
+who changed it, the values before and after, and who wrote the words it replaced: the
+decision's history, and the "edited by" shown beside it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 
+from dashboard.store import audit_log
 from dashboard.store.appdata import AppStore
+
+EDIT = "decision edit"
+FIELDS = ("decision", "owner", "due_on", "status")
 
 
 def insert_decision(
@@ -23,12 +33,40 @@ def insert_decision(
 
 
 def decision_rows(app: AppStore, pair: str) -> pl.DataFrame:
-    """Every decision of a pair, newest first, with the day of its sync."""
+    """Every decision of a pair, newest first, with the day of its sync and who last
+    changed it, when (null: as its author wrote it)."""
     return app.query(
-        "SELECT *, written_at::DATE AS sync_on FROM sync_notes WHERE pair = $pair"
-        " ORDER BY written_at DESC",
-        {"pair": pair},
+        "SELECT n.*, n.written_at::DATE AS sync_on, e.edited_by, e.edited_at FROM sync_notes n"
+        " LEFT JOIN (SELECT subject, arg_max(actor, logged_at) AS edited_by,"
+        "  max(logged_at) AS edited_at FROM audit_log WHERE action = $edit GROUP BY subject) e"
+        " ON e.subject = n.note_id WHERE n.pair = $pair ORDER BY n.written_at DESC",
+        {"pair": pair, "edit": EDIT},
     )
+
+
+def decision_history(app: AppStore, note_id: str) -> pl.DataFrame:
+    """Every version of a decision, oldest first: its words, who, by when and status, who
+    wrote that version and when (the first is the author's; each edit adds one)."""
+    rows = app.query(
+        "SELECT logged_at, actor, detail FROM audit_log WHERE action = $edit"
+        " AND subject = $id ORDER BY logged_at",
+        {"edit": EDIT, "id": note_id},
+    )
+    current = decision_row(app, note_id)
+    schema = {"version_at": pl.Datetime("us"), "written_by": pl.String, "decision": pl.String,
+              "owner": pl.String, "due_on": pl.String, "status": pl.String}  # fmt: skip
+    if current is None:
+        return pl.DataFrame(schema=schema)
+    versions = []
+    at, by = current["written_at"], current["author"]
+    for logged_at, actor, detail in rows.iter_rows():
+        change = json.loads(detail)
+        versions.append({"version_at": at, "written_by": change.get("old_by") or by,
+                         **change["old"]})  # fmt: skip
+        at, by = logged_at, actor
+    last = {f: None if current[f] is None else str(current[f]) for f in FIELDS}
+    versions.append({"version_at": at, "written_by": by, **last})
+    return pl.DataFrame(versions, schema=schema)
 
 
 def decision_row(app: AppStore, note_id: str) -> dict | None:
@@ -38,10 +76,34 @@ def decision_row(app: AppStore, note_id: str) -> dict | None:
 
 def set_decision(
     app: AppStore, note_id: str, *, status: str | None = None, decision: str | None = None,
-    owner: str | None = None, due_on: dt.date | None = None,
+    owner: str | None = None, due_on: dt.date | None = None, editor: str | None = None,
+    now: dt.datetime | None = None,
 ) -> None:  # fmt: skip
-    """Change a decision's status, and (while it is editable) its words, owner or due date."""
+    """Change a decision's status, and (while it is editable) its words, owner or due date;
+    a real change is audited with its editor, the old and new values and who wrote the old
+    words (the history)."""
     with app.transaction() as con:
+        old = con.execute(
+            "SELECT decision, owner, due_on, status, author FROM sync_notes WHERE note_id = $id",
+            {"id": note_id},
+        ).fetchall()
+        if not old:
+            return
+        before = dict(zip(FIELDS, old[0][:4], strict=True))
+        wanted = {"decision": decision, "owner": owner, "due_on": due_on, "status": status}
+        after = {f: before[f] if wanted[f] is None else wanted[f] for f in FIELDS}
+        if after == before:
+            return
+        last_by = con.execute(
+            "SELECT arg_max(actor, logged_at) FROM audit_log WHERE action = $edit"
+            " AND subject = $id",
+            {"edit": EDIT, "id": note_id},
+        ).fetchall()[0][0]
+        audit_log.log_in(
+            con, now or dt.datetime.now(), editor, EDIT, note_id,
+            json.dumps({"old": _texts(before), "new": _texts(after),
+                        "old_by": last_by or old[0][4]}),
+        )  # fmt: skip
         con.execute(
             "UPDATE sync_notes SET status = coalesce($status, status),"
             " decision = coalesce($decision, decision), owner = coalesce($owner, owner),"
@@ -49,3 +111,7 @@ def set_decision(
             {"status": status, "decision": decision, "owner": owner, "due_on": due_on,
              "id": note_id},
         )  # fmt: skip
+
+
+def _texts(values: dict) -> dict[str, str | None]:
+    return {k: None if v is None else str(v) for k, v in values.items()}

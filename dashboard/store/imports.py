@@ -70,3 +70,9 @@ def stored_owner_ids(store: SourceStore) -> pl.DataFrame:
     return store.query(
         "SELECT owner_id, owner FROM owners WHERE owner_id IS NOT NULL AND owner IS NOT NULL"
     )
+
+
+def stored_identities(store: SourceStore) -> pl.DataFrame:
+    """The stored owners' names, e-mails, roles and teams: who signs in as whom and who gets
+    which digest (an import shows the changes to them before it writes)."""
+    return store.query("SELECT owner, email, role, team FROM owners")

@@ -166,14 +166,15 @@ def sync_risks() -> TableSpec:
 
 def decisions(statuses: list[str]) -> TableSpec:
     return TableSpec(
-        ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status", "author"],
+        ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status", "author",
+         "edited_by"],
         {"note_id": None, "account_name": cc.TextColumn("Account"),
          "due_state": cc.MultiselectColumn("Due", options=["overdue", "due today"],
                                            color=["#dc2626", "#f59e0b"], disabled=True),
          "decision": cc.TextColumn("Decision", width="large"), "owner": cc.TextColumn("Who"),
          "due_on": cc.DateColumn("By", format="YYYY-MM-DD"),
          "status": cc.SelectboxColumn("Status", options=statuses, required=True),
-         "author": cc.TextColumn("Written by")},
+         "author": cc.TextColumn("Written by"), "edited_by": cc.TextColumn("Edited by")},
     )  # fmt: skip
 
 

@@ -26,7 +26,8 @@ def _with_due_pills(frame: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-SHOWN = ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status"]
+SHOWN = ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status",
+         "author", "edited_by"]  # fmt: skip
 
 
 @st.fragment
@@ -41,10 +42,12 @@ def last_decisions(agenda: Agenda) -> None:
     shown = _with_due_pills(agenda.last_decisions.select(SHOWN))
     edited = st.data_editor(  # a missing value reads as a dash, not "None"
         shown, placeholder="—", hide_index=True, key="last_decisions", column_config=spec.config,
-        column_order=spec.order, disabled=["account_name", "decision", "owner", "due_on", "due_state"],
+        column_order=spec.order, disabled=["account_name", "decision", "owner", "due_on", "due_state", "author", "edited_by"],
     )  # fmt: skip
     for row in edited_rows(edited, agenda.last_decisions, "note_id", ["status"]).iter_rows(named=True):  # fmt: skip
-        decisions.set_status(stores().app, row["note_id"], row["status"])
+        decisions.set_status(
+            stores().app, row["note_id"], row["status"], current_viewer().name, now()
+        )
 
 
 def todays_decisions(agenda: Agenda) -> None:
@@ -58,7 +61,7 @@ def todays_decisions(agenda: Agenda) -> None:
     edited = st.data_editor(
         _with_due_pills(agenda.todays.select(SHOWN)), placeholder="—", hide_index=True,
         key="todays_decisions", column_config=config, column_order=spec.order,
-        disabled=["account_name", "due_state"],
+        disabled=["account_name", "due_state", "author", "edited_by"],
     )  # fmt: skip
     changed = edited_rows(edited, agenda.todays, "note_id", ["decision", "owner", "due_on", "status"])  # fmt: skip
     for row in changed.iter_rows(named=True):
@@ -66,12 +69,27 @@ def todays_decisions(agenda: Agenda) -> None:
             decisions.edit_decision_as(
                 stores().app, current_viewer(), agenda.pair, row["note_id"], today(),
                 decision=row["decision"] or "", owner=row["owner"], due_on=row["due_on"],
-                status=row["status"],
+                status=row["status"], now=now(),
             )  # fmt: skip
         except (ValueError, NotAllowed) as exc:
             st.error(str(exc), icon=":material/block:")
         else:
             st.toast("Decision updated")
+    _histories(agenda.todays)
+
+
+def _histories(rows: pl.DataFrame) -> None:
+    """Each edited decision's earlier versions, with who wrote each."""
+    edited = rows.filter(pl.col("edited_by").is_not_null())
+    if not edited.height:
+        return
+    with st.expander(f"Earlier versions of {edited.height} edited decision(s)"):
+        for note_id, words in edited.select("note_id", "decision").iter_rows():
+            st.caption(md(words))
+            st.dataframe(
+                decisions.decision_history(stores().app, note_id), hide_index=True,
+                key=f"decision_history_{note_id}",
+            )  # fmt: skip
 
 
 def _author_picker(agenda: Agenda) -> Actor | None:

@@ -10,7 +10,7 @@ from dashboard.store import audit_log
 from dashboard.store.marts import owner_rows
 from dashboard.text import md
 from dashboard.ui.state import now, stores
-from dashboard.workflows.access import LOCAL, Viewer, viewer_for_email
+from dashboard.workflows.access import LOCAL, SignInRefused, Viewer, sign_in
 
 
 def _auth_configured() -> bool:
@@ -42,7 +42,15 @@ def current_viewer() -> Viewer:
                 st.stop()
             st.session_state["org"] = org
         owners = owner_rows(stores().sources)
-        found = viewer_for_email(owners, str(st.user.email or ""))
+        try:  # the ID token's claims, as the server got them from the provider
+            found = sign_in(
+                stores().app, owners, st.user.to_dict(), now(),
+                provider_verifies=settings.oidc_verifies_email,
+            )  # fmt: skip
+        except SignInRefused as exc:
+            st.error(f"You cannot sign in: {md(str(exc))}. Ask a leader.", icon=":material/lock:")
+            st.button("Sign out", on_click=st.logout)
+            st.stop()
         if found is None:
             st.error(f"{md(st.user.email)} is not in the owners table: ask a leader to add you.")
             st.button("Sign out", on_click=st.logout)

@@ -10,7 +10,14 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard.ingest.bundle import plan_recognised
-from dashboard.ingest.impact import MODE_LABELS, ImportRefused, LoadMode, impact_frame, refusals
+from dashboard.ingest.impact import (
+    MODE_LABELS,
+    ImportRefused,
+    LoadMode,
+    identity_changes,
+    impact_frame,
+    refusals,
+)
 from dashboard.ingest.mapping import Mapping, suggest_mapping
 from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
 from dashboard.ingest.recognition import ColumnChoice, Recognition
@@ -32,6 +39,13 @@ from dashboard.ui.state import (
     today,
 )
 from dashboard.ui.tables import download_csv
+from dashboard.workflows.access import NotAllowed
+from dashboard.workflows.imports import (
+    CheckStamp,
+    may_confirm_identities,
+    require_identity_approver,
+    require_same_check,
+)
 
 SKIP = "(skip this file)"
 NONE = "—"
@@ -314,6 +328,9 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
             "losing_their_account": st.column_config.NumberColumn(
                 "Child rows losing their account", format="localized"
             ),
+            "identity_changes": st.column_config.NumberColumn(
+                "Identity changes", help="Changes to people's e-mail, role or team: a leader's yes"
+            ),
             "status": st.column_config.TextColumn("Status"),
         },
     )  # fmt: skip
@@ -323,13 +340,34 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
     if blocked:
         return False
     warnings = [w for i in impacts for w in i.warnings]
+    confirmed = True
     if warnings:
         st.warning("This load needs a yes:\n\n" + "\n".join(f"- {w}" for w in warnings),
                    icon=":material/warning:")  # fmt: skip
-        return st.checkbox(
+        confirmed = st.checkbox(
             "Yes: make these changes to the stored data", key="import_confirm", value=False
         )
-    return True
+    return confirmed and _identity_yes(impacts)
+
+
+def _identity_yes(impacts: list) -> bool:
+    """The people this load would change (sign-in and digests follow the owners table):
+    listed, and loaded only with a leader's own yes."""
+    changes = identity_changes(impacts)
+    if not changes:
+        return True
+    st.warning(
+        "This load changes who people are (sign-in and digests follow the owners table):\n\n"
+        + "\n".join(f"- {md(c.describe())}" for c in changes), icon=":material/badge:",
+    )  # fmt: skip
+    if not may_confirm_identities(current_viewer()):
+        st.error("Only a leader can confirm changes to people's e-mail, role or team.",
+                 icon=":material/lock:")  # fmt: skip
+        return False
+    return st.checkbox(
+        "Yes: change these people's e-mail, role or team (audited)", key="import_identity_yes",
+        value=False,
+    )  # fmt: skip
 
 
 def import_panel() -> None:
@@ -357,20 +395,23 @@ def import_panel() -> None:
             key="import_mode",
         )  # fmt: skip
     )
-    signature = (repr(plan), mode.value)
+    # a check holds for its organisation's folder, its plan and its mode (see _load too)
+    signature = (repr(plan), mode.value, str(org_root().resolve()))
     if st.button("Check the data", icon=":material/fact_check:", key="import_check"):
         store = team_store(org_root())
         prepared = session.prepare(plan, store, today(), mode, pins_of_folder(org_root()))
         for p in prepared:
             p.preset = presets.get(p.view or "")
         impacts = session.impact(prepared, store, mode) if all(p.ok for p in prepared) else []
-        st.session_state["import_checked"] = (signature, prepared, impacts)
+        stamp = CheckStamp.of(org_root(), repr(signature), store.data_version() if store else None)
+        st.session_state["import_checked"] = (signature, prepared, impacts, stamp)
         st.session_state.pop("import_confirm", None)
+        st.session_state.pop("import_identity_yes", None)
     checked = st.session_state.get("import_checked")
     if checked is None or checked[0] != signature:
         st.caption("Nothing is written until you check the data, see what it changes and load.")
         return
-    _, prepared, impacts = checked
+    _, prepared, impacts, stamp = checked
     fine = [_prepared_report(i, p) for i, p in enumerate(prepared)]
     if not all(fine):
         st.error(
@@ -378,20 +419,35 @@ def import_panel() -> None:
         )
         return
     confirmed = _impact_report((prepared, impacts))
+    identity_yes = bool(identity_changes(impacts)) and confirmed
     load = st.button(
         "Load into Tandem", type="primary", icon=":material/upload:", key="import_load",
-        disabled=not confirmed or bool(refusals(impacts, confirmed)),
+        disabled=not confirmed or bool(refusals(impacts, confirmed, identity_yes)),
     )  # fmt: skip
     if load:
-        _load(session, plan, prepared, impacts)
+        _load(session, plan, prepared, impacts, (signature, stamp), identity_yes)
 
 
-def _load(session: ImportSession, plan: list, prepared: list[Prepared], impacts: list) -> None:
+def _load(
+    session: ImportSession, plan: list, prepared: list[Prepared], impacts: list,
+    checked: tuple, identity_yes: bool,
+) -> None:  # fmt: skip
+    viewer = current_viewer()  # the signed-in person, as the server knows them
     with st.status("Loading…", expanded=True) as status:
-        target = team_stores()  # the team's workspace: a demo there moves out first
         try:
-            counts = session.load(target, prepared, impacts, "upload", confirmed=True)
-        except (ImportRefused, FileError) as exc:
+            # the check, and every yes given after it, hold only for what was checked
+            signature, stamp = checked
+            store = team_store(org_root())
+            require_same_check(stamp, CheckStamp.of(
+                org_root(), repr(signature), store.data_version() if store else None
+            ))  # fmt: skip
+            require_identity_approver(viewer, len(identity_changes(impacts)) if identity_yes else 0)
+            target = team_stores()  # the team's workspace: a demo there moves out first
+            counts = session.load(
+                target, prepared, impacts, "upload", confirmed=True,
+                identity_confirmed=identity_yes, actor=viewer.name, now=now(),
+            )  # fmt: skip
+        except (ImportRefused, FileError, NotAllowed) as exc:
             status.update(label="Nothing was loaded", state="error")
             st.error(str(exc), icon=":material/block:")
             return

@@ -13,11 +13,16 @@ the account's owners they act as (the sidebar and the panel say so).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
+from dashboard.store import identities
 from dashboard.store.account_detail import account_in_scope
+from dashboard.store.appdata import AppStore
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
 
@@ -88,6 +93,49 @@ def viewer_for_email(owners: pl.DataFrame, email: str) -> Viewer | None:
         return None
     row = match.row(0, named=True)
     return Viewer(name=row["owner"], role=row.get("role") or "csm", email=email)
+
+
+class SignInRefused(NotAllowed):
+    """The identity provider's answer is not enough to say who this is; logged."""
+
+
+def _verified(claims: Mapping[str, Any], provider_verifies: bool) -> bool:
+    value = claims.get("email_verified")
+    if isinstance(value, str):  # some providers send the claim as a string
+        value = {"true": True, "false": False}.get(value.strip().lower())
+    if value is None:
+        return provider_verifies
+    return value is True
+
+
+def sign_in(
+    app: AppStore, owners: pl.DataFrame, claims: Mapping[str, Any], now: dt.datetime, *,
+    provider_verifies: bool = False,
+) -> Viewer | None:  # fmt: skip
+    """The person an ID token's claims sign in as: None when the owners table has no one
+    with that e-mail. Refused (``SignInRefused``, logged in the audit log) when the e-mail is
+    not verified (``email_verified`` false; missing, unless the provider is configured as
+    verifying), when there is no subject, or when the provider's subject (with its issuer)
+    and the e-mail do not match the pair kept at the first sign-in."""
+    email = str(claims.get("email") or "").strip()
+    subject, issuer = str(claims.get("sub") or ""), str(claims.get("iss") or "")
+    if not email:
+        raise SignInRefused("the identity provider sent no e-mail address")
+    if not _verified(claims, provider_verifies):
+        reason = "the identity provider has not verified this e-mail address"
+        identities.refuse(app, email, reason, now)
+        raise SignInRefused(reason)
+    if not subject:
+        reason = "the identity provider sent no subject (sub) for this sign-in"
+        identities.refuse(app, email, reason, now)
+        raise SignInRefused(reason)
+    viewer = viewer_for_email(owners, email)
+    if viewer is None:
+        return None
+    reason = identities.bind(app, issuer, subject, email, now)
+    if reason:
+        raise SignInRefused(reason)
+    return viewer
 
 
 def account_visible(store: SourceStore, f: AccountFilter, account_id: str) -> bool:

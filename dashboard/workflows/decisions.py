@@ -53,10 +53,21 @@ def last_sync(notes: pl.DataFrame, today: dt.date) -> dt.date | None:
     return earlier["sync_on"].max() if earlier.height else None
 
 
-def set_status(app: AppStore, note_id: str, status: str) -> None:
+def set_status(
+    app: AppStore, note_id: str, status: str, editor: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:  # fmt: skip
+    """Change a decision's status (audited with ``editor``, as every change to a decision)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
-    decision_log.set_decision(app, note_id, status=status)
+    decision_log.set_decision(app, note_id, status=status, editor=editor, now=now)
+
+
+def decision_history(app: AppStore, note_id: str, unmask: bool = False) -> pl.DataFrame:
+    """Every version of a decision, oldest first, each with who wrote it: an edit by someone
+    else never passes for the author's words."""
+    rows = decision_log.decision_history(app, note_id)
+    return rows if unmask else mask_pii(rows)
 
 
 def decision_author(viewer: Viewer, csm: str, am: str) -> Actor | None:
@@ -99,9 +110,12 @@ def due_state(today: dt.date) -> pl.Expr:
 def edit_decision_as(
     app: AppStore, viewer: Viewer, pair: str, note_id: str, today: dt.date, *,
     decision: str, owner: str | None, due_on: dt.date | None, status: str,
+    now: dt.datetime | None = None,
 ) -> None:  # fmt: skip
     """Change a decision of the pair's latest sync (its words, who, by when, status): it can
-    be edited until the next sync; after it, only its status changes (``set_status``)."""
+    be edited until the next sync; after it, only its status changes (``set_status``).
+    Either of the pair (or a leader) may edit; the decision then shows who edited it and its
+    history keeps every earlier version with who wrote it (``decision_history``)."""
     csm, am = split_pair(pair)
     if viewer.role != "local" and decision_author(viewer, csm, am) is None:
         raise NotAllowed(f"only {csm} or {am} (or a leader) edit this pair's decisions")
@@ -121,5 +135,12 @@ def edit_decision_as(
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
     decision_log.set_decision(
-        app, note_id, status=status, decision=decision.strip(), owner=owner, due_on=due_on
+        app,
+        note_id,
+        status=status,
+        decision=decision.strip(),
+        owner=owner,
+        due_on=due_on,
+        editor=viewer.name,
+        now=now,
     )
