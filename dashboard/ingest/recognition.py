@@ -113,7 +113,12 @@ def recognise_frame(
     cols = Columns(profile(data), frame.height)
     found = {e.kind: e for e in (kind(cols) for kind in KINDS)}
     others = max((e.score for k, e in found.items() if preset and k != preset[1]), default=0)
-    if preset is not None and found[preset[1]].score < 0 and others >= MIN_SCORE:
+    if (
+        preset is not None
+        and preset[1] != "account_keys"  # keys only help rows find their account
+        and found[preset[1]].score < 0
+        and others >= MIN_SCORE
+    ):
         # the header fits a vendor's layout but the values speak against its table (a
         # contacts export has a users export's first name, last name and e-mail): the
         # values decide
