@@ -210,6 +210,31 @@ def text_value(expr: str) -> str:
     )
 
 
+# A date's year, month and day as its text writes them: year first (ISO), or day and month
+# first (read as the column's family says), with a two-digit or four-digit year
+_DATE_PARTS = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]|$)|^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T]|$)"
+
+
+def _calendar_problem(raw: str, family: str) -> str:
+    """SQL: why a text that writes a year, a month and a day names no day of the calendar
+    (``there is no month 13``, ``February 2024 has 29 days``), else NULL."""
+    parts = f"regexp_extract({raw}, {literal(_DATE_PARTS)}, ['y', 'm', 'd', 'a', 'b', 'c'])"
+    first, second = ("a", "b") if family != "eu" else ("b", "a")  # month, day of a/b/c dates
+    iso = f"{parts}.y <> ''"
+    year = f"(CASE WHEN {iso} THEN CAST({parts}.y AS INTEGER) ELSE CAST({parts}.c AS INTEGER) END)"
+    year = f"(CASE WHEN {year} < 100 THEN {year} + 2000 ELSE {year} END)"
+    month = f"CAST(CASE WHEN {iso} THEN {parts}.m ELSE {parts}.{first} END AS INTEGER)"
+    day = f"CAST(CASE WHEN {iso} THEN {parts}.d ELSE {parts}.{second} END AS INTEGER)"
+    days = f"day(last_day(make_date({year}, {month}, 1)))"
+    return (
+        f"CASE WHEN {parts}.y = '' AND ({parts}.a = '' OR {literal(family)} NOT IN ('us', 'eu')) THEN NULL "
+        f"WHEN {month} NOT BETWEEN 1 AND 12 THEN 'there is no month ' || {month} "
+        f"WHEN {day} = 0 THEN 'there is no day 0' "
+        f"WHEN {day} > {days} THEN strftime(make_date({year}, {month}, 1), '%B %Y') || ' has ' "
+        f"|| {days} || ' days' END"
+    )
+
+
 def _number_text(raw: str, decimal: str) -> str:
     stripped = rf"regexp_replace(regexp_replace({raw}, '[\s$€£¥]', '', 'g'), '^(USD|EUR|GBP)|(USD|EUR|GBP)$', '')"
     if decimal == ",":
@@ -335,6 +360,7 @@ def _column(
     if ctx.owner_ids and column in ("csm_owner", "am_owner", "author"):
         raw = f"coalesce((SELECT __oname FROM {ctx.owner_ids} WHERE __oid = {raw}), {raw})"
     allowed = allowed_values(table, column)
+    absent = ""  # what else keeps a value from its type (an impossible date has its own reason)
     if kind is str:
         typed = f"lower({raw})" if allowed else raw
     elif kind in (int, float):
@@ -366,13 +392,28 @@ def _column(
             parsed = f"to_timestamp(TRY_CAST({raw} AS DOUBLE))::TIMESTAMP"
         else:
             fmts = ", ".join(literal(f) for f in DATE_FORMATS[family])
-            parsed = f"try_strptime({raw}, [{fmts}])::TIMESTAMP"
-            if family == "iso":  # DuckDB's own ISO parser first: much faster than strptime
-                parsed = f"coalesce(TRY_CAST({raw} AS TIMESTAMP), {parsed})"
+            # DuckDB's own ISO parser first (much faster than strptime; it refuses 2024-02-31);
+            # what it cannot read is checked against the calendar before strptime, which rolls
+            # an impossible day over (2024-02-31 -> 2024-03-02) in its formats with a zone
+            fast = checks.number(column, f"TRY_CAST({raw} AS TIMESTAMP)")
+            impossible = checks.number(
+                f"{column}__calendar",
+                f"CASE WHEN {raw} IS NOT NULL AND TRY_CAST({raw} AS TIMESTAMP) IS NULL "
+                f"THEN {_calendar_problem(raw, family)} END",
+            )
+            parsed = (
+                f"CASE WHEN {impossible} IS NULL THEN "
+                f"coalesce({fast}, try_strptime({raw}, [{fmts}])::TIMESTAMP) END"
+            )
+            checks.problem(
+                f"{impossible} IS NOT NULL",
+                f"{prefix} || ' is not a date: ' || {impossible}",
+            )
+            absent = f" AND {impossible} IS NULL"
         typed = f"CAST({parsed} AS DATE)" if kind is dt.date else parsed
     checks.selects.append(f"{typed} AS {column}")
     checks.problem(
-        f"{raw} IS NOT NULL AND {column} IS NULL",
+        f"{raw} IS NOT NULL AND {column} IS NULL{absent}",
         f"{prefix} || {literal(' is not ' + WHAT[kind])}",
     )
     if allowed:
