@@ -29,6 +29,7 @@ from dashboard.schema import (
     EARLIEST,
     ID_COLUMNS,
     LATEST,
+    MONEY_MAX,
     ORDERED_DATES,
     SOURCE_TABLES,
     column_bounds,
@@ -187,16 +188,47 @@ def detect_date_format(
     return "iso", None
 
 
-def detect_decimal(con: duckdb.DuckDBPyConnection, source: str, column: str, forced: str) -> str:
-    """'.' or ',' as the decimal separator of a money/number column ('1.234,56' -> ',')."""
+# How a number's marks read (after its currency and spaces are set aside): a value with both
+# marks, a mark followed by other than three digits, or two groups of thousands says which
+# mark is the decimal one; a lone mark before three digits (1.200, 1,200) could be either.
+_POINT_SAYS = re.compile(
+    r"^-?\d{1,3}(,\d{3})+\.\d+$|^-?\d*\.(\d{1,2}|\d{4,})$|^-?\d{1,3}(,\d{3}){2,}$|^-?0\.\d+$"
+)
+_COMMA_SAYS = re.compile(
+    r"^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d*,(\d{1,2}|\d{4,})$|^-?\d{1,3}(\.\d{3}){2,}$|^-?0,\d+$"
+)
+_STRIP = re.compile(r"[\s\u00a0\u202f$€£¥]|^(US\$|[A-Za-z]{3})|[A-Za-z]{3}$")
+AMBIGUOUS = r"-?[1-9]\d{0,2}[.,]\d{3}"  # 1.200 or 1,200: a thousand and two hundred, or 1.2
+
+
+@dataclass(frozen=True)
+class Decimal:
+    """The decimal mark of a number column, and whether the column's values settle it."""
+
+    mark: str  # "." or ","
+    settled: bool
+    point: int = 0  # values in the sample that say "." (1,234.56; 12.5)
+    comma: int = 0  # values that say "," (1.234,56; 3,5)
+
+
+def detect_decimal(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, forced: str
+) -> Decimal:
+    """The decimal mark of a money/number column, decided from the evidence of its values:
+    ``1,234.56`` or ``12.5`` say ".", ``1.234,56`` or ``3,5`` say ","; ``1.200`` says
+    nothing. A mark the mapping sets is settled; with no evidence it is "." and not settled
+    (then a value that reads two ways is rejected, never guessed)."""
     if forced != "auto":
-        return forced
+        return Decimal(forced, True)
     values = [
-        r[0] for r in con.sql(f"SELECT v FROM {_sample(source, column)} LIMIT 2000").fetchall()
+        _STRIP.sub("", r[0])
+        for r in con.sql(f"SELECT v FROM {_sample(source, column)} LIMIT 2000").fetchall()
     ]
-    comma = sum(bool(re.search(r"\d,\d{1,2}$", v) or re.search(r"\.\d{3},", v)) for v in values)
-    dot = sum(bool(re.search(r"\d\.\d{1,2}$", v) or re.search(r",\d{3}\.", v)) for v in values)
-    return "," if comma > dot else "."
+    point = sum(bool(_POINT_SAYS.match(v)) for v in values)
+    comma = sum(bool(_COMMA_SAYS.match(v)) for v in values)
+    if point == comma == 0:
+        return Decimal(".", False)
+    return Decimal("," if comma > point else ".", True, point, comma)
 
 
 def text_value(expr: str) -> str:
@@ -235,20 +267,60 @@ def _calendar_problem(raw: str, family: str) -> str:
     )
 
 
-def _number_text(raw: str, decimal: str) -> str:
-    stripped = rf"regexp_replace(regexp_replace({raw}, '[\s$€£¥]', '', 'g'), '^(USD|EUR|GBP)|(USD|EUR|GBP)$', '')"
-    if decimal == ",":
-        return f"replace(replace({stripped}, '.', ''), ',', '.')"
-    return f"replace({stripped}, ',', '')"
+# A money cell: a sign, a currency before or after (a symbol or a three-letter code), the digits
+# with their marks and spaces
+_MONEY = (
+    r"^(-?)\s*(US\$|[$€£¥]|[A-Za-z]{3})?\s*(-?)\s*(\d(?:[\d.,\s\x{a0}\x{202f}]*\d)?)\s*"
+    r"([$€£¥]|[A-Za-z]{3})?$"
+)
+_SPACES = r"[\s\x{a0}\x{202f}]"
+SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+_GROUPED = {
+    ".": r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?",
+    ",": r"\d{1,3}(\.\d{3})+(,\d+)?|\d+(,\d+)?",
+}
 
 
-def _number(raw: str, decimal: str) -> str:
-    """SQL: the number a text holds. With a decimal point, a plain number is cast directly
-    and only the rest (currency signs, thousands separators) goes through the clean-up."""
-    cleaned = f"TRY_CAST({_number_text(raw, decimal)} AS DOUBLE)"
-    if decimal == ",":
-        return cleaned
-    return f"coalesce(TRY_CAST({raw} AS DOUBLE), {cleaned})"
+def _is_money(table: str, column: str) -> bool:
+    return column_bounds(table, column)[1] == MONEY_MAX
+
+
+def _money_parts(raw: str) -> str:
+    """SQL: a cell's sign, currency and digits (a struct; all empty when it is not money)."""
+    return f"regexp_extract({raw}, {literal(_MONEY)}, ['s1', 'pre', 's2', 'num', 'post'])"
+
+
+def _currency(parts: str) -> str:
+    """SQL: the currency a cell names (EUR for €99 or 99 eur), NULL when none; '?' when it
+    names two (€99 USD)."""
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in SYMBOLS.items())
+    one = "CASE {0} {1} ELSE upper({0}) END"
+    pre, post = (
+        one.format(f"struct_extract({parts}, 'pre')", cases),
+        one.format(f"struct_extract({parts}, 'post')", cases),
+    )
+    return (
+        f"CASE WHEN {parts} IS NULL THEN NULL "
+        f"WHEN struct_extract({parts}, 'pre') = '' AND struct_extract({parts}, 'post') = '' THEN NULL "
+        f"WHEN struct_extract({parts}, 'pre') = '' THEN {post} WHEN struct_extract({parts}, 'post') = '' THEN {pre} "
+        f"WHEN {pre} = {post} THEN {pre} ELSE '?' END"
+    )
+
+
+def _digits(parts: str, mark: str) -> str:
+    """SQL: the number the digits of ``parts`` hold with ``mark`` as the decimal mark, NULL
+    when their marks do not fit it (3,5 in a column that writes 1,234.56)."""
+    digits = f"regexp_replace(struct_extract({parts}, 'num'), {literal(_SPACES)}, '', 'g')"
+    plain = (
+        f"replace({digits}, ',', '')"
+        if mark == "."
+        else f"replace(replace({digits}, '.', ''), ',', '.')"
+    )
+    sign = f"CASE WHEN struct_extract({parts}, 's1') = '-' OR struct_extract({parts}, 's2') = '-' THEN -1 ELSE 1 END"
+    return (
+        f"CASE WHEN regexp_full_match({digits}, {literal(_GROUPED[mark])}) "
+        f"THEN {sign} * TRY_CAST({plain} AS DOUBLE) END"
+    )
 
 
 class _Checks:
@@ -265,6 +337,7 @@ class _Checks:
         self.selects: list[str] = []  # layer 3: the typed canonical columns
         self.problems: list[str] = []
         self.conditions: list[str] = []
+        self.carry: list[str] = []  # names kept in the checked table, for the notes
 
     def raw(self, column: str, expression: str) -> str:
         """Name the raw text of ``column``; returns the name to refer to it by."""
@@ -361,13 +434,22 @@ def _column(
         raw = f"coalesce((SELECT __oname FROM {ctx.owner_ids} WHERE __oid = {raw}), {raw})"
     allowed = allowed_values(table, column)
     absent = ""  # what else keeps a value from its type (an impossible date has its own reason)
+    what = WHAT[kind]
     if kind is str:
         typed = f"lower({raw})" if allowed else raw
     elif kind in (int, float):
-        decimal = detect_decimal(con, source, src, mapping.decimal) if src else "."
-        if decimal == "," and src:
+        decimal = detect_decimal(con, source, src, mapping.decimal) if src else Decimal(".", True)
+        if decimal.mark == "," and src:
             notes.append(f"column {column!r}: numbers read with a decimal comma (1.234,56)")
-        number = _number(raw, decimal)
+        if decimal.point and decimal.comma:
+            notes.append(
+                f"column {column!r}: {decimal.point:,} value(s) write a decimal point and "
+                f"{decimal.comma:,} a decimal comma; read with a decimal "
+                f"{'comma' if decimal.mark == ',' else 'point'}, the others are rejected"
+            )
+        number, absent = _numbers(raw, table, column, decimal, checks, prefix)
+        if decimal.point and decimal.comma:
+            what = f"{WHAT[kind]} as the column writes them (decimal {'comma: 1.234,56' if decimal.mark == ',' else 'point: 1,234.56'})"
         if column in mapping.scale:  # amounts in cents, say
             number = f"({number} * {float(mapping.scale[column])!r})"
         number = checks.number(column, number)
@@ -414,7 +496,7 @@ def _column(
     checks.selects.append(f"{typed} AS {column}")
     checks.problem(
         f"{raw} IS NOT NULL AND {column} IS NULL{absent}",
-        f"{prefix} || {literal(' is not ' + WHAT[kind])}",
+        f"{prefix} || {literal(' is not ' + what)}",
     )
     if allowed:
         checks.problem(
@@ -422,6 +504,54 @@ def _column(
             f"{prefix} || {literal(' is not one of ' + ', '.join(allowed))}",
         )
     _range_checks(table, column, kind, column, prefix, ctx, checks)
+
+
+def _numbers(
+    raw: str, table: str, column: str, decimal: Decimal, checks: _Checks, prefix: str
+) -> tuple[str, str]:
+    """SQL: the number a cell holds, by the column's decimal mark, and the condition under
+    which an empty result has its own reason. A plain number (1200, 12.5) is cast directly;
+    the rest is split into sign, currency and digits. A money cell may name its currency
+    (€99, 99 EUR, £1,200.50), kept beside the number (``__n_<column>__cur``); any other
+    number with a currency is not a number. A value that reads two ways (1.200) in a column
+    whose values do not settle the mark is rejected with both readings."""
+    fast = f"TRY_CAST({raw} AS DOUBLE)"
+    if decimal.mark == ",":
+        need = "true"
+    elif decimal.settled:
+        need = f"{fast} IS NULL"
+    else:
+        need = f"({fast} IS NULL OR contains({raw}, '.') OR contains({raw}, ','))"
+    parts = checks.number(f"{column}__parts", f"CASE WHEN {need} THEN {_money_parts(raw)} END")
+    if _is_money(table, column):
+        checks.number(f"{column}__cur", f"nullif({_currency(parts)}, '?')")
+        checks.carry.append(ident(f"__n_{column}__cur"))
+        plain = f"struct_extract({parts}, 'num') <> '' AND {_currency(parts)} IS DISTINCT FROM '?'"
+    else:
+        plain = f"struct_extract({parts}, 'num') <> '' AND struct_extract({parts}, 'pre') = '' AND struct_extract({parts}, 'post') = ''"
+    number = f"CASE WHEN {plain} THEN {_digits(parts, decimal.mark)} END"
+    if decimal.mark == ".":
+        number = f"CASE WHEN {parts} IS NULL THEN {fast} ELSE {number} END"
+    if decimal.settled:
+        return number, ""
+    ambiguous = checks.number(
+        f"{column}__ambiguous",
+        f"coalesce(regexp_full_match(struct_extract({parts}, 'num'), {literal(AMBIGUOUS)}), false)",
+    )
+    readings = (
+        f"replace(replace(struct_extract({parts}, 'num'), '.', ''), ',', '') || ' or as ' || "
+        f"CAST(CAST(replace(struct_extract({parts}, 'num'), ',', '.') AS DOUBLE) AS VARCHAR)"
+    )
+    checks.problem(
+        ambiguous, f"{prefix} || ' can be read as ' || {readings} || {literal(AMBIGUOUS_HINT)}"
+    )
+    return f"CASE WHEN NOT {ambiguous} THEN {number} END", f" AND NOT {ambiguous}"
+
+
+AMBIGUOUS_HINT = (
+    ": no value of the column settles whether its decimal mark is a point or a comma "
+    '(a value such as 1,234.56 or 3,5 would); set decimal = "." or "," in the mapping'
+)
 
 
 def _range_checks(
@@ -544,8 +674,10 @@ def _materialise(
     raws = f"SELECT {source_columns} FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
     parsed = f"SELECT *{''.join(', ' + p for p in checks.parsed)} FROM ({raws})"
     typed_columns = f"SELECT *, {', '.join(checks.selects)} FROM ({parsed})"
+    carried = "".join(f", {c}" for c in checks.carry)
     typed = (
-        f"SELECT _row, {', '.join(columns(table))}{tried}, {early} AS _early FROM ({typed_columns})"
+        f"SELECT _row, {', '.join(columns(table))}{carried}{tried}, {early} AS _early"
+        f" FROM ({typed_columns})"
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
@@ -610,5 +742,81 @@ def prepare(
         src = column_map.get(column)
         _column(con, source, mapping, column, kind, src, source_types.get(src or ""), ctx,
                 checks, result.notes)  # fmt: skip
+    _currency_checks(table, checks, result.notes)
     _materialise(con, source, table, checks, ctx, result)
+    _currency_notes(con, table, result)
     return result
+
+
+def _money_columns(table: str, checks: _Checks) -> list[str]:
+    return [c for c in columns(table) if ident(f"__n_{c}__cur") in checks.carry]
+
+
+def _currency_checks(table: str, checks: _Checks, notes: list[str]) -> None:
+    """A currency named in a money cell goes into the row's empty currency column; one that
+    contradicts the row's currency rejects the row; in a table without a currency column,
+    amounts in more than one currency reject every row that names one."""
+    money = _money_columns(table, checks)
+    if not money:
+        return
+    curs = [ident(f"__n_{c}__cur") for c in money]
+    if "currency" in columns(table):
+        at = next(i for i, e in enumerate(checks.selects) if e.endswith(" AS currency"))
+        typed = checks.selects[at].removesuffix(" AS currency")
+        checks.selects[at] = f"coalesce({typed}, {', '.join(curs)}) AS currency"
+        if any(r.endswith(f" AS {ident('__r_currency')}") for r in checks.raws):
+            checks.carry.append(ident("__r_currency"))
+        for column, cur in zip(money, curs, strict=True):
+            checks.problem(
+                f"{cur} IS NOT NULL AND upper(currency) <> {cur}",
+                f"'column {column}: ' || {ident(f'__r_{column}')} || ' is in ' || {cur} || "
+                "', but the row''s currency is ' || currency",
+            )
+        return
+    for column, cur in zip(money, curs, strict=True):
+        low, high = ident(f"__lo_{column}"), ident(f"__hi_{column}")
+        checks.selects += [f"min({cur}) OVER () AS {low}", f"max({cur}) OVER () AS {high}"]
+        checks.problem(
+            f"{cur} IS NOT NULL AND {low} <> {high}",
+            f"'column {column}: ' || {ident(f'__r_{column}')} || ' is in ' || {cur} || "
+            f"', and other amounts of the column are in ' || CASE WHEN {cur} = {low} THEN "
+            f"{high} ELSE {low} END || {literal(f'; the {table} table has no currency column to tell them apart')}",
+        )
+
+
+def _currency_notes(con: duckdb.DuckDBPyConnection, table: str, result: Prepared) -> None:
+    """What the currencies named in money cells became, per column."""
+    if not result.checked:
+        return
+    present = set(con.sql(f"SELECT * FROM {ident(result.checked)} LIMIT 0").columns)
+    for column in columns(table):
+        cur = f"__n_{column}__cur"
+        if cur not in present:
+            continue
+        filled = (
+            "count(*) FILTER (WHERE __r_currency IS NULL AND len(_reasons) = 0)"
+            if "__r_currency" in present
+            else "count(*) FILTER (WHERE len(_reasons) = 0)"
+        )
+        rows = con.sql(
+            f"SELECT {ident(cur)}, count(*), {filled} FROM {ident(result.checked)}"
+            f" WHERE {ident(cur)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        if not rows:
+            continue
+        named = ", ".join(f"{c} {n:,}" for c, n, _ in rows)
+        total = sum(n for _, n, _ in rows)
+        note = (
+            f"column {column!r}: {total:,} amount(s) name their currency ({named}): read as numbers"
+        )
+        if "currency" in columns(table):
+            note += (
+                f"; the currency went into the empty currency column of "
+                f"{sum(f for _, _, f in rows):,} row(s); a row whose currency column says "
+                "another is rejected"
+            )
+        elif len(rows) > 1:
+            note += f"; the {table} table has no currency column, so those rows are rejected"
+        else:
+            note += f"; the {table} table has no currency column, so it is noted here only"
+        result.notes.append(note)
