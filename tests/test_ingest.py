@@ -351,3 +351,46 @@ def test_bundle_file_errors_name_the_file(tmp_path):
     )
     with pytest.raises(FileError, match="mapping file .*nope.toml does not exist"):
         bundle_plan(bad)
+
+
+def test_vocabulary_booleans_map_every_spelling_and_guess_none(empty_stores: Stores):
+    spellings = ["true", "FALSE", "Yes", "no", "Y", "n", "1", "0", "T", "f"]
+    body = "subscription_id,account_id,auto_renew\n" + "".join(
+        f"s{i},c1,{v}\n" for i, v in enumerate([*spellings, "maybe", "2", "on"])
+    )
+    session = ImportSession()
+    try:
+        session.add("accounts.csv", b"account_id,account_name\nc1,Acme\n")
+        session.add("subs.csv", body.encode())
+        plan = [
+            (Mapping(table="accounts", columns=suggest_columns("accounts", ["account_id", "account_name"])), "accounts"),
+            (Mapping(table="subscriptions", columns=suggest_columns("subscriptions", ["subscription_id", "account_id", "auto_renew"])), "subs"),
+        ]  # fmt: skip
+        subs = session.prepare(plan, empty_stores, TODAY)[1]
+        read = dict(
+            session.con.sql(
+                f'SELECT subscription_id, auto_renew FROM "{subs.valid_view}"'
+            ).fetchall()
+        )
+    finally:
+        session.close()
+    assert read == {
+        f"s{i}": v.lower() in ("true", "yes", "y", "1", "t") for i, v in enumerate(spellings)
+    }
+    reasons = dict(zip(subs.rejects["row"], subs.rejects["reasons"], strict=True))
+    assert reasons == {
+        12: "column auto_renew: maybe is not true/false",
+        13: "column auto_renew: 2 is not true/false",
+        14: "column auto_renew: on is not true/false",
+    }
+
+
+def test_a_csv_without_control_characters_skips_the_cell_check(tmp_path):
+    session = ImportSession()
+    try:
+        clean = session.add("a.csv", b"account_id,account_name\r\na,Acme\r\nb,Beta\r\n")
+        quoted = session.add("b.csv", b'account_id,account_name\na,"Ac\nme"\n')
+        nul = session.add("c.csv", b"account_id,account_name\na,Ac\x00me\n")
+    finally:
+        session.close()
+    assert (clean.controls, quoted.controls, nul.controls) == (False, True, True)

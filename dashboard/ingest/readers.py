@@ -52,6 +52,7 @@ class StagedFile:
     notes: list[str] = field(default_factory=list)  # what was assumed (encoding, delimiter…)
     bad_lines: pl.DataFrame | None = None  # line, reason, text of rows that could not be read
     first_row: int = 2  # the number a spreadsheet gives the first data row (1 without header)
+    controls: bool = True  # a cell may hold control characters (False: a scan found none)
 
     def skipped(self) -> list[int]:
         """The file rows set aside as bad lines (not in the staged table), sorted."""
@@ -100,7 +101,7 @@ def content_kind(head: bytes) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"["):
         return "json"
-    if b"\x00" in head:
+    if head.count(b"\x00") > max(1, len(head) // 1000):  # a NUL or two in a cell is text
         return "binary"
     return "text"
 
@@ -216,6 +217,23 @@ def _long_line(name: str, path: Path, line: int, delimiter: str, limits: Limits)
     )
 
 
+_CONTROL_BYTES = bytes([*range(9), *range(11, 13), *range(14, 32), 127])
+
+
+def may_hold_controls(path: Path, rows: int) -> bool:
+    """Whether a text file may have control characters in its cells: a control byte other
+    than tab and line ends, a lone carriage return, or more lines than rows (a line break
+    inside a quoted cell). One pass over the bytes, far cheaper than a check of every cell."""
+    newlines = returns = 0
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 24), b""):
+            if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
+                return True
+            newlines += chunk.count(b"\n")
+            returns += chunk.count(b"\r")
+    return (returns and returns != newlines) or newlines > rows + 1
+
+
 def stage_csv(
     con: duckdb.DuckDBPyConnection, name: str, path: Path, limits: Limits, workdir: Path
 ) -> StagedFile:
@@ -294,7 +312,10 @@ def stage_csv(
     if delimiter != ",":
         notes.append(f"delimiter {'TAB' if delimiter == chr(9) else repr(delimiter)}")
     columns = list(con.sql(f"SELECT * FROM {ident(view)} LIMIT 0").columns)
-    return StagedFile(name, view, columns, rows, notes, bad if bad.height else None)
+    controls = may_hold_controls(path, rows + bad.height)
+    return StagedFile(
+        name, view, columns, rows, notes, bad if bad.height else None, controls=controls
+    )
 
 
 def stage_frame(

@@ -266,7 +266,7 @@ class ImportSession:
             earlier_ids=seen_ids.get(mapping.table),
             first_row=staged.first_row if staged else 1,
             skipped=tuple(staged.skipped()) if staged else (),
-            owner_ids=OWNER_IDS,
+            owner_ids=OWNER_IDS, controls=staged.controls if staged else True,
         )  # fmt: skip
         result = prepare(
             self.con, source or default_source, name, mapping, ctx,

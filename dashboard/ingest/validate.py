@@ -127,6 +127,7 @@ class Context:
     first_row: int = 2  # the number of the source's first data row
     skipped: tuple[int, ...] = ()  # file rows set aside before staging (bad lines)
     owner_ids: str | None = None  # a table of (owner_id, owner): owner ids resolve to names
+    controls: bool = True  # a text may hold control characters (False: the file has none)
 
 
 def allowed_values(table: str, column: str) -> list[str] | None:
@@ -425,6 +426,10 @@ def _column(
             f"strlen({raw}) > {ctx.limits.max_cell_bytes}",
             f"{literal(label + f': a value longer than {ctx.limits.max_cell_kb:,} KiB')}",
         )
+        if ctx.controls:
+            raw, prefix = _controls(table, column, raw, label, checks)
+        if (table, column) == ("owners", "email"):
+            _email(raw, prefix, checks)
     values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
     values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
     if values:  # a value mapped to "" is no value (Zendesk's "offered": no rating given)
@@ -552,6 +557,59 @@ AMBIGUOUS_HINT = (
     ": no value of the column settles whether its decimal mark is a point or a comma "
     '(a value such as 1,234.56 or 3,5 would); set decimal = "." or "," in the mapping'
 )
+
+
+# C0 control characters but the tab, and DEL: a NUL or a line break kept in a name breaks the
+# files written from it (calendars, CSV, Markdown) and hides what the value says
+CONTROLS = r"[\x00-\x08\x0a-\x1f\x7f]"
+_SHOWN = "\N{REPLACEMENT CHARACTER}"
+
+
+def is_id_column(table: str, column: str) -> bool:
+    """A key that other rows, sign-ins or deliveries rely on: ids, and owners' e-mails."""
+    return column.endswith("_id") or column == ID_COLUMNS.get(table) or column == "email"
+
+
+def _controls(table: str, column: str, raw: str, label: str, checks: _Checks) -> tuple[str, str]:
+    """A text with control characters: in a key, a reason to reject the row; elsewhere they
+    are removed (a line break becomes a space) and the row is noted (``__n_<column>__ctl``).
+    Returns the text to use from here on and the message prefix that shows it."""
+    found = checks.number(f"{column}__ctl", f"regexp_matches({raw}, {literal(CONTROLS)})")
+    if is_id_column(table, column):
+        shown = f"regexp_replace({raw}, {literal(CONTROLS)}, {literal(_SHOWN)}, 'g')"
+        checks.problem(
+            found,
+            f"{literal(label + ': ')} || {shown} || "
+            "' holds a control character (a NUL, a line break…): keys must be plain text'",
+        )
+        return raw, f"{literal(label + ': ')} || {shown}"
+    checks.carry.append(found)
+    cleaned = (
+        f"CASE WHEN {found} THEN nullif(trim(regexp_replace(regexp_replace({raw}, "
+        f"'[\r\n]+', ' ', 'g'), {literal(CONTROLS)}, '', 'g')), '') ELSE {raw} END"
+    )
+    clean = checks.number(f"{column}__clean", cleaned)
+    return clean, f"{literal(label + ': ')} || {clean}"
+
+
+# One e-mail address, as a sign-in or a delivery uses it: a local part, an @, a domain with a dot
+EMAIL = r"[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+"
+
+
+def _email(raw: str, prefix: str, checks: _Checks) -> None:
+    """An owner's e-mail is one address, nothing else: a list, a display name, a space or
+    a missing @ rejects the row (a digest goes to exactly the address given)."""
+    why = checks.number(
+        "email__why",
+        f"CASE WHEN {raw} IS NULL OR regexp_full_match({raw}, {literal(EMAIL)}) THEN NULL "
+        f"WHEN regexp_matches({raw}, '[<>\"]') THEN 'a name and an address: give the address alone' "
+        f"WHEN regexp_matches({raw}, '[,;]') OR length({raw}) - length(replace({raw}, '@', '')) > 1 "
+        "THEN 'more than one address: one per owner' "
+        f"WHEN regexp_matches({raw}, '\\s') THEN 'holds a space or a line break' "
+        f"WHEN NOT contains({raw}, '@') THEN 'has no @' "
+        "ELSE 'not one e-mail address (name@domain.com)' END",
+    )
+    checks.problem(f"{why} IS NOT NULL", f"{prefix} || ' is not an e-mail address: ' || {why}")
 
 
 def _range_checks(
@@ -745,7 +803,34 @@ def prepare(
     _currency_checks(table, checks, result.notes)
     _materialise(con, source, table, checks, ctx, result)
     _currency_notes(con, table, result)
+    _control_notes(con, table, ctx, result)
     return result
+
+
+def _control_notes(
+    con: duckdb.DuckDBPyConnection, table: str, ctx: Context, result: Prepared
+) -> None:
+    """The rows whose text lost control characters, per column (the first ten named)."""
+    if not result.checked:
+        return
+    present = con.sql(f"SELECT * FROM {ident(result.checked)} LIMIT 0").columns
+    for column in columns(table):
+        flag = f"__n_{column}__ctl"
+        if flag not in present:
+            continue
+        rows = [
+            r[0]
+            for r in con.sql(
+                f"SELECT {_file_row(ctx)} FROM {ident(result.checked)} c"
+                f" WHERE {ident(flag)} ORDER BY c._row"
+            ).fetchall()
+        ]
+        if rows:
+            shown = ", ".join(str(r) for r in rows[:10]) + (", …" if len(rows) > 10 else "")
+            result.notes.append(
+                f"column {column!r}: control characters (a NUL, a line break…) removed from "
+                f"{len(rows):,} row(s): row {shown}"
+            )
 
 
 def _money_columns(table: str, checks: _Checks) -> list[str]:
