@@ -394,3 +394,76 @@ def test_a_csv_without_control_characters_skips_the_cell_check(tmp_path):
     finally:
         session.close()
     assert (clean.controls, quoted.controls, nul.controls) == (False, True, True)
+
+
+def test_a_csv_over_the_row_limit_is_refused_without_reading_it_whole(tmp_path):
+    """200,000 rows against a limit of 1,000: refused, and no staged table ever held more
+    than the limit and one row (the read stops there)."""
+    path = tmp_path / "big.csv"
+    with path.open("w") as f:
+        f.write("account_id,account_name\n")
+        f.writelines(f"a{i},Account {i}\n" for i in range(200_000))
+    session = ImportSession(Limits(max_rows=1_000), files=[path])
+    try:
+        with pytest.raises(FileError, match=r"big.csv has more than 1,000 rows.*TANDEM_MAX_ROWS"):
+            session.add("big.csv", path)
+        staged = session.con.sql(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE NOT internal"
+        ).fetchall()
+        assert all(size <= 1_001 for _, size in staged), staged
+    finally:
+        session.close()
+
+
+def _xlsx(
+    path: Path, rows: int, *, declares: int | None = None, cut_after: int | None = None
+) -> None:
+    """A workbook of ``rows`` data rows (written in streaming mode: no dimension element),
+    whose sheet declares ``declares`` data rows, or whose XML is cut off after row
+    ``cut_after`` (a reader that gets there fails)."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Accounts")
+    sheet.append(["account_id", "account_name"])
+    for i in range(rows):
+        sheet.append([f"a{i}", f"Account {i}"])
+    plain = path.with_suffix(".plain.xlsx")
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                if declares is not None:
+                    ref = f'<dimension ref="A1:B{declares + 1}" />'.encode()
+                    data = re.sub(rb"(</sheetPr>)", rb"\1" + ref, data, count=1)
+                if cut_after is not None:
+                    data = data[: data.index(f'<row r="{cut_after + 2}"'.encode())] + b"<row r="
+            out.writestr(item, data)
+
+
+def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_loaded(tmp_path):
+    declared = tmp_path / "declared.xlsx"
+    _xlsx(declared, 5, declares=3_000_000)  # five rows, three million declared
+    # no dimension, and its XML broken after row 2,000: a reader that loads the sheet fails;
+    # the count stops at row 1,001
+    streamed = tmp_path / "streamed.xlsx"
+    _xlsx(streamed, 3_000, cut_after=2_000)
+    session = ImportSession(Limits(max_rows=1_000), files=[declared, streamed])
+    try:
+        with pytest.raises(
+            FileError,
+            match=r"declared.xlsx, sheet 'Accounts': it declares 3,000,000 data rows; the limit is 1,000",
+        ):
+            session.add("declared.xlsx", declared)
+        with pytest.raises(
+            FileError,
+            match=r"streamed.xlsx, sheet 'Accounts': it has more than 1,000 data rows; the limit is 1,000",
+        ):
+            session.add("streamed.xlsx", streamed)
+        assert session.files == {}
+    finally:
+        session.close()

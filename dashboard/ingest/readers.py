@@ -281,8 +281,9 @@ def stage_csv(
             f"CREATE OR REPLACE TABLE {ident(view)} AS SELECT * FROM read_csv(?, all_varchar = true,"
             " header = true, delim = ?, encoding = ?, store_rejects = true,"
             f" rejects_table = {literal(view + '__rejects')}, rejects_scan = {literal(view + '__scan')},"
-            " max_line_size = ?)",
-            [str(path), delimiter, encoding, max(limits.max_cell_bytes, 4096)],
+            # one row past the limit says the file is over it: the read stops there
+            " max_line_size = ?) LIMIT ?",
+            [str(path), delimiter, encoding, max(limits.max_cell_bytes, 4096), limits.max_rows + 1],
         )
     except duckdb.Error as exc:
         message = str(exc)
@@ -306,8 +307,10 @@ def stage_csv(
     if rows == 0 and bad.is_empty():
         raise FileError(f"{name} has a header but no data rows")
     if rows > limits.max_rows:
+        con.execute(f"DROP TABLE {ident(view)}")
         raise FileError(
-            f"{name} has {rows:,} rows; the limit is {limits.max_rows:,} (setting TANDEM_MAX_ROWS)"
+            f"{name} has more than {limits.max_rows:,} rows; the limit is {limits.max_rows:,}"
+            " (setting TANDEM_MAX_ROWS); it was read no further"
         )
     if delimiter != ",":
         notes.append(f"delimiter {'TAB' if delimiter == chr(9) else repr(delimiter)}")
@@ -455,6 +458,37 @@ def _formulas_without_values(book: zipfile.ZipFile, sheet: str) -> list[tuple[in
     return found
 
 
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="(?:[A-Z]+\d+:)?[A-Z]+(\d+)"')
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _check_sheet_rows(name: str, book: zipfile.ZipFile, sheet: str, limits: Limits) -> None:
+    """Refuse a sheet over the row limit before it is loaded: by the rows its dimension
+    declares, then by counting its rows as the XML streams out of the zip, stopping as soon
+    as the count passes the limit (memory stays bounded whatever the sheet's size)."""
+    part = _sheet_part(book, sheet)
+    if part is None or part not in book.namelist():
+        return
+    over = (
+        f"{name}, sheet {sheet!r}: {{}}; the limit is {limits.max_rows:,} rows "
+        "(setting TANDEM_MAX_ROWS)"
+    )
+    rows, tail = 0, b""
+    with book.open(part) as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            if not rows and not tail:
+                declared = _DIMENSION.search(chunk[:65536])
+                if declared and int(declared.group(1)) - 1 > limits.max_rows:
+                    raise FileError(
+                        over.format(f"it declares {int(declared.group(1)) - 1:,} data rows")
+                    )
+            text = tail + chunk
+            rows += len(_ROW.findall(text, 0, max(0, len(text) - 16)))
+            tail = text[max(0, len(text) - 16) :]
+            if rows - 1 > limits.max_rows:
+                raise FileError(over.format(f"it has more than {limits.max_rows:,} data rows"))
+
+
 def excel_sheets(path: Path, limits: Limits | None = None) -> list[str]:
     """The sheet names of a workbook (after the workbook's size checks)."""
     import fastexcel
@@ -475,6 +509,10 @@ def stage_xlsx(
     try:
         reader = fastexcel.read_excel(str(path))
         chosen = sheet or reader.sheet_names[0]
+    except Exception as exc:
+        raise FileError(f"{name}: cannot read sheet {sheet!r}: {exc}") from exc
+    _check_sheet_rows(name, book, chosen, limits)  # before a cell of it is loaded
+    try:
         frame = pl.from_arrow(reader.load_sheet_by_name(chosen, dtypes="string").to_arrow())
     except Exception as exc:
         raise FileError(f"{name}: cannot read sheet {sheet!r}: {exc}") from exc
