@@ -467,3 +467,97 @@ def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_loaded(tmp_path):
         assert session.files == {}
     finally:
         session.close()
+
+
+COMPANIES = (
+    "Record ID,Company name,Lifecycle Stage\n"
+    "a1,Alpha,Customer\na2,Beta,Other\na3,Gamma,Lead\na4,Delta,Kunde\na5,Epsilon,client actif\n"
+    "a6,Zeta,Former Customer\na7,Eta,Marketing Qualified Lead\na8,Theta,Other\n"
+    "a9,Iota,churned\na10,Kappa,Gekündigt\na11,Lambda,Prospect\na12,Mu,Evangelist\n"
+).encode()
+BILLING = (
+    b"invoice_id,account_id,issued_on,amount\n"
+    b"i1,a1,2026-01-01,5\ni2,a3,2026-01-01,5\ni3,a2,2026-01-01,5\ni4,a7,2026-01-01,5\n"
+)
+
+
+def _companies_plan(session: ImportSession, values: dict[str, str] | None = None):
+    session.add("companies.csv", COMPANIES)
+    session.add("billing.csv", BILLING)
+    accounts = Mapping(
+        table="accounts",
+        columns={
+            "account_id": "Record ID",
+            "account_name": "Company name",
+            "status": "Lifecycle Stage",
+        },
+        values={"status": values} if values else {},
+    )
+    invoices = Mapping(table="invoices", columns=suggest_columns("invoices", ["invoice_id", "account_id", "issued_on", "amount"]))  # fmt: skip
+    return [(accounts, "companies"), (invoices, "billing")]
+
+
+def test_vocabulary_never_rejects_a_customer(empty_stores: Stores):
+    """Every stage becomes something by a stated rule: customers load (an unknown stage as
+    status unknown, never churned), leads and prospects are not accounts and not churns, and
+    the invoices of a lead are reported, not dropped."""
+    from dashboard.ingest.validate import vocabulary_table
+
+    session = ImportSession()
+    try:
+        prepared, counts = load(session, _companies_plan(session), empty_stores)
+    finally:
+        session.close()
+    accounts, invoices = prepared
+    assert (accounts.total_rows, accounts.valid_rows, accounts.not_customers) == (12, 9, 3)
+    assert accounts.rejects.height == 0  # no customer rejected for its vocabulary
+    table = vocabulary_table(accounts)
+    assert table.schema == pl.Schema(
+        {"value": pl.String, "rows": pl.Int64, "became": pl.String, "rule": pl.String}
+    )
+    became = dict(zip(table["value"], table["became"], strict=True))
+    assert became == {
+        "Customer": "active", "Kunde": "active", "client actif": "active", "Evangelist": "active",
+        "Former Customer": "churned", "churned": "churned", "Gekündigt": "churned",
+        "Lead": "not a customer", "Marketing Qualified Lead": "not a customer",
+        "Prospect": "not a customer", "Other": "unknown",
+    }  # fmt: skip
+    assert dict(zip(table["value"], table["rows"], strict=True))["Other"] == 2
+    notes = " | ".join(accounts.notes)
+    assert "3 row(s) are not customers" in notes and "'Other': 2" in notes
+    stored = dict(empty_stores.sources.query("SELECT account_id, status FROM accounts").iter_rows())
+    assert stored == {
+        "a1": "active", "a2": None, "a4": "active", "a5": "active", "a6": "churned",
+        "a8": None, "a9": "churned", "a10": "churned", "a12": "active",
+    }  # fmt: skip
+    reasons = dict(zip(invoices.rejects["row"], invoices.rejects["reasons"], strict=True))
+    assert reasons == {
+        3: "column account_id: account a3 is not a customer (its status is Lead), so its rows are not loaded",
+        5: "column account_id: account a7 is not a customer (its status is Marketing Qualified Lead), so its rows are not loaded",
+    }  # fmt: skip
+    assert counts["invoices"] == 2
+
+
+def test_a_person_changes_what_a_stage_becomes_and_the_map_is_saved(empty_stores: Stores):
+    from dashboard.ingest.validate import vocabulary_table
+    from dashboard.ingest.vocabulary import with_edits
+
+    session = ImportSession()
+    try:
+        first = session.prepare(_companies_plan(session), empty_stores, TODAY)[0]
+        edited = vocabulary_table(first).with_columns(
+            pl.when(pl.col("value") == "Other").then(pl.lit("churned"))
+            .when(pl.col("value") == "Lead").then(pl.lit("active"))
+            .otherwise(pl.col("became")).alias("became")
+        )  # fmt: skip
+        values = with_edits({}, edited)
+        assert values == {"Other": "churned", "Lead": "active"}  # only what differs from the rule
+        plan = _companies_plan(ImportSession(), values)
+        again = session.prepare([(plan[0][0], "companies")], empty_stores, TODAY)[0]
+    finally:
+        session.close()
+    table = vocabulary_table(again)
+    assert dict(zip(table["value"], table["rule"], strict=True))["Other"] == "your value map"
+    assert again.not_customers == 2 and again.valid_rows == 10
+    mapping = Mapping.from_toml(plan[0][0].to_toml())  # saved with the mapping
+    assert mapping.values["status"] == {"Other": "churned", "Lead": "active"}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from dashboard.ingest import vocabulary
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping
 from dashboard.schema import (
@@ -110,6 +111,9 @@ class Prepared:
     unmatched_keys: list[str] = field(default_factory=list)  # keys no account matched (200 at most)
     system: str | None = None  # the system its keys come from (for pinning a match)
     checked: str = ""  # the checked staging table (rows, typed columns, reasons)
+    not_customers: int = 0  # account rows whose status says they are not customers (not loaded)
+    not_customer_view: str = ""  # their (account_id, status) as a staging table
+    vocabulary: pl.DataFrame | None = None  # status value, rows, became, rule (accounts)
 
     @property
     def ok(self) -> bool:
@@ -128,6 +132,7 @@ class Context:
     skipped: tuple[int, ...] = ()  # file rows set aside before staging (bad lines)
     owner_ids: str | None = None  # a table of (owner_id, owner): owner ids resolve to names
     controls: bool = True  # a text may hold control characters (False: the file has none)
+    not_customers: str | None = None  # a table of (account_id, status) that are not customers
 
 
 def allowed_values(table: str, column: str) -> list[str] | None:
@@ -339,6 +344,8 @@ class _Checks:
         self.problems: list[str] = []
         self.conditions: list[str] = []
         self.carry: list[str] = []  # names kept in the checked table, for the notes
+        self.skip: str | None = None  # a condition: the row is not a customer (not loaded)
+        self.vocabulary: pl.DataFrame | None = None
 
     def raw(self, column: str, expression: str) -> str:
         """Name the raw text of ``column``; returns the name to refer to it by."""
@@ -430,8 +437,12 @@ def _column(
             raw, prefix = _controls(table, column, raw, label, checks)
         if (table, column) == ("owners", "email"):
             _email(raw, prefix, checks)
-    values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
-    values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
+    if (table, column) == ("accounts", "status") and src is not None:
+        raw = _status(con, source, src, mapping, raw, checks, notes)
+        values = {}
+    else:
+        values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
+        values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
     if values:  # a value mapped to "" is no value (Zendesk's "offered": no rating given)
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
         raw = f"nullif(CASE lower({raw}) {cases} ELSE {raw} END, '')"
@@ -612,6 +623,47 @@ def _email(raw: str, prefix: str, checks: _Checks) -> None:
     checks.problem(f"{why} IS NOT NULL", f"{prefix} || ' is not an e-mail address: ' || {why}")
 
 
+def _status(
+    con: duckdb.DuckDBPyConnection, source: str, src: str, mapping: Mapping, raw: str,
+    checks: _Checks, notes: list[str],
+) -> str:  # fmt: skip
+    """An account's status by the vocabulary rule (``ingest/vocabulary.py``): every distinct
+    value decided once, in Python, then one CASE per row. A value that is not a customer
+    marks the row to be set aside (``checks.skip``); an unknown one is a customer whose
+    status is unknown. Returns the text the status is typed from."""
+    found = con.sql(
+        f"SELECT any_value(v), count(*) FROM (SELECT {text_value(ident(src))} AS v FROM {source})"
+        " WHERE v IS NOT NULL GROUP BY lower(v) ORDER BY 2 DESC, 1 LIMIT 10000"
+    ).fetchall()
+    decided = vocabulary.decide(found, mapping.values.get("status", {}))
+    checks.vocabulary = decided
+    outcome = {v.lower(): b for v, b in decided.select("value", "became").iter_rows()}
+    cases = " ".join(
+        f"WHEN {literal(k)} THEN {literal(b)}"
+        for k, b in outcome.items()
+        if b not in (vocabulary.UNKNOWN, vocabulary.NOT_CUSTOMER)
+    )
+    skipped = [k for k, b in outcome.items() if b == vocabulary.NOT_CUSTOMER]
+    if skipped:
+        checks.skip = checks.number(
+            "status__skip",
+            f"coalesce(lower({raw}) IN ({', '.join(literal(k) for k in skipped)}), false)",
+        )
+    checks.carry.append(ident("__r_status"))
+    for became, what in (
+        (vocabulary.NOT_CUSTOMER, "not customers: not loaded as accounts, and not churns"),
+        (vocabulary.UNKNOWN, "kept as customers whose status is unknown (not churned)"),
+    ):
+        some = decided.filter(pl.col("became") == became)
+        if some.height:
+            listed = ", ".join(f"{v!r}: {n:,}" for v, n in some.select("value", "rows").rows()[:20])
+            notes.append(
+                f"column 'status': {some['rows'].sum():,} row(s) are {what} ({listed}); "
+                "change what a value becomes in the value map"
+            )
+    return f"CASE lower({raw}) {cases} END" if cases else "NULL"
+
+
 def _range_checks(
     table: str, column: str, kind: type, typed: str, prefix: str, ctx: Context, checks: _Checks
 ) -> None:
@@ -676,8 +728,20 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
             f" LEFT JOIN (SELECT DISTINCT account_id AS _known FROM {ctx.known_accounts}) k"
             " ON k._known = t.account_id"
         )
+        not_customer = "NULL"
+        if ctx.not_customers:
+            joins += (
+                f" LEFT JOIN (SELECT lower(account_id) AS _nc, any_value(status) AS _nc_status"
+                f" FROM {ctx.not_customers} GROUP BY 1) nc ON nc._nc = lower(t.account_id)"
+            )
+            not_customer = (
+                "CASE WHEN nc._nc IS NOT NULL THEN 'column account_id: account ' || t.account_id"
+                " || ' is not a customer (its status is ' || coalesce(nc._nc_status, '?') ||"
+                " '), so its rows are not loaded' END"
+            )
         reasons.append(
             "CASE WHEN t.account_id IS NOT NULL AND k._known IS NULL THEN coalesce("
+            f"{not_customer}, "
             "'column account_id: no account matches (' || t._match_tried || ')', "
             "'column account_id: unknown account ' || t.account_id) END"
         )
@@ -733,9 +797,10 @@ def _materialise(
     parsed = f"SELECT *{''.join(', ' + p for p in checks.parsed)} FROM ({raws})"
     typed_columns = f"SELECT *, {', '.join(checks.selects)} FROM ({parsed})"
     carried = "".join(f", {c}" for c in checks.carry)
+    skip = checks.skip or "false"
     typed = (
-        f"SELECT _row, {', '.join(columns(table))}{carried}{tried}, {early} AS _early"
-        f" FROM ({typed_columns})"
+        f"SELECT _row, {', '.join(columns(table))}{carried}{tried}, {early} AS _early,"
+        f" {skip} AS _skip FROM ({typed_columns})"
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
@@ -748,18 +813,26 @@ def _materialise(
     canonical = ", ".join(columns(table))
     con.execute(
         f"CREATE OR REPLACE VIEW {ident(result.valid_view)} AS SELECT {canonical} FROM"
-        f" {ident(checked)} WHERE len(_reasons) = 0"
+        f" {ident(checked)} WHERE len(_reasons) = 0 AND NOT _skip"
     )
     counts = con.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0), count(*) FILTER (WHERE _unknown)"
+        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0 AND NOT _skip),"
+        f" count(*) FILTER (WHERE _unknown AND NOT _skip), count(*) FILTER (WHERE _skip)"
         f" FROM {ident(checked)}"
     ).fetchall()[0]
-    result.total_rows, result.valid_rows, result.unknown_accounts = counts
-    if result.valid_rows < result.total_rows:
+    result.total_rows, result.valid_rows, result.unknown_accounts, result.not_customers = counts
+    if result.not_customers:  # their ids: rows of other tables that point at them say so
+        result.not_customer_view = f"__not_customers_{result.view or table}"
+        con.execute(
+            f"CREATE OR REPLACE TABLE {ident(result.not_customer_view)} AS SELECT account_id,"
+            f" {ident('__r_status')} AS status FROM {ident(checked)}"
+            " WHERE _skip AND account_id IS NOT NULL"
+        )
+    if result.valid_rows + result.not_customers < result.total_rows:
         result.rejects = (
             con.sql(
                 f"SELECT {_file_row(ctx)} AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
-                f"FROM (SELECT _row, _reasons FROM {ident(checked)} WHERE len(_reasons) > 0) c "
+                f"FROM (SELECT _row, _reasons FROM {ident(checked)} WHERE len(_reasons) > 0 AND NOT _skip) c "
                 f"JOIN (SELECT row_number() OVER () AS _row, * FROM {source}) s USING (_row) ORDER BY c._row"
             )
             .pl()
@@ -801,6 +874,7 @@ def prepare(
         _column(con, source, mapping, column, kind, src, source_types.get(src or ""), ctx,
                 checks, result.notes)  # fmt: skip
     _currency_checks(table, checks, result.notes)
+    result.vocabulary = checks.vocabulary
     _materialise(con, source, table, checks, ctx, result)
     _currency_notes(con, table, result)
     _control_notes(con, table, ctx, result)
@@ -905,3 +979,14 @@ def _currency_notes(con: duckdb.DuckDBPyConnection, table: str, result: Prepared
         else:
             note += f"; the {table} table has no currency column, so it is noted here only"
         result.notes.append(note)
+
+
+def vocabulary_table(prepared: Prepared) -> pl.DataFrame:
+    """Every distinct status value of an accounts source with its rows and what it became
+    (active, churned, not a customer, unknown) and by which rule: for the preview, where a
+    person may change it (``vocabulary.with_edits`` turns the edits into the value map)."""
+    if prepared.vocabulary is None:
+        return pl.DataFrame(
+            schema={"value": pl.String, "rows": pl.Int64, "became": pl.String, "rule": pl.String}
+        )
+    return prepared.vocabulary
