@@ -34,6 +34,7 @@ from dashboard.store.sql import ident, literal
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 SUPPORTED = TEXT_SUFFIXES | {".parquet", ".xlsx"}
 _HEAD = 65536
+_CONTROL_BYTES = bytes([*range(9), *range(11, 13), *range(14, 32), 127])  # not tab, LF, CR
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")  # fmt: skip
 
 
@@ -101,7 +102,8 @@ def content_kind(head: bytes) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"["):
         return "json"
-    if head.count(b"\x00") > max(1, len(head) // 1000):  # a NUL or two in a cell is text
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if b"\x00" in head and controls > max(1, len(head) // 1000):  # one NUL in a cell is text
         return "binary"
     return "text"
 
@@ -215,9 +217,6 @@ def _long_line(name: str, path: Path, line: int, delimiter: str, limits: Limits)
         f"{name}, line {line}: the line is longer than {limits.max_cell_kb:,} KiB "
         "(setting TANDEM_MAX_CELL_KB)"
     )
-
-
-_CONTROL_BYTES = bytes([*range(9), *range(11, 13), *range(14, 32), 127])
 
 
 def may_hold_controls(path: Path, rows: int) -> bool:
