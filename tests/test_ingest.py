@@ -561,3 +561,15 @@ def test_a_person_changes_what_a_stage_becomes_and_the_map_is_saved(empty_stores
     assert again.not_customers == 2 and again.valid_rows == 10
     mapping = Mapping.from_toml(plan[0][0].to_toml())  # saved with the mapping
     assert mapping.values["status"] == {"Other": "churned", "Lead": "active"}
+
+
+def test_a_parquet_name_with_a_nul_is_cleaned_and_noted(empty_stores: Stores, tmp_path):
+    path = tmp_path / "accounts.parquet"
+    pl.DataFrame(
+        {"account_id": ["a1", "a2"], "account_name": ["Ac\x00me", "Be\r\nta"]}
+    ).write_parquet(path)
+    prepared, counts = import_bytes(empty_stores, "accounts", "accounts.parquet", path.read_bytes())
+    assert counts == {"accounts": 2}
+    assert any("removed from 2 row(s): row 1, 2" in n for n in prepared.notes), prepared.notes
+    names = empty_stores.sources.query("SELECT account_name FROM accounts ORDER BY 1")
+    assert names["account_name"].to_list() == ["Acme", "Be ta"]

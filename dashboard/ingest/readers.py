@@ -34,6 +34,10 @@ from dashboard.store.sql import ident, literal
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 SUPPORTED = TEXT_SUFFIXES | {".parquet", ".xlsx"}
 _HEAD = 65536
+# A Parquet file cannot be scanned as bytes (its pages are compressed): its text is checked
+# for control characters cell by cell, which costs about one more read of each text column;
+# above this many rows that is skipped, and the import says so
+PARQUET_CONTROL_ROWS = 2_000_000
 _CONTROL_BYTES = bytes([*range(9), *range(11, 13), *range(14, 32), 127])  # not tab, LF, CR
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")  # fmt: skip
 
@@ -385,7 +389,18 @@ def stage_parquet(
         ) from exc
     if rows == 0:
         raise FileError(f"{name} has a header but no data rows")
-    return StagedFile(name, view, [c[0] for c in cols], int(rows), first_row=1)
+    controls = rows <= PARQUET_CONTROL_ROWS
+    notes = (
+        []
+        if controls
+        else [
+            f"text not checked for control characters: {rows:,} rows is over the "
+            f"{PARQUET_CONTROL_ROWS:,} a Parquet file is checked cell by cell for"
+        ]
+    )
+    return StagedFile(
+        name, view, [c[0] for c in cols], int(rows), notes, first_row=1, controls=controls
+    )
 
 
 # -- XLSX ---------------------------------------------------------------------------------------
