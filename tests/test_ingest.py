@@ -573,3 +573,13 @@ def test_a_parquet_name_with_a_nul_is_cleaned_and_noted(empty_stores: Stores, tm
     assert any("removed from 2 row(s): row 1, 2" in n for n in prepared.notes), prepared.notes
     names = empty_stores.sources.query("SELECT account_name FROM accounts ORDER BY 1")
     assert names["account_name"].to_list() == ["Acme", "Be ta"]
+
+
+def test_whole_numbers_with_one_mark_are_thousands(empty_stores: Stores):
+    """1,234 and 1.200 are whole numbers only as thousands: read so, whatever the column's
+    mark; 1,000 reads two ways (1000 or 1) and is rejected when nothing settles it."""
+    data = b'account_id,account_name,licensed_seats\na,A,"1,234"\nb,B,1.200\nc,C,"1,000"\nd,D,12\n'
+    prepared, _ = import_bytes(empty_stores, "accounts", "a.csv", data)
+    seats = empty_stores.sources.query("SELECT account_id, licensed_seats FROM accounts ORDER BY 1")
+    assert dict(seats.iter_rows()) == {"a": 1234, "b": 1200, "d": 12}
+    assert prepared.rejects["row"].to_list() == [4]

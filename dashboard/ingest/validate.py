@@ -313,6 +313,13 @@ def _currency(parts: str) -> str:
     )
 
 
+def _sign(parts: str) -> str:
+    return (
+        f"CASE WHEN struct_extract({parts}, 's1') = '-' OR struct_extract({parts}, 's2') = '-'"
+        " THEN -1 ELSE 1 END"
+    )
+
+
 def _digits(parts: str, mark: str) -> str:
     """SQL: the number the digits of ``parts`` hold with ``mark`` as the decimal mark, NULL
     when their marks do not fit it (3,5 in a column that writes 1,234.56)."""
@@ -322,7 +329,7 @@ def _digits(parts: str, mark: str) -> str:
         if mark == "."
         else f"replace(replace({digits}, '.', ''), ',', '.')"
     )
-    sign = f"CASE WHEN struct_extract({parts}, 's1') = '-' OR struct_extract({parts}, 's2') = '-' THEN -1 ELSE 1 END"
+    sign = _sign(parts)
     return (
         f"CASE WHEN regexp_full_match({digits}, {literal(_GROUPED[mark])}) "
         f"THEN {sign} * TRY_CAST({plain} AS DOUBLE) END"
@@ -463,7 +470,7 @@ def _column(
                 f"{decimal.comma:,} a decimal comma; read with a decimal "
                 f"{'comma' if decimal.mark == ',' else 'point'}, the others are rejected"
             )
-        number, absent = _numbers(raw, table, column, decimal, checks, prefix)
+        number, absent = _numbers(raw, table, column, kind, decimal, checks, prefix)
         if decimal.point and decimal.comma:
             what = f"{WHAT[kind]} as the column writes them (decimal {'comma: 1.234,56' if decimal.mark == ',' else 'point: 1,234.56'})"
         if column in mapping.scale:  # amounts in cents, say
@@ -523,7 +530,7 @@ def _column(
 
 
 def _numbers(
-    raw: str, table: str, column: str, decimal: Decimal, checks: _Checks, prefix: str
+    raw: str, table: str, column: str, kind: type, decimal: Decimal, checks: _Checks, prefix: str
 ) -> tuple[str, str]:
     """SQL: the number a cell holds, by the column's decimal mark, and the condition under
     which an empty result has its own reason. A plain number (1200, 12.5) is cast directly;
@@ -550,9 +557,19 @@ def _numbers(
         number = f"CASE WHEN {parts} IS NULL THEN {fast} ELSE {number} END"
     if decimal.settled:
         return number, ""
+    two_ways = AMBIGUOUS
+    if kind is int:  # 1,234 is a whole number only as thousands; 1,000 is 1000 or 1
+        grouped = f"regexp_full_match(struct_extract({parts}, 'num'), {literal(AMBIGUOUS)})"
+        thousands = (
+            f"TRY_CAST(regexp_replace(struct_extract({parts}, 'num'), '[.,]', '') AS DOUBLE)"
+        )
+        number = (
+            f"CASE WHEN {plain} AND {grouped} THEN {_sign(parts)} * {thousands} ELSE {number} END"
+        )
+        two_ways = r"-?[1-9]\d{0,2}[.,]000"
     ambiguous = checks.number(
         f"{column}__ambiguous",
-        f"coalesce(regexp_full_match(struct_extract({parts}, 'num'), {literal(AMBIGUOUS)}), false)",
+        f"coalesce(regexp_full_match(struct_extract({parts}, 'num'), {literal(two_ways)}), false)",
     )
     readings = (
         f"replace(replace(struct_extract({parts}, 'num'), '.', ''), ',', '') || ' or as ' || "
