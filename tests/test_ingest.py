@@ -363,9 +363,23 @@ def test_vocabulary_booleans_map_every_spelling_and_guess_none(empty_stores: Sto
         session.add("accounts.csv", b"account_id,account_name\nc1,Acme\n")
         session.add("subs.csv", body.encode())
         plan = [
-            (Mapping(table="accounts", columns=suggest_columns("accounts", ["account_id", "account_name"])), "accounts"),
-            (Mapping(table="subscriptions", columns=suggest_columns("subscriptions", ["subscription_id", "account_id", "auto_renew"])), "subs"),
-        ]  # fmt: skip
+            (
+                Mapping(
+                    table="accounts",
+                    columns=suggest_columns("accounts", ["account_id", "account_name"]),
+                ),
+                "accounts",
+            ),
+            (
+                Mapping(
+                    table="subscriptions",
+                    columns=suggest_columns(
+                        "subscriptions", ["subscription_id", "account_id", "auto_renew"]
+                    ),
+                ),
+                "subs",
+            ),
+        ]
         subs = session.prepare(plan, empty_stores, TODAY)[1]
         read = dict(
             session.con.sql(
@@ -493,7 +507,10 @@ def _companies_plan(session: ImportSession, values: dict[str, str] | None = None
         },
         values={"status": values} if values else {},
     )
-    invoices = Mapping(table="invoices", columns=suggest_columns("invoices", ["invoice_id", "account_id", "issued_on", "amount"]))  # fmt: skip
+    invoices = Mapping(
+        table="invoices",
+        columns=suggest_columns("invoices", ["invoice_id", "account_id", "issued_on", "amount"]),
+    )
     return [(accounts, "companies"), (invoices, "billing")]
 
 
@@ -517,24 +534,38 @@ def test_vocabulary_never_rejects_a_customer(empty_stores: Stores):
     )
     became = dict(zip(table["value"], table["became"], strict=True))
     assert became == {
-        "Customer": "active", "Kunde": "active", "client actif": "active", "Evangelist": "active",
-        "Former Customer": "churned", "churned": "churned", "Gekündigt": "churned",
-        "Lead": "not a customer", "Marketing Qualified Lead": "not a customer",
-        "Prospect": "not a customer", "Other": "unknown",
-    }  # fmt: skip
+        "Customer": "active",
+        "Kunde": "active",
+        "client actif": "active",
+        "Evangelist": "active",
+        "Former Customer": "churned",
+        "churned": "churned",
+        "Gekündigt": "churned",
+        "Lead": "not a customer",
+        "Marketing Qualified Lead": "not a customer",
+        "Prospect": "not a customer",
+        "Other": "unknown",
+    }
     assert dict(zip(table["value"], table["rows"], strict=True))["Other"] == 2
     notes = " | ".join(accounts.notes)
     assert "3 row(s) are not customers" in notes and "'Other': 2" in notes
     stored = dict(empty_stores.sources.query("SELECT account_id, status FROM accounts").iter_rows())
     assert stored == {
-        "a1": "active", "a2": None, "a4": "active", "a5": "active", "a6": "churned",
-        "a8": None, "a9": "churned", "a10": "churned", "a12": "active",
-    }  # fmt: skip
+        "a1": "active",
+        "a2": None,
+        "a4": "active",
+        "a5": "active",
+        "a6": "churned",
+        "a8": None,
+        "a9": "churned",
+        "a10": "churned",
+        "a12": "active",
+    }
     reasons = dict(zip(invoices.rejects["row"], invoices.rejects["reasons"], strict=True))
     assert reasons == {
         3: "column account_id: account a3 is not a customer (its status is Lead), so its rows are not loaded",
         5: "column account_id: account a7 is not a customer (its status is Marketing Qualified Lead), so its rows are not loaded",
-    }  # fmt: skip
+    }
     assert counts["invoices"] == 2
 
 
@@ -546,10 +577,13 @@ def test_a_person_changes_what_a_stage_becomes_and_the_map_is_saved(empty_stores
     try:
         first = session.prepare(_companies_plan(session), empty_stores, TODAY)[0]
         edited = vocabulary_table(first).with_columns(
-            pl.when(pl.col("value") == "Other").then(pl.lit("churned"))
-            .when(pl.col("value") == "Lead").then(pl.lit("active"))
-            .otherwise(pl.col("became")).alias("became")
-        )  # fmt: skip
+            pl.when(pl.col("value") == "Other")
+            .then(pl.lit("churned"))
+            .when(pl.col("value") == "Lead")
+            .then(pl.lit("active"))
+            .otherwise(pl.col("became"))
+            .alias("became")
+        )
         values = with_edits({}, edited)
         assert values == {"Other": "churned", "Lead": "active"}  # only what differs from the rule
         plan = _companies_plan(ImportSession(), values)

@@ -641,9 +641,14 @@ def _email(raw: str, prefix: str, checks: _Checks) -> None:
 
 
 def _status(
-    con: duckdb.DuckDBPyConnection, source: str, src: str, mapping: Mapping, raw: str,
-    checks: _Checks, notes: list[str],
-) -> str:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    src: str,
+    mapping: Mapping,
+    raw: str,
+    checks: _Checks,
+    notes: list[str],
+) -> str:
     """An account's status by the vocabulary rule (``ingest/vocabulary.py``): every distinct
     value decided once, in Python, then one CASE per row. A value that is not a customer
     marks the row to be set aside (``checks.skip``); an unknown one is a customer whose

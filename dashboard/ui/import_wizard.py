@@ -210,9 +210,11 @@ def _prepared_report(index: int, p: Prepared) -> bool:
             st.error(error, icon=":material/error:")
         if p.errors:
             return False
-        st.markdown(f"{p.valid_rows:,} of {p.total_rows:,} rows are fine; "
-                    f"{p.total_rows - p.valid_rows - p.not_customers:,} rejected"
-                    + (f"; {p.not_customers:,} not customers (not loaded)." if p.not_customers else "."))  # fmt: skip
+        st.markdown(
+            f"{p.valid_rows:,} of {p.total_rows:,} rows are fine; "
+            f"{p.total_rows - p.valid_rows - p.not_customers:,} rejected"
+            + (f"; {p.not_customers:,} not customers (not loaded)." if p.not_customers else ".")
+        )
         for note in p.notes:
             st.info(md(note), icon=":material/info:")
         _vocabulary_editor(p)
@@ -240,7 +242,9 @@ def _vocabulary_editor(p: Prepared) -> None:
     current = p.mapping.values.get("status", {})
     st.caption("Status values and what each became (change one, then check the data again)")
     edited = st.data_editor(
-        table, hide_index=True, disabled=["value", "rows", "rule"],
+        table,
+        hide_index=True,
+        disabled=["value", "rows", "rule"],
         key=f"vocab_{p.view}_{hashlib.sha1(repr(sorted(current.items())).encode()).hexdigest()[:8]}",
         column_config={
             "value": st.column_config.TextColumn("Value in the file"),
@@ -248,7 +252,7 @@ def _vocabulary_editor(p: Prepared) -> None:
             "became": st.column_config.SelectboxColumn("Became", options=BECOMES, required=True),
             "rule": st.column_config.TextColumn("By"),
         },
-    )  # fmt: skip
+    )
     if not isinstance(edited, pl.DataFrame):  # a pandas frame back from the browser
         edited = pl.from_pandas(edited)
     wanted = with_edits(current, edited)
