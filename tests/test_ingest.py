@@ -351,3 +351,269 @@ def test_bundle_file_errors_name_the_file(tmp_path):
     )
     with pytest.raises(FileError, match="mapping file .*nope.toml does not exist"):
         bundle_plan(bad)
+
+
+def test_vocabulary_booleans_map_every_spelling_and_guess_none(empty_stores: Stores):
+    spellings = ["true", "FALSE", "Yes", "no", "Y", "n", "1", "0", "T", "f"]
+    body = "subscription_id,account_id,auto_renew\n" + "".join(
+        f"s{i},c1,{v}\n" for i, v in enumerate([*spellings, "maybe", "2", "on"])
+    )
+    session = ImportSession()
+    try:
+        session.add("accounts.csv", b"account_id,account_name\nc1,Acme\n")
+        session.add("subs.csv", body.encode())
+        plan = [
+            (
+                Mapping(
+                    table="accounts",
+                    columns=suggest_columns("accounts", ["account_id", "account_name"]),
+                ),
+                "accounts",
+            ),
+            (
+                Mapping(
+                    table="subscriptions",
+                    columns=suggest_columns(
+                        "subscriptions", ["subscription_id", "account_id", "auto_renew"]
+                    ),
+                ),
+                "subs",
+            ),
+        ]
+        subs = session.prepare(plan, empty_stores, TODAY)[1]
+        read = dict(
+            session.con.sql(
+                f'SELECT subscription_id, auto_renew FROM "{subs.valid_view}"'
+            ).fetchall()
+        )
+    finally:
+        session.close()
+    assert read == {
+        f"s{i}": v.lower() in ("true", "yes", "y", "1", "t") for i, v in enumerate(spellings)
+    }
+    reasons = dict(zip(subs.rejects["row"], subs.rejects["reasons"], strict=True))
+    assert reasons == {
+        12: "column auto_renew: maybe is not true/false",
+        13: "column auto_renew: 2 is not true/false",
+        14: "column auto_renew: on is not true/false",
+    }
+
+
+def test_a_csv_without_control_characters_skips_the_cell_check(tmp_path):
+    session = ImportSession()
+    try:
+        clean = session.add("a.csv", b"account_id,account_name\r\na,Acme\r\nb,Beta\r\n")
+        quoted = session.add("b.csv", b'account_id,account_name\na,"Ac\nme"\n')
+        nul = session.add("c.csv", b"account_id,account_name\na,Ac\x00me\n")
+    finally:
+        session.close()
+    assert (clean.controls, quoted.controls, nul.controls) == (False, True, True)
+
+
+def test_a_csv_over_the_row_limit_is_refused_without_reading_it_whole(tmp_path):
+    """200,000 rows against a limit of 1,000: refused, and no staged table ever held more
+    than the limit and one row (the read stops there)."""
+    path = tmp_path / "big.csv"
+    with path.open("w") as f:
+        f.write("account_id,account_name\n")
+        f.writelines(f"a{i},Account {i}\n" for i in range(200_000))
+    session = ImportSession(Limits(max_rows=1_000), files=[path])
+    try:
+        with pytest.raises(FileError, match=r"big.csv has more than 1,000 rows.*TANDEM_MAX_ROWS"):
+            session.add("big.csv", path)
+        staged = session.con.sql(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE NOT internal"
+        ).fetchall()
+        assert all(size <= 1_001 for _, size in staged), staged
+    finally:
+        session.close()
+
+
+def _xlsx(
+    path: Path, rows: int, *, declares: int | None = None, cut_after: int | None = None
+) -> None:
+    """A workbook of ``rows`` data rows (written in streaming mode: no dimension element),
+    whose sheet declares ``declares`` data rows, or whose XML is cut off after row
+    ``cut_after`` (a reader that gets there fails)."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Accounts")
+    sheet.append(["account_id", "account_name"])
+    for i in range(rows):
+        sheet.append([f"a{i}", f"Account {i}"])
+    plain = path.with_suffix(".plain.xlsx")
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                if declares is not None:
+                    ref = f'<dimension ref="A1:B{declares + 1}" />'.encode()
+                    data = re.sub(rb"(</sheetPr>)", rb"\1" + ref, data, count=1)
+                if cut_after is not None:
+                    data = data[: data.index(f'<row r="{cut_after + 2}"'.encode())] + b"<row r="
+            out.writestr(item, data)
+
+
+def test_an_xlsx_over_the_row_limit_is_refused_before_it_is_loaded(tmp_path):
+    declared = tmp_path / "declared.xlsx"
+    _xlsx(declared, 5, declares=3_000_000)  # five rows, three million declared
+    # no dimension, and its XML broken after row 2,000: a reader that loads the sheet fails;
+    # the count stops at row 1,001
+    streamed = tmp_path / "streamed.xlsx"
+    _xlsx(streamed, 3_000, cut_after=2_000)
+    session = ImportSession(Limits(max_rows=1_000), files=[declared, streamed])
+    try:
+        with pytest.raises(
+            FileError,
+            match=r"declared.xlsx, sheet 'Accounts': it declares 3,000,000 data rows; the limit is 1,000",
+        ):
+            session.add("declared.xlsx", declared)
+        with pytest.raises(
+            FileError,
+            match=r"streamed.xlsx, sheet 'Accounts': it has more than 1,000 data rows; the limit is 1,000",
+        ):
+            session.add("streamed.xlsx", streamed)
+        assert session.files == {}
+    finally:
+        session.close()
+
+
+COMPANIES = (
+    "Record ID,Company name,Lifecycle Stage\n"
+    "a1,Alpha,Customer\na2,Beta,Other\na3,Gamma,Lead\na4,Delta,Kunde\na5,Epsilon,client actif\n"
+    "a6,Zeta,Former Customer\na7,Eta,Marketing Qualified Lead\na8,Theta,Other\n"
+    "a9,Iota,churned\na10,Kappa,Gekündigt\na11,Lambda,Prospect\na12,Mu,Evangelist\n"
+).encode()
+BILLING = (
+    b"invoice_id,account_id,issued_on,amount\n"
+    b"i1,a1,2026-01-01,5\ni2,a3,2026-01-01,5\ni3,a2,2026-01-01,5\ni4,a7,2026-01-01,5\n"
+)
+
+
+def _companies_plan(session: ImportSession, values: dict[str, str] | None = None):
+    session.add("companies.csv", COMPANIES)
+    session.add("billing.csv", BILLING)
+    accounts = Mapping(
+        table="accounts",
+        columns={
+            "account_id": "Record ID",
+            "account_name": "Company name",
+            "status": "Lifecycle Stage",
+        },
+        values={"status": values} if values else {},
+    )
+    invoices = Mapping(
+        table="invoices",
+        columns=suggest_columns("invoices", ["invoice_id", "account_id", "issued_on", "amount"]),
+    )
+    return [(accounts, "companies"), (invoices, "billing")]
+
+
+def test_vocabulary_never_rejects_a_customer(empty_stores: Stores):
+    """Every stage becomes something by a stated rule: customers load (an unknown stage as
+    status unknown, never churned), leads and prospects are not accounts and not churns, and
+    the invoices of a lead are reported, not dropped."""
+    from dashboard.ingest.validate import vocabulary_table
+
+    session = ImportSession()
+    try:
+        prepared, counts = load(session, _companies_plan(session), empty_stores)
+    finally:
+        session.close()
+    accounts, invoices = prepared
+    assert (accounts.total_rows, accounts.valid_rows, accounts.not_customers) == (12, 9, 3)
+    assert accounts.rejects.height == 0  # no customer rejected for its vocabulary
+    table = vocabulary_table(accounts)
+    assert table.schema == pl.Schema(
+        {"value": pl.String, "rows": pl.Int64, "became": pl.String, "rule": pl.String}
+    )
+    became = dict(zip(table["value"], table["became"], strict=True))
+    assert became == {
+        "Customer": "active",
+        "Kunde": "active",
+        "client actif": "active",
+        "Evangelist": "active",
+        "Former Customer": "churned",
+        "churned": "churned",
+        "Gekündigt": "churned",
+        "Lead": "not a customer",
+        "Marketing Qualified Lead": "not a customer",
+        "Prospect": "not a customer",
+        "Other": "unknown",
+    }
+    assert dict(zip(table["value"], table["rows"], strict=True))["Other"] == 2
+    notes = " | ".join(accounts.notes)
+    assert "3 row(s) are not customers" in notes and "'Other': 2" in notes
+    stored = dict(empty_stores.sources.query("SELECT account_id, status FROM accounts").iter_rows())
+    assert stored == {
+        "a1": "active",
+        "a2": None,
+        "a4": "active",
+        "a5": "active",
+        "a6": "churned",
+        "a8": None,
+        "a9": "churned",
+        "a10": "churned",
+        "a12": "active",
+    }
+    reasons = dict(zip(invoices.rejects["row"], invoices.rejects["reasons"], strict=True))
+    assert reasons == {
+        3: "column account_id: account a3 is not a customer (its status is Lead), so its rows are not loaded",
+        5: "column account_id: account a7 is not a customer (its status is Marketing Qualified Lead), so its rows are not loaded",
+    }
+    assert counts["invoices"] == 2
+
+
+def test_a_person_changes_what_a_stage_becomes_and_the_map_is_saved(empty_stores: Stores):
+    from dashboard.ingest.validate import vocabulary_table
+    from dashboard.ingest.vocabulary import with_edits
+
+    session = ImportSession()
+    try:
+        first = session.prepare(_companies_plan(session), empty_stores, TODAY)[0]
+        edited = vocabulary_table(first).with_columns(
+            pl.when(pl.col("value") == "Other")
+            .then(pl.lit("churned"))
+            .when(pl.col("value") == "Lead")
+            .then(pl.lit("active"))
+            .otherwise(pl.col("became"))
+            .alias("became")
+        )
+        values = with_edits({}, edited)
+        assert values == {"Other": "churned", "Lead": "active"}  # only what differs from the rule
+        plan = _companies_plan(ImportSession(), values)
+        again = session.prepare([(plan[0][0], "companies")], empty_stores, TODAY)[0]
+    finally:
+        session.close()
+    table = vocabulary_table(again)
+    assert dict(zip(table["value"], table["rule"], strict=True))["Other"] == "your value map"
+    assert again.not_customers == 2 and again.valid_rows == 10
+    mapping = Mapping.from_toml(plan[0][0].to_toml())  # saved with the mapping
+    assert mapping.values["status"] == {"Other": "churned", "Lead": "active"}
+
+
+def test_a_parquet_name_with_a_nul_is_cleaned_and_noted(empty_stores: Stores, tmp_path):
+    path = tmp_path / "accounts.parquet"
+    pl.DataFrame(
+        {"account_id": ["a1", "a2"], "account_name": ["Ac\x00me", "Be\r\nta"]}
+    ).write_parquet(path)
+    prepared, counts = import_bytes(empty_stores, "accounts", "accounts.parquet", path.read_bytes())
+    assert counts == {"accounts": 2}
+    assert any("removed from 2 row(s): row 1, 2" in n for n in prepared.notes), prepared.notes
+    names = empty_stores.sources.query("SELECT account_name FROM accounts ORDER BY 1")
+    assert names["account_name"].to_list() == ["Acme", "Be ta"]
+
+
+def test_whole_numbers_with_one_mark_are_thousands(empty_stores: Stores):
+    """1,234 and 1.200 are whole numbers only as thousands: read so, whatever the column's
+    mark; 1,000 reads two ways (1000 or 1) and is rejected when nothing settles it."""
+    data = b'account_id,account_name,licensed_seats\na,A,"1,234"\nb,B,1.200\nc,C,"1,000"\nd,D,12\n'
+    prepared, _ = import_bytes(empty_stores, "accounts", "a.csv", data)
+    seats = empty_stores.sources.query("SELECT account_id, licensed_seats FROM accounts ORDER BY 1")
+    assert dict(seats.iter_rows()) == {"a": 1234, "b": 1200, "d": 12}
+    assert prepared.rejects["row"].to_list() == [4]

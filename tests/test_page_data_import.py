@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.ingest.mapping import Mapping
 from dashboard.store import Stores
+from dashboard.store.mappings import saved_mapping_json
 from tests.conftest import SAMPLES, needs_sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,3 +167,31 @@ def test_a_replace_on_the_data_page_shows_its_impact_and_waits_for_a_yes(
     at.button(key="import_load").click().run()
     assert not at.exception
     assert Stores.open(tmp_path).sources.row_count("accounts") == 1
+
+
+def test_the_preview_lists_each_status_value_and_a_change_is_loaded_and_saved(
+    data_page: AppTest, tmp_path
+):
+    """Every status value is listed with what it became; a person's change (what the
+    preview's table sets) is checked again, loaded, and saved with the mapping."""
+    at = data_page
+    crm = b"account_id,account_name,status\na1,A,Customer\na2,B,Other\na3,C,Lead\na4,D,Other\n"
+    at.file_uploader(key="uploads").set_value([("companies.csv", crm, "text/csv")]).run()
+    at.selectbox(key="table_companies").set_value("accounts").run()
+    at.button(key="import_check").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("Status values and what each became" in c.value for c in at.caption)
+    assert "3 of 4 rows are fine; 0 rejected; 1 not customers (not loaded)." in [
+        m.value for m in at.markdown
+    ]
+    # what the table's edit stores: Other is churned here
+    at.session_state["vocab_map_companies"] = {"Other": "churned"}
+    at.run()
+    at.button(key="import_check").click().run()
+    at.button(key="import_load").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    stores = Stores.open(tmp_path)
+    statuses = dict(stores.sources.query("SELECT account_id, status FROM accounts").iter_rows())
+    assert statuses == {"a1": "active", "a2": "churned", "a4": "churned"}  # the lead: no account
+    saved = Mapping.model_validate_json(saved_mapping_json(stores.app, "companies.csv") or "")
+    assert saved.values["status"] == {"Other": "churned"}

@@ -243,7 +243,7 @@ def compute_impacts(
     for table, parts in by_table.items():
         view = _incoming(con, table, parts)
         valid = sum(p.valid_rows for p in parts)
-        rejected = sum(p.total_rows - p.valid_rows for p in parts)
+        rejected = sum(p.total_rows - p.valid_rows - p.not_customers for p in parts)
         now = store.row_count(table) if store else 0
         period = None
         if table in ID_COLUMNS:

@@ -34,6 +34,11 @@ from dashboard.store.sql import ident, literal
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 SUPPORTED = TEXT_SUFFIXES | {".parquet", ".xlsx"}
 _HEAD = 65536
+# A Parquet file cannot be scanned as bytes (its pages are compressed): its text is checked
+# for control characters cell by cell, which costs about one more read of each text column;
+# above this many rows that is skipped, and the import says so
+PARQUET_CONTROL_ROWS = 2_000_000
+_CONTROL_BYTES = bytes([*range(9), *range(11, 13), *range(14, 32), 127])  # not tab, LF, CR
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")  # fmt: skip
 
 
@@ -52,6 +57,7 @@ class StagedFile:
     notes: list[str] = field(default_factory=list)  # what was assumed (encoding, delimiter…)
     bad_lines: pl.DataFrame | None = None  # line, reason, text of rows that could not be read
     first_row: int = 2  # the number a spreadsheet gives the first data row (1 without header)
+    controls: bool = True  # a cell may hold control characters (False: a scan found none)
 
     def skipped(self) -> list[int]:
         """The file rows set aside as bad lines (not in the staged table), sorted."""
@@ -100,7 +106,8 @@ def content_kind(head: bytes) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"["):
         return "json"
-    if b"\x00" in head:
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if b"\x00" in head and controls > max(1, len(head) // 1000):  # one NUL in a cell is text
         return "binary"
     return "text"
 
@@ -216,6 +223,20 @@ def _long_line(name: str, path: Path, line: int, delimiter: str, limits: Limits)
     )
 
 
+def may_hold_controls(path: Path, rows: int) -> bool:
+    """Whether a text file may have control characters in its cells: a control byte other
+    than tab and line ends, a lone carriage return, or more lines than rows (a line break
+    inside a quoted cell). One pass over the bytes, far cheaper than a check of every cell."""
+    newlines = returns = 0
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 24), b""):
+            if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
+                return True
+            newlines += chunk.count(b"\n")
+            returns += chunk.count(b"\r")
+    return (returns and returns != newlines) or newlines > rows + 1
+
+
 def stage_csv(
     con: duckdb.DuckDBPyConnection, name: str, path: Path, limits: Limits, workdir: Path
 ) -> StagedFile:
@@ -263,8 +284,9 @@ def stage_csv(
             f"CREATE OR REPLACE TABLE {ident(view)} AS SELECT * FROM read_csv(?, all_varchar = true,"
             " header = true, delim = ?, encoding = ?, store_rejects = true,"
             f" rejects_table = {literal(view + '__rejects')}, rejects_scan = {literal(view + '__scan')},"
-            " max_line_size = ?)",
-            [str(path), delimiter, encoding, max(limits.max_cell_bytes, 4096)],
+            # one row past the limit says the file is over it: the read stops there
+            " max_line_size = ?) LIMIT ?",
+            [str(path), delimiter, encoding, max(limits.max_cell_bytes, 4096), limits.max_rows + 1],
         )
     except duckdb.Error as exc:
         message = str(exc)
@@ -288,13 +310,18 @@ def stage_csv(
     if rows == 0 and bad.is_empty():
         raise FileError(f"{name} has a header but no data rows")
     if rows > limits.max_rows:
+        con.execute(f"DROP TABLE {ident(view)}")
         raise FileError(
-            f"{name} has {rows:,} rows; the limit is {limits.max_rows:,} (setting TANDEM_MAX_ROWS)"
+            f"{name} has more than {limits.max_rows:,} rows; the limit is {limits.max_rows:,}"
+            " (setting TANDEM_MAX_ROWS); it was read no further"
         )
     if delimiter != ",":
         notes.append(f"delimiter {'TAB' if delimiter == chr(9) else repr(delimiter)}")
     columns = list(con.sql(f"SELECT * FROM {ident(view)} LIMIT 0").columns)
-    return StagedFile(name, view, columns, rows, notes, bad if bad.height else None)
+    controls = may_hold_controls(path, rows + bad.height)
+    return StagedFile(
+        name, view, columns, rows, notes, bad if bad.height else None, controls=controls
+    )
 
 
 def stage_frame(
@@ -362,7 +389,18 @@ def stage_parquet(
         ) from exc
     if rows == 0:
         raise FileError(f"{name} has a header but no data rows")
-    return StagedFile(name, view, [c[0] for c in cols], int(rows), first_row=1)
+    controls = rows <= PARQUET_CONTROL_ROWS
+    notes = (
+        []
+        if controls
+        else [
+            f"text not checked for control characters: {rows:,} rows is over the "
+            f"{PARQUET_CONTROL_ROWS:,} a Parquet file is checked cell by cell for"
+        ]
+    )
+    return StagedFile(
+        name, view, [c[0] for c in cols], int(rows), notes, first_row=1, controls=controls
+    )
 
 
 # -- XLSX ---------------------------------------------------------------------------------------
@@ -434,6 +472,37 @@ def _formulas_without_values(book: zipfile.ZipFile, sheet: str) -> list[tuple[in
     return found
 
 
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="(?:[A-Z]+\d+:)?[A-Z]+(\d+)"')
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _check_sheet_rows(name: str, book: zipfile.ZipFile, sheet: str, limits: Limits) -> None:
+    """Refuse a sheet over the row limit before it is loaded: by the rows its dimension
+    declares, then by counting its rows as the XML streams out of the zip, stopping as soon
+    as the count passes the limit (memory stays bounded whatever the sheet's size)."""
+    part = _sheet_part(book, sheet)
+    if part is None or part not in book.namelist():
+        return
+    over = (
+        f"{name}, sheet {sheet!r}: {{}}; the limit is {limits.max_rows:,} rows "
+        "(setting TANDEM_MAX_ROWS)"
+    )
+    rows, tail = 0, b""
+    with book.open(part) as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            if not rows and not tail:
+                declared = _DIMENSION.search(chunk[:65536])
+                if declared and int(declared.group(1)) - 1 > limits.max_rows:
+                    raise FileError(
+                        over.format(f"it declares {int(declared.group(1)) - 1:,} data rows")
+                    )
+            text = tail + chunk
+            rows += len(_ROW.findall(text, 0, max(0, len(text) - 16)))
+            tail = text[max(0, len(text) - 16) :]
+            if rows - 1 > limits.max_rows:
+                raise FileError(over.format(f"it has more than {limits.max_rows:,} data rows"))
+
+
 def excel_sheets(path: Path, limits: Limits | None = None) -> list[str]:
     """The sheet names of a workbook (after the workbook's size checks)."""
     import fastexcel
@@ -454,6 +523,10 @@ def stage_xlsx(
     try:
         reader = fastexcel.read_excel(str(path))
         chosen = sheet or reader.sheet_names[0]
+    except Exception as exc:
+        raise FileError(f"{name}: cannot read sheet {sheet!r}: {exc}") from exc
+    _check_sheet_rows(name, book, chosen, limits)  # before a cell of it is loaded
+    try:
         frame = pl.from_arrow(reader.load_sheet_by_name(chosen, dtypes="string").to_arrow())
     except Exception as exc:
         raise FileError(f"{name}: cannot read sheet {sheet!r}: {exc}") from exc

@@ -10,15 +10,19 @@ from dashboard.ingest.validate import Prepared
 
 
 def file_summary(p: Prepared) -> dict[str, Any]:
-    """``file``, ``table``, ``preset``, ``rows``, ``rows_valid``, ``rows_rejected`` and the
-    first rejects, notes and errors of one prepared source."""
+    """``file``, ``table``, ``preset``, ``rows``, ``rows_valid``, ``rows_rejected``,
+    ``rows_not_customers`` (account rows whose status says they are not customers), the
+    status ``vocabulary`` (value, rows, became, rule) and the first rejects, notes and
+    errors of one prepared source."""
     return {
         "file": p.source,
         "table": p.table,
         "preset": p.preset,
         "rows": p.total_rows,
         "rows_valid": p.valid_rows,
-        "rows_rejected": p.total_rows - p.valid_rows,
+        "rows_rejected": p.total_rows - p.valid_rows - p.not_customers,
+        "rows_not_customers": p.not_customers,
+        "vocabulary": p.vocabulary.to_dicts() if p.vocabulary is not None else [],
         "matched_by": p.matched_by,
         "rejects": p.rejects.select("row", "reasons").head(20).to_dicts()
         if p.rejects.height

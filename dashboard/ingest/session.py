@@ -50,6 +50,7 @@ from dashboard.store.sql import ident, literal
 
 KNOWN = "__known_accounts"  # the account ids child rows must point into
 OWNER_IDS = "__owner_ids"  # owner id -> name, from this import's and the stored owners
+NOT_CUSTOMERS = "__not_customers"  # account ids this import's account files say are not customers
 
 
 def staging_connection(
@@ -238,6 +239,9 @@ class ImportSession:
             {"account_id": []}, schema={"account_id": pl.String}
         )  # fmt: skip
         create_table(self.con, KNOWN, base.to_arrow())
+        self.con.execute(
+            f"CREATE OR REPLACE TABLE {NOT_CUSTOMERS} (account_id VARCHAR, status VARCHAR)"
+        )
         owner_ids = stored_owner_ids(store) if store is not None else pl.DataFrame(
             {"owner_id": [], "owner": []}, schema={"owner_id": pl.String, "owner": pl.String}
         )  # fmt: skip
@@ -271,7 +275,8 @@ class ImportSession:
             earlier_ids=seen_ids.get(mapping.table),
             first_row=staged.first_row if staged else 1,
             skipped=tuple(staged.skipped()) if staged else (),
-            owner_ids=OWNER_IDS,
+            owner_ids=OWNER_IDS, controls=staged.controls if staged else True,
+            not_customers=NOT_CUSTOMERS,
         )  # fmt: skip
         result = prepare(
             self.con, source or default_source, name, mapping, ctx,
@@ -392,6 +397,11 @@ class ImportSession:
             self.con.execute(
                 f"INSERT INTO {KNOWN} SELECT account_id FROM {ident(result.valid_view)}"
             )
+            if result.not_customer_view:
+                self.con.execute(
+                    f"INSERT INTO {NOT_CUSTOMERS} SELECT account_id, status"
+                    f" FROM {ident(result.not_customer_view)}"
+                )
             source = query_target(mapping.table, result.view) if mapping.query else ident(result.view or "")  # fmt: skip
             account_views.append((result, source))
             result.matched_by, result.accounts_matched = {}, result.valid_rows

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from dashboard.ingest import vocabulary
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping
 from dashboard.schema import (
     EARLIEST,
     ID_COLUMNS,
     LATEST,
+    MONEY_MAX,
     ORDERED_DATES,
     SOURCE_TABLES,
     column_bounds,
@@ -109,6 +111,9 @@ class Prepared:
     unmatched_keys: list[str] = field(default_factory=list)  # keys no account matched (200 at most)
     system: str | None = None  # the system its keys come from (for pinning a match)
     checked: str = ""  # the checked staging table (rows, typed columns, reasons)
+    not_customers: int = 0  # account rows whose status says they are not customers (not loaded)
+    not_customer_view: str = ""  # their (account_id, status) as a staging table
+    vocabulary: pl.DataFrame | None = None  # status value, rows, became, rule (accounts)
 
     @property
     def ok(self) -> bool:
@@ -126,6 +131,8 @@ class Context:
     first_row: int = 2  # the number of the source's first data row
     skipped: tuple[int, ...] = ()  # file rows set aside before staging (bad lines)
     owner_ids: str | None = None  # a table of (owner_id, owner): owner ids resolve to names
+    controls: bool = True  # a text may hold control characters (False: the file has none)
+    not_customers: str | None = None  # a table of (account_id, status) that are not customers
 
 
 def allowed_values(table: str, column: str) -> list[str] | None:
@@ -187,16 +194,47 @@ def detect_date_format(
     return "iso", None
 
 
-def detect_decimal(con: duckdb.DuckDBPyConnection, source: str, column: str, forced: str) -> str:
-    """'.' or ',' as the decimal separator of a money/number column ('1.234,56' -> ',')."""
+# How a number's marks read (after its currency and spaces are set aside): a value with both
+# marks, a mark followed by other than three digits, or two groups of thousands says which
+# mark is the decimal one; a lone mark before three digits (1.200, 1,200) could be either.
+_POINT_SAYS = re.compile(
+    r"^-?\d{1,3}(,\d{3})+\.\d+$|^-?\d*\.(\d{1,2}|\d{4,})$|^-?\d{1,3}(,\d{3}){2,}$|^-?0\.\d+$"
+)
+_COMMA_SAYS = re.compile(
+    r"^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d*,(\d{1,2}|\d{4,})$|^-?\d{1,3}(\.\d{3}){2,}$|^-?0,\d+$"
+)
+_STRIP = re.compile(r"[\s\u00a0\u202f$€£¥]|^(US\$|[A-Za-z]{3})|[A-Za-z]{3}$")
+AMBIGUOUS = r"-?[1-9]\d{0,2}[.,]\d{3}"  # 1.200 or 1,200: a thousand and two hundred, or 1.2
+
+
+@dataclass(frozen=True)
+class Decimal:
+    """The decimal mark of a number column, and whether the column's values settle it."""
+
+    mark: str  # "." or ","
+    settled: bool
+    point: int = 0  # values in the sample that say "." (1,234.56; 12.5)
+    comma: int = 0  # values that say "," (1.234,56; 3,5)
+
+
+def detect_decimal(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, forced: str
+) -> Decimal:
+    """The decimal mark of a money/number column, decided from the evidence of its values:
+    ``1,234.56`` or ``12.5`` say ".", ``1.234,56`` or ``3,5`` say ","; ``1.200`` says
+    nothing. A mark the mapping sets is settled; with no evidence it is "." and not settled
+    (then a value that reads two ways is rejected, never guessed)."""
     if forced != "auto":
-        return forced
+        return Decimal(forced, True)
     values = [
-        r[0] for r in con.sql(f"SELECT v FROM {_sample(source, column)} LIMIT 2000").fetchall()
+        _STRIP.sub("", r[0])
+        for r in con.sql(f"SELECT v FROM {_sample(source, column)} LIMIT 2000").fetchall()
     ]
-    comma = sum(bool(re.search(r"\d,\d{1,2}$", v) or re.search(r"\.\d{3},", v)) for v in values)
-    dot = sum(bool(re.search(r"\d\.\d{1,2}$", v) or re.search(r",\d{3}\.", v)) for v in values)
-    return "," if comma > dot else "."
+    point = sum(bool(_POINT_SAYS.match(v)) for v in values)
+    comma = sum(bool(_COMMA_SAYS.match(v)) for v in values)
+    if point == comma == 0:
+        return Decimal(".", False)
+    return Decimal("," if comma > point else ".", True, point, comma)
 
 
 def text_value(expr: str) -> str:
@@ -210,20 +248,92 @@ def text_value(expr: str) -> str:
     )
 
 
-def _number_text(raw: str, decimal: str) -> str:
-    stripped = rf"regexp_replace(regexp_replace({raw}, '[\s$€£¥]', '', 'g'), '^(USD|EUR|GBP)|(USD|EUR|GBP)$', '')"
-    if decimal == ",":
-        return f"replace(replace({stripped}, '.', ''), ',', '.')"
-    return f"replace({stripped}, ',', '')"
+# A date's year, month and day as its text writes them: year first (ISO), or day and month
+# first (read as the column's family says), with a two-digit or four-digit year
+_DATE_PARTS = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]|$)|^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T]|$)"
 
 
-def _number(raw: str, decimal: str) -> str:
-    """SQL: the number a text holds. With a decimal point, a plain number is cast directly
-    and only the rest (currency signs, thousands separators) goes through the clean-up."""
-    cleaned = f"TRY_CAST({_number_text(raw, decimal)} AS DOUBLE)"
-    if decimal == ",":
-        return cleaned
-    return f"coalesce(TRY_CAST({raw} AS DOUBLE), {cleaned})"
+def _calendar_problem(raw: str, family: str) -> str:
+    """SQL: why a text that writes a year, a month and a day names no day of the calendar
+    (``there is no month 13``, ``February 2024 has 29 days``), else NULL."""
+    parts = f"regexp_extract({raw}, {literal(_DATE_PARTS)}, ['y', 'm', 'd', 'a', 'b', 'c'])"
+    first, second = ("a", "b") if family != "eu" else ("b", "a")  # month, day of a/b/c dates
+    iso = f"{parts}.y <> ''"
+    year = f"(CASE WHEN {iso} THEN CAST({parts}.y AS INTEGER) ELSE CAST({parts}.c AS INTEGER) END)"
+    year = f"(CASE WHEN {year} < 100 THEN {year} + 2000 ELSE {year} END)"
+    month = f"CAST(CASE WHEN {iso} THEN {parts}.m ELSE {parts}.{first} END AS INTEGER)"
+    day = f"CAST(CASE WHEN {iso} THEN {parts}.d ELSE {parts}.{second} END AS INTEGER)"
+    days = f"day(last_day(make_date({year}, {month}, 1)))"
+    return (
+        f"CASE WHEN {parts}.y = '' AND ({parts}.a = '' OR {literal(family)} NOT IN ('us', 'eu')) THEN NULL "
+        f"WHEN {month} NOT BETWEEN 1 AND 12 THEN 'there is no month ' || {month} "
+        f"WHEN {day} = 0 THEN 'there is no day 0' "
+        f"WHEN {day} > {days} THEN strftime(make_date({year}, {month}, 1), '%B %Y') || ' has ' "
+        f"|| {days} || ' days' END"
+    )
+
+
+# A money cell: a sign, a currency before or after (a symbol or a three-letter code), the digits
+# with their marks and spaces
+_MONEY = (
+    r"^(-?)\s*(US\$|[$€£¥]|[A-Za-z]{3})?\s*(-?)\s*(\d(?:[\d.,\s\x{a0}\x{202f}]*\d)?)\s*"
+    r"([$€£¥]|[A-Za-z]{3})?$"
+)
+_SPACES = r"[\s\x{a0}\x{202f}]"
+SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+_GROUPED = {
+    ".": r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?",
+    ",": r"\d{1,3}(\.\d{3})+(,\d+)?|\d+(,\d+)?",
+}
+
+
+def _is_money(table: str, column: str) -> bool:
+    return column_bounds(table, column)[1] == MONEY_MAX
+
+
+def _money_parts(raw: str) -> str:
+    """SQL: a cell's sign, currency and digits (a struct; all empty when it is not money)."""
+    return f"regexp_extract({raw}, {literal(_MONEY)}, ['s1', 'pre', 's2', 'num', 'post'])"
+
+
+def _currency(parts: str) -> str:
+    """SQL: the currency a cell names (EUR for €99 or 99 eur), NULL when none; '?' when it
+    names two (€99 USD)."""
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in SYMBOLS.items())
+    one = "CASE {0} {1} ELSE upper({0}) END"
+    pre, post = (
+        one.format(f"struct_extract({parts}, 'pre')", cases),
+        one.format(f"struct_extract({parts}, 'post')", cases),
+    )
+    return (
+        f"CASE WHEN {parts} IS NULL THEN NULL "
+        f"WHEN struct_extract({parts}, 'pre') = '' AND struct_extract({parts}, 'post') = '' THEN NULL "
+        f"WHEN struct_extract({parts}, 'pre') = '' THEN {post} WHEN struct_extract({parts}, 'post') = '' THEN {pre} "
+        f"WHEN {pre} = {post} THEN {pre} ELSE '?' END"
+    )
+
+
+def _sign(parts: str) -> str:
+    return (
+        f"CASE WHEN struct_extract({parts}, 's1') = '-' OR struct_extract({parts}, 's2') = '-'"
+        " THEN -1 ELSE 1 END"
+    )
+
+
+def _digits(parts: str, mark: str) -> str:
+    """SQL: the number the digits of ``parts`` hold with ``mark`` as the decimal mark, NULL
+    when their marks do not fit it (3,5 in a column that writes 1,234.56)."""
+    digits = f"regexp_replace(struct_extract({parts}, 'num'), {literal(_SPACES)}, '', 'g')"
+    plain = (
+        f"replace({digits}, ',', '')"
+        if mark == "."
+        else f"replace(replace({digits}, '.', ''), ',', '.')"
+    )
+    sign = _sign(parts)
+    return (
+        f"CASE WHEN regexp_full_match({digits}, {literal(_GROUPED[mark])}) "
+        f"THEN {sign} * TRY_CAST({plain} AS DOUBLE) END"
+    )
 
 
 class _Checks:
@@ -240,6 +350,9 @@ class _Checks:
         self.selects: list[str] = []  # layer 3: the typed canonical columns
         self.problems: list[str] = []
         self.conditions: list[str] = []
+        self.carry: list[str] = []  # names kept in the checked table, for the notes
+        self.skip: str | None = None  # a condition: the row is not a customer (not loaded)
+        self.vocabulary: pl.DataFrame | None = None
 
     def raw(self, column: str, expression: str) -> str:
         """Name the raw text of ``column``; returns the name to refer to it by."""
@@ -327,21 +440,39 @@ def _column(
             f"strlen({raw}) > {ctx.limits.max_cell_bytes}",
             f"{literal(label + f': a value longer than {ctx.limits.max_cell_kb:,} KiB')}",
         )
-    values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
-    values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
+        if ctx.controls:
+            raw, prefix = _controls(table, column, raw, label, checks)
+        if (table, column) == ("owners", "email"):
+            _email(raw, prefix, checks)
+    if (table, column) == ("accounts", "status") and src is not None:
+        raw = _status(con, source, src, mapping, raw, checks, notes)
+        values = {}
+    else:
+        values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
+        values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
     if values:  # a value mapped to "" is no value (Zendesk's "offered": no rating given)
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
         raw = f"nullif(CASE lower({raw}) {cases} ELSE {raw} END, '')"
     if ctx.owner_ids and column in ("csm_owner", "am_owner", "author"):
         raw = f"coalesce((SELECT __oname FROM {ctx.owner_ids} WHERE __oid = {raw}), {raw})"
     allowed = allowed_values(table, column)
+    absent = ""  # what else keeps a value from its type (an impossible date has its own reason)
+    what = WHAT[kind]
     if kind is str:
         typed = f"lower({raw})" if allowed else raw
     elif kind in (int, float):
-        decimal = detect_decimal(con, source, src, mapping.decimal) if src else "."
-        if decimal == "," and src:
+        decimal = detect_decimal(con, source, src, mapping.decimal) if src else Decimal(".", True)
+        if decimal.mark == "," and src:
             notes.append(f"column {column!r}: numbers read with a decimal comma (1.234,56)")
-        number = _number(raw, decimal)
+        if decimal.point and decimal.comma:
+            notes.append(
+                f"column {column!r}: {decimal.point:,} value(s) write a decimal point and "
+                f"{decimal.comma:,} a decimal comma; read with a decimal "
+                f"{'comma' if decimal.mark == ',' else 'point'}, the others are rejected"
+            )
+        number, absent = _numbers(raw, table, column, kind, decimal, checks, prefix)
+        if decimal.point and decimal.comma:
+            what = f"{WHAT[kind]} as the column writes them (decimal {'comma: 1.234,56' if decimal.mark == ',' else 'point: 1,234.56'})"
         if column in mapping.scale:  # amounts in cents, say
             number = f"({number} * {float(mapping.scale[column])!r})"
         number = checks.number(column, number)
@@ -366,14 +497,29 @@ def _column(
             parsed = f"to_timestamp(TRY_CAST({raw} AS DOUBLE))::TIMESTAMP"
         else:
             fmts = ", ".join(literal(f) for f in DATE_FORMATS[family])
-            parsed = f"try_strptime({raw}, [{fmts}])::TIMESTAMP"
-            if family == "iso":  # DuckDB's own ISO parser first: much faster than strptime
-                parsed = f"coalesce(TRY_CAST({raw} AS TIMESTAMP), {parsed})"
+            # DuckDB's own ISO parser first (much faster than strptime; it refuses 2024-02-31);
+            # what it cannot read is checked against the calendar before strptime, which rolls
+            # an impossible day over (2024-02-31 -> 2024-03-02) in its formats with a zone
+            fast = checks.number(column, f"TRY_CAST({raw} AS TIMESTAMP)")
+            impossible = checks.number(
+                f"{column}__calendar",
+                f"CASE WHEN {raw} IS NOT NULL AND TRY_CAST({raw} AS TIMESTAMP) IS NULL "
+                f"THEN {_calendar_problem(raw, family)} END",
+            )
+            parsed = (
+                f"CASE WHEN {impossible} IS NULL THEN "
+                f"coalesce({fast}, try_strptime({raw}, [{fmts}])::TIMESTAMP) END"
+            )
+            checks.problem(
+                f"{impossible} IS NOT NULL",
+                f"{prefix} || ' is not a date: ' || {impossible}",
+            )
+            absent = f" AND {impossible} IS NULL"
         typed = f"CAST({parsed} AS DATE)" if kind is dt.date else parsed
     checks.selects.append(f"{typed} AS {column}")
     checks.problem(
-        f"{raw} IS NOT NULL AND {column} IS NULL",
-        f"{prefix} || {literal(' is not ' + WHAT[kind])}",
+        f"{raw} IS NOT NULL AND {column} IS NULL{absent}",
+        f"{prefix} || {literal(' is not ' + what)}",
     )
     if allowed:
         checks.problem(
@@ -381,6 +527,163 @@ def _column(
             f"{prefix} || {literal(' is not one of ' + ', '.join(allowed))}",
         )
     _range_checks(table, column, kind, column, prefix, ctx, checks)
+
+
+def _numbers(
+    raw: str, table: str, column: str, kind: type, decimal: Decimal, checks: _Checks, prefix: str
+) -> tuple[str, str]:
+    """SQL: the number a cell holds, by the column's decimal mark, and the condition under
+    which an empty result has its own reason. A plain number (1200, 12.5) is cast directly;
+    the rest is split into sign, currency and digits. A money cell may name its currency
+    (€99, 99 EUR, £1,200.50), kept beside the number (``__n_<column>__cur``); any other
+    number with a currency is not a number. A value that reads two ways (1.200) in a column
+    whose values do not settle the mark is rejected with both readings."""
+    fast = f"TRY_CAST({raw} AS DOUBLE)"
+    if decimal.mark == ",":
+        need = "true"
+    elif decimal.settled:
+        need = f"{fast} IS NULL"
+    else:
+        need = f"({fast} IS NULL OR contains({raw}, '.') OR contains({raw}, ','))"
+    parts = checks.number(f"{column}__parts", f"CASE WHEN {need} THEN {_money_parts(raw)} END")
+    if _is_money(table, column):
+        checks.number(f"{column}__cur", f"nullif({_currency(parts)}, '?')")
+        checks.carry.append(ident(f"__n_{column}__cur"))
+        plain = f"struct_extract({parts}, 'num') <> '' AND {_currency(parts)} IS DISTINCT FROM '?'"
+    else:
+        plain = f"struct_extract({parts}, 'num') <> '' AND struct_extract({parts}, 'pre') = '' AND struct_extract({parts}, 'post') = ''"
+    number = f"CASE WHEN {plain} THEN {_digits(parts, decimal.mark)} END"
+    if decimal.mark == ".":
+        number = f"CASE WHEN {parts} IS NULL THEN {fast} ELSE {number} END"
+    if decimal.settled:
+        return number, ""
+    two_ways = AMBIGUOUS
+    if kind is int:  # 1,234 is a whole number only as thousands; 1,000 is 1000 or 1
+        grouped = f"regexp_full_match(struct_extract({parts}, 'num'), {literal(AMBIGUOUS)})"
+        thousands = (
+            f"TRY_CAST(regexp_replace(struct_extract({parts}, 'num'), '[.,]', '') AS DOUBLE)"
+        )
+        number = (
+            f"CASE WHEN {plain} AND {grouped} THEN {_sign(parts)} * {thousands} ELSE {number} END"
+        )
+        two_ways = r"-?[1-9]\d{0,2}[.,]000"
+    ambiguous = checks.number(
+        f"{column}__ambiguous",
+        f"coalesce(regexp_full_match(struct_extract({parts}, 'num'), {literal(two_ways)}), false)",
+    )
+    readings = (
+        f"replace(replace(struct_extract({parts}, 'num'), '.', ''), ',', '') || ' or as ' || "
+        f"CAST(CAST(replace(struct_extract({parts}, 'num'), ',', '.') AS DOUBLE) AS VARCHAR)"
+    )
+    checks.problem(
+        ambiguous, f"{prefix} || ' can be read as ' || {readings} || {literal(AMBIGUOUS_HINT)}"
+    )
+    return f"CASE WHEN NOT {ambiguous} THEN {number} END", f" AND NOT {ambiguous}"
+
+
+AMBIGUOUS_HINT = (
+    ": no value of the column settles whether its decimal mark is a point or a comma "
+    '(a value such as 1,234.56 or 3,5 would); set decimal = "." or "," in the mapping'
+)
+
+
+# C0 control characters but the tab, and DEL: a NUL or a line break kept in a name breaks the
+# files written from it (calendars, CSV, Markdown) and hides what the value says
+CONTROLS = r"[\x00-\x08\x0a-\x1f\x7f]"
+_SHOWN = "\N{REPLACEMENT CHARACTER}"
+
+
+def is_id_column(table: str, column: str) -> bool:
+    """A key that other rows, sign-ins or deliveries rely on: ids, and owners' e-mails."""
+    return column.endswith("_id") or column == ID_COLUMNS.get(table) or column == "email"
+
+
+def _controls(table: str, column: str, raw: str, label: str, checks: _Checks) -> tuple[str, str]:
+    """A text with control characters: in a key, a reason to reject the row; elsewhere they
+    are removed (a line break becomes a space) and the row is noted (``__n_<column>__ctl``).
+    Returns the text to use from here on and the message prefix that shows it."""
+    found = checks.number(f"{column}__ctl", f"regexp_matches({raw}, {literal(CONTROLS)})")
+    if is_id_column(table, column):
+        shown = f"regexp_replace({raw}, {literal(CONTROLS)}, {literal(_SHOWN)}, 'g')"
+        checks.problem(
+            found,
+            f"{literal(label + ': ')} || {shown} || "
+            "' holds a control character (a NUL, a line break…): keys must be plain text'",
+        )
+        return raw, f"{literal(label + ': ')} || {shown}"
+    checks.carry.append(found)
+    cleaned = (
+        f"CASE WHEN {found} THEN nullif(trim(regexp_replace(regexp_replace({raw}, "
+        f"'[\r\n]+', ' ', 'g'), {literal(CONTROLS)}, '', 'g')), '') ELSE {raw} END"
+    )
+    clean = checks.number(f"{column}__clean", cleaned)
+    return clean, f"{literal(label + ': ')} || {clean}"
+
+
+# One e-mail address, as a sign-in or a delivery uses it: a local part, an @, a domain with a dot
+EMAIL = r"[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+"
+
+
+def _email(raw: str, prefix: str, checks: _Checks) -> None:
+    """An owner's e-mail is one address, nothing else: a list, a display name, a space or
+    a missing @ rejects the row (a digest goes to exactly the address given)."""
+    why = checks.number(
+        "email__why",
+        f"CASE WHEN {raw} IS NULL OR regexp_full_match({raw}, {literal(EMAIL)}) THEN NULL "
+        f"WHEN regexp_matches({raw}, '[<>\"]') THEN 'a name and an address: give the address alone' "
+        f"WHEN regexp_matches({raw}, '[,;]') OR length({raw}) - length(replace({raw}, '@', '')) > 1 "
+        "THEN 'more than one address: one per owner' "
+        f"WHEN regexp_matches({raw}, '\\s') THEN 'holds a space or a line break' "
+        f"WHEN NOT contains({raw}, '@') THEN 'has no @' "
+        "ELSE 'not one e-mail address (name@domain.com)' END",
+    )
+    checks.problem(f"{why} IS NOT NULL", f"{prefix} || ' is not an e-mail address: ' || {why}")
+
+
+def _status(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    src: str,
+    mapping: Mapping,
+    raw: str,
+    checks: _Checks,
+    notes: list[str],
+) -> str:
+    """An account's status by the vocabulary rule (``ingest/vocabulary.py``): every distinct
+    value decided once, in Python, then one CASE per row. A value that is not a customer
+    marks the row to be set aside (``checks.skip``); an unknown one is a customer whose
+    status is unknown. Returns the text the status is typed from."""
+    found = con.sql(
+        f"SELECT any_value(v), count(*) FROM (SELECT {text_value(ident(src))} AS v FROM {source})"
+        " WHERE v IS NOT NULL GROUP BY lower(v) ORDER BY 2 DESC, 1 LIMIT 10000"
+    ).fetchall()
+    decided = vocabulary.decide(found, mapping.values.get("status", {}))
+    checks.vocabulary = decided
+    outcome = {v.lower(): b for v, b in decided.select("value", "became").iter_rows()}
+    cases = " ".join(
+        f"WHEN {literal(k)} THEN {literal(b)}"
+        for k, b in outcome.items()
+        if b not in (vocabulary.UNKNOWN, vocabulary.NOT_CUSTOMER)
+    )
+    skipped = [k for k, b in outcome.items() if b == vocabulary.NOT_CUSTOMER]
+    if skipped:
+        checks.skip = checks.number(
+            "status__skip",
+            f"coalesce(lower({raw}) IN ({', '.join(literal(k) for k in skipped)}), false)",
+        )
+    checks.carry.append(ident("__r_status"))
+    for became, what in (
+        (vocabulary.NOT_CUSTOMER, "not customers: not loaded as accounts, and not churns"),
+        (vocabulary.UNKNOWN, "kept as customers whose status is unknown (not churned)"),
+    ):
+        some = decided.filter(pl.col("became") == became)
+        if some.height:
+            listed = ", ".join(f"{v!r}: {n:,}" for v, n in some.select("value", "rows").rows()[:20])
+            notes.append(
+                f"column 'status': {some['rows'].sum():,} row(s) are {what} ({listed}); "
+                "change what a value becomes in the value map"
+            )
+    return f"CASE lower({raw}) {cases} END" if cases else "NULL"
 
 
 def _range_checks(
@@ -447,8 +750,20 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
             f" LEFT JOIN (SELECT DISTINCT account_id AS _known FROM {ctx.known_accounts}) k"
             " ON k._known = t.account_id"
         )
+        not_customer = "NULL"
+        if ctx.not_customers:
+            joins += (
+                f" LEFT JOIN (SELECT lower(account_id) AS _nc, any_value(status) AS _nc_status"
+                f" FROM {ctx.not_customers} GROUP BY 1) nc ON nc._nc = lower(t.account_id)"
+            )
+            not_customer = (
+                "CASE WHEN nc._nc IS NOT NULL THEN 'column account_id: account ' || t.account_id"
+                " || ' is not a customer (its status is ' || coalesce(nc._nc_status, '?') ||"
+                " '), so its rows are not loaded' END"
+            )
         reasons.append(
             "CASE WHEN t.account_id IS NOT NULL AND k._known IS NULL THEN coalesce("
+            f"{not_customer}, "
             "'column account_id: no account matches (' || t._match_tried || ')', "
             "'column account_id: unknown account ' || t.account_id) END"
         )
@@ -503,8 +818,11 @@ def _materialise(
     raws = f"SELECT {source_columns} FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
     parsed = f"SELECT *{''.join(', ' + p for p in checks.parsed)} FROM ({raws})"
     typed_columns = f"SELECT *, {', '.join(checks.selects)} FROM ({parsed})"
+    carried = "".join(f", {c}" for c in checks.carry)
+    skip = checks.skip or "false"
     typed = (
-        f"SELECT _row, {', '.join(columns(table))}{tried}, {early} AS _early FROM ({typed_columns})"
+        f"SELECT _row, {', '.join(columns(table))}{carried}{tried}, {early} AS _early,"
+        f" {skip} AS _skip FROM ({typed_columns})"
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
@@ -517,18 +835,26 @@ def _materialise(
     canonical = ", ".join(columns(table))
     con.execute(
         f"CREATE OR REPLACE VIEW {ident(result.valid_view)} AS SELECT {canonical} FROM"
-        f" {ident(checked)} WHERE len(_reasons) = 0"
+        f" {ident(checked)} WHERE len(_reasons) = 0 AND NOT _skip"
     )
     counts = con.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0), count(*) FILTER (WHERE _unknown)"
+        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0 AND NOT _skip),"
+        f" count(*) FILTER (WHERE _unknown AND NOT _skip), count(*) FILTER (WHERE _skip)"
         f" FROM {ident(checked)}"
     ).fetchall()[0]
-    result.total_rows, result.valid_rows, result.unknown_accounts = counts
-    if result.valid_rows < result.total_rows:
+    result.total_rows, result.valid_rows, result.unknown_accounts, result.not_customers = counts
+    if result.not_customers:  # their ids: rows of other tables that point at them say so
+        result.not_customer_view = f"__not_customers_{result.view or table}"
+        con.execute(
+            f"CREATE OR REPLACE TABLE {ident(result.not_customer_view)} AS SELECT account_id,"
+            f" {ident('__r_status')} AS status FROM {ident(checked)}"
+            " WHERE _skip AND account_id IS NOT NULL"
+        )
+    if result.valid_rows + result.not_customers < result.total_rows:
         result.rejects = (
             con.sql(
                 f"SELECT {_file_row(ctx)} AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
-                f"FROM (SELECT _row, _reasons FROM {ident(checked)} WHERE len(_reasons) > 0) c "
+                f"FROM (SELECT _row, _reasons FROM {ident(checked)} WHERE len(_reasons) > 0 AND NOT _skip) c "
                 f"JOIN (SELECT row_number() OVER () AS _row, * FROM {source}) s USING (_row) ORDER BY c._row"
             )
             .pl()
@@ -569,5 +895,120 @@ def prepare(
         src = column_map.get(column)
         _column(con, source, mapping, column, kind, src, source_types.get(src or ""), ctx,
                 checks, result.notes)  # fmt: skip
+    _currency_checks(table, checks, result.notes)
+    result.vocabulary = checks.vocabulary
     _materialise(con, source, table, checks, ctx, result)
+    _currency_notes(con, table, result)
+    _control_notes(con, table, ctx, result)
     return result
+
+
+def _control_notes(
+    con: duckdb.DuckDBPyConnection, table: str, ctx: Context, result: Prepared
+) -> None:
+    """The rows whose text lost control characters, per column (the first ten named)."""
+    if not result.checked:
+        return
+    present = con.sql(f"SELECT * FROM {ident(result.checked)} LIMIT 0").columns
+    for column in columns(table):
+        flag = f"__n_{column}__ctl"
+        if flag not in present:
+            continue
+        rows = [
+            r[0]
+            for r in con.sql(
+                f"SELECT {_file_row(ctx)} FROM {ident(result.checked)} c"
+                f" WHERE {ident(flag)} ORDER BY c._row"
+            ).fetchall()
+        ]
+        if rows:
+            shown = ", ".join(str(r) for r in rows[:10]) + (", …" if len(rows) > 10 else "")
+            result.notes.append(
+                f"column {column!r}: control characters (a NUL, a line break…) removed from "
+                f"{len(rows):,} row(s): row {shown}"
+            )
+
+
+def _money_columns(table: str, checks: _Checks) -> list[str]:
+    return [c for c in columns(table) if ident(f"__n_{c}__cur") in checks.carry]
+
+
+def _currency_checks(table: str, checks: _Checks, notes: list[str]) -> None:
+    """A currency named in a money cell goes into the row's empty currency column; one that
+    contradicts the row's currency rejects the row; in a table without a currency column,
+    amounts in more than one currency reject every row that names one."""
+    money = _money_columns(table, checks)
+    if not money:
+        return
+    curs = [ident(f"__n_{c}__cur") for c in money]
+    if "currency" in columns(table):
+        at = next(i for i, e in enumerate(checks.selects) if e.endswith(" AS currency"))
+        typed = checks.selects[at].removesuffix(" AS currency")
+        checks.selects[at] = f"coalesce({typed}, {', '.join(curs)}) AS currency"
+        if any(r.endswith(f" AS {ident('__r_currency')}") for r in checks.raws):
+            checks.carry.append(ident("__r_currency"))
+        for column, cur in zip(money, curs, strict=True):
+            checks.problem(
+                f"{cur} IS NOT NULL AND upper(currency) <> {cur}",
+                f"'column {column}: ' || {ident(f'__r_{column}')} || ' is in ' || {cur} || "
+                "', but the row''s currency is ' || currency",
+            )
+        return
+    for column, cur in zip(money, curs, strict=True):
+        low, high = ident(f"__lo_{column}"), ident(f"__hi_{column}")
+        checks.selects += [f"min({cur}) OVER () AS {low}", f"max({cur}) OVER () AS {high}"]
+        checks.problem(
+            f"{cur} IS NOT NULL AND {low} <> {high}",
+            f"'column {column}: ' || {ident(f'__r_{column}')} || ' is in ' || {cur} || "
+            f"', and other amounts of the column are in ' || CASE WHEN {cur} = {low} THEN "
+            f"{high} ELSE {low} END || {literal(f'; the {table} table has no currency column to tell them apart')}",
+        )
+
+
+def _currency_notes(con: duckdb.DuckDBPyConnection, table: str, result: Prepared) -> None:
+    """What the currencies named in money cells became, per column."""
+    if not result.checked:
+        return
+    present = set(con.sql(f"SELECT * FROM {ident(result.checked)} LIMIT 0").columns)
+    for column in columns(table):
+        cur = f"__n_{column}__cur"
+        if cur not in present:
+            continue
+        filled = (
+            "count(*) FILTER (WHERE __r_currency IS NULL AND len(_reasons) = 0)"
+            if "__r_currency" in present
+            else "count(*) FILTER (WHERE len(_reasons) = 0)"
+        )
+        rows = con.sql(
+            f"SELECT {ident(cur)}, count(*), {filled} FROM {ident(result.checked)}"
+            f" WHERE {ident(cur)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        if not rows:
+            continue
+        named = ", ".join(f"{c} {n:,}" for c, n, _ in rows)
+        total = sum(n for _, n, _ in rows)
+        note = (
+            f"column {column!r}: {total:,} amount(s) name their currency ({named}): read as numbers"
+        )
+        if "currency" in columns(table):
+            note += (
+                f"; the currency went into the empty currency column of "
+                f"{sum(f for _, _, f in rows):,} row(s); a row whose currency column says "
+                "another is rejected"
+            )
+        elif len(rows) > 1:
+            note += f"; the {table} table has no currency column, so those rows are rejected"
+        else:
+            note += f"; the {table} table has no currency column, so it is noted here only"
+        result.notes.append(note)
+
+
+def vocabulary_table(prepared: Prepared) -> pl.DataFrame:
+    """Every distinct status value of an accounts source with its rows and what it became
+    (active, churned, not a customer, unknown) and by which rule: for the preview, where a
+    person may change it (``vocabulary.with_edits`` turns the edits into the value map)."""
+    if prepared.vocabulary is None:
+        return pl.DataFrame(
+            schema={"value": pl.String, "rows": pl.Int64, "became": pl.String, "rule": pl.String}
+        )
+    return prepared.vocabulary

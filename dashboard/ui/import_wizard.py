@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
@@ -22,7 +23,8 @@ from dashboard.ingest.mapping import Mapping, suggest_mapping
 from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
 from dashboard.ingest.recognition import ColumnChoice, Recognition
 from dashboard.ingest.session import ImportSession
-from dashboard.ingest.validate import Prepared, allowed_values
+from dashboard.ingest.validate import Prepared, allowed_values, vocabulary_table
+from dashboard.ingest.vocabulary import BECOMES, with_edits
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
 from dashboard.store.mappings import save_mapping_json, saved_mapping_json
 from dashboard.store.pins import pins_of_folder, save_pin
@@ -66,6 +68,8 @@ def _session(uploads: list[UploadedFile]) -> ImportSession:
             current[1].close()
         st.session_state["import_session"] = (sig, ImportSession())
         st.session_state.pop("import_checked", None)
+        for key in [k for k in st.session_state if str(k).startswith("vocab_map_")]:
+            del st.session_state[key]  # a person's status edits belong to those uploads
     return st.session_state["import_session"][1]
 
 
@@ -267,10 +271,14 @@ def _prepared_report(index: int, p: Prepared) -> bool:
             st.error(error, icon=":material/error:")
         if p.errors:
             return False
-        st.markdown(f"{p.valid_rows:,} of {p.total_rows:,} rows are fine; "
-                    f"{p.total_rows - p.valid_rows:,} rejected.")  # fmt: skip
+        st.markdown(
+            f"{p.valid_rows:,} of {p.total_rows:,} rows are fine; "
+            f"{p.total_rows - p.valid_rows - p.not_customers:,} rejected"
+            + (f"; {p.not_customers:,} not customers (not loaded)." if p.not_customers else ".")
+        )
         for note in p.notes:
             st.info(md(note), icon=":material/info:")
+        _vocabulary_editor(p)
         if p.matched_by:
             rules = ", ".join(f"{n:,} by {MATCH_RULES.get(r, r)}" for r, n in p.matched_by.items())
             st.caption(f"Rows matched to {p.accounts_matched:,} accounts: {rules}; "
@@ -284,6 +292,44 @@ def _prepared_report(index: int, p: Prepared) -> bool:
                 "Download the rejected rows with their reasons", key=f"rejects_dl_{index}",
             )  # fmt: skip
     return True
+
+
+def _vocabulary_editor(p: Prepared) -> None:
+    """Every status value with its rows and what it became; a person may change what a
+    value becomes (then the data is checked again, and the map is saved with the mapping)."""
+    table = vocabulary_table(p)
+    if table.is_empty() or not p.view:
+        return
+    current = p.mapping.values.get("status", {})
+    st.caption("Status values and what each became (change one, then check the data again)")
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        disabled=["value", "rows", "rule"],
+        key=f"vocab_{p.view}_{hashlib.sha1(repr(sorted(current.items())).encode()).hexdigest()[:8]}",
+        column_config={
+            "value": st.column_config.TextColumn("Value in the file"),
+            "rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "became": st.column_config.SelectboxColumn("Became", options=BECOMES, required=True),
+            "rule": st.column_config.TextColumn("By"),
+        },
+    )
+    if not isinstance(edited, pl.DataFrame):  # a pandas frame back from the browser
+        edited = pl.from_pandas(edited)
+    wanted = with_edits(current, edited)
+    if wanted != current:
+        st.session_state[f"vocab_map_{p.view}"] = wanted
+        st.session_state.pop("import_checked", None)
+        st.rerun()
+
+
+def _with_vocabulary(mapping: Mapping, view: str | None) -> tuple[Mapping, str | None]:
+    """The mapping with the status values a person changed in the preview."""
+    edits = st.session_state.get(f"vocab_map_{view}")
+    if not edits or mapping.table != "accounts" or "status" not in mapping.columns:
+        return mapping, view
+    values = {**mapping.values, "status": {**mapping.values.get("status", {}), **edits}}
+    return mapping.model_copy(update={"values": values}), view
 
 
 MATCH_RULES = {
@@ -384,7 +430,7 @@ def import_panel() -> None:
         return
     session = _session(uploads)
     files, presets = file_plans(uploads, session)
-    plan = files + sql_plans()
+    plan = [_with_vocabulary(m, v) for m, v in files] + sql_plans()
     if not plan:
         return
     mode = LoadMode(
