@@ -208,3 +208,154 @@ def test_accounts_no_usage_or_billing_row_names_are_missing_there_not_zero(team,
     assert "red" not in set(new["band"])
     old = stores.sources.query("SELECT adoption FROM account_scores WHERE account_id LIKE 'ACC-%'")
     assert old["adoption"].null_count() < old.height  # the others keep their usage
+
+
+# -- the load log: every load is a recorded generation, and can be undone -----------------------
+ANCHOR = dt.date(2026, 3, 1)  # the exports end the day before: every run scores as of this day
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> Path:
+    """A 40-account portfolio exported as one CSV per canonical table (every table has
+    rows), and ``good.toml``, a bundle that loads them all."""
+    from dashboard.schema import SOURCE_TABLES
+
+    folder = tmp_path_factory.mktemp("exports")
+    scratch = Stores.open(folder / "scratch")
+    load_demo(scratch.sources, DemoSpec(accounts=40, seed=5, anchor=ANCHOR))
+    lines = ['source = "good exports"']
+    for table in SOURCE_TABLES:
+        scratch.sources.query(f"SELECT * FROM {table}").write_csv(folder / f"{table}.csv")
+        lines += ["[[load]]", f'table = "{table}"', f'files = ["{table}.csv"]']
+    (folder / "good.toml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def loaded_good_data(exports: Path, root: Path) -> Stores:
+    done = tandem(root, "import", "--bundle", str(exports / "good.toml"))
+    assert done.returncode == 0, done.stderr
+    return Stores.open(root)
+
+
+def load_entries(root: Path) -> list[dict]:
+    done = tandem(root, "loads", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def cli_actor() -> str:
+    import getpass
+
+    return f"{getpass.getuser()} (command line)"
+
+
+def test_every_command_line_load_is_recorded_with_who_when_files_and_changes(exports, tmp_path):
+    from dashboard.schema import SOURCE_TABLES
+
+    root = tmp_path / "data"
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stores = loaded_good_data(exports, root)
+    counts = {table: stores.sources.row_count(table) for table in SOURCE_TABLES}
+    crm = tmp_path / "crm_update.csv"
+    first = stores.sources.query("SELECT * FROM accounts ORDER BY account_id LIMIT 1")
+    crm.write_text(
+        "account_id,account_name,arr\n"
+        f"{first['account_id'][0]},{first['account_name'][0]},{first['arr'][0] + 1000}\n"
+        "NEW-1,Newco,5000\n"
+    )
+    done = tandem(root, "import", "accounts", str(crm))
+    assert done.returncode == 0, done.stderr
+    second, good = load_entries(root)  # newest first
+    assert second["kind"] == good["kind"] == "load"
+    assert second["actor"] == good["actor"] == cli_actor()
+    assert second["files"] == ["crm_update.csv"] and second["mode"] == "update"
+    assert second["tables"] == {
+        "accounts": {"rows_before": 40, "rows_after": 41, "added": 1, "removed": 0, "changed": 1}
+    }
+    assert sorted(good["files"]) == sorted(f"{t}.csv" for t in SOURCE_TABLES)
+    for table in SOURCE_TABLES:  # the first load added every row of every table
+        assert good["tables"][table] == {
+            "rows_before": 0,
+            "rows_after": counts[table],
+            "added": counts[table],
+            "removed": 0,
+            "changed": 0,
+        }, table
+    assert good["generation_before"] is None  # the workspace was empty: undo empties it
+    assert second["generation_before"] > good["generation"]  # the rescore came in between
+    for entry in (good, second):
+        loaded_at = dt.datetime.fromisoformat(entry["loaded_at"])
+        assert started <= loaded_at <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        assert entry["in_effect"] and entry["undone_by"] is None
+    text = tandem(root, "loads").stdout
+    assert text.index(second["load_id"]) < text.index(good["load_id"])
+    assert "accounts: 40 -> 41 rows; 1 added, 0 removed, 1 changed" in text
+
+
+def test_a_connected_database_reload_is_recorded(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "crm.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE crm (account_id TEXT, account_name TEXT, arr REAL)")
+    con.execute("INSERT INTO crm VALUES ('s1', 'Sqlite Co', 100.0), ('s2', 'Other Co', 200.0)")
+    con.commit()
+    con.close()
+    root = tmp_path / "data"
+    env = {"TANDEM_SOURCE_URI": f"sqlite:///{db}", "TANDEM_SOURCE_TABLES": '{"accounts": "crm"}'}
+    done = tandem(root, "refresh", "--as-of", ANCHOR.isoformat(), **env)
+    assert done.returncode == 0, done.stderr
+    (entry,) = load_entries(root)
+    assert entry["actor"] == cli_actor() and entry["mode"] == "replace"
+    assert entry["source"] == f"database sqlite:///{db}"
+    assert entry["tables"]["accounts"]["added"] == 2
+
+
+@pytest.fixture
+def team_app(exports, tmp_path, monkeypatch):
+    """The Data page over a team's workspace holding the good exports (no demo is built)."""
+    from dashboard.config import get_settings
+
+    root = tmp_path / "data"
+    loaded_good_data(exports, root)
+    monkeypatch.setenv("TANDEM_DATA_DIR", str(root))
+    get_settings.cache_clear()
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=90).run()
+    at.switch_page("../pages/data.py").run()
+    assert not at.exception
+    yield at, root
+    get_settings.cache_clear()
+
+
+def test_the_data_page_records_its_uploads_and_database_reloads_with_the_signed_in_identity(
+    team_app, tmp_path, monkeypatch
+):
+    import sqlite3
+
+    at, root = team_app
+    csv = b"account_id,account_name,arr\nUP-1,Uploaded One,1000\nUP-2,Uploaded Two,2000\n"
+    at.file_uploader(key="uploads").set_value([("crm_upload.csv", csv, "text/csv")]).run()
+    at.button(key="import_check").click().run()
+    at.button(key="import_load").click().run()
+    assert not at.exception
+    upload = load_entries(root)[0]
+    assert upload["actor"] == "local user"  # no sign-in configured: the single local user
+    assert upload["source"] == "upload" and upload["files"] == ["crm_upload.csv"]
+    assert upload["tables"]["accounts"]["added"] == 2
+
+    db = tmp_path / "crm.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE crm (account_id TEXT, account_name TEXT)")
+    stored = Stores.open(root).sources.query("SELECT account_id, account_name FROM accounts")
+    con.executemany("INSERT INTO crm VALUES (?, ?)", [*stored.rows(), ("d1", "Db One")])
+    con.commit()
+    con.close()
+    monkeypatch.setenv("TANDEM_SOURCE_URI", f"sqlite:///{db}")
+    monkeypatch.setenv("TANDEM_SOURCE_TABLES", '{"accounts": "crm"}')
+    at.run()
+    at.button(key="db_refresh").click().run()
+    assert not at.exception
+    reload = load_entries(root)[0]
+    assert reload["actor"] == "local user" and reload["source"] == f"database sqlite:///{db}"
+    assert reload["mode"] == "replace" and reload["load_id"] != upload["load_id"]
+    assert reload["tables"]["accounts"]["added"] == 1

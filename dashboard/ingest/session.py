@@ -44,6 +44,7 @@ from dashboard.ingest.validate import Context, Prepared, distinct_values, prepar
 from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
 from dashboard.store import Stores
 from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
+from dashboard.store.load_log import command_line_actor, record_load
 from dashboard.store.sources import SourceStore
 from dashboard.store.sql import ident, literal
 
@@ -413,10 +414,12 @@ class ImportSession:
         label: str,
         *,
         confirmed: bool = False,
+        actor: str | None = None,
     ) -> dict[str, int]:
-        """Write every table's valid rows in one published generation: all or none.
-        Refused (``ImportRefused``, nothing written) when a source has errors, a table is
-        blocked, or a table's impact needs a confirmation that was not given."""
+        """Write every table's valid rows in one published generation: all or none, with
+        its record in the load log (``actor``: who loaded; default the command line's
+        user). Refused (``ImportRefused``, nothing written) when a source has errors, a
+        table is blocked, or a table's impact needs a confirmation that was not given."""
         if any(not p.ok for p in prepared):
             raise FileError("fix the errors above first: nothing was loaded")
         refused = refusals(impacts, confirmed)
@@ -450,8 +453,35 @@ class ImportSession:
                     counts[impact.table],
                     mapping_of.get(impact.table),
                 )
+            record_load(
+                writer,
+                actor=actor or command_line_actor(),
+                source=label,
+                files=list(dict.fromkeys(s for i in impacts for s in i.sources)),
+                mode=", ".join(dict.fromkeys(i.mode.value for i in impacts)),
+                tables=load_changes(impacts),
+            )
         self._timed("load", started)
         return counts
+
+
+def load_changes(impacts: list[TableImpact]) -> dict[str, dict[str, int]]:
+    """Per table, the rows a load adds, removes and changes (its impact, as confirmed),
+    with the child rows that go with the accounts a replace removes."""
+    out: dict[str, dict[str, int]] = {}
+    for i in impacts:
+        out[i.table] = {
+            "rows_before": i.rows_now,
+            "rows_after": i.rows_after,
+            "added": i.rows_added,
+            "removed": i.rows_removed,
+            "changed": i.rows_changed,
+        }
+    for i in impacts:
+        for child, lost in i.orphans.items():
+            if child not in out:
+                out[child] = {"removed": lost}
+    return out
 
 
 __all__ = ["FileError", "ImportRefused", "ImportSession", "LoadMode", "view_name"]

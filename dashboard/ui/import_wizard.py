@@ -21,6 +21,7 @@ from dashboard.store.pins import pins_of_folder, save_pin
 from dashboard.store.workspaces import team_store
 from dashboard.text import md
 from dashboard.ui.identity import current_viewer
+from dashboard.ui.load_history import signed_in_actor
 from dashboard.ui.state import (
     now,
     org_root,
@@ -343,7 +344,9 @@ def _load(session: ImportSession, plan: list, prepared: list[Prepared], impacts:
     with st.status("Loading…", expanded=True) as status:
         target = team_stores()  # the team's workspace: a demo there moves out first
         try:
-            counts = session.load(target, prepared, impacts, "upload", confirmed=True)
+            counts = session.load(
+                target, prepared, impacts, "upload", confirmed=True, actor=signed_in_actor()
+            )
         except (ImportRefused, FileError) as exc:
             status.update(label="Nothing was loaded", state="error")
             st.error(str(exc), icon=":material/block:")
