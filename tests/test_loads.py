@@ -9,6 +9,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -359,3 +360,148 @@ def test_the_data_page_records_its_uploads_and_database_reloads_with_the_signed_
     assert reload["actor"] == "local user" and reload["source"] == f"database sqlite:///{db}"
     assert reload["mode"] == "replace" and reload["load_id"] != upload["load_id"]
     assert reload["tables"]["accounts"]["added"] == 1
+
+
+def survey_export(path: Path, stores: Stores) -> Path:
+    """A survey tool's export (``Email, Company, Score, Created At``): not an account list.
+    Half its companies are stored accounts' names, half are not."""
+    names = stores.sources.query("SELECT account_name FROM accounts ORDER BY 1 LIMIT 15")
+    companies = names["account_name"].to_list() + [f"Prospect {i}" for i in range(15)]
+    lines = ["Email,Company,Score,Created At"]
+    lines += [
+        f"p{i}@example.com,{c},{i % 11},2026-02-{1 + i % 27:02d}" for i, c in enumerate(companies)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def source_tables(stores: Stores) -> dict[str, pl.DataFrame]:
+    """Every canonical table's rows, sorted (compared by content, whatever the order)."""
+    from dashboard.schema import SOURCE_TABLES
+
+    return {t: stores.sources.query(f"SELECT * FROM {t} ORDER BY ALL") for t in SOURCE_TABLES}
+
+
+def assert_same_tables(found: dict[str, pl.DataFrame], expected: dict[str, pl.DataFrame]) -> None:
+    for table, rows in expected.items():
+        assert found[table].equals(rows), f"{table}: {found[table].height} rows, not {rows.height}"
+
+
+def scores(stores: Stores) -> pl.DataFrame:
+    return stores.sources.query(
+        "SELECT account_id, health, band, coverage FROM account_scores ORDER BY account_id"
+    )
+
+
+def test_undo_puts_every_source_table_back_and_keeps_what_people_typed(
+    exports, tmp_path, monkeypatch
+):
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.workflows.decisions import add_decision
+    from dashboard.workflows.handoffs import flag
+
+    # enough generations kept for the undo of the undo below (3 allow undoing the last load)
+    monkeypatch.setenv("TANDEM_KEEP_GENERATIONS", "10")
+    root = tmp_path / "data"
+    stores = loaded_good_data(exports, root)
+    good, good_scores = source_tables(stores), scores(stores)
+    account = stores.sources.query("SELECT account_id, csm_owner FROM accounts LIMIT 1").row(0)
+    typed_at = dt.datetime(2026, 3, 1, 9, 30)
+    flag(stores.app, account[0], "risk", "usage halved", account[1], "csm", now=typed_at)
+    add_decision(
+        stores.app,
+        "Cleo|Ade",
+        account[0],
+        "call the sponsor",
+        "Ade",
+        ANCHOR,
+        "Cleo",
+        "csm",
+        typed_at,
+    )
+    typed = {
+        t: stores.app.query(f"SELECT * FROM {t} ORDER BY ALL") for t in ("handoffs", "sync_notes")
+    }
+
+    survey = survey_export(tmp_path / "nps_responses.csv", stores)
+    done = tandem(root, "import", "accounts", str(survey))  # update mode: junk rows added
+    assert done.returncode == 0, done.stderr
+    wrong = source_tables(stores)
+    assert wrong["accounts"].height > good["accounts"].height
+    (wrong_load, _) = load_entries(root)
+
+    done = tandem(root, "undo")  # the latest load
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["undone"] == wrong_load["load_id"] and result["also_undone"] == []
+    assert result["restored_generation"] == wrong_load["generation_before"]
+    junk = wrong["accounts"].height - good["accounts"].height
+    assert result["tables"]["accounts"]["removed"] == junk
+    assert_same_tables(source_tables(stores), good)
+    assert scores(stores).equals(good_scores)  # rescored as of the same day: the same scores
+    for table, rows in typed.items():  # what people typed is untouched
+        assert stores.app.query(f"SELECT * FROM {table} ORDER BY ALL").equals(rows), table
+    audit = audit_rows(stores.app, "undo load")
+    assert audit.height == 1 and audit["actor"][0] == cli_actor()
+    assert audit["subject"][0] == wrong_load["load_id"]
+    assert json.loads(audit["detail"][0])["undo"] == result["undo_id"]
+
+    entries = {e["load_id"]: e for e in load_entries(root)}
+    undo = entries[result["undo_id"]]
+    assert undo["kind"] == "undo" and undo["actor"] == cli_actor()
+    assert undo["undoes"] == [wrong_load["load_id"]]
+    assert entries[wrong_load["load_id"]]["undone_by"] == result["undo_id"]
+    assert "[undone by " + result["undo_id"] + "]" in tandem(root, "loads").stdout
+
+    # the undo is a step like any other: undoing it brings the junk back, and again away
+    done = tandem(root, "undo", result["undo_id"])
+    assert done.returncode == 0, done.stderr
+    assert_same_tables(source_tables(stores), wrong)
+    assert load_entries(root)[1]["undone_by"] is not None  # the first undo, undone
+    done = tandem(root, "undo")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["undone"] == wrong_load["load_id"]
+    assert_same_tables(source_tables(stores), good)
+    done = tandem(root, "undo", wrong_load["load_id"])  # no longer in effect
+    assert done.returncode == 2 and "already undid it" in done.stderr
+
+
+def test_undo_asks_before_taking_later_loads_and_refuses_what_is_no_longer_kept(exports, tmp_path):
+    root = tmp_path / "data"
+    keep = {"TANDEM_KEEP_GENERATIONS": "10"}
+    done = tandem(root, "import", "--bundle", str(exports / "good.toml"), **keep)
+    assert done.returncode == 0, done.stderr
+    stores = Stores.open(root)
+    good = source_tables(stores)
+    survey = survey_export(tmp_path / "nps_responses.csv", stores)
+    assert tandem(root, "import", "accounts", str(survey), **keep).returncode == 0
+    fix = tmp_path / "owners_fix.csv"
+    fix.write_text("owner,role,email\nNew Owner,csm,new.owner@example.com\n")
+    assert tandem(root, "import", "owners", str(fix), **keep).returncode == 0
+    later, wrong, _good = load_entries(root)
+    before = fingerprint(root / "sources")
+
+    done = tandem(root, "undo", wrong["load_id"], **keep)
+    assert done.returncode == 2
+    assert f"also undoes the later load {later['load_id']} (owners_fix.csv" in done.stderr
+    assert "--yes" in done.stderr and "nothing was changed" in done.stderr
+    assert fingerprint(root / "sources") == before  # refused: nothing written at all
+
+    done = tandem(root, "undo", wrong["load_id"], "--yes", **keep)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["also_undone"] == [later["load_id"]]
+    assert_same_tables(source_tables(stores), good)
+
+    # with two generations kept, the one before a load is gone after its rescore
+    short = {"TANDEM_KEEP_GENERATIONS": "2"}
+    assert tandem(root, "import", "owners", str(fix), **short).returncode == 0
+    latest = load_entries(root)[0]
+    before = fingerprint(root / "sources")
+    done = tandem(root, "undo", **short)
+    assert done.returncode == 2
+    assert (
+        f"the generation before {latest['load_id']} ({latest['generation_before']}) is no longer kept"
+        in done.stderr
+    )
+    assert "TANDEM_KEEP_GENERATIONS=2" in done.stderr and "Nothing was changed" in done.stderr
+    assert fingerprint(root / "sources") == before
