@@ -505,3 +505,55 @@ def test_undo_asks_before_taking_later_loads_and_refuses_what_is_no_longer_kept(
     )
     assert "TANDEM_KEEP_GENERATIONS=2" in done.stderr and "Nothing was changed" in done.stderr
     assert fingerprint(root / "sources") == before
+
+
+def test_the_data_page_undoes_a_load_after_a_yes_and_refuses_a_stale_click(
+    team_app, tmp_path, monkeypatch
+):
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.load_log import UndoRefused
+    from dashboard.workflows.loads import undo_load
+
+    monkeypatch.setenv("TANDEM_KEEP_GENERATIONS", "10")  # the loads below keep what precedes
+    at, root = team_app
+    stores = Stores.open(root)
+    good = source_tables(stores)
+    survey = survey_export(tmp_path / "nps_responses.csv", stores)
+    assert tandem(root, "import", "accounts", str(survey)).returncode == 0
+    wrong = load_entries(root)[0]
+    at.run()  # the page as drawn now: the survey load is the newest
+    fix = tmp_path / "owners_fix.csv"
+    fix.write_text("owner,role,email\nNew Owner,csm,new.owner@example.com\n")
+    assert tandem(root, "import", "owners", str(fix)).returncode == 0  # another tab, meanwhile
+    before = fingerprint(root / "sources")
+    at.button(key=f"undo_{wrong['load_id']}").click().run()  # drawn before the owners load
+    assert not at.exception
+    shown = [e.value.replace("\\", "") for e in at.error]  # as written, unescaped
+    assert any("the load history changed since it was shown" in e for e in shown), shown
+    assert fingerprint(root / "sources") == before
+    assert at.button(key=f"undo_{wrong['load_id']}")  # the page shows the history again
+
+    latest = load_entries(root)[0]["load_id"]
+    with pytest.raises(UndoRefused, match="the load history changed since it was shown"):
+        undo_load(
+            stores, latest, actor="x", now=dt.datetime(2026, 3, 1), expect_latest=wrong["load_id"]
+        )
+    assert fingerprint(root / "sources") == before
+
+    at.button(key=f"undo_{wrong['load_id']}").click().run()  # now with the page up to date
+    warning = at.warning[0].value.replace("\\", "")
+    assert f"Undo {wrong['load_id']}" in warning and "nps_responses.csv" in warning
+    assert f"It also undoes the later load(s):\n- {latest}" in warning
+    assert fingerprint(root / "sources") == before  # nothing until the yes
+    at.button(key="undo_confirm").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith(f"Undid {wrong['load_id']} (and {latest}) as U")
+    assert_same_tables(source_tables(stores), good)
+    audit = audit_rows(stores.app, "undo load")
+    assert audit["actor"].to_list() == ["local user"]
+    undo = load_entries(root)[0]
+    assert undo["kind"] == "undo" and undo["actor"] == "local user"
+    assert undo["undoes"] == [wrong["load_id"], latest]
+    table = at.dataframe[0].value
+    counts = dict(zip(table["table_name"], table["row_count"], strict=True))
+    assert counts["accounts"] == good["accounts"].height  # the page shows the restored data

@@ -260,9 +260,12 @@ def _generation_of(log: pl.DataFrame, load_id: str) -> str:
     return str(found[0]) if found.len() else ""
 
 
-def undo_plan(store: SourceStore, load_id: str | None = None) -> UndoPlan:
-    """What ``undo`` would do now (nothing is written); ``UndoRefused`` when it cannot."""
-    return _decide(store, store.current_path(), load_id, None)
+def undo_plan(
+    store: SourceStore, load_id: str | None = None, expect_latest: str | None = None
+) -> UndoPlan:
+    """What ``undo`` would do now (nothing is written); ``UndoRefused`` when it cannot, or
+    when the newest entry in effect is no longer ``expect_latest``."""
+    return _decide(store, store.current_path(), load_id, expect_latest)
 
 
 def _table_changes(writer: SourceWriter, current: Path, tables: set[str]) -> dict[str, Any]:
