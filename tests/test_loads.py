@@ -554,6 +554,9 @@ def test_the_data_page_undoes_a_load_after_a_yes_and_refuses_a_stale_click(
     undo = load_entries(root)[0]
     assert undo["kind"] == "undo" and undo["actor"] == "local user"
     assert undo["undoes"] == [wrong["load_id"], latest]
+    rows = {m.value.split("**")[1]: m.value for m in at.markdown if m.value.startswith("**")}
+    assert f"undone by {undo['load_id']}" in rows[wrong["load_id"]]
+    assert "—" not in rows[good_load := load_entries(root)[-1]["load_id"]], rows[good_load]
     table = at.dataframe[0].value
     counts = dict(zip(table["table_name"], table["row_count"], strict=True))
     assert counts["accounts"] == good["accounts"].height  # the page shows the restored data

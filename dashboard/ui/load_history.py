@@ -98,10 +98,10 @@ def _undo(load_id: str, latest: str) -> None:
 
 def _row(entry: LoadEntry, latest: str) -> None:
     info, action = st.columns([6, 1])
-    state = f" · undone by {entry.undone_by}" if entry.undone_by else ""
+    state = f" · undone by {md(entry.undone_by)}" if entry.undone_by else ""
     info.markdown(
-        f"**{entry.load_id}** · {md(entry.when)} · {md(entry.actor)} · {md(entry.mode)} · "
-        f"{md(entry.what)}{md(state)}  \n{md(entry.changes)}"
+        f"**{md(entry.load_id)}** · {md(entry.when)} · {md(entry.actor)} · {md(entry.mode)} · "
+        f"{md(entry.what)}{state}  \n{md(entry.changes)}"
     )
     if entry.undone_by is None:
         action.button(
