@@ -204,7 +204,10 @@ def _decide(
     log = _log_of(store, current)
     live = _in_effect(log)
     if live.is_empty():
-        raise UndoRefused("there is no load to undo: no recorded load is in effect")
+        raise UndoRefused(
+            "there is no load to undo: no recorded load is in effect (loads made before "
+            "Tandem kept a load log are not recorded)"
+        )
     latest = str(live["load_id"][0])
     if expect_latest is not None and latest != expect_latest:
         newer = live.filter(pl.col("generation") > _generation_of(log, expect_latest))
