@@ -41,6 +41,13 @@ from dashboard.jobs.refresh import RefreshError, refresh
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
+from dashboard.store.load_log import (
+    UndoRefused,
+    command_line_actor,
+    describe,
+    load_records,
+    undo_plan,
+)
 from dashboard.store.pins import pins_of_folder
 from dashboard.store.workspaces import import_target, team_store, workspace_dir
 from dashboard.text import to_csv
@@ -53,6 +60,7 @@ from dashboard.views.lab import (
     calibrated_sentence,
     compare_on_snapshots,
 )
+from dashboard.workflows.loads import undo_load
 from dashboard.workflows.scorecards import active_scorecard, load_saved, load_scorecard_file
 from scoring.scorecard import Scorecard
 
@@ -594,7 +602,128 @@ def build_parser() -> argparse.ArgumentParser:
         "repair", help="serve the newest generation that reads whole (a lost or bad pointer)"
     )
     rep.set_defaults(func=cmd_repair)
+    _add_load_commands(sub)
     return parser
+
+
+def _add_load_commands(sub: Any) -> None:
+    """``tandem loads`` and ``tandem undo``."""
+    lds = sub.add_parser("loads", help="every load (and undo) of the team's data, newest first")
+    lds.add_argument("--json", action="store_true", help="print the loads as one JSON list")
+    lds.set_defaults(func=cmd_loads)
+    und = sub.add_parser(
+        "undo", help="put the source data back to just before a load (default: the latest)"
+    )
+    und.add_argument("load_id", nargs="?", help="the load to undo (`tandem loads` lists them)")
+    und.add_argument("--yes", action="store_true", help="also undo the later loads that go with it")
+    und.set_defaults(func=cmd_undo)
+
+
+def _load_entry_json(entry: dict[str, Any]) -> dict[str, Any]:
+    loaded_at = entry["loaded_at"]
+    return {
+        "load_id": entry["load_id"],
+        "kind": entry["kind"],
+        "loaded_at": loaded_at.isoformat() if loaded_at else None,
+        "actor": entry["actor"],
+        "source": entry["source"],
+        "files": json.loads(entry["files"] or "[]"),
+        "mode": entry["mode"],
+        "tables": json.loads(entry["tables"] or "{}"),
+        "undoes": json.loads(entry["undoes"] or "[]"),
+        "undone_by": entry["undone_by"],
+        "in_effect": entry["undone_by"] is None,
+        "generation": entry["generation"],
+        "generation_before": entry["generation_before"],
+    }
+
+
+def _table_line(table: str, change: dict[str, int]) -> str:
+    counts = (
+        f"{change['rows_before']:,} -> {change['rows_after']:,} rows; "
+        if "rows_before" in change
+        else ""
+    )
+    return (
+        f"    {table}: {counts}{change.get('added', 0):,} added, "
+        f"{change.get('removed', 0):,} removed, {change.get('changed', 0):,} changed"
+    )
+
+
+def cmd_loads(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    store = team_store(settings.data_dir, settings.keep_generations)
+    entries = [] if store is None else list(load_records(store).iter_rows(named=True))
+    out = [_load_entry_json(e) for e in entries]
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    if not out:
+        print("no load recorded in the team's workspace")
+    for e in out:
+        what = f"undo of {', '.join(e['undoes'])}" if e["kind"] == "undo" else e["source"]
+        files = f" ({', '.join(e['files'])})" if e["files"] else ""
+        state = "" if e["in_effect"] else f"  [undone by {e['undone_by']}]"
+        print(
+            f"{e['load_id']:<6} {e['loaded_at'][:16].replace('T', ' ')} UTC  {e['actor']}  "
+            f"{e['mode']}  {what}{files}{state}"
+        )
+        for table, change in e["tables"].items():
+            print(_table_line(table, change))
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    root = settings.data_dir
+    store = team_store(root, settings.keep_generations)
+    try:
+        if store is None:
+            raise UndoRefused("there is no load to undo: the team's workspace holds no data")
+        plan = undo_plan(store, args.load_id)
+        print(
+            f"undoing {describe(plan.target)}: the source data goes back to "
+            f"{plan.restore or 'an empty store'}",
+            file=sys.stderr,
+        )
+        for table in SOURCE_TABLES:
+            now, after = plan.rows_now.get(table, 0), plan.rows_after.get(table, 0)
+            if now != after:
+                print(f"    {table}: {now:,} -> {after:,} rows", file=sys.stderr)
+        for later in plan.later:
+            print(f"  it also undoes the later load {describe(later)}", file=sys.stderr)
+        if plan.later and not args.yes:
+            raise UndoRefused(
+                f"undoing {plan.load_id} also undoes {len(plan.later)} later load(s), listed "
+                "above: nothing was changed. Run it again with --yes to undo them all."
+            )
+        stores = Stores.open(root)
+        result = undo_load(
+            stores,
+            plan.load_id,
+            actor=command_line_actor(),
+            now=dt.datetime.now(),
+            expect_latest=plan.latest,
+            confirm_later=args.yes,
+        )
+    except UndoRefused as exc:
+        print(f"tandem undo: {exc}", file=sys.stderr)
+        return 2
+    scored = refresh(stores, default_as_of(stores.sources, dt.date.today()), root)
+    print(
+        json.dumps(
+            {
+                "undo_id": result.undo_id,
+                "undone": result.undone,
+                "also_undone": result.also_undone,
+                "restored_generation": result.restored,
+                "tables": result.tables,
+                "scored_accounts": scored.accounts,
+                "as_of": scored.as_of.isoformat(),
+            }
+        )
+    )
+    return 0
 
 
 def cmd_repair(args: argparse.Namespace) -> int:

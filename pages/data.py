@@ -7,6 +7,7 @@ from dashboard.ui.cards import kpi_row
 from dashboard.ui.filters import current_filter
 from dashboard.ui.identity import current_viewer, require_full_access
 from dashboard.ui.import_wizard import import_panel
+from dashboard.ui.load_history import load_history_panel
 from dashboard.ui.queries import read
 from dashboard.ui.source_panel import database_panel
 from dashboard.ui.state import stores, today
@@ -29,6 +30,13 @@ if deliveries.not_delivered:
     st.warning(f"{deliveries.not_delivered} digests of {deliveries.latest_day} could not be delivered: see the delivery log below.", icon=":material/mail:")  # fmt: skip
 with st.expander("Digest deliveries: who got which digest, where, when, and what failed", expanded=bool(deliveries.not_delivered)):  # fmt: skip
     show_table(deliveries.rows, columns.deliveries(), download="tandem-deliveries.csv")
+
+st.subheader("Loads you can undo")
+st.caption(
+    "Every load into your workspace, newest first: who, when, which files and what it changed. "
+    "Undo puts the source data back to just before a load; what people typed is kept."
+)
+load_history_panel()
 
 st.subheader("Load your own data")
 st.caption(

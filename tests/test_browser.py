@@ -452,3 +452,50 @@ def test_a_click_on_a_band_bar_lists_its_accounts(browser, app_url, demo_stores)
         timeout=30_000
     )
     page.close()
+
+
+def test_undoing_a_load_on_the_data_page_puts_the_counts_back(browser, tmp_path):
+    """Six accounts loaded, then a survey export loaded into accounts by mistake (ten junk
+    accounts); on the Data page, Undo on that load asks first, and Yes puts the table counts
+    back to six."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.workspaces import team_store
+    from tests.conftest import tandem
+
+    require_chromium()
+    data = tmp_path / "data"
+    crm = _csv(
+        tmp_path / "crm.csv",
+        ["account_id", "account_name", "arr"],
+        [[f"A-{i}", f"Account {i}", str(1000 * i)] for i in range(1, 7)],
+    )
+    survey = _csv(
+        tmp_path / "nps_responses.csv",
+        ["Email", "Company", "Score", "Created At"],
+        [[f"p{i}@example.com", f"Prospect {i}", str(i), f"2026-02-{i + 1:02d}"] for i in range(10)],
+    )
+    assert tandem(data, "import", "accounts", str(crm)).returncode == 0
+    done = tandem(data, "import", "accounts", str(survey))
+    assert done.returncode == 0, done.stderr
+    wrong = team_store(data).scalar("SELECT load_id FROM load_log ORDER BY generation DESC")
+    with streamlit_server(data) as url:
+        page = browser.new_page(viewport={"width": 1440, "height": 2400})
+        page.goto(f"{url}/data")
+        _wait_for_run(page)
+        counts = page.locator('[data-testid="stMetricValue"]').first
+        expect(counts).to_have_text("16", timeout=30_000)
+        page.locator(f".st-key-undo_{wrong} button").click()
+        expect(page.get_by_text(f"Undo {wrong}").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("It also undoes")).to_have_count(0)
+        assert team_store(data).scalar("SELECT count(*) FROM accounts") == 16  # not before a yes
+        page.screenshot(path=str(ARTIFACTS / "undo-confirm.png"), full_page=True)
+        page.get_by_role("button", name=f"Yes, undo {wrong}").click()
+        expect(page.get_by_text(f"Undid {wrong} as U").first).to_be_visible(timeout=90_000)
+        _wait_for_run(page)
+        expect(counts).to_have_text("6", timeout=30_000)
+        expect(page.get_by_text("undone by U").first).to_be_visible()
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(ARTIFACTS / "undo-done.png"), full_page=True)
+        page.close()
+    assert team_store(data).scalar("SELECT count(*) FROM accounts") == 6

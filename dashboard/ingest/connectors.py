@@ -178,7 +178,8 @@ def load_from_database(
 ) -> dict[str, int]:
     """Reload every configured table in one transaction; raises with the reasons if any row
     is rejected or the reload would remove more than half of a table or orphan child rows
-    (unattended, nobody confirms): then nothing is written."""
+    (unattended, nobody confirms): then nothing is written. ``actor``: who asked (recorded
+    in the load log; default the command line's user)."""
     session, prepared = prepare_from_database(config, stores, today)
     try:
         problems = [e for p in prepared for e in p.errors]
@@ -194,8 +195,7 @@ def load_from_database(
         refused = refusals(impacts, confirmed=False)
         if refused:
             raise SourceError("the reload was refused, nothing changed: " + "; ".join(refused))
-        return session.load(
-            stores, prepared, impacts, f"database {config.redacted_uri()}", actor=actor
-        )
+        label = f"database {config.redacted_uri()}"
+        return session.load(stores, prepared, impacts, label, actor=actor)
     finally:
         session.close()

@@ -45,6 +45,7 @@ from dashboard.ingest.validate import Context, Prepared, distinct_values, prepar
 from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
 from dashboard.store import Stores, audit_log, identities
 from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
+from dashboard.store.load_log import command_line_actor, record_load
 from dashboard.store.sources import SourceStore
 from dashboard.store.sql import ident, literal
 
@@ -432,13 +433,14 @@ class ImportSession:
         actor: str | None = None,
         now: dt.datetime | None = None,
     ) -> dict[str, int]:
-        """Write every table's valid rows in one published generation: all or none.
+        """Write every table's valid rows in one published generation: all or none, with
+        its record in the load log (``actor``: who loaded; default the command line's user).
         Refused (``ImportRefused``, nothing written) when a source has errors, a table is
         blocked, or a table's impact needs a confirmation that was not given (the identity
         yes is its own: ``identity_confirmed``; whether this person may give it is the
         caller's check, ``workflows/imports.py``). Once published, every table's load and
-        every identity change is audited with ``actor`` (who loaded), the counts before and
-        after, and each changed person's old and new value; the load history names them."""
+        every identity change is audited with ``actor``, the counts before and after, and
+        each changed person's old and new value; the load history names them."""
         if any(not p.ok for p in prepared):
             raise FileError("fix the errors above first: nothing was loaded")
         refused = refusals(impacts, confirmed, identity_confirmed)
@@ -473,6 +475,14 @@ class ImportSession:
                     counts[impact.table],
                     mapping_of.get(impact.table),
                 )
+            record_load(
+                writer,
+                actor=actor or command_line_actor(),
+                source=label,
+                files=list(dict.fromkeys(s for i in impacts for s in i.sources)),
+                mode=", ".join(dict.fromkeys(i.mode.value for i in impacts)),
+                tables=load_changes(impacts),
+            )
         self._timed("load", started)
         audit_load(stores, impacts, counts, label, actor, now or dt.datetime.now())
         return counts
@@ -500,6 +510,25 @@ def audit_load(
                     json.dumps({"field": c.field, "old": c.old, "new": c.new,
                                 "holder": c.holder, "load": label}),
                 )  # fmt: skip
+
+
+def load_changes(impacts: list[TableImpact]) -> dict[str, dict[str, int]]:
+    """Per table, the rows a load adds, removes and changes (its impact, as confirmed),
+    with the child rows that go with the accounts a replace removes."""
+    out: dict[str, dict[str, int]] = {}
+    for i in impacts:
+        out[i.table] = {
+            "rows_before": i.rows_now,
+            "rows_after": i.rows_after,
+            "added": i.rows_added,
+            "removed": i.rows_removed,
+            "changed": i.rows_changed,
+        }
+    for i in impacts:
+        for child, lost in i.orphans.items():
+            if child not in out:
+                out[child] = {"removed": lost}
+    return out
 
 
 __all__ = ["FileError", "ImportRefused", "ImportSession", "LoadMode", "view_name"]

@@ -19,7 +19,7 @@ import shutil
 import threading
 import uuid
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +137,12 @@ ANY = object()  # writer(): no expectation about the data version
 class SourceWriter:
     """A connection to a generation being built; published only if the block succeeds."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, generation: str = "", base: str | None = None
+    ) -> None:
         self.con = con
+        self.generation = generation  # the name this generation is published under
+        self.base = base  # the generation published while it was built (None: none yet)
         self.sources_changed = False
         self.accounts_replaced = False
 
@@ -389,13 +393,31 @@ class SourceStore:
     def _generations(self) -> list[Path]:
         return sorted(self.root.glob(f"{_GEN_PREFIX}*.duckdb"))
 
+    def kept_generation(self, name: str) -> Path | None:
+        """The file of the generation called ``name`` while it is kept (None once pruned)."""
+        path = self.root / name
+        return path if _GEN_NAME.match(name) and path.exists() else None
+
+    def query_generation(self, path: Path, sql: str) -> pl.DataFrame:
+        """A read query on a kept generation that is not (or not yet) the published one."""
+        con = _open(path, read_only=True)
+        try:
+            return con.sql(sql).pl()
+        finally:
+            con.close()
+
     def _next_path(self) -> Path:
         gens = self._generations()
         last = int(gens[-1].stem.removeprefix(_GEN_PREFIX)) if gens else 0
         return self.root / f"{_GEN_PREFIX}{last + 1:06d}.duckdb"
 
     @contextlib.contextmanager
-    def writer(self, *, expect_data_version: str | None | object = ANY) -> Iterator[SourceWriter]:
+    def writer(
+        self,
+        *,
+        expect_data_version: str | None | object = ANY,
+        start_from: Callable[[Path | None], Path | None] | None = None,
+    ) -> Iterator[SourceWriter]:
         """Build the next generation from the current one; publish it if the block succeeds.
 
         Writers from all processes are serialised by a lock file. Readers keep reading the
@@ -403,16 +425,22 @@ class SourceStore:
         ``expect_data_version`` (from ``data_version()`` before the work began) makes the
         writer refuse, with ``StaleDataError``, when the source data changed since: a refresh
         that scored data an import or an erasure has replaced publishes nothing.
+        ``start_from`` (an undo) is called under the lock with the published generation and
+        returns the kept generation to build from instead (None: an empty store); what it
+        raises stops the writer with nothing published.
         """
         with self.write_lock():
             with self._new_generation() as building:
                 current = self.current_path()
-                if current is not None:
-                    shutil.copyfile(current, building)
+                source = current if start_from is None else start_from(current)
+                if source is not None:
+                    shutil.copyfile(source, building)
                 con = _open(building, read_only=False)
                 try:
                     migrate(con, SOURCE_MIGRATIONS)
-                    writer = SourceWriter(con)
+                    writer = SourceWriter(
+                        con, building.stem + ".duckdb", current.name if current else None
+                    )
                     found = writer.data_version()
                     if expect_data_version is not ANY and found != expect_data_version:
                         raise StaleDataError(

@@ -31,6 +31,7 @@ from dashboard.store.pins import pins_of_folder, save_pin
 from dashboard.store.workspaces import team_store
 from dashboard.text import md
 from dashboard.ui.identity import current_viewer
+from dashboard.ui.load_history import signed_in_actor
 from dashboard.ui.state import (
     now,
     org_root,
@@ -491,7 +492,7 @@ def _load(
             target = team_stores()  # the team's workspace: a demo there moves out first
             counts = session.load(
                 target, prepared, impacts, "upload", confirmed=True,
-                identity_confirmed=identity_yes, actor=viewer.name, now=now(),
+                identity_confirmed=identity_yes, actor=signed_in_actor(), now=now(),
             )  # fmt: skip
         except (ImportRefused, FileError, NotAllowed) as exc:
             status.update(label="Nothing was loaded", state="error")

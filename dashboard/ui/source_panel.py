@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.ingest.connectors import SourceError, load_from_database, source_config
-from dashboard.ui.identity import current_viewer
+from dashboard.ui.load_history import signed_in_actor
 from dashboard.ui.state import rescore, switch_to_team_data, team_stores, today
 
 
@@ -29,7 +29,7 @@ def database_panel() -> None:
     if st.button("Refresh now", icon=":material/sync:", key="db_refresh"):
         with st.status("Reading the database…", expanded=True) as status:
             try:
-                counts = load_from_database(config, team_stores(), today(), current_viewer().name)
+                counts = load_from_database(config, team_stores(), today(), actor=signed_in_actor())
             except SourceError as exc:
                 status.update(label="Refresh failed: nothing was changed", state="error")
                 st.error(str(exc), icon=":material/error:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import polars as pl
@@ -10,6 +11,7 @@ import polars as pl
 from dashboard.store.appdata import AppStore
 from dashboard.store.delivery_log import recent_deliveries
 from dashboard.store.filters import AccountFilter
+from dashboard.store.load_log import load_records
 from dashboard.store.overview import load_history, table_overview
 from dashboard.store.sources import SourceStore
 from dashboard.views.common import Card
@@ -58,3 +60,50 @@ def delivery_log(app: AppStore) -> DeliveryLog:
     sent = latest.filter(pl.col("status") == "sent").select(keys).unique()
     failed = latest.filter(pl.col("status") == "failed").select(keys).unique()
     return DeliveryLog(rows, day, failed.join(sent, on=keys, how="anti").height)
+
+
+@dataclass(frozen=True)
+class LoadEntry:
+    """One load (or undo) of the load log, as the Data page lists it."""
+
+    load_id: str
+    kind: str  # load or undo
+    when: str
+    actor: str
+    what: str  # the files (a load) or the entries it undid (an undo)
+    mode: str
+    changes: str  # per table: rows before -> after (+added -removed ~changed)
+    undone_by: str | None
+
+
+def _changes(tables: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for table, c in tables.items():
+        counts = f"{c['rows_before']:,} → {c['rows_after']:,} " if "rows_before" in c else ""
+        parts.append(
+            f"{table} {counts}(+{c.get('added', 0):,} −{c.get('removed', 0):,} "
+            f"~{c.get('changed', 0):,})"
+        )
+    return "; ".join(parts) or "no rows"
+
+
+def load_entries(store: SourceStore, limit: int = 20) -> list[LoadEntry]:
+    """The newest entries of the load log (who loaded or undid what, and what it changed)."""
+    out = []
+    for e in load_records(store).head(limit).iter_rows(named=True):
+        files = json.loads(e["files"] or "[]")
+        undoes = json.loads(e["undoes"] or "[]")
+        what = f"undo of {', '.join(undoes)}" if e["kind"] == "undo" else ", ".join(files)
+        out.append(
+            LoadEntry(
+                e["load_id"],
+                e["kind"],
+                f"{e['loaded_at']:%Y-%m-%d %H:%M} UTC",
+                e["actor"] or "",
+                what or str(e["source"]),
+                e["mode"] or "",
+                _changes(json.loads(e["tables"] or "{}")),
+                e["undone_by"],
+            )
+        )
+    return out
