@@ -321,6 +321,50 @@ def test_a_churn_without_an_amount_loses_the_accounts_arr():
     assert r["renewal_rate"] == 0.0  # the one renewal event was the churn
 
 
+def test_a_churn_without_a_date_makes_dated_kpis_not_computable_never_100():
+    """Given a churn file whose churned accounts carry no churn date (status churned, no
+    outcome), expect NRR, GRR, logo churn and the renewal rate not computable, with the note
+    naming how many; not 100 % (they used to drop out of the starting ARR unseen). An account
+    that started after the period could not have churned in it and changes nothing."""
+    d = dt.date
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "late"],
+            "arr": [300.0, 100.0, 50.0, 80.0],
+            "status": ["active", "churned", "churned", "churned"],
+            "contract_start": [d(2020, 1, 1), d(2020, 1, 1), None, d(2026, 3, 1)],
+        }
+    )
+    outcomes = pl.DataFrame(
+        {
+            "account_id": ["a"],
+            "occurred_on": [d(2025, 6, 1)],
+            "event": ["renewed"],
+            "arr_change": [0.0],
+        },
+        schema_overrides={"arr_change": pl.Float64},
+    )
+    r = retention(accounts, outcomes, d(2025, 1, 1), d(2025, 12, 31))
+    assert r["nrr"] is None and r["grr"] is None and r["logo_churn"] is None
+    assert r["renewal_rate"] is None
+    assert r["undated_churns"] == 2  # b and c; "late" started after the period
+    assert r["note"] == "not computable: 2 churned accounts carry no date"
+    assert r["renewal_note"] == "not computable: 2 churned accounts carry no date"
+    # dated, the same churns are counted: b lost 100 on 2025-04-01
+    dated = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "occurred_on": [d(2025, 6, 1), d(2025, 4, 1), d(2024, 5, 1)],
+            "event": ["renewed", "churned", "churned"],
+            "arr_change": [0.0, None, None],
+        },
+        schema_overrides={"arr_change": pl.Float64},
+    )
+    r = retention(accounts, dated, d(2025, 1, 1), d(2025, 12, 31))
+    assert r["grr"] == pytest.approx(300 / 400) and r["note"] is None
+    assert r["undated_churns"] == 0
+
+
 def test_roc_auc_by_hand():
     frame = pl.DataFrame({"s": [0.1, 0.4, 0.35, 0.8], "y": [False, False, True, True]})
     assert roc_auc(frame, "s", "y") == pytest.approx(0.75)

@@ -81,7 +81,8 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
     ):
         values = [r[key] for r in ret]
         known = [v for v in values[:-2] + values[-1:] if v is not None]  # no made-up zeros
-        cards.append(Kpi(label, values[-1], "ratio", help_text, previous=values[-2], trend=known))
+        note = ret[-1]["note"]  # undated churns: not computable, never 100 %
+        cards.append(Kpi(label, values[-1], "ratio", help_text, values[-2], known, note))
     return cards
 
 
