@@ -415,3 +415,25 @@ def test_expansion_potential_is_seats_to_target_at_growth_plus_the_plan_up():
     assert out["expansion_ready"][2] and out["seats_to_add"][2] == 0
     assert out["upgrade_to"][2] is None and out["expansion_potential"][2] == 0
     assert out["expansion_potential"][3] == 0 and not out["expansion_ready"][3]
+
+
+def test_support_without_seats_counts_tickets_per_account_against_the_portfolio():
+    """Given accounts whose licensed seats are missing (tickets loaded, seats not), expect
+    support scored by the stated fallback, tickets per account against the portfolio's
+    median, instead of no data: at or under the median an account is within the allowance
+    (no penalty); 6 tickets against a median of 2.5 is 1.4 allowances over (−15 each)."""
+    rows = components(
+        features(
+            {"licensed_seats": None, "tickets_last_90d": 2, "tickets_prior_90d": 2},
+            {"licensed_seats": None, "tickets_last_90d": 2, "tickets_prior_90d": 2},
+            {"licensed_seats": None, "tickets_last_90d": 6, "tickets_prior_90d": 6},
+            {"licensed_seats": 10, "tickets_last_90d": 3, "tickets_prior_90d": 3},
+        ).lazy(),
+        P,
+    ).collect()
+    support = rows["support"].to_list()
+    # the portfolio's median tickets per account is 2.5 (2, 2, 3, 6)
+    assert support[0] == pytest.approx(100.0 - 15 * max(0.0, 2 / 2.5 - 1))  # under: 100
+    assert support[2] == pytest.approx(100.0 - 15 * (6 / 2.5 - 1))
+    assert support[3] == pytest.approx(70.0)  # with seats: 3 per 10 seats, as before
+    assert None not in support
