@@ -20,6 +20,8 @@ view = shared(
 )
 st.caption(f"Scored as of {view.as_of} · one read of every account for the CSM and the AM")
 kpi_row(view.cards)
+if view.money_note:  # a conversion's rates and their date, or why totals stay per currency
+    st.caption(view.money_note)
 
 left, right = st.columns([3, 2])
 with left.container(border=True):

@@ -178,7 +178,7 @@ def test_week_over_week_compares_with_the_week_before_the_data_date(tmp_path):
 FIXED = dt.date(2026, 3, 1)
 
 
-def _tiny_portfolio(root, accounts: dict, outcomes: dict | None = None) -> Path:
+def _tiny_portfolio(root, accounts: dict, outcomes: dict | None = None, **money) -> Path:
     """A hand-made portfolio scored as of ``FIXED``: the given accounts (one usage event a
     week each for the live ones) and outcomes."""
     stores = Stores.open(root)
@@ -202,7 +202,7 @@ def _tiny_portfolio(root, accounts: dict, outcomes: dict | None = None) -> Path:
         w.replace_table("usage_events", usage)
         if outcomes:
             w.replace_table("outcomes", pl.DataFrame(outcomes))
-    refresh(stores, FIXED, root, digests=False)
+    refresh(stores, FIXED, root, digests=False, **money)
     return root
 
 
@@ -228,3 +228,50 @@ def test_undated_churns_make_nrr_and_grr_not_computable_on_the_cards(tmp_path, a
     for label in ("NRR (12 mo)", "GRR (12 mo)"):
         assert cards[label].value == "—", (label, cards[label].value)
         assert cards[label].delta == "not computable: 2 churned accounts carry no date"
+
+
+def test_an_all_eur_portfolio_shows_euros(tmp_path, app_data_dir):
+    """Given accounts all in EUR (the reporting currency left at USD), expect € on the cards."""
+    root = _tiny_portfolio(
+        tmp_path,
+        {
+            "account_id": ["a", "b"],
+            "arr": [1000.0, 2500.0],
+            "status": ["active"] * 2,
+            "currency": ["EUR", "eur"],
+        },
+    )
+    cards = _cards(app_data_dir, root)
+    assert cards["ARR"].value == "€3,500"
+    assert not any("$" in m.value for m in cards.values()), {k: m.value for k, m in cards.items()}
+
+
+MIXED_ACCOUNTS = {
+    "account_id": ["a", "b", "c"],
+    "arr": [1000.0, 2000.0, 500.0],
+    "status": ["active"] * 3,
+    "currency": ["USD", "EUR", "EUR"],
+}
+
+
+def test_mixed_currencies_without_rates_are_never_summed(tmp_path, app_data_dir):
+    """Given USD and EUR accounts and no exchange rates, expect no one summed ARR figure: the
+    card shows each currency's sum apart and the page says why."""
+    cards = _cards(app_data_dir, _tiny_portfolio(tmp_path, MIXED_ACCOUNTS))
+    assert cards["ARR"].value == "—"
+    assert cards["ARR"].delta == "€2,500 + $1,000 (not summed: no exchange rates)"
+    assert "3,500" not in " ".join(m.value + (m.delta or "") for m in cards.values())
+
+
+def test_mixed_currencies_with_rates_show_the_converted_total_and_say_so(tmp_path, app_data_dir):
+    """Given USD and EUR accounts and a rates file to EUR, expect the total converted to EUR
+    (1000 USD × 0.9 + 2500 EUR = €3,400) and the page naming the rate and its date."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate_to_reporting,rate_date\nUSD,0.9,2026-02-27\n")
+    root = _tiny_portfolio(tmp_path / "store", MIXED_ACCOUNTS, currency="EUR", fx_rates=rates)
+    cards = _cards(app_data_dir, root)
+    assert cards["ARR"].value == "€3,400"
+    app_data_dir(root)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    said = " ".join(c.value for c in at.caption)
+    assert "converted to EUR" in said and "1 USD = 0.9 EUR (2026-02-27)" in said, said

@@ -103,7 +103,7 @@ def digest_markdown(digest: Digest) -> str:
         )
         lines.append(
             f"- **{md(row['account_name'])}** ({md(row['account_id'])}, "
-            f"{format_value(row['arr'], 'money')}, health {health} {row['band']}{renewal}) — "
+            f"{format_value(row['arr'], 'money', row.get('currency'))}, health {health} {row['band']}{renewal}) — "
             f"{md(row['reason'])}: {md(row['cause'] or 'see the account page')}. "
             f"Next: {md(row['action'] or 'review the account')}."
         )

@@ -67,7 +67,7 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
         days = row["days_to_renewal"]
         lines.append(AccountLine(
             name=row["account_name"] or row["account_id"], account_id=row["account_id"],
-            arr=format_value(row["arr"], "money"), health=f"{health} {row['band']}",
+            arr=format_value(row["arr"], "money", row.get("currency")), health=f"{health} {row['band']}",
             renewal="" if days is None else f"renews in {days} days", reason=row["reason"] or "",
             cause=row["cause"] or "see the account page", action=row["action"] or "review the account",
             link=account_link(base_url, row["account_id"]),

@@ -9,9 +9,11 @@ import datetime as dt
 import polars as pl
 from icalendar import Alarm, Calendar, Event
 
+from dashboard.text import format_money
+
 
 def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.0f}"
+    return format_money(value)  # the one money format, in the data's currency
 
 
 def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:

@@ -14,6 +14,7 @@ from dashboard.store import marts
 from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
+from dashboard.text import MIXED, format_money
 from dashboard.views.common import Kpi
 from scoring.health import NO_DATA
 from scoring.kpis import retention_over
@@ -47,10 +48,22 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         return [float(v) for v in trend[column].fill_null(0).to_list()]
 
     no_arr = not now["accounts_with_arr"]  # an export without ARR: money is unknown, not $0
+    mixed = not no_arr and marts.money_info(store).currency == MIXED
+    per_currency = marts.money_by_currency(store, f) if mixed else None
+
+    def apart(key: str) -> str:
+        """Several currencies with no rates: each currency's sum, never one figure."""
+        assert per_currency is not None
+        sums = [
+            format_money(row[key], row["currency"]) for row in per_currency.iter_rows(named=True)
+        ]
+        return " + ".join(sums) + " (not summed: no exchange rates)"
 
     def card(label: str, key: str, kind: str, help_text: str, lower: bool = False) -> Kpi:
         if kind == "money" and no_arr:
             return Kpi(label, None, kind, help_text, note="no ARR in the data")
+        if kind == "money" and mixed:
+            return Kpi(label, None, kind, help_text, note=apart(key), lower_is_better=lower)
         return Kpi(label, now[key], kind, help_text, previous=prev.get(key), trend=series(key),
                    lower_is_better=lower)  # fmt: skip
 
@@ -63,16 +76,18 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         card("Median health", "median_health", "score", "Median health score (0-100)"),
     ]
     cards.append(Kpi(  # no trend: the kept snapshots do not keep the 30-day change
-        "ARR at risk", None if no_arr else now["arr_at_risk"], "money", RISK_TERMS["at_risk"],
-        lower_is_better=True, note=f"{now['accounts_at_risk']:,} accounts",
+        "ARR at risk", None if no_arr or mixed else now["arr_at_risk"], "money", RISK_TERMS["at_risk"],
+        lower_is_better=True, note=f"{now['accounts_at_risk']:,} accounts"
+        + (f": {apart('arr_at_risk')}" if mixed else ""),
     ))  # fmt: skip
     model = marts.churn_model_info(store)
     cards.append(Kpi(
-        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None and not no_arr else None,
+        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None and not no_arr and not mixed else None,
         "money", f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} "
         "churn events"
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
-        note="no ARR in the data" if no_arr else None if model.note is None else "too little churn history",
+        note="no ARR in the data" if no_arr else apart("expected_arr_churn") if mixed and model.note is None
+        else None if model.note is None else "too little churn history",
     ))  # fmt: skip
     ret = retention_series(store, f, as_of)
     for key, label, help_text in (
@@ -128,6 +143,7 @@ class PortfolioView:
     mix: pl.DataFrame  # band mix by the chosen dimension
     segment_mix: pl.DataFrame  # band mix by segment (the treemap)
     has_arr: bool  # any ARR to draw (an export without ARR has none: no treemap)
+    money_note: str | None  # the currency conversion and its rates, or why totals are apart
     trend: pl.DataFrame  # weekly ARR by band and median health
     accounts: pl.DataFrame  # every account in the filter (and the chart pick), weakest first
     in_filter: int  # accounts in the sidebar's filter, before a chart pick
@@ -148,6 +164,7 @@ def portfolio_view(
         mix=marts.band_mix(store, f, dimension),
         segment_mix=segment_mix,
         has_arr=bool(segment_mix["arr"].sum()),
+        money_note=marts.money_info(store).note,
         trend=marts.weekly_trend(store, f),
         accounts=picked(accounts, pick),
         in_filter=accounts.height,
