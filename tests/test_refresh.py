@@ -180,3 +180,27 @@ def test_digests_of_eur_data_show_euros(tmp_path):
     result = refresh(stores, dt.date(2026, 3, 1), tmp_path, currency="USD")
     text = " ".join(p.read_text() for p in result.digests if p.suffix == ".md")
     assert "€" in text and "$" not in text, text[:500]
+
+
+def test_an_overdue_amount_in_a_cause_carries_the_accounts_currency(tmp_path):
+    """Given an EUR account with an invoice 40 days overdue, expect its billing cause to say
+    "(€1200 outstanding)", not $ (the cause keeps its own number format)."""
+    stores = _eur_store(tmp_path / "s", ["EUR"])
+    with stores.sources.writer() as w:
+        w.replace_table(
+            "invoices",
+            pl.DataFrame(
+                {
+                    "invoice_id": ["i1"],
+                    "account_id": ["a0"],
+                    "issued_on": [dt.date(2026, 1, 1)],
+                    "due_on": [dt.date(2026, 1, 20)],
+                    "amount": [1200.0],
+                }
+            ),
+        )
+    refresh(stores, dt.date(2026, 3, 1), tmp_path, currency="USD", digests=False)
+    causes = stores.sources.query("SELECT cause FROM account_drivers WHERE component = 'billing'")
+    assert causes["cause"].to_list() == [
+        "1 invoices overdue, oldest 40 days past due (€1200 outstanding)"
+    ]

@@ -36,7 +36,7 @@ from dashboard.store.snapshots import (
     with_churn_labels,
 )
 from dashboard.store.sources import StaleDataError
-from dashboard.text import in_currency
+from dashboard.text import in_currency, money_symbol
 from dashboard.views.lab import backtest_snapshots, calibrated_sentence
 from dashboard.views.lab import calibrate as fit_calibrated
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
@@ -176,7 +176,14 @@ def _score(
 
     started = time.perf_counter()
     report(0.1, f"Computing features as of {as_of}")
-    features = in_reporting(account_features(stores.sources, as_of))
+    figures = figures_currency(currencies, basis)  # causes name amounts with their sign
+    sign_of = {code: money_symbol(code) for code in figures["currency"].unique().to_list()}
+    signs = figures.select(
+        "account_id", money_sign=pl.col("currency").replace_strict(sign_of, return_dtype=pl.String)
+    )
+    features = in_reporting(account_features(stores.sources, as_of)).join(
+        signs, on="account_id", how="left"
+    )
     earlier = snapshot_health(stores.sources, as_of - dt.timedelta(days=30), card.name)
     if earlier is None:  # no snapshot that day: rebuild the health of 30 days ago
         earlier = health_only(account_features(stores.sources, as_of - dt.timedelta(days=30)), card)
