@@ -6,6 +6,7 @@ shown per currency, never summed into one figure."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -38,6 +39,12 @@ class MoneyBasis:
         if not self.currencies:
             return self.reporting
         return self.reporting if self.converted else MIXED
+
+    def rates_json(self) -> str:
+        """The rates used (currency → rate to the reporting currency), as JSON; "" unconverted."""
+        if not self.converted:
+            return ""
+        return json.dumps({c: rate for c, (rate, _) in sorted(self.rates.items())})
 
     def note(self) -> str | None:
         """What the pages say about the money: the conversion and its rates' dates, or why
@@ -115,3 +122,24 @@ def figures_currency(currencies: pl.DataFrame, basis: MoneyBasis) -> pl.DataFram
     if basis.converted:
         return currencies.with_columns(currency=pl.lit(basis.reporting))
     return currencies
+
+
+def retention_in_reporting(
+    accounts: pl.DataFrame, outcomes: pl.DataFrame, rates: dict[str, float], reporting: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The retention KPIs' inputs (accounts with ``arr`` and ``currency``, outcomes with
+    ``arr_change``) in the reporting currency, at ``rates`` (currency → rate to it; an
+    account with no currency is in the reporting currency)."""
+    codes = account_currencies(accounts, reporting)
+    table = pl.DataFrame(
+        {"currency": [*rates, reporting], "_rate": [*rates.values(), 1.0]},
+        schema={"currency": pl.String, "_rate": pl.Float64},
+    ).unique("currency", keep="first")
+    rate_of = codes.join(table, on="currency", how="left").select("account_id", "_rate")
+    converted = accounts.join(rate_of, on="account_id", how="left").with_columns(
+        arr=col("arr") * col("_rate")
+    )
+    moved = outcomes.join(rate_of, on="account_id", how="left").with_columns(
+        arr_change=col("arr_change") * col("_rate")
+    )
+    return converted.drop("_rate"), moved.drop("_rate")

@@ -261,6 +261,7 @@ def test_mixed_currencies_without_rates_are_never_summed(tmp_path, app_data_dir)
     assert cards["ARR"].value == "—"
     assert cards["ARR"].delta == "€2,500 + $1,000 (not summed: no exchange rates)"
     assert "3,500" not in " ".join(m.value + (m.delta or "") for m in cards.values())
+    assert cards["NRR (12 mo)"].delta == "not computable: several currencies, no rates"
 
 
 def test_mixed_currencies_with_rates_show_the_converted_total_and_say_so(tmp_path, app_data_dir):

@@ -437,3 +437,32 @@ def test_support_without_seats_counts_tickets_per_account_against_the_portfolio(
     assert support[2] == pytest.approx(100.0 - 15 * (6 / 2.5 - 1))
     assert support[3] == pytest.approx(70.0)  # with seats: 3 per 10 seats, as before
     assert None not in support
+
+
+def test_retention_of_several_currencies_is_computed_in_the_reporting_currency():
+    """Given a USD account that churned (1,000) beside an EUR one (2,000) and a rate of 0.9
+    EUR per USD, expect GRR over EUR sums: 2,000 ÷ (900 + 2,000), not 2,000 ÷ 3,000."""
+    from scoring.currency import retention_in_reporting
+
+    d = dt.date
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["us", "eu"],
+            "arr": [1000.0, 2000.0],
+            "status": ["churned", "active"],
+            "contract_start": [d(2020, 1, 1)] * 2,
+            "currency": ["usd", None],  # none: the reporting currency
+        }
+    )
+    outcomes = pl.DataFrame(
+        {
+            "account_id": ["us"],
+            "occurred_on": [d(2025, 4, 1)],
+            "event": ["churned"],
+            "arr_change": [-1000.0],
+        },
+    )
+    converted = retention_in_reporting(accounts, outcomes, {"USD": 0.9}, "EUR")
+    r = retention(*converted, d(2025, 1, 1), d(2025, 12, 31))
+    assert r["starting_arr"] == pytest.approx(2900.0)
+    assert r["grr"] == pytest.approx(2000 / 2900)

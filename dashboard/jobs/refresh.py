@@ -268,6 +268,7 @@ def _publish(
         writer.set_meta("scores_version", SCORES_VERSION)
         writer.set_meta("money_currency", scored.money.shown)  # what the pages show money in
         writer.set_meta("money_note", scored.money.note() or "")
+        writer.set_meta("money_rates", scored.money.rates_json())  # for the retention KPIs
         if scored.kept is not None:
             writer.replace_mart("snapshot_features", scored.kept)
             writer.set_meta("snapshot_features_version", FEATURES_VERSION)

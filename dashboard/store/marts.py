@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -56,6 +57,7 @@ class Money:
 
     currency: str
     note: str | None
+    rates: dict[str, float] = field(default_factory=dict)  # after a conversion: to ``currency``
 
 
 def money_info(store: SourceStore) -> Money:
@@ -64,10 +66,11 @@ def money_info(store: SourceStore) -> Money:
     meta = dict(
         store.query(
             "SELECT key, max(value) AS value FROM meta"
-            " WHERE key IN ('money_currency', 'money_note') GROUP BY key"
+            " WHERE key IN ('money_currency', 'money_note', 'money_rates') GROUP BY key"
         ).iter_rows()
     )
-    return Money(meta.get("money_currency") or "USD", meta.get("money_note") or None)
+    rates = json.loads(meta["money_rates"]) if meta.get("money_rates") else {}
+    return Money(meta.get("money_currency") or "USD", meta.get("money_note") or None, rates)
 
 
 def account_currency_rows(store: Queryable) -> pl.DataFrame:
@@ -188,7 +191,8 @@ def accounts_for_kpis(store: SourceStore, f: AccountFilter) -> tuple[pl.DataFram
     """The filtered accounts (ARR, status, start) and their outcomes, for retention KPIs."""
     where, params = f.where()
     accounts = store.query(
-        f"SELECT account_id, arr, status, contract_start FROM accounts WHERE {where}", params
+        f"SELECT account_id, arr, status, contract_start, currency FROM accounts WHERE {where}",
+        params,
     )
     outcomes = store.query(
         f"SELECT account_id, occurred_on, event, arr_change FROM outcomes"

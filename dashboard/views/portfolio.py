@@ -16,6 +16,7 @@ from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
 from dashboard.text import MIXED, format_money
 from dashboard.views.common import Kpi
+from scoring.currency import retention_in_reporting
 from scoring.health import NO_DATA
 from scoring.kpis import retention_over
 from scoring.signals import RISK_TERMS
@@ -27,6 +28,9 @@ def retention_series(
     """Trailing-12-month retention ending ``as_of``, a week before, and at each of the last
     month ends (oldest first) — the KPI values, their delta and their sparkline."""
     accounts, outcomes = marts.accounts_for_kpis(store, f)
+    money = marts.money_info(store)
+    if money.rates:  # several currencies, converted: the ratios' sums in one currency too
+        accounts, outcomes = retention_in_reporting(accounts, outcomes, money.rates, money.currency)
     ends = [as_of - dt.timedelta(days=30 * m) for m in range(months, 0, -1)]
     ends += [as_of - dt.timedelta(days=7), as_of]
 
@@ -97,6 +101,8 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         values = [r[key] for r in ret]
         known = [v for v in values[:-2] + values[-1:] if v is not None]  # no made-up zeros
         note = ret[-1]["note"]  # undated churns: not computable, never 100 %
+        if mixed:  # several currencies and no rates: a ratio of sums of them means nothing
+            values, known, note = [None, None], [], "not computable: several currencies, no rates"
         cards.append(Kpi(label, values[-1], "ratio", help_text, values[-2], known, note))
     return cards
 
