@@ -40,7 +40,9 @@ with left.container(border=True):
 with right.container(border=True):
     st.markdown("**ARR by segment and band** — click a tile to list its accounts")
     tiles = f"portfolio_treemap_{clicks}"
-    if view.has_arr:
+    if view.mixed_currencies:  # a treemap would add euros to dollars
+        st.caption("Not drawn: the accounts' ARR is in several currencies with no exchange rates.")
+    elif view.has_arr:
         st.plotly_chart(charts.arr_treemap(view.segment_mix), key=tiles,
                         on_select=on_pick(tiles, "portfolio_pick", treemap_pick), selection_mode="points")  # fmt: skip
     else:

@@ -257,11 +257,15 @@ MIXED_ACCOUNTS = {
 def test_mixed_currencies_without_rates_are_never_summed(tmp_path, app_data_dir):
     """Given USD and EUR accounts and no exchange rates, expect no one summed ARR figure: the
     card shows each currency's sum apart and the page says why."""
-    cards = _cards(app_data_dir, _tiny_portfolio(tmp_path, MIXED_ACCOUNTS))
+    root = _tiny_portfolio(tmp_path, MIXED_ACCOUNTS)
+    cards = _cards(app_data_dir, root)
     assert cards["ARR"].value == "—"
     assert cards["ARR"].delta == "€2,500 + $1,000 (not summed: no exchange rates)"
     assert "3,500" not in " ".join(m.value + (m.delta or "") for m in cards.values())
     assert cards["NRR (12 mo)"].delta == "not computable: several currencies, no rates"
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    said = " ".join(c.value for c in at.caption)
+    assert "totals are shown per currency, not summed" in said and "Not drawn" in said, said
 
 
 def test_mixed_currencies_with_rates_show_the_converted_total_and_say_so(tmp_path, app_data_dir):

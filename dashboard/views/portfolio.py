@@ -150,6 +150,7 @@ class PortfolioView:
     segment_mix: pl.DataFrame  # band mix by segment (the treemap)
     has_arr: bool  # any ARR to draw (an export without ARR has none: no treemap)
     money_note: str | None  # the currency conversion and its rates, or why totals are apart
+    mixed_currencies: bool  # several currencies, no rates: no chart sums their ARR
     trend: pl.DataFrame  # weekly ARR by band and median health
     accounts: pl.DataFrame  # every account in the filter (and the chart pick), weakest first
     in_filter: int  # accounts in the sidebar's filter, before a chart pick
@@ -171,6 +172,7 @@ def portfolio_view(
         segment_mix=segment_mix,
         has_arr=bool(segment_mix["arr"].sum()),
         money_note=marts.money_info(store).note,
+        mixed_currencies=marts.money_info(store).currency == MIXED,
         trend=marts.weekly_trend(store, f),
         accounts=picked(accounts, pick),
         in_filter=accounts.height,
