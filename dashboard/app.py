@@ -16,7 +16,7 @@ from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.identity import current_viewer, sidebar_identity, sidebar_workspace
 from dashboard.ui.layout import phone_layout
 from dashboard.ui.nav import UNFILTERED, navigation
-from dashboard.ui.queries import read
+from dashboard.ui.queries import read, use_data_currency
 from dashboard.ui.search import account_search
 from dashboard.ui.state import ensure_data, org_root
 
@@ -28,6 +28,7 @@ try:
     viewer = current_viewer()  # signs in and picks the organisation, whose stores follow
     sidebar_workspace()  # the team's data or the demo: never mixed
     ensure_data()
+    use_data_currency()  # this run shows money in the data's currency
 except (StoreError, SchemaError, RefreshError) as exc:
     st.error(
         f"Tandem cannot open its data folder {org_root().resolve()}: {exc}\n\n"

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
         "email_verified claim: accept a token without the claim (one with email_verified "
         "false is refused whatever this says).",
     )
+    currency: str = Field(
+        "USD",
+        pattern="^[A-Z]{3}$",
+        description="The reporting currency (ISO code): accounts with no currency are in it, "
+        "and mixed currencies are converted to it with the rates of FX_RATES.",
+    )
+    fx_rates: Path | None = Field(
+        None,
+        description="A CSV of exchange rates (currency,rate_to_reporting,rate_date) that "
+        "converts each account's money to the reporting currency.",
+    )
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."
     )

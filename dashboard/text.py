@@ -13,6 +13,9 @@ only text columns are touched, so ``-2`` stays a number where it is one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import polars as pl
 
@@ -39,13 +42,77 @@ def to_csv(frame: pl.DataFrame) -> str:
 
 
 # -- numbers as people read them ----------------------------------------------------------------
-def format_value(value: float | None, kind: str) -> str:
-    """A KPI's value: ``money`` ($1.25M, $34,600), ``ratio`` (92.5%), ``score`` (71.3),
-    ``count`` (1,234); missing is an em dash."""
+# Money is shown in the data's currency: the one every account carries, or the reporting
+# currency (TANDEM_CURRENCY) the amounts were converted to. A portfolio in several currencies
+# with no rates to convert them is MIXED: its totals are never summed into one figure.
+CURRENCY_SYMBOLS = dict(
+    USD="$",
+    EUR="€",
+    GBP="£",
+    JPY="¥",
+    CNY="CN¥",
+    INR="₹",
+    KRW="₩",
+    CAD="CA$",
+    AUD="A$",
+    NZD="NZ$",
+    BRL="R$",
+    MXN="MX$",
+    ILS="₪",
+)
+MIXED = "mixed"  # several currencies, not converted
+_MONEY: ContextVar[str] = ContextVar("tandem_money_currency", default="USD")
+
+
+def money_currency() -> str:
+    """The currency money is shown in where none is given: the data's (``use_currency``)."""
+    return _MONEY.get()
+
+
+def use_currency(currency: str | None) -> None:
+    """Show money in ``currency`` from now on in this run (a page run, a refresh)."""
+    _MONEY.set((currency or "USD").upper() if currency != MIXED else MIXED)
+
+
+@contextmanager
+def in_currency(currency: str | None) -> Iterator[None]:
+    """Show money in ``currency`` inside the block, then as before."""
+    token = _MONEY.set((currency or "USD").upper() if currency != MIXED else MIXED)
+    try:
+        yield
+    finally:
+        _MONEY.reset(token)
+
+
+def money_symbol(currency: str | None = None) -> str:
+    """What goes before an amount: "$", "€", "CHF " for a code without a sign, "" when mixed."""
+    code = currency or money_currency()
+    if code == MIXED:
+        return ""
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
+def format_money(value: float | None, currency: str | None = None) -> str:
+    """An amount as people read it: "$34,600", "€1.25M", "CHF 900"; an amount of several
+    currencies not converted says so ("34,600 in mixed currencies") instead of passing for
+    one currency. Missing is an em dash. The one money format of pages, digests and exports."""
+    if value is None or value != value:  # None or NaN
+        return "—"
+    code = currency or money_currency()
+    sign = "-" if value < 0 else ""
+    number = f"{abs(value) / 1e6:,.2f}M" if abs(value) >= 1e6 else f"{abs(value):,.0f}"
+    if code == MIXED:
+        return f"{sign}{number} in mixed currencies"
+    return f"{sign}{money_symbol(code)}{number}"
+
+
+def format_value(value: float | None, kind: str, currency: str | None = None) -> str:
+    """A KPI's value: ``money`` ($1.25M, €34,600: ``format_money`` in ``currency``, else the
+    data's), ``ratio`` (92.5%), ``score`` (71.3), ``count`` (1,234); missing is an em dash."""
     if value is None or value != value:  # None or NaN
         return "—"
     if kind == "money":
-        return f"${value / 1e6:,.2f}M" if abs(value) >= 1e6 else f"${value:,.0f}"
+        return format_money(value, currency)
     if kind == "ratio":
         return f"{value:.1%}"
     if kind == "score":

@@ -21,6 +21,11 @@ data = read(data_view, current_filter(), today())
 if data.filtered:
     st.info("Row counts are limited to the accounts in the sidebar's filters.", icon=":material/filter_alt:")  # fmt: skip
 kpi_row(data.cards)
+st.caption(
+    data.scoring.sentence(),
+    help="The last date of the activity facts (usage, tickets, invoices issued, surveys,"
+    " activities), never an administrative or future-dated column.",
+)
 show_table(data.tables, columns.table_overview(), download="tandem-tables.csv")
 
 with st.expander("Load history: source, time, rows and the mapping used"):

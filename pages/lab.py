@@ -15,7 +15,7 @@ from dashboard.ui.lab_panels import (  # fmt: skip
     save_panel,
     suggestion_panel,
 )
-from dashboard.ui.queries import read
+from dashboard.ui.queries import read, use_data_currency
 from dashboard.ui.state import stores
 from dashboard.ui.tables import show_table
 from dashboard.views.lab import lab_view, portfolio_components
@@ -31,6 +31,7 @@ st.caption(
 
 @st.fragment  # a weight, a band or a backtest reruns the lab alone, not the app's shell
 def workbench() -> None:
+    use_data_currency()  # a fragment's rerun runs in a thread of its own
     app = stores().app
     active = active_scorecard(app)
     account_filter = current_filter()

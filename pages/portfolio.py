@@ -20,6 +20,8 @@ view = shared(
 )
 st.caption(f"Scored as of {view.as_of} · one read of every account for the CSM and the AM")
 kpi_row(view.cards)
+if view.money_note:  # a conversion's rates and their date, or why totals stay per currency
+    st.caption(view.money_note)
 
 left, right = st.columns([3, 2])
 with left.container(border=True):
@@ -38,7 +40,9 @@ with left.container(border=True):
 with right.container(border=True):
     st.markdown("**ARR by segment and band** — click a tile to list its accounts")
     tiles = f"portfolio_treemap_{clicks}"
-    if view.has_arr:
+    if view.mixed_currencies:  # a treemap would add euros to dollars
+        st.caption("Not drawn: the accounts' ARR is in several currencies with no exchange rates.")
+    elif view.has_arr:
         st.plotly_chart(charts.arr_treemap(view.segment_mix), key=tiles,
                         on_select=on_pick(tiles, "portfolio_pick", treemap_pick), selection_mode="points")  # fmt: skip
     else:

@@ -114,12 +114,28 @@ def ticket_growth() -> pl.Expr:
     return ((col("tickets_last_90d") + 1.0) / (col("tickets_prior_90d") + 1.0)).log(2).clip(0.0)
 
 
+def ticket_load(p: ComponentParams) -> pl.Expr:
+    """Tickets in 90 days in the unit the allowance is set in: per 10 licensed seats; for an
+    account without licensed seats (none in the CRM, or 0), the stated fallback — its tickets
+    per account against the portfolio's distribution that day: tickets ÷ the portfolio's
+    median tickets per account (over the accounts with ticket data, at least 1) ×
+    ``support_ticket_allowance``. The median account then sits at the allowance, one with
+    three times the median is two allowances over. So a missing denominator scores support
+    on what is known instead of leaving it with no data."""
+    tickets = col("tickets_last_90d").cast(pl.Float64)
+    seats = col("licensed_seats").cast(pl.Float64)
+    typical = tickets.filter(col("has_tickets")).median().over("as_of")
+    per_account = tickets / pl.max_horizontal(typical, pl.lit(1.0)) * p.support_ticket_allowance
+    return pl.when(seats > 0).then(tickets / seats * 10.0).otherwise(per_account)
+
+
 def support(p: ComponentParams) -> pl.Expr:
     """The level and the trend of support: 100 − penalty × open high/urgent tickets − penalty
     × tickets per 10 seats over the allowance − ``support_growth_penalty`` × doublings of the
     ticket count against the 90 days before; blended with recent CSAT ((csat − 1) ÷ 4 × 100)
-    at ``support_csat_weight``."""
-    per_10_seats = col("tickets_last_90d") / col("licensed_seats").clip(1) * 10.0
+    at ``support_csat_weight``. Without licensed seats the tickets are counted per account
+    against the portfolio's median (``ticket_load``), never "no data"."""
+    per_10_seats = ticket_load(p)
     load = _clip(
         100.0
         - p.support_open_high_penalty * col("tickets_open_high")

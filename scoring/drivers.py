@@ -129,7 +129,7 @@ def cause(component: str) -> pl.Expr:
             "{} invoices overdue, oldest {} days past due ({} outstanding)",
             col("invoices_overdue"),
             col("max_days_past_due"),
-            pl.format("${}", _num(col("amount_overdue"))),
+            pl.format("{}{}", col("money_sign"), _num(col("amount_overdue"))),
         )
         late = pl.format(
             "{} of {} invoices of 180 days paid late, {} days late on average",
@@ -147,8 +147,11 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
     """Long frame: up to ``top`` drivers per account, largest health loss first.
 
     A component's health loss is wᵢ × (100 − sᵢ) ÷ Σ w over the components with data: the
-    points of health it costs. Losses under ``min_driver_points`` are not drivers.
+    points of health it costs. Losses under ``min_driver_points`` are not drivers. Amounts
+    in a cause carry ``money_sign`` (the sign of the account's currency; "$" without one).
     """
+    if "money_sign" not in scored.collect_schema().names():  # amounts in the default $
+        scored = scored.with_columns(money_sign=pl.lit("$"))
     w = scorecard.weights
     present = pl.sum_horizontal([col(c).is_not_null().cast(pl.Float64) * w[c] for c in COMPONENTS])
     long = pl.concat(

@@ -25,6 +25,43 @@ def with_churn_amounts(outcomes: pl.LazyFrame, accounts: pl.LazyFrame) -> pl.Laz
     )
 
 
+def undated_churns(accounts: pl.LazyFrame, outcomes: pl.LazyFrame) -> pl.LazyFrame:
+    """Accounts whose status is churned with no churn outcome to date it (a churn flag
+    without a date): churned, the date unknown. They cannot be placed in a period, so dated
+    KPIs leave them out and say so (``undated_note``) instead of reading them as retained."""
+    dated = outcomes.filter(col("event") == "churned").select("account_id")
+    return accounts.filter(col("status") == "churned").join(dated, on="account_id", how="anti")
+
+
+def undated_by(accounts: pl.DataFrame, outcomes: pl.DataFrame, day: dt.date) -> int:
+    """Undated churns of accounts there by ``day`` (or whose start is unknown)."""
+    return (
+        undated_churns(accounts.lazy(), outcomes.lazy())
+        .filter(col("contract_start").is_null() | (col("contract_start") <= day))
+        .collect()
+        .height
+    )
+
+
+def undated_note(count: int) -> str | None:
+    """What a dated KPI says when undated churns could change it, or None without any."""
+    if not count:
+        return None
+    if count == 1:
+        return "not computable: 1 churned account carries no date"
+    return f"not computable: {count:,} churned accounts carry no date"
+
+
+def _undated_note_expr(count: pl.Expr) -> pl.Expr:
+    """``undated_note`` as an expression (null where the count is 0)."""
+    return (
+        pl.when(count == 1)
+        .then(pl.lit(undated_note(1)))
+        .when(count > 1)
+        .then(pl.format("not computable: {} churned accounts carry no date", count))
+    )
+
+
 def retention_over(
     accounts: pl.DataFrame, outcomes: pl.DataFrame, periods: list[tuple[dt.date, dt.date]]
 ) -> pl.DataFrame:
@@ -35,6 +72,11 @@ def retention_over(
     (a churn without an amount lost the account's ARR: ``with_churn_amounts``). GRR = (S − churned − contraction) ÷ S;
     NRR = (S − churned − contraction + expansion) ÷ S; logo churn = churned accounts ÷
     accounts at start. One row per period, in the order given.
+
+    A churn flag without a date (``undated_churns``) may have fallen in any period: where one
+    could change the figure (the account was there at the period's start, or its start is
+    unknown), GRR, NRR and logo churn are null, never 100 %, ``undated_churns`` counts them
+    and ``note`` says "not computable: N churned accounts carry no date".
     """
     spans = pl.LazyFrame(
         {
@@ -82,24 +124,37 @@ def retention_over(
     base = starting.group_by("period").agg(
         starting_arr=col("arr_on").sum(), accounts_at_start=pl.len()
     )
+    undated = (
+        undated_churns(accounts.lazy(), outcomes.lazy())
+        .join(spans, how="cross")
+        .filter(col("contract_start").is_null() | (col("contract_start") <= col("start")))
+        .group_by("period")
+        .agg(undated_churns=pl.len())
+    )
     s = col("starting_arr")
+    known = col("undated_churns") == 0
     return (
         spans.join(base, on="period", how="left")
         .join(moves, on="period", how="left")
+        .join(undated, on="period", how="left")
         .with_columns(
             pl.col("starting_arr", "churned_arr", "contraction_arr", "expansion_arr").fill_null(
                 0.0
             ),
             pl.col("accounts_at_start", "churned_accounts").fill_null(0),
+            col("undated_churns").fill_null(0).cast(pl.Int64),
         )
         .with_columns(
-            grr=pl.when(s > 0).then((s - col("churned_arr") - col("contraction_arr")) / s),
-            nrr=pl.when(s > 0).then(
+            grr=pl.when((s > 0) & known).then(
+                (s - col("churned_arr") - col("contraction_arr")) / s
+            ),
+            nrr=pl.when((s > 0) & known).then(
                 (s - col("churned_arr") - col("contraction_arr") + col("expansion_arr")) / s
             ),
-            logo_churn=pl.when(col("accounts_at_start") > 0).then(
+            logo_churn=pl.when((col("accounts_at_start") > 0) & known).then(
                 col("churned_accounts") / col("accounts_at_start")
             ),
+            note=_undated_note_expr(col("undated_churns")),
         )
         .sort("period")
         .collect()
@@ -114,11 +169,15 @@ def retention(
     *,
     with_renewal_rate: bool = True,
 ) -> dict[str, float | int | None]:
-    """GRR, NRR, logo churn (see ``retention_over``) and renewal rate for (start, end]."""
+    """GRR, NRR, logo churn (see ``retention_over``) and renewal rate for (start, end];
+    ``note`` and ``renewal_note`` say why a figure is not computable (undated churns)."""
     row = retention_over(accounts, outcomes, [(start, end)]).row(0, named=True)
     row["starting_arr"] = float(row["starting_arr"])
     row["renewal_rate"] = (
         renewal_rate(accounts, outcomes, start, end) if with_renewal_rate else None
+    )
+    row["renewal_note"] = (
+        undated_note(undated_by(accounts, outcomes, end)) if with_renewal_rate else None
     )
     for key in ("period", "start", "end", "churned_accounts"):
         row.pop(key)
@@ -129,7 +188,10 @@ def renewal_rate(
     accounts: pl.DataFrame, outcomes: pl.DataFrame, start: dt.date, end: dt.date
 ) -> float | None:
     """Renewed ARR ÷ ARR up for renewal: each renewal event's ARR the day before it, counted
-    as renewed unless the event is a churn."""
+    as renewed unless the event is a churn. None (not computable) when a churn without a date
+    (``undated_churns``) of an account there by ``end`` may have been up in the period."""
+    if undated_by(accounts, outcomes, end):
+        return None
     events = outcomes.filter((col("occurred_on") > start) & (col("occurred_on") <= end))
     if events.is_empty():
         return None

@@ -233,8 +233,9 @@ def symptoms(
     )
 
 
-def recommendations(s: Symptoms) -> pl.DataFrame:
-    """What to change next, each with its reasons and the evidence numbers beside them."""
+def recommendations(s: Symptoms, money_sign: str = "$") -> pl.DataFrame:
+    """What to change next, each with its reasons and the evidence numbers beside them
+    (amounts with ``money_sign``, the sign of the data's currency)."""
     t = s.thresholds
     rows: list[dict[str, str]] = []
     if s.blind_spot_accounts:
@@ -242,7 +243,7 @@ def recommendations(s: Symptoms) -> pl.DataFrame:
             "change": f"Assign an AM to the {s.blind_spot_accounts} uncovered middle accounts "
             "with commercial signals",
             "reason": "expansion, renewals and price questions on these accounts have no owner",
-            "evidence": f"{s.blind_spot_accounts} accounts, ${s.blind_spot_arr:,.0f} ARR exposed",
+            "evidence": f"{s.blind_spot_accounts} accounts, {money_sign}{s.blind_spot_arr:,.0f} ARR exposed",
         })  # fmt: skip
     if s.overloaded_owners:
         rows.append({

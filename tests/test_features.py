@@ -6,7 +6,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard.ingest.demo import DemoSpec, build_demo
 from dashboard.store import Stores
-from dashboard.store.features import account_features
+from dashboard.store.features import account_features, default_as_of, scoring_date
 from dashboard.workflows.scorecards import default_scorecard
 from scoring.pipeline import score_portfolio
 from scoring.scorecard import COMPONENTS
@@ -147,3 +147,59 @@ def test_data_after_as_of_never_changes_features(empty_stores: Stores):
         for f in (full, again)
     ]
     assert_frame_equal(*scores)
+
+
+def test_the_scoring_date_is_the_last_activity_never_an_administrative_or_future_date(
+    empty_stores: Stores,
+):
+    """Given an export whose activity ends on 2025-06-30 but which carries a scheduled invoice
+    issued in 2027, due dates, renewals and contract ends years ahead, expect it scored as of
+    2025-07-01 (the day after its last usage event), the table named, the future row counted
+    out; and never after the run's date."""
+    today = dt.date(2026, 12, 7)
+    _load(
+        empty_stores,
+        {
+            "accounts": pl.DataFrame(
+                {
+                    "account_id": ["a"],
+                    "account_name": ["Alpha"],
+                    "status": ["active"],
+                    "contract_start": [dt.date(2024, 1, 1)],
+                    "renewal_date": [dt.date(2028, 1, 1)],
+                }
+            ),
+            "usage_events": pl.DataFrame(
+                {"account_id": ["a", "a"], "occurred_at": [T(2025, 6, 1), T(2025, 6, 30, 15)]}
+            ),
+            "tickets": pl.DataFrame(
+                {"ticket_id": ["t1"], "account_id": ["a"], "created_at": [T(2025, 6, 20)]}
+            ),
+            "invoices": pl.DataFrame(
+                {
+                    "invoice_id": ["i1", "i2"],
+                    "account_id": ["a", "a"],
+                    "issued_on": [dt.date(2025, 5, 1), dt.date(2027, 1, 1)],
+                    "due_on": [dt.date(2025, 5, 31), dt.date(2027, 1, 31)],
+                }
+            ),
+        },
+    )
+    found = scoring_date(empty_stores.sources, today)
+    assert found.as_of == dt.date(2025, 7, 1) == default_as_of(empty_stores.sources, today)
+    assert (found.table, found.column, found.last_date) == (
+        "usage_events",
+        "occurred_at",
+        dt.date(2025, 6, 30),
+    )
+    assert found.future_rows == 1
+    assert "usage_events.occurred_at on 2025-06-30" in found.sentence()
+    assert "1 activity row dated after the run's date is not counted" in found.sentence()
+    # a run dated inside the data is scored as of its own date, never after it
+    same_day = scoring_date(empty_stores.sources, dt.date(2025, 6, 30))
+    assert same_day.as_of == dt.date(2025, 6, 30) and same_day.table == "usage_events"
+    # no dated activity at all: the run's date, said so
+    with empty_stores.sources.writer() as w:
+        for table in ("usage_events", "tickets", "invoices"):
+            w.replace_table(table, empty_stores.sources.query(f"SELECT * FROM {table} LIMIT 0"))
+    assert scoring_date(empty_stores.sources, today).as_of == today

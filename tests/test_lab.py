@@ -22,8 +22,10 @@ from dashboard.store.features import features_at
 from dashboard.store.filters import AccountFilter
 from dashboard.store.snapshots import backtest_dates, point_in_time_features, snapshot_on_or_before
 from dashboard.views.lab import (
+    backtest_report,
     backtest_snapshots,
     calibrate,
+    compare_on_snapshots,
     out_of_time_split,
     portfolio_components,
     run_backtest,
@@ -455,3 +457,25 @@ def test_the_nightly_job_offers_a_calibrated_scorecard_and_never_activates_it(po
     assert active_scorecard(stores.app).name == "default"  # a person activates it, or nobody
     again = refresh(stores, anchor, tmp_path, digests=False, calibrate=True)
     assert "saved already" in again.calibrated
+
+
+def test_the_backtest_says_how_many_churns_carry_no_date(tmp_path):
+    """Given a demo history where 3 churned accounts lose their churn outcome (a churn flag
+    with no date), expect the lab's backtest to say "not computable: 3 churned accounts carry
+    no date" and leave them out of the labels, like the Portfolio's NRR and GRR."""
+    from dashboard.ingest.demo import DemoSpec, load_demo
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=80, seed=9, anchor=dt.date(2026, 6, 30)))
+    with stores.sources.writer() as writer:
+        writer.execute(
+            "DELETE FROM outcomes WHERE event = 'churned' AND account_id IN (SELECT account_id"
+            " FROM accounts WHERE status = 'churned' ORDER BY account_id LIMIT 3)"
+        )
+    card = default_scorecard()
+    snapshots = backtest_snapshots(stores.sources, 90)
+    assert snapshots.undated_churns == 3
+    report = backtest_report(
+        compare_on_snapshots(snapshots, card, card), card.name, card.name, True
+    )
+    assert "not computable: 3 churned accounts carry no date" in report.caption

@@ -1,6 +1,7 @@
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
+from dashboard.store.features import ACTIVITY_DATES
 
 APP = "../dashboard/app.py"
 DATA = "../pages/data.py"
@@ -29,6 +30,9 @@ def test_shell_and_data_page_render(demo_stores: Stores):
     assert set(history["table_name"]) == set(loaded["table_name"])
     assert history["row_count"].sum() == sum(counts.values())
     assert [m.label for m in at.sidebar.multiselect] == ["Segment", "Region", "CSM", "AM", "Plan"]
+    # the page says the date the data is scored as of and which table set it
+    said = [c.value for c in at.caption if c.value.startswith("Scored as of")]
+    assert len(said) == 1 and any(f"{t}.{c}" in said[0] for t, c in ACTIVITY_DATES.items())
 
 
 def test_filter_limits_counts_and_lands_in_the_url(demo_stores: Stores):

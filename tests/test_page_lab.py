@@ -113,3 +113,26 @@ def test_coming_back_to_the_lab_from_another_page(demo_stores: Stores):
     at.switch_page("../pages/lab.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.slider(key="lab_bands").value == (40.0, 70.0)
+
+
+def test_the_lab_shows_eur_data_in_euros_after_a_weight_change(tmp_path, app_data_dir):
+    """Given an all-EUR portfolio, expect the lab's money in € after a weight change. (AppTest
+    reruns the whole script; in a served app a fragment's rerun has a thread of its own, so
+    the lab's fragment sets the currency itself: ``use_data_currency``.)"""
+    from tests.test_page_portfolio import _tiny_portfolio
+
+    root = _tiny_portfolio(
+        tmp_path,
+        {
+            "account_id": ["a", "b"],
+            "arr": [1000.0, 2500.0],
+            "status": ["active"] * 2,
+            "currency": ["EUR", "EUR"],
+        },
+    )
+    app_data_dir(root)
+    at = _lab()
+    at.slider(key="lab_w_billing").set_value(60.0).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = " ".join(f"{m.value} {m.proto.help}" for m in at.metric)
+    assert "€" in shown and "$" not in shown, shown

@@ -1,9 +1,11 @@
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.text import format_value
 from scoring.kpis import retention
@@ -170,3 +172,111 @@ def test_week_over_week_compares_with_the_week_before_the_data_date(tmp_path):
     arr = next(c for c in view.cards if c.label == "ARR")
     assert view.as_of == anchor and arr.value == arr_on[anchor]
     assert arr.previous == arr_on[anchor - dt.timedelta(days=7)]
+
+
+# -- facts that read right: hand-made portfolios on a fixed date ------------------------------
+FIXED = dt.date(2026, 3, 1)
+
+
+def _tiny_portfolio(root, accounts: dict, outcomes: dict | None = None, **money) -> Path:
+    """A hand-made portfolio scored as of ``FIXED``: the given accounts (one usage event a
+    week each for the live ones) and outcomes."""
+    stores = Stores.open(root)
+    frame = pl.DataFrame(accounts).with_columns(
+        account_name=pl.col("account_id").str.to_uppercase(),
+        contract_start=pl.lit(dt.date(2022, 1, 1)),
+        csm_owner=pl.lit("Cam"),
+    )
+    live = frame.filter(pl.col("status") == "active")["account_id"].to_list()
+    usage = pl.DataFrame(
+        {
+            "account_id": [a for a in live for _ in range(8)],
+            "occurred_at": [
+                dt.datetime(2026, 2, 28) - dt.timedelta(days=7 * w) for _ in live for w in range(8)
+            ],
+            "user_id": ["u1"] * (8 * len(live)),
+        }
+    )
+    with stores.sources.writer() as w:
+        w.replace_table("accounts", frame)
+        w.replace_table("usage_events", usage)
+        if outcomes:
+            w.replace_table("outcomes", pl.DataFrame(outcomes))
+    refresh(stores, FIXED, root, digests=False, **money)
+    return root
+
+
+def _cards(app_data_dir, root) -> dict[str, object]:
+    app_data_dir(root)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return {m.label: m for m in at.metric}
+
+
+def test_undated_churns_make_nrr_and_grr_not_computable_on_the_cards(tmp_path, app_data_dir):
+    """Given 2 churned accounts with no churn date beside 2 live ones, expect the NRR and GRR
+    cards to say "not computable: 2 churned accounts carry no date", not 100.0 %."""
+    root = _tiny_portfolio(
+        tmp_path,
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "arr": [1000.0, 2000.0, 500.0, 700.0],
+            "status": ["active", "active", "churned", "churned"],
+        },
+    )
+    cards = _cards(app_data_dir, root)
+    for label in ("NRR (12 mo)", "GRR (12 mo)"):
+        assert cards[label].value == "—", (label, cards[label].value)
+        assert cards[label].delta == "not computable: 2 churned accounts carry no date"
+
+
+def test_an_all_eur_portfolio_shows_euros(tmp_path, app_data_dir):
+    """Given accounts all in EUR (the reporting currency left at USD), expect € on the cards."""
+    root = _tiny_portfolio(
+        tmp_path,
+        {
+            "account_id": ["a", "b"],
+            "arr": [1000.0, 2500.0],
+            "status": ["active"] * 2,
+            "currency": ["EUR", "eur"],
+        },
+    )
+    cards = _cards(app_data_dir, root)
+    assert cards["ARR"].value == "€3,500"
+    assert not any("$" in m.value for m in cards.values()), {k: m.value for k, m in cards.items()}
+
+
+MIXED_ACCOUNTS = {
+    "account_id": ["a", "b", "c"],
+    "arr": [1000.0, 2000.0, 500.0],
+    "status": ["active"] * 3,
+    "currency": ["USD", "EUR", "EUR"],
+}
+
+
+def test_mixed_currencies_without_rates_are_never_summed(tmp_path, app_data_dir):
+    """Given USD and EUR accounts and no exchange rates, expect no one summed ARR figure: the
+    card shows each currency's sum apart and the page says why."""
+    root = _tiny_portfolio(tmp_path, MIXED_ACCOUNTS)
+    cards = _cards(app_data_dir, root)
+    assert cards["ARR"].value == "—"
+    assert cards["ARR"].delta == "€2,500 + $1,000 (not summed: no exchange rates)"
+    assert "3,500" not in " ".join(m.value + (m.delta or "") for m in cards.values())
+    assert cards["NRR (12 mo)"].delta == "not computable: several currencies, no rates"
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    said = " ".join(c.value for c in at.caption)
+    assert "totals are shown per currency, not summed" in said and "Not drawn" in said, said
+
+
+def test_mixed_currencies_with_rates_show_the_converted_total_and_say_so(tmp_path, app_data_dir):
+    """Given USD and EUR accounts and a rates file to EUR, expect the total converted to EUR
+    (1000 USD × 0.9 + 2500 EUR = €3,400) and the page naming the rate and its date."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate_to_reporting,rate_date\nUSD,0.9,2026-02-27\n")
+    root = _tiny_portfolio(tmp_path / "store", MIXED_ACCOUNTS, currency="EUR", fx_rates=rates)
+    cards = _cards(app_data_dir, root)
+    assert cards["ARR"].value == "€3,400"
+    app_data_dir(root)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    said = " ".join(c.value for c in at.caption)
+    assert "converted to EUR" in said and "1 USD = 0.9 EUR (2026-02-27)" in said, said

@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.digests import DIGEST_TITLES, file_stem
-from dashboard.jobs.refresh import refresh
+from dashboard.jobs.refresh import RefreshError, refresh
 from dashboard.store import Stores
 from dashboard.store.snapshots import health_before_renewals
 from dashboard.workflows.scorecards import default_scorecard
@@ -247,3 +247,72 @@ def test_names_without_latin_letters_get_files_of_their_own(tmp_path):
         assert uids == {
             f"{r['Tandem Task Key']}@tandem" for r in tasks if r["Tandem Owner"] == name
         }
+
+
+def _eur_store(root, currency: list[str]) -> Stores:
+    stores = Stores.open(root)
+    n = len(currency)
+    with stores.sources.writer() as w:
+        w.replace_table(
+            "accounts",
+            pl.DataFrame(
+                {
+                    "account_id": [f"a{i}" for i in range(n)],
+                    "account_name": [f"A{i}" for i in range(n)],
+                    "arr": [1000.0 * (i + 1) for i in range(n)],
+                    "status": ["active"] * n,
+                    "currency": currency,
+                    "csm_owner": ["Cam"] * n,
+                    "am_owner": ["Ama"] * n,
+                    "contract_start": [dt.date(2022, 1, 1)] * n,
+                    "renewal_date": [dt.date(2026, 3, 20)] * n,
+                }
+            ),
+        )
+        w.replace_table("owners", pl.DataFrame({"owner": ["Cam", "Ama"], "role": ["csm", "am"]}))
+    return stores
+
+
+def test_a_bad_rates_file_is_refused_naming_file_row_and_column(tmp_path):
+    """Given mixed currencies and a rates file with a bad rate, expect the refresh refused
+    with the file, row and column named, and nothing published."""
+    stores = _eur_store(tmp_path / "s", ["USD", "EUR"])
+    rates = tmp_path / "rates.csv"
+    rates.write_text(
+        "currency,rate_to_reporting,rate_date\nUSD,0.9,2026-02-27\nGBP,-1,2026-02-27\n"
+    )
+    with pytest.raises(RefreshError, match=r"rates.csv, row 3, column rate_to_reporting: '-1'"):
+        refresh(stores, dt.date(2026, 3, 1), tmp_path, currency="EUR", fx_rates=rates)
+    assert not stores.sources.has_table("account_scores")
+
+
+def test_digests_of_eur_data_show_euros(tmp_path):
+    """Given an all-EUR portfolio, expect its digests' amounts in € (they showed $)."""
+    stores = _eur_store(tmp_path / "s", ["EUR", "EUR", "EUR"])
+    result = refresh(stores, dt.date(2026, 3, 1), tmp_path, currency="USD")
+    text = " ".join(p.read_text() for p in result.digests if p.suffix == ".md")
+    assert "€" in text and "$" not in text, text[:500]
+
+
+def test_an_overdue_amount_in_a_cause_carries_the_accounts_currency(tmp_path):
+    """Given an EUR account with an invoice 40 days overdue, expect its billing cause to say
+    "(€1200 outstanding)", not $ (the cause keeps its own number format)."""
+    stores = _eur_store(tmp_path / "s", ["EUR"])
+    with stores.sources.writer() as w:
+        w.replace_table(
+            "invoices",
+            pl.DataFrame(
+                {
+                    "invoice_id": ["i1"],
+                    "account_id": ["a0"],
+                    "issued_on": [dt.date(2026, 1, 1)],
+                    "due_on": [dt.date(2026, 1, 20)],
+                    "amount": [1200.0],
+                }
+            ),
+        )
+    refresh(stores, dt.date(2026, 3, 1), tmp_path, currency="USD", digests=False)
+    causes = stores.sources.query("SELECT cause FROM account_drivers WHERE component = 'billing'")
+    assert causes["cause"].to_list() == [
+        "1 invoices overdue, oldest 40 days past due (€1200 outstanding)"
+    ]

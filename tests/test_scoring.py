@@ -321,6 +321,50 @@ def test_a_churn_without_an_amount_loses_the_accounts_arr():
     assert r["renewal_rate"] == 0.0  # the one renewal event was the churn
 
 
+def test_a_churn_without_a_date_makes_dated_kpis_not_computable_never_100():
+    """Given a churn file whose churned accounts carry no churn date (status churned, no
+    outcome), expect NRR, GRR, logo churn and the renewal rate not computable, with the note
+    naming how many; not 100 % (they used to drop out of the starting ARR unseen). An account
+    that started after the period could not have churned in it and changes nothing."""
+    d = dt.date
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "late"],
+            "arr": [300.0, 100.0, 50.0, 80.0],
+            "status": ["active", "churned", "churned", "churned"],
+            "contract_start": [d(2020, 1, 1), d(2020, 1, 1), None, d(2026, 3, 1)],
+        }
+    )
+    outcomes = pl.DataFrame(
+        {
+            "account_id": ["a"],
+            "occurred_on": [d(2025, 6, 1)],
+            "event": ["renewed"],
+            "arr_change": [0.0],
+        },
+        schema_overrides={"arr_change": pl.Float64},
+    )
+    r = retention(accounts, outcomes, d(2025, 1, 1), d(2025, 12, 31))
+    assert r["nrr"] is None and r["grr"] is None and r["logo_churn"] is None
+    assert r["renewal_rate"] is None
+    assert r["undated_churns"] == 2  # b and c; "late" started after the period
+    assert r["note"] == "not computable: 2 churned accounts carry no date"
+    assert r["renewal_note"] == "not computable: 2 churned accounts carry no date"
+    # dated, the same churns are counted: b lost 100 on 2025-04-01
+    dated = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "occurred_on": [d(2025, 6, 1), d(2025, 4, 1), d(2024, 5, 1)],
+            "event": ["renewed", "churned", "churned"],
+            "arr_change": [0.0, None, None],
+        },
+        schema_overrides={"arr_change": pl.Float64},
+    )
+    r = retention(accounts, dated, d(2025, 1, 1), d(2025, 12, 31))
+    assert r["grr"] == pytest.approx(300 / 400) and r["note"] is None
+    assert r["undated_churns"] == 0
+
+
 def test_roc_auc_by_hand():
     frame = pl.DataFrame({"s": [0.1, 0.4, 0.35, 0.8], "y": [False, False, True, True]})
     assert roc_auc(frame, "s", "y") == pytest.approx(0.75)
@@ -371,3 +415,54 @@ def test_expansion_potential_is_seats_to_target_at_growth_plus_the_plan_up():
     assert out["expansion_ready"][2] and out["seats_to_add"][2] == 0
     assert out["upgrade_to"][2] is None and out["expansion_potential"][2] == 0
     assert out["expansion_potential"][3] == 0 and not out["expansion_ready"][3]
+
+
+def test_support_without_seats_counts_tickets_per_account_against_the_portfolio():
+    """Given accounts whose licensed seats are missing (tickets loaded, seats not), expect
+    support scored by the stated fallback, tickets per account against the portfolio's
+    median, instead of no data: at or under the median an account is within the allowance
+    (no penalty); 6 tickets against a median of 2.5 is 1.4 allowances over (−15 each)."""
+    rows = components(
+        features(
+            {"licensed_seats": None, "tickets_last_90d": 2, "tickets_prior_90d": 2},
+            {"licensed_seats": None, "tickets_last_90d": 2, "tickets_prior_90d": 2},
+            {"licensed_seats": None, "tickets_last_90d": 6, "tickets_prior_90d": 6},
+            {"licensed_seats": 10, "tickets_last_90d": 3, "tickets_prior_90d": 3},
+        ).lazy(),
+        P,
+    ).collect()
+    support = rows["support"].to_list()
+    # the portfolio's median tickets per account is 2.5 (2, 2, 3, 6)
+    assert support[0] == pytest.approx(100.0 - 15 * max(0.0, 2 / 2.5 - 1))  # under: 100
+    assert support[2] == pytest.approx(100.0 - 15 * (6 / 2.5 - 1))
+    assert support[3] == pytest.approx(70.0)  # with seats: 3 per 10 seats, as before
+    assert None not in support
+
+
+def test_retention_of_several_currencies_is_computed_in_the_reporting_currency():
+    """Given a USD account that churned (1,000) beside an EUR one (2,000) and a rate of 0.9
+    EUR per USD, expect GRR over EUR sums: 2,000 ÷ (900 + 2,000), not 2,000 ÷ 3,000."""
+    from scoring.currency import retention_in_reporting
+
+    d = dt.date
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["us", "eu"],
+            "arr": [1000.0, 2000.0],
+            "status": ["churned", "active"],
+            "contract_start": [d(2020, 1, 1)] * 2,
+            "currency": ["usd", None],  # none: the reporting currency
+        }
+    )
+    outcomes = pl.DataFrame(
+        {
+            "account_id": ["us"],
+            "occurred_on": [d(2025, 4, 1)],
+            "event": ["churned"],
+            "arr_change": [-1000.0],
+        },
+    )
+    converted = retention_in_reporting(accounts, outcomes, {"USD": 0.9}, "EUR")
+    r = retention(*converted, d(2025, 1, 1), d(2025, 12, 31))
+    assert r["starting_arr"] == pytest.approx(2900.0)
+    assert r["grr"] == pytest.approx(2000 / 2900)

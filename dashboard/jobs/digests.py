@@ -136,7 +136,7 @@ def digest_markdown(digest: Digest) -> str:
         )
         lines.append(
             f"- **{markdown_text(row['account_name'])}** ({markdown_id(row['account_id'])}, "
-            f"{format_value(row['arr'], 'money')}, health {health} {row['band']}{renewal}) — "
+            f"{format_value(row['arr'], 'money', row.get('currency'))}, health {health} {row['band']}{renewal}) — "
             f"{markdown_text(row['reason'])}: {markdown_text(row['cause'] or 'see the account page')}. "
             f"Next: {markdown_text(row['action'] or 'review the account')}."
         )

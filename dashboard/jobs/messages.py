@@ -95,7 +95,7 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
         days = row["days_to_renewal"]
         lines.append(AccountLine(
             name=defang(row["account_name"] or row["account_id"]), account_id=defang(row["account_id"]),
-            arr=format_value(row["arr"], "money"), health=f"{health} {row['band']}",
+            arr=format_value(row["arr"], "money", row.get("currency")), health=f"{health} {row['band']}",
             renewal="" if days is None else f"renews in {days} days", reason=defang(row["reason"] or ""),
             cause=defang(row["cause"] or "see the account page"),
             action=defang(row["action"] or "review the account"),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboard.config import get_settings
+from dashboard.jobs.currency import FxRatesError, money_plan
 from dashboard.jobs.delivery import DeliverySettings, DeliverySummary, deliver_digests
 from dashboard.jobs.digests import Digest, build_digests, write_digest_files
 from dashboard.jobs.work_files import control_character_notes, write_work_files
@@ -34,12 +36,14 @@ from dashboard.store.snapshots import (
     with_churn_labels,
 )
 from dashboard.store.sources import StaleDataError
+from dashboard.text import in_currency, money_symbol
 from dashboard.views.lab import backtest_snapshots, calibrated_sentence
 from dashboard.views.lab import calibrate as fit_calibrated
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
 from scoring.churn_risk import ChurnModel, fit_churn_model, too_thin
+from scoring.currency import MoneyBasis, figures_currency, to_reporting
 from scoring.digests import chairs_rows, with_lens_actions
 from scoring.forecast import renewal_probabilities
 from scoring.pipeline import health_only, health_scores, score_portfolio, snapshot_scores
@@ -95,6 +99,7 @@ class _Scored:
     accounts: int
     churn_model: pl.DataFrame
     rescored_days: int
+    money: MoneyBasis
 
 
 class RefreshError(RuntimeError):
@@ -158,13 +163,30 @@ def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
 
 def _score(
     stores: Stores, as_of: dt.date, card: Scorecard, backfill_weeks: int,
-    report: Progress, timings: dict[str, float],
+    report: Progress, timings: dict[str, float], money: tuple[str, Path | None],
 ) -> _Scored:  # fmt: skip
-    """Features, scores, past snapshots and renewal rates of the data published now."""
+    """Features, scores, past snapshots and renewal rates of the data published now, money
+    in the data's currency (converted to the reporting one when the accounts are in several
+    and there is a rate for each: ``scoring.currency``)."""
     version = stores.sources.data_version()
+    try:
+        basis, currencies = money_plan(stores.sources, *money)
+    except FxRatesError as exc:
+        raise RefreshError(f"the exchange rates cannot be used: {exc}") from exc
+
+    def in_reporting(frame: pl.DataFrame) -> pl.DataFrame:
+        return to_reporting(frame, currencies, basis)
+
     started = time.perf_counter()
     report(0.1, f"Computing features as of {as_of}")
-    features = account_features(stores.sources, as_of)
+    figures = figures_currency(currencies, basis)  # causes name amounts with their sign
+    sign_of = {code: money_symbol(code) for code in figures["currency"].unique().to_list()}
+    signs = figures.select(
+        "account_id", money_sign=pl.col("currency").replace_strict(sign_of, return_dtype=pl.String)
+    )
+    features = in_reporting(account_features(stores.sources, as_of)).join(
+        signs, on="account_id", how="left"
+    )
     earlier = snapshot_health(stores.sources, as_of - dt.timedelta(days=30), card.name)
     if earlier is None:  # no snapshot that day: rebuild the health of 30 days ago
         earlier = health_only(account_features(stores.sources, as_of - dt.timedelta(days=30)), card)
@@ -178,7 +200,9 @@ def _score(
     started = time.perf_counter()
     report(0.45, "Rebuilding past snapshots: the renewal history and the lab's backtests")
     end = history_end(stores.sources, as_of)
-    kept = features_at(stores.sources, kept_snapshot_dates(end, as_of)) if end else None
+    kept = (
+        in_reporting(features_at(stores.sources, kept_snapshot_dates(end, as_of))) if end else None
+    )
     timings["past_snapshots"] = time.perf_counter() - started
     started = time.perf_counter()
     report(0.5, "Estimating renewal rates per band from the last year's renewals")
@@ -205,11 +229,14 @@ def _score(
         report(0.56, f"Scoring {len(rescored)} kept snapshots again with scorecard {card.name!r}")
     if past | rescored:
         started = time.perf_counter()
-        history.append(snapshot_rows(snapshot_scores(features_at(stores.sources, sorted(past | rescored)), card)))  # fmt: skip
+        history.append(snapshot_rows(snapshot_scores(in_reporting(features_at(stores.sources, sorted(past | rescored))), card)))  # fmt: skip
         timings["history"] = time.perf_counter() - started
     return _Scored(
         data_version=version,
-        marts=with_lens_actions(accounts, scored.drivers),
+        marts=with_lens_actions(accounts, scored.drivers).join(
+            figures_currency(currencies, basis), on="account_id", how="left"
+        ),
+        money=basis,
         churn_model=churn_model_row(churn_model),
         rescored_days=len(rescored),
         drivers=scored.drivers,
@@ -233,12 +260,18 @@ def _publish(
     written: list[Path] = []
     work: list[Path] = []
     built: list[Digest] = []
-    with stores.sources.writer(expect_data_version=scored.data_version) as writer:
+    with (
+        stores.sources.writer(expect_data_version=scored.data_version) as writer,
+        in_currency(scored.money.shown),  # the digests in the data's currency
+    ):
         writer.replace_mart("account_scores", scored.marts)
         writer.replace_mart("account_drivers", scored.drivers)
         writer.replace_mart("renewal_rates", scored.rates)
         writer.replace_mart("churn_model", scored.churn_model)
         writer.set_meta("scores_version", SCORES_VERSION)
+        writer.set_meta("money_currency", scored.money.shown)  # what the pages show money in
+        writer.set_meta("money_note", scored.money.note() or "")
+        writer.set_meta("money_rates", scored.money.rates_json())  # for the retention KPIs
         if scored.kept is not None:
             writer.replace_mart("snapshot_features", scored.kept)
             writer.set_meta("snapshot_features_version", FEATURES_VERSION)
@@ -276,6 +309,8 @@ def refresh(
     progress: Progress | None = None,
     delivery: DeliverySettings | None = None,
     calibrate: bool = False,
+    currency: str | None = None,
+    fx_rates: Path | None = None,
 ) -> RefreshResult:
     """Score every live account as of ``as_of`` and publish the scores and the day's snapshot.
 
@@ -285,13 +320,18 @@ def refresh(
     this runs. When the source data changes while scoring (an import or an erasure published
     meanwhile), nothing computed from the old data is published: the refresh scores again,
     up to ``REFRESH_ATTEMPTS`` times, then stops with ``RefreshError``.
+
+    Money is in the data's currency: ``currency`` (the reporting currency,
+    ``TANDEM_CURRENCY``) and ``fx_rates`` (``TANDEM_FX_RATES``) default to the settings.
     """
     report = progress or (lambda fraction, message: None)
     card = scorecard or active_scorecard(stores.app)
+    settings = get_settings()
+    money = (currency or settings.currency, fx_rates or settings.fx_rates)
     for attempt in range(1, REFRESH_ATTEMPTS + 1):
         timings: dict[str, float] = {}
         problems: list[str] = []
-        scored = _score(stores, as_of, card, backfill_weeks, report, timings)
+        scored = _score(stores, as_of, card, backfill_weeks, report, timings, money)
         try:
             tasks_created, written, built, work = _publish(
                 stores, scored, as_of, card, data_dir, digests or delivery is not None, report,
@@ -305,7 +345,8 @@ def refresh(
         if delivery is not None:  # after the write lock: a slow mail server holds up nobody
             started = time.perf_counter()
             report(0.95, f"Delivering {len(built)} digests")
-            delivered = deliver_digests(stores.app, built, owner_rows(stores.sources), delivery, dt.datetime.now)  # fmt: skip
+            with in_currency(scored.money.shown):  # the messages in the data's currency
+                delivered = deliver_digests(stores.app, built, owner_rows(stores.sources), delivery, dt.datetime.now)  # fmt: skip
             timings["delivery"] = time.perf_counter() - started
         report(1.0, "Scores up to date")
         return RefreshResult(

@@ -348,24 +348,76 @@ ORDER BY live.as_of, live.account_id
 # Names the feature query's version: kept snapshots built by another version are not reused.
 FEATURES_VERSION = hashlib.sha256(ACCOUNT_FEATURES_SQL.encode()).hexdigest()[:16]
 
-FRESHEST_DATA_SQL = """
-SELECT max(d) FROM (
-    SELECT max(occurred_at)::DATE AS d FROM usage_events
-    UNION ALL SELECT max(created_at)::DATE FROM tickets
-    UNION ALL SELECT max(occurred_at)::DATE FROM activities
-    UNION ALL SELECT max(responded_at)::DATE FROM surveys
-    UNION ALL SELECT max(issued_on) FROM invoices
-)
-"""
+# The activity facts a portfolio's "now" is read from: what customers and people did, each
+# dated when it happened. Never an administrative or future-dated column (owner invitations,
+# due dates, contract ends, renewal dates): those run ahead of the data.
+ACTIVITY_DATES: dict[str, str] = {
+    "usage_events": "occurred_at",
+    "tickets": "created_at",
+    "invoices": "issued_on",
+    "surveys": "responded_at",
+    "activities": "occurred_at",
+}
+
+
+@dataclass(frozen=True)
+class ScoringDate:
+    """The date the data is scored as of, and why: which table and column set it."""
+
+    as_of: dt.date
+    table: str | None  # the activity table whose last date set it (None: no dated row)
+    column: str | None
+    last_date: dt.date | None  # that table's last date on or before the run's date
+    future_rows: int  # activity rows dated after the run's date, left out
+
+    def sentence(self) -> str:
+        """The rule in words, as the Data page says it."""
+        n = self.future_rows
+        ignored = (
+            f" {n:,} activity {'row' if n == 1 else 'rows'} dated after the run's date"
+            f" {'is' if n == 1 else 'are'} not counted."
+            if n
+            else ""
+        )
+        if self.table is None:
+            return f"Scored as of {self.as_of}: the run's date (no dated activity).{ignored}"
+        if self.last_date is not None and self.as_of > self.last_date:
+            return (
+                f"Scored as of {self.as_of}: the day after the last activity, "
+                f"{self.table}.{self.column} on {self.last_date}.{ignored}"
+            )
+        return (
+            f"Scored as of {self.as_of}: the run's date ({self.table}.{self.column} "
+            f"reaches it).{ignored}"
+        )
+
+
+def scoring_date(db: Queryable, today: dt.date) -> ScoringDate:
+    """The date the data is scored as of: the day after the last activity fact (usage
+    ``occurred_at``, tickets ``created_at``, invoices ``issued_on``, surveys
+    ``responded_at``, activities ``occurred_at``), so an old export is scored as of its own
+    end, not as of a today it never saw; never after ``today`` (the run's date). Rows dated
+    after ``today`` are future-dated (a scheduled invoice, a wrong year) and set nothing."""
+    parts = " UNION ALL ".join(
+        f"SELECT {order} AS ordinal, '{table}' AS table_name, '{column}' AS column_name,"
+        f" max({column}::DATE) FILTER (WHERE {column}::DATE <= $today) AS last_date,"
+        f" count(*) FILTER (WHERE {column}::DATE > $today) AS future_rows FROM {table}"
+        for order, (table, column) in enumerate(ACTIVITY_DATES.items())
+    )  # a tie goes to the first table of ACTIVITY_DATES
+    found = db.query(f"{parts} ORDER BY last_date DESC NULLS LAST, ordinal", {"today": today})
+    future = int(found["future_rows"].sum())
+    top = found.row(0, named=True)
+    if top["last_date"] is None:
+        return ScoringDate(today, None, None, None, future)
+    last: dt.date = top["last_date"]
+    return ScoringDate(
+        min(last + dt.timedelta(days=1), today), top["table_name"], top["column_name"], last, future
+    )
 
 
 def default_as_of(db: Queryable, today: dt.date) -> dt.date:
-    """Today, or the day after the newest dated row when all data is older (an old export
-    is scored as of its own end, not as of a today it never saw)."""
-    newest = db.query(FRESHEST_DATA_SQL)[0, 0]
-    if newest is None or newest >= today:
-        return today
-    return newest + dt.timedelta(days=1)
+    """The date the data is scored as of (``scoring_date``)."""
+    return scoring_date(db, today).as_of
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -27,7 +28,7 @@ TABLE_COLUMNS = [
 
 # Names the shape of the published scores: scores another version of Tandem published are
 # recomputed when the app starts (a page would ask for a column they do not have).
-SCORING_REVISION = "expansion-potential-2"  # a change to what scoring publishes, beyond columns
+SCORING_REVISION = "money-currency-1"  # a change to what scoring publishes, beyond columns
 SCORES_VERSION = hashlib.sha256((",".join(TABLE_COLUMNS) + FEATURES_VERSION + SCORING_REVISION).encode()).hexdigest()[:16]  # fmt: skip
 
 
@@ -47,6 +48,53 @@ def scores_are_current(store: SourceStore) -> bool:
 
 def scores_as_of(store: SourceStore) -> dt.date | None:
     return store.scalar("SELECT max(as_of) FROM account_scores")
+
+
+@dataclass(frozen=True)
+class Money:
+    """The currency the scored money is in (an ISO code, or ``"mixed"``: several currencies,
+    not converted, never summed) and what the pages say about it (a conversion's rates)."""
+
+    currency: str
+    note: str | None
+    rates: dict[str, float] = field(default_factory=dict)  # after a conversion: to ``currency``
+
+
+def money_info(store: SourceStore) -> Money:
+    """What the nightly job recorded about the money it scored (USD for scores published
+    before it recorded any)."""
+    meta = dict(
+        store.query(
+            "SELECT key, max(value) AS value FROM meta"
+            " WHERE key IN ('money_currency', 'money_note', 'money_rates') GROUP BY key"
+        ).iter_rows()
+    )
+    rates = json.loads(meta["money_rates"]) if meta.get("money_rates") else {}
+    return Money(meta.get("money_currency") or "USD", meta.get("money_note") or None, rates)
+
+
+def account_currency_rows(store: Queryable) -> pl.DataFrame:
+    """Every account's ``currency`` as the CRM gives it (``scoring.currency`` reads it)."""
+    return store.query("SELECT account_id, currency FROM accounts")
+
+
+def money_by_currency(store: SourceStore, f: AccountFilter) -> pl.DataFrame:
+    """The Portfolio's money sums per currency (a portfolio in several currencies that are
+    not converted is shown per currency, never summed)."""
+    where, params = f.where()
+    return store.query(
+        f"""
+        SELECT currency, coalesce(sum(arr), 0) AS arr,
+            coalesce(sum(arr) FILTER (WHERE band = 'green'), 0) AS arr_green,
+            coalesce(sum(arr) FILTER (WHERE band = 'yellow'), 0) AS arr_yellow,
+            coalesce(sum(arr) FILTER (WHERE band = 'red'), 0) AS arr_red,
+            coalesce(sum(arr) FILTER (WHERE risk_before_deadline), 0) AS arr_at_risk,
+            sum(arr * churn_probability) AS expected_arr_churn
+        FROM account_scores WHERE {where} AND arr IS NOT NULL
+        GROUP BY currency ORDER BY currency
+        """,
+        params,
+    )
 
 
 def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float | int | None]:
@@ -143,7 +191,8 @@ def accounts_for_kpis(store: SourceStore, f: AccountFilter) -> tuple[pl.DataFram
     """The filtered accounts (ARR, status, start) and their outcomes, for retention KPIs."""
     where, params = f.where()
     accounts = store.query(
-        f"SELECT account_id, arr, status, contract_start FROM accounts WHERE {where}", params
+        f"SELECT account_id, arr, status, contract_start, currency FROM accounts WHERE {where}",
+        params,
     )
     outcomes = store.query(
         f"SELECT account_id, occurred_on, event, arr_change FROM outcomes"

@@ -9,6 +9,7 @@ import polars as pl
 
 from dashboard.store.ddl import COMPONENTS
 from dashboard.store.sources import SourceStore
+from dashboard.text import money_symbol
 
 SEPARATOR = " + "
 
@@ -102,7 +103,7 @@ def changes_since(
         ),
         overdue AS (
             SELECT i.account_id, 'invoice overdue' AS change,
-                'invoice ' || i.invoice_id || ' of $' || format('{{:,.0f}}', i.amount)
+                'invoice ' || i.invoice_id || ' of ' || $sign || format('{{:,.0f}}', i.amount)
                     || ' due ' || i.due_on AS detail,
                 i.due_on AS on_date
             FROM invoices i JOIN ids USING (account_id)
@@ -121,5 +122,5 @@ def changes_since(
         UNION ALL SELECT * FROM outcomes
         ORDER BY account_id, on_date, change
         """,
-        {"ids": ids, "since": since, "red": red},
+        {"ids": ids, "since": since, "red": red, "sign": money_symbol()},  # the data's currency
     )

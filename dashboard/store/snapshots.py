@@ -154,6 +154,15 @@ def backtest_dates(store: SourceStore, horizon: int, count: int = BACKTEST_SNAPS
     return backtest_dates_until(end, horizon, count) if end else []
 
 
+def undated_churn_count(store: SourceStore) -> int:
+    """Accounts whose status is churned with no churn outcome to date it: churned, the date
+    unknown (``scoring.kpis.undated_churns``); no snapshot can be labelled with them."""
+    return store.scalar(
+        "SELECT count(*) FROM accounts a WHERE a.status = 'churned' AND NOT EXISTS ("
+        "SELECT 1 FROM outcomes o WHERE o.account_id = a.account_id AND o.event = 'churned')"
+    )
+
+
 def kept_snapshot_dates(end: dt.date, as_of: dt.date) -> list[dt.date]:
     """The dates the nightly job keeps features for: every backtest the lab offers (12
     snapshots, churn within 90 or 180 days) and the renewal history of the year before

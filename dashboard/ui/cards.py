@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.text import format_value
+from dashboard.text import format_value, money_symbol
 from dashboard.views.common import Card
 
 __all__ = ["format_value", "kpi_row"]
@@ -20,7 +20,7 @@ def _shown_delta(card: Card) -> str | None:
         zero = text == "0.0 pts"
     else:
         text = format_value(abs(delta), card.kind)
-        zero = text.strip("$") in ("0", "0.0", "0.00M")
+        zero = text.removeprefix(money_symbol()) in ("0", "0.0", "0.00M")
     return None if zero else f"{'+' if delta > 0 else '-'}{text}"
 
 

@@ -7,8 +7,14 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.text import plain_labels
+from dashboard.text import money_symbol, plain_labels
 from scoring.health import BAND_ORDER, BANDS
+
+
+def _money(template: str) -> str:
+    """A Plotly text template with its amounts ("$%{y:,.0f}") in the data's currency."""
+    return template.replace("$%{", money_symbol() + "%{")
+
 
 LINE_COLOR = "#64748b"  # the median and forecast lines: readable on a light and a dark theme
 BAND_COLORS = {"red": "#dc2626", "yellow": "#f59e0b", "green": "#16a34a", "no data": "#9ca3af"}
@@ -91,7 +97,7 @@ def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go
         hover=f"{label} %{{y}}<br>{title} %{{x:,.0f}}",
     )  # fmt: skip (the band rides as customdata: a click names it)
     fig.update_yaxes(categoryorder="array", categoryarray=order, title=label)
-    fig.update_xaxes(title=title, tickprefix="$" if measure == "arr" else None)
+    fig.update_xaxes(title=title, tickprefix=money_symbol() if measure == "arr" else None)
     return _layout(fig, height=max(260, 28 * len(order) + 80))
 
 
@@ -112,8 +118,8 @@ def arr_treemap(mix: pl.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Treemap(
             ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
-            marker={"colors": colors}, texttemplate="%{label}<br>$%{value:,.0f}",
-            hovertemplate="%{label}: $%{value:,.0f}<extra></extra>",
+            marker={"colors": colors}, texttemplate=_money("%{label}<br>$%{value:,.0f}"),
+            hovertemplate=_money("%{label}: $%{value:,.0f}<extra></extra>"),
         )
     )  # fmt: skip
     return _layout(fig)
@@ -143,7 +149,7 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(
-        yaxis={"title": "ARR", "tickprefix": "$"},
+        yaxis={"title": "ARR", "tickprefix": money_symbol()},
         yaxis2={
             "title": "median health",
             "overlaying": "y",
@@ -263,7 +269,7 @@ def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
     as a line. Clicking a bar selects its month."""
     fig = _stacked(
         calendar.filter(pl.col("arr") > 0), "arr", "month", "band", BAND_ORDER, BAND_COLORS,
-        horizontal=False, hover="%{x|%b %Y}: $%{y:,.0f} (%{customdata} accounts)",
+        horizontal=False, hover=_money("%{x|%b %Y}: $%{y:,.0f} (%{customdata} accounts)"),
         extra="accounts",
     )  # fmt: skip
     fig.add_trace(
@@ -271,10 +277,10 @@ def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
             x=forecast["month"].to_list(), y=forecast["expected_arr"].to_list(),
             name="expected renewal ARR", mode="lines+markers",
             line={"color": LINE_COLOR, "width": 2.5},
-            hovertemplate="%{x|%b %Y}: expected $%{y:,.0f}<extra></extra>",
+            hovertemplate=_money("%{x|%b %Y}: expected $%{y:,.0f}<extra></extra>"),
         )
     )  # fmt: skip
-    fig.update_layout(yaxis={"title": "ARR", "tickprefix": "$"})
+    fig.update_layout(yaxis={"title": "ARR", "tickprefix": money_symbol()})
     fig.update_xaxes(dtick="M1", tickformat="%b %Y")
     return _layout(fig, height=360)
 
@@ -284,10 +290,10 @@ def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
     data = weeks.filter(pl.col("arr") > 0)
     fig = _stacked(
         data, "arr", "week", "band", BAND_ORDER, BAND_COLORS, horizontal=False,
-        hover="Week of %{x|%d %b}: $%{y:,.0f} (%{customdata} accounts)", extra="accounts",
+        hover=_money("Week of %{x|%d %b}: $%{y:,.0f} (%{customdata} accounts)"), extra="accounts",
     )  # fmt: skip
     fig.update_layout(xaxis_title="Week of", yaxis_title="ARR")
-    fig.update_yaxes(tickprefix="$")
+    fig.update_yaxes(tickprefix=money_symbol())
     first, last = weeks["week"].min(), weeks["week"].max()
     fig.update_xaxes(
         range=[first - dt.timedelta(days=4), last + dt.timedelta(days=4)], tickformat="%d %b"
@@ -307,10 +313,10 @@ def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
     fig = _stacked(
         data, "potential", "segment", "expansion_window", ["now", "at renewal"],
         {"now": "#2563eb", "at renewal": "#93c5fd"}, horizontal=True,
-        hover="%{y}: $%{x:,.0f} potential (%{customdata} accounts)", extra="accounts",
+        hover=_money("%{y}: $%{x:,.0f} potential (%{customdata} accounts)"), extra="accounts",
     )  # fmt: skip
     fig.update_layout(xaxis_title="Potential ARR", yaxis_title="Segment", legend_title="Window")
-    fig.update_xaxes(tickprefix="$")
+    fig.update_xaxes(tickprefix=money_symbol())
     return _layout(fig, height=max(260, 40 * data["segment"].n_unique() + 120))
 
 

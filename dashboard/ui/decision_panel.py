@@ -11,6 +11,7 @@ from dashboard.store import StoreError
 from dashboard.text import md
 from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer
+from dashboard.ui.queries import use_data_currency
 from dashboard.ui.state import now, stores, today
 from dashboard.ui.tables import edited_rows
 from dashboard.views.sync import Agenda
@@ -34,6 +35,7 @@ SHOWN = ["note_id", "account_name", "decision", "owner", "due_on", "due_state", 
 def last_decisions(agenda: Agenda) -> None:
     """Last sync's decisions, overdue ones marked, whose status can be changed here (their
     words stay as written: a later sync came)."""
+    use_data_currency()  # a fragment's rerun runs in a thread of its own
     if not agenda.last_decisions.height:
         st.caption("No decision from an earlier sync.")
         return
@@ -110,6 +112,7 @@ def _author_picker(agenda: Agenda) -> Actor | None:
 @st.fragment
 def new_decision(agenda: Agenda) -> None:
     """Record a decision of this sync: the account, who does what, by when."""
+    use_data_currency()  # a fragment's rerun runs in a thread of its own
     with st.form("new_decision", clear_on_submit=True):
         st.markdown("**Record a decision**")
         names = dict(zip(agenda.accounts["account_id"], agenda.accounts["account_name"], strict=True))  # fmt: skip

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard.text import md
 from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer, unmasked
+from dashboard.ui.queries import use_data_currency
 from dashboard.ui.state import now, stores
 from dashboard.ui.tables import edited_rows, show_table
 from dashboard.workflows import handoffs as h
@@ -118,6 +119,7 @@ def _flag_form(account: dict, who: Actor, open_kinds: set[str], key: str) -> Non
 def handoff_panel(account: dict, key: str) -> None:
     """Flag an expansion or a risk, or take the next step of the open handoff, as the CSM or
     the AM of ``account``; refusals are shown with their reason."""
+    use_data_currency()  # a fragment's rerun runs in a thread of its own
     key = f"{key}_{account['account_id']}"  # every widget of the panel is per account
     done = st.session_state.pop(f"{key}_done", None)
     if done:
@@ -166,6 +168,7 @@ def task_columns() -> dict[str, object]:
 def task_editor(frame: pl.DataFrame, key: str) -> None:
     """The tasks as an editable table (status and note); changes are saved as they are made,
     by the signed-in person, on the tasks that are theirs."""
+    use_data_currency()  # a fragment's rerun runs in a thread of its own
     if frame.is_empty():
         st.caption("No task.")
         return

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.config import get_settings
 from dashboard.store.overview import filter_choices
+from dashboard.text import money_symbol
 from dashboard.ui.queries import read
 from dashboard.views.unmanaged_middle import Middle
 
@@ -33,7 +34,7 @@ def middle_controls() -> tuple[Middle, int, float]:
             key="max_accounts",
         )  # fmt: skip
         max_arr_m = st.number_input(  # in millions: "10.0", not "10000000"
-            "Too much ARR for one person ($M)", 0.1, 500.0, settings.owner_max_arr / 1e6,
+            f"Too much ARR for one person ({money_symbol()}M)", 0.1, 500.0, settings.owner_max_arr / 1e6,
             step=0.5, format="%.1f", key="max_arr_m",
         )  # fmt: skip
     return middle, int(max_accounts), float(round(max_arr_m * 1e6))

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from dashboard.store.marts import money_info
+from dashboard.text import use_currency
 from dashboard.ui.state import stores
 
 T = TypeVar("T")
@@ -82,3 +84,10 @@ def _view(generation: str, app_signature: str, name: str, args: tuple[Any, ...])
 def view(fn: Callable[..., T], *args: Any) -> T:
     """``fn(stores, *args)``, cached per source generation, app-store state and arguments."""
     return _view(generation(), repr(stores().app.signature()), _name(fn), args)
+
+
+def use_data_currency() -> None:
+    """Show money in the data's currency (the one the nightly job recorded) in this run. Every
+    run, a fragment's rerun too, has a thread of its own: the app's shell and every fragment
+    call this first."""
+    use_currency(read(money_info).currency)

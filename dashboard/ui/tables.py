@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 import streamlit as st
 
-from dashboard.text import to_csv
+from dashboard.text import MIXED, money_currency, money_symbol, to_csv
 from scoring.health import BAND_ORDER
 
 
@@ -41,9 +41,16 @@ def with_band_labels(frame: pl.DataFrame, column: str = "band") -> pl.DataFrame:
     return frame.with_columns(pl.concat_list(pl.col(column)).alias(column))
 
 
+COLUMN_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}  # Streamlit's money presets
+
+
 def money_column(label: str) -> object:
-    """Whole dollars with thousands separators ("$34,600"): ARR is not read to the cent."""
-    return st.column_config.NumberColumn(label, format="dollar", step=1)
+    """Whole amounts with thousands separators in the data's currency ("$34,600", "€34,600";
+    another code as "CHF 34600"; a mixed portfolio's per-account amounts with no sign):
+    ARR is not read to the cent."""
+    code = money_currency()
+    preset = COLUMN_FORMATS.get(code) or (f"{money_symbol(code)}%d" if code != MIXED else "%d")
+    return st.column_config.NumberColumn(label, format=preset, step=1)
 
 
 def band_column(label: str = "Band") -> object:

@@ -10,6 +10,7 @@ import polars as pl
 
 from dashboard.store.appdata import AppStore
 from dashboard.store.delivery_log import recent_deliveries
+from dashboard.store.features import ScoringDate, scoring_date
 from dashboard.store.filters import AccountFilter
 from dashboard.store.load_log import load_records
 from dashboard.store.overview import load_history, table_overview
@@ -23,6 +24,7 @@ class DataView:
     tables: pl.DataFrame  # per canonical table: rows, first/last date, freshness, source
     history: pl.DataFrame  # the load log, newest first
     filtered: bool  # row counts are limited to the sidebar's filters
+    scoring: ScoringDate  # the date the data is scored as of, and the table that set it
 
 
 def data_view(store: SourceStore, f: AccountFilter, today: dt.date) -> DataView:
@@ -38,7 +40,8 @@ def data_view(store: SourceStore, f: AccountFilter, today: dt.date) -> DataView:
         Card("Tables with data", int((tables["row_count"] > 0).sum()), "count",
              note=f"of {tables.height}"),
     ]  # fmt: skip
-    return DataView(cards, tables, load_history(store, 200), filtered=not f.is_empty())
+    history = load_history(store, 200)
+    return DataView(cards, tables, history, not f.is_empty(), scoring_date(store, today))
 
 
 @dataclass(frozen=True)

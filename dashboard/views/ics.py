@@ -11,11 +11,12 @@ import datetime as dt
 import polars as pl
 from icalendar import Alarm, Calendar, Event
 
+from dashboard.text import format_money
 from dashboard.views.exports import ACCOUNT_PROPERTY, plain_rows
 
 
 def _money(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.0f}"
+    return format_money(value)  # the one money format, in the data's currency
 
 
 def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:

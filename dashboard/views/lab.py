@@ -12,7 +12,7 @@ import polars as pl
 
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scored_accounts
-from dashboard.store.snapshots import backtest_dates, backtest_features
+from dashboard.store.snapshots import backtest_dates, backtest_features, undated_churn_count
 from dashboard.store.sources import SourceStore
 from dashboard.text import format_value
 from dashboard.views.common import Card
@@ -20,6 +20,7 @@ from scoring import backtest as bt
 from scoring import churn_risk
 from scoring.components import component_inputs
 from scoring.health import BANDS, apply_scorecard
+from scoring.kpis import undated_note
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores, health_scores_of_both
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
@@ -52,6 +53,7 @@ class Snapshots:
     dates: list[dt.date]
     labelled: pl.DataFrame
     seconds: float
+    undated_churns: int = 0  # churned accounts with no date: no snapshot is labelled with them
 
 
 def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -> Snapshots:
@@ -63,7 +65,8 @@ def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -
         dict.fromkeys(["account_id", "as_of", "churned", *component_inputs(ComponentParams())])
     )
     labelled = backtest_features(store, dates, horizon).select(needed)
-    return Snapshots(horizon, dates, labelled, round(time.perf_counter() - started, 3))
+    seconds = round(time.perf_counter() - started, 3)
+    return Snapshots(horizon, dates, labelled, seconds, undated_churn_count(store))
 
 
 def out_of_time_split(dates: list[dt.date], horizon: int) -> tuple[list[dt.date], list[dt.date]]:  # fmt: skip
@@ -103,6 +106,7 @@ class BacktestResult:
     )  # the candidate's churn probability, out of time: decile, predicted, observed, n
     calibration_note: str | None  # why there is no calibration table
     seconds: dict[str, float]
+    undated_churns: int = 0  # churned accounts with no date, left out of the churn labels
 
 
 COMPONENT_REPLICATES = 200  # bootstrap replicates for the table of components alone
@@ -179,6 +183,7 @@ def compare_on_snapshots(
         calibration_note=note,
         seconds={"features": snapshots.seconds, "scoring": round(scoring_s, 3),
                  "bootstrap": round(time.perf_counter() - started, 3)},
+        undated_churns=snapshots.undated_churns,
     )  # fmt: skip
 
 
@@ -406,6 +411,12 @@ def backtest_report(result: BacktestResult, active_name: str, candidate_name: st
         f"each scored with data from before its date only; {b.n_accounts:,} accounts, "
         f"{b.n_churn_events:,} churn events, {b.n_observations:,} account-snapshots."
     )
+    if result.undated_churns:  # the Portfolio's NRR and GRR say the same
+        caption += (
+            f" {undated_note(result.undated_churns)}: no snapshot can be placed before an "
+            "undated churn, so those accounts are left out of the churn labels; map a churn "
+            "date to count them."
+        )
     rows = [
         {"metric": label, "active": _fmt(getattr(a, key), fmt), "candidate": _fmt(getattr(b, key), fmt)}
         for label, key, fmt in (

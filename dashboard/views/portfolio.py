@@ -14,7 +14,9 @@ from dashboard.store import marts
 from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
+from dashboard.text import MIXED, format_money
 from dashboard.views.common import Kpi
+from scoring.currency import retention_in_reporting
 from scoring.health import NO_DATA
 from scoring.kpis import retention_over
 from scoring.signals import RISK_TERMS
@@ -26,6 +28,9 @@ def retention_series(
     """Trailing-12-month retention ending ``as_of``, a week before, and at each of the last
     month ends (oldest first) — the KPI values, their delta and their sparkline."""
     accounts, outcomes = marts.accounts_for_kpis(store, f)
+    money = marts.money_info(store)
+    if money.rates:  # several currencies, converted: the ratios' sums in one currency too
+        accounts, outcomes = retention_in_reporting(accounts, outcomes, money.rates, money.currency)
     ends = [as_of - dt.timedelta(days=30 * m) for m in range(months, 0, -1)]
     ends += [as_of - dt.timedelta(days=7), as_of]
 
@@ -47,10 +52,22 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         return [float(v) for v in trend[column].fill_null(0).to_list()]
 
     no_arr = not now["accounts_with_arr"]  # an export without ARR: money is unknown, not $0
+    mixed = not no_arr and marts.money_info(store).currency == MIXED
+    per_currency = marts.money_by_currency(store, f) if mixed else None
+
+    def apart(key: str) -> str:
+        """Several currencies with no rates: each currency's sum, never one figure."""
+        assert per_currency is not None
+        sums = [
+            format_money(row[key], row["currency"]) for row in per_currency.iter_rows(named=True)
+        ]
+        return " + ".join(sums) + " (not summed: no exchange rates)"
 
     def card(label: str, key: str, kind: str, help_text: str, lower: bool = False) -> Kpi:
         if kind == "money" and no_arr:
             return Kpi(label, None, kind, help_text, note="no ARR in the data")
+        if kind == "money" and mixed:
+            return Kpi(label, None, kind, help_text, note=apart(key), lower_is_better=lower)
         return Kpi(label, now[key], kind, help_text, previous=prev.get(key), trend=series(key),
                    lower_is_better=lower)  # fmt: skip
 
@@ -63,16 +80,18 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         card("Median health", "median_health", "score", "Median health score (0-100)"),
     ]
     cards.append(Kpi(  # no trend: the kept snapshots do not keep the 30-day change
-        "ARR at risk", None if no_arr else now["arr_at_risk"], "money", RISK_TERMS["at_risk"],
-        lower_is_better=True, note=f"{now['accounts_at_risk']:,} accounts",
+        "ARR at risk", None if no_arr or mixed else now["arr_at_risk"], "money", RISK_TERMS["at_risk"],
+        lower_is_better=True, note=f"{now['accounts_at_risk']:,} accounts"
+        + (f": {apart('arr_at_risk')}" if mixed else ""),
     ))  # fmt: skip
     model = marts.churn_model_info(store)
     cards.append(Kpi(
-        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None and not no_arr else None,
+        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None and not no_arr and not mixed else None,
         "money", f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} "
         "churn events"
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
-        note="no ARR in the data" if no_arr else None if model.note is None else "too little churn history",
+        note="no ARR in the data" if no_arr else apart("expected_arr_churn") if mixed and model.note is None
+        else None if model.note is None else "too little churn history",
     ))  # fmt: skip
     ret = retention_series(store, f, as_of)
     for key, label, help_text in (
@@ -81,7 +100,10 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
     ):
         values = [r[key] for r in ret]
         known = [v for v in values[:-2] + values[-1:] if v is not None]  # no made-up zeros
-        cards.append(Kpi(label, values[-1], "ratio", help_text, previous=values[-2], trend=known))
+        note = ret[-1]["note"]  # undated churns: not computable, never 100 %
+        if mixed:  # several currencies and no rates: a ratio of sums of them means nothing
+            values, known, note = [None, None], [], "not computable: several currencies, no rates"
+        cards.append(Kpi(label, values[-1], "ratio", help_text, values[-2], known, note))
     return cards
 
 
@@ -127,6 +149,8 @@ class PortfolioView:
     mix: pl.DataFrame  # band mix by the chosen dimension
     segment_mix: pl.DataFrame  # band mix by segment (the treemap)
     has_arr: bool  # any ARR to draw (an export without ARR has none: no treemap)
+    money_note: str | None  # the currency conversion and its rates, or why totals are apart
+    mixed_currencies: bool  # several currencies, no rates: no chart sums their ARR
     trend: pl.DataFrame  # weekly ARR by band and median health
     accounts: pl.DataFrame  # every account in the filter (and the chart pick), weakest first
     in_filter: int  # accounts in the sidebar's filter, before a chart pick
@@ -147,6 +171,8 @@ def portfolio_view(
         mix=marts.band_mix(store, f, dimension),
         segment_mix=segment_mix,
         has_arr=bool(segment_mix["arr"].sum()),
+        money_note=marts.money_info(store).note,
+        mixed_currencies=marts.money_info(store).currency == MIXED,
         trend=marts.weekly_trend(store, f),
         accounts=picked(accounts, pick),
         in_filter=accounts.height,

@@ -13,7 +13,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import account_table
 from dashboard.store.sources import SourceStore
 from dashboard.store.unmanaged import coverage_accounts, owner_work
-from dashboard.text import format_value
+from dashboard.text import format_value, money_symbol
 from dashboard.views.common import Card
 from dashboard.workflows import handoffs as h
 from scoring import middle as c
@@ -74,7 +74,7 @@ def coverage_view(
             pl.col("main_model").replace_strict(c.MODELS, default=pl.col("main_model"))
         ),
         symptoms=found,
-        recommendations=c.recommendations(found),
+        recommendations=c.recommendations(found, money_symbol()),
         assignments=c.suggest_assignments(unmanaged, accounts, max_accounts),
         cards=_cards(accounts, summary, unmanaged),
         middle_range=_middle_range(accounts),
