@@ -14,7 +14,7 @@ from dashboard.store import marts
 from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
-from dashboard.views.common import Kpi
+from dashboard.views.common import Kpi, score_verdict
 from scoring.health import NO_DATA
 from scoring.kpis import retention_over
 from scoring.signals import RISK_TERMS
@@ -31,6 +31,13 @@ def retention_series(
 
     periods = [(end - dt.timedelta(days=365), end) for end in ends]
     return retention_over(accounts, outcomes, periods).to_dicts()
+
+
+UNCALIBRATED = {  # the card's short line where the score gives no probability
+    "inverse": "the score ranks churn backwards",
+    "no_evidence": "the score does not predict churn",
+    "no_outcomes": "no churn history to check on",
+}
 
 
 def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list[Kpi]:
@@ -72,7 +79,7 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         "money", f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} "
         "churn events"
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
-        note="no ARR in the data" if no_arr else None if model.note is None else "too little churn history",
+        note="no ARR in the data" if no_arr else None if model.note is None else UNCALIBRATED.get(model.verdict, "too little churn history"),
     ))  # fmt: skip
     ret = retention_series(store, f, as_of)
     for key, label, help_text in (
@@ -131,6 +138,7 @@ class PortfolioView:
     accounts: pl.DataFrame  # every account in the filter (and the chart pick), weakest first
     in_filter: int  # accounts in the sidebar's filter, before a chart pick
     pick: ChartPick | None
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
 
 def portfolio_view(
@@ -151,4 +159,5 @@ def portfolio_view(
         accounts=picked(accounts, pick),
         in_filter=accounts.height,
         pick=pick,
+        verdict=score_verdict(store),
     )

@@ -14,7 +14,7 @@ from dashboard.store.marts import renewal_rates_mart, scores_as_of
 from dashboard.store.snapshots import band_renewal_history
 from dashboard.store.sources import SourceStore
 from dashboard.text import format_value
-from dashboard.views.common import Card
+from dashboard.views.common import Card, score_verdict
 from dashboard.workflows import tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring import forecast as r
@@ -37,6 +37,7 @@ class RenewalView:
     tasks: pl.DataFrame  # the value reviews and commercial plans of those renewals
     months: list[dt.date]  # the months of the calendar, for the month picker
     rates_note: str  # what the renewal probabilities rest on
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
 
 def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> pl.DataFrame:
@@ -98,6 +99,7 @@ def renewal_view(stores: Stores, f: AccountFilter, unmask: bool = False) -> Rene
         tasks=due.filter(pl.col("kind").is_in(["value_review", "commercial_plan"])),
         months=calendar["month"].unique().sort().to_list(),
         rates_note=_rates_note(probabilities),
+        verdict=score_verdict(store),
     )
 
 
