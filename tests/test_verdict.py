@@ -131,6 +131,13 @@ def test_ravenstack_portfolio_and_renewals_carry_the_verdict_line(ravenstack, ap
     assert _warnings(at) == lines  # the same line, word for word
     at.switch_page("../pages/expansion.py").run()
     assert _warnings(at) == lines
+    store = Stores.open(ravenstack).sources
+    at.query_params["account"] = store.scalar("SELECT min(account_id) FROM account_scores")
+    at.switch_page("../pages/account.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _warnings(at) == lines
+    churn = next(m for m in at.metric if "churn" in m.label.lower())
+    assert churn.value == "—" and "backwards" in churn.help  # no probability, and why
 
 
 def test_ravenstack_digests_carry_the_verdict_line(ravenstack, tmp_path):
