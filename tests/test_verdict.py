@@ -202,3 +202,19 @@ def test_ravenstack_sync_exports_carry_the_verdict_line(ravenstack):
     agenda = build_agenda(stores, "Nobody", TODAY)
     assert agenda.verdict and BACKWARDS in agenda.verdict
     assert BACKWARDS in agenda_markdown(agenda) and BACKWARDS in agenda_html(agenda)
+
+
+def test_the_lab_judges_a_candidate_beside_its_band_moves(demo_stores: Stores):
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("../pages/lab.py").run()
+    at.slider(key="lab_w_engagement").set_value(60.0).run()
+    at.button(key="lab_run").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    said = next(m.value for m in at.markdown if "AUC difference" in m.value)
+    result = at.session_state["lab_backtest"][1]
+    lo, hi = result.intervals["difference"]
+    judged = judge_candidate(result.results["active"].auc, result.results["candidate"].auc, (lo, hi))  # fmt: skip
+    words = {"better": "predicts churn better", "worse": "predicts churn worse",
+             "no_difference": "not better and not worse"}[judged]  # fmt: skip
+    assert words in said
+    assert "accounts turn red and" in said and "turn green and" in said  # the band moves beside it
