@@ -121,9 +121,12 @@ VERDICT_CLAUSES: dict[str, str] = {  # what the active scorecard's health did on
 
 
 def verdict_line(
-    verdict: str | None, scorecard: str, auc: float | None = None,
-    interval: tuple[float | None, float | None] = (None, None), lab: str = SCORE_LAB,
-) -> str | None:  # fmt: skip
+    verdict: str | None,
+    scorecard: str,
+    auc: float | None = None,
+    interval: tuple[float | None, float | None] = (None, None),
+    lab: str = SCORE_LAB,
+) -> str | None:
     """The one line every page and digest that shows health-derived bands or money carries
     when the active scorecard does not predict churn here (``inverse``, ``no_evidence``,
     ``no_outcomes``); None when it does (``predictive``) or was never checked. ``lab`` is

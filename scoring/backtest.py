@@ -323,8 +323,13 @@ def check(scored: pl.DataFrame, replicates: int = 400, seed: int = 7) -> Check:
     rows = scored.filter(col("health").is_not_null())
     found = evaluate(rows)
     interval = bootstrap_aucs(rows, ["health"], replicates, seed)["health"]
-    return Check(verdict(found.auc, interval), found.auc, interval, found.n_churn_events,
-                 found.n_observations)  # fmt: skip
+    return Check(
+        verdict(found.auc, interval),
+        found.auc,
+        interval,
+        found.n_churn_events,
+        found.n_observations,
+    )
 
 
 Judgement = Literal["better", "worse", "no_difference", "no_outcomes"]

@@ -37,47 +37,61 @@ ANY_VERDICT = "on your own history"  # every verdict line says it, whatever the 
 
 
 # -- the sentence, given and expected ------------------------------------------------------------
-@pytest.mark.parametrize(("given", "expected"), [
-    (("predictive", "default", 0.71, (0.66, 0.75)), None),
-    ((None, "default"), None),  # never checked (scores from before the check): no line
-    (("inverse", "default", 0.4495, (0.3975, 0.4961)),
-     "Health from scorecard 'default' (AUC 0.450, 95 % interval 0.398–0.496) ranks churn "
-     "backwards on your own history (red accounts churned less than green ones): read its bands "
-     "and the ARR counted from them as unchecked, not as a forecast; no churn probability is "
-     "shown. See the Score lab."),
-    (("no_evidence", "q1", 0.52, (0.47, 0.57), "[the Score lab](lab)"),
-     "Health from scorecard 'q1' (AUC 0.520, 95 % interval 0.470–0.570) shows no evidence of "
-     "predicting churn on your own history (a coin toss): read its bands and the ARR counted "
-     "from them as unchecked, not as a forecast; no churn probability is shown. See "
-     "[the Score lab](lab)."),
-    (("no_outcomes", "default", None, (float("nan"), float("nan"))),
-     "Health from scorecard 'default' cannot be checked on your own history: it holds no "
-     "churn, or no account that stayed, after its snapshots: read its bands and the ARR "
-     "counted from them as unchecked, not as a forecast; no churn probability is shown. See "
-     "the Score lab."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (("predictive", "default", 0.71, (0.66, 0.75)), None),
+        ((None, "default"), None),  # never checked (scores from before the check): no line
+        (
+            ("inverse", "default", 0.4495, (0.3975, 0.4961)),
+            "Health from scorecard 'default' (AUC 0.450, 95 % interval 0.398–0.496) ranks churn "
+            "backwards on your own history (red accounts churned less than green ones): read its bands "
+            "and the ARR counted from them as unchecked, not as a forecast; no churn probability is "
+            "shown. See the Score lab.",
+        ),
+        (
+            ("no_evidence", "q1", 0.52, (0.47, 0.57), "[the Score lab](lab)"),
+            "Health from scorecard 'q1' (AUC 0.520, 95 % interval 0.470–0.570) shows no evidence of "
+            "predicting churn on your own history (a coin toss): read its bands and the ARR counted "
+            "from them as unchecked, not as a forecast; no churn probability is shown. See "
+            "[the Score lab](lab).",
+        ),
+        (
+            ("no_outcomes", "default", None, (float("nan"), float("nan"))),
+            "Health from scorecard 'default' cannot be checked on your own history: it holds no "
+            "churn, or no account that stayed, after its snapshots: read its bands and the ARR "
+            "counted from them as unchecked, not as a forecast; no churn probability is shown. See "
+            "the Score lab.",
+        ),
+    ],
+)
 def test_the_verdict_sentence(given, expected):
     assert verdict_line(*given) == expected
 
 
 # -- the candidate, judged by the interval of the difference -------------------------------------
-@pytest.mark.parametrize(("given", "expected"), [
-    ((0.600, 0.604, (-0.010, 0.018)), "no_difference"),  # +0.004 is not "better"
-    ((0.600, 0.640, (0.012, 0.070)), "better"),
-    ((0.600, 0.560, (-0.070, -0.010)), "worse"),
-    ((0.600, 0.598, (-0.030, 0.026)), "no_difference"),
-    ((None, None, (float("nan"), float("nan"))), "no_outcomes"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ((0.600, 0.604, (-0.010, 0.018)), "no_difference"),  # +0.004 is not "better"
+        ((0.600, 0.640, (0.012, 0.070)), "better"),
+        ((0.600, 0.560, (-0.070, -0.010)), "worse"),
+        ((0.600, 0.598, (-0.030, 0.026)), "no_difference"),
+        ((None, None, (float("nan"), float("nan"))), "no_outcomes"),
+    ],
+)
 def test_a_candidate_is_judged_by_the_interval_of_the_difference(given, expected):
     assert judge_candidate(*given) == expected
 
 
 def test_the_judgement_sits_beside_the_band_moves():
-    migration = pl.DataFrame({
-        "band_before": ["green", "green", "yellow", "yellow", "red", "red"],
-        "band_after": ["green", "red", "red", "green", "red", "yellow"],
-        "accounts": [500, 13, 60, 12, 40, 5],
-    })  # fmt: skip
+    migration = pl.DataFrame(
+        {
+            "band_before": ["green", "green", "yellow", "yellow", "red", "red"],
+            "band_after": ["green", "red", "red", "green", "red", "yellow"],
+            "accounts": [500, 13, 60, 12, 40, 5],
+        }
+    )
     moves = band_moves(migration)
     assert moves == BandMoves(to_red=73, out_of_red=5, to_green=12, out_of_green=13)
     said = judgement_sentence(0.600, 0.604, (-0.010, 0.018), moves)
@@ -129,6 +143,11 @@ def test_ravenstack_portfolio_and_renewals_carry_the_verdict_line(ravenstack, ap
     at.switch_page("../pages/renewals.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert _warnings(at) == lines  # the same line, word for word
+    # its band probabilities are all stated defaults (too few renewals of its own), which
+    # assume red renews less than green: no expected renewal ARR rests on them
+    forecast = next(m for m in at.metric if m.label == "Expected renewal ARR (12 months)")
+    assert forecast.value == "—" and "defaults" in forecast.help
+    assert any("are not used" in c.value for c in at.caption)
     at.switch_page("../pages/expansion.py").run()
     assert _warnings(at) == lines
     store = Stores.open(ravenstack).sources
@@ -157,7 +176,12 @@ def test_ravenstack_digests_carry_the_verdict_line(ravenstack, tmp_path):
     assert text.index(BACKWARDS) < text.index("- **")  # above the accounts, not below
     digest = next(d for d in _built_digests(stores, as_of) if d.role == "leader")
     message = digest_message(digest, "https://tandem.example.org")
-    for shown in (message.text, message.html, str(slack_payload(message)), str(teams_payload(message))):  # fmt: skip
+    for shown in (
+        message.text,
+        message.html,
+        str(slack_payload(message)),
+        str(teams_payload(message)),
+    ):
         assert BACKWARDS in shown and "https://tandem.example.org/lab" in shown
     assert BACKWARDS in digest_message(digest).text
 
@@ -213,8 +237,13 @@ def test_the_lab_judges_a_candidate_beside_its_band_moves(demo_stores: Stores):
     said = next(m.value for m in at.markdown if "AUC difference" in m.value)
     result = at.session_state["lab_backtest"][1]
     lo, hi = result.intervals["difference"]
-    judged = judge_candidate(result.results["active"].auc, result.results["candidate"].auc, (lo, hi))  # fmt: skip
-    words = {"better": "predicts churn better", "worse": "predicts churn worse",
-             "no_difference": "not better and not worse"}[judged]  # fmt: skip
+    judged = judge_candidate(
+        result.results["active"].auc, result.results["candidate"].auc, (lo, hi)
+    )
+    words = {
+        "better": "predicts churn better",
+        "worse": "predicts churn worse",
+        "no_difference": "not better and not worse",
+    }[judged]
     assert words in said
     assert "accounts turn red and" in said and "turn green and" in said  # the band moves beside it

@@ -80,9 +80,12 @@ def markdown_id(account_id: object) -> str:
 
 
 def build_digests(
-    scored: pl.DataFrame, owners: pl.DataFrame, as_of: dt.date, chairs: pl.DataFrame | None = None,
+    scored: pl.DataFrame,
+    owners: pl.DataFrame,
+    as_of: dt.date,
+    chairs: pl.DataFrame | None = None,
     verdict: str | None = None,
-) -> list[Digest]:  # fmt: skip
+) -> list[Digest]:
     """One digest per owner and role (a combined owner gets both), and the book for every
     leader. ``chairs`` (from ``scoring.digests.chairs_rows``) adds the expansions fallen
     between the chairs: to the AM the flags waiting on them, to the CSM the ready accounts
@@ -105,7 +108,17 @@ def build_digests(
             if chairs.height:
                 mine = chairs.filter(pl.col("role") == role, pl.col(f"{role}_owner") == name)
                 rows = pl.concat([rows, mine.select(rows.columns)], how="vertical_relaxed")
-            digests.append(Digest(name, role, as_of, _title(name, role, as_of), f"The {LENSES[role]}.", rows, verdict))  # fmt: skip
+            digests.append(
+                Digest(
+                    name,
+                    role,
+                    as_of,
+                    _title(name, role, as_of),
+                    f"The {LENSES[role]}.",
+                    rows,
+                    verdict,
+                )
+            )
     leaders = sorted(role_of.filter(pl.col("role") == "leader")["owner"].to_list())
     if leaders:
         book = leader_digest(scored)  # the same read of the book for every leader

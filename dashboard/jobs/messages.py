@@ -82,9 +82,13 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
             link=account_link(base_url, row["account_id"]),
         ))  # fmt: skip
     return DigestMessage(
-        title, intro, lines, _text(title, intro, lines, verdict),
-        _html(title, intro, lines, verdict), verdict,
-    )  # fmt: skip
+        title,
+        intro,
+        lines,
+        _text(title, intro, lines, verdict),
+        _html(title, intro, lines, verdict),
+        verdict,
+    )
 
 
 def _text(title: str, intro: str, lines: list[AccountLine], verdict: str | None = None) -> str:
@@ -122,8 +126,10 @@ def _html(title: str, intro: str, lines: list[AccountLine], verdict: str | None 
     table = (f"<table cellspacing='0' style='border-collapse:collapse'><tr>{head}</tr>{''.join(body)}</table>"
              if lines else "<p>Nothing needs you today.</p>")  # fmt: skip
     warn = f"<p style='color:#8a5a00'><strong>{e(verdict)}</strong></p>" if verdict else ""
-    return (f"<html><body style='font-family:sans-serif'><h2>{e(title)}</h2><p>{e(intro)}</p>"
-            f"{warn}{table}</body></html>")  # fmt: skip
+    return (
+        f"<html><body style='font-family:sans-serif'><h2>{e(title)}</h2><p>{e(intro)}</p>"
+        f"{warn}{table}</body></html>"
+    )
 
 
 def _chat_line(line: AccountLine, name: str, escape=lambda t: t) -> str:
@@ -146,7 +152,12 @@ def slack_payload(message: DigestMessage) -> dict[str, Any]:
         {"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(message.intro)}},
     ]
     if message.verdict:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {_slack_escape(message.verdict)}"}})  # fmt: skip
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f":warning: {_slack_escape(message.verdict)}"},
+            }
+        )
     for line in message.lines[:CHAT_ACCOUNTS]:
         name = f"*{_slack_escape(line.name)}*"
         if line.link:

@@ -120,9 +120,12 @@ NOT_PREDICTIVE = {  # why no churn probability is offered, by the active scoreca
 
 
 def _churn_model(
-    stores: Stores, card: Scorecard, kept: pl.DataFrame | None, end: dt.date | None,
+    stores: Stores,
+    card: Scorecard,
+    kept: pl.DataFrame | None,
+    end: dt.date | None,
     timings: dict[str, float] | None = None,
-) -> tuple[ChurnModel | str, Check | None]:  # fmt: skip
+) -> tuple[ChurnModel | str, Check | None]:
     """The active scorecard's verdict on the 12 past snapshots whose 90 days of outcome are
     known (the Score lab's backtest of it, kept beside the scores so no page computes it),
     and the churn curve of its health fitted on them, or why there is none: none either
@@ -147,8 +150,9 @@ def _churn_model(
     return fit_churn_model(scored, CHURN_HORIZON), checked
 
 
-def churn_model_row(model: ChurnModel | str, card: Scorecard | None = None,
-                    checked: Check | None = None) -> pl.DataFrame:  # fmt: skip
+def churn_model_row(
+    model: ChurnModel | str, card: Scorecard | None = None, checked: Check | None = None
+) -> pl.DataFrame:
     """The ``churn_model`` mart: the fitted curve, or (``note``) why there is none, and the
     verdict of the scorecard (``card``) it was checked for."""
     fitted = isinstance(model, ChurnModel)
@@ -250,7 +254,7 @@ def _score(
             card.name,
             checked.auc if checked else None,
             checked.interval if checked else (None, None),
-        ),  # fmt: skip
+        ),
         rescored_days=len(rescored),
         drivers=scored.drivers,
         rates=rates,

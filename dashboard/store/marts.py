@@ -101,9 +101,12 @@ def churn_model_info(store: SourceStore) -> ChurnModelInfo:
         )
     found = store.query("SELECT * FROM churn_model").row(0, named=True)
     return ChurnModelInfo(
-        found["horizon_days"], found["churn_events"], found["observations"], found["note"],
+        found["horizon_days"],
+        found["churn_events"],
+        found["observations"],
+        found["note"],
         **{c: found.get(c) for c in VERDICT_COLUMNS},
-    )  # fmt: skip
+    )
 
 
 def weekly_trend(store: SourceStore, f: AccountFilter) -> pl.DataFrame:

@@ -37,10 +37,13 @@ Kpi = Card  # the Portfolio's name for its cards
 PAGE_LAB_LINK = "[the Score lab](lab)"  # the lab's page, relative to any page of the app
 
 
-def score_verdict(store: SourceStore, lab: str = PAGE_LAB_LINK, markdown: bool = True) -> str | None:  # fmt: skip
+def score_verdict(
+    store: SourceStore, lab: str = PAGE_LAB_LINK, markdown: bool = True
+) -> str | None:
     """The verdict line (``dashboard.text.verdict_line``) of the active scorecard as the
     nightly job kept it beside the scores: None when its health predicts churn here."""
     info = churn_model_info(store)
     name = info.scorecard or ""
-    return verdict_line(info.verdict, md(name) if markdown else name, info.auc,
-                        (info.auc_low, info.auc_high), lab)  # fmt: skip
+    return verdict_line(
+        info.verdict, md(name) if markdown else name, info.auc, (info.auc_low, info.auc_high), lab
+    )

@@ -377,9 +377,13 @@ def band_moves(moves: pl.DataFrame) -> BandMoves:
 
     def count(into: bool, band: str) -> int:
         inside, outside = ("band_after", "band_before") if into else ("band_before", "band_after")
-        return int(moves.filter((pl.col(inside) == band) & (pl.col(outside) != band))["accounts"].sum())  # fmt: skip
+        return int(
+            moves.filter((pl.col(inside) == band) & (pl.col(outside) != band))["accounts"].sum()
+        )
 
-    return BandMoves(count(True, "red"), count(False, "red"), count(True, "green"), count(False, "green"))  # fmt: skip
+    return BandMoves(
+        count(True, "red"), count(False, "red"), count(True, "green"), count(False, "green")
+    )
 
 
 JUDGEMENT_WORDS: dict[str, str] = {
@@ -393,9 +397,11 @@ JUDGEMENT_WORDS: dict[str, str] = {
 
 
 def judgement_sentence(
-    auc_active: float | None, auc_candidate: float | None, difference: tuple[float, float],
+    auc_active: float | None,
+    auc_candidate: float | None,
+    difference: tuple[float, float],
     moves: BandMoves | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """The candidate judged by the interval of its AUC difference (``bt.judge_candidate``),
     never by the point, with the band moves it makes on today's portfolio beside it."""
     judged = bt.judge_candidate(auc_active, auc_candidate, difference)
@@ -452,9 +458,12 @@ def components_table(rows: list[ComponentAuc]) -> pl.DataFrame:
 
 
 def backtest_report(
-    result: BacktestResult, active_name: str, candidate_name: str, same: bool = False,
+    result: BacktestResult,
+    active_name: str,
+    candidate_name: str,
+    same: bool = False,
     moves: BandMoves | None = None,
-) -> BacktestReport:  # fmt: skip
+) -> BacktestReport:
     """``same``: the candidate has the active scorecard's settings (one verdict, no
     difference); ``moves``: the band moves the candidate makes today, said beside the
     judgement."""
@@ -491,10 +500,16 @@ def backtest_report(
         )
     else:
         difference = judgement_sentence(a.auc, b.auc, (lo, hi), moves)
-    return BacktestReport(caption, pl.DataFrame(rows), verdicts, difference,
-                          components_table(result.components), result.calibration,
-                          result.calibration_note,
-                          "no_outcomes" if same else bt.judge_candidate(a.auc, b.auc, (lo, hi)))  # fmt: skip
+    return BacktestReport(
+        caption,
+        pl.DataFrame(rows),
+        verdicts,
+        difference,
+        components_table(result.components),
+        result.calibration,
+        result.calibration_note,
+        "no_outcomes" if same else bt.judge_candidate(a.auc, b.auc, (lo, hi)),
+    )
 
 
 def calibrated_weights(calibrated: Calibrated, active: Scorecard) -> pl.DataFrame:
