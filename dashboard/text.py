@@ -174,3 +174,41 @@ def plain_errors(exc: Exception) -> str:
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
         parts.append(message if not where or message.startswith(where) else f"{where}: {message}")
     return "; ".join(parts)
+
+
+# -- the score's verdict on the organisation's own history ---------------------------------------
+SCORE_LAB = "the Score lab"  # where every verdict line points (a page links it)
+VERDICT_CLAUSES: dict[str, str] = {  # what the active scorecard's health did on the history
+    "inverse": "ranks churn backwards on your own history (red accounts churned less than "
+    "green ones)",
+    "no_evidence": "shows no evidence of predicting churn on your own history (a coin toss)",
+    "no_outcomes": "cannot be checked on your own history: it holds no churn, or no account "
+    "that stayed, after its snapshots",
+}
+
+
+def verdict_line(
+    verdict: str | None,
+    scorecard: str,
+    auc: float | None = None,
+    interval: tuple[float | None, float | None] = (None, None),
+    lab: str = SCORE_LAB,
+) -> str | None:
+    """The one line every page and digest that shows health-derived bands or money carries
+    when the active scorecard does not predict churn here (``inverse``, ``no_evidence``,
+    ``no_outcomes``); None when it does (``predictive``) or was never checked. ``lab`` is
+    the Score lab as the medium links it (a Markdown link on a page, an address in a
+    message); ``scorecard`` comes escaped for the medium (``md`` on a page)."""
+    if verdict not in VERDICT_CLAUSES:
+        return None
+    lo, hi = interval
+    figures = (
+        f" (AUC {auc:.3f}, 95 % interval {lo:.3f}–{hi:.3f})"
+        if auc is not None and lo is not None and hi is not None
+        else ""
+    )
+    return (
+        f"Health from scorecard '{scorecard}'{figures} {VERDICT_CLAUSES[verdict]}: read its "
+        f"bands and the ARR counted from them as unchecked, not as a forecast; no churn "
+        f"probability is shown. See {lab}."
+    )

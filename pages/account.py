@@ -11,6 +11,7 @@ from dashboard.ui.account_panels import (
     privacy_panel,
     source_tabs,
 )
+from dashboard.ui.cards import verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import account_handoffs, account_tasks
 from dashboard.ui.queries import view
@@ -29,6 +30,7 @@ if not account.found:  # outside the viewer's book reads exactly like not there
     st.stop()
 
 header(account.profile, account.churn_note)
+verdict_line(account.verdict)
 left, right = st.columns(2)
 with left.container(border=True):
     st.markdown("**Health over time**")

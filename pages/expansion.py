@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.ui import charts, columns
-from dashboard.ui.cards import kpi_row
+from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import account_handoffs, task_editor
 from dashboard.ui.identity import unmasked
@@ -18,6 +18,7 @@ st.title("Expansion windows")
 expansion = view(expansion_view, current_filter(), today(), unmasked())
 ranked = expansion.ranked
 st.caption(f"Scored as of {expansion.as_of} · accounts with at least one trigger")
+verdict_line(expansion.verdict)
 kpi_row(expansion.cards)
 
 st.subheader("Ranked by readiness")

@@ -72,7 +72,7 @@ def workbench() -> None:
     show_table(lab.movers, columns.movers(), download="tandem-lab-movers.csv")
 
     st.subheader("Backtest against real churn")
-    horizon = backtest_panel(active, candidate)
+    horizon = backtest_panel(active, candidate, lab)
     suggestion_panel(active, horizon)
 
     st.subheader("Save and activate")

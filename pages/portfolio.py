@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.ui import charts, columns
-from dashboard.ui.cards import kpi_row
+from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import LABELS, current_filter
 from dashboard.ui.nav import page
 from dashboard.ui.queries import shared
@@ -19,6 +19,7 @@ view = shared(
     portfolio_view, current_filter(), today(), dimension, st.session_state.get("portfolio_pick")
 )
 st.caption(f"Scored as of {view.as_of} · one read of every account for the CSM and the AM")
+verdict_line(view.verdict)
 kpi_row(view.cards)
 if view.money_note:  # a conversion's rates and their date, or why totals stay per currency
     st.caption(view.money_note)

@@ -4,7 +4,7 @@ The renewal is won all year by the CSM's value work and closed by the AM at the 
 import streamlit as st
 
 from dashboard.ui import charts, columns
-from dashboard.ui.cards import kpi_row
+from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import task_editor
 from dashboard.ui.identity import unmasked
@@ -18,6 +18,7 @@ from dashboard.views.renewals import renewal_view, renewals_in_month
 st.title("Renewal calendar")
 renewals = view(renewal_view, current_filter(), unmasked())
 st.caption(f"Scored as of {renewals.as_of} · renewals in the next 12 months")
+verdict_line(renewals.verdict)
 kpi_row(renewals.cards)
 
 with st.container(border=True):

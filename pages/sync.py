@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.text import md
 from dashboard.ui import columns
-from dashboard.ui.cards import kpi_row
+from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.decision_panel import last_decisions, new_decision
 from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import read, view
@@ -35,6 +35,7 @@ agenda = view(build_agenda, pair, today(), unmasked())
 st.caption(
     f"{agenda.since_text} · select a row to open the account · share this page's link: it opens the same view for both of you."
 )
+verdict_line(agenda.verdict)
 kpi_row(agenda.cards)
 
 st.subheader("Since last sync")

@@ -301,3 +301,52 @@ def fit_weights(train: pl.DataFrame, components: list[str], seed: int = 7) -> di
         return {c: round(100 / len(components), 1) for c in components}
     share = 100 * coefficients / coefficients.sum()
     return {c: round(float(w), 1) for c, w in zip(components, share, strict=True)}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A scorecard's health checked against the churn that followed its point-in-time
+    snapshots: the verdict and what it rests on (the nightly job keeps one, for the active
+    scorecard, beside the scores)."""
+
+    verdict: Verdict
+    auc: float | None
+    interval: tuple[float, float]
+    churn_events: int
+    observations: int
+
+
+def check(scored: pl.DataFrame, replicates: int = 400, seed: int = 7) -> Check:
+    """The verdict on ``scored`` (``account_id``, ``as_of``, ``churned``, ``health``,
+    ``band``): the same AUC, bootstrap and seed as the Score lab's backtest of the active
+    scorecard, so the lab and every page say the same."""
+    rows = scored.filter(col("health").is_not_null())
+    found = evaluate(rows)
+    interval = bootstrap_aucs(rows, ["health"], replicates, seed)["health"]
+    return Check(
+        verdict(found.auc, interval),
+        found.auc,
+        interval,
+        found.n_churn_events,
+        found.n_observations,
+    )
+
+
+Judgement = Literal["better", "worse", "no_difference", "no_outcomes"]
+
+
+def judge_candidate(
+    auc_active: float | None, auc_candidate: float | None, difference: tuple[float, float]
+) -> Judgement:
+    """A candidate against the active scorecard, by the 95 % interval of AUC(candidate) −
+    AUC(active), never by the point: ``better`` only when the whole interval is above 0,
+    ``worse`` when it is below, ``no_difference`` when it includes 0 (+0.004 with an interval
+    of −0.01 to +0.02 is noise), ``no_outcomes`` when there is no AUC to compare."""
+    lo, hi = difference
+    if auc_active is None or auc_candidate is None or np.isnan(lo) or np.isnan(hi):
+        return "no_outcomes"
+    if lo > 0:
+        return "better"
+    if hi < 0:
+        return "worse"
+    return "no_difference"

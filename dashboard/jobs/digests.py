@@ -40,6 +40,7 @@ class Digest:
     title: str
     intro: str
     rows: pl.DataFrame  # one row per account to act on: cause, action, health, ARR, renewal
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
     @property
     def stem(self) -> str:
@@ -79,12 +80,17 @@ def markdown_id(account_id: object) -> str:
 
 
 def build_digests(
-    scored: pl.DataFrame, owners: pl.DataFrame, as_of: dt.date, chairs: pl.DataFrame | None = None
+    scored: pl.DataFrame,
+    owners: pl.DataFrame,
+    as_of: dt.date,
+    chairs: pl.DataFrame | None = None,
+    verdict: str | None = None,
 ) -> list[Digest]:
     """One digest per owner and role (a combined owner gets both), and the book for every
     leader. ``chairs`` (from ``scoring.digests.chairs_rows``) adds the expansions fallen
     between the chairs: to the AM the flags waiting on them, to the CSM the ready accounts
-    never flagged, to leaders all."""
+    never flagged, to leaders all. Each carries ``verdict`` (``dashboard.text.verdict_line``,
+    plain text) when the active scorecard does not predict churn here."""
     chairs = chairs if chairs is not None else pl.DataFrame()
     role_of = owners.select("owner", "role") if owners.height else pl.DataFrame(
         {"owner": [], "role": []}, schema={"owner": pl.String, "role": pl.String}
@@ -102,7 +108,17 @@ def build_digests(
             if chairs.height:
                 mine = chairs.filter(pl.col("role") == role, pl.col(f"{role}_owner") == name)
                 rows = pl.concat([rows, mine.select(rows.columns)], how="vertical_relaxed")
-            digests.append(Digest(name, role, as_of, _title(name, role, as_of), f"The {LENSES[role]}.", rows))  # fmt: skip
+            digests.append(
+                Digest(
+                    name,
+                    role,
+                    as_of,
+                    _title(name, role, as_of),
+                    f"The {LENSES[role]}.",
+                    rows,
+                    verdict,
+                )
+            )
     leaders = sorted(role_of.filter(pl.col("role") == "leader")["owner"].to_list())
     if leaders:
         book = leader_digest(scored)  # the same read of the book for every leader
@@ -114,7 +130,8 @@ def build_digests(
             "renewal deadlines and expansion windows."
         )
         digests += [
-            Digest(n, "leader", as_of, _title(n, "leader", as_of), intro, book) for n in leaders
+            Digest(n, "leader", as_of, _title(n, "leader", as_of), intro, book, verdict)
+            for n in leaders
         ]
     return digests
 
@@ -127,6 +144,8 @@ def digest_markdown(digest: Digest) -> str:
     """The digest as Markdown: every value from the data one line, masked and escaped
     (``views.exports.markdown_text``), so a name renders as text and links nothing."""
     lines = [f"# {markdown_text(digest.title)}", "", digest.intro, ""]
+    if digest.verdict:
+        lines += [f"> {markdown_text(digest.verdict)}", ""]
     if digest.rows.is_empty():
         lines.append("Nothing needs you today.")
     for row in digest.rows.iter_rows(named=True):

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.jobs.digests import DIGEST_TITLES, Digest
-from dashboard.text import format_value
+from dashboard.text import SCORE_LAB, format_value
 from scoring.privacy import mask_expr
 
 CHAT_ACCOUNTS = 15  # accounts per chat post (Slack allows 50 blocks); the rest are counted
@@ -67,6 +67,7 @@ class DigestMessage:
     lines: list[AccountLine]
     text: str
     html: str
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
 
 def _masked(digest: Digest) -> tuple[str, str, pl.DataFrame]:
@@ -86,9 +87,17 @@ def account_link(base_url: str | None, account_id: str) -> str | None:
     return f"{base_url.rstrip('/')}/account?account={quote(account_id)}"
 
 
+def lab_link(verdict: str | None, base_url: str | None) -> str | None:
+    """The verdict line with the Score lab's address, when the app's address is known."""
+    if not verdict or not base_url:
+        return verdict
+    return verdict.replace(SCORE_LAB, f"{SCORE_LAB} ({base_url.rstrip('/')}/lab)")
+
+
 def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage:
     """The digest, formatted and masked once for every channel."""
     title, intro, rows = _masked(digest)
+    verdict = lab_link(digest.verdict, base_url)
     lines = []
     for row in rows.iter_rows(named=True):
         health = "—" if row["health"] is None else f"{row['health']:.0f}"
@@ -102,12 +111,17 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
             link=account_link(base_url, row["account_id"]),
         ))  # fmt: skip
     return DigestMessage(
-        title, intro, lines, _text(title, intro, lines), _html(title, intro, lines)
+        title,
+        intro,
+        lines,
+        _text(title, intro, lines, verdict),
+        _html(title, intro, lines, verdict),
+        verdict,
     )
 
 
-def _text(title: str, intro: str, lines: list[AccountLine]) -> str:
-    out = [title, "", intro, ""]
+def _text(title: str, intro: str, lines: list[AccountLine], verdict: str | None = None) -> str:
+    out = [title, "", intro, ""] + ([verdict, ""] if verdict else [])
     if not lines:
         out.append("Nothing needs you today.")
     for n, line in enumerate(lines, 1):
@@ -122,7 +136,7 @@ def _text(title: str, intro: str, lines: list[AccountLine]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _html(title: str, intro: str, lines: list[AccountLine]) -> str:
+def _html(title: str, intro: str, lines: list[AccountLine], verdict: str | None = None) -> str:
     e = html.escape
     head = "".join(f"<th align='left' style='padding:4px 8px;border-bottom:1px solid #ccc'>{h}</th>"
                    for h in ("Account", "ARR", "Health", "Renewal", "Why", "Next action"))  # fmt: skip
@@ -140,8 +154,11 @@ def _html(title: str, intro: str, lines: list[AccountLine]) -> str:
         )
     table = (f"<table cellspacing='0' style='border-collapse:collapse'><tr>{head}</tr>{''.join(body)}</table>"
              if lines else "<p>Nothing needs you today.</p>")  # fmt: skip
-    return (f"<html><body style='font-family:sans-serif'><h2>{e(title)}</h2><p>{e(intro)}</p>"
-            f"{table}</body></html>")  # fmt: skip
+    warn = f"<p style='color:#8a5a00'><strong>{e(verdict)}</strong></p>" if verdict else ""
+    return (
+        f"<html><body style='font-family:sans-serif'><h2>{e(title)}</h2><p>{e(intro)}</p>"
+        f"{warn}{table}</body></html>"
+    )
 
 
 def _chat_line(line: AccountLine, name: str, escape=lambda t: t) -> str:
@@ -168,6 +185,13 @@ def slack_payload(message: DigestMessage) -> dict[str, Any]:
         {"type": "header", "text": {"type": "plain_text", "text": message.subject[:150]}},
         {"type": "section", "text": _slack_text(_slack_escape(message.intro))},
     ]
+    if message.verdict:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f":warning: {_slack_escape(message.verdict)}"},
+            }
+        )
     for line in message.lines[:CHAT_ACCOUNTS]:
         name = f"*{_slack_escape(line.name)}*"
         if line.link:
@@ -195,6 +219,10 @@ def teams_payload(message: DigestMessage) -> dict[str, Any]:
         {"type": "TextBlock", "text": teams_escape(message.subject), "weight": "Bolder", "size": "Medium", "wrap": True},
         {"type": "TextBlock", "text": teams_escape(message.intro), "wrap": True, "isSubtle": True},
     ]  # fmt: skip
+    if message.verdict:
+        body.append(
+            {"type": "TextBlock", "text": message.verdict, "wrap": True, "color": "Warning"}
+        )
     for line in message.lines[:CHAT_ACCOUNTS]:
         name = teams_escape(line.name)
         name = f"[{name}]({line.link})" if line.link else f"**{name}**"

@@ -36,12 +36,13 @@ from dashboard.store.snapshots import (
     with_churn_labels,
 )
 from dashboard.store.sources import StaleDataError
-from dashboard.text import in_currency, money_symbol
+from dashboard.text import in_currency, money_symbol, verdict_line
 from dashboard.views.lab import backtest_snapshots, calibrated_sentence
 from dashboard.views.lab import calibrate as fit_calibrated
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
+from scoring.backtest import Check, check
 from scoring.churn_risk import ChurnModel, fit_churn_model, too_thin
 from scoring.currency import MoneyBasis, figures_currency, to_reporting
 from scoring.digests import chairs_rows, with_lens_actions
@@ -100,6 +101,7 @@ class _Scored:
     churn_model: pl.DataFrame
     rescored_days: int
     money: MoneyBasis
+    verdict: str | None = None  # the digests' verdict line (``dashboard.text.verdict_line``)
 
 
 class RefreshError(RuntimeError):
@@ -112,35 +114,70 @@ REFRESH_ATTEMPTS = 3  # a refresh whose data changed meanwhile scores again, thi
 CHURN_HORIZON = 90  # days: the churn probability shown beside health
 
 
+NOT_PREDICTIVE = {  # why no churn probability is offered, by the active scorecard's verdict
+    "inverse": "the health score ranks churn backwards on this history (Score lab)",
+    "no_evidence": "the health score shows no evidence of predicting churn on this history "
+    "(Score lab)",
+    "no_outcomes": "the health score cannot be checked on this history: no churn, or no "
+    "account that stayed, after its snapshots",
+}
+
+
 def _churn_model(
-    stores: Stores, card: Scorecard, kept: pl.DataFrame | None, end: dt.date | None
-) -> ChurnModel | str:
-    """The churn curve of ``card``'s health fitted on the 12 past snapshots whose 90 days of
-    outcome are known, or why there is none."""
+    stores: Stores,
+    card: Scorecard,
+    kept: pl.DataFrame | None,
+    end: dt.date | None,
+    timings: dict[str, float] | None = None,
+) -> tuple[ChurnModel | str, Check | None]:
+    """The active scorecard's verdict on the 12 past snapshots whose 90 days of outcome are
+    known (the Score lab's backtest of it, kept beside the scores so no page computes it),
+    and the churn curve of its health fitted on them, or why there is none: none either
+    when the verdict is not ``predictive`` (a probability drawn from a score that does not
+    rank churn would look calibrated and be wrong)."""
     if kept is None or end is None:
-        return "there is no outcome history to calibrate on"
+        return "there is no outcome history to calibrate on", None
     dates = backtest_dates_until(end, CHURN_HORIZON)
     past = with_churn_labels(
         stores.sources, kept.filter(pl.col("as_of").is_in(dates)), CHURN_HORIZON
     )
+    started = time.perf_counter()
+    scored = health_scores(past, card)
+    checked = check(scored.select("account_id", "as_of", "churned", "health", "band"))
+    if timings is not None:
+        timings["verdict"] = time.perf_counter() - started
+    if checked.verdict != "predictive":
+        return NOT_PREDICTIVE[checked.verdict], checked
     thin = too_thin(past)
     if thin:
-        return thin
-    return fit_churn_model(health_scores(past, card), CHURN_HORIZON)
+        return thin, checked
+    return fit_churn_model(scored, CHURN_HORIZON), checked
 
 
-def churn_model_row(model: ChurnModel | str) -> pl.DataFrame:
-    """The ``churn_model`` mart: the fitted curve, or (``note``) why there is none."""
+def churn_model_row(
+    model: ChurnModel | str, card: Scorecard | None = None, checked: Check | None = None
+) -> pl.DataFrame:
+    """The ``churn_model`` mart: the fitted curve, or (``note``) why there is none, and the
+    verdict of the scorecard (``card``) it was checked for."""
     fitted = isinstance(model, ChurnModel)
+    lo, hi = checked.interval if checked else (None, None)
     return pl.DataFrame(
         {"horizon_days": [CHURN_HORIZON],
          "intercept": [model.intercept if fitted else None],
          "slope": [model.slope if fitted else None],
          "churn_events": [model.churn_events if fitted else None],
          "observations": [model.observations if fitted else None],
-         "note": [None if fitted else model]},
+         "note": [None if fitted else model],
+         "scorecard": [card.name if card else None],
+         "verdict": [checked.verdict if checked else "no_outcomes" if card else None],
+         "auc": [checked.auc if checked else None],
+         "auc_low": [lo if checked and checked.auc is not None else None],
+         "auc_high": [hi if checked and checked.auc is not None else None],
+         "verdict_churn_events": [checked.churn_events if checked else None]},
         schema={"horizon_days": pl.Int32, "intercept": pl.Float64, "slope": pl.Float64,
-                "churn_events": pl.Int64, "observations": pl.Int64, "note": pl.String},
+                "churn_events": pl.Int64, "observations": pl.Int64, "note": pl.String,
+                "scorecard": pl.String, "verdict": pl.String, "auc": pl.Float64,
+                "auc_low": pl.Float64, "auc_high": pl.Float64, "verdict_churn_events": pl.Int64},
     )  # fmt: skip
 
 
@@ -210,8 +247,8 @@ def _score(
     timings["renewal_rates"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    report(0.52, "Calibrating the churn probability on the past snapshots")
-    churn_model = _churn_model(stores, card, kept, end)
+    report(0.52, "Checking the score on the past snapshots, calibrating the churn probability")
+    churn_model, checked = _churn_model(stores, card, kept, end, timings)
     if isinstance(churn_model, ChurnModel):
         accounts = scored.accounts.with_columns(churn_probability=churn_model.probability())
     else:
@@ -237,7 +274,13 @@ def _score(
             figures_currency(currencies, basis), on="account_id", how="left"
         ),
         money=basis,
-        churn_model=churn_model_row(churn_model),
+        churn_model=churn_model_row(churn_model, card, checked),
+        verdict=verdict_line(
+            checked.verdict if checked else "no_outcomes",
+            card.name,
+            checked.auc if checked else None,
+            checked.interval if checked else (None, None),
+        ),
         rescored_days=len(rescored),
         drivers=scored.drivers,
         rates=rates,
@@ -287,7 +330,7 @@ def _publish(
                 handoffs(stores.app), as_of,
             ))  # fmt: skip
             folder = data_dir / "digests" / as_of.isoformat()
-            built = build_digests(scored.marts, owners, as_of, chairs)
+            built = build_digests(scored.marts, owners, as_of, chairs, scored.verdict)
             problems += control_character_notes(scored.marts, owners)
             written = write_digest_files(built, folder, problems)
             work = write_work_files(

@@ -28,7 +28,7 @@ TABLE_COLUMNS = [
 
 # Names the shape of the published scores: scores another version of Tandem published are
 # recomputed when the app starts (a page would ask for a column they do not have).
-SCORING_REVISION = "money-currency-1"  # a change to what scoring publishes, beyond columns
+SCORING_REVISION = "money-currency-1 expansion-potential-2 verdict-1"  # what scoring publishes
 SCORES_VERSION = hashlib.sha256((",".join(TABLE_COLUMNS) + FEATURES_VERSION + SCORING_REVISION).encode()).hexdigest()[:16]  # fmt: skip
 
 
@@ -121,22 +121,38 @@ def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float |
 
 @dataclass(frozen=True)
 class ChurnModelInfo:
-    """What the nightly job's churn probability rests on, or why there is none."""
+    """What the nightly job's churn probability rests on, or why there is none, and the
+    active scorecard's verdict on the history, kept beside the scores (``jobs/refresh.py``)."""
 
     horizon_days: int
     churn_events: int | None
     observations: int | None
     note: str | None  # set when there is no probability
+    scorecard: str | None = None  # the scorecard checked (None: scored before the check)
+    verdict: str | None = None  # predictive, no_evidence, inverse, no_outcomes
+    auc: float | None = None
+    auc_low: float | None = None
+    auc_high: float | None = None
+
+
+VERDICT_COLUMNS = ("scorecard", "verdict", "auc", "auc_low", "auc_high")
 
 
 def churn_model_info(store: SourceStore) -> ChurnModelInfo:
-    """The ``churn_model`` mart's one row (a store scored before it existed: no model)."""
+    """The ``churn_model`` mart's one row (a store scored before it existed: no model; before
+    the verdict was kept: no verdict)."""
     if not store.has_table("churn_model"):
         return ChurnModelInfo(
             90, None, None, "the scores were computed before Tandem had one: refresh"
         )
-    row = store.query("SELECT horizon_days, churn_events, observations, note FROM churn_model").row(0, named=True)  # fmt: skip
-    return ChurnModelInfo(**row)
+    found = store.query("SELECT * FROM churn_model").row(0, named=True)
+    return ChurnModelInfo(
+        found["horizon_days"],
+        found["churn_events"],
+        found["observations"],
+        found["note"],
+        **{c: found.get(c) for c in VERDICT_COLUMNS},
+    )
 
 
 def weekly_trend(store: SourceStore, f: AccountFilter) -> pl.DataFrame:

@@ -61,3 +61,11 @@ def change_in_days(change: float | None, days: int = 30) -> tuple[str | None, st
     return (
         (f"{points:+d} in {days} days", "auto") if points else (f"no change in {days} days", "off")
     )
+
+
+def verdict_line(line: str | None) -> None:
+    """The one line (``dashboard.text.verdict_line``) a page showing health-derived bands or
+    money carries when the active scorecard does not predict churn here; nothing when it
+    does."""
+    if line:
+        st.warning(line, icon=":material/gavel:")

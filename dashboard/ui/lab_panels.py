@@ -18,6 +18,7 @@ from dashboard.views.lab import (
     activation_preview,
     backtest_report,
     backtest_snapshots,
+    band_moves,
     calibrate,
     calibrated_sentence,
     calibrated_weights,
@@ -35,9 +36,10 @@ from scoring import churn_risk
 from scoring.scorecard import Scorecard
 
 
-def backtest_panel(active: Scorecard, candidate: Scorecard) -> int:
-    """Run both scorecards on 12 past snapshots and say what each predicts; returns the churn
-    horizon chosen."""
+def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None = None) -> int:
+    """Run both scorecards on 12 past snapshots and say what each predicts, and judge the
+    candidate by the interval of the AUC difference beside the band moves it makes today
+    (``lab``); returns the churn horizon chosen."""
     horizon = st.segmented_control(
         "Churn within", [90, 180], default=90, format_func=lambda d: f"{d} days", key="lab_horizon"
     ) or 90  # fmt: skip
@@ -54,14 +56,15 @@ def backtest_panel(active: Scorecard, candidate: Scorecard) -> int:
     elif found:
         result = found[1]
         same = (candidate.weights, candidate.params, candidate.thresholds) == (active.weights, active.params, active.thresholds)  # fmt: skip
-        report = backtest_report(result, active.name, candidate.name, same)
+        moves = band_moves(lab.migration) if lab is not None else None
+        report = backtest_report(result, active.name, candidate.name, same, moves)
         st.caption(report.caption)
         shown = st.warning if "predictive" not in result.verdicts.values() else st.info
         shown(report.verdicts, icon=":material/gavel:")
         left, right = st.columns([1, 1.3])
         with left:
             show_table(report.metrics, columns.backtest_metrics(), key="lab_metrics")
-            st.markdown(report.difference)
+            st.markdown(report.difference)  # the judgement and the band moves, one line
         with right.container(border=True):
             st.markdown("**Churn probability, predicted vs observed** (fitted on the earlier "
                         "snapshots, checked on the later ones), candidate")  # fmt: skip

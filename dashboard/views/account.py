@@ -12,6 +12,7 @@ from dashboard.store import Stores
 from dashboard.store import account_detail as detail
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, scores_as_of
+from dashboard.views.common import score_verdict
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.scorecard import COMPONENTS
 
@@ -30,6 +31,7 @@ class AccountView:
     red: float = 40.0
     green: float = 70.0
     churn_note: str | None = None  # why no churn probability is shown, when none is
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
 
 def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.date) -> AccountView:
@@ -53,4 +55,5 @@ def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.da
         red=thresholds.red,
         green=thresholds.green,
         churn_note=churn_model_info(store).note,
+        verdict=score_verdict(store),
     )

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dashboard.store.marts import churn_model_info
+from dashboard.store.sources import SourceStore
+from dashboard.text import md, verdict_line
+
 
 @dataclass(frozen=True)
 class Card:
@@ -28,3 +32,18 @@ class Card:
 
 
 Kpi = Card  # the Portfolio's name for its cards
+
+
+PAGE_LAB_LINK = "[the Score lab](lab)"  # the lab's page, relative to any page of the app
+
+
+def score_verdict(
+    store: SourceStore, lab: str = PAGE_LAB_LINK, markdown: bool = True
+) -> str | None:
+    """The verdict line (``dashboard.text.verdict_line``) of the active scorecard as the
+    nightly job kept it beside the scores: None when its health predicts churn here."""
+    info = churn_model_info(store)
+    name = info.scorecard or ""
+    return verdict_line(
+        info.verdict, md(name) if markdown else name, info.auc, (info.auc_low, info.auc_high), lab
+    )

@@ -11,7 +11,7 @@ import polars as pl
 from dashboard.store import Stores, marts
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.filters import AccountFilter
-from dashboard.views.common import Card
+from dashboard.views.common import Card, score_verdict
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks
 
@@ -34,6 +34,7 @@ class ExpansionView:
     stalled: pl.DataFrame  # flagged more than 14 days ago, no AM step
     unflagged: pl.DataFrame  # ready for 30 days, never flagged
     opportunities: pl.DataFrame  # the AM's open expansion-opportunity tasks
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
 
 def expansion_view(
@@ -67,4 +68,5 @@ def expansion_view(
     return ExpansionView(
         as_of=marts.scores_as_of(stores.sources), cards=cards, ranked=ranked, ready=ready.height,
         potential=potential, stalled=stalled, unflagged=unflagged, opportunities=opportunities,
+        verdict=score_verdict(stores.sources),
     )  # fmt: skip

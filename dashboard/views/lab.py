@@ -7,7 +7,6 @@ import datetime as dt
 import time
 from dataclasses import dataclass, replace
 
-import numpy as np
 import polars as pl
 
 from dashboard.store.filters import AccountFilter
@@ -368,6 +367,67 @@ def lab_view(
 
 
 @dataclass(frozen=True)
+class BandMoves:
+    """What a candidate does to today's bands, against the active scorecard."""
+
+    to_red: int  # accounts turning red
+    out_of_red: int
+    to_green: int  # accounts turning green
+    out_of_green: int
+
+
+def band_moves(moves: pl.DataFrame) -> BandMoves:
+    """The accounts turning red or green, and leaving red or green, from a band migration
+    (``LabView.migration``: band_before × band_after, accounts)."""
+
+    def count(into: bool, band: str) -> int:
+        inside, outside = ("band_after", "band_before") if into else ("band_before", "band_after")
+        return int(
+            moves.filter((pl.col(inside) == band) & (pl.col(outside) != band))["accounts"].sum()
+        )
+
+    return BandMoves(
+        count(True, "red"), count(False, "red"), count(True, "green"), count(False, "green")
+    )
+
+
+JUDGEMENT_WORDS: dict[str, str] = {
+    "better": "the candidate predicts churn better: the whole 95 % interval of the difference "
+    "is above 0",
+    "worse": "the candidate predicts churn worse: the whole 95 % interval of the difference is "
+    "below 0",
+    "no_difference": "not better and not worse: the 95 % interval of the difference includes "
+    "0, so the change is within noise",
+}
+
+
+def judgement_sentence(
+    auc_active: float | None,
+    auc_candidate: float | None,
+    difference: tuple[float, float],
+    moves: BandMoves | None = None,
+) -> str:
+    """The candidate judged by the interval of its AUC difference (``bt.judge_candidate``),
+    never by the point, with the band moves it makes on today's portfolio beside it."""
+    judged = bt.judge_candidate(auc_active, auc_candidate, difference)
+    if judged == "no_outcomes" or auc_active is None or auc_candidate is None:
+        head = "No AUC difference: the snapshots hold no churn to rank."
+    else:
+        lo, hi = difference
+        head = (
+            f"AUC difference (candidate − active): **{auc_candidate - auc_active:+.3f}**, 95 % "
+            f"bootstrap interval {lo:+.3f} to {hi:+.3f} — {JUDGEMENT_WORDS[judged]}."
+        )
+    if moves is None:
+        return head
+    return (
+        f"{head} Beside it, on today's portfolio: {moves.to_red:,} accounts turn red and "
+        f"{moves.out_of_red:,} leave red; {moves.to_green:,} turn green and "
+        f"{moves.out_of_green:,} leave green."
+    )
+
+
+@dataclass(frozen=True)
 class BacktestReport:
     """A backtest in words and tables, for the page and the command line."""
 
@@ -378,6 +438,7 @@ class BacktestReport:
     components: pl.DataFrame  # component, weight, auc, low, high, coverage
     calibration: pl.DataFrame  # decile, predicted, observed, n
     calibration_note: str | None
+    judgement: bt.Judgement = "no_outcomes"  # the candidate, by the interval of the difference
 
 
 def _fmt(value: float | None, pattern: str) -> str:
@@ -401,8 +462,16 @@ def components_table(rows: list[ComponentAuc]) -> pl.DataFrame:
     ).with_columns(pl.col("low", "high").fill_nan(None))  # fmt: skip
 
 
-def backtest_report(result: BacktestResult, active_name: str, candidate_name: str, same: bool = False) -> BacktestReport:  # fmt: skip
-    """``same``: the candidate has the active scorecard's settings (one verdict, no difference)."""
+def backtest_report(
+    result: BacktestResult,
+    active_name: str,
+    candidate_name: str,
+    same: bool = False,
+    moves: BandMoves | None = None,
+) -> BacktestReport:
+    """``same``: the candidate has the active scorecard's settings (one verdict, no
+    difference); ``moves``: the band moves the candidate makes today, said beside the
+    judgement."""
     a, b = result.results["active"], result.results["candidate"]
     lo, hi = result.intervals["difference"]
     span = f"{result.dates[0]} to {result.dates[-1]}" if result.dates else "no dates"
@@ -440,21 +509,18 @@ def backtest_report(result: BacktestResult, active_name: str, candidate_name: st
         difference = (
             "The candidate has the active scorecard's settings: change a weight to compare."
         )
-    elif a.auc is None or b.auc is None or np.isnan(lo):
-        difference = "No AUC difference: the snapshots hold no churn to rank."
     else:
-        meaning = (
-            "the candidate predicts churn better" if lo > 0
-            else "the candidate predicts churn worse" if hi < 0
-            else "the difference is within noise: do not read it as better or worse"
-        )  # fmt: skip
-        difference = (
-            f"AUC difference (candidate − active): **{b.auc - a.auc:+.3f}**, 95 % bootstrap "
-            f"interval {lo:+.3f} to {hi:+.3f} — {meaning}."
-        )
-    return BacktestReport(caption, pl.DataFrame(rows), verdicts, difference,
-                          components_table(result.components), result.calibration,
-                          result.calibration_note)  # fmt: skip
+        difference = judgement_sentence(a.auc, b.auc, (lo, hi), moves)
+    return BacktestReport(
+        caption,
+        pl.DataFrame(rows),
+        verdicts,
+        difference,
+        components_table(result.components),
+        result.calibration,
+        result.calibration_note,
+        "no_outcomes" if same else bt.judge_candidate(a.auc, b.auc, (lo, hi)),
+    )
 
 
 def calibrated_weights(calibrated: Calibrated, active: Scorecard) -> pl.DataFrame:
@@ -478,7 +544,8 @@ def calibrated_sentence(c: Calibrated, active_name: str) -> str:
         f"{c.churn_events:,} churn events), checked on the later {len(c.test_dates)} "
         f"({c.test_dates[0]} to {c.test_dates[-1]}): AUC **{c.auc_calibrated:.3f}** "
         f"({clo:.3f}–{chi:.3f}) calibrated vs **{c.auc_active:.3f}** ({alo:.3f}–{ahi:.3f}) "
-        f"{active_name!r}; difference {c.auc_calibrated - c.auc_active:+.3f} ({dlo:+.3f} to {dhi:+.3f})."
+        f"{active_name!r}; difference {c.auc_calibrated - c.auc_active:+.3f} ({dlo:+.3f} to {dhi:+.3f}): "
+        f"{JUDGEMENT_WORDS[bt.judge_candidate(c.auc_active, c.auc_calibrated, c.interval_difference)]}."
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
 from dashboard.text import MIXED, format_money
-from dashboard.views.common import Kpi
+from dashboard.views.common import Kpi, score_verdict
 from scoring.currency import retention_in_reporting
 from scoring.health import NO_DATA
 from scoring.kpis import retention_over
@@ -36,6 +36,13 @@ def retention_series(
 
     periods = [(end - dt.timedelta(days=365), end) for end in ends]
     return retention_over(accounts, outcomes, periods).to_dicts()
+
+
+UNCALIBRATED = {  # the card's short line where the score gives no probability
+    "inverse": "the score ranks churn backwards",
+    "no_evidence": "the score does not predict churn",
+    "no_outcomes": "no churn history to check on",
+}
 
 
 def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list[Kpi]:
@@ -91,7 +98,7 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         "churn events"
         if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
         note="no ARR in the data" if no_arr else apart("expected_arr_churn") if mixed and model.note is None
-        else None if model.note is None else "too little churn history",
+        else None if model.note is None else UNCALIBRATED.get(model.verdict, "too little churn history"),
     ))  # fmt: skip
     ret = retention_series(store, f, as_of)
     for key, label, help_text in (
@@ -155,6 +162,7 @@ class PortfolioView:
     accounts: pl.DataFrame  # every account in the filter (and the chart pick), weakest first
     in_filter: int  # accounts in the sidebar's filter, before a chart pick
     pick: ChartPick | None
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
 
 def portfolio_view(
@@ -177,4 +185,5 @@ def portfolio_view(
         accounts=picked(accounts, pick),
         in_filter=accounts.height,
         pick=pick,
+        verdict=score_verdict(store),
     )

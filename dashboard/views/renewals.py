@@ -10,11 +10,11 @@ import polars as pl
 from dashboard.store import Stores
 from dashboard.store.commercial import renewals_ahead
 from dashboard.store.filters import AccountFilter
-from dashboard.store.marts import renewal_rates_mart, scores_as_of
+from dashboard.store.marts import churn_model_info, renewal_rates_mart, scores_as_of
 from dashboard.store.snapshots import band_renewal_history
 from dashboard.store.sources import SourceStore
 from dashboard.text import format_value
-from dashboard.views.common import Card
+from dashboard.views.common import Card, score_verdict
 from dashboard.workflows import tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring import forecast as r
@@ -37,6 +37,7 @@ class RenewalView:
     tasks: pl.DataFrame  # the value reviews and commercial plans of those renewals
     months: list[dt.date]  # the months of the calendar, for the month picker
     rates_note: str  # what the renewal probabilities rest on
+    verdict: str | None = None  # the line saying the score does not predict churn here
 
 
 def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> pl.DataFrame:
@@ -48,14 +49,51 @@ def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> p
     return r.renewal_probabilities(band_renewal_history(store, scorecard, as_of))
 
 
+UNCHECKED_DEFAULTS = (
+    "The score does not predict churn on this history (see the line above), so the stated "
+    "defaults, which assume a red account renews less than a green one, are not used: no "
+    "expected renewal ARR is shown where a band has too few renewals of its own."
+)
+
+
+def unchecked_defaults(probabilities: pl.DataFrame, verdict: str | None) -> pl.DataFrame:
+    """The renewal probabilities a forecast may use: a band's stated default only when the
+    active scorecard predicts churn here (``verdict`` ``predictive``, or never checked);
+    otherwise its probability is unknown (null). Rates observed in the history stay."""
+    if verdict in (None, "predictive"):
+        return probabilities
+    return probabilities.with_columns(
+        probability=pl.when(pl.col("source") == "default")
+        .then(None)
+        .otherwise(pl.col("probability"))
+    )
+
+
+def _forecast(calendar: pl.DataFrame, probabilities: pl.DataFrame) -> pl.DataFrame:
+    """``scoring.forecast.renewal_forecast``; a month with ARR in a band whose probability
+    is unknown has no expected ARR (unknown, not the ARR itself)."""
+    forecast = r.renewal_forecast(calendar, probabilities)
+    unknown = probabilities.filter(pl.col("probability").is_null())["band"]
+    if unknown.is_empty():
+        return forecast
+    blind = calendar.filter(pl.col("band").is_in(unknown.implode()) & (pl.col("arr") > 0))["month"]
+    return forecast.with_columns(
+        expected_arr=pl.when(pl.col("month").is_in(blind.implode()))
+        .then(None)
+        .otherwise(pl.col("expected_arr"))
+    )
+
+
 def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> list[Card]:
     in_90 = ahead.filter(pl.col("days_to_renewal") <= RENEWAL_WINDOW_DAYS)
+    unknown = forecast["expected_arr"].null_count() > 0
     return [
         Card("ARR renewing in 90 days", in_90["arr"].sum(), "money", note=f"{in_90.height:,} accounts"),
         Card("ARR renewing in 12 months", ahead["arr"].sum(), "money",
              note=f"{ahead.height:,} accounts"),
-        Card("Expected renewal ARR (12 months)", forecast["expected_arr"].sum(), "money",
-             help="Σ ARR × renewal probability of its band (see the forecast below)"),
+        Card("Expected renewal ARR (12 months)", None if unknown else forecast["expected_arr"].sum(), "money",
+             help=f"Not shown: {UNCHECKED_DEFAULTS}" if unknown else "Σ ARR × renewal probability of its band (see the forecast below)",
+             note="the score does not predict churn" if unknown else None),
         Card("Accounts at risk", risks.height, "count", help=RISK_TERMS["at_risk"],
              note=f"{format_value(risks['arr'].sum(), 'money')} ARR at risk"),
     ]  # fmt: skip
@@ -79,9 +117,10 @@ def renewal_view(stores: Stores, f: AccountFilter, unmask: bool = False) -> Rene
     as_of = scores_as_of(store)
     ahead = renewals_ahead(store, f, days=366)
     calendar = r.renewal_calendar(ahead, as_of)
-    probabilities = renewal_rates(store, scorecard, as_of)
+    kept = churn_model_info(store)
+    probabilities = unchecked_defaults(renewal_rates(store, scorecard, as_of), kept.verdict)
     risks = ahead.filter(pl.col("risk_before_deadline")).sort("arr", descending=True)
-    forecast = r.renewal_forecast(calendar, probabilities)
+    forecast = _forecast(calendar, probabilities)
     validation = r.value_validation(ahead)
     due = tasks.tasks(stores.app, validation["account_id"].to_list(), unmask=unmask)
     return RenewalView(
@@ -97,7 +136,9 @@ def renewal_view(stores: Stores, f: AccountFilter, unmask: bool = False) -> Rene
         validation=with_plans(validation, due),
         tasks=due.filter(pl.col("kind").is_in(["value_review", "commercial_plan"])),
         months=calendar["month"].unique().sort().to_list(),
-        rates_note=_rates_note(probabilities),
+        rates_note=_rates_note(probabilities)
+        + (f" {UNCHECKED_DEFAULTS}" if probabilities["probability"].null_count() else ""),
+        verdict=score_verdict(store),
     )
 
 

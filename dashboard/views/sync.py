@@ -12,8 +12,8 @@ import polars as pl
 from dashboard.store import Stores
 from dashboard.store.pairs import changes_since, pair_accounts, pairs, split_pair
 from dashboard.store.sources import SourceStore
-from dashboard.text import format_value, md
-from dashboard.views.common import Card
+from dashboard.text import SCORE_LAB, format_value, md
+from dashboard.views.common import Card, score_verdict
 from dashboard.views.exports import Column, html_table, markdown_table
 from dashboard.views.renewals import with_plans
 from dashboard.workflows import decisions as sync_notes
@@ -43,6 +43,8 @@ class Agenda:
     todays: pl.DataFrame  # recorded today
     cards: list[Card]
     since_text: str  # "Changes since the last sync on …"
+    verdict: str | None = None  # the line saying the score does not predict churn here
+    verdict_plain: str | None = None  # the same line for the exports, without Markdown
 
 
 def waiting_sides() -> pl.DataFrame:
@@ -96,6 +98,8 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         accounts=accounts, changes=changes, renewals=validation, waiting=waiting,
         signals=signals, risks=risks, decisions=decisions, last_decisions=last_decisions,
         todays=decisions.filter(pl.col("sync_on") == today), cards=cards, since_text=since_text,
+        verdict=score_verdict(stores.sources),
+        verdict_plain=score_verdict(stores.sources, SCORE_LAB, markdown=False),
     )  # fmt: skip
 
 
@@ -169,6 +173,8 @@ def agenda_markdown(agenda: Agenda, today_decisions: pl.DataFrame | None = None)
     page's labels, whole dollars, dates, no internal ids; every value escaped."""
     title, intro = _title(agenda)
     parts = [f"# {md(title)}", "", md(intro), ""]
+    if agenda.verdict_plain:
+        parts += [f"> {md(agenda.verdict_plain)}", ""]
     for name, frame, cols in _sections(agenda, today_decisions):
         parts += [f"## {name}", "", markdown_table(frame, cols), ""]
     return "\n".join(parts)
@@ -194,5 +200,11 @@ def agenda_html(agenda: Agenda, today_decisions: pl.DataFrame | None = None) -> 
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{PRINT_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(intro)}</p>{body}</body></html>"
+        f"<p>{html.escape(intro)}</p>"
+        + (
+            f"<p><strong>{html.escape(agenda.verdict_plain)}</strong></p>"
+            if agenda.verdict_plain
+            else ""
+        )
+        + f"{body}</body></html>"
     )
