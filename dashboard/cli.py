@@ -601,6 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser(
         "repair", help="serve the newest generation that reads whole (a lost or bad pointer)"
     )
+    rep.add_argument("--demo", action="store_true", help="repair the demo's workspace")
     rep.set_defaults(func=cmd_repair)
     _add_load_commands(sub)
     return parser
@@ -729,7 +730,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 def cmd_repair(args: argparse.Namespace) -> int:
     """Point CURRENT at the newest generation that reads whole (after a lost or bad pointer,
     or a damaged newest file); nothing is removed."""
-    store = SourceStore(get_settings().data_dir, get_settings().keep_generations)
+    store = SourceStore(_folder(args), get_settings().keep_generations)
     try:
         store.verify()
     except StoreError as exc:
@@ -745,22 +746,46 @@ def cmd_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def _failure_message(exc: BaseException) -> str:
-    """What a failed command says instead of a traceback."""
+def _published() -> dict[str, str | None]:
+    """What each workspace's store serves now (its pointer's text), to tell afterwards
+    whether a failed command had published anything before it failed."""
+    try:
+        root = get_settings().data_dir
+    except ValueError:
+        return {}
+    out: dict[str, str | None] = {}
+    for folder in (root, root / "demo"):
+        try:
+            out[str(folder)] = (folder / "sources" / "CURRENT").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            out[str(folder)] = None
+    return out
+
+
+def _failure_message(exc: BaseException, published: bool = False) -> str:
+    """What a failed command says instead of a traceback; on a full disk, whether the data
+    was published before the failure (a load that landed, then a rescore that did not)."""
+    outcome = (
+        "the data was published before that; run `tandem refresh` once there is room, to score it"
+        if published
+        else "nothing was published"
+    )
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return f"the disk is full ({exc.filename or 'data folder'}); nothing was published"
+        return f"the disk is full ({exc.filename or 'data folder'}); {outcome}"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "No space left on device" in text or "disk is full" in text.lower():
-        return f"the disk is full: {text}; nothing was published"
+        return f"the disk is full: {text}; {outcome}"
     return text
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    before = _published()
     try:
         return int(args.func(args))
     except (StoreError, SchemaError, RefreshError, duckdb.Error, OSError) as exc:
-        print(f"tandem {args.command}: {_failure_message(exc)}", file=sys.stderr)
+        published = _published() != before
+        print(f"tandem {args.command}: {_failure_message(exc, published)}", file=sys.stderr)
         return 2
 
 

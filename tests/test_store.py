@@ -189,3 +189,28 @@ def test_weekly_usage_runs_to_today_with_empty_weeks_at_zero(empty_stores: Store
     assert by_week[dt.date(2026, 10, 19)] == 1
     assert weeks["active_users"][-6:].to_list() == [0] * 6  # the drop to zero, up to today
     assert weeks["partial"].to_list() == [False] * 9 + [True]
+
+
+def test_the_search_reads_percent_and_underscore_as_characters(empty_stores: Stores):
+    """``%`` listed every account and ``_`` matched any character (ILIKE wildcards)."""
+    from dashboard.store.account_detail import find_accounts
+    from dashboard.store.filters import AccountFilter
+
+    with empty_stores.sources.writer() as w:
+        w.replace_table(
+            "accounts",
+            pl.DataFrame(
+                {
+                    "account_id": ["a1", "a2", "a3"],
+                    "account_name": ["100% Uptime", "Acme_Labs", "AcmeXLabs"],
+                }
+            ),
+        )
+        w.execute("CREATE TABLE account_scores (account_id VARCHAR, health DOUBLE, band VARCHAR)")
+
+    def found(text: str) -> list[str]:
+        return find_accounts(empty_stores.sources, AccountFilter(), text)["account_id"].to_list()
+
+    assert found("%") == ["a1"]
+    assert found("acme_") == ["a2"]
+    assert sorted(found("acme")) == ["a2", "a3"]

@@ -237,8 +237,8 @@ def unmatched_keys(con: duckdb.DuckDBPyConnection, matched: str, limit: int = 20
 def find_in_directory(con: duckdb.DuckDBPyConnection, text: str, limit: int = 50) -> dict[str, str]:
     """Accounts whose id or name contains ``text``: id -> "name (id)"."""
     rows = con.execute(
-        f"SELECT account_id, account_name FROM {DIRECTORY} WHERE account_id ILIKE $t"
-        " OR account_name ILIKE $t ORDER BY account_name LIMIT $n",
-        {"t": f"%{text}%", "n": limit},
+        f"SELECT account_id, account_name FROM {DIRECTORY} WHERE contains(lower(account_id), $t)"
+        " OR contains(lower(account_name), $t) ORDER BY account_name LIMIT $n",
+        {"t": text.strip().lower(), "n": limit},  # as typed: % and _ are characters
     ).fetchall()
     return {a: f"{n} ({a})" for a, n in rows}

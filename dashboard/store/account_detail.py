@@ -15,7 +15,8 @@ from scoring.privacy import mask_pii
 def find_accounts(
     store: SourceStore, f: AccountFilter, text: str = "", limit: int = 50
 ) -> pl.DataFrame:
-    """Accounts in the filter whose id or name contains ``text``: an exact id or name first,
+    """Accounts in the filter whose id or name contains ``text`` (as typed: ``%`` and ``_``
+    are characters, not wildcards): an exact id or name first,
     then names that start with it, then the weakest health."""
     where, params = f.where("a")
     typed = text.strip().lower()
@@ -23,13 +24,13 @@ def find_accounts(
         f"""
         SELECT a.account_id, a.account_name, s.health, s.band
         FROM accounts a LEFT JOIN account_scores s USING (account_id)
-        WHERE {where} AND (a.account_id ILIKE ? OR a.account_name ILIKE ?)
+        WHERE {where} AND (contains(lower(a.account_id), ?) OR contains(lower(a.account_name), ?))
         ORDER BY (lower(a.account_id) = ? OR lower(a.account_name) = ?) DESC,
             starts_with(lower(a.account_name), ?) DESC,
             s.health ASC NULLS LAST, a.account_id
         LIMIT {int(limit)}
         """,
-        [*params, f"%{typed}%", f"%{typed}%", typed, typed, typed],
+        [*params, typed, typed, typed, typed, typed],  # text as typed: % and _ are letters
     )
 
 

@@ -363,12 +363,17 @@ class SourceStore:
             raise StoreError(self._pointer_message(f"names {name}, which does not exist"))
         return path
 
+    @property
+    def repair_command(self) -> str:
+        """The command that repairs this store (the demo's workspace has its own flag)."""
+        return "tandem repair --demo" if self.root.parent.name == "demo" else "tandem repair"
+
     def _pointer_message(self, problem: str) -> str:
         gens = [p.name for p in self._generations()]
         return (
             f"the pointer {self._pointer} {problem}, but {len(gens)} generation(s) of data are "
             f"there ({', '.join(gens[-3:])}). Nothing was changed or removed. Run "
-            f"`tandem repair` to point it at the newest generation that reads whole, or "
+            f"`{self.repair_command}` to point it at the newest generation that reads whole, or "
             f"write the name of the generation to serve into {self._pointer.name}."
         )
 
