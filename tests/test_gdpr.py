@@ -72,7 +72,12 @@ def test_delete_removes_the_account_everywhere_and_keeps_only_id_and_time(world)
         assert account.encode() not in gen.read_bytes()
     audit = stores.app.query("SELECT * FROM audit_log WHERE subject = ?", [account])
     assert audit.height == 1 and audit["action"][0] == "gdpr delete"
-    assert audit["actor"][0] is None and audit["detail"][0] is None
+    assert audit["actor"][0] is None
+    # what was removed, counted (never a value of the account's data)
+    what = json.loads(audit["detail"][0])
+    assert what["rows"]["accounts"] == 1 and what["rows"]["handoffs"] == 1
+    assert what["files"] >= 1 and what["records_in_files"] >= 1
+    assert account not in audit["detail"][0]
     reopened = Stores.open(root)
     assert reopened.sources.scalar("SELECT count(*) FROM account_scores WHERE account_id = ?",
                                    [account]) == 0  # fmt: skip

@@ -5,8 +5,8 @@ drivers, snapshots), what people wrote in the app store (handoffs and their step
 decisions) and every file Tandem wrote under the workspace's folder (digests, CRM task
 imports, calendar feeds, rejected rows, logs: ``jobs/account_files.py``), each record found by
 the account's exact id (never a substring). A deletion publishes a new generation without the
-account and removes the older generations that still held it; the audit log keeps only the id
-and the time of the request.
+account and removes the older generations that still held it; the audit log keeps only the id,
+the time, who asked and what was removed, counted (never a value).
 """
 
 from __future__ import annotations
@@ -115,9 +115,14 @@ def delete_account(
         before = len(list(stores.sources.root.glob("gen-*.duckdb")))
         stores.sources.compact()  # a fresh file: no deleted bytes, no older generation
         result.generations_removed = before
-    account_rows.erase_app_rows(stores.app, account_id, now, actor)
     with stores.sources.write_lock():  # no refresh writes these files meanwhile
         erased = search(data_dir, account, erase=True)
     result.files = {h.path.relative_to(data_dir).as_posix(): h.records for h in erased.hits}
     result.files_not_read = [p.relative_to(data_dir).as_posix() for p in erased.not_read]
+    what = {
+        "rows": result.rows,
+        "files": len(result.files),
+        "records_in_files": sum(result.files.values()),
+    }
+    account_rows.erase_app_rows(stores.app, account_id, now, actor, json.dumps(what))
     return result

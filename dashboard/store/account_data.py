@@ -51,9 +51,11 @@ def erase_source_rows(writer: SourceWriter, tables: list[str], account_id: str) 
             writer.execute(f"DELETE FROM {ident(table)} WHERE account_id = $id", {"id": account_id})
 
 
-def erase_app_rows(app: AppStore, account_id: str, now: dt.datetime, actor: str | None) -> None:
+def erase_app_rows(
+    app: AppStore, account_id: str, now: dt.datetime, actor: str | None, detail: str | None = None
+) -> None:
     """Delete what people typed about the account; the audit log keeps only the erasure:
-    the id, the time and who asked."""
+    the id, the time, who asked and ``detail`` (what was removed, counted: never a value)."""
     with app.transaction() as con:
         con.execute(
             "DELETE FROM handoff_steps WHERE handoff_id IN"
@@ -68,4 +70,4 @@ def erase_app_rows(app: AppStore, account_id: str, now: dt.datetime, actor: str 
         for table in APP_TABLES:
             con.execute(f"DELETE FROM {ident(table)} WHERE account_id = $id", {"id": account_id})
         audit_log.forget_subject(con, account_id)
-        audit_log.log_in(con, now, actor, "gdpr delete", account_id)
+        audit_log.log_in(con, now, actor, "gdpr delete", account_id, detail)
