@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from dashboard.ingest.impact import LoadMode, TableImpact, refusals
+from dashboard.ingest.impact import LoadMode, TableImpact
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping, suggest_mapping
 from dashboard.ingest.presets import GENERIC
@@ -264,13 +264,11 @@ def run_import(
         )  # fmt: skip
         if found.needs_table:
             return report  # nothing is checked or written until a person decides
-        report.prepared = session.prepare(found.work, store, today, mode, pins)
-        for p in report.prepared:
-            p.preset = found.presets.get(p.view or "")
+        checked = session.check(found.work, store, today, mode, pins, found.presets)
+        report.prepared, report.impacts = checked.prepared, checked.impacts
         if report.errors:
             return report
-        report.impacts = session.impact(report.prepared, store, mode)
-        report.refused = refusals(report.impacts, confirmed, identity_confirmed)
+        report.refused = checked.refused(confirmed, identity_confirmed)
         if dry_run or report.refused or target is None:
             return report
         report.loaded = session.load(

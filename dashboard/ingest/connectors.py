@@ -18,12 +18,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.ingest.impact import LoadMode, refusals
+from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import Limits, limits_from_settings
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.readers import FileError
-from dashboard.ingest.session import ImportSession
-from dashboard.ingest.validate import Prepared
+from dashboard.ingest.session import Checked, ImportSession
 from dashboard.schema import SOURCE_TABLES, columns
 from dashboard.store import Stores
 
@@ -153,9 +152,9 @@ def read_table(config: SourceConfig, spec: str, limits: Limits | None = None) ->
 
 def prepare_from_database(
     config: SourceConfig, stores: Stores, today: dt.date
-) -> tuple[ImportSession, list[Prepared]]:
-    """Read every configured table and validate it like an upload (nothing written yet).
-    The database is the source of truth: its tables replace the stored ones."""
+) -> tuple[ImportSession, Checked]:
+    """Read every configured table and check it like an upload (nothing written yet). The
+    database is the source of truth: its tables replace the stored ones."""
     session = ImportSession()
     plan: list[tuple[Mapping, str | None]] = []
     try:
@@ -167,7 +166,7 @@ def prepare_from_database(
                 table=table, columns={c: c for c in columns(table) if c in frame.columns}
             )
             plan.append((mapping, staged.view))
-        return session, session.prepare(plan, stores.sources, today, LoadMode.REPLACE)
+        return session, session.check(plan, stores.sources, today, LoadMode.REPLACE)
     except (SourceError, FileError):
         session.close()
         raise
@@ -180,10 +179,10 @@ def load_from_database(
     is rejected or the reload would remove more than half of a table or orphan child rows
     (unattended, nobody confirms): then nothing is written. ``actor``: who asked (recorded
     in the load log; default the command line's user)."""
-    session, prepared = prepare_from_database(config, stores, today)
+    session, checked = prepare_from_database(config, stores, today)
     try:
-        problems = [e for p in prepared for e in p.errors]
-        for p in prepared:  # unattended: a row that does not fit stops the whole refresh
+        problems = checked.errors
+        for p in checked.prepared:  # unattended: a row that does not fit stops the whole refresh
             if p.rejects.height:
                 first = "; ".join(p.rejects["reasons"].head(3).to_list())
                 problems.append(
@@ -191,11 +190,10 @@ def load_from_database(
                 )
         if problems:
             raise SourceError("; ".join(problems))
-        impacts = session.impact(prepared, stores.sources, LoadMode.REPLACE)
-        refused = refusals(impacts, confirmed=False)
+        refused = checked.refused(confirmed=False)  # unattended: nobody gives a yes
         if refused:
             raise SourceError("the reload was refused, nothing changed: " + "; ".join(refused))
         label = f"database {config.redacted_uri()}"
-        return session.load(stores, prepared, impacts, label, actor=actor)
+        return session.load(stores, checked.prepared, checked.impacts, label, actor=actor)
     finally:
         session.close()

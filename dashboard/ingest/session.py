@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -74,6 +75,22 @@ def staging_connection(
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+@dataclass
+class Checked:
+    """An import checked: each source validated and, when none has errors, its impact."""
+
+    prepared: list[Prepared]
+    impacts: list[TableImpact] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [e for p in self.prepared for e in p.errors]
+
+    def refused(self, confirmed: bool = False, identity_confirmed: bool = False) -> list[str]:
+        """Why it may not load with these yeses (empty: it may)."""
+        return refusals(self.impacts, confirmed, identity_confirmed)
 
 
 def query_target(table: str, view: str | None) -> str:
@@ -408,6 +425,25 @@ class ImportSession:
             result.matched_by, result.accounts_matched = {}, result.valid_rows
         if mapping.table == "owners":
             self._refresh_owner_ids(result.valid_view)
+
+    def check(
+        self,
+        plan: list[tuple[Mapping, str | None]],
+        store: SourceStore | Stores | None,
+        today: dt.date,
+        mode: LoadMode = LoadMode.UPDATE,
+        pins: pl.DataFrame | None = None,
+        presets: dict[str, str] | None = None,
+    ) -> Checked:
+        """The one check every import goes through (the Data page, ``tandem import``, the
+        connected database): every row validated, and, when no source has errors, the
+        impact on the stored tables and what of it needs a yes. Nothing is written."""
+        prepared = self.prepare(plan, store, today, mode, pins)
+        for p in prepared:
+            p.preset = (presets or {}).get(p.view or "")
+        if any(not p.ok for p in prepared):
+            return Checked(prepared)
+        return Checked(prepared, self.impact(prepared, store, mode))
 
     def impact(
         self, prepared: list[Prepared], store: SourceStore | Stores | None, mode: LoadMode

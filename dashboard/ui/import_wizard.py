@@ -31,7 +31,6 @@ from dashboard.store.pins import pins_of_folder, save_pin
 from dashboard.store.workspaces import team_store
 from dashboard.text import md
 from dashboard.ui.identity import current_viewer
-from dashboard.ui.load_history import signed_in_actor
 from dashboard.ui.state import (
     now,
     org_root,
@@ -446,10 +445,8 @@ def import_panel() -> None:
     signature = (repr(plan), mode.value, str(org_root().resolve()))
     if st.button("Check the data", icon=":material/fact_check:", key="import_check"):
         store = team_store(org_root())
-        prepared = session.prepare(plan, store, today(), mode, pins_of_folder(org_root()))
-        for p in prepared:
-            p.preset = presets.get(p.view or "")
-        impacts = session.impact(prepared, store, mode) if all(p.ok for p in prepared) else []
+        check = session.check(plan, store, today(), mode, pins_of_folder(org_root()), presets)
+        prepared, impacts = check.prepared, check.impacts
         stamp = CheckStamp.of(org_root(), repr(signature), store.data_version() if store else None)
         st.session_state["import_checked"] = (signature, prepared, impacts, stamp)
         st.session_state.pop("import_confirm", None)
@@ -492,7 +489,7 @@ def _load(
             target = team_stores()  # the team's workspace: a demo there moves out first
             counts = session.load(
                 target, prepared, impacts, "upload", confirmed=True,
-                identity_confirmed=identity_yes, actor=signed_in_actor(), now=now(),
+                identity_confirmed=identity_yes, actor=viewer.name, now=now(),
             )  # fmt: skip
         except (ImportRefused, FileError, NotAllowed) as exc:
             status.update(label="Nothing was loaded", state="error")
