@@ -4,9 +4,11 @@ changed it, when and to what, and nothing is recorded (issue 24, item 1)."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import polars as pl
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard.store import AppStore, Stores
 from dashboard.workflows import handoffs as h
@@ -267,3 +269,154 @@ def test_a_stale_activation_is_refused_with_who_activated_what(empty_stores: Sto
         app, "adoption-heavy", "ops-bo", NOW + dt.timedelta(minutes=3), seen_version=again
     )
     assert active_scorecard(app).name == "adoption-heavy"
+
+
+# --- the forms (AppTest): two sessions on one account are two tabs -------------------------
+
+APP = "../dashboard/app.py"
+
+
+@pytest.fixture
+def own_demo(demo_dir, tmp_path, app_data_dir) -> Stores:
+    """A copy of the demo folder of its own: these tests write handoffs and tasks."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    app_data_dir(data)
+    return Stores.open(data)
+
+
+def free_account(stores: Stores) -> dict:
+    """A live account with a CSM and an AM and no handoff yet."""
+    busy = stores.app.query("SELECT account_id FROM handoffs")["account_id"].to_list()
+    return stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner FROM account_scores WHERE csm_owner IS NOT NULL"
+        " AND am_owner IS NOT NULL AND account_id NOT IN (SELECT unnest($busy::VARCHAR[]))"
+        " ORDER BY account_id LIMIT 1",
+        {"busy": busy},
+    ).row(0, named=True)
+
+
+def _tab(account_id: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.query_params["account"] = account_id
+    at.switch_page("../pages/account.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _as(at: AppTest, account: dict, role: str) -> None:
+    """The single local user picks which owner they are."""
+    name = account["csm_owner"] if role == "csm" else account["am_owner"]
+    at.selectbox(key=f"account_{account['account_id']}_who").set_value(Actor(name, role)).run()
+
+
+def _step_key(account_id: str, handoff_id: str, steps: int) -> str:
+    return f"account_{account_id}_step_{handoff_id}_v{steps}"
+
+
+def _texts(at: AppTest, kind: str) -> str:
+    return " ".join(e.value for e in getattr(at, kind))
+
+
+def test_the_step_form_records_the_step_seen_and_refuses_a_stale_tab(own_demo: Stores):
+    """The issue's scenario: both tabs as the AM on a flagged handoff; A records Qualify; B,
+    still showing flagged with Qualify selected, clicks: refused with who, when and what, and
+    no 'Move to proposal' is recorded."""
+    account = free_account(own_demo)
+    aid = account["account_id"]
+    hid = h.flag(own_demo.app, aid, "expansion", "seats full", account["csm_owner"], "csm", now=NOW)
+    a, b = _tab(aid), _tab(aid)
+    for tab in (a, b):
+        _as(tab, account, "am")
+        tab.selectbox(key=f"{_step_key(aid, hid, 1)}_target").set_value("qualified")
+    a.button(key=f"FormSubmitter:{_step_key(aid, hid, 1)}-Record the step").click().run()
+    assert not a.exception, [e.message for e in a.exception]
+    assert "Qualify recorded on the expansion handoff" in _texts(a, "success")
+    b.button(key=f"FormSubmitter:{_step_key(aid, hid, 1)}-Record the step").click().run()
+    assert not b.exception, [e.message for e in b.exception]
+    refusal = _texts(b, "error")
+    assert "this handoff changed since you saw it" in refusal
+    assert f"{account['am_owner']} (AM) recorded 'Qualify'" in refusal
+    assert "now 'qualified'" in refusal and "Nothing was recorded" in refusal
+    history = h.handoff_history(own_demo.app, aid, unmask=True)
+    assert history["state"].to_list() == ["flagged", "qualified"]
+    # B now shows the fresh form: the next step offered is from 'qualified'
+    assert b.selectbox(key=f"{_step_key(aid, hid, 2)}_target").options == [
+        "Move to proposal (AM)",
+        "Lost (AM)",
+    ]
+    b.selectbox(key=f"{_step_key(aid, hid, 2)}_target").set_value("proposal")
+    b.button(key=f"FormSubmitter:{_step_key(aid, hid, 2)}-Record the step").click().run()
+    assert "Move to proposal recorded" in _texts(b, "success")
+    assert h.handoff_history(own_demo.app, aid)["state"].to_list() == [
+        "flagged",
+        "qualified",
+        "proposal",
+    ]
+
+
+def test_the_flag_form_refuses_a_stale_tab_and_keeps_the_kind_seen(own_demo: Stores):
+    """A flags an expansion; B, still showing no handoff, flags a risk: refused (nothing
+    recorded, the message says A's flag); B's fresh form then flags the risk it chose."""
+    account = free_account(own_demo)
+    aid = account["account_id"]
+    a, b = _tab(aid), _tab(aid)
+    for tab in (a, b):
+        _as(tab, account, "csm")
+    flag = f"account_{aid}_flag_v0"
+    a.button(key=f"FormSubmitter:{flag}-Flag").click().run()
+    assert "Expansion-ready flagged" in _texts(a, "success")
+    b.session_state[f"{flag}_kind"] = "risk"
+    b.button(key=f"FormSubmitter:{flag}-Flag").click().run()
+    assert not b.exception, [e.message for e in b.exception]
+    refusal = _texts(b, "error")
+    assert f"{aid}'s handoffs changed since you saw it" in refusal
+    assert f"{account['csm_owner']} (CSM) flagged a expansion" in refusal
+    assert h.handoffs(own_demo.app, [aid])["kind"].to_list() == ["expansion"]
+    fresh = f"account_{aid}_flag_v1"
+    b.session_state[f"{fresh}_kind"] = "risk"
+    b.button(key=f"FormSubmitter:{fresh}-Flag").click().run()
+    assert "Risk flagged" in _texts(b, "success")
+    assert sorted(h.handoffs(own_demo.app, [aid])["kind"].to_list()) == ["expansion", "risk"]
+
+
+def test_a_stale_activation_in_the_lab_is_refused_and_nothing_is_rescored(own_demo: Stores):
+    """Two lab tabs show 'default' active; A activates one scorecard; B, still showing the
+    old version with another picked, clicks Activate: refused with who activated what."""
+    app = own_demo.app
+    card = active_scorecard(app)
+    for name, weight in (("billing-heavy", 40.0), ("adoption-heavy", 35.0)):
+        save_scorecard(
+            app,
+            card.model_copy(update={"name": name, "weights": {**card.weights, "billing": weight}}),
+            "ops-ann",
+            NOW,
+        )
+    version = activation_version(app)
+    tabs = []
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.switch_page("../pages/lab.py").run()
+        assert not at.exception, [e.message for e in at.exception]
+        tabs.append(at)
+    a, b = tabs
+    a.selectbox(key=f"lab_activate_pick_{version}").set_value("billing-heavy").run()
+    b.selectbox(key=f"lab_activate_pick_{version}").set_value("adoption-heavy").run()
+    for tab in (a, b):
+        tab.checkbox(key=f"lab_confirm_{version}").check().run()
+    a.button(key=f"lab_activate_{version}").click().run()
+    assert not a.exception, [e.message for e in a.exception]
+    assert active_scorecard(app).name == "billing-heavy"
+    b.button(key=f"lab_activate_{version}").click().run()
+    assert not b.exception, [e.message for e in b.exception]
+    refusal = _texts(b, "error")
+    assert "the active scorecard changed since you saw it" in refusal
+    assert "local user activated 'billing-heavy'" in refusal and "Nothing was recorded" in refusal
+    assert active_scorecard(app).name == "billing-heavy"
+    assert scorecard_audit(app)["action"].to_list().count("activate scorecard") == 1
+    assert own_demo.sources.scalar("SELECT any_value(scorecard) FROM account_scores") == (
+        "billing-heavy"
+    )
+    # B's fresh widgets carry the new version
+    assert b.selectbox(key=f"lab_activate_pick_{activation_version(app)}").options
