@@ -162,7 +162,13 @@ def test_a_stale_tab_cannot_activate_another_scorecard(chromium, served):
     tabs = _two_tabs(chromium, f"{url}/lab")
     a, b = tabs
     for tab, name in zip(tabs, names, strict=True):
+        # the lab is drawn to its end (the activate button is its last widget) before a click
+        expect(tab.get_by_role("button", name="Activate and rescore")).to_be_visible(
+            timeout=120_000
+        )
+        expect(tab.get_by_text("Audit log: who changed the scorecard")).to_be_visible()
         _pick(tab, "Scorecard", name)
+        expect(tab.get_by_label("Scorecard", exact=True)).to_have_value(name)
         check = tab.get_by_text("I have checked the band migration")
         check.wait_for(timeout=60_000)
         check.click()
