@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from dashboard.store import Stores
@@ -183,4 +184,59 @@ def test_a_stale_tab_cannot_activate_another_scorecard(chromium, served):
     app = Stores.open(data).app
     assert active_scorecard(app).name == names[0]
     assert scorecard_audit(app)["action"].to_list().count("activate scorecard") == before + 1
+    _close(tabs)
+
+
+def _task_account(stores: Stores) -> tuple[str, str]:
+    """An account with exactly one task, open, and no handoff (one editable table above the
+    account's data tabs): its id and the task's key."""
+    busy = stores.app.query("SELECT account_id FROM handoffs")["account_id"].to_list()
+    row = stores.app.query(
+        "SELECT account_id, any_value(task_key) AS task_key FROM tasks"
+        " WHERE account_id NOT IN (SELECT unnest($busy::VARCHAR[]))"
+        " GROUP BY account_id HAVING count(*) = 1 AND bool_and(status = 'open')"
+        " ORDER BY account_id LIMIT 1",
+        {"busy": busy},
+    ).row(0)
+    return row[0], row[1]
+
+
+def _set_status(tab, status: str) -> None:
+    """Edit the status cell of the task table's first row: select its first cell, move to the
+    status column (account id, role, owner, task, due, status), open the editor, pick."""
+    from playwright.sync_api import expect
+
+    grid = tab.locator("[data-testid='stDataFrame']").first
+    expect(grid).to_be_visible(timeout=30_000)
+    box = grid.bounding_box()
+    tab.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
+    for _ in range(5):
+        tab.keyboard.press("ArrowRight")
+    tab.keyboard.press("Enter")
+    # the cell's editor (a select over the grid) is open: pick the option
+    expect(tab.locator("#portal .glide-select").first).to_be_visible(timeout=10_000)
+    tab.get_by_role("option", name=status, exact=True).click()
+
+
+def test_a_stale_tab_cannot_overwrite_a_task(chromium, served):
+    """A marks the task done; B, still showing it open, marks it dismissed: refused with who
+    set it to what, and the task stays done."""
+    from playwright.sync_api import expect
+
+    from dashboard.workflows import tasks as t
+
+    url, data = served
+    aid, key = _task_account(Stores.open(data))
+    tabs = _two_tabs(chromium, f"{url}/account?account={aid}")
+    a, b = tabs
+    _set_status(a, "done")
+    expect(a.get_by_text("Saved: 1 task(s)").first).to_be_visible(timeout=30_000)
+    _set_status(b, "dismissed")
+    refusal = b.get_by_text("this task changed since you saw it").first
+    expect(refusal).to_be_visible(timeout=30_000)
+    expect(refusal).to_contain_text("local user set it to 'done'")
+    expect(refusal).to_contain_text("Nothing was recorded")
+    b.screenshot(path=str(ARTIFACTS / "stale-task-refused.png"), full_page=True)
+    row = t.tasks(Stores.open(data).app).filter(pl.col("task_key") == key).row(0, named=True)
+    assert (row["status"], row["updated_by"]) == ("done", "local user")
     _close(tabs)
