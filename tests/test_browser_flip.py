@@ -204,17 +204,29 @@ def _task_account(stores: Stores) -> tuple[str, str]:
 def _set_status(tab, status: str) -> None:
     """Edit the status cell of the task table's first row: select its first cell, move to the
     status column (account id, role, owner, task, due, status), open the editor, pick."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
+    # the page is drawn to its end (the privacy section is its last) before the grid is clicked
+    expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
     grid = tab.locator("[data-testid='stDataFrame']").first
     expect(grid).to_be_visible(timeout=30_000)
+    grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    tab.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
-    for _ in range(5):
-        tab.keyboard.press("ArrowRight")
-    tab.keyboard.press("Enter")
-    # the cell's editor (a select over the grid) is open: pick the option
-    expect(tab.locator("#portal .glide-select").first).to_be_visible(timeout=10_000)
+    editor = tab.locator("#portal .glide-select").first
+    for attempt in range(3):  # a click that lands while the grid is still settling selects nothing
+        tab.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
+        for _ in range(5):
+            tab.keyboard.press("ArrowRight")
+        tab.keyboard.press("Enter")
+        try:  # the cell's editor (a select over the grid) opens
+            editor.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                tab.screenshot(path=str(ARTIFACTS / "task-editor-not-open.png"), full_page=True)
+                raise
+            tab.keyboard.press("Escape")
     tab.get_by_role("option", name=status, exact=True).click()
 
 
