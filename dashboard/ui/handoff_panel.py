@@ -3,8 +3,11 @@
 Who acts comes from the signed-in identity: a person acts as themself, in the role the
 account's data gives them; only the single local user (no sign-in) picks which owner they
 are. Every form's keys carry the account id, so a form never shows another account's text,
-and each step names the handoff's kind and state as it was shown: a tab left open is refused
-with what changed and by whom. The panel reruns alone (``st.fragment``).
+and the record's version (a handoff's last step, the account's handoff steps, the tasks'
+versions), so a change draws fresh options instead of moving an old selection. A submit
+button's callback keeps the choice the person saw, by value, with that version; the next run
+records it through the workflow, which refuses a tab left open with who changed what, when.
+The panel reruns alone (``st.fragment``).
 """
 
 from __future__ import annotations
