@@ -169,16 +169,45 @@ def test_a_csm_cannot_act_as_the_am(world):
     csm = Viewer(account["csm_owner"], "csm", "csm@x")
     as_am = Actor(account["am_owner"], "am")
     with pytest.raises(NotAllowed):
-        handoffs.flag_as(stores.app, csm, account, "expansion", "seats full", as_am, now=NOW)
+        handoffs.flag_as(
+            stores.app, csm, account, "expansion", "seats full", as_am, seen_steps=0, now=NOW
+        )
     hid = handoffs.flag_as(
-        stores.app, csm, account, "expansion", "seats full", Actor(csm.name, "csm"), now=NOW
+        stores.app,
+        csm,
+        account,
+        "expansion",
+        "seats full",
+        Actor(csm.name, "csm"),
+        seen_steps=0,
+        now=NOW,
     )
     with pytest.raises(NotAllowed):
-        handoffs.advance_as(stores.app, csm, account, hid, "qualified", as_am,
-                            from_state="flagged", from_kind="expansion", now=NOW)  # fmt: skip
+        handoffs.advance_as(
+            stores.app,
+            csm,
+            account,
+            hid,
+            "qualified",
+            as_am,
+            from_state="flagged",
+            from_kind="expansion",
+            seen_step=1,
+            now=NOW,
+        )
     am = Viewer(account["am_owner"], "am", "am@x")
-    handoffs.advance_as(stores.app, am, account, hid, "qualified", Actor(am.name, "am"),
-                        from_state="flagged", from_kind="expansion", now=NOW)  # fmt: skip
+    handoffs.advance_as(
+        stores.app,
+        am,
+        account,
+        hid,
+        "qualified",
+        Actor(am.name, "am"),
+        from_state="flagged",
+        from_kind="expansion",
+        seen_step=1,
+        now=NOW,
+    )
     steps = handoffs.handoff_history(stores.app, account["account_id"])
     assert steps.select("actor", "role").rows() == [(csm.name, "csm"), (am.name, "am")]
 
@@ -188,13 +217,25 @@ def test_a_stale_tab_cannot_turn_a_flag_into_another_kind(world):
     account = _pair_account(stores)
     csm = Viewer(account["csm_owner"], "csm")
     me = Actor(csm.name, "csm")
-    risk = handoffs.flag_as(stores.app, csm, account, "risk", "usage falling", me, now=NOW)
+    risk = handoffs.flag_as(
+        stores.app, csm, account, "risk", "usage falling", me, seen_steps=0, now=NOW
+    )
     # tab B still shows the risk as an expansion it could step: refused, nothing changes
     with pytest.raises(handoffs.HandoffError, match="risk handoff, not the expansion"):
-        handoffs.advance_as(stores.app, csm, account, risk, "closed", me, from_state="flagged",
-                            from_kind="expansion", now=NOW)  # fmt: skip
+        handoffs.advance_as(
+            stores.app,
+            csm,
+            account,
+            risk,
+            "closed",
+            me,
+            from_state="flagged",
+            from_kind="expansion",
+            seen_step=1,
+            now=NOW,
+        )
     with pytest.raises(handoffs.HandoffError, match="already has an open risk"):
-        handoffs.flag_as(stores.app, csm, account, "risk", "again", me, now=NOW)
+        handoffs.flag_as(stores.app, csm, account, "risk", "again", me, seen_steps=1, now=NOW)
     kinds = handoffs.handoffs(stores.app, [account["account_id"]])["kind"].to_list()
     assert kinds == ["risk"]
 

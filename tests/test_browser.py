@@ -383,9 +383,7 @@ def test_a_stale_tab_cannot_flip_a_flag(browser, own_app):
     expect(a.get_by_text("Expansion-ready flagged, as").first).to_be_visible(timeout=30_000)
     b.get_by_text("Expansion-ready", exact=True).first.click()
     b.get_by_role("button", name="Flag", exact=True).click()
-    expect(b.get_by_text("already has an open expansion handoff").first).to_be_visible(
-        timeout=30_000
-    )
+    expect(b.get_by_text("handoffs changed since you saw it").first).to_be_visible(timeout=30_000)
     b.screenshot(path=str(ARTIFACTS / "stale-flag-refused.png"), full_page=True)
     kinds = (
         Stores.open(data)

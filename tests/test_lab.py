@@ -313,10 +313,12 @@ def test_save_activate_audit_and_revert(empty_stores: Stores):
     save_scorecard(app, heavy, "ops-ann", NOW - dt.timedelta(hours=1))
     with pytest.raises(ValueError, match="exists"):
         save_scorecard(app, heavy, "ops-ann", NOW)
-    diff = activate_scorecard(app, "billing-heavy", "ops-ann", NOW)
+    diff = activate_scorecard(app, "billing-heavy", "ops-ann", NOW, seen_version="default#0")
     assert diff == {"weights.billing": [10.0, 40.0]}
     assert active_scorecard(app).name == "billing-heavy"
-    activate_scorecard(app, "default", "ops-bo", NOW + dt.timedelta(hours=1))  # revert
+    activate_scorecard(
+        app, "default", "ops-bo", NOW + dt.timedelta(hours=1), seen_version="billing-heavy#1"
+    )  # revert
     assert active_scorecard(app).name == "default"
     assert saved_scorecards(app).filter(pl.col("active"))["name"].to_list() == ["default"]
     audit = scorecard_audit(app)

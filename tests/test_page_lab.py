@@ -11,7 +11,12 @@ from streamlit.testing.v1 import AppTest
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
-from dashboard.workflows.scorecards import active_scorecard, saved_scorecards, scorecard_audit
+from dashboard.workflows.scorecards import (
+    activation_version,
+    active_scorecard,
+    saved_scorecards,
+    scorecard_audit,
+)
 from tests.test_page_portfolio import _metric
 
 APP = "../dashboard/app.py"
@@ -89,11 +94,12 @@ def test_save_then_activate_with_the_migration_shown(own_data: Stores):
     at.button(key="FormSubmitter:lab_save-Save").click().run()
     assert not at.exception
     assert "support-heavy" in saved_scorecards(own_data.app)["name"].to_list()
-    assert at.selectbox(key="lab_activate_pick").value == "support-heavy"
+    version = activation_version(own_data.app)  # the widgets' keys carry it
+    assert at.selectbox(key=f"lab_activate_pick_{version}").value == "support-heavy"
     assert any("to another band" in c.value for c in at.caption)
-    assert at.button(key="lab_activate").disabled  # not before the migration is checked
-    at.checkbox(key="lab_confirm").check().run()
-    at.button(key="lab_activate").click().run()
+    assert at.button(key=f"lab_activate_{version}").disabled  # not before the migration is checked
+    at.checkbox(key=f"lab_confirm_{version}").check().run()
+    at.button(key=f"lab_activate_{version}").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert active_scorecard(own_data.app).name == "support-heavy"
     assert (

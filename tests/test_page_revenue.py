@@ -105,8 +105,11 @@ def test_flag_then_qualify_through_the_page(expansion: AppTest, demo_stores: Sto
     pick = next(s for s in at.selectbox if s.label == "Account")
     pick.set_value(target["account_id"]).run()
     key = f"expansion_{target['account_id']}"  # every widget of the panel is per account
-    at.text_area(key=f"{key}_evidence").input("Seats at 95 %, the VP asked for a quote")
-    at.button(key=f"FormSubmitter:{key}_flag-Flag").click().run()
+    # the flag form's keys carry the version of the account's handoffs: their steps
+    steps = int(h.handoffs(demo_stores.app, [target["account_id"]])["steps"].sum())
+    flag = f"{key}_flag_v{steps}"
+    at.text_area(key=f"{flag}_evidence").input("Seats at 95 %, the VP asked for a quote")
+    at.button(key=f"FormSubmitter:{flag}-Flag").click().run()
     assert not at.exception, [e.message for e in at.exception]
     mine = h.handoffs(demo_stores.app, [target["account_id"]])
     assert mine["state"].to_list() == ["flagged"]
@@ -116,8 +119,9 @@ def test_flag_then_qualify_through_the_page(expansion: AppTest, demo_stores: Sto
     who = at.selectbox(key=f"{key}_who")
     who.set_value(Actor(target["am_owner"], "am")).run()
     hid = mine["handoff_id"][0]
-    at.text_area(key=f"{key}_step_{hid}_note").input("Two options: +50 seats or Enterprise")
-    at.button(key=f"FormSubmitter:{key}_step_{hid}-Record the step").click().run()
+    step = f"{key}_step_{hid}_v1"  # the handoff and its version (its last step)
+    at.text_area(key=f"{step}_note").input("Two options: +50 seats or Enterprise")
+    at.button(key=f"FormSubmitter:{step}-Record the step").click().run()
     assert not at.exception
     history = h.handoff_history(demo_stores.app, target["account_id"])
     assert history["state"].to_list() == ["flagged", "qualified"]

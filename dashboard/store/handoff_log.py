@@ -78,6 +78,55 @@ def last_step(con: duckdb.DuckDBPyConnection, handoff_id: str) -> StepRow:
     return StepRow(*rows[0])
 
 
+class ChangeRow(NamedTuple):
+    kind: str
+    state: str
+    actor: str | None
+    role: str | None
+    stepped_at: dt.datetime
+
+
+def last_step_number(con: duckdb.DuckDBPyConnection, handoff_id: str) -> int:
+    """The number of the handoff's latest step (its version: steps are only ever added)."""
+    return next_step_number(con, handoff_id) - 1
+
+
+def steps_after(con: duckdb.DuckDBPyConnection, handoff_id: str, step: int) -> list[ChangeRow]:
+    """The handoff's steps after step number ``step``, oldest first."""
+    rows = con.execute(
+        "SELECT h.kind, s.state, s.actor, s.role, s.stepped_at FROM handoff_steps s"
+        " JOIN handoffs h USING (handoff_id) WHERE s.handoff_id = $id AND s.step > $step"
+        " ORDER BY s.step",
+        {"id": handoff_id, "step": step},
+    ).fetchall()
+    return [ChangeRow(*r) for r in rows]
+
+
+def account_step_count(con: duckdb.DuckDBPyConnection, account_id: str) -> int:
+    """How many steps the account's handoffs have (the version of its handoffs)."""
+    return int(
+        con.execute(
+            "SELECT count(*) FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
+            " WHERE h.account_id = $account_id",
+            {"account_id": account_id},
+        ).fetchall()[0][0]
+    )
+
+
+def latest_account_steps(
+    con: duckdb.DuckDBPyConnection, account_id: str, n: int
+) -> list[ChangeRow]:
+    """The ``n`` latest steps on the account's handoffs, oldest first."""
+    rows = con.execute(
+        "SELECT * FROM (SELECT h.kind, s.state, s.actor, s.role, s.stepped_at"
+        " FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
+        " WHERE h.account_id = $account_id ORDER BY s.stepped_at DESC, s.step DESC LIMIT $n)"
+        " ORDER BY stepped_at",
+        {"account_id": account_id, "n": max(n, 0)},
+    ).fetchall()
+    return [ChangeRow(*r) for r in rows]
+
+
 def next_step_number(con: duckdb.DuckDBPyConnection, handoff_id: str) -> int:
     return int(
         con.execute(

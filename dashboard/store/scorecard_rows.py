@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -38,3 +39,21 @@ def insert_scorecard(
 
 def mark_active(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute("UPDATE scorecards SET active = (name = $name)", {"name": name})
+
+
+class Activation(NamedTuple):
+    logged_at: dt.datetime
+    actor: str | None
+    name: str | None
+
+
+def activation_state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, int, Activation | None]:
+    """The scorecard marked active (None: the shipped default), how many activations the audit
+    log holds, and the latest one (when, who, which scorecard)."""
+    active = con.execute("SELECT name FROM scorecards WHERE active LIMIT 1").fetchall()
+    where = " FROM audit_log WHERE action = 'activate scorecard'"
+    count = int(con.execute(f"SELECT count(*){where}").fetchall()[0][0])
+    latest = con.execute(
+        f"SELECT logged_at, actor, subject{where} ORDER BY logged_at DESC LIMIT 1"
+    ).fetchall()
+    return (active[0][0] if active else None), count, (Activation(*latest[0]) if latest else None)

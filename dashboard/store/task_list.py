@@ -8,6 +8,12 @@ import polars as pl
 
 from dashboard.store.appdata import AppStore
 
+# a task's version: its worked content (status, note, who, when) as one digest; a form shows
+# it and an update that names another version is refused
+VERSION = (
+    "md5(concat_ws('|', status, coalesce(note, '\x00'), coalesce(updated_by, '\x00'),"
+    " coalesce(strftime(updated_at, '%Y-%m-%dT%H:%M:%S.%f'), '\x00')))"
+)
 TASK_INSERT_COLUMNS = ("task_key", "account_id", "kind", "role", "owner", "title", "due_on")
 
 
@@ -34,7 +40,7 @@ def task_rows(
 ) -> pl.DataFrame:
     """Tasks (of these accounts, in this status), the earliest due first."""
     return app.query(
-        "SELECT * FROM tasks"
+        f"SELECT *, {VERSION} AS version FROM tasks"
         " WHERE ($ids IS NULL OR account_id IN (SELECT unnest($ids::VARCHAR[])))"
         " AND ($status IS NULL OR status = $status)"
         " ORDER BY due_on, account_id",
@@ -43,23 +49,41 @@ def task_rows(
 
 
 def task_row(app: AppStore, task_key: str) -> dict | None:
-    rows = app.query("SELECT * FROM tasks WHERE task_key = $key", {"key": task_key})
+    rows = app.query(
+        f"SELECT *, {VERSION} AS version FROM tasks WHERE task_key = $key", {"key": task_key}
+    )
     return rows.row(0, named=True) if rows.height else None
 
 
 def set_task(
-    app: AppStore, task_key: str, status: str, note: str | None, actor: str, now: dt.datetime
-) -> bool:
-    """Set a task's status and note; False when there is no such task."""
+    app: AppStore,
+    task_key: str,
+    status: str,
+    note: str | None,
+    actor: str,
+    now: dt.datetime,
+    seen_version: str | None = None,
+) -> dict | None:
+    """Set a task's status and note, unless ``seen_version`` is given and the stored version
+    differs. Returns None when there is no such task; otherwise the task as it was before
+    (status, note, updated_by, updated_at, version): when its version is not ``seen_version``,
+    nothing was written."""
     with app.transaction() as con:
         found = con.execute(
-            "SELECT count(*) FROM tasks WHERE task_key = $key", {"key": task_key}
-        ).fetchall()[0][0]
+            f"SELECT status, note, updated_by, updated_at, {VERSION} FROM tasks"
+            " WHERE task_key = $key",
+            {"key": task_key},
+        ).fetchall()
         if not found:
-            return False
+            return None
+        before = dict(
+            zip(("status", "note", "updated_by", "updated_at", "version"), found[0], strict=True)
+        )
+        if seen_version is not None and before["version"] != seen_version:
+            return before
         con.execute(
             "UPDATE tasks SET status = $status, note = $note, updated_by = $actor,"
             " updated_at = $now WHERE task_key = $key",
             {"status": status, "note": note, "actor": actor, "now": now, "key": task_key},
         )
-    return True
+    return before

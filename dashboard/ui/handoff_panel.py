@@ -3,11 +3,16 @@
 Who acts comes from the signed-in identity: a person acts as themself, in the role the
 account's data gives them; only the single local user (no sign-in) picks which owner they
 are. Every form's keys carry the account id, so a form never shows another account's text,
-and each step names the handoff's kind and state as it was shown: a tab left open is refused
-with what changed and by whom. The panel reruns alone (``st.fragment``).
+and the record's version (a handoff's last step, the account's handoff steps, the tasks'
+versions), so a change draws fresh options instead of moving an old selection. A submit
+button's callback keeps the choice the person saw, by value, with that version; the next run
+records it through the workflow, which refuses a tab left open with who changed what, when.
+The panel reruns alone (``st.fragment``).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import polars as pl
 import streamlit as st
@@ -17,7 +22,7 @@ from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import use_data_currency
 from dashboard.ui.state import now, stores
-from dashboard.ui.tables import edited_rows, show_table
+from dashboard.ui.tables import show_table
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks as t
 from dashboard.workflows.access import Actor, NotAllowed, actors_for
@@ -38,9 +43,11 @@ def acting_as(account: dict, key: str) -> Actor | None:
         return None
     if viewer.role == "local":
         return st.selectbox(
-            "Acting as (single-user mode: pick the owner you are)", actors, key=key,
+            "Acting as (single-user mode: pick the owner you are)",
+            actors,
+            key=key,
             format_func=lambda a: f"{a.name} ({h.ROLES[a.role]})",
-        )  # fmt: skip
+        )
     if len(actors) == 1:
         st.caption(f"Acting as {md(actors[0].name)} ({h.ROLES[actors[0].role]})")
         return actors[0]
@@ -60,59 +67,107 @@ def history_table(history: pl.DataFrame) -> None:
     )
 
 
-def _step_form(account: dict, row: dict, who: Actor, key: str) -> None:
-    """The next step of one open handoff, as ``who``."""
+def _submitted(key: str, action: dict, widgets: dict[str, str]) -> None:
+    """The submit button's callback: keep the choice the person saw (read by value from the
+    widgets of the version they were shown) with that version, for the run that follows. The
+    callback's arguments were bound when the form was drawn, so a rerun that reads a newer
+    state cannot change what is submitted."""
+    values = {name: st.session_state.get(widget) for name, widget in widgets.items()}
+    st.session_state[f"{key}_pending"] = {**action, **values}
+
+
+def _record(account: dict, pending: dict) -> str:
+    """Record a submitted step or flag as it was seen; returns what was done, in words."""
+    who: Actor = pending["who"]
+    if pending["action"] == "step":
+        h.advance_as(
+            stores().app,
+            current_viewer(),
+            account,
+            pending["handoff_id"],
+            pending["target"],
+            who,
+            from_state=pending["state"],
+            from_kind=pending["kind"],
+            seen_step=pending["seen_step"],
+            note=pending["note"] or "",
+            now=now(),
+        )
+        return (
+            f"{h.STEP_LABELS[pending['target']]} recorded on the {pending['kind']} handoff, as "
+            f"{who.name} ({h.ROLES[who.role]})"
+        )
+    h.flag_as(
+        stores().app,
+        current_viewer(),
+        account,
+        pending["kind"],
+        pending["evidence"] or "",
+        who,
+        seen_steps=pending["seen_steps"],
+        now=now(),
+    )
+    return f"{KIND_LABELS[pending['kind']]} flagged, as {who.name} ({h.ROLES[who.role]})"
+
+
+def _step_form(row: dict, who: Actor, key: str) -> None:
+    """The next step of one open handoff, as ``who``. The form's keys carry the handoff and
+    its version (the number of its last step): a change rebuilds it with fresh options
+    instead of moving the old selection onto another step."""
     steps = h.next_steps(row["kind"], row["state"])
-    form_key = f"{key}_step_{row['handoff_id']}"
+    form_key = f"{key}_step_{row['handoff_id']}_v{row['steps']}"
     with st.form(form_key, border=False):
-        target = st.selectbox(
-            "Next step", list(steps), key=f"{form_key}_target",
+        st.selectbox(
+            "Next step",
+            list(steps),
+            key=f"{form_key}_target",
             format_func=lambda s, steps=steps: f"{h.STEP_LABELS[s]} ({h.ROLES[steps[s]]})",
-        )  # fmt: skip
-        note = st.text_area(
-            "Note (pricing options, next steps, the commercial read)", key=f"{form_key}_note",
+        )
+        st.text_area(
+            "Note (pricing options, next steps, the commercial read)",
+            key=f"{form_key}_note",
             height=80,
-        )  # fmt: skip
-        if st.form_submit_button("Record the step", type="primary"):
-            try:
-                h.advance_as(
-                    stores().app, current_viewer(), account, row["handoff_id"], target, who,
-                    from_state=row["state"], from_kind=row["kind"], note=note, now=now(),
-                )  # fmt: skip
-            except (h.HandoffError, NotAllowed) as exc:
-                st.error(str(exc), icon=":material/block:")
-            else:
-                st.session_state[f"{key}_done"] = (
-                    f"{h.STEP_LABELS[target]} recorded on the {row['kind']} handoff, as "
-                    f"{who.name} ({h.ROLES[who.role]})"
-                )
-                st.rerun()
+        )
+        shown = {
+            "action": "step",
+            "handoff_id": row["handoff_id"],
+            "kind": row["kind"],
+            "state": row["state"],
+            "seen_step": int(row["steps"]),
+            "who": who,
+        }
+        widgets = {"target": f"{form_key}_target", "note": f"{form_key}_note"}
+        st.form_submit_button(
+            "Record the step", type="primary", on_click=_submitted, args=(key, shown, widgets)
+        )
 
 
-def _flag_form(account: dict, who: Actor, open_kinds: set[str], key: str) -> None:
+def _flag_form(who: Actor, open_kinds: set[str], seen_steps: int, key: str, evidence: str) -> None:
     """Flag an expansion or a risk to the AM. Both kinds are always offered: a kind already
     open (flagged meanwhile, in another tab) is refused with who flagged it, never turned into
-    the other kind."""
-    with st.form(f"{key}_flag", border=True):
+    the other kind. The keys carry the version of the account's handoffs (their steps)."""
+    form_key = f"{key}_flag_v{seen_steps}"
+    with st.form(form_key, border=True):
         st.markdown("**Flag to the AM**")
-        kind = st.segmented_control(
-            "What", list(h.KINDS), default=next((k for k in h.KINDS if k not in open_kinds), h.KINDS[0]),
-            key=f"{key}_kind", format_func=KIND_LABELS.get, required=True,
-        )  # fmt: skip
-        evidence = st.text_area(
+        st.segmented_control(
+            "What",
+            list(h.KINDS),
+            default=next((k for k in h.KINDS if k not in open_kinds), h.KINDS[0]),
+            key=f"{form_key}_kind",
+            format_func=KIND_LABELS.get,
+            required=True,
+        )
+        st.text_area(
             "Evidence (usage, outcomes, stakeholder context)",
-            value=account.get("triggers_fired") or "", key=f"{key}_evidence", height=80,
-        )  # fmt: skip
-        if st.form_submit_button("Flag", type="primary"):
-            try:
-                h.flag_as(stores().app, current_viewer(), account, kind, evidence, who, now=now())
-            except (h.HandoffError, NotAllowed) as exc:
-                st.error(str(exc), icon=":material/block:")
-            else:
-                st.session_state[f"{key}_done"] = (
-                    f"{KIND_LABELS[kind]} flagged, as {who.name} ({h.ROLES[who.role]})"
-                )
-                st.rerun()
+            value=evidence,
+            key=f"{form_key}_evidence",
+            height=80,
+        )
+        shown = {"action": "flag", "seen_steps": seen_steps, "who": who}
+        widgets = {"kind": f"{form_key}_kind", "evidence": f"{form_key}_evidence"}
+        st.form_submit_button(
+            "Flag", type="primary", on_click=_submitted, args=(key, shown, widgets)
+        )
 
 
 @st.fragment
@@ -121,9 +176,18 @@ def handoff_panel(account: dict, key: str) -> None:
     the AM of ``account``; refusals are shown with their reason."""
     use_data_currency()  # a fragment's rerun runs in a thread of its own
     key = f"{key}_{account['account_id']}"  # every widget of the panel is per account
+    pending = st.session_state.pop(f"{key}_pending", None)
+    if pending:  # a click of the last run: recorded as seen, or refused with what changed
+        try:
+            st.session_state[f"{key}_done"] = ("ok", _record(account, pending))
+        except (h.HandoffError, NotAllowed) as exc:
+            st.session_state[f"{key}_done"] = ("refused", str(exc))
+        st.rerun()  # the whole page: the history beside the panel shows the latest steps
     done = st.session_state.pop(f"{key}_done", None)
-    if done:
-        st.success(done, icon=":material/check:")
+    if done and done[0] == "ok":
+        st.success(done[1], icon=":material/check:")
+    elif done:
+        st.error(done[1], icon=":material/block:")
     mine = h.handoffs(stores().app, [account["account_id"]], unmask=unmasked())
     open_ones = mine.filter(pl.col("state").is_in(h.ANY_OPEN_STATE))
     who = acting_as(account, f"{key}_who")
@@ -141,9 +205,16 @@ def handoff_panel(account: dict, key: str) -> None:
                 f"flagged by {md(row['created_by'])} on {row['created_at']:%Y-%m-%d}"
             )
             st.caption(f"Evidence: {md(row['evidence'])}")
-            _step_form(account, row, who, key)
+            _step_form(row, who, key)
     if who.role == "csm":
-        _flag_form(account, who, set(open_ones["kind"].to_list()), key)
+        seen_steps = int(mine["steps"].sum()) if mine.height else 0
+        _flag_form(
+            who,
+            set(open_ones["kind"].to_list()),
+            seen_steps,
+            key,
+            account.get("triggers_fired") or "",
+        )
     if not account.get("am_owner"):
         st.info(
             "No AM on this account: a flag waits on the Unmanaged middle page until an AM is "
@@ -160,33 +231,76 @@ def task_columns() -> dict[str, object]:
         "owner": cc.TextColumn("Owner"), "due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
         "status": cc.SelectboxColumn("Status", options=list(t.STATUSES), required=True),
         "note": cc.TextColumn("Note"), "kind": None, "task_key": None, "created_on": None,
-        "updated_by": None, "updated_at": None,
+        "updated_by": None, "updated_at": None, "version": None,
     }  # fmt: skip
+
+
+def _tasks_edited(editor_key: str, key: str, shown: list[dict]) -> None:
+    """The task editor's callback: each edited row as the person saw it (task key, the version
+    shown, status and note with the edit), by position in the table drawn then."""
+    edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
+    pending = []
+    for position, change in edits.items():
+        if int(position) < len(shown):
+            row = shown[int(position)]
+            pending.append({**row, **{c: v for c, v in change.items() if c in ("status", "note")}})
+    st.session_state[f"{key}_pending"] = pending
+
+
+def _save_tasks(pending: list[dict]) -> tuple[int, list[str]]:
+    """Save the submitted edits, each on the version of the task it was made on."""
+    saved, refused = 0, []
+    for row in pending:
+        try:
+            t.update_task_as(
+                stores().app,
+                current_viewer(),
+                row["task_key"],
+                row["status"],
+                row["note"],
+                now(),
+                seen_version=row["version"],
+            )
+            saved += 1
+        except (NotAllowed, ValueError) as exc:
+            refused.append(f"{row['title']}: {exc}")
+    return saved, refused
 
 
 @st.fragment
 def task_editor(frame: pl.DataFrame, key: str) -> None:
     """The tasks as an editable table (status and note); changes are saved as they are made,
-    by the signed-in person, on the tasks that are theirs."""
+    by the signed-in person, on the tasks that are theirs, and only on the version of each
+    task the table showed: the editor's key carries the tasks' versions, so a change made
+    elsewhere draws a fresh table instead of moving an edit onto another row."""
     use_data_currency()  # a fragment's rerun runs in a thread of its own
+    pending = st.session_state.pop(f"{key}_pending", None)
+    if pending is not None:
+        st.session_state[f"{key}_done"] = _save_tasks(pending)
+        st.rerun()  # the page reads the tasks again
+    done = st.session_state.pop(f"{key}_done", None)
+    if done and done[0]:
+        st.success(f"Saved: {done[0]} task(s)", icon=":material/check:")
+    for problem in done[1] if done else []:
+        st.error(problem, icon=":material/block:")
     if frame.is_empty():
         st.caption("No task.")
         return
-    edited = st.data_editor(  # a missing value reads as a dash, not "None"
-        frame, placeholder="—", hide_index=True, key=key, column_config=task_columns(),
+    shown = frame.select("task_key", "title", "status", "note", "version").to_dicts()
+    version = hashlib.sha1(
+        "|".join(f"{r['task_key']}:{r['version']}" for r in shown).encode()
+    ).hexdigest()[:12]
+    editor_key = f"{key}_v{version}"
+    st.data_editor(  # a missing value reads as a dash, not "None"
+        frame,
+        placeholder="—",
+        hide_index=True,
+        key=editor_key,
+        column_config=task_columns(),
         disabled=[c for c in frame.columns if c not in ("status", "note")],
-    )  # fmt: skip
-    changed = edited_rows(edited, frame, "task_key", ["status", "note"])
-    saved = 0
-    for row in changed.iter_rows(named=True):
-        try:
-            t.update_task_as(stores().app, current_viewer(), row["task_key"], row["status"],
-                             row["note"], now())  # fmt: skip
-            saved += 1
-        except (NotAllowed, ValueError) as exc:
-            st.error(str(exc), icon=":material/block:")
-    if saved:
-        st.toast(f"{saved} task(s) saved")
+        on_change=_tasks_edited,
+        args=(editor_key, key, shown),
+    )
 
 
 def account_handoffs(account: dict, key: str) -> None:

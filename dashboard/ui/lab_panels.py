@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard.store import AppStore
 from dashboard.store.filters import AccountFilter
 from dashboard.text import md
 from dashboard.ui import charts, columns
@@ -27,6 +28,7 @@ from dashboard.views.lab import (
 )
 from dashboard.workflows.scorecards import (
     activate_scorecard,
+    activation_version,
     load_saved,
     save_scorecard,
     saved_scorecards,
@@ -126,30 +128,67 @@ def save_panel(candidate: Scorecard) -> None:
                 st.success(f"Saved {md(repr(name.strip()))}. Activate it on the right when ready.")
 
 
+def _activation_clicked(version: str) -> None:
+    """The activate button's callback: the scorecard the person saw picked (read by value from
+    the picker of the version they were shown) and that version, for the run that follows."""
+    picked = st.session_state.get(f"lab_activate_pick_{version}")
+    st.session_state["lab_activate_pending"] = (picked, version)
+
+
+def _activate_pending(app: AppStore) -> None:
+    """Activate what was clicked in the last run, on the version it was shown; a refusal
+    (another tab activated a scorecard meanwhile) is shown and nothing is recorded."""
+    pending = st.session_state.pop("lab_activate_pending", None)
+    if not pending:
+        return
+    picked, version = pending
+    try:
+        activate_scorecard(app, picked, current_viewer().name, now(), seen_version=version)
+    except ValueError as exc:
+        st.session_state["lab_activate_refused"] = str(exc)
+        st.rerun()  # the page reads the active scorecard again
+    rescore()
+    for key in ("lab_base", "lab_backtest"):
+        st.session_state.pop(key, None)
+    st.session_state["lab_activated"] = picked
+    st.rerun()
+
+
 def activate_panel(lab: LabView, active: Scorecard, account_filter: AccountFilter) -> None:
-    """Activate another saved scorecard, after seeing the band moves it makes."""
+    """Activate another saved scorecard, after seeing the band moves it makes. The widgets'
+    keys carry the activation version, so an activation in another tab draws them afresh,
+    and a click on the old ones is refused with who activated what, when."""
     app = stores().app
+    _activate_pending(app)
+    refused = st.session_state.pop("lab_activate_refused", None)
+    if refused:
+        st.error(refused, icon=":material/block:")
+    activated = st.session_state.pop("lab_activated", None)
+    if activated:
+        st.success(f"Activated {md(repr(activated))}; the scores were rescored with it.")
+    version = activation_version(app)
     st.markdown(f"**Activate a scorecard** (active now: **{md(active.name)}**)")
     others = [n for n in saved_scorecards(app)["name"].to_list() if n != active.name]
     if not others:
         st.caption("No other saved scorecard yet.")
         return
-    chosen = st.selectbox("Scorecard", others, key="lab_activate_pick")
+    chosen = st.selectbox("Scorecard", others, key=f"lab_activate_pick_{version}")
     card = load_saved(app, chosen)
     moving, sentence = activation_preview(lab.before, read(portfolio_components, account_filter, card.params), card)  # fmt: skip
     st.caption(sentence)
     show_table(moving, columns.band_moves())
-    sure = st.checkbox("I have checked the band migration", key="lab_confirm")
+    sure = st.checkbox("I have checked the band migration", key=f"lab_confirm_{version}")
     st.caption(
         f"Activated as {md(current_viewer().name)}. Today's scores and the kept history are "
         "scored again with it, so no trend or delta shows the change as a change of accounts."
     )
-    if st.button("Activate and rescore", disabled=not sure, key="lab_activate"):
-        activate_scorecard(app, chosen, current_viewer().name, now())
-        rescore()
-        for key in ("lab_base", "lab_confirm", "lab_backtest"):
-            st.session_state.pop(key, None)
-        st.rerun()
+    st.button(
+        "Activate and rescore",
+        disabled=not sure,
+        key=f"lab_activate_{version}",
+        on_click=_activation_clicked,
+        args=(version,),
+    )
 
 
 def audit_panel() -> None:

@@ -5,9 +5,10 @@ then won or lost, sharing pricing options and next steps in the step's note. A r
 other way round: the CSM flags it, the AM weighs it commercially, and either closes it. Every
 step is a row of ``handoff_steps`` (who, which role, when, note); ``handoffs`` holds the state.
 
-A step names the state it starts from. Two sessions that move the same handoff are serialised
-by the store's transaction, and the later one is refused with what happened meanwhile instead
-of silently overwriting a step.
+A step names the state it starts from and the version of the handoff it was shown (the number
+of its last step; a flag, the number of steps on the account's handoffs). Two sessions that
+move the same handoff are serialised by the store's transaction, and the later one is refused
+with what happened meanwhile (who, when, to what) instead of recording a step nobody chose.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import polars as pl
 from dashboard.store import AppStore
 from dashboard.store import handoff_log as log
 from dashboard.workflows.access import Actor, Viewer, check_actor
+from dashboard.workflows.stale import ChangedSince, when
 from scoring.privacy import mask_pii
 
 KINDS = ("expansion", "risk")
@@ -55,6 +57,29 @@ _RETRIES = 20
 
 class HandoffError(ValueError):
     """A step the workflow refuses, with the reason in words."""
+
+
+class HandoffChanged(HandoffError, ChangedSince):
+    """The handoff (or the account's handoffs) changed since the form was shown."""
+
+
+def _change(c: log.ChangeRow) -> str:
+    """One step in words: who, in which role, did what, when."""
+    who = f"{c.actor or 'someone'} ({ROLES.get(c.role or '', c.role or 'unknown role')})"
+    did = (
+        f"flagged a {c.kind}"
+        if c.state == "flagged"
+        else (f"recorded {STEP_LABELS.get(c.state, c.state)!r} on the {c.kind} handoff")
+    )
+    return f"{who} {did} at {when(c.stepped_at)}"
+
+
+def _changed_message(what: str, changes: list[log.ChangeRow], now_is: str) -> str:
+    done = "; ".join(_change(c) for c in changes) or "its steps were removed (an erasure)"
+    return (
+        f"{what} changed since you saw it: {done}, so it is now {now_is}. Nothing was "
+        "recorded: look at it again and choose."
+    )
 
 
 def next_steps(kind: str, state: str) -> dict[str, str]:
@@ -95,8 +120,11 @@ def flag(
     role: str,
     *,
     now: dt.datetime,
+    seen_steps: int | None = None,
 ) -> str:
-    """Open a handoff on an account; refused while one of the same kind is still open."""
+    """Open a handoff on an account; refused while one of the same kind is still open, and
+    when ``seen_steps`` (the number of steps on the account's handoffs the form was shown) is
+    no longer the number stored."""
     if kind not in KINDS:
         raise HandoffError(f"unknown handoff kind {kind!r} (expected one of {', '.join(KINDS)})")
     if role != "csm":
@@ -107,6 +135,14 @@ def flag(
 
     def work() -> str:
         with app.transaction() as con:
+            if seen_steps is not None:
+                count = log.account_step_count(con, account_id)
+                if count != seen_steps:
+                    changes = log.latest_account_steps(con, account_id, count - seen_steps)
+                    latest = "".join(f"{c.state!r} on its {c.kind} handoff" for c in changes[-1:])
+                    raise HandoffChanged(
+                        _changed_message(f"{account_id}'s handoffs", changes, latest or "changed")
+                    )
             open_one = log.open_handoff(con, account_id, kind, list(OPEN_STATES[kind]))
             if open_one:
                 raise HandoffError(
@@ -132,12 +168,15 @@ def advance(
     note: str = "",
     now: dt.datetime,
     from_kind: str | None = None,
+    seen_step: int | None = None,
 ) -> int:
     """Move a handoff from ``from_state`` to ``to_state``; returns the step number.
 
     Refused, with the reason, when the move skips a state (won before qualified), when the
     role may not take it, when it is an AM step on an account with no AM (such accounts are
-    worked from the unmanaged-middle list), or when someone else moved the handoff first.
+    worked from the unmanaged-middle list), or when someone else moved the handoff first:
+    ``seen_step`` is the number of the last step the form was shown, and any step taken
+    since refuses this one (with who took it, when, and the state it left).
     """
 
     def work() -> int:
@@ -146,6 +185,9 @@ def advance(
             if row is None:
                 raise HandoffError(f"there is no handoff {handoff_id!r}")
             kind, state, account_id = row
+            if seen_step is not None and log.last_step_number(con, handoff_id) != seen_step:
+                changes = log.steps_after(con, handoff_id, seen_step)
+                raise HandoffChanged(_changed_message("this handoff", changes, repr(state)))
             if from_kind is not None and kind != from_kind:
                 raise HandoffError(
                     f"this is a {kind} handoff, not the {from_kind} handoff you saw; reload"
@@ -237,21 +279,41 @@ def between_the_chairs(
 
 def flag_as(
     app: AppStore, viewer: Viewer, account: dict, kind: str, evidence: str, actor: Actor,
-    *, now: dt.datetime,
+    *, seen_steps: int, now: dt.datetime,
 ) -> str:  # fmt: skip
-    """``flag`` by a person: refused unless ``actor`` is who they may be on this account."""
+    """``flag`` by a person: refused unless ``actor`` is who they may be on this account, and
+    unless the account's handoffs are as the form showed them (``seen_steps`` steps)."""
     check_actor(viewer, actor, account.get("csm_owner"), account.get("am_owner"))
-    return flag(app, account["account_id"], kind, evidence, actor.name, actor.role, now=now)
+    return flag(
+        app,
+        account["account_id"],
+        kind,
+        evidence,
+        actor.name,
+        actor.role,
+        now=now,
+        seen_steps=seen_steps,
+    )
 
 
 def advance_as(
     app: AppStore, viewer: Viewer, account: dict, handoff_id: str, to_state: str, actor: Actor,
-    *, from_state: str, from_kind: str, note: str = "", now: dt.datetime,
+    *, from_state: str, from_kind: str, seen_step: int, note: str = "", now: dt.datetime,
 ) -> int:  # fmt: skip
     """``advance`` by a person: refused unless ``actor`` is who they may be on the account,
-    and (a tab left open) unless the handoff is still the kind and state they saw."""
+    and (a tab left open) unless the handoff is still the kind, state and version (its last
+    step, ``seen_step``) they saw."""
     check_actor(viewer, actor, account.get("csm_owner"), account.get("am_owner"))
     return advance(
-        app, handoff_id, to_state, actor.name, actor.role, from_state=from_state,
-        from_kind=from_kind, account_has_am=bool(account.get("am_owner")), note=note, now=now,
-    )  # fmt: skip
+        app,
+        handoff_id,
+        to_state,
+        actor.name,
+        actor.role,
+        from_state=from_state,
+        from_kind=from_kind,
+        account_has_am=bool(account.get("am_owner")),
+        note=note,
+        now=now,
+        seen_step=seen_step,
+    )

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.store import AppStore, audit_log, scorecard_rows
+from dashboard.workflows.stale import ChangedSince, when
 from scoring.scorecard import Scorecard
 
 DEFAULTS_DIR = Path(__file__).resolve().parents[2] / "scoring" / "scorecards"
@@ -85,13 +86,44 @@ def scorecard_diff(before: Scorecard, after: Scorecard) -> dict[str, list[Any]]:
     }
 
 
-def activate_scorecard(app: AppStore, name: str, actor: str, now: dt.datetime) -> dict:
+class ScorecardChanged(ChangedSince):
+    """Another scorecard was activated since the form was shown; nothing was recorded."""
+
+
+def _version(active: str | None, count: int) -> str:
+    return f"{active or 'default'}#{count}"
+
+
+def activation_version(app: AppStore) -> str:
+    """The version of the scorecard activations a form shows: the active scorecard and how
+    many activations came before (an activation names it, and is refused if it moved on)."""
+    with app.transaction() as con:
+        active, count, _ = scorecard_rows.activation_state(con)
+    return _version(active, count)
+
+
+def activate_scorecard(
+    app: AppStore, name: str, actor: str, now: dt.datetime, *, seen_version: str
+) -> dict:
     """Make ``name`` the active scorecard (reverting is activating an earlier one); the audit
-    log records who, when and the diff against the scorecard it replaces."""
+    log records who, when and the diff against the scorecard it replaces. Refused, recording
+    nothing, when the activations are no longer at ``seen_version`` (``activation_version``
+    when the form was shown): the message says who activated which scorecard, and when."""
     card = load_saved(app, name)
     previous = active_scorecard(app)
     diff = scorecard_diff(previous, card)
     with app.transaction() as con:
+        active, count, latest = scorecard_rows.activation_state(con)
+        if _version(active, count) != seen_version:
+            what = (
+                f"{latest.actor or 'someone'} activated {latest.name!r} at {when(latest.logged_at)}"
+                if latest
+                else f"the active scorecard is now {active or 'default'!r}"
+            )
+            raise ScorecardChanged(
+                f"the active scorecard changed since you saw it: {what}, so {active or 'default'!r} "
+                f"is active now. Nothing was recorded: look at the band moves again and choose."
+            )
         scorecard_rows.insert_scorecard(
             con, card.name, card.description, card.model_dump_json(), "Tandem", None
         )

@@ -1,0 +1,254 @@
+"""Actions that can't flip, end to end: two tabs in headless Chromium on one record; the tab
+left open clicks after the other tab changed the record, and is refused with what changed, by
+whom and when, and nothing is recorded (issue 24, item 1). Every wait is on a condition."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dashboard.store import Stores
+from dashboard.workflows import handoffs as h
+from dashboard.workflows.scorecards import (
+    active_scorecard,
+    save_scorecard,
+    scorecard_audit,
+)
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _wait_for_run,
+    require_chromium,
+    streamlit_server,
+)
+
+pytestmark = pytest.mark.browser
+NOW = dt.datetime(2026, 11, 22, 10)
+
+
+@pytest.fixture(scope="module")
+def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The app over a copy of the demo folder: these tests write."""
+    require_chromium()
+    data = tmp_path_factory.mktemp("flip") / "data"
+    shutil.copytree(demo_dir, data)
+    with streamlit_server(data) as url:
+        yield url, data
+
+
+@pytest.fixture(scope="module")
+def chromium(served):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _free_account(stores: Stores) -> dict:
+    """A live account with a CSM and an AM and no handoff yet."""
+    busy = stores.app.query("SELECT account_id FROM handoffs")["account_id"].to_list()
+    return stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner FROM account_scores WHERE csm_owner IS NOT NULL"
+        " AND am_owner IS NOT NULL AND account_id NOT IN (SELECT unnest($busy::VARCHAR[]))"
+        " ORDER BY account_id DESC LIMIT 1",
+        {"busy": busy},
+    ).row(0, named=True)
+
+
+def _two_tabs(chromium, url: str) -> list:
+    """Two tabs (two browser contexts: two sessions) on one page, each drawn to the end."""
+    tabs = []
+    for _ in range(2):
+        tab = chromium.new_context(viewport={"width": 1440, "height": 2400}).new_page()
+        tab.goto(url)
+        _wait_for_run(tab)
+        tabs.append(tab)
+    return tabs
+
+
+def _pick(tab, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    tab.get_by_label(label, exact=True).click()
+    tab.get_by_role("option", name=option, exact=True).click()
+
+
+def _close(tabs: list) -> None:
+    for tab in tabs:
+        tab.context.close()
+
+
+def test_a_stale_tab_cannot_record_a_step_nobody_chose(chromium, served):
+    """The issue's scenario: both tabs as the AM on a flagged expansion; A records Qualify;
+    B, still showing flagged with Qualify selected, clicks Record the step: refused, and the
+    history stays flagged → qualified (no 'Move to proposal')."""
+    from playwright.sync_api import expect
+
+    url, data = served
+    stores = Stores.open(data)
+    account = _free_account(stores)
+    aid = account["account_id"]
+    h.flag(stores.app, aid, "expansion", "seats full", account["csm_owner"], "csm", now=NOW)
+    tabs = _two_tabs(chromium, f"{url}/account?account={aid}")
+    am = f"{account['am_owner']} (AM)"
+    for tab in tabs:
+        _pick(tab, "Acting as (single-user mode: pick the owner you are)", am)
+        # as the AM the flag form is gone: the rerun is over
+        expect(tab.get_by_text("Flag to the AM")).to_have_count(0, timeout=30_000)
+        expect(tab.get_by_label("Next step").first).to_have_value("Qualify (AM)", timeout=30_000)
+    a, b = tabs
+    a.get_by_role("button", name="Record the step").click()
+    expect(a.get_by_text("Qualify recorded on the expansion handoff").first).to_be_visible(
+        timeout=30_000
+    )
+    b.get_by_role("button", name="Record the step").click()
+    refusal = b.get_by_text("this handoff changed since you saw it").first
+    expect(refusal).to_be_visible(timeout=30_000)
+    expect(refusal).to_contain_text(f"{account['am_owner']} (AM) recorded 'Qualify'")
+    expect(refusal).to_contain_text("Nothing was recorded")
+    b.screenshot(path=str(ARTIFACTS / "stale-step-refused.png"), full_page=True)
+    states = h.handoff_history(Stores.open(data).app, aid)["state"].to_list()
+    assert states == ["flagged", "qualified"]
+    # B now offers the steps from 'qualified'
+    expect(b.get_by_label("Next step").first).to_have_value("Move to proposal (AM)")
+    _close(tabs)
+
+
+def test_a_stale_tab_cannot_flag_another_kind(chromium, served):
+    """A flags an expansion; B, still showing no handoff, picks Risk and flags: refused with
+    A's flag named, and no risk is recorded."""
+    from playwright.sync_api import expect
+
+    url, data = served
+    account = _free_account(Stores.open(data))
+    aid = account["account_id"]
+    tabs = _two_tabs(chromium, f"{url}/account?account={aid}")
+    for tab in tabs:
+        tab.get_by_role("button", name="Flag", exact=True).wait_for(timeout=30_000)
+        tab.get_by_label("Evidence (usage, outcomes, stakeholder context)").fill("seats full")
+    a, b = tabs
+    b.get_by_text("Risk", exact=True).first.click()
+    a.get_by_role("button", name="Flag", exact=True).click()
+    expect(a.get_by_text("Expansion-ready flagged, as").first).to_be_visible(timeout=30_000)
+    b.get_by_role("button", name="Flag", exact=True).click()
+    refusal = b.get_by_text(f"{aid}'s handoffs changed since you saw it").first
+    expect(refusal).to_be_visible(timeout=30_000)
+    expect(refusal).to_contain_text(f"{account['csm_owner']} (CSM) flagged a expansion")
+    b.screenshot(path=str(ARTIFACTS / "stale-flag-kind-refused.png"), full_page=True)
+    kinds = h.handoffs(Stores.open(data).app, [aid])["kind"].to_list()
+    assert kinds == ["expansion"]
+    _close(tabs)
+
+
+def test_a_stale_tab_cannot_activate_another_scorecard(chromium, served):
+    """Two lab tabs: A activates one scorecard; B, still showing the old active one with
+    another picked and the migration checked, clicks Activate: refused, nothing recorded."""
+    from playwright.sync_api import expect
+
+    url, data = served
+    app = Stores.open(data).app
+    card = active_scorecard(app)
+    names = ("flip-billing", "flip-support")
+    for name in names:
+        weights = {**card.weights, "billing" if "billing" in name else "support": 45.0}
+        save_scorecard(app, card.model_copy(update={"name": name, "weights": weights}), "ops", NOW)
+    before = scorecard_audit(app)["action"].to_list().count("activate scorecard")
+    tabs = _two_tabs(chromium, f"{url}/lab")
+    a, b = tabs
+    for tab, name in zip(tabs, names, strict=True):
+        # the lab is drawn to its end (the activate button is its last widget) before a click
+        expect(tab.get_by_role("button", name="Activate and rescore")).to_be_visible(
+            timeout=120_000
+        )
+        expect(tab.get_by_text("Audit log: who changed the scorecard")).to_be_visible()
+        _pick(tab, "Scorecard", name)
+        expect(tab.get_by_label("Scorecard", exact=True)).to_have_value(name)
+        check = tab.get_by_text("I have checked the band migration")
+        check.wait_for(timeout=60_000)
+        check.click()
+        expect(tab.get_by_role("button", name="Activate and rescore")).to_be_enabled(timeout=60_000)
+    a.get_by_role("button", name="Activate and rescore").click()
+    expect(a.get_by_text(f"Activated '{names[0]}'").first).to_be_visible(timeout=180_000)
+    b.get_by_role("button", name="Activate and rescore").click()
+    refusal = b.get_by_text("the active scorecard changed since you saw it").first
+    expect(refusal).to_be_visible(timeout=60_000)
+    expect(refusal).to_contain_text(f"activated '{names[0]}'")
+    b.screenshot(path=str(ARTIFACTS / "stale-activation-refused.png"), full_page=True)
+    app = Stores.open(data).app
+    assert active_scorecard(app).name == names[0]
+    assert scorecard_audit(app)["action"].to_list().count("activate scorecard") == before + 1
+    _close(tabs)
+
+
+def _task_account(stores: Stores) -> tuple[str, str]:
+    """An account with exactly one task, open, and no handoff (one editable table above the
+    account's data tabs): its id and the task's key."""
+    busy = stores.app.query("SELECT account_id FROM handoffs")["account_id"].to_list()
+    row = stores.app.query(
+        "SELECT account_id, any_value(task_key) AS task_key FROM tasks"
+        " WHERE account_id NOT IN (SELECT unnest($busy::VARCHAR[]))"
+        " GROUP BY account_id HAVING count(*) = 1 AND bool_and(status = 'open')"
+        " ORDER BY account_id LIMIT 1",
+        {"busy": busy},
+    ).row(0)
+    return row[0], row[1]
+
+
+def _set_status(tab, status: str) -> None:
+    """Edit the status cell of the task table's first row: select its first cell, move to the
+    status column (account id, role, owner, task, due, status), open the editor, pick."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    # the page is drawn to its end (the privacy section is its last) before the grid is clicked
+    expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
+    grid = tab.locator("[data-testid='stDataFrame']").first
+    expect(grid).to_be_visible(timeout=30_000)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    editor = tab.locator("#portal .glide-select").first
+    for attempt in range(3):  # a click that lands while the grid is still settling selects nothing
+        tab.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
+        for _ in range(5):
+            tab.keyboard.press("ArrowRight")
+        tab.keyboard.press("Enter")
+        try:  # the cell's editor (a select over the grid) opens
+            editor.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                tab.screenshot(path=str(ARTIFACTS / "task-editor-not-open.png"), full_page=True)
+                raise
+            tab.keyboard.press("Escape")
+    tab.get_by_role("option", name=status, exact=True).click()
+
+
+def test_a_stale_tab_cannot_overwrite_a_task(chromium, served):
+    """A marks the task done; B, still showing it open, marks it dismissed: refused with who
+    set it to what, and the task stays done."""
+    from playwright.sync_api import expect
+
+    from dashboard.workflows import tasks as t
+
+    url, data = served
+    aid, key = _task_account(Stores.open(data))
+    tabs = _two_tabs(chromium, f"{url}/account?account={aid}")
+    a, b = tabs
+    _set_status(a, "done")
+    expect(a.get_by_text("Saved: 1 task(s)").first).to_be_visible(timeout=30_000)
+    _set_status(b, "dismissed")
+    refusal = b.get_by_text("this task changed since you saw it").first
+    expect(refusal).to_be_visible(timeout=30_000)
+    expect(refusal).to_contain_text("local user set it to 'done'")
+    expect(refusal).to_contain_text("Nothing was recorded")
+    b.screenshot(path=str(ARTIFACTS / "stale-task-refused.png"), full_page=True)
+    row = t.tasks(Stores.open(data).app).filter(pl.col("task_key") == key).row(0, named=True)
+    assert (row["status"], row["updated_by"]) == ("done", "local user")
+    _close(tabs)

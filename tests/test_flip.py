@@ -1,0 +1,422 @@
+"""Actions that can't flip: a form left open on a record that changed since is refused, with who
+changed it, when and to what, and nothing is recorded (issue 24, item 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.store import AppStore, Stores
+from dashboard.workflows import handoffs as h
+from dashboard.workflows import tasks as t
+from dashboard.workflows.access import Actor, Viewer
+from dashboard.workflows.scorecards import (
+    ScorecardChanged,
+    activate_scorecard,
+    activation_version,
+    active_scorecard,
+    default_scorecard,
+    save_scorecard,
+    scorecard_audit,
+)
+from dashboard.workflows.stale import ChangedSince
+
+NOW = dt.datetime(2026, 11, 22, 10)
+ACCOUNT = {"account_id": "ACC-1", "csm_owner": "Cleo CSM", "am_owner": "Avery AM"}
+AM = Viewer("Avery AM", "am")
+CSM = Viewer("Cleo CSM", "csm")
+
+
+@pytest.fixture
+def app(tmp_path) -> AppStore:
+    return AppStore(tmp_path)
+
+
+def _steps(app: AppStore) -> list[tuple[str, str]]:
+    return h.handoff_history(app, "ACC-1").select("state", "actor").rows()
+
+
+def _flagged(app: AppStore) -> str:
+    return h.flag_as(
+        app,
+        CSM,
+        ACCOUNT,
+        "expansion",
+        "seats full",
+        Actor("Cleo CSM", "csm"),
+        seen_steps=0,
+        now=NOW,
+    )
+
+
+def test_a_stale_step_is_refused_even_when_it_names_the_fresh_state(app):
+    """The issue's flip: tab B saw 'flagged' (1 step); tab A qualified it meanwhile; B's click
+    arrives with whatever its rebuilt form now holds ('proposal', from 'qualified'). The
+    version B saw refuses it: nothing is recorded, and the message names who, when, what."""
+    hid = _flagged(app)
+    me = Actor("Avery AM", "am")
+    h.advance_as(
+        app,
+        AM,
+        ACCOUNT,
+        hid,
+        "qualified",
+        me,
+        from_state="flagged",
+        from_kind="expansion",
+        seen_step=1,
+        now=NOW + dt.timedelta(hours=1),
+    )
+    with pytest.raises(h.HandoffChanged) as refused:
+        h.advance_as(
+            app,
+            AM,
+            ACCOUNT,
+            hid,
+            "proposal",
+            me,
+            from_state="qualified",
+            from_kind="expansion",
+            seen_step=1,
+            now=NOW + dt.timedelta(hours=2),
+        )
+    message = str(refused.value)
+    assert "changed since you saw it" in message
+    assert "Avery AM (AM) recorded 'Qualify'" in message  # who and what
+    assert "2026-11-22 11:00" in message  # when
+    assert "now 'qualified'" in message and "Nothing was recorded" in message
+    assert isinstance(refused.value, ChangedSince)
+    assert _steps(app) == [("flagged", "Cleo CSM"), ("qualified", "Avery AM")]
+    assert h.handoffs(app)["state"].to_list() == ["qualified"]
+
+
+def test_every_step_since_is_named_and_the_current_version_goes_through(app):
+    hid = _flagged(app)
+    me = Actor("Avery AM", "am")
+    for i, (before, after) in enumerate([("flagged", "qualified"), ("qualified", "proposal")]):
+        h.advance_as(
+            app,
+            AM,
+            ACCOUNT,
+            hid,
+            after,
+            me,
+            from_state=before,
+            from_kind="expansion",
+            seen_step=i + 1,
+            now=NOW + dt.timedelta(hours=i + 1),
+        )
+    with pytest.raises(h.HandoffChanged, match="'Qualify'.*11:00.*'Move to proposal'.*12:00"):
+        h.advance_as(
+            app,
+            AM,
+            ACCOUNT,
+            hid,
+            "won",
+            me,
+            from_state="proposal",
+            from_kind="expansion",
+            seen_step=1,
+            now=NOW + dt.timedelta(hours=3),
+        )
+    assert [s for s, _ in _steps(app)] == ["flagged", "qualified", "proposal"]
+    # the version the form now shows (3 steps) goes through
+    h.advance_as(
+        app,
+        AM,
+        ACCOUNT,
+        hid,
+        "won",
+        me,
+        from_state="proposal",
+        from_kind="expansion",
+        seen_step=3,
+        now=NOW + dt.timedelta(hours=3),
+    )
+    assert [s for s, _ in _steps(app)] == ["flagged", "qualified", "proposal", "won"]
+
+
+def test_a_stale_flag_is_refused_with_the_flag_that_came_first(app):
+    """Tab B showed no handoff (0 steps) and flags a risk; tab A flagged an expansion first."""
+    _flagged(app)
+    with pytest.raises(h.HandoffChanged) as refused:
+        h.flag_as(
+            app,
+            CSM,
+            ACCOUNT,
+            "risk",
+            "usage falling",
+            Actor("Cleo CSM", "csm"),
+            seen_steps=0,
+            now=NOW + dt.timedelta(minutes=5),
+        )
+    message = str(refused.value)
+    assert "ACC-1's handoffs changed since you saw it" in message
+    assert "Cleo CSM (CSM) flagged a expansion at 2026-11-22 10:00" in message
+    assert "Nothing was recorded" in message
+    assert h.handoffs(app)["kind"].to_list() == ["expansion"]
+    # shown the current version, a risk flag is recorded
+    h.flag_as(
+        app,
+        CSM,
+        ACCOUNT,
+        "risk",
+        "usage falling",
+        Actor("Cleo CSM", "csm"),
+        seen_steps=1,
+        now=NOW + dt.timedelta(minutes=5),
+    )
+    assert sorted(h.handoffs(app)["kind"].to_list()) == ["expansion", "risk"]
+
+
+def _task(app: AppStore) -> dict:
+    tasks = pl.DataFrame(
+        {
+            "task_key": ["renewal:ACC-1"],
+            "account_id": ["ACC-1"],
+            "kind": ["value_review"],
+            "role": ["csm"],
+            "owner": ["Cleo CSM"],
+            "title": ["Review the value"],
+            "due_on": [dt.date(2026, 12, 1)],
+        }
+    )
+    from dashboard.store import task_list
+
+    task_list.insert_new_tasks(app, tasks, NOW.date())
+    return t.tasks(app).row(0, named=True)
+
+
+def test_a_stale_task_update_is_refused_with_who_set_it_to_what(app):
+    shown = _task(app)
+    leader = Viewer("Lee Leader", "leader")
+    t.update_task_as(
+        app, leader, "renewal:ACC-1", "done", "call booked", NOW, seen_version=shown["version"]
+    )
+    with pytest.raises(t.TaskChanged) as refused:
+        t.update_task_as(
+            app,
+            CSM,
+            "renewal:ACC-1",
+            "dismissed",
+            None,
+            NOW + dt.timedelta(hours=1),
+            seen_version=shown["version"],
+        )
+    message = str(refused.value)
+    assert "Lee Leader set it to 'done' with the note 'call booked' at 2026-11-22 10:00" in message
+    assert "Nothing was recorded" in message
+    row = t.tasks(app).row(0, named=True)
+    assert (row["status"], row["note"], row["updated_by"]) == ("done", "call booked", "Lee Leader")
+    # the version now shown goes through
+    t.update_task_as(
+        app,
+        CSM,
+        "renewal:ACC-1",
+        "dismissed",
+        None,
+        NOW + dt.timedelta(hours=1),
+        seen_version=row["version"],
+    )
+    assert t.tasks(app)["status"].to_list() == ["dismissed"]
+
+
+def test_a_task_changed_at_the_same_instant_still_has_another_version(app):
+    """The version is the content, not only the time: two edits at one instant differ."""
+    shown = _task(app)
+    t.update_task_as(app, CSM, "renewal:ACC-1", "open", "first", NOW, seen_version=shown["version"])
+    middle = t.tasks(app)["version"][0]
+    t.update_task_as(app, CSM, "renewal:ACC-1", "open", "second", NOW, seen_version=middle)
+    with pytest.raises(t.TaskChanged, match="'second'"):
+        t.update_task_as(app, CSM, "renewal:ACC-1", "done", "first", NOW, seen_version=middle)
+    assert t.tasks(app)["note"].to_list() == ["second"]
+
+
+def test_a_stale_activation_is_refused_with_who_activated_what(empty_stores: Stores):
+    app = empty_stores.app
+    card = default_scorecard()
+    for name, weight in (("billing-heavy", 40.0), ("adoption-heavy", 30.0)):
+        heavy = card.model_copy(
+            update={"name": name, "weights": {**card.weights, "billing": weight}}
+        )
+        save_scorecard(app, heavy, "ops-ann", NOW - dt.timedelta(hours=1))
+    shown = activation_version(app)  # both tabs show 'default' active
+    activate_scorecard(app, "billing-heavy", "ops-ann", NOW, seen_version=shown)
+    with pytest.raises(ScorecardChanged) as refused:
+        activate_scorecard(
+            app, "adoption-heavy", "ops-bo", NOW + dt.timedelta(minutes=1), seen_version=shown
+        )
+    message = str(refused.value)
+    assert "ops-ann activated 'billing-heavy' at 2026-11-22 10:00" in message
+    assert "Nothing was recorded" in message
+    assert active_scorecard(app).name == "billing-heavy"
+    assert scorecard_audit(app)["action"].to_list().count("activate scorecard") == 1
+    # re-activating the same name after a revert is a new version too
+    activate_scorecard(
+        app,
+        "default",
+        "ops-ann",
+        NOW + dt.timedelta(minutes=2),
+        seen_version=activation_version(app),
+    )
+    again = activation_version(app)
+    assert again != shown  # 'default' active again, but after two activations
+    activate_scorecard(
+        app, "adoption-heavy", "ops-bo", NOW + dt.timedelta(minutes=3), seen_version=again
+    )
+    assert active_scorecard(app).name == "adoption-heavy"
+
+
+# --- the forms (AppTest): two sessions on one account are two tabs -------------------------
+
+APP = "../dashboard/app.py"
+
+
+@pytest.fixture
+def own_demo(demo_dir, tmp_path, app_data_dir) -> Stores:
+    """A copy of the demo folder of its own: these tests write handoffs and tasks."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    app_data_dir(data)
+    return Stores.open(data)
+
+
+def free_account(stores: Stores) -> dict:
+    """A live account with a CSM and an AM and no handoff yet."""
+    busy = stores.app.query("SELECT account_id FROM handoffs")["account_id"].to_list()
+    return stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner FROM account_scores WHERE csm_owner IS NOT NULL"
+        " AND am_owner IS NOT NULL AND account_id NOT IN (SELECT unnest($busy::VARCHAR[]))"
+        " ORDER BY account_id LIMIT 1",
+        {"busy": busy},
+    ).row(0, named=True)
+
+
+def _tab(account_id: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.query_params["account"] = account_id
+    at.switch_page("../pages/account.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _as(at: AppTest, account: dict, role: str) -> None:
+    """The single local user picks which owner they are."""
+    name = account["csm_owner"] if role == "csm" else account["am_owner"]
+    at.selectbox(key=f"account_{account['account_id']}_who").set_value(Actor(name, role)).run()
+
+
+def _step_key(account_id: str, handoff_id: str, steps: int) -> str:
+    return f"account_{account_id}_step_{handoff_id}_v{steps}"
+
+
+def _texts(at: AppTest, kind: str) -> str:
+    return " ".join(e.value for e in getattr(at, kind))
+
+
+def test_the_step_form_records_the_step_seen_and_refuses_a_stale_tab(own_demo: Stores):
+    """The issue's scenario: both tabs as the AM on a flagged handoff; A records Qualify; B,
+    still showing flagged with Qualify selected, clicks: refused with who, when and what, and
+    no 'Move to proposal' is recorded."""
+    account = free_account(own_demo)
+    aid = account["account_id"]
+    hid = h.flag(own_demo.app, aid, "expansion", "seats full", account["csm_owner"], "csm", now=NOW)
+    a, b = _tab(aid), _tab(aid)
+    for tab in (a, b):
+        _as(tab, account, "am")
+        tab.selectbox(key=f"{_step_key(aid, hid, 1)}_target").set_value("qualified")
+    a.button(key=f"FormSubmitter:{_step_key(aid, hid, 1)}-Record the step").click().run()
+    assert not a.exception, [e.message for e in a.exception]
+    assert "Qualify recorded on the expansion handoff" in _texts(a, "success")
+    b.button(key=f"FormSubmitter:{_step_key(aid, hid, 1)}-Record the step").click().run()
+    assert not b.exception, [e.message for e in b.exception]
+    refusal = _texts(b, "error")
+    assert "this handoff changed since you saw it" in refusal
+    assert f"{account['am_owner']} (AM) recorded 'Qualify'" in refusal
+    assert "now 'qualified'" in refusal and "Nothing was recorded" in refusal
+    history = h.handoff_history(own_demo.app, aid, unmask=True)
+    assert history["state"].to_list() == ["flagged", "qualified"]
+    # B now shows the fresh form: the next step offered is from 'qualified'
+    assert b.selectbox(key=f"{_step_key(aid, hid, 2)}_target").options == [
+        "Move to proposal (AM)",
+        "Lost (AM)",
+    ]
+    b.selectbox(key=f"{_step_key(aid, hid, 2)}_target").set_value("proposal")
+    b.button(key=f"FormSubmitter:{_step_key(aid, hid, 2)}-Record the step").click().run()
+    assert "Move to proposal recorded" in _texts(b, "success")
+    assert h.handoff_history(own_demo.app, aid)["state"].to_list() == [
+        "flagged",
+        "qualified",
+        "proposal",
+    ]
+
+
+def test_the_flag_form_refuses_a_stale_tab_and_keeps_the_kind_seen(own_demo: Stores):
+    """A flags an expansion; B, still showing no handoff, flags a risk: refused (nothing
+    recorded, the message says A's flag); B's fresh form then flags the risk it chose."""
+    account = free_account(own_demo)
+    aid = account["account_id"]
+    a, b = _tab(aid), _tab(aid)
+    for tab in (a, b):
+        _as(tab, account, "csm")
+    flag = f"account_{aid}_flag_v0"
+    a.button(key=f"FormSubmitter:{flag}-Flag").click().run()
+    assert "Expansion-ready flagged" in _texts(a, "success")
+    b.session_state[f"{flag}_kind"] = "risk"
+    b.button(key=f"FormSubmitter:{flag}-Flag").click().run()
+    assert not b.exception, [e.message for e in b.exception]
+    refusal = _texts(b, "error")
+    assert f"{aid}'s handoffs changed since you saw it" in refusal
+    assert f"{account['csm_owner']} (CSM) flagged a expansion" in refusal
+    assert h.handoffs(own_demo.app, [aid])["kind"].to_list() == ["expansion"]
+    fresh = f"account_{aid}_flag_v1"
+    b.session_state[f"{fresh}_kind"] = "risk"
+    b.button(key=f"FormSubmitter:{fresh}-Flag").click().run()
+    assert "Risk flagged" in _texts(b, "success")
+    assert sorted(h.handoffs(own_demo.app, [aid])["kind"].to_list()) == ["expansion", "risk"]
+
+
+def test_a_stale_activation_in_the_lab_is_refused_and_nothing_is_rescored(own_demo: Stores):
+    """Two lab tabs show 'default' active; A activates one scorecard; B, still showing the
+    old version with another picked, clicks Activate: refused with who activated what."""
+    app = own_demo.app
+    card = active_scorecard(app)
+    for name, weight in (("billing-heavy", 40.0), ("adoption-heavy", 35.0)):
+        save_scorecard(
+            app,
+            card.model_copy(update={"name": name, "weights": {**card.weights, "billing": weight}}),
+            "ops-ann",
+            NOW,
+        )
+    version = activation_version(app)
+    tabs = []
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.switch_page("../pages/lab.py").run()
+        assert not at.exception, [e.message for e in at.exception]
+        tabs.append(at)
+    a, b = tabs
+    a.selectbox(key=f"lab_activate_pick_{version}").set_value("billing-heavy").run()
+    b.selectbox(key=f"lab_activate_pick_{version}").set_value("adoption-heavy").run()
+    for tab in (a, b):
+        tab.checkbox(key=f"lab_confirm_{version}").check().run()
+    a.button(key=f"lab_activate_{version}").click().run()
+    assert not a.exception, [e.message for e in a.exception]
+    assert active_scorecard(app).name == "billing-heavy"
+    b.button(key=f"lab_activate_{version}").click().run()
+    assert not b.exception, [e.message for e in b.exception]
+    refusal = _texts(b, "error")
+    assert "the active scorecard changed since you saw it" in refusal
+    assert "local user activated 'billing-heavy'" in refusal and "Nothing was recorded" in refusal
+    assert active_scorecard(app).name == "billing-heavy"
+    assert scorecard_audit(app)["action"].to_list().count("activate scorecard") == 1
+    assert own_demo.sources.scalar("SELECT any_value(scorecard) FROM account_scores") == (
+        "billing-heavy"
+    )
+    # B's fresh widgets carry the new version
+    assert b.selectbox(key=f"lab_activate_pick_{activation_version(app)}").options
