@@ -211,10 +211,10 @@ def _set_status(tab, status: str) -> None:
     expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
     grid = tab.locator("[data-testid='stDataFrame']").first
     expect(grid).to_be_visible(timeout=30_000)
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
     editor = tab.locator("#portal .glide-select").first
-    for attempt in range(3):  # a click that lands while the grid is still settling selects nothing
+    for attempt in range(6):  # a click that lands while the grid is still settling selects nothing
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()  # again each time: the page above may have moved it
         tab.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
         for _ in range(5):
             tab.keyboard.press("ArrowRight")
@@ -223,7 +223,7 @@ def _set_status(tab, status: str) -> None:
             editor.wait_for(timeout=5_000)
             break
         except PlaywrightTimeout:
-            if attempt == 2:
+            if attempt == 5:
                 tab.screenshot(path=str(ARTIFACTS / "task-editor-not-open.png"), full_page=True)
                 raise
             tab.keyboard.press("Escape")
