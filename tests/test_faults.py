@@ -228,19 +228,28 @@ def test_a_damaged_app_store_gives_a_message_not_a_traceback(world, app_data_dir
         assert at.error and "app" in at.error[0].value.lower(), page
 
 
-@pytest.fixture
-def full_disk(tmp_path: Path):
-    """A 4 MB file system of its own (tmpfs), to be filled: CI runs as root and can mount it."""
-    mount = tmp_path / "small"
+@contextlib.contextmanager
+def _small_disk(mount: Path, size: str):
+    """A file system of its own (tmpfs) of ``size``, to be filled: CI runs as root and can
+    mount it."""
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4M", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
                           capture_output=True, text=True)  # fmt: skip
     if done.returncode != 0:
         if os.environ.get("CI"):
             pytest.fail(f"cannot mount a small file system in CI: {done.stderr}")
         pytest.skip(f"needs root to mount a small file system: {done.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], capture_output=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path):
+    """A 4 MB file system, to be filled."""
+    with _small_disk(tmp_path / "small", "4M") as mount:
+        yield mount
 
 
 def _fill(folder: Path) -> None:
@@ -275,16 +284,9 @@ def test_the_command_line_says_the_disk_is_full(full_disk, tmp_path):
 
 @pytest.fixture
 def eight_mb_disk(tmp_path: Path):
-    mount = tmp_path / "eight"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8M", "tmpfs", str(mount)],
-                          capture_output=True, text=True)  # fmt: skip
-    if done.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"cannot mount a small file system in CI: {done.stderr}")
-        pytest.skip(f"needs root to mount a small file system: {done.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], capture_output=True)
+    """An 8 MB file system: room for a small load, not for what follows it."""
+    with _small_disk(tmp_path / "eight", "8M") as mount:
+        yield mount
 
 
 def test_a_full_disk_after_the_load_landed_says_it_was_published(eight_mb_disk, tmp_path):
