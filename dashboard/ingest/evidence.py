@@ -90,43 +90,64 @@ NPS_GROUPS = _w("promoter|passive|detractor|promoters|passives|detractors")
 
 # ---- header words ---------------------------------------------------------------------
 
-ACCOUNT_WORDS = _n("account company customer organization organisation org group client "
-                   "tenant workspace")  # fmt: skip
+ACCOUNT_WORDS = _n(
+    "account company customer organization organisation org group client tenant workspace"
+)
 ID_WORDS = _n("id key number no uuid guid ref code num")
-PERSON_WORDS = _n("first_name last_name firstname lastname full_name given_name family_name "
-                  "surname job_title title phone mobile salutation birthday linkedin")  # fmt: skip
-COMPANY_ATTRIBUTES = _n("segment industry region country city address plan tier employees "
-                        "seats licenses domain website csm renewal contract owner revenue "
-                        "won_deals customer_since lifecycle account_type")  # fmt: skip
-SUPPORT_WORDS = _n("ticket conversation issue case requester assignee solved resolved sla "
-                   "satisfaction helpdesk agent first_response escalation waiting_since "
-                   "teammate incident")  # fmt: skip
-STAFF_WORDS = _n("owner owners user_role profile_id role_id is_admin username team_id "
-                 "sales_agent manager permission permission_set business_unit access_mode "
-                 "is_disabled last_login activated active_flag ticket_scope occasional "
-                 "available agent teammate admin")  # fmt: skip
-MARKETING_WORDS = _n("unsubscribed subscribed opt_in optin opens clicks open_rate click_rate "
-                     "bounces campaign marketing newsletter emails_sent send_time recipients "
-                     "deliveries forwarded unsubscribes list_id track_opens member_rating "
-                     "confirm_time")  # fmt: skip
+PERSON_WORDS = _n(
+    "first_name last_name firstname lastname full_name given_name family_name "
+    "surname job_title title phone mobile salutation birthday linkedin"
+)
+COMPANY_ATTRIBUTES = _n(
+    "segment industry region country city address plan tier employees "
+    "seats licenses domain website csm renewal contract owner revenue "
+    "won_deals customer_since lifecycle account_type"
+)
+SUPPORT_WORDS = _n(
+    "ticket conversation issue case requester assignee solved resolved sla "
+    "satisfaction helpdesk agent first_response escalation waiting_since "
+    "teammate incident"
+)
+STAFF_WORDS = _n(
+    "owner owners user_role profile_id role_id is_admin username team_id "
+    "sales_agent manager permission permission_set business_unit access_mode "
+    "is_disabled last_login activated active_flag ticket_scope occasional "
+    "available agent teammate admin"
+)
+MARKETING_WORDS = _n(
+    "unsubscribed subscribed opt_in optin opens clicks open_rate click_rate "
+    "bounces campaign marketing newsletter emails_sent send_time recipients "
+    "deliveries forwarded unsubscribes list_id track_opens member_rating "
+    "confirm_time"
+)
 WEB_METRICS = _n(
     "sessions pageviews page_views bounce_rate engaged_sessions new_users "
     "session_duration engagement_rate views_per_session"
 )
-WEB_SOURCES = _n("landing_page referrer utm medium source_medium traffic_source channel_group "
-                 "page_location page_referrer")  # fmt: skip
-DEAL_WORDS = _n("probability forecast_category pipeline expected_revenue close_date "
-                "deal_name deal_stage opportunity stage_name sales_stage deal_value "
-                "estimated_value")  # fmt: skip
-SURVEY_WORDS = _n("nps survey response response_id recommend csat feedback comment question "
-                  "answer recorded_date finished progress respondent")  # fmt: skip
-SUBSCRIPTION_WORDS = _n("subscription current_period period_start period_end trial cancel_at "
-                        "renews next_billing billing_period billing_cycle current_term term "
-                        "auto_renew interval plan_quantity plan_id expires_at "
-                        "next_assessment")  # fmt: skip
+WEB_SOURCES = _n(
+    "landing_page referrer utm medium source_medium traffic_source channel_group "
+    "page_location page_referrer"
+)
+DEAL_WORDS = _n(
+    "probability forecast_category pipeline expected_revenue close_date "
+    "deal_name deal_stage opportunity stage_name sales_stage deal_value "
+    "estimated_value"
+)
+SURVEY_WORDS = _n(
+    "nps survey response response_id recommend csat feedback comment question "
+    "answer recorded_date finished progress respondent"
+)
+SUBSCRIPTION_WORDS = _n(
+    "subscription current_period period_start period_end trial cancel_at "
+    "renews next_billing billing_period billing_cycle current_term term "
+    "auto_renew interval plan_quantity plan_id expires_at "
+    "next_assessment"
+)
 INVOICE_STRONG = _n("invoice amount_due amount_paid due_date dunning balance_due")
-INVOICE_WORDS = _n("invoice due due_date amount_due amount_paid balance paid total subtotal "
-                   "sub_total tax dunning net_term")  # fmt: skip
+INVOICE_WORDS = _n(
+    "invoice due due_date amount_due amount_paid balance paid total subtotal "
+    "sub_total tax dunning net_term"
+)
 
 
 @dataclass
@@ -196,8 +217,9 @@ class Columns:
         return self.find(lambda p: p.emails >= 0.8 and p.email_domains <= 2)
 
 
-def _words(c: Columns, e: Evidence, options: tuple[str, ...], what: str, each: float,
-           most: float) -> int:  # fmt: skip
+def _words(
+    c: Columns, e: Evidence, options: tuple[str, ...], what: str, each: float, most: float
+) -> int:
     """Points for each column whose header holds one of ``options``, up to ``most``."""
     found = c.names(options)
     if found:
@@ -217,25 +239,62 @@ def score_column(c: Columns) -> ColumnProfile | None:
     """A 0-10 (NPS) or 1-5 (CSAT) answer: whole numbers in range, under a survey's word or a
     question's number (``Q1``)."""
     return c.find(
-        lambda p: p.ints >= 0.95 and p.low is not None and p.high is not None and p.low >= 0
-        and 5 <= p.high <= 10 and p.distinct >= 3
-        and (p.named("score", "nps", "rating", "csat", "answer", "recommend", "likely",
-                     "likelihood", "satisfaction", "value") or bool(p.question))
-        and not p.named("health", "lead", "id", "priority", "employees", "member", "ref", "term",
-                        "code", "count", "quantity")
-    )  # fmt: skip
+        lambda p: (
+            p.ints >= 0.95
+            and p.low is not None
+            and p.high is not None
+            and p.low >= 0
+            and 5 <= p.high <= 10
+            and p.distinct >= 3
+            and (
+                p.named(
+                    "score",
+                    "nps",
+                    "rating",
+                    "csat",
+                    "answer",
+                    "recommend",
+                    "likely",
+                    "likelihood",
+                    "satisfaction",
+                    "value",
+                )
+                or bool(p.question)
+            )
+            and not p.named(
+                "health",
+                "lead",
+                "id",
+                "priority",
+                "employees",
+                "member",
+                "ref",
+                "term",
+                "code",
+                "count",
+                "quantity",
+            )
+        )
+    )
 
 
 def _accounts(c: Columns) -> Evidence:
     e = Evidence("accounts")
-    not_a_name = _n("owner manager csm rep contact user first last email domain website url "
-                    "industry type segment stage status product plan deal event ticket subject "
-                    "source campaign full")  # fmt: skip
+    not_a_name = _n(
+        "owner manager csm rep contact user first last email domain website url "
+        "industry type segment stage status product plan deal event ticket subject "
+        "source campaign full"
+    )
     name = c.find(
-        lambda p: p.named("name", "company", "account", "organization", "organisation",
-                          "customer", "client")
-        and not p.named(*ID_WORDS, *not_a_name) and p.letters >= 0.9 and p.emails < 0.2
-    )  # fmt: skip
+        lambda p: (
+            p.named(
+                "name", "company", "account", "organization", "organisation", "customer", "client"
+            )
+            and not p.named(*ID_WORDS, *not_a_name)
+            and p.letters >= 0.9
+            and p.emails < 0.2
+        )
+    )
     if name is None:
         e.add(-6, "no company name column")
         return e
@@ -247,10 +306,16 @@ def _accounts(c: Columns) -> Evidence:
         e.add(
             -4, f"{name.name!r} repeats names ({name.unique:.0%} distinct): rows are not accounts"
         )
-    key = c.find(lambda p: p.is_key and (p.named(*ACCOUNT_WORDS) or p.words in (("id",), ("record", "id"))))  # fmt: skip
+    key = c.find(
+        lambda p: p.is_key and (p.named(*ACCOUNT_WORDS) or p.words in (("id",), ("record", "id")))
+    )
     if key is not None:
         e.add(2, f"unique key {key.name!r}")
-    money = c.find(lambda p: p.is_money and p.named(*_n("arr mrr revenue acv contract_value annual amount value")))  # fmt: skip
+    money = c.find(
+        lambda p: (
+            p.is_money and p.named(*_n("arr mrr revenue acv contract_value annual amount value"))
+        )
+    )
     if money is not None:
         e.add(2, f"money in {money.name!r}")
     _words(c, e, COMPANY_ATTRIBUTES, "company attributes", 1, 4)
@@ -260,7 +325,10 @@ def _accounts(c: Columns) -> Evidence:
     people = c.person_columns()
     if people >= 2 and c.people_emails() is not None:
         e.add(-2 * people, f"{people} person columns and a unique e-mail each (people)")
-    for vocab, what in ((TICKET_STATUSES - {"active"}, "ticket statuses"), (DEAL_STAGES, "deal stages")):  # fmt: skip
+    for vocab, what in (
+        (TICKET_STATUSES - {"active"}, "ticket statuses"),
+        (DEAL_STAGES, "deal stages"),
+    ):
         hit = c.vocab(vocab, 0.7)
         if hit is not None and hit.named("status", "stage", "state", "deal"):
             e.add(-5, f"{what} in {hit.name!r}")
@@ -289,7 +357,12 @@ def _surveys(c: Columns) -> Evidence:
     if groups is not None:
         e.add(4, f"NPS groups in {groups.name!r}")
     _words(c, e, SURVEY_WORDS, "survey words", 1, 3)
-    if _timestamp(c, e, "responded", "response", "submitted", "created", "date", "answered", "recorded") is None:  # fmt: skip
+    if (
+        _timestamp(
+            c, e, "responded", "response", "submitted", "created", "date", "answered", "recorded"
+        )
+        is None
+    ):
         e.add(-3, "no response date")
     support = c.names(SUPPORT_WORDS + _n("priority severity subject resolution state"))
     if support:
@@ -302,10 +375,22 @@ def _surveys(c: Columns) -> Evidence:
 def _tickets(c: Columns) -> Evidence:
     e = Evidence("tickets")
     strong = _w("open|pending|solved|closed|resolved|new|hold|on-hold|waiting on customer|snoozed")
-    status = c.find(lambda p: len(p.vocabulary) >= 2 and p.vocab_share(TICKET_STATUSES) >= 0.6 and bool(p.vocabulary & strong) and p.named("status", "state", "stage"))  # fmt: skip
+    status = c.find(
+        lambda p: (
+            len(p.vocabulary) >= 2
+            and p.vocab_share(TICKET_STATUSES) >= 0.6
+            and bool(p.vocabulary & strong)
+            and p.named("status", "state", "stage")
+        )
+    )
     if status is not None:
         e.add(3, f"ticket statuses in {status.name!r}")
-    priority = c.find(lambda p: p.named("priority", "severity", "urgency") and (p.vocab_share(PRIORITIES) >= 0.6 or p.ints >= 0.9))  # fmt: skip
+    priority = c.find(
+        lambda p: (
+            p.named("priority", "severity", "urgency")
+            and (p.vocab_share(PRIORITIES) >= 0.6 or p.ints >= 0.9)
+        )
+    )
     if priority is not None:
         e.add(3, f"priorities in {priority.name!r}")
     subject = c.named("subject", "title", "summary", "description")
@@ -326,13 +411,28 @@ def _tickets(c: Columns) -> Evidence:
 def _usage(c: Columns) -> Evidence:
     e = Evidence("usage_events")
     event = c.find(
-        lambda p: p.named(*_n("event action feature event_name event_type activity"))
-        and p.unique < 0.5 and p.distinct >= 2 and p.letters > 0.8
-        and not p.named("id", "time", "date", "user", "person")
-    )  # fmt: skip
-    user = c.find(lambda p: p.named(*_n("user distinct visitor anonymous member person device")) and p.unique < 0.9 and not p.named("name", "agent"))  # fmt: skip
+        lambda p: (
+            p.named(*_n("event action feature event_name event_type activity"))
+            and p.unique < 0.5
+            and p.distinct >= 2
+            and p.letters > 0.8
+            and not p.named("id", "time", "date", "user", "person")
+        )
+    )
+    user = c.find(
+        lambda p: (
+            p.named(*_n("user distinct visitor anonymous member person device"))
+            and p.unique < 0.9
+            and not p.named("name", "agent")
+        )
+    )
     when = next((t for t in c.times() if t.times >= 0.8 or t.epochs >= 0.9), None)
-    quantity = c.find(lambda p: p.named(*_n("count quantity events usage total minutes duration events_count")) and p.ints >= 0.9)  # fmt: skip
+    quantity = c.find(
+        lambda p: (
+            p.named(*_n("count quantity events usage total minutes duration events_count"))
+            and p.ints >= 0.9
+        )
+    )
     if event is not None:
         e.add(3, f"event names in {event.name!r} ({event.distinct} distinct)")
     if user is not None:
@@ -388,13 +488,19 @@ def _subscriptions(c: Columns) -> Evidence:
 def _invoices(c: Columns) -> Evidence:
     e = Evidence("invoices")
     key = c.own_key()
-    if key is not None and (key.prefix == "in" or key.named("invoice", "doc_number") or key.words in (("number",), ("no",), ("id",))):  # fmt: skip
+    if key is not None and (
+        key.prefix == "in"
+        or key.named("invoice", "doc_number")
+        or key.words in (("number",), ("no",), ("id",))
+    ):
         e.add(2 if key.words == ("id",) else 4, f"invoice numbers in {key.name!r}")
     _words(c, e, INVOICE_WORDS, "invoice words", 1, 5)
     status = c.vocab(INVOICE_STATUSES, 0.6)
     if status is not None and status.named("status", "state", "paid"):
         e.add(1, f"invoice statuses in {status.name!r}")
-    money = c.find(lambda p: p.is_money and p.named("amount", "total", "balance", "due", "paid", "subtotal"))  # fmt: skip
+    money = c.find(
+        lambda p: p.is_money and p.named("amount", "total", "balance", "due", "paid", "subtotal")
+    )
     if money is None:
         e.add(-3, "no amount")
     if not c.times():
@@ -413,8 +519,17 @@ def _activities(c: Columns) -> Evidence:
     kind = c.vocab(ACTIVITY_KINDS, 0.6)
     if kind is not None and kind.named("type", "kind", "activity", "subtype", "channel", "task"):
         e.add(4, f"activity kinds in {kind.name!r}")
-    _words(c, e, _n("activity_type task_subtype call_type call_duration meeting who_id what_id "
-                    "call_disposition disposition direction done recording call"), "activity words", 1, 3)  # fmt: skip
+    _words(
+        c,
+        e,
+        _n(
+            "activity_type task_subtype call_type call_duration meeting who_id what_id "
+            "call_disposition disposition direction done recording call"
+        ),
+        "activity words",
+        1,
+        3,
+    )
     if c.vocab(_w("not started|completed|deferred|in progress|waiting on someone else"), 0.5):
         e.add(2, "task statuses")
     if c.named("subject", "summary", "description", "body", "notes", "note"):
@@ -431,11 +546,29 @@ def _activities(c: Columns) -> Evidence:
 def _outcomes(c: Columns) -> Evidence:
     e = Evidence("outcomes")
     event = c.vocab(OUTCOME_EVENTS, 0.6)
-    if event is not None and event.named("event", "type", "outcome", "kind", "change", "movement", "activity"):  # fmt: skip
+    if event is not None and event.named(
+        "event", "type", "outcome", "kind", "change", "movement", "activity"
+    ):
         e.add(4, f"renewal and churn events in {event.name!r}")
-    _words(c, e, _n("movement mrr_movement arr_change mrr_change delta churn_reason cancel_reason "
-                    "reason_code"), "changes of revenue", 1, 2)  # fmt: skip
-    dated = c.find(lambda p: p.is_time and p.named(*_n("churn churned cancel cancellation canceled cancelled renewed event occurred")))  # fmt: skip
+    _words(
+        c,
+        e,
+        _n(
+            "movement mrr_movement arr_change mrr_change delta churn_reason cancel_reason "
+            "reason_code"
+        ),
+        "changes of revenue",
+        1,
+        2,
+    )
+    dated = c.find(
+        lambda p: (
+            p.is_time
+            and p.named(
+                *_n("churn churned cancel cancellation canceled cancelled renewed event occurred")
+            )
+        )
+    )
     if dated is not None:
         e.add(2, f"churn or renewal dates in {dated.name!r}")
     if _timestamp(c, e, "churn", "occurred", "event", "date", "cancel") is None:
@@ -454,7 +587,12 @@ def _outcomes(c: Columns) -> Evidence:
 def _owners(c: Columns) -> Evidence:
     e = Evidence("owners")
     _words(c, e, STAFF_WORDS, "staff words", 1, 3)
-    role = c.find(lambda p: p.named(*_n("role profile user_role team department title user_type")) and p.vocab_share(OWNER_ROLES) >= 0.3)  # fmt: skip
+    role = c.find(
+        lambda p: (
+            p.named(*_n("role profile user_role team department title user_type"))
+            and p.vocab_share(OWNER_ROLES) >= 0.3
+        )
+    )
     if role is not None:
         e.add(3, f"staff roles in {role.name!r}")
     staff = c.staff_emails()
@@ -488,7 +626,10 @@ def _not_customer(c: Columns) -> Evidence:
     people = c.person_columns()
     emails = c.people_emails()
     if emails is not None:
-        e.add(4 + min(people, 3), f"a person per row: a unique e-mail across {emails.email_domains} domains in {emails.name!r}, {people} person columns")  # fmt: skip
+        e.add(
+            4 + min(people, 3),
+            f"a person per row: a unique e-mail across {emails.email_domains} domains in {emails.name!r}, {people} person columns",
+        )
     stage = c.vocab(LEAD_STAGES, 0.6)
     if (
         stage is not None
@@ -496,12 +637,27 @@ def _not_customer(c: Columns) -> Evidence:
         and stage.vocab_share(LEAD_STAGES - CUSTOMER_STAGES) >= 0.6
     ):
         e.add(5, f"lead stages in {stage.name!r}")
-    _words(c, e, _n("lead lead_source lead_status leadsource converted mql utm_campaign lead_score"), "lead words", 2, 4)  # fmt: skip
-    deal = c.find(lambda p: p.named(*_n("stage deal_stage stage_name pipeline_stage step_name sales_stage")) and p.vocab_share(DEAL_STAGES) >= 0.5)  # fmt: skip
+    _words(
+        c,
+        e,
+        _n("lead lead_source lead_status leadsource converted mql utm_campaign lead_score"),
+        "lead words",
+        2,
+        4,
+    )
+    deal = c.find(
+        lambda p: (
+            p.named(*_n("stage deal_stage stage_name pipeline_stage step_name sales_stage"))
+            and p.vocab_share(DEAL_STAGES) >= 0.5
+        )
+    )
     if deal is not None:
         e.add(4, f"deal stages in {deal.name!r}")
     _words(c, e, DEAL_WORDS, "a sales pipeline", 2, 6)
-    if c.names(_n("sku unit_price list_price price product_name product_code")) and c.account_ref() is None:  # fmt: skip
+    if (
+        c.names(_n("sku unit_price list_price price product_name product_code"))
+        and c.account_ref() is None
+    ):
         e.add(6, "a product catalogue (no customer column)")
     _words(c, e, MARKETING_WORDS, "marketing", 2, 8)
     web = c.names(WEB_METRICS)
@@ -510,19 +666,51 @@ def _not_customer(c: Columns) -> Evidence:
     sources = c.names(WEB_SOURCES)
     if len(sources) >= 3:
         e.add(6, f"website traffic sources ({', '.join(sources[:3])})")
-    company = c.find(lambda p: p.is_unique and p.letters >= 0.9 and p.named("account", "company", "organization", "organisation") and p.named("name") and p.emails < 0.2)  # fmt: skip
+    company = c.find(
+        lambda p: (
+            p.is_unique
+            and p.letters >= 0.9
+            and p.named("account", "company", "organization", "organisation")
+            and p.named("name")
+            and p.emails < 0.2
+        )
+    )
     if company is not None:
         e.add(-4, f"a company per row in {company.name!r}")
-    user_key = c.find(lambda p: p.named(*_n("user member person contact visitor distinct")) and p.is_unique and (p.idlike >= 0.95 or p.emails >= 0.8))  # fmt: skip
+    user_key = c.find(
+        lambda p: (
+            p.named(*_n("user member person contact visitor distinct"))
+            and p.is_unique
+            and (p.idlike >= 0.95 or p.emails >= 0.8)
+        )
+    )
     if user_key is not None and not c.find(lambda p: p.named("event", "action") and p.unique < 0.5):
         e.add(4, f"one row per user ({user_key.name!r} unique, no events)")
-    _words(c, e, _n("last_seen last_login signed_up signup invited invitation last_visit first_visit is_identified initial"), "user account words", 1, 2)  # fmt: skip
+    _words(
+        c,
+        e,
+        _n(
+            "last_seen last_login signed_up signup invited invitation last_visit first_visit is_identified initial"
+        ),
+        "user account words",
+        1,
+        2,
+    )
     if c.staff_emails() is not None and c.rows <= 2_000:
         e.add(-3, "e-mails in one company domain (a team)")
     return e
 
 
 KINDS: tuple[Callable[[Columns], Evidence], ...] = (
-    _accounts, _subscriptions, _invoices, _usage, _tickets, _surveys, _activities, _outcomes,
-    _owners, _account_keys, _not_customer,
-)  # fmt: skip
+    _accounts,
+    _subscriptions,
+    _invoices,
+    _usage,
+    _tickets,
+    _surveys,
+    _activities,
+    _outcomes,
+    _owners,
+    _account_keys,
+    _not_customer,
+)
