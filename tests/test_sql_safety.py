@@ -62,8 +62,8 @@ def test_form_fields(demo_stores: Stores):
     at.switch_page("../pages/expansion.py").run()
     evidence = next(t for t in at.text_area if t.key and t.key.endswith("_evidence"))
     evidence.input(NASTY[0])
-    prefix = evidence.key.removesuffix("_evidence")  # the panel's keys carry the account id
-    at.button(key=f"FormSubmitter:{prefix}_flag-Flag").click().run()
+    form = evidence.key.removesuffix("_evidence")  # the form's key: account id and version
+    at.button(key=f"FormSubmitter:{form}-Flag").click().run()
     assert not at.exception
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("../pages/lab.py").run()
