@@ -227,7 +227,14 @@ def _set_status(tab, status: str) -> None:
                 tab.screenshot(path=str(ARTIFACTS / "task-editor-not-open.png"), full_page=True)
                 raise
             tab.keyboard.press("Escape")
+    options = tab.get_by_role("listbox")
     tab.get_by_role("option", name=status, exact=True).click()
+    try:  # the pick closes the editor and commits the cell
+        expect(options).to_be_hidden(timeout=5_000)
+    except AssertionError:  # a click that landed as the menu opened: pick with the keys
+        tab.keyboard.type(status)
+        tab.keyboard.press("Enter")
+        expect(options).to_be_hidden(timeout=10_000)
 
 
 def test_a_stale_tab_cannot_overwrite_a_task(chromium, served):
