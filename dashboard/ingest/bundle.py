@@ -188,9 +188,14 @@ def plan_recognised(session: ImportSession, views: list[str]) -> RecognisedFiles
             )
             continue
         table = recognition.table
-        if layout is not None and layout.table == table and layout.mapping is not None:
-            mapping = layout.mapping
-        else:
+        if (
+            layout is not None
+            and layout.preset != GENERIC
+            and layout.table == table
+            and layout.mapping is not None
+        ):
+            mapping = layout.mapping  # a vendor's layout: its own mapping
+        else:  # names matched, then checked against the values
             mapping, out.columns[staged.name] = evidence_mapping(
                 suggest_mapping(table, staged.columns), session.sample(view)
             )
