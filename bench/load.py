@@ -67,8 +67,15 @@ async def session(browser, url: str, until: float, results: list[dict], offset: 
         if path == "" and error is None:
             caption = await page.get_by_text("Scored as of").first.inner_text()
         seconds = time.perf_counter() - began
-        results.append({"page": path or "portfolio", "seconds": seconds, "error": error,
-                        "started": time.time() - seconds, "caption": caption})  # fmt: skip
+        results.append(
+            {
+                "page": path or "portfolio",
+                "seconds": seconds,
+                "error": error,
+                "started": time.time() - seconds,
+                "caption": caption,
+            }
+        )
         i += 1
     await page.close()
 
@@ -95,7 +102,9 @@ async def protocol_view(ws, path: str) -> tuple[str | None, str | None]:
             element = fwd.delta.new_element
             if element.WhichOneof("type") == "exception":
                 error = error or element.exception.message[:300]
-            elif element.WhichOneof("type") == "markdown" and "Scored as of" in element.markdown.body:  # fmt: skip
+            elif (
+                element.WhichOneof("type") == "markdown" and "Scored as of" in element.markdown.body
+            ):
                 caption = element.markdown.body
         if kind == "script_finished":
             return error, caption
@@ -115,8 +124,15 @@ async def protocol_session(url: str, until: float, results: list[dict], offset: 
             except Exception as exc:  # noqa: BLE001 - recorded, the report counts it
                 error, caption = repr(exc)[:300], None
             seconds = time.perf_counter() - began
-            results.append({"page": path or "portfolio", "seconds": seconds, "error": error,
-                            "started": time.time() - seconds, "caption": caption})  # fmt: skip
+            results.append(
+                {
+                    "page": path or "portfolio",
+                    "seconds": seconds,
+                    "error": error,
+                    "started": time.time() - seconds,
+                    "caption": caption,
+                }
+            )
             i += 1
 
 
@@ -133,18 +149,28 @@ async def drive(
             browser = await p.chromium.launch(
                 executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
             )
-            tasks = [asyncio.create_task(session(browser, url, until, results, i))
-                     for i in range(sessions)]  # fmt: skip
+            tasks = [
+                asyncio.create_task(session(browser, url, until, results, i))
+                for i in range(sessions)
+            ]
         else:
-            tasks = [asyncio.create_task(protocol_session(url, until, results, i))
-                     for i in range(sessions)]  # fmt: skip
+            tasks = [
+                asyncio.create_task(protocol_session(url, until, results, i))
+                for i in range(sessions)
+            ]
         await asyncio.sleep(seconds / 3)
         began = time.perf_counter()
         job = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", as_of.isoformat(),
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "refresh",
+            "--as-of",
+            as_of.isoformat(),
             env={**os.environ, "TANDEM_DATA_DIR": data_dir},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         code = await job.wait()
         refresh = {
             "seconds": time.perf_counter() - began,
@@ -163,15 +189,17 @@ def summary(run: dict, as_of: dt.date) -> dict:
     times = sorted(r["seconds"] for r in results)
     shown = [r for r in results if r["caption"] and r["started"] > done["done_at"]]
     return {
-        "page_views": len(results), "errors": sum(1 for r in results if r["error"]),
+        "page_views": len(results),
+        "errors": sum(1 for r in results if r["error"]),
         "error_examples": sorted({r["error"] for r in results if r["error"]})[:3],
         "page_p50_seconds": round(statistics.median(times), 2) if times else None,
         "page_p95_seconds": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
         "page_max_seconds": round(times[-1], 2) if times else None,
-        "refresh_seconds": round(done["seconds"], 2), "refresh_exit_code": done["exit_code"],
+        "refresh_seconds": round(done["seconds"], 2),
+        "refresh_exit_code": done["exit_code"],
         "portfolio_views_after_refresh": len(shown),
         "of_which_show_the_new_scores": sum(str(as_of) in r["caption"] for r in shown),
-    }  # fmt: skip
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,10 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--client", choices=["protocol", "browser"], default="protocol")
     parser.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="also run the same load through `tandem serve --workers N` (nginx in front of N "
         "Streamlit processes) and report both, one process first",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
 
     from dashboard.ingest.demo import DemoSpec, load_demo
@@ -200,16 +230,31 @@ def main(argv: list[str] | None = None) -> int:
         refresh(stores, today, Path(data_dir), backfill_weeks=4)
         as_of = today - dt.timedelta(days=1)
         with app_server(data_dir) as url:
-            runs["1"] = summary(asyncio.run(drive(url, args.sessions, args.seconds, data_dir, as_of, args.client)), as_of)  # fmt: skip
+            runs["1"] = summary(
+                asyncio.run(drive(url, args.sessions, args.seconds, data_dir, as_of, args.client)),
+                as_of,
+            )
         if args.workers > 1:
             as_of = today - dt.timedelta(days=2)  # another refresh result to look for
             with serve(Path(data_dir), args.workers, port=free_port()) as served:
-                runs[str(args.workers)] = summary(asyncio.run(drive(
-                    served.url, args.sessions, args.seconds, data_dir, as_of, args.client)), as_of)  # fmt: skip
-    print(json.dumps({
-        "client": args.client, "sessions": args.sessions, "accounts": args.accounts,
-        "seconds": args.seconds, "cores": os.cpu_count(), "by_workers": runs,
-    }))  # fmt: skip
+                runs[str(args.workers)] = summary(
+                    asyncio.run(
+                        drive(served.url, args.sessions, args.seconds, data_dir, as_of, args.client)
+                    ),
+                    as_of,
+                )
+    print(
+        json.dumps(
+            {
+                "client": args.client,
+                "sessions": args.sessions,
+                "accounts": args.accounts,
+                "seconds": args.seconds,
+                "cores": os.cpu_count(),
+                "by_workers": runs,
+            }
+        )
+    )
     return 0
 
 

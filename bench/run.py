@@ -316,7 +316,9 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     fig.values["lab_weight_change_seconds"] = round(min(runs), 4)
     fig.values["lab_weight_change_median_seconds"] = round(sorted(runs)[2], 4)
     # timings on a shared 2-core machine vary by up to 1.5x: each is the median of 3 runs
-    median_of_runs(fig, "one_snapshot_features", lambda: account_features(stores.sources, spec.anchor))  # fmt: skip
+    median_of_runs(
+        fig, "one_snapshot_features", lambda: account_features(stores.sources, spec.anchor)
+    )
     weak = card.model_copy(update={"name": "weak", "weights": {**card.weights, "engagement": 60.0}})
 
     def backtest() -> Any:
@@ -327,8 +329,11 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
 
     snapshots, result = median_of_runs(fig, "backtest_12_snapshots_2_scorecards", backtest)
     # the same 12 snapshots built by the feature query (before a first refresh, after a load)
-    median_of_runs(fig, "backtest_12_snapshots_built_by_query",
-                   lambda: features_at(stores.sources, snapshots.dates))  # fmt: skip
+    median_of_runs(
+        fig,
+        "backtest_12_snapshots_built_by_query",
+        lambda: features_at(stores.sources, snapshots.dates),
+    )
     fig.values["backtest_built_snapshots_vs_one_snapshot_ratio"] = round(
         fig.values["backtest_12_snapshots_built_by_query_seconds"]
         / fig.values["one_snapshot_features_seconds"],
@@ -343,8 +348,9 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
     )
     # the lab keeps the snapshots: a second backtest after a weight change only rescores
     other = weak.model_copy(update={"weights": {**weak.weights, "engagement": 5.0}})
-    median_of_runs(fig, "backtest_rerun_kept_snapshots",
-                   lambda: compare_on_snapshots(snapshots, card, other))  # fmt: skip
+    median_of_runs(
+        fig, "backtest_rerun_kept_snapshots", lambda: compare_on_snapshots(snapshots, card, other)
+    )
     fig.values["backtest_rerun_vs_one_snapshot_ratio"] = round(
         fig.values["backtest_rerun_kept_snapshots_seconds"]
         / fig.values["one_snapshot_features_seconds"],
@@ -359,14 +365,19 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
 
     calibrated, _ = median_of_runs(fig, "backtest_with_calibration", backtest_with_calibration)
     # the lab's two buttons one after the other: the backtest of both, then "Calibrate"
-    median_of_runs(fig, "lab_backtest_then_calibrate", lambda: (
-        compare_on_snapshots(snapshots, card, weak), calibrate(snapshots, card)))  # fmt: skip
+    median_of_runs(
+        fig,
+        "lab_backtest_then_calibrate",
+        lambda: (compare_on_snapshots(snapshots, card, weak), calibrate(snapshots, card)),
+    )
     fig.values["backtest_with_calibration_vs_one_snapshot_ratio"] = round(
         fig.values["backtest_with_calibration_seconds"]
         / fig.values["one_snapshot_features_seconds"],
         2,
     )
-    fig.values["calibrated_auc_held_out"] = calibrated.auc_calibrated and round(calibrated.auc_calibrated, 4)  # fmt: skip
+    fig.values["calibrated_auc_held_out"] = calibrated.auc_calibrated and round(
+        calibrated.auc_calibrated, 4
+    )
     fig.values["calibrate_seconds"] = calibrated.seconds
     fig.values["backtest_auc_default"] = round(result.results["active"].auc, 4)
     fig.values["backtest_observations"] = result.results["active"].n_observations
@@ -386,9 +397,10 @@ def _settled(page: Any) -> None:
 def _changed(page: Any, value: Any, before: str) -> None:
     """``value``'s text is no longer ``before`` and the run that changed it has ended."""
     page.wait_for_function(
-        "([el, old]) => el.innerText !== old", arg=[value.element_handle(), before],
+        "([el, old]) => el.innerText !== old",
+        arg=[value.element_handle(), before],
         timeout=60_000,
-    )  # fmt: skip
+    )
     _settled(page)
 
 

@@ -106,7 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 **counts,
                 "scored_accounts": result.accounts,
                 "handoffs": handoffs_made,
-            }  # fmt: skip
+            }
         )
     )
     return 0
@@ -129,8 +129,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         try:
             counts = load_from_database(config, stores, dt.date.today(), cli_actor())
         except (SourceError, FileError) as exc:
-            print(f"tandem refresh: the connected source failed, scoring the stored data: {exc}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"tandem refresh: the connected source failed, scoring the stored data: {exc}",
+                file=sys.stderr,
+            )
             source_failed = True
         else:
             print(f"reloaded from {config.redacted_uri()}: {counts}", file=sys.stderr)
@@ -145,8 +147,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         calibrate=args.calibrate,
     )
     if not result.accounts and not args.demo:
-        print("tandem refresh: the team's workspace holds no account yet (the demo is "
-              "refreshed with --demo)", file=sys.stderr)  # fmt: skip
+        print(
+            "tandem refresh: the team's workspace holds no account yet (the demo is "
+            "refreshed with --demo)",
+            file=sys.stderr,
+        )
     print(
         json.dumps(
             {
@@ -177,8 +182,11 @@ def _delivery_settings() -> DeliverySettings:
     ]
     settings = delivery_settings(dict(os.environ), secrets)
     if not settings.channels:
-        print("tandem refresh: --deliver without TANDEM_SMTP_URL or TANDEM_WEBHOOK_URL (or "
-              "[tandem.delivery] in .streamlit/secrets.toml): nothing is sent", file=sys.stderr)  # fmt: skip
+        print(
+            "tandem refresh: --deliver without TANDEM_SMTP_URL or TANDEM_WEBHOOK_URL (or "
+            "[tandem.delivery] in .streamlit/secrets.toml): nothing is sent",
+            file=sys.stderr,
+        )
     return settings
 
 
@@ -263,8 +271,10 @@ def _import_json(report: ImportReport, dry_run: bool) -> dict[str, Any]:
 def _print_import(report: ImportReport, rejects: dict[str, str]) -> None:
     for p in report.prepared:
         preset = f" [{p.preset}]" if p.preset else ""
-        print(f"{p.table} <- {p.source}{preset}: {p.valid_rows:,} of {p.total_rows:,} rows valid",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{p.table} <- {p.source}{preset}: {p.valid_rows:,} of {p.total_rows:,} rows valid",
+            file=sys.stderr,
+        )
         for note in p.notes:
             print(f"  note: {note}", file=sys.stderr)
         for error in p.errors:
@@ -312,11 +322,18 @@ def cmd_import(args: argparse.Namespace) -> int:
         plan = _import_plan(args)
         store = team_store(root, settings.keep_generations)  # read only: nothing created
         report = run_import(
-            store, plan, today, limits, mode=mode, confirmed=args.replace or args.confirm,
-            identity_confirmed=args.confirm_identities, actor=cli_actor(),
-            dry_run=args.dry_run, pins=pins_of_folder(root),
+            store,
+            plan,
+            today,
+            limits,
+            mode=mode,
+            confirmed=args.replace or args.confirm,
+            identity_confirmed=args.confirm_identities,
+            actor=cli_actor(),
+            dry_run=args.dry_run,
+            pins=pins_of_folder(root),
             target=lambda: Stores.open(import_target(root)),  # a demo there moves out first
-        )  # fmt: skip
+        )
     except FileError as exc:
         print(f"tandem import: {exc}", file=sys.stderr)
         return 2
@@ -383,8 +400,10 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
     same = (card.weights, card.params) == (active.weights, active.params)
     report = backtest_report(result, active.name, card.name, same)
     span = f"{result.dates[0]} … {result.dates[-1]}" if result.dates else "no snapshot"
-    print(f"Backtest of {card.name!r}, churn within {result.horizon} days, "
-          f"{len(result.dates)} snapshots 30 days apart, {span}")  # fmt: skip
+    print(
+        f"Backtest of {card.name!r}, churn within {result.horizon} days, "
+        f"{len(result.dates)} snapshots 30 days apart, {span}"
+    )
     print(f"  {report.caption}")
     print(f"  {report.verdicts}")
     mine = result.results["candidate"]
@@ -395,8 +414,10 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
     for band, rate in mine.band_churn_rates.items():
         print(f"  {band:>7}: {rate.rate:.1%} churned of {rate.accounts:,}")
     if mine.red_lift is not None and mine.bottom_decile_precision is not None:
-        print(f"  lift of red {mine.red_lift:.2f}x; bottom-decile precision "
-              f"{mine.bottom_decile_precision:.1%}")  # fmt: skip
+        print(
+            f"  lift of red {mine.red_lift:.2f}x; bottom-decile precision "
+            f"{mine.bottom_decile_precision:.1%}"
+        )
     print("  each component alone:")
     for row in result.components:
         auc = (
@@ -429,9 +450,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if calibrating:  # fit on the earlier snapshots, backtest on the later ones only
         fitted, found = calibrated_backtest(snapshots, active)
         if found is None or fitted.scorecard is None:
-            out = {"scorecard": CALIBRATED, "horizon_days": args.horizon, "verdict": fitted.verdict,
-                   "auc": None, "message": fitted.refused, "n_churn_events": fitted.churn_events,
-                   "snapshots": [d.isoformat() for d in snapshots.dates]}  # fmt: skip
+            out = {
+                "scorecard": CALIBRATED,
+                "horizon_days": args.horizon,
+                "verdict": fitted.verdict,
+                "auc": None,
+                "message": fitted.refused,
+                "n_churn_events": fitted.churn_events,
+                "snapshots": [d.isoformat() for d in snapshots.dates],
+            }
             print(json.dumps(out) if args.json else fitted.refused)
             return 0
         card, result = fitted.scorecard, found
@@ -439,9 +466,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         result = compare_on_snapshots(snapshots, active, card)
     out = _backtest_json(result, card, active)
     if fitted is not None:
-        out |= {"fitted_on": [d.isoformat() for d in fitted.train_dates],
-                "fitted_churn_events": fitted.churn_events, "offered": fitted.refused is None,
-                "message": fitted.refused or calibrated_sentence(fitted, active.name).replace("**", "")}  # fmt: skip
+        out |= {
+            "fitted_on": [d.isoformat() for d in fitted.train_dates],
+            "fitted_churn_events": fitted.churn_events,
+            "offered": fitted.refused is None,
+            "message": fitted.refused or calibrated_sentence(fitted, active.name).replace("**", ""),
+        }
     if args.json:
         print(json.dumps(out, default=str))
         return 0
@@ -544,30 +574,39 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--mapping", type=Path, help="a mapping TOML file (default: recognised)")
     imp.add_argument("--bundle", type=Path, help="a bundle TOML file: several tables at once")
     imp.add_argument(
-        "--mode", choices=[m.value for m in LoadMode], default=LoadMode.UPDATE.value,
+        "--mode",
+        choices=[m.value for m in LoadMode],
+        default=LoadMode.UPDATE.value,
         help="how the files change the tables: update (default: by id; event tables by the "
         "period the file covers), replace or append",
-    )  # fmt: skip
+    )
     imp.add_argument(
-        "--replace", action="store_true",
+        "--replace",
+        action="store_true",
         help="replace the tables, and confirm a load that removes more than half of a table "
         "or leaves child rows without their account",
-    )  # fmt: skip
+    )
     imp.add_argument("--confirm", action="store_true", help="confirm such a load in the mode given")
     imp.add_argument(
-        "--confirm-identities", action="store_true",
+        "--confirm-identities",
+        action="store_true",
         help="confirm changes to who people are (an owner's e-mail, role or team; an owner "
         "removed): a separate yes, audited with your user name",
-    )  # fmt: skip
+    )
     imp.add_argument("--dry-run", action="store_true", help="check only: write nothing at all")
     imp.add_argument(
-        "--skip", action="append", metavar="FILE",
+        "--skip",
+        action="append",
+        metavar="FILE",
         help="leave this file out (a file the evidence does not decide stops the import)",
-    )  # fmt: skip
+    )
     imp.add_argument(
-        "--as", dest="as_table", action="append", metavar="FILE=TABLE",
+        "--as",
+        dest="as_table",
+        action="append",
+        metavar="FILE=TABLE",
         help="the table a file feeds, when recognition asks",
-    )  # fmt: skip
+    )
     imp.add_argument("--json", action="store_true", help="print the report as one JSON object")
     imp.add_argument(
         "--rejects", type=Path, help="folder for the rejected rows (default: DATA_DIR/rejects)"

@@ -196,15 +196,29 @@ ID_COLUMNS: dict[str, str] = {
 }
 # Tables whose rows belong to an account (checked against the accounts, matched across systems).
 CHILD_TABLES: tuple[str, ...] = (
-    "subscriptions", "invoices", "usage_events", "tickets", "surveys", "activities", "outcomes",
+    "subscriptions",
+    "invoices",
+    "usage_events",
+    "tickets",
+    "surveys",
+    "activities",
+    "outcomes",
     "account_keys",
-)  # fmt: skip
+)
 # The order an import checks and loads tables in: people first (owner ids resolve to names),
 # then accounts, then other systems' ids for them, then everything that points at an account.
 LOAD_ORDER: tuple[str, ...] = (
-    "owners", "accounts", "account_keys", "subscriptions", "invoices", "usage_events", "tickets",
-    "surveys", "activities", "outcomes",
-)  # fmt: skip
+    "owners",
+    "accounts",
+    "account_keys",
+    "subscriptions",
+    "invoices",
+    "usage_events",
+    "tickets",
+    "surveys",
+    "activities",
+    "outcomes",
+)
 
 # The column that dates each table's rows (for the Data page's date range and freshness).
 DATE_COLUMNS: dict[str, str | None] = {
@@ -294,8 +308,14 @@ TABLE_PURPOSE = {
     "owners": "the people: CSMs, AMs, leaders; matched to sign-ins by e-mail",
     "account_keys": "other systems' ids for accounts (Stripe customers, Zendesk organisations)",
 }
-TYPE_NAMES = {str: "text", int: "whole number", float: "number", bool: "true/false",
-              dt.date: "date", dt.datetime: "date and time"}  # fmt: skip
+TYPE_NAMES = {
+    str: "text",
+    int: "whole number",
+    float: "number",
+    bool: "true/false",
+    dt.date: "date",
+    dt.datetime: "date and time",
+}
 
 
 def schema_reference() -> str:
@@ -319,9 +339,11 @@ def schema_reference() -> str:
         for name, kind in columns(table).items():
             field = model.model_fields[name]
             allowed = [
-                a for arg in (field.annotation, *typing.get_args(field.annotation))
-                if typing.get_origin(arg) is Literal for a in typing.get_args(arg)
-            ]  # fmt: skip
+                a
+                for arg in (field.annotation, *typing.get_args(field.annotation))
+                if typing.get_origin(arg) is Literal
+                for a in typing.get_args(arg)
+            ]
             low, high = column_bounds(table, name)
             if allowed:
                 values = ", ".join(str(a) for a in allowed)

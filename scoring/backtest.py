@@ -149,9 +149,13 @@ NO_INTERVAL = (float("nan"), float("nan"))
 
 
 def bootstrap_aucs(
-    frame: pl.DataFrame, columns: list[str], replicates: int = 400, seed: int = 7,
-    difference: tuple[str, str] | None = None, screening: tuple[str, ...] = (),
-) -> dict[str, tuple[float, float]]:  # fmt: skip
+    frame: pl.DataFrame,
+    columns: list[str],
+    replicates: int = 400,
+    seed: int = 7,
+    difference: tuple[str, str] | None = None,
+    screening: tuple[str, ...] = (),
+) -> dict[str, tuple[float, float]]:
     """95 % intervals for the AUC of each health-like column (lower = riskier), every column
     on the same replicates, each on the rows where it is not null; with ``difference`` (a,
     b), also the interval of AUC(b) − AUC(a) under the key ``"__difference"``.
@@ -193,8 +197,12 @@ def bootstrap_aucs(
     for i, name in enumerate(names):
         bins = bins_of[name]
         pos, neg = (bins >= 0) & churned, (bins >= 0) & ~churned
-        pos_all[:, i * BINS : (i + 1) * BINS] = _histograms(churner_slot[pos], bins[pos], len(churners))  # fmt: skip
-        cells, counts = np.unique((bins[neg] + i * BINS).astype(np.int64) * n + codes[neg], return_counts=True)  # fmt: skip
+        pos_all[:, i * BINS : (i + 1) * BINS] = _histograms(
+            churner_slot[pos], bins[pos], len(churners)
+        )
+        cells, counts = np.unique(
+            (bins[neg] + i * BINS).astype(np.int64) * n + codes[neg], return_counts=True
+        )
         flat[cells] += counts
     rng = np.random.default_rng(seed)
     half = max(1, replicates // 2)
@@ -255,9 +263,9 @@ def fit_sample(y: np.ndarray, seed: int, rows: int = FIT_ROWS) -> tuple[np.ndarr
     take_stay = min(len(stay), rows - take_churn)
     picked_churn = rng.choice(churn, take_churn, replace=False)
     picked_stay = rng.choice(stay, take_stay, replace=False)
-    weights = np.concatenate([
-        np.full(take_churn, len(churn) / take_churn), np.full(take_stay, len(stay) / take_stay)
-    ])  # fmt: skip
+    weights = np.concatenate(
+        [np.full(take_churn, len(churn) / take_churn), np.full(take_stay, len(stay) / take_stay)]
+    )
     return np.concatenate([picked_churn, picked_stay]), weights / weights.mean()
 
 

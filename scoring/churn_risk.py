@@ -90,19 +90,32 @@ def fit_churn_model(labelled: pl.DataFrame, horizon: int, health: str = "health"
     )
 
 
-def reliability(frame: pl.DataFrame, predicted: str = "churn_probability", deciles: int = 10) -> pl.DataFrame:  # fmt: skip
+def reliability(
+    frame: pl.DataFrame, predicted: str = "churn_probability", deciles: int = 10
+) -> pl.DataFrame:
     """Predicted vs observed churn per decile of the predicted probability: ``decile`` (1 =
     lowest risk), ``predicted`` (mean p), ``observed`` (churn rate), ``n`` (rows)."""
     data = frame.filter(col(predicted).is_not_null())
     if data.is_empty():
-        return pl.DataFrame(schema={"decile": pl.Int32, "predicted": pl.Float64, "observed": pl.Float64, "n": pl.UInt32})  # fmt: skip
+        return pl.DataFrame(
+            schema={
+                "decile": pl.Int32,
+                "predicted": pl.Float64,
+                "observed": pl.Float64,
+                "n": pl.UInt32,
+            }
+        )
     rank = col(predicted).rank("ordinal")
     return (
         data.with_columns(decile=((rank - 1) * deciles // data.height).cast(pl.Int32) + 1)
         .group_by("decile")
-        .agg(predicted=col(predicted).mean(), observed=col("churned").cast(pl.Float64).mean(), n=pl.len())
+        .agg(
+            predicted=col(predicted).mean(),
+            observed=col("churned").cast(pl.Float64).mean(),
+            n=pl.len(),
+        )
         .sort("decile")
-    )  # fmt: skip
+    )
 
 
 def expected_arr_at_risk(frame: pl.DataFrame, probability: str = "churn_probability") -> float:

@@ -100,15 +100,23 @@ def chairs_rows(stalled: pl.DataFrame, unflagged: pl.DataFrame) -> pl.DataFrame:
     """Digest rows for expansions fallen between the chairs: flags waiting on the AM (role
     ``am``) and ready accounts the CSM never flagged (role ``csm``), with both owners."""
     waiting = stalled.select(
-        *DIGEST_COLUMNS, "csm_owner", "am_owner", pl.lit("am").alias("role"),
+        *DIGEST_COLUMNS,
+        "csm_owner",
+        "am_owner",
+        pl.lit("am").alias("role"),
         pl.lit("expansion flagged, no AM step").alias("reason"),
-        pl.format("flagged by {} {} days ago", col("created_by"), col("days_waiting")).alias("cause"),
+        pl.format("flagged by {} {} days ago", col("created_by"), col("days_waiting")).alias(
+            "cause"
+        ),
         pl.lit("Qualify it or say why not, in the handoff").alias("action"),
-    )  # fmt: skip
+    )
     never = unflagged.select(
-        *DIGEST_COLUMNS, "csm_owner", "am_owner", pl.lit("csm").alias("role"),
+        *DIGEST_COLUMNS,
+        "csm_owner",
+        "am_owner",
+        pl.lit("csm").alias("role"),
         pl.lit("expansion-ready 30+ days, never flagged").alias("reason"),
         col("triggers_fired").alias("cause"),
         pl.lit("Flag it to the AM with the evidence").alias("action"),
-    )  # fmt: skip
+    )
     return pl.concat([waiting, never], how="vertical_relaxed")

@@ -109,9 +109,12 @@ def cause(component: str) -> pl.Expr:
         )
     if component == "sentiment":
         nps = pl.when(col("nps_recent").is_not_null()).then(
-            pl.format("NPS {} over recent answers (latest {})", _num(col("nps_recent"), 1),
-                      _num(col("nps_latest")))
-        )  # fmt: skip
+            pl.format(
+                "NPS {} over recent answers (latest {})",
+                _num(col("nps_recent"), 1),
+                _num(col("nps_latest")),
+            )
+        )
         csat = pl.when(col("survey_csat_180d").is_not_null()).then(
             pl.format("survey CSAT {}", _num(col("survey_csat_180d"), 1))
         )
@@ -133,13 +136,17 @@ def cause(component: str) -> pl.Expr:
         )
         late = pl.format(
             "{} of {} invoices of 180 days paid late, {} days late on average",
-            col("invoices_late_180d"), col("invoices_due_180d"), _num(col("mean_days_late_180d")),
-        )  # fmt: skip
+            col("invoices_late_180d"),
+            col("invoices_due_180d"),
+            _num(col("mean_days_late_180d")),
+        )
         return (
-            pl.when(col("invoices_overdue") > 0).then(overdue)
-            .when(col("invoices_late_180d") > 0).then(late)
+            pl.when(col("invoices_overdue") > 0)
+            .then(overdue)
+            .when(col("invoices_late_180d") > 0)
+            .then(late)
             .otherwise(overdue)
-        )  # fmt: skip
+        )
     raise ValueError(f"unknown component {component!r}")
 
 

@@ -31,19 +31,27 @@ def coverage(weights: dict[str, float]) -> pl.Expr:
 
 # the source each component reads: what is absent when the component has no data
 COMPONENT_SOURCES = {
-    "adoption": "usage", "usage_trend": "usage", "breadth": "usage", "support": "tickets",
-    "sentiment": "surveys", "engagement": "activities", "billing": "invoices",
-}  # fmt: skip
+    "adoption": "usage",
+    "usage_trend": "usage",
+    "breadth": "usage",
+    "support": "tickets",
+    "sentiment": "surveys",
+    "engagement": "activities",
+    "billing": "invoices",
+}
 
 
 def missing_sources() -> pl.Expr:
     """The sources with no data for the account ("usage, surveys"), null when none is."""
     names = list(dict.fromkeys(COMPONENT_SOURCES.values()))
     absent = [
-        pl.when(pl.all_horizontal([pl.col(c).is_null() for c, s in COMPONENT_SOURCES.items() if s == source]))
-        .then(pl.lit(source))
+        pl.when(
+            pl.all_horizontal(
+                [pl.col(c).is_null() for c, s in COMPONENT_SOURCES.items() if s == source]
+            )
+        ).then(pl.lit(source))
         for source in names
-    ]  # fmt: skip
+    ]
     return pl.concat_str(absent, separator=", ", ignore_nulls=True).replace("", None)
 
 

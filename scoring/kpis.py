@@ -83,7 +83,7 @@ def retention_over(
             "period": list(range(len(periods))),
             "start": [p[0] for p in periods],
             "end": [p[1] for p in periods],
-        },  # fmt: skip
+        },
         schema={"period": pl.Int64, "start": pl.Date, "end": pl.Date},
     )
     events = with_churn_amounts(

@@ -108,15 +108,19 @@ def owner_load(
     books = pl.concat(
         [
             accounts.filter(col("csm_owner").is_not_null()).select(
-                col("csm_owner").alias("owner"), pl.lit("csm").alias("role"), "arr",
+                col("csm_owner").alias("owner"),
+                pl.lit("csm").alias("role"),
+                "arr",
                 (col("csm_owner") == col("am_owner")).fill_null(False).alias("combined"),
             ),
             accounts.filter(col("am_owner").is_not_null()).select(
-                col("am_owner").alias("owner"), pl.lit("am").alias("role"), "arr",
+                col("am_owner").alias("owner"),
+                pl.lit("am").alias("role"),
+                "arr",
                 (col("csm_owner") == col("am_owner")).fill_null(False).alias("combined"),
             ),
         ]
-    )  # fmt: skip
+    )
     load = (
         books.group_by("owner", "role")
         .agg(accounts=pl.len(), arr=col("arr").fill_null(0).sum(), combined=col("combined").any())
@@ -199,9 +203,12 @@ class Symptoms:
     unflagged_ready_share: float | None  # ready accounts never flagged, or with no AM
     thresholds: dict[str, float] = field(
         default_factory=lambda: {
-            "ttv_days": 45.0, "dropoff": 0.25, "late_renewals": 0.2, "unflagged": 0.3,
+            "ttv_days": 45.0,
+            "dropoff": 0.25,
+            "late_renewals": 0.2,
+            "unflagged": 0.3,
         }
-    )  # fmt: skip
+    )
 
 
 def symptoms(
@@ -239,19 +246,24 @@ def recommendations(s: Symptoms, money_sign: str = "$") -> pl.DataFrame:
     t = s.thresholds
     rows: list[dict[str, str]] = []
     if s.blind_spot_accounts:
-        rows.append({
-            "change": f"Assign an AM to the {s.blind_spot_accounts} uncovered middle accounts "
-            "with commercial signals",
-            "reason": "expansion, renewals and price questions on these accounts have no owner",
-            "evidence": f"{s.blind_spot_accounts} accounts, {money_sign}{s.blind_spot_arr:,.0f} ARR exposed",
-        })  # fmt: skip
+        rows.append(
+            {
+                "change": f"Assign an AM to the {s.blind_spot_accounts} uncovered middle accounts "
+                "with commercial signals",
+                "reason": "expansion, renewals and price questions on these accounts have no owner",
+                "evidence": f"{s.blind_spot_accounts} accounts, {money_sign}{s.blind_spot_arr:,.0f} ARR exposed",
+            }
+        )
     if s.overloaded_owners:
-        rows.append({
-            "change": "Rebalance these books: " + ", ".join(s.overloaded_owners[:8])
-            + ("…" if len(s.overloaded_owners) > 8 else ""),
-            "reason": "one person cannot read that many accounts or that much ARR each week",
-            "evidence": f"{len(s.overloaded_owners)} owners over the limit",
-        })  # fmt: skip
+        rows.append(
+            {
+                "change": "Rebalance these books: "
+                + ", ".join(s.overloaded_owners[:8])
+                + ("…" if len(s.overloaded_owners) > 8 else ""),
+                "reason": "one person cannot read that many accounts or that much ARR each week",
+                "evidence": f"{len(s.overloaded_owners)} owners over the limit",
+            }
+        )
 
     def over(value: float | None, limit: float) -> bool:
         return value is not None and value > limit
@@ -263,11 +275,39 @@ def recommendations(s: Symptoms, money_sign: str = "$") -> pl.DataFrame:
 
     # (role, measured value, its threshold, how it reads, what it measures, what over means)
     symptoms = [
-        ("CSM", s.median_days_to_first_milestone, "ttv_days", "days", "time to first value", "slow"),
-        ("CSM", s.early_adoption_dropoff, "dropoff", "share", "of new accounts under 40 % seat use", "a drop-off"),
-        ("AM", s.late_renewal_share, "late_renewals", "share", "of renewals inside 30 days untouched for 60 days", "reactive"),
-        ("AM", s.unflagged_ready_share, "unflagged", "share", "of expansion-ready accounts never flagged or without an AM", "unmanaged"),
-    ]  # fmt: skip
+        (
+            "CSM",
+            s.median_days_to_first_milestone,
+            "ttv_days",
+            "days",
+            "time to first value",
+            "slow",
+        ),
+        (
+            "CSM",
+            s.early_adoption_dropoff,
+            "dropoff",
+            "share",
+            "of new accounts under 40 % seat use",
+            "a drop-off",
+        ),
+        (
+            "AM",
+            s.late_renewal_share,
+            "late_renewals",
+            "share",
+            "of renewals inside 30 days untouched for 60 days",
+            "reactive",
+        ),
+        (
+            "AM",
+            s.unflagged_ready_share,
+            "unflagged",
+            "share",
+            "of expansion-ready accounts never flagged or without an AM",
+            "unmanaged",
+        ),
+    ]
 
     def said(value: float | None, key: str, kind: str, what: str, means: str) -> str:
         limit = f"{t[key]:.0f}" if kind == "days" else f"{t[key]:.0%}"
@@ -286,13 +326,18 @@ def recommendations(s: Symptoms, money_sign: str = "$") -> pl.DataFrame:
             if role == "AM"
             else "time-to-value is slow and early adoption drops off"
         )
-        rows.append({
-            "change": f"Hire {'an AM' if role == 'AM' else 'a CSM'} first",
-            "reason": why,
-            "evidence": "; ".join(am_hits if role == "AM" else csm_hits)
-            + ("" if not (am_hits and csm_hits) else " — also seen: "
-               + "; ".join(csm_hits if role == "AM" else am_hits)),
-        })  # fmt: skip
+        rows.append(
+            {
+                "change": f"Hire {'an AM' if role == 'AM' else 'a CSM'} first",
+                "reason": why,
+                "evidence": "; ".join(am_hits if role == "AM" else csm_hits)
+                + (
+                    ""
+                    if not (am_hits and csm_hits)
+                    else " — also seen: " + "; ".join(csm_hits if role == "AM" else am_hits)
+                ),
+            }
+        )
     return pl.DataFrame(
         rows, schema={"change": pl.String, "reason": pl.String, "evidence": pl.String}
     )

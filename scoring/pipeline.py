@@ -37,9 +37,9 @@ def health_scores_of_both(
     if a.params != b.params:
         return health_scores(features, a), health_scores(features, b)
     comps = components(features.lazy(), a.params).collect().lazy()
-    first, second = pl.collect_all([
-        apply_scorecard(comps, card).with_columns(scorecard=pl.lit(card.name)) for card in (a, b)
-    ])  # fmt: skip
+    first, second = pl.collect_all(
+        [apply_scorecard(comps, card).with_columns(scorecard=pl.lit(card.name)) for card in (a, b)]
+    )
     return first, second
 
 

@@ -27,9 +27,18 @@ _JOINER_BEFORE = "([\x21-\x7e])[\u200c\u200d]+"
 _JOINER_AFTER = "[\u200c\u200d]+([\x21-\x7e])"
 # Free-text columns that may carry PII, wherever they appear.
 FREE_TEXT = (
-    "summary", "respondent", "evidence", "note", "decision", "commercial_plan_note", "detail",
-    "subject", "contact", "email", "phone",
-)  # fmt: skip
+    "summary",
+    "respondent",
+    "evidence",
+    "note",
+    "decision",
+    "commercial_plan_note",
+    "detail",
+    "subject",
+    "contact",
+    "email",
+    "phone",
+)
 
 
 def mask_expr(column: str) -> pl.Expr:

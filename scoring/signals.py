@@ -95,10 +95,21 @@ def is_ready(fired: pl.Expr, t: ExpansionTriggers) -> pl.Expr:
 # Plan names in ascending tier, as vendors name them: the potential model's "next plan up" is
 # the next tier that this portfolio's accounts are on. A plan not named here has no upgrade.
 PLAN_TIERS = {
-    "free": 0, "starter": 1, "basic": 1, "essentials": 1, "lite": 1, "team": 2, "standard": 2,
-    "growth": 2, "plus": 2, "pro": 3, "professional": 3, "business": 3, "premium": 4,
+    "free": 0,
+    "starter": 1,
+    "basic": 1,
+    "essentials": 1,
+    "lite": 1,
+    "team": 2,
+    "standard": 2,
+    "growth": 2,
+    "plus": 2,
+    "pro": 3,
+    "professional": 3,
+    "business": 3,
+    "premium": 4,
     "enterprise": 5,
-}  # fmt: skip
+}
 MAX_GROWTH = 2.0  # the projected users are at most twice today's
 
 

@@ -16,9 +16,16 @@ from scoring.signals import is_ready, renewing_within
 col = pl.col
 # The feature columns the lab keeps besides the components (what the other pages depend on).
 CONTEXT = [
-    "account_id", "account_name", "segment", "csm_owner", "am_owner", "arr",
-    "days_to_renewal", "triggers_fired_count", "trigger_green",
-]  # fmt: skip
+    "account_id",
+    "account_name",
+    "segment",
+    "csm_owner",
+    "am_owner",
+    "arr",
+    "days_to_renewal",
+    "triggers_fired_count",
+    "trigger_green",
+]
 
 
 def lab_components(features: pl.DataFrame, params: ComponentParams) -> pl.DataFrame:
@@ -116,7 +123,7 @@ def movers(
             band_before=before["band"],
             band_after=after["band"],
             _row=pl.int_range(pl.len()),
-        )  # fmt: skip
+        )
         .with_columns(change=col("health_after") - col("health_before"))
         .filter(col("change").is_not_null())
         .top_k(top, by=col("change").abs())
@@ -137,14 +144,24 @@ def movers(
         .head(2)
         .group_by("account_id", maintain_order=True)
         .agg(
-            moved_by=pl.format("{} {}", col("component"), col("value").round(1).cast(pl.String)
-                               .str.replace(r"^([^-])", "+$1")).str.join(", ")
+            moved_by=pl.format(
+                "{} {}",
+                col("component"),
+                col("value").round(1).cast(pl.String).str.replace(r"^([^-])", "+$1"),
+            ).str.join(", ")
         )
-    )  # fmt: skip
+    )
     return moved.join(long, on="account_id", how="left").select(
-        "account_id", "account_name", "arr", "health_before", "health_after", "change",
-        "band_before", "band_after", "moved_by",
-    )  # fmt: skip
+        "account_id",
+        "account_name",
+        "arr",
+        "health_before",
+        "health_after",
+        "change",
+        "band_before",
+        "band_after",
+        "moved_by",
+    )
 
 
 def health_histogram(scored: pl.DataFrame, width: int = 5) -> pl.DataFrame:

@@ -211,7 +211,7 @@ def plan_recognised(session: ImportSession, views: list[str]) -> RecognisedFiles
     out.references = [
         Reference(
             session.files[v].name, r.table, r.preset, session.files[v].rows, used.get(v), r.note
-        )  # fmt: skip
+        )
         for v, r in found.items()
         if r is not None and r.reference
     ]
@@ -264,9 +264,12 @@ def run_import(
                 session.add(path.name, path)
         found = _work(session, plan)
         report = ImportReport(
-            [], skipped=found.skipped, references=found.references,
-            needs_table=found.needs_table, recognitions=found.recognitions,
-        )  # fmt: skip
+            [],
+            skipped=found.skipped,
+            references=found.references,
+            needs_table=found.needs_table,
+            recognitions=found.recognitions,
+        )
         if found.needs_table:
             return report  # nothing is checked or written until a person decides
         checked = session.check(found.work, store, today, mode, pins, found.presets)
@@ -277,9 +280,14 @@ def run_import(
         if dry_run or report.refused or target is None:
             return report
         report.loaded = session.load(
-            target(), report.prepared, report.impacts, plan.label, confirmed=True,
-            identity_confirmed=identity_confirmed, actor=actor,
-        )  # fmt: skip
+            target(),
+            report.prepared,
+            report.impacts,
+            plan.label,
+            confirmed=True,
+            identity_confirmed=identity_confirmed,
+            actor=actor,
+        )
         return report
     finally:
         session.close()

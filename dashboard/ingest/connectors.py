@@ -101,8 +101,12 @@ def _plain_arrow(table: pa.Table) -> pa.Table:
     for column in table.columns:
         if pa.types.is_decimal(column.type):
             column = pc.cast(column, pa.float64())
-        elif not (pa.types.is_primitive(column.type) or pa.types.is_string(column.type)
-                  or pa.types.is_large_string(column.type) or pa.types.is_temporal(column.type)):  # fmt: skip
+        elif not (
+            pa.types.is_primitive(column.type)
+            or pa.types.is_string(column.type)
+            or pa.types.is_large_string(column.type)
+            or pa.types.is_temporal(column.type)
+        ):
             column = pc.cast(column, pa.string())
         cols.append(column)
     return pa.table(cols, names=table.column_names)

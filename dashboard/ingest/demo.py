@@ -363,11 +363,22 @@ def _firmographics(spec: DemoSpec, rng: np.random.Generator, owners: pl.DataFram
     )
     start = anchor - rng.integers(45, 1800, n)
     return _Book(
-        rng=rng, n=n, anchor=anchor, window_start=window_start,
-        period_start=window_start + PERIOD_DAYS * np.arange(PERIODS), seg=seg, arr0=arr0,
-        price=price, seats=seats, plan=plan, model=model, csm_owner=csm_owner,
-        am_owner=am_owner, start=start, ids=_ids("ACC-", n, 6).to_numpy().astype(str),
-    )  # fmt: skip
+        rng=rng,
+        n=n,
+        anchor=anchor,
+        window_start=window_start,
+        period_start=window_start + PERIOD_DAYS * np.arange(PERIODS),
+        seg=seg,
+        arr0=arr0,
+        price=price,
+        seats=seats,
+        plan=plan,
+        model=model,
+        csm_owner=csm_owner,
+        am_owner=am_owner,
+        start=start,
+        ids=_ids("ACC-", n, 6).to_numpy().astype(str),
+    )
 
 
 def _renewal_history(book: _Book) -> pl.DataFrame:
@@ -476,9 +487,13 @@ def _alive_grid(book: _Book) -> _Grid:
     ai, pi = np.nonzero(p_hi > p_lo)
     span_s = (p_hi[ai, pi] - p_lo[ai, pi]) * 86400
     return _Grid(
-        ai=ai, pi=pi, h=book.health[ai, pi], lo_s=p_lo[ai, pi] * 86400, span_s=span_s,
+        ai=ai,
+        pi=pi,
+        h=book.health[ai, pi],
+        lo_s=p_lo[ai, pi] * 86400,
+        span_s=span_s,
         frac=span_s / (PERIOD_DAYS * 86400),  # share of the period the account was alive
-    )  # fmt: skip
+    )
 
 
 def _usage(book: _Book, g: _Grid, spec: DemoSpec) -> pl.DataFrame:

@@ -122,9 +122,13 @@ def _id_counts(
     """(added, changed, unchanged, stored ids not in the file) for a table with an id."""
     id_column = ID_COLUMNS[table]
     stored = f"__stored_{table}"
-    keys = imports.stored_row_keys(store, table) if store else pl.DataFrame(
-        {"id": [], "row_hash": []}, schema={"id": pl.String, "row_hash": pl.UInt64}
-    )  # fmt: skip
+    keys = (
+        imports.stored_row_keys(store, table)
+        if store
+        else pl.DataFrame(
+            {"id": [], "row_hash": []}, schema={"id": pl.String, "row_hash": pl.UInt64}
+        )
+    )
     create_table(con, stored, keys.to_arrow())
     added, changed, same, missing = con.execute(
         f"""
@@ -260,7 +264,11 @@ def compute_impacts(
             # rows of the period are replaced by the file's: added and removed are the net
             added, removed, changed = max(0, valid - replaced), max(0, replaced - valid), 0
             lost = max(0, now - after)
-        orphans = _orphans(con, store, replaced) if table == "accounts" and mode is LoadMode.REPLACE else {}  # fmt: skip
+        orphans = (
+            _orphans(con, store, replaced)
+            if table == "accounts" and mode is LoadMode.REPLACE
+            else {}
+        )
         warnings: list[str] = []
         if now and lost > REMOVAL_SHARE * now:
             warnings.append(
@@ -298,7 +306,7 @@ def compute_impacts(
                 blocked=blocked,
                 warnings=tuple(warnings),
                 identity_changes=identity,
-            )  # fmt: skip
+            )
         )
     return impacts
 
@@ -361,5 +369,5 @@ def impact_frame(impacts: list[TableImpact]) -> pl.DataFrame:
             "losing_their_account": pl.Int64,
             "identity_changes": pl.Int64,
             "status": pl.String,
-        },  # fmt: skip
+        },
     )

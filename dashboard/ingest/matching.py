@@ -31,15 +31,59 @@ from dashboard.store.sql import ident, literal
 
 RULES = ("pinned", "crm_id", "foreign_id", "email_domain", "name")
 LEGAL_SUFFIXES = (
-    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc",
-    "llp", "lp", "plc", "gmbh", "ag", "sa", "sas", "sarl", "bv", "nv", "oy", "ab", "as", "aps",
-    "srl", "spa", "pty", "kk", "kg", "se", "sl", "group", "holdings",
-)  # fmt: skip
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "llc",
+    "llp",
+    "lp",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "sas",
+    "sarl",
+    "bv",
+    "nv",
+    "oy",
+    "ab",
+    "as",
+    "aps",
+    "srl",
+    "spa",
+    "pty",
+    "kk",
+    "kg",
+    "se",
+    "sl",
+    "group",
+    "holdings",
+)
 PERSONAL_DOMAINS = (
-    "gmail.com", "googlemail.com", "yahoo.com", "outlook.com", "hotmail.com", "live.com",
-    "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net",
-    "web.de", "yandex.ru", "mail.ru", "qq.com", "163.com",
-)  # fmt: skip
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "yandex.ru",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+)
 
 DIRECTORY = "__account_directory"  # account_id, id_key, domain, name_key
 KEYS = "__account_keys"  # key, system, account_id
@@ -93,7 +137,11 @@ def build_directory(
     and this import's valid account views."""
     parts = [f"SELECT account_id, account_name, domain FROM {ident(v)}" for v in imported]
     if stored is not None and stored.height:
-        create_table(con, "__stored_directory", stored.select("account_id", "account_name", "domain").to_arrow())  # fmt: skip
+        create_table(
+            con,
+            "__stored_directory",
+            stored.select("account_id", "account_name", "domain").to_arrow(),
+        )
         parts.append("SELECT account_id, account_name, domain FROM __stored_directory")
     union = " UNION ALL ".join(parts) or (
         "SELECT NULL::VARCHAR AS account_id, NULL::VARCHAR AS account_name, NULL::VARCHAR AS domain WHERE false"
@@ -106,12 +154,18 @@ def build_directory(
 
 
 def build_keys(
-    con: duckdb.DuckDBPyConnection, stored: pl.DataFrame | None, id_columns: list[tuple[str, str]],
-    imported_keys: list[str], pins: pl.DataFrame | None,
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    stored: pl.DataFrame | None,
+    id_columns: list[tuple[str, str]],
+    imported_keys: list[str],
+    pins: pl.DataFrame | None,
+) -> None:
     """The foreign ids: stored ``account_keys``, this import's (resolved) key views, and the
     id-like columns of this import's account files (view, column); and the pinned matches."""
-    parts = [f"SELECT key, system, account_id FROM {ident(v)} WHERE account_id IS NOT NULL" for v in imported_keys]  # fmt: skip
+    parts = [
+        f"SELECT key, system, account_id FROM {ident(v)} WHERE account_id IS NOT NULL"
+        for v in imported_keys
+    ]
     if stored is not None and stored.height:
         create_table(con, "__stored_keys", stored.select("key", "system", "account_id").to_arrow())
         parts.append("SELECT key, system, account_id FROM __stored_keys")
@@ -128,10 +182,14 @@ def build_keys(
         " any_value(account_id) AS account_id FROM (" + union + ")"
         f" WHERE key IS NOT NULL GROUP BY {id_key('key')} HAVING count(DISTINCT account_id) = 1"
     )
-    frame = pins if pins is not None else pl.DataFrame(
-        {"system": [], "key": [], "account_id": []},
-        schema={"system": pl.String, "key": pl.String, "account_id": pl.String},
-    )  # fmt: skip
+    frame = (
+        pins
+        if pins is not None
+        else pl.DataFrame(
+            {"system": [], "key": [], "account_id": []},
+            schema={"system": pl.String, "key": pl.String, "account_id": pl.String},
+        )
+    )
     create_table(con, "__stored_pins", frame.select("system", "key", "account_id").to_arrow())
     con.execute(
         f"CREATE OR REPLACE TABLE {PINS} AS SELECT coalesce(system, '') AS system,"
@@ -161,10 +219,20 @@ def match_source(con: duckdb.DuckDBPyConnection, source: str, hints: Hints, targ
     ``__match_tried`` (what was tried, for the reject's message)."""
     key = id_key(ident(hints.key)) if hints.key else "NULL"
     domain_src = hints.domain or hints.email
-    domain = domain_key(ident(domain_src)) if domain_src else (
-        f"CASE WHEN {key} LIKE '%@%' THEN {domain_key(ident(hints.key))} END" if hints.key else "NULL"
-    )  # fmt: skip
-    name = name_key(ident(hints.name)) if hints.name else (name_key(ident(hints.key)) if hints.key else "NULL")  # fmt: skip
+    domain = (
+        domain_key(ident(domain_src))
+        if domain_src
+        else (
+            f"CASE WHEN {key} LIKE '%@%' THEN {domain_key(ident(hints.key))} END"
+            if hints.key
+            else "NULL"
+        )
+    )
+    name = (
+        name_key(ident(hints.name))
+        if hints.name
+        else (name_key(ident(hints.key)) if hints.key else "NULL")
+    )
     system = literal(hints.system or "")
     personal = ", ".join(literal(d) for d in PERSONAL_DOMAINS)
     con.execute(

@@ -253,16 +253,22 @@ class ImportSession:
     # -- the steps of prepare -------------------------------------------------------------
     def _start(self, stored: pl.DataFrame | None, store: SourceStore | None) -> None:
         """The known accounts (stored ones, unless replaced) and the owners' ids (stored)."""
-        base = stored.select("account_id") if stored is not None else pl.DataFrame(
-            {"account_id": []}, schema={"account_id": pl.String}
-        )  # fmt: skip
+        base = (
+            stored.select("account_id")
+            if stored is not None
+            else pl.DataFrame({"account_id": []}, schema={"account_id": pl.String})
+        )
         create_table(self.con, KNOWN, base.to_arrow())
         self.con.execute(
             f"CREATE OR REPLACE TABLE {NOT_CUSTOMERS} (account_id VARCHAR, status VARCHAR)"
         )
-        owner_ids = stored_owner_ids(store) if store is not None else pl.DataFrame(
-            {"owner_id": [], "owner": []}, schema={"owner_id": pl.String, "owner": pl.String}
-        )  # fmt: skip
+        owner_ids = (
+            stored_owner_ids(store)
+            if store is not None
+            else pl.DataFrame(
+                {"owner_id": [], "owner": []}, schema={"owner_id": pl.String, "owner": pl.String}
+            )
+        )
         # odd column names: a file's own "owner_id" column must not shadow them in a subquery
         create_table(
             self.con,
@@ -279,9 +285,13 @@ class ImportSession:
         return name, ident(view or "")
 
     def _prepare_one(
-        self, mapping: Mapping, view: str | None, today: dt.date, seen_ids: dict[str, str],
+        self,
+        mapping: Mapping,
+        view: str | None,
+        today: dt.date,
+        seen_ids: dict[str, str],
         source: str | None = None,
-    ) -> Prepared:  # fmt: skip
+    ) -> Prepared:
         staged = None if mapping.query else self.files.get(view or "")
         try:
             name, default_source = self._source(mapping, view)
@@ -289,17 +299,24 @@ class ImportSession:
             name = self.files[view].name if view else f"query for {mapping.table}"
             return Prepared(table=mapping.table, source=name, mapping=mapping, errors=[str(exc)])
         ctx = Context(
-            today=today, limits=self.limits, known_accounts=KNOWN,
+            today=today,
+            limits=self.limits,
+            known_accounts=KNOWN,
             earlier_ids=seen_ids.get(mapping.table),
             first_row=staged.first_row if staged else 1,
             skipped=tuple(staged.skipped()) if staged else (),
-            owner_ids=OWNER_IDS, controls=staged.controls if staged else True,
+            owner_ids=OWNER_IDS,
+            controls=staged.controls if staged else True,
             not_customers=NOT_CUSTOMERS,
-        )  # fmt: skip
+        )
         result = prepare(
-            self.con, source or default_source, name, mapping, ctx,
+            self.con,
+            source or default_source,
+            name,
+            mapping,
+            ctx,
             view,
-        )  # fmt: skip
+        )
         if staged is not None and staged.bad_lines is not None:
             result.notes.append(
                 f"{staged.bad_lines.height} line(s) could not be read as rows; they are "
@@ -308,10 +325,12 @@ class ImportSession:
             bad = staged.bad_lines.select(
                 pl.col("line").cast(pl.Int64).alias("row"),
                 pl.concat_str(
-                    pl.lit("line "), pl.col("line").cast(pl.String), pl.lit(": "),
+                    pl.lit("line "),
+                    pl.col("line").cast(pl.String),
+                    pl.lit(": "),
                     pl.col("reason"),
                 ).alias("reasons"),
-            )  # fmt: skip
+            )
             result.rejects = pl.concat([bad, result.rejects], how="diagonal_relaxed").sort("row")
             result.total_rows += staged.bad_lines.height
         return result
@@ -325,9 +344,13 @@ class ImportSession:
         )
 
     def _build_directory(
-        self, stored: pl.DataFrame | None, account_views: list[tuple[Prepared, str]],
-        store: SourceStore | None, prepared: list[Prepared], pins: pl.DataFrame | None,
-    ) -> None:  # fmt: skip
+        self,
+        stored: pl.DataFrame | None,
+        account_views: list[tuple[Prepared, str]],
+        store: SourceStore | None,
+        prepared: list[Prepared],
+        pins: pl.DataFrame | None,
+    ) -> None:
         """What rows are matched against: the accounts (stored and imported) and the foreign
         ids (stored account keys, this import's key files, id-like columns of its CRM file)."""
         matching.build_directory(self.con, stored, [p.valid_view for p, _ in account_views])
@@ -346,9 +369,13 @@ class ImportSession:
         matching.build_keys(self.con, stored_keys, id_columns, keys, pins)
 
     def _match(
-        self, mapping: Mapping, view: str | None, result: Prepared, today: dt.date,
+        self,
+        mapping: Mapping,
+        view: str | None,
+        result: Prepared,
+        today: dt.date,
         seen_ids: dict[str, str],
-    ) -> Prepared:  # fmt: skip
+    ) -> Prepared:
         """When rows name no known account (or the table is other systems' ids), match them
         across systems and check again; the rule that matched each row is counted."""
         source = query_target(mapping.table, view) if mapping.query else ident(view or "")  # staged
@@ -362,9 +389,10 @@ class ImportSession:
             key=column("account_id"),
             email=mapping.match.get("email"),
             domain=mapping.match.get("domain") or column("domain"),
-            name=mapping.match.get("name") or (column("account_name") if mapping.table == "account_keys" else None),
+            name=mapping.match.get("name")
+            or (column("account_name") if mapping.table == "account_keys" else None),
             system=mapping.match.get("system") or mapping.constants.get("system"),
-        )  # fmt: skip
+        )
         if result.unknown_accounts == 0 and mapping.table != "account_keys":
             if result.valid_rows:
                 result.matched_by = {"crm_id": result.valid_rows}
@@ -398,9 +426,12 @@ class ImportSession:
         )
 
     def _remember(
-        self, result: Prepared, mapping: Mapping, seen_ids: dict[str, str],
+        self,
+        result: Prepared,
+        mapping: Mapping,
+        seen_ids: dict[str, str],
         account_views: list[tuple[Prepared, str]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """What later tables check against: the ids seen, the accounts and owners imported."""
         id_column = ID_COLUMNS.get(mapping.table)
         if id_column:
@@ -420,7 +451,11 @@ class ImportSession:
                     f"INSERT INTO {NOT_CUSTOMERS} SELECT account_id, status"
                     f" FROM {ident(result.not_customer_view)}"
                 )
-            source = query_target(mapping.table, result.view) if mapping.query else ident(result.view or "")  # fmt: skip
+            source = (
+                query_target(mapping.table, result.view)
+                if mapping.query
+                else ident(result.view or "")
+            )
             account_views.append((result, source))
             result.matched_by, result.accounts_matched = {}, result.valid_rows
         if mapping.table == "owners":
@@ -525,27 +560,46 @@ class ImportSession:
 
 
 def audit_load(
-    stores: Stores, impacts: list[TableImpact], counts: dict[str, int], label: str,
-    actor: str | None, now: dt.datetime,
-) -> None:  # fmt: skip
+    stores: Stores,
+    impacts: list[TableImpact],
+    counts: dict[str, int],
+    label: str,
+    actor: str | None,
+    now: dt.datetime,
+) -> None:
     """One audit row per table loaded (who, how, the rows before and after, from which
     files) and one per identity change (the person, the field, the old and the new value)."""
     with stores.app.transaction() as con:
         for i in impacts:
             audit_log.log_in(
-                con, now, actor, f"load {i.mode.value}", i.table,
+                con,
+                now,
+                actor,
+                f"load {i.mode.value}",
+                i.table,
                 f"{label}: {i.rows_now:,} -> {i.rows_after:,} rows ({i.rows_added:,} added, "
                 f"{i.rows_removed:,} removed, {i.rows_changed:,} changed; "
                 f"{counts.get(i.table, 0):,} written) from {', '.join(i.sources)}",
-            )  # fmt: skip
+            )
             for c in i.identity_changes:
                 if c.old and c.field in ("email", "removed"):  # the sign-in follows the person
                     identities.rebind_email(con, c.old, c.new if c.field == "email" else None)
                 audit_log.log_in(
-                    con, now, actor, "identity change", c.owner,
-                    json.dumps({"field": c.field, "old": c.old, "new": c.new,
-                                "holder": c.holder, "load": label}),
-                )  # fmt: skip
+                    con,
+                    now,
+                    actor,
+                    "identity change",
+                    c.owner,
+                    json.dumps(
+                        {
+                            "field": c.field,
+                            "old": c.old,
+                            "new": c.new,
+                            "holder": c.holder,
+                            "load": label,
+                        }
+                    ),
+                )
 
 
 def load_changes(impacts: list[TableImpact]) -> dict[str, dict[str, int]]:

@@ -39,19 +39,46 @@ from dashboard.schema import (
 )
 from dashboard.store.sql import ident, literal
 
-ISO_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
-               "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d",
-               "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"]  # fmt: skip
+ISO_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y/%m/%d",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+]
 DATE_FORMATS: dict[str, list[str]] = {
     "iso": ISO_FORMATS,
     # a column read as US or European still takes ISO dates (2025-04-03 is never ambiguous)
-    "us": ["%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%y", "%m-%d-%Y",
-           "%m/%d/%Y %I:%M %p", "%m/%d/%y %H:%M", *ISO_FORMATS],
-    "eu": ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
-           "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y %H:%M:%S", *ISO_FORMATS],
+    "us": [
+        "%m/%d/%Y",
+        "%m/%d/%Y %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%y",
+        "%m-%d-%Y",
+        "%m/%d/%Y %I:%M %p",
+        "%m/%d/%y %H:%M",
+        *ISO_FORMATS,
+    ],
+    "eu": [
+        "%d/%m/%Y",
+        "%d/%m/%Y %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d.%m.%Y",
+        "%d.%m.%Y %H:%M",
+        "%d-%m-%Y",
+        "%d/%m/%y",
+        "%d.%m.%Y %H:%M:%S",
+        *ISO_FORMATS,
+    ],
     # seconds since 1970 (Stripe, Segment and other APIs)
     "unix": [],
-}  # fmt: skip
+}
 FORMAT_NAMES = {
     "iso": "ISO (year-month-day)",
     "us": "US (month/day/year)",
@@ -69,24 +96,60 @@ NATIVE: dict[type, tuple[str, set[str]]] = {
     float: ("DOUBLE", {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT"}),
     bool: ("BOOLEAN", {"BOOLEAN"}),
 }
-NOT_IN_FUTURE = {"usage_events": ["occurred_at"], "tickets": ["created_at", "resolved_at"],
-                 "surveys": ["responded_at"], "activities": ["occurred_at"],
-                 "outcomes": ["occurred_on"], "invoices": ["issued_on", "paid_on"]}  # fmt: skip
+NOT_IN_FUTURE = {
+    "usage_events": ["occurred_at"],
+    "tickets": ["created_at", "resolved_at"],
+    "surveys": ["responded_at"],
+    "activities": ["occurred_at"],
+    "outcomes": ["occurred_on"],
+    "invoices": ["issued_on", "paid_on"],
+}
 # Values other systems use for the fixed vocabularies, applied when the mapping has none.
 VALUE_SYNONYMS: dict[str, dict[str, str]] = {
-    "status": {"true": "churned", "yes": "churned", "1": "churned", "inactive": "churned",
-               "canceled": "churned", "cancelled": "churned", "lost": "churned",
-               "churn": "churned", "former customer": "churned", "closed lost": "churned",
-               "false": "active", "no": "active", "0": "active", "customer": "active",
-               "live": "active", "paying": "active"},
-    "priority": {"p1": "urgent", "critical": "urgent", "p2": "high", "p3": "normal",
-                 "medium": "normal", "p4": "low"},
+    "status": {
+        "true": "churned",
+        "yes": "churned",
+        "1": "churned",
+        "inactive": "churned",
+        "canceled": "churned",
+        "cancelled": "churned",
+        "lost": "churned",
+        "churn": "churned",
+        "former customer": "churned",
+        "closed lost": "churned",
+        "false": "active",
+        "no": "active",
+        "0": "active",
+        "customer": "active",
+        "live": "active",
+        "paying": "active",
+    },
+    "priority": {
+        "p1": "urgent",
+        "critical": "urgent",
+        "p2": "high",
+        "p3": "normal",
+        "medium": "normal",
+        "p4": "low",
+    },
     "kind": {"promoter_score": "nps", "net_promoter": "nps", "net promoter score": "nps"},
-    "role": {"customer success": "csm", "customer success manager": "csm",
-             "account manager": "am", "account executive": "am", "sales": "am", "ae": "am"},
-}  # fmt: skip
-WHAT = {int: "a whole number", float: "a number", bool: "true/false", dt.date: "a date",
-        dt.datetime: "a date and time", str: "text"}  # fmt: skip
+    "role": {
+        "customer success": "csm",
+        "customer success manager": "csm",
+        "account manager": "am",
+        "account executive": "am",
+        "sales": "am",
+        "ae": "am",
+    },
+}
+WHAT = {
+    int: "a whole number",
+    float: "a number",
+    bool: "true/false",
+    dt.date: "a date",
+    dt.datetime: "a date and time",
+    str: "text",
+}
 
 
 @dataclass
@@ -381,8 +444,9 @@ def _mapping_errors(
     ]
     missing_combined = sorted({c for cols in mapping.combine.values() for c in cols} - set(present))
     errors += [
-        f"{source_name}: the mapping combines column {c!r}, which is not in the file" for c in missing_combined
-    ]  # fmt: skip
+        f"{source_name}: the mapping combines column {c!r}, which is not in the file"
+        for c in missing_combined
+    ]
     derivable = table == "accounts" and "account_name" in column_map  # ids from the names
     errors += [
         f"{source_name}: required column {required!r} of {table} is not mapped "
@@ -397,9 +461,17 @@ def _mapping_errors(
 
 
 def _column(
-    con: duckdb.DuckDBPyConnection, source: str, mapping: Mapping, column: str, kind: type,
-    src: str | None, source_type: str | None, ctx: Context, checks: _Checks, notes: list[str],
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    mapping: Mapping,
+    column: str,
+    kind: type,
+    src: str | None,
+    source_type: str | None,
+    ctx: Context,
+    checks: _Checks,
+    notes: list[str],
+) -> None:
     """The typed expression of one canonical column and the problems it can have."""
     table = mapping.table
     label = f"column {column}" + (f" ({src!r})" if src and src != column else "")
@@ -414,7 +486,15 @@ def _column(
         # already typed by its reader (Parquet, a database, a typed query): no text round trip
         value = checks.raw(column, f"CAST({ident(src)} AS {native[0]})")
         checks.selects.append(f"{value} AS {column}")
-        _range_checks(table, column, kind, column, f"{literal(label + ': ')} || CAST({value} AS VARCHAR)", ctx, checks)  # fmt: skip
+        _range_checks(
+            table,
+            column,
+            kind,
+            column,
+            f"{literal(label + ': ')} || CAST({value} AS VARCHAR)",
+            ctx,
+            checks,
+        )
         return
     if src is not None:
         raw = text_value(ident(src))
@@ -798,9 +878,13 @@ def ctx_has_tried(con: duckdb.DuckDBPyConnection, source: str) -> bool:
 
 
 def _materialise(
-    con: duckdb.DuckDBPyConnection, source: str, table: str, checks: _Checks, ctx: Context,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    table: str,
+    checks: _Checks,
+    ctx: Context,
     result: Prepared,
-) -> None:  # fmt: skip
+) -> None:
     """The checked table, the view of its valid rows, the counts and the rejects."""
     reasons, joins = _row_checks(table, ctx)
     checked = f"__checked_{result.view or table}"
@@ -893,8 +977,18 @@ def prepare(
     checks = _Checks()
     for column, kind in columns(table).items():
         src = column_map.get(column)
-        _column(con, source, mapping, column, kind, src, source_types.get(src or ""), ctx,
-                checks, result.notes)  # fmt: skip
+        _column(
+            con,
+            source,
+            mapping,
+            column,
+            kind,
+            src,
+            source_types.get(src or ""),
+            ctx,
+            checks,
+            result.notes,
+        )
     _currency_checks(table, checks, result.notes)
     result.vocabulary = checks.vocabulary
     _materialise(con, source, table, checks, ctx, result)

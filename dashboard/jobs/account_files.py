@@ -100,7 +100,11 @@ def data_files(data_dir: Path) -> Iterator[Path]:
     if not root.exists():
         return
     for top in sorted(root.iterdir()):
-        if top.name in STORE_PARTS or top.name == DEMO_FOLDER or top.name.startswith(f"{DEMO_FOLDER}-"):  # fmt: skip
+        if (
+            top.name in STORE_PARTS
+            or top.name == DEMO_FOLDER
+            or top.name.startswith(f"{DEMO_FOLDER}-")
+        ):
             continue
         paths = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
         yield from (p for p in paths if not p.name.endswith(".lock"))
@@ -222,7 +226,10 @@ def _lines(text: str, account: Account, path: Path) -> Split:
 
     def matches(line: str) -> bool:
         for found in id_pattern.finditer(line):
-            before, after = line[found.start() - 1 : found.start()], line[found.end() : found.end() + 1]  # fmt: skip
+            before, after = (
+                line[found.start() - 1 : found.start()],
+                line[found.end() : found.end() + 1],
+            )
             if not (before == " " and after == " "):
                 return True
         return name_pattern is not None and name_pattern.search(line) is not None

@@ -311,8 +311,9 @@ def send_email(mail: EmailMessage, to: str, settings: DeliverySettings) -> None:
     endpoint = smtp_endpoint(settings)
     host, port, user, password = endpoint.host, endpoint.port, endpoint.user, endpoint.password
     if endpoint.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=settings.timeout_seconds,
-                                               context=ssl.create_default_context())  # fmt: skip
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=settings.timeout_seconds, context=ssl.create_default_context()
+        )
     else:
         client = smtplib.SMTP(host, port, timeout=settings.timeout_seconds)
     with client:
@@ -429,7 +430,9 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _with_retries(send: Callable[[], None], settings: DeliverySettings, sleep: Callable[[float], None]) -> tuple[int, str | None]:  # fmt: skip
+def _with_retries(
+    send: Callable[[], None], settings: DeliverySettings, sleep: Callable[[float], None]
+) -> tuple[int, str | None]:
     """Try up to ``attempts`` times, waiting ``backoff`` (doubling) between; (attempts, error).
     An answer a retry would not change (``Final``) ends the tries."""
     error = None
@@ -464,9 +467,13 @@ def _one_recipient(cells: list[object]) -> str:
 
 
 def deliver_digests(
-    app: AppStore, digests: list[Digest], owners: pl.DataFrame, settings: DeliverySettings,
-    now: Callable[[], dt.datetime], sleep: Callable[[float], None] = time.sleep,
-) -> DeliverySummary:  # fmt: skip
+    app: AppStore,
+    digests: list[Digest],
+    owners: pl.DataFrame,
+    settings: DeliverySettings,
+    now: Callable[[], dt.datetime],
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliverySummary:
     """Send every digest on every configured channel, once per owner, role, day and channel;
     log each outcome. Never raises for a failed send."""
     summary = DeliverySummary(errors=[f"settings: {problem}" for problem in settings.problems])
@@ -491,9 +498,18 @@ def deliver_digests(
                     cells = emails.get(digest.owner, [])
                     target = _masked_target(settings.smtp_url or "", with_port=True)
                     if not cells:
-                        record_delivery(app, day=day, owner=digest.owner, role=digest.role,
-                                        channel=channel, target=target, status="skipped",
-                                        attempts=0, error="no e-mail address on file", at=now())  # fmt: skip
+                        record_delivery(
+                            app,
+                            day=day,
+                            owner=digest.owner,
+                            role=digest.role,
+                            channel=channel,
+                            target=target,
+                            status="skipped",
+                            attempts=0,
+                            error="no e-mail address on file",
+                            at=now(),
+                        )
                         summary.skipped += 1
                         continue
                     try:
@@ -525,8 +541,18 @@ def deliver_digests(
                             lambda p=payload, u=url: post_webhook(p, u, settings), settings, sleep
                         )
                 status = "failed" if error else "sent"
-                record_delivery(app, day=day, owner=digest.owner, role=digest.role, channel=channel,
-                                target=target, status=status, attempts=attempts, error=error, at=now())  # fmt: skip
+                record_delivery(
+                    app,
+                    day=day,
+                    owner=digest.owner,
+                    role=digest.role,
+                    channel=channel,
+                    target=target,
+                    status=status,
+                    attempts=attempts,
+                    error=error,
+                    at=now(),
+                )
                 if error:
                     summary.failed += 1
                     summary.errors.append(f"{digest.owner} ({digest.role}, {channel}): {error}")

@@ -24,39 +24,67 @@ def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
     # (state reached, days ago it was flagged): the AM steps follow a few days apart
     plan = [("flagged", 21)] * 4 + [("flagged", 3)] * 3 + [("qualified", 30)] * 4
     plan += [("proposal", 40)] * 3 + [("won", 60)] * 2 + [("lost", 50)]
-    path = {"qualified": ["qualified"], "proposal": ["qualified", "proposal"],
-            "won": ["qualified", "proposal", "won"], "lost": ["qualified", "lost"]}  # fmt: skip
+    path = {
+        "qualified": ["qualified"],
+        "proposal": ["qualified", "proposal"],
+        "won": ["qualified", "proposal", "won"],
+        "lost": ["qualified", "lost"],
+    }
     made = 0
     for (state, days), row in zip(plan, ready.iter_rows(named=True), strict=False):
         at = dt.datetime.combine(anchor - dt.timedelta(days=days), dt.time(10))
         hid = handoffs.flag(
-            stores.app, row["account_id"], "expansion",
-            f"{row['triggers_fired']}; the champion asked about more seats", row["csm_owner"],
-            "csm", now=at,
-        )  # fmt: skip
+            stores.app,
+            row["account_id"],
+            "expansion",
+            f"{row['triggers_fired']}; the champion asked about more seats",
+            row["csm_owner"],
+            "csm",
+            now=at,
+        )
         current = "flagged"
         for step, target in enumerate(path.get(state, []), start=1):
             handoffs.advance(
-                stores.app, hid, target, row["am_owner"], "am", from_state=current,
-                account_has_am=True, now=at + dt.timedelta(days=4 * step),
-                note={"qualified": "Budget confirmed with the champion",
-                      "proposal": "Sent options: +20 % seats, or the next plan up",
-                      "won": "Signed at list price", "lost": "No budget this year"}[target],
-            )  # fmt: skip
+                stores.app,
+                hid,
+                target,
+                row["am_owner"],
+                "am",
+                from_state=current,
+                account_has_am=True,
+                now=at + dt.timedelta(days=4 * step),
+                note={
+                    "qualified": "Budget confirmed with the champion",
+                    "proposal": "Sent options: +20 % seats, or the next plan up",
+                    "won": "Signed at list price",
+                    "lost": "No budget this year",
+                }[target],
+            )
             current = target
         made += 1
     for i, row in enumerate(risky.iter_rows(named=True)):
         at = dt.datetime.combine(anchor - dt.timedelta(days=5 + 4 * i), dt.time(9))
         hid = handoffs.flag(
-            stores.app, row["account_id"], "risk", row["top_cause"] or "health falling",
-            row["csm_owner"], "csm", now=at,
-        )  # fmt: skip
+            stores.app,
+            row["account_id"],
+            "risk",
+            row["top_cause"] or "health falling",
+            row["csm_owner"],
+            "csm",
+            now=at,
+        )
         if i % 2:
             handoffs.advance(
-                stores.app, hid, "weighed", row["am_owner"], "am", from_state="flagged",
-                account_has_am=True, now=at + dt.timedelta(days=2),
+                stores.app,
+                hid,
+                "weighed",
+                row["am_owner"],
+                "am",
+                from_state="flagged",
+                account_has_am=True,
+                now=at + dt.timedelta(days=2),
                 note="Offer a two-year term at flat price if value is shown by the QBR",
-            )  # fmt: skip
+            )
         made += 1
     # last week's sync of the three largest pairs, so the next one starts where it ended
     pairs = marts.largest_pairs(stores.sources, 3)
@@ -65,13 +93,26 @@ def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
         key = f"{row['csm_owner']} + {row['am_owner']}"
         first, *rest = row["top"]
         sync_notes.add_decision(
-            stores.app, key, first, "Book an ROI review with the sponsor before the renewal "
-            "quote", row["csm_owner"], anchor, row["csm_owner"], "csm", synced,
-        )  # fmt: skip
-        sync_notes.add_decision(
-            stores.app, key, rest[0] if rest else first, "Prepare two pricing options for the "
-            "extra seats", row["am_owner"], anchor + dt.timedelta(days=3), row["am_owner"], "am",
+            stores.app,
+            key,
+            first,
+            "Book an ROI review with the sponsor before the renewal quote",
+            row["csm_owner"],
+            anchor,
+            row["csm_owner"],
+            "csm",
             synced,
-        )  # fmt: skip
+        )
+        sync_notes.add_decision(
+            stores.app,
+            key,
+            rest[0] if rest else first,
+            "Prepare two pricing options for the extra seats",
+            row["am_owner"],
+            anchor + dt.timedelta(days=3),
+            row["am_owner"],
+            "am",
+            synced,
+        )
         made += 2
     return made

@@ -20,11 +20,16 @@ from dashboard.views.exports import Column, labelled, markdown_text, one_line, p
 from scoring.digests import am_digest, csm_digest, leader_digest
 
 DIGEST_CSV = [
-    Column("account_id", "Account id"), Column("account_name", "Account"),
-    Column("arr", "ARR", "money"), Column("health", "Health", "score"), Column("band", "Band"),
-    Column("days_to_renewal", "Days to renewal", "count"), Column("reason", "Why"),
-    Column("cause", "Cause"), Column("action", "Next action"),
-]  # fmt: skip
+    Column("account_id", "Account id"),
+    Column("account_name", "Account"),
+    Column("arr", "ARR", "money"),
+    Column("health", "Health", "score"),
+    Column("band", "Band"),
+    Column("days_to_renewal", "Days to renewal", "count"),
+    Column("reason", "Why"),
+    Column("cause", "Cause"),
+    Column("action", "Next action"),
+]
 DIGEST_TITLES = {"csm": "CSM", "am": "AM", "leader": "Leader"}
 LENSES = {
     "csm": "value side: accounts to act on",
@@ -92,9 +97,11 @@ def build_digests(
     never flagged, to leaders all. Each carries ``verdict`` (``dashboard.text.verdict_line``,
     plain text) when the active scorecard does not predict churn here."""
     chairs = chairs if chairs is not None else pl.DataFrame()
-    role_of = owners.select("owner", "role") if owners.height else pl.DataFrame(
-        {"owner": [], "role": []}, schema={"owner": pl.String, "role": pl.String}
-    )  # fmt: skip
+    role_of = (
+        owners.select("owner", "role")
+        if owners.height
+        else pl.DataFrame({"owner": [], "role": []}, schema={"owner": pl.String, "role": pl.String})
+    )
     people = {
         "csm": set(scored["csm_owner"].drop_nulls().to_list())
         | set(role_of.filter(pl.col("role").is_in(["csm", "both"]))["owner"].to_list()),

@@ -102,14 +102,19 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
     for row in rows.iter_rows(named=True):
         health = "—" if row["health"] is None else f"{row['health']:.0f}"
         days = row["days_to_renewal"]
-        lines.append(AccountLine(
-            name=defang(row["account_name"] or row["account_id"]), account_id=defang(row["account_id"]),
-            arr=format_value(row["arr"], "money", row.get("currency")), health=f"{health} {row['band']}",
-            renewal="" if days is None else f"renews in {days} days", reason=defang(row["reason"] or ""),
-            cause=defang(row["cause"] or "see the account page"),
-            action=defang(row["action"] or "review the account"),
-            link=account_link(base_url, row["account_id"]),
-        ))  # fmt: skip
+        lines.append(
+            AccountLine(
+                name=defang(row["account_name"] or row["account_id"]),
+                account_id=defang(row["account_id"]),
+                arr=format_value(row["arr"], "money", row.get("currency")),
+                health=f"{health} {row['band']}",
+                renewal="" if days is None else f"renews in {days} days",
+                reason=defang(row["reason"] or ""),
+                cause=defang(row["cause"] or "see the account page"),
+                action=defang(row["action"] or "review the account"),
+                link=account_link(base_url, row["account_id"]),
+            )
+        )
     return DigestMessage(
         title,
         intro,
@@ -138,22 +143,33 @@ def _text(title: str, intro: str, lines: list[AccountLine], verdict: str | None 
 
 def _html(title: str, intro: str, lines: list[AccountLine], verdict: str | None = None) -> str:
     e = html.escape
-    head = "".join(f"<th align='left' style='padding:4px 8px;border-bottom:1px solid #ccc'>{h}</th>"
-                   for h in ("Account", "ARR", "Health", "Renewal", "Why", "Next action"))  # fmt: skip
+    head = "".join(
+        f"<th align='left' style='padding:4px 8px;border-bottom:1px solid #ccc'>{h}</th>"
+        for h in ("Account", "ARR", "Health", "Renewal", "Why", "Next action")
+    )
     body = []
     for line in lines:
         name = e(line.name)
         if line.link:
             name = f"<a href='{e(line.link, quote=True)}'>{name}</a>"
-        cells = (f"{name}<br><small>{e(line.account_id)}</small>", e(line.arr), e(line.health),
-                 e(line.renewal), f"{e(line.reason)}: {e(line.cause)}", e(line.action))  # fmt: skip
+        cells = (
+            f"{name}<br><small>{e(line.account_id)}</small>",
+            e(line.arr),
+            e(line.health),
+            e(line.renewal),
+            f"{e(line.reason)}: {e(line.cause)}",
+            e(line.action),
+        )
         body.append(
             "<tr>"
             + "".join(f"<td valign='top' style='padding:4px 8px'>{c}</td>" for c in cells)
             + "</tr>"
         )
-    table = (f"<table cellspacing='0' style='border-collapse:collapse'><tr>{head}</tr>{''.join(body)}</table>"
-             if lines else "<p>Nothing needs you today.</p>")  # fmt: skip
+    table = (
+        f"<table cellspacing='0' style='border-collapse:collapse'><tr>{head}</tr>{''.join(body)}</table>"
+        if lines
+        else "<p>Nothing needs you today.</p>"
+    )
     warn = f"<p style='color:#8a5a00'><strong>{e(verdict)}</strong></p>" if verdict else ""
     return (
         f"<html><body style='font-family:sans-serif'><h2>{e(title)}</h2><p>{e(intro)}</p>"
@@ -164,8 +180,10 @@ def _html(title: str, intro: str, lines: list[AccountLine], verdict: str | None 
 def _chat_line(line: AccountLine, name: str, escape=lambda t: t) -> str:
     """One account in a chat post; ``name`` is already formatted, the rest is escaped."""
     renewal = f" · {line.renewal}" if line.renewal else ""
-    rest = escape(f" · {line.arr} ARR · health {line.health}{renewal}\n"
-                  f"{line.reason}: {line.cause}\nNext: {line.action}")  # fmt: skip
+    rest = escape(
+        f" · {line.arr} ARR · health {line.health}{renewal}\n"
+        f"{line.reason}: {line.cause}\nNext: {line.action}"
+    )
     return name + rest
 
 
@@ -196,8 +214,10 @@ def slack_payload(message: DigestMessage) -> dict[str, Any]:
         name = f"*{_slack_escape(line.name)}*"
         if line.link:
             name = f"<{line.link}|{_slack_escape(line.name)}>"
-        blocks += [{"type": "divider"}, {"type": "section", "text": _slack_text(
-            _chat_line(line, name, _slack_escape)[:3000])}]  # fmt: skip
+        blocks += [
+            {"type": "divider"},
+            {"type": "section", "text": _slack_text(_chat_line(line, name, _slack_escape)[:3000])},
+        ]
     rest = len(message.lines) - CHAT_ACCOUNTS
     if not message.lines:
         blocks.append(
@@ -210,15 +230,21 @@ def slack_payload(message: DigestMessage) -> dict[str, Any]:
                 "elements": [{"type": "mrkdwn", "text": f"and {rest} more accounts"}],
             }
         )
-    return {"text": message.subject, "blocks": blocks}  # fmt: skip
+    return {"text": message.subject, "blocks": blocks}
 
 
 def teams_payload(message: DigestMessage) -> dict[str, Any]:
     """A Microsoft Teams workflow-webhook post: a message holding one Adaptive Card (1.4)."""
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": teams_escape(message.subject), "weight": "Bolder", "size": "Medium", "wrap": True},
+        {
+            "type": "TextBlock",
+            "text": teams_escape(message.subject),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        },
         {"type": "TextBlock", "text": teams_escape(message.intro), "wrap": True, "isSubtle": True},
-    ]  # fmt: skip
+    ]
     if message.verdict:
         body.append(
             {"type": "TextBlock", "text": message.verdict, "wrap": True, "color": "Warning"}
@@ -226,17 +252,40 @@ def teams_payload(message: DigestMessage) -> dict[str, Any]:
     for line in message.lines[:CHAT_ACCOUNTS]:
         name = teams_escape(line.name)
         name = f"[{name}]({line.link})" if line.link else f"**{name}**"
-        body.append({"type": "Container", "separator": True, "items": [
-            {"type": "TextBlock", "text": _chat_line(line, name, teams_escape), "wrap": True}]})  # fmt: skip
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    {
+                        "type": "TextBlock",
+                        "text": _chat_line(line, name, teams_escape),
+                        "wrap": True,
+                    }
+                ],
+            }
+        )
     rest = len(message.lines) - CHAT_ACCOUNTS
     if not message.lines:
         body.append({"type": "TextBlock", "text": "Nothing needs you today.", "wrap": True})
     elif rest > 0:
         body.append({"type": "TextBlock", "text": f"and {rest} more accounts", "isSubtle": True})
-    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "type": "AdaptiveCard", "version": "1.4", "body": body}  # fmt: skip
-    return {"type": "message", "attachments": [
-        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}  # fmt: skip
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+    }
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
 
 
 __all__ = ["DIGEST_TITLES", "DigestMessage", "digest_message", "slack_payload", "teams_payload"]

@@ -162,23 +162,35 @@ def churn_model_row(
     fitted = isinstance(model, ChurnModel)
     lo, hi = checked.interval if checked else (None, None)
     return pl.DataFrame(
-        {"horizon_days": [CHURN_HORIZON],
-         "intercept": [model.intercept if fitted else None],
-         "slope": [model.slope if fitted else None],
-         "churn_events": [model.churn_events if fitted else None],
-         "observations": [model.observations if fitted else None],
-         "note": [None if fitted else model],
-         "scorecard": [card.name if card else None],
-         "verdict": [checked.verdict if checked else "no_outcomes" if card else None],
-         "auc": [checked.auc if checked else None],
-         "auc_low": [lo if checked and checked.auc is not None else None],
-         "auc_high": [hi if checked and checked.auc is not None else None],
-         "verdict_churn_events": [checked.churn_events if checked else None]},
-        schema={"horizon_days": pl.Int32, "intercept": pl.Float64, "slope": pl.Float64,
-                "churn_events": pl.Int64, "observations": pl.Int64, "note": pl.String,
-                "scorecard": pl.String, "verdict": pl.String, "auc": pl.Float64,
-                "auc_low": pl.Float64, "auc_high": pl.Float64, "verdict_churn_events": pl.Int64},
-    )  # fmt: skip
+        {
+            "horizon_days": [CHURN_HORIZON],
+            "intercept": [model.intercept if fitted else None],
+            "slope": [model.slope if fitted else None],
+            "churn_events": [model.churn_events if fitted else None],
+            "observations": [model.observations if fitted else None],
+            "note": [None if fitted else model],
+            "scorecard": [card.name if card else None],
+            "verdict": [checked.verdict if checked else "no_outcomes" if card else None],
+            "auc": [checked.auc if checked else None],
+            "auc_low": [lo if checked and checked.auc is not None else None],
+            "auc_high": [hi if checked and checked.auc is not None else None],
+            "verdict_churn_events": [checked.churn_events if checked else None],
+        },
+        schema={
+            "horizon_days": pl.Int32,
+            "intercept": pl.Float64,
+            "slope": pl.Float64,
+            "churn_events": pl.Int64,
+            "observations": pl.Int64,
+            "note": pl.String,
+            "scorecard": pl.String,
+            "verdict": pl.String,
+            "auc": pl.Float64,
+            "auc_low": pl.Float64,
+            "auc_high": pl.Float64,
+            "verdict_churn_events": pl.Int64,
+        },
+    )
 
 
 def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
@@ -199,9 +211,14 @@ def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
 
 
 def _score(
-    stores: Stores, as_of: dt.date, card: Scorecard, backfill_weeks: int,
-    report: Progress, timings: dict[str, float], money: tuple[str, Path | None],
-) -> _Scored:  # fmt: skip
+    stores: Stores,
+    as_of: dt.date,
+    card: Scorecard,
+    backfill_weeks: int,
+    report: Progress,
+    timings: dict[str, float],
+    money: tuple[str, Path | None],
+) -> _Scored:
     """Features, scores, past snapshots and renewal rates of the data published now, money
     in the data's currency (converted to the reporting one when the accounts are in several
     and there is a rate for each: ``scoring.currency``)."""
@@ -266,7 +283,13 @@ def _score(
         report(0.56, f"Scoring {len(rescored)} kept snapshots again with scorecard {card.name!r}")
     if past | rescored:
         started = time.perf_counter()
-        history.append(snapshot_rows(snapshot_scores(in_reporting(features_at(stores.sources, sorted(past | rescored))), card)))  # fmt: skip
+        history.append(
+            snapshot_rows(
+                snapshot_scores(
+                    in_reporting(features_at(stores.sources, sorted(past | rescored))), card
+                )
+            )
+        )
         timings["history"] = time.perf_counter() - started
     return _Scored(
         data_version=version,
@@ -291,9 +314,16 @@ def _score(
 
 
 def _publish(
-    stores: Stores, scored: _Scored, as_of: dt.date, card: Scorecard, data_dir: Path,
-    digests: bool, report: Progress, timings: dict[str, float], problems: list[str],
-) -> tuple[int, list[Path], list[Digest], list[Path]]:  # fmt: skip
+    stores: Stores,
+    scored: _Scored,
+    as_of: dt.date,
+    card: Scorecard,
+    data_dir: Path,
+    digests: bool,
+    report: Progress,
+    timings: dict[str, float],
+    problems: list[str],
+) -> tuple[int, list[Path], list[Digest], list[Path]]:
     """Publish the scores, then create the rule tasks and write the digests, all while
     holding the store's write lock and only if the source data is still the data scored
     (``StaleDataError`` otherwise): an erasure or an import that won the race is never
@@ -325,18 +355,30 @@ def _publish(
             started = time.perf_counter()
             report(0.9, "Writing per-owner digests")
             owners = owner_rows(writer)
-            chairs = chairs_rows(*between_the_chairs(
-                scored.marts, expansion_candidates(writer, AccountFilter()),
-                handoffs(stores.app), as_of,
-            ))  # fmt: skip
+            chairs = chairs_rows(
+                *between_the_chairs(
+                    scored.marts,
+                    expansion_candidates(writer, AccountFilter()),
+                    handoffs(stores.app),
+                    as_of,
+                )
+            )
             folder = data_dir / "digests" / as_of.isoformat()
             built = build_digests(scored.marts, owners, as_of, chairs, scored.verdict)
             problems += control_character_notes(scored.marts, owners)
             written = write_digest_files(built, folder, problems)
             work = write_work_files(
-                stores.app, scored.marts, owners, stored_account_keys(writer),
-                account_domains(writer), as_of, folder, data_dir, dt.datetime.now(), problems,
-            )  # fmt: skip
+                stores.app,
+                scored.marts,
+                owners,
+                stored_account_keys(writer),
+                account_domains(writer),
+                as_of,
+                folder,
+                data_dir,
+                dt.datetime.now(),
+                problems,
+            )
             timings["digests"] = time.perf_counter() - started
     return tasks_created, written, built, work
 
@@ -377,9 +419,16 @@ def refresh(
         scored = _score(stores, as_of, card, backfill_weeks, report, timings, money)
         try:
             tasks_created, written, built, work = _publish(
-                stores, scored, as_of, card, data_dir, digests or delivery is not None, report,
-                timings, problems,
-            )  # fmt: skip
+                stores,
+                scored,
+                as_of,
+                card,
+                data_dir,
+                digests or delivery is not None,
+                report,
+                timings,
+                problems,
+            )
         except StaleDataError:
             report(0.1, f"The data changed while scoring (attempt {attempt}): scoring again")
             continue
@@ -389,7 +438,9 @@ def refresh(
             started = time.perf_counter()
             report(0.95, f"Delivering {len(built)} digests")
             with in_currency(scored.money.shown):  # the messages in the data's currency
-                delivered = deliver_digests(stores.app, built, owner_rows(stores.sources), delivery, dt.datetime.now)  # fmt: skip
+                delivered = deliver_digests(
+                    stores.app, built, owner_rows(stores.sources), delivery, dt.datetime.now
+                )
             timings["delivery"] = time.perf_counter() - started
         report(1.0, "Scores up to date")
         return RefreshResult(

@@ -70,8 +70,13 @@ class Served:
 
 
 @contextmanager
-def serve(data_dir: Path, workers: int, host: str = "127.0.0.1", port: int = 8501,
-          run_dir: Path | None = None) -> Iterator[Served]:  # fmt: skip
+def serve(
+    data_dir: Path,
+    workers: int,
+    host: str = "127.0.0.1",
+    port: int = 8501,
+    run_dir: Path | None = None,
+) -> Iterator[Served]:
     """Start ``workers`` Streamlit processes and nginx on ``host:port``; stop them all on exit."""
     if workers < 1:
         raise ServeError("--workers must be at least 1")
@@ -83,20 +88,38 @@ def serve(data_dir: Path, workers: int, host: str = "127.0.0.1", port: int = 850
     processes: list[subprocess.Popen] = []
     try:
         for p in ports:  # the first builds the demo on an empty store; the others wait for it
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-                 "--server.port", str(p), "--server.address", "127.0.0.1",
-                 "--server.headless", "true"],
-                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(prefix / f"worker-{p}.log").open("w"),
-            ))  # fmt: skip
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "streamlit",
+                        "run",
+                        str(ROOT / "dashboard" / "app.py"),
+                        "--server.port",
+                        str(p),
+                        "--server.address",
+                        "127.0.0.1",
+                        "--server.headless",
+                        "true",
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=(prefix / f"worker-{p}.log").open("w"),
+                )
+            )
         for p in ports:
             _wait(f"http://127.0.0.1:{p}/_stcore/health", 120, processes)
         config = prefix / "nginx.conf"
         config.write_text(nginx_config(prefix, host, port, ports))
-        processes.append(subprocess.Popen(
-            [binary, "-p", str(prefix), "-c", str(config), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=(prefix / "nginx.log").open("w"),
-        ))  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                [binary, "-p", str(prefix), "-c", str(config), "-g", "daemon off;"],
+                stdout=subprocess.DEVNULL,
+                stderr=(prefix / "nginx.log").open("w"),
+            )
+        )
         url = f"http://{host}:{port}"
         _wait(f"{url}/_stcore/health", 30, processes)
         yield Served(url, [f"http://127.0.0.1:{p}" for p in ports])

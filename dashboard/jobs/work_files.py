@@ -23,10 +23,17 @@ NOTES_SHOWN = 20  # values with control characters named one by one; the rest co
 
 
 def write_work_files(
-    app: AppStore, scored: pl.DataFrame, owners: pl.DataFrame, keys: pl.DataFrame,
-    domains: pl.DataFrame, today: dt.date, day_folder: Path, data_dir: Path, stamp: dt.datetime,
+    app: AppStore,
+    scored: pl.DataFrame,
+    owners: pl.DataFrame,
+    keys: pl.DataFrame,
+    domains: pl.DataFrame,
+    today: dt.date,
+    day_folder: Path,
+    data_dir: Path,
+    stamp: dt.datetime,
     problems: list[str] | None = None,
-) -> list[Path]:  # fmt: skip
+) -> list[Path]:
     """Write the CRM task imports into ``day_folder`` and a calendar per owner with open work
     into ``data_dir/calendars``; returns the files written. A feed already there whose owner
     has no open work tonight is rewritten without events (a subscribed calendar then drops
@@ -35,7 +42,10 @@ def write_work_files(
     exports = crm_exports(work, domains, owners, keys)
     day_folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("tasks-salesforce.csv", exports.salesforce_csv), ("tasks-hubspot.csv", exports.hubspot_csv)):  # fmt: skip
+    for name, text in (
+        ("tasks-salesforce.csv", exports.salesforce_csv),
+        ("tasks-hubspot.csv", exports.hubspot_csv),
+    ):
         path = day_folder / name
         _replace(path, text.encode("utf-8"))
         written.append(path)
@@ -50,8 +60,10 @@ def write_work_files(
         except Exception as exc:  # one owner's feed never stops the others
             if problems is None:
                 raise
-            problems.append(f"owner {owner!r}: the calendar feed was not written "
-                            f"({type(exc).__name__}: {one_line(exc)})")  # fmt: skip
+            problems.append(
+                f"owner {owner!r}: the calendar feed was not written "
+                f"({type(exc).__name__}: {one_line(exc)})"
+            )
             continue
         written.append(path)
     kept = {p.name for p in written}
@@ -88,15 +100,20 @@ def control_character_notes(scored: pl.DataFrame, owners: pl.DataFrame) -> list[
         for column in columns:
             if column in frame.columns:
                 people |= {n for n in frame[column].drop_nulls().unique() if has_control(n)}
-    notes = [f"owner {n!r}: a line break or control character in the name; the files show "
-             f"{one_line(n)!r}" for n in sorted(people)]  # fmt: skip
+    notes = [
+        f"owner {n!r}: a line break or control character in the name; the files show "
+        f"{one_line(n)!r}"
+        for n in sorted(people)
+    ]
     for column, what in (("account_id", "id"), ("account_name", "name")):
         if column not in scored.columns:
             continue
         bad = scored.filter(control_expr(column))
-        notes += [f"account {one_line(row['account_id'])!r}: a line break or control character "
-                  f"in its {what}; the files show {one_line(row[column])!r}"
-                  for row in bad.iter_rows(named=True)]  # fmt: skip
+        notes += [
+            f"account {one_line(row['account_id'])!r}: a line break or control character "
+            f"in its {what}; the files show {one_line(row[column])!r}"
+            for row in bad.iter_rows(named=True)
+        ]
     if len(notes) > NOTES_SHOWN:
         notes = notes[:NOTES_SHOWN] + [f"and {len(notes) - NOTES_SHOWN} more such values"]
     return notes

@@ -75,7 +75,9 @@ def health_history(store: SourceStore, account_id: str) -> pl.DataFrame:
     )
 
 
-def weekly_usage(store: SourceStore, account_id: str, today: dt.date, weeks: int = 26) -> pl.DataFrame:  # fmt: skip
+def weekly_usage(
+    store: SourceStore, account_id: str, today: dt.date, weeks: int = 26
+) -> pl.DataFrame:
     """Active users and events per week (weeks start on Monday) for the ``weeks`` weeks up
     to ``today``'s week: a week without events is a row of zeros, and the current week, not
     over yet, is marked ``partial``. Active users count as the features do: distinct user

@@ -95,7 +95,9 @@ class AppStore:
                 read_only = False
             except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
                 # held by another process, or (ResourceInUse) still being closed here
-                transient = "lock" in str(exc).lower() or isinstance(exc, duckdb.ResourceInUseException)  # fmt: skip
+                transient = "lock" in str(exc).lower() or isinstance(
+                    exc, duckdb.ResourceInUseException
+                )
                 if not transient or time.monotonic() > deadline:
                     raise StoreError(f"cannot open the app store {self.path}: {exc}") from exc
                 time.sleep(0.05)

@@ -12,9 +12,13 @@ from dashboard.store.appdata import AppStore
 
 
 def log_in(
-    con: duckdb.DuckDBPyConnection, now: dt.datetime, actor: str | None, action: str,
-    subject: str | None, detail: str | None = None,
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    now: dt.datetime,
+    actor: str | None,
+    action: str,
+    subject: str | None,
+    detail: str | None = None,
+) -> None:
     """One audit row, inside an open transaction."""
     con.execute(
         "INSERT INTO audit_log VALUES ($now, $actor, $action, $subject, $detail)",
@@ -23,9 +27,13 @@ def log_in(
 
 
 def log(
-    app: AppStore, now: dt.datetime, actor: str | None, action: str, subject: str | None,
+    app: AppStore,
+    now: dt.datetime,
+    actor: str | None,
+    action: str,
+    subject: str | None,
     detail: str | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """One audit row, in a transaction of its own."""
     with app.transaction() as con:
         log_in(con, now, actor, action, subject, detail)

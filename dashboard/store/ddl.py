@@ -144,8 +144,11 @@ def _nothing(con: duckdb.DuckDBPyConnection) -> None:
 
 
 SOURCE_MIGRATIONS: dict[int, Migration] = {
-    0: _create_sources, 1: _snapshot_readiness, 2: _keys_and_domains, 3: _nothing,
-}  # fmt: skip
+    0: _create_sources,
+    1: _snapshot_readiness,
+    2: _keys_and_domains,
+    3: _nothing,
+}
 # Version 2 adds handoff steps and rule tasks, version 4 the delivery log; creating what is
 # missing is each of those migrations.
 APP_MIGRATIONS: dict[int, Migration] = {

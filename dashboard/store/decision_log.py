@@ -20,16 +20,33 @@ FIELDS = ("decision", "owner", "due_on", "status")
 
 
 def insert_decision(
-    app: AppStore, note_id: str, pair: str, account_id: str | None, decision: str,
-    owner: str | None, due_on: dt.date | None, author: str, role: str, now: dt.datetime,
-) -> None:  # fmt: skip
+    app: AppStore,
+    note_id: str,
+    pair: str,
+    account_id: str | None,
+    decision: str,
+    owner: str | None,
+    due_on: dt.date | None,
+    author: str,
+    role: str,
+    now: dt.datetime,
+) -> None:
     with app.transaction() as con:
         con.execute(
             "INSERT INTO sync_notes VALUES ($id, $pair, $account_id, $decision, $owner, $due_on,"
             " 'open', $author, $role, $now)",
-            {"id": note_id, "pair": pair, "account_id": account_id, "decision": decision,
-             "owner": owner, "due_on": due_on, "author": author, "role": role, "now": now},
-        )  # fmt: skip
+            {
+                "id": note_id,
+                "pair": pair,
+                "account_id": account_id,
+                "decision": decision,
+                "owner": owner,
+                "due_on": due_on,
+                "author": author,
+                "role": role,
+                "now": now,
+            },
+        )
 
 
 def decision_rows(app: AppStore, pair: str) -> pl.DataFrame:
@@ -53,16 +70,23 @@ def decision_history(app: AppStore, note_id: str) -> pl.DataFrame:
         {"edit": EDIT, "id": note_id},
     )
     current = decision_row(app, note_id)
-    schema = {"version_at": pl.Datetime("us"), "written_by": pl.String, "decision": pl.String,
-              "owner": pl.String, "due_on": pl.String, "status": pl.String}  # fmt: skip
+    schema = {
+        "version_at": pl.Datetime("us"),
+        "written_by": pl.String,
+        "decision": pl.String,
+        "owner": pl.String,
+        "due_on": pl.String,
+        "status": pl.String,
+    }
     if current is None:
         return pl.DataFrame(schema=schema)
     versions = []
     at, by = current["written_at"], current["author"]
     for logged_at, actor, detail in rows.iter_rows():
         change = json.loads(detail)
-        versions.append({"version_at": at, "written_by": change.get("old_by") or by,
-                         **change["old"]})  # fmt: skip
+        versions.append(
+            {"version_at": at, "written_by": change.get("old_by") or by, **change["old"]}
+        )
         at, by = logged_at, actor
     last = {f: None if current[f] is None else str(current[f]) for f in FIELDS}
     versions.append({"version_at": at, "written_by": by, **last})
@@ -75,10 +99,16 @@ def decision_row(app: AppStore, note_id: str) -> dict | None:
 
 
 def set_decision(
-    app: AppStore, note_id: str, *, status: str | None = None, decision: str | None = None,
-    owner: str | None = None, due_on: dt.date | None = None, editor: str | None = None,
+    app: AppStore,
+    note_id: str,
+    *,
+    status: str | None = None,
+    decision: str | None = None,
+    owner: str | None = None,
+    due_on: dt.date | None = None,
+    editor: str | None = None,
     now: dt.datetime | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Change a decision's status, and (while it is editable) its words, owner or due date;
     a real change is audited with its editor, the old and new values and who wrote the old
     words (the history)."""
@@ -100,17 +130,27 @@ def set_decision(
             {"edit": EDIT, "id": note_id},
         ).fetchall()[0][0]
         audit_log.log_in(
-            con, now or dt.datetime.now(), editor, EDIT, note_id,
-            json.dumps({"old": _texts(before), "new": _texts(after),
-                        "old_by": last_by or old[0][4]}),
-        )  # fmt: skip
+            con,
+            now or dt.datetime.now(),
+            editor,
+            EDIT,
+            note_id,
+            json.dumps(
+                {"old": _texts(before), "new": _texts(after), "old_by": last_by or old[0][4]}
+            ),
+        )
         con.execute(
             "UPDATE sync_notes SET status = coalesce($status, status),"
             " decision = coalesce($decision, decision), owner = coalesce($owner, owner),"
             " due_on = coalesce($due_on, due_on) WHERE note_id = $id",
-            {"status": status, "decision": decision, "owner": owner, "due_on": due_on,
-             "id": note_id},
-        )  # fmt: skip
+            {
+                "status": status,
+                "decision": decision,
+                "owner": owner,
+                "due_on": due_on,
+                "id": note_id,
+            },
+        )
 
 
 def _texts(values: dict) -> dict[str, str | None]:

@@ -20,17 +20,35 @@ def sent_keys(app: AppStore, day: dt.date) -> set[tuple[str, str, str]]:
 
 
 def record_delivery(
-    app: AppStore, *, day: dt.date, owner: str, role: str, channel: str, target: str,
-    status: str, attempts: int, error: str | None, at: dt.datetime,
-) -> None:  # fmt: skip
+    app: AppStore,
+    *,
+    day: dt.date,
+    owner: str,
+    role: str,
+    channel: str,
+    target: str,
+    status: str,
+    attempts: int,
+    error: str | None,
+    at: dt.datetime,
+) -> None:
     """One line of the log, in a transaction of its own (a crash never loses a sent line)."""
     with app.transaction() as con:
         con.execute(
             "INSERT INTO deliveries VALUES ($day, $owner, $role, $channel, $target, $status,"
             " $attempts, $error, $at)",
-            {"day": day, "owner": owner, "role": role, "channel": channel, "target": target,
-             "status": status, "attempts": attempts, "error": error, "at": at},
-        )  # fmt: skip
+            {
+                "day": day,
+                "owner": owner,
+                "role": role,
+                "channel": channel,
+                "target": target,
+                "status": status,
+                "attempts": attempts,
+                "error": error,
+                "at": at,
+            },
+        )
 
 
 def recent_deliveries(app: AppStore, limit: int = 500) -> pl.DataFrame:

@@ -47,17 +47,29 @@ def open_handoff(
 
 
 def insert_handoff(
-    con: duckdb.DuckDBPyConnection, handoff_id: str, account_id: str, kind: str,
-    evidence: str, actor: str, role: str, now: dt.datetime,
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    handoff_id: str,
+    account_id: str,
+    kind: str,
+    evidence: str,
+    actor: str,
+    role: str,
+    now: dt.datetime,
+) -> None:
     """A new handoff in state ``flagged`` and its first step."""
     con.execute(
         "INSERT INTO handoffs (handoff_id, account_id, kind, state, evidence, created_by,"
         " created_at, updated_at) VALUES ($id, $account_id, $kind, 'flagged', $evidence, $actor,"
         " $now, $now)",
-        {"id": handoff_id, "account_id": account_id, "kind": kind, "evidence": evidence,
-         "actor": actor, "now": now},
-    )  # fmt: skip
+        {
+            "id": handoff_id,
+            "account_id": account_id,
+            "kind": kind,
+            "evidence": evidence,
+            "actor": actor,
+            "now": now,
+        },
+    )
     insert_step(con, handoff_id, 1, "flagged", actor, role, evidence, now)
 
 
@@ -137,14 +149,27 @@ def next_step_number(con: duckdb.DuckDBPyConnection, handoff_id: str) -> int:
 
 
 def insert_step(
-    con: duckdb.DuckDBPyConnection, handoff_id: str, step: int, state: str, actor: str,
-    role: str, note: str | None, now: dt.datetime,
-) -> None:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    handoff_id: str,
+    step: int,
+    state: str,
+    actor: str,
+    role: str,
+    note: str | None,
+    now: dt.datetime,
+) -> None:
     con.execute(
         "INSERT INTO handoff_steps VALUES ($id, $step, $state, $actor, $role, $note, $now)",
-        {"id": handoff_id, "step": step, "state": state, "actor": actor, "role": role,
-         "note": note, "now": now},
-    )  # fmt: skip
+        {
+            "id": handoff_id,
+            "step": step,
+            "state": state,
+            "actor": actor,
+            "role": role,
+            "note": note,
+            "now": now,
+        },
+    )
 
 
 def set_state(

@@ -41,10 +41,14 @@ def bind(app: AppStore, issuer: str, subject: str, email: str, now: dt.datetime)
             reason = "this e-mail address signed in before from another account at the provider"
         if reason:
             audit_log.log_in(
-                con, now, email, "sign-in refused", email,
+                con,
+                now,
+                email,
+                "sign-in refused",
+                email,
                 f"{reason} (issuer {issuer}, subject {subject}; kept: "
                 f"{by_subject[0][0] if by_subject else by_email[0][1]})",
-            )  # fmt: skip
+            )
             return reason
         if by_subject:
             con.execute(

@@ -18,18 +18,37 @@ from dashboard.store.sources import SourceStore, StoreError
 DIMENSIONS: dict[str, str] = FILTER_COLUMNS  # a breakdown is by one of the filters
 NO_VALUE = "(none)"  # how an empty dimension value is named in a breakdown
 TABLE_COLUMNS = [
-    "account_id", "account_name", "segment", "region", "plan", "csm_owner", "am_owner",
-    "coverage_class", "arr", "health", "churn_probability", "band", "coverage",
-    "health_change_30d", "renewal_date",
-    "days_to_renewal", "renewal_window", "risk_before_deadline", "expansion_ready",
-    "top_driver", "top_cause", "top_action",
-]  # fmt: skip
+    "account_id",
+    "account_name",
+    "segment",
+    "region",
+    "plan",
+    "csm_owner",
+    "am_owner",
+    "coverage_class",
+    "arr",
+    "health",
+    "churn_probability",
+    "band",
+    "coverage",
+    "health_change_30d",
+    "renewal_date",
+    "days_to_renewal",
+    "renewal_window",
+    "risk_before_deadline",
+    "expansion_ready",
+    "top_driver",
+    "top_cause",
+    "top_action",
+]
 
 
 # Names the shape of the published scores: scores another version of Tandem published are
 # recomputed when the app starts (a page would ask for a column they do not have).
 SCORING_REVISION = "money-currency-1 expansion-potential-2 verdict-1"  # what scoring publishes
-SCORES_VERSION = hashlib.sha256((",".join(TABLE_COLUMNS) + FEATURES_VERSION + SCORING_REVISION).encode()).hexdigest()[:16]  # fmt: skip
+SCORES_VERSION = hashlib.sha256(
+    (",".join(TABLE_COLUMNS) + FEATURES_VERSION + SCORING_REVISION).encode()
+).hexdigest()[:16]
 
 
 def has_scores(store: SourceStore) -> bool:

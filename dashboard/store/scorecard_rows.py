@@ -26,9 +26,13 @@ def scorecard_rows(app: AppStore) -> pl.DataFrame:
 
 
 def insert_scorecard(
-    con: duckdb.DuckDBPyConnection, name: str, description: str, body: str, actor: str,
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    description: str,
+    body: str,
+    actor: str,
     now: dt.datetime | None,
-) -> None:  # fmt: skip
+) -> None:
     """Save a scorecard under a new name (inside an open transaction)."""
     con.execute(
         "INSERT INTO scorecards SELECT $name, $description, $body, false, $actor, $now"

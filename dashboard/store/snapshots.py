@@ -43,7 +43,9 @@ def snapshot_on_or_before(day: dt.date) -> dt.date:
 
 def _grid(first: dt.date, last: dt.date) -> list[dt.date]:
     """Every grid date from ``first`` to ``last`` (both on the grid)."""
-    return [first + dt.timedelta(days=d) for d in range(0, (last - first).days + 1, SNAPSHOT_STEP_DAYS)]  # fmt: skip
+    return [
+        first + dt.timedelta(days=d) for d in range(0, (last - first).days + 1, SNAPSHOT_STEP_DAYS)
+    ]
 
 
 def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.DataFrame:
@@ -59,8 +61,10 @@ def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.D
             [FEATURES_VERSION],
         ).fetchall()[0][0]
         if wanted and usable:
-            held = {row[0] for row in cur.execute(
-                "SELECT DISTINCT as_of FROM snapshot_features").fetchall()}  # fmt: skip
+            held = {
+                row[0]
+                for row in cur.execute("SELECT DISTINCT as_of FROM snapshot_features").fetchall()
+            }
             if set(wanted) <= held:
                 return cur.sql(
                     "SELECT * FROM snapshot_features WHERE as_of IN (SELECT unnest($dates::DATE[]))"
@@ -141,14 +145,18 @@ def history_end(store: SourceStore, as_of: dt.date | None = None) -> dt.date | N
     return max(known) if known else None
 
 
-def backtest_dates_until(end: dt.date, horizon: int, count: int = BACKTEST_SNAPSHOTS) -> list[dt.date]:  # fmt: skip
+def backtest_dates_until(
+    end: dt.date, horizon: int, count: int = BACKTEST_SNAPSHOTS
+) -> list[dt.date]:
     """``count`` grid dates 30 days apart, the latest one on or before ``horizon`` days
     before ``end`` (so every snapshot's horizon is fully observed)."""
     last = snapshot_on_or_before(end - dt.timedelta(days=horizon))
     return [last - dt.timedelta(days=SNAPSHOT_STEP_DAYS * i) for i in range(count - 1, -1, -1)]
 
 
-def backtest_dates(store: SourceStore, horizon: int, count: int = BACKTEST_SNAPSHOTS) -> list[dt.date]:  # fmt: skip
+def backtest_dates(
+    store: SourceStore, horizon: int, count: int = BACKTEST_SNAPSHOTS
+) -> list[dt.date]:
     """The backtest's snapshot dates for the published data."""
     end = history_end(store)
     return backtest_dates_until(end, horizon, count) if end else []

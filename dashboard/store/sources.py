@@ -239,7 +239,9 @@ class SourceWriter:
                     self.con.execute(f"DROP TABLE {target}")
                     self.con.execute(ddl(table))
                 elif mode == "update" and id_column and ids is not None:
-                    self.con.execute(f"DELETE FROM {target} WHERE {key} IN (SELECT id FROM _incoming_ids)")  # fmt: skip
+                    self.con.execute(
+                        f"DELETE FROM {target} WHERE {key} IN (SELECT id FROM _incoming_ids)"
+                    )
                 elif mode == "update" and period is not None and date_column:
                     self.con.execute(
                         f"DELETE FROM {target} WHERE {ident(date_column)} BETWEEN ? AND ?",

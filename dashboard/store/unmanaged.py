@@ -11,11 +11,28 @@ from dashboard.store.sources import SourceStore
 # An activity whose summary matches this is commercial work, whoever logged it.
 COMMERCIAL_PATTERN = r"pric|quote|contract|discount|renewal|invoice|budget|upsell|terms"
 COVERAGE_COLUMNS = [
-    "account_id", "account_name", "segment", "region", "plan", "csm_owner", "am_owner",
-    "coverage_class", "arr", "health", "band", "expansion_ready", "expansion_potential",
-    "triggers_fired", "days_to_renewal", "renewal_date", "days_since_am_touch",
-    "days_since_last_touch", "days_to_first_milestone", "seat_utilisation", "contract_start",
-]  # fmt: skip
+    "account_id",
+    "account_name",
+    "segment",
+    "region",
+    "plan",
+    "csm_owner",
+    "am_owner",
+    "coverage_class",
+    "arr",
+    "health",
+    "band",
+    "expansion_ready",
+    "expansion_potential",
+    "triggers_fired",
+    "days_to_renewal",
+    "renewal_date",
+    "days_since_am_touch",
+    "days_since_last_touch",
+    "days_to_first_milestone",
+    "seat_utilisation",
+    "contract_start",
+]
 
 
 def coverage_accounts(store: SourceStore, f: AccountFilter) -> pl.DataFrame:

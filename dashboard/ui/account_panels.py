@@ -58,29 +58,42 @@ def header(p: dict, churn_note: str | None = None) -> None:
         health = p.get("health")
         change, arrow = change_in_days(p.get("health_change_30d"))
         st.metric(
-            "Health", "—" if health is None else f"{health:.0f}", delta=change,
-            delta_arrow=arrow, delta_color="normal" if arrow == "auto" else "off", border=True,
-        )  # fmt: skip
+            "Health",
+            "—" if health is None else f"{health:.0f}",
+            delta=change,
+            delta_arrow=arrow,
+            delta_color="normal" if arrow == "auto" else "off",
+            border=True,
+        )
         st.metric("Band", band.capitalize(), border=True)
         risk = p.get("churn_probability")
         st.metric(
-            "Churn risk, 90 days", "—" if risk is None else f"{risk:.0%}", border=True,
+            "Churn risk, 90 days",
+            "—" if risk is None else f"{risk:.0%}",
+            border=True,
             help="Probability of churn within 90 days: this health's churn rate in the "
-            "portfolio's own history (fitted on past snapshots)" if risk is not None
+            "portfolio's own history (fitted on past snapshots)"
+            if risk is not None
             else f"Not shown: {churn_note or 'no health score'}.",
-        )  # fmt: skip
+        )
         st.metric("ARR", format_value(p.get("arr"), "money"), border=True)
         days = p.get("days_to_renewal")
         st.metric(
-            "Renewal", str(p.get("renewal_date") or "—"),
-            delta=None if days is None else f"in {days} days", delta_color="off",
-            delta_arrow="off", border=True, help=renewal_basis(p),
-        )  # fmt: skip
+            "Renewal",
+            str(p.get("renewal_date") or "—"),
+            delta=None if days is None else f"in {days} days",
+            delta_color="off",
+            delta_arrow="off",
+            border=True,
+            help=renewal_basis(p),
+        )
         coverage = p.get("coverage")
         st.metric(
-            "Data coverage", "—" if coverage is None else f"{coverage:.0%}", border=True,
+            "Data coverage",
+            "—" if coverage is None else f"{coverage:.0%}",
+            border=True,
             help="Share of the scorecard's weight whose component had data",
-        )  # fmt: skip
+        )
     coverage = p.get("coverage")
     missing = p.get("missing_sources")
     if coverage is not None and p.get("low_coverage"):
@@ -101,8 +114,10 @@ def drivers_by_lens(drivers: pl.DataFrame, has_am: bool = True) -> None:
         st.success("Nothing pulls this account down by more than a couple of points.")
         return
     value, revenue = st.columns(2)
-    for column, role, action in ((value, "CSM — value lens", "csm_action"),
-                                 (revenue, "AM — revenue lens", "am_action")):  # fmt: skip
+    for column, role, action in (
+        (value, "CSM — value lens", "csm_action"),
+        (revenue, "AM — revenue lens", "am_action"),
+    ):
         with column.container(border=True):
             st.markdown(f"**{role}**")
             if action == "am_action" and not has_am:
@@ -131,8 +146,12 @@ def source_tabs(account_id: str) -> None:
             if rows.is_empty():
                 st.caption(f"No {table} loaded for this account.")
                 continue
-            st.dataframe(rows.head(200), hide_index=True, placeholder="—",
-                         column_config=auto_columns(rows, _source_columns()))  # fmt: skip
+            st.dataframe(
+                rows.head(200),
+                hide_index=True,
+                placeholder="—",
+                column_config=auto_columns(rows, _source_columns()),
+            )
             download_csv(rows.rename(humanize), f"{account_id}-{table}.csv")  # labelled as shown
     with tabs[5]:
         mismatches = read(account.crm_billing_mismatches, account_id)
@@ -142,8 +161,9 @@ def source_tabs(account_id: str) -> None:
             )
         else:
             st.warning(f"{mismatches.height} field(s) differ between the CRM and billing.")
-            st.dataframe(mismatches, hide_index=True, placeholder="—",
-                         column_config=auto_columns(mismatches))  # fmt: skip
+            st.dataframe(
+                mismatches, hide_index=True, placeholder="—", column_config=auto_columns(mismatches)
+            )
 
 
 def _source_columns() -> dict[str, object]:
@@ -173,23 +193,35 @@ def privacy_panel(account_id: str) -> None:
         return
     with st.expander("Privacy requests (GDPR)", icon=":material/shield_person:"):
         key = f"gdpr_export_{account_id}"
-        if st.button("Prepare an export of everything stored about this account", key=f"gdpr_prepare_{account_id}"):  # fmt: skip
-            st.session_state[key] = export_account(stores(), account_id, data_dir(), now(), viewer.name)  # fmt: skip
+        if st.button(
+            "Prepare an export of everything stored about this account",
+            key=f"gdpr_prepare_{account_id}",
+        ):
+            st.session_state[key] = export_account(
+                stores(), account_id, data_dir(), now(), viewer.name
+            )
         if key in st.session_state:
             st.download_button(
-                "Download the export (zip)", st.session_state[key],
-                file_name=f"{account_id}-export.zip", mime="application/zip", on_click="ignore",
-                icon=":material/folder_zip:", key="gdpr_export",
-            )  # fmt: skip
+                "Download the export (zip)",
+                st.session_state[key],
+                file_name=f"{account_id}-export.zip",
+                mime="application/zip",
+                on_click="ignore",
+                icon=":material/folder_zip:",
+                key="gdpr_export",
+            )
         st.caption(
             "Erasure deletes the account in every table, snapshot, handoff, note, task and "
             "digest. It cannot be undone; the audit log keeps only the id, the time and who asked."
         )
         typed = st.text_input(f"Type {account_id} to confirm the erasure", key="gdpr_confirm")
-        if st.button("Erase this account", type="primary", disabled=typed != account_id,
-                     key="gdpr_delete"):  # fmt: skip
+        if st.button(
+            "Erase this account", type="primary", disabled=typed != account_id, key="gdpr_delete"
+        ):
             done = delete_account(stores(), account_id, data_dir(), now(), viewer.name)
             st.query_params.clear()
-            st.success(f"{account_id} erased: {sum(done.rows.values()):,} rows in "
-                       f"{len(done.rows)} tables, {done.digest_files} digest files.")  # fmt: skip
+            st.success(
+                f"{account_id} erased: {sum(done.rows.values()):,} rows in "
+                f"{len(done.rows)} tables, {done.digest_files} digest files."
+            )
             st.stop()

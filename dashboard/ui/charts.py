@@ -46,16 +46,28 @@ def _days_axis(fig: go.Figure, dates: list[dt.date]) -> go.Figure:
     if len(set(dates)) == 1:
         day = dates[0]
         fig.update_xaxes(
-            range=[(day - dt.timedelta(days=7)).isoformat(), (day + dt.timedelta(days=7)).isoformat()],
-            tickvals=[day.isoformat()], tickformat="%b %d, %Y",
-        )  # fmt: skip
+            range=[
+                (day - dt.timedelta(days=7)).isoformat(),
+                (day + dt.timedelta(days=7)).isoformat(),
+            ],
+            tickvals=[day.isoformat()],
+            tickformat="%b %d, %Y",
+        )
     return fig
 
 
 def _stacked(
-    data: pl.DataFrame, value: str, category: str, stack: str, stacks: list[str],
-    colors: dict[str, str], *, horizontal: bool, hover: str, extra: str | None = None,
-) -> go.Figure:  # fmt: skip
+    data: pl.DataFrame,
+    value: str,
+    category: str,
+    stack: str,
+    stacks: list[str],
+    colors: dict[str, str],
+    *,
+    horizontal: bool,
+    hover: str,
+    extra: str | None = None,
+) -> go.Figure:
     """Bars of ``value`` per ``category``, one trace per ``stack`` value (in ``stacks``
     order), stacked. ``hover`` is the template of each bar's hover text; it can show the
     column ``extra`` as ``%{customdata}``."""
@@ -67,12 +79,15 @@ def _stacked(
         values, cats = part[value].to_list(), part[category].to_list()
         fig.add_trace(
             go.Bar(
-                x=values if horizontal else cats, y=cats if horizontal else values, name=name,
-                orientation="h" if horizontal else "v", marker_color=colors.get(name),
+                x=values if horizontal else cats,
+                y=cats if horizontal else values,
+                name=name,
+                orientation="h" if horizontal else "v",
+                marker_color=colors.get(name),
                 customdata=part[extra].to_list() if extra else None,
                 hovertemplate=hover + f"<extra>{name}</extra>",
             )
-        )  # fmt: skip
+        )
     fig.update_layout(barmode="stack")
     return fig
 
@@ -95,7 +110,7 @@ def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go
         horizontal=True,
         extra="pick",
         hover=f"{label} %{{y}}<br>{title} %{{x:,.0f}}",
-    )  # fmt: skip (the band rides as customdata: a click names it)
+    )  # the band rides as customdata: a click names it
     fig.update_yaxes(categoryorder="array", categoryarray=order, title=label)
     fig.update_xaxes(title=title, tickprefix=money_symbol() if measure == "arr" else None)
     return _layout(fig, height=max(260, 28 * len(order) + 80))
@@ -114,14 +129,21 @@ def arr_treemap(mix: pl.DataFrame) -> go.Figure:
     parents = ["", *["Portfolio"] * segments.height]
     parents += [f"Portfolio/{s}" for s in data["segment"]]
     values = [total, *segments["arr"], *data["arr"]]
-    colors = ["rgba(148,163,184,0.25)"] * (1 + segments.height) + [BAND_COLORS.get(b, "#9ca3af") for b in data["band"]]  # fmt: skip
+    colors = ["rgba(148,163,184,0.25)"] * (1 + segments.height) + [
+        BAND_COLORS.get(b, "#9ca3af") for b in data["band"]
+    ]
     fig = go.Figure(
         go.Treemap(
-            ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
-            marker={"colors": colors}, texttemplate=_money("%{label}<br>$%{value:,.0f}"),
+            ids=ids,
+            labels=labels,
+            parents=parents,
+            values=values,
+            branchvalues="total",
+            marker={"colors": colors},
+            texttemplate=_money("%{label}<br>$%{value:,.0f}"),
             hovertemplate=_money("%{label}: $%{value:,.0f}<extra></extra>"),
         )
-    )  # fmt: skip
+    )
     return _layout(fig)
 
 
@@ -157,7 +179,7 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
             "range": [0, 100],
             "dtick": 20,
             "showgrid": False,
-        },  # fmt: skip
+        },
     )
     return _layout(fig)
 
@@ -167,13 +189,24 @@ def account_health(history: pl.DataFrame, red: float, green: float) -> go.Figure
     zones = [(0, red, "red"), (red, green, "yellow"), (green, 100, "green")]
     # layout shapes, not add_hrect (which costs 60 ms a rectangle)
     fig = go.Figure(
-        layout={"shapes": [
-            {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": low, "y1": high,
-             "fillcolor": BAND_COLORS[band], "opacity": 0.08, "line": {"width": 0},
-             "layer": "below"}
-            for low, high, band in zones
-        ]}
-    )  # fmt: skip
+        layout={
+            "shapes": [
+                {
+                    "type": "rect",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": low,
+                    "y1": high,
+                    "fillcolor": BAND_COLORS[band],
+                    "opacity": 0.08,
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+                for low, high, band in zones
+            ]
+        }
+    )
     fig.add_trace(
         go.Scatter(
             x=history["as_of"].to_list(),
@@ -211,11 +244,20 @@ def component_bars(scores: dict[str, float | None], red: float, green: float) ->
             textposition="outside",
         )
     )
-    fig.update_layout(shapes=[  # layout shapes: add_vline costs 60 ms a line
-        {"type": "line", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
-         "line": {"dash": "dot", "color": BAND_COLORS[band]}}
-        for x, band in ((red, "red"), (green, "green"))
-    ])  # fmt: skip
+    fig.update_layout(
+        shapes=[  # layout shapes: add_vline costs 60 ms a line
+            {
+                "type": "line",
+                "x0": x,
+                "x1": x,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"dash": "dot", "color": BAND_COLORS[band]},
+            }
+            for x, band in ((red, "red"), (green, "green"))
+        ]
+    )
     fig.update_xaxes(range=[0, 110], title="score (0-100)")
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, height=300)
@@ -235,31 +277,53 @@ def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
     done = usage.filter(~pl.col("partial"))
     fig = go.Figure(
         go.Scatter(
-            x=done["week"].to_list(), y=done[measure].to_list(), mode="lines+markers",
+            x=done["week"].to_list(),
+            y=done[measure].to_list(),
+            mode="lines+markers",
             name=f"weekly {'active users' if users else 'usage events'}",
             line={"color": "#2563eb", "width": 2.5},
             hovertemplate=f"week of %{{x|%b %d}}: %{{y:,}} {unit}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     partial = usage.filter(pl.col("partial"))
     if partial.height:
         tail = pl.concat([done.tail(1), partial])
         fig.add_trace(
             go.Scatter(
-                x=tail["week"].to_list(), y=tail[measure].to_list(), mode="lines+markers",
-                name="this week so far", line={"color": "#2563eb", "width": 2, "dash": "dot"},
+                x=tail["week"].to_list(),
+                y=tail[measure].to_list(),
+                mode="lines+markers",
+                name="this week so far",
+                line={"color": "#2563eb", "width": 2, "dash": "dot"},
                 marker={"symbol": "circle-open", "size": 9},
                 hovertemplate=f"this week so far: %{{y:,}} {unit}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     if seats and users:
         fig.update_layout(
-            shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": seats,
-                     "y1": seats, "line": {"dash": "dash", "color": "#6b7280"}}],
-            annotations=[{"xref": "paper", "x": 1, "y": seats, "yanchor": "bottom",
-                          "xanchor": "right", "showarrow": False,
-                          "text": f"{seats} licensed seats"}],
-        )  # fmt: skip
+            shapes=[
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": seats,
+                    "y1": seats,
+                    "line": {"dash": "dash", "color": "#6b7280"},
+                }
+            ],
+            annotations=[
+                {
+                    "xref": "paper",
+                    "x": 1,
+                    "y": seats,
+                    "yanchor": "bottom",
+                    "xanchor": "right",
+                    "showarrow": False,
+                    "text": f"{seats} licensed seats",
+                }
+            ],
+        )
     fig.update_yaxes(rangemode="tozero", title=unit)
     return _layout(fig, height=300)
 
@@ -268,18 +332,26 @@ def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
     """ARR up for renewal per month, stacked by band, with the expected (forecast) renewal ARR
     as a line. Clicking a bar selects its month."""
     fig = _stacked(
-        calendar.filter(pl.col("arr") > 0), "arr", "month", "band", BAND_ORDER, BAND_COLORS,
-        horizontal=False, hover=_money("%{x|%b %Y}: $%{y:,.0f} (%{customdata} accounts)"),
+        calendar.filter(pl.col("arr") > 0),
+        "arr",
+        "month",
+        "band",
+        BAND_ORDER,
+        BAND_COLORS,
+        horizontal=False,
+        hover=_money("%{x|%b %Y}: $%{y:,.0f} (%{customdata} accounts)"),
         extra="accounts",
-    )  # fmt: skip
+    )
     fig.add_trace(
         go.Scatter(
-            x=forecast["month"].to_list(), y=forecast["expected_arr"].to_list(),
-            name="expected renewal ARR", mode="lines+markers",
+            x=forecast["month"].to_list(),
+            y=forecast["expected_arr"].to_list(),
+            name="expected renewal ARR",
+            mode="lines+markers",
             line={"color": LINE_COLOR, "width": 2.5},
             hovertemplate=_money("%{x|%b %Y}: expected $%{y:,.0f}<extra></extra>"),
         )
-    )  # fmt: skip
+    )
     fig.update_layout(yaxis={"title": "ARR", "tickprefix": money_symbol()})
     fig.update_xaxes(dtick="M1", tickformat="%b %Y")
     return _layout(fig, height=360)
@@ -289,9 +361,16 @@ def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
     """ARR renewing per week of the quarter ahead, stacked by band."""
     data = weeks.filter(pl.col("arr") > 0)
     fig = _stacked(
-        data, "arr", "week", "band", BAND_ORDER, BAND_COLORS, horizontal=False,
-        hover=_money("Week of %{x|%d %b}: $%{y:,.0f} (%{customdata} accounts)"), extra="accounts",
-    )  # fmt: skip
+        data,
+        "arr",
+        "week",
+        "band",
+        BAND_ORDER,
+        BAND_COLORS,
+        horizontal=False,
+        hover=_money("Week of %{x|%d %b}: $%{y:,.0f} (%{customdata} accounts)"),
+        extra="accounts",
+    )
     fig.update_layout(xaxis_title="Week of", yaxis_title="ARR")
     fig.update_yaxes(tickprefix=money_symbol())
     first, last = weeks["week"].min(), weeks["week"].max()
@@ -311,10 +390,16 @@ def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
         .sort("segment")
     )
     fig = _stacked(
-        data, "potential", "segment", "expansion_window", ["now", "at renewal"],
-        {"now": "#2563eb", "at renewal": "#93c5fd"}, horizontal=True,
-        hover=_money("%{y}: $%{x:,.0f} potential (%{customdata} accounts)"), extra="accounts",
-    )  # fmt: skip
+        data,
+        "potential",
+        "segment",
+        "expansion_window",
+        ["now", "at renewal"],
+        {"now": "#2563eb", "at renewal": "#93c5fd"},
+        horizontal=True,
+        hover=_money("%{y}: $%{x:,.0f} potential (%{customdata} accounts)"),
+        extra="accounts",
+    )
     fig.update_layout(xaxis_title="Potential ARR", yaxis_title="Segment", legend_title="Window")
     fig.update_xaxes(tickprefix=money_symbol())
     return _layout(fig, height=max(260, 40 * data["segment"].n_unique() + 120))
@@ -326,13 +411,18 @@ def health_distributions(before: pl.DataFrame, after: pl.DataFrame, width: int) 
     for frame, name, color in ((before, "active", "#9ca3af"), (after, "candidate", "#2563eb")):
         fig.add_trace(
             go.Bar(
-                x=(frame["bin"] + width / 2).to_list(), y=frame["accounts"].to_list(), name=name,
-                marker_color=color, opacity=0.6, width=width,
+                x=(frame["bin"] + width / 2).to_list(),
+                y=frame["accounts"].to_list(),
+                name=name,
+                marker_color=color,
+                opacity=0.6,
+                width=width,
                 hovertemplate="health %{x}: %{y} accounts<extra>" + name + "</extra>",
             )
-        )  # fmt: skip
-    fig.update_layout(barmode="overlay", xaxis={"title": "health", "range": [0, 100]},
-                      yaxis={"title": "accounts"})  # fmt: skip
+        )
+    fig.update_layout(
+        barmode="overlay", xaxis={"title": "health", "range": [0, 100]}, yaxis={"title": "accounts"}
+    )
     return _layout(fig, height=300)
 
 
@@ -344,17 +434,23 @@ def band_sankey(migration: pl.DataFrame, measure: str = "accounts") -> go.Figure
     index = {b: i for i, b in enumerate(BAND_ORDER)}
     fig = go.Figure(
         go.Sankey(
-            node={"label": left + right, "pad": 14, "thickness": 14,
-                  "color": [BAND_COLORS[b] for b in BAND_ORDER] * 2},
+            node={
+                "label": left + right,
+                "pad": 14,
+                "thickness": 14,
+                "color": [BAND_COLORS[b] for b in BAND_ORDER] * 2,
+            },
             link={
                 "source": [index[b] for b in flows["band_before"]],
                 "target": [len(BAND_ORDER) + index[b] for b in flows["band_after"]],
                 "value": flows[measure].to_list(),
-                "color": ["rgba(37,99,235,0.25)" if a != b else "rgba(156,163,175,0.3)"
-                          for a, b in zip(flows["band_before"], flows["band_after"], strict=True)],
+                "color": [
+                    "rgba(37,99,235,0.25)" if a != b else "rgba(156,163,175,0.3)"
+                    for a, b in zip(flows["band_before"], flows["band_after"], strict=True)
+                ],
             },
         )
-    )  # fmt: skip
+    )
     return _layout(fig, height=300)
 
 
@@ -363,17 +459,30 @@ def calibration(table: pl.DataFrame) -> go.Figure:
     the diagonal a perfect calibration would follow."""
     top = max([0.05, *table["predicted"].to_list(), *table["observed"].to_list()]) * 1.1
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="perfect",
-                             line={"color": "#9ca3af", "dash": "dot"}, hoverinfo="skip"))  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=table["predicted"].to_list(), y=table["observed"].to_list(), name="deciles",
-            mode="lines+markers", line={"color": "#2563eb", "width": 2.5},
+            x=[0, top],
+            y=[0, top],
+            mode="lines",
+            name="perfect",
+            line={"color": "#9ca3af", "dash": "dot"},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=table["predicted"].to_list(),
+            y=table["observed"].to_list(),
+            name="deciles",
+            mode="lines+markers",
+            line={"color": "#2563eb", "width": 2.5},
             customdata=table.select("decile", "n").rows(),
             hovertemplate="decile %{customdata[0]}: predicted %{x:.1%}, observed %{y:.1%} "
             "of %{customdata[1]:,}<extra></extra>",
         )
-    )  # fmt: skip
-    fig.update_layout(xaxis={"title": "predicted churn", "tickformat": ".0%", "range": [0, top]},
-                      yaxis={"title": "observed churn", "tickformat": ".0%", "range": [0, top]})  # fmt: skip
+    )
+    fig.update_layout(
+        xaxis={"title": "predicted churn", "tickformat": ".0%", "range": [0, top]},
+        yaxis={"title": "observed churn", "tickformat": ".0%", "range": [0, top]},
+    )
     return _layout(fig, height=300)

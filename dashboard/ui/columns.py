@@ -20,80 +20,154 @@ def _percent(label: str, **kw: object) -> object:
 
 # -- Portfolio -----------------------------------------------------------------------------------
 def portfolio_accounts() -> TableSpec:
-    return _accounts("account_name", "arr", "health", "band", "top_action", "renewal_date",
-                     "churn_probability", "csm_owner", "am_owner", "segment", "top_cause")  # fmt: skip
+    return _accounts(
+        "account_name",
+        "arr",
+        "health",
+        "band",
+        "top_action",
+        "renewal_date",
+        "churn_probability",
+        "csm_owner",
+        "am_owner",
+        "segment",
+        "top_cause",
+    )
 
 
 # -- Renewals ------------------------------------------------------------------------------------
 def renewal_month() -> TableSpec:
-    return _accounts("account_name", "renewal_date", "arr", "health", "band", "csm_owner",
-                     "am_owner", "top_cause")  # fmt: skip
+    return _accounts(
+        "account_name",
+        "renewal_date",
+        "arr",
+        "health",
+        "band",
+        "csm_owner",
+        "am_owner",
+        "top_cause",
+    )
 
 
 def renewal_windows() -> TableSpec:
     return TableSpec(
-        ["window", "accounts", "arr", "accounts_red", "arr_red", "accounts_yellow", "arr_yellow",
-         "accounts_green", "arr_green"],
-        {"window": cc.TextColumn("Days"), "accounts": cc.NumberColumn("Accounts"),
-         "arr": money_column("ARR"), "arr_red": money_column("ARR red"),
-         "arr_yellow": money_column("ARR yellow"), "arr_green": money_column("ARR green"),
-         "accounts_red": cc.NumberColumn("Red"), "accounts_yellow": cc.NumberColumn("Yellow"),
-         "accounts_green": cc.NumberColumn("Green")},
-    )  # fmt: skip
+        [
+            "window",
+            "accounts",
+            "arr",
+            "accounts_red",
+            "arr_red",
+            "accounts_yellow",
+            "arr_yellow",
+            "accounts_green",
+            "arr_green",
+        ],
+        {
+            "window": cc.TextColumn("Days"),
+            "accounts": cc.NumberColumn("Accounts"),
+            "arr": money_column("ARR"),
+            "arr_red": money_column("ARR red"),
+            "arr_yellow": money_column("ARR yellow"),
+            "arr_green": money_column("ARR green"),
+            "accounts_red": cc.NumberColumn("Red"),
+            "accounts_yellow": cc.NumberColumn("Yellow"),
+            "accounts_green": cc.NumberColumn("Green"),
+        },
+    )
 
 
 def handoff_history() -> TableSpec:
     """Every step of an account's handoffs: who, in which role, when, and what they said."""
     return TableSpec(
         ["kind", "step", "state", "actor", "role", "stepped_at", "note"],
-        {"kind": cc.TextColumn("Handoff"), "step": cc.NumberColumn("Step"),
-         "state": cc.TextColumn("State"), "actor": cc.TextColumn("Who"),
-         "role": cc.TextColumn("Role"),
-         "stepped_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-         "note": cc.TextColumn("Evidence / note", width="large")},
-    )  # fmt: skip
+        {
+            "kind": cc.TextColumn("Handoff"),
+            "step": cc.NumberColumn("Step"),
+            "state": cc.TextColumn("State"),
+            "actor": cc.TextColumn("Who"),
+            "role": cc.TextColumn("Role"),
+            "stepped_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+            "note": cc.TextColumn("Evidence / note", width="large"),
+        },
+    )
 
 
 def renewal_risks() -> TableSpec:
     return _accounts(
-        "account_name", "arr", "days_to_renewal", "band", "csm_next", "am_next", "top_cause",
-        "health", "health_change_30d",
-        csm_next=cc.TextColumn("CSM does", width="medium"), am_next=cc.TextColumn("AM does", width="medium"),
-    )  # fmt: skip
+        "account_name",
+        "arr",
+        "days_to_renewal",
+        "band",
+        "csm_next",
+        "am_next",
+        "top_cause",
+        "health",
+        "health_change_30d",
+        csm_next=cc.TextColumn("CSM does", width="medium"),
+        am_next=cc.TextColumn("AM does", width="medium"),
+    )
 
 
 def renewal_probabilities() -> TableSpec:
     return TableSpec(
         ["band", "probability", "source", "renewals", "renewed"],
-        {"band": cc.TextColumn("Band"), "probability": _percent("P(renew)"),
-         "source": cc.TextColumn("From"), "renewals": cc.NumberColumn("Renewals seen"),
-         "renewed": cc.NumberColumn("Renewed")},
-    )  # fmt: skip
+        {
+            "band": cc.TextColumn("Band"),
+            "probability": _percent("P(renew)"),
+            "source": cc.TextColumn("From"),
+            "renewals": cc.NumberColumn("Renewals seen"),
+            "renewed": cc.NumberColumn("Renewed"),
+        },
+    )
 
 
 def value_validation() -> TableSpec:
     return _accounts(
-        "account_name", "days_to_renewal", "arr", "checks_passed", "value_review",
-        "commercial_plan", "check_health_trend", "check_adoption", "check_success_plan",
-        "check_outcomes", "csm_owner", "am_owner", "commercial_plan_note",
+        "account_name",
+        "days_to_renewal",
+        "arr",
+        "checks_passed",
+        "value_review",
+        "commercial_plan",
+        "check_health_trend",
+        "check_adoption",
+        "check_success_plan",
+        "check_outcomes",
+        "csm_owner",
+        "am_owner",
+        "commercial_plan_note",
         check_health_trend=cc.CheckboxColumn("Health trend"),
         check_adoption=cc.CheckboxColumn("Adoption"),
         check_success_plan=cc.CheckboxColumn("Success plan"),
         check_outcomes=cc.CheckboxColumn("Outcomes"),
-        checks_passed=cc.ProgressColumn("Value validated", min_value=0, max_value=4, format="%d of 4"),
+        checks_passed=cc.ProgressColumn(
+            "Value validated", min_value=0, max_value=4, format="%d of 4"
+        ),
         value_review=cc.TextColumn("CSM value review"),
         commercial_plan=cc.TextColumn("AM commercial plan"),
         commercial_plan_note=cc.TextColumn("Plan (pricing, terms)", width="large"),
-    )  # fmt: skip
+    )
 
 
 # -- Expansion -----------------------------------------------------------------------------------
 def expansion_ranking() -> TableSpec:
     return _accounts(
-        "account_name", "expansion_potential", "expansion_window", "expansion_readiness",
-        "handoff", "seats_to_add", "upgrade_to", "triggers_fired", "expansion_ready",
-        "seat_utilisation", "band", "csm_owner", "am_owner",
-        expansion_readiness=cc.ProgressColumn("Readiness", min_value=0, max_value=100, format="%.0f"),
+        "account_name",
+        "expansion_potential",
+        "expansion_window",
+        "expansion_readiness",
+        "handoff",
+        "seats_to_add",
+        "upgrade_to",
+        "triggers_fired",
+        "expansion_ready",
+        "seat_utilisation",
+        "band",
+        "csm_owner",
+        "am_owner",
+        expansion_readiness=cc.ProgressColumn(
+            "Readiness", min_value=0, max_value=100, format="%.0f"
+        ),
         expansion_ready=cc.CheckboxColumn("Ready"),
         triggers_fired=cc.TextColumn("Triggers", width="large"),
         expansion_potential=money_column("Potential"),
@@ -102,152 +176,270 @@ def expansion_ranking() -> TableSpec:
         upgrade_to=cc.TextColumn("Plan up"),
         seat_utilisation=cc.NumberColumn("Seats used", format="percent"),
         handoff=cc.TextColumn("Handoff"),
-    )  # fmt: skip
+    )
 
 
 def stalled_flags() -> TableSpec:
     return _accounts(
-        "account_name", "am_owner", "created_by", "days_waiting", "arr", "state",
-        created_by=cc.TextColumn("Flagged by"), days_waiting=cc.NumberColumn("Days waiting"),
+        "account_name",
+        "am_owner",
+        "created_by",
+        "days_waiting",
+        "arr",
+        "state",
+        created_by=cc.TextColumn("Flagged by"),
+        days_waiting=cc.NumberColumn("Days waiting"),
         state=cc.TextColumn("State"),
-    )  # fmt: skip
+    )
 
 
 def unflagged_expansions() -> TableSpec:
     return _accounts(
-        "account_name", "csm_owner", "am_owner", "expansion_potential", "triggers_fired",
-        triggers_fired=cc.TextColumn("Triggers"), expansion_potential=money_column("Potential"),
-    )  # fmt: skip
+        "account_name",
+        "csm_owner",
+        "am_owner",
+        "expansion_potential",
+        "triggers_fired",
+        triggers_fired=cc.TextColumn("Triggers"),
+        expansion_potential=money_column("Potential"),
+    )
 
 
 # -- Weekly sync ---------------------------------------------------------------------------------
 def sync_changes() -> TableSpec:
     return TableSpec(
         ["account_name", "change", "detail", "on_date"],
-        {"account_name": cc.TextColumn("Account"), "change": cc.TextColumn("Change"),
-         "detail": cc.TextColumn("Detail", width="large"),
-         "on_date": cc.DateColumn("On", format="YYYY-MM-DD")},
-    )  # fmt: skip
+        {
+            "account_name": cc.TextColumn("Account"),
+            "change": cc.TextColumn("Change"),
+            "detail": cc.TextColumn("Detail", width="large"),
+            "on_date": cc.DateColumn("On", format="YYYY-MM-DD"),
+        },
+    )
 
 
 def sync_renewals() -> TableSpec:
     return _accounts(
-        "account_name", "renewal_date", "arr", "checks_passed", "value_review", "commercial_plan",
+        "account_name",
+        "renewal_date",
+        "arr",
+        "checks_passed",
+        "value_review",
+        "commercial_plan",
         "checks_missing",
-        checks_passed=cc.ProgressColumn("Value validated", min_value=0, max_value=4, format="%d of 4"),
+        checks_passed=cc.ProgressColumn(
+            "Value validated", min_value=0, max_value=4, format="%d of 4"
+        ),
         checks_missing=cc.TextColumn("Missing", width="medium"),
-        value_review=cc.TextColumn("CSM review"), commercial_plan=cc.TextColumn("AM plan"),
-    )  # fmt: skip
+        value_review=cc.TextColumn("CSM review"),
+        commercial_plan=cc.TextColumn("AM plan"),
+    )
 
 
 def sync_waiting() -> TableSpec:
     return TableSpec(
         ["account_name", "kind", "state", "waiting_on", "created_by", "created_at"],
-        {"account_name": cc.TextColumn("Account"), "kind": cc.TextColumn("Kind"),
-         "state": cc.TextColumn("State"), "waiting_on": cc.TextColumn("Waiting on"),
-         "created_by": cc.TextColumn("Flagged by"),
-         "created_at": cc.DatetimeColumn("Flagged", format="YYYY-MM-DD")},
-    )  # fmt: skip
+        {
+            "account_name": cc.TextColumn("Account"),
+            "kind": cc.TextColumn("Kind"),
+            "state": cc.TextColumn("State"),
+            "waiting_on": cc.TextColumn("Waiting on"),
+            "created_by": cc.TextColumn("Flagged by"),
+            "created_at": cc.DatetimeColumn("Flagged", format="YYYY-MM-DD"),
+        },
+    )
 
 
 def sync_signals() -> TableSpec:
     return _accounts(
-        "account_name", "triggers_fired", "expansion_potential", "days_to_renewal",
-        triggers_fired=cc.TextColumn("Triggers"), expansion_potential=money_column("Potential"),
-    )  # fmt: skip
+        "account_name",
+        "triggers_fired",
+        "expansion_potential",
+        "days_to_renewal",
+        triggers_fired=cc.TextColumn("Triggers"),
+        expansion_potential=money_column("Potential"),
+    )
 
 
 def sync_risks() -> TableSpec:
     return _accounts(
-        "account_name", "arr", "band", "csm_next", "am_next", "top_cause", "health",
-        csm_next=cc.TextColumn("CSM does", width="medium"), am_next=cc.TextColumn("AM does", width="medium"),
-    )  # fmt: skip
+        "account_name",
+        "arr",
+        "band",
+        "csm_next",
+        "am_next",
+        "top_cause",
+        "health",
+        csm_next=cc.TextColumn("CSM does", width="medium"),
+        am_next=cc.TextColumn("AM does", width="medium"),
+    )
 
 
 def decisions(statuses: list[str]) -> TableSpec:
     return TableSpec(
-        ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status", "author",
-         "edited_by"],
-        {"note_id": None, "account_name": cc.TextColumn("Account"),
-         "due_state": cc.MultiselectColumn("Due", options=["overdue", "due today"],
-                                           color=["#dc2626", "#f59e0b"], disabled=True),
-         "decision": cc.TextColumn("Decision", width="large"), "owner": cc.TextColumn("Who"),
-         "due_on": cc.DateColumn("By", format="YYYY-MM-DD"),
-         "status": cc.SelectboxColumn("Status", options=statuses, required=True),
-         "author": cc.TextColumn("Written by"), "edited_by": cc.TextColumn("Edited by")},
-    )  # fmt: skip
+        [
+            "note_id",
+            "account_name",
+            "decision",
+            "owner",
+            "due_on",
+            "due_state",
+            "status",
+            "author",
+            "edited_by",
+        ],
+        {
+            "note_id": None,
+            "account_name": cc.TextColumn("Account"),
+            "due_state": cc.MultiselectColumn(
+                "Due", options=["overdue", "due today"], color=["#dc2626", "#f59e0b"], disabled=True
+            ),
+            "decision": cc.TextColumn("Decision", width="large"),
+            "owner": cc.TextColumn("Who"),
+            "due_on": cc.DateColumn("By", format="YYYY-MM-DD"),
+            "status": cc.SelectboxColumn("Status", options=statuses, required=True),
+            "author": cc.TextColumn("Written by"),
+            "edited_by": cc.TextColumn("Edited by"),
+        },
+    )
 
 
 # -- Unmanaged middle ----------------------------------------------------------------------------
 def unmanaged_accounts() -> TableSpec:
     return _accounts(
-        "account_name", "arr_exposed", "signals_text", "days_to_renewal", "band", "csm_owner",
-        "signals", "health", "segment",
+        "account_name",
+        "arr_exposed",
+        "signals_text",
+        "days_to_renewal",
+        "band",
+        "csm_owner",
+        "signals",
+        "health",
+        "segment",
         signals=cc.NumberColumn("Signals"),
         signals_text=cc.TextColumn("What nobody works", width="large"),
         arr_exposed=money_column("ARR exposed"),
-    )  # fmt: skip
+    )
 
 
 def assignments() -> TableSpec:
     return TableSpec(
-        ["account_name", "suggested_am", "arr", "signals_text", "matched_on", "book", "capacity",
-         "segment", "region"],
-        {**account_columns(), "signals_text": cc.TextColumn("What nobody works", width="large"),
-         "suggested_am": cc.TextColumn("Suggested AM"), "matched_on": cc.TextColumn("Matched on"),
-         "book": cc.NumberColumn("AM's book"), "capacity": cc.NumberColumn("Capacity")},
-    )  # fmt: skip
+        [
+            "account_name",
+            "suggested_am",
+            "arr",
+            "signals_text",
+            "matched_on",
+            "book",
+            "capacity",
+            "segment",
+            "region",
+        ],
+        {
+            **account_columns(),
+            "signals_text": cc.TextColumn("What nobody works", width="large"),
+            "suggested_am": cc.TextColumn("Suggested AM"),
+            "matched_on": cc.TextColumn("Matched on"),
+            "book": cc.NumberColumn("AM's book"),
+            "capacity": cc.NumberColumn("Capacity"),
+        },
+    )
 
 
 def owner_load() -> TableSpec:
     return TableSpec(
-        ["owner", "role", "accounts", "arr", "value_acts", "commercial_acts", "commercial_share",
-         "too_large"],
-        {"owner": cc.TextColumn("Owner"), "role": cc.TextColumn("Role"),
-         "accounts": cc.NumberColumn("Accounts"), "arr": money_column("ARR"),
-         "value_acts": cc.NumberColumn("Value work (90 d)"),
-         "commercial_acts": cc.NumberColumn("Commercial work (90 d)"),
-         "commercial_share": _percent("Commercial share"),
-         "too_large": cc.CheckboxColumn("Too large")},
-    )  # fmt: skip
+        [
+            "owner",
+            "role",
+            "accounts",
+            "arr",
+            "value_acts",
+            "commercial_acts",
+            "commercial_share",
+            "too_large",
+        ],
+        {
+            "owner": cc.TextColumn("Owner"),
+            "role": cc.TextColumn("Role"),
+            "accounts": cc.NumberColumn("Accounts"),
+            "arr": money_column("ARR"),
+            "value_acts": cc.NumberColumn("Value work (90 d)"),
+            "commercial_acts": cc.NumberColumn("Commercial work (90 d)"),
+            "commercial_share": _percent("Commercial share"),
+            "too_large": cc.CheckboxColumn("Too large"),
+        },
+    )
 
 
 def org_models() -> TableSpec:
     return TableSpec(
-        ["segment", "main_model", "accounts", "share_pair", "share_combined", "share_csm_only",
-         "pair_stalled", "combined_late_renewals", "combined_missed_expansions",
-         "csm_only_blind_spot", "csm_only_blind_arr"],
-        {"segment": cc.TextColumn("Segment"), "main_model": cc.TextColumn("Main model"),
-         "accounts": cc.NumberColumn("Accounts"), "arr": money_column("ARR"),
-         "share_pair": _percent("Pairs"), "share_combined": _percent("Combined"),
-         "share_csm_only": _percent("CSM only"),
-         "pair_stalled": cc.NumberColumn("Pairs: stalled handoffs"),
-         "combined_late_renewals": cc.NumberColumn("Combined: late renewals"),
-         "combined_missed_expansions": cc.NumberColumn("Combined: missed expansions"),
-         "csm_only_blind_spot": cc.NumberColumn("CSM only: blind spot"),
-         "csm_only_blind_arr": money_column("Blind-spot ARR")},
-    )  # fmt: skip
+        [
+            "segment",
+            "main_model",
+            "accounts",
+            "share_pair",
+            "share_combined",
+            "share_csm_only",
+            "pair_stalled",
+            "combined_late_renewals",
+            "combined_missed_expansions",
+            "csm_only_blind_spot",
+            "csm_only_blind_arr",
+        ],
+        {
+            "segment": cc.TextColumn("Segment"),
+            "main_model": cc.TextColumn("Main model"),
+            "accounts": cc.NumberColumn("Accounts"),
+            "arr": money_column("ARR"),
+            "share_pair": _percent("Pairs"),
+            "share_combined": _percent("Combined"),
+            "share_csm_only": _percent("CSM only"),
+            "pair_stalled": cc.NumberColumn("Pairs: stalled handoffs"),
+            "combined_late_renewals": cc.NumberColumn("Combined: late renewals"),
+            "combined_missed_expansions": cc.NumberColumn("Combined: missed expansions"),
+            "csm_only_blind_spot": cc.NumberColumn("CSM only: blind spot"),
+            "csm_only_blind_arr": money_column("Blind-spot ARR"),
+        },
+    )
 
 
 # -- Score lab -----------------------------------------------------------------------------------
 def band_matrix(columns: list[str], money: bool) -> TableSpec:
-    config = {c: (money_column(c.capitalize()) if money else cc.NumberColumn(c.capitalize()))
-              for c in columns if c != "band_before"}  # fmt: skip
+    config = {
+        c: (money_column(c.capitalize()) if money else cc.NumberColumn(c.capitalize()))
+        for c in columns
+        if c != "band_before"
+    }
     return TableSpec(columns, {"band_before": cc.TextColumn("Active band"), **config})
 
 
 def movers() -> TableSpec:
     return TableSpec(
-        ["account_name", "arr", "health_before", "health_after", "change", "band_before",
-         "band_after", "moved_by"],
-        {"account_name": cc.TextColumn("Account"), "arr": money_column("ARR"),
-         "health_before": cc.ProgressColumn("Health (active)", min_value=0, max_value=100, format="%.0f"),
-         "health_after": cc.ProgressColumn("Health (candidate)", min_value=0, max_value=100, format="%.0f"),
-         "change": cc.NumberColumn("Change", format="%+.1f"),
-         "band_before": cc.TextColumn("Band (active)"),
-         "band_after": cc.TextColumn("Band (candidate)"),
-         "moved_by": cc.TextColumn("Moved by (points of health)", width="large")},
-    )  # fmt: skip
+        [
+            "account_name",
+            "arr",
+            "health_before",
+            "health_after",
+            "change",
+            "band_before",
+            "band_after",
+            "moved_by",
+        ],
+        {
+            "account_name": cc.TextColumn("Account"),
+            "arr": money_column("ARR"),
+            "health_before": cc.ProgressColumn(
+                "Health (active)", min_value=0, max_value=100, format="%.0f"
+            ),
+            "health_after": cc.ProgressColumn(
+                "Health (candidate)", min_value=0, max_value=100, format="%.0f"
+            ),
+            "change": cc.NumberColumn("Change", format="%+.1f"),
+            "band_before": cc.TextColumn("Band (active)"),
+            "band_after": cc.TextColumn("Band (candidate)"),
+            "moved_by": cc.TextColumn("Moved by (points of health)", width="large"),
+        },
+    )
 
 
 def backtest_metrics() -> TableSpec:
@@ -315,44 +507,73 @@ def band_moves() -> TableSpec:
 def scorecard_audit() -> TableSpec:
     return TableSpec(
         ["logged_at", "actor", "action", "subject", "changes"],
-        {"logged_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-         "actor": cc.TextColumn("Who"), "action": cc.TextColumn("What"),
-         "subject": cc.TextColumn("Scorecard"), "changes": cc.TextColumn("Changes", width="large")},
-    )  # fmt: skip
+        {
+            "logged_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+            "actor": cc.TextColumn("Who"),
+            "action": cc.TextColumn("What"),
+            "subject": cc.TextColumn("Scorecard"),
+            "changes": cc.TextColumn("Changes", width="large"),
+        },
+    )
 
 
 # -- Data ----------------------------------------------------------------------------------------
 def table_overview() -> TableSpec:
     return TableSpec(
-        ["table_name", "row_count", "first_date", "last_date", "days_since_last", "source",
-         "loaded_at"],
-        {"table_name": cc.TextColumn("Table"),
-         "row_count": cc.NumberColumn("Rows", format="localized"),
-         "first_date": cc.DateColumn("First", format="YYYY-MM-DD"),
-         "last_date": cc.DateColumn("Last", format="YYYY-MM-DD"),
-         "days_since_last": cc.NumberColumn("Days since last", format="%d", help="Freshness: days from the newest row to today"),
-         "source": cc.TextColumn("Source"),
-         "loaded_at": cc.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm")},
-    )  # fmt: skip
+        [
+            "table_name",
+            "row_count",
+            "first_date",
+            "last_date",
+            "days_since_last",
+            "source",
+            "loaded_at",
+        ],
+        {
+            "table_name": cc.TextColumn("Table"),
+            "row_count": cc.NumberColumn("Rows", format="localized"),
+            "first_date": cc.DateColumn("First", format="YYYY-MM-DD"),
+            "last_date": cc.DateColumn("Last", format="YYYY-MM-DD"),
+            "days_since_last": cc.NumberColumn(
+                "Days since last", format="%d", help="Freshness: days from the newest row to today"
+            ),
+            "source": cc.TextColumn("Source"),
+            "loaded_at": cc.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
+    )
 
 
 def load_history() -> TableSpec:
     return TableSpec(
         ["table_name", "source", "loaded_at", "row_count", "mapping"],
-        {"table_name": cc.TextColumn("Table"), "source": cc.TextColumn("Source", width="medium"),
-         "loaded_at": cc.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
-         "row_count": cc.NumberColumn("Rows", format="localized"),
-         "mapping": cc.JsonColumn("Mapping")},
-    )  # fmt: skip
+        {
+            "table_name": cc.TextColumn("Table"),
+            "source": cc.TextColumn("Source", width="medium"),
+            "loaded_at": cc.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
+            "row_count": cc.NumberColumn("Rows", format="localized"),
+            "mapping": cc.JsonColumn("Mapping"),
+        },
+    )
 
 
 def deliveries() -> TableSpec:
     """The delivery log: when, which digest, to whom, by which channel, and the result."""
-    labels = {"delivered_at": "When", "day": "Digest of", "owner": "Owner", "role": "Role",
-              "channel": "Channel", "target": "Sent to", "status": "Result",
-              "attempts": "Attempts", "error": "Error"}  # fmt: skip
+    labels = {
+        "delivered_at": "When",
+        "day": "Digest of",
+        "owner": "Owner",
+        "role": "Role",
+        "channel": "Channel",
+        "target": "Sent to",
+        "status": "Result",
+        "attempts": "Attempts",
+        "error": "Error",
+    }
     config = {name: cc.TextColumn(label) for name, label in labels.items()}
-    config.update(delivered_at=cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-                  day=cc.DateColumn("Digest of", format="YYYY-MM-DD"),
-                  attempts=cc.NumberColumn("Attempts"), error=cc.TextColumn("Error", width="large"))  # fmt: skip
+    config.update(
+        delivered_at=cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+        day=cc.DateColumn("Digest of", format="YYYY-MM-DD"),
+        attempts=cc.NumberColumn("Attempts"),
+        error=cc.TextColumn("Error", width="large"),
+    )
     return TableSpec(list(labels), config)

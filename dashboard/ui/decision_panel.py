@@ -22,13 +22,23 @@ from dashboard.workflows.access import Actor, NotAllowed
 def _with_due_pills(frame: pl.DataFrame) -> pl.DataFrame:
     """The due state as a pill (a one-item list; none when on time)."""
     return frame.with_columns(
-        due_state=pl.when(pl.col("due_state").is_not_null()).then(pl.concat_list("due_state"))
+        due_state=pl.when(pl.col("due_state").is_not_null())
+        .then(pl.concat_list("due_state"))
         .otherwise(pl.lit([], dtype=pl.List(pl.String)))
-    )  # fmt: skip
+    )
 
 
-SHOWN = ["note_id", "account_name", "decision", "owner", "due_on", "due_state", "status",
-         "author", "edited_by"]  # fmt: skip
+SHOWN = [
+    "note_id",
+    "account_name",
+    "decision",
+    "owner",
+    "due_on",
+    "due_state",
+    "status",
+    "author",
+    "edited_by",
+]
 
 
 @st.fragment
@@ -43,10 +53,25 @@ def last_decisions(agenda: Agenda) -> None:
     spec = columns.decisions(list(decisions.STATUSES))
     shown = _with_due_pills(agenda.last_decisions.select(SHOWN))
     edited = st.data_editor(  # a missing value reads as a dash, not "None"
-        shown, placeholder="—", hide_index=True, key="last_decisions", column_config=spec.config,
-        column_order=spec.order, disabled=["account_name", "decision", "owner", "due_on", "due_state", "author", "edited_by"],
-    )  # fmt: skip
-    for row in edited_rows(edited, agenda.last_decisions, "note_id", ["status"]).iter_rows(named=True):  # fmt: skip
+        shown,
+        placeholder="—",
+        hide_index=True,
+        key="last_decisions",
+        column_config=spec.config,
+        column_order=spec.order,
+        disabled=[
+            "account_name",
+            "decision",
+            "owner",
+            "due_on",
+            "due_state",
+            "author",
+            "edited_by",
+        ],
+    )
+    for row in edited_rows(edited, agenda.last_decisions, "note_id", ["status"]).iter_rows(
+        named=True
+    ):
         decisions.set_status(
             stores().app, row["note_id"], row["status"], current_viewer().name, now()
         )
@@ -61,18 +86,31 @@ def todays_decisions(agenda: Agenda) -> None:
     owners = list(dict.fromkeys([agenda.csm, agenda.am]))
     config = {**spec.config, "owner": st.column_config.SelectboxColumn("Who", options=owners)}
     edited = st.data_editor(
-        _with_due_pills(agenda.todays.select(SHOWN)), placeholder="—", hide_index=True,
-        key="todays_decisions", column_config=config, column_order=spec.order,
+        _with_due_pills(agenda.todays.select(SHOWN)),
+        placeholder="—",
+        hide_index=True,
+        key="todays_decisions",
+        column_config=config,
+        column_order=spec.order,
         disabled=["account_name", "due_state", "author", "edited_by"],
-    )  # fmt: skip
-    changed = edited_rows(edited, agenda.todays, "note_id", ["decision", "owner", "due_on", "status"])  # fmt: skip
+    )
+    changed = edited_rows(
+        edited, agenda.todays, "note_id", ["decision", "owner", "due_on", "status"]
+    )
     for row in changed.iter_rows(named=True):
         try:
             decisions.edit_decision_as(
-                stores().app, current_viewer(), agenda.pair, row["note_id"], today(),
-                decision=row["decision"] or "", owner=row["owner"], due_on=row["due_on"],
-                status=row["status"], now=now(),
-            )  # fmt: skip
+                stores().app,
+                current_viewer(),
+                agenda.pair,
+                row["note_id"],
+                today(),
+                decision=row["decision"] or "",
+                owner=row["owner"],
+                due_on=row["due_on"],
+                status=row["status"],
+                now=now(),
+            )
         except (ValueError, NotAllowed) as exc:
             st.error(str(exc), icon=":material/block:")
         else:
@@ -89,9 +127,10 @@ def _histories(rows: pl.DataFrame) -> None:
         for note_id, words in edited.select("note_id", "decision").iter_rows():
             st.caption(md(words))
             st.dataframe(
-                decisions.decision_history(stores().app, note_id), hide_index=True,
+                decisions.decision_history(stores().app, note_id),
+                hide_index=True,
                 key=f"decision_history_{note_id}",
-            )  # fmt: skip
+            )
 
 
 def _author_picker(agenda: Agenda) -> Actor | None:
@@ -104,9 +143,11 @@ def _author_picker(agenda: Agenda) -> Actor | None:
     csm, am = agenda.csm, agenda.am
     options = [Actor(csm, "csm"), Actor(am, "am")] if csm != am else [Actor(csm, "both")]
     return st.selectbox(
-        "Written by (single-user mode)", options, key="decision_author",
+        "Written by (single-user mode)",
+        options,
+        key="decision_author",
         format_func=lambda a: f"{a.name} ({a.role.upper() if a.role != 'both' else 'CSM + AM'})",
-    )  # fmt: skip
+    )
 
 
 @st.fragment
@@ -115,23 +156,40 @@ def new_decision(agenda: Agenda) -> None:
     use_data_currency()  # a fragment's rerun runs in a thread of its own
     with st.form("new_decision", clear_on_submit=True):
         st.markdown("**Record a decision**")
-        names = dict(zip(agenda.accounts["account_id"], agenda.accounts["account_name"], strict=True))  # fmt: skip
+        names = dict(
+            zip(agenda.accounts["account_id"], agenda.accounts["account_name"], strict=True)
+        )
         one, two, three = st.columns([2, 1, 1])
         account_id = one.selectbox(
-            "Account", [None, *names], key="decision_account",
+            "Account",
+            [None, *names],
+            key="decision_account",
             format_func=lambda a: "(the whole book)" if a is None else names[a],
-        )  # fmt: skip
-        owner = two.selectbox("Who does it", list(dict.fromkeys([agenda.csm, agenda.am])), key="decision_owner")  # fmt: skip
+        )
+        owner = two.selectbox(
+            "Who does it", list(dict.fromkeys([agenda.csm, agenda.am])), key="decision_owner"
+        )
         due = three.date_input("By", today() + dt.timedelta(days=7), key="decision_due")
-        decision = st.text_area("Decision", key="decision_text", height=80,
-                                placeholder="e.g. Run an ROI review with the sponsor before the quote")  # fmt: skip
+        decision = st.text_area(
+            "Decision",
+            key="decision_text",
+            height=80,
+            placeholder="e.g. Run an ROI review with the sponsor before the quote",
+        )
         local_author = _author_picker(agenda)
         if st.form_submit_button("Save the decision", type="primary"):
             try:
                 decisions.add_decision_as(
-                    stores().app, current_viewer(), agenda.pair, account_id, decision, owner,
-                    due, now(), local_author,
-                )  # fmt: skip
+                    stores().app,
+                    current_viewer(),
+                    agenda.pair,
+                    account_id,
+                    decision,
+                    owner,
+                    due,
+                    now(),
+                    local_author,
+                )
             except (ValueError, NotAllowed, StoreError) as exc:
                 st.session_state["decision_unsaved"] = decision
                 st.error(f"{exc}. Your text is kept below.", icon=":material/edit_off:")

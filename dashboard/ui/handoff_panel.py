@@ -28,9 +28,14 @@ from dashboard.workflows import tasks as t
 from dashboard.workflows.access import Actor, NotAllowed, actors_for
 
 STATE_COLORS = {
-    "flagged": "orange", "qualified": "blue", "proposal": "violet", "won": "green",
-    "lost": "gray", "weighed": "blue", "closed": "gray",
-}  # fmt: skip
+    "flagged": "orange",
+    "qualified": "blue",
+    "proposal": "violet",
+    "won": "green",
+    "lost": "gray",
+    "weighed": "blue",
+    "closed": "gray",
+}
 KIND_LABELS = {"expansion": "Expansion-ready", "risk": "Risk"}
 
 
@@ -226,13 +231,21 @@ def handoff_panel(account: dict, key: str) -> None:
 def task_columns() -> dict[str, object]:
     cc = st.column_config
     return {
-        "title": cc.TextColumn("Task", width="large"), "account_id": cc.TextColumn("Account id"),
-        "account_name": cc.TextColumn("Account"), "role": cc.TextColumn("Role"),
-        "owner": cc.TextColumn("Owner"), "due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
+        "title": cc.TextColumn("Task", width="large"),
+        "account_id": cc.TextColumn("Account id"),
+        "account_name": cc.TextColumn("Account"),
+        "role": cc.TextColumn("Role"),
+        "owner": cc.TextColumn("Owner"),
+        "due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
         "status": cc.SelectboxColumn("Status", options=list(t.STATUSES), required=True),
-        "note": cc.TextColumn("Note"), "kind": None, "task_key": None, "created_on": None,
-        "updated_by": None, "updated_at": None, "version": None,
-    }  # fmt: skip
+        "note": cc.TextColumn("Note"),
+        "kind": None,
+        "task_key": None,
+        "created_on": None,
+        "updated_by": None,
+        "updated_at": None,
+        "version": None,
+    }
 
 
 def _tasks_edited(editor_key: str, key: str, shown: list[dict]) -> None:

@@ -44,9 +44,12 @@ def current_viewer() -> Viewer:
         owners = owner_rows(stores().sources)
         try:  # the ID token's claims, as the server got them from the provider
             found = sign_in(
-                stores().app, owners, st.user.to_dict(), now(),
+                stores().app,
+                owners,
+                st.user.to_dict(),
+                now(),
                 provider_verifies=settings.oidc_verifies_email,
-            )  # fmt: skip
+            )
         except SignInRefused as exc:
             st.error(f"You cannot sign in: {md(str(exc))}. Ask a leader.", icon=":material/lock:")
             st.button("Sign out", on_click=st.logout)
@@ -83,9 +86,11 @@ def sidebar_identity(viewer: Viewer) -> None:
             st.caption(f":material/corporate_fare: {md(st.session_state.get('org'))}")
         if viewer.role == "leader":
             st.toggle(
-                "Show e-mails and phone numbers", key="unmask_pii", on_change=_log_unmask,
+                "Show e-mails and phone numbers",
+                key="unmask_pii",
+                on_change=_log_unmask,
                 help="Free text is masked by default; switching this on is logged.",
-            )  # fmt: skip
+            )
         if viewer.role == "local":
             st.caption(
                 ":material/person: Single-user local mode: no sign-in is configured, so this "
@@ -107,9 +112,14 @@ def sidebar_workspace() -> None:
             current = workspace()
             key = f"workspace_pick_{current}"  # a new widget whenever the workspace changes
             st.segmented_control(
-                "Workspace", ["data", "demo"], format_func=WORKSPACE_LABELS.get, default=current,
-                key=key, required=True, on_change=lambda: choose_workspace(st.session_state[key]),
-            )  # fmt: skip
+                "Workspace",
+                ["data", "demo"],
+                format_func=WORKSPACE_LABELS.get,
+                default=current,
+                key=key,
+                required=True,
+                on_change=lambda: choose_workspace(st.session_state[key]),
+            )
         elif workspace() == "demo":
             st.caption(
                 ":material/science: **Demo portfolio**, built from a seeded generator. Your own "

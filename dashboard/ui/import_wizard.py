@@ -110,9 +110,11 @@ def _column_editor(session: ImportSession, staged: StagedFile, mapping: Mapping)
         label = column + (" *" if column in required_columns(mapping.table) else "")
         default = mapping.columns.get(column, NONE)
         pick = cols[i % 3].selectbox(
-            label, options, index=options.index(default) if default in options else 0,
+            label,
+            options,
+            index=options.index(default) if default in options else 0,
             key=f"map_{staged.view}_{mapping.table}_{column}",
-        )  # fmt: skip
+        )
         if pick != NONE:
             chosen[column] = pick
     values: dict[str, dict[str, str]] = {}
@@ -130,10 +132,11 @@ def _column_editor(session: ImportSession, staged: StagedFile, mapping: Mapping)
                 value.lower() if value.lower() in allowed else NONE
             )
             target = vcols[j % 4].selectbox(
-                value, [NONE, *allowed],
+                value,
+                [NONE, *allowed],
                 index=([NONE, *allowed].index(current) if current in allowed else 0),
                 key=f"val_{staged.view}_{column}_{j}",
-            )  # fmt: skip
+            )
             if target != NONE and target != value:
                 values.setdefault(column, {})[value] = target
     return mapping.model_copy(update={"columns": chosen, "values": values})
@@ -208,11 +211,15 @@ def file_plans(
             saved = saved_mapping(upload.name)
             found = saved or by_view.get(file.view)
             notes = "; ".join(file.notes)
-            st.markdown(f"**{md(upload.name)}** — {file.rows:,} rows, {len(file.columns)} columns"
-                        + (f" ({md(notes)})" if notes else ""))  # fmt: skip
+            st.markdown(
+                f"**{md(upload.name)}** — {file.rows:,} rows, {len(file.columns)} columns"
+                + (f" ({md(notes)})" if notes else "")
+            )
             if file.bad_lines is not None:
-                st.warning(f"{file.bad_lines.height} line(s) could not be read as rows; "
-                           "they will be listed with the rejected rows.")  # fmt: skip
+                st.warning(
+                    f"{file.bad_lines.height} line(s) could not be read as rows; "
+                    "they will be listed with the rejected rows."
+                )
             ref = refs.get(upload.name)
             if ref is not None:
                 used = f"read with {md(ref.used_by)}" if ref.used_by else "not loaded on its own"
@@ -238,9 +245,13 @@ def file_plans(
             with st.expander("Column mapping", expanded=False):
                 mapping = _column_editor(session, file, base)
             st.download_button(
-                "Mapping as TOML", mapping.to_toml(), file_name=f"{file.view}.toml",
-                key=f"toml_{file.view}", on_click="ignore", icon=":material/download:",
-            )  # fmt: skip
+                "Mapping as TOML",
+                mapping.to_toml(),
+                file_name=f"{file.view}.toml",
+                key=f"toml_{file.view}",
+                on_click="ignore",
+                icon=":material/download:",
+            )
             plan.append((mapping, file.view))
     return plan, presets
 
@@ -281,16 +292,20 @@ def _prepared_report(index: int, p: Prepared) -> bool:
         _vocabulary_editor(p)
         if p.matched_by:
             rules = ", ".join(f"{n:,} by {MATCH_RULES.get(r, r)}" for r, n in p.matched_by.items())
-            st.caption(f"Rows matched to {p.accounts_matched:,} accounts: {rules}; "
-                       f"{p.accounts_unmatched:,} keys matched none.")  # fmt: skip
+            st.caption(
+                f"Rows matched to {p.accounts_matched:,} accounts: {rules}; "
+                f"{p.accounts_unmatched:,} keys matched none."
+            )
         if p.unmatched_keys:
             _pin_form(st.session_state["import_session"][1], index, p)
         if p.rejects.height:
             st.dataframe(p.rejects.head(100), hide_index=True, key=f"rejects_{index}_{p.table}")
             download_csv(
-                p.rejects, f"{p.table}-{view_name(p.source)}-rejected.csv",
-                "Download the rejected rows with their reasons", key=f"rejects_dl_{index}",
-            )  # fmt: skip
+                p.rejects,
+                f"{p.table}-{view_name(p.source)}-rejected.csv",
+                "Download the rejected rows with their reasons",
+                key=f"rejects_dl_{index}",
+            )
     return True
 
 
@@ -362,7 +377,9 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
     _, impacts = checked
     st.markdown("**What the load does to the stored tables**")
     st.dataframe(
-        impact_frame(impacts), hide_index=True, key="import_impact",
+        impact_frame(impacts),
+        hide_index=True,
+        key="import_impact",
         column_config={
             "table": st.column_config.TextColumn("Table"),
             "rows_now": st.column_config.NumberColumn("Rows now", format="localized"),
@@ -379,7 +396,7 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
             ),
             "status": st.column_config.TextColumn("Status"),
         },
-    )  # fmt: skip
+    )
     blocked = [i.blocked for i in impacts if i.blocked]
     for reason in blocked:
         st.error(reason, icon=":material/block:")
@@ -388,8 +405,10 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
     warnings = [w for i in impacts for w in i.warnings]
     confirmed = True
     if warnings:
-        st.warning("This load needs a yes:\n\n" + "\n".join(f"- {w}" for w in warnings),
-                   icon=":material/warning:")  # fmt: skip
+        st.warning(
+            "This load needs a yes:\n\n" + "\n".join(f"- {w}" for w in warnings),
+            icon=":material/warning:",
+        )
         confirmed = st.checkbox(
             "Yes: make these changes to the stored data", key="import_confirm", value=False
         )
@@ -404,16 +423,20 @@ def _identity_yes(impacts: list) -> bool:
         return True
     st.warning(
         "This load changes who people are (sign-in and digests follow the owners table):\n\n"
-        + "\n".join(f"- {md(c.describe())}" for c in changes), icon=":material/badge:",
-    )  # fmt: skip
+        + "\n".join(f"- {md(c.describe())}" for c in changes),
+        icon=":material/badge:",
+    )
     if not may_confirm_identities(current_viewer()):
-        st.error("Only a leader can confirm changes to people's e-mail, role or team.",
-                 icon=":material/lock:")  # fmt: skip
+        st.error(
+            "Only a leader can confirm changes to people's e-mail, role or team.",
+            icon=":material/lock:",
+        )
         return False
     return st.checkbox(
-        "Yes: change these people's e-mail, role or team (audited)", key="import_identity_yes",
+        "Yes: change these people's e-mail, role or team (audited)",
+        key="import_identity_yes",
         value=False,
-    )  # fmt: skip
+    )
 
 
 def import_panel() -> None:
@@ -422,9 +445,11 @@ def import_panel() -> None:
     if done:
         st.success(done, icon=":material/check_circle:")
     uploads = st.file_uploader(
-        "CSV, TSV, Parquet or XLSX files", accept_multiple_files=True,
-        type=["csv", "tsv", "txt", "parquet", "xlsx"], key="uploads",
-    )  # fmt: skip
+        "CSV, TSV, Parquet or XLSX files",
+        accept_multiple_files=True,
+        type=["csv", "tsv", "txt", "parquet", "xlsx"],
+        key="uploads",
+    )
     if not uploads:
         st.caption("Upload one or more exports; each is matched to a canonical table.")
         return
@@ -439,7 +464,7 @@ def import_panel() -> None:
             [m.value for m in LoadMode],
             format_func=lambda m: MODE_LABELS[LoadMode(m)],
             key="import_mode",
-        )  # fmt: skip
+        )
     )
     # a check holds for its organisation's folder, its plan and its mode (see _load too)
     signature = (repr(plan), mode.value, str(org_root().resolve()))
@@ -465,32 +490,46 @@ def import_panel() -> None:
     confirmed = _impact_report((prepared, impacts))
     identity_yes = bool(identity_changes(impacts)) and confirmed
     load = st.button(
-        "Load into Tandem", type="primary", icon=":material/upload:", key="import_load",
+        "Load into Tandem",
+        type="primary",
+        icon=":material/upload:",
+        key="import_load",
         disabled=not confirmed or bool(refusals(impacts, confirmed, identity_yes)),
-    )  # fmt: skip
+    )
     if load:
         _load(session, plan, prepared, impacts, (signature, stamp), identity_yes)
 
 
 def _load(
-    session: ImportSession, plan: list, prepared: list[Prepared], impacts: list,
-    checked: tuple, identity_yes: bool,
-) -> None:  # fmt: skip
+    session: ImportSession,
+    plan: list,
+    prepared: list[Prepared],
+    impacts: list,
+    checked: tuple,
+    identity_yes: bool,
+) -> None:
     viewer = current_viewer()  # the signed-in person, as the server knows them
     with st.status("Loading…", expanded=True) as status:
         try:
             # the check, and every yes given after it, hold only for what was checked
             signature, stamp = checked
             store = team_store(org_root())
-            require_same_check(stamp, CheckStamp.of(
-                org_root(), repr(signature), store.data_version() if store else None
-            ))  # fmt: skip
+            require_same_check(
+                stamp,
+                CheckStamp.of(org_root(), repr(signature), store.data_version() if store else None),
+            )
             require_identity_approver(viewer, len(identity_changes(impacts)) if identity_yes else 0)
             target = team_stores()  # the team's workspace: a demo there moves out first
             counts = session.load(
-                target, prepared, impacts, "upload", confirmed=True,
-                identity_confirmed=identity_yes, actor=viewer.name, now=now(),
-            )  # fmt: skip
+                target,
+                prepared,
+                impacts,
+                "upload",
+                confirmed=True,
+                identity_confirmed=identity_yes,
+                actor=viewer.name,
+                now=now(),
+            )
         except (ImportRefused, FileError, NotAllowed) as exc:
             status.update(label="Nothing was loaded", state="error")
             st.error(str(exc), icon=":material/block:")
@@ -498,16 +537,20 @@ def _load(
         for mapping, view in plan:
             if view:
                 save_mapping_json(
-                    target.app, session.files[view].name, mapping.table,
-                    mapping.model_dump_json(), now(),
-                )  # fmt: skip
+                    target.app,
+                    session.files[view].name,
+                    mapping.table,
+                    mapping.model_dump_json(),
+                    now(),
+                )
         switch_to_team_data()
         as_of = rescore()
         status.update(label="Loaded and rescored", state="complete")
     st.session_state.pop("import_checked", None)
     # run the page again so everything above (table counts, sidebar) shows the new data
     st.session_state["import_done"] = (
-        "Loaded " + ", ".join(f"{n:,} {t}" for t, n in counts.items())
+        "Loaded "
+        + ", ".join(f"{n:,} {t}" for t, n in counts.items())
         + f" into your workspace; scored as of {as_of}."
-    )  # fmt: skip
+    )
     st.rerun()

@@ -10,9 +10,10 @@ from dashboard.ui.charts import COMPONENT_LABELS
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
 
 PARAM_FIELDS = [
-    name for name in ComponentParams.model_fields
+    name
+    for name in ComponentParams.model_fields
     if name not in ("scale", "falling_drop", "min_driver_points")
-]  # fmt: skip
+]
 SCALES = {"portfolio": "the portfolio's own quantiles", "fixed": "the fixed targets"}
 
 
@@ -46,17 +47,22 @@ def editor(start: Scorecard) -> Scorecard | None:
     red, green = st.slider("Bands: red below, green from", 0.0, 100.0, step=1.0, key="lab_bands")
     with st.expander("Component parameters"):
         scale = st.radio(
-            "Score usage against", list(SCALES), format_func=SCALES.get, key="lab_p_scale",
-            horizontal=True, help=ComponentParams.model_fields["scale"].description,
-        )  # fmt: skip
+            "Score usage against",
+            list(SCALES),
+            format_func=SCALES.get,
+            key="lab_p_scale",
+            horizontal=True,
+            help=ComponentParams.model_fields["scale"].description,
+        )
         params = {
             name: st.number_input(
-                name.replace("_", " "), key=f"lab_p_{name}", step=0.05 if
-                getattr(base.params, name) < 2 else 1.0,
+                name.replace("_", " "),
+                key=f"lab_p_{name}",
+                step=0.05 if getattr(base.params, name) < 2 else 1.0,
                 help=ComponentParams.model_fields[name].description,
             )
             for name in PARAM_FIELDS
-        }  # fmt: skip
+        }
     try:
         return Scorecard(
             name="candidate",

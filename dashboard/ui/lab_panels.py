@@ -42,22 +42,36 @@ def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None 
     """Run both scorecards on 12 past snapshots and say what each predicts, and judge the
     candidate by the interval of the AUC difference beside the band moves it makes today
     (``lab``); returns the churn horizon chosen."""
-    horizon = st.segmented_control(
-        "Churn within", [90, 180], default=90, format_func=lambda d: f"{d} days", key="lab_horizon"
-    ) or 90  # fmt: skip
+    horizon = (
+        st.segmented_control(
+            "Churn within",
+            [90, 180],
+            default=90,
+            format_func=lambda d: f"{d} days",
+            key="lab_horizon",
+        )
+        or 90
+    )
     signature = (candidate.model_dump_json(), active.name, horizon)
     if st.button("Run the backtest", type="primary", icon=":material/science:", key="lab_run"):
         with st.status("Scoring both on 12 past snapshots, 30 days apart…") as status:
             # the snapshots are built once per data generation and kept for every later run
             snapshots = kept(backtest_snapshots, horizon)
-            st.session_state["lab_backtest"] = (signature, compare_on_snapshots(snapshots, active, candidate))  # fmt: skip
+            st.session_state["lab_backtest"] = (
+                signature,
+                compare_on_snapshots(snapshots, active, candidate),
+            )
             status.update(label="Backtest done", state="complete")
     found = st.session_state.get("lab_backtest")
     if found and found[0] != signature:
         st.info("The settings changed since the last backtest: run it again to compare these.")
     elif found:
         result = found[1]
-        same = (candidate.weights, candidate.params, candidate.thresholds) == (active.weights, active.params, active.thresholds)  # fmt: skip
+        same = (candidate.weights, candidate.params, candidate.thresholds) == (
+            active.weights,
+            active.params,
+            active.thresholds,
+        )
         moves = band_moves(lab.migration) if lab is not None else None
         report = backtest_report(result, active.name, candidate.name, same, moves)
         st.caption(report.caption)
@@ -68,8 +82,10 @@ def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None 
             show_table(report.metrics, columns.backtest_metrics(), key="lab_metrics")
             st.markdown(report.difference)  # the judgement and the band moves, one line
         with right.container(border=True):
-            st.markdown("**Churn probability, predicted vs observed** (fitted on the earlier "
-                        "snapshots, checked on the later ones), candidate")  # fmt: skip
+            st.markdown(
+                "**Churn probability, predicted vs observed** (fitted on the earlier "
+                "snapshots, checked on the later ones), candidate"
+            )
             if report.calibration_note:
                 st.caption(f"No reliability table: {report.calibration_note}.")
             else:
@@ -77,8 +93,13 @@ def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None 
                 show_table(report.calibration, columns.reliability(), key="lab_reliability")
         st.markdown("**Each component alone** (candidate): which signals carry weight in this data")
         named = report.components.with_columns(pl.col("component").replace(charts.COMPONENT_LABELS))
-        show_table(named, columns.component_aucs(), key="lab_components",
-                   download="tandem-lab-components.csv", download_label="Download (CSV)")  # fmt: skip
+        show_table(
+            named,
+            columns.component_aucs(),
+            key="lab_components",
+            download="tandem-lab-components.csv",
+            download_label="Download (CSV)",
+        )
     return horizon
 
 
@@ -93,7 +114,9 @@ def suggestion_panel(active: Scorecard, horizon: int) -> None:
         )
         if st.button("Calibrate", key="lab_suggest"):
             with st.spinner("Fitting on past snapshots…"):
-                st.session_state["lab_suggestion"] = calibrate(kept(backtest_snapshots, horizon), active)  # fmt: skip
+                st.session_state["lab_suggestion"] = calibrate(
+                    kept(backtest_snapshots, horizon), active
+                )
         found = st.session_state.get("lab_suggestion")
         if not found:
             return
@@ -106,9 +129,10 @@ def suggestion_panel(active: Scorecard, horizon: int) -> None:
             st.warning(found.refused)
             return
         st.button(
-            "Load into the editor", key="lab_load_suggestion",
+            "Load into the editor",
+            key="lab_load_suggestion",
             on_click=lambda: load_into_editor(found.scorecard),
-        )  # fmt: skip
+        )
 
 
 def save_panel(candidate: Scorecard) -> None:
@@ -120,8 +144,12 @@ def save_panel(candidate: Scorecard) -> None:
         st.caption(f"Saved as {md(current_viewer().name)}.")
         if st.form_submit_button("Save"):
             try:
-                save_scorecard(stores().app, candidate.model_copy(update={
-                    "name": name.strip(), "description": description}), current_viewer().name, now())  # fmt: skip
+                save_scorecard(
+                    stores().app,
+                    candidate.model_copy(update={"name": name.strip(), "description": description}),
+                    current_viewer().name,
+                    now(),
+                )
             except ValueError as exc:
                 st.error(str(exc))
             else:
@@ -174,7 +202,9 @@ def activate_panel(lab: LabView, active: Scorecard, account_filter: AccountFilte
         return
     chosen = st.selectbox("Scorecard", others, key=f"lab_activate_pick_{version}")
     card = load_saved(app, chosen)
-    moving, sentence = activation_preview(lab.before, read(portfolio_components, account_filter, card.params), card)  # fmt: skip
+    moving, sentence = activation_preview(
+        lab.before, read(portfolio_components, account_filter, card.params), card
+    )
     st.caption(sentence)
     show_table(moving, columns.band_moves())
     sure = st.checkbox("I have checked the band migration", key=f"lab_confirm_{version}")

@@ -57,10 +57,16 @@ def account_search(scope: list[str] | None) -> None:
     names = kept_names(book)
     with st.sidebar:
         st.selectbox(
-            "Find an account", list(names), index=None, key=KEY, accept_new_options=True,
-            placeholder="Type a name or id", format_func=lambda i: _label(i, names),
-            on_change=_on_pick, args=(book, names),
-        )  # fmt: skip
+            "Find an account",
+            list(names),
+            index=None,
+            key=KEY,
+            accept_new_options=True,
+            placeholder="Type a name or id",
+            format_func=lambda i: _label(i, names),
+            on_change=_on_pick,
+            args=(book, names),
+        )
         found = st.session_state.get("search_matches")
         if found:
             typed, rows = found
@@ -69,8 +75,11 @@ def account_search(scope: list[str] | None) -> None:
             else:
                 st.caption(f"Accounts matching “{typed}”:")
                 for account_id, name, *_ in rows:
-                    st.page_link(page("account"), label=f"{name} · {account_id}",
-                                 query_params={"account": account_id})  # fmt: skip
+                    st.page_link(
+                        page("account"),
+                        label=f"{name} · {account_id}",
+                        query_params={"account": account_id},
+                    )
     target = st.session_state.pop("search_open", None)
     if target:
         st.switch_page(page("account"), query_params={"account": target})

@@ -42,8 +42,9 @@ def bar_pick(points: list[dict], dimension: str) -> ChartPick | None:
     band = point.get("customdata")
     band = band[0] if isinstance(band, list) and band else band
     value = point.get("y")
-    return ChartPick(dimension, None if value is None else str(value),
-                     band if band in BAND_ORDER else None)  # fmt: skip
+    return ChartPick(
+        dimension, None if value is None else str(value), band if band in BAND_ORDER else None
+    )
 
 
 def treemap_pick(points: list[dict]) -> ChartPick | None:
@@ -57,7 +58,9 @@ def treemap_pick(points: list[dict]) -> ChartPick | None:
     return ChartPick("segment", parts[0], band)
 
 
-def on_pick(chart_key: str, target_key: str, parse: Callable[[list[dict]], ChartPick | None]) -> Callable[[], None]:  # fmt: skip
+def on_pick(
+    chart_key: str, target_key: str, parse: Callable[[list[dict]], ChartPick | None]
+) -> Callable[[], None]:
     """A plotly ``on_select`` callback: the parsed click becomes ``target_key`` (a click on
     nothing, or on the treemap's root, clears it)."""
 

@@ -24,8 +24,9 @@ def database_panel() -> None:
     st.markdown(f"Connected to `{config.redacted_uri()}`")
     st.dataframe(
         [{"table": t, "source": s} for t, s in config.tables.items()],
-        hide_index=True, key="source_tables",
-    )  # fmt: skip
+        hide_index=True,
+        key="source_tables",
+    )
     if st.button("Refresh now", icon=":material/sync:", key="db_refresh"):
         with st.status("Reading the database…", expanded=True) as status:
             try:

@@ -94,9 +94,12 @@ def rescore(backfill_weeks: int = 0, start: float = 0.0) -> dt.date:
     bar = st.progress(start)
     as_of = default_as_of(stores().sources, today())
     refresh(
-        stores(), as_of, data_dir(), backfill_weeks=backfill_weeks,
+        stores(),
+        as_of,
+        data_dir(),
+        backfill_weeks=backfill_weeks,
         progress=lambda f, m: bar.progress(start + f * (1 - start), text=m),
-    )  # fmt: skip
+    )
     return as_of
 
 
@@ -129,9 +132,14 @@ def ensure_data() -> None:
                 label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete"
             )
     elif not scores_are_current(both.sources):
-        label = "Scoring every account…" if not has_scores(both.sources) else (
-            "Scoring every account again: this version of Tandem computes more than the scores "
-            "on file")  # fmt: skip
+        label = (
+            "Scoring every account…"
+            if not has_scores(both.sources)
+            else (
+                "Scoring every account again: this version of Tandem computes more than the scores "
+                "on file"
+            )
+        )
         with st.status(label, expanded=True) as status:
             rescore()
             status.update(label="Scores ready", state="complete")

@@ -13,12 +13,20 @@ def agenda_downloads(agenda: Agenda, today: dt.date) -> None:
     slug = agenda.pair.lower().replace(" + ", "-").replace(" ", "-")
     with st.container(horizontal=True):
         st.download_button(
-            "Agenda and decisions (Markdown)", lambda: agenda_markdown(agenda, agenda.todays),
-            file_name=f"sync-{slug}-{today}.md", mime="text/markdown", on_click="ignore",
-            icon=":material/description:", key="download_agenda_md",
-        )  # fmt: skip
+            "Agenda and decisions (Markdown)",
+            lambda: agenda_markdown(agenda, agenda.todays),
+            file_name=f"sync-{slug}-{today}.md",
+            mime="text/markdown",
+            on_click="ignore",
+            icon=":material/description:",
+            key="download_agenda_md",
+        )
         st.download_button(
-            "Print view (HTML, print to PDF)", lambda: agenda_html(agenda, agenda.todays),
-            file_name=f"sync-{slug}-{today}.html", mime="text/html", on_click="ignore",
-            icon=":material/print:", key="download_agenda_html",
-        )  # fmt: skip
+            "Print view (HTML, print to PDF)",
+            lambda: agenda_html(agenda, agenda.todays),
+            file_name=f"sync-{slug}-{today}.html",
+            mime="text/html",
+            on_click="ignore",
+            icon=":material/print:",
+            key="download_agenda_html",
+        )

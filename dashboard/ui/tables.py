@@ -74,12 +74,16 @@ def account_columns() -> dict[str, object]:
         "arr": money_column("ARR"),
         "health": cc.ProgressColumn("Health", min_value=0, max_value=100, format="%.0f"),
         "churn_probability": cc.NumberColumn(
-            "Churn risk 90 d", format="percent",
+            "Churn risk 90 d",
+            format="percent",
             help="Probability of churn within 90 days, calibrated on this portfolio's history",
         ),
         "band": band_column(),
         "coverage": cc.ProgressColumn(
-            "Data coverage", min_value=0, max_value=1, format="percent",
+            "Data coverage",
+            min_value=0,
+            max_value=1,
+            format="percent",
             help="Share of the scorecard's weight that had data",
         ),
         "health_change_30d": cc.NumberColumn("Δ 30 days", format="%+.0f"),
@@ -91,11 +95,21 @@ def account_columns() -> dict[str, object]:
         "top_driver": cc.TextColumn("Top driver"),
         "top_cause": cc.TextColumn("Cause", width="large"),
         "top_action": cc.TextColumn("Next action", width="large"),
-    }  # fmt: skip
+    }
 
 
-ACRONYMS = {"id": "id", "arr": "ARR", "csat": "CSAT", "nps": "NPS", "csm": "CSM", "am": "AM",
-            "qbr": "QBR", "crm": "CRM", "url": "URL", "usd": "USD"}  # fmt: skip
+ACRONYMS = {
+    "id": "id",
+    "arr": "ARR",
+    "csat": "CSAT",
+    "nps": "NPS",
+    "csm": "CSM",
+    "am": "AM",
+    "qbr": "QBR",
+    "crm": "CRM",
+    "url": "URL",
+    "usd": "USD",
+}
 
 
 def humanize(name: str) -> str:
@@ -170,7 +184,9 @@ def compact(frame: pl.DataFrame) -> pl.DataFrame:
     if frame.height < SAMPLED:
         return frame
     head = frame.head(SAMPLED)
-    low = [c for c, t in frame.schema.items() if t == pl.String and head[c].n_unique() * 10 < SAMPLED]  # fmt: skip
+    low = [
+        c for c, t in frame.schema.items() if t == pl.String and head[c].n_unique() * 10 < SAMPLED
+    ]
     return frame.with_columns(pl.col(low).cast(pl.Categorical)) if low else frame
 
 
@@ -195,10 +211,17 @@ def arrow_table(frame: pl.DataFrame) -> pa.Table:
 
 
 def show_table(
-    frame: pl.DataFrame, spec: TableSpec, *, key: str | None = None, select: bool = False,
-    placeholder: str = "—", height: int | str = "auto", rows: int | None = None,
-    download: str | None = None, download_label: str | None = None,
-) -> Any:  # fmt: skip
+    frame: pl.DataFrame,
+    spec: TableSpec,
+    *,
+    key: str | None = None,
+    select: bool = False,
+    placeholder: str = "—",
+    height: int | str = "auto",
+    rows: int | None = None,
+    download: str | None = None,
+    download_label: str | None = None,
+) -> Any:
     """Draw ``frame`` as ``spec`` says (its first ``rows`` rows, when given); with ``select``
     one row can be picked (the event is returned). With ``download`` (a file name), a button
     below gives the whole frame as CSV with the page's columns, order and labels."""
@@ -209,9 +232,15 @@ def show_table(
         {"on_select": "rerun", "selection_mode": "single-row"} if select else {}
     )
     event = st.dataframe(
-        arrow_table(shown if rows is None else shown.head(rows)), hide_index=True, placeholder=placeholder,
-        column_config=spec.config, column_order=order, key=key, height=height, **options,
-    )  # fmt: skip
+        arrow_table(shown if rows is None else shown.head(rows)),
+        hide_index=True,
+        placeholder=placeholder,
+        column_config=spec.config,
+        column_order=order,
+        key=key,
+        height=height,
+        **options,
+    )
     if download:
         download_csv(as_shown(frame, spec), download, download_label or download_name(download))
     return event

@@ -34,9 +34,26 @@ HANDOFF_TASKS = {  # an open handoff is a task for whoever holds the next step
     ("risk", "flagged"): ("am", "Weigh the renewal risk the CSM flagged", 7),
     ("risk", "weighed"): ("csm", "Run the save plan agreed for the renewal risk", 14),
 }
-WORK_COLUMNS = ["key", "account_id", "account_name", "role", "owner", "title", "due_on", "priority", "detail"]  # fmt: skip
+WORK_COLUMNS = [
+    "key",
+    "account_id",
+    "account_name",
+    "role",
+    "owner",
+    "title",
+    "due_on",
+    "priority",
+    "detail",
+]
 SALESFORCE_IDS = ("ActivityDate", "WhatId", "Tandem Account Id", "Tandem Task Key")
-HUBSPOT_IDS = ("Due Date", "Assigned To", "Company Domain Name", "Company Record ID", "Tandem Account Id", "Tandem Task Key")  # fmt: skip
+HUBSPOT_IDS = (
+    "Due Date",
+    "Assigned To",
+    "Company Domain Name",
+    "Company Record ID",
+    "Tandem Account Id",
+    "Tandem Task Key",
+)
 
 
 @dataclass(frozen=True)
@@ -46,33 +63,70 @@ class CrmExports:
     rows: int
 
 
-def open_work(tasks: pl.DataFrame, handoffs: pl.DataFrame, accounts: pl.DataFrame, today: dt.date) -> pl.DataFrame:  # fmt: skip
+def open_work(
+    tasks: pl.DataFrame, handoffs: pl.DataFrame, accounts: pl.DataFrame, today: dt.date
+) -> pl.DataFrame:
     """One row per piece of open work (``WORK_COLUMNS``): the open rule tasks and, for each
     open handoff, the next step and who owns it. ``accounts`` brings names, owners, the band
     (red is high priority) and the domain."""
     info = accounts.select(
         "account_id", "account_name", "csm_owner", "am_owner", "band", "top_cause"
     )
-    rule = tasks.filter(col("status") == "open").join(info, on="account_id", how="left").select(
-        col("task_key").alias("key"), "account_id", "account_name", "role", "owner", "title",
-        "due_on", pl.when(col("band") == "red").then(pl.lit("high")).otherwise(pl.lit("normal")).alias("priority"),
-        pl.format("Tandem rule task ({}). {}", col("kind"), col("top_cause").fill_null("")).alias("detail"),
-    )  # fmt: skip
+    rule = (
+        tasks.filter(col("status") == "open")
+        .join(info, on="account_id", how="left")
+        .select(
+            col("task_key").alias("key"),
+            "account_id",
+            "account_name",
+            "role",
+            "owner",
+            "title",
+            "due_on",
+            pl.when(col("band") == "red")
+            .then(pl.lit("high"))
+            .otherwise(pl.lit("normal"))
+            .alias("priority"),
+            pl.format(
+                "Tandem rule task ({}). {}", col("kind"), col("top_cause").fill_null("")
+            ).alias("detail"),
+        )
+    )
     steps = pl.DataFrame(
-        [{"kind": k, "state": s, "role": r, "title": t, "days": d} for (k, s), (r, t, d) in HANDOFF_TASKS.items()]
-    )  # fmt: skip
+        [
+            {"kind": k, "state": s, "role": r, "title": t, "days": d}
+            for (k, s), (r, t, d) in HANDOFF_TASKS.items()
+        ]
+    )
     opened = handoffs.join(steps, on=["kind", "state"], how="inner").join(
         info, on="account_id", how="left"
     )
     flow = opened.select(
-        pl.concat_str(pl.lit("handoff"), col("handoff_id"), col("state"), separator=":").alias("key"),
-        "account_id", "account_name", "role",
-        pl.when(col("role") == "am").then(col("am_owner")).otherwise(col("csm_owner")).alias("owner"),
+        pl.concat_str(pl.lit("handoff"), col("handoff_id"), col("state"), separator=":").alias(
+            "key"
+        ),
+        "account_id",
+        "account_name",
+        "role",
+        pl.when(col("role") == "am")
+        .then(col("am_owner"))
+        .otherwise(col("csm_owner"))
+        .alias("owner"),
         "title",
-        pl.max_horizontal(col("updated_at").dt.date() + pl.duration(days=col("days")), pl.lit(today)).alias("due_on"),
-        pl.when(col("kind") == "risk").then(pl.lit("high")).otherwise(pl.lit("normal")).alias("priority"),
-        pl.format("Tandem {} handoff, {}. Evidence: {}", col("kind"), col("state"), col("evidence").fill_null("—")).alias("detail"),
-    )  # fmt: skip
+        pl.max_horizontal(
+            col("updated_at").dt.date() + pl.duration(days=col("days")), pl.lit(today)
+        ).alias("due_on"),
+        pl.when(col("kind") == "risk")
+        .then(pl.lit("high"))
+        .otherwise(pl.lit("normal"))
+        .alias("priority"),
+        pl.format(
+            "Tandem {} handoff, {}. Evidence: {}",
+            col("kind"),
+            col("state"),
+            col("evidence").fill_null("—"),
+        ).alias("detail"),
+    )
     work = pl.concat([rule.select(WORK_COLUMNS), flow.select(WORK_COLUMNS)], how="vertical_relaxed")
     return mask_pii(work, ("title", "detail")).sort("due_on", "account_id", "key")
 
@@ -80,34 +134,56 @@ def open_work(tasks: pl.DataFrame, handoffs: pl.DataFrame, accounts: pl.DataFram
 def salesforce_tasks(work: pl.DataFrame, salesforce_ids: pl.DataFrame) -> pl.DataFrame:
     """The work as Salesforce Task rows; ``WhatId`` is the account's Salesforce id when a
     Salesforce export brought one (``salesforce_ids``: account_id, key), else empty."""
-    rows = work.join(salesforce_ids.select("account_id", pl.col("key").alias("WhatId")), on="account_id", how="left").select(
-        pl.format("{} — {}", col("title"), col("account_name").fill_null(col("account_id"))).alias("Subject"),
+    rows = work.join(
+        salesforce_ids.select("account_id", pl.col("key").alias("WhatId")),
+        on="account_id",
+        how="left",
+    ).select(
+        pl.format("{} — {}", col("title"), col("account_name").fill_null(col("account_id"))).alias(
+            "Subject"
+        ),
         col("due_on").cast(pl.String).alias("ActivityDate"),
         pl.lit("Not Started").alias("Status"),
-        pl.when(col("priority") == "high").then(pl.lit("High")).otherwise(pl.lit("Normal")).alias("Priority"),
+        pl.when(col("priority") == "high")
+        .then(pl.lit("High"))
+        .otherwise(pl.lit("Normal"))
+        .alias("Priority"),
         pl.lit("Other").alias("Type"),
         "WhatId",
         col("detail").alias("Description"),
         col("owner").alias("Tandem Owner"),
         col("account_id").alias("Tandem Account Id"),
         col("key").alias("Tandem Task Key"),
-    )  # fmt: skip
+    )
     return plain_rows(rows, SALESFORCE_IDS).with_columns(col("Subject").str.slice(0, 255))
 
 
-def hubspot_tasks(work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFrame, hubspot_ids: pl.DataFrame) -> pl.DataFrame:  # fmt: skip
+def hubspot_tasks(
+    work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFrame, hubspot_ids: pl.DataFrame
+) -> pl.DataFrame:
     """The work as rows of a HubSpot task import, associated with the company by its HubSpot
     record id when a HubSpot export brought one, else by its domain (``domains``: account_id,
     domain)."""
     rows = (
         work.join(domains, on="account_id", how="left")
-        .join(hubspot_ids.select("account_id", pl.col("key").alias("Company Record ID")), on="account_id", how="left")
-        .join(owners.select(col("owner"), col("email").alias("Assigned To")), on="owner", how="left")
+        .join(
+            hubspot_ids.select("account_id", pl.col("key").alias("Company Record ID")),
+            on="account_id",
+            how="left",
+        )
+        .join(
+            owners.select(col("owner"), col("email").alias("Assigned To")), on="owner", how="left"
+        )
         .select(
-            pl.format("{} — {}", col("title"), col("account_name").fill_null(col("account_id"))).alias("Task Title"),
+            pl.format(
+                "{} — {}", col("title"), col("account_name").fill_null(col("account_id"))
+            ).alias("Task Title"),
             col("due_on").cast(pl.String).alias("Due Date"),
             pl.lit("NOT_STARTED").alias("Task Status"),
-            pl.when(col("priority") == "high").then(pl.lit("HIGH")).otherwise(pl.lit("MEDIUM")).alias("Priority"),
+            pl.when(col("priority") == "high")
+            .then(pl.lit("HIGH"))
+            .otherwise(pl.lit("MEDIUM"))
+            .alias("Priority"),
             pl.lit("TODO").alias("Task Type"),
             col("detail").alias("Notes"),
             "Assigned To",
@@ -116,11 +192,13 @@ def hubspot_tasks(work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFram
             col("account_id").alias("Tandem Account Id"),
             col("key").alias("Tandem Task Key"),
         )
-    )  # fmt: skip
+    )
     return plain_rows(rows, HUBSPOT_IDS)
 
 
-def crm_exports(work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFrame, keys: pl.DataFrame) -> CrmExports:  # fmt: skip
+def crm_exports(
+    work: pl.DataFrame, domains: pl.DataFrame, owners: pl.DataFrame, keys: pl.DataFrame
+) -> CrmExports:
     """Both CRM task imports of ``work``; ``keys`` are the stored account keys (key, system,
     account_id), ``domains`` the accounts' web domains."""
 

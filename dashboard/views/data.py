@@ -37,9 +37,13 @@ def data_view(store: SourceStore, f: AccountFilter, today: dt.date) -> DataView:
     cards = [
         Card("Accounts", rows("accounts"), "count"),
         Card("Usage events", rows("usage_events"), "count"),
-        Card("Tables with data", int((tables["row_count"] > 0).sum()), "count",
-             note=f"of {tables.height}"),
-    ]  # fmt: skip
+        Card(
+            "Tables with data",
+            int((tables["row_count"] > 0).sum()),
+            "count",
+            note=f"of {tables.height}",
+        ),
+    ]
     history = load_history(store, 200)
     return DataView(cards, tables, history, not f.is_empty(), scoring_date(store, today))
 

@@ -62,11 +62,21 @@ def expansion_view(
         Card("Expansion-ready accounts", ready.height, "count"),
         Card("Estimated potential", potential, "money", help=POTENTIAL_HELP),
         Card("Open expansion handoffs", open_flags, "count"),
-        Card("Fallen between the chairs", stalled.height + unflagged.height, "count",
-             lower_is_better=True),
-    ]  # fmt: skip
+        Card(
+            "Fallen between the chairs",
+            stalled.height + unflagged.height,
+            "count",
+            lower_is_better=True,
+        ),
+    ]
     return ExpansionView(
-        as_of=marts.scores_as_of(stores.sources), cards=cards, ranked=ranked, ready=ready.height,
-        potential=potential, stalled=stalled, unflagged=unflagged, opportunities=opportunities,
+        as_of=marts.scores_as_of(stores.sources),
+        cards=cards,
+        ranked=ranked,
+        ready=ready.height,
+        potential=potential,
+        stalled=stalled,
+        unflagged=unflagged,
+        opportunities=opportunities,
         verdict=score_verdict(stores.sources),
-    )  # fmt: skip
+    )

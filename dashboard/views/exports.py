@@ -131,8 +131,12 @@ def markdown_table(frame: pl.DataFrame, columns: list[Column]) -> str:
     def esc(text: str) -> str:
         return md(text).replace("|", "\\|") if text != "—" else text
 
-    lines = ["| " + " | ".join(c.label for c in present) + " |",
-             "| " + " | ".join("---:" if c.kind in ("money", "score", "count") else "---" for c in present) + " |"]  # fmt: skip
+    lines = [
+        "| " + " | ".join(c.label for c in present) + " |",
+        "| "
+        + " | ".join("---:" if c.kind in ("money", "score", "count") else "---" for c in present)
+        + " |",
+    ]
     lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 

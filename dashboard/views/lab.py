@@ -68,7 +68,7 @@ def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -
     return Snapshots(horizon, dates, labelled, seconds, undated_churn_count(store))
 
 
-def out_of_time_split(dates: list[dt.date], horizon: int) -> tuple[list[dt.date], list[dt.date]]:  # fmt: skip
+def out_of_time_split(dates: list[dt.date], horizon: int) -> tuple[list[dt.date], list[dt.date]]:
     """The later third of the snapshots to check on, and the earlier ones to fit on whose
     outcome window (``horizon`` days) closes before the first checked snapshot: nothing the
     fit sees happened after a snapshot it is checked on."""
@@ -112,9 +112,11 @@ COMPONENT_REPLICATES = 200  # bootstrap replicates for the table of components a
 
 
 def component_aucs(
-    scored: pl.DataFrame, card: Scorecard, seed: int = 7,
+    scored: pl.DataFrame,
+    card: Scorecard,
+    seed: int = 7,
     intervals: dict[str, tuple[float, float]] | None = None,
-) -> list[ComponentAuc]:  # fmt: skip
+) -> list[ComponentAuc]:
     """Each component of ``card`` alone against churn, on the same snapshots; ``intervals``
     when the bootstrap that gave the scorecards' already gave them (the same replicates),
     else 200 replicates of their own."""
@@ -123,12 +125,22 @@ def component_aucs(
     rows = []
     for name in COMPONENTS:
         lo, hi = intervals[name]
-        rows.append(ComponentAuc(name, card.weights[name], roc_auc(risk, name, "churned"), lo, hi,
-                                 float(scored[name].is_not_null().mean() or 0.0)))  # fmt: skip
+        rows.append(
+            ComponentAuc(
+                name,
+                card.weights[name],
+                roc_auc(risk, name, "churned"),
+                lo,
+                hi,
+                float(scored[name].is_not_null().mean() or 0.0),
+            )
+        )
     return rows
 
 
-def churn_calibration(scored: pl.DataFrame, dates: list[dt.date], horizon: int) -> tuple[pl.DataFrame, str | None]:  # fmt: skip
+def churn_calibration(
+    scored: pl.DataFrame, dates: list[dt.date], horizon: int
+) -> tuple[pl.DataFrame, str | None]:
     """The churn probability fitted on the earlier snapshots and checked on the later ones:
     its reliability table, or why there is none."""
     train_dates, test_dates = out_of_time_split(dates, horizon)
@@ -138,15 +150,21 @@ def churn_calibration(scored: pl.DataFrame, dates: list[dt.date], horizon: int) 
         None if test.height else "no later snapshot to check on"
     )
     if reason:
-        return churn_risk.reliability(test.clear().with_columns(churn_probability=pl.lit(None, pl.Float64))), reason  # fmt: skip
+        return churn_risk.reliability(
+            test.clear().with_columns(churn_probability=pl.lit(None, pl.Float64))
+        ), reason
     model = churn_risk.fit_churn_model(train, horizon)
     return churn_risk.reliability(test.with_columns(churn_probability=model.probability())), None
 
 
 def compare_on_snapshots(
-    snapshots: Snapshots, active: Scorecard, candidate: Scorecard, seed: int = 7,
-    calibration: bool = True, model: churn_risk.ChurnModel | None = None,
-) -> BacktestResult:  # fmt: skip
+    snapshots: Snapshots,
+    active: Scorecard,
+    candidate: Scorecard,
+    seed: int = 7,
+    calibration: bool = True,
+    model: churn_risk.ChurnModel | None = None,
+) -> BacktestResult:
     """Both scorecards on the same snapshots, with bootstrap intervals, a verdict for each,
     the candidate's components alone and its churn probability's reliability (of ``model``
     on every snapshot given, when one was fitted before; else fitted here out of time)."""
@@ -170,26 +188,47 @@ def compare_on_snapshots(
     # and the candidate's components alone all on the same replicates
     known = pl.col("health").is_not_null() & pl.col("health_b").is_not_null()
     rows = both.with_columns(b.select(COMPONENTS)).filter(known)
-    found = bt.bootstrap_aucs(rows, ["health", "health_b", *COMPONENTS], seed=seed,
-                              difference=("health", "health_b"), screening=COMPONENTS)  # fmt: skip
-    intervals = {"a": found["health"], "b": found["health_b"],
-                 "difference": found.get("__difference", bt.NO_INTERVAL)}  # fmt: skip
+    found = bt.bootstrap_aucs(
+        rows,
+        ["health", "health_b", *COMPONENTS],
+        seed=seed,
+        difference=("health", "health_b"),
+        screening=COMPONENTS,
+    )
+    intervals = {
+        "a": found["health"],
+        "b": found["health_b"],
+        "difference": found.get("__difference", bt.NO_INTERVAL),
+    }
     return BacktestResult(
-        horizon=snapshots.horizon, dates=snapshots.dates, results=results, intervals=intervals,
-        verdicts={"active": bt.verdict(results["active"].auc, intervals["a"]),
-                  "candidate": bt.verdict(results["candidate"].auc, intervals["b"])},
-        components=component_aucs(b, candidate, seed, found), calibration=calibration_table,
+        horizon=snapshots.horizon,
+        dates=snapshots.dates,
+        results=results,
+        intervals=intervals,
+        verdicts={
+            "active": bt.verdict(results["active"].auc, intervals["a"]),
+            "candidate": bt.verdict(results["candidate"].auc, intervals["b"]),
+        },
+        components=component_aucs(b, candidate, seed, found),
+        calibration=calibration_table,
         calibration_note=note,
-        seconds={"features": snapshots.seconds, "scoring": round(scoring_s, 3),
-                 "bootstrap": round(time.perf_counter() - started, 3)},
+        seconds={
+            "features": snapshots.seconds,
+            "scoring": round(scoring_s, 3),
+            "bootstrap": round(time.perf_counter() - started, 3),
+        },
         undated_churns=snapshots.undated_churns,
-    )  # fmt: skip
+    )
 
 
 def run_backtest(
-    store: SourceStore, active: Scorecard, candidate: Scorecard, horizon: int = 90,
-    count: int = 12, seed: int = 7,
-) -> BacktestResult:  # fmt: skip
+    store: SourceStore,
+    active: Scorecard,
+    candidate: Scorecard,
+    horizon: int = 90,
+    count: int = 12,
+    seed: int = 7,
+) -> BacktestResult:
     """Build the snapshots and compare both scorecards on them."""
     return compare_on_snapshots(backtest_snapshots(store, horizon, count), active, candidate, seed)
 
@@ -242,18 +281,32 @@ def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrate
     thin = churn_risk.too_thin(train)
     if thin or not test_dates:
         return Calibrated(
-            None, train_dates, test_dates, events, None, None, bt.NO_INTERVAL, bt.NO_INTERVAL,
-            bt.NO_INTERVAL, "no_outcomes" if events == 0 else "no_evidence", pl.DataFrame(),
+            None,
+            train_dates,
+            test_dates,
+            events,
+            None,
+            None,
+            bt.NO_INTERVAL,
+            bt.NO_INTERVAL,
+            bt.NO_INTERVAL,
+            "no_outcomes" if events == 0 else "no_evidence",
+            pl.DataFrame(),
             f"No calibrated scorecard: {thin or 'no later snapshot to check it on'}.",
             round(time.perf_counter() - started, 3),
-        )  # fmt: skip
+        )
     weights = bt.fit_weights(train, list(COMPONENTS), seed=seed)  # on the components alone
-    card = active.model_copy(update={
-        "name": CALIBRATED, "weights": weights,
-        "description": f"Weights fitted on {len(train_dates)} snapshots {train_dates[0]} to "
-        f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
-    })  # fmt: skip
-    model = churn_risk.fit_churn_model(apply_scorecard(train.lazy(), card).collect(), snapshots.horizon)  # fmt: skip
+    card = active.model_copy(
+        update={
+            "name": CALIBRATED,
+            "weights": weights,
+            "description": f"Weights fitted on {len(train_dates)} snapshots {train_dates[0]} to "
+            f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
+        }
+    )
+    model = churn_risk.fit_churn_model(
+        apply_scorecard(train.lazy(), card).collect(), snapshots.horizon
+    )
     return _Fit(card, train_dates, test_dates, events, model, started)
 
 
@@ -262,17 +315,36 @@ def _reliability(scored: pl.DataFrame, model: churn_risk.ChurnModel) -> pl.DataF
     return churn_risk.reliability(scored.with_columns(churn_probability=model.probability()))
 
 
-def _judged(fit: _Fit, auc_active: float | None, auc_calibrated: float | None,
-            intervals: dict[str, tuple[float, float]], reliability: pl.DataFrame) -> Calibrated:  # fmt: skip
+def _judged(
+    fit: _Fit,
+    auc_active: float | None,
+    auc_calibrated: float | None,
+    intervals: dict[str, tuple[float, float]],
+    reliability: pl.DataFrame,
+) -> Calibrated:
     decided = bt.verdict(auc_calibrated, intervals["b"])
-    refused = None if decided == "predictive" else (
-        f"Not offered: on the later snapshots the fitted weights {bt.VERDICT_WORDS[decided]}."
-    )  # fmt: skip
+    refused = (
+        None
+        if decided == "predictive"
+        else (
+            f"Not offered: on the later snapshots the fitted weights {bt.VERDICT_WORDS[decided]}."
+        )
+    )
     return Calibrated(
-        fit.card, fit.train_dates, fit.test_dates, fit.churn_events, auc_active, auc_calibrated,
-        intervals["a"], intervals["b"], intervals["difference"], decided, reliability, refused,
+        fit.card,
+        fit.train_dates,
+        fit.test_dates,
+        fit.churn_events,
+        auc_active,
+        auc_calibrated,
+        intervals["a"],
+        intervals["b"],
+        intervals["difference"],
+        decided,
+        reliability,
+        refused,
         round(time.perf_counter() - fit.started, 3),
-    )  # fmt: skip
+    )
 
 
 def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibrated:
@@ -293,7 +365,9 @@ def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibra
     )
 
 
-def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> tuple[Calibrated, BacktestResult | None]:  # fmt: skip
+def calibrated_backtest(
+    snapshots: Snapshots, active: Scorecard, seed: int = 7
+) -> tuple[Calibrated, BacktestResult | None]:
     """`tandem backtest --scorecard calibrated`: fit on the earlier snapshots, then backtest
     the fitted scorecard against the active one on the later snapshots only (out of time),
     with the fitted churn probability's reliability there. No backtest when nothing was fit."""
@@ -303,8 +377,13 @@ def calibrated_backtest(snapshots: Snapshots, active: Scorecard, seed: int = 7) 
     later = pl.col("as_of").is_in(fit.test_dates)
     held_out = replace(snapshots, dates=fit.test_dates, labelled=snapshots.labelled.filter(later))
     result = compare_on_snapshots(held_out, active, fit.card, seed, model=fit.model)
-    judged = _judged(fit, result.results["active"].auc, result.results["candidate"].auc,
-                     result.intervals, result.calibration)  # fmt: skip
+    judged = _judged(
+        fit,
+        result.results["active"].auc,
+        result.results["candidate"].auc,
+        result.intervals,
+        result.calibration,
+    )
     return judged, result
 
 
@@ -339,31 +418,43 @@ class LabView:
 
 
 def lab_view(
-    comps_active: pl.DataFrame, comps_candidate: pl.DataFrame, active: Scorecard,
+    comps_active: pl.DataFrame,
+    comps_candidate: pl.DataFrame,
+    active: Scorecard,
     candidate: Scorecard,
-) -> LabView:  # fmt: skip
+) -> LabView:
     """Everything a weight change recomputes (the components are computed, and cached, per
     parameter set by the page)."""
     before, after = rescore(comps_active, active), rescore(comps_candidate, candidate)
     was, will = impact(before), impact(after)
     cards = [
-        Card(label, will[key], kind, help=f"{counts} Active scorecard {active.name!r}: "
-             f"{format_value(was[key], kind)}".strip(), previous=was[key] if was[key] != will[key] else None,
-             lower_is_better=lower, compared_with="vs active")
+        Card(
+            label,
+            will[key],
+            kind,
+            help=f"{counts} Active scorecard {active.name!r}: "
+            f"{format_value(was[key], kind)}".strip(),
+            previous=was[key] if was[key] != will[key] else None,
+            lower_is_better=lower,
+            compared_with="vs active",
+        )
         for key, label, kind, lower, counts in IMPACT_CARDS
-    ]  # fmt: skip
+    ]
     moves = migration(before, after)
     moved = movers(
         comps_active, comps_candidate, active, candidate, before=before, after=after
     ).filter(pl.col("change") != 0)
     return LabView(
-        cards=cards, before=before, after=after,
-        histogram_before=health_histogram(before), histogram_after=health_histogram(after),
+        cards=cards,
+        before=before,
+        after=after,
+        histogram_before=health_histogram(before),
+        histogram_after=health_histogram(after),
         migration=moves,
         accounts_matrix=moves.pivot(on="band_after", index="band_before", values="accounts"),
         arr_matrix=moves.pivot(on="band_after", index="band_before", values="arr"),
         movers=moved,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -445,21 +536,38 @@ def _fmt(value: float | None, pattern: str) -> str:
     return pattern.format(value) if value is not None else "—"
 
 
-def verdict_sentence(name: str, auc: float | None, interval: tuple[float, float], verdict: bt.Verdict) -> str:  # fmt: skip
+def verdict_sentence(
+    name: str, auc: float | None, interval: tuple[float, float], verdict: bt.Verdict
+) -> str:
     """'Scorecard 'x' (AUC 0.61, 95 % interval 0.58–0.64) predicts churn: …'."""
     if verdict == "no_outcomes":
         return f"Scorecard {name!r} {bt.VERDICT_WORDS[verdict]}."
     lo, hi = interval
-    return f"Scorecard {name!r} (AUC {auc:.3f}, 95 % interval {lo:.3f}–{hi:.3f}) {bt.VERDICT_WORDS[verdict]}."  # fmt: skip
+    return f"Scorecard {name!r} (AUC {auc:.3f}, 95 % interval {lo:.3f}–{hi:.3f}) {bt.VERDICT_WORDS[verdict]}."
 
 
 def components_table(rows: list[ComponentAuc]) -> pl.DataFrame:
     return pl.DataFrame(
-        [{"component": r.component, "weight": r.weight, "auc": r.auc, "low": r.low if r.auc is not None else None,
-          "high": r.high if r.auc is not None else None, "coverage": r.coverage} for r in rows],
-        schema={"component": pl.String, "weight": pl.Float64, "auc": pl.Float64, "low": pl.Float64,
-                "high": pl.Float64, "coverage": pl.Float64},
-    ).with_columns(pl.col("low", "high").fill_nan(None))  # fmt: skip
+        [
+            {
+                "component": r.component,
+                "weight": r.weight,
+                "auc": r.auc,
+                "low": r.low if r.auc is not None else None,
+                "high": r.high if r.auc is not None else None,
+                "coverage": r.coverage,
+            }
+            for r in rows
+        ],
+        schema={
+            "component": pl.String,
+            "weight": pl.Float64,
+            "auc": pl.Float64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+            "coverage": pl.Float64,
+        },
+    ).with_columns(pl.col("low", "high").fill_nan(None))
 
 
 def backtest_report(
@@ -487,21 +595,38 @@ def backtest_report(
             "date to count them."
         )
     rows = [
-        {"metric": label, "active": _fmt(getattr(a, key), fmt), "candidate": _fmt(getattr(b, key), fmt)}
+        {
+            "metric": label,
+            "active": _fmt(getattr(a, key), fmt),
+            "candidate": _fmt(getattr(b, key), fmt),
+        }
         for label, key, fmt in (
-            ("ROC AUC", "auc", "{:.3f}"), ("Lift of the red band", "red_lift", "{:.2f}x"),
+            ("ROC AUC", "auc", "{:.3f}"),
+            ("Lift of the red band", "red_lift", "{:.2f}x"),
             ("Bottom-decile precision", "bottom_decile_precision", "{:.1%}"),
         )
-    ]  # fmt: skip
+    ]
     for band in BANDS:
         ra, rb = a.band_churn_rates.get(band), b.band_churn_rates.get(band)
-        rows.append({"metric": f"Churn rate, {band} band",
-                     "active": f"{ra.rate:.1%} of {ra.accounts:,}" if ra else "—",
-                     "candidate": f"{rb.rate:.1%} of {rb.accounts:,}" if rb else "—"})  # fmt: skip
-    verdicts = " ".join(dict.fromkeys([  # one sentence when both are the same scorecard
-        verdict_sentence(active_name, a.auc, result.intervals["a"], result.verdicts["active"]),
-        verdict_sentence(candidate_name, b.auc, result.intervals["b"], result.verdicts["candidate"]),
-    ]))  # fmt: skip
+        rows.append(
+            {
+                "metric": f"Churn rate, {band} band",
+                "active": f"{ra.rate:.1%} of {ra.accounts:,}" if ra else "—",
+                "candidate": f"{rb.rate:.1%} of {rb.accounts:,}" if rb else "—",
+            }
+        )
+    verdicts = " ".join(
+        dict.fromkeys(
+            [  # one sentence when both are the same scorecard
+                verdict_sentence(
+                    active_name, a.auc, result.intervals["a"], result.verdicts["active"]
+                ),
+                verdict_sentence(
+                    candidate_name, b.auc, result.intervals["b"], result.verdicts["candidate"]
+                ),
+            ]
+        )
+    )
     if same:
         verdicts = verdict_sentence(
             active_name, a.auc, result.intervals["a"], result.verdicts["active"]
@@ -525,9 +650,12 @@ def backtest_report(
 
 def calibrated_weights(calibrated: Calibrated, active: Scorecard) -> pl.DataFrame:
     return pl.DataFrame(
-        {"component": list(COMPONENTS), "suggested": [calibrated.weights.get(c, 0.0) for c in COMPONENTS],
-         "active": [active.weights[c] for c in COMPONENTS]}
-    )  # fmt: skip
+        {
+            "component": list(COMPONENTS),
+            "suggested": [calibrated.weights.get(c, 0.0) for c in COMPONENTS],
+            "active": [active.weights[c] for c in COMPONENTS],
+        }
+    )
 
 
 def calibrated_sentence(c: Calibrated, active_name: str) -> str:
@@ -546,7 +674,7 @@ def calibrated_sentence(c: Calibrated, active_name: str) -> str:
         f"({clo:.3f}–{chi:.3f}) calibrated vs **{c.auc_active:.3f}** ({alo:.3f}–{ahi:.3f}) "
         f"{active_name!r}; difference {c.auc_calibrated - c.auc_active:+.3f} ({dlo:+.3f} to {dhi:+.3f}): "
         f"{JUDGEMENT_WORDS[bt.judge_candidate(c.auc_active, c.auc_calibrated, c.interval_difference)]}."
-    )  # fmt: skip
+    )
 
 
 def activation_preview(

@@ -75,8 +75,15 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
             return Kpi(label, None, kind, help_text, note="no ARR in the data")
         if kind == "money" and mixed:
             return Kpi(label, None, kind, help_text, note=apart(key), lower_is_better=lower)
-        return Kpi(label, now[key], kind, help_text, previous=prev.get(key), trend=series(key),
-                   lower_is_better=lower)  # fmt: skip
+        return Kpi(
+            label,
+            now[key],
+            kind,
+            help_text,
+            previous=prev.get(key),
+            trend=series(key),
+            lower_is_better=lower,
+        )
 
     cards = [
         card("Accounts", "accounts", "count", "Live accounts in the filter"),
@@ -86,20 +93,36 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         card("ARR red", "arr_red", "money", RISK_TERMS["red_arr"], True),
         card("Median health", "median_health", "score", "Median health score (0-100)"),
     ]
-    cards.append(Kpi(  # no trend: the kept snapshots do not keep the 30-day change
-        "ARR at risk", None if no_arr or mixed else now["arr_at_risk"], "money", RISK_TERMS["at_risk"],
-        lower_is_better=True, note=f"{now['accounts_at_risk']:,} accounts"
-        + (f": {apart('arr_at_risk')}" if mixed else ""),
-    ))  # fmt: skip
+    cards.append(
+        Kpi(  # no trend: the kept snapshots do not keep the 30-day change
+            "ARR at risk",
+            None if no_arr or mixed else now["arr_at_risk"],
+            "money",
+            RISK_TERMS["at_risk"],
+            lower_is_better=True,
+            note=f"{now['accounts_at_risk']:,} accounts"
+            + (f": {apart('arr_at_risk')}" if mixed else ""),
+        )
+    )
     model = marts.churn_model_info(store)
-    cards.append(Kpi(
-        "Expected ARR lost to churn (90 d)", now["expected_arr_churn"] if model.note is None and not no_arr and not mixed else None,
-        "money", f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} "
-        "churn events"
-        if model.note is None else f"Not shown: {model.note}.", lower_is_better=True,
-        note="no ARR in the data" if no_arr else apart("expected_arr_churn") if mixed and model.note is None
-        else None if model.note is None else UNCALIBRATED.get(model.verdict, "too little churn history"),
-    ))  # fmt: skip
+    cards.append(
+        Kpi(
+            "Expected ARR lost to churn (90 d)",
+            now["expected_arr_churn"] if model.note is None and not no_arr and not mixed else None,
+            "money",
+            f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} churn events"
+            if model.note is None
+            else f"Not shown: {model.note}.",
+            lower_is_better=True,
+            note="no ARR in the data"
+            if no_arr
+            else apart("expected_arr_churn")
+            if mixed and model.note is None
+            else None
+            if model.note is None
+            else UNCALIBRATED.get(model.verdict, "too little churn history"),
+        )
+    )
     ret = retention_series(store, f, as_of)
     for key, label, help_text in (
         ("nrr", "NRR (12 mo)", "(start ARR − churn − contraction + expansion) ÷ start ARR"),
@@ -166,9 +189,12 @@ class PortfolioView:
 
 
 def portfolio_view(
-    store: SourceStore, f: AccountFilter, today: dt.date, dimension: str = "segment",
+    store: SourceStore,
+    f: AccountFilter,
+    today: dt.date,
+    dimension: str = "segment",
     pick: ChartPick | None = None,
-) -> PortfolioView:  # fmt: skip
+) -> PortfolioView:
     """The page's numbers as of the date the scores are as of (today for current data)."""
     accounts = marts.account_table(store, f, None)
     as_of = marts.scores_as_of(store)

@@ -88,15 +88,35 @@ def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> 
     in_90 = ahead.filter(pl.col("days_to_renewal") <= RENEWAL_WINDOW_DAYS)
     unknown = forecast["expected_arr"].null_count() > 0
     return [
-        Card("ARR renewing in 90 days", in_90["arr"].sum(), "money", note=f"{in_90.height:,} accounts"),
-        Card("ARR renewing in 12 months", ahead["arr"].sum(), "money",
-             note=f"{ahead.height:,} accounts"),
-        Card("Expected renewal ARR (12 months)", None if unknown else forecast["expected_arr"].sum(), "money",
-             help=f"Not shown: {UNCHECKED_DEFAULTS}" if unknown else "Σ ARR × renewal probability of its band (see the forecast below)",
-             note="the score does not predict churn" if unknown else None),
-        Card("Accounts at risk", risks.height, "count", help=RISK_TERMS["at_risk"],
-             note=f"{format_value(risks['arr'].sum(), 'money')} ARR at risk"),
-    ]  # fmt: skip
+        Card(
+            "ARR renewing in 90 days",
+            in_90["arr"].sum(),
+            "money",
+            note=f"{in_90.height:,} accounts",
+        ),
+        Card(
+            "ARR renewing in 12 months",
+            ahead["arr"].sum(),
+            "money",
+            note=f"{ahead.height:,} accounts",
+        ),
+        Card(
+            "Expected renewal ARR (12 months)",
+            None if unknown else forecast["expected_arr"].sum(),
+            "money",
+            help=f"Not shown: {UNCHECKED_DEFAULTS}"
+            if unknown
+            else "Σ ARR × renewal probability of its band (see the forecast below)",
+            note="the score does not predict churn" if unknown else None,
+        ),
+        Card(
+            "Accounts at risk",
+            risks.height,
+            "count",
+            help=RISK_TERMS["at_risk"],
+            note=f"{format_value(risks['arr'].sum(), 'money')} ARR at risk",
+        ),
+    ]
 
 
 def _rates_note(probabilities: pl.DataFrame) -> str:

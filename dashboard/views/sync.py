@@ -94,13 +94,26 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         f"{'' if last else ' (no earlier sync: the last 7 days)'}"
     )
     return Agenda(
-        pair=pair, csm=csm, am=am, as_of=as_of, since=since, since_last_sync=last is not None,
-        accounts=accounts, changes=changes, renewals=validation, waiting=waiting,
-        signals=signals, risks=risks, decisions=decisions, last_decisions=last_decisions,
-        todays=decisions.filter(pl.col("sync_on") == today), cards=cards, since_text=since_text,
+        pair=pair,
+        csm=csm,
+        am=am,
+        as_of=as_of,
+        since=since,
+        since_last_sync=last is not None,
+        accounts=accounts,
+        changes=changes,
+        renewals=validation,
+        waiting=waiting,
+        signals=signals,
+        risks=risks,
+        decisions=decisions,
+        last_decisions=last_decisions,
+        todays=decisions.filter(pl.col("sync_on") == today),
+        cards=cards,
+        since_text=since_text,
         verdict=score_verdict(stores.sources),
         verdict_plain=score_verdict(stores.sources, SCORE_LAB, markdown=False),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -121,31 +134,81 @@ def pair_choices(store: SourceStore, scope: list[str] | None) -> PairChoices:
 
 
 ACCOUNT = Column("account_name", "Account")
-DECISION_COLUMNS = [ACCOUNT, Column("decision", "Decision"), Column("owner", "Who"), Column("due_state", "Due"),
-                    Column("due_on", "By", "date"), Column("status", "Status")]  # fmt: skip
+DECISION_COLUMNS = [
+    ACCOUNT,
+    Column("decision", "Decision"),
+    Column("owner", "Who"),
+    Column("due_state", "Due"),
+    Column("due_on", "By", "date"),
+    Column("status", "Status"),
+]
 # (section title, frame attribute, columns with the page's labels): the agenda's order
 SECTIONS: list[tuple[str, str, list[Column]]] = [
-    ("Since last sync", "changes",
-     [ACCOUNT, Column("change", "Change"), Column("detail", "Detail"), Column("on_date", "On", "date")]),
-    ("Renewals in 90 days", "renewals",
-     [ACCOUNT, Column("renewal_date", "Renewal", "date"), Column("arr", "ARR", "money"),
-      Column("checks_passed", "Value validated", "progress4"), Column("checks_missing", "Missing"),
-      Column("value_review", "CSM review"), Column("commercial_plan", "AM plan")]),
-    ("Handoffs waiting", "waiting",
-     [ACCOUNT, Column("kind", "Kind"), Column("state", "State"), Column("waiting_on", "Waiting on"),
-      Column("created_by", "Flagged by"), Column("created_at", "Flagged", "date")]),
-    ("Expansion signals not yet flagged", "signals",
-     [ACCOUNT, Column("triggers_fired", "Triggers"), Column("expansion_potential", "Potential", "money"),
-      Column("expansion_window", "Window")]),
-    ("At risk (renewing within 90 days, red or falling)", "risks",
-     [ACCOUNT, Column("arr", "ARR", "money"), Column("health", "Health", "score"),
-      Column("band", "Band"), Column("top_cause", "Cause"), Column("csm_next", "CSM does"),
-      Column("am_next", "AM does")]),
+    (
+        "Since last sync",
+        "changes",
+        [
+            ACCOUNT,
+            Column("change", "Change"),
+            Column("detail", "Detail"),
+            Column("on_date", "On", "date"),
+        ],
+    ),
+    (
+        "Renewals in 90 days",
+        "renewals",
+        [
+            ACCOUNT,
+            Column("renewal_date", "Renewal", "date"),
+            Column("arr", "ARR", "money"),
+            Column("checks_passed", "Value validated", "progress4"),
+            Column("checks_missing", "Missing"),
+            Column("value_review", "CSM review"),
+            Column("commercial_plan", "AM plan"),
+        ],
+    ),
+    (
+        "Handoffs waiting",
+        "waiting",
+        [
+            ACCOUNT,
+            Column("kind", "Kind"),
+            Column("state", "State"),
+            Column("waiting_on", "Waiting on"),
+            Column("created_by", "Flagged by"),
+            Column("created_at", "Flagged", "date"),
+        ],
+    ),
+    (
+        "Expansion signals not yet flagged",
+        "signals",
+        [
+            ACCOUNT,
+            Column("triggers_fired", "Triggers"),
+            Column("expansion_potential", "Potential", "money"),
+            Column("expansion_window", "Window"),
+        ],
+    ),
+    (
+        "At risk (renewing within 90 days, red or falling)",
+        "risks",
+        [
+            ACCOUNT,
+            Column("arr", "ARR", "money"),
+            Column("health", "Health", "score"),
+            Column("band", "Band"),
+            Column("top_cause", "Cause"),
+            Column("csm_next", "CSM does"),
+            Column("am_next", "AM does"),
+        ],
+    ),
     ("Last sync's decisions", "last_decisions", DECISION_COLUMNS),
-]  # fmt: skip
+]
 
 
-def _sections(agenda: Agenda, decisions: pl.DataFrame | None) -> list[tuple[str, pl.DataFrame, list[Column]]]:  # fmt: skip
+def _sections(
+    agenda: Agenda, decisions: pl.DataFrame | None
+) -> list[tuple[str, pl.DataFrame, list[Column]]]:
     out = [(title, getattr(agenda, attr), cols) for title, attr, cols in SECTIONS]
     if decisions is not None:
         out.append(

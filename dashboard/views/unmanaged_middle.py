@@ -43,9 +43,11 @@ class CoverageView:
 def chairs_ids(stores: Stores, f: AccountFilter, today: dt.date) -> tuple[tuple[str, ...], ...]:
     """Accounts with a stalled expansion flag, and ready accounts never flagged (ids)."""
     stalled, unflagged = h.between_the_chairs(
-        account_table(stores.sources, f), expansion_candidates(stores.sources, f),
-        h.handoffs(stores.app), today,
-    )  # fmt: skip
+        account_table(stores.sources, f),
+        expansion_candidates(stores.sources, f),
+        h.handoffs(stores.app),
+        today,
+    )
     return tuple(stalled["account_id"].to_list()), tuple(unflagged["account_id"].to_list())
 
 
@@ -90,12 +92,21 @@ def _cards(accounts: pl.DataFrame, summary: pl.DataFrame, unmanaged: pl.DataFram
 
     return [
         Card("Accounts in the middle", middle.height, "count", note=arr_note(middle["arr"].sum())),
-        Card("With an AM", rows["with an AM"]["accounts"], "count",
-             note=arr_note(rows["with an AM"]["arr"])),
+        Card(
+            "With an AM",
+            rows["with an AM"]["accounts"],
+            "count",
+            note=arr_note(rows["with an AM"]["arr"]),
+        ),
         Card("No AM", rows["no AM"]["accounts"], "count", note=arr_note(rows["no AM"]["arr"])),
-        Card("No AM, with commercial signals", unmanaged.height, "count",
-             note=arr_note(unmanaged["arr_exposed"].sum(), "exposed"), lower_is_better=True),
-    ]  # fmt: skip
+        Card(
+            "No AM, with commercial signals",
+            unmanaged.height,
+            "count",
+            note=arr_note(unmanaged["arr_exposed"].sum(), "exposed"),
+            lower_is_better=True,
+        ),
+    ]
 
 
 def _middle_range(accounts: pl.DataFrame) -> str | None:
@@ -106,9 +117,13 @@ def _middle_range(accounts: pl.DataFrame) -> str | None:
 
 
 def unmanaged_middle_view(
-    stores: Stores, f: AccountFilter, today: dt.date, middle: Middle, max_accounts: int,
+    stores: Stores,
+    f: AccountFilter,
+    today: dt.date,
+    middle: Middle,
+    max_accounts: int,
     max_arr: float,
-) -> CoverageView:  # fmt: skip
+) -> CoverageView:
     """The page's view: the handoffs that fell between the chairs come from the app store."""
     stalled, missed = chairs_ids(stores, f, today)
     return coverage_view(stores.sources, f, middle, max_accounts, max_arr, stalled, missed)

@@ -109,9 +109,13 @@ def _verified(claims: Mapping[str, Any], provider_verifies: bool) -> bool:
 
 
 def sign_in(
-    app: AppStore, owners: pl.DataFrame, claims: Mapping[str, Any], now: dt.datetime, *,
+    app: AppStore,
+    owners: pl.DataFrame,
+    claims: Mapping[str, Any],
+    now: dt.datetime,
+    *,
     provider_verifies: bool = False,
-) -> Viewer | None:  # fmt: skip
+) -> Viewer | None:
     """The person an ID token's claims sign in as: None when the owners table has no one
     with that e-mail. Refused (``SignInRefused``, logged in the audit log) when the e-mail is
     not verified (``email_verified`` false; missing, unless the provider is configured as

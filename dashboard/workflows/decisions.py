@@ -54,9 +54,12 @@ def last_sync(notes: pl.DataFrame, today: dt.date) -> dt.date | None:
 
 
 def set_status(
-    app: AppStore, note_id: str, status: str, editor: str | None = None,
+    app: AppStore,
+    note_id: str,
+    status: str,
+    editor: str | None = None,
     now: dt.datetime | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Change a decision's status (audited with ``editor``, as every change to a decision)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
@@ -85,9 +88,16 @@ def decision_author(viewer: Viewer, csm: str, am: str) -> Actor | None:
 
 
 def add_decision_as(
-    app: AppStore, viewer: Viewer, pair: str, account_id: str | None, decision: str,
-    owner: str | None, due_on: dt.date | None, now: dt.datetime, local_author: Actor | None = None,
-) -> str:  # fmt: skip
+    app: AppStore,
+    viewer: Viewer,
+    pair: str,
+    account_id: str | None,
+    decision: str,
+    owner: str | None,
+    due_on: dt.date | None,
+    now: dt.datetime,
+    local_author: Actor | None = None,
+) -> str:
     """``add_decision`` written by the signed-in person (the local user names the author)."""
     csm, am = split_pair(pair)
     author = decision_author(viewer, csm, am) or local_author
@@ -102,16 +112,26 @@ def due_state(today: dt.date) -> pl.Expr:
     """ "overdue" for an open decision past its date, "due today" on the day, else null."""
     open_one = pl.col("status") == "open"
     return (
-        pl.when(open_one & (pl.col("due_on") < today)).then(pl.lit("overdue"))
-        .when(open_one & (pl.col("due_on") == today)).then(pl.lit("due today"))
-    )  # fmt: skip
+        pl.when(open_one & (pl.col("due_on") < today))
+        .then(pl.lit("overdue"))
+        .when(open_one & (pl.col("due_on") == today))
+        .then(pl.lit("due today"))
+    )
 
 
 def edit_decision_as(
-    app: AppStore, viewer: Viewer, pair: str, note_id: str, today: dt.date, *,
-    decision: str, owner: str | None, due_on: dt.date | None, status: str,
+    app: AppStore,
+    viewer: Viewer,
+    pair: str,
+    note_id: str,
+    today: dt.date,
+    *,
+    decision: str,
+    owner: str | None,
+    due_on: dt.date | None,
+    status: str,
     now: dt.datetime | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Change a decision of the pair's latest sync (its words, who, by when, status): it can
     be edited until the next sync; after it, only its status changes (``set_status``).
     Either of the pair (or a leader) may edit; the decision then shows who edited it and its

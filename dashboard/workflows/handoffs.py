@@ -150,7 +150,9 @@ def flag(
                     f"flagged by {open_one.created_by} on {open_one.created_on}); add to it "
                     "instead of flagging again"
                 )
-            log.insert_handoff(con, handoff_id, account_id, kind, evidence.strip(), actor, role, now)  # fmt: skip
+            log.insert_handoff(
+                con, handoff_id, account_id, kind, evidence.strip(), actor, role, now
+            )
         return handoff_id
 
     return _retrying(work)
@@ -218,7 +220,7 @@ def advance(
                     f"{ROLES.get(role, role)}'s"
                 )
             step = log.next_step_number(con, handoff_id)
-            log.insert_step(con, handoff_id, step, to_state, actor, role, note.strip() or None, now)  # fmt: skip
+            log.insert_step(con, handoff_id, step, to_state, actor, role, note.strip() or None, now)
             log.set_state(con, handoff_id, to_state, now)
         return step
 
@@ -278,9 +280,16 @@ def between_the_chairs(
 
 
 def flag_as(
-    app: AppStore, viewer: Viewer, account: dict, kind: str, evidence: str, actor: Actor,
-    *, seen_steps: int, now: dt.datetime,
-) -> str:  # fmt: skip
+    app: AppStore,
+    viewer: Viewer,
+    account: dict,
+    kind: str,
+    evidence: str,
+    actor: Actor,
+    *,
+    seen_steps: int,
+    now: dt.datetime,
+) -> str:
     """``flag`` by a person: refused unless ``actor`` is who they may be on this account, and
     unless the account's handoffs are as the form showed them (``seen_steps`` steps)."""
     check_actor(viewer, actor, account.get("csm_owner"), account.get("am_owner"))
@@ -297,9 +306,19 @@ def flag_as(
 
 
 def advance_as(
-    app: AppStore, viewer: Viewer, account: dict, handoff_id: str, to_state: str, actor: Actor,
-    *, from_state: str, from_kind: str, seen_step: int, note: str = "", now: dt.datetime,
-) -> int:  # fmt: skip
+    app: AppStore,
+    viewer: Viewer,
+    account: dict,
+    handoff_id: str,
+    to_state: str,
+    actor: Actor,
+    *,
+    from_state: str,
+    from_kind: str,
+    seen_step: int,
+    note: str = "",
+    now: dt.datetime,
+) -> int:
     """``advance`` by a person: refused unless ``actor`` is who they may be on the account,
     and (a tab left open) unless the handoff is still the kind, state and version (its last
     step, ``seen_step``) they saw."""

@@ -42,12 +42,15 @@ def saved_scorecards(app: AppStore) -> pl.DataFrame:
         card = default_scorecard()
         shipped = pl.DataFrame(
             {
-                "name": ["default"], "description": [card.description],
-                "active": [not saved["active"].any()], "created_by": ["Tandem"],
-                "created_at": [None], "body": [card.model_dump_json()],
+                "name": ["default"],
+                "description": [card.description],
+                "active": [not saved["active"].any()],
+                "created_by": ["Tandem"],
+                "created_at": [None],
+                "body": [card.model_dump_json()],
             },
             schema=saved.schema,
-        )  # fmt: skip
+        )
         saved = pl.concat([shipped, saved])
     return saved
 
@@ -129,9 +132,13 @@ def activate_scorecard(
         )
         scorecard_rows.mark_active(con, name)
         audit_log.log_in(
-            con, now, actor, "activate scorecard", name,
+            con,
+            now,
+            actor,
+            "activate scorecard",
+            name,
             json.dumps({"replaces": previous.name, "changes": diff}),
-        )  # fmt: skip
+        )
     return diff
 
 

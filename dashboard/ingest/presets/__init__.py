@@ -87,14 +87,23 @@ class Preset(BaseModel):
         by_key = {header_key(h): h for h in reversed(headers)}
         cols = {c: h for c, cand in self.columns.items() if (h := self._pick(cand, by_key))}
         combine = {c: [h for k in keys if (h := by_key.get(k))] for c, keys in self.combine.items()}
-        match = {k: h for k, cand in self.match.items() if k != "system" and (h := self._pick(cand, by_key))}  # fmt: skip
+        match = {
+            k: h
+            for k, cand in self.match.items()
+            if k != "system" and (h := self._pick(cand, by_key))
+        }
         if isinstance(self.match.get("system"), str):
             match["system"] = str(self.match["system"])
         return Mapping(
-            table=self.table, columns=cols, combine={c: v for c, v in combine.items() if v},
-            values=self.values, constants=self.constants, scale=self.scale, match=match,
+            table=self.table,
+            columns=cols,
+            combine={c: v for c, v in combine.items() if v},
+            values=self.values,
+            constants=self.constants,
+            scale=self.scale,
+            match=match,
             date_format=self.date_format,  # type: ignore[arg-type]
-        )  # fmt: skip
+        )
 
 
 @lru_cache(maxsize=1)
