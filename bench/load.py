@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from dashboard import clock
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.serve import PAGES, app_server  # noqa: E402
@@ -48,7 +50,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 async def session(browser, url: str, until: float, results: list[dict], offset: int) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     i = offset
-    while time.time() < until:
+    while time.monotonic() < until:
         path = PATHS[i % len(PATHS)]
         began = time.perf_counter()
         error = None
@@ -72,7 +74,7 @@ async def session(browser, url: str, until: float, results: list[dict], offset: 
                 "page": path or "portfolio",
                 "seconds": seconds,
                 "error": error,
-                "started": time.time() - seconds,
+                "started": time.monotonic() - seconds,
                 "caption": caption,
             }
         )
@@ -116,7 +118,7 @@ async def protocol_session(url: str, until: float, results: list[dict], offset: 
     stream = url.replace("http://", "ws://") + "/_stcore/stream"
     async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
         i = offset
-        while time.time() < until:
+        while time.monotonic() < until:
             path = PATHS[i % len(PATHS)]
             began = time.perf_counter()
             try:
@@ -129,7 +131,7 @@ async def protocol_session(url: str, until: float, results: list[dict], offset: 
                     "page": path or "portfolio",
                     "seconds": seconds,
                     "error": error,
-                    "started": time.time() - seconds,
+                    "started": time.monotonic() - seconds,
                     "caption": caption,
                 }
             )
@@ -143,7 +145,7 @@ async def drive(
 
     results: list[dict] = []
     async with async_playwright() as p:
-        until = time.time() + seconds
+        until = time.monotonic() + seconds
         browser = None
         if client == "browser":
             browser = await p.chromium.launch(
@@ -175,7 +177,7 @@ async def drive(
         refresh = {
             "seconds": time.perf_counter() - began,
             "exit_code": code,
-            "done_at": time.time(),
+            "done_at": time.monotonic(),
         }
         await asyncio.gather(*tasks)
         if browser is not None:
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard.jobs.serve import serve
     from dashboard.store import Stores
 
-    today = dt.date.today()
+    today = clock.today()
     runs: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="tandem-load-") as data_dir:
         stores = Stores.open(Path(data_dir))

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from dashboard import clock
 from dashboard.config import get_settings
 from dashboard.ingest.bundle import (
     ImportPlan,
@@ -127,7 +128,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     source_failed = False
     if config is not None:
         try:
-            counts = load_from_database(config, stores, dt.date.today(), cli_actor())
+            counts = load_from_database(config, stores, clock.today(), cli_actor())
         except (SourceError, FileError) as exc:
             print(
                 f"tandem refresh: the connected source failed, scoring the stored data: {exc}",
@@ -138,7 +139,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             print(f"reloaded from {config.redacted_uri()}: {counts}", file=sys.stderr)
     result = refresh(
         stores,
-        args.as_of or default_as_of(stores.sources, dt.date.today()),
+        args.as_of or default_as_of(stores.sources, clock.today()),
         folder,
         scorecard=scorecard,
         backfill_weeks=args.backfill_weeks,
@@ -314,7 +315,7 @@ def cli_actor() -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     settings = get_settings()
-    today = dt.date.today()
+    today = clock.today()
     root = settings.data_dir
     mode = LoadMode.REPLACE if args.replace else LoadMode(args.mode)
     limits = limits_from_settings()
@@ -505,7 +506,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     try:
-        manifest = backup(Stores.open(), args.dest, dt.datetime.now())
+        manifest = backup(Stores.open(), args.dest, clock.now())
     except (BackupError, StoreError, OSError) as exc:
         print(f"tandem backup: {exc}", file=sys.stderr)
         return 2
@@ -522,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--anchor",
         type=_date,
-        default=dt.date.today(),
+        default=clock.today(),
         help="the last day of history (default: today)",
     )
     demo.add_argument(
@@ -742,14 +743,14 @@ def cmd_undo(args: argparse.Namespace) -> int:
             stores,
             plan.load_id,
             actor=command_line_actor(),
-            now=dt.datetime.now(),
+            now=clock.now(),
             expect_latest=plan.latest,
             confirm_later=args.yes,
         )
     except UndoRefused as exc:
         print(f"tandem undo: {exc}", file=sys.stderr)
         return 2
-    scored = refresh(stores, default_as_of(stores.sources, dt.date.today()), root)
+    scored = refresh(stores, default_as_of(stores.sources, clock.today()), root)
     print(
         json.dumps(
             {

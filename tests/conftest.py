@@ -21,7 +21,19 @@ from dashboard.store import Stores
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TODAY = dt.date.today()
+# The suite's fixed date. Pinned for the app too (TANDEM_TODAY, read by dashboard.clock), before
+# any test imports the app, so AppTest runs, the command line and the browser tests' servers all
+# count as of it whatever the machine's clock says (tests/test_clock.py moves that clock).
+TODAY = dt.date(2026, 6, 15)
+os.environ["TANDEM_TODAY"] = TODAY.isoformat()
+
+# tests/test_clock.py runs files of the suite again with the machine's clock moved forward: every
+# read of Python's clock (date.today, datetime.now, time.time) in the process is shifted.
+if os.environ.get("TANDEM_TEST_CLOCK_SHIFT_DAYS"):
+    import time_machine
+
+    _shift = dt.timedelta(days=int(os.environ["TANDEM_TEST_CLOCK_SHIFT_DAYS"]))
+    time_machine.travel(dt.datetime.now(dt.UTC) + _shift, tick=True).start()
 DEMO_ACCOUNTS = 400
 DEMO_SEED = 11
 

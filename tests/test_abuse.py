@@ -28,8 +28,8 @@ from dashboard.workflows.access import Actor, NotAllowed, Viewer
 from tests.conftest import tandem
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = dt.date.today()
-NOW = dt.datetime.now()
+TODAY = dt.date(2026, 6, 15)  # conftest's fixed date
+NOW = dt.datetime(2026, 6, 15, 10, 0)
 
 
 # -- hostile files -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ LAYERS: dict[str, set[str]] = {
     "scoring": set(),
     "core": set(),
 }
-CORE = {"dashboard.config", "dashboard.schema", "dashboard.text"}
+CORE = {"dashboard.clock", "dashboard.config", "dashboard.schema", "dashboard.text"}
 ENTRY = {"dashboard/app.py", "dashboard/cli.py"}  # the two entry points may import anything
 
 
@@ -138,3 +138,18 @@ def test_scoring_is_pure():
             f"{path.name} reads the clock"
         )
         assert "open(" not in text and "read_text(" not in text, f"{path.name} reads files"
+
+
+def test_one_read_of_the_clock():
+    """The date and time come from dashboard.clock (which TANDEM_TODAY pins), so tests and a
+    replayed day count as of one date; durations use time.monotonic."""
+    reads = re.compile(r"\b(date\.today|datetime\.now|datetime\.utcnow|time\.time)\(")
+    found = []
+    for folder in ("dashboard", "pages", "scoring", "bench"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.relative_to(ROOT).as_posix() == "dashboard/clock.py":
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if reads.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

@@ -3,6 +3,7 @@ the fitted suggestion, save / activate / audit / revert, and the command line.""
 
 from __future__ import annotations
 
+from dashboard import clock
 import datetime as dt
 import itertools
 import json
@@ -217,7 +218,7 @@ def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
     assert weak_auc < default_auc
     assert result.intervals["difference"][1] < 0  # clearly worse, beyond the noise
     assert len(result.dates) == 12 and result.dates == sorted(result.dates)
-    assert result.dates[-1] <= dt.date.today() - dt.timedelta(days=90)
+    assert result.dates[-1] <= clock.today() - dt.timedelta(days=90)
     assert result.results["active"].n_churn_events > 20
     assert result.verdicts["active"] == "predictive"
     assert [c.component for c in result.components] == list(weak.weights)

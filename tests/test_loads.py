@@ -18,7 +18,7 @@ from dashboard.store import Stores
 from tests.conftest import source_digest, tandem
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = dt.date.today()
+TODAY = dt.date(2026, 6, 15)  # conftest's fixed date
 
 
 def fingerprint(folder: Path) -> dict[str, str]:

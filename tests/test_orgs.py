@@ -15,7 +15,7 @@ from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.refresh import refresh
 from dashboard.store import StoreError, Stores
 
-TODAY = dt.date.today()
+TODAY = dt.date(2026, 6, 15)  # conftest's fixed date
 
 
 @pytest.fixture

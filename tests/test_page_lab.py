@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dashboard import clock
 import datetime as dt
 from pathlib import Path
 
@@ -27,8 +28,8 @@ def own_data(tmp_path: Path, app_data_dir) -> Stores:
     """A small demo of its own: activating a scorecard rescores, which the shared demo must
     not see."""
     stores = Stores.open(tmp_path)
-    load_demo(stores.sources, DemoSpec(accounts=150, seed=21, anchor=dt.date.today()))
-    refresh(stores, dt.date.today(), tmp_path, backfill_weeks=2, digests=False)
+    load_demo(stores.sources, DemoSpec(accounts=150, seed=21, anchor=clock.today()))
+    refresh(stores, clock.today(), tmp_path, backfill_weeks=2, digests=False)
     app_data_dir(tmp_path)
     return stores
 

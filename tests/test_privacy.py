@@ -1,3 +1,4 @@
+from dashboard import clock
 import polars as pl
 import pytest
 
@@ -72,15 +73,15 @@ def test_only_a_leader_can_unmask_and_it_is_logged(tmp_path, app_data_dir):
     from dashboard.workflows.access import LOCAL, Viewer
 
     stores = Stores.open(tmp_path)
-    load_demo(stores.sources, DemoSpec(accounts=40, seed=5, anchor=dt.date.today()))
+    load_demo(stores.sources, DemoSpec(accounts=40, seed=5, anchor=clock.today()))
     account = stores.sources.query("SELECT account_id FROM accounts ORDER BY 1 LIMIT 1")[0, 0]
     with stores.sources.writer() as writer:
         writer.execute(
             "INSERT INTO activities (account_id, occurred_at, kind, summary)"
-            " VALUES (?, now()::TIMESTAMP - INTERVAL 1 DAY, 'note', 'mail zoe@client.example')",
-            [account],
+            " VALUES (?, ?::TIMESTAMP - INTERVAL 1 DAY, 'note', 'mail zoe@client.example')",
+            [account, clock.now()],
         )
-    refresh(stores, dt.date.today(), tmp_path, digests=False)
+    refresh(stores, clock.today(), tmp_path, digests=False)
     app_data_dir(tmp_path)
 
     def account_page(viewer):

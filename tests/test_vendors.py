@@ -15,7 +15,7 @@ from tests.conftest import SAMPLES, needs_sample, tandem
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = SAMPLES / "vendor-layouts"
-TODAY = dt.date.today()
+TODAY = dt.date(2026, 6, 15)  # conftest's fixed date
 
 
 EXPECTED = {  # file -> (table, preset): what each of the shared vendor layouts is

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from dashboard import clock
 from dashboard.ingest import matching
 from dashboard.ingest.impact import (
     ImportRefused,
@@ -555,7 +556,7 @@ class ImportSession:
                 tables=load_changes(impacts),
             )
         self._timed("load", started)
-        audit_load(stores, impacts, counts, label, actor, now or dt.datetime.now())
+        audit_load(stores, impacts, counts, label, actor, now or clock.now())
         return counts
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboard import clock
 from dashboard.config import get_settings
 from dashboard.jobs.currency import FxRatesError, money_plan
 from dashboard.jobs.delivery import DeliverySettings, DeliverySummary, deliver_digests
@@ -204,7 +205,7 @@ def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
     if name in saved_scorecards(stores.app)["name"].to_list():
         return f"{name!r} is saved already"
     saved = fitted.scorecard.model_copy(update={"name": name})
-    save_scorecard(stores.app, saved, "Tandem (nightly calibration)", dt.datetime.now())
+    save_scorecard(stores.app, saved, "Tandem (nightly calibration)", clock.now())
     return f"saved {name!r} for review in the Score lab: {calibrated_sentence(fitted, card.name)}".replace(
         "**", ""
     )
@@ -376,7 +377,7 @@ def _publish(
                 as_of,
                 folder,
                 data_dir,
-                dt.datetime.now(),
+                clock.now(),
                 problems,
             )
             timings["digests"] = time.perf_counter() - started
@@ -439,7 +440,7 @@ def refresh(
             report(0.95, f"Delivering {len(built)} digests")
             with in_currency(scored.money.shown):  # the messages in the data's currency
                 delivered = deliver_digests(
-                    stores.app, built, owner_rows(stores.sources), delivery, dt.datetime.now
+                    stores.app, built, owner_rows(stores.sources), delivery, clock.now
                 )
             timings["delivery"] = time.perf_counter() - started
         report(1.0, "Scores up to date")

@@ -49,8 +49,8 @@ def nginx_config(prefix: Path, host: str, port: int, worker_ports: list[int]) ->
 
 
 def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
             raise ServeError(
                 f"a server stopped while starting (exit {[p.poll() for p in processes]})"

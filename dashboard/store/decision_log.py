@@ -12,6 +12,7 @@ import json
 
 import polars as pl
 
+from dashboard import clock
 from dashboard.store import audit_log
 from dashboard.store.appdata import AppStore
 
@@ -131,7 +132,7 @@ def set_decision(
         ).fetchall()[0][0]
         audit_log.log_in(
             con,
-            now or dt.datetime.now(),
+            now or clock.now(),
             editor,
             EDIT,
             note_id,

@@ -25,6 +25,7 @@ from typing import Any
 
 import polars as pl
 
+from dashboard import clock
 from dashboard.schema import ID_COLUMNS, SOURCE_TABLES, columns
 from dashboard.store.sources import SourceStore, SourceWriter, StoreError
 from dashboard.store.sql import ident
@@ -82,7 +83,7 @@ def command_line_actor() -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return clock.utcnow()
 
 
 def _generation_number(name: str) -> int:

@@ -27,6 +27,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from dashboard import clock
 from dashboard.config import get_settings
 from dashboard.schema import (
     CHILD_TABLES,
@@ -309,7 +310,7 @@ class SourceWriter:
         """Note in ``loads`` where a table's contents came from."""
         self.con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?)",
-            [table, source, dt.datetime.now(dt.UTC).replace(tzinfo=None), rows, mapping],
+            [table, source, clock.utcnow(), rows, mapping],
         )
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:

@@ -12,11 +12,11 @@ starts from an empty store, and nothing typed in the demo (handoffs, tasks, note
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 from typing import Literal
 
+from dashboard import clock
 from dashboard.store.sources import SourceStore
 
 Workspace = Literal["data", "demo"]
@@ -87,7 +87,7 @@ def import_target(root: Path) -> Path:
         return root
     target = root / DEMO_FOLDER
     if target.exists() and any(target.iterdir()):
-        target = root / f"{DEMO_FOLDER}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+        target = root / f"{DEMO_FOLDER}-{clock.now():%Y%m%d-%H%M%S}"
     target.mkdir(parents=True, exist_ok=True)
     with store.write_lock():  # no writer of the demo is halfway while it moves
         for part in _PARTS:

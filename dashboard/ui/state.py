@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import clock
 from dashboard.config import get_settings, org_dir
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.demo_history import seed_demo_handoffs
@@ -80,12 +81,12 @@ def switch_to_team_data() -> None:
 
 def today() -> dt.date:
     """The date the app scores and counts as of (the app's one read of the clock)."""
-    return dt.date.today()
+    return clock.today()
 
 
 def now() -> dt.datetime:
     """The time a step, note or edit is recorded at."""
-    return dt.datetime.now()
+    return clock.now()
 
 
 def rescore(backfill_weeks: int = 0, start: float = 0.0) -> dt.date:
