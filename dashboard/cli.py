@@ -19,26 +19,13 @@ import duckdb
 
 from dashboard import clock
 from dashboard.config import get_settings
-from dashboard.ingest.bundle import (
-    ImportPlan,
-    ImportReport,
-    ImportStep,
-    bundle_plan,
-    files_plan,
-    read_mapping,
-    run_import,
-)
-from dashboard.ingest.connectors import SourceError, load_from_database, source_config
 from dashboard.ingest.demo import DemoSpec, load_demo
-from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import limits_from_settings
-from dashboard.ingest.mapping import Mapping
-from dashboard.ingest.readers import FileError, view_name
 from dashboard.ingest.report import file_summary, impact_summary, reference_summary
 from dashboard.jobs.backup import BackupError, backup
 from dashboard.jobs.delivery import DeliverySettings, delivery_settings
 from dashboard.jobs.demo_history import seed_demo_handoffs
-from dashboard.jobs.refresh import RefreshError, refresh
+from dashboard.jobs.refresh import RefreshError, RefreshResult, refresh
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
@@ -60,6 +47,22 @@ from dashboard.views.lab import (
     calibrated_backtest,
     calibrated_sentence,
     compare_on_snapshots,
+)
+from dashboard.workflows.import_flow import (
+    FileError,
+    ImportPlan,
+    ImportReport,
+    ImportStep,
+    LoadMode,
+    Mapping,
+    SourceError,
+    bundle_plan,
+    files_plan,
+    import_files,
+    read_mapping,
+    reload_from_database,
+    source_config,
+    view_name,
 )
 from dashboard.workflows.loads import undo_load
 from dashboard.workflows.scorecards import active_scorecard, load_saved, load_scorecard_file
@@ -125,10 +128,28 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tandem refresh: {exc}", file=sys.stderr)
         return 2
+    today = clock.today()
+    scored: list[RefreshResult] = []
+
+    def rescore(target: Stores) -> dt.date:
+        scored.append(
+            refresh(
+                target,
+                args.as_of or default_as_of(target.sources, today),
+                folder,
+                scorecard=scorecard,
+                backfill_weeks=args.backfill_weeks,
+                progress=progress,
+                delivery=_delivery_settings() if args.deliver else None,
+                calibrate=args.calibrate,
+            )
+        )
+        return scored[-1].as_of
+
     source_failed = False
-    if config is not None:
+    if config is not None:  # the reload goes through the one import flow, its rescore is ours
         try:
-            counts = load_from_database(config, stores, clock.today(), cli_actor())
+            loaded = reload_from_database(config, stores, today, rescore=rescore, actor=cli_actor())
         except (SourceError, FileError) as exc:
             print(
                 f"tandem refresh: the connected source failed, scoring the stored data: {exc}",
@@ -136,17 +157,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             )
             source_failed = True
         else:
-            print(f"reloaded from {config.redacted_uri()}: {counts}", file=sys.stderr)
-    result = refresh(
-        stores,
-        args.as_of or default_as_of(stores.sources, clock.today()),
-        folder,
-        scorecard=scorecard,
-        backfill_weeks=args.backfill_weeks,
-        progress=progress,
-        delivery=_delivery_settings() if args.deliver else None,
-        calibrate=args.calibrate,
-    )
+            print(f"reloaded from {config.redacted_uri()}: {loaded.counts}", file=sys.stderr)
+    if not scored:
+        rescore(stores)
+    result = scored[-1]
     if not result.accounts and not args.demo:
         print(
             "tandem refresh: the team's workspace holds no account yet (the demo is "
@@ -319,14 +333,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     root = settings.data_dir
     mode = LoadMode.REPLACE if args.replace else LoadMode(args.mode)
     limits = limits_from_settings()
+    scored: list[RefreshResult] = []
+
+    def rescore(target: Stores) -> dt.date:  # the flow rescores after a load
+        scored.append(refresh(target, default_as_of(target.sources, today), root))
+        return scored[-1].as_of
+
     try:
         plan = _import_plan(args)
         store = team_store(root, settings.keep_generations)  # read only: nothing created
-        report = run_import(
+        report, loaded = import_files(
             store,
             plan,
             today,
             limits,
+            rescore=rescore,
             mode=mode,
             confirmed=args.replace or args.confirm,
             identity_confirmed=args.confirm_identities,
@@ -345,10 +366,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if failed:
         print("nothing was loaded: the stored data is unchanged", file=sys.stderr)
     result: dict[str, Any] = _import_json(report, args.dry_run)
-    if report.loaded:
-        target_stores = Stores.open(root)
-        scored = refresh(target_stores, default_as_of(target_stores.sources, today), root)
-        result |= {"scored_accounts": scored.accounts, "as_of": scored.as_of.isoformat()}
+    if loaded is not None:  # the flow rescored after the load
+        result |= {"scored_accounts": scored[-1].accounts, "as_of": loaded.as_of.isoformat()}
     if args.json or report.loaded or report.needs_table:
         print(json.dumps(result, default=str))
     return 2 if failed else 0

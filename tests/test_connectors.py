@@ -10,14 +10,11 @@ import threading
 
 import pytest
 
-from dashboard.ingest.connectors import (
-    SourceConfig,
-    SourceError,
-    load_from_database,
-    redact_uri,
-    source_config,
-)
+from dashboard.ingest.connectors import SourceConfig, SourceError, redact_uri, source_config
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
+from dashboard.store.features import default_as_of
+from dashboard.workflows.import_flow import reload_from_database
 from tests.pg import PASSWORD, find_bin, free_port, postgres_server
 
 TODAY = dt.date(2026, 6, 1)
@@ -52,6 +49,17 @@ def pg_uri() -> str:
         cur.close()
         con.close()
         yield uri
+
+
+def rescore(stores: Stores) -> dt.date:
+    """The caller's rescore the import flow runs after a reload (the CLI's and the app's
+    are ``refresh`` too)."""
+    return refresh(stores, default_as_of(stores.sources, TODAY), stores.sources.root.parent).as_of
+
+
+def load_from_database(cfg: SourceConfig, stores: Stores, today: dt.date) -> dict[str, int]:
+    """A reload through the one import flow; the rows written per table."""
+    return reload_from_database(cfg, stores, today, rescore=rescore).counts
 
 
 def config(uri: str, **kw) -> SourceConfig:

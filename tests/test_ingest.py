@@ -11,13 +11,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard.ingest.bundle import ImportPlan, ImportStep, bundle_plan, run_import
+from dashboard.ingest.bundle import ImportPlan, ImportStep, bundle_plan
 from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping, normalise, suggest_columns, suggest_table
 from dashboard.ingest.readers import FileError
 from dashboard.ingest.session import ImportSession
 from dashboard.store import Stores
+from dashboard.workflows.import_flow import import_files
 from tests.conftest import needs_sample, source_digest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -341,7 +342,7 @@ def test_data_dictionary_is_not_a_table(empty_stores: Stores):
     with pytest.raises(
         FileError, match="data_dictionary.csv: column 2 has no name in the header row"
     ):
-        run_import(empty_stores.sources, plan, TODAY, Limits())
+        import_files(empty_stores.sources, plan, TODAY, Limits(), rescore=lambda s: TODAY)
 
 
 def test_bundle_file_errors_name_the_file(tmp_path):

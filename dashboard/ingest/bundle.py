@@ -1,23 +1,19 @@
-"""Imports from the command line: files (each recognised, or for a named table), or a bundle
-of tables at once. Every file is staged once, every table checked, the impact computed; the
-load happens only when nothing is blocked and what needs a yes got one."""
+"""What an import of files is: files (each recognised, or for a named table), or a bundle of
+tables at once, and what recognition made of the files nobody described. The flow that
+stages, checks, loads and rescores them is ``workflows/import_flow.py``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from dashboard.ingest.impact import LoadMode, TableImpact
-from dashboard.ingest.limits import Limits
+from dashboard.ingest.impact import TableImpact
 from dashboard.ingest.mapping import Mapping, suggest_mapping
 from dashboard.ingest.presets import GENERIC
-from dashboard.ingest.readers import FileError, view_name
+from dashboard.ingest.readers import FileError
 from dashboard.ingest.recognition import (
     ColumnChoice,
     Recognition,
@@ -26,8 +22,6 @@ from dashboard.ingest.recognition import (
 )
 from dashboard.ingest.session import ImportSession
 from dashboard.ingest.validate import Prepared
-from dashboard.store import Stores
-from dashboard.store.sources import SourceStore
 
 
 class BundleLoad(BaseModel):
@@ -216,78 +210,3 @@ def plan_recognised(session: ImportSession, views: list[str]) -> RecognisedFiles
         if r is not None and r.reference
     ]
     return out
-
-
-def _work(session: ImportSession, plan: ImportPlan) -> RecognisedFiles:
-    work: list[tuple[Mapping, str | None]] = []
-    unnamed: list[str] = []
-    for step in plan.steps:
-        if step.mapping is not None and step.mapping.query:
-            work.append((step.mapping, None))
-            continue
-        staged = session.files[view_name(step.files[0].name)]
-        if step.mapping is None:
-            unnamed.append(staged.view)
-            continue
-        mapping = step.mapping
-        if not mapping.columns and not mapping.combine:
-            mapping = suggest_mapping(mapping.table, staged.columns)
-        work.append((mapping, staged.view))
-    found = plan_recognised(session, unnamed)
-    found.work = work + found.work
-    return found
-
-
-def run_import(
-    store: SourceStore | None,
-    plan: ImportPlan,
-    today: dt.date,
-    limits: Limits,
-    *,
-    mode: LoadMode = LoadMode.UPDATE,
-    confirmed: bool = False,
-    identity_confirmed: bool = False,
-    actor: str | None = None,
-    dry_run: bool = False,
-    target: Callable[[], Stores] | None = None,
-    pins: pl.DataFrame | None = None,
-) -> ImportReport:
-    """Stage every file once, validate each step and compute the impact against ``store``
-    (the workspace written into; None: an empty one). Unless ``dry_run``, any step has
-    errors or the impact refuses, load all of it, in one generation, into the stores that
-    ``target()`` opens (called only then: opening may move a demo out of the way)."""
-    paths = sorted({f for step in plan.steps for f in step.files})
-    session = ImportSession(limits, files=paths)
-    try:
-        for path in paths:
-            if view_name(path.name) not in session.files:
-                session.add(path.name, path)
-        found = _work(session, plan)
-        report = ImportReport(
-            [],
-            skipped=found.skipped,
-            references=found.references,
-            needs_table=found.needs_table,
-            recognitions=found.recognitions,
-        )
-        if found.needs_table:
-            return report  # nothing is checked or written until a person decides
-        checked = session.check(found.work, store, today, mode, pins, found.presets)
-        report.prepared, report.impacts = checked.prepared, checked.impacts
-        if report.errors:
-            return report
-        report.refused = checked.refused(confirmed, identity_confirmed)
-        if dry_run or report.refused or target is None:
-            return report
-        report.loaded = session.load(
-            target(),
-            report.prepared,
-            report.impacts,
-            plan.label,
-            confirmed=True,
-            identity_confirmed=identity_confirmed,
-            actor=actor,
-        )
-        return report
-    finally:
-        session.close()

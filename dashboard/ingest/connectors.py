@@ -1,10 +1,10 @@
 """A connected database as a source: per canonical table, a table name or an SQL query in that
-database's dialect, read through an Arrow-native ADBC driver (PostgreSQL, SQLite), then checked
-by the same validation as an upload. Credentials never reach the UI, logs or messages."""
+database's dialect, read through an Arrow-native ADBC driver (PostgreSQL, SQLite). The reload
+goes through the one import flow (``workflows/import_flow.py``: checked like an upload, then
+loaded and rescored). Credentials never reach the UI, logs or messages."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -18,13 +18,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.limits import Limits, limits_from_settings
-from dashboard.ingest.mapping import Mapping
-from dashboard.ingest.readers import FileError
-from dashboard.ingest.session import Checked, ImportSession
-from dashboard.schema import SOURCE_TABLES, columns
-from dashboard.store import Stores
+from dashboard.schema import SOURCE_TABLES
 
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -152,52 +147,3 @@ def read_table(config: SourceConfig, spec: str, limits: Limits | None = None) ->
     frame = pl.from_arrow(_plain_arrow(table))
     assert isinstance(frame, pl.DataFrame)
     return frame
-
-
-def prepare_from_database(
-    config: SourceConfig, stores: Stores, today: dt.date
-) -> tuple[ImportSession, Checked]:
-    """Read every configured table and check it like an upload (nothing written yet). The
-    database is the source of truth: its tables replace the stored ones."""
-    session = ImportSession()
-    plan: list[tuple[Mapping, str | None]] = []
-    try:
-        for table, spec in config.tables.items():
-            frame = read_table(config, spec, session.limits)
-            name = f"{table} (database)"
-            staged = session.add_frame(name, frame)
-            mapping = Mapping(
-                table=table, columns={c: c for c in columns(table) if c in frame.columns}
-            )
-            plan.append((mapping, staged.view))
-        return session, session.check(plan, stores.sources, today, LoadMode.REPLACE)
-    except (SourceError, FileError):
-        session.close()
-        raise
-
-
-def load_from_database(
-    config: SourceConfig, stores: Stores, today: dt.date, actor: str | None = None
-) -> dict[str, int]:
-    """Reload every configured table in one transaction; raises with the reasons if any row
-    is rejected or the reload would remove more than half of a table or orphan child rows
-    (unattended, nobody confirms): then nothing is written. ``actor``: who asked (recorded
-    in the load log; default the command line's user)."""
-    session, checked = prepare_from_database(config, stores, today)
-    try:
-        problems = checked.errors
-        for p in checked.prepared:  # unattended: a row that does not fit stops the whole refresh
-            if p.rejects.height:
-                first = "; ".join(p.rejects["reasons"].head(3).to_list())
-                problems.append(
-                    f"{p.table}: {p.rejects.height} row(s) rejected (row {p.rejects['row'][0]}: {first})"
-                )
-        if problems:
-            raise SourceError("; ".join(problems))
-        refused = checked.refused(confirmed=False)  # unattended: nobody gives a yes
-        if refused:
-            raise SourceError("the reload was refused, nothing changed: " + "; ".join(refused))
-        label = f"database {config.redacted_uri()}"
-        return session.load(stores, checked.prepared, checked.impacts, label, actor=actor)
-    finally:
-        session.close()

@@ -26,10 +26,12 @@ import polars as pl
 from dashboard import clock
 from dashboard.ingest import matching
 from dashboard.ingest.impact import (
+    IdentityChange,
     ImportRefused,
     LoadMode,
     TableImpact,
     compute_impacts,
+    identity_changes,
     incoming_view,
     refusals,
 )
@@ -88,6 +90,11 @@ class Checked:
     @property
     def errors(self) -> list[str]:
         return [e for p in self.prepared for e in p.errors]
+
+    @property
+    def identity_changes(self) -> list[IdentityChange]:
+        """The changes to who people are this load would make (each needs a leader's yes)."""
+        return identity_changes(self.impacts)
 
     def refused(self, confirmed: bool = False, identity_confirmed: bool = False) -> list[str]:
         """Why it may not load with these yeses (empty: it may)."""

@@ -10,23 +10,8 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from dashboard.ingest.bundle import plan_recognised
-from dashboard.ingest.impact import (
-    MODE_LABELS,
-    ImportRefused,
-    LoadMode,
-    identity_changes,
-    impact_frame,
-    refusals,
-)
-from dashboard.ingest.mapping import Mapping, suggest_mapping
-from dashboard.ingest.readers import FileError, StagedFile, excel_sheets, view_name
-from dashboard.ingest.recognition import ColumnChoice, Recognition
-from dashboard.ingest.session import ImportSession
-from dashboard.ingest.validate import Prepared, allowed_values, vocabulary_table
-from dashboard.ingest.vocabulary import BECOMES, with_edits
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
-from dashboard.store.mappings import save_mapping_json, saved_mapping_json
+from dashboard.store.mappings import saved_mapping_json
 from dashboard.store.pins import pins_of_folder, save_pin
 from dashboard.store.workspaces import team_store
 from dashboard.text import md
@@ -34,20 +19,34 @@ from dashboard.ui.identity import current_viewer
 from dashboard.ui.state import (
     now,
     org_root,
-    rescore,
+    rescore_after_load,
     root_stores,
-    switch_to_team_data,
     team_stores,
     today,
 )
 from dashboard.ui.tables import download_csv
 from dashboard.workflows.access import NotAllowed
-from dashboard.workflows.imports import (
-    CheckStamp,
-    may_confirm_identities,
-    require_identity_approver,
-    require_same_check,
+from dashboard.workflows.import_flow import (
+    BECOMES,
+    MODE_LABELS,
+    Checked,
+    ColumnChoice,
+    FileError,
+    ImportFlow,
+    ImportRefused,
+    LoadMode,
+    Mapping,
+    Plan,
+    Prepared,
+    Recognition,
+    StagedFile,
+    allowed_values,
+    impact_frame,
+    view_name,
+    vocabulary_table,
+    with_edits,
 )
+from dashboard.workflows.imports import CheckStamp, may_confirm_identities
 
 SKIP = "(skip this file)"
 NONE = "—"
@@ -59,14 +58,14 @@ def _signature(uploads: list[UploadedFile]) -> str:
     ).hexdigest()
 
 
-def _session(uploads: list[UploadedFile]) -> ImportSession:
-    """One ImportSession per set of uploads, kept in the browser session."""
+def _session(uploads: list[UploadedFile]) -> ImportFlow:
+    """One import flow per set of uploads, kept in the browser session."""
     sig = _signature(uploads)
     current = st.session_state.get("import_session")
     if current is None or current[0] != sig:
         if current is not None:
             current[1].close()
-        st.session_state["import_session"] = (sig, ImportSession())
+        st.session_state["import_session"] = (sig, ImportFlow())
         st.session_state.pop("import_checked", None)
         for key in [k for k in st.session_state if str(k).startswith("vocab_map_")]:
             del st.session_state[key]  # a person's status edits belong to those uploads
@@ -78,20 +77,20 @@ def saved_mapping(source: str) -> Mapping | None:
     return Mapping.model_validate_json(body) if body else None
 
 
-def _stage(session: ImportSession, upload: UploadedFile) -> StagedFile | None:
+def _stage(session: ImportFlow, upload: UploadedFile) -> StagedFile | None:
     """The upload staged (once per set of uploads); a bad file shows its message."""
     view = view_name(upload.name)
     sheet = None
     if upload.name.lower().endswith(".xlsx"):
         path = session.save_upload(upload.name, upload.getvalue())
         try:
-            sheets = excel_sheets(path, session.limits)
+            sheets = session.sheets(path)
         except FileError as exc:
             st.error(str(exc), icon=":material/error:")
             return None
         sheet = st.selectbox(f"Sheet of {upload.name}", sheets, key=f"sheet_{view}")
         if view in session.files and sheet not in " ".join(session.files[view].notes):
-            del session.files[view]
+            session.drop(view)
     if view not in session.files:
         try:
             session.add(upload.name, upload.getvalue(), sheet)
@@ -101,7 +100,7 @@ def _stage(session: ImportSession, upload: UploadedFile) -> StagedFile | None:
     return session.files[view]
 
 
-def _column_editor(session: ImportSession, staged: StagedFile, mapping: Mapping) -> Mapping:
+def _column_editor(session: ImportFlow, staged: StagedFile, mapping: Mapping) -> Mapping:
     """Selectboxes, one per canonical column; value maps for the fixed vocabularies."""
     options = [NONE, *staged.columns]
     chosen: dict[str, str] = {}
@@ -189,19 +188,17 @@ def _table_choices(tables: list[str], found: Recognition | None) -> list[str]:
     return [SKIP, *first, *(t for t in tables if t not in first and t != SKIP)]
 
 
-def file_plans(
-    uploads: list[UploadedFile], session: ImportSession
-) -> tuple[list[tuple[Mapping, str | None]], dict[str, str]]:
+def file_plans(uploads: list[UploadedFile], session: ImportFlow) -> tuple[Plan, dict[str, str]]:
     """For each upload: which table it feeds and how its columns map (saved, recognised
     from a vendor layout, or suggested); a vendor's reference files are read with their main
     file. Returns the plan and the preset of each file."""
     staged = {u.name: _stage(session, u) for u in uploads}
     views = [f.view for f in staged.values() if f is not None]
-    found_files = plan_recognised(session, views)
+    found_files = session.recognise(views)
     presets, references = found_files.presets, found_files.references
     by_view = dict((v, m) for m, v in found_files.work if v)
     refs = {r.file: r for r in references}
-    plan: list[tuple[Mapping, str | None]] = []
+    plan: Plan = []
     tables = [SKIP, *SOURCE_TABLES]
     for upload in uploads:
         file = staged[upload.name]
@@ -241,7 +238,7 @@ def file_plans(
                     query = st.text_area("Query", found.query, key=f"query_{file.view}", height=160)
                 plan.append((found.model_copy(update={"query": query}), file.view))
                 continue
-            base = found if found and found.table == table else suggest_mapping(table, file.columns)
+            base = found if found and found.table == table else session.suggest(table, file.columns)
             with st.expander("Column mapping", expanded=False):
                 mapping = _column_editor(session, file, base)
             st.download_button(
@@ -356,7 +353,7 @@ MATCH_RULES = {
 }
 
 
-def _pin_form(session: ImportSession, index: int, p: Prepared) -> None:
+def _pin_form(session: ImportFlow, index: int, p: Prepared) -> None:
     """Pin a key that matched no account to the account it is (then check again)."""
     with st.expander(f"Pin a match ({len(p.unmatched_keys)} keys matched no account)"):
         key = st.selectbox("Key in the file", p.unmatched_keys, key=f"pin_key_{index}")
@@ -372,9 +369,9 @@ def _pin_form(session: ImportSession, index: int, p: Prepared) -> None:
             st.rerun()
 
 
-def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
+def _impact_report(checked: Checked) -> bool:
     """The impact per table and what needs a yes; True when the load may go ahead."""
-    _, impacts = checked
+    impacts = checked.impacts
     st.markdown("**What the load does to the stored tables**")
     st.dataframe(
         impact_frame(impacts),
@@ -412,13 +409,13 @@ def _impact_report(checked: tuple[list[Prepared], list]) -> bool:
         confirmed = st.checkbox(
             "Yes: make these changes to the stored data", key="import_confirm", value=False
         )
-    return confirmed and _identity_yes(impacts)
+    return confirmed and _identity_yes(checked)
 
 
-def _identity_yes(impacts: list) -> bool:
+def _identity_yes(checked: Checked) -> bool:
     """The people this load would change (sign-in and digests follow the owners table):
     listed, and loaded only with a leader's own yes."""
-    changes = identity_changes(impacts)
+    changes = checked.identity_changes
     if not changes:
         return True
     st.warning(
@@ -471,86 +468,70 @@ def import_panel() -> None:
     if st.button("Check the data", icon=":material/fact_check:", key="import_check"):
         store = team_store(org_root())
         check = session.check(plan, store, today(), mode, pins_of_folder(org_root()), presets)
-        prepared, impacts = check.prepared, check.impacts
-        stamp = CheckStamp.of(org_root(), repr(signature), store.data_version() if store else None)
-        st.session_state["import_checked"] = (signature, prepared, impacts, stamp)
+        st.session_state["import_checked"] = (signature, check, _stamp(signature))
         st.session_state.pop("import_confirm", None)
         st.session_state.pop("import_identity_yes", None)
     checked = st.session_state.get("import_checked")
     if checked is None or checked[0] != signature:
         st.caption("Nothing is written until you check the data, see what it changes and load.")
         return
-    _, prepared, impacts, stamp = checked
-    fine = [_prepared_report(i, p) for i, p in enumerate(prepared)]
+    _, check, stamp = checked
+    fine = [_prepared_report(i, p) for i, p in enumerate(check.prepared)]
     if not all(fine):
         st.error(
             "Nothing can be loaded until the errors above are fixed; the stored data is unchanged."
         )
         return
-    confirmed = _impact_report((prepared, impacts))
-    identity_yes = bool(identity_changes(impacts)) and confirmed
+    confirmed = _impact_report(check)
+    identity_yes = bool(check.identity_changes) and confirmed
     load = st.button(
         "Load into Tandem",
         type="primary",
         icon=":material/upload:",
         key="import_load",
-        disabled=not confirmed or bool(refusals(impacts, confirmed, identity_yes)),
+        disabled=not confirmed or bool(check.refused(confirmed, identity_yes)),
     )
     if load:
-        _load(session, plan, prepared, impacts, (signature, stamp), identity_yes)
+        _load(session, plan, check, (stamp, _stamp(signature)), identity_yes)
+
+
+def _stamp(signature: tuple[str, ...]) -> CheckStamp:
+    """What a check of this plan is bound to: the organisation's folder, the plan and mode,
+    the stored data's version (a load is refused when any of them moved since)."""
+    store = team_store(org_root())
+    return CheckStamp.of(org_root(), repr(signature), store.data_version() if store else None)
 
 
 def _load(
-    session: ImportSession,
-    plan: list,
-    prepared: list[Prepared],
-    impacts: list,
-    checked: tuple,
+    session: ImportFlow,
+    plan: Plan,
+    check: Checked,
+    stamps: tuple[CheckStamp, CheckStamp],
     identity_yes: bool,
 ) -> None:
-    viewer = current_viewer()  # the signed-in person, as the server knows them
+    """The flow loads (refusing a stale check or a yes this person may not give), keeps
+    the mappings for the next upload of these files, and rescores."""
     with st.status("Loading…", expanded=True) as status:
         try:
-            # the check, and every yes given after it, hold only for what was checked
-            signature, stamp = checked
-            store = team_store(org_root())
-            require_same_check(
-                stamp,
-                CheckStamp.of(org_root(), repr(signature), store.data_version() if store else None),
-            )
-            require_identity_approver(viewer, len(identity_changes(impacts)) if identity_yes else 0)
-            target = team_stores()  # the team's workspace: a demo there moves out first
-            counts = session.load(
-                target,
-                prepared,
-                impacts,
+            loaded = session.load(
+                check,
+                team_stores(),  # the team's workspace: a demo there moves out first
                 "upload",
+                rescore=rescore_after_load,
                 confirmed=True,
                 identity_confirmed=identity_yes,
-                actor=viewer.name,
+                actor=current_viewer().name,
+                viewer=current_viewer(),  # the signed-in person, as the server knows them
                 now=now(),
+                stamps=stamps,
+                remember=plan,
             )
         except (ImportRefused, FileError, NotAllowed) as exc:
             status.update(label="Nothing was loaded", state="error")
             st.error(str(exc), icon=":material/block:")
             return
-        for mapping, view in plan:
-            if view:
-                save_mapping_json(
-                    target.app,
-                    session.files[view].name,
-                    mapping.table,
-                    mapping.model_dump_json(),
-                    now(),
-                )
-        switch_to_team_data()
-        as_of = rescore()
         status.update(label="Loaded and rescored", state="complete")
     st.session_state.pop("import_checked", None)
     # run the page again so everything above (table counts, sidebar) shows the new data
-    st.session_state["import_done"] = (
-        "Loaded "
-        + ", ".join(f"{n:,} {t}" for t, n in counts.items())
-        + f" into your workspace; scored as of {as_of}."
-    )
+    st.session_state["import_done"] = loaded.sentence(" into your workspace")
     st.rerun()

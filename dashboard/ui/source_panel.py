@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.ingest.connectors import SourceError, load_from_database, source_config
 from dashboard.ui.load_history import signed_in_actor
-from dashboard.ui.state import rescore, switch_to_team_data, team_stores, today
+from dashboard.ui.state import rescore_after_load, team_stores, today
+from dashboard.workflows.import_flow import SourceError, reload_from_database, source_config
 
 
 def database_panel() -> None:
@@ -30,16 +30,16 @@ def database_panel() -> None:
     if st.button("Refresh now", icon=":material/sync:", key="db_refresh"):
         with st.status("Reading the database…", expanded=True) as status:
             try:
-                counts = load_from_database(config, team_stores(), today(), actor=signed_in_actor())
+                loaded = reload_from_database(
+                    config,
+                    team_stores(),
+                    today(),
+                    rescore=rescore_after_load,
+                    actor=signed_in_actor(),
+                )
             except SourceError as exc:
                 status.update(label="Refresh failed: nothing was changed", state="error")
                 st.error(str(exc), icon=":material/error:")
                 return
-            switch_to_team_data()
-            as_of = rescore()
             status.update(label="Reloaded and rescored", state="complete")
-        st.success(
-            "Loaded "
-            + ", ".join(f"{n:,} {t}" for t, n in counts.items())
-            + f"; scored as of {as_of}."
-        )
+        st.success(loaded.sentence())

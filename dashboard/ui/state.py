@@ -9,13 +9,13 @@ import streamlit as st
 
 from dashboard import clock
 from dashboard.config import get_settings, org_dir
-from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.features import default_as_of
 from dashboard.store.marts import has_scores, scores_are_current
 from dashboard.store.workspaces import Workspace, has_team_data, import_target, workspace_dir
+from dashboard.workflows.demo_portfolio import DemoSpec, load_demo_portfolio
 
 
 @st.cache_resource(show_spinner=False)
@@ -89,15 +89,24 @@ def now() -> dt.datetime:
     return clock.now()
 
 
-def rescore(backfill_weeks: int = 0, start: float = 0.0) -> dt.date:
-    """Score the stored data (as of today, or the end of an older export) with a progress
-    bar that fills from ``start``; returns the date scored as of."""
+def rescore_after_load(loaded: Stores) -> dt.date:
+    """The import flow's rescore on the app: a load lands in the team's workspace, which
+    this session then looks at and scores (``loaded`` is that workspace's stores)."""
+    switch_to_team_data()
+    return rescore(target=loaded)
+
+
+def rescore(backfill_weeks: int = 0, start: float = 0.0, target: Stores | None = None) -> dt.date:
+    """Score the stored data of ``target`` (default: this session's workspace) as of today,
+    or the end of an older export, with a progress bar that fills from ``start``; returns
+    the date scored as of."""
     bar = st.progress(start)
-    as_of = default_as_of(stores().sources, today())
+    target = target or stores()
+    as_of = default_as_of(target.sources, today())
     refresh(
-        stores(),
+        target,
         as_of,
-        data_dir(),
+        target.sources.root.parent,
         backfill_weeks=backfill_weeks,
         progress=lambda f, m: bar.progress(start + f * (1 - start), text=m),
     )
@@ -125,7 +134,7 @@ def ensure_data() -> None:
         spec = DemoSpec(accounts=settings.demo_accounts, seed=settings.demo_seed, anchor=today())
         with st.status("No data yet: building the demo portfolio…", expanded=True) as status:
             bar = st.progress(0.0)
-            load_demo(both.sources, spec, lambda f, m: bar.progress(f * 0.5, text=m))
+            load_demo_portfolio(both.sources, spec, lambda f, m: bar.progress(f * 0.5, text=m))
             bar.empty()
             rescore(backfill_weeks=12, start=0.5)
             seed_demo_handoffs(both, spec.anchor, spec.seed)
