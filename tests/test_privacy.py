@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from scoring.privacy import EMAIL_MASK, PHONE_MASK, mask_pii
+from dashboard.text import EMAIL_MASK, PHONE_MASK, mask_pii
 
 
 @pytest.mark.parametrize(

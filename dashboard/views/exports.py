@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard.text import format_value, md
-from scoring.privacy import INVISIBLE, mask_expr, mask_text
+from dashboard.text import INVISIBLE, format_value, mask_expr, mask_text, md
 
 ACCOUNT_PROPERTY = "X-TANDEM-ACCOUNT-ID"  # names an event's account in a calendar, exact
 # runs of whitespace, line breaks of every kind (CR, LF, NEL, U+2028/9) and control characters

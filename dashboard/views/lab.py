@@ -12,7 +12,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scored_accounts
 from dashboard.store.snapshots import backtest_dates, backtest_features, undated_churn_count
 from dashboard.store.sources import SourceStore
-from dashboard.text import format_value
+from dashboard.text import BANDS, format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring.backtest import Interval
@@ -27,7 +27,6 @@ from scoring.comparison import (
     compare_on_snapshots,
     snapshot_columns,
 )
-from scoring.health import BANDS
 from scoring.kpis import undated_note
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 from scoring.signals import RISK_TERMS
