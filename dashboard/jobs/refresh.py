@@ -32,7 +32,7 @@ from dashboard.store.snapshots import (
     backtest_dates,
     backtest_dates_until,
     backtest_features,
-    band_renewal_history,
+    band_renewal_snapshots,
     history_end,
     kept_snapshot_dates,
     undated_churn_count,
@@ -50,7 +50,13 @@ from scoring.comparison import calibrate as fit_calibrated
 from scoring.currency import MoneyBasis, figures_currency, to_reporting
 from scoring.digests import chairs_rows, with_lens_actions
 from scoring.forecast import renewal_probabilities
-from scoring.pipeline import health_only, health_scores, score_portfolio, snapshot_scores
+from scoring.pipeline import (
+    health_at,
+    health_only,
+    health_scores,
+    score_portfolio,
+    snapshot_scores,
+)
 from scoring.scorecard import Scorecard
 from scoring.task_rules import rule_tasks
 
@@ -301,7 +307,8 @@ def _score(
     timings["past_snapshots"] = time.perf_counter() - started
     started = time.perf_counter()
     report(0.5, "Estimating renewal rates per band from the last year's renewals")
-    rates = renewal_probabilities(band_renewal_history(stores.sources, card, as_of, kept))
+    history = band_renewal_snapshots(stores.sources, as_of, kept)
+    rates = renewal_probabilities(health_at(history.events, history.features, card))
     timings["renewal_rates"] = time.perf_counter() - started
 
     started = time.perf_counter()
