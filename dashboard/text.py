@@ -297,3 +297,24 @@ def mask_text(text: str | None) -> str | None:
     for joiner in _JOINERS:
         visible = joiner.sub(r"\1", visible)
     return _PHONE.sub(PHONE_MASK, _EMAIL.sub(EMAIL_MASK, visible))
+
+
+# -- one line of text, and an account named in the files Tandem writes ---------------------------
+ACCOUNT_PROPERTY = "X-TANDEM-ACCOUNT-ID"  # names an event's account in a calendar, exact
+# runs of whitespace, line breaks of every kind (CR, LF, NEL, U+2028/9) and control characters
+BREAKS = "[\\s\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+_BREAKS_RE = re.compile(BREAKS)
+
+
+def one_line(text: object) -> str:
+    """A value as one line of text: line breaks, tabs and control characters become one
+    space, invisible characters go; ``None`` is empty."""
+    if text is None:
+        return ""
+    return _BREAKS_RE.sub(" ", _INVISIBLE.sub("", str(text))).strip()
+
+
+def markdown_id(account_id: object) -> str:
+    """An account id inside a digest line: escaped as Markdown, its commas too, so the line
+    ``- **NAME** (ID, …`` reads back exactly (``workflows/gdpr.py`` finds an account by it)."""
+    return md(one_line(account_id)).replace(",", "\\,")
