@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -339,7 +339,7 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
         / fig.values["one_snapshot_features_seconds"],
         2,
     )
-    for name, seconds in result.seconds.items():
+    for name, seconds in asdict(result.seconds).items():
         fig.values[f"backtest_{name}_seconds"] = seconds
     fig.values["backtest_vs_one_snapshot_ratio"] = round(
         fig.values["backtest_12_snapshots_2_scorecards_seconds"]
@@ -379,8 +379,8 @@ def bench_lab(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
         calibrated.auc_calibrated, 4
     )
     fig.values["calibrate_seconds"] = calibrated.seconds
-    fig.values["backtest_auc_default"] = round(result.results["active"].auc, 4)
-    fig.values["backtest_observations"] = result.results["active"].n_observations
+    fig.values["backtest_auc_default"] = round(result.active.auc, 4)
+    fig.values["backtest_observations"] = result.active.n_observations
 
 
 RUN_DONE = (

@@ -25,7 +25,7 @@ from dashboard.ingest.report import file_summary, impact_summary, reference_summ
 from dashboard.jobs.backup import BackupError, backup
 from dashboard.jobs.delivery import DeliverySettings, delivery_settings
 from dashboard.jobs.demo_history import seed_demo_handoffs
-from dashboard.jobs.refresh import RefreshError, RefreshResult, refresh
+from dashboard.jobs.refresh import RefreshError, RefreshResult, calibrated_summary, refresh
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
 from dashboard.store.features import default_as_of
@@ -45,7 +45,6 @@ from dashboard.views.lab import (
     backtest_report,
     backtest_snapshots,
     calibrated_backtest,
-    calibrated_sentence,
     compare_on_snapshots,
 )
 from dashboard.workflows.import_flow import (
@@ -387,14 +386,14 @@ def _number(value: Any) -> Any:
 
 
 def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -> dict[str, Any]:
-    mine, theirs = result.results["candidate"], result.results["active"]
+    mine, theirs = result.candidate, result.active
     return {
         "scorecard": card.name,
         "weights": card.weights,
         "horizon_days": result.horizon,
-        "verdict": result.verdicts["candidate"],
+        "verdict": result.candidate_verdict,
         "auc": _number(mine.auc),
-        "auc_ci": [_number(v) for v in result.intervals["b"]],
+        "auc_ci": [_number(v) for v in result.intervals.candidate],
         "band_churn_rates": {band: asdict(rate) for band, rate in mine.band_churn_rates.items()},
         "red_lift": _number(mine.red_lift),
         "bottom_decile_precision": _number(mine.bottom_decile_precision),
@@ -405,14 +404,14 @@ def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -
         "components": [
             {k: _number(v) for k, v in asdict(row).items()} for row in result.components
         ],
-        "calibration": result.calibration.to_dicts(),
-        "calibration_note": result.calibration_note,
+        "calibration": result.calibration.table.to_dicts(),
+        "calibration_note": result.calibration.note,
         "active_scorecard": active.name,
-        "active_verdict": result.verdicts["active"],
+        "active_verdict": result.active_verdict,
         "active_auc": _number(theirs.auc),
-        "active_auc_ci": [_number(v) for v in result.intervals["a"]],
-        "auc_difference_ci": [_number(v) for v in result.intervals["difference"]],
-        "seconds": result.seconds,
+        "active_auc_ci": [_number(v) for v in result.intervals.active],
+        "auc_difference_ci": [_number(v) for v in result.intervals.difference],
+        "seconds": asdict(result.seconds),
     }
 
 
@@ -426,7 +425,7 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
     )
     print(f"  {report.caption}")
     print(f"  {report.verdicts}")
-    mine = result.results["candidate"]
+    mine = result.candidate
     if mine.auc is None:
         return
     if not same:
@@ -446,11 +445,11 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
         print(
             f"    {row.component:<12} weight {row.weight:>5.1f}  {auc}, data for {row.coverage:.0%}"
         )
-    if result.calibration_note:
-        print(f"  churn probability: {result.calibration_note}")
+    if result.calibration.note:
+        print(f"  churn probability: {result.calibration.note}")
     else:
         print("  churn probability, later snapshots (decile: predicted vs observed, n):")
-        for r in result.calibration.iter_rows(named=True):
+        for r in result.calibration.table.iter_rows(named=True):
             print(
                 f"    {r['decile']:>2}: {r['predicted']:.1%} vs {r['observed']:.1%} of {r['n']:,}"
             )
@@ -490,7 +489,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             "fitted_on": [d.isoformat() for d in fitted.train_dates],
             "fitted_churn_events": fitted.churn_events,
             "offered": fitted.refused is None,
-            "message": fitted.refused or calibrated_sentence(fitted, active.name).replace("**", ""),
+            "message": fitted.refused or calibrated_summary(fitted, active.name),
         }
     if args.json:
         print(json.dumps(out, default=str))

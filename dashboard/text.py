@@ -1,5 +1,7 @@
-"""Text that leaves Tandem, in one place: numbers as people read them, data shown through
-Markdown escaped, chart labels kept plain, and CSV cells neutralised.
+"""The core: the shared vocabulary (bands, components, "no data", verdict words) and text that
+leaves Tandem, in one place: numbers as people read them, data shown through Markdown escaped,
+chart labels kept plain, CSV cells neutralised, and e-mail addresses and phone numbers masked.
+Every layer may read this module, scoring included; it reads nothing of ours.
 
 Formulas: text that a spreadsheet would run as a formula is neutralised (pure Polars).
 
@@ -18,6 +20,20 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import polars as pl
+
+# -- the shared vocabulary: every layer reads these, scoring included ----------------------------
+BANDS = ("red", "yellow", "green")
+NO_DATA = "no data"  # the band of an account whose health had no data
+BAND_ORDER = (*BANDS, NO_DATA)
+COMPONENTS: tuple[str, ...] = (  # the health score's components, in the order shown
+    "adoption",
+    "usage_trend",
+    "breadth",
+    "support",
+    "sentiment",
+    "engagement",
+    "billing",
+)
 
 FORMULA_START = r"^[=+\-@\t\r]"
 
@@ -212,3 +228,93 @@ def verdict_line(
         f"bands and the ARR counted from them as unchecked, not as a forecast; no churn "
         f"probability is shown. See {lab}."
     )
+
+
+# -- PII in free text: e-mail addresses and phone numbers are masked by default (pure Polars) -----
+EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+# +44 20 7946 0958, (415) 555-0100, 415.555.0100: nine or more digits with spaces, dots,
+# dashes or brackets between them. An ISO date has eight digits; amounts use commas, which are
+# not phone separators.
+PHONE = r"(?:\+|00)?(?:\d[\s().-]{0,2}){8,}\d"
+EMAIL_MASK = "[e-mail hidden]"
+PHONE_MASK = "[phone hidden]"
+# Characters that show nothing but can hide an address from the patterns above
+# (``jane\x00@acme.io``, ``jane\u200b@acme.io``): control characters other than tab and line
+# breaks, the soft hyphen, zero-width spaces, direction marks, the word joiner, the byte-order
+# mark and the bidirectional embeddings, overrides and isolates. They are removed before
+# masking. The zero-width (non-)joiner is removed only beside ASCII: between emoji or letters of
+# other scripts it is part of how they are written.
+INVISIBLE = (
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+_JOINER_BEFORE = "([\x21-\x7e])[\u200c\u200d]+"
+_JOINER_AFTER = "[\u200c\u200d]+([\x21-\x7e])"
+# Free-text columns that may carry PII, wherever they appear.
+FREE_TEXT = (
+    "summary",
+    "respondent",
+    "evidence",
+    "note",
+    "decision",
+    "commercial_plan_note",
+    "detail",
+    "subject",
+    "contact",
+    "email",
+    "phone",
+)
+
+
+def mask_expr(column: str) -> pl.Expr:
+    """The column with e-mail addresses and phone numbers replaced by placeholders."""
+    return (
+        pl.col(column)
+        .str.replace_all(INVISIBLE, "")
+        .str.replace_all(_JOINER_BEFORE, "${1}")
+        .str.replace_all(_JOINER_AFTER, "${1}")
+        .str.replace_all(EMAIL, EMAIL_MASK)
+        .str.replace_all(PHONE, PHONE_MASK)
+        .alias(column)
+    )
+
+
+def mask_pii(frame: pl.DataFrame, columns: tuple[str, ...] = FREE_TEXT) -> pl.DataFrame:
+    """Mask the free-text columns of ``frame`` that exist and hold strings."""
+    present = [c for c in columns if c in frame.columns and frame.schema[c] == pl.String]
+    return frame.with_columns([mask_expr(c) for c in present]) if present else frame
+
+
+_INVISIBLE, _EMAIL, _PHONE = re.compile(INVISIBLE), re.compile(EMAIL), re.compile(PHONE)
+_JOINERS = (re.compile(_JOINER_BEFORE), re.compile(_JOINER_AFTER))
+
+
+def mask_text(text: str | None) -> str | None:
+    """One text masked as ``mask_expr`` masks a column (for titles and names outside frames)."""
+    if text is None:
+        return None
+    visible = _INVISIBLE.sub("", text)
+    for joiner in _JOINERS:
+        visible = joiner.sub(r"\1", visible)
+    return _PHONE.sub(PHONE_MASK, _EMAIL.sub(EMAIL_MASK, visible))
+
+
+# -- one line of text, and an account named in the files Tandem writes ---------------------------
+ACCOUNT_PROPERTY = "X-TANDEM-ACCOUNT-ID"  # names an event's account in a calendar, exact
+# runs of whitespace, line breaks of every kind (CR, LF, NEL, U+2028/9) and control characters
+BREAKS = "[\\s\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+_BREAKS_RE = re.compile(BREAKS)
+
+
+def one_line(text: object) -> str:
+    """A value as one line of text: line breaks, tabs and control characters become one
+    space, invisible characters go; ``None`` is empty."""
+    if text is None:
+        return ""
+    return _BREAKS_RE.sub(" ", _INVISIBLE.sub("", str(text))).strip()
+
+
+def markdown_id(account_id: object) -> str:
+    """An account id inside a digest line: escaped as Markdown, its commas too, so the line
+    ``- **NAME** (ID, …`` reads back exactly (``workflows/gdpr.py`` finds an account by it)."""
+    return md(one_line(account_id)).replace(",", "\\,")

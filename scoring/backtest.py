@@ -145,7 +145,17 @@ def _auc_from_histograms(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / den, np.nan)
 
 
-NO_INTERVAL = (float("nan"), float("nan"))
+Interval = tuple[float, float]  # a 95 % bootstrap interval: low, high
+NO_INTERVAL: Interval = (float("nan"), float("nan"))
+
+
+@dataclass(frozen=True)
+class AucIntervals:
+    """95 % intervals for the AUC of two health columns and for their difference."""
+
+    active: Interval  # the first column (the active scorecard's health)
+    candidate: Interval  # the second
+    difference: Interval  # candidate − active
 
 
 def bootstrap_aucs(
@@ -235,16 +245,12 @@ def bootstrap_aucs(
 
 def bootstrap_auc(
     frame: pl.DataFrame, health_a: str, health_b: str, replicates: int = 400, seed: int = 7
-) -> dict[str, tuple[float, float]]:
+) -> AucIntervals:
     """95 % intervals for the AUC of two health columns and for their difference (b − a), on
     the rows where both are known (see ``bootstrap_aucs``)."""
     data = frame.filter(col(health_a).is_not_null(), col(health_b).is_not_null())
     found = bootstrap_aucs(data, [health_a, health_b], replicates, seed, (health_a, health_b))
-    return {
-        "a": found[health_a],
-        "b": found[health_b],
-        "difference": found.get("__difference", NO_INTERVAL),
-    }
+    return AucIntervals(found[health_a], found[health_b], found.get("__difference", NO_INTERVAL))
 
 
 FIT_ROWS = 60_000  # rows the weights are fitted on at most: every churn row, then stayers

@@ -11,7 +11,7 @@ import datetime as dt
 
 import polars as pl
 
-from scoring.health import BAND_ORDER, BANDS
+from dashboard.text import BAND_ORDER, BANDS
 from scoring.signals import renewing_within
 
 col = pl.col

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from scoring.scorecard import COMPONENTS, Scorecard, Thresholds
-
-BANDS = ("red", "yellow", "green")
-NO_DATA = "no data"  # the band of an account whose health had no data
-BAND_ORDER = (*BANDS, NO_DATA)
+from dashboard.text import COMPONENTS, NO_DATA
+from scoring.scorecard import Scorecard, Thresholds
 
 
 def health(weights: dict[str, float]) -> pl.Expr:

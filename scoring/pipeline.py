@@ -55,6 +55,19 @@ def snapshot_scores(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFram
     )
 
 
+def health_at(events: pl.DataFrame, features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
+    """``events`` (``account_id``, ``as_of``, …) with the health and band ``scorecard`` gave
+    each account at ``as_of``, scored from ``features`` at those dates (null without events)."""
+    if events.is_empty():
+        return events.with_columns(
+            health=pl.lit(None, dtype=pl.Float64), band=pl.lit(None, dtype=pl.String)
+        )
+    scored = snapshot_scores(features, scorecard)
+    return events.join(
+        scored.select("account_id", "as_of", "health", "band"), on=["account_id", "as_of"]
+    )
+
+
 def health_only(features: pl.DataFrame, scorecard: Scorecard) -> pl.DataFrame:
     """account_id and health for a feature frame (used for the 30-days-ago comparison). A
     health that rested on too little data then (low coverage: an account whose usage or

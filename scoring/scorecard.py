@@ -9,15 +9,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-COMPONENTS: tuple[str, ...] = (
-    "adoption",
-    "usage_trend",
-    "breadth",
-    "support",
-    "sentiment",
-    "engagement",
-    "billing",
-)
+from dashboard.text import COMPONENTS
 
 
 class Thresholds(BaseModel):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from dashboard.text import BAND_ORDER
 from scoring.components import components
-from scoring.health import BAND_ORDER, apply_scorecard
+from scoring.health import apply_scorecard
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 from scoring.signals import is_ready, renewing_within
 

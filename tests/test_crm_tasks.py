@@ -11,9 +11,9 @@ import re
 from icalendar import Calendar
 
 from dashboard.jobs.refresh import refresh
+from dashboard.text import EMAIL, PHONE
 from dashboard.workflows.handoffs import open_handoffs
 from dashboard.workflows.tasks import tasks
-from scoring.privacy import EMAIL, PHONE
 
 SALESFORCE = ["Subject", "ActivityDate", "Status", "Priority", "Type", "WhatId", "Description"]
 HUBSPOT = ["Task Title", "Due Date", "Task Status", "Priority", "Task Type", "Notes", "Assigned To",

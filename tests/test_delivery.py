@@ -41,7 +41,7 @@ from dashboard.jobs.messages import AccountLine, DigestMessage, slack_payload, t
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.delivery_log import recent_deliveries
-from scoring.privacy import EMAIL, PHONE
+from dashboard.text import EMAIL, PHONE
 from tests.conftest import tandem
 from tests.pg import free_port
 

@@ -16,9 +16,9 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.ingest.demo import DemoSpec, load_demo
-from dashboard.jobs.gdpr import delete_account
 from dashboard.jobs.refresh import refresh
 from dashboard.store import StoreError, Stores
+from dashboard.workflows.gdpr import delete_account
 
 TODAY = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 12)

@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 
 from dashboard.ingest.demo import DemoSpec, load_demo
-from dashboard.jobs.gdpr import account_data, delete_account, export_account
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
+from dashboard.workflows.gdpr import account_data, delete_account, export_account
 
 TODAY = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 12)

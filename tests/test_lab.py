@@ -3,7 +3,6 @@ the fitted suggestion, save / activate / audit / revert, and the command line.""
 
 from __future__ import annotations
 
-from dashboard import clock
 import datetime as dt
 import itertools
 import json
@@ -18,6 +17,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dashboard import clock
 from dashboard.store import Stores
 from dashboard.store.features import features_at
 from dashboard.store.filters import AccountFilter
@@ -25,9 +25,6 @@ from dashboard.store.snapshots import backtest_dates, point_in_time_features, sn
 from dashboard.views.lab import (
     backtest_report,
     backtest_snapshots,
-    calibrate,
-    compare_on_snapshots,
-    out_of_time_split,
     portfolio_components,
     run_backtest,
 )
@@ -40,6 +37,7 @@ from dashboard.workflows.scorecards import (
     scorecard_audit,
 )
 from scoring import backtest as bt
+from scoring.comparison import calibrate, compare_on_snapshots, out_of_time_split
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS
@@ -117,8 +115,8 @@ def test_bootstrap_interval_covers_the_estimate_and_noise_straddles_zero():
     ).with_columns(h2=pl.col("h1") + pl.Series(rng.normal(0, 0.3, n)))
     ci = bt.bootstrap_auc(frame, "h1", "h2", replicates=300)
     auc = roc_auc(frame.with_columns(r=-pl.col("h1")), "r", "churned")
-    assert ci["a"][0] < auc < ci["a"][1]
-    assert ci["difference"][0] < 0 < ci["difference"][1]  # two near-identical scores
+    assert ci.active[0] < auc < ci.active[1]
+    assert ci.difference[0] < 0 < ci.difference[1]  # two near-identical scores
 
 
 def test_fitted_weights_ignore_a_component_with_no_signal():
@@ -213,14 +211,14 @@ def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
     card = default_scorecard()
     weak = _only("engagement")  # the demo's touches carry almost no churn signal
     result = run_backtest(demo_stores.sources, card, weak, horizon=90)
-    default_auc, weak_auc = result.results["active"].auc, result.results["candidate"].auc
+    default_auc, weak_auc = result.active.auc, result.candidate.auc
     assert default_auc > 0.7
     assert weak_auc < default_auc
-    assert result.intervals["difference"][1] < 0  # clearly worse, beyond the noise
+    assert result.intervals.difference[1] < 0  # clearly worse, beyond the noise
     assert len(result.dates) == 12 and result.dates == sorted(result.dates)
     assert result.dates[-1] <= clock.today() - dt.timedelta(days=90)
-    assert result.results["active"].n_churn_events > 20
-    assert result.verdicts["active"] == "predictive"
+    assert result.active.n_churn_events > 20
+    assert result.active_verdict == "predictive"
     assert [c.component for c in result.components] == list(weak.weights)
 
 
@@ -264,7 +262,7 @@ def test_the_calibrated_scorecard_is_fitted_before_and_checked_after(portfolios,
 
 def test_a_thin_history_gets_no_calibrated_scorecard_and_says_why(demo_stores: Stores):
     snapshots = backtest_snapshots(demo_stores.sources)
-    train, _ = out_of_time_split(snapshots.dates, 90)
+    train = out_of_time_split(snapshots.dates, 90).train
     thin = snapshots.labelled.filter(pl.col("as_of").is_in(train))
     events = thin.filter(pl.col("churned"))["account_id"].n_unique()
     fewer = replace(snapshots, labelled=snapshots.labelled.filter(
@@ -278,7 +276,8 @@ def test_a_thin_history_gets_no_calibrated_scorecard_and_says_why(demo_stores: S
 @pytest.mark.parametrize(("dates", "horizon"), [(12, 90), (12, 180), (3, 90)])
 def test_out_of_time_split_keeps_outcomes_before_the_checked_snapshots(dates, horizon):
     grid = [dt.date(2025, 1, 1) + dt.timedelta(days=30 * i) for i in range(dates)]
-    train, test = out_of_time_split(grid, horizon)
+    split = out_of_time_split(grid, horizon)
+    train, test = split.train, split.test
     assert test == grid[-len(test) :] and len(test) >= 1
     assert all(d + dt.timedelta(days=horizon) <= test[0] for d in train) or train == grid[:1]
 

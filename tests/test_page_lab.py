@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dashboard import clock
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import clock
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
@@ -83,9 +82,9 @@ def test_backtest_from_the_page(demo_stores: Stores):
     at.button(key="lab_run").click().run()
     second = at.session_state["lab_backtest"][1]
     assert second.dates == first.dates
-    assert second.seconds["features"] == first.seconds["features"]  # not rebuilt
-    assert second.results["candidate"].auc != first.results["candidate"].auc
-    assert second.results["active"].auc == first.results["active"].auc
+    assert second.seconds.features == first.seconds.features  # not rebuilt
+    assert second.candidate.auc != first.candidate.auc
+    assert second.active.auc == first.active.auc
 
 
 def test_save_then_activate_with_the_migration_shown(own_data: Stores):

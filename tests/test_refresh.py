@@ -11,10 +11,11 @@ from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.digests import DIGEST_TITLES, file_stem
 from dashboard.jobs.refresh import RefreshError, refresh
 from dashboard.store import Stores
-from dashboard.store.snapshots import health_before_renewals
+from dashboard.store.snapshots import renewals_before
 from dashboard.workflows.scorecards import default_scorecard
 from scoring.backtest import bootstrap_aucs, verdict
 from scoring.metrics import roc_auc
+from scoring.pipeline import health_at
 
 ANCHOR = dt.date(2026, 5, 1)
 
@@ -72,7 +73,8 @@ def test_health_before_renewals_predicts_churn(demo_stores: Stores):
     chance. The point AUC of this 400-account demo moves with the day it is anchored on (the
     snapshot grid is fixed in time): 0.69 to 0.73 over 16 anchors around 2026-12-06, 61
     churns, so a bare "> 0.7" failed on some days with no change to the code."""
-    scored = health_before_renewals(demo_stores.sources, default_scorecard(), days_before=90)
+    found = renewals_before(demo_stores.sources, days_before=90)
+    scored = health_at(found.events, found.features, default_scorecard())
     assert scored["churned"].sum() >= 20
     auc = roc_auc(scored.with_columns(risk=-pl.col("health")), "risk", "churned")
     interval = bootstrap_aucs(scored, ["health"])["health"]

@@ -157,9 +157,11 @@ def test_rule_tasks_are_created_once(tmp_path):
 
 
 def test_the_nightly_renewal_rates_are_the_history_estimate(view, demo_stores: Stores):
-    from dashboard.store.snapshots import band_renewal_history
+    from dashboard.store.snapshots import band_renewal_snapshots
+    from scoring.pipeline import health_at
 
+    history = band_renewal_snapshots(demo_stores.sources, view.as_of)
     direct = r.renewal_probabilities(
-        band_renewal_history(demo_stores.sources, default_scorecard(), view.as_of)
+        health_at(history.events, history.features, default_scorecard())
     )
     assert view.probabilities.sort("band").equals(direct.sort("band"))

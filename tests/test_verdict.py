@@ -23,12 +23,12 @@ from dashboard.views.lab import (
     BandMoves,
     backtest_snapshots,
     band_moves,
-    compare_on_snapshots,
     judgement_sentence,
 )
 from dashboard.views.sync import agenda_html, agenda_markdown, build_agenda, pair_choices
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.backtest import judge_candidate
+from scoring.comparison import compare_on_snapshots
 from tests.conftest import TODAY
 
 APP = "../dashboard/app.py"
@@ -117,9 +117,9 @@ def test_the_refresh_keeps_the_lab_s_verdict_beside_the_scores(ravenstack):
     # the same verdict, AUC and interval as the Score lab's backtest of the active scorecard
     card = active_scorecard(stores.app)
     lab = compare_on_snapshots(backtest_snapshots(stores.sources, 90), card, card)
-    assert lab.verdicts["active"] == kept.verdict
-    assert lab.results["active"].auc == pytest.approx(kept.auc)
-    assert lab.intervals["a"] == pytest.approx((kept.auc_low, kept.auc_high))
+    assert lab.active_verdict == kept.verdict
+    assert lab.active.auc == pytest.approx(kept.auc)
+    assert lab.intervals.active == pytest.approx((kept.auc_low, kept.auc_high))
     # no churn probability from a score that ranks churn backwards, and the reason is kept
     assert stores.sources.scalar("SELECT count(churn_probability) FROM account_scores") == 0
     assert "backwards" in kept.note
@@ -236,10 +236,8 @@ def test_the_lab_judges_a_candidate_beside_its_band_moves(demo_stores: Stores):
     assert not at.exception, [e.message for e in at.exception]
     said = next(m.value for m in at.markdown if "AUC difference" in m.value)
     result = at.session_state["lab_backtest"][1]
-    lo, hi = result.intervals["difference"]
-    judged = judge_candidate(
-        result.results["active"].auc, result.results["candidate"].auc, (lo, hi)
-    )
+    lo, hi = result.intervals.difference
+    judged = judge_candidate(result.active.auc, result.candidate.auc, (lo, hi))
     words = {
         "better": "predicts churn better",
         "worse": "predicts churn worse",

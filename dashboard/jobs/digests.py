@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard.text import format_value, md, to_csv
+from dashboard.text import format_value, markdown_id, to_csv
 from dashboard.views.exports import Column, labelled, markdown_text, one_line, plain_rows
 from scoring.digests import am_digest, csm_digest, leader_digest
 
@@ -76,12 +76,6 @@ def file_stems(names: Iterable[str]) -> dict[str, str]:
     short = {n: file_stem(n) for n in names}
     clash = {s for s, n in Counter(short.values()).items() if n > 1}
     return {n: file_stem(n, 16) if short[n] in clash else short[n] for n in names}
-
-
-def markdown_id(account_id: object) -> str:
-    """An account id inside a digest line: escaped as Markdown, its commas too, so the line
-    ``- **NAME** (ID, …`` reads back exactly (``jobs/gdpr.py`` finds an account by it)."""
-    return md(one_line(account_id)).replace(",", "\\,")
 
 
 def build_digests(

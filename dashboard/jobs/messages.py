@@ -15,8 +15,7 @@ from typing import Any
 import polars as pl
 
 from dashboard.jobs.digests import DIGEST_TITLES, Digest
-from dashboard.text import SCORE_LAB, format_value
-from scoring.privacy import mask_expr
+from dashboard.text import SCORE_LAB, format_value, mask_expr
 
 CHAT_ACCOUNTS = 15  # accounts per chat post (Slack allows 50 blocks); the rest are counted
 

@@ -30,25 +30,34 @@ from dashboard.store.marts import (
     snapshot_health,
 )
 from dashboard.store.snapshots import (
+    backtest_dates,
     backtest_dates_until,
-    band_renewal_history,
+    backtest_features,
+    band_renewal_snapshots,
     history_end,
     kept_snapshot_dates,
+    undated_churn_count,
     with_churn_labels,
 )
 from dashboard.store.sources import StaleDataError
 from dashboard.text import in_currency, money_symbol, verdict_line
-from dashboard.views.lab import backtest_snapshots, calibrated_sentence
-from dashboard.views.lab import calibrate as fit_calibrated
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
 from scoring.backtest import Check, check
 from scoring.churn_risk import ChurnModel, fit_churn_model, too_thin
+from scoring.comparison import Calibrated, Snapshots, snapshot_columns
+from scoring.comparison import calibrate as fit_calibrated
 from scoring.currency import MoneyBasis, figures_currency, to_reporting
 from scoring.digests import chairs_rows, with_lens_actions
 from scoring.forecast import renewal_probabilities
-from scoring.pipeline import health_only, health_scores, score_portfolio, snapshot_scores
+from scoring.pipeline import (
+    health_at,
+    health_only,
+    health_scores,
+    score_portfolio,
+    snapshot_scores,
+)
 from scoring.scorecard import Scorecard
 from scoring.task_rules import rule_tasks
 
@@ -194,11 +203,51 @@ def churn_model_row(
     )
 
 
+def history_snapshots(stores: Stores, horizon: int = CHURN_HORIZON, count: int = 12) -> Snapshots:
+    """The Score lab's ``count`` past snapshots, 30 days apart, labelled with churn within
+    ``horizon`` days (the same store queries and columns as the lab's)."""
+    started = time.perf_counter()
+    dates = backtest_dates(stores.sources, horizon, count)
+    labelled = backtest_features(stores.sources, dates, horizon).select(snapshot_columns())
+    seconds = round(time.perf_counter() - started, 3)
+    return Snapshots(horizon, dates, labelled, seconds, undated_churn_count(stores.sources))
+
+
+JUDGED = {  # the calibrated scorecard against the active one, by the interval of the difference
+    "better": "it predicts churn better",
+    "worse": "it predicts churn worse",
+    "no_difference": "the difference is within noise",
+    "no_outcomes": "there is no AUC to compare",
+}
+
+
+def calibrated_summary(fitted: Calibrated, active_name: str) -> str:
+    """What the calibrated scorecard did on the later snapshots, against the active one, in
+    plain text (the run's summary and log)."""
+    if fitted.auc_calibrated is None or fitted.auc_active is None:
+        return fitted.refused or "no calibrated scorecard"
+    train, test = fitted.train_dates, fitted.test_dates
+    (alo, ahi), (clo, chi), (dlo, dhi) = (
+        fitted.interval_active,
+        fitted.interval_calibrated,
+        fitted.interval_difference,
+    )
+    return (
+        f"fitted on {len(train)} snapshots ({train[0]} to {train[-1]}, "
+        f"{fitted.churn_events:,} churn events), checked on the later {len(test)} "
+        f"({test[0]} to {test[-1]}): AUC {fitted.auc_calibrated:.3f} ({clo:.3f}-{chi:.3f}) "
+        f"calibrated vs {fitted.auc_active:.3f} ({alo:.3f}-{ahi:.3f}) {active_name!r}; "
+        f"difference {fitted.auc_calibrated - fitted.auc_active:+.3f} ({dlo:+.3f} to "
+        f"{dhi:+.3f}): {JUDGED[fitted.judgement]}"
+    )
+
+
 def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
-    """Fit a scorecard on the organisation's history (``views.lab.calibrate``: earlier
-    snapshots fitted, later ones checked) and, when it predicts churn there, save it for a
-    person to review and activate (never activated here). Returns what happened, in words."""
-    fitted = fit_calibrated(backtest_snapshots(stores.sources, CHURN_HORIZON), card)
+    """Fit a scorecard on the organisation's history (``scoring.comparison.calibrate``:
+    earlier snapshots fitted, later ones checked) and, when it predicts churn there, save it
+    for a person to review and activate (never activated here). Returns what happened, in
+    words."""
+    fitted = fit_calibrated(history_snapshots(stores), card)
     if fitted.scorecard is None or fitted.refused:
         return fitted.refused or "no calibrated scorecard"
     name = f"calibrated {as_of.isoformat()}"
@@ -206,9 +255,7 @@ def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
         return f"{name!r} is saved already"
     saved = fitted.scorecard.model_copy(update={"name": name})
     save_scorecard(stores.app, saved, "Tandem (nightly calibration)", clock.now())
-    return f"saved {name!r} for review in the Score lab: {calibrated_sentence(fitted, card.name)}".replace(
-        "**", ""
-    )
+    return f"saved {name!r} for review in the Score lab: {calibrated_summary(fitted, card.name)}"
 
 
 def _score(
@@ -261,7 +308,8 @@ def _score(
     timings["past_snapshots"] = time.perf_counter() - started
     started = time.perf_counter()
     report(0.5, "Estimating renewal rates per band from the last year's renewals")
-    rates = renewal_probabilities(band_renewal_history(stores.sources, card, as_of, kept))
+    history = band_renewal_snapshots(stores.sources, as_of, kept)
+    rates = renewal_probabilities(health_at(history.events, history.features, card))
     timings["renewal_rates"] = time.perf_counter() - started
 
     started = time.perf_counter()

@@ -9,7 +9,7 @@ import polars as pl
 
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
-from scoring.privacy import mask_pii
+from dashboard.text import mask_pii
 
 
 def find_accounts(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import duckdb
 
 from dashboard.schema import SCHEMA_VERSION, SOURCE_TABLES, columns, required_columns
-from scoring.scorecard import COMPONENTS
+from dashboard.text import COMPONENTS
 
 _DUCKDB_TYPES: dict[type, str] = {
     str: "VARCHAR",

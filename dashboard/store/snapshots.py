@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
 from dashboard.store import SourceStore
 from dashboard.store.features import FEATURES_VERSION, features_at
 from dashboard.store.marts import has_scores, scores_as_of
-from scoring.pipeline import snapshot_scores
-from scoring.scorecard import Scorecard
 
 RENEWAL_EVENTS = ("churned", "renewed", "expanded", "contracted")
 # Past snapshots lie on one grid, every 30 days counted from 1970-01-01: then a snapshot's
@@ -76,17 +75,25 @@ def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.D
     return features_at(store, wanted)
 
 
-def health_before_renewals(
+@dataclass(frozen=True)
+class RenewalSnapshots:
+    """Past renewal outcomes, each placed on the snapshot ``days_before`` it, and the
+    point-in-time features of those snapshots (scored by ``scoring.pipeline.health_at``)."""
+
+    events: pl.DataFrame  # account_id, occurred_on, churned, renewed, as_of
+    features: pl.DataFrame  # one row per account and snapshot date (empty with no events)
+
+
+def renewals_before(
     store: SourceStore,
-    scorecard: Scorecard,
     days_before: int = 90,
     until: dt.date | None = None,
     since: dt.date | None = None,
     features: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """For each past renewal outcome (between ``since`` and ``until``), the account's health
-    and band ``days_before`` it, scored with data before that date only; ``churned`` and
-    ``renewed`` are the labels.
+) -> RenewalSnapshots:
+    """Each past renewal outcome (between ``since`` and ``until``) with the features of the
+    account ``days_before`` it, from data before that date only; ``churned`` and ``renewed``
+    are the labels.
 
     The snapshot date is the grid's snapshot on or before the event minus ``days_before``
     (every 30 days), so the events of 30 days share a snapshot. ``features`` may hold them
@@ -108,32 +115,20 @@ def health_before_renewals(
         as_of=_snapshot_on_or_before(pl.col("occurred_on") - pl.duration(days=days_before)),
     )
     if events.is_empty():
-        return events.with_columns(
-            health=pl.lit(None, dtype=pl.Float64), band=pl.lit(None, dtype=pl.String)
-        )
+        return RenewalSnapshots(events, pl.DataFrame())
     dates = events["as_of"].unique().to_list()
     if features is not None and set(dates) <= set(features["as_of"].unique().to_list()):
-        at_dates = features.filter(pl.col("as_of").is_in(dates))
-    else:
-        at_dates = point_in_time_features(store, dates)
-    scored = snapshot_scores(at_dates, scorecard)
-    return events.join(
-        scored.select("account_id", "as_of", "health", "band"), on=["account_id", "as_of"]
-    )
+        return RenewalSnapshots(events, features.filter(pl.col("as_of").is_in(dates)))
+    return RenewalSnapshots(events, point_in_time_features(store, dates))
 
 
-def band_renewal_history(
-    store: SourceStore,
-    scorecard: Scorecard,
-    as_of: dt.date,
-    features: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """The renewals of the last year before ``as_of``, each with the band it had 90 days
-    before and whether it renewed: what the renewal forecast's probabilities rest on."""
+def band_renewal_snapshots(
+    store: SourceStore, as_of: dt.date, features: pl.DataFrame | None = None
+) -> RenewalSnapshots:
+    """The renewals of the last year before ``as_of``, each with the features it had 90 days
+    before: scored, what the renewal forecast's probabilities rest on."""
     since = as_of - dt.timedelta(days=RENEWAL_HISTORY_DAYS)
-    return health_before_renewals(
-        store, scorecard, RATES_DAYS_BEFORE, until=as_of, since=since, features=features
-    )
+    return renewals_before(store, RATES_DAYS_BEFORE, until=as_of, since=since, features=features)
 
 
 def history_end(store: SourceStore, as_of: dt.date | None = None) -> dt.date | None:

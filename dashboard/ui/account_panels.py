@@ -184,9 +184,9 @@ def privacy_panel(account_id: str) -> None:
     """GDPR requests for this account, for leaders: export everything (unmasked, for the data
     subject) or erase it everywhere. Both are audited with the signed-in identity. The export
     is built in this session's run, from this session's workspace and organisation."""
-    from dashboard.jobs.gdpr import delete_account, export_account
     from dashboard.ui.identity import current_viewer
     from dashboard.ui.state import data_dir, now, stores
+    from dashboard.workflows.gdpr import delete_account, export_account
 
     viewer = current_viewer()
     if viewer.role not in LEADERS:

@@ -7,8 +7,7 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.text import money_symbol, plain_labels
-from scoring.health import BAND_ORDER, BANDS
+from dashboard.text import BAND_ORDER, BANDS, money_symbol, plain_labels
 
 
 def _money(template: str) -> str:

@@ -75,7 +75,11 @@ def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None 
         moves = band_moves(lab.migration) if lab is not None else None
         report = backtest_report(result, active.name, candidate.name, same, moves)
         st.caption(report.caption)
-        shown = st.warning if "predictive" not in result.verdicts.values() else st.info
+        shown = (
+            st.info
+            if "predictive" in (result.active_verdict, result.candidate_verdict)
+            else st.warning
+        )
         shown(report.verdicts, icon=":material/gavel:")
         left, right = st.columns([1, 1.3])
         with left:

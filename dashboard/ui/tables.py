@@ -10,8 +10,7 @@ import polars as pl
 import pyarrow as pa
 import streamlit as st
 
-from dashboard.text import MIXED, money_currency, money_symbol, to_csv
-from scoring.health import BAND_ORDER
+from dashboard.text import BAND_ORDER, MIXED, money_currency, money_symbol, to_csv
 
 
 def download_csv(

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 import polars as pl
 from icalendar import Calendar, Event
 
-from dashboard.text import to_csv
+from dashboard.text import mask_pii, to_csv
 from dashboard.views.exports import ACCOUNT_PROPERTY, one_line, plain_rows, plain_text
-from scoring.privacy import mask_pii
 
 col = pl.col
 HANDOFF_TASKS = {  # an open handoff is a task for whoever holds the next step

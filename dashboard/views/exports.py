@@ -17,26 +17,25 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard.text import format_value, md
-from scoring.privacy import INVISIBLE, mask_expr, mask_text
+from dashboard.text import (
+    ACCOUNT_PROPERTY,
+    BREAKS,
+    INVISIBLE,
+    format_value,
+    mask_expr,
+    mask_text,
+    md,
+    one_line,
+)
 
-ACCOUNT_PROPERTY = "X-TANDEM-ACCOUNT-ID"  # names an event's account in a calendar, exact
-# runs of whitespace, line breaks of every kind (CR, LF, NEL, U+2028/9) and control characters
-_BREAKS = "[\\s\x00-\x1f\x7f-\x9f\u2028\u2029]+"
+__all__ = ["ACCOUNT_PROPERTY", "one_line"]  # the core's, also read from here
+
 _SCHEME = "://"
 _WWW = "(?i)\\b(www)\\."
-_BREAKS_RE, _WWW_RE = re.compile(_BREAKS), re.compile(_WWW)
+_WWW_RE = re.compile(_WWW)
 _INVISIBLE_RE = re.compile(INVISIBLE)
 _CONTROL = "[\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _CONTROL_RE = re.compile(_CONTROL)
-
-
-def one_line(text: object) -> str:
-    """A value as one line of text: line breaks, tabs and control characters become one
-    space, invisible characters go; ``None`` is empty."""
-    if text is None:
-        return ""
-    return _BREAKS_RE.sub(" ", _INVISIBLE_RE.sub("", str(text))).strip()
 
 
 def has_control(text: object) -> bool:
@@ -71,7 +70,7 @@ def plain_rows(frame: pl.DataFrame, ids: tuple[str, ...] = ()) -> pl.DataFrame:
     (identifiers a CRM matches on) are only made one line."""
 
     def line(e: pl.Expr) -> pl.Expr:
-        return e.str.replace_all(INVISIBLE, "").str.replace_all(_BREAKS, " ").str.strip_chars()
+        return e.str.replace_all(INVISIBLE, "").str.replace_all(BREAKS, " ").str.strip_chars()
 
     texts = [c for c, t in frame.schema.items() if t == pl.String]
     return frame.with_columns(

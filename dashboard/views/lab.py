@@ -3,9 +3,8 @@ point-in-time snapshots of the past (the backtest), and a fitted suggestion."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -13,20 +12,33 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scored_accounts
 from dashboard.store.snapshots import backtest_dates, backtest_features, undated_churn_count
 from dashboard.store.sources import SourceStore
-from dashboard.text import format_value
+from dashboard.text import BANDS, format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
-from scoring import churn_risk
-from scoring.components import component_inputs
-from scoring.health import BANDS, apply_scorecard
+from scoring.backtest import Interval
+from scoring.comparison import (
+    CALIBRATED,
+    BacktestResult,
+    Calibrated,
+    ComponentAuc,
+    Snapshots,
+    calibrate,
+    calibrated_backtest,
+    compare_on_snapshots,
+    snapshot_columns,
+)
 from scoring.kpis import undated_note
-from scoring.metrics import roc_auc
-from scoring.pipeline import health_scores, health_scores_of_both
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 from scoring.signals import RISK_TERMS
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
-TRAIN_SHARE = 2 / 3  # the suggestion is fitted on the earlier snapshots, checked on the later
+__all__ = [  # the analysis the lab shows lives in scoring.comparison; the page reads it here
+    "CALIBRATED",
+    "Calibrated",
+    "calibrate",
+    "calibrated_backtest",
+    "compare_on_snapshots",
+]
 
 
 def portfolio_components(
@@ -43,182 +55,14 @@ def portfolio_components(
     return every.join(ids, on="account_id", how="semi", maintain_order="left")
 
 
-@dataclass(frozen=True)
-class Snapshots:
-    """Point-in-time features of past dates, labelled with churn within ``horizon`` days: what
-    every backtest on them shares, whatever the scorecards (the lab keeps them between runs)."""
-
-    horizon: int
-    dates: list[dt.date]
-    labelled: pl.DataFrame
-    seconds: float
-    undated_churns: int = 0  # churned accounts with no date: no snapshot is labelled with them
-
-
 def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -> Snapshots:
     """``count`` snapshots 30 days apart, built in one feature query."""
     started = time.perf_counter()
     dates = backtest_dates(store, horizon, count)
     # only what a health score reads: the lab keeps these in memory between runs
-    needed = list(
-        dict.fromkeys(["account_id", "as_of", "churned", *component_inputs(ComponentParams())])
-    )
-    labelled = backtest_features(store, dates, horizon).select(needed)
+    labelled = backtest_features(store, dates, horizon).select(snapshot_columns())
     seconds = round(time.perf_counter() - started, 3)
     return Snapshots(horizon, dates, labelled, seconds, undated_churn_count(store))
-
-
-def out_of_time_split(dates: list[dt.date], horizon: int) -> tuple[list[dt.date], list[dt.date]]:
-    """The later third of the snapshots to check on, and the earlier ones to fit on whose
-    outcome window (``horizon`` days) closes before the first checked snapshot: nothing the
-    fit sees happened after a snapshot it is checked on."""
-    split = max(1, round(len(dates) * TRAIN_SHARE))
-    test = dates[split:]
-    if not test:
-        return dates, []
-    train = [d for d in dates[:split] if d + dt.timedelta(days=horizon) <= test[0]]
-    return train or dates[:1], test
-
-
-@dataclass(frozen=True)
-class ComponentAuc:
-    """One component alone as a score: its AUC, 95 % interval and coverage."""
-
-    component: str
-    weight: float
-    auc: float | None
-    low: float
-    high: float
-    coverage: float  # share of the account-snapshots where the component has data
-
-
-@dataclass(frozen=True)
-class BacktestResult:
-    horizon: int
-    dates: list[dt.date]
-    results: dict[str, bt.Evaluation]  # "active", "candidate"
-    intervals: dict[str, tuple[float, float]]  # "a", "b", "difference"
-    verdicts: dict[str, bt.Verdict]  # "active", "candidate"
-    components: list[ComponentAuc]  # the candidate's components, each alone
-    calibration: (
-        pl.DataFrame
-    )  # the candidate's churn probability, out of time: decile, predicted, observed, n
-    calibration_note: str | None  # why there is no calibration table
-    seconds: dict[str, float]
-    undated_churns: int = 0  # churned accounts with no date, left out of the churn labels
-
-
-COMPONENT_REPLICATES = 200  # bootstrap replicates for the table of components alone
-
-
-def component_aucs(
-    scored: pl.DataFrame,
-    card: Scorecard,
-    seed: int = 7,
-    intervals: dict[str, tuple[float, float]] | None = None,
-) -> list[ComponentAuc]:
-    """Each component of ``card`` alone against churn, on the same snapshots; ``intervals``
-    when the bootstrap that gave the scorecards' already gave them (the same replicates),
-    else 200 replicates of their own."""
-    intervals = intervals or bt.bootstrap_aucs(scored, list(COMPONENTS), COMPONENT_REPLICATES, seed)
-    risk = scored.select([(-pl.col(c)).alias(c) for c in COMPONENTS] + [pl.col("churned")])
-    rows = []
-    for name in COMPONENTS:
-        lo, hi = intervals[name]
-        rows.append(
-            ComponentAuc(
-                name,
-                card.weights[name],
-                roc_auc(risk, name, "churned"),
-                lo,
-                hi,
-                float(scored[name].is_not_null().mean() or 0.0),
-            )
-        )
-    return rows
-
-
-def churn_calibration(
-    scored: pl.DataFrame, dates: list[dt.date], horizon: int
-) -> tuple[pl.DataFrame, str | None]:
-    """The churn probability fitted on the earlier snapshots and checked on the later ones:
-    its reliability table, or why there is none."""
-    train_dates, test_dates = out_of_time_split(dates, horizon)
-    train = scored.filter(pl.col("as_of").is_in(train_dates))
-    test = scored.filter(pl.col("as_of").is_in(test_dates))
-    reason = churn_risk.too_thin(train) or (
-        None if test.height else "no later snapshot to check on"
-    )
-    if reason:
-        return churn_risk.reliability(
-            test.clear().with_columns(churn_probability=pl.lit(None, pl.Float64))
-        ), reason
-    model = churn_risk.fit_churn_model(train, horizon)
-    return churn_risk.reliability(test.with_columns(churn_probability=model.probability())), None
-
-
-def compare_on_snapshots(
-    snapshots: Snapshots,
-    active: Scorecard,
-    candidate: Scorecard,
-    seed: int = 7,
-    calibration: bool = True,
-    model: churn_risk.ChurnModel | None = None,
-) -> BacktestResult:
-    """Both scorecards on the same snapshots, with bootstrap intervals, a verdict for each,
-    the candidate's components alone and its churn probability's reliability (of ``model``
-    on every snapshot given, when one was fitted before; else fitted here out of time)."""
-    started = time.perf_counter()
-    keys = ["account_id", "as_of", "churned"]
-    a, b = health_scores_of_both(snapshots.labelled, active, candidate)  # same rows, same order
-    both = a.select(*keys, "health", "band").with_columns(health_b=b["health"], band_b=b["band"])
-    results = {
-        "active": bt.evaluate(both.select(*keys, "health", "band")),
-        "candidate": bt.evaluate(both.select(*keys, health="health_b", band="band_b")),
-    }
-    if model is not None:
-        calibration_table, note = _reliability(b, model), None
-    elif calibration:
-        calibration_table, note = churn_calibration(b, snapshots.dates, snapshots.horizon)
-    else:
-        calibration_table, note = pl.DataFrame(), "not computed"
-    scoring_s = time.perf_counter() - started
-    started = time.perf_counter()
-    # one bootstrap, on the rows both scorecards score: the two scorecards, their difference
-    # and the candidate's components alone all on the same replicates
-    known = pl.col("health").is_not_null() & pl.col("health_b").is_not_null()
-    rows = both.with_columns(b.select(COMPONENTS)).filter(known)
-    found = bt.bootstrap_aucs(
-        rows,
-        ["health", "health_b", *COMPONENTS],
-        seed=seed,
-        difference=("health", "health_b"),
-        screening=COMPONENTS,
-    )
-    intervals = {
-        "a": found["health"],
-        "b": found["health_b"],
-        "difference": found.get("__difference", bt.NO_INTERVAL),
-    }
-    return BacktestResult(
-        horizon=snapshots.horizon,
-        dates=snapshots.dates,
-        results=results,
-        intervals=intervals,
-        verdicts={
-            "active": bt.verdict(results["active"].auc, intervals["a"]),
-            "candidate": bt.verdict(results["candidate"].auc, intervals["b"]),
-        },
-        components=component_aucs(b, candidate, seed, found),
-        calibration=calibration_table,
-        calibration_note=note,
-        seconds={
-            "features": snapshots.seconds,
-            "scoring": round(scoring_s, 3),
-            "bootstrap": round(time.perf_counter() - started, 3),
-        },
-        undated_churns=snapshots.undated_churns,
-    )
 
 
 def run_backtest(
@@ -231,160 +75,6 @@ def run_backtest(
 ) -> BacktestResult:
     """Build the snapshots and compare both scorecards on them."""
     return compare_on_snapshots(backtest_snapshots(store, horizon, count), active, candidate, seed)
-
-
-@dataclass(frozen=True)
-class Calibrated:
-    """A scorecard whose weights are fitted on the organisation's own history (the earlier
-    snapshots) and checked on the later ones, against the active scorecard on the same rows.
-    ``refused`` says why it is not offered (too little churn, or no evidence on the later
-    snapshots); a refused one keeps its figures so the page can show what was found."""
-
-    scorecard: Scorecard | None  # None when the history is too thin to fit
-    train_dates: list[dt.date]
-    test_dates: list[dt.date]
-    churn_events: int  # in the snapshots fitted on
-    auc_active: float | None  # on the later (held-out) snapshots
-    auc_calibrated: float | None
-    interval_active: tuple[float, float]
-    interval_calibrated: tuple[float, float]
-    interval_difference: tuple[float, float]  # calibrated − active
-    verdict: bt.Verdict  # of the calibrated scorecard on the later snapshots
-    calibration: pl.DataFrame  # its churn probability on the later snapshots
-    refused: str | None
-    seconds: float
-
-    @property
-    def weights(self) -> dict[str, float]:
-        return self.scorecard.weights if self.scorecard else {}
-
-
-CALIBRATED = "calibrated"  # the name a calibrated scorecard is offered under
-
-
-@dataclass(frozen=True)
-class _Fit:
-    card: Scorecard
-    train_dates: list[dt.date]
-    test_dates: list[dt.date]
-    churn_events: int
-    model: churn_risk.ChurnModel  # the churn curve fitted with the fitted weights
-    started: float
-
-
-def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrated:
-    """The weights fitted on the earlier snapshots, or a refused ``Calibrated`` saying why."""
-    started = time.perf_counter()
-    train_dates, test_dates = out_of_time_split(snapshots.dates, snapshots.horizon)
-    train = health_scores(snapshots.labelled.filter(pl.col("as_of").is_in(train_dates)), active)
-    events = churn_risk.churn_events(train)
-    thin = churn_risk.too_thin(train)
-    if thin or not test_dates:
-        return Calibrated(
-            None,
-            train_dates,
-            test_dates,
-            events,
-            None,
-            None,
-            bt.NO_INTERVAL,
-            bt.NO_INTERVAL,
-            bt.NO_INTERVAL,
-            "no_outcomes" if events == 0 else "no_evidence",
-            pl.DataFrame(),
-            f"No calibrated scorecard: {thin or 'no later snapshot to check it on'}.",
-            round(time.perf_counter() - started, 3),
-        )
-    weights = bt.fit_weights(train, list(COMPONENTS), seed=seed)  # on the components alone
-    card = active.model_copy(
-        update={
-            "name": CALIBRATED,
-            "weights": weights,
-            "description": f"Weights fitted on {len(train_dates)} snapshots {train_dates[0]} to "
-            f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
-        }
-    )
-    model = churn_risk.fit_churn_model(
-        apply_scorecard(train.lazy(), card).collect(), snapshots.horizon
-    )
-    return _Fit(card, train_dates, test_dates, events, model, started)
-
-
-def _reliability(scored: pl.DataFrame, model: churn_risk.ChurnModel) -> pl.DataFrame:
-    """``model``'s churn probability against what happened, on rows scored by its weights."""
-    return churn_risk.reliability(scored.with_columns(churn_probability=model.probability()))
-
-
-def _judged(
-    fit: _Fit,
-    auc_active: float | None,
-    auc_calibrated: float | None,
-    intervals: dict[str, tuple[float, float]],
-    reliability: pl.DataFrame,
-) -> Calibrated:
-    decided = bt.verdict(auc_calibrated, intervals["b"])
-    refused = (
-        None
-        if decided == "predictive"
-        else (
-            f"Not offered: on the later snapshots the fitted weights {bt.VERDICT_WORDS[decided]}."
-        )
-    )
-    return Calibrated(
-        fit.card,
-        fit.train_dates,
-        fit.test_dates,
-        fit.churn_events,
-        auc_active,
-        auc_calibrated,
-        intervals["a"],
-        intervals["b"],
-        intervals["difference"],
-        decided,
-        reliability,
-        refused,
-        round(time.perf_counter() - fit.started, 3),
-    )
-
-
-def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibrated:
-    """Fit the weights on the earlier snapshots (scikit-learn's logistic regression, weights
-    ≥ 0) and check them against the active scorecard on the later ones, out of time. Never
-    applied: a person saves and activates it."""
-    fit = _fit(snapshots, active, seed)
-    if isinstance(fit, Calibrated):
-        return fit
-    later = snapshots.labelled.filter(pl.col("as_of").is_in(fit.test_dates))
-    a, b = health_scores_of_both(later, active, fit.card)
-    held_out = a.select("account_id", "as_of", "churned", "health", "band").with_columns(
-        health_b=b["health"], band_b=b["band"]
-    )
-    intervals = bt.bootstrap_auc(held_out, "health", "health_b", seed=seed)
-    return _judged(
-        fit, bt.evaluate(a).auc, bt.evaluate(b).auc, intervals, _reliability(b, fit.model)
-    )
-
-
-def calibrated_backtest(
-    snapshots: Snapshots, active: Scorecard, seed: int = 7
-) -> tuple[Calibrated, BacktestResult | None]:
-    """`tandem backtest --scorecard calibrated`: fit on the earlier snapshots, then backtest
-    the fitted scorecard against the active one on the later snapshots only (out of time),
-    with the fitted churn probability's reliability there. No backtest when nothing was fit."""
-    fit = _fit(snapshots, active, seed)
-    if isinstance(fit, Calibrated):
-        return fit, None
-    later = pl.col("as_of").is_in(fit.test_dates)
-    held_out = replace(snapshots, dates=fit.test_dates, labelled=snapshots.labelled.filter(later))
-    result = compare_on_snapshots(held_out, active, fit.card, seed, model=fit.model)
-    judged = _judged(
-        fit,
-        result.results["active"].auc,
-        result.results["candidate"].auc,
-        result.intervals,
-        result.calibration,
-    )
-    return judged, result
 
 
 # -- what the page shows -------------------------------------------------------------------------
@@ -495,7 +185,7 @@ JUDGEMENT_WORDS: dict[str, str] = {
 def judgement_sentence(
     auc_active: float | None,
     auc_candidate: float | None,
-    difference: tuple[float, float],
+    difference: Interval,
     moves: BandMoves | None = None,
 ) -> str:
     """The candidate judged by the interval of its AUC difference (``bt.judge_candidate``),
@@ -536,9 +226,7 @@ def _fmt(value: float | None, pattern: str) -> str:
     return pattern.format(value) if value is not None else "—"
 
 
-def verdict_sentence(
-    name: str, auc: float | None, interval: tuple[float, float], verdict: bt.Verdict
-) -> str:
+def verdict_sentence(name: str, auc: float | None, interval: Interval, verdict: bt.Verdict) -> str:
     """'Scorecard 'x' (AUC 0.61, 95 % interval 0.58–0.64) predicts churn: …'."""
     if verdict == "no_outcomes":
         return f"Scorecard {name!r} {bt.VERDICT_WORDS[verdict]}."
@@ -580,8 +268,8 @@ def backtest_report(
     """``same``: the candidate has the active scorecard's settings (one verdict, no
     difference); ``moves``: the band moves the candidate makes today, said beside the
     judgement."""
-    a, b = result.results["active"], result.results["candidate"]
-    lo, hi = result.intervals["difference"]
+    a, b = result.active, result.candidate
+    lo, hi = result.intervals.difference
     span = f"{result.dates[0]} to {result.dates[-1]}" if result.dates else "no dates"
     caption = (
         f"{len(result.dates)} snapshots 30 days apart, {span}, "
@@ -619,17 +307,17 @@ def backtest_report(
         dict.fromkeys(
             [  # one sentence when both are the same scorecard
                 verdict_sentence(
-                    active_name, a.auc, result.intervals["a"], result.verdicts["active"]
+                    active_name, a.auc, result.intervals.active, result.active_verdict
                 ),
                 verdict_sentence(
-                    candidate_name, b.auc, result.intervals["b"], result.verdicts["candidate"]
+                    candidate_name, b.auc, result.intervals.candidate, result.candidate_verdict
                 ),
             ]
         )
     )
     if same:
         verdicts = verdict_sentence(
-            active_name, a.auc, result.intervals["a"], result.verdicts["active"]
+            active_name, a.auc, result.intervals.active, result.active_verdict
         )
         difference = (
             "The candidate has the active scorecard's settings: change a weight to compare."
@@ -642,9 +330,9 @@ def backtest_report(
         verdicts,
         difference,
         components_table(result.components),
-        result.calibration,
-        result.calibration_note,
-        "no_outcomes" if same else bt.judge_candidate(a.auc, b.auc, (lo, hi)),
+        result.calibration.table,
+        result.calibration.note,
+        "no_outcomes" if same else result.judgement,
     )
 
 
@@ -673,7 +361,7 @@ def calibrated_sentence(c: Calibrated, active_name: str) -> str:
         f"({c.test_dates[0]} to {c.test_dates[-1]}): AUC **{c.auc_calibrated:.3f}** "
         f"({clo:.3f}–{chi:.3f}) calibrated vs **{c.auc_active:.3f}** ({alo:.3f}–{ahi:.3f}) "
         f"{active_name!r}; difference {c.auc_calibrated - c.auc_active:+.3f} ({dlo:+.3f} to {dhi:+.3f}): "
-        f"{JUDGEMENT_WORDS[bt.judge_candidate(c.auc_active, c.auc_calibrated, c.interval_difference)]}."
+        f"{JUDGEMENT_WORDS[c.judgement]}."
     )
 
 

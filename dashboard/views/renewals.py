@@ -11,13 +11,14 @@ from dashboard.store import Stores
 from dashboard.store.commercial import renewals_ahead
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, renewal_rates_mart, scores_as_of
-from dashboard.store.snapshots import band_renewal_history
+from dashboard.store.snapshots import band_renewal_snapshots
 from dashboard.store.sources import SourceStore
 from dashboard.text import format_value
 from dashboard.views.common import Card, score_verdict
 from dashboard.workflows import tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring import forecast as r
+from scoring.pipeline import health_at
 from scoring.scorecard import Scorecard
 from scoring.signals import RENEWAL_WINDOW_DAYS, RISK_TERMS
 
@@ -46,7 +47,8 @@ def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> p
     kept = renewal_rates_mart(store)
     if kept is not None:
         return kept
-    return r.renewal_probabilities(band_renewal_history(store, scorecard, as_of))
+    history = band_renewal_snapshots(store, as_of)
+    return r.renewal_probabilities(health_at(history.events, history.features, scorecard))
 
 
 UNCHECKED_DEFAULTS = (

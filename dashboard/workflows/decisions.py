@@ -10,8 +10,8 @@ import polars as pl
 
 from dashboard.store import AppStore, decision_log
 from dashboard.store.pairs import split_pair
+from dashboard.text import mask_pii
 from dashboard.workflows.access import Actor, NotAllowed, Viewer
-from scoring.privacy import mask_pii
 
 STATUSES = ("open", "done", "dropped")
 

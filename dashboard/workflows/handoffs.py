@@ -22,9 +22,9 @@ import polars as pl
 
 from dashboard.store import AppStore
 from dashboard.store import handoff_log as log
+from dashboard.text import mask_pii
 from dashboard.workflows.access import Actor, Viewer, check_actor
 from dashboard.workflows.stale import ChangedSince, when
-from scoring.privacy import mask_pii
 
 KINDS = ("expansion", "risk")
 OPEN_STATES = {"expansion": ("flagged", "qualified", "proposal"), "risk": ("flagged", "weighed")}

@@ -7,10 +7,9 @@ import datetime as dt
 import polars as pl
 
 from dashboard.store import AppStore, task_list
+from dashboard.text import mask_pii, mask_text
 from dashboard.workflows.access import LEADERS, NotAllowed, Viewer
 from dashboard.workflows.stale import ChangedSince, when
-from scoring.privacy import mask_pii, mask_text
-from scoring.task_rules import TASK_COLUMNS
 
 STATUSES = ("open", "done", "dismissed")
 
@@ -19,7 +18,7 @@ def create_rule_tasks(app: AppStore, tasks: pl.DataFrame, today: dt.date) -> int
     """The tasks not created before (by key) are added; returns how many are new."""
     if tasks.is_empty():
         return 0
-    return task_list.insert_new_tasks(app, tasks.select(TASK_COLUMNS), today)
+    return task_list.insert_new_tasks(app, tasks, today)
 
 
 def tasks(

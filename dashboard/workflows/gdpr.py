@@ -3,7 +3,7 @@
 Everything means: every source table and derived table of the published store (scores,
 drivers, snapshots), what people wrote in the app store (handoffs and their steps, tasks, sync
 decisions) and every file Tandem wrote under the workspace's folder (digests, CRM task
-imports, calendar feeds, rejected rows, logs: ``jobs/account_files.py``), each record found by
+imports, calendar feeds, rejected rows, logs: ``workflows/account_files.py``), each record found by
 the account's exact id (never a substring). A deletion publishes a new generation without the
 account and removes the older generations that still held it; the audit log keeps only the id,
 the time, who asked and what was removed, counted (never a value).
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard.jobs.account_files import Account, search
 from dashboard.schema import SCHEMA_VERSION
 from dashboard.store import Stores, audit_log
 from dashboard.store import account_data as account_rows
 from dashboard.text import to_csv
+from dashboard.workflows.account_files import Account, search
 
 
 def account_data(stores: Stores, account_id: str) -> dict[str, pl.DataFrame]:

@@ -2,7 +2,7 @@
 export (the records about it) and an erasure (the same records removed).
 
 Every file under the workspace's folder is read, except the stores themselves (``sources/``,
-``app.duckdb``, which ``jobs/gdpr.py`` handles table by table) and other workspaces (the
+``app.duckdb``, which ``workflows/gdpr.py`` handles table by table) and other workspaces (the
 demo's folder, organisations). Each kind of file is read as what it is, and a record matches
 on the account's exact id, never a substring (account ``7`` is not ``17``, ``70`` nor
 ``Acme 7 Ltd``):
@@ -33,10 +33,8 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from dashboard.jobs.digests import markdown_id
 from dashboard.store.workspaces import DEMO_FOLDER
-from dashboard.text import md
-from dashboard.views.exports import ACCOUNT_PROPERTY, one_line
+from dashboard.text import ACCOUNT_PROPERTY, markdown_id, md, one_line
 
 STORE_PARTS = {"sources", "app.duckdb", "app.duckdb.wal", "orgs"}
 ID_COLUMNS = ("Account id", "Tandem Account Id", "account_id")

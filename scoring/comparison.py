@@ -1,0 +1,378 @@
+"""Two scorecards compared on point-in-time snapshots, and weights fitted on them (pure: Polars
+and NumPy; the random seed is a parameter). The Score lab's view and the nightly job both read
+these typed results and say them in their own words.
+
+Input: ``Snapshots`` (one row per account and snapshot date with the features a health score
+reads and ``churned``: churned within ``horizon`` days after the snapshot).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from scoring import backtest as bt
+from scoring import churn_risk
+from scoring.backtest import AucIntervals, Evaluation, Interval, Verdict
+from scoring.components import component_inputs
+from scoring.health import apply_scorecard
+from scoring.metrics import roc_auc
+from scoring.pipeline import health_scores, health_scores_of_both
+from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
+
+TRAIN_SHARE = 2 / 3  # the suggestion is fitted on the earlier snapshots, checked on the later
+COMPONENT_REPLICATES = 200  # bootstrap replicates for the table of components alone
+CALIBRATED = "calibrated"  # the name a calibrated scorecard is offered under
+
+
+def snapshot_columns() -> list[str]:
+    """The columns of a labelled snapshot that a health score reads (the lab keeps only
+    these in memory between runs)."""
+    return list(
+        dict.fromkeys(["account_id", "as_of", "churned", *component_inputs(ComponentParams())])
+    )
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    """Point-in-time features of past dates, labelled with churn within ``horizon`` days: what
+    every backtest on them shares, whatever the scorecards (the lab keeps them between runs)."""
+
+    horizon: int
+    dates: list[dt.date]
+    labelled: pl.DataFrame
+    seconds: float
+    undated_churns: int = 0  # churned accounts with no date: no snapshot is labelled with them
+
+
+@dataclass(frozen=True)
+class Split:
+    """Snapshot dates to fit on (``train``) and to check on (``test``), out of time."""
+
+    train: list[dt.date]
+    test: list[dt.date]
+
+
+def out_of_time_split(dates: list[dt.date], horizon: int) -> Split:
+    """The later third of the snapshots to check on, and the earlier ones to fit on whose
+    outcome window (``horizon`` days) closes before the first checked snapshot: nothing the
+    fit sees happened after a snapshot it is checked on."""
+    split = max(1, round(len(dates) * TRAIN_SHARE))
+    test = dates[split:]
+    if not test:
+        return Split(dates, [])
+    train = [d for d in dates[:split] if d + dt.timedelta(days=horizon) <= test[0]]
+    return Split(train or dates[:1], test)
+
+
+@dataclass(frozen=True)
+class ComponentAuc:
+    """One component alone as a score: its AUC, 95 % interval and coverage."""
+
+    component: str
+    weight: float
+    auc: float | None
+    low: float
+    high: float
+    coverage: float  # share of the account-snapshots where the component has data
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds spent building the snapshots, scoring them, and bootstrapping."""
+
+    features: float
+    scoring: float
+    bootstrap: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A churn probability against what happened: ``table`` (decile, predicted, observed,
+    n), or ``note`` saying why there is none."""
+
+    table: pl.DataFrame
+    note: str | None
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Both scorecards on the same snapshots."""
+
+    horizon: int
+    dates: list[dt.date]
+    active: Evaluation
+    candidate: Evaluation
+    intervals: AucIntervals  # active, candidate, difference (candidate − active)
+    active_verdict: Verdict
+    candidate_verdict: Verdict
+    components: list[ComponentAuc]  # the candidate's components, each alone
+    calibration: Calibration  # the candidate's churn probability, out of time
+    seconds: Timings
+    undated_churns: int = 0  # churned accounts with no date, left out of the churn labels
+
+    @property
+    def judgement(self) -> bt.Judgement:
+        """The candidate, by the interval of the AUC difference."""
+        return bt.judge_candidate(self.active.auc, self.candidate.auc, self.intervals.difference)
+
+
+def component_aucs(
+    scored: pl.DataFrame,
+    card: Scorecard,
+    seed: int = 7,
+    intervals: dict[str, Interval] | None = None,
+) -> list[ComponentAuc]:
+    """Each component of ``card`` alone against churn, on the same snapshots; ``intervals``
+    (by component) when the bootstrap that gave the scorecards' already gave them (the same
+    replicates), else 200 replicates of their own."""
+    intervals = intervals or bt.bootstrap_aucs(scored, list(COMPONENTS), COMPONENT_REPLICATES, seed)
+    risk = scored.select([(-pl.col(c)).alias(c) for c in COMPONENTS] + [pl.col("churned")])
+    rows = []
+    for name in COMPONENTS:
+        lo, hi = intervals[name]
+        rows.append(
+            ComponentAuc(
+                name,
+                card.weights[name],
+                roc_auc(risk, name, "churned"),
+                lo,
+                hi,
+                float(scored[name].is_not_null().mean() or 0.0),
+            )
+        )
+    return rows
+
+
+def churn_calibration(scored: pl.DataFrame, dates: list[dt.date], horizon: int) -> Calibration:
+    """The churn probability fitted on the earlier snapshots and checked on the later ones:
+    its reliability table, or why there is none."""
+    split = out_of_time_split(dates, horizon)
+    train = scored.filter(pl.col("as_of").is_in(split.train))
+    test = scored.filter(pl.col("as_of").is_in(split.test))
+    reason = churn_risk.too_thin(train) or (
+        None if test.height else "no later snapshot to check on"
+    )
+    if reason:
+        empty = test.clear().with_columns(churn_probability=pl.lit(None, pl.Float64))
+        return Calibration(churn_risk.reliability(empty), reason)
+    model = churn_risk.fit_churn_model(train, horizon)
+    return Calibration(_reliability(test, model), None)
+
+
+def _reliability(scored: pl.DataFrame, model: churn_risk.ChurnModel) -> pl.DataFrame:
+    """``model``'s churn probability against what happened, on rows scored by its weights."""
+    return churn_risk.reliability(scored.with_columns(churn_probability=model.probability()))
+
+
+def compare_on_snapshots(
+    snapshots: Snapshots,
+    active: Scorecard,
+    candidate: Scorecard,
+    seed: int = 7,
+    calibration: bool = True,
+    model: churn_risk.ChurnModel | None = None,
+) -> BacktestResult:
+    """Both scorecards on the same snapshots, with bootstrap intervals, a verdict for each,
+    the candidate's components alone and its churn probability's reliability (of ``model``
+    on every snapshot given, when one was fitted before; else fitted here out of time)."""
+    started = time.perf_counter()
+    keys = ["account_id", "as_of", "churned"]
+    a, b = health_scores_of_both(snapshots.labelled, active, candidate)  # same rows, same order
+    both = a.select(*keys, "health", "band").with_columns(health_b=b["health"], band_b=b["band"])
+    evaluated_a = bt.evaluate(both.select(*keys, "health", "band"))
+    evaluated_b = bt.evaluate(both.select(*keys, health="health_b", band="band_b"))
+    if model is not None:
+        reliability = Calibration(_reliability(b, model), None)
+    elif calibration:
+        reliability = churn_calibration(b, snapshots.dates, snapshots.horizon)
+    else:
+        reliability = Calibration(pl.DataFrame(), "not computed")
+    scoring_s = time.perf_counter() - started
+    started = time.perf_counter()
+    # one bootstrap, on the rows both scorecards score: the two scorecards, their difference
+    # and the candidate's components alone all on the same replicates
+    known = pl.col("health").is_not_null() & pl.col("health_b").is_not_null()
+    rows = both.with_columns(b.select(COMPONENTS)).filter(known)
+    found = bt.bootstrap_aucs(
+        rows,
+        ["health", "health_b", *COMPONENTS],
+        seed=seed,
+        difference=("health", "health_b"),
+        screening=COMPONENTS,
+    )
+    intervals = AucIntervals(
+        found["health"], found["health_b"], found.get("__difference", bt.NO_INTERVAL)
+    )
+    return BacktestResult(
+        horizon=snapshots.horizon,
+        dates=snapshots.dates,
+        active=evaluated_a,
+        candidate=evaluated_b,
+        intervals=intervals,
+        active_verdict=bt.verdict(evaluated_a.auc, intervals.active),
+        candidate_verdict=bt.verdict(evaluated_b.auc, intervals.candidate),
+        components=component_aucs(b, candidate, seed, found),
+        calibration=reliability,
+        seconds=Timings(
+            snapshots.seconds,
+            round(scoring_s, 3),
+            round(time.perf_counter() - started, 3),
+        ),
+        undated_churns=snapshots.undated_churns,
+    )
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """A scorecard whose weights are fitted on the organisation's own history (the earlier
+    snapshots) and checked on the later ones, against the active scorecard on the same rows.
+    ``refused`` says why it is not offered (too little churn, or no evidence on the later
+    snapshots); a refused one keeps its figures so the page can show what was found."""
+
+    scorecard: Scorecard | None  # None when the history is too thin to fit
+    train_dates: list[dt.date]
+    test_dates: list[dt.date]
+    churn_events: int  # in the snapshots fitted on
+    auc_active: float | None  # on the later (held-out) snapshots
+    auc_calibrated: float | None
+    interval_active: Interval
+    interval_calibrated: Interval
+    interval_difference: Interval  # calibrated − active
+    verdict: Verdict  # of the calibrated scorecard on the later snapshots
+    calibration: pl.DataFrame  # its churn probability on the later snapshots
+    refused: str | None
+    seconds: float
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return self.scorecard.weights if self.scorecard else {}
+
+    @property
+    def judgement(self) -> bt.Judgement:
+        """The calibrated scorecard against the active one, by the interval of the
+        difference."""
+        return bt.judge_candidate(self.auc_active, self.auc_calibrated, self.interval_difference)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    card: Scorecard
+    split: Split
+    churn_events: int
+    model: churn_risk.ChurnModel  # the churn curve fitted with the fitted weights
+    started: float
+
+
+def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrated:
+    """The weights fitted on the earlier snapshots, or a refused ``Calibrated`` saying why."""
+    started = time.perf_counter()
+    split = out_of_time_split(snapshots.dates, snapshots.horizon)
+    train_dates, test_dates = split.train, split.test
+    train = health_scores(snapshots.labelled.filter(pl.col("as_of").is_in(train_dates)), active)
+    events = churn_risk.churn_events(train)
+    thin = churn_risk.too_thin(train)
+    if thin or not test_dates:
+        return Calibrated(
+            None,
+            train_dates,
+            test_dates,
+            events,
+            None,
+            None,
+            bt.NO_INTERVAL,
+            bt.NO_INTERVAL,
+            bt.NO_INTERVAL,
+            "no_outcomes" if events == 0 else "no_evidence",
+            pl.DataFrame(),
+            f"No calibrated scorecard: {thin or 'no later snapshot to check it on'}.",
+            round(time.perf_counter() - started, 3),
+        )
+    weights = bt.fit_weights(train, list(COMPONENTS), seed=seed)  # on the components alone
+    card = active.model_copy(
+        update={
+            "name": CALIBRATED,
+            "weights": weights,
+            "description": f"Weights fitted on {len(train_dates)} snapshots {train_dates[0]} to "
+            f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
+        }
+    )
+    model = churn_risk.fit_churn_model(
+        apply_scorecard(train.lazy(), card).collect(), snapshots.horizon
+    )
+    return _Fit(card, split, events, model, started)
+
+
+def _judged(
+    fit: _Fit,
+    auc_active: float | None,
+    auc_calibrated: float | None,
+    intervals: AucIntervals,
+    reliability: pl.DataFrame,
+) -> Calibrated:
+    decided = bt.verdict(auc_calibrated, intervals.candidate)
+    refused = (
+        None
+        if decided == "predictive"
+        else (
+            f"Not offered: on the later snapshots the fitted weights {bt.VERDICT_WORDS[decided]}."
+        )
+    )
+    return Calibrated(
+        fit.card,
+        fit.split.train,
+        fit.split.test,
+        fit.churn_events,
+        auc_active,
+        auc_calibrated,
+        intervals.active,
+        intervals.candidate,
+        intervals.difference,
+        decided,
+        reliability,
+        refused,
+        round(time.perf_counter() - fit.started, 3),
+    )
+
+
+def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibrated:
+    """Fit the weights on the earlier snapshots (scikit-learn's logistic regression, weights
+    ≥ 0) and check them against the active scorecard on the later ones, out of time. Never
+    applied: a person saves and activates it."""
+    fit = _fit(snapshots, active, seed)
+    if isinstance(fit, Calibrated):
+        return fit
+    later = snapshots.labelled.filter(pl.col("as_of").is_in(fit.split.test))
+    a, b = health_scores_of_both(later, active, fit.card)
+    held_out = a.select("account_id", "as_of", "churned", "health", "band").with_columns(
+        health_b=b["health"], band_b=b["band"]
+    )
+    intervals = bt.bootstrap_auc(held_out, "health", "health_b", seed=seed)
+    return _judged(
+        fit, bt.evaluate(a).auc, bt.evaluate(b).auc, intervals, _reliability(b, fit.model)
+    )
+
+
+def calibrated_backtest(
+    snapshots: Snapshots, active: Scorecard, seed: int = 7
+) -> tuple[Calibrated, BacktestResult | None]:
+    """`tandem backtest --scorecard calibrated`: fit on the earlier snapshots, then backtest
+    the fitted scorecard against the active one on the later snapshots only (out of time),
+    with the fitted churn probability's reliability there. No backtest when nothing was fit."""
+    fit = _fit(snapshots, active, seed)
+    if isinstance(fit, Calibrated):
+        return fit, None
+    later = pl.col("as_of").is_in(fit.split.test)
+    held_out = replace(snapshots, dates=fit.split.test, labelled=snapshots.labelled.filter(later))
+    result = compare_on_snapshots(held_out, active, fit.card, seed, model=fit.model)
+    judged = _judged(
+        fit,
+        result.active.auc,
+        result.candidate.auc,
+        result.intervals,
+        result.calibration.table,
+    )
+    return judged, result

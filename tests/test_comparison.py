@@ -1,0 +1,124 @@
+"""scoring.comparison on a few hand-made rows: given these rows, expect these numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from scoring import backtest as bt
+from scoring.backtest import AucIntervals
+from scoring.comparison import Split, churn_calibration, out_of_time_split
+
+D = [dt.date(2026, 1, 1) + dt.timedelta(days=30 * i) for i in range(6)]  # 30 days apart
+
+
+@pytest.mark.parametrize(
+    ("dates", "horizon", "expected"),
+    [
+        # 6 snapshots: the later third (2) checked; fitted on those whose 60 days close by D[4]
+        (D, 60, Split(train=[D[0], D[1], D[2]], test=[D[4], D[5]])),
+        # a 30-day horizon: every earlier snapshot closes in time
+        (D, 30, Split(train=[D[0], D[1], D[2], D[3]], test=[D[4], D[5]])),
+        # a year's horizon closes after every checked snapshot: the first one is kept
+        (D, 365, Split(train=[D[0]], test=[D[4], D[5]])),
+        # three snapshots: two fitted, one checked
+        (D[:3], 30, Split(train=[D[0], D[1]], test=[D[2]])),
+        # one snapshot: nothing later to check on
+        (D[:1], 30, Split(train=[D[0]], test=[])),
+    ],
+)
+def test_out_of_time_split(dates, horizon, expected):
+    assert out_of_time_split(dates, horizon) == expected
+
+
+def _labelled(day: dt.date, health: list[float], churned: list[bool], prefix: str = "a"):
+    return pl.DataFrame(
+        {
+            "account_id": [f"{prefix}{i}" for i in range(len(health))],
+            "as_of": [day] * len(health),
+            "health": health,
+            "churned": churned,
+        }
+    )
+
+
+def test_calibration_bins_of_the_later_snapshot():
+    # given: two earlier snapshots of 80 accounts (health 0-79; the 20 lowest churn, and
+    # every other one up to 58: 40 churn events, low health churning more) ...
+    train_health = [float(i) for i in range(80)]
+    train_churned = [i < 20 or (i < 60 and i % 2 == 0) for i in range(80)]
+    # ... and a later one of 20 accounts, health 5, 10, ..., 100, the six lowest churned
+    test_health = [5.0 * (i + 1) for i in range(20)]
+    test_churned = [h <= 30 for h in test_health]
+    scored = pl.concat(
+        [
+            _labelled(D[0], train_health, train_churned),
+            _labelled(D[1], train_health, train_churned),
+            _labelled(D[2], test_health, test_churned, prefix="b"),
+        ]
+    )
+    found = churn_calibration(scored, D[:3], horizon=30)
+    # expect: ten bins of two rows each, by rising predicted churn (falling health): the
+    # three riskiest bins hold the six churned accounts
+    assert found.note is None
+    table = found.table
+    assert table["decile"].to_list() == list(range(1, 11))
+    assert table["n"].to_list() == [2] * 10
+    assert table["observed"].to_list() == [0.0] * 7 + [1.0] * 3
+    assert table["predicted"].is_sorted() and table["predicted"].n_unique() == 10
+
+
+def test_no_calibration_bins_without_thirty_churn_events():
+    # given: 29 churned accounts on the earlier snapshots, fewer than the rule's 30
+    health = [float(i) for i in range(60)]
+    churned = [i < 29 for i in range(60)]
+    scored = pl.concat(
+        [_labelled(D[0], health, churned), _labelled(D[1], health, churned, prefix="b")]
+    )
+    found = churn_calibration(scored, D[:2], horizon=30)
+    # expect: no table, and the reason
+    assert found.table.is_empty()
+    assert found.table.columns == ["decile", "predicted", "observed", "n"]
+    assert found.note == (
+        "the history holds 29 churn events within the horizon of its snapshots; "
+        "calibrating needs at least 30"
+    )
+
+
+def _pair(active: list[float], candidate: list[float], churned: list[bool]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(len(active))],
+            "churned": churned,
+            "health": active,
+            "health_b": candidate,
+        }
+    )
+
+
+def test_difference_interval_of_the_same_score_is_zero():
+    # given: ten accounts, the candidate scores every one as the active scorecard does
+    health = [10.0, 20, 30, 40, 50, 60, 70, 80, 90, 95]
+    churned = [True, False, True, False, False, True, False, False, False, False]
+    found = bt.bootstrap_auc(_pair(health, health, churned), "health", "health_b", 200)
+    # expect: the same interval for both, and a difference of exactly 0 in every replicate
+    assert isinstance(found, AucIntervals)
+    assert found.active == found.candidate
+    assert found.difference == (0.0, 0.0)
+    assert bt.judge_candidate(0.7, 0.7, found.difference) == "no_difference"
+
+
+def test_difference_interval_of_a_perfect_candidate_against_a_backwards_one():
+    # given: twenty accounts, the ten churned ones the healthiest for the active scorecard
+    # (AUC 0) and the least healthy for the candidate (AUC 1)
+    churned = [i < 10 for i in range(20)]
+    active = [50.0 + i if c else float(i) for i, c in enumerate(churned)]
+    candidate = [float(i) if c else 50.0 + i for i, c in enumerate(churned)]
+    found = bt.bootstrap_auc(_pair(active, candidate, churned), "health", "health_b", 200)
+    # expect: candidate − active = 1 in every replicate: the whole interval above 0
+    assert found.active == (0.0, 0.0)
+    assert found.candidate == (1.0, 1.0)
+    assert found.difference == (1.0, 1.0)
+    assert bt.judge_candidate(0.0, 1.0, found.difference) == "better"
