@@ -15,6 +15,7 @@ from dashboard.store.overview import filter_choices
 from dashboard.ui.filters import sidebar_filters
 from dashboard.ui.identity import current_viewer, sidebar_identity, sidebar_workspace
 from dashboard.ui.layout import phone_layout
+from dashboard.ui.links import keep_workspace, set_page, workspace_from_link
 from dashboard.ui.nav import UNFILTERED, navigation
 from dashboard.ui.queries import read, use_data_currency
 from dashboard.ui.search import account_search
@@ -23,10 +24,13 @@ from dashboard.ui.state import ensure_data, org_root
 st.set_page_config(page_title="Tandem", page_icon=":material/handshake:", layout="wide")
 
 page = st.navigation(navigation())
+set_page(page.url_path)  # this page's link: other pages' parameters out
 phone_layout()
 try:
     viewer = current_viewer()  # signs in and picks the organisation, whose stores follow
+    workspace_from_link()  # a link's workspace (?ws=demo) on the session's first run
     sidebar_workspace()  # the team's data or the demo: never mixed
+    keep_workspace()  # ...and the link says which
     ensure_data()
     use_data_currency()  # this run shows money in the data's currency
 except (StoreError, SchemaError, RefreshError) as exc:

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from dashboard.text import md
 from dashboard.ui import charts
 from dashboard.ui.account_panels import (
     account_picker,
@@ -14,10 +13,12 @@ from dashboard.ui.account_panels import (
 from dashboard.ui.cards import verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import account_handoffs, account_tasks
+from dashboard.ui.links import back_link, not_here
 from dashboard.ui.queries import view
 from dashboard.ui.state import today
 from dashboard.views.account import account_view
 
+back_link()  # to the page the account was opened from, its view kept
 account_id = account_picker(current_filter())
 if account_id is None:
     st.title("Account")
@@ -26,7 +27,7 @@ if account_id is None:
 account = view(account_view, current_filter(), account_id, today())
 if not account.found:  # outside the viewer's book reads exactly like not there
     st.title("Account")
-    st.error(f"There is no account with id {md(repr(account_id))}.", icon=":material/error:")
+    not_here(account_id, current_filter().scope)  # or in the other workspace: say so, offer it
     st.stop()
 
 header(account.profile, account.churn_note)

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard.ui import charts, columns
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import LABELS, current_filter
-from dashboard.ui.nav import page
+from dashboard.ui.links import keep_portfolio, open_account, seed_portfolio
 from dashboard.ui.queries import shared
 from dashboard.ui.selection import bar_pick, on_pick, treemap_pick
 from dashboard.ui.state import today
@@ -13,6 +13,7 @@ from dashboard.ui.tables import show_table
 from dashboard.views.portfolio import DIMENSIONS, portfolio_view
 
 st.title("Portfolio health")
+seed_portfolio()  # the breakdown, measure and chart pick of the link, or as last seen
 dimension = st.session_state.get("portfolio_dim", "segment")
 clicks = st.session_state.setdefault("portfolio_clicks", 0)  # a new chart key clears its pick
 view = shared(
@@ -31,9 +32,10 @@ with left.container(border=True):
         st.selectbox("Break down by", list(DIMENSIONS), format_func=LABELS.get, key="portfolio_dim",
                      label_visibility="collapsed")  # fmt: skip
         measure = st.segmented_control(
-            "Measure", ["accounts", "arr"], default="accounts", key="portfolio_measure",
+            "Measure", ["accounts", "arr"], key="portfolio_measure",
             format_func={"accounts": "Accounts", "arr": "ARR"}.get, label_visibility="collapsed",
         )  # fmt: skip
+    keep_portfolio(dimension, measure, view.pick)  # ...and back into the link
     bars = f"portfolio_bars_{clicks}"
     st.plotly_chart(charts.band_bars(view.mix, dimension, measure or "accounts", LABELS[dimension]),
                     key=bars, on_select=on_pick(bars, "portfolio_pick", lambda p: bar_pick(p, dimension)),
@@ -71,5 +73,4 @@ with st.container(horizontal=True, vertical_alignment="center"):
 selection = show_table(view.accounts, columns.portfolio_accounts(), key="portfolio_table", select=True,
                        download="tandem-portfolio.csv", download_label="Download these accounts (CSV)")  # fmt: skip
 if selection.selection.rows:
-    chosen = view.accounts["account_id"][selection.selection.rows[0]]
-    st.switch_page(page("account"), query_params={"account": chosen})
+    open_account(view.accounts["account_id"][selection.selection.rows[0]])  # the view kept

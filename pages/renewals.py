@@ -8,6 +8,7 @@ from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import task_editor
 from dashboard.ui.identity import unmasked
+from dashboard.ui.links import keep, seed
 from dashboard.ui.queries import view
 from dashboard.ui.selection import pick_clicked_month
 from dashboard.ui.state import now
@@ -27,8 +28,14 @@ with st.container(border=True):
         charts.renewal_months(renewals.calendar, renewals.forecast),
         on_select=pick_clicked_month(renewals.months), selection_mode="points", key="renewal_chart",
     )  # fmt: skip
+    seed(
+        "renewal_month",
+        "month",
+        lambda v: next((m for m in renewals.months if m.isoformat()[:7] == v[0]), None),
+    )
     month = st.selectbox("Accounts renewing in (or click a month)", renewals.months,
                          key="renewal_month", format_func=lambda m: m.strftime("%B %Y"))  # fmt: skip
+    keep("month", month.isoformat()[:7] if month else None)
     if month is not None:
         show_table(renewals_in_month(renewals, month), columns.renewal_month())
 

@@ -73,6 +73,40 @@ class Mapping(BaseModel):
     def to_toml(self) -> str:
         return tomli_w.dumps(self.model_dump(exclude_none=True, exclude_defaults=False))
 
+    def value_for(self, column: str, value: str) -> str | None:
+        """What the value map makes of a file's ``value`` in ``column`` (None: not mapped),
+        matched by ``value_key``: the rule the check, the command line and the Data page share."""
+        return lookup_value(self.values.get(column, {}), value)
+
+    def with_value(self, column: str, value: str, target: str | None) -> Mapping:
+        """This mapping with ``value`` (any case) of ``column`` mapped to ``target`` (None:
+        unmapped); every other entry, of this column and the others, is kept."""
+        kept = {
+            k: v for k, v in self.values.get(column, {}).items() if value_key(k) != value_key(value)
+        }
+        if target is not None:
+            kept[value] = target
+        values = {c: dict(m) for c, m in self.values.items() if c != column}
+        if kept:
+            values[column] = kept
+        return self.model_copy(update={"values": values})
+
+
+def value_key(value: str) -> str:
+    """How a value map matches a file's value: case and surrounding spaces aside (HubSpot's
+    ``Customer`` is the preset's ``customer``). One rule for every path that reads a map."""
+    return value.strip().lower()
+
+
+def value_map(values: dict[str, str]) -> dict[str, str]:
+    """A value map keyed by ``value_key`` (a later spelling of the same key wins)."""
+    return {value_key(k): v for k, v in values.items()}
+
+
+def lookup_value(values: dict[str, str], value: str) -> str | None:
+    """The target ``values`` gives ``value`` under ``value_key``; None when it names none."""
+    return value_map(values).get(value_key(value))
+
 
 # Names other systems use for each canonical column, compared after normalising
 # ("ARR (USD)" -> "arr_usd", "Company Name" -> "company_name").

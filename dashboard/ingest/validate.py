@@ -25,7 +25,7 @@ import polars as pl
 
 from dashboard.ingest import vocabulary
 from dashboard.ingest.limits import Limits
-from dashboard.ingest.mapping import Mapping
+from dashboard.ingest.mapping import Mapping, value_map
 from dashboard.schema import (
     EARLIEST,
     ID_COLUMNS,
@@ -528,8 +528,8 @@ def _column(
         raw = _status(con, source, src, mapping, raw, checks, notes)
         values = {}
     else:
-        values = {k.lower(): v for k, v in VALUE_SYNONYMS.get(column, {}).items()}
-        values |= {k.lower(): v for k, v in mapping.values.get(column, {}).items()}
+        values = value_map(VALUE_SYNONYMS.get(column, {}))
+        values |= value_map(mapping.values.get(column, {}))
     if values:  # a value mapped to "" is no value (Zendesk's "offered": no rating given)
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
         raw = f"nullif(CASE lower({raw}) {cases} ELSE {raw} END, '')"

@@ -24,6 +24,8 @@ import unicodedata
 
 import polars as pl
 
+from dashboard.ingest.mapping import lookup_value
+
 ACTIVE, CHURNED, NOT_CUSTOMER, UNKNOWN = "active", "churned", "not a customer", "unknown"
 BECOMES = [ACTIVE, CHURNED, NOT_CUSTOMER, UNKNOWN]
 
@@ -178,12 +180,11 @@ def decide(values: list[tuple[str, int]], person: dict[str, str]) -> pl.DataFram
     """For each distinct value (as written, rows): what it became and by which rule. A
     person's map (any case) comes first; a target it names that is no outcome is kept as
     written, so the row is rejected with it."""
-    mapped = {k.strip().lower(): v for k, v in person.items()}
     rows: list[dict[str, object]] = []
     for value, count in values:
-        key = value.strip().lower()
-        if key in mapped:
-            became = normalise_target(mapped[key]) or mapped[key]
+        target = lookup_value(person, value)
+        if target is not None:
+            became = normalise_target(target) or target
             rule = RULES["map"]
         else:
             became, rule = by_rule(value)

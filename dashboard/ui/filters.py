@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
+from dashboard.ui.links import keep, seed
 
 LABELS = FILTER_LABELS
 
@@ -14,9 +15,10 @@ def sidebar_filters(
 ) -> AccountFilter:
     """Draw the filters in the sidebar, sync them with the URL, and return the selection.
 
-    A link's query parameters seed the widgets on a session's first run; after that the
-    widgets are the truth and are written back into the URL on every run (Streamlit clears
-    query parameters when the page changes, so this restores them). On a page the filters do
+    A link's query parameters seed the widgets when they have no state (a session's first
+    run), else the values this session last had (``links.seed``: a page change can drop a
+    widget's state); after that the widgets are the truth and are written back into the URL
+    on every run. On a page the filters do
     not apply to (``applies`` false: the Weekly sync, whose pair decides) they are not drawn nor
     written into its link; the selection is kept for the next page that uses it.
     """
@@ -31,17 +33,10 @@ def sidebar_filters(
         st.subheader("Filters")
         for key in FILTER_COLUMNS:
             widget_key = f"filter_{key}"
-            if widget_key not in st.session_state:
-                st.session_state[widget_key] = [
-                    v for v in st.query_params.get_all(key) if v in choices.get(key, [])
-                ]
-            selection[key] = st.multiselect(
-                LABELS[key], choices.get(key, []), key=widget_key, placeholder="All"
-            )
-            if selection[key]:
-                st.query_params[key] = selection[key]
-            elif key in st.query_params:
-                del st.query_params[key]
+            known = choices.get(key, [])
+            seed(widget_key, key, lambda values, known=known: [v for v in values if v in known])
+            selection[key] = st.multiselect(LABELS[key], known, key=widget_key, placeholder="All")
+            keep(key, selection[key])
     return AccountFilter(**selection, scope=scope)
 
 

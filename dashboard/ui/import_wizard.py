@@ -116,7 +116,10 @@ def _column_editor(session: ImportFlow, staged: StagedFile, mapping: Mapping) ->
         )
         if pick != NONE:
             chosen[column] = pick
-    values: dict[str, dict[str, str]] = {}
+    # the value maps are the mapping's own (a preset's, a saved one), whole: a value is
+    # looked up as the check looks it up (``Mapping.value_for``: any case), and only a pick
+    # the person changed from what the map shows is written back
+    mapped = mapping.model_copy(update={"columns": chosen})
     for column, source in chosen.items():
         allowed = allowed_values(mapping.table, column)
         if not allowed:
@@ -127,18 +130,19 @@ def _column_editor(session: ImportFlow, staged: StagedFile, mapping: Mapping) ->
         st.caption(f"Values of {md(repr(source))} → {column}")
         vcols = st.columns(4)
         for j, value in enumerate(distinct):
-            current = mapping.values.get(column, {}).get(value) or (
-                value.lower() if value.lower() in allowed else NONE
-            )
-            target = vcols[j % 4].selectbox(
+            target = mapping.value_for(column, value)
+            if target is None:
+                target = value.lower()
+            shown = target if target in allowed else NONE
+            picked = vcols[j % 4].selectbox(
                 value,
                 [NONE, *allowed],
-                index=([NONE, *allowed].index(current) if current in allowed else 0),
+                index=[NONE, *allowed].index(shown),
                 key=f"val_{staged.view}_{column}_{j}",
             )
-            if target != NONE and target != value:
-                values.setdefault(column, {})[value] = target
-    return mapping.model_copy(update={"columns": chosen, "values": values})
+            if picked != shown:
+                mapped = mapped.with_value(column, value, None if picked == NONE else picked)
+    return mapped
 
 
 def _recognition_caption(found: Recognition | None, saved: bool) -> None:

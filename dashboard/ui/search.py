@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard.store.account_detail import account_names, find_accounts
 from dashboard.store.filters import AccountFilter
+from dashboard.ui.links import open_account, view_params
 from dashboard.ui.nav import page
 from dashboard.ui.queries import read, shared
 
@@ -78,8 +79,8 @@ def account_search(scope: list[str] | None) -> None:
                     st.page_link(
                         page("account"),
                         label=f"{name} · {account_id}",
-                        query_params={"account": account_id},
+                        query_params=view_params(account=account_id),
                     )
     target = st.session_state.pop("search_open", None)
     if target:
-        st.switch_page(page("account"), query_params={"account": target})
+        open_account(target)

@@ -52,6 +52,11 @@ def stores() -> Stores:
     return _stores_for(str(data_dir().resolve()))
 
 
+def workspace_stores(name: Workspace) -> Stores:
+    """The stores of workspace ``name`` (another than this session's, to look an id up)."""
+    return _stores_for(str(workspace_dir(org_root(), name, root_stores().sources).resolve()))
+
+
 def team_stores() -> Stores:
     """The stores an import writes into: the team's workspace, never the demo's (a demo an
     older Tandem built there moves to its own workspace first)."""

@@ -260,9 +260,9 @@ def as_shown(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
 
 def account_table(frame: pl.DataFrame, spec: TableSpec, key: str, **kw: Any) -> None:
     """``show_table`` of accounts where selecting a row opens that account's page."""
-    from dashboard.ui.nav import page
+    from dashboard.ui.links import open_account
 
     event = show_table(frame, spec, key=key, select="account_id" in frame.columns, **kw)
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
     if rows:
-        st.switch_page(page("account"), query_params={"account": frame["account_id"][rows[0]]})
+        open_account(frame["account_id"][rows[0]])
