@@ -17,6 +17,7 @@ def _pct(expr: pl.Expr) -> pl.Expr:
 
 def _num(expr: pl.Expr, decimals: int = 0) -> pl.Expr:
     rounded = expr.round(decimals)
+    rounded = pl.when(rounded == 0).then(0.0).otherwise(rounded)  # -0.0, -0.04 read 0.0
     return (rounded.cast(pl.Int64) if decimals == 0 else rounded).cast(pl.String)
 
 
@@ -185,7 +186,8 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
     )
     return (
         long.filter(col("health_points_lost") >= scorecard.params.min_driver_points)
-        .sort(["account_id", "health_points_lost"], descending=[False, True])
+        # stable: tied drivers rank in the scorecard's order of components, every run alike
+        .sort(["account_id", "health_points_lost"], descending=[False, True], maintain_order=True)
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("account_id"))
         .filter(col("rank") <= top)
         .join(playbook, on="component", how="left")

@@ -154,6 +154,33 @@ def test_drivers_name_cause_and_action_for_both_lenses():
     assert scored.accounts["top_driver"][0] == "adoption"
 
 
+def test_tied_drivers_rank_in_the_order_of_components_every_time():
+    """Sentiment, engagement and billing each lose 10 points on every account: their ranks
+    follow the components' order on all 3,000 (an unstable sort ranked them at random, so
+    two runs on the same data, a local and a warehouse one, published different drivers)."""
+    row = {
+        "nps_latest": 0.0,
+        "nps_recent": 0.0,
+        "invoices_overdue": 2,
+        "max_days_past_due": 200,
+        "invoices_late_180d": 2,
+        "mean_days_late_180d": 90.0,
+        "days_since_last_touch": 300,
+    }
+    drivers = score_portfolio(features(*[row] * 3000), CARD).drivers
+    ranks = drivers.group_by("component", "rank").len().sort("rank")
+    assert ranks.rows() == [("sentiment", 1, 3000), ("engagement", 2, 3000), ("billing", 3, 3000)]
+
+
+def test_a_negative_zero_reads_zero_in_a_cause():
+    """DuckDB's sum of zeros can be -0.0 (PostgreSQL's is 0.0): the cause said "NPS -0.0"
+    on one engine and "NPS 0.0" on the other."""
+    for value in (-0.0, -0.04, -1e-17):
+        drivers = score_portfolio(features({"nps_latest": 0.0, "nps_recent": value}), CARD).drivers
+        cause = drivers.filter(pl.col("component") == "sentiment")["cause"].item()
+        assert cause.startswith("NPS 0.0 over recent answers"), cause
+
+
 def test_renewal_risk_and_expansion():
     rows = features(
         {

@@ -436,12 +436,63 @@ class Windows:
 WINDOWS = Windows()
 
 
+class FeaturesUnavailable(RuntimeError):
+    """Warehouse mode: the features of a date the warehouse did not compute are asked for
+    (the local store holds no usage events to compute them from); the message says so."""
+
+
+WAREHOUSE_MODE = "features_engine"  # meta key: set, the features come from the warehouse
+
+
+def _from_warehouse(db: Queryable, dates: list[dt.date], windows: Windows) -> pl.DataFrame | None:
+    """In warehouse mode, the feature rows the warehouse computed at ``dates``; None in the
+    local mode (the store computes them)."""
+    has_table = getattr(db, "has_table", None)
+    if has_table is None or not has_table("meta"):
+        return None
+    engine = db.query("SELECT value FROM meta WHERE key = $key", {"key": WAREHOUSE_MODE})
+    if engine.is_empty() or not engine.item():
+        return None
+    where = f"the warehouse ({engine.item()})"
+    if windows != WINDOWS:
+        raise FeaturesUnavailable(f"{where} computed the features with the default windows only")
+    version = db.query(
+        "SELECT value FROM meta WHERE key = 'warehouse_features_version'"
+    )  # rows another version of the feature query computed are not used
+    if (
+        not has_table("warehouse_features")
+        or version.is_empty()
+        or version.item() != FEATURES_VERSION
+    ):
+        raise FeaturesUnavailable(
+            f"the features come from {where} and none are stored (the data changed since the"
+            " last warehouse run): run `tandem refresh` again"
+        )
+    held = db.query(
+        "SELECT * FROM warehouse_features WHERE as_of IN (SELECT unnest($dates::DATE[]))"
+        " ORDER BY as_of, account_id",
+        {"dates": dates},
+    )
+    missing = sorted(set(dates) - set(held["as_of"].unique().to_list()))
+    if missing:
+        raise FeaturesUnavailable(
+            f"the features come from {where}, which computed none for"
+            f" {', '.join(map(str, missing[:5]))}: run `tandem refresh` for them"
+        )
+    return held
+
+
 def features_at(
     db: Queryable, dates: Sequence[dt.date], windows: Windows = WINDOWS
 ) -> pl.DataFrame:
     """One row per account and date in ``dates`` (the account live on that date) with every
-    feature the scores use, each computed from rows dated before that date only."""
-    return db.query(ACCOUNT_FEATURES_SQL, {"dates": sorted(set(dates)), **asdict(windows)})
+    feature the scores use, each computed from rows dated before that date only (in
+    warehouse mode: the rows the warehouse computed, ``FeaturesUnavailable`` for others)."""
+    wanted = sorted(set(dates))
+    held = _from_warehouse(db, wanted, windows)
+    if held is not None:
+        return held
+    return db.query(ACCOUNT_FEATURES_SQL, {"dates": wanted, **asdict(windows)})
 
 
 def account_features(db: Queryable, as_of: dt.date) -> pl.DataFrame:

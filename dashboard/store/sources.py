@@ -42,10 +42,17 @@ from dashboard.store.sql import ident
 
 _GEN_PREFIX = "gen-"
 # Derived tables rebuilt whole by the scoring job; their columns follow the scored frames.
-MARTS = ("account_scores", "account_drivers", "renewal_rates", "churn_model", "snapshot_features")
+MARTS = (
+    "account_scores",
+    "account_drivers",
+    "renewal_rates",
+    "churn_model",
+    "snapshot_features",
+    "warehouse_features",  # warehouse mode: the feature rows the warehouse computed
+)
 # Marts computed from the source rows alone (not from a scorecard): a writer that changes the
 # source data drops them in the generation it builds, so none outlives the data it came from.
-SOURCE_DERIVED_MARTS = ("snapshot_features",)
+SOURCE_DERIVED_MARTS = ("snapshot_features", "warehouse_features")
 
 
 class StoreError(RuntimeError):
