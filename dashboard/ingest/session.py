@@ -45,17 +45,18 @@ from dashboard.ingest.readers import (
     stage_frame,
     view_name,
 )
-from dashboard.ingest.validate import Context, Prepared, distinct_values, prepare
+from dashboard.ingest.validate import Context, Prepared, distinct_values, prepare, row_numbers
 from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
 from dashboard.store import Stores, audit_log, identities
 from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
 from dashboard.store.load_log import command_line_actor, record_load
-from dashboard.store.sources import SourceStore
+from dashboard.store.sources import SourceStore, write_rows
 from dashboard.store.sql import ident, literal
 
 KNOWN = "__known_accounts"  # the account ids child rows must point into
 OWNER_IDS = "__owner_ids"  # owner id -> name, from this import's and the stored owners
 NOT_CUSTOMERS = "__not_customers"  # account ids this import's account files say are not customers
+GENERATION = "__generation"  # the generation being built, attached while a load writes it
 
 
 def staging_connection(
@@ -367,7 +368,7 @@ class ImportSession:
             linked = f"__linked_{p.view}"
             self.con.execute(
                 f"CREATE OR REPLACE TABLE {ident(linked)} AS SELECT s.*, c.account_id FROM"
-                f" (SELECT row_number() OVER () AS _row, * FROM {source}) s"
+                f" (SELECT {row_numbers(self.con, source)} AS _row, * FROM {source}) s"
                 f" JOIN {ident(p.checked)} c USING (_row) WHERE len(c._reasons) = 0"
             )
             mapped = set(p.mapping.columns.values()) | {"_row", "account_id"}
@@ -404,7 +405,11 @@ class ImportSession:
         if result.unknown_accounts == 0 and mapping.table != "account_keys":
             if result.valid_rows:
                 result.matched_by = {"crm_id": result.valid_rows}
-                result.accounts_matched = self._distinct_accounts(result.valid_view)
+                result.accounts_matched = (
+                    result.valid_accounts
+                    if result.valid_accounts is not None
+                    else self._distinct_accounts(result.valid_view)
+                )
             return result
         if not hints.any():
             return result
@@ -500,6 +505,25 @@ class ImportSession:
         self._timed("impact", started)
         return impacts
 
+    def _write(self, impact: TableImpact) -> int:
+        """Write one table's incoming rows into the attached generation, as its mode says."""
+        view = ident(incoming_view(impact.table))
+        id_column = ID_COLUMNS.get(impact.table)
+        ids = (
+            f"(SELECT DISTINCT lower({ident(id_column)}) AS id FROM {view})"
+            if id_column and impact.mode is LoadMode.UPDATE
+            else None
+        )
+        return write_rows(
+            self.con,
+            impact.table,
+            view,
+            impact.mode.value,
+            ids=ids,
+            period=impact.period,
+            catalog=GENERATION,
+        )
+
     def load(
         self,
         stores: Stores,
@@ -529,25 +553,19 @@ class ImportSession:
         started = time.perf_counter()
         counts: dict[str, int] = {}
         mapping_of = {p.table: p.mapping.model_dump_json() for p in prepared}
-        with stores.sources.writer() as writer:
-            for impact in sorted(impacts, key=lambda i: LOAD_ORDER.index(i.table)):
-                view = incoming_view(impact.table)
-                id_column = ID_COLUMNS.get(impact.table)
-                ids = (
-                    self.con.sql(
-                        f"SELECT DISTINCT lower({ident(id_column)}) AS id FROM {ident(view)}"
-                    ).to_arrow_table()
-                    if id_column and impact.mode is LoadMode.UPDATE
-                    else None
-                )
-                cursor = self.con.cursor()  # the rows stream while this connection goes on
+        ordered = sorted(impacts, key=lambda i: LOAD_ORDER.index(i.table))
+        with stores.sources.writer(build_in=self._dir) as writer:
+            # the rows go from this engine straight into the generation's file (attached
+            # here, in the import's own folder): no copy through another format, all threads
+            with writer.handed_over() as path:
+                self.con.execute(f"ATTACH {literal(str(path))} AS {GENERATION}")
                 try:
-                    rows = cursor.sql(f"SELECT * FROM {ident(view)}").to_arrow_reader()
-                    counts[impact.table] = writer.load_rows(
-                        impact.table, rows, impact.mode, ids=ids, period=impact.period
-                    )
+                    for impact in ordered:
+                        counts[impact.table] = self._write(impact)
                 finally:
-                    cursor.close()
+                    self.con.execute(f"DETACH {GENERATION}")
+            for impact in ordered:
+                writer.rows_loaded(impact.table, impact.mode.value)
                 writer.record_load(
                     impact.table,
                     f"{label}{by}: {', '.join(impact.sources)} ({impact.mode.value})",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import polars as pl
@@ -177,6 +177,7 @@ class Prepared:
     not_customers: int = 0  # account rows whose status says they are not customers (not loaded)
     not_customer_view: str = ""  # their (account_id, status) as a staging table
     vocabulary: pl.DataFrame | None = None  # status value, rows, became, rule (accounts)
+    valid_accounts: int | None = None  # distinct accounts of the valid rows (None: no account_id)
 
     @property
     def ok(self) -> bool:
@@ -789,22 +790,27 @@ def _range_checks(
             )
 
 
-def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
+def _row_checks(table: str, ctx: Context) -> tuple[list[tuple[str, str]], str]:
     """Reasons that need the whole row or other rows (required, order of dates, duplicate
-    ids, unknown accounts), as expressions over the typed row ``t``; and the joins they use."""
+    ids, unknown accounts), as (condition, message) over the typed row ``t``; and the joins
+    they use."""
     reasons = [
-        f"CASE WHEN t.{column} IS NULL THEN {literal(f'column {column}: required but empty')} END"
+        (f"t.{column} IS NULL", literal(f"column {column}: required but empty"))
         for column in required_columns(table)
     ]
     for first, second in ORDERED_DATES.get(table, []):
         reasons.append(
-            f"CASE WHEN t.{first} > t.{second} THEN 'column {first}: ' || t.{first} || "
-            f"' is after {second} ' || t.{second} END"
+            (
+                f"t.{first} > t.{second}",
+                f"'column {first}: ' || t.{first} || ' is after {second} ' || t.{second}",
+            )
         )
     if table == "surveys":
         reasons.append(
-            "CASE WHEN t.kind = 'csat' AND NOT t.score BETWEEN 1 AND 5 THEN "
-            "'column score: ' || t.score || ' is not a CSAT score (1-5)' END"
+            (
+                "t.kind = 'csat' AND NOT t.score BETWEEN 1 AND 5",
+                "'column score: ' || t.score || ' is not a CSAT score (1-5)'",
+            )
         )
     joins = ""
     id_column = ID_COLUMNS.get(table)
@@ -812,9 +818,11 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
         # ids differing only by case (or spaces, trimmed already) are one id: a conflict
         key = f"lower(t.{id_column})"
         reasons.append(
-            f"CASE WHEN t._row > min(t._row) OVER (PARTITION BY {key}) THEN 'column {id_column}: "
-            f"duplicate id ' || t.{id_column} || ' (first at row ' || "
-            f"(min(t._row) OVER (PARTITION BY {key}) + {ctx.first_row - 1}) || ')' END"
+            (
+                f"t._row > min(t._row) OVER (PARTITION BY {key})",
+                f"'column {id_column}: duplicate id ' || t.{id_column} || ' (first at row ' || "
+                f"(min(t._row) OVER (PARTITION BY {key}) + {ctx.first_row - 1}) || ')'",
+            )
         )
         if ctx.earlier_ids:
             joins += (
@@ -822,8 +830,11 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
                 f" ON e._earlier = {key}"
             )
             reasons.append(
-                f"CASE WHEN e._earlier IS NOT NULL THEN 'column {id_column}: duplicate id ' || "
-                f"t.{id_column} || ' (also in another file of this import)' END"
+                (
+                    "e._earlier IS NOT NULL",
+                    f"'column {id_column}: duplicate id ' || t.{id_column} || "
+                    "' (also in another file of this import)'",
+                )
             )
     if table != "accounts" and "account_id" in columns(table) and ctx.known_accounts:
         joins += (
@@ -842,15 +853,20 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[str], str]:
                 " '), so its rows are not loaded' END"
             )
         reasons.append(
-            "CASE WHEN t.account_id IS NOT NULL AND k._known IS NULL THEN coalesce("
-            f"{not_customer}, "
-            "'column account_id: no account matches (' || t._match_tried || ')', "
-            "'column account_id: unknown account ' || t.account_id) END"
+            (
+                "t.account_id IS NOT NULL AND k._known IS NULL",
+                f"coalesce({not_customer}, "
+                "'column account_id: no account matches (' || t._match_tried || ')', "
+                "'column account_id: unknown account ' || t.account_id)",
+            )
         )
     if table == "account_keys":  # another system's id is only worth keeping with its account
         reasons.append(
-            "CASE WHEN t.account_id IS NULL THEN 'column account_id: no account matches (' || "
-            "coalesce(t._match_tried, 'no id, domain or name to match by') || ')' END"
+            (
+                "t.account_id IS NULL",
+                "'column account_id: no account matches (' || "
+                "coalesce(t._match_tried, 'no id, domain or name to match by') || ')'",
+            )
         )
     return reasons, joins
 
@@ -877,6 +893,24 @@ def ctx_has_tried(con: duckdb.DuckDBPyConnection, source: str) -> bool:
     return "__match_tried" in con.sql(f"SELECT * FROM {source} LIMIT 0").columns
 
 
+def row_numbers(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """SQL: each row's number (1, 2, …) in the order ``source`` holds it. A staged table's
+    own row ids cost nothing (its rows are stored in the file's order); a view, or a table
+    with a column of its own named ``rowid``, is numbered by ``row_number()``, which gathers
+    every row first."""
+    if "rowid" in {c.lower() for c in con.sql(f"SELECT * FROM {source} LIMIT 0").columns}:
+        return "row_number() OVER ()"
+    try:
+        con.sql(f"SELECT rowid FROM {source} LIMIT 0")
+    except duckdb.Error:
+        return "row_number() OVER ()"
+    return "rowid + 1"
+
+
+def _any(conditions: list[str]) -> str:
+    return " OR ".join(f"coalesce({c}, false)" for c in conditions) or "false"
+
+
 def _materialise(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -886,7 +920,9 @@ def _materialise(
     result: Prepared,
 ) -> None:
     """The checked table, the view of its valid rows, the counts and the rejects."""
-    reasons, joins = _row_checks(table, ctx)
+    if ctx.not_customers and not con.sql(f"SELECT 1 FROM {ctx.not_customers} LIMIT 1").fetchall():
+        ctx = replace(ctx, not_customers=None)  # none: no join to pay for on every row
+    row_checks, joins = _row_checks(table, ctx)
     checked = f"__checked_{result.view or table}"
     # the reasons are built only for rows with a problem: most rows pay for a few booleans
     early = (
@@ -895,11 +931,17 @@ def _materialise(
         if checks.problems
         else "[]::VARCHAR[]"
     )
+    late = ", ".join(f"CASE WHEN {c} THEN {m} END" for c, m in row_checks) or "NULL"
+    reasons = (
+        f"CASE WHEN len(_early) > 0 OR {_any([c for c, _ in row_checks])} THEN list_concat(_early,"
+        f" list_filter([{late}], lambda x: x IS NOT NULL)) ELSE []::VARCHAR[] END"
+    )
     has_tried = ctx_has_tried(con, source)
     tried = ", __match_tried AS _match_tried" if has_tried else ", NULL::VARCHAR AS _match_tried"
     # the layers: raw texts → parsed numbers → typed columns → the problems found
+    numbered = f"SELECT {row_numbers(con, source)} AS _row, * FROM {source}"
     source_columns = ", ".join(["_row", *checks.raws, *(["__match_tried"] if has_tried else [])])
-    raws = f"SELECT {source_columns} FROM (SELECT row_number() OVER () AS _row, * FROM {source})"
+    raws = f"SELECT {source_columns} FROM ({numbered})"
     parsed = f"SELECT *{''.join(', ' + p for p in checks.parsed)} FROM ({raws})"
     typed_columns = f"SELECT *, {', '.join(checks.selects)} FROM ({parsed})"
     carried = "".join(f", {c}" for c in checks.carry)
@@ -910,9 +952,7 @@ def _materialise(
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
-        f"list_concat(_early, list_filter([{', '.join(reasons or ['NULL'])}], lambda x: x IS NOT NULL)) AS _reasons, "
-        f"{_unknown(table, ctx)} AS _unknown "
-        f"FROM ({typed}) t{joins}"
+        f"{reasons} AS _reasons, {_unknown(table, ctx)} AS _unknown FROM ({typed}) t{joins}"
     )
     result.checked = checked
     result.valid_view = f"__valid_{result.view or table}"
@@ -921,12 +961,19 @@ def _materialise(
         f"CREATE OR REPLACE VIEW {ident(result.valid_view)} AS SELECT {canonical} FROM"
         f" {ident(checked)} WHERE len(_reasons) = 0 AND NOT _skip"
     )
+    valid = "len(_reasons) = 0 AND NOT _skip"
+    accounts = (  # the distinct accounts of the valid rows, in the same pass
+        f"count(DISTINCT account_id) FILTER (WHERE {valid})"
+        if "account_id" in columns(table)
+        else "NULL"
+    )
     counts = con.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) = 0 AND NOT _skip),"
-        f" count(*) FILTER (WHERE _unknown AND NOT _skip), count(*) FILTER (WHERE _skip)"
-        f" FROM {ident(checked)}"
+        f"SELECT count(*), count(*) FILTER (WHERE {valid}),"
+        f" count(*) FILTER (WHERE _unknown AND NOT _skip), count(*) FILTER (WHERE _skip),"
+        f" {accounts} FROM {ident(checked)}"
     ).fetchall()[0]
-    result.total_rows, result.valid_rows, result.unknown_accounts, result.not_customers = counts
+    result.total_rows, result.valid_rows, result.unknown_accounts, result.not_customers = counts[:4]
+    result.valid_accounts = counts[4]
     if result.not_customers:  # their ids: rows of other tables that point at them say so
         result.not_customer_view = f"__not_customers_{result.view or table}"
         con.execute(
@@ -939,7 +986,7 @@ def _materialise(
             con.sql(
                 f"SELECT {_file_row(ctx)} AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
                 f"FROM (SELECT _row, _reasons FROM {ident(checked)} WHERE len(_reasons) > 0 AND NOT _skip) c "
-                f"JOIN (SELECT row_number() OVER () AS _row, * FROM {source}) s USING (_row) ORDER BY c._row"
+                f"JOIN ({numbered}) s USING (_row) ORDER BY c._row"
             )
             .pl()
             .drop("_row", strict=False)

@@ -20,14 +20,15 @@ _DUCKDB_TYPES: dict[type, str] = {
 }
 
 
-def ddl(table: str) -> str:
-    """``CREATE TABLE`` statement for a canonical table, generated from its model."""
+def ddl(table: str, name: str | None = None) -> str:
+    """``CREATE TABLE`` statement for a canonical table, generated from its model (``name``:
+    the table's qualified name, such as ``gen.usage_events`` in an attached database)."""
     required = set(required_columns(table))
     cols = ",\n  ".join(
         f"{name} {_DUCKDB_TYPES[t]}{' NOT NULL' if name in required else ''}"
         for name, t in columns(table).items()
     )
-    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n)"
+    return f"CREATE TABLE IF NOT EXISTS {name or table} (\n  {cols}\n)"
 
 
 # Tables that live beside the source data and are rebuilt with it.

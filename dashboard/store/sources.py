@@ -142,13 +142,67 @@ def copy_database(source: Path, target: Path) -> None:
 ANY = object()  # writer(): no expectation about the data version
 
 
+def write_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    incoming: str,
+    mode: str,
+    *,
+    ids: str | None = None,
+    period: tuple[dt.datetime, dt.datetime] | None = None,
+    catalog: str | None = None,
+) -> int:
+    """Write an import's valid rows (the relation ``incoming`` on ``con``, canonical columns)
+    into a source table, in one transaction, as ``mode`` says: ``replace`` (the table
+    becomes the rows), ``update`` (rows whose lower-cased id is in the relation ``ids``,
+    column ``id``, are replaced, or, in a table without ids, the rows of ``period``; the rest
+    stay) or ``append`` (rows whose id is already stored are left as they are). ``catalog``:
+    the generation's name when it is attached to ``con`` (None: ``con``'s own database).
+    Returns the rows written."""
+    id_column = ID_COLUMNS.get(table)
+    date_column = DATE_COLUMNS.get(table)
+    target = f"{ident(catalog)}.{ident(table)}" if catalog else ident(table)
+    key = f"lower({ident(id_column)})" if id_column else ""
+    con.execute("BEGIN")
+    try:
+        if mode == "replace":
+            # a new, empty table: the old rows' blocks are freed whole, with no deletion to
+            # record row by row (much faster for millions of rows)
+            con.execute(f"DROP TABLE {target}")
+            con.execute(ddl(table, target))
+        elif mode == "update" and id_column and ids is not None:
+            con.execute(f"DELETE FROM {target} WHERE {key} IN (SELECT id FROM {ids})")
+        elif mode == "update" and period is not None and date_column:
+            con.execute(
+                f"DELETE FROM {target} WHERE {ident(date_column)} BETWEEN ? AND ?", list(period)
+            )
+        keep_stored = (
+            f" WHERE {key} NOT IN (SELECT {key} FROM {target})"
+            if mode == "append" and id_column
+            else ""
+        )
+        written = con.execute(
+            f"INSERT INTO {target} BY NAME SELECT * FROM {incoming}{keep_stored}"
+        ).fetchall()[0][0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(written)
+
+
 class SourceWriter:
     """A connection to a generation being built; published only if the block succeeds."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, generation: str = "", base: str | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        generation: str = "",
+        base: str | None = None,
+        path: Path | None = None,
     ) -> None:
         self.con = con
+        self.path = path  # the file being built
         self.generation = generation  # the name this generation is published under
         self.base = base  # the generation published while it was built (None: none yet)
         self.sources_changed = False
@@ -227,54 +281,47 @@ class SourceWriter:
         ids: pa.Table | None = None,
         period: tuple[dt.datetime, dt.datetime] | None = None,
     ) -> int:
-        """Write an import's valid rows into a source table, in one transaction, as ``mode``
-        says: ``replace`` (the table becomes the rows), ``update`` (rows with these ``ids``
-        are replaced, or, in a table without ids, the rows of ``period``; the rest stay) or
-        ``append`` (rows whose id is already stored are left as they are). Returns the rows
-        written. After a ``replace`` of the accounts, child rows whose account is gone are
-        removed when the generation is published (the load's impact said so first)."""
-        id_column = ID_COLUMNS.get(table)
-        date_column = DATE_COLUMNS.get(table)
-        target, key = ident(table), f"lower({ident(id_column)})" if id_column else ""
+        """Write an import's valid rows (``write_rows``) from a record-batch reader; ``ids``:
+        the lower-cased ids an ``update`` replaces (column ``id``)."""
         with self._incoming(rows):
             if ids is not None:
                 self.con.register("_incoming_ids", ids)
-            self.con.execute("BEGIN")
             try:
-                if mode == "replace":
-                    # a new, empty table: the old rows' blocks are freed whole, with no
-                    # deletion to record row by row (much faster for millions of rows)
-                    self.con.execute(f"DROP TABLE {target}")
-                    self.con.execute(ddl(table))
-                elif mode == "update" and id_column and ids is not None:
-                    self.con.execute(
-                        f"DELETE FROM {target} WHERE {key} IN (SELECT id FROM _incoming_ids)"
-                    )
-                elif mode == "update" and period is not None and date_column:
-                    self.con.execute(
-                        f"DELETE FROM {target} WHERE {ident(date_column)} BETWEEN ? AND ?",
-                        list(period),
-                    )
-                keep_stored = (
-                    f" WHERE {key} NOT IN (SELECT {key} FROM {target})"
-                    if mode == "append" and id_column
-                    else ""
+                written = write_rows(
+                    self.con,
+                    table,
+                    "_incoming",
+                    mode,
+                    ids="_incoming_ids" if ids is not None else None,
+                    period=period,
                 )
-                written = self.con.execute(
-                    f"INSERT INTO {target} BY NAME SELECT * FROM _incoming{keep_stored}"
-                ).fetchall()[0][0]
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
             finally:
                 if ids is not None:
                     with contextlib.suppress(duckdb.Error):
                         self.con.unregister("_incoming_ids")
+        self.rows_loaded(table, mode)
+        return written
+
+    def rows_loaded(self, table: str, mode: str) -> None:
+        """Note that ``table``'s rows changed (``write_rows`` run by whichever engine)."""
         self._sources_changed()
         if table == "accounts" and mode == "replace":
             self.accounts_replaced = True
-        return int(written)
+
+    @contextlib.contextmanager
+    def handed_over(self) -> Iterator[Path]:
+        """The generation's file for another engine of this process to write (``ATTACH``
+        it, write, ``DETACH``) while this writer's connection is closed; reopened after.
+        The rows then go from the engine that holds them straight into the file, with all
+        its threads, and are never converted on the way."""
+        if self.path is None:
+            raise StoreError("this writer has no file to hand over")
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        try:
+            yield self.path
+        finally:
+            self.con = _open(self.path, read_only=False)
 
     def replace_mart(self, name: str, frame: pl.DataFrame) -> int:
         """Replace a derived table (scores, drivers) whose columns follow the frame."""
@@ -432,6 +479,7 @@ class SourceStore:
         *,
         expect_data_version: str | None | object = ANY,
         start_from: Callable[[Path | None], Path | None] | None = None,
+        build_in: Path | None = None,
     ) -> Iterator[SourceWriter]:
         """Build the next generation from the current one; publish it if the block succeeds.
 
@@ -442,19 +490,23 @@ class SourceStore:
         that scored data an import or an erasure has replaced publishes nothing.
         ``start_from`` (an undo) is called under the lock with the published generation and
         returns the kept generation to build from instead (None: an empty store); what it
-        raises stops the writer with nothing published.
+        raises stops the writer with nothing published. ``build_in`` (an import's own
+        folder) is where the file is built, so that the import's engine, which may write
+        only there, can write its rows into it (``SourceWriter.handed_over``); it is moved
+        into the store when published.
         """
         with self.write_lock():
-            with self._new_generation() as building:
+            with self._new_generation(build_in) as building:
                 current = self.current_path()
                 source = current if start_from is None else start_from(current)
                 if source is not None:
                     shutil.copyfile(source, building)
                 con = _open(building, read_only=False)
+                writer: SourceWriter | None = None
                 try:
                     migrate(con, SOURCE_MIGRATIONS)
                     writer = SourceWriter(
-                        con, building.stem + ".duckdb", current.name if current else None
+                        con, building.stem + ".duckdb", current.name if current else None, building
                     )
                     found = writer.data_version()
                     if expect_data_version is not ANY and found != expect_data_version:
@@ -464,9 +516,11 @@ class SourceStore:
                         )
                     yield writer
                     writer._finish()
-                    con.execute("CHECKPOINT")
+                    writer.con.execute("CHECKPOINT")
                 finally:
                     con.close()
+                    if writer is not None:
+                        writer.con.close()  # its own, reopened after a hand-over
             self._prune()
 
     @contextlib.contextmanager
@@ -482,18 +536,30 @@ class SourceStore:
             lock_file.close()
 
     @contextlib.contextmanager
-    def _new_generation(self) -> Iterator[Path]:
+    def _new_generation(self, build_in: Path | None = None) -> Iterator[Path]:
         """The file the next generation is built in (call under the write lock): published in
-        one atomic step if the block succeeds, removed with its WAL if it fails."""
+        one atomic step if the block succeeds, removed with its WAL if it fails. Built in
+        ``build_in`` (another folder), it is moved beside the store first (copied, then
+        renamed, when that folder is on another file system)."""
         target = self._next_path()
         building = target.with_suffix(".building")
         for leftover in self.root.glob("*.building*"):
             leftover.unlink()
+        built = building if build_in is None else Path(build_in) / building.name
         try:
-            yield building
+            yield built
+            if built != building:
+                try:
+                    os.replace(built, building)
+                except OSError:  # another file system: a copy, renamed in one step below
+                    shutil.copyfile(built, building)
+                    built.unlink()
         except BaseException:
-            for partial in self.root.glob(building.name + "*"):
-                partial.unlink()
+            for partial in [
+                *self.root.glob(building.name + "*"),
+                *built.parent.glob(built.name + "*"),
+            ]:
+                partial.unlink(missing_ok=True)
             raise
         os.replace(building, target)
         self._point_at(target)
