@@ -202,21 +202,28 @@ def _task_account(stores: Stores) -> tuple[str, str]:
 
 
 def _set_status(tab, status: str) -> None:
-    """Edit the status cell of the task table's first row: select its first cell, move to the
-    status column (account id, role, owner, task, due, status), open the editor, pick."""
+    """Edit the status cell of the task table's first row (account id, role, owner, task, due,
+    status: five columns right of the first), once the page is drawn to its end (the privacy
+    section is its last)."""
+    from playwright.sync_api import expect
+
+    expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
+    _pick_in_grid(tab, tab.locator("[data-testid='stDataFrame']").first, 5, status)
+
+
+def _pick_in_grid(tab, grid, right: int, option: str) -> None:
+    """In ``grid``, select the first row's first cell, move ``right`` columns, open the cell's
+    editor (a select) and pick ``option``."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
-    # the page is drawn to its end (the privacy section is its last) before the grid is clicked
-    expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
-    grid = tab.locator("[data-testid='stDataFrame']").first
     expect(grid).to_be_visible(timeout=30_000)
     editor = tab.locator("#portal .glide-select").first
     for attempt in range(6):  # a click that lands while the grid is still settling selects nothing
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()  # again each time: the page above may have moved it
         tab.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
-        for _ in range(5):
+        for _ in range(right):
             tab.keyboard.press("ArrowRight")
         tab.keyboard.press("Enter")
         try:  # the cell's editor (a select over the grid) opens
@@ -224,15 +231,15 @@ def _set_status(tab, status: str) -> None:
             break
         except PlaywrightTimeout:
             if attempt == 5:
-                tab.screenshot(path=str(ARTIFACTS / "task-editor-not-open.png"), full_page=True)
+                tab.screenshot(path=str(ARTIFACTS / "grid-editor-not-open.png"), full_page=True)
                 raise
             tab.keyboard.press("Escape")
     options = tab.get_by_role("listbox")
-    tab.get_by_role("option", name=status, exact=True).click()
+    tab.get_by_role("option", name=option, exact=True).click()
     try:  # the pick closes the editor and commits the cell
         expect(options).to_be_hidden(timeout=5_000)
     except AssertionError:  # a click that landed as the menu opened: pick with the keys
-        tab.keyboard.type(status)
+        tab.keyboard.type(option)
         tab.keyboard.press("Enter")
         expect(options).to_be_hidden(timeout=10_000)
 
@@ -258,4 +265,59 @@ def test_a_stale_tab_cannot_overwrite_a_task(chromium, served):
     b.screenshot(path=str(ARTIFACTS / "stale-task-refused.png"), full_page=True)
     row = t.tasks(Stores.open(data).app).filter(pl.col("task_key") == key).row(0, named=True)
     assert (row["status"], row["updated_by"]) == ("done", "local user")
+    _close(tabs)
+
+
+def _quiet_pair(stores: Stores) -> str:
+    """A CSM+AM pair with no decision recorded yet."""
+    from dashboard.views.sync import pair_choices
+
+    noted = set(stores.app.query("SELECT DISTINCT pair FROM sync_notes")["pair"].to_list())
+    return next(k for k in pair_choices(stores.sources, None).keys if k not in noted and " + " in k)
+
+
+def test_a_stale_tab_cannot_overwrite_a_decision(chromium, served):
+    """Two sync tabs show last sync's decision open; A marks it done; B, still showing it
+    open, marks it dropped: refused with who set it to what, and the decision stays done."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect
+
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.pairs import split_pair
+    from dashboard.workflows import decisions as d
+
+    url, data = served
+    stores = Stores.open(data)
+    pair = _quiet_pair(stores)
+    csm, am = split_pair(pair)
+    # a sync before today's: its decisions' status is what the page edits
+    note = d.add_decision(
+        stores.app, pair, None, "Send the ROI deck", csm, dt.date(2026, 11, 27), csm, "csm", NOW
+    )
+    tabs = _two_tabs(chromium, f"{url}/sync?pair={quote(pair)}")
+    for tab in tabs:  # the page is drawn to its end (the exports are its last part)
+        expect(tab.get_by_role("button", name="Print view (HTML, print to PDF)")).to_be_visible(
+            timeout=60_000
+        )
+    grids = [
+        tab.get_by_text("From the last sync").locator(
+            "xpath=following::*[@data-testid='stDataFrame'][1]"
+        )
+        for tab in tabs
+    ]
+    a, b = tabs
+    # account, decision, who, by, due, status
+    _pick_in_grid(a, grids[0], 5, "done")
+    expect(a.get_by_text("Saved: 1 decision(s)").first).to_be_visible(timeout=30_000)
+    _pick_in_grid(b, grids[1], 5, "dropped")
+    refusal = b.get_by_text("this decision changed since you saw it").first
+    expect(refusal).to_be_visible(timeout=30_000)
+    expect(refusal).to_contain_text("local user set it to 'done' ('Send the ROI deck'")
+    expect(refusal).to_contain_text("Nothing was recorded")
+    b.screenshot(path=str(ARTIFACTS / "stale-decision-refused.png"), full_page=True)
+    app = Stores.open(data).app
+    row = d.decisions(app, pair).filter(pl.col("note_id") == note).row(0, named=True)
+    assert (row["status"], row["edited_by"]) == ("done", "local user")
+    assert audit_rows(app, "decision edit").filter(pl.col("subject") == note).height == 1
     _close(tabs)

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.store import AppStore, Stores
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks as t
-from dashboard.workflows.access import Actor, Viewer
+from dashboard.workflows.access import Actor, NotAllowed, Viewer
 from dashboard.workflows.scorecards import (
     ScorecardChanged,
     activate_scorecard,
@@ -269,6 +269,133 @@ def test_a_stale_activation_is_refused_with_who_activated_what(empty_stores: Sto
         app, "adoption-heavy", "ops-bo", NOW + dt.timedelta(minutes=3), seen_version=again
     )
     assert active_scorecard(app).name == "adoption-heavy"
+
+
+def _decision(app: AppStore) -> tuple[str, str]:
+    """A decision of the sync of NOW's day (the pair's latest: editable) and its pair."""
+    from dashboard.store.pairs import pair_key
+    from dashboard.workflows import decisions as d
+
+    pair = pair_key("Cleo CSM", "Avery AM")
+    note = d.add_decision(
+        app,
+        pair,
+        "ACC-1",
+        "Send the ROI deck",
+        "Cleo CSM",
+        dt.date(2026, 11, 27),
+        "Cleo CSM",
+        "csm",
+        NOW,
+    )
+    return pair, note
+
+
+def test_a_stale_decision_edit_is_refused_with_who_changed_it_to_what(app):
+    """Two sync tabs show the decision open; the AM rewrites it; the CSM's tab, still showing
+    the old words, sets its status: refused with the AM's edit named, nothing recorded."""
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.workflows import decisions as d
+
+    pair, note = _decision(app)
+    shown = d.decisions(app, pair).row(0, named=True)
+    d.edit_decision_as(
+        app,
+        AM,
+        pair,
+        note,
+        NOW.date(),
+        decision="Send the ROI deck and book the QBR",
+        owner="Avery AM",
+        due_on=dt.date(2026, 11, 30),
+        status="open",
+        now=NOW + dt.timedelta(minutes=20),
+        seen_version=shown["version"],
+    )
+    for change in (
+        lambda: d.edit_decision_as(
+            app,
+            CSM,
+            pair,
+            note,
+            NOW.date(),
+            decision="Send the ROI deck",
+            owner="Cleo CSM",
+            due_on=dt.date(2026, 11, 27),
+            status="dropped",
+            now=NOW + dt.timedelta(hours=1),
+            seen_version=shown["version"],
+        ),
+        lambda: d.set_status_as(
+            app,
+            CSM,
+            pair,
+            note,
+            "done",
+            NOW + dt.timedelta(hours=1),
+            seen_version=shown["version"],
+        ),
+    ):
+        with pytest.raises(d.DecisionChanged) as refused:
+            change()
+        message = str(refused.value)
+        assert "this decision changed since you saw it" in message
+        assert "Avery AM set it to 'open' ('Send the ROI deck and book the QBR'" in message
+        assert "Avery AM by 2026-11-30) at 2026-11-22 10:20" in message
+        assert "Nothing was recorded" in message
+        assert isinstance(refused.value, ChangedSince)
+    row = d.decisions(app, pair).row(0, named=True)
+    assert (row["decision"], row["status"], row["edited_by"]) == (
+        "Send the ROI deck and book the QBR",
+        "open",
+        "Avery AM",
+    )
+    assert audit_rows(app, "decision edit").height == 1
+    # the version now shown goes through
+    d.set_status_as(
+        app, CSM, pair, note, "done", NOW + dt.timedelta(hours=1), seen_version=row["version"]
+    )
+    assert d.decisions(app, pair)["status"].to_list() == ["done"]
+
+
+def test_a_decision_put_back_as_it_was_is_still_another_version(app):
+    """Words changed and changed back read the same, but two changes were made: a tab that
+    saw the first words is refused (the AM's second edit is named)."""
+    from dashboard.workflows import decisions as d
+
+    pair, note = _decision(app)
+    shown = d.decisions(app, pair)["version"][0]
+    for words, minutes in (("Other words", 5), ("Send the ROI deck", 10)):
+        d.edit_decision_as(
+            app,
+            AM,
+            pair,
+            note,
+            NOW.date(),
+            decision=words,
+            owner="Cleo CSM",
+            due_on=dt.date(2026, 11, 27),
+            status="open",
+            now=NOW + dt.timedelta(minutes=minutes),
+        )
+    assert d.decisions(app, pair)["version"][0] != shown
+    with pytest.raises(d.DecisionChanged, match="Avery AM set it to 'open'.*10:10"):
+        d.set_status(app, note, "dropped", "Cleo CSM", NOW, seen_version=shown)
+    assert d.decisions(app, pair)["status"].to_list() == ["open"]
+
+
+def test_a_stranger_cannot_set_a_pairs_decision_status(app):
+    from dashboard.workflows import decisions as d
+
+    pair, note = _decision(app)
+    version = d.decisions(app, pair)["version"][0]
+    with pytest.raises(NotAllowed):
+        d.set_status_as(app, Viewer("Zed", "csm"), pair, note, "done", NOW, seen_version=version)
+    with pytest.raises(ValueError, match="no decision"):
+        d.set_status_as(
+            app, Viewer("Lee Leader", "leader"), "Someone", note, "done", NOW, seen_version=version
+        )
+    assert d.decisions(app, pair)["status"].to_list() == ["open"]
 
 
 # --- the forms (AppTest): two sessions on one account are two tabs -------------------------
