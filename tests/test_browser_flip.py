@@ -43,9 +43,10 @@ def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def chromium(served):
+def chromium():
     from playwright.sync_api import sync_playwright
 
+    require_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -321,3 +322,38 @@ def test_a_stale_tab_cannot_overwrite_a_decision(chromium, served):
     assert (row["status"], row["edited_by"]) == ("done", "local user")
     assert audit_rows(app, "decision edit").filter(pl.col("subject") == note).height == 1
     _close(tabs)
+
+
+def test_a_stale_tab_cannot_undo_a_load_again(chromium, tmp_path):
+    """Two Data tabs on a team's workspace; B asks to undo the newest load and sees the
+    confirmation; A undoes it; B says yes: refused with A's undo named, nothing undone."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.load_log import load_records
+    from tests.test_flip import _two_loads
+
+    root = tmp_path / "data"
+    newest, _ = _two_loads(root)
+    with streamlit_server(root) as url:
+        tabs = _two_tabs(chromium, f"{url}/data")
+        undo = [tab.locator(f".st-key-undo_{newest} button") for tab in tabs]
+        for button in undo:
+            expect(button).to_be_visible(timeout=60_000)
+        a, b = tabs
+        yes = f"Yes, undo {newest}"
+        undo[1].click()
+        expect(b.get_by_role("button", name=yes)).to_be_visible(timeout=30_000)
+        undo[0].click()
+        a.get_by_role("button", name=yes).click()
+        expect(a.get_by_text(f"Undid {newest} as U").first).to_be_visible(timeout=120_000)
+        b.get_by_role("button", name=yes).click()
+        refusal = b.get_by_text("the load history changed since it was shown").first
+        expect(refusal).to_be_visible(timeout=30_000)
+        expect(refusal).to_contain_text(f"(undo of {newest}, by local user")
+        expect(refusal).to_contain_text("nothing was undone")
+        b.screenshot(path=str(ARTIFACTS / "stale-undo-refused.png"), full_page=True)
+        _close(tabs)
+    stores = Stores.open(root)
+    assert load_records(stores.sources)["kind"].to_list().count("undo") == 1
+    assert audit_rows(stores.app, "undo load").height == 1

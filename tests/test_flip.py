@@ -547,3 +547,54 @@ def test_a_stale_activation_in_the_lab_is_refused_and_nothing_is_rescored(own_de
     )
     # B's fresh widgets carry the new version
     assert b.selectbox(key=f"lab_activate_pick_{activation_version(app)}").options
+
+
+def _two_loads(root) -> list[str]:
+    """A team's workspace with two loads of accounts (the command line): their ids, newest
+    first."""
+    from dashboard.store.load_log import load_records
+    from tests.conftest import tandem
+
+    first = "account_id,account_name,csm_owner,arr\n" + "".join(
+        f"a{i},Acct {i},Ann Lee,{1000 + i}\n" for i in range(30)
+    )
+    for name, text in (
+        ("a.csv", first),
+        ("b.csv", "account_id,account_name,arr\na1,Acct 1,5000\n"),
+    ):
+        path = root.parent / name
+        path.write_text(text)
+        done = tandem(root, "import", "accounts", str(path))
+        assert done.returncode == 0, done.stderr
+    return load_records(Stores.open(root).sources)["load_id"].to_list()
+
+
+def test_a_stale_undo_is_refused_with_who_undid_what_and_when(tmp_path):
+    """Two Data tabs show L3 as the newest load; tab A undoes it; tab B, still showing L3
+    newest, undoes it (or the load before it): refused with A's undo named, who and when,
+    and nothing is published or audited."""
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.load_log import UndoRefused, load_records
+    from dashboard.workflows.loads import undo_load
+    from tests.test_undo import fingerprint
+
+    root = tmp_path / "data"
+    newest, older = _two_loads(root)
+    stores = Stores.open(root)
+    done = undo_load(stores, newest, actor="Ann (tab A)", now=NOW, expect_latest=newest)
+    undo = load_records(stores.sources).row(0, named=True)
+    assert undo["load_id"] == done.undo_id
+    before = fingerprint(root / "sources")
+    for target in (newest, older):
+        with pytest.raises(UndoRefused) as refused:
+            undo_load(stores, target, actor="Bo (tab B)", now=NOW, expect_latest=newest)
+        message = str(refused.value)
+        assert "the load history changed since it was shown" in message
+        assert f"{done.undo_id} (undo of {newest}, by Ann (tab A), " in message  # who, what
+        assert f"{undo['loaded_at']:%Y-%m-%d %H:%M} UTC" in message  # when
+        assert "nothing was undone" in message
+    assert fingerprint(root / "sources") == before
+    assert audit_rows(stores.app, "undo load")["actor"].to_list() == ["Ann (tab A)"]
+    # the history as it is now shown: the undo of the older load goes through
+    undo_load(stores, older, actor="Bo (tab B)", now=NOW, expect_latest=done.undo_id)
+    assert audit_rows(stores.app, "undo load").height == 2
