@@ -357,3 +357,56 @@ def test_a_stale_tab_cannot_undo_a_load_again(chromium, tmp_path):
     stores = Stores.open(root)
     assert load_records(stores.sources)["kind"].to_list().count("undo") == 1
     assert audit_rows(stores.app, "undo load").height == 1
+
+
+def test_a_stale_tab_cannot_pin_a_key_again(chromium, tmp_path):
+    """Two Data tabs check a support export whose keys match no account; A pins 'zd-0' to
+    Acct 1; B, still showing it unpinned, pins it to Acct 2: refused with A's pin named, and
+    the key stays pinned to Acct 1."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.pins import pin_rows
+    from tests.test_flip import _two_loads
+
+    root = tmp_path / "data"
+    _two_loads(root)  # a team's workspace: accounts a0 … a29, "Acct 0" … "Acct 29"
+    tickets = tmp_path / "support_tickets.csv"
+    tickets.write_text(
+        "ticket_id,account_id,opened_at,priority,status\n"
+        + "".join(f"t{i},zd-{i % 3},2026-11-0{1 + i % 5},high,open\n" for i in range(9))
+    )
+    with streamlit_server(root) as url:
+        tabs = _two_tabs(chromium, f"{url}/data")
+        for tab, account in zip(tabs, ("Acct 1", "Acct 2"), strict=True):
+            tab.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(
+                str(tickets)
+            )
+            check = tab.get_by_role("button", name="Check the data")
+            check.wait_for(timeout=60_000)
+            _wait_for_run(tab)
+            check.click()
+            tab.get_by_text("Pin a match (3 keys matched no account)").click(timeout=60_000)
+            _wait_for_run(tab)
+            expect(tab.get_by_label("Key in the file", exact=True)).to_have_value("zd-0")
+            find = tab.get_by_label("Find the account (name or id contains)", exact=True)
+            find.fill(account)
+            find.press("Enter")
+            picked = tab.get_by_label("is the account", exact=True)
+            expect(picked).to_have_value(f"{account} ({account.replace('Acct ', 'a')})")
+            _wait_for_run(tab)
+        a, b = tabs
+        a.get_by_role("button", name="Pin", exact=True).click()
+        expect(a.get_by_text("Pinned zd-0 to a1: check the data again").first).to_be_visible(
+            timeout=30_000
+        )
+        b.get_by_role("button", name="Pin", exact=True).click()
+        refusal = b.get_by_text("the pin of 'zd-0' changed since you saw it").first
+        expect(refusal).to_be_visible(timeout=30_000)
+        expect(refusal).to_contain_text("local user pinned it to 'a1'")
+        expect(refusal).to_contain_text("Nothing was recorded")
+        b.screenshot(path=str(ARTIFACTS / "stale-pin-refused.png"), full_page=True)
+        _close(tabs)
+    app = Stores.open(root).app
+    assert [(k, a) for _, k, a in pin_rows(app).rows()] == [("zd-0", "a1")]
+    assert audit_rows(app, "pin match").height == 1

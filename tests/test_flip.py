@@ -598,3 +598,40 @@ def test_a_stale_undo_is_refused_with_who_undid_what_and_when(tmp_path):
     # the history as it is now shown: the undo of the older load goes through
     undo_load(stores, older, actor="Bo (tab B)", now=NOW, expect_latest=done.undo_id)
     assert audit_rows(stores.app, "undo load").height == 2
+
+
+def test_a_stale_pin_is_refused_with_who_pinned_the_key_to_what(app):
+    """Two Data tabs show billing key 'cus_9' matching no account; A pins it to ACC-1; B,
+    still showing it unpinned, pins it to ACC-2: refused with A's pin named, nothing written."""
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.pins import pin_rows
+    from dashboard.workflows.pins import PinChanged, pin_match, pin_versions
+
+    shown = pin_versions(app, "billing", ["cus_9", "cus_7"])
+    assert shown == {"cus_9": "", "cus_7": ""}
+    pin_match(app, "billing", "cus_9", "ACC-1", "Ann Ops", NOW, seen_version=shown["cus_9"])
+    with pytest.raises(PinChanged) as refused:
+        pin_match(
+            app,
+            "billing",
+            "cus_9",
+            "ACC-2",
+            "Bo Ops",
+            NOW + dt.timedelta(minutes=3),
+            seen_version=shown["cus_9"],
+        )
+    message = str(refused.value)
+    assert "the pin of 'cus_9' changed since you saw it" in message
+    assert "Ann Ops pinned it to 'ACC-1' at 2026-11-22 10:00" in message
+    assert "Nothing was recorded" in message and isinstance(refused.value, ChangedSince)
+    assert pin_rows(app).rows() == [("billing", "cus_9", "ACC-1")]
+    assert audit_rows(app, "pin match")["actor"].to_list() == ["Ann Ops"]
+    # another key of the same check is unaffected; the version now shown goes through
+    pin_match(app, "billing", "cus_7", "ACC-3", "Bo Ops", NOW, seen_version=shown["cus_7"])
+    now_shown = pin_versions(app, "billing", ["cus_9"])["cus_9"]
+    assert now_shown
+    pin_match(app, "billing", "cus_9", "ACC-2", "Bo Ops", NOW, seen_version=now_shown)
+    assert sorted(pin_rows(app).rows()) == [
+        ("billing", "cus_7", "ACC-3"),
+        ("billing", "cus_9", "ACC-2"),
+    ]
