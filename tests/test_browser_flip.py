@@ -27,6 +27,7 @@ from tests.test_browser import (
     require_chromium,
     streamlit_server,
 )
+from tests.test_flip import _two_loads
 
 pytestmark = pytest.mark.browser
 NOW = dt.datetime(2026, 11, 22, 10)
@@ -331,7 +332,6 @@ def test_a_stale_tab_cannot_undo_a_load_again(chromium, tmp_path):
 
     from dashboard.store.audit_log import audit_rows
     from dashboard.store.load_log import load_records
-    from tests.test_flip import _two_loads
 
     root = tmp_path / "data"
     newest, _ = _two_loads(root)
@@ -367,7 +367,6 @@ def test_a_stale_tab_cannot_pin_a_key_again(chromium, tmp_path):
 
     from dashboard.store.audit_log import audit_rows
     from dashboard.store.pins import pin_rows
-    from tests.test_flip import _two_loads
 
     root = tmp_path / "data"
     _two_loads(root)  # a team's workspace: accounts a0 … a29, "Acct 0" … "Acct 29"
@@ -410,3 +409,43 @@ def test_a_stale_tab_cannot_pin_a_key_again(chromium, tmp_path):
     app = Stores.open(root).app
     assert [(k, a) for _, k, a in pin_rows(app).rows()] == [("zd-0", "a1")]
     assert audit_rows(app, "pin match").height == 1
+
+
+def test_a_stale_tab_cannot_load_a_checked_file_again(chromium, tmp_path):
+    """Two Data tabs check the same accounts file; A loads it; B, whose check was given for
+    the data before A's load, presses Load: refused with A's load named, nothing loaded."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.load_log import load_records
+
+    root = tmp_path / "data"
+    _two_loads(root)
+    before = load_records(Stores.open(root).sources).height
+    update = tmp_path / "accounts_update.csv"
+    update.write_text("account_id,account_name,arr\na1,Acct 1,7000\n")
+    with streamlit_server(root) as url:
+        tabs = _two_tabs(chromium, f"{url}/data")
+        for tab in tabs:
+            tab.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(
+                str(update)
+            )
+            check = tab.get_by_role("button", name="Check the data")
+            check.wait_for(timeout=60_000)
+            _wait_for_run(tab)
+            check.click()
+            expect(tab.get_by_role("button", name="Load into Tandem")).to_be_enabled(timeout=60_000)
+            _wait_for_run(tab)
+        a, b = tabs
+        a.get_by_role("button", name="Load into Tandem").click()
+        expect(a.get_by_text("Loaded 1 accounts into your workspace").first).to_be_visible(
+            timeout=120_000
+        )
+        b.get_by_role("button", name="Load into Tandem").click()
+        refusal = b.get_by_text("the stored data changed since the check").first
+        expect(refusal).to_be_visible(timeout=60_000)
+        expect(refusal).to_contain_text("(accounts_update.csv, by local user, ")
+        expect(refusal).to_contain_text("nothing was loaded")
+        b.screenshot(path=str(ARTIFACTS / "stale-load-refused.png"), full_page=True)
+        _close(tabs)
+    log = load_records(Stores.open(root).sources)
+    assert log.height == before + 1 and log["files"][0] == '["accounts_update.csv"]'

@@ -635,3 +635,23 @@ def test_a_stale_pin_is_refused_with_who_pinned_the_key_to_what(app):
         ("billing", "cus_7", "ACC-3"),
         ("billing", "cus_9", "ACC-2"),
     ]
+
+
+def test_a_stale_check_names_the_load_that_came_since(tmp_path):
+    """Two Data tabs checked the same file against the stored data; a load lands (A's, or
+    another tab's); B's Load is refused with that load named: which files, by whom, when."""
+    from dashboard.store.load_log import load_records
+    from dashboard.workflows.imports import CheckStamp, StaleCheck, require_same_check
+
+    root = tmp_path / "data"
+    _two_loads(root)
+    store = Stores.open(root).sources
+    latest = load_records(store).row(0, named=True)
+    checked = CheckStamp.of(root, "plan", "the version B checked against")
+    with pytest.raises(StaleCheck) as refused:
+        require_same_check(checked, CheckStamp.of(root, "plan", store.data_version()), store)
+    message = str(refused.value)
+    assert "the stored data changed since the check (the latest load: " in message
+    assert f"{latest['load_id']} (b.csv, by {latest['actor']}, " in message
+    assert f"{latest['loaded_at']:%Y-%m-%d %H:%M} UTC)" in message
+    assert "nothing was loaded" in message

@@ -569,6 +569,7 @@ def _load(
             require_same_check(
                 stamp,
                 CheckStamp.of(org_root(), repr(signature), store.data_version() if store else None),
+                store,
             )
             require_identity_approver(viewer, len(identity_changes(impacts)) if identity_yes else 0)
             target = team_stores()  # the team's workspace: a demo there moves out first
@@ -583,7 +584,7 @@ def _load(
                 now=now(),
             )
         except (ImportRefused, FileError, NotAllowed) as exc:
-            status.update(label="Nothing was loaded", state="error")
+            status.update(label="Nothing was loaded", state="error", expanded=True)
             st.error(str(exc), icon=":material/block:")
             return
         for mapping, view in plan:
