@@ -27,6 +27,7 @@ from tests.test_browser import (
     require_chromium,
     streamlit_server,
 )
+from tests.test_flip import _two_loads
 
 pytestmark = pytest.mark.browser
 NOW = dt.datetime(2026, 11, 22, 10)
@@ -43,9 +44,10 @@ def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def chromium(served):
+def chromium():
     from playwright.sync_api import sync_playwright
 
+    require_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -202,21 +204,28 @@ def _task_account(stores: Stores) -> tuple[str, str]:
 
 
 def _set_status(tab, status: str) -> None:
-    """Edit the status cell of the task table's first row: select its first cell, move to the
-    status column (account id, role, owner, task, due, status), open the editor, pick."""
+    """Edit the status cell of the task table's first row (account id, role, owner, task, due,
+    status: five columns right of the first), once the page is drawn to its end (the privacy
+    section is its last)."""
+    from playwright.sync_api import expect
+
+    expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
+    _pick_in_grid(tab, tab.locator("[data-testid='stDataFrame']").first, 5, status)
+
+
+def _pick_in_grid(tab, grid, right: int, option: str) -> None:
+    """In ``grid``, select the first row's first cell, move ``right`` columns, open the cell's
+    editor (a select) and pick ``option``."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
-    # the page is drawn to its end (the privacy section is its last) before the grid is clicked
-    expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
-    grid = tab.locator("[data-testid='stDataFrame']").first
     expect(grid).to_be_visible(timeout=30_000)
     editor = tab.locator("#portal .glide-select").first
     for attempt in range(6):  # a click that lands while the grid is still settling selects nothing
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()  # again each time: the page above may have moved it
         tab.mouse.click(box["x"] + 20, box["y"] + 35 + 17)
-        for _ in range(5):
+        for _ in range(right):
             tab.keyboard.press("ArrowRight")
         tab.keyboard.press("Enter")
         try:  # the cell's editor (a select over the grid) opens
@@ -224,15 +233,15 @@ def _set_status(tab, status: str) -> None:
             break
         except PlaywrightTimeout:
             if attempt == 5:
-                tab.screenshot(path=str(ARTIFACTS / "task-editor-not-open.png"), full_page=True)
+                tab.screenshot(path=str(ARTIFACTS / "grid-editor-not-open.png"), full_page=True)
                 raise
             tab.keyboard.press("Escape")
     options = tab.get_by_role("listbox")
-    tab.get_by_role("option", name=status, exact=True).click()
+    tab.get_by_role("option", name=option, exact=True).click()
     try:  # the pick closes the editor and commits the cell
         expect(options).to_be_hidden(timeout=5_000)
     except AssertionError:  # a click that landed as the menu opened: pick with the keys
-        tab.keyboard.type(status)
+        tab.keyboard.type(option)
         tab.keyboard.press("Enter")
         expect(options).to_be_hidden(timeout=10_000)
 
@@ -259,3 +268,184 @@ def test_a_stale_tab_cannot_overwrite_a_task(chromium, served):
     row = t.tasks(Stores.open(data).app).filter(pl.col("task_key") == key).row(0, named=True)
     assert (row["status"], row["updated_by"]) == ("done", "local user")
     _close(tabs)
+
+
+def _quiet_pair(stores: Stores) -> str:
+    """A CSM+AM pair with no decision recorded yet."""
+    from dashboard.views.sync import pair_choices
+
+    noted = set(stores.app.query("SELECT DISTINCT pair FROM sync_notes")["pair"].to_list())
+    return next(k for k in pair_choices(stores.sources, None).keys if k not in noted and " + " in k)
+
+
+def test_a_stale_tab_cannot_overwrite_a_decision(chromium, served):
+    """Two sync tabs show last sync's decision open; A marks it done; B, still showing it
+    open, marks it dropped: refused with who set it to what, and the decision stays done."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect
+
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.pairs import split_pair
+    from dashboard.workflows import decisions as d
+
+    url, data = served
+    stores = Stores.open(data)
+    pair = _quiet_pair(stores)
+    csm, am = split_pair(pair)
+    # a sync before today's: its decisions' status is what the page edits
+    note = d.add_decision(
+        stores.app, pair, None, "Send the ROI deck", csm, dt.date(2026, 11, 27), csm, "csm", NOW
+    )
+    tabs = _two_tabs(chromium, f"{url}/sync?pair={quote(pair)}")
+    for tab in tabs:  # the page is drawn to its end (the exports are its last part)
+        expect(tab.get_by_role("button", name="Print view (HTML, print to PDF)")).to_be_visible(
+            timeout=60_000
+        )
+    grids = [
+        tab.get_by_text("From the last sync").locator(
+            "xpath=following::*[@data-testid='stDataFrame'][1]"
+        )
+        for tab in tabs
+    ]
+    a, b = tabs
+    # account, decision, who, by, due, status
+    _pick_in_grid(a, grids[0], 5, "done")
+    expect(a.get_by_text("Saved: 1 decision(s)").first).to_be_visible(timeout=30_000)
+    _pick_in_grid(b, grids[1], 5, "dropped")
+    refusal = b.get_by_text("this decision changed since you saw it").first
+    expect(refusal).to_be_visible(timeout=30_000)
+    expect(refusal).to_contain_text("local user set it to 'done' ('Send the ROI deck'")
+    expect(refusal).to_contain_text("Nothing was recorded")
+    b.screenshot(path=str(ARTIFACTS / "stale-decision-refused.png"), full_page=True)
+    app = Stores.open(data).app
+    row = d.decisions(app, pair).filter(pl.col("note_id") == note).row(0, named=True)
+    assert (row["status"], row["edited_by"]) == ("done", "local user")
+    assert audit_rows(app, "decision edit").filter(pl.col("subject") == note).height == 1
+    _close(tabs)
+
+
+def test_a_stale_tab_cannot_undo_a_load_again(chromium, tmp_path):
+    """Two Data tabs on a team's workspace; B asks to undo the newest load and sees the
+    confirmation; A undoes it; B says yes: refused with A's undo named, nothing undone."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.load_log import load_records
+
+    root = tmp_path / "data"
+    newest, _ = _two_loads(root)
+    with streamlit_server(root) as url:
+        tabs = _two_tabs(chromium, f"{url}/data")
+        undo = [tab.locator(f".st-key-undo_{newest} button") for tab in tabs]
+        for button in undo:
+            expect(button).to_be_visible(timeout=60_000)
+        a, b = tabs
+        yes = f"Yes, undo {newest}"
+        undo[1].click()
+        expect(b.get_by_role("button", name=yes)).to_be_visible(timeout=30_000)
+        undo[0].click()
+        a.get_by_role("button", name=yes).click()
+        expect(a.get_by_text(f"Undid {newest} as U").first).to_be_visible(timeout=120_000)
+        b.get_by_role("button", name=yes).click()
+        refusal = b.get_by_text("the load history changed since it was shown").first
+        expect(refusal).to_be_visible(timeout=30_000)
+        expect(refusal).to_contain_text(f"(undo of {newest}, by local user")
+        expect(refusal).to_contain_text("nothing was undone")
+        b.screenshot(path=str(ARTIFACTS / "stale-undo-refused.png"), full_page=True)
+        _close(tabs)
+    stores = Stores.open(root)
+    assert load_records(stores.sources)["kind"].to_list().count("undo") == 1
+    assert audit_rows(stores.app, "undo load").height == 1
+
+
+def test_a_stale_tab_cannot_pin_a_key_again(chromium, tmp_path):
+    """Two Data tabs check a support export whose keys match no account; A pins 'zd-0' to
+    Acct 1; B, still showing it unpinned, pins it to Acct 2: refused with A's pin named, and
+    the key stays pinned to Acct 1."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.pins import pin_rows
+
+    root = tmp_path / "data"
+    _two_loads(root)  # a team's workspace: accounts a0 … a29, "Acct 0" … "Acct 29"
+    tickets = tmp_path / "support_tickets.csv"
+    tickets.write_text(
+        "ticket_id,account_id,opened_at,priority,status\n"
+        + "".join(f"t{i},zd-{i % 3},2026-11-0{1 + i % 5},high,open\n" for i in range(9))
+    )
+    with streamlit_server(root) as url:
+        tabs = _two_tabs(chromium, f"{url}/data")
+        for tab, account in zip(tabs, ("Acct 1", "Acct 2"), strict=True):
+            tab.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(
+                str(tickets)
+            )
+            check = tab.get_by_role("button", name="Check the data")
+            check.wait_for(timeout=60_000)
+            _wait_for_run(tab)
+            check.click()
+            tab.get_by_text("Pin a match (3 keys matched no account)").click(timeout=60_000)
+            _wait_for_run(tab)
+            expect(tab.get_by_label("Key in the file", exact=True)).to_have_value("zd-0")
+            find = tab.get_by_label("Find the account (name or id contains)", exact=True)
+            find.fill(account)
+            find.press("Enter")
+            picked = tab.get_by_label("is the account", exact=True)
+            expect(picked).to_have_value(f"{account} ({account.replace('Acct ', 'a')})")
+            _wait_for_run(tab)
+        a, b = tabs
+        a.get_by_role("button", name="Pin", exact=True).click()
+        expect(a.get_by_text("Pinned zd-0 to a1: check the data again").first).to_be_visible(
+            timeout=30_000
+        )
+        b.get_by_role("button", name="Pin", exact=True).click()
+        refusal = b.get_by_text("the pin of 'zd-0' changed since you saw it").first
+        expect(refusal).to_be_visible(timeout=30_000)
+        expect(refusal).to_contain_text("local user pinned it to 'a1'")
+        expect(refusal).to_contain_text("Nothing was recorded")
+        b.screenshot(path=str(ARTIFACTS / "stale-pin-refused.png"), full_page=True)
+        _close(tabs)
+    app = Stores.open(root).app
+    assert [(k, a) for _, k, a in pin_rows(app).rows()] == [("zd-0", "a1")]
+    assert audit_rows(app, "pin match").height == 1
+
+
+def test_a_stale_tab_cannot_load_a_checked_file_again(chromium, tmp_path):
+    """Two Data tabs check the same accounts file; A loads it; B, whose check was given for
+    the data before A's load, presses Load: refused with A's load named, nothing loaded."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.load_log import load_records
+
+    root = tmp_path / "data"
+    _two_loads(root)
+    before = load_records(Stores.open(root).sources).height
+    update = tmp_path / "accounts_update.csv"
+    update.write_text("account_id,account_name,arr\na1,Acct 1,7000\n")
+    with streamlit_server(root) as url:
+        tabs = _two_tabs(chromium, f"{url}/data")
+        for tab in tabs:
+            tab.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(
+                str(update)
+            )
+            check = tab.get_by_role("button", name="Check the data")
+            check.wait_for(timeout=60_000)
+            _wait_for_run(tab)
+            check.click()
+            expect(tab.get_by_role("button", name="Load into Tandem")).to_be_enabled(timeout=60_000)
+            _wait_for_run(tab)
+        a, b = tabs
+        a.get_by_role("button", name="Load into Tandem").click()
+        expect(a.get_by_text("Loaded 1 accounts into your workspace").first).to_be_visible(
+            timeout=120_000
+        )
+        b.get_by_role("button", name="Load into Tandem").click()
+        refusal = b.get_by_text("the stored data changed since the check").first
+        expect(refusal).to_be_visible(timeout=60_000)
+        expect(refusal).to_contain_text("(accounts_update.csv, by local user, ")
+        expect(refusal).to_contain_text("nothing was loaded")
+        b.screenshot(path=str(ARTIFACTS / "stale-load-refused.png"), full_page=True)
+        _close(tabs)
+    log = load_records(Stores.open(root).sources)
+    assert log.height == before + 1 and log["files"][0] == '["accounts_update.csv"]'

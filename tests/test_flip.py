@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.store import AppStore, Stores
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks as t
-from dashboard.workflows.access import Actor, Viewer
+from dashboard.workflows.access import Actor, NotAllowed, Viewer
 from dashboard.workflows.scorecards import (
     ScorecardChanged,
     activate_scorecard,
@@ -271,6 +271,133 @@ def test_a_stale_activation_is_refused_with_who_activated_what(empty_stores: Sto
     assert active_scorecard(app).name == "adoption-heavy"
 
 
+def _decision(app: AppStore) -> tuple[str, str]:
+    """A decision of the sync of NOW's day (the pair's latest: editable) and its pair."""
+    from dashboard.store.pairs import pair_key
+    from dashboard.workflows import decisions as d
+
+    pair = pair_key("Cleo CSM", "Avery AM")
+    note = d.add_decision(
+        app,
+        pair,
+        "ACC-1",
+        "Send the ROI deck",
+        "Cleo CSM",
+        dt.date(2026, 11, 27),
+        "Cleo CSM",
+        "csm",
+        NOW,
+    )
+    return pair, note
+
+
+def test_a_stale_decision_edit_is_refused_with_who_changed_it_to_what(app):
+    """Two sync tabs show the decision open; the AM rewrites it; the CSM's tab, still showing
+    the old words, sets its status: refused with the AM's edit named, nothing recorded."""
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.workflows import decisions as d
+
+    pair, note = _decision(app)
+    shown = d.decisions(app, pair).row(0, named=True)
+    d.edit_decision_as(
+        app,
+        AM,
+        pair,
+        note,
+        NOW.date(),
+        decision="Send the ROI deck and book the QBR",
+        owner="Avery AM",
+        due_on=dt.date(2026, 11, 30),
+        status="open",
+        now=NOW + dt.timedelta(minutes=20),
+        seen_version=shown["version"],
+    )
+    for change in (
+        lambda: d.edit_decision_as(
+            app,
+            CSM,
+            pair,
+            note,
+            NOW.date(),
+            decision="Send the ROI deck",
+            owner="Cleo CSM",
+            due_on=dt.date(2026, 11, 27),
+            status="dropped",
+            now=NOW + dt.timedelta(hours=1),
+            seen_version=shown["version"],
+        ),
+        lambda: d.set_status_as(
+            app,
+            CSM,
+            pair,
+            note,
+            "done",
+            NOW + dt.timedelta(hours=1),
+            seen_version=shown["version"],
+        ),
+    ):
+        with pytest.raises(d.DecisionChanged) as refused:
+            change()
+        message = str(refused.value)
+        assert "this decision changed since you saw it" in message
+        assert "Avery AM set it to 'open' ('Send the ROI deck and book the QBR'" in message
+        assert "Avery AM by 2026-11-30) at 2026-11-22 10:20" in message
+        assert "Nothing was recorded" in message
+        assert isinstance(refused.value, ChangedSince)
+    row = d.decisions(app, pair).row(0, named=True)
+    assert (row["decision"], row["status"], row["edited_by"]) == (
+        "Send the ROI deck and book the QBR",
+        "open",
+        "Avery AM",
+    )
+    assert audit_rows(app, "decision edit").height == 1
+    # the version now shown goes through
+    d.set_status_as(
+        app, CSM, pair, note, "done", NOW + dt.timedelta(hours=1), seen_version=row["version"]
+    )
+    assert d.decisions(app, pair)["status"].to_list() == ["done"]
+
+
+def test_a_decision_put_back_as_it_was_is_still_another_version(app):
+    """Words changed and changed back read the same, but two changes were made: a tab that
+    saw the first words is refused (the AM's second edit is named)."""
+    from dashboard.workflows import decisions as d
+
+    pair, note = _decision(app)
+    shown = d.decisions(app, pair)["version"][0]
+    for words, minutes in (("Other words", 5), ("Send the ROI deck", 10)):
+        d.edit_decision_as(
+            app,
+            AM,
+            pair,
+            note,
+            NOW.date(),
+            decision=words,
+            owner="Cleo CSM",
+            due_on=dt.date(2026, 11, 27),
+            status="open",
+            now=NOW + dt.timedelta(minutes=minutes),
+        )
+    assert d.decisions(app, pair)["version"][0] != shown
+    with pytest.raises(d.DecisionChanged, match="Avery AM set it to 'open'.*10:10"):
+        d.set_status(app, note, "dropped", "Cleo CSM", NOW, seen_version=shown)
+    assert d.decisions(app, pair)["status"].to_list() == ["open"]
+
+
+def test_a_stranger_cannot_set_a_pairs_decision_status(app):
+    from dashboard.workflows import decisions as d
+
+    pair, note = _decision(app)
+    version = d.decisions(app, pair)["version"][0]
+    with pytest.raises(NotAllowed):
+        d.set_status_as(app, Viewer("Zed", "csm"), pair, note, "done", NOW, seen_version=version)
+    with pytest.raises(ValueError, match="no decision"):
+        d.set_status_as(
+            app, Viewer("Lee Leader", "leader"), "Someone", note, "done", NOW, seen_version=version
+        )
+    assert d.decisions(app, pair)["status"].to_list() == ["open"]
+
+
 # --- the forms (AppTest): two sessions on one account are two tabs -------------------------
 
 APP = "../dashboard/app.py"
@@ -420,3 +547,111 @@ def test_a_stale_activation_in_the_lab_is_refused_and_nothing_is_rescored(own_de
     )
     # B's fresh widgets carry the new version
     assert b.selectbox(key=f"lab_activate_pick_{activation_version(app)}").options
+
+
+def _two_loads(root) -> list[str]:
+    """A team's workspace with two loads of accounts (the command line): their ids, newest
+    first."""
+    from dashboard.store.load_log import load_records
+    from tests.conftest import tandem
+
+    first = "account_id,account_name,csm_owner,arr\n" + "".join(
+        f"a{i},Acct {i},Ann Lee,{1000 + i}\n" for i in range(30)
+    )
+    for name, text in (
+        ("a.csv", first),
+        ("b.csv", "account_id,account_name,arr\na1,Acct 1,5000\n"),
+    ):
+        path = root.parent / name
+        path.write_text(text)
+        done = tandem(root, "import", "accounts", str(path))
+        assert done.returncode == 0, done.stderr
+    return load_records(Stores.open(root).sources)["load_id"].to_list()
+
+
+def test_a_stale_undo_is_refused_with_who_undid_what_and_when(tmp_path):
+    """Two Data tabs show L3 as the newest load; tab A undoes it; tab B, still showing L3
+    newest, undoes it (or the load before it): refused with A's undo named, who and when,
+    and nothing is published or audited."""
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.load_log import UndoRefused, load_records
+    from dashboard.workflows.loads import undo_load
+    from tests.test_undo import fingerprint
+
+    root = tmp_path / "data"
+    newest, older = _two_loads(root)
+    stores = Stores.open(root)
+    done = undo_load(stores, newest, actor="Ann (tab A)", now=NOW, expect_latest=newest)
+    undo = load_records(stores.sources).row(0, named=True)
+    assert undo["load_id"] == done.undo_id
+    before = fingerprint(root / "sources")
+    for target in (newest, older):
+        with pytest.raises(UndoRefused) as refused:
+            undo_load(stores, target, actor="Bo (tab B)", now=NOW, expect_latest=newest)
+        message = str(refused.value)
+        assert "the load history changed since it was shown" in message
+        assert f"{done.undo_id} (undo of {newest}, by Ann (tab A), " in message  # who, what
+        assert f"{undo['loaded_at']:%Y-%m-%d %H:%M} UTC" in message  # when
+        assert "nothing was undone" in message
+    assert fingerprint(root / "sources") == before
+    assert audit_rows(stores.app, "undo load")["actor"].to_list() == ["Ann (tab A)"]
+    # the history as it is now shown: the undo of the older load goes through
+    undo_load(stores, older, actor="Bo (tab B)", now=NOW, expect_latest=done.undo_id)
+    assert audit_rows(stores.app, "undo load").height == 2
+
+
+def test_a_stale_pin_is_refused_with_who_pinned_the_key_to_what(app):
+    """Two Data tabs show billing key 'cus_9' matching no account; A pins it to ACC-1; B,
+    still showing it unpinned, pins it to ACC-2: refused with A's pin named, nothing written."""
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.pins import pin_rows
+    from dashboard.workflows.pins import PinChanged, pin_match, pin_versions
+
+    shown = pin_versions(app, "billing", ["cus_9", "cus_7"])
+    assert shown == {"cus_9": "", "cus_7": ""}
+    pin_match(app, "billing", "cus_9", "ACC-1", "Ann Ops", NOW, seen_version=shown["cus_9"])
+    with pytest.raises(PinChanged) as refused:
+        pin_match(
+            app,
+            "billing",
+            "cus_9",
+            "ACC-2",
+            "Bo Ops",
+            NOW + dt.timedelta(minutes=3),
+            seen_version=shown["cus_9"],
+        )
+    message = str(refused.value)
+    assert "the pin of 'cus_9' changed since you saw it" in message
+    assert "Ann Ops pinned it to 'ACC-1' at 2026-11-22 10:00" in message
+    assert "Nothing was recorded" in message and isinstance(refused.value, ChangedSince)
+    assert pin_rows(app).rows() == [("billing", "cus_9", "ACC-1")]
+    assert audit_rows(app, "pin match")["actor"].to_list() == ["Ann Ops"]
+    # another key of the same check is unaffected; the version now shown goes through
+    pin_match(app, "billing", "cus_7", "ACC-3", "Bo Ops", NOW, seen_version=shown["cus_7"])
+    now_shown = pin_versions(app, "billing", ["cus_9"])["cus_9"]
+    assert now_shown
+    pin_match(app, "billing", "cus_9", "ACC-2", "Bo Ops", NOW, seen_version=now_shown)
+    assert sorted(pin_rows(app).rows()) == [
+        ("billing", "cus_7", "ACC-3"),
+        ("billing", "cus_9", "ACC-2"),
+    ]
+
+
+def test_a_stale_check_names_the_load_that_came_since(tmp_path):
+    """Two Data tabs checked the same file against the stored data; a load lands (A's, or
+    another tab's); B's Load is refused with that load named: which files, by whom, when."""
+    from dashboard.store.load_log import load_records
+    from dashboard.workflows.imports import CheckStamp, StaleCheck, require_same_check
+
+    root = tmp_path / "data"
+    _two_loads(root)
+    store = Stores.open(root).sources
+    latest = load_records(store).row(0, named=True)
+    checked = CheckStamp.of(root, "plan", "the version B checked against")
+    with pytest.raises(StaleCheck) as refused:
+        require_same_check(checked, CheckStamp.of(root, "plan", store.data_version()), store)
+    message = str(refused.value)
+    assert "the stored data changed since the check (the latest load: " in message
+    assert f"{latest['load_id']} (b.csv, by {latest['actor']}, " in message
+    assert f"{latest['loaded_at']:%Y-%m-%d %H:%M} UTC)" in message
+    assert "nothing was loaded" in message

@@ -18,6 +18,14 @@ from dashboard.store.appdata import AppStore
 
 EDIT = "decision edit"
 FIELDS = ("decision", "owner", "due_on", "status")
+# a decision's version: its content (words, who, by when, status) and the number of changes
+# made to it (each is an audit row written in the same transaction), as one digest of the row
+# ``n`` of ``sync_notes``; a form shows it and a change that names another version is refused
+VERSION = (
+    "md5(concat_ws('|', n.decision, coalesce(n.owner, '\x00'),"
+    " coalesce(n.due_on::VARCHAR, '\x00'), n.status, (SELECT count(*) FROM audit_log a"
+    f" WHERE a.action = '{EDIT}' AND a.subject = n.note_id)::VARCHAR))"
+)
 
 
 def insert_decision(
@@ -54,7 +62,8 @@ def decision_rows(app: AppStore, pair: str) -> pl.DataFrame:
     """Every decision of a pair, newest first, with the day of its sync and who last
     changed it, when (null: as its author wrote it)."""
     return app.query(
-        "SELECT n.*, n.written_at::DATE AS sync_on, e.edited_by, e.edited_at FROM sync_notes n"
+        f"SELECT n.*, n.written_at::DATE AS sync_on, e.edited_by, e.edited_at, {VERSION} AS version"
+        " FROM sync_notes n"
         " LEFT JOIN (SELECT subject, arg_max(actor, logged_at) AS edited_by,"
         "  max(logged_at) AS edited_at FROM audit_log WHERE action = $edit GROUP BY subject) e"
         " ON e.subject = n.note_id WHERE n.pair = $pair ORDER BY n.written_at DESC",
@@ -95,7 +104,9 @@ def decision_history(app: AppStore, note_id: str) -> pl.DataFrame:
 
 
 def decision_row(app: AppStore, note_id: str) -> dict | None:
-    rows = app.query("SELECT * FROM sync_notes WHERE note_id = $id", {"id": note_id})
+    rows = app.query(
+        f"SELECT n.*, {VERSION} AS version FROM sync_notes n WHERE note_id = $id", {"id": note_id}
+    )
     return rows.row(0, named=True) if rows.height else None
 
 
@@ -109,27 +120,40 @@ def set_decision(
     due_on: dt.date | None = None,
     editor: str | None = None,
     now: dt.datetime | None = None,
-) -> None:
+    seen_version: str | None = None,
+) -> dict | None:
     """Change a decision's status, and (while it is editable) its words, owner or due date;
     a real change is audited with its editor, the old and new values and who wrote the old
-    words (the history)."""
+    words (the history). Returns None when there is no such decision; otherwise the decision
+    as it was before (its fields, ``version``, ``changed_by`` and ``changed_at``: who last
+    wrote or changed it, when): when ``seen_version`` is given and is not that version,
+    nothing was written."""
     with app.transaction() as con:
         old = con.execute(
-            "SELECT decision, owner, due_on, status, author FROM sync_notes WHERE note_id = $id",
+            f"SELECT n.decision, n.owner, n.due_on, n.status, n.author, n.written_at, {VERSION}"
+            " FROM sync_notes n WHERE n.note_id = $id",
             {"id": note_id},
         ).fetchall()
         if not old:
-            return
+            return None
         before = dict(zip(FIELDS, old[0][:4], strict=True))
+        last_by, last_at = con.execute(
+            "SELECT arg_max(actor, logged_at), max(logged_at) FROM audit_log"
+            " WHERE action = $edit AND subject = $id",
+            {"edit": EDIT, "id": note_id},
+        ).fetchall()[0]
+        shown = {
+            **before,
+            "version": old[0][6],
+            "changed_by": last_by or old[0][4],
+            "changed_at": last_at or old[0][5],
+        }
+        if seen_version is not None and shown["version"] != seen_version:
+            return shown
         wanted = {"decision": decision, "owner": owner, "due_on": due_on, "status": status}
         after = {f: before[f] if wanted[f] is None else wanted[f] for f in FIELDS}
         if after == before:
-            return
-        last_by = con.execute(
-            "SELECT arg_max(actor, logged_at) FROM audit_log WHERE action = $edit"
-            " AND subject = $id",
-            {"edit": EDIT, "id": note_id},
-        ).fetchall()[0][0]
+            return shown
         audit_log.log_in(
             con,
             now or clock.now(),
@@ -152,6 +176,7 @@ def set_decision(
                 "id": note_id,
             },
         )
+    return shown
 
 
 def _texts(values: dict) -> dict[str, str | None]:

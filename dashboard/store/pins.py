@@ -45,13 +45,54 @@ def pins_of_folder(folder: Path) -> pl.DataFrame:
         con.close()
 
 
+# a pin's version: the account it names, who pinned it and when, as one digest ("" when the
+# key has no pin); a form shows it and a pin that names another version is refused
+VERSION = (
+    "md5(concat_ws('|', account_id, coalesce(pinned_by, '\x00'),"
+    " coalesce(strftime(pinned_at, '%Y-%m-%dT%H:%M:%S.%f'), '\x00')))"
+)
+
+
+def pin_versions(app: AppStore, system: str, keys: list[str]) -> dict[str, str]:
+    """The version of each of ``keys``' pins in ``system`` ("" for a key with no pin)."""
+    rows = app.query(
+        f"SELECT key, {VERSION} AS version FROM account_pins WHERE system = $system"
+        " AND key IN (SELECT unnest($keys::VARCHAR[]))",
+        {"system": system, "keys": keys},
+    )
+    found = dict(zip(rows["key"], rows["version"], strict=True))
+    return {k: found.get(k, "") for k in keys}
+
+
 def save_pin(
-    app: AppStore, system: str, key: str, account_id: str, actor: str, now: dt.datetime
-) -> None:
-    """Pin ``key`` of ``system`` to an account (replacing an earlier pin), audited."""
+    app: AppStore,
+    system: str,
+    key: str,
+    account_id: str,
+    actor: str,
+    now: dt.datetime,
+    seen_version: str | None = None,
+) -> dict | None:
+    """Pin ``key`` of ``system`` to an account (replacing an earlier pin), audited; unless
+    ``seen_version`` is given and the key's pin is no longer that version ("": no pin). Returns
+    the pin as it was before (account_id, pinned_by, pinned_at, version), None when there was
+    none; when its version is not ``seen_version``, nothing was written."""
     with app.transaction() as con:
+        found = con.execute(
+            f"SELECT account_id, pinned_by, pinned_at, {VERSION} FROM account_pins"
+            " WHERE system = $system AND key = $key",
+            {"system": system, "key": key},
+        ).fetchall()
+        before = (
+            dict(zip(("account_id", "pinned_by", "pinned_at", "version"), found[0], strict=True))
+            if found
+            else None
+        )
+        if seen_version is not None and (before["version"] if before else "") != seen_version:
+            return before
         con.execute(
             "INSERT OR REPLACE INTO account_pins VALUES ($system, $key, $account, $actor, $now)",
             {"system": system, "key": key, "account": account_id, "actor": actor, "now": now},
         )
         audit_log.log_in(con, now, actor, "pin match", account_id, f"{system}: {key}")
+    return before

@@ -13,7 +13,7 @@ from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer
 from dashboard.ui.queries import use_data_currency
 from dashboard.ui.state import now, stores, today
-from dashboard.ui.tables import edited_rows
+from dashboard.ui.tables import edits_as_shown, rows_version
 from dashboard.views.sync import Agenda
 from dashboard.workflows import decisions
 from dashboard.workflows.access import Actor, NotAllowed
@@ -41,80 +41,113 @@ SHOWN = [
 ]
 
 
+def _edited(name: str, editor_key: str, shown: list[dict], editable: tuple[str, ...]) -> None:
+    """A decision table's callback: each edited row as the person saw it (note id, the
+    version shown, the edit), for the run that follows to save."""
+    st.session_state[f"{name}_pending"] = edits_as_shown(editor_key, shown, editable, ("due_on",))
+
+
+def _save_edits(agenda: Agenda, name: str) -> None:
+    """Save the edits of the last run, each on the version of the decision it was made on
+    (one of last sync's: its status; one of today's: its words, who, by when, status); a
+    decision changed since in another tab is refused with who changed it, when, to what."""
+    pending = st.session_state.pop(f"{name}_pending", None)
+    if pending is None:
+        return
+    saved, refused = 0, []
+    for row in pending:
+        try:
+            if row["editable"] == "status":
+                decisions.set_status_as(
+                    stores().app,
+                    current_viewer(),
+                    agenda.pair,
+                    row["note_id"],
+                    row["status"],
+                    now(),
+                    seen_version=row["version"],
+                )
+            else:
+                decisions.edit_decision_as(
+                    stores().app,
+                    current_viewer(),
+                    agenda.pair,
+                    row["note_id"],
+                    today(),
+                    decision=row["decision"] or "",
+                    owner=row["owner"],
+                    due_on=row["due_on"],
+                    status=row["status"],
+                    now=now(),
+                    seen_version=row["version"],
+                )
+            saved += 1
+        except (ValueError, NotAllowed, StoreError) as exc:
+            refused.append(f"{row['decision']}: {exc}")
+    st.session_state[f"{name}_done"] = (saved, refused)
+    st.rerun()  # the whole page: the agenda reads the decisions again
+
+
+def _saved(name: str) -> None:
+    """What the last save of the table ``name`` did: saved, or refused with why."""
+    done = st.session_state.pop(f"{name}_done", None)
+    if done and done[0]:
+        st.success(f"Saved: {done[0]} decision(s)", icon=":material/check:")
+    for problem in done[1] if done else []:
+        st.error(md(problem), icon=":material/block:")
+
+
+def _editor(
+    rows: pl.DataFrame, name: str, editable: tuple[str, ...], config: dict[str, object]
+) -> None:
+    """A decision table whose ``editable`` columns are saved as they are edited. Its key
+    carries the shown decisions' versions: a change made elsewhere draws a fresh table, and
+    the edit goes with the version of the decision it was made on."""
+    shown = rows.select("note_id", "decision", "owner", "due_on", "status", "version")
+    bound = [
+        {**r, "editable": "status" if editable == ("status",) else "all"} for r in shown.to_dicts()
+    ]
+    editor_key = f"{name}_v{rows_version(bound, 'note_id')}"
+    spec = columns.decisions(list(decisions.STATUSES))
+    st.data_editor(  # a missing value reads as a dash, not "None"
+        _with_due_pills(rows.select(SHOWN)),
+        placeholder="—",
+        hide_index=True,
+        key=editor_key,
+        column_config=config,
+        column_order=spec.order,
+        disabled=[c for c in SHOWN if c not in editable],
+        on_change=_edited,
+        args=(name, editor_key, bound, editable),
+    )
+
+
 @st.fragment
 def last_decisions(agenda: Agenda) -> None:
     """Last sync's decisions, overdue ones marked, whose status can be changed here (their
     words stay as written: a later sync came)."""
     use_data_currency()  # a fragment's rerun runs in a thread of its own
+    _save_edits(agenda, "last_decisions")
+    _saved("last_decisions")
     if not agenda.last_decisions.height:
         st.caption("No decision from an earlier sync.")
         return
     st.markdown(f"**From the last sync ({agenda.since})** — update their status")
     spec = columns.decisions(list(decisions.STATUSES))
-    shown = _with_due_pills(agenda.last_decisions.select(SHOWN))
-    edited = st.data_editor(  # a missing value reads as a dash, not "None"
-        shown,
-        placeholder="—",
-        hide_index=True,
-        key="last_decisions",
-        column_config=spec.config,
-        column_order=spec.order,
-        disabled=[
-            "account_name",
-            "decision",
-            "owner",
-            "due_on",
-            "due_state",
-            "author",
-            "edited_by",
-        ],
-    )
-    for row in edited_rows(edited, agenda.last_decisions, "note_id", ["status"]).iter_rows(
-        named=True
-    ):
-        decisions.set_status(
-            stores().app, row["note_id"], row["status"], current_viewer().name, now()
-        )
+    _editor(agenda.last_decisions, "last_decisions", ("status",), spec.config)
 
 
 def todays_decisions(agenda: Agenda) -> None:
     """This sync's decisions, editable (words, who, by when, status) until the next sync."""
+    _save_edits(agenda, "todays_decisions")
+    _saved("todays_decisions")
     if not agenda.todays.height:
         return
     st.markdown("**Decided today** — editable until the next sync")
     spec = columns.decisions(list(decisions.STATUSES))
     owners = list(dict.fromkeys([agenda.csm, agenda.am]))
     config = {**spec.config, "owner": st.column_config.SelectboxColumn("Who", options=owners)}
-    edited = st.data_editor(
-        _with_due_pills(agenda.todays.select(SHOWN)),
-        placeholder="—",
-        hide_index=True,
-        key="todays_decisions",
-        column_config=config,
-        column_order=spec.order,
-        disabled=["account_name", "due_state", "author", "edited_by"],
-    )
-    changed = edited_rows(
-        edited, agenda.todays, "note_id", ["decision", "owner", "due_on", "status"]
-    )
-    for row in changed.iter_rows(named=True):
-        try:
-            decisions.edit_decision_as(
-                stores().app,
-                current_viewer(),
-                agenda.pair,
-                row["note_id"],
-                today(),
-                decision=row["decision"] or "",
-                owner=row["owner"],
-                due_on=row["due_on"],
-                status=row["status"],
-                now=now(),
-            )
-        except (ValueError, NotAllowed) as exc:
-            st.error(str(exc), icon=":material/block:")
-        else:
-            st.toast("Decision updated")
+    _editor(agenda.todays, "todays_decisions", ("decision", "owner", "due_on", "status"), config)
     _histories(agenda.todays)
 
 

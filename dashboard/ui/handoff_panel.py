@@ -12,8 +12,6 @@ The panel reruns alone (``st.fragment``).
 
 from __future__ import annotations
 
-import hashlib
-
 import polars as pl
 import streamlit as st
 
@@ -22,7 +20,7 @@ from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import use_data_currency
 from dashboard.ui.state import now, stores
-from dashboard.ui.tables import show_table
+from dashboard.ui.tables import edits_as_shown, rows_version, show_table
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks as t
 from dashboard.workflows.access import Actor, NotAllowed, actors_for
@@ -251,13 +249,7 @@ def task_columns() -> dict[str, object]:
 def _tasks_edited(editor_key: str, key: str, shown: list[dict]) -> None:
     """The task editor's callback: each edited row as the person saw it (task key, the version
     shown, status and note with the edit), by position in the table drawn then."""
-    edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
-    pending = []
-    for position, change in edits.items():
-        if int(position) < len(shown):
-            row = shown[int(position)]
-            pending.append({**row, **{c: v for c, v in change.items() if c in ("status", "note")}})
-    st.session_state[f"{key}_pending"] = pending
+    st.session_state[f"{key}_pending"] = edits_as_shown(editor_key, shown, ("status", "note"))
 
 
 def _save_tasks(pending: list[dict]) -> tuple[int, list[str]]:
@@ -300,10 +292,7 @@ def task_editor(frame: pl.DataFrame, key: str) -> None:
         st.caption("No task.")
         return
     shown = frame.select("task_key", "title", "status", "note", "version").to_dicts()
-    version = hashlib.sha1(
-        "|".join(f"{r['task_key']}:{r['version']}" for r in shown).encode()
-    ).hexdigest()[:12]
-    editor_key = f"{key}_v{version}"
+    editor_key = f"{key}_v{rows_version(shown, 'task_key')}"
     st.data_editor(  # a missing value reads as a dash, not "None"
         frame,
         placeholder="—",

@@ -12,7 +12,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from dashboard.schema import SOURCE_TABLES, columns, required_columns
 from dashboard.store.mappings import saved_mapping_json
-from dashboard.store.pins import pins_of_folder, save_pin
+from dashboard.store.pins import pins_of_folder
 from dashboard.store.workspaces import team_store
 from dashboard.text import md
 from dashboard.ui.identity import current_viewer
@@ -47,6 +47,7 @@ from dashboard.workflows.import_flow import (
     with_edits,
 )
 from dashboard.workflows.imports import CheckStamp, may_confirm_identities
+from dashboard.workflows.pins import pin_match, pin_versions
 
 SKIP = "(skip this file)"
 NONE = "—"
@@ -357,20 +358,70 @@ MATCH_RULES = {
 }
 
 
+def _pin_clicked(widgets: dict[str, str], system: str, versions: dict[str, str]) -> None:
+    """The Pin button's callback: the key and account the person saw picked (read by value
+    from the widgets of the version they were shown) with the version of that key's pin,
+    for the run that follows."""
+    key = st.session_state.get(widgets["key"])
+    st.session_state["pin_pending"] = {
+        "system": system,
+        "key": key,
+        "account": st.session_state.get(widgets["account"]),
+        "seen_version": versions.get(key, ""),
+    }
+
+
+def _pin_pending() -> None:
+    """Record the pin clicked in the last run, on the version it was shown, or say why not
+    (pinned meanwhile in another tab: who, to what, when). Either way the check no longer
+    holds: the data is checked again with the pins as they are."""
+    pending = st.session_state.pop("pin_pending", None)
+    if not pending:
+        return
+    st.session_state.pop("import_checked", None)
+    try:
+        pin_match(
+            team_stores().app,
+            pending["system"],
+            pending["key"],
+            pending["account"],
+            current_viewer().name,
+            now(),
+            seen_version=pending["seen_version"],
+        )
+    except ValueError as exc:
+        st.error(md(str(exc)), icon=":material/block:")
+    else:
+        st.success(
+            f"Pinned {md(pending['key'])} to {md(pending['account'])}: check the data again",
+            icon=":material/push_pin:",
+        )
+
+
 def _pin_form(session: ImportFlow, index: int, p: Prepared) -> None:
-    """Pin a key that matched no account to the account it is (then check again)."""
+    """Pin a key that matched no account to the account it is (then check again). The
+    widgets' keys carry the keys offered and their pins' versions: a check after a pin draws
+    them afresh instead of moving the old pick onto another key."""
+    system = p.system or ""
+    versions = pin_versions(team_stores().app, system, p.unmatched_keys)
+    seen = hashlib.sha1(repr((system, sorted(versions.items()))).encode()).hexdigest()[:8]
     with st.expander(f"Pin a match ({len(p.unmatched_keys)} keys matched no account)"):
-        key = st.selectbox("Key in the file", p.unmatched_keys, key=f"pin_key_{index}")
-        text = st.text_input("Find the account (name or id contains)", key=f"pin_find_{index}")
+        widgets = {"key": f"pin_key_{index}_{seen}", "account": f"pin_account_{index}_{seen}"}
+        key = st.selectbox("Key in the file", p.unmatched_keys, key=widgets["key"])
+        text = st.text_input(
+            "Find the account (name or id contains)", key=f"pin_find_{index}_{seen}"
+        )
         options = session.find_accounts(text)
         account = st.selectbox(
-            "is the account", list(options), format_func=options.get, key=f"pin_account_{index}"
+            "is the account", list(options), format_func=options.get, key=widgets["account"]
         )
-        if st.button("Pin", key=f"pin_{index}", disabled=not (key and account)):
-            save_pin(team_stores().app, p.system or "", key, account, current_viewer().name, now())
-            st.session_state.pop("import_checked", None)
-            st.toast(f"Pinned {key}: check the data again")
-            st.rerun()
+        st.button(
+            "Pin",
+            key=f"pin_{index}_{seen}",
+            disabled=not (key and account),
+            on_click=_pin_clicked,
+            args=(widgets, system, versions),
+        )
 
 
 def _impact_report(checked: Checked) -> bool:
@@ -445,6 +496,7 @@ def import_panel() -> None:
     done = st.session_state.pop("import_done", None)
     if done:
         st.success(done, icon=":material/check_circle:")
+    _pin_pending()
     uploads = st.file_uploader(
         "CSV, TSV, Parquet or XLSX files",
         accept_multiple_files=True,
@@ -531,7 +583,7 @@ def _load(
                 remember=plan,
             )
         except (ImportRefused, FileError, NotAllowed) as exc:
-            status.update(label="Nothing was loaded", state="error")
+            status.update(label="Nothing was loaded", state="error", expanded=True)
             st.error(str(exc), icon=":material/block:")
             return
         status.update(label="Loaded and rescored", state="complete")

@@ -82,7 +82,7 @@ def _undo(load_id: str, latest: str) -> None:
                 confirm_later=True,
             )
         except UndoRefused as exc:
-            status.update(label="Nothing was undone", state="error")
+            status.update(label="Nothing was undone", state="error", expanded=True)
             st.error(md(str(exc)), icon=":material/block:")
             return
         switch_to_team_data()

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,6 +156,40 @@ def edited_rows(
         for c in columns
     ]
     return edited.join(before, on=key).filter(pl.any_horizontal(differs))
+
+
+def rows_version(rows: list[dict[str, Any]], key: str) -> str:
+    """One short digest of the shown rows' keys and versions (each row's ``version``, the
+    store's digest of the record): an editor keyed by it is drawn afresh when any of its
+    records changed, so an edit made on the old table never lands on a row it was not made on."""
+    seen = "|".join(f"{r[key]}:{r['version']}" for r in rows)
+    return hashlib.sha1(seen.encode()).hexdigest()[:12]
+
+
+def edits_as_shown(
+    editor_key: str,
+    shown: list[dict[str, Any]],
+    editable: tuple[str, ...],
+    dates: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """A ``st.data_editor``'s edits (read in its ``on_change`` callback) as whole rows of the
+    table the person saw: each edited row as ``shown`` (its key and ``version``) with the
+    ``editable`` columns changed (the ``dates`` columns back as dates). ``shown`` is the table's rows bound
+    when it was drawn, so the edit goes with the record it was made on."""
+    edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
+    rows = []
+    for position, change in edits.items():
+        if int(position) >= len(shown):
+            continue
+        row = dict(shown[int(position)])
+        for column, value in change.items():
+            if column not in editable:
+                continue
+            if column in dates and isinstance(value, str):
+                value = dt.date.fromisoformat(value[:10]) if value else None
+            row[column] = value
+        rows.append(row)
+    return rows
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ import polars as pl
 
 from dashboard.store import AppStore, decision_log
 from dashboard.store.pairs import split_pair
-from dashboard.text import mask_pii
+from dashboard.text import mask_pii, mask_text
 from dashboard.workflows.access import Actor, NotAllowed, Viewer
+from dashboard.workflows.stale import ChangedSince, when
 
 STATUSES = ("open", "done", "dropped")
 
@@ -53,17 +54,68 @@ def last_sync(notes: pl.DataFrame, today: dt.date) -> dt.date | None:
     return earlier["sync_on"].max() if earlier.height else None
 
 
+class DecisionChanged(ChangedSince):
+    """The decision changed since the form showed it; nothing was recorded."""
+
+
+def _changed(before: dict | None, note_id: str, seen_version: str | None) -> None:
+    """Refuse (``DecisionChanged``) a change made on a version of the decision that is no
+    longer its own, saying who changed it, when and to what."""
+    if before is None:
+        raise ValueError(f"there is no decision {note_id!r}")
+    if seen_version is None or before["version"] == seen_version:
+        return
+    words = mask_text(before["decision"]) or ""
+    if len(words) > 80:
+        words = words[:79] + "…"
+    who = mask_text(before["owner"]) if before["owner"] else "nobody named"
+    due = f"by {before['due_on']}" if before["due_on"] else "with no date"
+    raise DecisionChanged(
+        f"this decision changed since you saw it: {mask_text(before['changed_by']) or 'someone'}"
+        f" set it to {before['status']!r} ({words!r}, {who} {due}) at "
+        f"{when(before['changed_at'])}. Nothing was recorded: look at it again and choose."
+    )
+
+
 def set_status(
     app: AppStore,
     note_id: str,
     status: str,
     editor: str | None = None,
     now: dt.datetime | None = None,
+    *,
+    seen_version: str | None = None,
 ) -> None:
-    """Change a decision's status (audited with ``editor``, as every change to a decision)."""
+    """Change a decision's status (audited with ``editor``, as every change to a decision);
+    refused, writing nothing, when ``seen_version`` (the ``version`` of the row the form
+    showed) is no longer the decision's: the message says who changed it, when and to what."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
-    decision_log.set_decision(app, note_id, status=status, editor=editor, now=now)
+    before = decision_log.set_decision(
+        app, note_id, status=status, editor=editor, now=now, seen_version=seen_version
+    )
+    _changed(before, note_id, seen_version)
+
+
+def set_status_as(
+    app: AppStore,
+    viewer: Viewer,
+    pair: str,
+    note_id: str,
+    status: str,
+    now: dt.datetime,
+    *,
+    seen_version: str,
+) -> None:
+    """``set_status`` by a person on the sync page: either of the pair (or a leader; the local
+    user), on a decision of the pair, and only on the version the form showed."""
+    csm, am = split_pair(pair)
+    if viewer.role != "local" and decision_author(viewer, csm, am) is None:
+        raise NotAllowed(f"only {csm} or {am} (or a leader) change this pair's decisions")
+    row = decision_log.decision_row(app, note_id)
+    if row is None or row["pair"] != pair:
+        raise ValueError(f"there is no decision {note_id!r} in this sync")
+    set_status(app, note_id, status, viewer.name, now, seen_version=seen_version)
 
 
 def decision_history(app: AppStore, note_id: str, unmask: bool = False) -> pl.DataFrame:
@@ -131,11 +183,14 @@ def edit_decision_as(
     due_on: dt.date | None,
     status: str,
     now: dt.datetime | None = None,
+    seen_version: str | None = None,
 ) -> None:
     """Change a decision of the pair's latest sync (its words, who, by when, status): it can
     be edited until the next sync; after it, only its status changes (``set_status``).
     Either of the pair (or a leader) may edit; the decision then shows who edited it and its
-    history keeps every earlier version with who wrote it (``decision_history``)."""
+    history keeps every earlier version with who wrote it (``decision_history``). Refused,
+    writing nothing, when ``seen_version`` is no longer the decision's version (another tab
+    changed it): the message says who, when and to what."""
     csm, am = split_pair(pair)
     if viewer.role != "local" and decision_author(viewer, csm, am) is None:
         raise NotAllowed(f"only {csm} or {am} (or a leader) edit this pair's decisions")
@@ -154,7 +209,7 @@ def edit_decision_as(
         raise ValueError("write the decision: it cannot be empty")
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
-    decision_log.set_decision(
+    before = decision_log.set_decision(
         app,
         note_id,
         status=status,
@@ -163,4 +218,6 @@ def edit_decision_as(
         due_on=due_on,
         editor=viewer.name,
         now=now,
+        seen_version=seen_version,
     )
+    _changed(before, note_id, seen_version)

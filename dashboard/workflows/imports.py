@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.store.load_log import describe, load_records
+from dashboard.store.sources import SourceStore
 from dashboard.workflows.access import LEADERS, NotAllowed, Viewer
 
 
@@ -32,8 +34,12 @@ class StaleCheck(NotAllowed):
     """The check (and its yes) was given for another organisation, plan or data."""
 
 
-def require_same_check(checked: CheckStamp, current: CheckStamp) -> None:
-    """Refuse a load whose check was given for something else; the message says what."""
+def require_same_check(
+    checked: CheckStamp, current: CheckStamp, store: SourceStore | None = None
+) -> None:
+    """Refuse a load whose check was given for something else; the message says what (for
+    stored data changed since, the newest entry of ``store``'s load log: what was loaded or
+    undone, by whom, when)."""
     if checked.folder != current.folder:
         raise StaleCheck(
             "the data was checked for another organisation or workspace than the one selected "
@@ -45,9 +51,15 @@ def require_same_check(checked: CheckStamp, current: CheckStamp) -> None:
             "the data again"
         )
     if checked.data_version != current.data_version:
+        log = load_records(store) if store is not None else None
+        latest = (
+            f"the latest load: {describe(log.row(0, named=True))}"
+            if log is not None and log.height
+            else "another load or an erasure"
+        )
         raise StaleCheck(
-            "the stored data changed since the check (another load or an erasure): nothing "
-            "was loaded; check the data again"
+            f"the stored data changed since the check ({latest}): nothing was loaded; check "
+            "the data again"
         )
 
 
