@@ -18,10 +18,9 @@ import streamlit as st
 
 from dashboard.store.filters import FILTER_COLUMNS
 from dashboard.store.workspaces import WORKSPACE_LABELS
-from dashboard.text import md
+from dashboard.text import BAND_ORDER, md
 from dashboard.ui.nav import DEFAULT, PAGES, page
 from dashboard.views.portfolio import DIMENSIONS, ChartPick
-from scoring.health import BAND_ORDER
 
 WORKSPACE = "ws"
 GLOBAL = (WORKSPACE, *FILTER_COLUMNS)  # on every page's link
