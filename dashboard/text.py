@@ -1,6 +1,11 @@
 """Text that leaves Tandem, in one place: numbers as people read them, data shown through
 Markdown escaped, chart labels kept plain, and CSV cells neutralised.
 
+The glossary: every business concept once (bands and their thresholds, at risk, the windows,
+churn horizon, the middle, "no data") is defined in ``scoring/glossary.py`` (scoring may import
+nothing of the app, and needs them) and re-exported here, the core every layer may read: a
+page, a panel or a digest takes its words and numbers from here, never writes them out.
+
 Formulas: text that a spreadsheet would run as a formula is neutralised (pure Polars).
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by
@@ -18,6 +23,35 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import polars as pl
+
+from scoring.glossary import (  # noqa: F401  (re-exported: the glossary, for every layer)
+    ACTIVE_USER_DAYS,
+    AT_RISK,
+    AT_RISK_REASON,
+    AT_RISK_TITLE,
+    BAND_ORDER,
+    BANDS,
+    CHURN_HORIZON_DAYS,
+    CHURN_RISK_HELP,
+    CHURN_RISK_LABEL,
+    GREEN_FROM,
+    IN_WINDOW,
+    MIDDLE_HIGH,
+    MIDDLE_LOW,
+    NO_DATA,
+    OUTCOME_DAYS,
+    RED_BELOW,
+    RENEWAL_BUCKETS,
+    RENEWAL_WINDOW_DAYS,
+    RENEWAL_WINDOWS,
+    RISK_TERMS,
+    TICKET_DAYS,
+    TOUCH_DAYS,
+    VALUE_VALIDATION,
+    WITHIN_WINDOW,
+    band_rule,
+    days,
+)
 
 FORMULA_START = r"^[=+\-@\t\r]"
 

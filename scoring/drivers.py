@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scoring.components import seat_utilisation, usage_ratio
+from scoring.glossary import TICKET_DAYS, days, seat_utilisation, usage_ratio
 from scoring.scorecard import COMPONENTS, Scorecard
 
 col = pl.col
@@ -102,7 +102,7 @@ def cause(component: str) -> pl.Expr:
             pl.format(", ticket CSAT {}", _num(col("csat_last_90d"), 1))
         )
         return pl.format(
-            "{} open high/urgent tickets, {} tickets in 90 days{}",
+            f"{{}} open high/urgent tickets, {{}} tickets in {days(TICKET_DAYS)}{{}}",
             col("tickets_open_high"),
             col("tickets_last_90d"),
             csat.fill_null(""),

@@ -9,6 +9,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scoring.glossary import GREEN_FROM, OUTCOME_DAYS, RED_BELOW, TICKET_DAYS, days
+
 COMPONENTS: tuple[str, ...] = (
     "adoption",
     "usage_trend",
@@ -25,8 +27,8 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    red: float = Field(40.0, gt=0, lt=100)
-    green: float = Field(70.0, gt=0, le=100)
+    red: float = Field(RED_BELOW, gt=0, lt=100)
+    green: float = Field(GREEN_FROM, gt=0, le=100)
     low_coverage: float = Field(
         0.5, ge=0, le=1, description="a health whose coverage is below this is flagged"
     )
@@ -59,12 +61,12 @@ class ComponentParams(BaseModel):
     breadth_target: float = Field(0.6, gt=0, le=1, description="share of features scoring 100")
     support_open_high_penalty: float = Field(25.0, ge=0, description="points per open high ticket")
     support_ticket_allowance: float = Field(
-        1.0, ge=0, description="tickets per 10 seats in 90 days"
+        1.0, ge=0, description=f"tickets per 10 seats in {days(TICKET_DAYS)}"
     )
     support_excess_penalty: float = Field(15.0, ge=0, description="points per ticket/10 seats over")
     support_csat_weight: float = Field(0.4, ge=0, le=1, description="share of CSAT in support")
     support_growth_penalty: float = Field(
-        10.0, ge=0, description="points per doubling of tickets vs the 90 days before"
+        10.0, ge=0, description=f"points per doubling of tickets vs the {days(TICKET_DAYS)} before"
     )
     engagement_full_days: float = Field(
         14.0, ge=0, description="days since touch still scoring 100"
@@ -96,7 +98,9 @@ class ExpansionTriggers(BaseModel):
     usage_growth: float = Field(1.1, gt=0, description="active-user ratio at or above fires")
     features_used: int = Field(7, ge=1, description="distinct features in 30 days that fire")
     green_health: bool = Field(True, description="a green band is a trigger")
-    logged_outcome: bool = Field(True, description="an outcome logged in 90 days is a trigger")
+    logged_outcome: bool = Field(
+        True, description=f"an outcome logged in {days(OUTCOME_DAYS)} is a trigger"
+    )
     min_triggers: int = Field(3, ge=1, le=5, description="triggers needed to call it ready")
     renewal_window_days: int = Field(120, ge=0, description="nearer renewal: expand at renewal")
     target_utilisation: float = Field(

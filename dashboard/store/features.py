@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from dashboard.text import ACTIVE_USER_DAYS, OUTCOME_DAYS, TICKET_DAYS
+
 
 class Queryable(Protocol):
     def query(self, sql: str, params: Any = None) -> pl.DataFrame: ...
@@ -424,12 +426,12 @@ def default_as_of(db: Queryable, today: dt.date) -> dt.date:
 class Windows:
     """The look-back windows of the features, in days (the feature names say the defaults)."""
 
-    usage_days: int = 30  # active users, events, features: this window and the one before
-    ticket_days: int = 90  # tickets per seats and recent CSAT
+    usage_days: int = ACTIVE_USER_DAYS  # active users, events, features: this and the one before
+    ticket_days: int = TICKET_DAYS  # tickets per seats and recent CSAT
     survey_days: int = 180  # survey CSAT and the NPS answers weighed by recency
     sentiment_half_life_days: int = 90  # an NPS answer this old weighs half a new one
     payment_days: int = 180  # invoices due in this window: late payments, days late
-    outcome_days: int = 90  # business outcomes logged
+    outcome_days: int = OUTCOME_DAYS  # business outcomes logged
     touch_max_days: int = 365  # an older touch scores like none
 
 

@@ -16,6 +16,7 @@ import polars as pl
 from dashboard.store import SourceStore
 from dashboard.store.features import FEATURES_VERSION, features_at
 from dashboard.store.marts import has_scores, scores_as_of
+from dashboard.text import CHURN_HORIZON_DAYS, RENEWAL_WINDOW_DAYS
 from scoring.pipeline import snapshot_scores
 from scoring.scorecard import Scorecard
 
@@ -25,9 +26,9 @@ RENEWAL_EVENTS = ("churned", "renewed", "expanded", "contracted")
 # and counts each event once for all of them (dashboard/store/features.py).
 SNAPSHOT_STEP_DAYS = 30
 BACKTEST_SNAPSHOTS = 12
-BACKTEST_HORIZONS = (90, 180)  # days: the churn horizons the lab offers
+BACKTEST_HORIZONS = (CHURN_HORIZON_DAYS, 180)  # days: the churn horizons the lab offers
 RENEWAL_HISTORY_DAYS = 365  # the renewals the forecast's rates rest on
-RATES_DAYS_BEFORE = 90  # each with the band its account had this long before
+RATES_DAYS_BEFORE = RENEWAL_WINDOW_DAYS  # each with the band it had entering the window
 
 
 def _snapshot_on_or_before(day: pl.Expr) -> pl.Expr:
@@ -79,7 +80,7 @@ def point_in_time_features(store: SourceStore, dates: Sequence[dt.date]) -> pl.D
 def health_before_renewals(
     store: SourceStore,
     scorecard: Scorecard,
-    days_before: int = 90,
+    days_before: int = RATES_DAYS_BEFORE,
     until: dt.date | None = None,
     since: dt.date | None = None,
     features: pl.DataFrame | None = None,

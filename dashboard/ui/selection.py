@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from dashboard.text import BAND_ORDER
 from dashboard.views.portfolio import ChartPick
-from scoring.health import BAND_ORDER
 
 
 def _points(chart_key: str) -> list[dict]:

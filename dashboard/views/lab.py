@@ -13,7 +13,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scored_accounts
 from dashboard.store.snapshots import backtest_dates, backtest_features, undated_churn_count
 from dashboard.store.sources import SourceStore
-from dashboard.text import format_value
+from dashboard.text import CHURN_HORIZON_DAYS, IN_WINDOW, RISK_TERMS, format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring import churn_risk
@@ -23,7 +23,6 @@ from scoring.kpis import undated_note
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores, health_scores_of_both
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
-from scoring.signals import RISK_TERMS
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
 TRAIN_SHARE = 2 / 3  # the suggestion is fitted on the earlier snapshots, checked on the later
@@ -55,7 +54,9 @@ class Snapshots:
     undated_churns: int = 0  # churned accounts with no date: no snapshot is labelled with them
 
 
-def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -> Snapshots:
+def backtest_snapshots(
+    store: SourceStore, horizon: int = CHURN_HORIZON_DAYS, count: int = 12
+) -> Snapshots:
     """``count`` snapshots 30 days apart, built in one feature query."""
     started = time.perf_counter()
     dates = backtest_dates(store, horizon, count)
@@ -225,7 +226,7 @@ def run_backtest(
     store: SourceStore,
     active: Scorecard,
     candidate: Scorecard,
-    horizon: int = 90,
+    horizon: int = CHURN_HORIZON_DAYS,
     count: int = 12,
     seed: int = 7,
 ) -> BacktestResult:
@@ -392,7 +393,7 @@ IMPACT_CARDS = (  # key, label, kind, lower is better, what it counts
     ("accounts_red", "Accounts in the red band", "count", True, ""),
     (
         "red_arr_renewing_90d",
-        "Red ARR renewing in 90 days",
+        f"Red ARR renewing {IN_WINDOW}",
         "money",
         True,
         RISK_TERMS["red_renewing"],
