@@ -1,9 +1,16 @@
 """Scorecards: named sets of weights, band thresholds, component parameters and expansion
 triggers. A scorecard is validated when it is built; an invalid one is refused with a message
-that names the field."""
+that names the field.
+
+The default scorecard has one source, this module: the models' field defaults with
+``DEFAULT_WEIGHTS``, ``DEFAULT_NAME`` and ``DEFAULT_DESCRIPTION`` (``Scorecard.default()``).
+``scoring/scorecards/default.toml`` is derived from it (``default_toml()``; regenerate with
+``uv run python -m scoring.scorecard > scoring/scorecards/default.toml``) and a test keeps the
+two equal."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from typing import Literal, Self
 
@@ -27,8 +34,8 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    red: float = Field(RED_BELOW, gt=0, lt=100)
-    green: float = Field(GREEN_FROM, gt=0, le=100)
+    red: float = Field(RED_BELOW, gt=0, lt=100, description="health below this is red")
+    green: float = Field(GREEN_FROM, gt=0, le=100, description="health from this up is green")
     low_coverage: float = Field(
         0.5, ge=0, le=1, description="a health whose coverage is below this is flagged"
     )
@@ -111,6 +118,22 @@ class ExpansionTriggers(BaseModel):
     )
 
 
+DEFAULT_NAME = "default"
+DEFAULT_DESCRIPTION = (
+    "Balanced value and revenue read: adoption and usage first, then support, sentiment, touch "
+    "and billing."
+)
+DEFAULT_WEIGHTS: dict[str, float] = {  # relative: they need not sum to 100
+    "adoption": 25.0,
+    "usage_trend": 20.0,
+    "breadth": 10.0,
+    "support": 15.0,
+    "sentiment": 10.0,
+    "engagement": 10.0,
+    "billing": 10.0,
+}
+
+
 class Scorecard(BaseModel):
     """A named health-score definition."""
 
@@ -143,5 +166,47 @@ class Scorecard(BaseModel):
         """Parse and validate a scorecard written as TOML."""
         return cls.model_validate(tomllib.loads(text))
 
+    @classmethod
+    def default(cls) -> Scorecard:
+        """Tandem's default scorecard: the one source of every default (see the module)."""
+        return cls(name=DEFAULT_NAME, description=DEFAULT_DESCRIPTION, weights=DEFAULT_WEIGHTS)
+
     def weight_total(self) -> float:
         return sum(self.weights.values())
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def default_toml(card: Scorecard | None = None) -> str:
+    """A scorecard (the default when none is given) as the TOML file that reads back to it,
+    each parameter with its description as a comment: ``scoring/scorecards/default.toml``."""
+    card = card or Scorecard.default()
+    lines = [
+        "# Tandem's default health scorecard. Weights are relative (they need not sum to 100).",
+        "# Generated from scoring/scorecard.py (the one source of the defaults); regenerate with",
+        "#   uv run python -m scoring.scorecard > scoring/scorecards/default.toml",
+        f"name = {_toml_value(card.name)}",
+        f"description = {_toml_value(card.description)}",
+        "",
+        "[weights]",
+        *(f"{c} = {_toml_value(w)}" for c, w in card.weights.items()),
+    ]
+    for section in ("thresholds", "params", "expansion"):
+        model = getattr(card, section)
+        lines += ["", f"[{section}]"]
+        for key, info in type(model).model_fields.items():
+            entry = f"{key} = {_toml_value(getattr(model, key))}"
+            lines.append(f"{entry}  # {info.description}" if info.description else entry)
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(default_toml(), end="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 import polars as pl
@@ -121,3 +122,34 @@ def test_no_app_string_writes_out_a_band_threshold():
 def test_no_data_is_written_once():
     found = [f"{f}:{n}" for f, n, t, _ in _app_strings() if t.strip().lower() == g.NO_DATA]
     assert not found, "use NO_DATA:\n" + "\n".join(found)
+
+
+# -- the default scorecard has one source --------------------------------------------------------
+def test_the_default_scorecard_file_is_derived_from_the_model():
+    """``scoring/scorecard.py`` is the one source; the TOML file is its rendering, read back
+    to the same scorecard (six parameters used to live only in Python)."""
+    from dashboard.workflows.scorecards import DEFAULTS_DIR, default_scorecard, load_scorecard_file
+    from scoring.scorecard import Scorecard, default_toml
+
+    path = DEFAULTS_DIR / "default.toml"
+    assert path.read_text(encoding="utf-8") == default_toml(), (
+        "default.toml is stale: uv run python -m scoring.scorecard > scoring/scorecards/default.toml"
+    )
+    from_file = load_scorecard_file(path)
+    assert from_file == Scorecard.default() == default_scorecard()
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    for section in ("thresholds", "params", "expansion"):  # every parameter written out
+        assert set(raw[section]) == set(type(getattr(from_file, section)).model_fields), section
+    assert (from_file.thresholds.red, from_file.thresholds.green) == (g.RED_BELOW, g.GREEN_FROM)
+
+
+def test_a_scorecard_renders_to_toml_that_reads_back_to_it():
+    from scoring.scorecard import Scorecard, default_toml
+
+    card = Scorecard.default().model_copy(
+        update={
+            "name": 'my "own"',
+            "thresholds": Scorecard.default().thresholds.model_copy(update={"red": 35.5}),
+        }
+    )
+    assert Scorecard.from_toml(default_toml(card)) == card
