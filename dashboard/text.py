@@ -49,6 +49,7 @@ from scoring.glossary import (  # noqa: F401  (re-exported: the glossary, for ev
     TOUCH_DAYS,
     VALUE_VALIDATION,
     WITHIN_WINDOW,
+    arr_on,
     band_rule,
     days,
 )

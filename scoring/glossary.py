@@ -155,3 +155,98 @@ def usage_ratio() -> pl.Expr:
 MIDDLE_LOW = 0.25  # the unmanaged middle: ARR from this quantile of the portfolio's ARR …
 MIDDLE_HIGH = 0.75  # … to this one (both ends included)
 
+
+# -- churned --------------------------------------------------------------------------------------
+CHURNED = "churned"  # an account's status, and the outcome event that dates it
+
+
+def status_churned(status: str = "status") -> pl.Expr:
+    """The CRM says the account churned (its ``status``): churned, whether or not an outcome
+    dates it (``churn_dates``)."""
+    return (col(status) == CHURNED).fill_null(False)
+
+
+def is_churn_event(event: str = "event") -> pl.Expr:
+    """The outcome row is a churn."""
+    return (col(event) == CHURNED).fill_null(False)
+
+
+def churn_dates(accounts: pl.LazyFrame, outcomes: pl.LazyFrame) -> pl.LazyFrame:
+    """Tandem's one reading of "churned", from its two sources: per account, ``churned`` (its
+    status says so, or a churn outcome dates it) and ``churned_on`` (the first churn outcome;
+    null for a churn flag without a date, or an account that did not churn)."""
+    dated = (
+        outcomes.filter(is_churn_event())
+        .group_by("account_id")
+        .agg(churned_on=col("occurred_on").min())
+    )
+    return (
+        accounts.select("account_id", "status")
+        .join(dated, on="account_id", how="left")
+        .select(
+            "account_id",
+            churned=status_churned() | col("churned_on").is_not_null(),
+            churned_on=col("churned_on"),
+        )
+    )
+
+
+def undated_churns(accounts: pl.LazyFrame, outcomes: pl.LazyFrame) -> pl.LazyFrame:
+    """Accounts whose status is churned with no churn outcome to date it (churned, the date
+    unknown): a dated figure they could change is not computable, never read as retained."""
+    dated = outcomes.filter(is_churn_event()).select("account_id")
+    return accounts.filter(status_churned()).join(dated, on="account_id", how="anti")
+
+
+# -- ARR on a date --------------------------------------------------------------------------------
+def with_churn_amounts(outcomes: pl.LazyFrame, accounts: pl.LazyFrame) -> pl.LazyFrame:
+    """``outcomes`` with an ARR change on every churn: a churn dated without an amount lost
+    the account's ARR (a churned account's ``arr`` is what it lost); a churn carrying its own
+    amount lost that amount."""
+    lost = accounts.select("account_id", (-col("arr")).alias("_lost"))
+    return (
+        outcomes.join(lost, on="account_id", how="left")
+        .with_columns(
+            arr_change=pl.when(is_churn_event() & col("arr_change").is_null())
+            .then(col("_lost"))
+            .otherwise(col("arr_change"))
+        )
+        .drop("_lost")
+    )
+
+
+def current_arr() -> pl.Expr:
+    """An account's ARR today: its ``arr``, or 0 once churned (whose ``arr`` is what it lost);
+    unknown when its ``arr`` is."""
+    return pl.when(status_churned()).then(0.0).otherwise(col("arr"))
+
+
+def arr_on(accounts: pl.LazyFrame, outcomes: pl.LazyFrame, dates: pl.LazyFrame) -> pl.LazyFrame:
+    """**ARR on a date**, Tandem's one definition (every page, KPI and score reads it): the
+    account's ARR today (``current_arr``) less every ARR change dated after the date: the
+    outcomes' ``arr_change``, a churn's own amount or, without one, the account's ARR
+    (``with_churn_amounts``). So the ARR an account had before a churn is what that churn
+    lost, as the history says.
+
+    ``dates`` holds ``as_of`` (and any key columns kept through, e.g. a period number); with
+    an ``account_id`` column each date is for that account only, else for every account. One
+    row per account and date with the accounts' columns and ``arr_on``."""
+    keys = dates.collect_schema().names()
+    per_account = "account_id" in keys
+    events = with_churn_amounts(
+        outcomes.select("account_id", "occurred_on", "event", "arr_change"), accounts
+    )
+    after = (
+        (events.join(dates, on="account_id") if per_account else events.join(dates, how="cross"))
+        .filter(col("occurred_on") > col("as_of"))
+        .group_by(list(dict.fromkeys(["account_id", *keys])))
+        .agg(change_after=col("arr_change").fill_null(0.0).sum())
+    )
+    spread = (
+        accounts.join(dates, on="account_id") if per_account else accounts.join(dates, how="cross")
+    )
+    return (
+        spread.join(after, on=list(dict.fromkeys(["account_id", *keys])), how="left")
+        .with_columns(arr_on=current_arr() - col("change_after").fill_null(0.0))
+        .drop("change_after")
+    )

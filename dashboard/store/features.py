@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from dashboard.text import ACTIVE_USER_DAYS, OUTCOME_DAYS, TICKET_DAYS
+from dashboard.text import ACTIVE_USER_DAYS, OUTCOME_DAYS, TICKET_DAYS, arr_on
 
 
 class Queryable(Protocol):
@@ -43,15 +43,8 @@ churn_events AS (
     SELECT account_id, min(occurred_on) AS churned_on
     FROM outcomes WHERE event = 'churned' GROUP BY account_id
 ),
-arr_changes_after AS (
-    SELECT outcome.account_id, snapshot.as_of, sum(outcome.arr_change) AS arr_change_after
-    FROM outcomes outcome JOIN dates snapshot ON outcome.occurred_on > snapshot.as_of
-    WHERE outcome.event <> 'churned'
-    GROUP BY ALL
-),
 live_accounts AS (
     SELECT account.*, snapshot.as_of, snapshot.as_of_ts,
-        account.arr - coalesce(later.arr_change_after, 0) AS arr_as_of,
         CASE
             WHEN account.renewal_date >= snapshot.as_of THEN account.renewal_date
             WHEN account.contract_start IS NOT NULL THEN CAST(account.contract_start + to_years(
@@ -61,8 +54,6 @@ live_accounts AS (
     FROM accounts account
     CROSS JOIN dates snapshot
     LEFT JOIN churn_events churn ON churn.account_id = account.account_id
-    LEFT JOIN arr_changes_after later
-      ON later.account_id = account.account_id AND later.as_of = snapshot.as_of
     WHERE coalesce(account.contract_start, snapshot.as_of) <= snapshot.as_of
       AND coalesce(churn.churned_on, DATE '9999-12-31') > snapshot.as_of
       AND NOT (coalesce(account.status, '') = 'churned' AND churn.churned_on IS NULL
@@ -298,7 +289,7 @@ milestone_features AS (
 )
 SELECT
     live.account_id, live.account_name, live.segment, live.industry, live.region, live.plan,
-    live.csm_owner, live.am_owner, live.arr_as_of AS arr, live.licensed_seats,
+    live.csm_owner, live.am_owner, live.licensed_seats,
     live.contract_start, live.next_renewal AS renewal_date,
     datediff('day', live.as_of, live.next_renewal) AS days_to_renewal,
     live.as_of,
@@ -442,8 +433,21 @@ def features_at(
     db: Queryable, dates: Sequence[dt.date], windows: Windows = WINDOWS
 ) -> pl.DataFrame:
     """One row per account and date in ``dates`` (the account live on that date) with every
-    feature the scores use, each computed from rows dated before that date only."""
-    return db.query(ACCOUNT_FEATURES_SQL, {"dates": sorted(set(dates)), **asdict(windows)})
+    feature the scores use, each computed from rows dated before that date only; ``arr`` is
+    the ARR on that date as the glossary defines it (``arr_on``, the one definition the KPIs
+    read too)."""
+    wanted = sorted(set(dates))
+    features = db.query(ACCOUNT_FEATURES_SQL, {"dates": wanted, **asdict(windows)})
+    arr = arr_on(
+        db.query("SELECT account_id, arr, status FROM accounts").lazy(),
+        db.query("SELECT account_id, occurred_on, event, arr_change FROM outcomes").lazy(),
+        pl.LazyFrame({"as_of": wanted}, schema={"as_of": pl.Date}),
+    ).select("account_id", "as_of", arr=pl.col("arr_on").cast(pl.Float64))
+    order = features.columns
+    order.insert(order.index("am_owner") + 1, "arr")
+    return features.join(
+        arr.collect(), on=["account_id", "as_of"], how="left", maintain_order="left"
+    ).select(order)
 
 
 def account_features(db: Queryable, as_of: dt.date) -> pl.DataFrame:
