@@ -34,6 +34,7 @@ from scoring.glossary import (  # noqa: F401  (re-exported: the glossary, for ev
     CHURN_HORIZON_DAYS,
     CHURN_RISK_HELP,
     CHURN_RISK_LABEL,
+    CHURNED,
     GREEN_FROM,
     IN_WINDOW,
     MIDDLE_HIGH,
@@ -51,6 +52,7 @@ from scoring.glossary import (  # noqa: F401  (re-exported: the glossary, for ev
     WITHIN_WINDOW,
     arr_on,
     band_rule,
+    churn_dates,
     days,
 )
 

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from scoring.glossary import (  # noqa: F401  (undated_churns, with_churn_amounts: re-exported)
+    CHURNED,
     arr_on,
     is_churn_event,
     undated_churns,
@@ -93,7 +94,7 @@ def retention_over(
         return col("arr_change").filter(col("event") == event).fill_null(0.0).sum()
 
     moves = in_period.group_by("period").agg(
-        churned_arr=-total("churned"),
+        churned_arr=-total(CHURNED),
         contraction_arr=-total("contracted"),
         expansion_arr=total("expanded"),
         churned_accounts=col("account_id").filter(is_churn_event()).n_unique(),

@@ -249,3 +249,47 @@ def test_arr_on_a_past_date_is_what_the_history_says_and_what_the_kpis_start_fro
         kpis["starting_arr"] == 120.0 == got.filter(pl.col("as_of") == d(2026, 3, 1))["arr"].sum()
     )
     assert kpis["grr"] == pytest.approx((120 - 80) / 120)
+
+
+def test_churned_is_read_from_one_place(empty_stores: Stores):
+    """Given the two sources of "churned" disagreeing (a churn outcome on an account the CRM
+    still calls active; a CRM churn with no outcome to date it), every store reading agrees
+    with the glossary's ``churn_dates``: the live accounts of the features, the undated count
+    (and the Account page's profile, which read the CRM's status alone before)."""
+    from dashboard.store.features import account_churns
+    from dashboard.store.snapshots import undated_churn_count
+
+    d = dt.date
+    _load(
+        empty_stores,
+        {
+            "accounts": pl.DataFrame(
+                {
+                    "account_id": ["a", "b", "c", "d"],
+                    "account_name": ["Outcome only", "Status only", "Both", "Active"],
+                    "arr": [10.0, 20.0, 30.0, 40.0],
+                    "contract_start": [d(2025, 1, 1)] * 4,
+                    "renewal_date": [d(2026, 9, 1), d(2026, 1, 1), d(2026, 4, 1), d(2026, 9, 1)],
+                    "status": ["active", "churned", "churned", "active"],
+                }
+            ),
+            "outcomes": pl.DataFrame(
+                {
+                    "account_id": ["a", "c"],
+                    "occurred_on": [d(2026, 2, 10), d(2026, 4, 1)],
+                    "event": ["churned", "churned"],
+                    "arr_change": [-10.0, -30.0],
+                }
+            ),
+        },
+    )
+    churns = account_churns(empty_stores.sources).sort("account_id")
+    assert churns.rows() == [
+        ("a", True, d(2026, 2, 10)),
+        ("b", True, None),
+        ("c", True, d(2026, 4, 1)),
+        ("d", False, None),
+    ]
+    live = features_at(empty_stores.sources, [d(2026, 3, 1)])["account_id"].sort().to_list()
+    assert live == ["c", "d"]  # a churned on 10 Feb; b churned, undated, its renewal passed
+    assert undated_churn_count(empty_stores.sources) == 1

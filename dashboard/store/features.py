@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from dashboard.text import ACTIVE_USER_DAYS, OUTCOME_DAYS, TICKET_DAYS, arr_on
+from dashboard.text import ACTIVE_USER_DAYS, OUTCOME_DAYS, TICKET_DAYS, arr_on, churn_dates
 
 
 class Queryable(Protocol):
@@ -40,8 +40,9 @@ dates AS (
     SELECT as_of, as_of::TIMESTAMP AS as_of_ts FROM snapshot_dates
 ),
 churn_events AS (
-    SELECT account_id, min(occurred_on) AS churned_on
-    FROM outcomes WHERE event = 'churned' GROUP BY account_id
+    -- the glossary's churns (account_churns), passed in: churned, and the date if known
+    SELECT unnest($churned_accounts::VARCHAR[]) AS account_id,
+        unnest($churned_on::DATE[]) AS churned_on
 ),
 live_accounts AS (
     SELECT account.*, snapshot.as_of, snapshot.as_of_ts,
@@ -56,7 +57,7 @@ live_accounts AS (
     LEFT JOIN churn_events churn ON churn.account_id = account.account_id
     WHERE coalesce(account.contract_start, snapshot.as_of) <= snapshot.as_of
       AND coalesce(churn.churned_on, DATE '9999-12-31') > snapshot.as_of
-      AND NOT (coalesce(account.status, '') = 'churned' AND churn.churned_on IS NULL
+      AND NOT (churn.account_id IS NOT NULL AND churn.churned_on IS NULL
                AND coalesce(account.renewal_date <= snapshot.as_of, true))
 ),
 first_rows AS (
@@ -437,7 +438,16 @@ def features_at(
     the ARR on that date as the glossary defines it (``arr_on``, the one definition the KPIs
     read too)."""
     wanted = sorted(set(dates))
-    features = db.query(ACCOUNT_FEATURES_SQL, {"dates": wanted, **asdict(windows)})
+    churned = account_churns(db).filter(pl.col("churned"))
+    features = db.query(
+        ACCOUNT_FEATURES_SQL,
+        {
+            "dates": wanted,
+            "churned_accounts": churned["account_id"].to_list(),
+            "churned_on": churned["churned_on"].to_list(),
+            **asdict(windows),
+        },
+    )
     arr = arr_on(
         db.query("SELECT account_id, arr, status FROM accounts").lazy(),
         db.query("SELECT account_id, occurred_on, event, arr_change FROM outcomes").lazy(),
@@ -448,6 +458,17 @@ def features_at(
     return features.join(
         arr.collect(), on=["account_id", "as_of"], how="left", maintain_order="left"
     ).select(order)
+
+
+def account_churns(db: Queryable) -> pl.DataFrame:
+    """Every account with ``churned`` and ``churned_on``: the glossary's one reading of
+    "churned" (``churn_dates``: the CRM's status or a churn outcome, dated by the first churn
+    outcome) on the stored accounts and outcomes. Every store query that asks whether or
+    when an account churned reads this."""
+    return churn_dates(
+        db.query("SELECT account_id, status FROM accounts").lazy(),
+        db.query("SELECT account_id, occurred_on, event FROM outcomes").lazy(),
+    ).collect()
 
 
 def account_features(db: Queryable, as_of: dt.date) -> pl.DataFrame:
