@@ -68,6 +68,7 @@ TICKET_DAYS = 90  # tickets per seats, their growth and the recent CSAT
 OUTCOME_DAYS = 90  # a business outcome logged in this window is an expansion trigger
 TOUCH_DAYS = 90  # a commercial touch older than this is no touch (the unmanaged middle)
 FALLING_DAYS = 30  # health "falling": the points lost over this many days
+FALLING_DROP = 10.0  # the default scorecard's points lost in FALLING_DAYS that make it falling
 
 
 def days(n: int) -> str:
@@ -116,7 +117,7 @@ VALUE_VALIDATION = f"{RENEWAL_WINDOW_DAYS}-day value validation"
 # other figures are named by what they count, never "at risk".
 RISK_TERMS = {
     "at_risk": f"At risk: renewing {WITHIN_WINDOW} while the health is red or fell by the "
-    f"scorecard's falling drop (10 points by default) in {days(FALLING_DAYS)}.",
+    f"scorecard's falling drop ({FALLING_DROP:g} points by default) in {days(FALLING_DAYS)}.",
     "red_arr": "ARR of the accounts in the red band, whenever they renew (not all of it is at "
     f"risk: at risk means renewing {WITHIN_WINDOW} while red or falling).",
     "red_renewing": f"ARR of the red accounts renewing {WITHIN_WINDOW}. A candidate scorecard "

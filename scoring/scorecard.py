@@ -16,7 +16,16 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from scoring.glossary import GREEN_FROM, OUTCOME_DAYS, RED_BELOW, TICKET_DAYS, days
+from scoring.glossary import (
+    ACTIVE_USER_DAYS,
+    FALLING_DAYS,
+    FALLING_DROP,
+    GREEN_FROM,
+    OUTCOME_DAYS,
+    RED_BELOW,
+    TICKET_DAYS,
+    days,
+)
 
 COMPONENTS: tuple[str, ...] = (
     "adoption",
@@ -84,7 +93,9 @@ class ComponentParams(BaseModel):
         40.0, ge=0, description="points for every invoice of 180 days paid late"
     )
     billing_day_penalty: float = Field(0.8, ge=0, description="points per mean day late")
-    falling_drop: float = Field(10.0, gt=0, description="health points lost in 30 days = falling")
+    falling_drop: float = Field(
+        FALLING_DROP, gt=0, description=f"health points lost in {days(FALLING_DAYS)} = falling"
+    )
     min_driver_points: float = Field(2.0, ge=0, description="smallest health loss shown as driver")
 
     @model_validator(mode="after")
@@ -103,7 +114,9 @@ class ExpansionTriggers(BaseModel):
 
     seat_utilisation: float = Field(0.8, gt=0, description="utilisation at or above fires")
     usage_growth: float = Field(1.1, gt=0, description="active-user ratio at or above fires")
-    features_used: int = Field(7, ge=1, description="distinct features in 30 days that fire")
+    features_used: int = Field(
+        7, ge=1, description=f"distinct features in {days(ACTIVE_USER_DAYS)} that fire"
+    )
     green_health: bool = Field(True, description="a green band is a trigger")
     logged_outcome: bool = Field(
         True, description=f"an outcome logged in {days(OUTCOME_DAYS)} is a trigger"
