@@ -13,12 +13,12 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scored_accounts
 from dashboard.store.snapshots import backtest_dates, backtest_features, undated_churn_count
 from dashboard.store.sources import SourceStore
-from dashboard.text import CHURN_HORIZON_DAYS, IN_WINDOW, RISK_TERMS, format_value
+from dashboard.text import BANDS, CHURN_HORIZON_DAYS, IN_WINDOW, RISK_TERMS, format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring import churn_risk
 from scoring.components import component_inputs
-from scoring.health import BANDS, apply_scorecard
+from scoring.health import apply_scorecard
 from scoring.kpis import undated_note
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores, health_scores_of_both

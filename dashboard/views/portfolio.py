@@ -14,10 +14,9 @@ from dashboard.store import marts
 from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
-from dashboard.text import CHURN_HORIZON_DAYS, MIXED, RISK_TERMS, format_money
+from dashboard.text import CHURN_HORIZON_DAYS, MIXED, NO_DATA, RISK_TERMS, format_money
 from dashboard.views.common import Kpi, score_verdict
 from scoring.currency import retention_in_reporting
-from scoring.health import NO_DATA
 from scoring.kpis import retention_over
 
 
