@@ -38,7 +38,7 @@ from dashboard.store.load_log import (
 )
 from dashboard.store.pins import pins_of_folder
 from dashboard.store.workspaces import import_target, team_store, workspace_dir
-from dashboard.text import to_csv
+from dashboard.text import CHURN_HORIZON_DAYS, to_csv
 from dashboard.views.lab import (
     CALIBRATED,
     BacktestResult,
@@ -640,7 +640,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a saved scorecard's name, a TOML file, or 'calibrated': weights fitted on the "
         "earlier snapshots and backtested on the later ones (default: the active scorecard)",
     )
-    back.add_argument("--horizon", type=int, default=90, help="churn within N days (default 90)")
+    back.add_argument(
+        "--horizon",
+        type=int,
+        default=CHURN_HORIZON_DAYS,
+        help=f"churn within N days (default {CHURN_HORIZON_DAYS})",
+    )
     back.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     back.add_argument("--demo", action="store_true", help="backtest on the demo's workspace")
     back.set_defaults(func=cmd_backtest)

@@ -1,7 +1,13 @@
 """The core: the shared vocabulary (bands, components, "no data", verdict words) and text that
 leaves Tandem, in one place: numbers as people read them, data shown through Markdown escaped,
 chart labels kept plain, CSV cells neutralised, and e-mail addresses and phone numbers masked.
-Every layer may read this module, scoring included; it reads nothing of ours.
+Every layer may read this module, scoring included; it reads nothing of ours but the glossary.
+
+The glossary: every business concept once (bands and their thresholds, the components, at
+risk, the windows, churn horizon, the middle, "no data") is defined in ``scoring/glossary.py``
+(pure constants and Polars expressions, importing nothing) and re-exported here, the core every
+layer may read: a page, a panel or a digest takes its words and numbers from here, never
+writes them out.
 
 Formulas: text that a spreadsheet would run as a formula is neutralised (pure Polars).
 
@@ -21,18 +27,37 @@ from contextvars import ContextVar
 
 import polars as pl
 
-# -- the shared vocabulary: every layer reads these, scoring included ----------------------------
-BANDS = ("red", "yellow", "green")
-NO_DATA = "no data"  # the band of an account whose health had no data
-BAND_ORDER = (*BANDS, NO_DATA)
-COMPONENTS: tuple[str, ...] = (  # the health score's components, in the order shown
-    "adoption",
-    "usage_trend",
-    "breadth",
-    "support",
-    "sentiment",
-    "engagement",
-    "billing",
+from scoring.glossary import (  # noqa: F401  (re-exported: the glossary, for every layer)
+    ACTIVE_USER_DAYS,
+    AT_RISK,
+    AT_RISK_REASON,
+    AT_RISK_TITLE,
+    BAND_ORDER,
+    BANDS,
+    CHURN_HORIZON_DAYS,
+    CHURN_RISK_HELP,
+    CHURN_RISK_LABEL,
+    CHURNED,
+    COMPONENTS,
+    GREEN_FROM,
+    IN_WINDOW,
+    MIDDLE_HIGH,
+    MIDDLE_LOW,
+    NO_DATA,
+    OUTCOME_DAYS,
+    RED_BELOW,
+    RENEWAL_BUCKETS,
+    RENEWAL_WINDOW_DAYS,
+    RENEWAL_WINDOWS,
+    RISK_TERMS,
+    TICKET_DAYS,
+    TOUCH_DAYS,
+    VALUE_VALIDATION,
+    WITHIN_WINDOW,
+    arr_on,
+    band_rule,
+    churn_dates,
+    days,
 )
 
 FORMULA_START = r"^[=+\-@\t\r]"

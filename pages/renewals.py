@@ -3,6 +3,7 @@ The renewal is won all year by the CSM's value work and closed by the AM at the 
 
 import streamlit as st
 
+from dashboard.text import AT_RISK_TITLE, IN_WINDOW, VALUE_VALIDATION
 from dashboard.ui import charts, columns
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import current_filter
@@ -47,9 +48,9 @@ with right.container(border=True):
     st.markdown("**Renewal windows**")
     show_table(renewals.windows, columns.renewal_windows())
 
-st.subheader("At risk: renewing within 90 days while red or falling")
+st.subheader(AT_RISK_TITLE)
 st.caption(
-    "Red or falling health inside 90 days, the most ARR first, with the cause and the joint "
+    f"Red or falling health {IN_WINDOW}, the most ARR first, with the cause and the joint "
     "action: the CSM validates value and brings ROI evidence, the AM works pricing and terms."
 )
 show_table(renewals.risks, columns.renewal_risks(), download="tandem-renewal-risks.csv")
@@ -59,9 +60,9 @@ with st.container(border=True):
     st.caption(renewals.rates_note)
     show_table(renewals.probabilities, columns.renewal_probabilities())
 
-st.subheader("90-day value validation")
+st.subheader(VALUE_VALIDATION.capitalize())
 st.caption(
-    "For every renewal inside 90 days: the CSM's checklist from the data and the AM's "
+    f"For every renewal {IN_WINDOW}: the CSM's checklist from the data and the AM's "
     "commercial plan — the same table for both. Edit the tasks below to record progress."
 )
 show_table(renewals.validation, columns.value_validation())

@@ -4,7 +4,7 @@ pair is in the URL (?pair=…), so one link opens the same view for both people.
 
 import streamlit as st
 
-from dashboard.text import md
+from dashboard.text import AT_RISK_TITLE, IN_WINDOW, md
 from dashboard.ui import columns
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.decision_panel import last_decisions, new_decision
@@ -42,7 +42,7 @@ st.subheader("Since last sync")
 account_table(agenda.changes, columns.sync_changes(), "sync_changes")
 left, right = st.columns(2)
 with left:
-    st.subheader("Renewals in 90 days")
+    st.subheader(f"Renewals {IN_WINDOW}")
     account_table(agenda.renewals, columns.sync_renewals(), "sync_renewals")
 with right:
     st.subheader("Handoffs waiting")
@@ -52,7 +52,7 @@ with left:
     st.subheader("Expansion signals not yet flagged")
     account_table(agenda.signals, columns.sync_signals(), "sync_signals")
 with right:
-    st.subheader("At risk: renewing within 90 days while red or falling")
+    st.subheader(AT_RISK_TITLE)
     account_table(agenda.risks, columns.sync_risks(), "sync_risks")
 
 st.subheader("Decisions")

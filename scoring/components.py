@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from scoring.glossary import seat_utilisation, usage_ratio
 from scoring.scorecard import COMPONENTS, ComponentParams
 
 col = pl.col
@@ -20,24 +21,6 @@ def _clip(expr: pl.Expr) -> pl.Expr:
 def _ramp(x: pl.Expr, zero_at: float, full_at: float) -> pl.Expr:
     """0 at ``zero_at``, 100 at ``full_at``, linear between, clipped (either direction)."""
     return _clip((x - zero_at) / (full_at - zero_at) * 100.0)
-
-
-def seat_utilisation() -> pl.Expr:
-    """Active users in the last 30 days ÷ licensed seats (null without seats)."""
-    seats = col("licensed_seats").cast(pl.Float64)
-    return pl.when(seats > 0).then(col("active_users_last_30d") / seats)
-
-
-def usage_ratio() -> pl.Expr:
-    """Active users last 30 days ÷ the 30 days before (events when users are unknown)."""
-    users = col("active_users_last_30d") / col("active_users_prior_30d")
-    events = col("events_last_30d") / col("events_prior_30d")
-    return (
-        pl.when(col("active_users_prior_30d") > 0)
-        .then(users)
-        .when(col("events_prior_30d") > 0)
-        .then(events)
-    )
 
 
 def portfolio_quantile(x: pl.Expr, q: float) -> pl.Expr:

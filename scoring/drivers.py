@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scoring.components import seat_utilisation, usage_ratio
+from scoring.glossary import ACTIVE_USER_DAYS, TICKET_DAYS, days, seat_utilisation, usage_ratio
 from scoring.scorecard import COMPONENTS, Scorecard
 
 col = pl.col
@@ -72,7 +72,7 @@ def cause(component: str) -> pl.Expr:
     """The plain-language cause of a component's shortfall, from the account's features."""
     if component == "adoption":
         return pl.format(
-            "seat utilisation {}% ({} of {} seats active in 30 days)",
+            f"seat utilisation {{}}% ({{}} of {{}} seats active in {days(ACTIVE_USER_DAYS)})",
             _pct(seat_utilisation().fill_null(0)),
             col("active_users_last_30d"),
             col("licensed_seats"),
@@ -81,10 +81,10 @@ def cause(component: str) -> pl.Expr:
         change = ((usage_ratio() - 1) * 100).round(0).cast(pl.Int64)
         return (
             pl.when(usage_ratio().is_null())
-            .then(pl.lit("no product usage in the last 60 days"))
+            .then(pl.lit(f"no product usage in the last {days(2 * ACTIVE_USER_DAYS)}"))
             .otherwise(
                 pl.format(
-                    "active users {}{}% vs the previous 30 days ({} → {})",
+                    f"active users {{}}{{}}% vs the previous {days(ACTIVE_USER_DAYS)} ({{}} → {{}})",
                     pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit("")),
                     change.cast(pl.String),
                     col("active_users_prior_30d"),
@@ -94,7 +94,7 @@ def cause(component: str) -> pl.Expr:
         )
     if component == "breadth":
         return pl.format(
-            "uses {} of {} key features in 30 days",
+            f"uses {{}} of {{}} key features in {days(ACTIVE_USER_DAYS)}",
             col("features_last_30d"),
             col("features_in_catalog"),
         )
@@ -103,7 +103,7 @@ def cause(component: str) -> pl.Expr:
             pl.format(", ticket CSAT {}", _num(col("csat_last_90d"), 1))
         )
         return pl.format(
-            "{} open high/urgent tickets, {} tickets in 90 days{}",
+            f"{{}} open high/urgent tickets, {{}} tickets in {days(TICKET_DAYS)}{{}}",
             col("tickets_open_high"),
             col("tickets_last_90d"),
             csat.fill_null(""),

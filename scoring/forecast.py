@@ -1,4 +1,4 @@
-"""The renewal calendar, its forecast and the 90-day value validation (pure Polars).
+"""The renewal calendar, its forecast and the value validation before each renewal (pure Polars).
 
 Input: the scored accounts renewing ahead (one row per account, with ``renewal_date``,
 ``days_to_renewal``, ``arr``, ``band``), and for the forecast the band each past renewal had
@@ -11,14 +11,22 @@ import datetime as dt
 
 import polars as pl
 
-from dashboard.text import BAND_ORDER, BANDS
-from scoring.signals import renewing_within
+from scoring.glossary import (
+    BAND_ORDER,
+    BANDS,
+    NO_DATA,
+    OUTCOME_DAYS,
+    RENEWAL_BUCKETS,
+    band_or_no_data,
+    days,
+    renewing_within,
+)
 
 col = pl.col
 
-WINDOWS = ("0-30", "31-60", "61-90", "91-180")
+WINDOWS = RENEWAL_BUCKETS  # the calendar's windows: every bucket but overdue and beyond
 # Renewal probability per band when the history holds too few renewals to estimate it.
-DEFAULT_RENEWAL_PROBABILITY = {"red": 0.60, "yellow": 0.85, "green": 0.95, "no data": 0.85}
+DEFAULT_RENEWAL_PROBABILITY = {"red": 0.60, "yellow": 0.85, "green": 0.95, NO_DATA: 0.85}
 MIN_RENEWALS_PER_BAND = 30
 
 
@@ -32,7 +40,7 @@ def month_starts(as_of: dt.date, months: int = 12) -> list[dt.date]:
 
 
 def _band(frame: pl.DataFrame) -> pl.Expr:
-    return col("band").fill_null("no data") if "band" in frame.columns else pl.lit("no data")
+    return band_or_no_data() if "band" in frame.columns else pl.lit(NO_DATA)
 
 
 def _by_period(
@@ -144,12 +152,12 @@ VALIDATION_CHECKS = {
     "check_health_trend": "health steady or rising over 30 days",
     "check_adoption": "seat utilisation at 60 % or more",
     "check_success_plan": "a success-plan milestone reached",
-    "check_outcomes": "a business outcome logged in 90 days",
+    "check_outcomes": f"a business outcome logged in {days(OUTCOME_DAYS)}",
 }
 
 
 def value_validation(renewals: pl.DataFrame, min_utilisation: float = 0.6) -> pl.DataFrame:
-    """The CSM's 90-day value validation for each renewal inside 90 days: four checks (health
+    """The CSM's value validation for each renewal inside the renewal window: four checks (health
     trend, adoption, success-plan progress, logged outcomes), how many hold and which are
     missing. A check without data counts as not done."""
     inside = renewals.filter(renewing_within())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.text import COMPONENTS, NO_DATA
+from scoring.glossary import BAND_ORDER, BANDS, COMPONENTS, NO_DATA, band_of  # noqa: F401  (re-exported)
 from scoring.scorecard import Scorecard, Thresholds
 
 
@@ -54,16 +54,7 @@ def missing_sources() -> pl.Expr:
 
 def band(thresholds: Thresholds, health_col: str = "health") -> pl.Expr:
     """red below ``thresholds.red``, green from ``thresholds.green``, yellow between."""
-    h = pl.col(health_col)
-    return (
-        pl.when(h.is_null())
-        .then(pl.lit(NO_DATA))
-        .when(h < thresholds.red)
-        .then(pl.lit("red"))
-        .when(h < thresholds.green)
-        .then(pl.lit("yellow"))
-        .otherwise(pl.lit("green"))
-    )
+    return band_of(thresholds.red, thresholds.green, health_col)
 
 
 def apply_scorecard(scored_components: pl.LazyFrame, scorecard: Scorecard) -> pl.LazyFrame:

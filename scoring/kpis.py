@@ -6,31 +6,15 @@ import datetime as dt
 
 import polars as pl
 
+from scoring.glossary import (  # noqa: F401  (undated_churns, with_churn_amounts: re-exported)
+    CHURNED,
+    arr_on,
+    is_churn_event,
+    undated_churns,
+    with_churn_amounts,
+)
+
 col = pl.col
-
-
-def with_churn_amounts(outcomes: pl.LazyFrame, accounts: pl.LazyFrame) -> pl.LazyFrame:
-    """``outcomes`` with an ARR change on every churn: a churn an export dates without an
-    amount lost the account's ARR (a churned account's ``arr`` is what it lost), so it is
-    counted in GRR, NRR and the renewal rate instead of lost as a change of nothing."""
-    lost = accounts.select("account_id", (-col("arr")).alias("_lost"))
-    return (
-        outcomes.join(lost, on="account_id", how="left")
-        .with_columns(
-            arr_change=pl.when((col("event") == "churned") & col("arr_change").is_null())
-            .then(col("_lost"))
-            .otherwise(col("arr_change"))
-        )
-        .drop("_lost")
-    )
-
-
-def undated_churns(accounts: pl.LazyFrame, outcomes: pl.LazyFrame) -> pl.LazyFrame:
-    """Accounts whose status is churned with no churn outcome to date it (a churn flag
-    without a date): churned, the date unknown. They cannot be placed in a period, so dated
-    KPIs leave them out and say so (``undated_note``) instead of reading them as retained."""
-    dated = outcomes.filter(col("event") == "churned").select("account_id")
-    return accounts.filter(col("status") == "churned").join(dated, on="account_id", how="anti")
 
 
 def undated_by(accounts: pl.DataFrame, outcomes: pl.DataFrame, day: dt.date) -> int:
@@ -90,19 +74,13 @@ def retention_over(
         outcomes.lazy().select("account_id", "occurred_on", "event", "arr_change"),
         accounts.lazy(),
     )
-    changes_after = (
-        events.join(spans, how="cross")
-        .filter(col("occurred_on") > col("start"))
-        .group_by("account_id", "period")
-        .agg(change_after=col("arr_change").fill_null(0.0).sum())
-    )
-    effective = pl.when(col("status") == "churned").then(0.0).otherwise(col("arr").fill_null(0.0))
     starting = (
-        accounts.lazy()
-        .join(spans, how="cross")
-        .filter(col("contract_start").is_null() | (col("contract_start") <= col("start")))
-        .join(changes_after, on=["account_id", "period"], how="left")
-        .with_columns(arr_on=effective - col("change_after").fill_null(0.0))
+        arr_on(  # an unknown ARR counts as none at a period's start
+            accounts.lazy().with_columns(col("arr").fill_null(0.0)),
+            outcomes.lazy(),
+            spans.select("period", as_of=col("start")),
+        )
+        .filter(col("contract_start").is_null() | (col("contract_start") <= col("as_of")))
         .filter(col("arr_on") > 0)
         .select("account_id", "period", "arr_on")
     )
@@ -116,10 +94,10 @@ def retention_over(
         return col("arr_change").filter(col("event") == event).fill_null(0.0).sum()
 
     moves = in_period.group_by("period").agg(
-        churned_arr=-total("churned"),
+        churned_arr=-total(CHURNED),
         contraction_arr=-total("contracted"),
         expansion_arr=total("expanded"),
-        churned_accounts=col("account_id").filter(col("event") == "churned").n_unique(),
+        churned_accounts=col("account_id").filter(is_churn_event()).n_unique(),
     )
     base = starting.group_by("period").agg(
         starting_arr=col("arr_on").sum(), accounts_at_start=pl.len()
@@ -195,22 +173,18 @@ def renewal_rate(
     events = outcomes.filter((col("occurred_on") > start) & (col("occurred_on") <= end))
     if events.is_empty():
         return None
-    later = with_churn_amounts(outcomes.lazy(), accounts.lazy()).join(
-        events.lazy().select("account_id", col("occurred_on").alias("event_on"), "event"),
-        on="account_id",
+    days_before = events.lazy().select(  # each event's ARR is the ARR the day before it
+        "account_id", "event", as_of=col("occurred_on") - pl.duration(days=1)
     )
     before = (
-        later.filter(col("occurred_on") >= col("event_on"))
-        .group_by("account_id", "event_on", "event")
-        .agg(change_from=col("arr_change").fill_null(0.0).sum())
-        .join(accounts.lazy().select("account_id", "arr", "status"), on="account_id")
-        .with_columns(
-            arr_before=pl.when(col("status") == "churned").then(0.0).otherwise(col("arr"))
-            - col("change_from")
+        arr_on(
+            accounts.lazy().select("account_id", "arr", "status"),
+            outcomes.lazy(),
+            days_before.unique(),
         )
         .select(
-            up=col("arr_before").sum(),
-            renewed=col("arr_before").filter(col("event") != "churned").sum(),
+            up=col("arr_on").sum(),
+            renewed=col("arr_on").filter(~is_churn_event()).sum(),
         )
         .collect()
     )

@@ -12,23 +12,32 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from scoring.signals import renewing_within
+from scoring.glossary import (
+    FIRST_BUCKET_DAYS,
+    MIDDLE_HIGH,
+    MIDDLE_LOW,
+    NO_DATA,
+    RENEWAL_WINDOW_DAYS,
+    TOUCH_DAYS,
+    days,
+    renewing_within,
+)
 
 col = pl.col
 
 SIGNALS = {
     "sig_expansion": "expansion-ready",
-    "sig_renewal": "renewal inside 90 days",
+    "sig_renewal": f"renewal inside {days(RENEWAL_WINDOW_DAYS)}",
     "sig_questions": "price or contract questions in activities",
-    "sig_no_touch": "no commercial touch in 90 days",
+    "sig_no_touch": f"no commercial touch in {days(TOUCH_DAYS)}",
 }
 MODELS = {"pair": "CSM + AM pair", "combined": "combined role", "csm_only": "CSM only"}
 
 
 def middle_of(
     accounts: pl.DataFrame,
-    low: float = 0.25,
-    high: float = 0.75,
+    low: float = MIDDLE_LOW,
+    high: float = MIDDLE_HIGH,
     segments: list[str] | None = None,
 ) -> pl.DataFrame:
     """Mark ``in_middle``: ARR between the ``low`` and ``high`` quantiles of the accounts'
@@ -62,7 +71,7 @@ def middle_summary(accounts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def with_signals(accounts: pl.DataFrame, touch_days: int = 90) -> pl.DataFrame:
+def with_signals(accounts: pl.DataFrame, touch_days: int = TOUCH_DAYS) -> pl.DataFrame:
     """The commercial signals of every account (booleans), their count and their words."""
     flagged = accounts.with_columns(
         sig_expansion=col("expansion_ready").fill_null(False),
@@ -156,7 +165,7 @@ def org_models(
     signalled = with_signals(accounts).with_columns(
         stalled=col("account_id").is_in(stalled_ids),
         missed=col("account_id").is_in(missed_ids),
-        late_renewal=col("days_to_renewal").is_between(0, 30)
+        late_renewal=col("days_to_renewal").is_between(0, FIRST_BUCKET_DAYS)
         & (col("days_since_last_touch") > 60).fill_null(True),
         blind=col("sig_expansion") | col("sig_renewal") | col("sig_questions"),
         segment=col("segment").fill_null("(none)"),
@@ -217,7 +226,7 @@ def symptoms(
     """Measure the symptoms on the filtered portfolio."""
     started = accounts.filter(col("days_since_start") <= 365)
     young = accounts.filter(col("days_since_start") <= 180, col("seat_utilisation").is_not_null())
-    renewing = accounts.filter(col("days_to_renewal").is_between(0, 30))
+    renewing = accounts.filter(col("days_to_renewal").is_between(0, FIRST_BUCKET_DAYS))
     ready = accounts.filter(col("expansion_ready").fill_null(False))
     return Symptoms(
         blind_spot_accounts=unmanaged_frame.height,
@@ -270,7 +279,7 @@ def recommendations(s: Symptoms, money_sign: str = "$") -> pl.DataFrame:
 
     def fmt(value: float | None, kind: str) -> str:
         if value is None:
-            return "no data"
+            return NO_DATA
         return f"{value:.0f} days" if kind == "days" else f"{value:.0%}"
 
     # (role, measured value, its threshold, how it reads, what it measures, what over means)

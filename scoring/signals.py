@@ -4,68 +4,21 @@ from __future__ import annotations
 
 import polars as pl
 
-from scoring.components import seat_utilisation, usage_ratio
+from scoring.glossary import (  # noqa: F401  (re-exported: the names this module always had)
+    AT_RISK_REASON,
+    RENEWAL_WINDOW_DAYS,
+    RENEWAL_WINDOWS,
+    RISK_TERMS,
+    health_falling,
+    renewal_window,
+    renewing_within,
+    risk_before_deadline,
+    seat_utilisation,
+    usage_ratio,
+)
 from scoring.scorecard import ExpansionTriggers, Scorecard
 
 col = pl.col
-
-RENEWAL_WINDOWS = ("overdue", "0-30", "31-60", "61-90", "91-180", "> 180")
-RENEWAL_WINDOW_DAYS = 90  # "renewing soon": risk before deadline, value validation, tasks
-
-
-def renewing_within(days: int = RENEWAL_WINDOW_DAYS) -> pl.Expr:
-    """The renewal is today or within ``days`` days (false when unknown)."""
-    return col("days_to_renewal").is_between(0, days).fill_null(False)
-
-
-def renewal_window() -> pl.Expr:
-    """The bucket of days to renewal: 0-30, 31-60, 61-90, 91-180, > 180 (overdue if past)."""
-    d = col("days_to_renewal")
-    return (
-        pl.when(d.is_null())
-        .then(None)
-        .when(d < 0)
-        .then(pl.lit("overdue"))
-        .when(d <= 30)
-        .then(pl.lit("0-30"))
-        .when(d <= 60)
-        .then(pl.lit("31-60"))
-        .when(d <= 90)
-        .then(pl.lit("61-90"))
-        .when(d <= 180)
-        .then(pl.lit("91-180"))
-        .otherwise(pl.lit("> 180"))
-    )
-
-
-def health_falling(drop: float) -> pl.Expr:
-    """Health fell by at least ``drop`` points over the last 30 days."""
-    return (col("health_change_30d") <= -drop).fill_null(False)
-
-
-def risk_before_deadline(drop: float) -> pl.Expr:
-    """**At risk**, Tandem's one meaning of the words: the renewal is within 90 days and the
-    health is red or fell by ``drop`` points or more in 30 days (the ``risk_before_deadline``
-    column; every page, digest and export that says "at risk" reads it)."""
-    return (renewing_within() & ((col("band") == "red") | health_falling(drop))).fill_null(False)
-
-
-AT_RISK_REASON = "at risk (renewal within 90 days, red or falling)"  # in lists and digests
-
-# What each risk figure counts, as the cards' help says it. "At risk" has one meaning; the
-# other figures are named by what they count, never "at risk".
-RISK_TERMS = {
-    "at_risk": f"At risk: renewing within {RENEWAL_WINDOW_DAYS} days while the health is red or "
-    "fell by the scorecard's falling drop (10 points by default) in 30 days.",
-    "red_arr": "ARR of the accounts in the red band, whenever they renew (not all of it is at "
-    f"risk: at risk means renewing within {RENEWAL_WINDOW_DAYS} days while red or falling).",
-    "red_renewing": f"ARR of the red accounts renewing within {RENEWAL_WINDOW_DAYS} days. A "
-    "candidate scorecard has no 30-day history, so the lab cannot count falling health: "
-    "this is at risk without the falling part.",
-    "expected_churn": "Σ ARR × each account's probability of churning within 90 days, "
-    "calibrated on this portfolio's churn history (all accounts, at risk or not).",
-}
-
 
 TRIGGER_LABELS = {
     "trigger_seats": "seat utilisation ≥ {:.0%}",

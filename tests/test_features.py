@@ -6,7 +6,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard.ingest.demo import DemoSpec, build_demo
 from dashboard.store import Stores
-from dashboard.store.features import account_features, default_as_of, scoring_date
+from dashboard.store.features import account_features, default_as_of, features_at, scoring_date
 from dashboard.workflows.scorecards import default_scorecard
 from scoring.pipeline import score_portfolio
 from scoring.scorecard import COMPONENTS
@@ -203,3 +203,93 @@ def test_the_scoring_date_is_the_last_activity_never_an_administrative_or_future
         for table in ("usage_events", "tickets", "invoices"):
             w.replace_table(table, empty_stores.sources.query(f"SELECT * FROM {table} LIMIT 0"))
     assert scoring_date(empty_stores.sources, today).as_of == today
+
+
+def test_arr_on_a_past_date_is_what_the_history_says_and_what_the_kpis_start_from(
+    empty_stores: Stores,
+):
+    """Given a churned account whose CRM ARR (100) is not what its churn lost (the churn
+    carries its own amount, -80) and an expansion before it, the features' ARR on each past
+    date is the glossary's ``arr_on`` (the history's: 60, then 80, then lost), not the CRM's
+    ARR less the other changes (80, 100; the SQL's before); and the KPIs' starting ARR on a
+    date is the sum of the features' ARR that day: one definition."""
+    from scoring.kpis import retention
+
+    d = dt.date
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["x", "y"],
+            "account_name": ["Churned with its own amount", "Expanding"],
+            "arr": [100.0, 50.0],
+            "licensed_seats": [10, 10],
+            "contract_start": [d(2025, 1, 1)] * 2,
+            "renewal_date": [d(2026, 4, 1), d(2026, 12, 1)],
+            "status": ["churned", "active"],
+        }
+    )
+    outcomes = pl.DataFrame(
+        {
+            "account_id": ["x", "x", "y"],
+            "occurred_on": [d(2026, 2, 15), d(2026, 4, 1), d(2026, 3, 10)],
+            "event": ["expanded", "churned", "expanded"],
+            "arr_change": [20.0, -80.0, 10.0],
+        }
+    )
+    _load(empty_stores, {"accounts": accounts, "outcomes": outcomes})
+    got = features_at(empty_stores.sources, [d(2026, 2, 1), d(2026, 3, 1)])
+    expect = {
+        ("x", d(2026, 2, 1)): 60.0,
+        ("x", d(2026, 3, 1)): 80.0,
+        ("y", d(2026, 2, 1)): 40.0,
+        ("y", d(2026, 3, 1)): 40.0,
+    }
+    assert {(r["account_id"], r["as_of"]): r["arr"] for r in got.iter_rows(named=True)} == expect
+    kpis = retention(accounts, outcomes, d(2026, 3, 1), d(2026, 12, 31))
+    assert (
+        kpis["starting_arr"] == 120.0 == got.filter(pl.col("as_of") == d(2026, 3, 1))["arr"].sum()
+    )
+    assert kpis["grr"] == pytest.approx((120 - 80) / 120)
+
+
+def test_churned_is_read_from_one_place(empty_stores: Stores):
+    """Given the two sources of "churned" disagreeing (a churn outcome on an account the CRM
+    still calls active; a CRM churn with no outcome to date it), every store reading agrees
+    with the glossary's ``churn_dates``: the live accounts of the features, the undated count
+    (and the Account page's profile, which read the CRM's status alone before)."""
+    from dashboard.store.features import account_churns
+    from dashboard.store.snapshots import undated_churn_count
+
+    d = dt.date
+    _load(
+        empty_stores,
+        {
+            "accounts": pl.DataFrame(
+                {
+                    "account_id": ["a", "b", "c", "d"],
+                    "account_name": ["Outcome only", "Status only", "Both", "Active"],
+                    "arr": [10.0, 20.0, 30.0, 40.0],
+                    "contract_start": [d(2025, 1, 1)] * 4,
+                    "renewal_date": [d(2026, 9, 1), d(2026, 1, 1), d(2026, 4, 1), d(2026, 9, 1)],
+                    "status": ["active", "churned", "churned", "active"],
+                }
+            ),
+            "outcomes": pl.DataFrame(
+                {
+                    "account_id": ["a", "c"],
+                    "occurred_on": [d(2026, 2, 10), d(2026, 4, 1)],
+                    "event": ["churned", "churned"],
+                    "arr_change": [-10.0, -30.0],
+                }
+            ),
+        },
+    )
+    churns = account_churns(empty_stores.sources).sort("account_id")
+    assert churns.rows() == [
+        ("a", True, d(2026, 2, 10)),
+        ("b", True, None),
+        ("c", True, d(2026, 4, 1)),
+        ("d", False, None),
+    ]
+    live = features_at(empty_stores.sources, [d(2026, 3, 1)])["account_id"].sort().to_list()
+    assert live == ["c", "d"]  # a churned on 10 Feb; b churned, undated, its renewal passed
+    assert undated_churn_count(empty_stores.sources) == 1

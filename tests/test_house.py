@@ -25,6 +25,9 @@ LAYERS: dict[str, set[str]] = {
     "core": set(),
 }
 CORE = {"dashboard.clock", "dashboard.config", "dashboard.schema", "dashboard.text"}
+# the one module of another layer the core may read: the glossary, pure constants and Polars
+# expressions it re-exports (scoring may import nothing of ours, and needs the same concepts)
+CORE_READS = ("scoring.glossary",)
 ENTRY = {"dashboard/app.py", "dashboard/cli.py"}  # the two entry points may import anything
 
 
@@ -71,6 +74,8 @@ def test_each_layer_imports_only_what_its_rule_allows():
             continue
         allowed = LAYERS[layer] | {layer, "core"}
         for line, module in imports_of(path):
+            if layer == "core" and module.startswith(CORE_READS):
+                continue
             target = layer_of_module(module)
             if target is not None and target not in allowed:
                 forbidden.append(

@@ -165,16 +165,18 @@ def test_adding_data_after_a_snapshot_never_changes_it(tmp_path):
             " SELECT account_id, ?, 'meeting', 'am' FROM accounts ORDER BY account_id LIMIT 5",
             [late],
         )  # fmt: skip
-        # a later expansion, and today's ARR that includes it (the CRM's ARR is today's)
+        # a later expansion, and today's ARR that includes it (the CRM's ARR is today's) on
+        # accounts still active: a churned account's ARR today is 0 and the ARR it had is
+        # what its churn lost (scoring.glossary.arr_on), so raising its CRM ARR is no
+        # consistent later fact
+        active = (
+            "SELECT account_id FROM accounts WHERE status = 'active' ORDER BY account_id LIMIT 5"
+        )
         writer.execute(
             "INSERT INTO outcomes (account_id, occurred_on, event, arr_change)"
-            " SELECT account_id, DATE '2026-03-20', 'expanded', 1000 FROM accounts"
-            " ORDER BY account_id LIMIT 5"
+            f" SELECT account_id, DATE '2026-03-20', 'expanded', 1000 FROM ({active})"
         )
-        writer.execute(
-            "UPDATE accounts SET arr = arr + 1000 WHERE account_id IN"
-            " (SELECT account_id FROM accounts ORDER BY account_id LIMIT 5)"
-        )
+        writer.execute(f"UPDATE accounts SET arr = arr + 1000 WHERE account_id IN ({active})")
     after = features_at(stores.sources, dates)
     for day in dates[:2]:  # snapshots before the new rows: identical
         old, new = (f.filter(pl.col("as_of") == day) for f in (before, after))

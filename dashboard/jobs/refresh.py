@@ -40,7 +40,7 @@ from dashboard.store.snapshots import (
     with_churn_labels,
 )
 from dashboard.store.sources import StaleDataError
-from dashboard.text import in_currency, money_symbol, verdict_line
+from dashboard.text import CHURN_HORIZON_DAYS, in_currency, money_symbol, verdict_line
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
@@ -121,7 +121,7 @@ class RefreshError(RuntimeError):
 REFRESH_ATTEMPTS = 3  # a refresh whose data changed meanwhile scores again, this many times
 
 
-CHURN_HORIZON = 90  # days: the churn probability shown beside health
+CHURN_HORIZON = CHURN_HORIZON_DAYS  # the churn probability shown beside health
 
 
 NOT_PREDICTIVE = {  # why no churn probability is offered, by the active scorecard's verdict

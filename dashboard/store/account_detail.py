@@ -7,6 +7,7 @@ import datetime as dt
 
 import polars as pl
 
+from dashboard.store.features import account_churns
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
 from dashboard.text import mask_pii
@@ -44,7 +45,8 @@ def account_profile(store: SourceStore, account_id: str) -> dict | None:
     """The CRM row joined with the account's current scores (scores are null when it is not
     live, for example churned). ``renewal_date`` is the renewal the scores count with (the
     CRM's while it is ahead, else the next anniversary of the contract start);
-    ``crm_renewal_date`` is the CRM's own."""
+    ``crm_renewal_date`` is the CRM's own; ``churned`` and ``churned_on`` are the
+    glossary's (``account_churns``)."""
     frame = store.query(
         """
         SELECT a.* EXCLUDE (renewal_date),
@@ -58,7 +60,10 @@ def account_profile(store: SourceStore, account_id: str) -> dict | None:
         """,
         [account_id],
     )
-    return frame.row(0, named=True) if frame.height else None
+    if not frame.height:
+        return None
+    churn = account_churns(store).filter(pl.col("account_id") == account_id)
+    return {**frame.row(0, named=True), **churn.row(0, named=True)}
 
 
 def account_drivers(store: SourceStore, account_id: str) -> pl.DataFrame:

@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from dashboard.text import ACTIVE_USER_DAYS, OUTCOME_DAYS, TICKET_DAYS, arr_on, churn_dates
+
 
 class Queryable(Protocol):
     def query(self, sql: str, params: Any = None) -> pl.DataFrame: ...
@@ -38,18 +40,12 @@ dates AS (
     SELECT as_of, as_of::TIMESTAMP AS as_of_ts FROM snapshot_dates
 ),
 churn_events AS (
-    SELECT account_id, min(occurred_on) AS churned_on
-    FROM outcomes WHERE event = 'churned' GROUP BY account_id
-),
-arr_changes_after AS (
-    SELECT outcome.account_id, snapshot.as_of, sum(outcome.arr_change) AS arr_change_after
-    FROM outcomes outcome JOIN dates snapshot ON outcome.occurred_on > snapshot.as_of
-    WHERE outcome.event <> 'churned'
-    GROUP BY ALL
+    -- the glossary's churns (account_churns), passed in: churned, and the date if known
+    SELECT unnest($churned_accounts::VARCHAR[]) AS account_id,
+        unnest($churned_on::DATE[]) AS churned_on
 ),
 live_accounts AS (
     SELECT account.*, snapshot.as_of, snapshot.as_of_ts,
-        account.arr - coalesce(later.arr_change_after, 0) AS arr_as_of,
         CASE
             WHEN account.renewal_date >= snapshot.as_of THEN account.renewal_date
             WHEN account.contract_start IS NOT NULL THEN CAST(account.contract_start + to_years(
@@ -59,11 +55,9 @@ live_accounts AS (
     FROM accounts account
     CROSS JOIN dates snapshot
     LEFT JOIN churn_events churn ON churn.account_id = account.account_id
-    LEFT JOIN arr_changes_after later
-      ON later.account_id = account.account_id AND later.as_of = snapshot.as_of
     WHERE coalesce(account.contract_start, snapshot.as_of) <= snapshot.as_of
       AND coalesce(churn.churned_on, DATE '9999-12-31') > snapshot.as_of
-      AND NOT (coalesce(account.status, '') = 'churned' AND churn.churned_on IS NULL
+      AND NOT (churn.account_id IS NOT NULL AND churn.churned_on IS NULL
                AND coalesce(account.renewal_date <= snapshot.as_of, true))
 ),
 first_rows AS (
@@ -296,7 +290,7 @@ milestone_features AS (
 )
 SELECT
     live.account_id, live.account_name, live.segment, live.industry, live.region, live.plan,
-    live.csm_owner, live.am_owner, live.arr_as_of AS arr, live.licensed_seats,
+    live.csm_owner, live.am_owner, live.licensed_seats,
     live.contract_start, live.next_renewal AS renewal_date,
     datediff('day', live.as_of, live.next_renewal) AS days_to_renewal,
     live.as_of,
@@ -424,12 +418,12 @@ def default_as_of(db: Queryable, today: dt.date) -> dt.date:
 class Windows:
     """The look-back windows of the features, in days (the feature names say the defaults)."""
 
-    usage_days: int = 30  # active users, events, features: this window and the one before
-    ticket_days: int = 90  # tickets per seats and recent CSAT
+    usage_days: int = ACTIVE_USER_DAYS  # active users, events, features: this and the one before
+    ticket_days: int = TICKET_DAYS  # tickets per seats and recent CSAT
     survey_days: int = 180  # survey CSAT and the NPS answers weighed by recency
     sentiment_half_life_days: int = 90  # an NPS answer this old weighs half a new one
     payment_days: int = 180  # invoices due in this window: late payments, days late
-    outcome_days: int = 90  # business outcomes logged
+    outcome_days: int = OUTCOME_DAYS  # business outcomes logged
     touch_max_days: int = 365  # an older touch scores like none
 
 
@@ -486,13 +480,45 @@ def features_at(
     db: Queryable, dates: Sequence[dt.date], windows: Windows = WINDOWS
 ) -> pl.DataFrame:
     """One row per account and date in ``dates`` (the account live on that date) with every
-    feature the scores use, each computed from rows dated before that date only (in
-    warehouse mode: the rows the warehouse computed, ``FeaturesUnavailable`` for others)."""
+    feature the scores use, each computed from rows dated before that date only; ``arr`` is
+    the ARR on that date as the glossary defines it (``arr_on``, the one definition the KPIs
+    read too). In warehouse mode: the rows the warehouse computed, ``FeaturesUnavailable``
+    for others."""
     wanted = sorted(set(dates))
     held = _from_warehouse(db, wanted, windows)
     if held is not None:
         return held
-    return db.query(ACCOUNT_FEATURES_SQL, {"dates": wanted, **asdict(windows)})
+    churned = account_churns(db).filter(pl.col("churned"))
+    features = db.query(
+        ACCOUNT_FEATURES_SQL,
+        {
+            "dates": wanted,
+            "churned_accounts": churned["account_id"].to_list(),
+            "churned_on": churned["churned_on"].to_list(),
+            **asdict(windows),
+        },
+    )
+    arr = arr_on(
+        db.query("SELECT account_id, arr, status FROM accounts").lazy(),
+        db.query("SELECT account_id, occurred_on, event, arr_change FROM outcomes").lazy(),
+        pl.LazyFrame({"as_of": wanted}, schema={"as_of": pl.Date}),
+    ).select("account_id", "as_of", arr=pl.col("arr_on").cast(pl.Float64))
+    order = features.columns
+    order.insert(order.index("am_owner") + 1, "arr")
+    return features.join(
+        arr.collect(), on=["account_id", "as_of"], how="left", maintain_order="left"
+    ).select(order)
+
+
+def account_churns(db: Queryable) -> pl.DataFrame:
+    """Every account with ``churned`` and ``churned_on``: the glossary's one reading of
+    "churned" (``churn_dates``: the CRM's status or a churn outcome, dated by the first churn
+    outcome) on the stored accounts and outcomes. Every store query that asks whether or
+    when an account churned reads this."""
+    return churn_dates(
+        db.query("SELECT account_id, status FROM accounts").lazy(),
+        db.query("SELECT account_id, occurred_on, event FROM outcomes").lazy(),
+    ).collect()
 
 
 def account_features(db: Queryable, as_of: dt.date) -> pl.DataFrame:

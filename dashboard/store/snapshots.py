@@ -15,18 +15,19 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.store import SourceStore
-from dashboard.store.features import FEATURES_VERSION, features_at
+from dashboard.store.features import FEATURES_VERSION, account_churns, features_at
 from dashboard.store.marts import has_scores, scores_as_of
+from dashboard.text import CHURN_HORIZON_DAYS, CHURNED, RENEWAL_WINDOW_DAYS
 
-RENEWAL_EVENTS = ("churned", "renewed", "expanded", "contracted")
+RENEWAL_EVENTS = (CHURNED, "renewed", "expanded", "contracted")
 # Past snapshots lie on one grid, every 30 days counted from 1970-01-01: then a snapshot's
 # last 30 days of usage are the previous one's "30 days before", and the feature query reads
 # and counts each event once for all of them (dashboard/store/features.py).
 SNAPSHOT_STEP_DAYS = 30
 BACKTEST_SNAPSHOTS = 12
-BACKTEST_HORIZONS = (90, 180)  # days: the churn horizons the lab offers
+BACKTEST_HORIZONS = (CHURN_HORIZON_DAYS, 180)  # days: the churn horizons the lab offers
 RENEWAL_HISTORY_DAYS = 365  # the renewals the forecast's rates rest on
-RATES_DAYS_BEFORE = 90  # each with the band its account had this long before
+RATES_DAYS_BEFORE = RENEWAL_WINDOW_DAYS  # each with the band it had entering the window
 
 
 def _snapshot_on_or_before(day: pl.Expr) -> pl.Expr:
@@ -86,7 +87,7 @@ class RenewalSnapshots:
 
 def renewals_before(
     store: SourceStore,
-    days_before: int = 90,
+    days_before: int = RATES_DAYS_BEFORE,
     until: dt.date | None = None,
     since: dt.date | None = None,
     features: pl.DataFrame | None = None,
@@ -99,7 +100,7 @@ def renewals_before(
     (every 30 days), so the events of 30 days share a snapshot. ``features`` may hold them
     already (the nightly job passes the snapshots it keeps); else they are read or built.
     """
-    clauses, params = ["event IN (SELECT unnest(?::VARCHAR[]))"], [list(RENEWAL_EVENTS)]
+    clauses, params = ["event IN (SELECT unnest(?::VARCHAR[]))"], [CHURNED, list(RENEWAL_EVENTS)]
     if until:
         clauses.append("occurred_on <= ?")
         params.append(until)
@@ -107,7 +108,7 @@ def renewals_before(
         clauses.append("occurred_on >= ?")
         params.append(since)
     events = store.query(
-        "SELECT account_id, occurred_on, event = 'churned' AS churned FROM outcomes"
+        "SELECT account_id, occurred_on, event = ? AS churned FROM outcomes"
         f" WHERE {' AND '.join(clauses)}",
         params,
     ).with_columns(
@@ -159,11 +160,9 @@ def backtest_dates(
 
 def undated_churn_count(store: SourceStore) -> int:
     """Accounts whose status is churned with no churn outcome to date it: churned, the date
-    unknown (``scoring.kpis.undated_churns``); no snapshot can be labelled with them."""
-    return store.scalar(
-        "SELECT count(*) FROM accounts a WHERE a.status = 'churned' AND NOT EXISTS ("
-        "SELECT 1 FROM outcomes o WHERE o.account_id = a.account_id AND o.event = 'churned')"
-    )
+    unknown (``account_churns``); no snapshot can be labelled with them."""
+    churns = account_churns(store)
+    return churns.filter(pl.col("churned") & pl.col("churned_on").is_null()).height
 
 
 def kept_snapshot_dates(end: dt.date, as_of: dt.date) -> list[dt.date]:
@@ -185,10 +184,7 @@ def backtest_features(store: SourceStore, dates: list[dt.date], horizon: int) ->
 
 def with_churn_labels(store: SourceStore, features: pl.DataFrame, horizon: int) -> pl.DataFrame:
     """``churned``: the account churned within ``horizon`` days after the row's ``as_of``."""
-    churns = store.query(
-        "SELECT account_id, min(occurred_on) AS churned_on FROM outcomes"
-        " WHERE event = 'churned' GROUP BY account_id"
-    )
+    churns = account_churns(store).select("account_id", "churned_on")
     return features.join(churns, on="account_id", how="left").with_columns(
         churned=(
             (pl.col("churned_on") > pl.col("as_of"))

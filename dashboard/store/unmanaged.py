@@ -7,6 +7,7 @@ import polars as pl
 
 from dashboard.store.filters import AccountFilter
 from dashboard.store.sources import SourceStore
+from dashboard.text import TOUCH_DAYS
 
 # An activity whose summary matches this is commercial work, whoever logged it.
 COMMERCIAL_PATTERN = r"pric|quote|contract|discount|renewal|invoice|budget|upsell|terms"
@@ -47,7 +48,7 @@ def coverage_accounts(store: SourceStore, f: AccountFilter) -> pl.DataFrame:
         questions AS (
             SELECT a.account_id, count(*) AS commercial_questions_90d
             FROM activities a, as_of
-            WHERE a.occurred_at >= as_of.d - INTERVAL 90 DAY AND a.occurred_at < as_of.d
+            WHERE a.occurred_at >= as_of.d - INTERVAL {int(TOUCH_DAYS)} DAY AND a.occurred_at < as_of.d
               AND regexp_matches(lower(a.summary), ?)
             GROUP BY a.account_id
         )
@@ -72,7 +73,7 @@ def owner_work(store: SourceStore, f: AccountFilter) -> pl.DataFrame:
             SELECT a.author, a.role = 'am' OR regexp_matches(lower(coalesce(a.summary, '')), ?)
                 AS commercial
             FROM activities a JOIN accounts acc USING (account_id), as_of
-            WHERE a.occurred_at >= as_of.d - INTERVAL 90 DAY AND a.occurred_at < as_of.d
+            WHERE a.occurred_at >= as_of.d - INTERVAL {int(TOUCH_DAYS)} DAY AND a.occurred_at < as_of.d
               AND a.author IS NOT NULL AND {where}
         )
         SELECT author AS owner, count(*) FILTER (WHERE NOT commercial) AS value_acts,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.store import account_detail as account
 from dashboard.store.filters import AccountFilter
-from dashboard.text import md
+from dashboard.text import CHURN_RISK_HELP, CHURN_RISK_LABEL, CHURNED, NO_DATA, md
 from dashboard.ui.cards import change_in_days, format_value
 from dashboard.ui.identity import unmasked
 from dashboard.ui.queries import read
@@ -41,7 +41,7 @@ def renewal_basis(p: dict) -> str | None:
 
 def header(p: dict, churn_note: str | None = None) -> None:
     """Name, owners, ARR, band, days to renewal."""
-    band = p.get("band") or ("churned" if p.get("status") == "churned" else "no data")
+    band = p.get("band") or (CHURNED if p.get("churned") else NO_DATA)
     st.title(md(p["account_name"]))
     st.badge(f"{band} band", color=BADGE_COLORS.get(band, "gray"))
     st.caption(
@@ -49,7 +49,7 @@ def header(p: dict, churn_note: str | None = None) -> None:
         f"{md(p.get('plan'))} plan · {md(p.get('industry'))} · "
         f"CSM **{md(p.get('csm_owner'))}** · AM **{md(p.get('am_owner')) if p.get('am_owner') else 'none'}**"
     )
-    if p.get("status") == "churned":
+    if p.get("churned"):
         st.warning(
             f"This account churned (renewal date {p.get('renewal_date')}).",
             icon=":material/logout:",
@@ -68,10 +68,10 @@ def header(p: dict, churn_note: str | None = None) -> None:
         st.metric("Band", band.capitalize(), border=True)
         risk = p.get("churn_probability")
         st.metric(
-            "Churn risk, 90 days",
+            CHURN_RISK_LABEL,
             "—" if risk is None else f"{risk:.0%}",
             border=True,
-            help="Probability of churn within 90 days: this health's churn rate in the "
+            help=f"{CHURN_RISK_HELP}: this health's churn rate in the "
             "portfolio's own history (fitted on past snapshots)"
             if risk is not None
             else f"Not shown: {churn_note or 'no health score'}.",

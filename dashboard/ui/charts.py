@@ -7,7 +7,7 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.text import BAND_ORDER, BANDS, money_symbol, plain_labels
+from dashboard.text import BAND_ORDER, BANDS, NO_DATA, money_symbol, plain_labels
 
 
 def _money(template: str) -> str:
@@ -16,7 +16,7 @@ def _money(template: str) -> str:
 
 
 LINE_COLOR = "#64748b"  # the median and forecast lines: readable on a light and a dark theme
-BAND_COLORS = {"red": "#dc2626", "yellow": "#f59e0b", "green": "#16a34a", "no data": "#9ca3af"}
+BAND_COLORS = {"red": "#dc2626", "yellow": "#f59e0b", "green": "#16a34a", NO_DATA: "#9ca3af"}
 COMPONENT_LABELS = {
     "adoption": "Adoption",
     "usage_trend": "Usage trend",
@@ -224,7 +224,7 @@ def component_bars(scores: dict[str, float | None], red: float, green: float) ->
     names = list(COMPONENT_LABELS)
     values = [scores.get(c) for c in names]
     colors = [
-        BAND_COLORS["no data"]
+        BAND_COLORS[NO_DATA]
         if v is None
         else BAND_COLORS["red"]
         if v < red
@@ -239,7 +239,7 @@ def component_bars(scores: dict[str, float | None], red: float, green: float) ->
             y=[COMPONENT_LABELS[c] for c in names],
             orientation="h",
             marker_color=colors,
-            text=["no data" if v is None else f"{v:.0f}" for v in values],
+            text=[NO_DATA if v is None else f"{v:.0f}" for v in values],
             textposition="outside",
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.text import TOUCH_DAYS
 from dashboard.ui.tables import TableSpec, account_columns, money_column
 
 cc = st.column_config
@@ -363,8 +364,8 @@ def owner_load() -> TableSpec:
             "role": cc.TextColumn("Role"),
             "accounts": cc.NumberColumn("Accounts"),
             "arr": money_column("ARR"),
-            "value_acts": cc.NumberColumn("Value work (90 d)"),
-            "commercial_acts": cc.NumberColumn("Commercial work (90 d)"),
+            "value_acts": cc.NumberColumn(f"Value work ({TOUCH_DAYS} d)"),
+            "commercial_acts": cc.NumberColumn(f"Commercial work ({TOUCH_DAYS} d)"),
             "commercial_share": _percent("Commercial share"),
             "too_large": cc.CheckboxColumn("Too large"),
         },

@@ -12,7 +12,15 @@ import polars as pl
 import pyarrow as pa
 import streamlit as st
 
-from dashboard.text import BAND_ORDER, MIXED, money_currency, money_symbol, to_csv
+from dashboard.text import (
+    BAND_ORDER,
+    CHURN_HORIZON_DAYS,
+    CHURN_RISK_HELP,
+    MIXED,
+    money_currency,
+    money_symbol,
+    to_csv,
+)
 
 
 def download_csv(
@@ -75,9 +83,9 @@ def account_columns() -> dict[str, object]:
         "arr": money_column("ARR"),
         "health": cc.ProgressColumn("Health", min_value=0, max_value=100, format="%.0f"),
         "churn_probability": cc.NumberColumn(
-            "Churn risk 90 d",
+            f"Churn risk {CHURN_HORIZON_DAYS} d",
             format="percent",
-            help="Probability of churn within 90 days, calibrated on this portfolio's history",
+            help=f"{CHURN_RISK_HELP}, calibrated on this portfolio's history",
         ),
         "band": band_column(),
         "coverage": cc.ProgressColumn(

@@ -12,6 +12,7 @@ from dashboard.store import Stores
 from dashboard.store import account_detail as detail
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, scores_as_of
+from dashboard.text import GREEN_FROM, RED_BELOW
 from dashboard.views.common import score_verdict
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.scorecard import COMPONENTS
@@ -28,8 +29,8 @@ class AccountView:
     drivers: pl.DataFrame = field(default_factory=pl.DataFrame)
     usage: pl.DataFrame = field(default_factory=pl.DataFrame)
     components: dict[str, float | None] = field(default_factory=dict)
-    red: float = 40.0
-    green: float = 70.0
+    red: float = RED_BELOW
+    green: float = GREEN_FROM
     churn_note: str | None = None  # why no churn probability is shown, when none is
     verdict: str | None = None  # the line saying the score does not predict churn here
 

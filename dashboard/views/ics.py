@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 from icalendar import Alarm, Calendar, Event
 
-from dashboard.text import format_money
+from dashboard.text import NO_DATA, RENEWAL_WINDOW_DAYS, days, format_money
 from dashboard.views.exports import ACCOUNT_PROPERTY, plain_rows
 
 
@@ -50,12 +50,15 @@ def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:
         else:
             lines.append("Not at risk: confirm the value delivered and the renewal terms.")
         event.add("description", "\n".join(lines))
-        event.add("categories", ["Renewal", row.get("band") or "no data"])
+        event.add("categories", ["Renewal", row.get("band") or NO_DATA])
         event.add(ACCOUNT_PROPERTY, row["account_id"])
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"90 days to the {row['account_name']} renewal: value review")
-        alarm.add("trigger", dt.timedelta(days=-90))
+        alarm.add(
+            "description",
+            f"{days(RENEWAL_WINDOW_DAYS)} to the {row['account_name']} renewal: value review",
+        )
+        alarm.add("trigger", dt.timedelta(days=-RENEWAL_WINDOW_DAYS))
         event.add_component(alarm)
         calendar.add_component(event)
     return calendar.to_ical()

@@ -12,7 +12,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scored_accounts
 from dashboard.store.snapshots import backtest_dates, backtest_features, undated_churn_count
 from dashboard.store.sources import SourceStore
-from dashboard.text import BANDS, format_value
+from dashboard.text import BANDS, CHURN_HORIZON_DAYS, IN_WINDOW, RISK_TERMS, format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring.backtest import Interval
@@ -29,7 +29,6 @@ from scoring.comparison import (
 )
 from scoring.kpis import undated_note
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
-from scoring.signals import RISK_TERMS
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
 __all__ = [  # the analysis the lab shows lives in scoring.comparison; the page reads it here
@@ -55,7 +54,9 @@ def portfolio_components(
     return every.join(ids, on="account_id", how="semi", maintain_order="left")
 
 
-def backtest_snapshots(store: SourceStore, horizon: int = 90, count: int = 12) -> Snapshots:
+def backtest_snapshots(
+    store: SourceStore, horizon: int = CHURN_HORIZON_DAYS, count: int = 12
+) -> Snapshots:
     """``count`` snapshots 30 days apart, built in one feature query."""
     started = time.perf_counter()
     dates = backtest_dates(store, horizon, count)
@@ -69,7 +70,7 @@ def run_backtest(
     store: SourceStore,
     active: Scorecard,
     candidate: Scorecard,
-    horizon: int = 90,
+    horizon: int = CHURN_HORIZON_DAYS,
     count: int = 12,
     seed: int = 7,
 ) -> BacktestResult:
@@ -82,7 +83,7 @@ IMPACT_CARDS = (  # key, label, kind, lower is better, what it counts
     ("accounts_red", "Accounts in the red band", "count", True, ""),
     (
         "red_arr_renewing_90d",
-        "Red ARR renewing in 90 days",
+        f"Red ARR renewing {IN_WINDOW}",
         "money",
         True,
         RISK_TERMS["red_renewing"],

@@ -14,11 +14,10 @@ from dashboard.store import marts
 from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
-from dashboard.text import MIXED, NO_DATA, format_money
+from dashboard.text import CHURN_HORIZON_DAYS, MIXED, NO_DATA, RISK_TERMS, format_money
 from dashboard.views.common import Kpi, score_verdict
 from scoring.currency import retention_in_reporting
 from scoring.kpis import retention_over
-from scoring.signals import RISK_TERMS
 
 
 def retention_series(
@@ -106,7 +105,7 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
     model = marts.churn_model_info(store)
     cards.append(
         Kpi(
-            "Expected ARR lost to churn (90 d)",
+            f"Expected ARR lost to churn ({CHURN_HORIZON_DAYS} d)",
             now["expected_arr_churn"] if model.note is None and not no_arr and not mixed else None,
             "money",
             f"{RISK_TERMS['expected_churn']} Calibrated on {model.churn_events or 0:,} churn events"

@@ -11,16 +11,15 @@ from dashboard.store import Stores
 from dashboard.store.commercial import renewals_ahead
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, renewal_rates_mart, scores_as_of
-from dashboard.store.snapshots import band_renewal_snapshots
+from dashboard.store.snapshots import RATES_DAYS_BEFORE, band_renewal_snapshots
 from dashboard.store.sources import SourceStore
-from dashboard.text import format_value
+from dashboard.text import IN_WINDOW, RENEWAL_WINDOW_DAYS, RISK_TERMS, days, format_value
 from dashboard.views.common import Card, score_verdict
 from dashboard.workflows import tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring import forecast as r
 from scoring.pipeline import health_at
 from scoring.scorecard import Scorecard
-from scoring.signals import RENEWAL_WINDOW_DAYS, RISK_TERMS
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> 
     unknown = forecast["expected_arr"].null_count() > 0
     return [
         Card(
-            "ARR renewing in 90 days",
+            f"ARR renewing {IN_WINDOW}",
             in_90["arr"].sum(),
             "money",
             note=f"{in_90.height:,} accounts",
@@ -125,7 +124,8 @@ def _rates_note(probabilities: pl.DataFrame) -> str:
     from_history = probabilities.filter(pl.col("source") == "history")
     return (
         f"Probabilities rest on {int(probabilities['renewals'].sum()):,} renewals of the last "
-        f"12 months, each with the band it had 90 days before. A band with fewer than 30 "
+        f"12 months, each with the band it had {days(RATES_DAYS_BEFORE)} before. A band with fewer "
+        f"than {r.MIN_RENEWALS_PER_BAND} "
         f"renewals uses the stated default ({from_history.height} of {probabilities.height} "
         "bands come from history)."
     )

@@ -12,7 +12,7 @@ import polars as pl
 from dashboard.store import Stores
 from dashboard.store.pairs import changes_since, pair_accounts, pairs, split_pair
 from dashboard.store.sources import SourceStore
-from dashboard.text import SCORE_LAB, format_value, md
+from dashboard.text import IN_WINDOW, RISK_TERMS, SCORE_LAB, WITHIN_WINDOW, format_value, md
 from dashboard.views.common import Card, score_verdict
 from dashboard.views.exports import Column, html_table, markdown_table
 from dashboard.views.renewals import with_plans
@@ -21,7 +21,6 @@ from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.forecast import value_validation
-from scoring.signals import RISK_TERMS
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         Card("Shared accounts", accounts.height, "count"),
         Card("ARR", accounts["arr"].sum(), "money"),
         Card("Changes", changes.height, "count"),
-        Card("Renewals in 90 days", validation.height, "count"),
+        Card(f"Renewals {IN_WINDOW}", validation.height, "count"),
         Card("Handoffs waiting", waiting.height, "count"),
         Card("At risk", risks.height, "count", lower_is_better=True, help=RISK_TERMS["at_risk"]),
     ]
@@ -155,7 +154,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
         ],
     ),
     (
-        "Renewals in 90 days",
+        f"Renewals {IN_WINDOW}",
         "renewals",
         [
             ACCOUNT,
@@ -190,7 +189,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
         ],
     ),
     (
-        "At risk (renewing within 90 days, red or falling)",
+        f"At risk (renewing {WITHIN_WINDOW}, red or falling)",
         "risks",
         [
             ACCOUNT,

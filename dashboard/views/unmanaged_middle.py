@@ -13,7 +13,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import account_table
 from dashboard.store.sources import SourceStore
 from dashboard.store.unmanaged import coverage_accounts, owner_work
-from dashboard.text import format_value, money_symbol
+from dashboard.text import MIDDLE_HIGH, MIDDLE_LOW, format_value, money_symbol
 from dashboard.views.common import Card
 from dashboard.workflows import handoffs as h
 from scoring import middle as c
@@ -21,8 +21,8 @@ from scoring import middle as c
 
 @dataclass(frozen=True)
 class Middle:
-    low: float = 0.25
-    high: float = 0.75
+    low: float = MIDDLE_LOW
+    high: float = MIDDLE_HIGH
     segments: tuple[str, ...] | None = None  # when set, the middle is these segments
 
 

@@ -1,4 +1,5 @@
-"""Where scorecards come from: the defaults shipped as TOML, and saved ones in the app store."""
+"""Where scorecards come from: the shipped default (``Scorecard.default()``, written out as
+``scoring/scorecards/default.toml``), files, and saved ones in the app store."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def load_scorecard_file(path: Path) -> Scorecard:
 
 
 def default_scorecard() -> Scorecard:
-    return load_scorecard_file(DEFAULTS_DIR / "default.toml")
+    """The shipped default scorecard: one source, ``scoring/scorecard.py`` (its TOML file,
+    ``DEFAULTS_DIR / "default.toml"``, is derived from it and kept equal by a test)."""
+    return Scorecard.default()
 
 
 def active_scorecard(app: AppStore) -> Scorecard:
