@@ -147,6 +147,29 @@ def format_money(value: float | None, currency: str | None = None) -> str:
     return f"{sign}{money_symbol(code)}{number}"
 
 
+def money_label(label: str, currency: str | None = None) -> str:
+    """A money column's heading with its currency, for a file that leaves Tandem (a CSV has
+    no sign beside each amount): "ARR (EUR)"; a mixed portfolio's per-account amounts are
+    "ARR (the account's currency)" beside a currency column."""
+    code = currency or money_currency()
+    return f"{label} ({'the account’s currency' if code == MIXED else code})"
+
+
+def money_total(amounts: pl.Series, currencies: pl.Series | None = None) -> str:
+    """The sum of ``amounts`` as people read it; in a mixed portfolio, each currency's sum
+    apart ("€2,500 + $1,000 (not summed: no exchange rates)"), never one figure."""
+    if money_currency() != MIXED or currencies is None:
+        return format_money(float(amounts.sum()) if amounts.len() else 0.0)
+    sums = (
+        pl.DataFrame({"amount": amounts, "currency": currencies.str.to_uppercase()})
+        .group_by("currency")
+        .agg(pl.col("amount").sum())
+        .sort("amount", descending=True)
+    )
+    parts = [format_money(a, c or "USD") for c, a in sums.iter_rows()]
+    return " + ".join(parts) + " (not summed: no exchange rates)"
+
+
 def format_value(value: float | None, kind: str, currency: str | None = None) -> str:
     """A KPI's value: ``money`` ($1.25M, €34,600: ``format_money`` in ``currency``, else the
     data's), ``ratio`` (92.5%), ``score`` (71.3), ``count`` (1,234); missing is an em dash."""

@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 
 from dashboard.store.filters import AccountFilter
+from dashboard.text import money_currency
 from dashboard.ui import columns
-from dashboard.ui.tables import TableSpec, as_shown
+from dashboard.ui.tables import TableSpec, as_shown, is_money_column
 from tests.conftest import TODAY
 
 SPECS = {
@@ -47,7 +48,11 @@ def test_every_shown_column_has_a_label_and_the_download_matches(name: str):
         {c: [1.23456] for c in spec.order} | {"internal_id": ["x"]}  # a column not shown
     )
     out = as_shown(frame, spec)
-    assert out.columns == [spec.config[c]["label"] for c in shown]
+    labels = [spec.config[c]["label"] for c in shown]  # a money column's names its currency
+    money = [is_money_column(spec.config[c]) for c in shown]
+    assert out.columns == [
+        f"{lb} ({money_currency()})" if m else lb for lb, m in zip(labels, money, strict=True)
+    ]
     assert "internal_id" not in out.columns
     assert out.row(0) == tuple(1.23 for _ in shown)  # rounded as read, not to the cent
 

@@ -15,7 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
-from dashboard.text import format_value, markdown_id, to_csv
+from dashboard.text import (
+    format_value,
+    markdown_id,
+    money_total,
+    to_csv,
+)
 from dashboard.views.exports import Column, labelled, markdown_text, one_line, plain_rows
 from scoring.digests import am_digest, csm_digest, leader_digest
 
@@ -109,6 +114,7 @@ def build_digests(
             if chairs.height:
                 mine = chairs.filter(pl.col("role") == role, pl.col(f"{role}_owner") == name)
                 rows = pl.concat([rows, mine.select(rows.columns)], how="vertical_relaxed")
+            rows = _with_currency(rows, scored)
             digests.append(
                 Digest(
                     name,
@@ -125,8 +131,9 @@ def build_digests(
         book = leader_digest(scored)  # the same read of the book for every leader
         if chairs.height:
             book = pl.concat([book, chairs.select(book.columns)], how="vertical_relaxed")
+        book = _with_currency(book, scored)
         intro = (
-            f"The book: {scored.height:,} accounts, {format_value(scored['arr'].sum(), 'money')} "
+            f"The book: {scored.height:,} accounts, {_book_arr(scored)} "
             f"ARR, {scored.filter(pl.col('band') == 'red').height} red; the largest risks before "
             "renewal deadlines and expansion windows."
         )
@@ -135,6 +142,22 @@ def build_digests(
             for n in leaders
         ]
     return digests
+
+
+def _with_currency(rows: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+    """The digest's rows with each account's currency (the one its figures are in), so an
+    amount is never shown without it, in a portfolio of several currencies too."""
+    if "currency" in rows.columns or "currency" not in scored.columns or rows.is_empty():
+        return rows
+    currency = scored.select("account_id", "currency").unique("account_id")
+    return rows.join(currency, on="account_id", how="left", maintain_order="left")
+
+
+def _book_arr(scored: pl.DataFrame) -> str:
+    """The book's ARR: one sum in the data's currency, or each currency's sum apart when the
+    accounts are in several currencies with no rates (never one sum of several)."""
+    currencies = scored["currency"] if "currency" in scored.columns else None
+    return money_total(scored["arr"].fill_null(0), currencies)
 
 
 def _title(name: str, role: str, day: dt.date) -> str:

@@ -27,6 +27,7 @@ TABLE_COLUMNS = [
     "am_owner",
     "coverage_class",
     "arr",
+    "currency",  # the currency the account's amounts are in (shown when there are several)
     "health",
     "churn_probability",
     "band",

@@ -7,12 +7,49 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.text import BAND_ORDER, BANDS, NO_DATA, money_symbol, plain_labels
+from dashboard.text import (
+    BAND_ORDER,
+    BANDS,
+    MIXED,
+    NO_DATA,
+    money_currency,
+    money_symbol,
+    plain_labels,
+)
 
 
 def _money(template: str) -> str:
     """A Plotly text template with its amounts ("$%{y:,.0f}") in the data's currency."""
     return template.replace("$%{", money_symbol() + "%{")
+
+
+def _mixed() -> bool:
+    """Several currencies and no rates: a chart that sums amounts would add euros to dollars."""
+    return money_currency() == MIXED
+
+
+NOT_SUMMED = "Not drawn: the amounts are in several currencies with no exchange rates"
+
+
+def _not_summed(height: int = 260) -> go.Figure:
+    """In place of a chart of summed amounts when they are in several currencies: a figure
+    that says so (never one sum of several currencies)."""
+    fig = go.Figure()
+    fig.update_layout(
+        annotations=[
+            {
+                "text": NOT_SUMMED,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+            }
+        ],
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+    )
+    return _layout(fig, height=height)
 
 
 LINE_COLOR = "#64748b"  # the median and forecast lines: readable on a light and a dark theme
@@ -95,6 +132,8 @@ def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go
     """Stacked horizontal bars of ``measure`` (accounts or arr) per ``dimension`` by band,
     the largest total on top. Drawn with graph objects: Plotly Express spends a fifth of a
     second per figure in its pandas preprocessing, more than the rest of the page."""
+    if measure == "arr" and _mixed():
+        return _not_summed()
     mix = plain_labels(mix, [dimension])  # a value like "<a href=…>" is drawn as text
     totals = mix.group_by(dimension).agg(pl.col(measure).sum().alias("total"))
     order = totals.sort("total", dimension)[dimension].cast(pl.String).to_list()
@@ -108,7 +147,8 @@ def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go
         BAND_COLORS,
         horizontal=True,
         extra="pick",
-        hover=f"{label} %{{y}}<br>{title} %{{x:,.0f}}",
+        hover=f"{label} %{{y}}<br>{title} "
+        + (_money("$%{x:,.0f}") if measure == "arr" else "%{x:,.0f}"),
     )  # the band rides as customdata: a click names it
     fig.update_yaxes(categoryorder="array", categoryarray=order, title=label)
     fig.update_xaxes(title=title, tickprefix=money_symbol() if measure == "arr" else None)
@@ -117,6 +157,8 @@ def band_bars(mix: pl.DataFrame, dimension: str, measure: str, label: str) -> go
 
 def arr_treemap(mix: pl.DataFrame) -> go.Figure:
     """ARR by segment, then band (graph objects: see ``band_bars``)."""
+    if _mixed():
+        return _not_summed()
     data = plain_labels(mix.filter(pl.col("arr") > 0), ["segment"]).with_columns(
         pl.col("segment").cast(pl.String)
     )
@@ -147,9 +189,11 @@ def arr_treemap(mix: pl.DataFrame) -> go.Figure:
 
 
 def health_trend(trend: pl.DataFrame) -> go.Figure:
-    """ARR per band over the snapshots (stacked areas) with median health on a second axis."""
+    """ARR per band over the snapshots (stacked areas) with median health on a second axis;
+    amounts in several currencies with no rates are not stacked (only the median is drawn,
+    and the chart says why)."""
     fig = go.Figure()
-    for band in BANDS:
+    for band in [] if _mixed() else BANDS:
         fig.add_trace(
             go.Scatter(
                 x=trend["as_of"].to_list(),
@@ -157,6 +201,7 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
                 name=f"ARR {band}",
                 stackgroup="arr",
                 line={"color": BAND_COLORS[band], "width": 0.5},
+                hovertemplate=_money(f"%{{x|%d %b %Y}}: $%{{y:,.0f}} ARR {band}<extra></extra>"),
             )
         )
     fig.add_trace(
@@ -167,8 +212,13 @@ def health_trend(trend: pl.DataFrame) -> go.Figure:
             yaxis="y2",
             line={"color": LINE_COLOR, "width": 2.5},
             mode="lines+markers",
+            hovertemplate="%{x|%d %b %Y}: median health %{y:.0f}<extra></extra>",
         )
     )
+    if _mixed():
+        fig.update_layout(
+            title={"text": NOT_SUMMED.replace("amounts", "ARR areas"), "font": {"size": 12}}
+        )
     fig.update_layout(
         yaxis={"title": "ARR", "tickprefix": money_symbol()},
         yaxis2={
@@ -330,6 +380,8 @@ def usage_vs_seats(usage: pl.DataFrame, seats: int | None) -> go.Figure:
 def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
     """ARR up for renewal per month, stacked by band, with the expected (forecast) renewal ARR
     as a line. Clicking a bar selects its month."""
+    if _mixed():
+        return _not_summed(360)
     fig = _stacked(
         calendar.filter(pl.col("arr") > 0),
         "arr",
@@ -358,6 +410,8 @@ def renewal_months(calendar: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
 
 def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
     """ARR renewing per week of the quarter ahead, stacked by band."""
+    if _mixed():
+        return _not_summed(300)
     data = weeks.filter(pl.col("arr") > 0)
     fig = _stacked(
         data,
@@ -381,6 +435,8 @@ def renewal_weeks(weeks: pl.DataFrame) -> go.Figure:
 
 def expansion_potential_bars(candidates: pl.DataFrame) -> go.Figure:
     """Estimated expansion potential of the ready accounts per segment, split by window."""
+    if _mixed():
+        return _not_summed()
     data = (
         plain_labels(candidates, ["segment"])
         .filter(pl.col("expansion_ready"))

@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.text import TOUCH_DAYS
+from dashboard.text import (
+    MIXED,
+    TOUCH_DAYS,
+    money_currency,
+)
 from dashboard.ui.tables import TableSpec, account_columns, money_column
 
 cc = st.column_config
 
 
 def _accounts(*order: str, **extra: object) -> TableSpec:
-    return TableSpec(list(order), {**account_columns(), **extra}, bands=True)
+    """An accounts table; in a portfolio of several currencies with no rates, each
+    account's currency follows its ARR (the column's format can carry no one sign)."""
+    columns = list(order)
+    if money_currency() == MIXED and "arr" in columns and "currency" not in columns:
+        columns.insert(columns.index("arr") + 1, "currency")
+    return TableSpec(columns, {**account_columns(), **extra}, bands=True)
 
 
 def _percent(label: str, **kw: object) -> object:

@@ -18,6 +18,7 @@ from dashboard.text import (
     CHURN_RISK_HELP,
     MIXED,
     money_currency,
+    money_label,
     money_symbol,
     to_csv,
 )
@@ -53,13 +54,30 @@ def with_band_labels(frame: pl.DataFrame, column: str = "band") -> pl.DataFrame:
 COLUMN_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}  # Streamlit's money presets
 
 
+def _money_format(code: str) -> str:
+    """Streamlit's format of a money column: a currency's preset or sign; a mixed
+    portfolio's per-account amounts have no one sign ("accounting": separators only, and the
+    format only money columns use, so a download can tell them)."""
+    return COLUMN_FORMATS.get(code) or (
+        f"{money_symbol(code)}%d" if code != MIXED else "accounting"
+    )
+
+
 def money_column(label: str) -> object:
     """Whole amounts with thousands separators in the data's currency ("$34,600", "€34,600";
     another code as "CHF 34600"; a mixed portfolio's per-account amounts with no sign):
     ARR is not read to the cent."""
-    code = money_currency()
-    preset = COLUMN_FORMATS.get(code) or (f"{money_symbol(code)}%d" if code != MIXED else "%d")
-    return st.column_config.NumberColumn(label, format=preset, step=1)
+    return st.column_config.NumberColumn(label, format=_money_format(money_currency()), step=1)
+
+
+def is_money_column(config: Any) -> bool:
+    """A column drawn by ``money_column`` (its format is the data's money format)."""
+    if not isinstance(config, dict):
+        return False
+    fmt = (config.get("type_config") or {}).get("format")
+    return config.get("type_config", {}).get("type") == "number" and fmt == _money_format(
+        money_currency()
+    )
 
 
 def band_column(label: str = "Band") -> object:
@@ -81,6 +99,7 @@ def account_columns() -> dict[str, object]:
         "am_owner": cc.TextColumn("AM"),
         "coverage_class": cc.TextColumn("Coverage"),
         "arr": money_column("ARR"),
+        "currency": cc.TextColumn("Currency"),
         "health": cc.ProgressColumn("Health", min_value=0, max_value=100, format="%.0f"),
         "churn_probability": cc.NumberColumn(
             f"Churn risk {CHURN_HORIZON_DAYS} d",
@@ -291,14 +310,24 @@ def show_table(
 
 def as_shown(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
     """``frame`` as the page shows it, for a download: the spec's columns in its order under
-    their labels, numbers rounded to two places, lists joined."""
+    their labels, numbers rounded to two places, lists joined. A CSV has no sign beside an
+    amount: a money column's label names the currency ("ARR (EUR)"), and in a portfolio of
+    several currencies each row's currency follows as a column."""
     hidden = {c for c, config in spec.config.items() if config is None}
     order = [c for c in spec.order if c in frame.columns and c not in hidden]
-    labels = {c: str((spec.config.get(c) or {}).get("label") or c) for c in order}
+    money = {c for c in order if is_money_column(spec.config.get(c))}
+    labels = {
+        c: (money_label(label) if c in money else label)
+        for c in order
+        for label in [str((spec.config.get(c) or {}).get("label") or c)]
+    }
     out = frame.select(order).with_columns(
         pl.col(pl.Float32, pl.Float64).round(2),
         pl.col(pl.List(pl.String)).list.join("; "),
     )
+    if money and money_currency() == MIXED and "currency" in frame.columns:
+        out = out.with_columns(frame["currency"].str.to_uppercase().alias("currency"))
+        labels["currency"] = "Currency"
     return out.rename(labels)
 
 

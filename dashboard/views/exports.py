@@ -21,10 +21,13 @@ from dashboard.text import (
     ACCOUNT_PROPERTY,
     BREAKS,
     INVISIBLE,
+    MIXED,
     format_value,
     mask_expr,
     mask_text,
     md,
+    money_currency,
+    money_label,
     one_line,
 )
 
@@ -153,14 +156,24 @@ def html_table(frame: pl.DataFrame, columns: list[Column]) -> str:
 
 def labelled(frame: pl.DataFrame, columns: list[Column]) -> pl.DataFrame:
     """The frame for a CSV: the columns in order under their labels, values kept as values
-    (numbers stay numbers) but rounded as the page reads them: money to the dollar, scores to
-    one place, percents to a tenth of a percent."""
+    (numbers stay numbers) but rounded as the page reads them: money to the whole unit,
+    scores to one place, percents to a tenth of a percent. A money column's label names its
+    currency ("ARR (EUR)"); in a mixed portfolio each row's currency follows as a column."""
     present = [c for c in columns if c.name in frame.columns]
     rounded = {
         "money": lambda e: e.round(0).cast(pl.Int64, strict=False),
         "score": lambda e: e.round(1),
         "percent": lambda e: e.round(3),
     }
-    return frame.select(
-        [rounded.get(c.kind, lambda e: e)(pl.col(c.name)).alias(c.label) for c in present]
+    out = frame.select(
+        [
+            rounded.get(c.kind, lambda e: e)(pl.col(c.name)).alias(
+                money_label(c.label) if c.kind == "money" else c.label
+            )
+            for c in present
+        ]
     )
+    money = any(c.kind == "money" for c in present)
+    if money and money_currency() == MIXED and "currency" in frame.columns:
+        out = out.with_columns(frame["currency"].str.to_uppercase().alias("Currency"))
+    return out

@@ -239,8 +239,8 @@ class ImportFlow:
         Refused (nothing written) when the check was given for another folder, plan or
         data (``stamps``: the check's and the current one), when ``viewer`` may not give the
         identity yes (None: the command line), or when the impact refuses these yeses.
-        ``remember``: the plan whose file mappings are saved for the next upload of the
-        same file names."""
+        ``remember``: the plan whose file mappings are saved (at ``now``) for the next
+        upload of the same file names."""
         if stamps is not None:
             require_same_check(*stamps)
         if viewer is not None:
@@ -257,7 +257,7 @@ class ImportFlow:
             now=now,
         )
         for mapping, view in remember or []:
-            if view and view in self.files:
+            if view and view in self.files and now is not None:
                 save_mapping_json(
                     stores.app,
                     self.files[view].name,
