@@ -14,9 +14,11 @@ from dashboard.ui.account_panels import (
 from dashboard.ui.cards import verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import account_handoffs, account_tasks
+from dashboard.ui.identity import current_viewer
 from dashboard.ui.queries import view
 from dashboard.ui.state import today
 from dashboard.views.account import account_view
+from dashboard.workflows.access import LEADERS
 
 account_id = account_picker(current_filter())
 if account_id is None:
@@ -26,7 +28,10 @@ if account_id is None:
 account = view(account_view, current_filter(), account_id, today())
 if not account.found:  # outside the viewer's book reads exactly like not there
     st.title("Account")
-    st.error(f"There is no account with id {md(repr(account_id))}.", icon=":material/error:")
+    why = ""
+    if account.erased and current_viewer().role in LEADERS:
+        why = f" It was erased (a privacy request) {md(account.erased)}; nothing else was done."
+    st.error(f"There is no account with id {md(repr(account_id))}.{why}", icon=":material/error:")
     st.stop()
 
 header(account.profile, account.churn_note)

@@ -655,3 +655,24 @@ def test_a_stale_check_names_the_load_that_came_since(tmp_path):
     assert f"{latest['load_id']} (b.csv, by {latest['actor']}, " in message
     assert f"{latest['loaded_at']:%Y-%m-%d %H:%M} UTC)" in message
     assert "nothing was loaded" in message
+
+
+def test_an_erased_account_says_who_erased_it_and_a_second_erasure_does_nothing(
+    own_demo: Stores, tmp_path
+):
+    """A page drawn before an erasure, clicked after it, finds the account gone: the view
+    says who erased it and when; erasing it again is refused and audits nothing."""
+    from dashboard.jobs.gdpr import delete_account
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.filters import AccountFilter
+    from dashboard.views.account import account_view, erasure
+
+    aid = free_account(own_demo)["account_id"]
+    assert erasure(own_demo, aid) is None
+    delete_account(own_demo, aid, tmp_path, NOW, "Lee Leader")
+    view = account_view(own_demo, AccountFilter(), aid, NOW.date())
+    assert not view.found and view.erased == "by Lee Leader at 2026-11-22 10:00"
+    with pytest.raises(KeyError, match="there is no data about account"):
+        delete_account(own_demo, aid, tmp_path, NOW + dt.timedelta(minutes=1), "Bo Leader")
+    erased = audit_rows(own_demo.app, "gdpr delete")
+    assert erased.filter(pl.col("subject") == aid)["actor"].to_list() == ["Lee Leader"]
