@@ -481,3 +481,30 @@ def test_a_stale_tab_cannot_erase_an_account_again(chromium, served):
     erasures = audit_rows(Stores.open(data).app, "gdpr delete")
     assert erasures.filter(pl.col("subject") == aid).height == 1
     _close(tabs)
+
+
+def test_a_stale_tab_cannot_save_a_scorecard_under_a_name_taken_meanwhile(chromium, served):
+    """Two lab tabs type one name for their candidate; A saves; B saves: refused with who
+    saved it when, and A's scorecard is kept."""
+    from playwright.sync_api import expect
+
+    from dashboard.workflows.scorecards import saved_scorecards
+
+    url, data = served
+    tabs = _two_tabs(chromium, f"{url}/lab")
+    for tab in tabs:
+        expect(tab.get_by_role("button", name="Save", exact=True)).to_be_visible(timeout=120_000)
+        expect(tab.get_by_text("Audit log: who changed the scorecard")).to_be_visible()
+        tab.get_by_label("Name", exact=True).fill("tabs-q1")
+    a, b = tabs
+    a.get_by_role("button", name="Save", exact=True).click()
+    expect(a.get_by_text("Saved 'tabs-q1'").first).to_be_visible(timeout=60_000)
+    b.get_by_role("button", name="Save", exact=True).click()
+    refusal = b.get_by_text("a scorecard named 'tabs-q1' exists").first
+    expect(refusal).to_be_visible(timeout=60_000)
+    expect(refusal).to_contain_text("(saved by local user at ")
+    expect(refusal).to_contain_text("nothing was saved")
+    b.screenshot(path=str(ARTIFACTS / "stale-save-refused.png"), full_page=True)
+    saved = saved_scorecards(Stores.open(data).app)["name"].to_list()
+    assert saved.count("tabs-q1") == 1
+    _close(tabs)
