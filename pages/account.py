@@ -13,10 +13,12 @@ from dashboard.ui.account_panels import (
 from dashboard.ui.cards import verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.handoff_panel import account_handoffs, account_tasks
+from dashboard.ui.identity import current_viewer
 from dashboard.ui.links import back_link, not_here
 from dashboard.ui.queries import view
 from dashboard.ui.state import today
 from dashboard.views.account import account_view
+from dashboard.workflows.access import LEADERS
 
 back_link()  # to the page the account was opened from, its view kept
 account_id = account_picker(current_filter())
@@ -27,7 +29,14 @@ if account_id is None:
 account = view(account_view, current_filter(), account_id, today())
 if not account.found:  # outside the viewer's book reads exactly like not there
     st.title("Account")
-    not_here(account_id, current_filter().scope)  # or in the other workspace: say so, offer it
+    if account.erased and current_viewer().role in LEADERS:  # who erased it, for a leader
+        st.error(
+            f"There is no account with id {md(repr(account_id))}. It was erased (a privacy"
+            f" request) {md(account.erased)}; nothing else was done.",
+            icon=":material/error:",
+        )
+    else:
+        not_here(account_id, current_filter().scope)  # or in the other workspace: offer it
     st.stop()
 
 header(account.profile, account.churn_note)

@@ -449,3 +449,62 @@ def test_a_stale_tab_cannot_load_a_checked_file_again(chromium, tmp_path):
         _close(tabs)
     log = load_records(Stores.open(root).sources)
     assert log.height == before + 1 and log["files"][0] == '["accounts_update.csv"]'
+
+
+def test_a_stale_tab_cannot_erase_an_account_again(chromium, served):
+    """Two account tabs, both with the erasure typed; A erases the account; B clicks Erase:
+    B's page says the account was erased, by whom and when, and nothing more is done (one
+    erasure audited)."""
+    from playwright.sync_api import expect
+
+    from dashboard.store.audit_log import audit_rows
+
+    url, data = served
+    aid = _free_account(Stores.open(data))["account_id"]
+    tabs = _two_tabs(chromium, f"{url}/account?account={aid}")
+    for tab in tabs:
+        tab.get_by_text("Privacy requests (GDPR)").click(timeout=60_000)
+        typed = tab.get_by_label(f"Type {aid} to confirm the erasure", exact=True)
+        typed.fill(aid)
+        typed.press("Enter")
+        expect(tab.get_by_role("button", name="Erase this account")).to_be_enabled(timeout=30_000)
+        _wait_for_run(tab)
+    a, b = tabs
+    a.get_by_role("button", name="Erase this account").click()
+    expect(a.get_by_text(f"{aid} erased:").first).to_be_visible(timeout=120_000)
+    b.get_by_role("button", name="Erase this account").click()
+    refusal = b.get_by_text(f"There is no account with id '{aid}'").first
+    expect(refusal).to_be_visible(timeout=60_000)
+    expect(refusal).to_contain_text("It was erased (a privacy request) by local user at ")
+    expect(refusal).to_contain_text("nothing else was done")
+    b.screenshot(path=str(ARTIFACTS / "stale-erase-refused.png"), full_page=True)
+    erasures = audit_rows(Stores.open(data).app, "gdpr delete")
+    assert erasures.filter(pl.col("subject") == aid).height == 1
+    _close(tabs)
+
+
+def test_a_stale_tab_cannot_save_a_scorecard_under_a_name_taken_meanwhile(chromium, served):
+    """Two lab tabs type one name for their candidate; A saves; B saves: refused with who
+    saved it when, and A's scorecard is kept."""
+    from playwright.sync_api import expect
+
+    from dashboard.workflows.scorecards import saved_scorecards
+
+    url, data = served
+    tabs = _two_tabs(chromium, f"{url}/lab")
+    for tab in tabs:
+        expect(tab.get_by_role("button", name="Save", exact=True)).to_be_visible(timeout=120_000)
+        expect(tab.get_by_text("Audit log: who changed the scorecard")).to_be_visible()
+        tab.get_by_label("Name", exact=True).fill("tabs-q1")
+    a, b = tabs
+    a.get_by_role("button", name="Save", exact=True).click()
+    expect(a.get_by_text("Saved 'tabs-q1'").first).to_be_visible(timeout=60_000)
+    b.get_by_role("button", name="Save", exact=True).click()
+    refusal = b.get_by_text("a scorecard named 'tabs-q1' exists").first
+    expect(refusal).to_be_visible(timeout=60_000)
+    expect(refusal).to_contain_text("(saved by local user at ")
+    expect(refusal).to_contain_text("nothing was saved")
+    b.screenshot(path=str(ARTIFACTS / "stale-save-refused.png"), full_page=True)
+    saved = saved_scorecards(Stores.open(data).app)["name"].to_list()
+    assert saved.count("tabs-q1") == 1
+    _close(tabs)

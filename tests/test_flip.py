@@ -20,6 +20,7 @@ from dashboard.workflows.scorecards import (
     activation_version,
     active_scorecard,
     default_scorecard,
+    load_saved,
     save_scorecard,
     scorecard_audit,
 )
@@ -655,3 +656,40 @@ def test_a_stale_check_names_the_load_that_came_since(tmp_path):
     assert f"{latest['load_id']} (b.csv, by {latest['actor']}, " in message
     assert f"{latest['loaded_at']:%Y-%m-%d %H:%M} UTC)" in message
     assert "nothing was loaded" in message
+
+
+def test_an_erased_account_says_who_erased_it_and_a_second_erasure_does_nothing(
+    own_demo: Stores, tmp_path
+):
+    """A page drawn before an erasure, clicked after it, finds the account gone: the view
+    says who erased it and when; erasing it again is refused and audits nothing."""
+    from dashboard.jobs.gdpr import delete_account
+    from dashboard.store.audit_log import audit_rows
+    from dashboard.store.filters import AccountFilter
+    from dashboard.views.account import account_view, erasure
+
+    aid = free_account(own_demo)["account_id"]
+    assert erasure(own_demo, aid) is None
+    delete_account(own_demo, aid, tmp_path, NOW, "Lee Leader")
+    view = account_view(own_demo, AccountFilter(), aid, NOW.date())
+    assert not view.found and view.erased == "by Lee Leader at 2026-11-22 10:00"
+    with pytest.raises(KeyError, match="there is no data about account"):
+        delete_account(own_demo, aid, tmp_path, NOW + dt.timedelta(minutes=1), "Bo Leader")
+    erased = audit_rows(own_demo.app, "gdpr delete")
+    assert erased.filter(pl.col("subject") == aid)["actor"].to_list() == ["Lee Leader"]
+
+
+def test_a_scorecard_saved_meanwhile_under_the_same_name_is_named_and_kept(app):
+    """Two lab tabs save a candidate under one name: the second is refused with who saved
+    the first and when, and the first is kept as saved."""
+    card = default_scorecard()
+    first = card.model_copy(update={"name": "q1", "weights": {**card.weights, "billing": 40.0}})
+    save_scorecard(app, first, "ops-ann", NOW)
+    second = card.model_copy(update={"name": "q1", "weights": {**card.weights, "support": 40.0}})
+    with pytest.raises(ValueError) as refused:
+        save_scorecard(app, second, "ops-bo", NOW + dt.timedelta(minutes=2))
+    message = str(refused.value)
+    assert "a scorecard named 'q1' exists (saved by ops-ann at 2026-11-22 10:00)" in message
+    assert "nothing was saved" in message
+    assert load_saved(app, "q1").weights["billing"] == 40.0
+    assert scorecard_audit(app)["action"].to_list().count("save scorecard") == 1

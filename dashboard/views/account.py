@@ -10,6 +10,7 @@ import polars as pl
 
 from dashboard.store import Stores
 from dashboard.store import account_detail as detail
+from dashboard.store.audit_log import audit_rows
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, scores_as_of
 from dashboard.text import GREEN_FROM, RED_BELOW
@@ -33,6 +34,18 @@ class AccountView:
     green: float = GREEN_FROM
     churn_note: str | None = None  # why no churn probability is shown, when none is
     verdict: str | None = None  # the line saying the score does not predict churn here
+    erased: str | None = None  # not found because erased: by whom, when (for leaders)
+
+
+def erasure(stores: Stores, account_id: str) -> str | None:
+    """Who erased the account (a privacy request), when: "by Lee Leader at 2026-11-22 10:00";
+    None when it was never erased. A click from a page drawn before the erasure (an Erase,
+    a step, an edit) finds the account gone: the page says this instead of only "no such
+    account"."""
+    rows = audit_rows(stores.app, "gdpr delete").filter(pl.col("subject") == account_id)
+    if rows.is_empty():
+        return None
+    return f"by {rows['actor'][0] or 'someone'} at {rows['logged_at'][0]:%Y-%m-%d %H:%M}"
 
 
 def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.date) -> AccountView:
@@ -41,7 +54,7 @@ def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.da
     store = stores.sources
     profile = detail.account_profile(store, account_id)
     if profile is None or not detail.account_in_scope(store, f, account_id):
-        return AccountView(account_id, found=False)
+        return AccountView(account_id, found=False, erased=erasure(stores, account_id))
     thresholds = active_scorecard(stores.app).thresholds
     return AccountView(
         account_id=account_id,

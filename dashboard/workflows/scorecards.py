@@ -68,8 +68,14 @@ def load_saved(app: AppStore, name: str) -> Scorecard:
 def save_scorecard(app: AppStore, card: Scorecard, actor: str, now: dt.datetime) -> None:
     """Save a named scorecard (a new name; saved scorecards are never overwritten, so the
     audit log's history stays true)."""
-    if card.name in saved_scorecards(app)["name"].to_list():
-        raise ValueError(f"a scorecard named {card.name!r} exists: choose another name")
+    saved = saved_scorecards(app).filter(pl.col("name") == card.name)
+    if saved.height:  # saved meanwhile in another tab, too: say by whom, when
+        row = saved.row(0, named=True)
+        at = f" at {when(row['created_at'])}" if row["created_at"] else ""
+        raise ValueError(
+            f"a scorecard named {card.name!r} exists (saved by {row['created_by'] or 'someone'}"
+            f"{at}): nothing was saved; choose another name"
+        )
     with app.transaction() as con:
         scorecard_rows.insert_scorecard(
             con, card.name, card.description, card.model_dump_json(), actor, now
