@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -13,7 +14,6 @@ from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer
 from dashboard.ui.queries import use_data_currency
 from dashboard.ui.state import now, stores, today
-from dashboard.ui.tables import edited_rows
 from dashboard.views.sync import Agenda
 from dashboard.workflows import decisions
 from dashboard.workflows.access import Actor, NotAllowed
@@ -41,22 +41,73 @@ SHOWN = [
 ]
 
 
+FLASH = "decision_flash"  # what the person just saved, said once after the rerun
+
+
+def _flash() -> None:
+    said = st.session_state.pop(FLASH, None)
+    if said:
+        st.toast(said, icon=":material/check_circle:")
+
+
+def person_edits(
+    rows: pl.DataFrame, edited: dict[Any, dict[str, Any]] | None, columns: list[str]
+) -> list[dict[str, Any]]:
+    """The rows a person changed in a ``st.data_editor`` (its state's ``edited_rows``, by row
+    position) whose ``columns`` now differ from ``rows`` (the stored values): the row with
+    the new values. A redraw, a stored value read back in another type, an edit already
+    saved: none of these is an edit (so none is saved again, nor announced)."""
+    changed: list[dict[str, Any]] = []
+    for index, change in (edited or {}).items():
+        if not 0 <= int(index) < rows.height:
+            continue
+        row = rows.row(int(index), named=True)
+        wanted = dict(row)
+        for column in columns:
+            if column not in change:
+                continue
+            value = change[column]
+            if isinstance(row[column], dt.date) and isinstance(value, str) and value:
+                value = dt.date.fromisoformat(value[:10])
+            wanted[column] = None if value == "" else value
+        if any(wanted[c] != row[c] and (wanted[c] or row[c]) for c in columns):
+            changed.append(wanted)
+    return changed
+
+
+def _editor_key(name: str) -> str:
+    """The editor's key: a new one after each save, so edits saved (by row position) are
+    never read again against rows that moved."""
+    return f"{name}_{st.session_state.get(f'{name}_saves', 0)}"
+
+
+def _editor_edits(name: str) -> dict[Any, dict[str, Any]]:
+    state = st.session_state.get(_editor_key(name))
+    return dict(state.get("edited_rows", {})) if isinstance(state, dict) else {}
+
+
+def _saved(name: str, said: str) -> None:
+    st.session_state[f"{name}_saves"] = st.session_state.get(f"{name}_saves", 0) + 1
+    st.session_state[FLASH] = said
+
+
 @st.fragment
 def last_decisions(agenda: Agenda) -> None:
     """Last sync's decisions, overdue ones marked, whose status can be changed here (their
     words stay as written: a later sync came)."""
     use_data_currency()  # a fragment's rerun runs in a thread of its own
+    _flash()
     if not agenda.last_decisions.height:
         st.caption("No decision from an earlier sync.")
         return
     st.markdown(f"**From the last sync ({agenda.since})** — update their status")
     spec = columns.decisions(list(decisions.STATUSES))
     shown = _with_due_pills(agenda.last_decisions.select(SHOWN))
-    edited = st.data_editor(  # a missing value reads as a dash, not "None"
+    st.data_editor(  # a missing value reads as a dash, not "None"
         shown,
         placeholder="—",
         hide_index=True,
-        key="last_decisions",
+        key=_editor_key("last_decisions"),
         column_config=spec.config,
         column_order=spec.order,
         disabled=[
@@ -69,12 +120,15 @@ def last_decisions(agenda: Agenda) -> None:
             "edited_by",
         ],
     )
-    for row in edited_rows(edited, agenda.last_decisions, "note_id", ["status"]).iter_rows(
-        named=True
-    ):
+    saved = 0
+    for row in person_edits(agenda.last_decisions, _editor_edits("last_decisions"), ["status"]):
         decisions.set_status(
             stores().app, row["note_id"], row["status"], current_viewer().name, now()
         )
+        saved += 1
+    if saved:
+        _saved("last_decisions", f"Saved: {saved} status change{'s' if saved > 1 else ''}")
+        st.rerun(scope="fragment")
 
 
 def todays_decisions(agenda: Agenda) -> None:
@@ -85,19 +139,20 @@ def todays_decisions(agenda: Agenda) -> None:
     spec = columns.decisions(list(decisions.STATUSES))
     owners = list(dict.fromkeys([agenda.csm, agenda.am]))
     config = {**spec.config, "owner": st.column_config.SelectboxColumn("Who", options=owners)}
-    edited = st.data_editor(
+    st.data_editor(
         _with_due_pills(agenda.todays.select(SHOWN)),
         placeholder="—",
         hide_index=True,
-        key="todays_decisions",
+        key=_editor_key("todays_decisions"),
         column_config=config,
         column_order=spec.order,
         disabled=["account_name", "due_state", "author", "edited_by"],
     )
-    changed = edited_rows(
-        edited, agenda.todays, "note_id", ["decision", "owner", "due_on", "status"]
+    changed = person_edits(
+        agenda.todays, _editor_edits("todays_decisions"), ["decision", "owner", "due_on", "status"]
     )
-    for row in changed.iter_rows(named=True):
+    saved = 0
+    for row in changed:
         try:
             decisions.edit_decision_as(
                 stores().app,
@@ -114,7 +169,10 @@ def todays_decisions(agenda: Agenda) -> None:
         except (ValueError, NotAllowed) as exc:
             st.error(str(exc), icon=":material/block:")
         else:
-            st.toast("Decision updated")
+            saved += 1
+    if saved:
+        _saved("todays_decisions", f"Saved: {saved} decision{'s' if saved > 1 else ''} updated")
+        st.rerun()
     _histories(agenda.todays)
 
 
@@ -154,6 +212,7 @@ def _author_picker(agenda: Agenda) -> Actor | None:
 def new_decision(agenda: Agenda) -> None:
     """Record a decision of this sync: the account, who does what, by when."""
     use_data_currency()  # a fragment's rerun runs in a thread of its own
+    _flash()
     with st.form("new_decision", clear_on_submit=True):
         st.markdown("**Record a decision**")
         names = dict(
@@ -195,7 +254,7 @@ def new_decision(agenda: Agenda) -> None:
                 st.error(f"{exc}. Your text is kept below.", icon=":material/edit_off:")
             else:
                 st.session_state.pop("decision_unsaved", None)
-                st.toast("Decision saved")
+                st.session_state[FLASH] = "Saved: the decision is recorded"
                 st.rerun()
     unsaved = st.session_state.get("decision_unsaved")
     if unsaved:
