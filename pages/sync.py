@@ -40,20 +40,15 @@ kpi_row(agenda.cards)
 
 st.subheader("Since last sync")
 account_table(agenda.changes, columns.sync_changes(), "sync_changes")
-left, right = st.columns(2)
-with left:
-    st.subheader("Renewals in 90 days")
-    account_table(agenda.renewals, columns.sync_renewals(), "sync_renewals")
-with right:
-    st.subheader("Handoffs waiting")
-    account_table(agenda.waiting, columns.sync_waiting(), "sync_waiting")
-left, right = st.columns(2)
-with left:
-    st.subheader("Expansion signals not yet flagged")
-    account_table(agenda.signals, columns.sync_signals(), "sync_signals")
-with right:
-    st.subheader("At risk: renewing within 90 days while red or falling")
-    account_table(agenda.risks, columns.sync_risks(), "sync_risks")
+# full width, one after the other: a half-width table cuts the columns a meeting reads
+st.subheader("At risk: renewing within 90 days while red or falling")
+account_table(agenda.risks, columns.sync_risks(), "sync_risks")
+st.subheader("Renewals in 90 days")
+account_table(agenda.renewals, columns.sync_renewals(), "sync_renewals")
+st.subheader("Handoffs waiting")
+account_table(agenda.waiting, columns.sync_waiting(), "sync_waiting")
+st.subheader("Expansion signals not yet flagged")
+account_table(agenda.signals, columns.sync_signals(), "sync_signals")
 
 st.subheader("Decisions")
 last_decisions(agenda)
