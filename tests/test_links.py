@@ -194,3 +194,24 @@ def test_the_way_back_to_the_sync_keeps_its_pair(demo_stores: Stores):
     # the browser's Back: the sync runs with the account's address, its pair comes back
     at.switch_page("../pages/sync.py").run()
     assert at.selectbox(key="sync_pair").value == pair
+
+
+def test_the_unmanaged_middle_lives_in_the_link(demo_stores: Stores):
+    at = _app({}, "unmanaged_middle")
+    assert _param(at, "middle_by") == ["arr"] and _param(at, "middle_pct") == ["25-75"]
+    at.slider(key="middle_pct").set_value((10, 90)).run()
+    assert _param(at, "middle_pct") == ["10-90"]
+    shared = _app(
+        {"middle_by": "segment", "middle_segment": ["SMB", "Enterprise"]}, "unmanaged_middle"
+    )
+    assert not shared.exception
+    assert shared.segmented_control(key="middle_by").value == "segment"
+    assert shared.multiselect(key="middle_segments").value == ["SMB", "Enterprise"]
+    assert _param(shared, "middle_segment") == ["SMB", "Enterprise"]
+    assert "middle_pct" not in shared.query_params
+    wide = _app({"middle_pct": "10-90"}, "unmanaged_middle")
+    assert wide.slider(key="middle_pct").value == (10, 90)
+    assert _app({"middle_pct": "7-300"}, "unmanaged_middle").slider(key="middle_pct").value == (
+        25,
+        75,
+    )
