@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.text import md
 from dashboard.ui import charts
 from dashboard.ui.account_panels import (
     account_picker,

@@ -22,16 +22,14 @@ verdict_line(expansion.verdict)
 kpi_row(expansion.cards)
 
 st.subheader("Ranked by readiness")
-left, right = st.columns([3, 2])
-with left:
-    selection = show_table(
-        ranked,
-        columns.expansion_ranking(),
-        key="expansion_table",
-        select=True,
-        download="tandem-expansion.csv",
-    )
-with right.container(border=True):
+selection = show_table(  # full width: the potential, window and triggers side by side
+    ranked,
+    columns.expansion_ranking(),
+    key="expansion_table",
+    select=True,
+    download="tandem-expansion.csv",
+)
+with st.container(border=True):
     st.markdown("**Potential of the ready accounts**, by segment and window")
     if expansion.potential > 0:
         st.plotly_chart(charts.expansion_potential_bars(ranked))

@@ -9,6 +9,7 @@ from dashboard.ui import columns
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.decision_panel import last_decisions, new_decision
 from dashboard.ui.identity import current_viewer, unmasked
+from dashboard.ui.links import keep, kept
 from dashboard.ui.queries import read, view
 from dashboard.ui.state import today
 from dashboard.ui.sync_export import agenda_downloads
@@ -21,13 +22,14 @@ if not choices.keys:
     st.info("No account has both a CSM and an AM, so there is no pair to sync.")
     st.stop()
 wanted = st.query_params.get("pair")
-if "sync_pair" not in st.session_state:
-    st.session_state["sync_pair"] = wanted if wanted in choices.keys else choices.keys[0]
+if "sync_pair" not in st.session_state:  # the link's pair, else the one last seen (Back)
+    seen = wanted if wanted in choices.keys else kept("pair")
+    st.session_state["sync_pair"] = seen if seen in choices.keys else choices.keys[0]
 elif wanted in choices.keys and wanted != st.session_state["sync_pair"] and "sync_seen" not in st.session_state:  # fmt: skip
     st.session_state["sync_pair"] = wanted
 st.session_state["sync_seen"] = True
 pair = st.selectbox("Pair", choices.keys, format_func=choices.labels.get, key="sync_pair")
-st.query_params["pair"] = pair
+keep("pair", pair)  # into the link, and remembered for the way back
 if wanted and wanted not in choices.keys:
     st.warning(f"There is no pair {md(wanted)}; showing {md(pair)}.")
 
@@ -40,20 +42,15 @@ kpi_row(agenda.cards)
 
 st.subheader("Since last sync")
 account_table(agenda.changes, columns.sync_changes(), "sync_changes")
-left, right = st.columns(2)
-with left:
-    st.subheader(f"Renewals {IN_WINDOW}")
-    account_table(agenda.renewals, columns.sync_renewals(), "sync_renewals")
-with right:
-    st.subheader("Handoffs waiting")
-    account_table(agenda.waiting, columns.sync_waiting(), "sync_waiting")
-left, right = st.columns(2)
-with left:
-    st.subheader("Expansion signals not yet flagged")
-    account_table(agenda.signals, columns.sync_signals(), "sync_signals")
-with right:
-    st.subheader(AT_RISK_TITLE)
-    account_table(agenda.risks, columns.sync_risks(), "sync_risks")
+# full width, one after the other: a half-width table cuts the columns a meeting reads
+st.subheader(AT_RISK_TITLE)
+account_table(agenda.risks, columns.sync_risks(), "sync_risks")
+st.subheader(f"Renewals {IN_WINDOW}")
+account_table(agenda.renewals, columns.sync_renewals(), "sync_renewals")
+st.subheader("Handoffs waiting")
+account_table(agenda.waiting, columns.sync_waiting(), "sync_waiting")
+st.subheader("Expansion signals not yet flagged")
+account_table(agenda.signals, columns.sync_signals(), "sync_signals")
 
 st.subheader("Decisions")
 last_decisions(agenda)

@@ -151,6 +151,121 @@ def cause(component: str) -> pl.Expr:
     raise ValueError(f"unknown component {component!r}")
 
 
+def _count(n: pl.Expr, one: str, many: str) -> pl.Expr:
+    """``3 inactive seats``, ``1 inactive seat`` from a number."""
+    return pl.format("{} {}", _num(n), pl.when(n == 1).then(pl.lit(one)).otherwise(pl.lit(many)))
+
+
+def action(component: str) -> pl.Expr:
+    """The owner's next action on this account's shortfall, with its own numbers (the
+    playbook's words where the data to be specific is missing)."""
+    owner = PLAYBOOK[component]["owner"]
+    generic = pl.lit(PLAYBOOK[component]["am" if owner == "AM" else "csm"])
+    if component == "adoption":
+        idle = (col("licensed_seats") - col("active_users_last_30d")).clip(lower_bound=0)
+        specific = pl.when(idle > 0).then(
+            pl.format(
+                "Run an enablement session for the {} ({} of {} active in 30 days)",
+                _count(idle, "inactive seat", "inactive seats"),
+                col("active_users_last_30d"),
+                col("licensed_seats"),
+            )
+        )
+    elif component == "usage_trend":
+        specific = pl.when(usage_ratio().is_not_null()).then(
+            pl.format(
+                "Find out what changed with the champion (active users {} → {}) and relaunch "
+                "the use case",
+                col("active_users_prior_30d"),
+                col("active_users_last_30d"),
+            )
+        )
+    elif component == "breadth":
+        unused = col("features_in_catalog") - col("features_last_30d")
+        specific = pl.when(unused > 0).then(
+            pl.format(
+                "Add the {} that fit their goals to the success plan",
+                _count(unused, "unused key feature", "unused key features"),
+            )
+        )
+    elif component == "support":
+        specific = (
+            pl.when(col("tickets_open_high") > 0)
+            .then(
+                pl.format(
+                    "Escalate the {} with support and follow up personally",
+                    _count(
+                        col("tickets_open_high"),
+                        "open high/urgent ticket",
+                        "open high/urgent tickets",
+                    ),
+                )
+            )
+            .when(col("tickets_last_90d") > 0)
+            .then(
+                pl.format(
+                    "Review the {} of 90 days with support for a pattern{}",
+                    _count(col("tickets_last_90d"), "ticket", "tickets"),
+                    pl.when(col("csat_last_90d").is_not_null())
+                    .then(pl.format(" (CSAT {})", _num(col("csat_last_90d"), 1)))
+                    .otherwise(pl.lit("")),
+                )
+            )
+        )
+    elif component == "sentiment":
+        specific = (
+            pl.when(col("nps_recent").is_not_null())
+            .then(
+                pl.format(
+                    "Call the detractors behind the NPS of {} and close the loop on their feedback",
+                    _num(col("nps_recent")),
+                )
+            )
+            .when(col("survey_csat_180d").is_not_null())
+            .then(
+                pl.format(
+                    "Follow up the survey CSAT of {} with the respondents",
+                    _num(col("survey_csat_180d"), 1),
+                )
+            )
+        )
+    elif component == "engagement":
+        specific = (
+            pl.when(col("days_since_last_touch").is_null())
+            .then(pl.lit("Book a first check-in or QBR: none is on record"))
+            .otherwise(
+                pl.format(
+                    "Book a check-in or a QBR: the last was {} days ago",
+                    col("days_since_last_touch"),
+                )
+            )
+        )
+    elif component == "billing":
+        specific = (
+            pl.when(col("invoices_overdue") > 0)
+            .then(
+                pl.format(
+                    "Chase the {} ({}{}, oldest {} days past due) with finance",
+                    _count(col("invoices_overdue"), "overdue invoice", "overdue invoices"),
+                    col("money_sign"),
+                    _num(col("amount_overdue")),
+                    col("max_days_past_due"),
+                )
+            )
+            .when(col("invoices_late_180d") > 0)
+            .then(
+                pl.format(
+                    "Agree payment terms: {} of {} invoices of 180 days were paid late",
+                    col("invoices_late_180d"),
+                    col("invoices_due_180d"),
+                )
+            )
+        )
+    else:
+        raise ValueError(f"unknown component {component!r}")
+    return pl.format("{} — {}", specific.fill_null(generic), pl.lit(owner))
+
+
 def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.LazyFrame:
     """Long frame: up to ``top`` drivers per account, largest health loss first.
 
@@ -170,6 +285,7 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
                 col(c).alias("score"),
                 (w[c] * (100.0 - col(c)) / present).alias("health_points_lost"),
                 cause(c).alias("cause"),
+                action(c).alias("next_action"),
             )
             for c in COMPONENTS
             if w[c] > 0
@@ -191,13 +307,6 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("account_id"))
         .filter(col("rank") <= top)
         .join(playbook, on="component", how="left")
-        .with_columns(
-            next_action=pl.format(
-                "{} — {}",
-                pl.when(col("owner_role") == "AM").then("am_action").otherwise("csm_action"),
-                col("owner_role"),
-            )
-        )
         .sort("account_id", "rank")
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import polars as pl
 import pytest
@@ -175,3 +176,42 @@ def test_an_id_no_workspace_holds_is_not_there(two_workspaces, app_data_dir):
     at = _app({"account": "ACC-999999"}, "account")
     assert "There is no account with id" in at.error[0].value
     assert not at.warning
+
+
+def test_the_way_back_to_the_sync_keeps_its_pair(demo_stores: Stores):
+    from dashboard.views.sync import build_agenda, pair_choices
+
+    keys = pair_choices(demo_stores.sources, None).keys
+    pair = next(k for k in keys[1:] if build_agenda(demo_stores, k, TODAY).risks.height)
+    at = _app({"pair": pair}, "sync")
+    assert at.selectbox(key="sync_pair").value == pair
+    at.session_state["sync_risks"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    back = at.get("page_link")[0].proto
+    assert back.label == "Back to Weekly sync"
+    assert parse_qs(back.query_string)["pair"] == [pair]
+    # the browser's Back: the sync runs with the account's address, its pair comes back
+    at.switch_page("../pages/sync.py").run()
+    assert at.selectbox(key="sync_pair").value == pair
+
+
+def test_the_unmanaged_middle_lives_in_the_link(demo_stores: Stores):
+    at = _app({}, "unmanaged_middle")
+    assert _param(at, "middle_by") == ["arr"] and _param(at, "middle_pct") == ["25-75"]
+    at.slider(key="middle_pct").set_value((10, 90)).run()
+    assert _param(at, "middle_pct") == ["10-90"]
+    shared = _app(
+        {"middle_by": "segment", "middle_segment": ["SMB", "Enterprise"]}, "unmanaged_middle"
+    )
+    assert not shared.exception
+    assert shared.segmented_control(key="middle_by").value == "segment"
+    assert shared.multiselect(key="middle_segments").value == ["SMB", "Enterprise"]
+    assert _param(shared, "middle_segment") == ["SMB", "Enterprise"]
+    assert "middle_pct" not in shared.query_params
+    wide = _app({"middle_pct": "10-90"}, "unmanaged_middle")
+    assert wide.slider(key="middle_pct").value == (10, 90)
+    assert _app({"middle_pct": "7-300"}, "unmanaged_middle").slider(key="middle_pct").value == (
+        25,
+        75,
+    )

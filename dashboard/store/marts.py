@@ -46,7 +46,9 @@ TABLE_COLUMNS = [
 
 # Names the shape of the published scores: scores another version of Tandem published are
 # recomputed when the app starts (a page would ask for a column they do not have).
-SCORING_REVISION = "money-currency-1 expansion-potential-2 verdict-1"  # what scoring publishes
+SCORING_REVISION = (
+    "money-currency-1 expansion-potential-2 verdict-1 row-actions-1"  # what scoring publishes
+)
 SCORES_VERSION = hashlib.sha256(
     (",".join(TABLE_COLUMNS) + FEATURES_VERSION + SCORING_REVISION).encode()
 ).hexdigest()[:16]

@@ -70,6 +70,9 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
         height=height,
         margin={"l": 8, "r": 8, "t": 36, "b": 8},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        # the toolbar stands along the right edge, not across the top where the legend is
+        # (on a phone it is hidden: ui/layout.py)
+        modebar={"orientation": "v"},
         plot_bgcolor="rgba(0,0,0,0)",  # the theme's background, light or dark
     )
     return fig

@@ -234,9 +234,9 @@ def sync_renewals() -> TableSpec:
         "renewal_date",
         "arr",
         "checks_passed",
+        "checks_missing",
         "value_review",
         "commercial_plan",
-        "checks_missing",
         checks_passed=cc.ProgressColumn(
             "Value validated", min_value=0, max_value=4, format="%d of 4"
         ),
@@ -262,24 +262,25 @@ def sync_waiting() -> TableSpec:
 
 def sync_signals() -> TableSpec:
     return _accounts(
-        "account_name",
-        "triggers_fired",
+        "account_name",  # a meeting reads what it is worth and when first
         "expansion_potential",
         "days_to_renewal",
-        triggers_fired=cc.TextColumn("Triggers"),
+        "triggers_fired",
+        triggers_fired=cc.TextColumn("Triggers", width="large"),
         expansion_potential=money_column("Potential"),
     )
 
 
 def sync_risks() -> TableSpec:
     return _accounts(
-        "account_name",
+        "account_name",  # what is at stake, why, then who does what
         "arr",
+        "days_to_renewal",
         "band",
+        "health",
+        "top_cause",
         "csm_next",
         "am_next",
-        "top_cause",
-        "health",
         csm_next=cc.TextColumn("CSM does", width="medium"),
         am_next=cc.TextColumn("AM does", width="medium"),
     )

@@ -41,6 +41,15 @@ SHOWN = [
 ]
 
 
+FLASH = "decision_flash"  # what the person just recorded, said once after the rerun
+
+
+def _flash() -> None:
+    said = st.session_state.pop(FLASH, None)
+    if said:
+        st.toast(said, icon=":material/check_circle:")
+
+
 def _edited(name: str, editor_key: str, shown: list[dict], editable: tuple[str, ...]) -> None:
     """A decision table's callback: each edited row as the person saw it (note id, the
     version shown, the edit), for the run that follows to save."""
@@ -187,6 +196,7 @@ def _author_picker(agenda: Agenda) -> Actor | None:
 def new_decision(agenda: Agenda) -> None:
     """Record a decision of this sync: the account, who does what, by when."""
     use_data_currency()  # a fragment's rerun runs in a thread of its own
+    _flash()
     with st.form("new_decision", clear_on_submit=True):
         st.markdown("**Record a decision**")
         names = dict(
@@ -228,7 +238,7 @@ def new_decision(agenda: Agenda) -> None:
                 st.error(f"{exc}. Your text is kept below.", icon=":material/edit_off:")
             else:
                 st.session_state.pop("decision_unsaved", None)
-                st.toast("Decision saved")
+                st.session_state[FLASH] = "Saved: the decision is recorded"
                 st.rerun()
     unsaved = st.session_state.get("decision_unsaved")
     if unsaved:

@@ -30,6 +30,7 @@ PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "account": ("account",),
     "renewals": ("month",),
     "sync": ("pair",),
+    "unmanaged_middle": ("middle_by", "middle_pct", "middle_segment"),
 }
 _MEMORY = "links_kept"  # param -> the value this session last showed (None: the default)
 BACK = "links_back"  # the page an account was opened from

@@ -200,22 +200,37 @@ def edits_as_shown(
     dates: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """A ``st.data_editor``'s edits (read in its ``on_change`` callback) as whole rows of the
-    table the person saw: each edited row as ``shown`` (its key and ``version``) with the
-    ``editable`` columns changed (the ``dates`` columns back as dates). ``shown`` is the table's rows bound
-    when it was drawn, so the edit goes with the record it was made on."""
+    table the person saw (see ``rows_as_edited``)."""
     edits = st.session_state.get(editor_key, {}).get("edited_rows", {})
+    return rows_as_edited(edits, shown, editable, dates)
+
+
+def rows_as_edited(
+    edits: dict[Any, dict[str, Any]],
+    shown: list[dict[str, Any]],
+    editable: tuple[str, ...],
+    dates: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """Each row of ``shown`` (the table's rows bound when it was drawn: its key and
+    ``version``, so the edit goes with the record it was made on) that the editor's
+    ``edits`` (``edited_rows``, by position) really changed, with the ``editable`` columns
+    changed (the ``dates`` columns back as dates). A value handed back in another type (a
+    date as text, an empty text for a missing value) is no edit, nor is a row no longer
+    there: only what a person changed is saved, and announced."""
     rows = []
     for position, change in edits.items():
-        if int(position) >= len(shown):
+        if not 0 <= int(position) < len(shown):
             continue
-        row = dict(shown[int(position)])
+        before = shown[int(position)]
+        row = dict(before)
         for column, value in change.items():
             if column not in editable:
                 continue
             if column in dates and isinstance(value, str):
                 value = dt.date.fromisoformat(value[:10]) if value else None
-            row[column] = value
-        rows.append(row)
+            row[column] = None if value == "" else value
+        if any(row[c] != before.get(c) and (row[c] or before.get(c)) for c in editable):
+            rows.append(row)
     return rows
 
 

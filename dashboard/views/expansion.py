@@ -51,6 +51,7 @@ def expansion_view(
     stalled, unflagged = h.between_the_chairs(
         marts.account_table(stores.sources, f, None), candidates, all_handoffs, today
     )
+    unflagged = unflagged.filter(pl.col("expansion_potential") > 0)  # no $0 signal
     open_flags = state.filter(pl.col("state").is_in(h.OPEN_STATES["expansion"])).height
     opportunities = (
         tasks.tasks(stores.app, ids, status="open", unmask=unmask)

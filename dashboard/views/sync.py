@@ -79,7 +79,11 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
     last_decisions = decisions.filter(pl.col("sync_on") == last) if last else decisions.clear()
     risks = accounts.filter(pl.col("risk_before_deadline")).sort("arr", descending=True)
     changes = changes_since(stores.sources, ids, since, red).join(names, on="account_id")
-    signals = accounts.filter(pl.col("expansion_ready"), ~pl.col("account_id").is_in(list(flagged)))
+    signals = accounts.filter(  # a signal worth nothing by the potential model is no signal
+        pl.col("expansion_ready"),
+        pl.col("expansion_potential") > 0,
+        ~pl.col("account_id").is_in(list(flagged)),
+    ).sort("expansion_potential", descending=True)
     cards = [
         Card("Shared accounts", accounts.height, "count"),
         Card("ARR", accounts["arr"].sum(), "money"),
