@@ -22,6 +22,7 @@ RENEWAL_COLUMNS = [
     "health_change_30d",
     "health_falling",
     "renewal_date",
+    "renewal_basis",
     "days_to_renewal",
     "renewal_window",
     "risk_before_deadline",
@@ -67,6 +68,18 @@ def renewals_ahead(store: SourceStore, f: AccountFilter, days: int = 366) -> pl.
         f" WHERE {where} AND days_to_renewal BETWEEN 0 AND {int(days)}"
         " ORDER BY days_to_renewal, arr DESC",
         params,
+    )
+
+
+def accounts_without_renewal(store: SourceStore, f: AccountFilter) -> int:
+    """Scored accounts with no renewal date: none on record and no contract start to
+    estimate one from (never invented from a record's creation or a signup)."""
+    where, params = f.where()
+    return int(
+        store.scalar(
+            f"SELECT count(*) FROM account_scores WHERE {where} AND renewal_date IS NULL", params
+        )
+        or 0
     )
 
 

@@ -55,7 +55,13 @@ live_accounts AS (
             WHEN account.contract_start IS NOT NULL THEN CAST(account.contract_start + to_years(
                 CAST(ceil(datediff('day', account.contract_start, snapshot.as_of) / 365.25) AS INTEGER)) AS DATE)
             ELSE account.renewal_date
-        END AS next_renewal
+        END AS next_renewal,
+        CASE
+            WHEN account.renewal_date >= snapshot.as_of THEN 'on record'
+            WHEN account.contract_start IS NOT NULL
+                THEN 'estimated from contract start ' || strftime(account.contract_start, '%Y-%m-%d')
+            WHEN account.renewal_date IS NOT NULL THEN 'on record'
+        END AS renewal_basis
     FROM accounts account
     CROSS JOIN dates snapshot
     LEFT JOIN churn_events churn ON churn.account_id = account.account_id
@@ -297,7 +303,7 @@ milestone_features AS (
 SELECT
     live.account_id, live.account_name, live.segment, live.industry, live.region, live.plan,
     live.csm_owner, live.am_owner, live.arr_as_of AS arr, live.licensed_seats,
-    live.contract_start, live.next_renewal AS renewal_date,
+    live.contract_start, live.next_renewal AS renewal_date, live.renewal_basis,
     datediff('day', live.as_of, live.next_renewal) AS days_to_renewal,
     live.as_of,
     coalesce(presence.has_usage AND sources.first_usage < live.as_of_ts, false) AS has_usage,

@@ -33,6 +33,7 @@ TABLE_COLUMNS = [
     "coverage",
     "health_change_30d",
     "renewal_date",
+    "renewal_basis",
     "days_to_renewal",
     "renewal_window",
     "risk_before_deadline",

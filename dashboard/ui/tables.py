@@ -44,13 +44,13 @@ def with_band_labels(frame: pl.DataFrame, column: str = "band") -> pl.DataFrame:
 COLUMN_FORMATS = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}  # Streamlit's money presets
 
 
-def money_column(label: str) -> object:
+def money_column(label: str, help: str | None = None) -> object:
     """Whole amounts with thousands separators in the data's currency ("$34,600", "€34,600";
     another code as "CHF 34600"; a mixed portfolio's per-account amounts with no sign):
     ARR is not read to the cent."""
     code = money_currency()
     preset = COLUMN_FORMATS.get(code) or (f"{money_symbol(code)}%d" if code != MIXED else "%d")
-    return st.column_config.NumberColumn(label, format=preset, step=1)
+    return st.column_config.NumberColumn(label, format=preset, step=1, help=help)
 
 
 def band_column(label: str = "Band") -> object:
@@ -88,6 +88,11 @@ def account_columns() -> dict[str, object]:
         ),
         "health_change_30d": cc.NumberColumn("Δ 30 days", format="%+.0f"),
         "renewal_date": cc.DateColumn("Renewal", format="YYYY-MM-DD"),
+        "renewal_basis": cc.TextColumn(
+            "Renewal from",
+            help="'on record' is the renewal date the data holds; an estimate names the "
+            "contract start whose next anniversary it is",
+        ),
         "days_to_renewal": cc.NumberColumn("Days to renewal"),
         "renewal_window": cc.TextColumn("Window"),
         "risk_before_deadline": cc.CheckboxColumn("Risk before deadline"),

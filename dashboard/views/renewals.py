@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.store import Stores
-from dashboard.store.commercial import renewals_ahead
+from dashboard.store.commercial import accounts_without_renewal, renewals_ahead
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, renewal_rates_mart, scores_as_of
 from dashboard.store.snapshots import band_renewal_history
@@ -38,6 +38,28 @@ class RenewalView:
     months: list[dt.date]  # the months of the calendar, for the month picker
     rates_note: str  # what the renewal probabilities rest on
     verdict: str | None = None  # the line saying the score does not predict churn here
+    undated: int = (
+        0  # scored accounts with no renewal date (none on record, nothing to estimate from)
+    )
+
+
+def dates_note(renewals: pl.DataFrame, undated: int) -> str | None:
+    """What the calendar's dates rest on: how many are estimated from a contract start, and
+    how many accounts have no renewal date at all (left out of the calendar, not guessed)."""
+    estimated = renewals.filter(pl.col("renewal_basis").str.starts_with("estimated")).height
+    parts = []
+    if estimated:
+        parts.append(
+            f"{estimated:,} of these renewal dates are estimated from the contract start "
+            "(its next anniversary), not on record"
+        )
+    if undated:
+        parts.append(
+            f"{undated:,} account{'s have' if undated != 1 else ' has'} no renewal date (none on "
+            "record and no contract start to estimate one from) and "
+            f"{'are' if undated != 1 else 'is'} not in this calendar"
+        )
+    return ("; ".join(parts) + ".").capitalize() if parts else None
 
 
 def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> pl.DataFrame:
@@ -159,6 +181,7 @@ def renewal_view(stores: Stores, f: AccountFilter, unmask: bool = False) -> Rene
         rates_note=_rates_note(probabilities)
         + (f" {UNCHECKED_DEFAULTS}" if probabilities["probability"].null_count() else ""),
         verdict=score_verdict(store),
+        undated=accounts_without_renewal(store, f),
     )
 
 

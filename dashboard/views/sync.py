@@ -160,6 +160,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
         [
             ACCOUNT,
             Column("renewal_date", "Renewal", "date"),
+            Column("renewal_basis", "Renewal from"),
             Column("arr", "ARR", "money"),
             Column("checks_passed", "Value validated", "progress4"),
             Column("checks_missing", "Missing"),
@@ -185,7 +186,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
         [
             ACCOUNT,
             Column("triggers_fired", "Triggers"),
-            Column("expansion_potential", "Potential", "money"),
+            Column("expansion_potential", "Potential (estimated)", "money"),
             Column("expansion_window", "Window"),
         ],
     ),
