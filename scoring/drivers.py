@@ -67,6 +67,37 @@ PLAYBOOK: dict[str, dict[str, str]] = {
 }
 
 
+# Where a playbook action holds only when the cause is of one kind (open tickets to escalate,
+# overdue invoices to chase), the condition, and the actions for the other kind.
+WHEN_NOT: dict[str, tuple[pl.Expr, dict[str, str]]] = {
+    "support": (
+        col("tickets_open_high") > 0,
+        {
+            "csm": "Review the ticket load with support and fix what keeps causing it",
+            "am": "Ask the CSM what the tickets were about before any commercial ask",
+        },
+    ),
+    "billing": (
+        col("invoices_overdue") > 0,
+        {
+            "csm": "Check the late payments are not a sign of a value dispute",
+            "am": "Agree payment terms with finance before the renewal",
+        },
+    ),
+}
+
+
+def action(component: str, role: str) -> pl.Expr:
+    """What ``role`` (csm or am) does about the component's shortfall: the playbook's action
+    when its cause holds in the account's data, else the one for the cause it has (no "open
+    tickets" to escalate when none is open)."""
+    said = pl.lit(PLAYBOOK[component][role])
+    if component not in WHEN_NOT:
+        return said
+    holds, otherwise = WHEN_NOT[component]
+    return pl.when(holds.fill_null(False)).then(said).otherwise(pl.lit(otherwise[role]))
+
+
 def cause(component: str) -> pl.Expr:
     """The plain-language cause of a component's shortfall, from the account's features."""
     if component == "adoption":
@@ -169,6 +200,8 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
                 col(c).alias("score"),
                 (w[c] * (100.0 - col(c)) / present).alias("health_points_lost"),
                 cause(c).alias("cause"),
+                action(c, "csm").alias("csm_action"),
+                action(c, "am").alias("am_action"),
             )
             for c in COMPONENTS
             if w[c] > 0
@@ -179,8 +212,6 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
             "component": list(PLAYBOOK),
             "lens": [v["lens"] for v in PLAYBOOK.values()],
             "owner_role": [v["owner"] for v in PLAYBOOK.values()],
-            "csm_action": [v["csm"] for v in PLAYBOOK.values()],
-            "am_action": [v["am"] for v in PLAYBOOK.values()],
         }
     )
     return (
