@@ -107,11 +107,36 @@ def header(p: dict, churn_note: str | None = None) -> None:
         st.caption(f"No data for this account from: {md(missing)} (those components are left out).")
 
 
-def drivers_by_lens(drivers: pl.DataFrame, has_am: bool = True) -> None:
+def no_drivers_said(coverage: float | None, low: bool) -> tuple[str, str]:
+    """What an account without drivers is told, and how (``success`` or ``info``): "nothing
+    pulls it down" only when its health was read from enough data; at no (or low) coverage
+    the rest is unknown, not fine."""
+    if not coverage:
+        return (
+            "info",
+            "No driver can be read: none of the scorecard's sources has data for this account, "
+            "so what pulls it down is unknown.",
+        )
+    if low:
+        return (
+            "info",
+            f"Nothing pulls it down among the components with data, but they are only "
+            f"{coverage:.0%} of the scorecard's weight: the rest is unknown.",
+        )
+    return "success", "Nothing pulls this account down by more than a couple of points."
+
+
+def drivers_by_lens(
+    drivers: pl.DataFrame,
+    has_am: bool = True,
+    coverage: float | None = 1.0,
+    low_coverage: bool = False,
+) -> None:
     """The same drivers, side by side: what the CSM does and what the AM does. With no AM on
     the account, the revenue lens says so instead of giving actions nobody owns."""
     if drivers.is_empty():
-        st.success("Nothing pulls this account down by more than a couple of points.")
+        kind, text = no_drivers_said(coverage, low_coverage)
+        getattr(st, kind)(text)
         return
     value, revenue = st.columns(2)
     for column, role, action in (
