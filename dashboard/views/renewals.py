@@ -71,6 +71,7 @@ def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> p
     return r.renewal_probabilities(band_renewal_history(store, scorecard, as_of))
 
 
+NO_HEALTH = "no health: no source has data for these accounts"
 UNCHECKED_DEFAULTS = (
     "The score does not predict churn on this history (see the line above), so the stated "
     "defaults, which assume a red account renews less than a green one, are not used: no "
@@ -108,6 +109,7 @@ def _forecast(calendar: pl.DataFrame, probabilities: pl.DataFrame) -> pl.DataFra
 
 def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> list[Card]:
     in_90 = ahead.filter(pl.col("days_to_renewal") <= RENEWAL_WINDOW_DAYS)
+    blind = ahead.height > 0 and ahead["health"].is_null().all()  # no health: risk unknown
     unknown = forecast["expected_arr"].null_count() > 0
     return [
         Card(
@@ -133,10 +135,10 @@ def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> 
         ),
         Card(
             "Accounts at risk",
-            risks.height,
+            None if blind else risks.height,
             "count",
             help=RISK_TERMS["at_risk"],
-            note=f"{format_value(risks['arr'].sum(), 'money')} ARR at risk",
+            note=NO_HEALTH if blind else f"{format_value(risks['arr'].sum(), 'money')} ARR at risk",
         ),
     ]
 

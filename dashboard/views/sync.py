@@ -81,13 +81,21 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
     risks = accounts.filter(pl.col("risk_before_deadline")).sort("arr", descending=True)
     changes = changes_since(stores.sources, ids, since, red).join(names, on="account_id")
     signals = accounts.filter(pl.col("expansion_ready"), ~pl.col("account_id").is_in(list(flagged)))
+    blind = accounts.height > 0 and accounts["health"].is_null().all()  # at risk: unknown
     cards = [
         Card("Shared accounts", accounts.height, "count"),
         Card("ARR", accounts["arr"].sum(), "money"),
         Card("Changes", changes.height, "count"),
         Card("Renewals in 90 days", validation.height, "count"),
         Card("Handoffs waiting", waiting.height, "count"),
-        Card("At risk", risks.height, "count", lower_is_better=True, help=RISK_TERMS["at_risk"]),
+        Card(
+            "At risk",
+            None if blind else risks.height,
+            "count",
+            lower_is_better=True,
+            help=RISK_TERMS["at_risk"],
+            note="no health: no source has data for these accounts" if blind else None,
+        ),
     ]
     since_text = (
         f"Changes since {'the last sync on ' if last else ''}{since}"
