@@ -12,7 +12,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
-from dashboard.ui.account_panels import no_drivers_said
 from dashboard.workflows.scorecards import default_scorecard
 from scoring import middle as c
 from scoring.drivers import drivers
@@ -23,7 +22,13 @@ NO_TOUCHES = ("activities", "all")  # the variants without any activity loaded
 ESCALATE = "Escalate the open tickets"
 
 
-@pytest.fixture(scope="module", params=VARIANTS, ids=lambda v: f"no {v}" if v else "all sources")
+def _variant_id(missing: str | None) -> str:
+    return (
+        "every source" if missing is None else "CRM only" if missing == "all" else f"no {missing}"
+    )
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=_variant_id)
 def world(request, tmp_path_factory) -> tuple[str | None, Path]:
     missing = request.param
     root = build(tmp_path_factory.mktemp(f"missing-{missing or 'none'}") / "data", missing)
@@ -187,6 +192,8 @@ def test_a_support_driver_escalates_open_tickets_only_when_one_is_open():
 
 
 def test_no_drivers_is_nothing_wrong_only_with_enough_data():
+    from dashboard.ui.account_panels import no_drivers_said  # ui: only this test needs it
+
     assert no_drivers_said(None, True)[0] == "info"
     assert no_drivers_said(0.0, True) == no_drivers_said(None, True)
     kind, text = no_drivers_said(0.3, True)
