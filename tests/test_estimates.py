@@ -201,3 +201,23 @@ def test_a_hubspot_export_without_renewal_dates_invents_none(tmp_path: Path, app
     assert not at.exception, [e.message for e in at.exception]
     said = " ".join(c.value for c in at.caption)
     assert "6 accounts have no renewal date" in said, said
+
+
+def test_the_pages_tables_show_the_basis(estimated: Stores, tmp_path: Path, app_data_dir):
+    """The Portfolio list and the Renewal calendar's tables carry "Renewal from" beside the
+    date: the estimate names its contract start."""
+    app_data_dir(tmp_path)  # where the estimated fixture built its store
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception, [e.message for e in at.exception]
+    listed = at.dataframe[0].value
+    basis = dict(zip(listed["account_name"], listed["renewal_basis"], strict=True))
+    assert basis["Estimated"] == "estimated from contract start 2022-03-20"
+    assert basis["Recorded"] == "on record"
+    at.switch_page("../pages/renewals.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    tables = [d.value for d in at.dataframe if "renewal_basis" in d.value.columns]
+    assert len(tables) >= 2  # the month's accounts and the 90-day value validation
+    month = tables[0]
+    assert "estimated from contract start 2022-03-20" in set(month["renewal_basis"])
+    said = " ".join(c.value for c in at.caption)
+    assert "2 of these renewal dates are estimated from the contract start" in said, said

@@ -109,6 +109,7 @@ def renewal_risks() -> TableSpec:
         "account_name",
         "arr",
         "days_to_renewal",
+        "renewal_basis",
         "band",
         "csm_next",
         "am_next",
@@ -137,6 +138,7 @@ def value_validation() -> TableSpec:
     return _accounts(
         "account_name",
         "days_to_renewal",
+        "renewal_basis",
         "arr",
         "checks_passed",
         "value_review",
