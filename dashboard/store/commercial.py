@@ -83,6 +83,11 @@ def accounts_without_renewal(store: SourceStore, f: AccountFilter) -> int:
     )
 
 
+def usage_loaded(store: SourceStore) -> bool:
+    """True when some scored account has product usage (expansion readiness rests on it)."""
+    return bool(store.scalar("SELECT count(*) FILTER (WHERE has_usage) FROM account_scores"))
+
+
 def expansion_candidates(store: SourceStore, f: AccountFilter) -> pl.DataFrame:
     """Accounts with at least one expansion trigger, most ready first (potential breaks ties),
     with whether they were already ready in the snapshot about 30 days before."""
