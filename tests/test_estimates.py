@@ -221,3 +221,9 @@ def test_the_pages_tables_show_the_basis(estimated: Stores, tmp_path: Path, app_
     assert "estimated from contract start 2022-03-20" in set(month["renewal_basis"])
     said = " ".join(c.value for c in at.caption)
     assert "2 of these renewal dates are estimated from the contract start" in said, said
+    at.query_params["account"] = "est"
+    at.switch_page("../pages/account.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    renewal = next(m for m in at.metric if m.label == "Renewal")
+    assert renewal.value == "2026-03-20" and renewal.delta == "in 19 days, estimated"
+    assert "anniversary of the contract start" in renewal.proto.help

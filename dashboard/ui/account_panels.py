@@ -81,7 +81,9 @@ def header(p: dict, churn_note: str | None = None) -> None:
         st.metric(
             "Renewal",
             str(p.get("renewal_date") or "—"),
-            delta=None if days is None else f"in {days} days",
+            delta=None
+            if days is None
+            else f"in {days} days" + (", estimated" if renewal_basis(p) else ""),
             delta_color="off",
             delta_arrow="off",
             border=True,
