@@ -5,6 +5,7 @@ and action are true in the account's data (no "escalate the open tickets" when n
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -244,3 +245,19 @@ def test_no_churn_probability_beside_a_health_read_from_too_little_data(demo_sto
         " count(churn_probability) FILTER (WHERE NOT low_coverage) AS p FROM account_scores"
     ).row(0, named=True)
     assert counts["low"] > 0 and counts["low_p"] == 0 and counts["p"] > 0, counts
+
+
+def test_the_leaders_digest_counts_no_red_from_no_health(tmp_path):
+    """CRM only: no account has a health, so the leader's digest says so rather than "0 red"."""
+    from dashboard.jobs.digests import build_digests
+    from dashboard.store.filters import AccountFilter
+    from dashboard.store.marts import owner_rows, scored_accounts
+
+    stores = Stores.open(build(tmp_path / "data", "all"))
+    scored = scored_accounts(stores.sources, AccountFilter())
+    leader = next(
+        d
+        for d in build_digests(scored, owner_rows(stores.sources), dt.date(2026, 3, 1))
+        if d.role == "leader"
+    )
+    assert "0 red" not in leader.intro and "no health" in leader.intro, leader.intro

@@ -149,10 +149,15 @@ def build_digests(
         book = leader_digest(scored)  # the same read of the book for every leader
         if chairs.height:
             book = pl.concat([book, chairs.select(book.columns)], how="vertical_relaxed")
+        blind = scored.height > 0 and scored["health"].is_null().all()  # no source with data
+        red = (
+            "no health (no source has data), so no band"
+            if blind
+            else f"{scored.filter(pl.col('band') == 'red').height} red"
+        )
         intro = (
             f"The book: {scored.height:,} accounts, {format_value(scored['arr'].sum(), 'money')} "
-            f"ARR, {scored.filter(pl.col('band') == 'red').height} red; the largest risks before "
-            "renewal deadlines and expansion windows."
+            f"ARR, {red}; the largest risks before renewal deadlines and expansion windows."
         )
         book = with_renewal_basis(book, scored)
         digests += [
