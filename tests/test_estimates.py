@@ -220,10 +220,52 @@ def test_the_pages_tables_show_the_basis(estimated: Stores, tmp_path: Path, app_
     month = tables[0]
     assert "estimated from contract start 2022-03-20" in set(month["renewal_basis"])
     said = " ".join(c.value for c in at.caption)
-    assert "2 of these renewal dates are estimated from the contract start" in said, said
+    assert "2 of these renewal dates are estimated (the next anniversary" in said, said
     at.query_params["account"] = "est"
     at.switch_page("../pages/account.py").run()
     assert not at.exception, [e.message for e in at.exception]
     renewal = next(m for m in at.metric if m.label == "Renewal")
     assert renewal.value == "2026-03-20" and renewal.delta == "in 19 days, estimated"
     assert "anniversary of the contract start" in renewal.proto.help
+
+
+def test_a_renewal_is_estimated_from_the_first_subscription_start(tmp_path: Path):
+    """No contract start and no renewal date in the CRM, a subscription started 2024-07-15
+    (and a later one): the renewal is its next anniversary, said as such; an account with
+    neither has none."""
+    stores = Stores.open(tmp_path)
+    with stores.sources.writer() as w:
+        w.replace_table(
+            "accounts",
+            pl.DataFrame(
+                {
+                    "account_id": ["sub", "none"],
+                    "account_name": ["Subscribed", "Nothing"],
+                    "arr": [1000.0, 2000.0],
+                    "status": ["active", "active"],
+                }
+            ),
+        )
+        w.replace_table(
+            "subscriptions",
+            pl.DataFrame(
+                {
+                    "subscription_id": ["s1", "s2"],
+                    "account_id": ["sub", "sub"],
+                    "start_date": [dt.date(2025, 1, 1), dt.date(2024, 7, 15)],
+                    "end_date": [dt.date(2026, 1, 1), None],
+                }
+            ),
+        )
+        w.replace_table("usage_events", _usage(["sub", "none"]))
+    rows = {
+        r["account_id"]: r for r in account_features(stores.sources, FIXED).iter_rows(named=True)
+    }
+    assert rows["sub"]["renewal_date"] == dt.date(2026, 7, 15)
+    assert rows["sub"]["renewal_basis"] == "estimated from subscription start 2024-07-15"
+    assert rows["none"]["renewal_date"] is None and rows["none"]["renewal_basis"] is None
+    # before the subscription started, nothing to estimate from
+    early = account_features(stores.sources, dt.date(2024, 7, 1)).filter(
+        pl.col("account_id") == "sub"
+    )
+    assert early["renewal_date"][0] is None

@@ -72,8 +72,8 @@ def renewals_ahead(store: SourceStore, f: AccountFilter, days: int = 366) -> pl.
 
 
 def accounts_without_renewal(store: SourceStore, f: AccountFilter) -> int:
-    """Scored accounts with no renewal date: none on record and no contract start to
-    estimate one from (never invented from a record's creation or a signup)."""
+    """Scored accounts with no renewal date: none on record and no contract or subscription
+    start to estimate one from (never invented from a record's creation or a signup)."""
     where, params = f.where()
     return int(
         store.scalar(

@@ -36,7 +36,8 @@ def renewal_basis(p: dict) -> str | None:
     if used is None or crm == used:
         return None
     why = "the CRM has no renewal date" if crm is None else f"the CRM's date, {crm}, has passed"
-    return f"Estimated: the next anniversary of the contract start ({why})."
+    start = str(p.get("renewal_basis") or "").removeprefix("estimated from ").rsplit(" ", 1)[0]
+    return f"Estimated: the next anniversary of the {start or 'contract start'} ({why})."
 
 
 def header(p: dict, churn_note: str | None = None) -> None:

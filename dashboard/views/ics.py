@@ -32,7 +32,8 @@ def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime, undated: int = 0) -
         calendar.add(
             "x-wr-caldesc",
             f"{undated} account{'s have' if undated != 1 else ' has'} no renewal date (none on "
-            "record and no contract start to estimate one from) and no event here.",
+            "record and no contract or subscription start to estimate one from) and no event "
+            "here.",
         )
     for row in plain_rows(renewals, ids=("account_id", "band")).iter_rows(named=True):
         day: dt.date = row["renewal_date"]

@@ -50,13 +50,13 @@ def dates_note(renewals: pl.DataFrame, undated: int) -> str | None:
     parts = []
     if estimated:
         parts.append(
-            f"{estimated:,} of these renewal dates are estimated from the contract start "
-            "(its next anniversary), not on record"
+            f"{estimated:,} of these renewal dates are estimated (the next anniversary of "
+            "the contract start, or of the first subscription's), not on record"
         )
     if undated:
         parts.append(
             f"{undated:,} account{'s have' if undated != 1 else ' has'} no renewal date (none on "
-            "record and no contract start to estimate one from) and "
+            "record and no contract or subscription start to estimate one from) and "
             f"{'are' if undated != 1 else 'is'} not in this calendar"
         )
     return ("; ".join(parts) + ".").capitalize() if parts else None
