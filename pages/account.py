@@ -51,7 +51,10 @@ with right.container(border=True):
     st.plotly_chart(charts.component_bars(account.components, account.red, account.green))
 
 st.subheader("What pulls it down, and who does what")
-drivers_by_lens(account.drivers, has_am=bool(account.profile.get("am_owner")))
+p = account.profile
+drivers_by_lens(
+    account.drivers, bool(p.get("am_owner")), p.get("coverage"), bool(p.get("low_coverage"))
+)
 
 with st.container(border=True):
     if account.usage.is_empty():

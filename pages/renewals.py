@@ -15,12 +15,14 @@ from dashboard.ui.selection import pick_clicked_month
 from dashboard.ui.state import now
 from dashboard.ui.tables import download_csv, show_table
 from dashboard.views.ics import renewals_ics
-from dashboard.views.renewals import renewal_view, renewals_in_month
+from dashboard.views.renewals import dates_note, renewal_view, renewals_in_month
 
 st.title("Renewal calendar")
 renewals = view(renewal_view, current_filter(), unmasked())
 st.caption(f"Scored as of {renewals.as_of} · renewals in the next 12 months")
 verdict_line(renewals.verdict)
+if note := dates_note(renewals.renewals, renewals.undated):
+    st.caption(note)
 kpi_row(renewals.cards)
 
 with st.container(border=True):
@@ -72,7 +74,7 @@ with st.expander("Value reviews and commercial plans (tasks)"):
 st.subheader("Export")
 with st.container(horizontal=True):
     st.download_button(
-        "Renewals as a calendar (.ics)", lambda: renewals_ics(renewals.renewals, now()),
+        "Renewals as a calendar (.ics)", lambda: renewals_ics(renewals.renewals, now(), renewals.undated),
         on_click="ignore", file_name="tandem-renewals.ics", mime="text/calendar",
         icon=":material/calendar_month:", key="download_ics",
     )  # fmt: skip

@@ -68,6 +68,37 @@ PLAYBOOK: dict[str, dict[str, str]] = {
 }
 
 
+# Where a playbook action holds only when the cause is of one kind (open tickets to escalate,
+# overdue invoices to chase), the condition, and the actions for the other kind.
+WHEN_NOT: dict[str, tuple[pl.Expr, dict[str, str]]] = {
+    "support": (
+        col("tickets_open_high") > 0,
+        {
+            "csm": "Review the ticket load with support and fix what keeps causing it",
+            "am": "Ask the CSM what the tickets were about before any commercial ask",
+        },
+    ),
+    "billing": (
+        col("invoices_overdue") > 0,
+        {
+            "csm": "Check the late payments are not a sign of a value dispute",
+            "am": "Agree payment terms with finance before the renewal",
+        },
+    ),
+}
+
+
+def playbook_action(component: str, role: str) -> pl.Expr:
+    """What ``role`` (csm or am) does about the component's shortfall: the playbook's action
+    when its cause holds in the account's data, else the one for the cause it has (no "open
+    tickets" to escalate when none is open)."""
+    said = pl.lit(PLAYBOOK[component][role])
+    if component not in WHEN_NOT:
+        return said
+    holds, otherwise = WHEN_NOT[component]
+    return pl.when(holds.fill_null(False)).then(said).otherwise(pl.lit(otherwise[role]))
+
+
 def cause(component: str) -> pl.Expr:
     """The plain-language cause of a component's shortfall, from the account's features."""
     if component == "adoption":
@@ -160,7 +191,7 @@ def action(component: str) -> pl.Expr:
     """The owner's next action on this account's shortfall, with its own numbers (the
     playbook's words where the data to be specific is missing)."""
     owner = PLAYBOOK[component]["owner"]
-    generic = pl.lit(PLAYBOOK[component]["am" if owner == "AM" else "csm"])
+    generic = playbook_action(component, "am" if owner == "AM" else "csm")
     if component == "adoption":
         idle = (col("licensed_seats") - col("active_users_last_30d")).clip(lower_bound=0)
         specific = pl.when(idle > 0).then(
@@ -285,7 +316,9 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
                 col(c).alias("score"),
                 (w[c] * (100.0 - col(c)) / present).alias("health_points_lost"),
                 cause(c).alias("cause"),
-                action(c).alias("next_action"),
+                playbook_action(c, "csm").alias("csm_action"),  # each lens's, true in the data
+                playbook_action(c, "am").alias("am_action"),
+                action(c).alias("next_action"),  # the owner's, with the row's own numbers
             )
             for c in COMPONENTS
             if w[c] > 0
@@ -296,8 +329,6 @@ def drivers(scored: pl.LazyFrame, scorecard: Scorecard, top: int = 3) -> pl.Lazy
             "component": list(PLAYBOOK),
             "lens": [v["lens"] for v in PLAYBOOK.values()],
             "owner_role": [v["owner"] for v in PLAYBOOK.values()],
-            "csm_action": [v["csm"] for v in PLAYBOOK.values()],
-            "am_action": [v["am"] for v in PLAYBOOK.values()],
         }
     )
     return (

@@ -31,7 +31,12 @@ SIGNALS = {
     "sig_questions": "price or contract questions in activities",
     "sig_no_touch": f"no commercial touch in {days(TOUCH_DAYS)}",
 }
-MODELS = {"pair": "CSM + AM pair", "combined": "combined role", "csm_only": "CSM only"}
+MODELS = {
+    "pair": "CSM + AM pair",
+    "combined": "combined role",
+    "csm_only": "CSM only",
+    "none": "no CSM named",
+}
 
 
 def middle_of(
@@ -77,7 +82,7 @@ def with_signals(accounts: pl.DataFrame, touch_days: int = TOUCH_DAYS) -> pl.Dat
         sig_expansion=col("expansion_ready").fill_null(False),
         sig_renewal=renewing_within(),
         sig_questions=(col("commercial_questions_90d") > 0).fill_null(False),
-        sig_no_touch=(col("days_since_am_touch") > touch_days).fill_null(True),
+        sig_no_touch=(col("days_since_am_touch") > touch_days).fill_null(True) & touches_known(),
     )
     return flagged.with_columns(
         signals=pl.sum_horizontal([col(s).cast(pl.Int8) for s in SIGNALS]),
@@ -138,9 +143,14 @@ def owner_load(
         .unique(["owner", "role"], keep="first")
         .drop("combined")
     )
+    # no logged work at all (no activities, or none naming who logged it) is unknown, not 0
+    known = 0 if work.height else None
     return (
         load.join(work, on="owner", how="left")
-        .with_columns(col("value_acts").fill_null(0), col("commercial_acts").fill_null(0))
+        .with_columns(
+            col("value_acts").fill_null(pl.lit(known, pl.Int64)),
+            col("commercial_acts").fill_null(pl.lit(known, pl.Int64)),
+        )
         .with_columns(
             commercial_share=pl.when(col("value_acts") + col("commercial_acts") > 0).then(
                 col("commercial_acts") / (col("value_acts") + col("commercial_acts"))
@@ -149,6 +159,12 @@ def owner_load(
         )
         .sort(["too_large", "accounts"], descending=True)
     )
+
+
+def touches_known() -> pl.Expr:
+    """True where the account's touches (calls, meetings, QBRs) are loaded: no activity
+    source means "no touch" is unknown, never "untouched for 60 days"."""
+    return col("has_activities").fill_null(False)
 
 
 def org_models(
@@ -166,7 +182,8 @@ def org_models(
         stalled=col("account_id").is_in(stalled_ids),
         missed=col("account_id").is_in(missed_ids),
         late_renewal=col("days_to_renewal").is_between(0, FIRST_BUCKET_DAYS)
-        & (col("days_since_last_touch") > 60).fill_null(True),
+        & (col("days_since_last_touch") > 60).fill_null(True)
+        & touches_known(),
         blind=col("sig_expansion") | col("sig_renewal") | col("sig_questions"),
         segment=col("segment").fill_null("(none)"),
     )
@@ -180,13 +197,19 @@ def org_models(
             share_combined=(model == "combined").mean(),
             share_csm_only=(model == "csm_only").mean(),
             pair_stalled=((model == "pair") & col("stalled")).sum(),
-            combined_late_renewals=((model == "combined") & col("late_renewal")).sum(),
+            combined_late_renewals=pl.when(touches_known().any()).then(
+                ((model == "combined") & col("late_renewal")).sum()
+            ),
             combined_missed_expansions=((model == "combined") & col("missed")).sum(),
             csm_only_blind_spot=((model == "csm_only") & col("blind")).sum(),
             csm_only_blind_arr=col("arr").filter((model == "csm_only") & col("blind")).sum(),
         )
         .with_columns(
             main_model=pl.when(
+                col("share_pair") + col("share_combined") + col("share_csm_only") == 0
+            )
+            .then(pl.lit("none"))  # no account names a CSM: no model to read, not "pair"
+            .when(
                 (col("share_pair") >= col("share_combined"))
                 & (col("share_pair") >= col("share_csm_only"))
             )
@@ -226,7 +249,10 @@ def symptoms(
     """Measure the symptoms on the filtered portfolio."""
     started = accounts.filter(col("days_since_start") <= 365)
     young = accounts.filter(col("days_since_start") <= 180, col("seat_utilisation").is_not_null())
-    renewing = accounts.filter(col("days_to_renewal").is_between(0, FIRST_BUCKET_DAYS))
+    # "untouched" is read only where touches are loaded: without activities it is unknown
+    renewing = accounts.filter(
+        col("days_to_renewal").is_between(0, FIRST_BUCKET_DAYS), touches_known()
+    )
     ready = accounts.filter(col("expansion_ready").fill_null(False))
     return Symptoms(
         blind_spot_accounts=unmanaged_frame.height,

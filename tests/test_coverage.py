@@ -113,6 +113,7 @@ def test_org_models_measure_each_models_failure():
             "days_since_last_touch": [5, 5, 90, 10, 5, 5],
             "days_since_am_touch": [5, 5, 90, 10, None, None],
             "commercial_questions_90d": [0, 0, 0, 0, 0, 1],
+            "has_activities": [True] * 6,
         }
     )
     models = {r["segment"]: r for r in c.org_models(accounts, ["p1"], ["c1"]).iter_rows(named=True)}

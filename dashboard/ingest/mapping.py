@@ -164,8 +164,7 @@ SYNONYMS: dict[str, list[str]] = {
         "contract_start",
         "contract_start_date",
         "customer_since",
-        "signup_date",
-        "start_date",
+        "start_date",  # not a signup or record-creation date: those are no contract's start
     ],
     "renewal_date": [
         "renewal_date",

@@ -31,6 +31,7 @@ DIGEST_CSV = [
     Column("health", "Health", "score"),
     Column("band", "Band"),
     Column("days_to_renewal", "Days to renewal", "count"),
+    Column("renewal_basis", "Renewal from"),
     Column("reason", "Why"),
     Column("cause", "Cause"),
     Column("action", "Next action"),
@@ -83,6 +84,23 @@ def file_stems(names: Iterable[str]) -> dict[str, str]:
     return {n: file_stem(n, 16) if short[n] in clash else short[n] for n in names}
 
 
+def renewal_words(days: int | None, basis: str | None) -> str:
+    """ "renews in 40 days", with its basis when the date is an estimate ("renews in 40 days,
+    estimated from contract start 2022-01-01"); "" without a renewal date."""
+    if days is None:
+        return ""
+    estimated = f", {basis}" if basis and basis.startswith("estimated") else ""
+    return f"renews in {days} days{estimated}"
+
+
+def with_renewal_basis(rows: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+    """Each digest row with where its renewal date comes from (``renewal_basis``)."""
+    if "renewal_basis" in rows.columns or "renewal_basis" not in scored.columns:
+        return rows
+    basis = scored.select("account_id", "renewal_basis").unique("account_id")
+    return rows.join(basis, on="account_id", how="left", maintain_order="left")
+
+
 def build_digests(
     scored: pl.DataFrame,
     owners: pl.DataFrame,
@@ -122,7 +140,7 @@ def build_digests(
                     as_of,
                     _title(name, role, as_of),
                     f"The {LENSES[role]}.",
-                    rows,
+                    with_renewal_basis(rows, scored),
                     verdict,
                 )
             )
@@ -132,11 +150,17 @@ def build_digests(
         if chairs.height:
             book = pl.concat([book, chairs.select(book.columns)], how="vertical_relaxed")
         book = _with_currency(book, scored)
+        blind = scored.height > 0 and scored["health"].is_null().all()  # no source with data
+        red = (
+            "no health (no source has data), so no band"
+            if blind
+            else f"{scored.filter(pl.col('band') == 'red').height} red"
+        )
         intro = (
             f"The book: {scored.height:,} accounts, {_book_arr(scored)} "
-            f"ARR, {scored.filter(pl.col('band') == 'red').height} red; the largest risks before "
-            "renewal deadlines and expansion windows."
+            f"ARR, {red}; the largest risks before renewal deadlines and expansion windows."
         )
+        book = with_renewal_basis(book, scored)
         digests += [
             Digest(n, "leader", as_of, _title(n, "leader", as_of), intro, book, verdict)
             for n in leaders
@@ -174,9 +198,8 @@ def digest_markdown(digest: Digest) -> str:
         lines.append("Nothing needs you today.")
     for row in digest.rows.iter_rows(named=True):
         health = "—" if row["health"] is None else f"{row['health']:.0f}"
-        renewal = (
-            "" if row["days_to_renewal"] is None else f", renews in {row['days_to_renewal']} days"
-        )
+        said = renewal_words(row["days_to_renewal"], row.get("renewal_basis"))
+        renewal = f", {said}" if said else ""
         lines.append(
             f"- **{markdown_text(row['account_name'])}** ({markdown_id(row['account_id'])}, "
             f"{format_value(row['arr'], 'money', row.get('currency'))}, health {health} {row['band']}{renewal}) — "

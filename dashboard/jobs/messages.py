@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.jobs.digests import DIGEST_TITLES, Digest
+from dashboard.jobs.digests import DIGEST_TITLES, Digest, renewal_words
 from dashboard.text import SCORE_LAB, format_value, mask_expr
 
 CHAT_ACCOUNTS = 15  # accounts per chat post (Slack allows 50 blocks); the rest are counted
@@ -107,7 +107,7 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
                 account_id=defang(row["account_id"]),
                 arr=format_value(row["arr"], "money", row.get("currency")),
                 health=f"{health} {row['band']}",
-                renewal="" if days is None else f"renews in {days} days",
+                renewal=renewal_words(days, row.get("renewal_basis")),
                 reason=defang(row["reason"] or ""),
                 cause=defang(row["cause"] or "see the account page"),
                 action=defang(row["action"] or "review the account"),

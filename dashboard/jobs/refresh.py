@@ -316,7 +316,13 @@ def _score(
     report(0.52, "Checking the score on the past snapshots, calibrating the churn probability")
     churn_model, checked = _churn_model(stores, card, kept, end, timings)
     if isinstance(churn_model, ChurnModel):
-        accounts = scored.accounts.with_columns(churn_probability=churn_model.probability())
+        # no probability beside a health read from too little data (low coverage): it
+        # would rest on the sources that are missing
+        accounts = scored.accounts.with_columns(
+            churn_probability=pl.when(~pl.col("low_coverage").fill_null(True)).then(
+                churn_model.probability()
+            )
+        )
     else:
         accounts = scored.accounts.with_columns(churn_probability=pl.lit(None, pl.Float64))
     timings["churn_model"] = time.perf_counter() - started

@@ -22,6 +22,7 @@ RENEWAL_COLUMNS = [
     "health_change_30d",
     "health_falling",
     "renewal_date",
+    "renewal_basis",
     "days_to_renewal",
     "renewal_window",
     "risk_before_deadline",
@@ -68,6 +69,23 @@ def renewals_ahead(store: SourceStore, f: AccountFilter, days: int = 366) -> pl.
         " ORDER BY days_to_renewal, arr DESC",
         params,
     )
+
+
+def accounts_without_renewal(store: SourceStore, f: AccountFilter) -> int:
+    """Scored accounts with no renewal date: none on record and no contract or subscription
+    start to estimate one from (never invented from a record's creation or a signup)."""
+    where, params = f.where()
+    return int(
+        store.scalar(
+            f"SELECT count(*) FROM account_scores WHERE {where} AND renewal_date IS NULL", params
+        )
+        or 0
+    )
+
+
+def usage_loaded(store: SourceStore) -> bool:
+    """True when some scored account has product usage (expansion readiness rests on it)."""
+    return bool(store.scalar("SELECT count(*) FILTER (WHERE has_usage) FROM account_scores"))
 
 
 def expansion_candidates(store: SourceStore, f: AccountFilter) -> pl.DataFrame:

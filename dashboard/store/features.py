@@ -44,21 +44,43 @@ churn_events AS (
     SELECT unnest($churned_accounts::VARCHAR[]) AS account_id,
         unnest($churned_on::DATE[]) AS churned_on
 ),
-live_accounts AS (
+subscription_starts AS (
+    -- each account's first subscription start: a renewal is estimated from it when the CRM
+    -- gives no contract start (never from a record's creation or a signup)
+    SELECT account_id, min(start_date) AS first_start
+    FROM subscriptions WHERE start_date IS NOT NULL GROUP BY account_id
+),
+dated_accounts AS (
     SELECT account.*, snapshot.as_of, snapshot.as_of_ts,
-        CASE
-            WHEN account.renewal_date >= snapshot.as_of THEN account.renewal_date
-            WHEN account.contract_start IS NOT NULL THEN CAST(account.contract_start + to_years(
-                CAST(ceil(datediff('day', account.contract_start, snapshot.as_of) / 365.25) AS INTEGER)) AS DATE)
-            ELSE account.renewal_date
-        END AS next_renewal
+        coalesce(account.contract_start,
+                 CASE WHEN sub.first_start <= snapshot.as_of THEN sub.first_start END)
+            AS estimate_start,
+        CASE WHEN account.contract_start IS NOT NULL THEN 'contract start'
+             ELSE 'subscription start' END AS estimate_from
     FROM accounts account
     CROSS JOIN dates snapshot
     LEFT JOIN churn_events churn ON churn.account_id = account.account_id
+    LEFT JOIN subscription_starts sub ON sub.account_id = account.account_id
     WHERE coalesce(account.contract_start, snapshot.as_of) <= snapshot.as_of
       AND coalesce(churn.churned_on, DATE '9999-12-31') > snapshot.as_of
       AND NOT (churn.account_id IS NOT NULL AND churn.churned_on IS NULL
                AND coalesce(account.renewal_date <= snapshot.as_of, true))
+),
+live_accounts AS (
+    SELECT dated.*,
+        CASE
+            WHEN dated.renewal_date >= dated.as_of THEN dated.renewal_date
+            WHEN dated.estimate_start IS NOT NULL THEN CAST(dated.estimate_start + to_years(
+                CAST(ceil(datediff('day', dated.estimate_start, dated.as_of) / 365.25) AS INTEGER)) AS DATE)
+            ELSE dated.renewal_date
+        END AS next_renewal,
+        CASE
+            WHEN dated.renewal_date >= dated.as_of THEN 'on record'
+            WHEN dated.estimate_start IS NOT NULL THEN 'estimated from ' || dated.estimate_from
+                || ' ' || strftime(dated.estimate_start, '%Y-%m-%d')
+            WHEN dated.renewal_date IS NOT NULL THEN 'on record'
+        END AS renewal_basis
+    FROM dated_accounts dated
 ),
 first_rows AS (
     SELECT
@@ -291,7 +313,7 @@ milestone_features AS (
 SELECT
     live.account_id, live.account_name, live.segment, live.industry, live.region, live.plan,
     live.csm_owner, live.am_owner, live.licensed_seats,
-    live.contract_start, live.next_renewal AS renewal_date,
+    live.contract_start, live.next_renewal AS renewal_date, live.renewal_basis,
     datediff('day', live.as_of, live.next_renewal) AS days_to_renewal,
     live.as_of,
     coalesce(presence.has_usage AND sources.first_usage < live.as_of_ts, false) AS has_usage,

@@ -34,6 +34,7 @@ TABLE_COLUMNS = [
     "coverage",
     "health_change_30d",
     "renewal_date",
+    "renewal_basis",
     "days_to_renewal",
     "renewal_window",
     "risk_before_deadline",
@@ -120,8 +121,9 @@ def money_by_currency(store: SourceStore, f: AccountFilter) -> pl.DataFrame:
 
 
 def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float | int | None]:
-    """Accounts, ARR, ARR in each band, median health of the filtered scored portfolio, and
-    how many accounts have an ARR (none: an export without ARR, whose sums are not $0)."""
+    """Accounts, ARR, ARR in each band, median health of the filtered scored portfolio, how
+    many accounts have an ARR (none: an export without ARR, whose sums are not $0), and how
+    many have no health (no source with data: in no band, neither red nor green)."""
     where, params = f.where()
     return store.query(
         f"""
@@ -134,7 +136,9 @@ def portfolio_summary(store: SourceStore, f: AccountFilter) -> dict[str, float |
             median(health) AS median_health,
             sum(arr * churn_probability) AS expected_arr_churn,
             count(*) FILTER (WHERE band = 'red') AS accounts_red,
-            count(*) FILTER (WHERE low_coverage) AS accounts_low_coverage
+            count(*) FILTER (WHERE low_coverage) AS accounts_low_coverage,
+            count(*) FILTER (WHERE health IS NULL) AS accounts_no_health,
+            coalesce(sum(arr) FILTER (WHERE health IS NULL), 0) AS arr_no_health
         FROM account_scores WHERE {where}
         """,
         params,

@@ -30,6 +30,7 @@ COVERAGE_COLUMNS = [
     "renewal_date",
     "days_since_am_touch",
     "days_since_last_touch",
+    "has_activities",
     "days_to_first_milestone",
     "seat_utilisation",
     "contract_start",

@@ -36,7 +36,8 @@ def renewal_basis(p: dict) -> str | None:
     if used is None or crm == used:
         return None
     why = "the CRM has no renewal date" if crm is None else f"the CRM's date, {crm}, has passed"
-    return f"Estimated: the next anniversary of the contract start ({why})."
+    start = str(p.get("renewal_basis") or "").removeprefix("estimated from ").rsplit(" ", 1)[0]
+    return f"Estimated: the next anniversary of the {start or 'contract start'} ({why})."
 
 
 def header(p: dict, churn_note: str | None = None) -> None:
@@ -81,7 +82,9 @@ def header(p: dict, churn_note: str | None = None) -> None:
         st.metric(
             "Renewal",
             str(p.get("renewal_date") or "—"),
-            delta=None if days is None else f"in {days} days",
+            delta=None
+            if days is None
+            else f"in {days} days" + (", estimated" if renewal_basis(p) else ""),
             delta_color="off",
             delta_arrow="off",
             border=True,
@@ -107,11 +110,36 @@ def header(p: dict, churn_note: str | None = None) -> None:
         st.caption(f"No data for this account from: {md(missing)} (those components are left out).")
 
 
-def drivers_by_lens(drivers: pl.DataFrame, has_am: bool = True) -> None:
+def no_drivers_said(coverage: float | None, low: bool) -> tuple[str, str]:
+    """What an account without drivers is told, and how (``success`` or ``info``): "nothing
+    pulls it down" only when its health was read from enough data; at no (or low) coverage
+    the rest is unknown, not fine."""
+    if not coverage:
+        return (
+            "info",
+            "No driver can be read: none of the scorecard's sources has data for this account, "
+            "so what pulls it down is unknown.",
+        )
+    if low:
+        return (
+            "info",
+            f"Nothing pulls it down among the components with data, but they are only "
+            f"{coverage:.0%} of the scorecard's weight: the rest is unknown.",
+        )
+    return "success", "Nothing pulls this account down by more than a couple of points."
+
+
+def drivers_by_lens(
+    drivers: pl.DataFrame,
+    has_am: bool = True,
+    coverage: float | None = 1.0,
+    low_coverage: bool = False,
+) -> None:
     """The same drivers, side by side: what the CSM does and what the AM does. With no AM on
     the account, the revenue lens says so instead of giving actions nobody owns."""
     if drivers.is_empty():
-        st.success("Nothing pulls this account down by more than a couple of points.")
+        kind, text = no_drivers_said(coverage, low_coverage)
+        getattr(st, kind)(text)
         return
     value, revenue = st.columns(2)
     for column, role, action in (

@@ -24,6 +24,16 @@ def _accounts(*order: str, **extra: object) -> TableSpec:
     return TableSpec(columns, {**account_columns(), **extra}, bands=True)
 
 
+def potential_column() -> object:
+    """The expansion potential, an estimate: its label and help say what it rests on."""
+    return money_column(
+        "Potential (est.)",
+        help="Estimated, not booked: seats to add × the account's price per seat (ARR ÷ "
+        "licensed seats), plus its seats × the price difference to the plan up where it "
+        "uses the product broadly",
+    )
+
+
 def _percent(label: str, **kw: object) -> object:
     return cc.ProgressColumn(label, min_value=0, max_value=1, format="percent", **kw)
 
@@ -37,6 +47,7 @@ def portfolio_accounts() -> TableSpec:
         "band",
         "top_action",
         "renewal_date",
+        "renewal_basis",
         "churn_probability",
         "csm_owner",
         "am_owner",
@@ -50,6 +61,7 @@ def renewal_month() -> TableSpec:
     return _accounts(
         "account_name",
         "renewal_date",
+        "renewal_basis",
         "arr",
         "health",
         "band",
@@ -107,6 +119,7 @@ def renewal_risks() -> TableSpec:
         "account_name",
         "arr",
         "days_to_renewal",
+        "renewal_basis",
         "band",
         "csm_next",
         "am_next",
@@ -135,6 +148,7 @@ def value_validation() -> TableSpec:
     return _accounts(
         "account_name",
         "days_to_renewal",
+        "renewal_basis",
         "arr",
         "checks_passed",
         "value_review",
@@ -180,7 +194,7 @@ def expansion_ranking() -> TableSpec:
         ),
         expansion_ready=cc.CheckboxColumn("Ready"),
         triggers_fired=cc.TextColumn("Triggers", width="large"),
-        expansion_potential=money_column("Potential"),
+        expansion_potential=potential_column(),
         expansion_window=cc.TextColumn("Window"),
         seats_to_add=cc.NumberColumn("Seats to add", format="%d"),
         upgrade_to=cc.TextColumn("Plan up"),
@@ -211,7 +225,7 @@ def unflagged_expansions() -> TableSpec:
         "expansion_potential",
         "triggers_fired",
         triggers_fired=cc.TextColumn("Triggers"),
-        expansion_potential=money_column("Potential"),
+        expansion_potential=potential_column(),
     )
 
 
@@ -232,6 +246,7 @@ def sync_renewals() -> TableSpec:
     return _accounts(
         "account_name",
         "renewal_date",
+        "renewal_basis",
         "arr",
         "checks_passed",
         "checks_missing",
@@ -267,7 +282,7 @@ def sync_signals() -> TableSpec:
         "days_to_renewal",
         "triggers_fired",
         triggers_fired=cc.TextColumn("Triggers", width="large"),
-        expansion_potential=money_column("Potential"),
+        expansion_potential=potential_column(),
     )
 
 

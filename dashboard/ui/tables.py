@@ -63,11 +63,13 @@ def _money_format(code: str) -> str:
     )
 
 
-def money_column(label: str) -> object:
+def money_column(label: str, help: str | None = None) -> object:
     """Whole amounts with thousands separators in the data's currency ("$34,600", "€34,600";
     another code as "CHF 34600"; a mixed portfolio's per-account amounts with no sign):
     ARR is not read to the cent."""
-    return st.column_config.NumberColumn(label, format=_money_format(money_currency()), step=1)
+    return st.column_config.NumberColumn(
+        label, format=_money_format(money_currency()), step=1, help=help
+    )
 
 
 def is_money_column(config: Any) -> bool:
@@ -116,6 +118,11 @@ def account_columns() -> dict[str, object]:
         ),
         "health_change_30d": cc.NumberColumn("Δ 30 days", format="%+.0f"),
         "renewal_date": cc.DateColumn("Renewal", format="YYYY-MM-DD"),
+        "renewal_basis": cc.TextColumn(
+            "Renewal from",
+            help="'on record' is the renewal date the data holds; an estimate names the "
+            "contract start whose next anniversary it is",
+        ),
         "days_to_renewal": cc.NumberColumn("Days to renewal"),
         "renewal_window": cc.TextColumn("Window"),
         "risk_before_deadline": cc.CheckboxColumn("Risk before deadline"),

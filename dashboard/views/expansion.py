@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.store import Stores, marts
-from dashboard.store.commercial import expansion_candidates
+from dashboard.store.commercial import expansion_candidates, usage_loaded
 from dashboard.store.filters import AccountFilter
 from dashboard.views.common import Card, score_verdict
 from dashboard.workflows import handoffs as h
@@ -59,9 +59,18 @@ def expansion_view(
         .join(candidates.select("account_id", "account_name"), on="account_id", how="left")
     )
     potential = float(ready["expansion_potential"].sum())
+    # readiness and potential rest on usage: with none loaded they are unknown, not 0 and $0
+    usage = usage_loaded(stores.sources)
+    unknown = None if usage else "no product usage loaded"
     cards = [
-        Card("Expansion-ready accounts", ready.height, "count"),
-        Card("Estimated potential", potential, "money", help=POTENTIAL_HELP),
+        Card("Expansion-ready accounts", ready.height if usage else None, "count", note=unknown),
+        Card(
+            "Estimated potential",
+            potential if usage else None,
+            "money",
+            help=POTENTIAL_HELP,
+            note=unknown,
+        ),
         Card("Open expansion handoffs", open_flags, "count"),
         Card(
             "Fallen between the chairs",

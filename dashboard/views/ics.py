@@ -19,13 +19,22 @@ def _money(value: float | None) -> str:
     return format_money(value)  # the one money format, in the data's currency
 
 
-def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:
+def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime, undated: int = 0) -> bytes:
     """One VEVENT per row of ``renewals`` (account_id, account_name, renewal_date, arr,
-    health, band, csm_owner, am_owner, and optionally top_cause, csm_next, am_next)."""
+    health, band, csm_owner, am_owner, and optionally renewal_basis, top_cause, csm_next,
+    am_next); an estimated date says so in its summary and description. ``undated`` (accounts
+    with no renewal date, so no event) is said in the calendar's description."""
     calendar = Calendar()
     calendar.add("prodid", "-//Tandem//Renewal calendar//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Tandem renewals")
+    if undated:
+        calendar.add(
+            "x-wr-caldesc",
+            f"{undated} account{'s have' if undated != 1 else ' has'} no renewal date (none on "
+            "record and no contract or subscription start to estimate one from) and no event "
+            "here.",
+        )
     for row in plain_rows(renewals, ids=("account_id", "band")).iter_rows(named=True):
         day: dt.date = row["renewal_date"]
         health = "no score" if row["health"] is None else f"health {row['health']:.0f}"
@@ -34,8 +43,15 @@ def renewals_ics(renewals: pl.DataFrame, stamp: dt.datetime) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", day)
         event.add("dtend", day + dt.timedelta(days=1))
-        event.add("summary", f"Renewal: {row['account_name']} ({_money(row['arr'])} ARR)")
-        lines = [
+        basis = row.get("renewal_basis") or ""
+        estimated = basis.startswith("estimated")
+        event.add(
+            "summary",
+            f"{'Estimated renewal' if estimated else 'Renewal'}: {row['account_name']} "
+            f"({_money(row['arr'])} ARR)",
+        )
+        lines = [f"Renewal date {basis} (no renewal date on record)."] if estimated else []
+        lines += [
             f"Account {row['account_id']}: {_money(row['arr'])} ARR, {health} "
             f"({row.get('band') or 'no band'}).",
             f"CSM: {row.get('csm_owner') or '—'} · AM: {row.get('am_owner') or 'no AM'}",

@@ -79,6 +79,7 @@ def run_backtest(
 
 
 # -- what the page shows -------------------------------------------------------------------------
+NO_HEALTH = "no health: no source has data for these accounts"
 IMPACT_CARDS = (  # key, label, kind, lower is better, what it counts
     ("accounts_red", "Accounts in the red band", "count", True, ""),
     (
@@ -118,16 +119,23 @@ def lab_view(
     parameter set by the page)."""
     before, after = rescore(comps_active, active), rescore(comps_candidate, candidate)
     was, will = impact(before), impact(after)
+    # no health anywhere (no source with data): a band's count or money is unknown, not 0
+    blind = {"before": before["health"].is_null().all(), "after": after["health"].is_null().all()}
+
+    def known(values: dict, when: str, key: str) -> object:
+        return None if blind[when] and key != "median_health" else values[key]
+
     cards = [
         Card(
             label,
-            will[key],
+            known(will, "after", key),
             kind,
             help=f"{counts} Active scorecard {active.name!r}: "
-            f"{format_value(was[key], kind)}".strip(),
-            previous=was[key] if was[key] != will[key] else None,
+            f"{format_value(known(was, 'before', key), kind)}".strip(),
+            previous=was[key] if was[key] != will[key] and not blind["before"] else None,
             lower_is_better=lower,
             compared_with="vs active",
+            note=NO_HEALTH if blind["after"] and key != "median_health" else None,
         )
         for key, label, kind, lower, counts in IMPACT_CARDS
     ]

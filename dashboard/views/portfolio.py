@@ -36,6 +36,7 @@ def retention_series(
     return retention_over(accounts, outcomes, periods).to_dicts()
 
 
+NO_HEALTH = "no health: no source has data for these accounts"
 UNCALIBRATED = {  # the card's short line where the score gives no probability
     "inverse": "the score ranks churn backwards",
     "no_evidence": "the score does not predict churn",
@@ -68,9 +69,18 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
         ]
         return " + ".join(sums) + " (not summed: no exchange rates)"
 
+    no_health = now["accounts"] > 0 and now["accounts_no_health"] == now["accounts"]
+    unbanded = (
+        f"{format_money(now['arr_no_health'])} in no band (no data)"
+        if now["accounts_no_health"] and not no_arr and not mixed
+        else None
+    )
+
     def card(label: str, key: str, kind: str, help_text: str, lower: bool = False) -> Kpi:
         if kind == "money" and no_arr:
             return Kpi(label, None, kind, help_text, note="no ARR in the data")
+        if key.startswith("arr_") and no_health:  # no health anywhere: no band is $0
+            return Kpi(label, None, kind, help_text, note=NO_HEALTH)
         if kind == "money" and mixed:
             return Kpi(label, None, kind, help_text, note=apart(key), lower_is_better=lower)
         return Kpi(
@@ -81,6 +91,7 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
             previous=prev.get(key),
             trend=series(key),
             lower_is_better=lower,
+            note=unbanded if key in ("arr_green", "arr_yellow", "arr_red") else None,
         )
 
     cards = [
@@ -94,11 +105,13 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
     cards.append(
         Kpi(  # no trend: the kept snapshots do not keep the 30-day change
             "ARR at risk",
-            None if no_arr or mixed else now["arr_at_risk"],
+            None if no_arr or mixed or no_health else now["arr_at_risk"],
             "money",
             RISK_TERMS["at_risk"],
             lower_is_better=True,
-            note=f"{now['accounts_at_risk']:,} accounts"
+            note=NO_HEALTH
+            if no_health
+            else f"{now['accounts_at_risk']:,} accounts"
             + (f": {apart('arr_at_risk')}" if mixed else ""),
         )
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.store import Stores
-from dashboard.store.commercial import renewals_ahead
+from dashboard.store.commercial import accounts_without_renewal, renewals_ahead
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, renewal_rates_mart, scores_as_of
 from dashboard.store.snapshots import RATES_DAYS_BEFORE, band_renewal_snapshots
@@ -38,6 +38,28 @@ class RenewalView:
     months: list[dt.date]  # the months of the calendar, for the month picker
     rates_note: str  # what the renewal probabilities rest on
     verdict: str | None = None  # the line saying the score does not predict churn here
+    undated: int = (
+        0  # scored accounts with no renewal date (none on record, nothing to estimate from)
+    )
+
+
+def dates_note(renewals: pl.DataFrame, undated: int) -> str | None:
+    """What the calendar's dates rest on: how many are estimated from a contract start, and
+    how many accounts have no renewal date at all (left out of the calendar, not guessed)."""
+    estimated = renewals.filter(pl.col("renewal_basis").str.starts_with("estimated")).height
+    parts = []
+    if estimated:
+        parts.append(
+            f"{estimated:,} of these renewal dates are estimated (the next anniversary of "
+            "the contract start, or of the first subscription's), not on record"
+        )
+    if undated:
+        parts.append(
+            f"{undated:,} account{'s have' if undated != 1 else ' has'} no renewal date (none on "
+            "record and no contract or subscription start to estimate one from) and "
+            f"{'are' if undated != 1 else 'is'} not in this calendar"
+        )
+    return ("; ".join(parts) + ".").capitalize() if parts else None
 
 
 def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> pl.DataFrame:
@@ -50,6 +72,7 @@ def renewal_rates(store: SourceStore, scorecard: Scorecard, as_of: dt.date) -> p
     return r.renewal_probabilities(health_at(history.events, history.features, scorecard))
 
 
+NO_HEALTH = "no health: no source has data for these accounts"
 UNCHECKED_DEFAULTS = (
     "The score does not predict churn on this history (see the line above), so the stated "
     "defaults, which assume a red account renews less than a green one, are not used: no "
@@ -87,6 +110,7 @@ def _forecast(calendar: pl.DataFrame, probabilities: pl.DataFrame) -> pl.DataFra
 
 def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> list[Card]:
     in_90 = ahead.filter(pl.col("days_to_renewal") <= RENEWAL_WINDOW_DAYS)
+    blind = ahead.height > 0 and ahead["health"].is_null().all()  # no health: risk unknown
     unknown = forecast["expected_arr"].null_count() > 0
     return [
         Card(
@@ -112,10 +136,10 @@ def _cards(ahead: pl.DataFrame, forecast: pl.DataFrame, risks: pl.DataFrame) -> 
         ),
         Card(
             "Accounts at risk",
-            risks.height,
+            None if blind else risks.height,
             "count",
             help=RISK_TERMS["at_risk"],
-            note=f"{format_value(risks['arr'].sum(), 'money')} ARR at risk",
+            note=NO_HEALTH if blind else f"{format_value(risks['arr'].sum(), 'money')} ARR at risk",
         ),
     ]
 
@@ -161,6 +185,7 @@ def renewal_view(stores: Stores, f: AccountFilter, unmask: bool = False) -> Rene
         rates_note=_rates_note(probabilities)
         + (f" {UNCHECKED_DEFAULTS}" if probabilities["probability"].null_count() else ""),
         verdict=score_verdict(store),
+        undated=accounts_without_renewal(store, f),
     )
 
 

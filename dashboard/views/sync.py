@@ -84,13 +84,21 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         pl.col("expansion_potential") > 0,
         ~pl.col("account_id").is_in(list(flagged)),
     ).sort("expansion_potential", descending=True)
+    blind = accounts.height > 0 and accounts["health"].is_null().all()  # at risk: unknown
     cards = [
         Card("Shared accounts", accounts.height, "count"),
         Card("ARR", accounts["arr"].sum(), "money"),
         Card("Changes", changes.height, "count"),
         Card(f"Renewals {IN_WINDOW}", validation.height, "count"),
         Card("Handoffs waiting", waiting.height, "count"),
-        Card("At risk", risks.height, "count", lower_is_better=True, help=RISK_TERMS["at_risk"]),
+        Card(
+            "At risk",
+            None if blind else risks.height,
+            "count",
+            lower_is_better=True,
+            help=RISK_TERMS["at_risk"],
+            note="no health: no source has data for these accounts" if blind else None,
+        ),
     ]
     since_text = (
         f"Changes since {'the last sync on ' if last else ''}{since}"
@@ -163,6 +171,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
         [
             ACCOUNT,
             Column("renewal_date", "Renewal", "date"),
+            Column("renewal_basis", "Renewal from"),
             Column("arr", "ARR", "money"),
             Column("checks_passed", "Value validated", "progress4"),
             Column("checks_missing", "Missing"),
@@ -188,7 +197,7 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
         [
             ACCOUNT,
             Column("triggers_fired", "Triggers"),
-            Column("expansion_potential", "Potential", "money"),
+            Column("expansion_potential", "Potential (estimated)", "money"),
             Column("expansion_window", "Window"),
         ],
     ),
