@@ -3,7 +3,6 @@ the fitted suggestion, save / activate / audit / revert, and the command line.""
 
 from __future__ import annotations
 
-from dashboard import clock
 import datetime as dt
 import itertools
 import json
@@ -18,6 +17,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dashboard import clock
 from dashboard.store import Stores
 from dashboard.store.features import features_at
 from dashboard.store.filters import AccountFilter

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dashboard import clock
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import clock
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores

@@ -1,7 +1,7 @@
-from dashboard import clock
 import polars as pl
 import pytest
 
+from dashboard import clock
 from scoring.privacy import EMAIL_MASK, PHONE_MASK, mask_pii
 
 
@@ -63,7 +63,6 @@ def test_free_text_is_masked_wherever_it_is_read(empty_stores):
 
 
 def test_only_a_leader_can_unmask_and_it_is_logged(tmp_path, app_data_dir):
-    import datetime as dt
 
     from streamlit.testing.v1 import AppTest
 
