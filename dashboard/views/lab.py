@@ -16,6 +16,7 @@ from dashboard.text import BANDS, format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring.backtest import Interval
+from scoring.churn_risk import MIN_CHURN_EVENTS
 from scoring.comparison import (
     CALIBRATED,
     BacktestResult,
@@ -28,13 +29,17 @@ from scoring.comparison import (
     snapshot_columns,
 )
 from scoring.kpis import undated_note
-from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
+from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
 from scoring.signals import RISK_TERMS
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
-__all__ = [  # the analysis the lab shows lives in scoring.comparison; the page reads it here
-    "CALIBRATED",
+__all__ = [  # what the lab's UI reads through its view: the analysis (scoring.comparison)
+    "CALIBRATED",  # and the scorecard model it edits
+    "MIN_CHURN_EVENTS",
     "Calibrated",
+    "ComponentParams",
+    "Scorecard",
+    "Thresholds",
     "calibrate",
     "calibrated_backtest",
     "compare_on_snapshots",
