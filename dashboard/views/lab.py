@@ -192,16 +192,20 @@ def judgement_sentence(
     auc_candidate: float | None,
     difference: Interval,
     moves: BandMoves | None = None,
+    markdown: bool = True,
 ) -> str:
     """The candidate judged by the interval of its AUC difference (``bt.judge_candidate``),
-    never by the point, with the band moves it makes on today's portfolio beside it."""
+    never by the point, with the band moves it makes on today's portfolio beside it; the
+    difference in bold on a page, plain (``markdown=False``) on the command line."""
     judged = bt.judge_candidate(auc_active, auc_candidate, difference)
     if judged == "no_outcomes" or auc_active is None or auc_candidate is None:
         head = "No AUC difference: the snapshots hold no churn to rank."
     else:
         lo, hi = difference
+        strong = "**" if markdown else ""
         head = (
-            f"AUC difference (candidate − active): **{auc_candidate - auc_active:+.3f}**, 95 % "
+            f"AUC difference (candidate − active): {strong}{auc_candidate - auc_active:+.3f}"
+            f"{strong}, 95 % "
             f"bootstrap interval {lo:+.3f} to {hi:+.3f} — {JUDGEMENT_WORDS[judged]}."
         )
     if moves is None:
@@ -269,9 +273,11 @@ def backtest_report(
     candidate_name: str,
     same: bool = False,
     moves: BandMoves | None = None,
+    markdown: bool = True,
 ) -> BacktestReport:
     """``same``: the candidate has the active scorecard's settings (one verdict, no
-    difference); ``moves``: the band moves the candidate makes today, said beside the
+    difference); ``markdown``: the page's emphasis, or plain text for the command line;
+    ``moves``: the band moves the candidate makes today, said beside the
     judgement."""
     a, b = result.active, result.candidate
     lo, hi = result.intervals.difference
@@ -328,7 +334,7 @@ def backtest_report(
             "The candidate has the active scorecard's settings: change a weight to compare."
         )
     else:
-        difference = judgement_sentence(a.auc, b.auc, (lo, hi), moves)
+        difference = judgement_sentence(a.auc, b.auc, (lo, hi), moves, markdown)
     return BacktestReport(
         caption,
         pl.DataFrame(rows),
