@@ -28,7 +28,7 @@ from dashboard.views.lab import (
 from dashboard.views.sync import agenda_html, agenda_markdown, build_agenda, pair_choices
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.backtest import judge_candidate
-from scoring.comparison import compare_on_snapshots
+from scoring.lab_analysis import compare_on_snapshots
 from tests.conftest import TODAY
 
 APP = "../dashboard/app.py"

@@ -17,7 +17,8 @@ from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring.backtest import Interval
 from scoring.churn_risk import MIN_CHURN_EVENTS
-from scoring.comparison import (
+from scoring.kpis import undated_note
+from scoring.lab_analysis import (
     CALIBRATED,
     BacktestResult,
     Calibrated,
@@ -28,12 +29,11 @@ from scoring.comparison import (
     compare_on_snapshots,
     snapshot_columns,
 )
-from scoring.kpis import undated_note
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
 from scoring.signals import RISK_TERMS
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
-__all__ = [  # what the lab's UI reads through its view: the analysis (scoring.comparison)
+__all__ = [  # what the lab's UI reads through its view: the analysis (scoring.lab_analysis)
     "CALIBRATED",  # and the scorecard model it edits
     "MIN_CHURN_EVENTS",
     "Calibrated",
