@@ -417,7 +417,7 @@ def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -
 
 def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) -> None:
     same = (card.weights, card.params) == (active.weights, active.params)
-    report = backtest_report(result, active.name, card.name, same)
+    report = backtest_report(result, active.name, card.name, same, markdown=False)
     span = f"{result.dates[0]} … {result.dates[-1]}" if result.dates else "no snapshot"
     print(
         f"Backtest of {card.name!r}, churn within {result.horizon} days, "
@@ -429,7 +429,7 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
     if mine.auc is None:
         return
     if not same:
-        print(f"  {report.difference.replace('**', '')}")
+        print(f"  {report.difference}")
     for band, rate in mine.band_churn_rates.items():
         print(f"  {band:>7}: {rate.rate:.1%} churned of {rate.accounts:,}")
     if mine.red_lift is not None and mine.bottom_decile_precision is not None:

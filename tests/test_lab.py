@@ -37,7 +37,7 @@ from dashboard.workflows.scorecards import (
     scorecard_audit,
 )
 from scoring import backtest as bt
-from scoring.comparison import calibrate, compare_on_snapshots, out_of_time_split
+from scoring.lab_analysis import calibrate, compare_on_snapshots, out_of_time_split
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS

@@ -39,3 +39,21 @@ def test_foreign_source_generation(data_dir):
     (sources / "CURRENT").write_text("gen-000001.duckdb")
     at = _start()
     assert "newer Tandem" in at.error[0].value
+
+
+def test_the_app_shell_builds_and_scores_the_demo_on_an_empty_folder(data_dir, monkeypatch):
+    """Start-up scoring lives in the app shell (dashboard/app.py), which also hands the UI
+    the refresh its "rescore" runs: an empty folder gets a scored demo at the first view."""
+    from dashboard.config import get_settings
+    from dashboard.store import Stores
+    from dashboard.store.marts import has_scores, scores_are_current
+
+    monkeypatch.setenv("TANDEM_DEMO_ACCOUNTS", "60")
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    demo = Stores.open(data_dir / "demo")
+    assert demo.sources.scalar("SELECT count(*) FROM accounts") == 60
+    assert has_scores(demo.sources) and scores_are_current(demo.sources)
+    get_settings.cache_clear()

@@ -28,7 +28,7 @@ from dashboard.views.lab import (
 from dashboard.views.sync import agenda_html, agenda_markdown, build_agenda, pair_choices
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.backtest import judge_candidate
-from scoring.comparison import compare_on_snapshots
+from scoring.lab_analysis import compare_on_snapshots
 from tests.conftest import TODAY
 
 APP = "../dashboard/app.py"
@@ -100,6 +100,8 @@ def test_the_judgement_sits_beside_the_band_moves():
     assert "predicts churn better" not in said
     assert "73 accounts turn red and 5 leave red; 12 turn green and 13 leave green" in said
     assert "predicts churn better" in judgement_sentence(0.6, 0.64, (0.012, 0.07), moves)
+    plain = judgement_sentence(0.600, 0.604, (-0.010, 0.018), moves, markdown=False)
+    assert plain == said.replace("**", "") and "*" not in plain  # the command line's words
 
 
 # -- RavenStack: the score ranks its churn backwards ---------------------------------------------

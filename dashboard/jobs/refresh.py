@@ -46,11 +46,11 @@ from dashboard.workflows.scorecards import active_scorecard, save_scorecard, sav
 from dashboard.workflows.tasks import create_rule_tasks
 from scoring.backtest import Check, check
 from scoring.churn_risk import ChurnModel, fit_churn_model, too_thin
-from scoring.comparison import Calibrated, Snapshots, snapshot_columns
-from scoring.comparison import calibrate as fit_calibrated
 from scoring.currency import MoneyBasis, figures_currency, to_reporting
 from scoring.digests import chairs_rows, with_lens_actions
 from scoring.forecast import renewal_probabilities
+from scoring.lab_analysis import Calibrated, Snapshots, snapshot_columns
+from scoring.lab_analysis import calibrate as fit_calibrated
 from scoring.pipeline import (
     health_at,
     health_only,
@@ -243,7 +243,7 @@ def calibrated_summary(fitted: Calibrated, active_name: str) -> str:
 
 
 def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
-    """Fit a scorecard on the organisation's history (``scoring.comparison.calibrate``:
+    """Fit a scorecard on the organisation's history (``scoring.lab_analysis.calibrate``:
     earlier snapshots fitted, later ones checked) and, when it predicts churn there, save it
     for a person to review and activate (never activated here). Returns what happened, in
     words."""

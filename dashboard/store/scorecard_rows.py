@@ -9,6 +9,12 @@ import duckdb
 import polars as pl
 
 from dashboard.store.appdata import AppStore
+from scoring.scorecard import Scorecard
+
+
+def stored_scorecard(body: str) -> Scorecard:
+    """A saved scorecard's JSON body as the model it was saved from (validated again)."""
+    return Scorecard.model_validate_json(body)
 
 
 def active_body(app: AppStore) -> str | None:

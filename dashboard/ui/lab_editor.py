@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import ValidationError
 
+from dashboard.text import COMPONENTS
 from dashboard.ui.charts import COMPONENT_LABELS
-from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
+from dashboard.views.lab import ComponentParams, Scorecard, Thresholds
 
 PARAM_FIELDS = [
     name

@@ -15,7 +15,9 @@ from dashboard.ui.queries import kept, read
 from dashboard.ui.state import now, rescore, stores
 from dashboard.ui.tables import show_table
 from dashboard.views.lab import (
+    MIN_CHURN_EVENTS,
     LabView,
+    Scorecard,
     activation_preview,
     backtest_report,
     backtest_snapshots,
@@ -34,8 +36,6 @@ from dashboard.workflows.scorecards import (
     saved_scorecards,
     scorecard_audit,
 )
-from scoring import churn_risk
-from scoring.scorecard import Scorecard
 
 
 def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None = None) -> int:
@@ -113,7 +113,7 @@ def suggestion_panel(active: Scorecard, horizon: int) -> None:
             "Fits non-negative weights (scikit-learn's logistic regression of churn on each "
             "component's shortfall) on the earlier snapshots and checks them on the later "
             "third, out of time, against the active scorecard. It needs at least "
-            f"{churn_risk.MIN_CHURN_EVENTS} churn events, and is offered only when it predicts "
+            f"{MIN_CHURN_EVENTS} churn events, and is offered only when it predicts "
             "churn on the later snapshots. Nothing changes until a person saves and activates it."
         )
         if st.button("Calibrate", key="lab_suggest"):

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import streamlit as st
 
 from dashboard import clock
 from dashboard.config import get_settings, org_dir
-from dashboard.jobs.demo_history import seed_demo_handoffs
-from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.features import default_as_of
-from dashboard.store.marts import has_scores, scores_are_current
 from dashboard.store.workspaces import Workspace, has_team_data, import_target, workspace_dir
-from dashboard.workflows.demo_portfolio import DemoSpec, load_demo_portfolio
 
 
 @st.cache_resource(show_spinner=False)
@@ -94,6 +92,28 @@ def now() -> dt.datetime:
     return clock.now()
 
 
+class Rescorer(Protocol):
+    """Score the stores as of a date, reporting progress: the nightly job's refresh, which
+    the app shell hands the UI (``use_rescorer``); the UI never imports a job."""
+
+    def __call__(
+        self,
+        stores: Stores,
+        as_of: dt.date,
+        data_dir: Path,
+        backfill_weeks: int,
+        progress: Callable[[float, str], None],
+    ) -> object: ...
+
+
+_RESCORER: list[Rescorer] = []  # set by the app shell (dashboard/app.py) on every run
+
+
+def use_rescorer(rescorer: Rescorer) -> None:
+    """The scoring that ``rescore`` runs (called by the app shell before any page)."""
+    _RESCORER[:] = [rescorer]
+
+
 def rescore_after_load(loaded: Stores) -> dt.date:
     """The import flow's rescore on the app: a load lands in the team's workspace, which
     this session then looks at and scores (``loaded`` is that workspace's stores)."""
@@ -105,15 +125,17 @@ def rescore(backfill_weeks: int = 0, start: float = 0.0, target: Stores | None =
     """Score the stored data of ``target`` (default: this session's workspace) as of today,
     or the end of an older export, with a progress bar that fills from ``start``; returns
     the date scored as of."""
+    if not _RESCORER:
+        raise RuntimeError("no scoring to run: the app shell (dashboard/app.py) provides it")
     bar = st.progress(start)
     target = target or stores()
     as_of = default_as_of(target.sources, today())
-    refresh(
+    _RESCORER[0](
         target,
         as_of,
         target.sources.root.parent,
-        backfill_weeks=backfill_weeks,
-        progress=lambda f, m: bar.progress(start + f * (1 - start), text=m),
+        backfill_weeks,
+        lambda f, m: bar.progress(start + f * (1 - start), text=m),
     )
     return as_of
 
@@ -129,32 +151,6 @@ def _verified(folder: str) -> bool:
     return True
 
 
-def ensure_data() -> None:
-    """On the demo's empty store, build the demo portfolio; without scores, score it. Both
-    show their progress. The team's workspace is never filled with the demo."""
-    both = stores()
+def verify_workspace() -> None:
+    """Read this session's workspace whole, once per process (``_verified``)."""
     _verified(str(data_dir().resolve()))
-    settings = get_settings()
-    if both.sources.is_empty() and workspace() == "demo":
-        spec = DemoSpec(accounts=settings.demo_accounts, seed=settings.demo_seed, anchor=today())
-        with st.status("No data yet: building the demo portfolio…", expanded=True) as status:
-            bar = st.progress(0.0)
-            load_demo_portfolio(both.sources, spec, lambda f, m: bar.progress(f * 0.5, text=m))
-            bar.empty()
-            rescore(backfill_weeks=12, start=0.5)
-            seed_demo_handoffs(both, spec.anchor, spec.seed)
-            status.update(
-                label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete"
-            )
-    elif not scores_are_current(both.sources):
-        label = (
-            "Scoring every account…"
-            if not has_scores(both.sources)
-            else (
-                "Scoring every account again: this version of Tandem computes more than the scores "
-                "on file"
-            )
-        )
-        with st.status(label, expanded=True) as status:
-            rescore()
-            status.update(label="Scores ready", state="complete")

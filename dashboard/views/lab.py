@@ -16,7 +16,9 @@ from dashboard.text import BANDS, CHURN_HORIZON_DAYS, IN_WINDOW, RISK_TERMS, for
 from dashboard.views.common import Card
 from scoring import backtest as bt
 from scoring.backtest import Interval
-from scoring.comparison import (
+from scoring.churn_risk import MIN_CHURN_EVENTS
+from scoring.kpis import undated_note
+from scoring.lab_analysis import (
     CALIBRATED,
     BacktestResult,
     Calibrated,
@@ -27,13 +29,16 @@ from scoring.comparison import (
     compare_on_snapshots,
     snapshot_columns,
 )
-from scoring.kpis import undated_note
-from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
+from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
-__all__ = [  # the analysis the lab shows lives in scoring.comparison; the page reads it here
-    "CALIBRATED",
+__all__ = [  # what the lab's UI reads through its view: the analysis (scoring.lab_analysis)
+    "CALIBRATED",  # and the scorecard model it edits
+    "MIN_CHURN_EVENTS",
     "Calibrated",
+    "ComponentParams",
+    "Scorecard",
+    "Thresholds",
     "calibrate",
     "calibrated_backtest",
     "compare_on_snapshots",
@@ -196,16 +201,20 @@ def judgement_sentence(
     auc_candidate: float | None,
     difference: Interval,
     moves: BandMoves | None = None,
+    markdown: bool = True,
 ) -> str:
     """The candidate judged by the interval of its AUC difference (``bt.judge_candidate``),
-    never by the point, with the band moves it makes on today's portfolio beside it."""
+    never by the point, with the band moves it makes on today's portfolio beside it; the
+    difference in bold on a page, plain (``markdown=False``) on the command line."""
     judged = bt.judge_candidate(auc_active, auc_candidate, difference)
     if judged == "no_outcomes" or auc_active is None or auc_candidate is None:
         head = "No AUC difference: the snapshots hold no churn to rank."
     else:
         lo, hi = difference
+        strong = "**" if markdown else ""
         head = (
-            f"AUC difference (candidate − active): **{auc_candidate - auc_active:+.3f}**, 95 % "
+            f"AUC difference (candidate − active): {strong}{auc_candidate - auc_active:+.3f}"
+            f"{strong}, 95 % "
             f"bootstrap interval {lo:+.3f} to {hi:+.3f} — {JUDGEMENT_WORDS[judged]}."
         )
     if moves is None:
@@ -273,9 +282,11 @@ def backtest_report(
     candidate_name: str,
     same: bool = False,
     moves: BandMoves | None = None,
+    markdown: bool = True,
 ) -> BacktestReport:
     """``same``: the candidate has the active scorecard's settings (one verdict, no
-    difference); ``moves``: the band moves the candidate makes today, said beside the
+    difference); ``markdown``: the page's emphasis, or plain text for the command line;
+    ``moves``: the band moves the candidate makes today, said beside the
     judgement."""
     a, b = result.active, result.candidate
     lo, hi = result.intervals.difference
@@ -332,7 +343,7 @@ def backtest_report(
             "The candidate has the active scorecard's settings: change a weight to compare."
         )
     else:
-        difference = judgement_sentence(a.auc, b.auc, (lo, hi), moves)
+        difference = judgement_sentence(a.auc, b.auc, (lo, hi), moves, markdown)
     return BacktestReport(
         caption,
         pl.DataFrame(rows),

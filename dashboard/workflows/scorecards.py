@@ -11,8 +11,8 @@ from typing import Any
 import polars as pl
 
 from dashboard.store import AppStore, audit_log, scorecard_rows
+from dashboard.store.scorecard_rows import Scorecard, stored_scorecard
 from dashboard.workflows.stale import ChangedSince, when
-from scoring.scorecard import Scorecard
 
 DEFAULTS_DIR = Path(__file__).resolve().parents[2] / "scoring" / "scorecards"
 
@@ -34,7 +34,7 @@ def default_scorecard() -> Scorecard:
 def active_scorecard(app: AppStore) -> Scorecard:
     """The scorecard marked active in the app store, else the shipped default."""
     body = scorecard_rows.active_body(app)
-    return Scorecard.model_validate_json(body) if body else default_scorecard()
+    return stored_scorecard(body) if body else default_scorecard()
 
 
 def saved_scorecards(app: AppStore) -> pl.DataFrame:
@@ -62,7 +62,7 @@ def load_saved(app: AppStore, name: str) -> Scorecard:
     rows = saved_scorecards(app).filter(pl.col("name") == name)
     if rows.is_empty():
         raise ValueError(f"there is no scorecard named {name!r}")
-    return Scorecard.model_validate_json(rows["body"][0])
+    return stored_scorecard(rows["body"][0])
 
 
 def save_scorecard(app: AppStore, card: Scorecard, actor: str, now: dt.datetime) -> None:

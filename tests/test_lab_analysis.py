@@ -1,4 +1,4 @@
-"""scoring.comparison on a few hand-made rows: given these rows, expect these numbers."""
+"""scoring.lab_analysis on a few hand-made rows: given these rows, expect these numbers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from scoring import backtest as bt
 from scoring.backtest import AucIntervals
-from scoring.comparison import Split, churn_calibration, out_of_time_split
+from scoring.lab_analysis import Split, churn_calibration, out_of_time_split
 
 D = [dt.date(2026, 1, 1) + dt.timedelta(days=30 * i) for i in range(6)]  # 30 days apart
 
