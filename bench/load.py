@@ -4,6 +4,7 @@ the nightly job refreshes the scores in its own process; prints JSON, one figure
 server setup.
 
     python bench/load.py --sessions 20 --accounts 2000 --seconds 60 [--workers 2] [--client browser]
+        [--app floor] [--think 10]
 
 Two kinds of session:
 
@@ -18,6 +19,15 @@ The refresh scores as of the day before the data's last day, so its result is vi
 it, the Portfolio page's "Scored as of" changes. Reported: every page view's time (from
 navigation to the end of the script run), errors on screen, the refresh's duration, and
 whether the sessions showed the refresh's result afterwards.
+
+``--app floor`` first serves ``bench/floor_app.py`` (a title, KPI metrics, one Plotly chart and
+a table of the same row count, nothing else) through the same harness: the framework's floor.
+Each run reports the server's CPU seconds per page view (from ``/proc``) and its memory before
+and after, and ``cpu_per_view_vs_floor`` puts Tandem's against the floor's, measured in one run.
+
+``--think SECONDS``: each session waits an exponential think time of that mean between views
+and picks pages as people use them (``MIX``: Portfolio and Account most, the lab now and then);
+without it the sessions are closed loops going round every page.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -38,13 +49,53 @@ from dashboard import clock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serve import PAGES, app_server  # noqa: E402
+from bench.serve import PAGES, app_process  # noqa: E402
 from dashboard.jobs.serve import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # URL paths: the home page is the portfolio; the account page opens one account
 PATHS = [{"portfolio": "", "account": "account?account=ACC-000003"}.get(p, p) for p in PAGES]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# how a team's page views fall on the pages (with --think): weights, not a script
+MIX = {
+    "portfolio": 30,
+    "account": 30,
+    "renewals": 12,
+    "sync": 8,
+    "expansion": 6,
+    "unmanaged_middle": 5,
+    "lab": 5,
+    "data": 4,
+}
+MIX_PATHS = [{"portfolio": "", "account": "account?account=ACC-000003"}.get(p, p) for p in MIX]
+FLOOR_APP = ROOT / "bench" / "floor_app.py"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory in MB (``/proc/PID/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def next_path(rng: random.Random | None, i: int) -> str:
+    """The next page: the team's mix when sessions think, else every page in turn."""
+    if rng is None:
+        return PATHS[i % len(PATHS)]
+    return rng.choices(MIX_PATHS, weights=list(MIX.values()))[0]
+
+
+async def think(rng: random.Random | None, mean: float) -> None:
+    if rng is not None and mean > 0:
+        await asyncio.sleep(rng.expovariate(1 / mean))
 
 
 async def session(browser, url: str, until: float, results: list[dict], offset: int) -> None:
@@ -112,14 +163,18 @@ async def protocol_view(ws, path: str) -> tuple[str | None, str | None]:
             return error, caption
 
 
-async def protocol_session(url: str, until: float, results: list[dict], offset: int) -> None:
+async def protocol_session(
+    url: str, until: float, results: list[dict], offset: int, think_mean: float = 0.0, paths=None
+) -> None:
     import websockets
 
+    rng = random.Random(offset) if think_mean > 0 else None
     stream = url.replace("http://", "ws://") + "/_stcore/stream"
     async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
         i = offset
+        await think(rng, think_mean)  # sessions arrive spread out, as people do
         while time.monotonic() < until:
-            path = PATHS[i % len(PATHS)]
+            path = paths[i % len(paths)] if paths else next_path(rng, i)
             began = time.perf_counter()
             try:
                 error, caption = await protocol_view(ws, path)
@@ -136,11 +191,21 @@ async def protocol_session(url: str, until: float, results: list[dict], offset: 
                 }
             )
             i += 1
+            await think(rng, think_mean)
 
 
 async def drive(
-    url: str, sessions: int, seconds: float, data_dir: str, as_of: dt.date, client: str
+    url: str,
+    sessions: int,
+    seconds: float,
+    data_dir: str,
+    as_of: dt.date | None,
+    client: str,
+    think_mean: float = 0.0,
+    paths: list[str] | None = None,
 ) -> dict:
+    """Run the sessions for ``seconds``; with ``as_of``, the nightly refresh runs in its own
+    process a third of the way in (the floor has none)."""
     from playwright.async_api import async_playwright
 
     results: list[dict] = []
@@ -157,9 +222,12 @@ async def drive(
             ]
         else:
             tasks = [
-                asyncio.create_task(protocol_session(url, until, results, i))
+                asyncio.create_task(protocol_session(url, until, results, i, think_mean, paths))
                 for i in range(sessions)
             ]
+        if as_of is None:
+            await asyncio.gather(*tasks)
+            return {"results": results, "refresh": None}
         await asyncio.sleep(seconds / 3)
         began = time.perf_counter()
         job = await asyncio.create_subprocess_exec(
@@ -185,12 +253,44 @@ async def drive(
     return {"results": results, "refresh": refresh}
 
 
-def summary(run: dict, as_of: dt.date) -> dict:
-    """Page-view times, errors, the refresh, and whether the sessions saw its result."""
+def quantiles(seconds: list[float]) -> dict:
+    times = sorted(seconds)
+    return {
+        "views": len(times),
+        "p50": round(statistics.median(times), 2) if times else None,
+        "p95": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+        "max": round(times[-1], 2) if times else None,
+    }
+
+
+def summary(run: dict, as_of: dt.date | None, seconds: float, server: dict) -> dict:
+    """Page-view times (all and per page), views a second, the server's CPU per view and
+    memory, errors, the refresh, and whether the sessions saw its result."""
     results, done = run["results"], run["refresh"]
     times = sorted(r["seconds"] for r in results)
+    pages = sorted({r["page"] for r in results})
+    base = {
+        "views_per_second": round(len(results) / seconds, 2),
+        "server_cpu_seconds_per_view": (
+            round(server["cpu"] / len(results), 3)
+            if results and server["cpu"] is not None
+            else None  # not measured (several processes behind nginx)
+        ),
+        "server_rss_mb_before": server["rss_before"],
+        "server_rss_mb_after": server["rss_after"],
+        "by_page": {p: quantiles([r["seconds"] for r in results if r["page"] == p]) for p in pages},
+    }
+    if done is None:
+        return {
+            "page_views": len(results),
+            "errors": sum(1 for r in results if r["error"]),
+            "page_p50_seconds": round(statistics.median(times), 2) if times else None,
+            "page_p95_seconds": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+            **base,
+        }
     shown = [r for r in results if r["caption"] and r["started"] > done["done_at"]]
     return {
+        **base,
         "page_views": len(results),
         "errors": sum(1 for r in results if r["error"]),
         "error_examples": sorted({r["error"] for r in results if r["error"]})[:3],
@@ -201,6 +301,30 @@ def summary(run: dict, as_of: dt.date) -> dict:
         "refresh_exit_code": done["exit_code"],
         "portfolio_views_after_refresh": len(shown),
         "of_which_show_the_new_scores": sum(str(as_of) in r["caption"] for r in shown),
+    }
+
+
+async def warm(url: str, paths: list[str]) -> None:
+    """One unrecorded view of each page: the imports and caches of a process's first views
+    are not what a team's Monday morning costs."""
+    import websockets
+
+    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
+        for path in paths:
+            await protocol_view(ws, path)
+
+
+def measured(pid: int, url: str, paths: list[str], run) -> tuple[dict, dict]:
+    """Warm the server on ``paths``, then run ``run()`` (a coroutine factory) and return its
+    result with the server's CPU seconds spent and its memory before and after."""
+    asyncio.run(warm(url, paths))
+    rss_before, cpu_before = rss_mb(pid), cpu_seconds(pid)
+    result = asyncio.run(run())
+    return result, {
+        "cpu": cpu_seconds(pid) - cpu_before,
+        "rss_before": rss_before,
+        "rss_after": rss_mb(pid),
     }
 
 
@@ -217,6 +341,20 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the same load through `tandem serve --workers N` (nginx in front of N "
         "Streamlit processes) and report both, one process first",
     )
+    parser.add_argument(
+        "--app",
+        choices=["tandem", "floor"],
+        default="tandem",
+        help="floor: first serve bench/floor_app.py (Streamlit's own cost for the same kinds of "
+        "elements) through the same harness, and report Tandem's CPU per view against it",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean think time in seconds between a session's views (exponential), with the "
+        "team's page mix; 0 (default): closed loops over every page",
+    )
     args = parser.parse_args(argv)
 
     from dashboard.ingest.demo import DemoSpec, load_demo
@@ -230,20 +368,53 @@ def main(argv: list[str] | None = None) -> int:
         stores = Stores.open(Path(data_dir))
         load_demo(stores.sources, DemoSpec(accounts=args.accounts, seed=7, anchor=today))
         refresh(stores, today, Path(data_dir), backfill_weeks=4)
+        floor = None
+        if args.app == "floor":
+            env = {"FLOOR_ROWS": str(args.accounts)}
+            with app_process(data_dir, FLOOR_APP, env) as (url, pid):
+                result, server = measured(
+                    pid,
+                    url,
+                    [""],
+                    lambda: drive(
+                        url, args.sessions, args.seconds, data_dir, None, "protocol", 0.0, [""]
+                    ),
+                )
+                floor = summary(result, None, args.seconds, server)
         as_of = today - dt.timedelta(days=1)
-        with app_server(data_dir) as url:
-            runs["1"] = summary(
-                asyncio.run(drive(url, args.sessions, args.seconds, data_dir, as_of, args.client)),
-                as_of,
+        with app_process(data_dir) as (url, pid):
+            result, server = measured(
+                pid,
+                url,
+                PATHS,
+                lambda: drive(
+                    url, args.sessions, args.seconds, data_dir, as_of, args.client, args.think
+                ),
+            )
+            runs["1"] = summary(result, as_of, args.seconds, server)
+        if floor is not None:
+            runs["1"]["cpu_per_view_vs_floor"] = round(
+                runs["1"]["server_cpu_seconds_per_view"] / floor["server_cpu_seconds_per_view"], 2
             )
         if args.workers > 1:
             as_of = today - dt.timedelta(days=2)  # another refresh result to look for
             with serve(Path(data_dir), args.workers, port=free_port()) as served:
+                result = asyncio.run(
+                    drive(
+                        served.url,
+                        args.sessions,
+                        args.seconds,
+                        data_dir,
+                        as_of,
+                        args.client,
+                        args.think,
+                    )
+                )
                 runs[str(args.workers)] = summary(
-                    asyncio.run(
-                        drive(served.url, args.sessions, args.seconds, data_dir, as_of, args.client)
-                    ),
+                    result,
                     as_of,
+                    args.seconds,
+                    {"cpu": None, "rss_before": None, "rss_after": None},
                 )
     print(
         json.dumps(
@@ -253,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
                 "accounts": args.accounts,
                 "seconds": args.seconds,
                 "cores": os.cpu_count(),
+                "think_seconds": args.think,
+                "floor": floor,
                 "by_workers": runs,
             }
         )

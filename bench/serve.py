@@ -20,6 +20,16 @@ PAGES = ("portfolio", "account", "renewals", "expansion", "sync", "unmanaged_mid
 @contextmanager
 def app_server(data_dir: str | Path) -> Iterator[str]:
     """Start the app over ``data_dir``, wait until it answers, yield its URL, stop it."""
+    with app_process(data_dir) as (url, _):
+        yield url
+
+
+@contextmanager
+def app_process(
+    data_dir: str | Path, script: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """``streamlit run`` of ``script`` (the app by default) over ``data_dir``: yields its URL
+    and process id (the load test reads its CPU and memory), stops it on exit."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -29,13 +39,14 @@ def app_server(data_dir: str | Path) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "dashboard" / "app.py"),
+            str(script or ROOT / "dashboard" / "app.py"),
             "--server.port",
             str(port),
             "--server.headless",
             "true",
         ],
-        env={**os.environ, "TANDEM_DATA_DIR": str(data_dir)},
+        env={**os.environ, "TANDEM_DATA_DIR": str(data_dir), **(env or {})},
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -47,7 +58,7 @@ def app_server(data_dir: str | Path) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.3)
-        yield url
+        yield url, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)

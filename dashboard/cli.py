@@ -120,6 +120,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     config = None if args.demo else source_config()
     if config is not None:  # a database reload writes the team's data: a demo there moves out
         folder = import_target(folder)
+    if args.nice > 0:
+        os.nice(args.nice)  # the servers answer people first; the nightly work waits
     stores = Stores.open(folder)
     stores.sources.verify()  # damage in the generation it starts from stops it, with a message
     try:
@@ -571,6 +573,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also rebuild the weekly snapshots of the N weeks before",
     )
     ref.add_argument("--demo", action="store_true", help="refresh the demo's workspace")
+    ref.add_argument(
+        "--nice",
+        type=int,
+        default=10,
+        help="lower the refresh's CPU priority by this much (default 10), so the app's servers "
+        "on the same machine answer first while it runs; 0 keeps the priority",
+    )
     ref.add_argument(
         "--deliver",
         action="store_true",

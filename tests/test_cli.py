@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import Stores
@@ -44,3 +45,29 @@ def test_bad_date_is_refused_with_a_message(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert "'31/12/2026' is not a date" in done.stderr
+
+
+def test_the_refresh_runs_below_the_servers_priority(tmp_path: Path) -> None:
+    """`tandem refresh` lowers its own CPU priority (default 10, --nice N), so the app's
+    servers on the same cores answer people first while the nightly job runs."""
+    script = (
+        "import os, sys\n"
+        "from dashboard.cli import main\n"
+        "before = os.nice(0)\n"
+        "main(sys.argv[1:])\n"
+        "print(os.nice(0) - before)\n"
+    )
+
+    def lowered(*flags: str) -> int:
+        run = subprocess.run(
+            [sys.executable, "-c", script, "refresh", *flags],
+            env={**os.environ, "TANDEM_DATA_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(run.stdout.strip().splitlines()[-1])
+
+    assert lowered() == 10
+    assert lowered("--nice", "3") == 3
+    assert lowered("--nice", "0") == 0

@@ -214,3 +214,24 @@ def test_the_search_reads_percent_and_underscore_as_characters(empty_stores: Sto
     assert found("%") == ["a1"]
     assert found("acme_") == ["a2"]
     assert sorted(found("acme")) == ["a2", "a3"]
+
+
+def test_what_every_run_asks_is_read_once_per_published_generation(empty_stores: Stores):
+    """Page runs ask "is the store empty?" and "are the scores current?" every time: the store
+    computes each once per published generation, and again after a publish."""
+    store = empty_stores.sources
+    with store.writer() as w:
+        w.replace_table("accounts", ACCOUNTS)
+    calls: list[int] = []
+
+    def count() -> int:
+        calls.append(1)
+        return store.row_count("accounts")
+
+    assert store.remembered("accounts", count) == 2
+    assert store.remembered("accounts", count) == 2
+    assert len(calls) == 1
+    with store.writer() as w:
+        w.replace_table("accounts", ACCOUNTS.head(1))
+    assert store.remembered("accounts", count) == 1  # a publish: computed again, not the old 2
+    assert len(calls) == 2

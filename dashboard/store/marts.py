@@ -61,11 +61,15 @@ def has_scores(store: SourceStore) -> bool:
 
 
 def scores_are_current(store: SourceStore) -> bool:
-    """True when this version of Tandem published the scores (``SCORES_VERSION``)."""
-    return (
-        has_scores(store)
-        and store.scalar("SELECT max(value) FROM meta WHERE key = 'scores_version'")
-        == SCORES_VERSION
+    """True when this version of Tandem published the scores (``SCORES_VERSION``); asked
+    on every page run, read once per published generation."""
+    return store.remembered(
+        "scores_are_current",
+        lambda: (
+            has_scores(store)
+            and store.scalar("SELECT max(value) FROM meta WHERE key = 'scores_version'")
+            == SCORES_VERSION
+        ),
     )
 
 

@@ -21,7 +21,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -66,6 +66,8 @@ class StaleDataError(StoreError):
 
 _GEN_NAME = re.compile(r"^gen-\d{6,}\.duckdb$")
 _OPEN_STORES: weakref.WeakSet[SourceStore] = weakref.WeakSet()
+_REMEMBERED: dict[str, dict[tuple[str, str], Any]] = {}  # per folder: (generation, key) -> value
+T = TypeVar("T")
 
 
 @atexit.register
@@ -672,6 +674,18 @@ class SourceStore:
         file, so a folder that started over (same names, other files) never reuses a key."""
         path = self.current_path()
         return _file_identity(path) if path else "empty"
+
+    def remembered(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per published generation: what every page run asks (is the
+        store empty, are its scores current) costs one query per generation, not per run.
+        A publish changes the identity, so the next call computes again."""
+        slot = (self.identity(), key)
+        memo = _REMEMBERED.setdefault(str(self.root), {})
+        if slot not in memo:
+            if len(memo) > 64:
+                memo.clear()
+            memo[slot] = compute()
+        return memo[slot]
 
     def has_table(self, name: str) -> bool:
         """True when the published generation has a table called ``name``."""

@@ -66,7 +66,7 @@ def has_team_data(store: SourceStore) -> bool:
     are not the demo."""
     if store.current_path() is None:
         return False
-    return not store.is_empty() and not holds_demo(store)
+    return store.remembered("has_team_data", lambda: not store.is_empty() and not holds_demo(store))
 
 
 def team_store(root: Path, keep_generations: int = 3) -> SourceStore | None:

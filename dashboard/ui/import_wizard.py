@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 import polars as pl
 import streamlit as st
@@ -59,18 +60,34 @@ def _signature(uploads: list[UploadedFile]) -> str:
     ).hexdigest()
 
 
+@st.cache_resource(show_spinner=False)
+def _open_flows() -> dict[str, ImportFlow]:
+    """The import flows of this process's sessions, by token: a flow holds a staging engine
+    (a live DuckDB connection), which has no place in a session's state (that holds only
+    what can be serialised: the token)."""
+    return {}
+
+
+FLOWS_KEPT = 32  # sessions that left without closing theirs: the oldest are closed
+
+
 def _session(uploads: list[UploadedFile]) -> ImportFlow:
-    """One import flow per set of uploads, kept in the browser session."""
+    """One import flow per set of uploads, kept for the browser session under a token."""
     sig = _signature(uploads)
+    flows = _open_flows()
     current = st.session_state.get("import_session")
-    if current is None or current[0] != sig:
-        if current is not None:
-            current[1].close()
-        st.session_state["import_session"] = (sig, ImportFlow())
+    if current is None or current[0] != sig or current[1] not in flows:
+        if current is not None and current[1] in flows:
+            flows.pop(current[1]).close()
+        token = uuid.uuid4().hex
+        flows[token] = ImportFlow()
+        while len(flows) > FLOWS_KEPT:
+            flows.pop(next(iter(flows))).close()
+        st.session_state["import_session"] = (sig, token)
         st.session_state.pop("import_checked", None)
         for key in [k for k in st.session_state if str(k).startswith("vocab_map_")]:
             del st.session_state[key]  # a person's status edits belong to those uploads
-    return st.session_state["import_session"][1]
+    return flows[st.session_state["import_session"][1]]
 
 
 def saved_mapping(source: str) -> Mapping | None:
@@ -299,7 +316,7 @@ def _prepared_report(index: int, p: Prepared) -> bool:
                 f"{p.accounts_unmatched:,} keys matched none."
             )
         if p.unmatched_keys:
-            _pin_form(st.session_state["import_session"][1], index, p)
+            _pin_form(_open_flows()[st.session_state["import_session"][1]], index, p)
         if p.rejects.height:
             st.dataframe(p.rejects.head(100), hide_index=True, key=f"rejects_{index}_{p.table}")
             download_csv(
