@@ -152,14 +152,20 @@ def _id_counts(
 
 
 def _period(
-    con: duckdb.DuckDBPyConnection, table: str, view: str
+    con: duckdb.DuckDBPyConnection, table: str, view: str, parts: list[Prepared]
 ) -> tuple[dt.datetime, dt.datetime] | None:
+    """The first and last date of the incoming rows (each file's, from its counts pass)."""
     column = DATE_COLUMNS[table]
     if column is None:
         return None
-    first, last = con.execute(
-        f"SELECT min({ident(column)}), max({ident(column)}) FROM {ident(view)}"
-    ).fetchall()[0]
+    if all(p.dates is not None for p in parts):
+        firsts = [p.dates[0] for p in parts if p.dates and p.dates[0] is not None]
+        lasts = [p.dates[1] for p in parts if p.dates and p.dates[1] is not None]
+        first, last = (min(firsts), max(lasts)) if firsts else (None, None)
+    else:
+        first, last = con.execute(
+            f"SELECT min({ident(column)}), max({ident(column)}) FROM {ident(view)}"
+        ).fetchall()[0]
     if first is None:
         return None
 
@@ -257,7 +263,7 @@ def compute_impacts(
             changed = 0 if mode is LoadMode.APPEND else changed
             lost = removed
         else:
-            period = _period(con, table, view)
+            period = _period(con, table, view, parts)
             in_period = imports.rows_in_period(store, table, *period) if store and period else 0
             replaced = {LoadMode.REPLACE: now, LoadMode.UPDATE: in_period}.get(mode, 0)
             after = now - replaced + valid

@@ -38,6 +38,7 @@ _HEAD = 65536
 # for control characters cell by cell, which costs about one more read of each text column;
 # above this many rows that is skipped, and the import says so
 PARQUET_CONTROL_ROWS = 2_000_000
+ROWS_SUFFIX = "__rows"  # a file read where it lies: its rows with their numbers (_row)
 _CONTROL_BYTES = bytes([*range(9), *range(11, 13), *range(14, 32), 127])  # not tab, LF, CR
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
@@ -60,6 +61,18 @@ class StagedFile:
     bad_lines: pl.DataFrame | None = None  # line, reason, text of rows that could not be read
     first_row: int = 2  # the number a spreadsheet gives the first data row (1 without header)
     controls: bool = True  # a cell may hold control characters (False: a scan found none)
+    read_from: tuple[Path, int, int] | None = None  # read where it lies: path, size, mtime
+
+    def changed(self) -> bool:
+        """A file read where it lies that is no longer what was staged (checked)."""
+        if self.read_from is None:
+            return False
+        path, size, mtime = self.read_from
+        try:
+            stat = path.stat()
+        except OSError:
+            return True
+        return (stat.st_size, stat.st_mtime_ns) != (size, mtime)
 
     def skipped(self) -> list[int]:
         """The file rows set aside as bad lines (not in the staged table), sorted."""
@@ -73,6 +86,17 @@ def create_table(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> N
         con.execute(f"CREATE OR REPLACE TABLE {ident(name)} AS SELECT * FROM _arrow_in")
     finally:
         con.unregister("_arrow_in")
+
+
+def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the table or view ``name`` if there is one (a name may change kind)."""
+    found = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $n AND NOT temporary"
+        " UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $n AND NOT internal",
+        {"n": name},
+    ).fetchall()
+    for (kind,) in found:
+        con.execute(f"DROP {kind} IF EXISTS {ident(name)}")
 
 
 def view_name(file_name: str) -> str:
@@ -279,8 +303,8 @@ def stage_csv(
             delimiter = ","
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
     _check_header(name, header, limits)
-    for table in (f"{view}__rejects", f"{view}__scan"):
-        con.execute(f"DROP TABLE IF EXISTS {ident(table)}")
+    for table in (f"{view}__rejects", f"{view}__scan", view + ROWS_SUFFIX, view):
+        drop_relation(con, table)
     try:
         con.execute(
             f"CREATE OR REPLACE TABLE {ident(view)} AS SELECT * FROM read_csv(?, all_varchar = true,"
@@ -347,6 +371,8 @@ def stage_frame(
             "(setting TANDEM_MAX_ROWS)"
         )
     view = view_name(name)
+    for relation in (view, view + ROWS_SUFFIX):
+        drop_relation(con, relation)
     create_table(con, view, frame.select(pl.all().cast(pl.String)).to_arrow())
     return StagedFile(name, view, frame.columns, frame.height, notes or [], bad_lines, first_row)
 
@@ -380,11 +406,24 @@ def stage_parquet(
         raise FileError(
             f"{name} has {rows:,} rows; the limit is {limits.max_rows:,} (setting TANDEM_MAX_ROWS)"
         )
-    _check_header(name, [c[0] for c in cols], limits)
+    names = [c[0] for c in cols]
+    _check_header(name, names, limits)
+    for relation in (view, view + ROWS_SUFFIX):
+        drop_relation(con, relation)
     try:
-        con.execute(
-            f"CREATE OR REPLACE TABLE {ident(view)} AS SELECT * FROM read_parquet(?)", [str(path)]
-        )
+        if {"file_row_number", "_row"} & {n.lower() for n in names}:  # names of our own
+            con.execute(f"CREATE TABLE {ident(view)} AS SELECT * FROM read_parquet(?)", [str(path)])
+        else:  # read where it lies, with its own row numbers: never held in memory whole
+            con.execute(
+                f"CREATE VIEW {ident(view + ROWS_SUFFIX)} AS SELECT file_row_number + 1 AS _row,"
+                f" * EXCLUDE (file_row_number) FROM read_parquet({literal(str(path))},"
+                " file_row_number = true)"
+            )
+            con.execute(
+                f"CREATE VIEW {ident(view)} AS SELECT * EXCLUDE (_row)"
+                f" FROM {ident(view + ROWS_SUFFIX)}"
+            )
+            con.execute(f"SELECT * FROM {ident(view)} LIMIT 1").fetchall()
     except duckdb.Error as exc:
         raise FileError(
             f"{name} is not a readable Parquet file: {str(exc).splitlines()[0]}"
@@ -400,8 +439,16 @@ def stage_parquet(
             f"{PARQUET_CONTROL_ROWS:,} a Parquet file is checked cell by cell for"
         ]
     )
+    stat = path.stat()
     return StagedFile(
-        name, view, [c[0] for c in cols], int(rows), notes, first_row=1, controls=controls
+        name,
+        view,
+        names,
+        int(rows),
+        notes,
+        first_row=1,
+        controls=controls,
+        read_from=(path, stat.st_size, stat.st_mtime_ns),
     )
 
 

@@ -45,7 +45,7 @@ from dashboard.ingest.readers import (
     stage_frame,
     view_name,
 )
-from dashboard.ingest.validate import Context, Prepared, distinct_values, prepare, row_numbers
+from dashboard.ingest.validate import Context, Prepared, distinct_values, numbered, prepare
 from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
 from dashboard.store import Stores, audit_log, identities
 from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
@@ -368,7 +368,7 @@ class ImportSession:
             linked = f"__linked_{p.view}"
             self.con.execute(
                 f"CREATE OR REPLACE TABLE {ident(linked)} AS SELECT s.*, c.account_id FROM"
-                f" (SELECT {row_numbers(self.con, source)} AS _row, * FROM {source}) s"
+                f" ({numbered(self.con, source)}) s"
                 f" JOIN {ident(p.checked)} c USING (_row) WHERE len(c._reasons) = 0"
             )
             mapped = set(p.mapping.columns.values()) | {"_row", "account_id"}
@@ -546,6 +546,12 @@ class ImportSession:
         each changed person's old and new value; the load history names them."""
         if any(not p.ok for p in prepared):
             raise FileError("fix the errors above first: nothing was loaded")
+        changed = [f.name for f in self.files.values() if f.changed()]
+        if changed:  # read where they lie: what was checked must be what is written
+            raise FileError(
+                f"{', '.join(changed)} changed since it was checked: check it again; "
+                "nothing was loaded"
+            )
         refused = refusals(impacts, confirmed, identity_confirmed)
         if refused:
             raise ImportRefused("nothing was loaded: " + "; ".join(refused))

@@ -26,7 +26,9 @@ import polars as pl
 from dashboard.ingest import vocabulary
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping, value_map
+from dashboard.ingest.readers import ROWS_SUFFIX, drop_relation
 from dashboard.schema import (
+    DATE_COLUMNS,
     EARLIEST,
     ID_COLUMNS,
     LATEST,
@@ -178,6 +180,7 @@ class Prepared:
     not_customer_view: str = ""  # their (account_id, status) as a staging table
     vocabulary: pl.DataFrame | None = None  # status value, rows, became, rule (accounts)
     valid_accounts: int | None = None  # distinct accounts of the valid rows (None: no account_id)
+    dates: tuple[typing.Any, typing.Any] | None = None  # first and last date of the valid rows
 
     @property
     def ok(self) -> bool:
@@ -893,18 +896,51 @@ def ctx_has_tried(con: duckdb.DuckDBPyConnection, source: str) -> bool:
     return "__match_tried" in con.sql(f"SELECT * FROM {source} LIMIT 0").columns
 
 
-def row_numbers(con: duckdb.DuckDBPyConnection, source: str) -> str:
-    """SQL: each row's number (1, 2, …) in the order ``source`` holds it. A staged table's
-    own row ids cost nothing (its rows are stored in the file's order); a view, or a table
-    with a column of its own named ``rowid``, is numbered by ``row_number()``, which gathers
-    every row first."""
-    if "rowid" in {c.lower() for c in con.sql(f"SELECT * FROM {source} LIMIT 0").columns}:
-        return "row_number() OVER ()"
+def numbered(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """SQL: ``source``'s rows with their number (``_row``: 1, 2, …) in the file's order. A
+    staged Parquet file is read where it lies with its own row numbers (its companion
+    ``<view>__rows``); a staged table's own row ids cost nothing (its rows are stored in the
+    file's order); a view, or a table with a column of its own named ``rowid``, is numbered
+    by ``row_number()``, which gathers every row first."""
+    name = source[1:-1].replace('""', '"') if source.startswith('"') else source
+    rows = ident(name + ROWS_SUFFIX)
     try:
-        con.sql(f"SELECT rowid FROM {source} LIMIT 0")
+        con.sql(f"SELECT * FROM {rows} LIMIT 0")
+        return f"SELECT * FROM {rows}"
     except duckdb.Error:
-        return "row_number() OVER ()"
-    return "rowid + 1"
+        pass
+    number = "row_number() OVER ()"
+    if "rowid" not in {c.lower() for c in con.sql(f"SELECT * FROM {source} LIMIT 0").columns}:
+        try:
+            con.sql(f"SELECT rowid FROM {source} LIMIT 0")
+            number = "rowid + 1"
+        except duckdb.Error:
+            pass
+    return f"SELECT {number} AS _row, * FROM {source}"
+
+
+def _pinned(con: duckdb.DuckDBPyConnection, ctx: Context, name: str) -> Context:
+    """The context's tables (known accounts, ids of earlier files, owners, not customers)
+    copied as they are now: the checked rows may be a view, read again by the counts, the
+    impact and the load, and those tables grow as later files are checked."""
+    pinned: dict[str, str | None] = {}
+    for field_name, select in (
+        ("known_accounts", "SELECT DISTINCT account_id FROM {}"),
+        ("earlier_ids", "SELECT * FROM {}"),
+        ("owner_ids", "SELECT * FROM {}"),
+        ("not_customers", "SELECT * FROM {}"),
+    ):
+        table = getattr(ctx, field_name)
+        if table is None:
+            continue
+        copy = ident(f"__pinned_{name}_{field_name}")
+        con.execute(f"CREATE OR REPLACE TABLE {copy} AS {select.format(table)}")
+        empty = (
+            field_name == "not_customers"
+            and not con.sql(f"SELECT 1 FROM {copy} LIMIT 1").fetchall()
+        )
+        pinned[field_name] = None if empty else copy  # none: no join to pay for on every row
+    return replace(ctx, **pinned)
 
 
 def _any(conditions: list[str]) -> str:
@@ -919,9 +955,7 @@ def _materialise(
     ctx: Context,
     result: Prepared,
 ) -> None:
-    """The checked table, the view of its valid rows, the counts and the rejects."""
-    if ctx.not_customers and not con.sql(f"SELECT 1 FROM {ctx.not_customers} LIMIT 1").fetchall():
-        ctx = replace(ctx, not_customers=None)  # none: no join to pay for on every row
+    """The checked rows, the view of the valid ones, the counts and the rejects."""
     row_checks, joins = _row_checks(table, ctx)
     checked = f"__checked_{result.view or table}"
     # the reasons are built only for rows with a problem: most rows pay for a few booleans
@@ -939,9 +973,9 @@ def _materialise(
     has_tried = ctx_has_tried(con, source)
     tried = ", __match_tried AS _match_tried" if has_tried else ", NULL::VARCHAR AS _match_tried"
     # the layers: raw texts → parsed numbers → typed columns → the problems found
-    numbered = f"SELECT {row_numbers(con, source)} AS _row, * FROM {source}"
+    rows = numbered(con, source)
     source_columns = ", ".join(["_row", *checks.raws, *(["__match_tried"] if has_tried else [])])
-    raws = f"SELECT {source_columns} FROM ({numbered})"
+    raws = f"SELECT {source_columns} FROM ({rows})"
     parsed = f"SELECT *{''.join(', ' + p for p in checks.parsed)} FROM ({raws})"
     typed_columns = f"SELECT *, {', '.join(checks.selects)} FROM ({parsed})"
     carried = "".join(f", {c}" for c in checks.carry)
@@ -950,8 +984,13 @@ def _materialise(
         f"SELECT _row, {', '.join(columns(table))}{carried}{tried}, {early} AS _early,"
         f" {skip} AS _skip FROM ({typed_columns})"
     )
+    # a typed source (Parquet, a database) is checked by comparisons, cheaper to compute
+    # again than its rows are to hold twice: a view, which the counts read once and the
+    # load writes from; text parsed into numbers and dates is checked once, into a table
+    kind = "TABLE" if checks.parsed else "VIEW"
+    drop_relation(con, checked)
     con.execute(
-        f"CREATE OR REPLACE TABLE {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
+        f"CREATE {kind} {ident(checked)} AS SELECT t.* EXCLUDE (_early), "
         f"{reasons} AS _reasons, {_unknown(table, ctx)} AS _unknown FROM ({typed}) t{joins}"
     )
     result.checked = checked
@@ -967,13 +1006,20 @@ def _materialise(
         if "account_id" in columns(table)
         else "NULL"
     )
+    date = DATE_COLUMNS.get(table)
+    period = (
+        f"min({ident(date)}) FILTER (WHERE {valid}), max({ident(date)}) FILTER (WHERE {valid})"
+        if date
+        else "NULL, NULL"
+    )
     counts = con.sql(
         f"SELECT count(*), count(*) FILTER (WHERE {valid}),"
         f" count(*) FILTER (WHERE _unknown AND NOT _skip), count(*) FILTER (WHERE _skip),"
-        f" {accounts} FROM {ident(checked)}"
+        f" {accounts}, {period} FROM {ident(checked)}"
     ).fetchall()[0]
     result.total_rows, result.valid_rows, result.unknown_accounts, result.not_customers = counts[:4]
     result.valid_accounts = counts[4]
+    result.dates = (counts[5], counts[6]) if date else None
     if result.not_customers:  # their ids: rows of other tables that point at them say so
         result.not_customer_view = f"__not_customers_{result.view or table}"
         con.execute(
@@ -986,7 +1032,7 @@ def _materialise(
             con.sql(
                 f"SELECT {_file_row(ctx)} AS row, array_to_string(c._reasons, '; ') AS reasons, s.* "
                 f"FROM (SELECT _row, _reasons FROM {ident(checked)} WHERE len(_reasons) > 0 AND NOT _skip) c "
-                f"JOIN ({numbered}) s USING (_row) ORDER BY c._row"
+                f"JOIN ({rows}) s USING (_row) ORDER BY c._row"
             )
             .pl()
             .drop("_row", strict=False)
@@ -1021,6 +1067,7 @@ def prepare(
     result.errors = _mapping_errors(table, source_name, mapping, column_map, present)
     if result.errors:
         return result
+    ctx = _pinned(con, ctx, view or table)
     checks = _Checks()
     for column, kind in columns(table).items():
         src = column_map.get(column)

@@ -1,0 +1,126 @@
+"""The one-pass import: a Parquet file read where it lies, checked rows that are not held
+twice, a load written by the import's own engine into the generation's file, and the row
+numbers every reject is named by."""
+
+import datetime as dt
+import os
+
+import polars as pl
+import pytest
+
+from dashboard.ingest.impact import LoadMode
+from dashboard.ingest.mapping import Mapping
+from dashboard.ingest.readers import FileError
+from dashboard.ingest.session import ImportSession
+from dashboard.store import Stores
+from tests.conftest import source_digest
+
+TODAY = dt.date(2026, 6, 1)
+ACCOUNTS = Mapping(table="accounts", columns={"account_id": "account_id", "account_name": "name"})
+USAGE = Mapping(
+    table="usage_events",
+    columns={"account_id": "account_id", "occurred_at": "at", "user_id": "user", "quantity": "n"},
+)
+
+
+def _accounts(session: ImportSession, stores: Stores) -> None:
+    session.add("accounts.csv", b"account_id,name\na1,Acme\na2,Beta\n")
+    checked = session.check([(ACCOUNTS, "accounts")], stores, TODAY, LoadMode.REPLACE)
+    session.load(stores, checked.prepared, checked.impacts, "test", confirmed=True)
+
+
+def _usage(path, rows: int = 6) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {
+            "account_id": ["a1", "a2", "zz", "a1", "a2", "a1"][:rows],
+            "at": [dt.datetime(2026, 5, d) for d in range(1, rows + 1)],
+            "user": [f"u{i}" for i in range(rows)],
+            "n": [1, 2, 3, -4, 5, 6][:rows],
+        }
+    )
+    frame.write_parquet(path)
+    return frame
+
+
+def test_a_parquet_file_is_read_where_it_lies_and_its_rejects_name_its_rows(
+    empty_stores: Stores, tmp_path
+):
+    session = ImportSession(files=[tmp_path / "usage.parquet"])
+    _accounts(session, empty_stores)
+    _usage(tmp_path / "usage.parquet")
+    session.add("usage.parquet", tmp_path / "usage.parquet")
+    staged = session.con.sql(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'usage'"
+    ).fetchall()
+    assert staged == [("VIEW",)]  # not copied into the staging engine
+    checked = session.check([(USAGE, "usage")], empty_stores, TODAY, LoadMode.REPLACE)
+    p = checked.prepared[0]
+    assert (p.total_rows, p.valid_rows) == (6, 4)
+    rejects = dict(zip(p.rejects["row"].to_list(), p.rejects["reasons"].to_list(), strict=True))
+    assert rejects == {
+        3: "column account_id: no account matches (key zz)",
+        4: "column quantity ('n'): -4 is negative",
+    }
+    assert checked.impacts[0].period == (dt.datetime(2026, 5, 1), dt.datetime(2026, 5, 6))
+    counts = session.load(empty_stores, checked.prepared, checked.impacts, "t", confirmed=True)
+    session.close()
+    assert counts["usage_events"] == 4
+    loaded = empty_stores.sources.query(
+        "SELECT account_id, user_id, quantity FROM usage_events ORDER BY occurred_at"
+    )
+    assert loaded.rows() == [("a1", "u0", 1), ("a2", "u1", 2), ("a2", "u4", 5), ("a1", "u5", 6)]
+    assert not list(empty_stores.sources.root.glob("*.building*"))
+
+
+def test_a_parquet_file_changed_after_its_check_is_not_loaded(empty_stores: Stores, tmp_path):
+    path = tmp_path / "usage.parquet"
+    session = ImportSession(files=[path])
+    _accounts(session, empty_stores)
+    _usage(path)
+    session.add("usage.parquet", path)
+    checked = session.check([(USAGE, "usage")], empty_stores, TODAY, LoadMode.REPLACE)
+    assert checked.prepared[0].valid_rows == 4
+    before = source_digest(empty_stores)
+    _usage(path, rows=3)  # another file under the same name, after the check
+    os.utime(path, ns=(1, 1))
+    with pytest.raises(FileError, match="usage.parquet changed since it was checked"):
+        session.load(empty_stores, checked.prepared, checked.impacts, "t", confirmed=True)
+    session.close()
+    assert source_digest(empty_stores) == before
+
+
+def test_a_column_named_rowid_does_not_number_the_rows(empty_stores: Stores):
+    session = ImportSession()
+    _accounts(session, empty_stores)
+    session.add(
+        "usage.csv",
+        b"rowid,account_id,at,user,n\n90,a1,2026-05-01,u1,1\n70,a2,2026-05-02,u2,x\n"
+        b"50,a1,2026-05-03,u3,2\n",
+    )
+    checked = session.check([(USAGE, "usage")], empty_stores, TODAY, LoadMode.REPLACE)
+    p = checked.prepared[0]
+    session.close()
+    assert p.rejects["row"].to_list() == [3]  # the file's row, not the rowid column's 70
+    assert p.rejects["reasons"].to_list() == ["column quantity ('n'): x is not a whole number"]
+
+
+def test_a_second_accounts_file_does_not_see_its_own_ids_as_another_files(empty_stores: Stores):
+    """The checked rows of a typed source are a view read again by the load: the ids of the
+    files checked before it are pinned as they were, not as they grow afterwards."""
+    session = ImportSession()
+    first = pl.DataFrame({"account_id": ["a1", "a2"], "name": ["Acme", "Beta"]})
+    second = pl.DataFrame({"account_id": ["a3", "a1"], "name": ["Gamma", "Acme again"]})
+    session.add_frame("first", first)
+    session.add_frame("second", second)
+    checked = session.check(
+        [(ACCOUNTS, "first"), (ACCOUNTS, "second")], empty_stores, TODAY, LoadMode.REPLACE
+    )
+    assert [p.valid_rows for p in checked.prepared] == [2, 1]
+    assert checked.prepared[1].rejects["reasons"].to_list() == [
+        "column account_id: duplicate id a1 (also in another file of this import)"
+    ]
+    counts = session.load(empty_stores, checked.prepared, checked.impacts, "t", confirmed=True)
+    session.close()
+    assert counts["accounts"] == 3
+    ids = empty_stores.sources.query("SELECT account_id FROM accounts ORDER BY 1")
+    assert ids["account_id"].to_list() == ["a1", "a2", "a3"]
