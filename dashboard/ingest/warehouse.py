@@ -139,7 +139,8 @@ def spark_session(url: str) -> Any:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", "2")
                 .config("spark.ui.enabled", "false")
-                .config("spark.driver.memory", "1g")
+                .config("spark.driver.memory", "2g")
+                .config("spark.ui.showConsoleProgress", "false")
                 .getOrCreate()
             )
         return _spark_sessions["local"]
