@@ -22,13 +22,22 @@ from dashboard.config import get_settings
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.ingest.limits import limits_from_settings
 from dashboard.ingest.report import file_summary, impact_summary, reference_summary
+from dashboard.ingest.warehouse import (
+    WarehouseConfig,
+    WarehouseError,
+    check_warehouse,
+    features_in_warehouse,
+    warehouse_config,
+)
 from dashboard.jobs.backup import BackupError, backup
 from dashboard.jobs.delivery import DeliverySettings, delivery_settings
 from dashboard.jobs.demo_history import seed_demo_handoffs
 from dashboard.jobs.refresh import RefreshError, RefreshResult, calibrated_summary, refresh
+from dashboard.jobs.warehouse import sync_from_warehouse
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import AppStore, SchemaError, SourceStore, StoreError, Stores
-from dashboard.store.features import default_as_of
+from dashboard.store.dialects import ENGINES, compile_features
+from dashboard.store.features import FeaturesUnavailable, default_as_of, features_at
 from dashboard.store.load_log import (
     UndoRefused,
     command_line_actor,
@@ -118,7 +127,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     folder = _folder(args)
     config = None if args.demo else source_config()
-    if config is not None:  # a database reload writes the team's data: a demo there moves out
+    try:
+        warehouse = None if args.demo else warehouse_config()
+    except WarehouseError as exc:
+        print(f"tandem refresh: {exc}", file=sys.stderr)
+        return 2
+    if config is not None or warehouse is not None:
+        # a database reload writes the team's data: a demo there moves out
         folder = import_target(folder)
     if args.nice > 0:
         os.nice(args.nice)  # the servers answer people first; the nightly work waits
@@ -136,7 +151,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         scored.append(
             refresh(
                 target,
-                args.as_of or default_as_of(target.sources, today),
+                as_of or default_as_of(target.sources, today),
                 folder,
                 scorecard=scorecard,
                 backfill_weeks=args.backfill_weeks,
@@ -148,7 +163,34 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         return scored[-1].as_of
 
     source_failed = False
-    if config is not None:  # the reload goes through the one import flow, its rescore is ours
+    as_of = args.as_of
+    if warehouse is not None:  # the features are computed there; the small tables come back
+        card = scorecard or active_scorecard(stores.app)
+        try:
+            run = sync_from_warehouse(
+                stores,
+                warehouse,
+                today,
+                as_of=as_of,
+                scorecard=card.name,
+                backfill_weeks=args.backfill_weeks,
+                actor=cli_actor(),
+            )
+        except WarehouseError as exc:
+            print(
+                f"tandem refresh: the warehouse run failed; nothing was published and the "
+                f"last published scores keep serving: {exc}",
+                file=sys.stderr,
+            )
+            return 3
+        as_of = run.as_of
+        print(
+            f"features from {warehouse.redacted_url()} ({warehouse.engine}, schema "
+            f"{warehouse.schema}): {run.feature_rows:,} rows for {len(run.dates)} dates, "
+            f"{run.feature_bytes:,} bytes; small tables {run.tables}",
+            file=sys.stderr,
+        )
+    if config is not None and warehouse is None:
         try:
             loaded = reload_from_database(config, stores, today, rescore=rescore, actor=cli_actor())
         except (SourceError, FileError) as exc:
@@ -534,6 +576,76 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_config(url: str, schema: str | None) -> WarehouseConfig:
+    """``--engine``: a warehouse URL, or an engine's name (compiled only, never connected)."""
+    configured = warehouse_config()
+    fallback = configured.schema if configured else "public"
+    config = WarehouseConfig(url=url if "://" in url else f"{url}://", schema=schema or fallback)
+    config.engine  # noqa: B018 - an unknown scheme is refused before anything runs
+    return config
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    """The feature table at a date, from the local store or a warehouse, as Parquet (or the
+    SQL an engine would run, with ``--sql``)."""
+    try:
+        if args.sql:
+            engine = _engine_config(args.engine, args.schema).engine if args.engine else "postgres"
+            print(compile_features(engine, [args.as_of], schema=args.schema))
+            return 0
+        if args.out is None:
+            print("tandem features: --out FILE.parquet (or --sql) is needed", file=sys.stderr)
+            return 2
+        if args.engine:
+            config = _engine_config(args.engine, args.schema)
+            frame = features_in_warehouse(config, [args.as_of])
+            where = f"{config.redacted_url()} ({config.engine})"
+        else:
+            frame = features_at(Stores.open(_folder(args)).sources, [args.as_of])
+            where = "the local store"
+    except WarehouseError as exc:
+        print(f"tandem features: {exc}", file=sys.stderr)
+        return 3
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(args.out)
+    print(
+        json.dumps(
+            {
+                "from": where,
+                "as_of": args.as_of.isoformat(),
+                "rows": frame.height,
+                "columns": frame.width,
+                "out": str(args.out),
+            }
+        )
+    )
+    return 0
+
+
+def cmd_warehouse_check(args: argparse.Namespace) -> int:
+    """Each canonical table of the warehouse's schema: present, its columns and types, its
+    rows. Reads only."""
+    try:
+        config = warehouse_config()
+        if config is None:
+            print("tandem warehouse check: set TANDEM_WAREHOUSE_URL (and _SCHEMA)", file=sys.stderr)
+            return 2
+        checks = check_warehouse(config)
+    except WarehouseError as exc:
+        print(f"tandem warehouse check: {exc}", file=sys.stderr)
+        return 3
+    print(f"{config.redacted_url()} ({config.engine}), schema {config.schema}:")
+    for c in checks:
+        status = "missing" if c.rows is None else f"{c.rows:,} rows"
+        print(f"  {c.table}: {status}" + ("" if c.problems or c.rows is None else ", ok"))
+        for problem in c.problems if c.rows is not None else ():
+            print(f"    - {problem}")
+    failed = [c for c in checks if c.problems]
+    if failed:
+        print(f"{len(failed)} of {len(checks)} tables need attention", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -593,6 +705,29 @@ def build_parser() -> argparse.ArgumentParser:
         "in the Score lab when it predicts churn on later snapshots (never activated)",
     )
     ref.set_defaults(func=cmd_refresh)
+
+    fea = sub.add_parser(
+        "features",
+        help="write the feature table at a date, computed locally or in a warehouse, as Parquet",
+    )
+    fea.add_argument("--as-of", type=_date, required=True)
+    fea.add_argument("--out", type=Path, help="the Parquet file to write")
+    fea.add_argument(
+        "--engine",
+        help="a warehouse URL (postgresql://…, spark://local) to compute them there; with "
+        f"--sql also an engine's name ({', '.join(ENGINES)})",
+    )
+    fea.add_argument("--schema", help="the schema of the canonical tables there")
+    fea.add_argument("--sql", action="store_true", help="print the compiled SQL, run nothing")
+    fea.add_argument("--demo", action="store_true", help="the demo's workspace")
+    fea.set_defaults(func=cmd_features)
+
+    wh = sub.add_parser("warehouse", help="the warehouse of TANDEM_WAREHOUSE_URL")
+    wh_sub = wh.add_subparsers(dest="warehouse_command", required=True)
+    wh_check = wh_sub.add_parser(
+        "check", help="each canonical table there: present, columns and types, rows (reads only)"
+    )
+    wh_check.set_defaults(func=cmd_warehouse_check)
 
     imp = sub.add_parser(
         "import", help="load files (each recognised, or for a named table), checked first"
@@ -855,7 +990,15 @@ def main(argv: list[str] | None = None) -> int:
     before = _published()
     try:
         return int(args.func(args))
-    except (StoreError, SchemaError, RefreshError, duckdb.Error, OSError) as exc:
+    except (
+        StoreError,
+        SchemaError,
+        RefreshError,
+        FeaturesUnavailable,
+        WarehouseError,
+        duckdb.Error,
+        OSError,
+    ) as exc:
         published = _published() != before
         print(f"tandem {args.command}: {_failure_message(exc, published)}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from dashboard.store.dialects import (
     bind_parameters,
     compile_features,
     compile_sql,
+    double_literals,
     explicit_group_by,
     filters_to_case,
     inline_windows,
@@ -51,6 +52,16 @@ def test_to_days_and_to_years_become_intervals_and_date_additions():
     assert duck(intervals(tree(query)).sql("duckdb")) == duck(query)
     with pytest.raises(CompileError, match="not a constant"):
         intervals(tree("SELECT ts - to_days(n) FROM t"))
+
+
+def test_decimal_literals_become_doubles():
+    sql = "SELECT pow(0.5, 37 / (24.0 * 90)), ceil(400 / 365.25)"
+    out = double_literals(tree(sql))
+    assert out.sql("spark") == (
+        "SELECT POWER(CAST(0.5 AS DOUBLE), 37 / (CAST(24.0 AS DOUBLE) * 90)),"
+        " CEIL(400 / CAST(365.25 AS DOUBLE))"
+    )
+    assert duck(out.sql("duckdb")) == duck(sql)
 
 
 def test_group_by_all_becomes_the_keys_without_aggregates():

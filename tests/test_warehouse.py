@@ -12,6 +12,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dashboard.cli import main
+from dashboard.config import get_settings
 from dashboard.ingest.demo import DemoSpec, load_demo
 from dashboard.ingest.warehouse import (
     WarehouseConfig,
@@ -170,3 +172,81 @@ def test_warehouse_settings_from_secrets(monkeypatch, tmp_path: Path):
     config = warehouse_config(secrets)
     assert config == WarehouseConfig("postgresql://u:pw@127.0.0.1:1/db", "dbt_prod", 30, 1000)
     assert config.redacted_url() == "postgresql://u:***@127.0.0.1:1/db"
+
+
+@pytest.fixture
+def tandem(monkeypatch, capsys):
+    """Run a ``tandem`` command in this process (a subprocess spends ~15 s importing on
+    this shared machine): ``tandem(*args, **env)`` -> (exit code, stdout, stderr)."""
+
+    def run(*args: str, **env: str) -> tuple[int, str, str]:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_refresh_command_exits_3_when_the_warehouse_fails(warehouse, tmp_path, tandem):
+    code, out, err = tandem(
+        "refresh",
+        TANDEM_DATA_DIR=str(tmp_path),
+        TANDEM_WAREHOUSE_URL=warehouse.url.replace(PASSWORD, "not-the-Pa55"),
+        TANDEM_WAREHOUSE_SCHEMA=SCHEMA,
+    )
+    assert code == 3, err
+    assert "the warehouse run failed; nothing was published" in err
+    assert "password authentication failed" in err
+    assert "not-the-Pa55" not in err + out and PASSWORD not in err
+    assert Stores.open(tmp_path).sources.generation() is None
+
+
+def test_features_command_writes_the_warehouse_table_a_team_can_compare(
+    portfolio: Stores, warehouse, tmp_path, tandem
+):
+    out = tmp_path / "features.parquet"
+    code, printed, err = tandem(
+        "features",
+        "--engine",
+        warehouse.url,
+        "--schema",
+        SCHEMA,
+        "--as-of",
+        "2026-01-01",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert PASSWORD not in printed + err
+    local = features_at(portfolio.sources, [dt.date(2026, 1, 1)])
+    assert differences(local, pl.read_parquet(out)) == []
+    code, printed, _ = tandem(
+        "features", "--engine", "snowflake", "--schema", "a.b", "--as-of", "2026-01-01", "--sql"
+    )
+    assert code == 0 and "FROM a.b.usage_events" in printed
+
+
+def test_warehouse_check_names_what_is_missing(warehouse, tandem):
+    import adbc_driver_postgresql.dbapi as driver
+
+    env = {"TANDEM_WAREHOUSE_URL": warehouse.url, "TANDEM_WAREHOUSE_SCHEMA": SCHEMA}
+    code, out, err = tandem("warehouse", "check", **env)
+    assert code == 0, out + err
+    assert "accounts: 300 rows, ok" in out and PASSWORD not in out
+    con = driver.connect(warehouse.url)
+    cur = con.cursor()
+    cur.execute("CREATE SCHEMA broken")
+    cur.execute("CREATE TABLE broken.accounts (account_id text, arr text)")
+    con.commit()
+    con.close()
+    code, out, err = tandem("warehouse", "check", **{**env, "TANDEM_WAREHOUSE_SCHEMA": "broken"})
+    assert code == 1
+    assert "usage_events: missing" in out
+    assert "column arr is text, which does not hold a float" in out
+    assert "column account_name is missing" in out
+    assert "10 of 10 tables need attention" in err

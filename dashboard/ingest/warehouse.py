@@ -139,7 +139,8 @@ def spark_session(url: str) -> Any:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", "2")
                 .config("spark.ui.enabled", "false")
-                .config("spark.driver.memory", "1g")
+                .config("spark.driver.memory", "2g")
+                .config("spark.ui.showConsoleProgress", "false")
                 .getOrCreate()
             )
         return _spark_sessions["local"]
@@ -296,3 +297,74 @@ def small_tables_source(config: WarehouseConfig) -> SourceConfig:
         tables={t: f"{config.schema}.{t}" for t in SMALL_TABLES},
         timeout_seconds=min(config.timeout_seconds, 60),
     )
+
+
+# -- `tandem warehouse check` ------------------------------------------------------------------
+
+# information_schema.columns.data_type -> the canonical types it can hold
+TYPE_FITS: dict[str, tuple[type, ...]] = {
+    "text": (str,),
+    "character varying": (str,),
+    "character": (str,),
+    "varchar": (str,),
+    "string": (str,),
+    "bigint": (int, float),
+    "integer": (int, float),
+    "smallint": (int, float),
+    "numeric": (float, int),
+    "double precision": (float,),
+    "real": (float,),
+    "boolean": (bool,),
+    "date": (dt.date,),
+    "timestamp without time zone": (dt.datetime,),
+    "timestamp with time zone": (dt.datetime,),
+}
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    table: str
+    rows: int | None  # None: the table is missing
+    problems: tuple[str, ...]
+
+
+def check_warehouse(config: WarehouseConfig) -> list[TableCheck]:
+    """Each canonical table in the schema: present, every column the feature query reads
+    there with a type that holds it, and its rows. Reads only (``information_schema`` and
+    ``count(*)``); never writes."""
+    from dashboard.schema import columns
+
+    if config.engine != "postgres":
+        raise WarehouseError(f"{config.engine}: `tandem warehouse check` runs on PostgreSQL here")
+    schema = config.schema.split(".")[-1]
+    found = run_query(
+        config,
+        "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        f" WHERE table_schema = '{schema}'",
+        "reading the schema",
+    )
+    checks = []
+    for table in SOURCE_TABLES:
+        have = {
+            r["column_name"]: r["data_type"]
+            for r in found.filter(pl.col("table_name") == table).iter_rows(named=True)
+        }
+        if not have:
+            checks.append(TableCheck(table, None, (f"{config.schema}.{table} is missing",)))
+            continue
+        problems = []
+        for name, kind in columns(table).items():
+            if name not in have:
+                problems.append(
+                    f"column {name} is missing (the feature query reads every canonical "
+                    "column: select it as NULL in the view if the source has none)"
+                )
+            elif kind not in TYPE_FITS.get(have[name].lower(), ()):
+                problems.append(
+                    f"column {name} is {have[name]}, which does not hold a {kind.__name__}"
+                )
+        rows = run_query(
+            config, f'SELECT count(*) AS n FROM "{schema}"."{table}"', f"counting {table}"
+        ).item()
+        checks.append(TableCheck(table, int(rows), tuple(problems)))
+    return checks

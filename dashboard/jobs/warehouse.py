@@ -9,7 +9,6 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-from dashboard.ingest.connectors import SourceError, load_from_database
 from dashboard.ingest.readers import FileError
 from dashboard.ingest.warehouse import (
     WarehouseConfig,
@@ -23,6 +22,7 @@ from dashboard.store import Stores
 from dashboard.store.features import FEATURES_VERSION, WAREHOUSE_MODE
 from dashboard.store.marts import days_scored_by_another
 from dashboard.store.snapshots import kept_snapshot_dates
+from dashboard.workflows.import_flow import SourceError, reload_from_database
 
 
 @dataclass
@@ -79,9 +79,13 @@ def sync_from_warehouse(
     seconds["features"] = time.perf_counter() - started
     started = time.perf_counter()
     try:
-        tables = load_from_database(
-            small_tables_source(config), stores, today, actor or "tandem (warehouse)"
-        )
+        tables = reload_from_database(  # the one import flow, unattended
+            small_tables_source(config),
+            stores,
+            today,
+            rescore=lambda _: as_of,  # the caller scores once the features below are in
+            actor=actor or "tandem (warehouse)",
+        ).counts
     except (SourceError, FileError) as exc:
         raise WarehouseError(f"the small tables were not loaded: {exc}") from None
     with stores.sources.writer() as writer:

@@ -8,6 +8,7 @@ instead of shipping a query that does not run, or worse, runs and counts differe
 
 - parameters (``$usage_days``, ``$dates``) become literals; the list of dates a table of them;
 - ``to_days(n)`` a constant ``INTERVAL 'n' DAY``; ``x + to_years(n)`` a date addition;
+- a decimal literal (``24.0``) a DOUBLE, as DuckDB computes with it (Spark: a DECIMAL);
 - ``GROUP BY ALL`` the explicit keys (the projections without an aggregate);
 - every subquery in ``FROM`` gets an alias (PostgreSQL requires one);
 - ``agg(x) FILTER (WHERE c)`` becomes ``agg(CASE WHEN c THEN x END)`` (Snowflake and
@@ -141,6 +142,20 @@ def _has_aggregate(node: exp.Expression) -> bool:
         agg.find_ancestor(exp.Window) is None or not node.find(exp.Window)
         for agg in node.find_all(exp.AggFunc)
     )
+
+
+def double_literals(tree: exp.Expression) -> exp.Expression:
+    """A literal with a decimal point (``24.0``, ``365.25``) as a DOUBLE: DuckDB's division
+    makes a double of it, Spark keeps a DECIMAL of limited scale and ``pow(0.5, x / (24.0 *
+    90))`` drifts by a few parts in a billion."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        decimal = isinstance(node, exp.Literal) and not node.is_string and "." in node.this
+        if decimal and not isinstance(node.parent, exp.Cast):
+            return exp.cast(node.copy(), exp.DataType.Type.DOUBLE)
+        return node
+
+    return tree.transform(rewrite)
 
 
 def explicit_group_by(tree: exp.Expression) -> exp.Expression:
@@ -304,6 +319,7 @@ def qualify_tables(tree: exp.Expression, schema: str | None) -> exp.Expression:
 
 REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     intervals,
+    double_literals,
     explicit_group_by,
     alias_subqueries,
     filters_to_case,

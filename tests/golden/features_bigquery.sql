@@ -46,7 +46,7 @@ WITH snapshot_dates AS (
       THEN account.renewal_date
       WHEN NOT account.contract_start IS NULL
       THEN CAST(DATE_ADD(account.contract_start, INTERVAL (CAST(CEIL(
-        DATE_DIFF(CAST(snapshot.as_of AS DATE), CAST(account.contract_start AS DATE), DAY) / 365.25
+        DATE_DIFF(CAST(snapshot.as_of AS DATE), CAST(account.contract_start AS DATE), DAY) / CAST(365.25 AS FLOAT64)
       ) AS INT64)) YEAR) AS DATE)
       ELSE account.renewal_date
     END AS next_renewal
@@ -321,13 +321,13 @@ WITH snapshot_dates AS (
       CASE
         WHEN COALESCE(survey.kind, 'nps') = 'nps'
         THEN survey.score * POWER(
-          0.5,
+          CAST(0.5 AS FLOAT64),
           DATE_DIFF(
             TIMESTAMP_TRUNC(snapshot.as_of_ts, HOUR),
             TIMESTAMP_TRUNC(survey.responded_at, HOUR),
             HOUR
           ) / (
-            24.0 * 90
+            CAST(24.0 AS FLOAT64) * 90
           )
         )
       END
@@ -335,13 +335,13 @@ WITH snapshot_dates AS (
       CASE
         WHEN COALESCE(survey.kind, 'nps') = 'nps'
         THEN POWER(
-          0.5,
+          CAST(0.5 AS FLOAT64),
           DATE_DIFF(
             TIMESTAMP_TRUNC(snapshot.as_of_ts, HOUR),
             TIMESTAMP_TRUNC(survey.responded_at, HOUR),
             HOUR
           ) / (
-            24.0 * 90
+            CAST(24.0 AS FLOAT64) * 90
           )
         )
       END

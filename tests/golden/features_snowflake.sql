@@ -48,7 +48,7 @@ WITH snapshot_dates AS (
       THEN CAST(DATEADD(
         YEAR,
         CAST(CEIL(
-          DATEDIFF(DAY, CAST(account.contract_start AS DATE), CAST(snapshot.as_of AS DATE)) / 365.25
+          DATEDIFF(DAY, CAST(account.contract_start AS DATE), CAST(snapshot.as_of AS DATE)) / CAST(365.25 AS DOUBLE)
         ) AS INT),
         account.contract_start
       ) AS DATE)
@@ -325,9 +325,9 @@ WITH snapshot_dates AS (
       CASE
         WHEN COALESCE(survey.kind, 'nps') = 'nps'
         THEN survey.score * POWER(
-          0.5,
+          CAST(0.5 AS DOUBLE),
           DATEDIFF(HOUR, DATE_TRUNC('HOUR', survey.responded_at), DATE_TRUNC('HOUR', snapshot.as_of_ts)) / (
-            24.0 * 90
+            CAST(24.0 AS DOUBLE) * 90
           )
         )
       END
@@ -335,9 +335,9 @@ WITH snapshot_dates AS (
       CASE
         WHEN COALESCE(survey.kind, 'nps') = 'nps'
         THEN POWER(
-          0.5,
+          CAST(0.5 AS DOUBLE),
           DATEDIFF(HOUR, DATE_TRUNC('HOUR', survey.responded_at), DATE_TRUNC('HOUR', snapshot.as_of_ts)) / (
-            24.0 * 90
+            CAST(24.0 AS DOUBLE) * 90
           )
         )
       END
