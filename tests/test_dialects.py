@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 import sqlglot
 
@@ -27,7 +28,13 @@ from dashboard.store.dialects import (
     rewrite,
     truncated_datediff,
 )
-from dashboard.store.features import ACCOUNT_FEATURES_SQL, WINDOWS, features_at
+from dashboard.store.features import (
+    ACCOUNT_FEATURES_SQL,
+    NO_CHURNS,
+    account_churns,
+    feature_params,
+    features_at,
+)
 from tests.warehouse_data import AS_OF_DATES, differences
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -150,8 +157,15 @@ def test_the_lint_fails_on_a_construct_the_rewrites_do_not_cover(sql):
 
 
 def test_the_feature_query_is_covered():
-    params = {"dates": AS_OF_DATES, **WINDOWS.__dict__}
-    assert lint(rewrite(ACCOUNT_FEATURES_SQL, params)) == []
+    churns = pl.DataFrame(
+        {
+            "account_id": ["a", "b"],
+            "churned": [True, True],
+            "churned_on": [dt.date(2026, 1, 2), None],
+        }
+    )
+    for known in (churns, NO_CHURNS):  # churns known (one undated), none known
+        assert lint(rewrite(ACCOUNT_FEATURES_SQL, feature_params(AS_OF_DATES, known))) == []
 
 
 @pytest.fixture(scope="module")
@@ -164,10 +178,10 @@ def small_portfolio(tmp_path_factory) -> Stores:
 def test_the_rewritten_query_counts_the_same_in_duckdb(small_portfolio: Stores):
     """Every rewrite together, written back in DuckDB's dialect: the same cells as the
     original (the engines' own shims are checked on the engines)."""
-    params = {"dates": AS_OF_DATES, **WINDOWS.__dict__}
+    params = feature_params(AS_OF_DATES, account_churns(small_portfolio.sources))
     rewritten = rewrite(ACCOUNT_FEATURES_SQL, params).sql("duckdb")
     assert "FILTER" not in rewritten and "GROUP BY ALL" not in rewritten
-    local = features_at(small_portfolio.sources, AS_OF_DATES)
+    local = features_at(small_portfolio.sources, AS_OF_DATES).drop("arr")  # arr: arr_on's
     again = small_portfolio.sources.query(rewritten)
     assert local.height > 200
     assert differences(local, again) == []
@@ -192,3 +206,24 @@ def test_golden_sql_for_engines_not_run_here(engine: str):
 def test_unknown_engine_is_refused():
     with pytest.raises(CompileError, match="unknown engine"):
         compile_features("oracle", GOLDEN_DATES)
+
+
+def test_lists_unnested_side_by_side_become_rows_and_an_empty_list_no_row():
+    """The churned accounts reach a warehouse as two lists unnested together: one row per
+    position (a None stays a typed NULL); no churn known gives no row, and the types hold."""
+    sql = (
+        "WITH churn AS (SELECT unnest($ids::VARCHAR[]) AS account_id,"
+        " unnest($days::DATE[]) AS churned_on)"
+        " SELECT account_id, churned_on FROM churn ORDER BY account_id"
+    )
+    both = {"ids": ["a", "b"], "days": [dt.date(2026, 1, 2), None]}
+    bound = bind_parameters(tree(sql), both).sql("duckdb")
+    assert duck(bound) == [("a", dt.date(2026, 1, 2)), ("b", None)]
+    assert "$" not in compile_sql(sql, "postgres", both)
+    empty = bind_parameters(tree(sql), {"ids": [], "days": []}).sql("duckdb")
+    assert duck(empty) == []
+    assert duckdb.sql(empty).types == ["VARCHAR", "DATE"]
+    with pytest.raises(CompileError, match="differ in length"):
+        bind_parameters(tree(sql), {"ids": ["a"], "days": []})
+    with pytest.raises(CompileError, match="at least one value"):
+        bind_parameters(tree("SELECT DISTINCT unnest($dates::DATE[]) AS as_of"), {"dates": []})

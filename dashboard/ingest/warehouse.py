@@ -31,7 +31,15 @@ from dashboard.ingest.connectors import SourceConfig, _plain_arrow, redact_uri
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store.ddl import ddl
 from dashboard.store.dialects import CompileError, compile_features, compile_sql
-from dashboard.store.features import ACCOUNT_FEATURES_SQL, ACTIVITY_DATES, WINDOWS, Windows
+from dashboard.store.features import (
+    ACCOUNT_FEATURES_SQL,
+    ACTIVITY_DATES,
+    NO_CHURNS,
+    WINDOWS,
+    Windows,
+    feature_params,
+)
+from scoring.glossary import churn_dates
 
 # the URL's scheme -> the engine the SQL is compiled for
 SCHEMES: dict[str, str] = {
@@ -219,7 +227,7 @@ def feature_schema() -> pl.Schema:
         try:
             for table in SOURCE_TABLES:
                 con.execute(ddl(table))
-            params = {"dates": [dt.date(2000, 1, 1)], **WINDOWS.__dict__}
+            params = feature_params([dt.date(2000, 1, 1)], NO_CHURNS)
             _feature_schema.append(con.sql(ACCOUNT_FEATURES_SQL, params=params).pl().schema)
         finally:
             con.close()
@@ -248,13 +256,30 @@ def features_in_warehouse(
     """The feature table at ``dates``, computed in the warehouse: one row per account live on
     each date, in DuckDB's types."""
     try:
-        sql = compile_features(config.engine, dates, windows, config.schema)
+        churns = churns_in_warehouse(config)
+        sql = compile_features(config.engine, dates, windows, config.schema, churns)
     except CompileError as exc:
         raise WarehouseError(
             f"the feature query does not compile for {config.engine}: {exc}"
         ) from None
     found = run_query(config, sql, f"the feature query ({len(set(dates))} dates)")
     return conform_features(found).sort("as_of", "account_id")
+
+
+def churns_in_warehouse(config: WarehouseConfig) -> pl.DataFrame:
+    """Every account there with ``churned`` and ``churned_on``, read by the glossary's one
+    rule (``churn_dates``) from the warehouse's accounts and outcomes, as the local store's
+    ``account_churns`` reads its own."""
+
+    def table(sql: str, what: str) -> pl.LazyFrame:
+        return run_query(config, compile_sql(sql, config.engine, {}, config.schema), what).lazy()
+
+    accounts = table("SELECT account_id, status FROM accounts", "the accounts' status")
+    outcomes = table(
+        "SELECT account_id, CAST(occurred_on AS DATE) AS occurred_on, event FROM outcomes",
+        "the outcomes",
+    )
+    return churn_dates(accounts, outcomes).collect()
 
 
 def scoring_date_in_warehouse(config: WarehouseConfig, today: dt.date) -> tuple[dt.date, int]:

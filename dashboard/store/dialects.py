@@ -26,13 +26,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
+import polars as pl
 import sqlglot
 from sqlglot import exp
 
-from dashboard.store.features import ACCOUNT_FEATURES_SQL, WINDOWS, Windows
+from dashboard.store.features import (
+    ACCOUNT_FEATURES_SQL,
+    NO_CHURNS,
+    WINDOWS,
+    Windows,
+    feature_params,
+)
 
 # engine -> sqlglot dialect; the URL schemes of the warehouse mode name the engines
 ENGINES: dict[str, str] = {
@@ -51,7 +57,11 @@ class CompileError(ValueError):
 # -- the rewrites, each a function of the tree ------------------------------------------------
 
 
-def _literal(value: Any) -> exp.Expression:
+def _literal(value: Any, kind: exp.DataType | None = None) -> exp.Expression:
+    if value is None:
+        if kind is None:
+            raise CompileError("parameter value None: no type to give its NULL")
+        return exp.cast(exp.Null(), kind.copy())
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, int | float):
@@ -65,24 +75,60 @@ def _literal(value: Any) -> exp.Expression:
     raise CompileError(f"parameter value {value!r}: no literal for a {type(value).__name__}")
 
 
+def _given_rows(
+    columns: list[tuple[str, list[Any], exp.DataType | None]], optional: bool
+) -> exp.Query:
+    """The rows ``SELECT unnest($a::T[]) AS x, unnest($b::U[]) AS y`` gives: one row per
+    position of the (equal-length) lists, as literals; no list values and ``optional`` (every
+    list may be empty): one typed row of NULLs filtered out, so every engine knows the types."""
+    lengths = {len(values) for _, values, _ in columns}
+    if len(lengths) != 1:
+        raise CompileError(f"${columns[0][0]}: the lists unnested together differ in length")
+    (length,) = lengths
+    if length == 0:
+        if not optional:
+            raise CompileError(f"${columns[0][0]}: a list with at least one value is needed")
+        nulls = [exp.alias_(_literal(None, kind), name) for name, _, kind in columns]
+        return exp.select(*nulls).where(exp.false())
+    rows: exp.Query | None = None
+    for position in range(length):
+        row = exp.select(
+            *(exp.alias_(_literal(values[position], kind), name) for name, values, kind in columns)
+        )
+        rows = row if rows is None else exp.union(rows, row, distinct=False)
+    assert rows is not None
+    return rows
+
+
 def bind_parameters(tree: exp.Expression, params: Mapping[str, Any]) -> exp.Expression:
     """``$name`` becomes its value as a literal; ``SELECT DISTINCT unnest($dates::DATE[]) AS x``
-    becomes ``SELECT DISTINCT x FROM (SELECT DATE '…' AS x UNION ALL …) AS given_x``."""
+    becomes ``SELECT DISTINCT x FROM (SELECT DATE '…' AS x UNION ALL …) AS given_x``, and
+    several lists unnested side by side become rows of several columns. A list may be empty
+    only where the query can do without rows (every ``$name`` but ``$dates``)."""
+    selects: dict[int, tuple[exp.Select, list[exp.Explode]]] = {}
     for explode in list(tree.find_all(exp.Explode)):
         holder = explode.find(exp.Placeholder)
         select = explode.find_ancestor(exp.Select)
-        alias = explode.parent
-        if holder is None or select is None or not isinstance(alias, exp.Alias):
+        if holder is None or select is None or not isinstance(explode.parent, exp.Alias):
             continue
-        values = params.get(holder.name)
-        if not isinstance(values, list | tuple) or not values:
-            raise CompileError(f"${holder.name}: a list with at least one value is needed")
-        name = alias.alias
-        rows: exp.Query = exp.select(exp.alias_(_literal(values[0]), name))
-        for value in values[1:]:
-            rows = exp.union(rows, exp.select(exp.alias_(_literal(value), name)), distinct=False)
-        replacement = exp.select(exp.column(name)).from_(
-            exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(f"given_{name}")))
+        selects.setdefault(id(select), (select, []))[1].append(explode)
+    for select, explodes in selects.values():
+        columns: list[tuple[str, list[Any], exp.DataType | None]] = []
+        names: list[str] = []
+        for explode in explodes:
+            holder = explode.find(exp.Placeholder)
+            assert holder is not None
+            values = params.get(holder.name)
+            if not isinstance(values, list | tuple):
+                raise CompileError(f"${holder.name}: a list is needed")
+            cast = explode.this if isinstance(explode.this, exp.Cast) else None
+            kind = cast.to.expressions[0] if cast is not None and cast.to.expressions else None
+            columns.append((explode.parent.alias, list(values), kind))
+            names.append(holder.name)
+        rows = _given_rows(columns, optional="dates" not in names)
+        alias = f"given_{columns[0][0]}"
+        replacement = exp.select(*(exp.column(name) for name, _, _ in columns)).from_(
+            exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias)))
         )
         if select.args.get("distinct"):
             replacement = replacement.distinct()
@@ -368,6 +414,7 @@ PORTABLE: frozenset[type[exp.Expression]] = frozenset(
         exp.DataType,
         exp.DateAdd,
         exp.DateDiff,
+        exp.DPipe,  # ``a || b``: every engine here joins text so (ISO dates cast as text)
         exp.TimestampTrunc,
         exp.Distinct,
         exp.Div,
@@ -478,8 +525,10 @@ def compile_features(
     dates: Sequence[dt.date],
     windows: Windows = WINDOWS,
     schema: str | None = None,
+    churns: pl.DataFrame | None = None,
 ) -> str:
-    """The feature query (``features.ACCOUNT_FEATURES_SQL``) for ``engine`` at ``dates``."""
-    return compile_sql(
-        ACCOUNT_FEATURES_SQL, engine, {"dates": sorted(set(dates)), **asdict(windows)}, schema
-    )
+    """The feature query (``features.ACCOUNT_FEATURES_SQL``) for ``engine`` at ``dates``, with
+    the churned accounts of ``churns`` (``account_churns``' columns) inlined; None: no churn
+    known (the query as text, e.g. ``tandem features --sql``)."""
+    known = churns if churns is not None else NO_CHURNS
+    return compile_sql(ACCOUNT_FEATURES_SQL, engine, feature_params(dates, known, windows), schema)

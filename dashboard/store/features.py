@@ -77,7 +77,7 @@ live_accounts AS (
         CASE
             WHEN dated.renewal_date >= dated.as_of THEN 'on record'
             WHEN dated.estimate_start IS NOT NULL THEN 'estimated from ' || dated.estimate_from
-                || ' ' || strftime(dated.estimate_start, '%Y-%m-%d')
+                || ' ' || CAST(dated.estimate_start AS VARCHAR)
             WHEN dated.renewal_date IS NOT NULL THEN 'on record'
         END AS renewal_basis
     FROM dated_accounts dated
@@ -508,18 +508,12 @@ def features_at(
     for others."""
     wanted = sorted(set(dates))
     held = _from_warehouse(db, wanted, windows)
-    if held is not None:
-        return held
-    churned = account_churns(db).filter(pl.col("churned"))
-    features = db.query(
-        ACCOUNT_FEATURES_SQL,
-        {
-            "dates": wanted,
-            "churned_accounts": churned["account_id"].to_list(),
-            "churned_on": churned["churned_on"].to_list(),
-            **asdict(windows),
-        },
-    )
+    if held is None:
+        features = db.query(
+            ACCOUNT_FEATURES_SQL, feature_params(wanted, account_churns(db), windows)
+        )
+    else:
+        features = held.drop("arr", strict=False)  # the ARR on a date: the glossary's, below
     arr = arr_on(
         db.query("SELECT account_id, arr, status FROM accounts").lazy(),
         db.query("SELECT account_id, occurred_on, event, arr_change FROM outcomes").lazy(),
@@ -530,6 +524,26 @@ def features_at(
     return features.join(
         arr.collect(), on=["account_id", "as_of"], how="left", maintain_order="left"
     ).select(order)
+
+
+NO_CHURNS = pl.DataFrame(  # ``account_churns``' columns, no account: no churn known
+    schema={"account_id": pl.String, "churned": pl.Boolean, "churned_on": pl.Date}
+)
+
+
+def feature_params(
+    dates: Sequence[dt.date], churns: pl.DataFrame, windows: Windows = WINDOWS
+) -> dict[str, Any]:
+    """The feature query's parameters: the dates, the windows and the churned accounts of
+    ``churns`` (``account_churns``' columns; in a warehouse, read from its tables the same
+    way) with the date each churned, when known."""
+    churned = churns.filter(pl.col("churned"))
+    return {
+        "dates": sorted(set(dates)),
+        "churned_accounts": churned["account_id"].to_list(),
+        "churned_on": churned["churned_on"].to_list(),
+        **asdict(windows),
+    }
 
 
 def account_churns(db: Queryable) -> pl.DataFrame:

@@ -16,58 +16,78 @@ WITH snapshot_dates AS (
 ), churn_events AS (
   SELECT
     account_id,
-    MIN(occurred_on) AS churned_on
-  FROM analytics.tandem.outcomes
+    churned_on
+  FROM (
+    SELECT
+      CAST(NULL AS STRING) AS account_id,
+      CAST(NULL AS DATE) AS churned_on
+    WHERE
+      FALSE
+  ) AS given_account_id
+), subscription_starts AS (
+  /* each account's first subscription start: a renewal is estimated from it when the CRM */
+  /* gives no contract start (never from a record's creation or a signup) */
+  SELECT
+    account_id,
+    MIN(start_date) AS first_start
+  FROM analytics.tandem.subscriptions
   WHERE
-    event = 'churned'
+    NOT start_date IS NULL
   GROUP BY
     account_id
-), arr_changes_after AS (
-  SELECT
-    outcome.account_id,
-    snapshot.as_of,
-    SUM(outcome.arr_change) AS arr_change_after
-  FROM analytics.tandem.outcomes AS outcome
-  JOIN dates AS snapshot
-    ON outcome.occurred_on > snapshot.as_of
-  WHERE
-    outcome.event <> 'churned'
-  GROUP BY
-    outcome.account_id,
-    snapshot.as_of
-), live_accounts AS (
+), dated_accounts AS (
   SELECT
     account.*,
     snapshot.as_of,
     snapshot.as_of_ts,
-    account.arr - COALESCE(later.arr_change_after, 0) AS arr_as_of,
+    COALESCE(
+      account.contract_start,
+      CASE WHEN sub.first_start <= snapshot.as_of THEN sub.first_start END
+    ) AS estimate_start,
     CASE
-      WHEN account.renewal_date >= snapshot.as_of
-      THEN account.renewal_date
       WHEN NOT account.contract_start IS NULL
-      THEN CAST(DATEADD(
-        YEAR,
-        CAST(CEIL(
-          DATEDIFF(DAY, CAST(account.contract_start AS DATE), CAST(snapshot.as_of AS DATE)) / CAST(365.25 AS DOUBLE)
-        ) AS INT),
-        account.contract_start
-      ) AS DATE)
-      ELSE account.renewal_date
-    END AS next_renewal
+      THEN 'contract start'
+      ELSE 'subscription start'
+    END AS estimate_from
   FROM analytics.tandem.accounts AS account
   CROSS JOIN dates AS snapshot
   LEFT JOIN churn_events AS churn
     ON churn.account_id = account.account_id
-  LEFT JOIN arr_changes_after AS later
-    ON later.account_id = account.account_id AND later.as_of = snapshot.as_of
+  LEFT JOIN subscription_starts AS sub
+    ON sub.account_id = account.account_id
   WHERE
     COALESCE(account.contract_start, snapshot.as_of) <= snapshot.as_of
     AND COALESCE(churn.churned_on, CAST('9999-12-31' AS DATE)) > snapshot.as_of
     AND NOT (
-      COALESCE(account.status, '') = 'churned'
+      NOT churn.account_id IS NULL
       AND churn.churned_on IS NULL
       AND COALESCE(account.renewal_date <= snapshot.as_of, TRUE)
     )
+), live_accounts AS (
+  SELECT
+    dated.*,
+    CASE
+      WHEN dated.renewal_date >= dated.as_of
+      THEN dated.renewal_date
+      WHEN NOT dated.estimate_start IS NULL
+      THEN CAST(DATEADD(
+        YEAR,
+        CAST(CEIL(
+          DATEDIFF(DAY, CAST(dated.estimate_start AS DATE), CAST(dated.as_of AS DATE)) / CAST(365.25 AS DOUBLE)
+        ) AS INT),
+        dated.estimate_start
+      ) AS DATE)
+      ELSE dated.renewal_date
+    END AS next_renewal,
+    CASE
+      WHEN dated.renewal_date >= dated.as_of
+      THEN 'on record'
+      WHEN NOT dated.estimate_start IS NULL
+      THEN 'estimated from ' || dated.estimate_from || ' ' || CAST(dated.estimate_start AS STRING)
+      WHEN NOT dated.renewal_date IS NULL
+      THEN 'on record'
+    END AS renewal_basis
+  FROM dated_accounts AS dated
 ), first_rows AS (
   SELECT
     (
@@ -551,10 +571,10 @@ SELECT
   live.plan,
   live.csm_owner,
   live.am_owner,
-  live.arr_as_of AS arr,
   live.licensed_seats,
   live.contract_start,
   live.next_renewal AS renewal_date,
+  live.renewal_basis,
   DATEDIFF(DAY, CAST(live.as_of AS DATE), CAST(live.next_renewal AS DATE)) AS days_to_renewal,
   live.as_of,
   COALESCE(presence.has_usage AND sources.first_usage < live.as_of_ts, FALSE) AS has_usage,
