@@ -65,6 +65,7 @@ from dashboard.workflows.import_flow import (
 )
 from dashboard.workflows.loads import undo_load
 from dashboard.workflows.scorecards import active_scorecard, load_saved, load_scorecard_file
+from scoring.churn_risk import largest_gap
 from scoring.scorecard import Scorecard
 
 
@@ -406,6 +407,11 @@ def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -
         ],
         "calibration": result.calibration.table.to_dicts(),
         "calibration_note": result.calibration.note,
+        "reliability": {  # the same table, with its largest gap (the rule: ≤ 0.05 per decile)
+            "deciles": result.calibration.table.to_dicts(),
+            "largest_gap": _number(largest_gap(result.calibration.table)),
+            "note": result.calibration.note,
+        },
         "active_scorecard": active.name,
         "active_verdict": result.active_verdict,
         "active_auc": _number(theirs.auc),

@@ -343,6 +343,10 @@ def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
         assert key in out
     assert out["auc_ci"][0] < out["auc"] < out["auc_ci"][1]
     assert len(out["snapshots"]) == 12
+    reliability = out["reliability"]  # the calibration table with its largest gap
+    assert reliability["deciles"] == out["calibration"]
+    gaps = [abs(r["predicted"] - r["observed"]) for r in out["calibration"]]
+    assert reliability["largest_gap"] == (pytest.approx(max(gaps)) if gaps else None)
     card = tmp_path / "weak.toml"
     card.write_text('name = "weak"\n[weights]\nengagement = 1\n')
     weak = json.loads(subprocess.run(
