@@ -11,12 +11,29 @@ nightly job then imports nothing new.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from scoring.churn_risk import shortfall_exprs
+from scoring.glossary import COMPONENTS
+
 col = pl.col
+
+
+def times_to_churn(scored: pl.DataFrame, censor: dt.date) -> pl.DataFrame:
+    """``days`` from each snapshot (``as_of``) to its churn (``churned_on``) or to ``censor``
+    (the last day whose churns are known), ``churned`` when the churn came by then, and the
+    components' shortfalls as covariates. Rows on or after ``censor`` are dropped."""
+    end = pl.lit(censor)
+    churned_on = col("churned_on") if "churned_on" in scored.columns else pl.lit(None, pl.Date)
+    came = churned_on.is_not_null() & (churned_on > col("as_of")) & (churned_on <= end)
+    days = (pl.when(came).then(churned_on).otherwise(end) - col("as_of")).dt.total_days()
+    return scored.filter(col("as_of") < end).select(
+        [col("account_id"), days.alias("days"), came.alias("churned"), *shortfall_exprs(COMPONENTS)]
+    )
 
 
 def kaplan_meier(
@@ -55,6 +72,7 @@ class CoxModel:
     cumulative_hazard: tuple[float, ...]
     events: int
     observations: int
+    follow_up: float = float("inf")  # the longest time followed: no forecast beyond it
 
     def risk(self, frame: pl.DataFrame) -> np.ndarray:
         """x · coefficients per row (higher: churns sooner)."""
@@ -69,9 +87,10 @@ class CoxModel:
 
     def p_churn_within(self, frame: pl.DataFrame, days: str) -> pl.Series:
         """P(churn within each row's ``days``), e.g. the days to its renewal date: null where
-        the days are unknown or negative (the date is past: no forecast)."""
-        d = frame[days].cast(pl.Float64).to_numpy()
-        known = np.isfinite(d) & (d >= 0)
+        the days are unknown, negative (the date is past) or beyond the longest time the
+        history followed (the curve is not known that far): no forecast, never 0."""
+        d = frame[days].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        known = np.isfinite(d) & (d >= 0) & (d <= self.follow_up)
         p = 1.0 - np.exp(-self.baseline(np.where(known, d, 0.0)) * np.exp(self.risk(frame)))
         return pl.Series(days, np.where(known, p, np.nan)).fill_nan(None)
 
@@ -126,6 +145,22 @@ def fit_cox(
         cumulative_hazard=tuple(float(v) for v in np.cumsum(increments[::-1])),
         events=int(e.sum()),
         observations=n,
+        follow_up=float(t.max()) if n else 0.0,
+    )
+
+
+def fit_time_to_churn(scored: pl.DataFrame, censor: dt.date) -> CoxModel:
+    """The Cox model of time to churn on the components' shortfalls, fitted on past
+    snapshots (``as_of``, ``churned_on``, the components) whose churns are known until
+    ``censor``."""
+    return fit_cox(times_to_churn(scored, censor), list(COMPONENTS))
+
+
+def p_churn_before(model: CoxModel, accounts: pl.DataFrame, days: str) -> pl.Series:
+    """Each account's P(churn before the date ``days`` ahead, e.g. ``days_to_renewal``), from
+    its components today."""
+    return model.p_churn_within(
+        accounts.select(*shortfall_exprs(model.covariates), col(days)), days
     )
 
 

@@ -56,9 +56,11 @@ def test_cox_without_an_effect_gives_the_nelson_aalen_baseline():
     h = [0, 1 / 6, 1 / 6 + 1 / 5, 1 / 6 + 1 / 5, 1 / 6 + 1 / 5 + 1 / 3, 1 / 6 + 1 / 5 + 1 / 3 + 1]
     assert found.tolist() == pytest.approx(h)
     # P(churn within d days) = 1 − e^−H(d); a date already past: unknown, never 0 or 100 %
-    days = pl.DataFrame({"x": [0.0, 0.0, 0.0], "to_renewal": [2, 0, -3]})
+    days = pl.DataFrame({"x": [0.0] * 5, "to_renewal": [2, 0, -3, 6, None]})
     p = model.p_churn_within(days, "to_renewal")
     assert p[0] == pytest.approx(1 - math.exp(-(1 / 6 + 1 / 5))) and p[1] == 0.0 and p[2] is None
+    # beyond the 5 days the history followed, or no renewal date: the curve is not known
+    assert model.follow_up == 5.0 and p[3] is None and p[4] is None
 
 
 def test_cox_coefficient_is_the_partial_likelihood_maximum():
