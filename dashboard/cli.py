@@ -74,6 +74,8 @@ from dashboard.workflows.import_flow import (
 )
 from dashboard.workflows.loads import undo_load
 from dashboard.workflows.scorecards import active_scorecard, load_saved, load_scorecard_file
+from scoring.churn_risk import largest_gap
+from scoring.lab_analysis import SurvivalCheck
 from scoring.scorecard import Scorecard
 
 
@@ -429,6 +431,19 @@ def _number(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
+def _survival_json(found: SurvivalCheck | None) -> dict[str, Any]:
+    """Time to churn out of time: the Cox model's concordance and its 95 % interval."""
+    if found is None:
+        return {"concordance": None, "concordance_ci": [None, None], "note": "not computed"}
+    return {
+        "concordance": _number(found.concordance),
+        "concordance_ci": [_number(v) for v in found.interval],
+        "churn_events": found.events,
+        "observations": found.observations,
+        "note": found.note,
+    }
+
+
 def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -> dict[str, Any]:
     mine, theirs = result.candidate, result.active
     return {
@@ -450,6 +465,12 @@ def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -
         ],
         "calibration": result.calibration.table.to_dicts(),
         "calibration_note": result.calibration.note,
+        "reliability": {  # the same table, with its largest gap (the rule: ≤ 0.05 per decile)
+            "deciles": result.calibration.table.to_dicts(),
+            "largest_gap": _number(largest_gap(result.calibration.table)),
+            "note": result.calibration.note,
+        },
+        "survival": _survival_json(result.survival),
         "active_scorecard": active.name,
         "active_verdict": result.active_verdict,
         "active_auc": _number(theirs.auc),

@@ -1,17 +1,28 @@
 """The probability that an account churns within the horizon, calibrated on the
 organisation's own history (pure: Polars and NumPy; no clock, no files).
 
-A logistic curve of churn on health (Platt scaling), fitted on past snapshots whose outcome
-is known: health stays the one read of an account, and the probability says what that
-health has meant here. Expected ARR at risk is Σ ARR × p.
+A logistic model of churn on the health components' shortfalls, fitted on past snapshots
+whose outcome is known, then its base rate moved to the latest of them. Health stays the one
+read of an account; the probability says what its components have meant here. Expected ARR at
+risk is Σ ARR × p.
+
+Why not one curve on health: health averages the components, so an account with one
+component collapsed and the others fine sits in the middle, and the curve on health is too
+flat where the components disagree (the riskiest tenth was predicted at half the churn it
+showed). Why the base-rate update: churn drifts, and a model fitted on a year of snapshots
+predicts that year's mean rate; the intercept is moved so that the mean probability on the
+latest snapshot whose outcome is known equals the churn observed there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
+
+from scoring.glossary import COMPONENTS
 
 col = pl.col
 # The rule for a history that can calibrate: at least this many accounts churned within the
@@ -35,19 +46,45 @@ def too_thin(labelled: pl.DataFrame) -> str | None:
     )
 
 
+def shortfall_exprs(components: tuple[str, ...]) -> list[pl.Expr]:
+    """Each component's shortfall (100 − score) ÷ 100, a missing one counted as the row's mean
+    shortfall (as health gives its weight to the components present), 0.5 when none is known
+    (the same as ``backtest.shortfalls``)."""
+    raw = [((100 - col(c)) / 100) for c in components]
+    mean = pl.mean_horizontal(raw)
+    return [r.fill_null(mean).fill_null(0.5).alias(c) for r, c in zip(raw, components, strict=True)]
+
+
 @dataclass(frozen=True)
 class ChurnModel:
-    """logit P(churn within ``horizon`` days) = ``intercept`` + ``slope`` × health."""
+    """logit P(churn within ``horizon`` days) = ``intercept`` + Σ ``coefficients`` ×
+    shortfall of each of ``components``, or, with no components (rows without them),
+    ``intercept`` + ``slope`` × health. ``base_shift`` (already in ``intercept``) is what the
+    base-rate update on the snapshot of ``base_date`` added to the fitted intercept."""
 
     intercept: float
     slope: float
     horizon: int
     churn_events: int
     observations: int
+    components: tuple[str, ...] = ()
+    coefficients: tuple[float, ...] = ()
+    base_shift: float = 0.0
+    base_date: dt.date | None = None
+
+    def logit(self, health: str = "health") -> pl.Expr:
+        if not self.components:
+            return self.intercept + self.slope * col(health)
+        terms = shortfall_exprs(self.components)
+        return pl.sum_horizontal(
+            [pl.lit(self.intercept)]
+            + [b * t for b, t in zip(self.coefficients, terms, strict=True)]
+        )
 
     def probability(self, health: str = "health") -> pl.Expr:
-        """P(churn within the horizon) for a health column (null where health is null)."""
-        return 1.0 / (1.0 + (-(self.intercept + self.slope * col(health))).exp())
+        """P(churn within the horizon) (null where health is null: nothing to read)."""
+        p = 1.0 / (1.0 + (-self.logit(health)).exp())
+        return pl.when(col(health).is_not_null()).then(p).otherwise(None)
 
 
 def logistic_fit(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, float]:
@@ -74,20 +111,87 @@ def logistic_fit(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, 
     return float(beta[0]), float(beta[1])
 
 
-def fit_churn_model(labelled: pl.DataFrame, horizon: int, health: str = "health") -> ChurnModel:
-    """Fit the curve on rows holding ``health``, ``churned`` and ``account_id`` (call
-    ``too_thin`` first: this fits whatever it is given)."""
+RIDGE = 1e-3  # per row: keeps the coefficients finite when a component separates the classes
+
+
+def logistic_fit_many(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
+    """Maximum-likelihood (intercept, coefficients…) of P(y) = 1 ÷ (1 + e^−(a + x·b)) by
+    Newton's method, the coefficients (not the intercept) under a small ridge penalty
+    (``ridge`` × rows × |b|²÷2) so that a component that alone separates churn stays finite."""
+    design = np.column_stack([np.ones(len(x)), x])
+    beta = np.zeros(design.shape[1])
+    beta[0] = np.log((y.mean() + 1e-9) / (1 - y.mean() + 1e-9))
+    penalty = np.eye(design.shape[1]) * ridge * len(y)
+    penalty[0, 0] = 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        try:
+            step = np.linalg.solve(hessian, design.T @ (y - p) - penalty @ beta)
+        except np.linalg.LinAlgError:
+            break
+        if not np.isfinite(step).all():
+            break
+        beta = beta + step
+        if np.abs(step).max() < 1e-10:
+            break
+    return beta
+
+
+def base_rate_shift(logits: np.ndarray, observed: float) -> float:
+    """The shift d with mean(1 ÷ (1 + e^−(logit + d))) = ``observed``: the base-rate update
+    (bisection on a monotone function; 0 when the rate is 0 or 1, which no shift reaches)."""
+    if not 0.0 < observed < 1.0 or logits.size == 0:
+        return 0.0
+    lo, hi = -10.0, 10.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if np.mean(1.0 / (1.0 + np.exp(-(logits + mid)))) < observed:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def fit_churn_model(
+    labelled: pl.DataFrame,
+    horizon: int,
+    health: str = "health",
+    components: tuple[str, ...] | None = None,
+) -> ChurnModel:
+    """Fit the model on rows holding ``health``, ``churned``, ``account_id`` and ``as_of``,
+    and the component columns (call ``too_thin`` first: this fits whatever it is given).
+
+    The rule: logistic regression of churn on the shortfalls of the components present in
+    the rows (``components``: default the seven of ``glossary.COMPONENTS``), then the
+    intercept moved so that the mean probability on the latest snapshot (``as_of``) equals
+    the churn observed on it (the base-rate update). Rows without components: one curve on
+    health, with the same update."""
     data = labelled.filter(col(health).is_not_null())
-    x = data[health].cast(pl.Float64).to_numpy() / 100.0
     y = data["churned"].cast(pl.Float64).to_numpy()
-    intercept, slope = logistic_fit(x, y)
-    return ChurnModel(
-        intercept=intercept,
-        slope=slope / 100.0,
-        horizon=horizon,
-        churn_events=churn_events(data),
-        observations=data.height,
-    )
+    names = tuple(c for c in (components or tuple(COMPONENTS)) if c in data.columns)
+    if names:
+        x = data.select(shortfall_exprs(names)).to_numpy().astype(np.float64)
+        beta = logistic_fit_many(x, y)
+        model = ChurnModel(
+            intercept=float(beta[0]),
+            slope=0.0,
+            horizon=horizon,
+            churn_events=churn_events(data),
+            observations=data.height,
+            components=names,
+            coefficients=tuple(float(b) for b in beta[1:]),
+        )
+    else:
+        intercept, slope = logistic_fit(data[health].cast(pl.Float64).to_numpy() / 100.0, y)
+        model = ChurnModel(intercept, slope / 100.0, horizon, churn_events(data), data.height)
+    if "as_of" not in data.columns or data.is_empty():
+        return model
+    latest = data["as_of"].max()
+    last = data.filter(col("as_of") == latest)
+    logits = last.select(model.logit(health)).to_series().to_numpy()
+    shift = base_rate_shift(logits, float(last["churned"].cast(pl.Float64).mean() or 0.0))
+    return replace(model, intercept=model.intercept + shift, base_shift=shift, base_date=latest)
 
 
 def reliability(
@@ -116,6 +220,14 @@ def reliability(
         )
         .sort("decile")
     )
+
+
+def largest_gap(table: pl.DataFrame) -> float | None:
+    """The largest |predicted − observed| over a reliability table's deciles (None: no table).
+    The rule the probability is held to: within 0.05 (5 points) in every decile, out of time."""
+    if table.is_empty():
+        return None
+    return float((table["predicted"] - table["observed"]).abs().max())
 
 
 def expected_arr_at_risk(frame: pl.DataFrame, probability: str = "churn_probability") -> float:

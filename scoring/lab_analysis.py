@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from scoring import backtest as bt
-from scoring import churn_risk
+from scoring import churn_risk, survival
 from scoring.backtest import AucIntervals, Evaluation, Interval, Verdict
 from scoring.components import component_inputs
 from scoring.health import apply_scorecard
@@ -32,7 +32,15 @@ def snapshot_columns() -> list[str]:
     """The columns of a labelled snapshot that a health score reads (the lab keeps only
     these in memory between runs)."""
     return list(
-        dict.fromkeys(["account_id", "as_of", "churned", *component_inputs(ComponentParams())])
+        dict.fromkeys(
+            [
+                "account_id",
+                "as_of",
+                "churned",
+                "churned_on",  # the day the account churned (null: it has not): time to churn
+                *component_inputs(ComponentParams()),
+            ]
+        )
     )
 
 
@@ -99,6 +107,47 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class SurvivalCheck:
+    """The Cox model of time to churn fitted on the earlier snapshots and checked on the
+    later ones: Harrell's concordance with its 95 % interval, or ``note`` saying why none."""
+
+    concordance: float | None
+    interval: Interval
+    events: int  # churns seen after the checked snapshots
+    observations: int  # checked account-snapshots
+    note: str | None
+
+
+def survival_check(
+    scored: pl.DataFrame, dates: list[dt.date], horizon: int, seed: int = 7
+) -> SurvivalCheck:
+    """A Cox model on the components' shortfalls fitted on the earlier snapshots (their
+    churns seen until the first checked snapshot) and its concordance on the later ones
+    (churns seen until ``horizon`` days after the last): out of time."""
+    split = out_of_time_split(dates, horizon)
+    if not split.test or not split.train:
+        return SurvivalCheck(None, bt.NO_INTERVAL, 0, 0, "no later snapshot to check on")
+    train = survival.times_to_churn(
+        scored.filter(pl.col("as_of").is_in(split.train)), split.test[0]
+    )
+    later = scored.filter(pl.col("as_of").is_in(split.test))
+    test = survival.times_to_churn(later, split.test[-1] + dt.timedelta(days=horizon))
+    thin = churn_risk.too_thin(train)
+    if thin or not test["churned"].any():
+        reason = thin or "no churn after the later snapshots to check on"
+        return SurvivalCheck(None, bt.NO_INTERVAL, 0, test.height, reason)
+    model = survival.fit_cox(train, list(COMPONENTS))
+    risk = model.risk(test)
+    return SurvivalCheck(
+        survival.concordance(test, risk),
+        survival.concordance_interval(test, risk, seed=seed),
+        int(test["churned"].sum()),
+        test.height,
+        None,
+    )
+
+
+@dataclass(frozen=True)
 class BacktestResult:
     """Both scorecards on the same snapshots."""
 
@@ -113,6 +162,7 @@ class BacktestResult:
     calibration: Calibration  # the candidate's churn probability, out of time
     seconds: Timings
     undated_churns: int = 0  # churned accounts with no date, left out of the churn labels
+    survival: SurvivalCheck | None = None  # time to churn, out of time (None: not computed)
 
     @property
     def judgement(self) -> bt.Judgement:
@@ -180,6 +230,7 @@ def compare_on_snapshots(
     the candidate's components alone and its churn probability's reliability (of ``model``
     on every snapshot given, when one was fitted before; else fitted here out of time)."""
     started = time.perf_counter()
+    timed = None
     keys = ["account_id", "as_of", "churned"]
     a, b = health_scores_of_both(snapshots.labelled, active, candidate)  # same rows, same order
     both = a.select(*keys, "health", "band").with_columns(health_b=b["health"], band_b=b["band"])
@@ -189,6 +240,7 @@ def compare_on_snapshots(
         reliability = Calibration(_reliability(b, model), None)
     elif calibration:
         reliability = churn_calibration(b, snapshots.dates, snapshots.horizon)
+        timed = survival_check(b, snapshots.dates, snapshots.horizon, seed)
     else:
         reliability = Calibration(pl.DataFrame(), "not computed")
     scoring_s = time.perf_counter() - started
@@ -223,6 +275,7 @@ def compare_on_snapshots(
             round(time.perf_counter() - started, 3),
         ),
         undated_churns=snapshots.undated_churns,
+        survival=timed,
     )
 
 
@@ -368,6 +421,9 @@ def calibrated_backtest(
     later = pl.col("as_of").is_in(fit.split.test)
     held_out = replace(snapshots, dates=fit.split.test, labelled=snapshots.labelled.filter(later))
     result = compare_on_snapshots(held_out, active, fit.card, seed, model=fit.model)
+    scored = health_scores(snapshots.labelled, fit.card)
+    timed = survival_check(scored, snapshots.dates, snapshots.horizon, seed)
+    result = replace(result, survival=timed)
     judged = _judged(
         fit,
         result.active.auc,

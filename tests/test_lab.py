@@ -343,6 +343,15 @@ def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
         assert key in out
     assert out["auc_ci"][0] < out["auc"] < out["auc_ci"][1]
     assert len(out["snapshots"]) == 12
+    reliability = out["reliability"]  # the calibration table with its largest gap
+    assert reliability["deciles"] == out["calibration"]
+    gaps = [abs(r["predicted"] - r["observed"]) for r in out["calibration"]]
+    assert reliability["largest_gap"] == (pytest.approx(max(gaps)) if gaps else None)
+    timed = out["survival"]  # time to churn, out of time: a concordance inside its interval
+    if timed["concordance"] is not None:
+        assert timed["concordance_ci"][0] <= timed["concordance"] <= timed["concordance_ci"][1]
+    else:
+        assert timed["note"]
     card = tmp_path / "weak.toml"
     card.write_text('name = "weak"\n[weights]\nengagement = 1\n')
     weak = json.loads(subprocess.run(
@@ -366,6 +375,20 @@ def test_the_nightly_job_keeps_the_past_snapshots_the_lab_and_the_forecast_read(
     assert_frame_equal(point_in_time_features(store, dates), features_at(store, dates))
     kept = backtest_snapshots(store, 90)
     assert kept.labelled.height > 1000 and kept.dates == dates
+
+
+def test_the_published_scores_say_the_churn_before_the_renewal_date(demo_stores: Stores):
+    found = demo_stores.sources.query(
+        "SELECT band, days_to_renewal, churn_probability, p_churn_before_renewal AS p "
+        "FROM account_scores"
+    )
+    known = found.filter(pl.col("p").is_not_null())
+    assert found["churn_probability"].is_not_null().any()  # the demo's history calibrates
+    assert known.height > 0.9 * found.height  # unknown only without a renewal date ahead
+    assert known["p"].is_between(0, 1).all()
+    assert (known["days_to_renewal"] >= 0).all()
+    by_band = dict(known.group_by("band").agg(pl.col("p").mean()).iter_rows())
+    assert by_band["red"] > by_band["yellow"] > by_band["green"]
 
 
 def test_a_change_to_the_source_data_drops_the_kept_snapshots(tmp_path):

@@ -122,3 +122,41 @@ def test_difference_interval_of_a_perfect_candidate_against_a_backwards_one():
     assert found.candidate == (1.0, 1.0)
     assert found.difference == (1.0, 1.0)
     assert bt.judge_candidate(0.0, 1.0, found.difference) == "better"
+
+
+def test_survival_check_fits_on_the_earlier_snapshots_and_ranks_the_later():
+    # given: 120 accounts; account i has adoption 0.8 × i (the other components 90) and, for
+    # i < 100, churns on day 1 + i after D[0]; snapshots D[0], D[1], D[2] of the accounts
+    # still there. Fitted on D[0] and D[1] (churns seen until D[2], day 60: 60 of them);
+    # checked on D[2] (churns seen until D[2] + 30 days: accounts 60-89)
+    from scoring.glossary import COMPONENTS
+    from scoring.lab_analysis import survival_check
+
+    accounts = (
+        pl.DataFrame({"i": list(range(120))})
+        .with_columns(
+            account_id=pl.format("a{}", pl.col("i")),
+            churned_on=pl.when(pl.col("i") < 100)
+            .then(pl.lit(D[0]) + pl.duration(days=1 + pl.col("i")))
+            .otherwise(None),
+            **{c: pl.lit(90.0) for c in COMPONENTS},
+        )
+        .with_columns(adoption=0.8 * pl.col("i"))
+    )
+    scored = pl.concat(
+        [
+            accounts.with_columns(as_of=pl.lit(day)).filter(
+                pl.col("churned_on").is_null() | (pl.col("churned_on") > pl.lit(day))
+            )
+            for day in D[:3]
+        ]
+    )
+    found = survival_check(scored, D[:3], horizon=30)
+    # expect: the one who churned first was always the riskier: C = 1, on 60 checked rows
+    # (accounts 60-119 at D[2]) of which 30 churned by D[2] + 30 days
+    assert found.note is None
+    assert found.concordance == 1.0 and found.interval == (1.0, 1.0)
+    assert (found.events, found.observations) == (30, 60)
+    # too few churns before the checked snapshot: no model, and why
+    few = scored.filter(pl.col("i") >= 40)
+    assert "calibrating needs at least 30" in (survival_check(few, D[:3], horizon=30).note or "")

@@ -217,6 +217,10 @@ class DemoSpec:
     # account (licences nearly full everywhere: seats saturate).
     usage_signal: float = 1.0
     seat_fill: float = 0.0
+    # churn that drifts: the log-odds of churning at an anniversary move by this much per year
+    # towards the anchor (> 0: churn rises over time, so a model fitted on earlier snapshots
+    # under-predicts the later ones; the demo keeps 0)
+    churn_drift: float = 0.0
 
 
 def _day(d: dt.date) -> int:
@@ -381,7 +385,7 @@ def _firmographics(spec: DemoSpec, rng: np.random.Generator, owners: pl.DataFram
     )
 
 
-def _renewal_history(book: _Book) -> pl.DataFrame:
+def _renewal_history(book: _Book, churn_drift: float = 0.0) -> pl.DataFrame:
     """The hidden health trajectories, then each anniversary decided by the health: renewed,
     expanded, contracted or churned. Returns the outcomes; fills the book's ARR and dates."""
     rng, n, anchor, window_start = book.rng, book.n, book.anchor, book.window_start
@@ -396,7 +400,8 @@ def _renewal_history(book: _Book) -> pl.DataFrame:
         lo = np.clip(p - 3, 0, PERIODS - 1)
         level = (health[np.arange(n), lo] + health[np.arange(n), np.clip(p - 1, 0, None)]) / 2
         slope = health[np.arange(n), np.clip(p - 1, 0, None)] - health[np.arange(n), lo]
-        p_churn = 1 / (1 + np.exp(-(-0.4 - 6.0 * level - 18.0 * slope)))
+        drift = churn_drift * (ann - anchor) / 365
+        p_churn = 1 / (1 + np.exp(-(-0.4 + drift - 6.0 * level - 18.0 * slope)))
         draw = rng.random(n)
         churned = due & (draw < p_churn)
         expanded = due & ~churned & (level > 0.65) & (rng.random(n) < 0.4)
@@ -735,7 +740,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     rng = np.random.default_rng(spec.seed)
     owners = _owners(spec.accounts)
     book = _firmographics(spec, rng, owners)
-    outcomes = _renewal_history(book)
+    outcomes = _renewal_history(book, spec.churn_drift)
     accounts = _account_table(book)
     grid = _alive_grid(book)
     usage_events = _usage(book, grid, spec)

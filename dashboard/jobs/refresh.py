@@ -59,6 +59,7 @@ from scoring.pipeline import (
     snapshot_scores,
 )
 from scoring.scorecard import Scorecard
+from scoring.survival import CoxModel, fit_time_to_churn, p_churn_before
 from scoring.task_rules import rule_tasks
 
 Progress = Callable[[float, str], None]
@@ -139,14 +140,15 @@ def _churn_model(
     kept: pl.DataFrame | None,
     end: dt.date | None,
     timings: dict[str, float] | None = None,
-) -> tuple[ChurnModel | str, Check | None]:
+) -> tuple[ChurnModel | str, Check | None, CoxModel | None]:
     """The active scorecard's verdict on the 12 past snapshots whose 90 days of outcome are
     known (the Score lab's backtest of it, kept beside the scores so no page computes it),
     and the churn curve of its health fitted on them, or why there is none: none either
     when the verdict is not ``predictive`` (a probability drawn from a score that does not
-    rank churn would look calibrated and be wrong)."""
+    rank churn would look calibrated and be wrong). With the curve, the Cox model of time to
+    churn fitted on the same snapshots (churns known until ``end``)."""
     if kept is None or end is None:
-        return "there is no outcome history to calibrate on", None
+        return "there is no outcome history to calibrate on", None, None
     dates = backtest_dates_until(end, CHURN_HORIZON)
     past = with_churn_labels(
         stores.sources, kept.filter(pl.col("as_of").is_in(dates)), CHURN_HORIZON
@@ -157,11 +159,11 @@ def _churn_model(
     if timings is not None:
         timings["verdict"] = time.perf_counter() - started
     if checked.verdict != "predictive":
-        return NOT_PREDICTIVE[checked.verdict], checked
+        return NOT_PREDICTIVE[checked.verdict], checked, None
     thin = too_thin(past)
     if thin:
-        return thin, checked
-    return fit_churn_model(scored, CHURN_HORIZON), checked
+        return thin, checked, None
+    return fit_churn_model(scored, CHURN_HORIZON), checked, fit_time_to_churn(scored, end)
 
 
 def churn_model_row(
@@ -314,7 +316,7 @@ def _score(
 
     started = time.perf_counter()
     report(0.52, "Checking the score on the past snapshots, calibrating the churn probability")
-    churn_model, checked = _churn_model(stores, card, kept, end, timings)
+    churn_model, checked, to_churn = _churn_model(stores, card, kept, end, timings)
     if isinstance(churn_model, ChurnModel):
         # no probability beside a health read from too little data (low coverage): it
         # would rest on the sources that are missing
@@ -325,6 +327,11 @@ def _score(
         )
     else:
         accounts = scored.accounts.with_columns(churn_probability=pl.lit(None, pl.Float64))
+    accounts = accounts.with_columns(  # the time-to-churn model: before the renewal date
+        p_churn_before_renewal=p_churn_before(to_churn, accounts, "days_to_renewal")
+        if to_churn is not None
+        else pl.lit(None, pl.Float64)
+    )
     timings["churn_model"] = time.perf_counter() - started
 
     history: list[pl.DataFrame] = []
