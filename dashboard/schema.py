@@ -15,7 +15,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 MONEY_MAX = 1e12  # no account, subscription or invoice is worth a trillion
@@ -166,6 +166,25 @@ class AccountKey(BaseModel):
     domain: str | None = Field(None, description="its e-mail or web domain")
 
 
+# The stakeholder roles a contact can hold; a title or role the vocabulary does not know is kept
+# as "user" (the import reports the raw value).
+CONTACT_ROLES = ("champion", "economic buyer", "sponsor", "admin", "user")
+
+
+class Contact(BaseModel):
+    """A person at the customer (a CRM contact): who champions, who signs, who administers."""
+
+    account_id: str = Field(description="the account the person works for")
+    name: str | None = Field(None, description="the person's name")
+    email: str | None = Field(None, description="work e-mail (masked on screen)")
+    title: str | None = Field(None, description="job title, as the CRM has it")
+    role: Literal["champion", "economic buyer", "sponsor", "admin", "user"] | None = Field(
+        None, description="champion, economic buyer, sponsor, admin or user"
+    )
+    left_on: dt.date | None = Field(None, description="the day the person left; empty: still there")
+    contact_id: str | None = Field(None, description="the contact's id in the CRM")
+
+
 SOURCE_TABLES: dict[str, type[BaseModel]] = {
     "accounts": Account,
     "subscriptions": Subscription,
@@ -177,6 +196,7 @@ SOURCE_TABLES: dict[str, type[BaseModel]] = {
     "outcomes": Outcome,
     "owners": Owner,
     "account_keys": AccountKey,
+    "contacts": Contact,
 }
 
 # Pairs of dates where the first may not come after the second (same row).
@@ -204,6 +224,7 @@ CHILD_TABLES: tuple[str, ...] = (
     "activities",
     "outcomes",
     "account_keys",
+    "contacts",
 )
 # The order an import checks and loads tables in: people first (owner ids resolve to names),
 # then accounts, then other systems' ids for them, then everything that points at an account.
@@ -218,6 +239,7 @@ LOAD_ORDER: tuple[str, ...] = (
     "surveys",
     "activities",
     "outcomes",
+    "contacts",
 )
 
 # The column that dates each table's rows (for the Data page's date range and freshness).
@@ -232,6 +254,7 @@ DATE_COLUMNS: dict[str, str | None] = {
     "outcomes": "occurred_on",
     "owners": None,
     "account_keys": None,
+    "contacts": None,
 }
 
 _POLARS_TYPES: dict[type, pl.DataType] = {
@@ -307,6 +330,7 @@ TABLE_PURPOSE = {
     "outcomes": "past renewals, churn, expansions, contractions (KPIs, backtests)",
     "owners": "the people: CSMs, AMs, leaders; matched to sign-ins by e-mail",
     "account_keys": "other systems' ids for accounts (Stripe customers, Zendesk organisations)",
+    "contacts": "the customer's people: champions, economic buyers, sponsors, admins, users",
 }
 TYPE_NAMES = {
     str: "text",

@@ -166,6 +166,14 @@ MIDDLE_LOW = 0.25  # the unmanaged middle: ARR from this quantile of the portfol
 MIDDLE_HIGH = 0.75  # … to this one (both ends included)
 
 
+# -- the customer's people ------------------------------------------------------------------------
+CHAMPION = "champion"  # a contact's roles (dashboard/schema.py CONTACT_ROLES)
+ECONOMIC_BUYER = "economic buyer"
+CHAMPION_QUIET_DAYS = 45  # a champion not seen (usage or activities) for this many days is quiet
+CHAMPION_LEFT_DAYS = 180  # a champion who left within this many days is a "champion left" signal
+NO_BUYER_ARR = 50_000.0  # an account from this ARR up with no economic buyer is a signal
+
+
 # -- churned --------------------------------------------------------------------------------------
 CHURNED = "churned"  # an account's status, and the outcome event that dates it
 

@@ -8,7 +8,7 @@ from dashboard.store.ddl import SOURCE_MIGRATIONS, ddl, migrate, schema_version
 
 DESIGN_TABLES = [
     "accounts", "subscriptions", "invoices", "usage_events", "tickets", "surveys",
-    "activities", "outcomes", "owners", "account_keys",
+    "activities", "outcomes", "owners", "account_keys", "contacts",
 ]  # fmt: skip
 
 
@@ -72,3 +72,14 @@ def test_the_schema_reference_is_generated_from_the_models():
         "docs/schema.md differs from dashboard/schema.py: run "
         "`uv run python -m dashboard.schema > docs/schema.md`"
     )
+
+
+def test_a_version_4_store_gains_the_contacts_table(tmp_path):
+    con = duckdb.connect(str(tmp_path / "v4.duckdb"))
+    migrate(con, SOURCE_MIGRATIONS)
+    con.execute("DROP TABLE contacts")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    assert migrate(con, SOURCE_MIGRATIONS) == 4
+    described = con.sql("DESCRIBE contacts").pl()
+    assert described["column_name"].to_list() == list(columns("contacts"))
+    assert schema_version(con) == SCHEMA_VERSION == 5

@@ -140,6 +140,11 @@ def _keys_and_domains(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("account_keys"))
 
 
+def _contacts(con: duckdb.DuckDBPyConnection) -> None:
+    """v5: the contacts table (the customer's people)."""
+    con.execute(ddl("contacts"))
+
+
 def _nothing(con: duckdb.DuckDBPyConnection) -> None:
     """A version that changes nothing in this store (the other store's tables changed)."""
 
@@ -149,6 +154,7 @@ SOURCE_MIGRATIONS: dict[int, Migration] = {
     1: _snapshot_readiness,
     2: _keys_and_domains,
     3: _nothing,
+    4: _contacts,
 }
 # Version 2 adds handoff steps and rule tasks, version 4 the delivery log; creating what is
 # missing is each of those migrations.
@@ -157,6 +163,7 @@ APP_MIGRATIONS: dict[int, Migration] = {
     1: _create_app,
     2: _create_app,
     3: _create_app,
+    4: _create_app,
 }
 
 

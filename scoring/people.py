@@ -1,0 +1,231 @@
+"""The customer's people: when each contact was last seen, and the stakeholder signals
+(*champion quiet*, *champion left*, *no economic buyer*).
+
+Pure Polars, on a fixed ``as_of`` date; nothing after ``as_of`` counts. Unknown is unknown: an
+account whose people cannot be seen (no per-user usage and no activities) has no "quiet"
+verdict, and an account with no contacts loaded has no "no economic buyer" verdict.
+
+How a contact is seen:
+
+- **usage**: a usage row of the contact's account whose ``user_id`` is the contact's e-mail
+  (any case) or its ``contact_id``;
+- **activities**: an activity of the contact's account whose ``summary`` names the contact's
+  e-mail address (any case).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from scoring.glossary import (
+    CHAMPION,
+    CHAMPION_LEFT_DAYS,
+    CHAMPION_QUIET_DAYS,
+    ECONOMIC_BUYER,
+    NO_BUYER_ARR,
+)
+
+col = pl.col
+
+CONTACT_KEY = ("account_id", "contact_id", "name", "email", "role", "left_on")
+
+
+def _contacts(contacts: pl.DataFrame) -> pl.LazyFrame:
+    present = [c for c in CONTACT_KEY if c in contacts.columns]
+    return (
+        contacts.lazy()
+        .select(present)
+        .with_columns(
+            [
+                pl.lit(None, pl.String).alias(c)
+                for c in ("contact_id", "name", "email", "role")
+                if c not in present
+            ]
+            + ([pl.lit(None, pl.Date).alias("left_on")] if "left_on" not in present else [])
+        )
+        .with_columns(_email=col("email").str.strip_chars().str.to_lowercase())
+        .with_row_index("_contact")
+    )
+
+
+def last_seen(
+    contacts: pl.DataFrame,
+    usage_events: pl.DataFrame,
+    activities: pl.DataFrame,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """Per contact: ``seen_in_usage``, ``seen_in_activities`` and ``last_seen`` (the later of
+    the two; null: never seen), and ``observable`` (the account has per-user usage or
+    activities up to ``as_of``, so a contact never seen was really not seen; false: unknown)."""
+    people = _contacts(contacts)
+    cutoff = dt.datetime.combine(as_of, dt.time.max)
+    usage = (
+        usage_events.lazy()
+        .filter(col("occurred_at") <= cutoff, col("user_id").is_not_null())
+        .select("account_id", _user=col("user_id").str.strip_chars(), _at=col("occurred_at"))
+    )
+    by_email = people.join(
+        usage.with_columns(_user=col("_user").str.to_lowercase()),
+        left_on=["account_id", "_email"],
+        right_on=["account_id", "_user"],
+    ).select("_contact", "_at")
+    by_id = people.join(
+        usage, left_on=["account_id", "contact_id"], right_on=["account_id", "_user"]
+    ).select("_contact", "_at")
+    in_usage = (
+        pl.concat([by_email, by_id])
+        .group_by("_contact")
+        .agg(seen_in_usage=col("_at").max().dt.date())
+    )
+    acts = activities.lazy().filter(col("occurred_at") <= cutoff, col("summary").is_not_null())
+    in_activities = (
+        people.filter(col("_email").is_not_null())
+        .join(
+            acts.select(
+                "account_id", _summary=col("summary").str.to_lowercase(), _at="occurred_at"
+            ),
+            on="account_id",
+        )
+        .filter(col("_summary").str.contains(col("_email"), literal=True))
+        .group_by("_contact")
+        .agg(seen_in_activities=col("_at").max().dt.date())
+    )
+    observable = (
+        pl.concat(
+            [
+                usage.select("account_id"),
+                activities.lazy().filter(col("occurred_at") <= cutoff).select("account_id"),
+            ]
+        )
+        .unique()
+        .with_columns(observable=pl.lit(True))
+    )
+    return (
+        people.join(in_usage, on="_contact", how="left")
+        .join(in_activities, on="_contact", how="left")
+        .join(observable, on="account_id", how="left")
+        .with_columns(
+            last_seen=pl.max_horizontal("seen_in_usage", "seen_in_activities"),
+            observable=col("observable").fill_null(False),
+        )
+        .sort("_contact")
+        .drop("_contact", "_email")
+        .collect()
+    )
+
+
+def _current(role: str, as_of: dt.date) -> pl.Expr:
+    """The contact holds ``role`` and had not left by ``as_of``."""
+    return (col("role") == role) & (col("left_on").is_null() | (col("left_on") > as_of))
+
+
+def champion_quiet(
+    seen: pl.DataFrame, as_of: dt.date, days: int = CHAMPION_QUIET_DAYS
+) -> pl.DataFrame:
+    """Per account with a current champion: ``champions``, ``quiet_champions`` (not seen for
+    ``days`` days, or never, where the account's people can be seen) and ``champion_quiet``
+    (every current champion is quiet; null: no champion could be observed). ``seen`` is
+    ``last_seen``'s output."""
+    limit = as_of - dt.timedelta(days=days)
+    quiet = (
+        pl.when(~col("observable"))
+        .then(pl.lit(None, pl.Boolean))
+        .otherwise(col("last_seen").is_null() | (col("last_seen") < limit))
+    )
+    return (
+        seen.lazy()
+        .filter(_current(CHAMPION, as_of))
+        .with_columns(_quiet=quiet)
+        .group_by("account_id")
+        .agg(
+            champions=pl.len().cast(pl.Int64),
+            quiet_champions=col("_quiet").sum().cast(pl.Int64),
+            _known=col("_quiet").is_not_null().sum(),
+            last_seen=col("last_seen").max(),
+            quiet_names=col("name").filter(col("_quiet")).sort(),
+        )
+        .with_columns(
+            champion_quiet=pl.when(col("_known") == 0)
+            .then(pl.lit(None, pl.Boolean))
+            .when(col("quiet_champions") == col("_known"))
+            .then(True)
+            .otherwise(False)
+        )
+        .drop("_known")
+        .sort("account_id")
+        .collect()
+    )
+
+
+def champion_left(
+    contacts: pl.DataFrame,
+    as_of: dt.date,
+    days: int = CHAMPION_LEFT_DAYS,
+    previous: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The champions who left: ``left_on`` within ``days`` days up to ``as_of``, or (given the
+    ``previous`` CRM load) a champion of that load gone from this one, matched by
+    ``contact_id``, else e-mail (``left_on`` then unknown). Columns: account_id, name, email,
+    left_on, how ("left_on" or "gone from the CRM")."""
+    people = _contacts(contacts)
+    dated = people.filter(
+        col("role") == CHAMPION,
+        col("left_on") <= as_of,
+        col("left_on") > as_of - dt.timedelta(days=days),
+    ).select("account_id", "name", "email", "left_on", how=pl.lit("left_on"))
+    parts = [dated]
+    if previous is not None:
+        before = _contacts(previous).filter(
+            col("role") == CHAMPION, col("left_on").is_null() | (col("left_on") > as_of)
+        )
+        now = people.select("account_id", "contact_id", "_email")
+        gone = (
+            before.join(now, on=["account_id", "contact_id"], how="anti")
+            .join(now.drop("contact_id"), on=["account_id", "_email"], how="anti")
+            .select(
+                "account_id",
+                "name",
+                "email",
+                left_on=pl.lit(None, pl.Date),
+                how=pl.lit("gone from the CRM"),
+            )
+        )
+        parts.append(gone)
+    return pl.concat(parts).sort("account_id", "name", nulls_last=True).collect()
+
+
+def no_economic_buyer(
+    accounts: pl.DataFrame,
+    contacts: pl.DataFrame,
+    as_of: dt.date,
+    arr_limit: float = NO_BUYER_ARR,
+) -> pl.DataFrame:
+    """Per account: ``no_economic_buyer`` is true from ``arr_limit`` of ARR up when none of its
+    contacts is a current economic buyer; false below the limit or with one; null when its ARR
+    is unknown or it has no contacts loaded (its people are unknown, not absent)."""
+    people = (
+        _contacts(contacts)
+        .group_by("account_id")
+        .agg(
+            contacts=pl.len().cast(pl.Int64),
+            economic_buyers=_current(ECONOMIC_BUYER, as_of).sum().cast(pl.Int64),
+        )
+    )
+    return (
+        accounts.lazy()
+        .select("account_id", "arr")
+        .join(people, on="account_id", how="left")
+        .with_columns(
+            no_economic_buyer=pl.when(col("arr").is_null())
+            .then(pl.lit(None, pl.Boolean))
+            .when(col("arr") < arr_limit)
+            .then(False)
+            .when(col("contacts").is_null())
+            .then(pl.lit(None, pl.Boolean))
+            .otherwise(col("economic_buyers") == 0)
+        )
+        .sort("account_id")
+        .collect()
+    )
