@@ -235,7 +235,7 @@ def action(component: str) -> pl.Expr:
             .when(col("tickets_last_90d") > 0)
             .then(
                 pl.format(
-                    "Review the {} of 90 days with support for a pattern{}",
+                    f"Review the {{}} of {days(TICKET_DAYS)} with support for a pattern{{}}",
                     _count(col("tickets_last_90d"), "ticket", "tickets"),
                     pl.when(col("csat_last_90d").is_not_null())
                     .then(pl.format(" (CSAT {})", _num(col("csat_last_90d"), 1)))
