@@ -139,6 +139,37 @@ RISK_TERMS = {
 CHURN_RISK_LABEL = f"Churn risk, {days(CHURN_HORIZON_DAYS)}"
 CHURN_RISK_HELP = f"Probability of churn within {days(CHURN_HORIZON_DAYS)}"
 
+# -- the renewal call -----------------------------------------------------------------------------
+# The AM's forecast call on a renewal (the CSM's where the account has no AM), beside the model.
+CALL_CATEGORIES: tuple[str, ...] = ("commit", "best case", "at risk", "omitted")
+NO_CALL = "no call"  # a renewal in the call horizon nobody has called yet
+CALL_HORIZON_DAYS = 3 * 91  # calls are made for renewals in the next three quarters
+CALL_FREEZE_DAYS = RENEWAL_WINDOW_DAYS  # a call freezes this many days before the renewal
+LIKELY_CHURN_FROM = 0.20  # the model "says likely to churn": churn probability from this up
+LIKELY_RENEW_BELOW = 0.05  # the model "says likely to renew": churn probability below this
+CALLS_AGAINST_CHURN = ("commit",)  # calls that bet on the renewal
+CALLS_AGAINST_RENEWAL = ("at risk", "omitted")  # calls that bet against it
+DISAGREEMENT_RULE = (
+    f"The call and the model disagree when the model gives a churn probability of "
+    f"{LIKELY_CHURN_FROM:.0%} or more (within {days(CHURN_HORIZON_DAYS)}) and the call is "
+    f"commit, or a probability below {LIKELY_RENEW_BELOW:.0%} and the call is at risk or "
+    "omitted. No probability (low coverage), no call: no disagreement is claimed."
+)
+
+
+def call_disagrees(call: str = "call", probability: str = "churn_probability") -> pl.Expr:
+    """The call and the model disagree (``DISAGREEMENT_RULE``); null when either is unknown."""
+    p, c = col(probability), col(call)
+    known = p.is_not_null() & c.is_in(CALL_CATEGORIES)
+    return (
+        pl.when(known)
+        .then(
+            ((p >= LIKELY_CHURN_FROM) & c.is_in(CALLS_AGAINST_CHURN))
+            | ((p < LIKELY_RENEW_BELOW) & c.is_in(CALLS_AGAINST_RENEWAL))
+        )
+        .otherwise(None)
+    )
+
 
 # -- active users ---------------------------------------------------------------------------------
 def seat_utilisation() -> pl.Expr:

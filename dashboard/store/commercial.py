@@ -26,6 +26,7 @@ RENEWAL_COLUMNS = [
     "days_to_renewal",
     "renewal_window",
     "risk_before_deadline",
+    "churn_probability",  # the model's, beside the AM's renewal call
     "seat_utilisation",
     "milestones_reached",
     "outcomes_last_90d",

@@ -100,6 +100,16 @@ APP_DDL = {
         "  logged_at TIMESTAMP NOT NULL, actor VARCHAR, action VARCHAR NOT NULL, subject VARCHAR,\n"
         "  detail VARCHAR\n)"
     ),
+    # the renewal calls (workflows/renewal_calls.py): append-only, one row per call made, the
+    # latest per account and renewal date is the call (created when first used too:
+    # store/call_log.py)
+    "renewal_calls": (
+        "CREATE TABLE IF NOT EXISTS renewal_calls (\n"
+        "  call_id VARCHAR PRIMARY KEY, account_id VARCHAR NOT NULL, renewal_date DATE NOT NULL,\n"
+        "  category VARCHAR NOT NULL, reason VARCHAR NOT NULL, expected_arr DOUBLE NOT NULL,\n"
+        "  frozen_change_reason VARCHAR, caller VARCHAR NOT NULL, role VARCHAR NOT NULL,\n"
+        "  called_at TIMESTAMP NOT NULL, seq INTEGER NOT NULL\n)"
+    ),
     # the identity provider's stable subject beside the e-mail of its first sign-in (created
     # when first used too: store/identities.py)
     "identities": (

@@ -15,9 +15,16 @@ from dashboard.store.snapshots import RATES_DAYS_BEFORE, band_renewal_snapshots
 from dashboard.store.sources import SourceStore
 from dashboard.text import IN_WINDOW, RENEWAL_WINDOW_DAYS, RISK_TERMS, days, format_value
 from dashboard.views.common import Card, score_verdict
-from dashboard.workflows import tasks
+from dashboard.workflows import renewal_calls, tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring import forecast as r
+from scoring.glossary import (
+    CALL_CATEGORIES,
+    CALL_FREEZE_DAYS,
+    CALL_HORIZON_DAYS,
+    NO_CALL,
+    call_disagrees,
+)
 from scoring.pipeline import health_at
 from scoring.scorecard import Scorecard
 
@@ -41,6 +48,9 @@ class RenewalView:
     undated: int = (
         0  # scored accounts with no renewal date (none on record, nothing to estimate from)
     )
+    calls: pl.DataFrame | None = None  # renewals in the call horizon with their call and model
+    disagreements: pl.DataFrame | None = None  # where the call and the model disagree
+    call_rollup: pl.DataFrame | None = None  # the forecast by call category beside the model's
 
 
 def dates_note(renewals: pl.DataFrame, undated: int) -> str | None:
@@ -186,6 +196,7 @@ def renewal_view(stores: Stores, f: AccountFilter, unmask: bool = False) -> Rene
         + (f" {UNCHECKED_DEFAULTS}" if probabilities["probability"].null_count() else ""),
         verdict=score_verdict(store),
         undated=accounts_without_renewal(store, f),
+        **call_parts(ahead, renewal_calls.current_calls(stores.app, unmask)),
     )
 
 
@@ -223,3 +234,112 @@ def with_plans(validation: pl.DataFrame, tasks: pl.DataFrame) -> pl.DataFrame:
             pl.col("commercial_plan").fill_null("not created"),
         )
     )
+
+
+# -- the renewal call beside the model ------------------------------------------------------------
+CALL_COLUMNS = [
+    "call_id",
+    "category",
+    "reason",
+    "expected_arr",
+    "frozen_change_reason",
+    "caller",
+    "called_at",
+    "calls",
+    "version",
+]
+
+
+def with_calls(renewals: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
+    """The renewals in the call horizon (``CALL_HORIZON_DAYS``), each with its current call on
+    that renewal date (``call``: the category, or ``NO_CALL``), whether its call is frozen
+    (``CALL_FREEZE_DAYS`` or fewer days to go), the model's churn probability and whether the
+    two disagree (``scoring.glossary.call_disagrees``; null where either is unknown)."""
+    kept = calls.select(
+        "account_id", "renewal_date", *[c for c in CALL_COLUMNS if c in calls.columns]
+    )
+    return (
+        renewals.filter(pl.col("days_to_renewal").is_between(0, CALL_HORIZON_DAYS))
+        .join(kept, on=["account_id", "renewal_date"], how="left")
+        .with_columns(
+            call=pl.col("category").fill_null(NO_CALL),
+            call_frozen=pl.col("days_to_renewal") <= CALL_FREEZE_DAYS,
+        )
+        .with_columns(disagrees=call_disagrees("call", "churn_probability"))
+    )
+
+
+def call_disagreements(called: pl.DataFrame) -> pl.DataFrame:
+    """The renewals whose call and model disagree, the most ARR first: for leaders and the
+    weekly sync."""
+    return called.filter(pl.col("disagrees").fill_null(False)).sort(
+        ["arr", "account_id"], descending=[True, False]
+    )
+
+
+def call_rollup(called: pl.DataFrame) -> pl.DataFrame:
+    """The forecast by call category (every category, then renewals with no call, then all),
+    beside the model's: renewals and ARR up, the callers' expected ARR (unknown where nobody
+    called, and in the total while any renewal has no call), the model's expected renewal ARR = Σ ARR × (1 − churn probability) over the
+    renewals that have a probability, and how many have none (left out of the model's sum,
+    never counted as renewing or churning)."""
+    order = [*CALL_CATEGORIES, NO_CALL]
+    p = pl.col("churn_probability")
+    per = called.group_by("call").agg(
+        renewals=pl.len(),
+        arr=pl.col("arr").sum(),
+        call_expected_arr=pl.col("expected_arr").sum(),
+        model_expected_arr=(pl.col("arr") * (1 - p)).sum(),
+        without_probability=p.null_count(),
+    )
+    grid = pl.DataFrame({"call": order, "rank": range(len(order))})
+    rows = (
+        grid.join(per, on="call", how="left")
+        .with_columns(
+            pl.col("renewals", "without_probability").fill_null(0).cast(pl.Int64),
+            pl.col("arr", "model_expected_arr").fill_null(0.0),
+            call_expected_arr=pl.when(pl.col("call") == NO_CALL)
+            .then(None)
+            .otherwise(pl.col("call_expected_arr").fill_null(0.0)),
+        )
+        .with_columns(  # a category whose renewals all lack a probability: the model is blind
+            model_expected_arr=pl.when(
+                (pl.col("renewals") > 0) & (pl.col("without_probability") == pl.col("renewals"))
+            )
+            .then(None)
+            .otherwise(pl.col("model_expected_arr"))
+        )
+        .sort("rank")
+        .drop("rank")
+    )
+    called_rows = called.filter(pl.col("call") != NO_CALL)
+    total = pl.DataFrame(
+        {
+            "call": ["all"],
+            "renewals": [called.height],
+            "arr": [float(called["arr"].sum())],
+            "call_expected_arr": [  # unknown while any renewal has no call
+                float(called_rows["expected_arr"].sum())
+                if called_rows.height == called.height and called.height
+                else None
+            ],
+            "model_expected_arr": [
+                None
+                if called.height and called["churn_probability"].null_count() == called.height
+                else float((called["arr"] * (1 - called["churn_probability"])).sum())
+            ],
+            "without_probability": [called["churn_probability"].null_count()],
+        },
+        schema=rows.schema,
+    )
+    return pl.concat([rows, total])
+
+
+def call_parts(renewals: pl.DataFrame, calls: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The renewal view's call fields: the calls, the disagreements and the roll-up."""
+    called = with_calls(renewals, calls)
+    return {
+        "calls": called,
+        "disagreements": call_disagreements(called),
+        "call_rollup": call_rollup(called),
+    }
