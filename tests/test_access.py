@@ -29,11 +29,11 @@ def csm(demo_stores: Stores) -> Viewer:
 def _as(viewer: Viewer, page: str | None = None, **params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.session_state["viewer"] = viewer  # what the sign-in step sets on the server
-    for key, value in params.items():
+    for key, value in params.items():  # a link to the page (the home page keeps only its own)
         at.query_params[key] = value
-    at.run()
     if page:
-        at.switch_page(f"../pages/{page}.py").run()
+        at.switch_page(f"../pages/{page}.py")
+    at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 

@@ -14,7 +14,6 @@ import pytest
 from icalendar import Calendar
 from streamlit.testing.v1 import AppTest
 
-from dashboard.ingest.bundle import files_plan, run_import
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import suggest_columns
 from dashboard.ingest.presets import preset, recognise
@@ -28,6 +27,7 @@ from dashboard.store.marts import scored_accounts
 from dashboard.views.ics import renewals_ics
 from dashboard.views.renewals import dates_note, renewal_view
 from dashboard.views.sync import agenda_markdown, build_agenda
+from dashboard.workflows.import_flow import files_plan, import_files
 
 APP = "../dashboard/app.py"
 FIXED = dt.date(2026, 3, 1)
@@ -174,11 +174,12 @@ def test_a_hubspot_export_without_renewal_dates_invents_none(tmp_path: Path, app
     says how many accounts have no renewal date."""
     root = tmp_path / "data"
     stores = Stores.open(root)
-    report = run_import(
+    report, _ = import_files(
         stores.sources,
         files_plan([_hubspot_file(tmp_path)], None, None),
         FIXED,
         Limits(),
+        rescore=lambda target: refresh(target, FIXED, root, digests=False).as_of,
         confirmed=True,
         target=lambda: stores,
     )

@@ -663,11 +663,10 @@ def test_an_erased_account_says_who_erased_it_and_a_second_erasure_does_nothing(
 ):
     """A page drawn before an erasure, clicked after it, finds the account gone: the view
     says who erased it and when; erasing it again is refused and audits nothing."""
-    from dashboard.jobs.gdpr import delete_account
-
     from dashboard.store.audit_log import audit_rows
     from dashboard.store.filters import AccountFilter
     from dashboard.views.account import account_view, erasure
+    from dashboard.workflows.gdpr import delete_account
 
     aid = free_account(own_demo)["account_id"]
     assert erasure(own_demo, aid) is None

@@ -86,8 +86,7 @@ def test_only_a_leader_can_unmask_and_it_is_logged(tmp_path, app_data_dir):
     def account_page(viewer):
         at = AppTest.from_file("../dashboard/app.py", default_timeout=30)
         at.session_state["viewer"] = viewer
-        at.query_params["account"] = account
-        at.run()
+        at.query_params["account"] = account  # a link to the account's page
         at.switch_page("../pages/account.py").run()
         assert not at.exception, [e.message for e in at.exception]
         return at
