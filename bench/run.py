@@ -475,6 +475,67 @@ def bench_browser(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
         browser.close()
 
 
+def bench_warehouse(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
+    """Warehouse mode on a PostgreSQL started here (loopback): the demo's canonical tables
+    copied there, then the nightly job as a warehouse team runs it (the feature query there
+    for every date the refresh reads, the small tables back, the scores here) into an empty
+    local store. Reported: the bytes that came back against the raw events' bytes there, and
+    the time against the local refresh of the same data in this run (the refresh stage)."""
+    import adbc_driver_postgresql.dbapi as driver
+
+    from dashboard.ingest.warehouse import WarehouseConfig
+    from dashboard.jobs.warehouse import sync_from_warehouse
+    from tests.pg import postgres_server
+    from tests.warehouse_data import copy_to_postgres
+
+    with postgres_server() as uri, tempfile.TemporaryDirectory(prefix="tandem-wh-") as folder:
+        with fig.stage("warehouse_copy_to_postgres"):
+            counts = copy_to_postgres(stores, uri, "tandem")
+        con = driver.connect(uri)
+        try:
+            cur = con.cursor()
+            cur.execute("ANALYZE")
+            cur.execute(
+                "SELECT pg_table_size('tandem.usage_events'),"
+                " pg_total_relation_size('tandem.usage_events')"
+            )
+            heap, total = cur.fetchone()
+            cur.close()
+        finally:
+            con.close()
+        events = stores.sources.query("SELECT * FROM usage_events")
+        fig.values["warehouse_usage_events"] = counts["usage_events"]
+        fig.values["warehouse_usage_events_pg_bytes"] = int(total)
+        fig.values["warehouse_usage_events_pg_heap_bytes"] = int(heap)
+        fig.values["warehouse_usage_events_arrow_bytes"] = int(events.estimated_size())
+        del events
+        local = Stores.open(Path(folder))
+        config = WarehouseConfig(
+            url=uri, schema="tandem", timeout_seconds=3600, max_rows=20_000_000
+        )
+        with fig.stage("warehouse_sync"):
+            run = sync_from_warehouse(local, config, spec.anchor, scorecard="default")
+        for name, seconds in run.seconds.items():
+            fig.values[f"warehouse_sync_{name}_seconds"] = seconds
+        with fig.stage("warehouse_refresh_total"):
+            result = refresh(local, run.as_of, Path(folder))
+        fig.values["warehouse_dates"] = len(run.dates)
+        fig.values["warehouse_feature_rows"] = run.feature_rows
+        fig.values["warehouse_feature_bytes"] = run.feature_bytes
+        fig.values["warehouse_small_table_rows"] = sum(run.tables.values())
+        fig.values["warehouse_local_usage_events"] = local.sources.row_count("usage_events")
+        fig.values["warehouse_scored_accounts"] = result.accounts
+        fig.values["warehouse_bytes_back_vs_raw_events_pg_ratio"] = round(
+            run.feature_bytes / total, 4
+        )
+        whole = fig.values["warehouse_sync_seconds"] + fig.values["warehouse_refresh_total_seconds"]
+        fig.values["warehouse_whole_seconds"] = round(whole, 3)
+        if "refresh_total_seconds" in fig.values:
+            fig.values["warehouse_vs_local_refresh_ratio"] = round(
+                whole / fig.values["refresh_total_seconds"], 2
+            )
+
+
 STAGES: dict[str, Callable[[Figures, Stores, DemoSpec], None]] = {
     "demo": bench_demo_and_load,
     "scoring": bench_scoring,
@@ -483,6 +544,7 @@ STAGES: dict[str, Callable[[Figures, Stores, DemoSpec], None]] = {
     "lab": bench_lab,
     "browser": bench_browser,
     "ingest": bench_ingest,
+    "warehouse": bench_warehouse,
 }
 
 
@@ -512,8 +574,9 @@ def main(argv: list[str] | None = None) -> int:
         chosen = args.stages.split(",")
         if "demo" not in chosen:
             chosen.insert(0, "demo")  # every stage needs the data
-        if "refresh" not in chosen and {"pages", "lab", "browser"} & set(chosen):
-            chosen.insert(1, "refresh")  # pages and the lab read the scores
+        if "refresh" not in chosen and {"pages", "lab", "browser", "warehouse"} & set(chosen):
+            chosen.insert(1, "refresh")  # pages and the lab read the scores; the warehouse
+            # mode is measured against the local refresh
         for name in STAGES:
             if name in chosen:
                 STAGES[name](fig, stores, spec)

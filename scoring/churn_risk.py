@@ -93,28 +93,16 @@ def logistic_fit(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, 
     handful of steps on a convex likelihood). Equal to scikit-learn's unpenalised logistic
     regression (a test checks it), without the seconds that importing scikit-learn costs the
     nightly job. Clean separation (no overlap of the classes) keeps the last finite step."""
-    design = np.column_stack([np.ones_like(x), x])
-    beta = np.array([np.log((y.mean() + 1e-9) / (1 - y.mean() + 1e-9)), 0.0])
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
-        w = p * (1 - p)
-        hessian = design.T @ (design * w[:, None])
-        try:
-            step = np.linalg.solve(hessian, design.T @ (y - p))
-        except np.linalg.LinAlgError:
-            break
-        if not np.isfinite(step).all():
-            break
-        beta = beta + step
-        if np.abs(step).max() < 1e-10:
-            break
+    beta = logistic_fit_many(x[:, None], y, ridge=0.0, steps=steps)
     return float(beta[0]), float(beta[1])
 
 
 RIDGE = 1e-3  # per row: keeps the coefficients finite when a component separates the classes
 
 
-def logistic_fit_many(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
+def logistic_fit_many(
+    x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, steps: int = 100
+) -> np.ndarray:
     """Maximum-likelihood (intercept, coefficients…) of P(y) = 1 ÷ (1 + e^−(a + x·b)) by
     Newton's method, the coefficients (not the intercept) under a small ridge penalty
     (``ridge`` × rows × |b|²÷2) so that a component that alone separates churn stays finite."""
@@ -123,7 +111,7 @@ def logistic_fit_many(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> np.
     beta[0] = np.log((y.mean() + 1e-9) / (1 - y.mean() + 1e-9))
     penalty = np.eye(design.shape[1]) * ridge * len(y)
     penalty[0, 0] = 0.0
-    for _ in range(100):
+    for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(design @ beta)))
         hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
         try:

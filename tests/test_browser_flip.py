@@ -19,6 +19,7 @@ from dashboard.workflows.scorecards import (
     save_scorecard,
     scorecard_audit,
 )
+from tests.conftest import TODAY
 from tests.test_browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -30,7 +31,7 @@ from tests.test_browser import (
 from tests.test_flip import _two_loads
 
 pytestmark = pytest.mark.browser
-NOW = dt.datetime(2026, 11, 22, 10)
+NOW = dt.datetime.combine(TODAY - dt.timedelta(days=15), dt.time(10))  # the app runs on TODAY
 
 
 @pytest.fixture(scope="module")
@@ -295,7 +296,15 @@ def test_a_stale_tab_cannot_overwrite_a_decision(chromium, served):
     csm, am = split_pair(pair)
     # a sync before today's: its decisions' status is what the page edits
     note = d.add_decision(
-        stores.app, pair, None, "Send the ROI deck", csm, dt.date(2026, 11, 27), csm, "csm", NOW
+        stores.app,
+        pair,
+        None,
+        "Send the ROI deck",
+        csm,
+        NOW.date() + dt.timedelta(days=5),
+        csm,
+        "csm",
+        NOW,
     )
     tabs = _two_tabs(chromium, f"{url}/sync?pair={quote(pair)}")
     for tab in tabs:  # the page is drawn to its end (the exports are its last part)

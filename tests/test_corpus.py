@@ -38,7 +38,9 @@ def _read(path: Path) -> pl.DataFrame:
 
 
 def test_the_canonical_tables_are_the_schemas() -> None:
-    assert set(CANONICAL) == set(SOURCE_TABLES)
+    # contacts load when a person names the table; recognition reads a contacts export as
+    # people, not customer data (never owners, never accounts): a refusal when unsure
+    assert set(CANONICAL) == set(SOURCE_TABLES) - {"contacts"}
 
 
 def test_the_corpus_is_large_and_varied_enough(corpus: list[CorpusFile]) -> None:

@@ -26,6 +26,7 @@ from dashboard.workflows.import_flow import (
     Loaded,
     LoadMode,
     SourceConfig,
+    SourceError,
     reload_from_database,
 )
 from dashboard.workflows.import_flow import check_database as check_db
@@ -271,3 +272,28 @@ def test_the_ui_imports_nothing_of_ingest():
                 names = [("." * node.level) + (node.module or "")]
             found += [f"{path.name}: {n}" for n in names if "ingest" in n.split(".")]
     assert not found, found
+
+
+def test_an_empty_database_table_loads_nothing_and_never_empties_ours(tmp_path):
+    """A connected database's empty table (no contacts yet): the rest reloads and that
+    table is left out; once rows are stored here, an empty table there is refused, not read
+    as 'remove them all', and nothing changes."""
+    config = _sqlite(tmp_path / "crm.sqlite")
+    con = sqlite3.connect(tmp_path / "crm.sqlite")
+    con.execute("CREATE TABLE people (account_id TEXT, name TEXT, email TEXT)")
+    con.commit()
+    config = SourceConfig(uri=config.uri, tables={**config.tables, "contacts": "people"})
+    stores = Stores.open(tmp_path / "data")
+    loaded = reload_from_database(config, stores, TODAY, rescore=_rescore)
+    assert loaded.counts == {"accounts": 3, "usage_events": 5}
+    assert stores.sources.row_count("contacts") == 0
+    con.execute("INSERT INTO people VALUES ('a1', 'Ana Berg', 'ana@alpha.example')")
+    con.commit()
+    assert reload_from_database(config, stores, TODAY, rescore=_rescore).counts["contacts"] == 1
+    con.execute("DELETE FROM people")
+    con.commit()
+    con.close()
+    before = stores.sources.generation()
+    with pytest.raises(SourceError, match="contacts: the database's table is empty and would"):
+        reload_from_database(config, stores, TODAY, rescore=_rescore)
+    assert stores.sources.generation() == before and stores.sources.row_count("contacts") == 1

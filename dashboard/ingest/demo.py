@@ -734,6 +734,72 @@ def _subscriptions(book: _Book) -> pl.DataFrame:
     return pl.concat([core, addons]).sort("subscription_id")
 
 
+FIRST_NAMES = np.array(
+    ["Ana", "Ben", "Chloe", "Dev", "Emma", "Femi", "Grace", "Hugo", "Ines", "Jon", "Kai", "Lena"]
+    + ["Maya", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vera", "Wen"]
+)
+LAST_NAMES = np.array(
+    ["Adams", "Berg", "Costa", "Dubois", "Eze", "Fischer", "Garcia", "Haddad", "Ito", "Jensen"]
+    + ["Khan", "Larsen", "Moreau", "Novak", "Okafor", "Park", "Rossi", "Silva", "Tanaka", "Weber"]
+)
+CONTACT_TITLES = {
+    "champion": "Head of Customer Operations",
+    "economic buyer": "VP Finance",
+    "admin": "Systems Administrator",
+    "user": "Operations Analyst",
+}
+
+
+def _contacts(book: _Book, accounts: pl.DataFrame) -> pl.DataFrame:
+    """The customer's people, drawn last (every other table stays as it was): two to five
+    per account, the first its champion, the second its economic buyer (a quarter of the
+    accounts have none on file), then an admin and users. Each carries the product's user id
+    of its seat (``u0`` is the champion), so the usage shows when they were last active. The
+    champion leaves by the same hidden trajectory that drives churn: before half of the
+    churns (30 to 150 days before), and elsewhere more often the lower the health was in the
+    last year; a few users leave too. Nobody leaves after the anchor date."""
+    rng, n = book.rng, book.n
+    per = 2 + rng.binomial(3, 0.4, n)
+    ai = np.repeat(np.arange(n), per)
+    pos = np.arange(len(ai)) - np.repeat(np.cumsum(per) - per, per)
+    no_buyer = rng.random(n) < 0.25
+    role = np.where(
+        pos == 0,
+        "champion",
+        np.where((pos == 1) & ~no_buyer[ai], "economic buyer", np.where(pos == 2, "admin", "user")),
+    )
+    first = FIRST_NAMES[rng.integers(0, len(FIRST_NAMES), len(ai))]
+    last = LAST_NAMES[rng.integers(0, len(LAST_NAMES), len(ai))]
+    # the champion: before half of the churns; elsewhere by the last year's hidden health
+    churned = book.is_churned & (rng.random(n) < 0.5)
+    year_health = book.health[:, -12:].mean(axis=1)
+    quits = ~book.is_churned & (rng.random(n) < 0.04 + 0.3 * (1 - year_health) ** 2)
+    churn_day = np.where(book.is_churned, book.churn_day, book.anchor)
+    champion_left = np.where(
+        churned,
+        churn_day - rng.integers(30, 151, n),
+        np.where(quits, book.anchor - rng.integers(1, 366, n), -1),
+    )
+    champion_left = np.where(champion_left >= book.start, champion_left, -1)
+    user_left = np.where(
+        rng.random(len(ai)) < 0.05, book.anchor - rng.integers(1, 366, len(ai)), -1
+    )
+    left = np.where(pos == 0, champion_left[ai], np.where(role == "user", user_left, -1))
+    left = np.where(left >= book.start[ai], left, -1)
+    domain = accounts["domain"].gather(ai)
+    return pl.DataFrame(
+        {
+            "account_id": pl.Series(book.ids).gather(ai),
+            "name": pl.Series(first) + " " + pl.Series(last),
+            "email": (pl.Series(first) + "." + pl.Series(last)).str.to_lowercase() + "@" + domain,
+            "title": pl.Series(role).replace_strict(CONTACT_TITLES),
+            "role": role,
+            "left_on": _dates(np.where(left >= 0, left, 0)).set(pl.Series(left < 0), None),
+            "contact_id": pl.Series(pos).cast(pl.String).str.replace(r"^", "u"),
+        }
+    )
+
+
 def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     """Build every canonical table of the demo portfolio, deterministic for ``spec``: one
     seeded generator, each table drawn by its step in this order."""
@@ -749,6 +815,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
     surveys = _surveys(book, grid)
     activities = _activities(book, grid)
     subscriptions = _subscriptions(book)
+    contacts = _contacts(book, accounts)
     return {
         "accounts": accounts,
         "subscriptions": subscriptions,
@@ -760,6 +827,7 @@ def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:
         "outcomes": outcomes,
         "owners": owners,
         "account_keys": _billing_keys(accounts),
+        "contacts": contacts,
     }
 
 

@@ -242,7 +242,7 @@ class ImportFlow:
         ``remember``: the plan whose file mappings are saved (at ``now``) for the next
         upload of the same file names."""
         if stamps is not None:
-            require_same_check(*stamps)
+            require_same_check(*stamps, stores.sources)  # names the load that came since
         if viewer is not None:
             changes = len(checked.identity_changes) if identity_confirmed else 0
             require_identity_approver(viewer, changes)
@@ -336,6 +336,14 @@ def check_database(
     try:
         for table, spec in config.tables.items():
             frame = read_table(config, spec, flow.limits)
+            if frame.is_empty():  # an empty table there: nothing to load while ours is empty
+                held = stores.sources.row_count(table) if stores.sources.has_table(table) else 0
+                if held == 0:
+                    continue
+                raise SourceError(
+                    f"{table}: the database's table is empty and would remove the {held:,} "
+                    "rows stored here: nothing changed"
+                )
             staged = flow.add_frame(f"{table} (database)", frame)
             mapping = Mapping(
                 table=table, columns={c: c for c in columns(table) if c in frame.columns}
