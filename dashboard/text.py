@@ -20,6 +20,7 @@ only text columns are touched, so ``-2`` stays a number where it is one.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,6 +169,11 @@ def money_total(amounts: pl.Series, currencies: pl.Series | None = None) -> str:
     )
     parts = [format_money(a, c or "USD") for c, a in sums.iter_rows()]
     return " + ".join(parts) + " (not summed: no exchange rates)"
+
+
+def month_name(month: dt.date) -> str:
+    """A month as people say it: "March 2026"."""
+    return month.strftime("%B %Y")
 
 
 def format_value(value: float | None, kind: str, currency: str | None = None) -> str:

@@ -3,7 +3,7 @@ The renewal is won all year by the CSM's value work and closed by the AM at the 
 
 import streamlit as st
 
-from dashboard.text import AT_RISK_TITLE, IN_WINDOW, VALUE_VALIDATION
+from dashboard.text import AT_RISK_TITLE, IN_WINDOW, VALUE_VALIDATION, month_name
 from dashboard.ui import charts, columns
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import current_filter
@@ -37,7 +37,7 @@ with st.container(border=True):
         lambda v: next((m for m in renewals.months if m.isoformat()[:7] == v[0]), None),
     )
     month = st.selectbox("Accounts renewing in (or click a month)", renewals.months,
-                         key="renewal_month", format_func=lambda m: m.strftime("%B %Y"))  # fmt: skip
+                         key="renewal_month", format_func=month_name)  # fmt: skip
     keep("month", month.isoformat()[:7] if month else None)
     if month is not None:
         show_table(renewals_in_month(renewals, month), columns.renewal_month())

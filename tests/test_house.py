@@ -230,3 +230,12 @@ def test_one_read_of_the_clock():
                 if reads.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_session_state_holds_only_what_pickles():
+    """Streamlit checks every script run's session state with pickle (every AppTest too): a
+    live connection or a function kept there fails the run that stored it."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["enforceSerializableSessionState"] is True

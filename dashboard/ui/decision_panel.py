@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -188,8 +189,16 @@ def _author_picker(agenda: Agenda) -> Actor | None:
         "Written by (single-user mode)",
         options,
         key="decision_author",
-        format_func=lambda a: f"{a.name} ({a.role.upper() if a.role != 'both' else 'CSM + AM'})",
+        format_func=_author_label,
     )
+
+
+def _author_label(a: Actor) -> str:
+    return f"{a.name} ({a.role.upper() if a.role != 'both' else 'CSM + AM'})"
+
+
+def _decision_account_label(account_id: str | None, names: dict[str, str]) -> str:
+    return "(the whole book)" if account_id is None else names[account_id]
 
 
 @st.fragment
@@ -207,7 +216,7 @@ def new_decision(agenda: Agenda) -> None:
             "Account",
             [None, *names],
             key="decision_account",
-            format_func=lambda a: "(the whole book)" if a is None else names[a],
+            format_func=partial(_decision_account_label, names=names),
         )
         owner = two.selectbox(
             "Who does it", list(dict.fromkeys([agenda.csm, agenda.am])), key="decision_owner"

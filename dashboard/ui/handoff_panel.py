@@ -12,6 +12,8 @@ The panel reruns alone (``st.fragment``).
 
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -49,14 +51,20 @@ def acting_as(account: dict, key: str) -> Actor | None:
             "Acting as (single-user mode: pick the owner you are)",
             actors,
             key=key,
-            format_func=lambda a: f"{a.name} ({h.ROLES[a.role]})",
+            format_func=_actor_label,
         )
     if len(actors) == 1:
         st.caption(f"Acting as {md(actors[0].name)} ({h.ROLES[actors[0].role]})")
         return actors[0]
-    return st.selectbox(
-        "Acting as", actors, key=key, format_func=lambda a: f"{a.name} ({h.ROLES[a.role]})"
-    )
+    return st.selectbox("Acting as", actors, key=key, format_func=_actor_label)
+
+
+def _actor_label(a: Actor) -> str:
+    return f"{a.name} ({h.ROLES[a.role]})"
+
+
+def _step_label(step: str, steps: dict[str, str]) -> str:
+    return f"{h.STEP_LABELS[step]} ({h.ROLES[steps[step]]})"
 
 
 def history_table(history: pl.DataFrame) -> None:
@@ -124,7 +132,7 @@ def _step_form(row: dict, who: Actor, key: str) -> None:
             "Next step",
             list(steps),
             key=f"{form_key}_target",
-            format_func=lambda s, steps=steps: f"{h.STEP_LABELS[s]} ({h.ROLES[steps[s]]})",
+            format_func=partial(_step_label, steps=steps),
         )
         st.text_area(
             "Note (pricing options, next steps, the commercial read)",

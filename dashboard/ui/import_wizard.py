@@ -54,6 +54,10 @@ SKIP = "(skip this file)"
 NONE = "—"
 
 
+def _mode_label(mode: str) -> str:
+    return MODE_LABELS[LoadMode(mode)]
+
+
 def _signature(uploads: list[UploadedFile]) -> str:
     return hashlib.sha1(
         json.dumps([(u.name, u.size, u.file_id) for u in uploads]).encode()
@@ -532,7 +536,7 @@ def import_panel() -> None:
         st.radio(
             "How the files change the stored tables",
             [m.value for m in LoadMode],
-            format_func=lambda m: MODE_LABELS[LoadMode(m)],
+            format_func=_mode_label,
             key="import_mode",
         )
     )

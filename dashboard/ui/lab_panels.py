@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.store import AppStore
 from dashboard.store.filters import AccountFilter
-from dashboard.text import md
+from dashboard.text import days, md
 from dashboard.ui import charts, columns
 from dashboard.ui.identity import current_viewer
 from dashboard.ui.lab_editor import load_into_editor
@@ -47,7 +47,7 @@ def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None 
             "Churn within",
             [90, 180],
             default=90,
-            format_func=lambda d: f"{d} days",
+            format_func=days,
             key="lab_horizon",
         )
         or 90

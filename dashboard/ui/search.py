@@ -7,6 +7,8 @@ book, not the sidebar's filters: a person looking for an account wants it wherev
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard.store.account_detail import account_names, find_accounts
@@ -64,7 +66,7 @@ def account_search(scope: list[str] | None) -> None:
             key=KEY,
             accept_new_options=True,
             placeholder="Type a name or id",
-            format_func=lambda i: _label(i, names),
+            format_func=partial(_label, names=names),
             on_change=_on_pick,
             args=(book, names),
         )
