@@ -43,14 +43,16 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from dashboard import clock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.serve import PAGES, app_process  # noqa: E402
-from dashboard.jobs.serve import free_port  # noqa: E402
+from bench.serve import PAGES, app_process
+from dashboard.jobs.serve import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # URL paths: the home page is the portfolio; the account page opens one account
@@ -98,7 +100,7 @@ async def think(rng: random.Random | None, mean: float) -> None:
         await asyncio.sleep(rng.expovariate(1 / mean))
 
 
-async def session(browser, url: str, until: float, results: list[dict], offset: int) -> None:
+async def session(browser: Any, url: str, until: float, results: list[dict], offset: int) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     i = offset
     while time.monotonic() < until:
@@ -114,7 +116,7 @@ async def session(browser, url: str, until: float, results: list[dict], offset: 
             )
             if await page.locator('[data-testid="stException"]').count():
                 error = await page.locator('[data-testid="stException"]').first.inner_text()
-        except Exception as exc:  # noqa: BLE001 - recorded, the report counts it
+        except Exception as exc:
             error = repr(exc)[:300]
         caption = None
         if path == "" and error is None:
@@ -133,7 +135,7 @@ async def session(browser, url: str, until: float, results: list[dict], offset: 
     await page.close()
 
 
-async def protocol_view(ws, path: str) -> tuple[str | None, str | None]:
+async def protocol_view(ws: Any, path: str) -> tuple[str | None, str | None]:
     """One page run over the websocket: (the first exception shown, the "Scored as of" line)."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -164,7 +166,12 @@ async def protocol_view(ws, path: str) -> tuple[str | None, str | None]:
 
 
 async def protocol_session(
-    url: str, until: float, results: list[dict], offset: int, think_mean: float = 0.0, paths=None
+    url: str,
+    until: float,
+    results: list[dict],
+    offset: int,
+    think_mean: float = 0.0,
+    paths: list[str] | None = None,
 ) -> None:
     import websockets
 
@@ -178,7 +185,7 @@ async def protocol_session(
             began = time.perf_counter()
             try:
                 error, caption = await protocol_view(ws, path)
-            except Exception as exc:  # noqa: BLE001 - recorded, the report counts it
+            except Exception as exc:
                 error, caption = repr(exc)[:300], None
             seconds = time.perf_counter() - began
             results.append(
@@ -315,7 +322,9 @@ async def warm(url: str, paths: list[str]) -> None:
             await protocol_view(ws, path)
 
 
-def measured(pid: int, url: str, paths: list[str], run) -> tuple[dict, dict]:
+def measured(
+    pid: int, url: str, paths: list[str], run: Callable[[], Awaitable[Any]]
+) -> tuple[dict, dict]:
     """Warm the server on ``paths``, then run ``run()`` (a coroutine factory) and return its
     result with the server's CPU seconds spent and its memory before and after."""
     asyncio.run(warm(url, paths))

@@ -29,15 +29,15 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
 
-from bench.serve import PAGES, app_server  # noqa: E402
-from dashboard.ingest.demo import DemoSpec, build_demo  # noqa: E402
-from dashboard.jobs.refresh import refresh  # noqa: E402
-from dashboard.store import Stores  # noqa: E402
-from dashboard.store.features import account_features, features_at  # noqa: E402
-from dashboard.workflows.scorecards import default_scorecard  # noqa: E402
-from scoring.components import components  # noqa: E402
-from scoring.health import apply_scorecard  # noqa: E402
-from scoring.pipeline import score_portfolio  # noqa: E402
+from bench.serve import PAGES, app_server
+from dashboard.ingest.demo import DemoSpec, build_demo
+from dashboard.jobs.refresh import refresh
+from dashboard.store import Stores
+from dashboard.store.features import account_features, features_at
+from dashboard.workflows.scorecards import default_scorecard
+from scoring.components import components
+from scoring.health import apply_scorecard
+from scoring.pipeline import score_portfolio
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 # waiting for an import in progress, so when one session imported pandas (lazily, through
 # Streamlit) while another built a figure, that one failed with "partially initialized module
 # 'pandas'". Every run imports it here first, and a second session waits for the first.
-import pandas  # noqa: F401, I001
+import pandas  # noqa: F401
 import streamlit as st
 
 from dashboard.config import get_settings

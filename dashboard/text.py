@@ -87,21 +87,21 @@ def to_csv(frame: pl.DataFrame) -> str:
 # Money is shown in the data's currency: the one every account carries, or the reporting
 # currency (TANDEM_CURRENCY) the amounts were converted to. A portfolio in several currencies
 # with no rates to convert them is MIXED: its totals are never summed into one figure.
-CURRENCY_SYMBOLS = dict(
-    USD="$",
-    EUR="€",
-    GBP="£",
-    JPY="¥",
-    CNY="CN¥",
-    INR="₹",
-    KRW="₩",
-    CAD="CA$",
-    AUD="A$",
-    NZD="NZ$",
-    BRL="R$",
-    MXN="MX$",
-    ILS="₪",
-)
+CURRENCY_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "CN¥",
+    "INR": "₹",
+    "KRW": "₩",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "BRL": "R$",
+    "MXN": "MX$",
+    "ILS": "₪",
+}
 MIXED = "mixed"  # several currencies, not converted
 _MONEY: ContextVar[str] = ContextVar("tandem_money_currency", default="USD")
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from scoring.glossary import (  # noqa: F401  (undated_churns, with_churn_amounts: re-exported)
+from scoring.glossary import (
     CHURNED,
     arr_on,
     is_churn_event,

@@ -93,9 +93,12 @@ def app_data_dir(demo_dir: Path):
 def tandem(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """The command line (``tandem ARGS``) in its own process over ``data_dir``."""
     return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, cwd=ROOT,
+        [sys.executable, "-m", "dashboard.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         env={**os.environ, "TANDEM_DATA_DIR": str(data_dir), **env},
-    )  # fmt: skip
+    )
 
 
 SAMPLES = ROOT.parent / "shared" / "samples"

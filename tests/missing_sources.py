@@ -155,7 +155,7 @@ def sources() -> dict[str, pl.DataFrame]:
         "activities": activities,
         "outcomes": outcomes,
         "owners": owners,
-    }  # fmt: skip
+    }
 
 
 def build(root: Path, missing: str | None = None) -> Path:

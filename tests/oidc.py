@@ -40,14 +40,23 @@ class Provider:
 
 def _app(p: Provider) -> Starlette:
     async def discovery(request: Request) -> JSONResponse:
-        return JSONResponse({
-            "issuer": p.url, "authorization_endpoint": f"{p.url}/authorize",
-            "token_endpoint": f"{p.url}/token", "jwks_uri": f"{p.url}/jwks",
-            "userinfo_endpoint": f"{p.url}/userinfo", "response_types_supported": ["code"],
-            "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": ["openid", "email", "profile"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "issuer": p.url,
+                "authorization_endpoint": f"{p.url}/authorize",
+                "token_endpoint": f"{p.url}/token",
+                "jwks_uri": f"{p.url}/jwks",
+                "userinfo_endpoint": f"{p.url}/userinfo",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", "email", "profile"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic",
+                    "client_secret_post",
+                ],
+            }
+        )
 
     async def authorize(request: Request) -> RedirectResponse:
         q = request.query_params
@@ -67,16 +76,27 @@ def _app(p: Provider) -> Starlette:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
         now = int(time.time())
         claims = {
-            "iss": p.url, "sub": grant["email"], "aud": p.client_id, "iat": now, "exp": now + 600,
-            "email": grant["email"], "email_verified": True,
+            "iss": p.url,
+            "sub": grant["email"],
+            "aud": p.client_id,
+            "iat": now,
+            "exp": now + 600,
+            "email": grant["email"],
+            "email_verified": True,
             "name": p.users.get(grant["email"], grant["email"]),
-        }  # fmt: skip
+        }
         claims.update(grant["extra"])  # email_verified false, another subject…
         if grant["nonce"]:
             claims["nonce"] = grant["nonce"]
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, p.key)
-        return JSONResponse({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
-                             "expires_in": 600, "id_token": id_token})  # fmt: skip
+        return JSONResponse(
+            {
+                "access_token": secrets.token_urlsafe(16),
+                "token_type": "Bearer",
+                "expires_in": 600,
+                "id_token": id_token,
+            }
+        )
 
     async def jwks(request: Request) -> JSONResponse:
         return JSONResponse({"keys": [p.key.as_dict(private=False)]})
@@ -84,10 +104,15 @@ def _app(p: Provider) -> Starlette:
     async def userinfo(request: Request) -> JSONResponse:
         return JSONResponse({"sub": p.next_user, "email": p.next_user})
 
-    return Starlette(routes=[
-        Route("/.well-known/openid-configuration", discovery), Route("/authorize", authorize),
-        Route("/token", token, methods=["POST"]), Route("/jwks", jwks), Route("/userinfo", userinfo),
-    ])  # fmt: skip
+    return Starlette(
+        routes=[
+            Route("/.well-known/openid-configuration", discovery),
+            Route("/authorize", authorize),
+            Route("/token", token, methods=["POST"]),
+            Route("/jwks", jwks),
+            Route("/userinfo", userinfo),
+        ]
+    )
 
 
 @contextmanager

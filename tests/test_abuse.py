@@ -38,7 +38,9 @@ def _zip_bomb(path: Path, megabytes: int) -> None:
     cell = "A" * (1 << 20)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
         book.writestr("[Content_Types].xml", "<Types/>")
-        book.writestr("xl/workbook.xml", "<workbook><sheets><sheet name='S' r:id='rId1'/></sheets></workbook>")  # fmt: skip
+        book.writestr(
+            "xl/workbook.xml", "<workbook><sheets><sheet name='S' r:id='rId1'/></sheets></workbook>"
+        )
         with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
             sheet.write(b"<worksheet><sheetData><row r='1'><c r='A1' t='inlineStr'><is><t>")
             for _ in range(megabytes):
@@ -104,7 +106,7 @@ def test_a_hostile_header_is_one_name_not_sql(tmp_path):
         (
             "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT i AS account_id, 'x' AS account_name FROM r",
             "time limit of 2 s",
-        ),  # fmt: skip
+        ),
         ("SET memory_limit = '1TB'; SELECT 'a' AS account_id, 'A' AS account_name", "locked"),
         ("SET threads = 64; SELECT 'a' AS account_id, 'A' AS account_name", "locked"),
         ("SELECT * FROM read_csv('/etc/passwd')", "the mapping's query failed"),
@@ -132,7 +134,7 @@ def test_downloads_neutralise_formulas():
                 "Acme",
             ],
             "arr": [1.0, -2.0, 3.0, 4.0, 5.0, 6.0],
-        }  # fmt: skip
+        }
     )
     safe = neutralise_formulas(frame)
     assert safe["name"].to_list()[:5] == ["'" + v for v in frame["name"].to_list()[:5]]
@@ -245,8 +247,17 @@ def test_decisions_are_written_by_the_signed_in_person(world):
     account = _pair_account(stores)
     pair = f"{account['csm_owner']} + {account['am_owner']}"
     csm = Viewer(account["csm_owner"], "csm")
-    decisions.add_decision_as(stores.app, csm, pair, None, "ROI review", None, None, NOW,
-                              local_author=Actor(account["am_owner"], "am"))  # fmt: skip
+    decisions.add_decision_as(
+        stores.app,
+        csm,
+        pair,
+        None,
+        "ROI review",
+        None,
+        None,
+        NOW,
+        local_author=Actor(account["am_owner"], "am"),
+    )
     row = decisions.decisions(stores.app, pair).row(0, named=True)
     assert (row["author"], row["role"]) == (csm.name, "csm")  # the picker is ignored
     stranger = Viewer("Someone Else", "csm")
@@ -314,8 +325,9 @@ def test_a_csm_sees_no_name_outside_their_book(world, app_data_dir):
     mine = _pair_account(stores)
     other = stores.sources.query(
         "SELECT account_id, account_name FROM accounts WHERE csm_owner <> $me AND"
-        " coalesce(am_owner, '') <> $me LIMIT 1", {"me": mine["csm_owner"]},
-    ).row(0, named=True)  # fmt: skip
+        " coalesce(am_owner, '') <> $me LIMIT 1",
+        {"me": mine["csm_owner"]},
+    ).row(0, named=True)
     csm = Viewer(mine["csm_owner"], "csm", "c@x")
     seen = []
     for wanted in (other["account_id"], "ACC-999999"):
@@ -325,9 +337,11 @@ def test_a_csm_sees_no_name_outside_their_book(world, app_data_dir):
         at.switch_page("../pages/account.py").run()
         assert not at.exception
         text = " ".join(
-            [e.value for e in at.error] + [str(s.options) for s in at.selectbox]
-            + [t.value for t in at.title] + [c.value for c in at.caption]
-        )  # fmt: skip
+            [e.value for e in at.error]
+            + [str(s.options) for s in at.selectbox]
+            + [t.value for t in at.title]
+            + [c.value for c in at.caption]
+        )
         assert other["account_name"] not in text
         seen.append(at.error[0].value.replace(wanted, "ID"))
     assert seen[0] == seen[1]  # "not yours" and "does not exist" read the same

@@ -45,8 +45,9 @@ def test_the_store_layer_scopes_every_account_query(demo_stores: Stores, csm: Vi
     assert ((table["csm_owner"] == csm.name) | (table["am_owner"] == csm.name)).all()
     other = demo_stores.sources.query(
         "SELECT account_id FROM account_scores WHERE csm_owner <> ? AND"
-        " coalesce(am_owner, '') <> ? LIMIT 1", [csm.name, csm.name],
-    )["account_id"][0]  # fmt: skip
+        " coalesce(am_owner, '') <> ? LIMIT 1",
+        [csm.name, csm.name],
+    )["account_id"][0]
     assert not account_visible(demo_stores.sources, mine, other)
     assert account_visible(demo_stores.sources, AccountFilter(), other)
     assert account_table(demo_stores.sources, AccountFilter(scope=[])).is_empty()
@@ -59,8 +60,9 @@ def test_a_csm_sees_their_book_and_cannot_reach_another(demo_stores: Stores, csm
     assert ((table["csm_owner"] == csm.name) | (table["am_owner"] == csm.name)).all()
     other = demo_stores.sources.query(
         "SELECT account_id, account_name FROM account_scores WHERE csm_owner <> ?"
-        " AND coalesce(am_owner, '') <> ? LIMIT 1", [csm.name, csm.name],
-    ).row(0, named=True)  # fmt: skip
+        " AND coalesce(am_owner, '') <> ? LIMIT 1",
+        [csm.name, csm.name],
+    ).row(0, named=True)
     at = _as(csm, "account", account=other["account_id"])
     assert at.error[0].value == f"There is no account with id {other['account_id']!r}."
     assert other["account_name"] not in [t.value for t in at.title]
@@ -71,8 +73,11 @@ def test_a_csm_sees_their_book_and_cannot_reach_another(demo_stores: Stores, csm
     at = _as(csm, "sync", pair=foreign)
     options = at.selectbox(key="sync_pair").options
     assert foreign not in options and all(csm.name in o for o in options)
-    for page, what in (("lab", "The score lab"), ("data", "The Data page"),
-                       ("unmanaged_middle", "The Unmanaged middle page")):  # fmt: skip
+    for page, what in (
+        ("lab", "The score lab"),
+        ("data", "The Data page"),
+        ("unmanaged_middle", "The Unmanaged middle page"),
+    ):
         at = _as(csm, page)
         assert at.error[0].value == f"{what} is for leaders and ops.", page
 
@@ -88,9 +93,12 @@ def test_leaders_and_the_local_user_see_everything(demo_stores: Stores):
 
 def test_people_are_found_by_email_in_the_owners_table():
     owners = pl.DataFrame(
-        {"owner": ["Ann Lee", "Bo Chan"], "role": ["csm", "leader"],
-         "email": ["Ann.Lee@Example.com", "bo@example.com"]}
-    )  # fmt: skip
+        {
+            "owner": ["Ann Lee", "Bo Chan"],
+            "role": ["csm", "leader"],
+            "email": ["Ann.Lee@Example.com", "bo@example.com"],
+        }
+    )
     assert viewer_for_email(owners, "ann.lee@example.com ") == Viewer(
         name="Ann Lee", role="csm", email="ann.lee@example.com "
     )

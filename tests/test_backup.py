@@ -19,8 +19,12 @@ def test_backup_copies_both_stores(demo_dir, tmp_path):
     sync_notes.add_decision(stores.app, "P + Q", None, "backed up", None, None, "x", "csm", NOW)
     dest = tmp_path / "bak"
     env = {**os.environ, "TANDEM_DATA_DIR": str(demo_dir)}
-    run = subprocess.run([sys.executable, "-m", "dashboard.cli", "backup", str(dest)],
-                         env=env, capture_output=True, text=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "backup", str(dest)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     manifest = json.loads(run.stdout)
     assert "app.duckdb" in manifest["files"] and manifest["source_generation"]
@@ -29,6 +33,10 @@ def test_backup_copies_both_stores(demo_dir, tmp_path):
         sql = f"SELECT count(*) FROM {table}"
         assert copy.sources.scalar(sql) == stores.sources.scalar(sql)
     assert "backed up" in copy.app.query("SELECT decision FROM sync_notes")["decision"].to_list()
-    again = subprocess.run([sys.executable, "-m", "dashboard.cli", "backup", str(dest)],
-                           env=env, capture_output=True, text=True)  # fmt: skip
+    again = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "backup", str(dest)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 2 and "not empty" in again.stderr

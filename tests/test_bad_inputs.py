@@ -48,8 +48,10 @@ def a_field_of_1100_kib() -> bytes:
     return b"account_id,account_name\n" + b"a," + b"x" * (1100 * 1024) + b"\n"
 
 
-MAKERS = {f.__name__: f for f in (xlsx_with_formula_without_value, utf8_with_a_late_latin1_line,
-                                  a_field_of_1100_kib)}  # fmt: skip
+MAKERS = {
+    f.__name__: f
+    for f in (xlsx_with_formula_without_value, utf8_with_a_late_latin1_line, a_field_of_1100_kib)
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,15 @@ CASES = [Case(**c) for c in tomllib.loads((HERE / "bad_inputs.toml").read_text()
 def seeded(empty_stores: Stores) -> Stores:
     session = ImportSession()
     session.add("c.csv", b"account_id,account_name\nc1,Cee\n")
-    plan = [(Mapping(table="accounts", columns={"account_id": "account_id", "account_name": "account_name"}), "c")]  # fmt: skip
+    plan = [
+        (
+            Mapping(
+                table="accounts",
+                columns={"account_id": "account_id", "account_name": "account_name"},
+            ),
+            "c",
+        )
+    ]
     prepared = session.prepare(plan, empty_stores, TODAY)
     session.load(
         empty_stores, prepared, session.impact(prepared, empty_stores, LoadMode.UPDATE), "seed"

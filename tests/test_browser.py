@@ -21,9 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # (url path, page title, does the page draw a Plotly chart?)
 PAGES = [
@@ -53,10 +59,24 @@ def streamlit_server(data_dir: Path, cwd: Path = ROOT, port: int | None = None) 
     port = port or free_port()
     env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard" / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -221,9 +241,16 @@ def test_an_upload_shows_its_preview_and_waits_for_a_yes(browser, demo_dir, tmp_
     shutil.copytree(demo_dir, data)
     header = ["Company Name", "ARR (USD)", "Renewal Date", "Account Owner"]
     names = ["Acme Corp", "Birch Labs", "Cedar Health", "Delta Freight", "Elm Studio", "Fir Bank"]
-    first = _csv(tmp_path / "crm_export.csv", header,
-                 [[n, str(10_000 * (i + 1)), f"2027-0{i + 1}-15", "Jo Smith"] for i, n in enumerate(names)])  # fmt: skip
-    second = _csv(tmp_path / "crm_export_small.csv", header, [["Acme Corp", "99000", "2027-03-01", "Jo Smith"]])  # fmt: skip
+    first = _csv(
+        tmp_path / "crm_export.csv",
+        header,
+        [[n, str(10_000 * (i + 1)), f"2027-0{i + 1}-15", "Jo Smith"] for i, n in enumerate(names)],
+    )
+    second = _csv(
+        tmp_path / "crm_export_small.csv",
+        header,
+        [["Acme Corp", "99000", "2027-03-01", "Jo Smith"]],
+    )
     with streamlit_server(data) as url:
         page = browser.new_page(viewport={"width": 1440, "height": 2400})
         page.goto(f"{url}/data")
@@ -274,9 +301,22 @@ def team_server(data_dir: Path, workers: int) -> Iterator[dict]:
     port = free_port()
     env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--workers", str(workers), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "serve",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = server.stdout.readline()  # printed once every server answers
         if not line:

@@ -293,7 +293,7 @@ def test_a_stale_tab_cannot_overwrite_a_decision(chromium, served):
     url, data = served
     stores = Stores.open(data)
     pair = _quiet_pair(stores)
-    csm, am = split_pair(pair)
+    csm, _am = split_pair(pair)
     # a sync before today's: its decisions' status is what the page edits
     note = d.add_decision(
         stores.app,

@@ -103,9 +103,10 @@ def test_the_base_rate_moves_to_the_latest_known_snapshot():
 
 def test_the_probability_is_unknown_without_health_and_a_missing_component_takes_the_mean():
     fitted = churn_risk.fit_churn_model(_disagreeing(), 90)
-    row = {c: 90.0 for c in COMPONENTS} | {"health": 90.0}
+    row = dict.fromkeys(COMPONENTS, 90.0) | {"health": 90.0}
     frame = pl.DataFrame(
-        [row, row | {"health": None}, row | {"adoption": None}], schema={k: pl.Float64 for k in row}
+        [row, row | {"health": None}, row | {"adoption": None}],
+        schema=dict.fromkeys(row, pl.Float64),
     )
     p = frame.select(fitted.probability()).to_series()
     assert p[1] is None  # no health: unknown, never 0

@@ -13,8 +13,11 @@ def _run_demo(data_dir, *args: str) -> dict:
     env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir)}
     done = subprocess.run(
         [sys.executable, "-m", "dashboard.cli", "demo", "--accounts", "150", *args],
-        env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -41,8 +44,10 @@ def test_bad_date_is_refused_with_a_message(tmp_path):
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "dashboard.cli", "demo", "--anchor", "31/12/2026"],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "'31/12/2026' is not a date" in done.stderr
 

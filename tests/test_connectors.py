@@ -173,10 +173,18 @@ def test_config_from_secrets_and_redaction(tmp_path, monkeypatch):
 
 
 def test_refresh_command_reloads_the_source(pg_uri, tmp_path):
-    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path), "TANDEM_SOURCE_URI": pg_uri,
-           "TANDEM_SOURCE_TABLES": '{"accounts": "crm_accounts"}'}  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", "2026-06-01"],
-                          env=env, capture_output=True, text=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "TANDEM_DATA_DIR": str(tmp_path),
+        "TANDEM_SOURCE_URI": pg_uri,
+        "TANDEM_SOURCE_TABLES": '{"accounts": "crm_accounts"}',
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", "2026-06-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "reloaded from postgresql://tandem:***@" in done.stderr and PASSWORD not in done.stderr
     assert Stores.open(tmp_path).sources.row_count("accounts") == 2

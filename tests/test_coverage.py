@@ -39,8 +39,11 @@ def test_middle_without_am_matches_a_direct_computation(demo_stores: Stores):
     assert view.unmanaged.height > 0
     assert view.unmanaged["am_owner"].is_null().all() and view.unmanaged["in_middle"].all()
     # every listed account has a signal beyond "no AM touch", and they are ranked
-    assert (view.unmanaged["sig_expansion"] | view.unmanaged["sig_renewal"]
-            | view.unmanaged["sig_questions"]).all()  # fmt: skip
+    assert (
+        view.unmanaged["sig_expansion"]
+        | view.unmanaged["sig_renewal"]
+        | view.unmanaged["sig_questions"]
+    ).all()
     ranks = view.unmanaged.select("signals", "arr").rows()
     assert ranks == sorted(ranks, key=lambda r: (-r[0], -r[1]))
 
@@ -127,10 +130,14 @@ def test_org_models_measure_each_models_failure():
 
 def test_recommendations_name_the_role_to_hire_with_evidence():
     am_pain = c.Symptoms(
-        blind_spot_accounts=12, blind_spot_arr=240_000.0, overloaded_owners=["Ann"],
-        median_days_to_first_milestone=20.0, early_adoption_dropoff=0.1,
-        late_renewal_share=0.4, unflagged_ready_share=0.5,
-    )  # fmt: skip
+        blind_spot_accounts=12,
+        blind_spot_arr=240_000.0,
+        overloaded_owners=["Ann"],
+        median_days_to_first_milestone=20.0,
+        early_adoption_dropoff=0.1,
+        late_renewal_share=0.4,
+        unflagged_ready_share=0.5,
+    )
     rows = c.recommendations(am_pain)
     assert rows["change"].to_list()[0].startswith("Assign an AM to the 12")
     assert "$240,000" in rows["evidence"][0]
@@ -138,10 +145,14 @@ def test_recommendations_name_the_role_to_hire_with_evidence():
     hire = rows.filter(pl.col("change").str.starts_with("Hire"))
     assert hire["change"][0] == "Hire an AM first" and "40%" in hire["evidence"][0]
     csm_pain = c.Symptoms(
-        blind_spot_accounts=0, blind_spot_arr=0.0, overloaded_owners=[],
-        median_days_to_first_milestone=80.0, early_adoption_dropoff=0.4,
-        late_renewal_share=0.1, unflagged_ready_share=None,
-    )  # fmt: skip
+        blind_spot_accounts=0,
+        blind_spot_arr=0.0,
+        overloaded_owners=[],
+        median_days_to_first_milestone=80.0,
+        early_adoption_dropoff=0.4,
+        late_renewal_share=0.1,
+        unflagged_ready_share=None,
+    )
     rows = c.recommendations(csm_pain)
     assert rows["change"].to_list() == ["Hire a CSM first"]
     assert "80 days" in rows["evidence"][0]

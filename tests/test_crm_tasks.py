@@ -16,8 +16,17 @@ from dashboard.workflows.handoffs import open_handoffs
 from dashboard.workflows.tasks import tasks
 
 SALESFORCE = ["Subject", "ActivityDate", "Status", "Priority", "Type", "WhatId", "Description"]
-HUBSPOT = ["Task Title", "Due Date", "Task Status", "Priority", "Task Type", "Notes", "Assigned To",
-           "Company Domain Name", "Company Record ID"]  # fmt: skip
+HUBSPOT = [
+    "Task Title",
+    "Due Date",
+    "Task Status",
+    "Priority",
+    "Task Type",
+    "Notes",
+    "Assigned To",
+    "Company Domain Name",
+    "Company Record ID",
+]
 
 
 def _rows(text: str) -> list[dict]:
@@ -77,10 +86,14 @@ def test_open_work_is_written_as_crm_task_imports_and_calendar_feeds(
 DAY = dt.date(2026, 11, 22)
 # a name that tries every trick: line breaks (CRLF, lone CR), NUL and other control
 # characters, a Markdown link, emphasis, bare URLs, an e-mail address and a phone number
-HOSTILE = ("Acme\r\n[Verify your SSO](https://evil.example/phish) \x00ana@acme.io\x07 "
-           "+44 20 7946 0958 **now**\rwww.evil.example\u2028end")  # fmt: skip
-WRITTEN = ("Acme [Verify your SSO](https[:]//evil.example/phish) [e-mail hidden] "
-           "[phone hidden] **now** www[.]evil.example end")  # fmt: skip
+HOSTILE = (
+    "Acme\r\n[Verify your SSO](https://evil.example/phish) \x00ana@acme.io\x07 "
+    "+44 20 7946 0958 **now**\rwww.evil.example\u2028end"
+)
+WRITTEN = (
+    "Acme [Verify your SSO](https[:]//evil.example/phish) [e-mail hidden] "
+    "[phone hidden] **now** www[.]evil.example end"
+)
 MARKDOWN_SPECIAL = re.compile(r"(?<!\\)[\[\]*<>`_]")
 
 
@@ -99,13 +112,27 @@ def _hostile_world(root, owner: str):
         " AND csm_owner <> am_owner ORDER BY arr DESC LIMIT 1"
     ).row(0, named=True)
     with stores.sources.writer() as writer:
-        writer.execute("UPDATE accounts SET account_name = ? WHERE account_id = ?",
-                       [HOSTILE, row["account_id"]])  # fmt: skip
-        for table, column in (("accounts", "csm_owner"), ("accounts", "am_owner"), ("owners", "owner")):  # fmt: skip
-            writer.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",
-                           [owner, row["am_owner"]])  # fmt: skip
-    h.flag(stores.app, row["account_id"], "risk", HOSTILE, row["csm_owner"], "csm",
-           now=dt.datetime(2026, 11, 20, 9))  # fmt: skip
+        writer.execute(
+            "UPDATE accounts SET account_name = ? WHERE account_id = ?",
+            [HOSTILE, row["account_id"]],
+        )
+        for table, column in (
+            ("accounts", "csm_owner"),
+            ("accounts", "am_owner"),
+            ("owners", "owner"),
+        ):
+            writer.execute(
+                f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [owner, row["am_owner"]]
+            )
+    h.flag(
+        stores.app,
+        row["account_id"],
+        "risk",
+        HOSTILE,
+        row["csm_owner"],
+        "csm",
+        now=dt.datetime(2026, 11, 20, 9),
+    )
     return stores, row["account_id"]
 
 

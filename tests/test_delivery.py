@@ -56,7 +56,7 @@ class Inbox:
         self.messages: list[email.message.EmailMessage] = []
         self.recipients: list[list[str]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
@@ -80,7 +80,7 @@ def receiver() -> Iterator[tuple[str, Posts]]:
     posts = Posts()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             try:
                 assert self.headers["Content-Type"] == "application/json"
@@ -108,9 +108,14 @@ def book(tmp_path: Path) -> Stores:
     stores = Stores.open(tmp_path)
     load_demo(stores.sources, DemoSpec(accounts=120, seed=8, anchor=ANCHOR))
     refresh(stores, ANCHOR, tmp_path, digests=False)
-    red = stores.sources.query("SELECT account_id FROM account_scores WHERE band = 'red' ORDER BY arr DESC LIMIT 1")  # fmt: skip
+    red = stores.sources.query(
+        "SELECT account_id FROM account_scores WHERE band = 'red' ORDER BY arr DESC LIMIT 1"
+    )
     with stores.sources.writer() as writer:
-        writer.execute("UPDATE accounts SET account_name = ? WHERE account_id = ?", [LEAK, red["account_id"][0]])  # fmt: skip
+        writer.execute(
+            "UPDATE accounts SET account_name = ? WHERE account_id = ?",
+            [LEAK, red["account_id"][0]],
+        )
     return stores
 
 
@@ -169,8 +174,8 @@ def test_every_owner_gets_their_digest_by_mail_and_chat_masked_and_only_once(
         html = message.get_body(("html",)).get_content()
         assert message.get_content_type() == "multipart/alternative"
         assert (
-            plain.startswith(message["Subject"]) and "<table" in html or "Nothing needs you" in html
-        )
+            plain.startswith(message["Subject"]) and "<table" in html
+        ) or "Nothing needs you" in html
         for part in (plain, html, message["Subject"]):
             _no_pii(part)
         leaked += "Leaky Corp ([e-mail hidden], [phone hidden])" in plain
@@ -209,8 +214,15 @@ def test_a_dead_mail_server_is_retried_logged_and_shown_and_the_refresh_succeeds
     book, tmp_path, app_data_dir
 ):
     dead = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
-    run = tandem(tmp_path, "refresh", "--as-of", ANCHOR.isoformat(), "--deliver",
-                 TANDEM_SMTP_URL=dead, TANDEM_DELIVERY_BACKOFF_SECONDS="0.01")  # fmt: skip
+    run = tandem(
+        tmp_path,
+        "refresh",
+        "--as-of",
+        ANCHOR.isoformat(),
+        "--deliver",
+        TANDEM_SMTP_URL=dead,
+        TANDEM_DELIVERY_BACKOFF_SECONDS="0.01",
+    )
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["delivered"]["failed"] > 0 and out["delivered"]["sent"] == 0
@@ -228,21 +240,29 @@ def test_a_dead_mail_server_is_retried_logged_and_shown_and_the_refresh_succeeds
     assert (shown["status"] == "failed").sum() == failed.height
 
 
-@pytest.mark.parametrize(("url", "kind"), [
-    ("https://hooks.slack.com/services/T0/B0/x", "slack"),
-    ("https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke", "teams"),
-    ("https://acme.webhook.office.com/webhookb2/x", "teams"),
-    ("teams+http://127.0.0.1:8080/x", "teams"),
-    ("https://chat.example/hooks/x", "slack"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://hooks.slack.com/services/T0/B0/x", "slack"),
+        (
+            "https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke",
+            "teams",
+        ),
+        ("https://acme.webhook.office.com/webhookb2/x", "teams"),
+        ("teams+http://127.0.0.1:8080/x", "teams"),
+        ("https://chat.example/hooks/x", "slack"),
+    ],
+)
 def test_the_webhook_format_is_chosen_by_the_url(url, kind):
     assert webhook_kind(url) == kind
 
 
 def test_settings_come_from_the_environment_or_the_secrets_file(tmp_path):
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('[tandem.delivery]\nsmtp_url = "smtps://mail.example:465"\n'
-                       'smtp_user = "tandem"\nsmtp_password = "s3cret"\nwebhook_url = "https://hooks.slack.com/x"\n')  # fmt: skip
+    secrets.write_text(
+        '[tandem.delivery]\nsmtp_url = "smtps://mail.example:465"\n'
+        'smtp_user = "tandem"\nsmtp_password = "s3cret"\nwebhook_url = "https://hooks.slack.com/x"\n'
+    )
     found = delivery_settings({}, [secrets])
     assert found.smtp_url == "smtps://mail.example:465" and found.smtp_user == "tandem"
     assert found.channels == ["email", "chat"]
@@ -549,7 +569,7 @@ def redirecting() -> Iterator[tuple[str, list[tuple[str, str]]]]:
     asked: list[tuple[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             asked.append((self.command, self.path))
             moved = self.path.startswith("/hook")
@@ -795,7 +815,7 @@ def test_a_relay_on_this_machine_gets_the_login_over_plain_smtp_and_the_password
 
     inbox, logins = Inbox(), []
 
-    def authenticator(server, session, envelope, mechanism, data):  # noqa: ANN001, ANN202
+    def authenticator(server, session, envelope, mechanism, data):
         logins.append((data.login.decode(), data.password.decode()))
         return AuthResult(success=data.password.decode() == PASSWORD)
 

@@ -48,7 +48,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 # -- the pointer rule ---------------------------------------------------------------------------
 def test_a_deleted_pointer_stops_refresh_and_prunes_nothing(world, cli_env, capsys):
-    stores, root = world
+    _stores, root = world
     gens = _generations(root)
     (root / "sources" / "CURRENT").unlink()
     assert main(["refresh", "--as-of", TODAY.isoformat()]) == 2
@@ -63,7 +63,7 @@ def test_a_deleted_pointer_stops_refresh_and_prunes_nothing(world, cli_env, caps
     "pointer", [b"", b"gen-999999.duckdb", b"../../etc/passwd", b"\xff\xfe garbage"]
 )
 def test_an_unreadable_pointer_refuses_reads_and_writes(world, pointer):
-    stores, root = world
+    _stores, root = world
     gens = _generations(root)
     (root / "sources" / "CURRENT").write_bytes(pointer)
     fresh = Stores.open(root)
@@ -75,7 +75,7 @@ def test_an_unreadable_pointer_refuses_reads_and_writes(world, pointer):
 
 
 def test_repair_points_at_the_newest_generation_that_reads_whole(world, cli_env, capsys):
-    stores, root = world
+    _stores, root = world
     gens = _generations(root)
     (root / "sources" / "CURRENT").unlink()
     assert main(["repair"]) == 0
@@ -102,7 +102,7 @@ def test_repair_mends_the_demos_pointer_too(tmp_path, cli_env, capsys):
 def test_the_app_does_not_build_a_demo_over_a_store_with_a_lost_pointer(world, app_data_dir):
     from streamlit.testing.v1 import AppTest
 
-    stores, root = world
+    _stores, root = world
     (root / "sources" / "CURRENT").unlink()
     before = _files(root)
     app_data_dir(root)
@@ -132,9 +132,11 @@ def test_an_erasure_during_a_refresh_is_not_undone(world):
         "SELECT account_id FROM account_scores WHERE csm_owner IS NOT NULL ORDER BY arr DESC"
     )
     refresh(
-        stores, TODAY, root,
+        stores,
+        TODAY,
+        root,
         progress=_at_publish(lambda: delete_account(stores, victim, root, NOW)),
-    )  # fmt: skip
+    )
     for table in ("accounts", "account_scores", "account_drivers", "score_snapshots"):
         n = stores.sources.scalar(f"SELECT count(*) FROM {table} WHERE account_id = ?", [victim])
         assert n == 0, table
@@ -199,7 +201,7 @@ def _biggest_table_file(root: Path) -> Path:
 def test_a_damaged_served_file_is_named_at_start_up_and_stops_the_refresh(world, cli_env, capsys):
     from streamlit.testing.v1 import AppTest
 
-    stores, root = world
+    _stores, root = world
     served = _biggest_table_file(root)
     _corrupt(served, "usage_events")
     damaged = served.read_bytes()
@@ -218,7 +220,7 @@ def test_a_damaged_served_file_is_named_at_start_up_and_stops_the_refresh(world,
 def test_a_damaged_app_store_gives_a_message_not_a_traceback(world, app_data_dir):
     from streamlit.testing.v1 import AppTest
 
-    stores, root = world
+    _stores, root = world
     app_data_dir(root)
     _corrupt(root / "app.duckdb", "tasks")
     for page in ("sync", "account"):
@@ -233,8 +235,11 @@ def _small_disk(mount: Path, size: str):
     """A file system of its own (tmpfs) of ``size``, to be filled: CI runs as root and can
     mount it."""
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         if os.environ.get("CI"):
             pytest.fail(f"cannot mount a small file system in CI: {done.stderr}")
@@ -265,8 +270,9 @@ def test_a_note_saved_on_a_full_disk_says_so_and_is_not_lost(full_disk):
     _fill(full_disk)
     with pytest.raises(StoreError, match="the disk is full"):
         for _ in range(40):
-            decisions.add_decision(stores.app, "A + B", None, "x" * 1500, None, None, "A",
-                                   "csm", NOW)  # fmt: skip
+            decisions.add_decision(
+                stores.app, "A + B", None, "x" * 1500, None, None, "A", "csm", NOW
+            )
 
 
 def test_the_command_line_says_the_disk_is_full(full_disk, tmp_path):
@@ -276,8 +282,10 @@ def test_the_command_line_says_the_disk_is_full(full_disk, tmp_path):
     _fill(full_disk)
     done = subprocess.run(
         [sys.executable, "-m", "dashboard.cli", "import", "accounts", str(crm)],
-        env={**os.environ, "TANDEM_DATA_DIR": str(data)}, capture_output=True, text=True,
-    )  # fmt: skip
+        env={**os.environ, "TANDEM_DATA_DIR": str(data)},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "disk is full" in done.stderr and "Traceback" not in done.stderr
 
@@ -309,8 +317,10 @@ def test_a_full_disk_after_the_load_landed_says_it_was_published(eight_mb_disk, 
         filler.write_bytes(b"x" * (room.f_bavail * room.f_frsize - leave))
         done = subprocess.run(
             [sys.executable, "-m", "dashboard.cli", "import", "accounts", str(crm)],
-            env={**os.environ, "TANDEM_DATA_DIR": str(data)}, capture_output=True, text=True,
-        )  # fmt: skip
+            env={**os.environ, "TANDEM_DATA_DIR": str(data)},
+            capture_output=True,
+            text=True,
+        )
         if done.returncode == 0:
             break
         landed = (data / "sources" / "CURRENT").exists()

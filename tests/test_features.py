@@ -116,9 +116,13 @@ def test_data_after_as_of_never_changes_features(empty_stores: Stores):
     tables = build_demo(DemoSpec(accounts=120, seed=3, anchor=dt.date(2026, 6, 1)))
     cut = dt.date(2026, 2, 1)
     date_cols = {
-        "usage_events": "occurred_at", "tickets": "created_at", "surveys": "responded_at",
-        "activities": "occurred_at", "invoices": "issued_on", "outcomes": "occurred_on",
-    }  # fmt: skip
+        "usage_events": "occurred_at",
+        "tickets": "created_at",
+        "surveys": "responded_at",
+        "activities": "occurred_at",
+        "invoices": "issued_on",
+        "outcomes": "occurred_on",
+    }
     _load(empty_stores, tables)
     full = account_features(empty_stores.sources, cut)
     truncated = {

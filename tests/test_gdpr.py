@@ -30,10 +30,18 @@ def world(tmp_path):
         "SELECT account_id, csm_owner FROM account_scores WHERE csm_owner IS NOT NULL"
         " ORDER BY arr DESC LIMIT 1"
     ).row(0, named=True)
-    h.flag(stores.app, row["account_id"], "risk", "call me on +44 20 7946 0958", row["csm_owner"],
-           "csm", now=NOW)  # fmt: skip
-    sync_notes.add_decision(stores.app, "A + B", row["account_id"], "Renewal call", None, None,
-                            "A", "csm", NOW)  # fmt: skip
+    h.flag(
+        stores.app,
+        row["account_id"],
+        "risk",
+        "call me on +44 20 7946 0958",
+        row["csm_owner"],
+        "csm",
+        now=NOW,
+    )
+    sync_notes.add_decision(
+        stores.app, "A + B", row["account_id"], "Renewal call", None, None, "A", "csm", NOW
+    )
     return stores, tmp_path, row["account_id"]
 
 
@@ -43,8 +51,16 @@ def test_export_has_every_table_and_a_manifest(world):
     zf = zipfile.ZipFile(io.BytesIO(blob))
     manifest = json.loads(zf.read("manifest.json"))
     assert manifest["account_id"] == account
-    for table in ("accounts", "usage_events", "score_snapshots", "account_scores", "handoffs",
-                  "handoff_steps", "sync_notes", "snapshot_features"):  # fmt: skip
+    for table in (
+        "accounts",
+        "usage_events",
+        "score_snapshots",
+        "account_scores",
+        "handoffs",
+        "handoff_steps",
+        "sync_notes",
+        "snapshot_features",
+    ):
         assert table in manifest["tables"], table
         csv_rows = pl.read_csv(io.BytesIO(zf.read(f"csv/{table}.csv")))
         assert csv_rows.height == manifest["tables"][table]
@@ -79,14 +95,18 @@ def test_delete_removes_the_account_everywhere_and_keeps_only_id_and_time(world)
     assert what["files"] >= 1 and what["records_in_files"] >= 1
     assert account not in audit["detail"][0]
     reopened = Stores.open(root)
-    assert reopened.sources.scalar("SELECT count(*) FROM account_scores WHERE account_id = ?",
-                                   [account]) == 0  # fmt: skip
+    assert (
+        reopened.sources.scalar(
+            "SELECT count(*) FROM account_scores WHERE account_id = ?", [account]
+        )
+        == 0
+    )
 
 
 def test_erasure_from_the_account_page(world, app_data_dir):
     from streamlit.testing.v1 import AppTest
 
-    stores, root, account = world
+    _stores, root, account = world
     app_data_dir(root)
     at = AppTest.from_file("../dashboard/app.py", default_timeout=30).run()
     at.query_params["account"] = account
@@ -154,24 +174,36 @@ def test_export_and_erasure_find_one_account_exactly_in_every_file(tmp_path):
     victim, name, solo = "7", "Zephyr Seven GmbH", "Solo Owner"
     with stores.sources.writer() as writer:
         writer.set_meta("workspace", "data")  # the team's own data: an import stays here
-        writer.execute("UPDATE accounts SET account_name = ?, domain = 'zephyr7.example',"
-                       " am_owner = ? WHERE account_id = ?", [name, solo, victim])  # fmt: skip
-        writer.execute("INSERT INTO owners (owner, role, email) VALUES (?, 'am', 'solo@t.example')",
-                       [solo])  # fmt: skip
+        writer.execute(
+            "UPDATE accounts SET account_name = ?, domain = 'zephyr7.example',"
+            " am_owner = ? WHERE account_id = ?",
+            [name, solo, victim],
+        )
+        writer.execute(
+            "INSERT INTO owners (owner, role, email) VALUES (?, 'am', 'solo@t.example')", [solo]
+        )
         writer.execute("UPDATE accounts SET account_name = 'Acme 7 Ltd' WHERE account_id = '8'")
     neighbours = ["17", "70", "8"]
     refresh(stores, TODAY, root)
     csm = dict(stores.sources.query("SELECT account_id, csm_owner FROM accounts").iter_rows())
     for account in [victim, *neighbours]:
-        h.flag(stores.app, account, "risk", f"renewal at risk at {account}", csm[account], "csm",
-               now=NOW)  # fmt: skip
+        h.flag(
+            stores.app,
+            account,
+            "risk",
+            f"renewal at risk at {account}",
+            csm[account],
+            "csm",
+            now=NOW,
+        )
     result = refresh(stores, TODAY, root)  # the handoffs become the AMs' tasks and events
     (root / "downloads").mkdir()
     view = renewal_view(stores, AccountFilter())
     (root / "downloads" / "renewals.ics").write_bytes(renewals_ics(view.renewals, NOW))
     bad = tmp_path / "tickets.csv"
-    bad.write_text("ticket_id,account_id,opened_at\nT1,7,not a date\nT2,17,not a date\n"
-                   "T3,70,not a date\n")  # fmt: skip
+    bad.write_text(
+        "ticket_id,account_id,opened_at\nT1,7,not a date\nT2,17,not a date\nT3,70,not a date\n"
+    )
     tandem(root, "import", "tickets", str(bad), "--dry-run", "--rejects", str(root / "rejects"))
     assert list((root / "rejects").glob("*.csv"))
     (root / "serve").mkdir()
@@ -196,7 +228,14 @@ def test_export_and_erasure_find_one_account_exactly_in_every_file(tmp_path):
     expected = {f: [r for r in rs if about_victim(f, r)] for f, rs in before.items()}
     expected = {f: rs for f, rs in expected.items() if rs}
     kinds = {f.split("/")[0] + (f[f.rfind(".") :] if "." in f else "") for f in expected}
-    assert kinds >= {"digests.md", "digests.csv", "calendars.ics", "downloads.ics", "rejects.csv", "serve.log"}  # fmt: skip
+    assert kinds >= {
+        "digests.md",
+        "digests.csv",
+        "calendars.ics",
+        "downloads.ics",
+        "rejects.csv",
+        "serve.log",
+    }
     assert any(f.endswith("tasks-hubspot.csv") for f in expected)
     assert any(f.endswith("tasks-salesforce.csv") for f in expected)
 

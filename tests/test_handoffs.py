@@ -30,9 +30,16 @@ def test_the_whole_expansion_path_is_recorded_with_who_role_and_when(app):
     hid = _flag(app)
     for i, state in enumerate(["qualified", "proposal", "won"], start=1):
         step = h.advance(
-            app, hid, state, "Avery AM", "am", from_state=["flagged", "qualified", "proposal"][i - 1],
-            account_has_am=True, note=f"step {state}", now=NOW + dt.timedelta(days=i),
-        )  # fmt: skip
+            app,
+            hid,
+            state,
+            "Avery AM",
+            "am",
+            from_state=["flagged", "qualified", "proposal"][i - 1],
+            account_has_am=True,
+            note=f"step {state}",
+            now=NOW + dt.timedelta(days=i),
+        )
         assert step == i + 1
     history = h.handoff_history(app, "ACC-1")
     assert history["state"].to_list() == ["flagged", "qualified", "proposal", "won"]
@@ -47,7 +54,9 @@ def test_won_before_qualified_is_refused_with_the_path(app):
     with pytest.raises(
         h.HandoffError, match="from 'flagged' to 'won'.*flagged → qualified → proposal → won"
     ):
-        h.advance(app, hid, "won", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+        h.advance(
+            app, hid, "won", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW
+        )
     assert h.handoffs(app)["state"].to_list() == ["flagged"]
     assert h.handoff_history(app, "ACC-1").height == 1
 
@@ -55,7 +64,16 @@ def test_won_before_qualified_is_refused_with_the_path(app):
 def test_an_am_step_on_an_account_without_am_goes_to_the_unmanaged_middle(app):
     hid = _flag(app)
     with pytest.raises(h.HandoffError, match="has no AM.*Unmanaged middle"):
-        h.advance(app, hid, "qualified", "Someone", "am", from_state="flagged", account_has_am=False, now=NOW)  # fmt: skip
+        h.advance(
+            app,
+            hid,
+            "qualified",
+            "Someone",
+            "am",
+            from_state="flagged",
+            account_has_am=False,
+            now=NOW,
+        )
 
 
 def test_roles_take_only_their_own_steps(app):
@@ -65,21 +83,44 @@ def test_roles_take_only_their_own_steps(app):
         h.flag(app, "ACC-1", "expansion", "  ", "Cleo CSM", "csm", now=NOW)
     hid = _flag(app)
     with pytest.raises(h.HandoffError, match="AM's step, not the CSM's"):
-        h.advance(app, hid, "qualified", "Cleo CSM", "csm", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+        h.advance(
+            app,
+            hid,
+            "qualified",
+            "Cleo CSM",
+            "csm",
+            from_state="flagged",
+            account_has_am=True,
+            now=NOW,
+        )
     with pytest.raises(h.HandoffError, match="already has an open expansion handoff"):
         _flag(app)
     # a risk goes the other way: the CSM flags it, the AM weighs it commercially
     risk = _flag(app, kind="risk")
-    h.advance(app, risk, "weighed", "Avery AM", "am", from_state="flagged", account_has_am=True, note="two-year term", now=NOW)  # fmt: skip
+    h.advance(
+        app,
+        risk,
+        "weighed",
+        "Avery AM",
+        "am",
+        from_state="flagged",
+        account_has_am=True,
+        note="two-year term",
+        now=NOW,
+    )
     assert set(h.handoffs(app)["kind"]) == {"expansion", "risk"}
 
 
 def test_a_stale_session_is_told_what_happened_instead_of_overwriting(app):
     hid = _flag(app)
-    h.advance(app, hid, "qualified", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+    h.advance(
+        app, hid, "qualified", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW
+    )
     # a second session still showing "flagged" tries the same step
     with pytest.raises(h.HandoffError, match="now 'qualified': Avery AM \\(AM\\) moved it"):
-        h.advance(app, hid, "lost", "Other AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+        h.advance(
+            app, hid, "lost", "Other AM", "am", from_state="flagged", account_has_am=True, now=NOW
+        )
     assert h.handoff_history(app, "ACC-1")["state"].to_list() == ["flagged", "qualified"]
 
 
@@ -93,13 +134,24 @@ def test_two_sessions_changing_handoffs_at_once_lose_no_step(tmp_path):
         for hid in ids:
             for source, target in (("flagged", "qualified"), ("qualified", "proposal")):
                 try:
-                    h.advance(store, hid, target, name, "am", from_state=source, account_has_am=True, now=NOW)  # fmt: skip
+                    h.advance(
+                        store,
+                        hid,
+                        target,
+                        name,
+                        "am",
+                        from_state=source,
+                        account_has_am=True,
+                        now=NOW,
+                    )
                 except h.HandoffError:
                     pass  # the other session took this step first: refused, not lost
-                except Exception as exc:  # noqa: BLE001 - any other failure fails the test
+                except Exception as exc:
                     errors.append(exc)
 
-    threads = [threading.Thread(target=session, args=(s, n)) for s, n in ((first, "A"), (second, "B"))]  # fmt: skip
+    threads = [
+        threading.Thread(target=session, args=(s, n)) for s, n in ((first, "A"), (second, "B"))
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -119,15 +171,29 @@ def test_fallen_between_the_chairs_and_in_the_digests(app, tmp_path):
     _flag(app, "ACC-old", at=NOW - dt.timedelta(days=20))
     _flag(app, "ACC-new", at=NOW - dt.timedelta(days=3))
     answered = _flag(app, "ACC-answered", at=NOW - dt.timedelta(days=20))
-    h.advance(app, answered, "qualified", "Avery AM", "am", from_state="flagged", account_has_am=True, now=NOW)  # fmt: skip
+    h.advance(
+        app,
+        answered,
+        "qualified",
+        "Avery AM",
+        "am",
+        from_state="flagged",
+        account_has_am=True,
+        now=NOW,
+    )
     ids = ["ACC-old", "ACC-new", "ACC-answered", "ACC-ready", "ACC-fresh"]
     accounts = pl.DataFrame(
         {
-            "account_id": ids, "account_name": [i.lower() for i in ids],
-            "csm_owner": ["Cleo"] * 5, "am_owner": ["Avery"] * 5, "arr": [1000.0] * 5,
-            "health": [80.0] * 5, "band": ["green"] * 5, "days_to_renewal": [200] * 5,
+            "account_id": ids,
+            "account_name": [i.lower() for i in ids],
+            "csm_owner": ["Cleo"] * 5,
+            "am_owner": ["Avery"] * 5,
+            "arr": [1000.0] * 5,
+            "health": [80.0] * 5,
+            "band": ["green"] * 5,
+            "days_to_renewal": [200] * 5,
         }
-    )  # fmt: skip
+    )
     candidates = accounts.with_columns(
         expansion_ready=pl.lit(True),
         ready_30d_ago=pl.Series([True, True, True, True, False]),
@@ -139,12 +205,19 @@ def test_fallen_between_the_chairs_and_in_the_digests(app, tmp_path):
     assert unflagged["account_id"].to_list() == ["ACC-ready"]  # ACC-fresh: ready < 30 days
     rows = chairs_rows(stalled, unflagged)
     scored = accounts.with_columns(
-        band=pl.lit("green"), health_falling=pl.lit(False), risk_before_deadline=pl.lit(False),
-        expansion_ready=pl.lit(False), invoices_overdue=pl.lit(0), top_cause=pl.lit(None, pl.String),
-        csm_next=pl.lit(None, pl.String), am_next=pl.lit(None, pl.String),
-        max_days_past_due=pl.lit(0), expansion_window=pl.lit("now"),
-        triggers_fired=pl.lit(None, pl.String), top_action=pl.lit(None, pl.String),
-    )  # fmt: skip
+        band=pl.lit("green"),
+        health_falling=pl.lit(False),
+        risk_before_deadline=pl.lit(False),
+        expansion_ready=pl.lit(False),
+        invoices_overdue=pl.lit(0),
+        top_cause=pl.lit(None, pl.String),
+        csm_next=pl.lit(None, pl.String),
+        am_next=pl.lit(None, pl.String),
+        max_days_past_due=pl.lit(0),
+        expansion_window=pl.lit("now"),
+        triggers_fired=pl.lit(None, pl.String),
+        top_action=pl.lit(None, pl.String),
+    )
     owners = pl.DataFrame({"owner": ["Lee"], "role": ["leader"]})
     write_digest_files(build_digests(scored, owners, today, rows), tmp_path)
     am = (tmp_path / f"{file_stem('Avery')}-am.md").read_text()

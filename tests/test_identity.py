@@ -84,8 +84,16 @@ def test_a_contacts_export_cannot_rewrite_a_csm_without_a_leaders_identity_yes(t
         require_identity_approver(LEADER, len(changes))
         require_identity_approver(Viewer(name="Bo Chan", role="csm"), 0)  # nothing to confirm
         # with the leader's yes the change lands, and the audit log keeps the old e-mail
-        session.load(team, prepared, impacts, "upload", confirmed=True,
-                     identity_confirmed=True, actor=LEADER.name, now=NOW)  # fmt: skip
+        session.load(
+            team,
+            prepared,
+            impacts,
+            "upload",
+            confirmed=True,
+            identity_confirmed=True,
+            actor=LEADER.name,
+            now=NOW,
+        )
     finally:
         session.close()
     assert _owner(team, "Ann Lee")["email"] == "ann.lee@customer.example"
@@ -114,8 +122,9 @@ def test_a_new_owner_with_someone_elses_email_and_a_replace_that_drops_people_ne
     session, prepared, impacts = _prepare(team, "o.csv", same, "owners", LoadMode.REPLACE)
     try:  # the same person in another case is no change; the two left out are removed
         assert [(c.owner, c.field) for c in identity_changes(impacts)] == [
-            ("Bo Chan", "removed"), ("Lee Park", "removed")
-        ]  # fmt: skip
+            ("Bo Chan", "removed"),
+            ("Lee Park", "removed"),
+        ]
     finally:
         session.close()
     assert team.sources.row_count("owners") == 3
@@ -151,8 +160,7 @@ def test_a_replace_is_audited_with_who_and_the_counts_and_the_history_names_them
         with pytest.raises(ImportRefused, match="removes 295 of the 300"):
             session.load(team, prepared, impacts, "upload", actor="Lee Park")
         later = NOW + dt.timedelta(hours=1)
-        session.load(team, prepared, impacts, "upload", confirmed=True, actor="Lee Park",
-                     now=later)  # fmt: skip
+        session.load(team, prepared, impacts, "upload", confirmed=True, actor="Lee Park", now=later)
     finally:
         session.close()
     assert team.sources.row_count("accounts") == 5
@@ -172,8 +180,14 @@ ISSUER = "http://127.0.0.1:9/"
 
 
 def _claims(email: str, sub: str, **extra) -> dict:
-    return {"is_logged_in": True, "iss": ISSUER, "sub": sub, "email": email,
-            "email_verified": True, **extra}  # fmt: skip
+    return {
+        "is_logged_in": True,
+        "iss": ISSUER,
+        "sub": sub,
+        "email": email,
+        "email_verified": True,
+        **extra,
+    }
 
 
 def test_sign_in_needs_a_verified_email_and_keeps_the_subject_beside_it(team: Stores):
@@ -190,8 +204,13 @@ def test_sign_in_needs_a_verified_email_and_keeps_the_subject_beside_it(team: St
     with pytest.raises(SignInRefused, match="not verified"):
         sign_in(app, owners, missing, NOW)
     with pytest.raises(SignInRefused, match="not verified"):  # false stays false
-        sign_in(app, owners, _claims("lee@tandem.test", "s-lee", email_verified=False), NOW,
-                provider_verifies=True)  # fmt: skip
+        sign_in(
+            app,
+            owners,
+            _claims("lee@tandem.test", "s-lee", email_verified=False),
+            NOW,
+            provider_verifies=True,
+        )
     # a provider configured as verifying: the missing claim is accepted, the subject is kept
     assert sign_in(app, owners, missing, NOW, provider_verifies=True) == Viewer(
         name="Lee Park", role="leader", email="lee@tandem.test"
@@ -222,8 +241,9 @@ def test_a_confirmed_email_change_moves_the_sign_in_with_the_person(team: Stores
     new = b"owner,role,email,team\nAnn Lee,csm,ann.lee@tandem.test,EMEA\n"
     session, prepared, impacts = _prepare(team, "owners.csv", new, "owners")
     try:
-        session.load(team, prepared, impacts, "upload", identity_confirmed=True,
-                     actor=LEADER.name, now=NOW)  # fmt: skip
+        session.load(
+            team, prepared, impacts, "upload", identity_confirmed=True, actor=LEADER.name, now=NOW
+        )
     finally:
         session.close()
     owners = owner_rows(team.sources)
@@ -258,8 +278,9 @@ def _data_page_with_contacts(viewer: Viewer):
     at.selectbox(key="table_contacts").set_value("owners").run()
     at.button(key="import_check").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    assert any("Ann Lee\\: email ann@tandem.test → ann.lee@customer.example" in w.value
-               for w in at.warning)  # fmt: skip
+    assert any(
+        "Ann Lee\\: email ann@tandem.test → ann.lee@customer.example" in w.value for w in at.warning
+    )
     return at
 
 

@@ -37,28 +37,80 @@ def exports(folder: Path) -> list[Path]:
     Zendesk tickets export (satisfaction Good/Bad/Offered), all dated in 2025."""
     companies = _write(
         folder / "hubspot-companies.csv",
-        ["Record ID", "Company name", "Company Domain Name", "Company owner", "Create Date",
-         "Lifecycle Stage", "Annual Revenue"],
-        [[str(5000 + i), f"Company {i}", f"company{i}.com", f"Owner {i % 5}",
-          f"2024-03-{1 + i % 9:02d} 10:00", STAGES[i % len(STAGES)], 10_000 * (i + 1)]
-         for i in range(56)],
-    )  # fmt: skip
+        [
+            "Record ID",
+            "Company name",
+            "Company Domain Name",
+            "Company owner",
+            "Create Date",
+            "Lifecycle Stage",
+            "Annual Revenue",
+        ],
+        [
+            [
+                str(5000 + i),
+                f"Company {i}",
+                f"company{i}.com",
+                f"Owner {i % 5}",
+                f"2024-03-{1 + i % 9:02d} 10:00",
+                STAGES[i % len(STAGES)],
+                10_000 * (i + 1),
+            ]
+            for i in range(56)
+        ],
+    )
     tasks = _write(
         folder / "salesforce-tasks.csv",
-        ["id", "who_id", "what_id", "account_id", "activity_date", "task_subtype", "subject",
-         "owner_id"],
-        [[f"00T{i:05d}", f"003{i:05d}", str(5000 + i % 14), str(5000 + i % 14),
-          f"2025-05-{1 + i % 28:02d}", KINDS[i % len(KINDS)], "Follow up", "005000001"]
-         for i in range(48)],
-    )  # fmt: skip
+        [
+            "id",
+            "who_id",
+            "what_id",
+            "account_id",
+            "activity_date",
+            "task_subtype",
+            "subject",
+            "owner_id",
+        ],
+        [
+            [
+                f"00T{i:05d}",
+                f"003{i:05d}",
+                str(5000 + i % 14),
+                str(5000 + i % 14),
+                f"2025-05-{1 + i % 28:02d}",
+                KINDS[i % len(KINDS)],
+                "Follow up",
+                "005000001",
+            ]
+            for i in range(48)
+        ],
+    )
     tickets = _write(
         folder / "zendesk-tickets.csv",
-        ["Id", "Requester", "Requester email", "Organization", "Created at", "Status",
-         "Priority", "Satisfaction Score"],
-        [[str(100 + i), f"Person {i}", f"p{i}@company{i % 14}.com", f"Company {i % 14}",
-          f"2025-06-{1 + i % 28:02d} 09:00:00", "Solved", ["Normal", "High", "Urgent", "Low"][i % 4],
-          SCORES[i % len(SCORES)]] for i in range(36)],
-    )  # fmt: skip
+        [
+            "Id",
+            "Requester",
+            "Requester email",
+            "Organization",
+            "Created at",
+            "Status",
+            "Priority",
+            "Satisfaction Score",
+        ],
+        [
+            [
+                str(100 + i),
+                f"Person {i}",
+                f"p{i}@company{i % 14}.com",
+                f"Company {i % 14}",
+                f"2025-06-{1 + i % 28:02d} 09:00:00",
+                "Solved",
+                ["Normal", "High", "Urgent", "Low"][i % 4],
+                SCORES[i % len(SCORES)],
+            ]
+            for i in range(36)
+        ],
+    )
     return [companies, tasks, tickets]
 
 

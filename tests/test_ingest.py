@@ -105,10 +105,16 @@ def test_mapping_toml_round_trip_and_refusals():
 def test_good_file_loads_with_types_and_value_mapping(empty_stores: Stores):
     m = Mapping(
         table="accounts",
-        columns={"account_id": "Customer ID", "account_name": "Company Name", "arr": "ARR (USD)",
-                 "renewal_date": "Renewal Date", "csm_owner": "CSM", "segment": "Tier"},
+        columns={
+            "account_id": "Customer ID",
+            "account_name": "Company Name",
+            "arr": "ARR (USD)",
+            "renewal_date": "Renewal Date",
+            "csm_owner": "CSM",
+            "segment": "Tier",
+        },
         values={"segment": {"Tier 1": "Enterprise", "Tier 2": "Mid-Market"}},
-    )  # fmt: skip
+    )
     prepared, counts = import_bytes(empty_stores, "accounts", "crm.csv", ACCOUNTS_CSV, m)
     assert counts == {"accounts": 2} and prepared.rejects.is_empty()
     rows = empty_stores.sources.query("SELECT * FROM accounts ORDER BY account_id")
@@ -138,9 +144,16 @@ def test_semicolon_latin1_bom_and_european_numbers(empty_stores: Stores):
 
 def test_daily_rollup_usage_rows_load(seeded: Stores):
     data = b"account_id,date,active_users,events\nc1,2026-05-01,7,120\nc1,2026-05-02,9,150\n"
-    m = Mapping(table="usage_events", columns={"account_id": "account_id", "occurred_at": "date",
-                                              "active_users": "active_users", "quantity": "events"})  # fmt: skip
-    prepared, counts = import_bytes(seeded, "usage_events", "daily.csv", data, m)
+    m = Mapping(
+        table="usage_events",
+        columns={
+            "account_id": "account_id",
+            "occurred_at": "date",
+            "active_users": "active_users",
+            "quantity": "events",
+        },
+    )
+    _prepared, counts = import_bytes(seeded, "usage_events", "daily.csv", data, m)
     assert counts == {"usage_events": 2}
     assert seeded.sources.scalar("SELECT sum(quantity) FROM usage_events") == 270
 
@@ -222,12 +235,19 @@ def test_row_level_problems_each_named_by_row_and_column(seeded: Stores):
 
 def test_negative_money_and_ambiguous_dates(empty_stores: Stores):
     data = b"account_id,account_name,arr,contract_start\na,A,-5,03/04/2025\nb,B,10,05/06/2025\n"
-    prepared, counts = import_bytes(empty_stores, "accounts", "acc.csv", data)
+    prepared, _counts = import_bytes(empty_stores, "accounts", "acc.csv", data)
     assert "column arr: -5 is negative" in prepared.rejects["reasons"][0]
     assert any("assumed US (month/day/year)" in n for n in prepared.notes)
     assert empty_stores.sources.scalar("SELECT contract_start FROM accounts") == dt.date(2025, 5, 6)
-    eu = Mapping(table="accounts", columns={"account_id": "account_id", "account_name": "account_name",
-                                           "contract_start": "contract_start"}, date_format="eu")  # fmt: skip
+    eu = Mapping(
+        table="accounts",
+        columns={
+            "account_id": "account_id",
+            "account_name": "account_name",
+            "contract_start": "contract_start",
+        },
+        date_format="eu",
+    )
     import_bytes(empty_stores, "accounts", "acc.csv", data, eu)
     assert empty_stores.sources.scalar(
         "SELECT contract_start FROM accounts WHERE account_id = 'a'"
@@ -327,9 +347,20 @@ def test_single_table_import_command_refuses_a_wrong_mapping(tmp_path):
     mapping = tmp_path / "m.toml"
     mapping.write_text('table = "tickets"\n')
     done = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "import", "accounts", str(SAMPLES / "maven-crm" / "accounts.csv"),
-         "--mapping", str(mapping)], env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "import",
+            "accounts",
+            str(SAMPLES / "maven-crm" / "accounts.csv"),
+            "--mapping",
+            str(mapping),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "maps table 'tickets', not 'accounts'" in done.stderr
 
 

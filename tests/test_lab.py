@@ -76,8 +76,14 @@ def test_auc_matches_the_pairwise_definition_on_random_data(seed):
         _textbook_auc(scores.tolist(), labels.tolist())
     )
     # the backtest's AUC (low health = risky) is the same on the negated score
-    snapshot_rows = pl.DataFrame({"health": -scores, "churned": labels, "band": "red",
-                                  "account_id": [f"A{i % 40}" for i in range(300)]})  # fmt: skip
+    snapshot_rows = pl.DataFrame(
+        {
+            "health": -scores,
+            "churned": labels,
+            "band": "red",
+            "account_id": [f"A{i % 40}" for i in range(300)],
+        }
+    )
     assert bt.evaluate(snapshot_rows).auc == pytest.approx(roc_auc(frame, "s", "y"))
 
 
@@ -150,9 +156,15 @@ def test_adding_data_after_a_snapshot_never_changes_it(tmp_path):
         "account_id"
     ]
     with stores.sources.writer() as writer:
-        rows = pl.DataFrame({"account_id": accounts, "occurred_at": [late] * 5,
-                             "user_id": ["late-user"] * 5, "feature": ["late"] * 5,
-                             "quantity": [50] * 5})  # fmt: skip
+        rows = pl.DataFrame(
+            {
+                "account_id": accounts,
+                "occurred_at": [late] * 5,
+                "user_id": ["late-user"] * 5,
+                "feature": ["late"] * 5,
+                "quantity": [50] * 5,
+            }
+        )
         writer.append("usage_events", rows)
         writer.execute(
             "INSERT INTO tickets (ticket_id, account_id, created_at, priority)"
@@ -164,7 +176,7 @@ def test_adding_data_after_a_snapshot_never_changes_it(tmp_path):
             "INSERT INTO activities (account_id, occurred_at, kind, role)"
             " SELECT account_id, ?, 'meeting', 'am' FROM accounts ORDER BY account_id LIMIT 5",
             [late],
-        )  # fmt: skip
+        )
         # a later expansion, and today's ARR that includes it (the CRM's ARR is today's) on
         # accounts still active: a churned account's ARR today is 0 and the ARR it had is
         # what its churn lost (scoring.glossary.arr_on), so raising its CRM ARR is no
@@ -231,8 +243,11 @@ def portfolios(tmp_path_factory) -> dict[str, Stores]:
     whose licences are nearly full everywhere (seats saturate)."""
     from dashboard.ingest.demo import DemoSpec, load_demo
 
-    shapes = {"demo shape": {}, "signal outside usage": {"usage_signal": 0.0},
-              "saturated seats": {"seat_fill": 0.35}}  # fmt: skip
+    shapes = {
+        "demo shape": {},
+        "signal outside usage": {"usage_signal": 0.0},
+        "saturated seats": {"seat_fill": 0.35},
+    }
     out = {}
     for i, (name, shape) in enumerate(shapes.items()):
         stores = Stores.open(tmp_path_factory.mktemp(f"shape{i}"))
@@ -267,9 +282,18 @@ def test_a_thin_history_gets_no_calibrated_scorecard_and_says_why(demo_stores: S
     train = out_of_time_split(snapshots.dates, 90).train
     thin = snapshots.labelled.filter(pl.col("as_of").is_in(train))
     events = thin.filter(pl.col("churned"))["account_id"].n_unique()
-    fewer = replace(snapshots, labelled=snapshots.labelled.filter(
-        ~pl.col("churned") | pl.col("account_id").is_in(
-            thin.filter(pl.col("churned"))["account_id"].unique().head(min(events, 29)).implode())))  # fmt: skip
+    fewer = replace(
+        snapshots,
+        labelled=snapshots.labelled.filter(
+            ~pl.col("churned")
+            | pl.col("account_id").is_in(
+                thin.filter(pl.col("churned"))["account_id"]
+                .unique()
+                .head(min(events, 29))
+                .implode()
+            )
+        ),
+    )
     calibrated = calibrate(fewer, default_scorecard())
     assert calibrated.scorecard is None and calibrated.weights == {}
     assert "calibrating needs at least 30" in calibrated.refused
@@ -336,8 +360,13 @@ def test_save_activate_audit_and_revert(empty_stores: Stores):
 
 def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
     env = {**os.environ, "TANDEM_DATA_DIR": str(demo_dir)}
-    run = subprocess.run([sys.executable, "-m", "dashboard.cli", "backtest", "--json"],
-                         env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "backtest", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = json.loads(run.stdout)
     for key in ("auc", "auc_ci", "band_churn_rates", "n_accounts", "n_churn_events", "snapshots"):
         assert key in out
@@ -354,12 +383,32 @@ def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
         assert timed["note"]
     card = tmp_path / "weak.toml"
     card.write_text('name = "weak"\n[weights]\nengagement = 1\n')
-    weak = json.loads(subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "backtest", "--scorecard", str(card), "--json",
-         "--horizon", "180"], env=env, capture_output=True, text=True, check=True).stdout)  # fmt: skip
+    weak = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "backtest",
+                "--scorecard",
+                str(card),
+                "--json",
+                "--horizon",
+                "180",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert weak["scorecard"] == "weak" and weak["horizon_days"] == 180 and weak["auc"] < out["auc"]
-    bad = subprocess.run([sys.executable, "-m", "dashboard.cli", "backtest", "--scorecard", "nope"],
-                         env=env, capture_output=True, text=True)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "backtest", "--scorecard", "nope"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "no scorecard named 'nope'" in bad.stderr
 
 
@@ -402,16 +451,26 @@ def test_a_change_to_the_source_data_drops_the_kept_snapshots(tmp_path):
     before = point_in_time_features(stores.sources, dates)
     with stores.sources.writer() as writer:  # a late usage burst, before every snapshot
         accounts = writer.query("SELECT account_id FROM accounts")["account_id"]
-        writer.append("usage_events", pl.DataFrame({
-            "account_id": accounts, "occurred_at": [dt.datetime.combine(dates[0], dt.time()) -
-                                                    dt.timedelta(days=1)] * len(accounts),
-            "user_id": ["new-user"] * len(accounts), "quantity": [500] * len(accounts)}))  # fmt: skip
+        writer.append(
+            "usage_events",
+            pl.DataFrame(
+                {
+                    "account_id": accounts,
+                    "occurred_at": [dt.datetime.combine(dates[0], dt.time()) - dt.timedelta(days=1)]
+                    * len(accounts),
+                    "user_id": ["new-user"] * len(accounts),
+                    "quantity": [500] * len(accounts),
+                }
+            ),
+        )
     tables = stores.sources.query("SELECT table_name FROM information_schema.tables")
     assert "snapshot_features" not in tables["table_name"].to_list()
     after = point_in_time_features(stores.sources, dates)  # rebuilt from the new data
     assert_frame_equal(after, features_at(stores.sources, dates))
     first = pl.col("as_of") == dates[0]
-    assert after.filter(first)["events_last_30d"].sum() > before.filter(first)["events_last_30d"].sum()  # fmt: skip
+    assert (
+        after.filter(first)["events_last_30d"].sum() > before.filter(first)["events_last_30d"].sum()
+    )
     refresh(stores, dt.date(2026, 6, 30), tmp_path, digests=False)  # kept again
     tables = stores.sources.query("SELECT table_name FROM information_schema.tables")
     assert "snapshot_features" in tables["table_name"].to_list()
@@ -440,8 +499,13 @@ def test_the_kept_snapshots_hold_what_a_health_score_reads(demo_stores: Stores):
     snapshots = backtest_snapshots(demo_stores.sources, 90)
     full = features_at(demo_stores.sources, snapshots.dates)
     assert snapshots.labelled.width < full.width
-    edited = default_scorecard().model_copy(update={"params": default_scorecard().params.model_copy(
-        update={"adoption_target": 0.5, "support_csat_weight": 0.0})})  # fmt: skip
+    edited = default_scorecard().model_copy(
+        update={
+            "params": default_scorecard().params.model_copy(
+                update={"adoption_target": 0.5, "support_csat_weight": 0.0}
+            )
+        }
+    )
     for card in (default_scorecard(), edited):
         kept = health_scores(snapshots.labelled, card)["health"]
         assert kept.equals(health_scores(full, card)["health"])

@@ -102,7 +102,7 @@ def test_accounts_replaced_under_existing_usage_show_the_child_rows_they_orphan(
 
 
 def test_a_dry_run_leaves_the_data_folder_byte_identical(team, tmp_path):
-    stores, root = team
+    _stores, root = team
     before = fingerprint(root)
     bad = tmp_path / "tickets.csv"
     bad.write_text("ticket_id,account_id,created_at\nt1,nobody,2026-01-01\nt2,,soon\n")

@@ -68,8 +68,12 @@ def test_each_organisation_sees_its_own_portfolio(two_orgs):
         counts[org] = int(
             next(m for m in at.metric if m.label == "Accounts").value.replace(",", "")
         )
-    live = {o: Stores.open(org_dir(get_settings(), o)).sources.scalar(
-        "SELECT count(*) FROM account_scores") for o in sizes}  # fmt: skip
+    live = {
+        o: Stores.open(org_dir(get_settings(), o)).sources.scalar(
+            "SELECT count(*) FROM account_scores"
+        )
+        for o in sizes
+    }
     assert counts == live and counts["acme"] != counts["globex"]
 
 
@@ -79,9 +83,11 @@ def test_a_check_holds_only_for_the_organisation_plan_and_data_it_was_given_for(
     acme, globex = tmp_path / "orgs" / "acme", tmp_path / "orgs" / "globex"
     checked = CheckStamp.of(acme, "plan-1", "v1")
     require_same_check(checked, CheckStamp.of(acme / ".", "plan-1", "v1"))  # the same folder
-    for other, what in ((CheckStamp.of(globex, "plan-1", "v1"), "another organisation"),
-                        (CheckStamp.of(acme, "plan-2", "v1"), "mappings or mode changed"),
-                        (CheckStamp.of(acme, "plan-1", "v2"), "stored data changed")):  # fmt: skip
+    for other, what in (
+        (CheckStamp.of(globex, "plan-1", "v1"), "another organisation"),
+        (CheckStamp.of(acme, "plan-2", "v1"), "mappings or mode changed"),
+        (CheckStamp.of(acme, "plan-1", "v2"), "stored data changed"),
+    ):
         with pytest.raises(StaleCheck, match=what):
             require_same_check(checked, other)
 

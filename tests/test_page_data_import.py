@@ -56,9 +56,17 @@ def check_and_load(at: AppTest) -> str:
 
 def test_ravenstack_through_the_data_page(data_page: AppTest, tmp_path):
     at = data_page
-    upload(at, "ravenstack", ["ravenstack_accounts.csv", "ravenstack_subscriptions.csv",
-                              "ravenstack_feature_usage.csv", "ravenstack_support_tickets.csv",
-                              "ravenstack_churn_events.csv"])  # fmt: skip
+    upload(
+        at,
+        "ravenstack",
+        [
+            "ravenstack_accounts.csv",
+            "ravenstack_subscriptions.csv",
+            "ravenstack_feature_usage.csv",
+            "ravenstack_support_tickets.csv",
+            "ravenstack_churn_events.csv",
+        ],
+    )
     assert at.selectbox(key="table_ravenstack_support_tickets").value == "tickets"
     assert at.selectbox(key="table_ravenstack_subscriptions").value == "subscriptions"
     # usage by its values (events per subscription and day), but with no account column:
@@ -68,8 +76,14 @@ def test_ravenstack_through_the_data_page(data_page: AppTest, tmp_path):
     assert feature_usage.options[1] == "usage_events"
     at.selectbox(key="table_ravenstack_accounts").set_value("(skip this file)").run()
     at.selectbox(key="table_ravenstack_churn_events").set_value("(skip this file)").run()
-    sql(at, {"accounts": "ravenstack/accounts.toml", "usage_events": "ravenstack/usage_events.toml",
-             "outcomes": "ravenstack/outcomes.toml"})  # fmt: skip
+    sql(
+        at,
+        {
+            "accounts": "ravenstack/accounts.toml",
+            "usage_events": "ravenstack/usage_events.toml",
+            "outcomes": "ravenstack/outcomes.toml",
+        },
+    )
     message = check_and_load(at)
     assert (
         "500 accounts" in message
@@ -94,8 +108,14 @@ def test_maven_through_the_data_page(data_page: AppTest, tmp_path):
     upload(at, "maven-crm", ["accounts.csv", "sales_pipeline.csv", "sales_teams.csv"])
     for view in ("accounts", "sales_pipeline", "sales_teams"):
         at.selectbox(key=f"table_{view}").set_value("(skip this file)").run()
-    sql(at, {"accounts": "maven/accounts.toml", "owners": "maven/owners.toml",
-             "activities": "maven/activities.toml"})  # fmt: skip
+    sql(
+        at,
+        {
+            "accounts": "maven/accounts.toml",
+            "owners": "maven/owners.toml",
+            "activities": "maven/activities.toml",
+        },
+    )
     message = check_and_load(at)
     assert "85 accounts" in message
     at.switch_page("../pages/portfolio.py").run()

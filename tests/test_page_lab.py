@@ -60,8 +60,15 @@ def test_a_weight_change_recomputes_the_comparison(demo_stores: Stores):
 
 def test_an_invalid_candidate_is_refused_with_the_reason(demo_stores: Stores):
     at = _lab()
-    for key in ("adoption", "usage_trend", "breadth", "support", "sentiment", "engagement",
-                "billing"):  # fmt: skip
+    for key in (
+        "adoption",
+        "usage_trend",
+        "breadth",
+        "support",
+        "sentiment",
+        "engagement",
+        "billing",
+    ):
         at.slider(key=f"lab_w_{key}").set_value(0.0)
     at.run()
     assert any("all weights are zero" in e.value for e in at.error)

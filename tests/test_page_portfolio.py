@@ -30,10 +30,17 @@ def test_renders_kpis_charts_and_table(portfolio: AppTest, demo_stores: Stores):
     assert at.title[0].value == "Portfolio health"
     labels = [m.label for m in at.metric]
     assert labels == [
-        "Accounts", "ARR", "ARR green", "ARR yellow", "ARR red", "Median health", "ARR at risk",
+        "Accounts",
+        "ARR",
+        "ARR green",
+        "ARR yellow",
+        "ARR red",
+        "Median health",
+        "ARR at risk",
         "Expected ARR lost to churn (90 d)",
-        "NRR (12 mo)", "GRR (12 mo)",
-    ]  # fmt: skip
+        "NRR (12 mo)",
+        "GRR (12 mo)",
+    ]
     live = demo_stores.sources.scalar("SELECT count(*) FROM account_scores")
     assert _metric(at, "Accounts") == f"{live:,}"
     # Σ ARR × p over the accounts, p calibrated on the demo's own churn history

@@ -59,8 +59,9 @@ def test_last_syncs_decisions_show_with_their_status(demo_stores: Stores):
     at = _open("sync", pair=key)
     assert any(m.value.startswith("**From the last sync") for m in at.markdown)
     tables = [e.value for e in at.dataframe]
-    assert any("decision" in t.columns and t["decision"].str.contains("ROI review").any()
-               for t in tables)  # fmt: skip
+    assert any(
+        "decision" in t.columns and t["decision"].str.contains("ROI review").any() for t in tables
+    )
 
 
 def test_unmanaged_middle_page(demo_stores: Stores):

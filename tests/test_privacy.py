@@ -42,9 +42,13 @@ def test_free_text_is_masked_wherever_it_is_read(empty_stores):
     stores = empty_stores
     accounts = pl.DataFrame({"account_id": ["A1"], "account_name": ["Acme"]})
     activities = pl.DataFrame(
-        {"account_id": ["A1"], "occurred_at": [dt.datetime(2026, 11, 1)], "kind": ["call"],
-         "summary": ["Sam (sam@acme.io, +1 415 555 0100) asked for a quote"]}
-    )  # fmt: skip
+        {
+            "account_id": ["A1"],
+            "occurred_at": [dt.datetime(2026, 11, 1)],
+            "kind": ["call"],
+            "summary": ["Sam (sam@acme.io, +1 415 555 0100) asked for a quote"],
+        }
+    )
     with stores.sources.writer() as writer:
         writer.replace_table("accounts", accounts)
         writer.replace_table("activities", activities)
@@ -54,8 +58,9 @@ def test_free_text_is_masked_wherever_it_is_read(empty_stores):
     h.flag(stores.app, "A1", "expansion", "ping ana@acme.io", "Cleo", "csm", now=now)
     assert h.handoffs(stores.app)["evidence"][0] == f"ping {EMAIL_MASK}"
     assert EMAIL_MASK in h.handoff_history(stores.app, "A1")["note"][0]
-    sync_notes.add_decision(stores.app, "P", "A1", "call 020 7946 0958 first", None, None, "x",
-                            "csm", now)  # fmt: skip
+    sync_notes.add_decision(
+        stores.app, "P", "A1", "call 020 7946 0958 first", None, None, "x", "csm", now
+    )
     assert sync_notes.decisions(stores.app, "P")["decision"][0] == f"call {PHONE_MASK} first"
     stored = stores.app.query("SELECT decision FROM sync_notes")["decision"][0]
     assert "0958" in stored  # kept as written; masked on the way out

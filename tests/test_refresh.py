@@ -85,8 +85,19 @@ def test_health_before_renewals_predicts_churn(demo_stores: Stores):
 def test_refresh_command(tmp_path):
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
     run = {"env": env, "capture_output": True, "text": True, "check": True}
-    subprocess.run([sys.executable, "-m", "dashboard.cli", "demo", "--accounts", "80",
-                    "--backfill-weeks", "0"], **run)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "demo",
+            "--accounts",
+            "80",
+            "--backfill-weeks",
+            "0",
+        ],
+        **run,
+    )
     out = json.loads(
         subprocess.run(
             [sys.executable, "-m", "dashboard.cli", "refresh", "--demo", "--as-of", "2026-01-15"],
@@ -102,8 +113,10 @@ def test_refresh_refuses_a_bad_scorecard_file(tmp_path):
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "dashboard.cli", "refresh", "--scorecard", str(bad)],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "bad.toml" in done.stderr and "adoption=-3" in done.stderr
 
@@ -142,7 +155,11 @@ def test_activating_a_scorecard_scores_the_kept_history_again(tmp_path):
 
 def _rename_owner(stores: Stores, old: str, new: str) -> None:
     with stores.sources.writer() as writer:
-        for table, column in (("owners", "owner"), ("accounts", "csm_owner"), ("accounts", "am_owner")):  # fmt: skip
+        for table, column in (
+            ("owners", "owner"),
+            ("accounts", "csm_owner"),
+            ("accounts", "am_owner"),
+        ):
             writer.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new, old])
 
 
@@ -168,8 +185,10 @@ def test_a_line_break_in_an_owner_name_never_stops_the_nightly_refresh(tmp_path)
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", ANCHOR.isoformat()],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     report = json.loads(done.stdout)

@@ -66,10 +66,14 @@ def test_forecast_probabilities_come_from_history_when_there_is_enough():
     history = pl.DataFrame(
         {
             "band": ["green"] * 40 + ["yellow"] * 30 + ["red"] * 10,
-            "renewed": [True] * 36 + [False] * 4 + [True] * 24 + [False] * 6 + [True] * 5
+            "renewed": [True] * 36
+            + [False] * 4
+            + [True] * 24
+            + [False] * 6
+            + [True] * 5
             + [False] * 5,
         }
-    )  # fmt: skip
+    )
     probs = r.renewal_probabilities(history, minimum=30)
     by_band = {row["band"]: row for row in probs.iter_rows(named=True)}
     assert by_band["green"]["probability"] == pytest.approx(0.9)

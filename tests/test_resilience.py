@@ -30,9 +30,20 @@ def test_a_refresh_killed_halfway_leaves_the_previous_data_serving(tmp_path):
     scores = stores.sources.query("SELECT account_id, health FROM account_scores ORDER BY 1")
     env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path)}
     job = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "refresh", "--as-of", "2026-11-21",
-         "--backfill-weeks", "6"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "refresh",
+            "--as-of",
+            "2026-11-21",
+            "--backfill-weeks",
+            "6",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while not list((tmp_path / "sources").glob("*.building*")):  # it is writing: kill it now
         assert job.poll() is None, "the refresh finished before it could be killed"
@@ -57,10 +68,11 @@ def test_sessions_writing_notes_and_handoffs_at_once_lose_nothing(tmp_path):
     def work(store: AppStore, n: int) -> None:
         try:
             for i in range(15):
-                sync_notes.add_decision(store, "P + Q", f"A{i}", f"s{n} note {i}", None, None,
-                                        f"s{n}", "csm", now)  # fmt: skip
+                sync_notes.add_decision(
+                    store, "P + Q", f"A{i}", f"s{n} note {i}", None, None, f"s{n}", "csm", now
+                )
                 h.flag(store, f"S{n}-{i}", "risk", f"s{n} risk {i}", f"s{n}", "csm", now=now)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(s, n)) for n, s in enumerate(sessions)]
@@ -82,7 +94,7 @@ def test_sessions_of_one_process_open_the_app_store_at_once_without_a_handle_con
     # DuckDB refuses to open a file read-write while another thread is closing it ("Unique
     # file handle conflict"), about once in 150 opens before the shared per-file lock.
     stores = [AppStore(tmp_path) for _ in range(4)]
-    assert len({id(s._lock) for s in stores}) == 1  # noqa: SLF001 - one lock per file
+    assert len({id(s._lock) for s in stores}) == 1
     with stores[0].transaction() as con:
         con.execute("CREATE TABLE hits (session INTEGER, i INTEGER)")
     errors: list[Exception] = []
@@ -92,7 +104,7 @@ def test_sessions_of_one_process_open_the_app_store_at_once_without_a_handle_con
             try:
                 with stores[n].transaction() as con:
                     con.execute("INSERT INTO hits VALUES (?, ?)", [n, i])
-            except Exception as exc:  # noqa: BLE001 - any failure fails the test
+            except Exception as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=session, args=(n,)) for n in range(4)]

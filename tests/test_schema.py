@@ -7,9 +7,18 @@ from dashboard.store import SchemaError, Stores
 from dashboard.store.ddl import SOURCE_MIGRATIONS, ddl, migrate, schema_version
 
 DESIGN_TABLES = [
-    "accounts", "subscriptions", "invoices", "usage_events", "tickets", "surveys",
-    "activities", "outcomes", "owners", "account_keys", "contacts",
-]  # fmt: skip
+    "accounts",
+    "subscriptions",
+    "invoices",
+    "usage_events",
+    "tickets",
+    "surveys",
+    "activities",
+    "outcomes",
+    "owners",
+    "account_keys",
+    "contacts",
+]
 
 
 def test_every_design_table_is_modelled():

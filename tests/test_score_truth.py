@@ -58,10 +58,13 @@ def test_maven_has_no_outcomes_and_every_command_runs(samples):
     assert text.returncode == 0 and "cannot be checked" in text.stdout
 
 
-@pytest.mark.parametrize(("sample", "words"), [
-    ("ravenstack", ("no evidence of predicting churn", "backwards")),
-    ("maven", ("cannot be checked",)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sample", "words"),
+    [
+        ("ravenstack", ("no evidence of predicting churn", "backwards")),
+        ("maven", ("cannot be checked",)),
+    ],
+)
 def test_the_score_lab_says_the_verdict_and_refuses_a_calibration(
     samples, app_data_dir, sample, words
 ):
@@ -111,7 +114,7 @@ def test_an_old_export_is_read_as_of_its_own_end(samples, app_data_dir):
         "SELECT s.account_id, s.renewal_date FROM account_scores s JOIN accounts a USING (account_id)"
         " WHERE a.renewal_date IS NULL AND s.account_id IN (SELECT account_id FROM usage_events)"
         " ORDER BY s.account_id LIMIT 1"
-    ).row(0, named=True)  # fmt: skip
+    ).row(0, named=True)
     at.query_params["account"] = account["account_id"]
     at.switch_page("../pages/account.py").run()
     assert not at.exception, [e.message for e in at.exception]

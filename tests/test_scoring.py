@@ -104,8 +104,10 @@ def test_portfolio_scale_scores_against_the_portfolio_95th_percentile():
 def test_portfolio_scale_is_per_snapshot_date_and_keeps_a_floor():
     # the same utilisation on two dates is scored against each date's own portfolio
     one = features(*[{"active_users_last_30d": v, "licensed_seats": 100} for v in (20, 40, 80)])
-    two = one.with_columns(active_users_last_30d=pl.col("active_users_last_30d") // 2,
-                           as_of=pl.lit(dt.date(2026, 2, 1)))  # fmt: skip
+    two = one.with_columns(
+        active_users_last_30d=pl.col("active_users_last_30d") // 2,
+        as_of=pl.lit(dt.date(2026, 2, 1)),
+    )
     out = components(pl.concat([one, two]).lazy(), ComponentParams()).collect()
     first, second = (
         out.filter(pl.col("as_of") == d)["adoption"].to_list() for d in sorted(set(out["as_of"]))
@@ -189,14 +191,14 @@ def test_renewal_risk_and_expansion():
             "nps_latest": 2.0,
             "days_since_last_touch": 120,
             "tickets_open_high": 2,
-        },  # red inside 90 days  # fmt: skip
+        },  # red inside 90 days
         {
             "days_to_renewal": 300,
             "active_users_last_30d": 10,
             "active_users_prior_30d": 8,
             "features_last_30d": 8,
             "outcomes_last_90d": 1,
-        },  # fmt: skip
+        },
     )
     out = score_portfolio(rows, CARD).accounts
     assert out["renewal_window"].to_list() == ["31-60", "> 180"]
@@ -248,12 +250,12 @@ weights = st.fixed_dictionaries({c: st.floats(0, 10) for c in COMPONENTS}).filte
 
 def _health(row: dict, w: dict) -> float | None:
     card = CARD.model_copy(update={"weights": w})
-    frame = pl.DataFrame([row], schema={c: pl.Float64 for c in COMPONENTS})
+    frame = pl.DataFrame([row], schema=dict.fromkeys(COMPONENTS, pl.Float64))
     return apply_scorecard(frame.lazy(), card).collect()["health"][0]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.fixed_dictionaries({c: score for c in COMPONENTS}), weights)
+@given(st.fixed_dictionaries(dict.fromkeys(COMPONENTS, score)), weights)
 def test_health_stays_within_0_100(row, w):
     h = _health(row, w)
     assert h is None or -1e-9 <= h <= 100 + 1e-9
@@ -261,7 +263,7 @@ def test_health_stays_within_0_100(row, w):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.fixed_dictionaries({c: score for c in COMPONENTS}),
+    st.fixed_dictionaries(dict.fromkeys(COMPONENTS, score)),
     weights,
     st.sampled_from(COMPONENTS),
     st.floats(0, 100),
@@ -276,7 +278,7 @@ def test_raising_a_component_never_lowers_health(row, w, name, bump):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.fixed_dictionaries({c: score for c in COMPONENTS}), weights, st.floats(0.01, 1000))
+@given(st.fixed_dictionaries(dict.fromkeys(COMPONENTS, score)), weights, st.floats(0.01, 1000))
 def test_scaling_all_weights_changes_nothing(row, w, factor):
     a, b = _health(row, w), _health(row, {k: v * factor for k, v in w.items()})
     assert (a is None and b is None) or a == pytest.approx(b)
@@ -338,10 +340,14 @@ def test_a_churn_without_an_amount_loses_the_accounts_arr():
         }
     )
     outcomes = pl.DataFrame(
-        {"account_id": ["b"], "occurred_on": [d(2025, 4, 1)], "event": ["churned"],
-         "arr_change": [None]},
+        {
+            "account_id": ["b"],
+            "occurred_on": [d(2025, 4, 1)],
+            "event": ["churned"],
+            "arr_change": [None],
+        },
         schema_overrides={"arr_change": pl.Float64},
-    )  # fmt: skip
+    )
     r = retention(accounts, outcomes, d(2025, 1, 1), d(2025, 12, 31))
     assert r["starting_arr"] == 400.0 and r["accounts_at_start"] == 2
     assert r["grr"] == pytest.approx(300 / 400) and r["logo_churn"] == pytest.approx(1 / 2)
@@ -427,11 +433,17 @@ def test_expansion_potential_is_seats_to_target_at_growth_plus_the_plan_up():
         {**ready, "plan": "Enterprise", "arr": 20_000.0, "active_users_last_30d": 10},
         # ready (growing, green, an outcome), users well inside the licence even after three
         # months of growth, narrow use: the model says none
-        {"plan": "Starter", "licensed_seats": 100, "active_users_last_30d": 30,
-         "active_users_prior_30d": 27, "outcomes_last_90d": 1, "features_last_30d": 3},
+        {
+            "plan": "Starter",
+            "licensed_seats": 100,
+            "active_users_last_30d": 30,
+            "active_users_prior_30d": 27,
+            "outcomes_last_90d": 1,
+            "features_last_30d": 3,
+        },
         # not ready: no potential
         {"plan": "Starter", "active_users_last_30d": 5, "features_last_30d": 1},
-    )  # fmt: skip
+    )
     out = score_portfolio(rows, CARD).accounts
     assert out["expansion_ready"].to_list()[:2] == [True, True]
     assert out["seats_to_add"].to_list()[:2] == [15, 15]

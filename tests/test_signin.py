@@ -78,8 +78,10 @@ def test_a_csm_and_a_leader_sign_in_and_see_their_own_scope(signed_app, demo_sto
     assert 0 < book < total
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for person, expected, scope in ((csm, book, "the accounts you own"),
-                                        (leader, total, "every account")):  # fmt: skip
+        for person, expected, scope in (
+            (csm, book, "the accounts you own"),
+            (leader, total, "every account"),
+        ):
             context, page = _sign_in_as(browser, url, provider, person["email"])
             sidebar = page.locator('[data-testid="stSidebar"]')
             assert sidebar.get_by_text(f"{person['owner']} ({person['role']})").count() == 1

@@ -23,10 +23,14 @@ PAGES = ["portfolio", "account", "renewals", "expansion", "sync", "unmanaged_mid
 
 
 def _counts(stores: Stores) -> dict[str, int]:
-    sources = {t: stores.sources.scalar(f"SELECT count(*) FROM {t}")
-               for t in ("accounts", "usage_events", "account_scores", "owners")}  # fmt: skip
-    app = {t: stores.app.query(f"SELECT count(*) AS n FROM {t}")["n"][0]
-           for t in ("handoffs", "sync_notes", "scorecards")}  # fmt: skip
+    sources = {
+        t: stores.sources.scalar(f"SELECT count(*) FROM {t}")
+        for t in ("accounts", "usage_events", "account_scores", "owners")
+    }
+    app = {
+        t: stores.app.query(f"SELECT count(*) AS n FROM {t}")["n"][0]
+        for t in ("handoffs", "sync_notes", "scorecards")
+    }
     return {**sources, **app}
 
 

@@ -173,11 +173,19 @@ def test_weekly_usage_runs_to_today_with_empty_weeks_at_zero(empty_stores: Store
     from dashboard.store.account_detail import weekly_usage
 
     today = dt.date(2026, 12, 2)  # a Wednesday
-    events = pl.DataFrame({
-        "account_id": ["a1"] * 3,
-        "occurred_at": [dt.datetime(2026, 10, 5, 9), dt.datetime(2026, 10, 6, 9), dt.datetime(2026, 10, 20, 9)],
-        "user_id": ["u1", "u2", "u1"], "feature": ["f"] * 3, "quantity": [1, 1, 1],
-    })  # fmt: skip
+    events = pl.DataFrame(
+        {
+            "account_id": ["a1"] * 3,
+            "occurred_at": [
+                dt.datetime(2026, 10, 5, 9),
+                dt.datetime(2026, 10, 6, 9),
+                dt.datetime(2026, 10, 20, 9),
+            ],
+            "user_id": ["u1", "u2", "u1"],
+            "feature": ["f"] * 3,
+            "quantity": [1, 1, 1],
+        }
+    )
     with empty_stores.sources.writer() as w:
         w.replace_table("accounts", ACCOUNTS)
         w.replace_table("usage_events", events)

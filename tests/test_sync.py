@@ -53,10 +53,20 @@ def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
     before = build_agenda(demo_stores, pair, TODAY)
     assert not before.since_last_sync and before.since == TODAY - dt.timedelta(days=7)
     last_week = NOW - dt.timedelta(days=6)
-    note = sync_notes.add_decision(demo_stores.app, pair, account, "Send the ROI deck",
-                                   csm, TODAY, csm, "csm", last_week)  # fmt: skip
-    today = sync_notes.add_decision(demo_stores.app, pair, None, "Quote +20 seats", am,
-                                    TODAY + dt.timedelta(days=3), am, "am", NOW)  # fmt: skip
+    note = sync_notes.add_decision(
+        demo_stores.app, pair, account, "Send the ROI deck", csm, TODAY, csm, "csm", last_week
+    )
+    today = sync_notes.add_decision(
+        demo_stores.app,
+        pair,
+        None,
+        "Quote +20 seats",
+        am,
+        TODAY + dt.timedelta(days=3),
+        am,
+        "am",
+        NOW,
+    )
     agenda = build_agenda(demo_stores, pair, TODAY)
     assert agenda.since_last_sync and agenda.since == last_week.date()
     assert agenda.last_decisions["note_id"].to_list() == [note]
@@ -69,9 +79,15 @@ def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
     assert agenda.last_decisions["status"].to_list() == ["done"]
     todays = agenda.decisions.filter(pl.col("note_id") == today)
     md = agenda_markdown(agenda, todays)
-    for section in ("## Since last sync", "## Renewals in 90 days", "## Handoffs waiting",
-                    "## Expansion signals not yet flagged", "## At risk (renewing within 90 days, red or falling)",
-                    "## Last sync's decisions", "## Decisions"):  # fmt: skip
+    for section in (
+        "## Since last sync",
+        "## Renewals in 90 days",
+        "## Handoffs waiting",
+        "## Expansion signals not yet flagged",
+        "## At risk (renewing within 90 days, red or falling)",
+        "## Last sync's decisions",
+        "## Decisions",
+    ):
         assert section in md
     assert "Send the ROI deck" in md and "Quote +20 seats" in md and "| done" in md
     page = agenda_html(agenda, todays)
@@ -88,8 +104,9 @@ def test_the_next_sync_starts_where_the_last_one_ended(demo_stores: Stores):
 
 def test_html_export_escapes_what_people_typed(demo_stores: Stores):
     pair = pairs(demo_stores.sources)["key"][0]
-    note = sync_notes.add_decision(demo_stores.app, pair, None, "<script>alert(1)</script> & co",
-                                   None, None, "x", "csm", NOW)  # fmt: skip
+    note = sync_notes.add_decision(
+        demo_stores.app, pair, None, "<script>alert(1)</script> & co", None, None, "x", "csm", NOW
+    )
     agenda = build_agenda(demo_stores, pair, TODAY)
     page = agenda_html(agenda, agenda.decisions.filter(pl.col("note_id") == note))
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
@@ -130,29 +147,81 @@ def test_a_decision_is_editable_until_the_next_sync_and_overdue_ones_are_marked(
     local = Viewer(name="local", role="local")
     pair = "Cam|Ama"
     monday = dt.datetime(2026, 11, 23, 10)
-    note = sync_notes.add_decision(stores.app, pair, None, "Send the deck", "Cam",
-                                   dt.date(2026, 11, 25), "Cam", "csm", monday)  # fmt: skip
+    note = sync_notes.add_decision(
+        stores.app, pair, None, "Send the deck", "Cam", dt.date(2026, 11, 25), "Cam", "csm", monday
+    )
     # the same sync (no later one yet): words, owner, date and status change
-    sync_notes.edit_decision_as(stores.app, local, pair, note, monday.date(), decision="Send the ROI deck",
-                                owner="Ama", due_on=dt.date(2026, 11, 27), status="open")  # fmt: skip
+    sync_notes.edit_decision_as(
+        stores.app,
+        local,
+        pair,
+        note,
+        monday.date(),
+        decision="Send the ROI deck",
+        owner="Ama",
+        due_on=dt.date(2026, 11, 27),
+        status="open",
+    )
     rows = sync_notes.decisions(stores.app, pair)
-    assert rows.select("decision", "owner", "due_on").row(0) == ("Send the ROI deck", "Ama", dt.date(2026, 11, 27))  # fmt: skip
+    assert rows.select("decision", "owner", "due_on").row(0) == (
+        "Send the ROI deck",
+        "Ama",
+        dt.date(2026, 11, 27),
+    )
     marked = rows.with_columns(due=sync_notes.due_state(dt.date(2026, 11, 30)))
     assert marked["due"].to_list() == ["overdue"]
-    assert rows.with_columns(due=sync_notes.due_state(dt.date(2026, 11, 27)))["due"].to_list() == ["due today"]  # fmt: skip
+    assert rows.with_columns(due=sync_notes.due_state(dt.date(2026, 11, 27)))["due"].to_list() == [
+        "due today"
+    ]
     with pytest.raises(ValueError, match="cannot be empty"):
-        sync_notes.edit_decision_as(stores.app, local, pair, note, monday.date(), decision=" ",
-                                    owner="Ama", due_on=None, status="open")  # fmt: skip
+        sync_notes.edit_decision_as(
+            stores.app,
+            local,
+            pair,
+            note,
+            monday.date(),
+            decision=" ",
+            owner="Ama",
+            due_on=None,
+            status="open",
+        )
     stranger = Viewer(name="Zed", role="csm")
     with pytest.raises(NotAllowed):
-        sync_notes.edit_decision_as(stores.app, stranger, pair, note, monday.date(), decision="x",
-                                    owner="Ama", due_on=None, status="open")  # fmt: skip
+        sync_notes.edit_decision_as(
+            stores.app,
+            stranger,
+            pair,
+            note,
+            monday.date(),
+            decision="x",
+            owner="Ama",
+            due_on=None,
+            status="open",
+        )
     # the next sync: the old decision's words are kept, its status still changes
-    sync_notes.add_decision(stores.app, pair, None, "Book the QBR", "Cam", None, "Cam", "csm",
-                            monday + dt.timedelta(days=7))  # fmt: skip
+    sync_notes.add_decision(
+        stores.app,
+        pair,
+        None,
+        "Book the QBR",
+        "Cam",
+        None,
+        "Cam",
+        "csm",
+        monday + dt.timedelta(days=7),
+    )
     with pytest.raises(NotAllowed, match="came after it"):
-        sync_notes.edit_decision_as(stores.app, local, pair, note, monday.date(), decision="Rewritten",
-                                    owner="Ama", due_on=None, status="done")  # fmt: skip
+        sync_notes.edit_decision_as(
+            stores.app,
+            local,
+            pair,
+            note,
+            monday.date(),
+            decision="Rewritten",
+            owner="Ama",
+            due_on=None,
+            status="done",
+        )
     sync_notes.set_status(stores.app, note, "done")
     kept = sync_notes.decisions(stores.app, pair).filter(pl.col("note_id") == note)
     assert kept.select("decision", "status").row(0) == ("Send the ROI deck", "done")
@@ -181,38 +250,67 @@ def test_a_decision_edited_by_the_other_side_shows_its_editor_and_keeps_the_auth
     pair = pair_key("Cam", "Ama")
     cam, ama = Viewer(name="Cam", role="csm"), Viewer(name="Ama", role="am")
     monday = dt.datetime(2026, 11, 23, 10)
-    note = sync_notes.add_decision_as(stores.app, ama, pair, None, "No discount above 5 %",
-                                      "Ama", dt.date(2026, 11, 30), monday)  # fmt: skip
+    note = sync_notes.add_decision_as(
+        stores.app, ama, pair, None, "No discount above 5 %", "Ama", dt.date(2026, 11, 30), monday
+    )
     assert sync_notes.decisions(stores.app, pair)["edited_by"].to_list() == [None]
     edited_at = monday + dt.timedelta(minutes=20)
-    sync_notes.edit_decision_as(stores.app, cam, pair, note, monday.date(),
-                                decision="AM approves a 40 % discount", owner="Ama",
-                                due_on=dt.date(2026, 11, 30), status="open", now=edited_at)  # fmt: skip
+    sync_notes.edit_decision_as(
+        stores.app,
+        cam,
+        pair,
+        note,
+        monday.date(),
+        decision="AM approves a 40 % discount",
+        owner="Ama",
+        due_on=dt.date(2026, 11, 30),
+        status="open",
+        now=edited_at,
+    )
     row = sync_notes.decisions(stores.app, pair).row(0, named=True)
     assert (row["decision"], row["author"]) == ("AM approves a 40 % discount", "Ama")
     assert (row["edited_by"], row["edited_at"]) == ("Cam", edited_at)
     history = sync_notes.decision_history(stores.app, note)
     assert history.select("written_by", "decision").rows() == [
-        ("Ama", "No discount above 5 %"), ("Cam", "AM approves a 40 % discount")
-    ]  # fmt: skip
+        ("Ama", "No discount above 5 %"),
+        ("Cam", "AM approves a 40 % discount"),
+    ]
     assert history["version_at"].to_list() == [monday, edited_at]
     # the AM puts it back: three versions, each with its writer; the status change is audited
-    sync_notes.edit_decision_as(stores.app, ama, pair, note, monday.date(),
-                                decision="No discount above 5 %", owner="Ama",
-                                due_on=dt.date(2026, 11, 30), status="open",
-                                now=edited_at + dt.timedelta(minutes=5))  # fmt: skip
+    sync_notes.edit_decision_as(
+        stores.app,
+        ama,
+        pair,
+        note,
+        monday.date(),
+        decision="No discount above 5 %",
+        owner="Ama",
+        due_on=dt.date(2026, 11, 30),
+        status="open",
+        now=edited_at + dt.timedelta(minutes=5),
+    )
     sync_notes.set_status(stores.app, note, "done", "Cam", edited_at + dt.timedelta(hours=1))
     history = sync_notes.decision_history(stores.app, note)
     assert history.select("written_by", "decision", "status").rows() == [
-        ("Ama", "No discount above 5 %", "open"), ("Cam", "AM approves a 40 % discount", "open"),
-        ("Ama", "No discount above 5 %", "open"), ("Cam", "No discount above 5 %", "done"),
-    ]  # fmt: skip
+        ("Ama", "No discount above 5 %", "open"),
+        ("Cam", "AM approves a 40 % discount", "open"),
+        ("Ama", "No discount above 5 %", "open"),
+        ("Cam", "No discount above 5 %", "done"),
+    ]
     audit = audit_rows(stores.app, "decision edit")
     assert audit.height == 3 and audit["subject"].unique().to_list() == [note]
     # an edit that changes nothing is no version; a stranger is refused and changes nothing
     sync_notes.set_status(stores.app, note, "done", "Cam")
     with pytest.raises(NotAllowed):
-        sync_notes.edit_decision_as(stores.app, Viewer(name="Zed", role="csm"), pair, note,
-                                    monday.date(), decision="x", owner="Ama", due_on=None,
-                                    status="open")  # fmt: skip
+        sync_notes.edit_decision_as(
+            stores.app,
+            Viewer(name="Zed", role="csm"),
+            pair,
+            note,
+            monday.date(),
+            decision="x",
+            owner="Ama",
+            due_on=None,
+            status="open",
+        )
     assert audit_rows(stores.app, "decision edit").height == 3

@@ -58,8 +58,32 @@ def test_every_shown_column_has_a_label_and_the_download_matches(name: str):
 
 
 # -- every table a page draws -------------------------------------------------------------------
-PAGE_RUNS = ["portfolio", "account", "renewals", "expansion", "sync", "unmanaged_middle", "lab", "data"]  # fmt: skip
-FORMATTED = {"number", "progress", "checkbox", "date", "datetime", "time", "multiselect", "selectbox", "link", "text", "list", "line_chart", "bar_chart", "area_chart"}  # fmt: skip
+PAGE_RUNS = [
+    "portfolio",
+    "account",
+    "renewals",
+    "expansion",
+    "sync",
+    "unmanaged_middle",
+    "lab",
+    "data",
+]
+FORMATTED = {
+    "number",
+    "progress",
+    "checkbox",
+    "date",
+    "datetime",
+    "time",
+    "multiselect",
+    "selectbox",
+    "link",
+    "text",
+    "list",
+    "line_chart",
+    "bar_chart",
+    "area_chart",
+}
 
 
 def _page(name: str, demo_stores):
@@ -98,12 +122,12 @@ def test_every_table_on_every_page_is_labelled_and_formatted(name: str, demo_sto
             if spec.get("hidden"):
                 continue
             label = spec.get("label") or str(column)
-            if "_" in label or label == column and not label[:1].isupper():
+            if "_" in label or (label == column and not label[:1].isupper()):
                 problems.append(f"table {i}: column {column!r} shows as {label!r}")
             if column in frame.columns and str(frame[column].dtype).startswith("float"):
                 kind = (spec.get("type_config") or {}).get("type")
                 fmt = (spec.get("type_config") or {}).get("format")
-                if kind not in ("number", "progress") or not fmt and kind == "number":
+                if kind not in ("number", "progress") or (not fmt and kind == "number"):
                     problems.append(f"table {i}: float column {column!r} has no format ({kind})")
     assert not problems, f"{name}: " + "; ".join(problems)
 
@@ -162,8 +186,11 @@ def test_every_export_reads_like_the_page(demo_dir, demo_stores):
     assert len(exports) > 10
     problems = []
     for name, (header, text) in exports.items():
-        for pattern, what in ((RAW_FLOAT, "an unrounded float"), (WHOLE_FLOAT, "a float money"),
-                              (MICROSECONDS, "a microsecond timestamp")):  # fmt: skip
+        for pattern, what in (
+            (RAW_FLOAT, "an unrounded float"),
+            (WHOLE_FLOAT, "a float money"),
+            (MICROSECONDS, "a microsecond timestamp"),
+        ):
             found = re.search(pattern, text)
             if found:
                 problems.append(f"{name}: {what} {found.group(0)!r}")

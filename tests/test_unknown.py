@@ -173,15 +173,28 @@ def test_a_support_driver_escalates_open_tickets_only_when_one_is_open():
     """One seat, one ticket, solved: support 0, health 0; the action reviews the ticket load,
     it does not "escalate the open tickets" (there is none)."""
     card = default_scorecard()
-    frame = dict(
-        tickets_open_high=[0], tickets_last_90d=[1], csat_last_90d=[None],
-        invoices_overdue=[0], max_days_past_due=[0], amount_overdue=[0.0],
-        invoices_late_180d=[0], invoices_due_180d=[0], mean_days_late_180d=[0.0],
-        days_since_last_touch=[None], active_users_last_30d=[1], licensed_seats=[1],
-        active_users_prior_30d=[1], features_last_30d=[1], features_in_catalog=[1],
-        nps_recent=[None], nps_latest=[None], survey_csat_180d=[None],
-        events_last_30d=[5], events_prior_30d=[5],
-    )  # fmt: skip
+    frame = {
+        "tickets_open_high": [0],
+        "tickets_last_90d": [1],
+        "csat_last_90d": [None],
+        "invoices_overdue": [0],
+        "max_days_past_due": [0],
+        "amount_overdue": [0.0],
+        "invoices_late_180d": [0],
+        "invoices_due_180d": [0],
+        "mean_days_late_180d": [0.0],
+        "days_since_last_touch": [None],
+        "active_users_last_30d": [1],
+        "licensed_seats": [1],
+        "active_users_prior_30d": [1],
+        "features_last_30d": [1],
+        "features_in_catalog": [1],
+        "nps_recent": [None],
+        "nps_latest": [None],
+        "survey_csat_180d": [None],
+        "events_last_30d": [5],
+        "events_prior_30d": [5],
+    }
     solved = drivers(_one_component(**frame), card).collect().row(0, named=True)
     assert solved["component"] == "support"
     assert solved["cause"].startswith("0 open high/urgent tickets, 1 tickets in 90 days")

@@ -58,11 +58,45 @@ def test_every_shared_vendor_file_is_recognised_with_its_table_and_preset(tmp_pa
 
 
 # -- a team's own systems, each keyed its own way --------------------------------------------
-WORDS_A = ["Acme", "Birch", "Cobalt", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris",
-           "Juniper", "Kestrel", "Lumen", "Maple", "Nimbus", "Onyx"]  # fmt: skip
-WORDS_B = ["Analytics", "Logistics", "Foods", "Robotics", "Health", "Media", "Systems",
-           "Energy", "Labs", "Partners", "Studios", "Works", "Capital", "Networks", "Retail",
-           "Travel", "Bank", "Cloud", "Motors", "Apparel"]  # fmt: skip
+WORDS_A = [
+    "Acme",
+    "Birch",
+    "Cobalt",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Maple",
+    "Nimbus",
+    "Onyx",
+]
+WORDS_B = [
+    "Analytics",
+    "Logistics",
+    "Foods",
+    "Robotics",
+    "Health",
+    "Media",
+    "Systems",
+    "Energy",
+    "Labs",
+    "Partners",
+    "Studios",
+    "Works",
+    "Capital",
+    "Networks",
+    "Retail",
+    "Travel",
+    "Bank",
+    "Cloud",
+    "Motors",
+    "Apparel",
+]
 
 
 def _write(path: Path, header: list[str], rows: list[list[object]]) -> Path:
@@ -85,65 +119,168 @@ def build_team_exports(folder: Path, n: int = 300, seed: int = 3) -> dict[str, P
         companies.append({"id": str(900_000 + i), "name": name, "domain": f"{slug}.com", "i": i})
     start = TODAY - dt.timedelta(days=400)
     files = {
-        "crm": _write(folder / "hubspot-companies.csv",
-                      ["Record ID", "Company name", "Company Domain Name", "Company owner",
-                       "Create Date", "Lifecycle Stage", "ARR", "Number of licensed seats",
-                       "Renewal Date"],
-                      [[c["id"], c["name"], c["domain"], f"Owner {c['i'] % 7}",
-                        start.isoformat(), "customer", 1000 * (1 + c["i"] % 40), 10 + c["i"] % 50,
-                        (TODAY + dt.timedelta(days=30 + c["i"])).isoformat()] for c in companies]),
-    }  # fmt: skip
+        "crm": _write(
+            folder / "hubspot-companies.csv",
+            [
+                "Record ID",
+                "Company name",
+                "Company Domain Name",
+                "Company owner",
+                "Create Date",
+                "Lifecycle Stage",
+                "ARR",
+                "Number of licensed seats",
+                "Renewal Date",
+            ],
+            [
+                [
+                    c["id"],
+                    c["name"],
+                    c["domain"],
+                    f"Owner {c['i'] % 7}",
+                    start.isoformat(),
+                    "customer",
+                    1000 * (1 + c["i"] % 40),
+                    10 + c["i"] % 50,
+                    (TODAY + dt.timedelta(days=30 + c["i"])).isoformat(),
+                ]
+                for c in companies
+            ],
+        ),
+    }
     # billing: customers by id; the name in Stripe has a legal suffix, some e-mails are personal
     customers, invoices = [], []
     for c in companies:
         email = f"billing@{c['domain']}" if c["i"] % 5 else f"owner{c['i']}@gmail.com"
         stripe_name = f"{c['name'].upper()}, Inc." if c["i"] % 2 else f"{c['name']} Ltd"
-        customers.append([f"cus_{c['i']:05d}", email, stripe_name, "false", "usd",
-                          "2025-01-01 00:00:00", "{}"])  # fmt: skip
+        customers.append(
+            [f"cus_{c['i']:05d}", email, stripe_name, "false", "usd", "2025-01-01 00:00:00", "{}"]
+        )
         for k in range(3):
             issued = TODAY - dt.timedelta(days=30 * (k + 1))
             paid = rng.random() < 0.9
-            invoices.append([f"in_{c['i']:05d}_{k}", f"cus_{c['i']:05d}", 49900, 49900 if paid else 0,
-                             0 if paid else 49900, 49900, "paid" if paid else "open",
-                             issued.isoformat(), (issued + dt.timedelta(days=30)).isoformat(),
-                             (issued + dt.timedelta(days=30)).isoformat(), "true" if paid else "false",
-                             "1", "true", "subscription_cycle"])  # fmt: skip
-    files["billing_customers"] = _write(folder / "customer_data.csv",
-        ["id", "email", "name", "delinquent", "currency", "created", "metadata"], customers)  # fmt: skip
-    files["billing_invoices"] = _write(folder / "invoice_data.csv",
-        ["id", "customer_id", "amount_due", "amount_paid", "amount_remaining", "total", "status",
-         "period_start", "period_end", "due_date", "paid", "attempt_count", "auto_advance",
-         "billing_reason"], invoices)  # fmt: skip
+            invoices.append(
+                [
+                    f"in_{c['i']:05d}_{k}",
+                    f"cus_{c['i']:05d}",
+                    49900,
+                    49900 if paid else 0,
+                    0 if paid else 49900,
+                    49900,
+                    "paid" if paid else "open",
+                    issued.isoformat(),
+                    (issued + dt.timedelta(days=30)).isoformat(),
+                    (issued + dt.timedelta(days=30)).isoformat(),
+                    "true" if paid else "false",
+                    "1",
+                    "true",
+                    "subscription_cycle",
+                ]
+            )
+    files["billing_customers"] = _write(
+        folder / "customer_data.csv",
+        ["id", "email", "name", "delinquent", "currency", "created", "metadata"],
+        customers,
+    )
+    files["billing_invoices"] = _write(
+        folder / "invoice_data.csv",
+        [
+            "id",
+            "customer_id",
+            "amount_due",
+            "amount_paid",
+            "amount_remaining",
+            "total",
+            "status",
+            "period_start",
+            "period_end",
+            "due_date",
+            "paid",
+            "attempt_count",
+            "auto_advance",
+            "billing_reason",
+        ],
+        invoices,
+    )
     # support: organisations keyed by Zendesk's own ids, named with other suffixes
-    orgs = [[str(370_000_000 + c["i"]), f"{c['name']} GmbH" if c["i"] % 3 else c["name"], "FALSE",
-             "FALSE", "", c["domain"] if c["i"] % 4 else ""] for c in companies]  # fmt: skip
-    files["support_orgs"] = _write(folder / "organization_data.csv",
-        ["id", "name", "shared_tickets", "shared_comments", "external_id", "domain_names"], orgs)  # fmt: skip
+    orgs = [
+        [
+            str(370_000_000 + c["i"]),
+            f"{c['name']} GmbH" if c["i"] % 3 else c["name"],
+            "FALSE",
+            "FALSE",
+            "",
+            c["domain"] if c["i"] % 4 else "",
+        ]
+        for c in companies
+    ]
+    files["support_orgs"] = _write(
+        folder / "organization_data.csv",
+        ["id", "name", "shared_tickets", "shared_comments", "external_id", "domain_names"],
+        orgs,
+    )
     tickets = []
     for t in range(4 * n):
         c = companies[t % n]
         created = TODAY - dt.timedelta(days=rng.randint(1, 120))
-        tickets.append([str(10_000 + t), str(370_000_000 + c["i"]), str(400_000 + t),
-                        rng.choice(["solved", "closed", "open"]), created.isoformat() + " 10:00:00",
-                        rng.choice(["low", "normal", "high", ""]),
-                        rng.choice(["good", "bad", "offered", "unoffered"])])  # fmt: skip
-    files["support_tickets"] = _write(folder / "ticket_data.csv",
-        ["id", "organization_id", "requester_id", "status", "created_at", "priority",
-         "satisfaction_rating_score"], tickets)  # fmt: skip
+        tickets.append(
+            [
+                str(10_000 + t),
+                str(370_000_000 + c["i"]),
+                str(400_000 + t),
+                rng.choice(["solved", "closed", "open"]),
+                created.isoformat() + " 10:00:00",
+                rng.choice(["low", "normal", "high", ""]),
+                rng.choice(["good", "bad", "offered", "unoffered"]),
+            ]
+        )
+    files["support_tickets"] = _write(
+        folder / "ticket_data.csv",
+        [
+            "id",
+            "organization_id",
+            "requester_id",
+            "status",
+            "created_at",
+            "priority",
+            "satisfaction_rating_score",
+        ],
+        tickets,
+    )
     # usage: Segment tracks sent for the company's group, which is the CRM's record id
     events = []
     for e in range(20 * n):
         c = companies[e % n]
         at = dt.datetime.combine(TODAY - dt.timedelta(days=rng.randint(1, 60)), dt.time(12))
-        events.append([rng.choice(["Report Viewed", "Export Run", "Dashboard Shared"]),
-                       f"anon-{e}", at.isoformat(), f"u{c['i']}-{e % 7}", at.isoformat(), c["id"]])  # fmt: skip
-    files["usage"] = _write(folder / "tracks.csv",
-        ["event", "anonymous_id", "received_at", "user_id", "timestamp", "context_group_id"], events)  # fmt: skip
+        events.append(
+            [
+                rng.choice(["Report Viewed", "Export Run", "Dashboard Shared"]),
+                f"anon-{e}",
+                at.isoformat(),
+                f"u{c['i']}-{e % 7}",
+                at.isoformat(),
+                c["id"],
+            ]
+        )
+    files["usage"] = _write(
+        folder / "tracks.csv",
+        ["event", "anonymous_id", "received_at", "user_id", "timestamp", "context_group_id"],
+        events,
+    )
     # surveys: Delighted responses, known only by the person's e-mail
-    surveys = [[rng.randint(0, 10), "fine", f"https://delighted.com/r/{s}",
-                f"person{s}@{companies[s % n]['domain']}", (TODAY - dt.timedelta(days=s % 90)).isoformat()]
-               for s in range(2 * n)]  # fmt: skip
-    files["surveys"] = _write(folder / "delighted.csv", ["Score", "Comment", "Permalink", "Email", "Created"], surveys)  # fmt: skip
+    surveys = [
+        [
+            rng.randint(0, 10),
+            "fine",
+            f"https://delighted.com/r/{s}",
+            f"person{s}@{companies[s % n]['domain']}",
+            (TODAY - dt.timedelta(days=s % 90)).isoformat(),
+        ]
+        for s in range(2 * n)
+    ]
+    files["surveys"] = _write(
+        folder / "delighted.csv", ["Score", "Comment", "Permalink", "Email", "Created"], surveys
+    )
     return files
 
 
@@ -153,8 +290,14 @@ def test_a_teams_systems_load_in_one_command_with_their_rows_matched(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     by_file = {f["file"]: f for f in report["files"]}
-    for key in ("billing_invoices", "support_tickets", "usage", "surveys", "billing_customers",
-                "support_orgs"):  # fmt: skip
+    for key in (
+        "billing_invoices",
+        "support_tickets",
+        "usage",
+        "surveys",
+        "billing_customers",
+        "support_orgs",
+    ):
         f = by_file[files[key].name]
         assert f["preset"] and f["preset"] != "generic", f
         assert f["rows_valid"] >= 0.99 * f["rows"], (
@@ -181,9 +324,14 @@ def test_a_teams_systems_load_in_one_command_with_their_rows_matched(tmp_path):
 
 
 def test_the_readmes_example_columns_load_with_derived_ids(tmp_path):
-    crm = _write(tmp_path / "crm_export.csv", ["Company Name", "ARR (USD)", "Renewal Date", "Account Owner"],
-                 [["Acme Corp, Inc.", "120000", (TODAY + dt.timedelta(days=90)).isoformat(), "Jo Smith"],
-                  ["Birch Labs", "45000", (TODAY + dt.timedelta(days=200)).isoformat(), "Al Wong"]])  # fmt: skip
+    crm = _write(
+        tmp_path / "crm_export.csv",
+        ["Company Name", "ARR (USD)", "Renewal Date", "Account Owner"],
+        [
+            ["Acme Corp, Inc.", "120000", (TODAY + dt.timedelta(days=90)).isoformat(), "Jo Smith"],
+            ["Birch Labs", "45000", (TODAY + dt.timedelta(days=200)).isoformat(), "Al Wong"],
+        ],
+    )
     done = tandem(tmp_path / "data", "import", str(crm))
     assert done.returncode == 0, done.stderr
     assert "account ids are derived from the names" in done.stderr

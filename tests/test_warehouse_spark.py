@@ -19,7 +19,7 @@ from tests.warehouse_data import ANCHOR, AS_OF_DATES, SEED, differences
 pytestmark = pytest.mark.spark
 
 try:
-    import pyspark  # noqa: F401
+    import pyspark
 except ImportError:
     pyspark = None
 if pyspark is None or shutil.which("java") is None:

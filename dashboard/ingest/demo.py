@@ -735,12 +735,55 @@ def _subscriptions(book: _Book) -> pl.DataFrame:
 
 
 FIRST_NAMES = np.array(
-    ["Ana", "Ben", "Chloe", "Dev", "Emma", "Femi", "Grace", "Hugo", "Ines", "Jon", "Kai", "Lena"]
-    + ["Maya", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Vera", "Wen"]
+    [
+        "Ana",
+        "Ben",
+        "Chloe",
+        "Dev",
+        "Emma",
+        "Femi",
+        "Grace",
+        "Hugo",
+        "Ines",
+        "Jon",
+        "Kai",
+        "Lena",
+        "Maya",
+        "Nils",
+        "Omar",
+        "Priya",
+        "Quinn",
+        "Rosa",
+        "Sam",
+        "Tariq",
+        "Uma",
+        "Vera",
+        "Wen",
+    ]
 )
 LAST_NAMES = np.array(
-    ["Adams", "Berg", "Costa", "Dubois", "Eze", "Fischer", "Garcia", "Haddad", "Ito", "Jensen"]
-    + ["Khan", "Larsen", "Moreau", "Novak", "Okafor", "Park", "Rossi", "Silva", "Tanaka", "Weber"]
+    [
+        "Adams",
+        "Berg",
+        "Costa",
+        "Dubois",
+        "Eze",
+        "Fischer",
+        "Garcia",
+        "Haddad",
+        "Ito",
+        "Jensen",
+        "Khan",
+        "Larsen",
+        "Moreau",
+        "Novak",
+        "Okafor",
+        "Park",
+        "Rossi",
+        "Silva",
+        "Tanaka",
+        "Weber",
+    ]
 )
 CONTACT_TITLES = {
     "champion": "Head of Customer Operations",

@@ -257,7 +257,7 @@ def compute_impacts(
         now = store.row_count(table) if store else 0
         period = None
         if table in ID_COLUMNS:
-            added, changed, same, missing = _id_counts(con, table, view, store)
+            added, changed, _same, missing = _id_counts(con, table, view, store)
             removed = missing if mode is LoadMode.REPLACE else 0
             after = valid if mode is LoadMode.REPLACE else now + added
             changed = 0 if mode is LoadMode.APPEND else changed

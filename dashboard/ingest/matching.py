@@ -288,7 +288,7 @@ def match_counts(
         f"SELECT count(DISTINCT __account_id) FILTER (WHERE __matched_by IS NOT NULL),"
         f" count(DISTINCT __account_id) FILTER (WHERE __matched_by IS NULL) FROM {ident(matched)}"
     ).fetchall()[0]
-    by_rule = {rule: 0 for rule in RULES} | {r: int(n) for r, n in rows}
+    by_rule = dict.fromkeys(RULES, 0) | {r: int(n) for r, n in rows}
     return {r: n for r, n in by_rule.items() if n}, int(accounts), int(unmatched)
 
 

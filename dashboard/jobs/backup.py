@@ -31,7 +31,7 @@ def backup(stores: Stores, dest: Path, now: dt.datetime) -> dict:
     if current is not None:
         shutil.copyfile(current, dest / "sources" / current.name)
         (dest / "sources" / "CURRENT").write_text(current.name)
-    with stores.app._lock:  # noqa: SLF001 - the store's own writers wait for the copy
+    with stores.app._lock:
         copy_database(stores.app.path, dest / "app.duckdb")
     manifest = {
         "made_at": now.isoformat(timespec="seconds"),

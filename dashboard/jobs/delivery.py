@@ -329,7 +329,7 @@ class Final(OSError):
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
         return None  # a 3xx stays an answer: the POST is never re-sent anywhere
 
 
@@ -357,7 +357,7 @@ def _within(seconds: float, work: Callable[[], None]) -> None:
     def run() -> None:
         try:
             work()
-        except BaseException as exc:  # noqa: BLE001 (handed to the caller)
+        except BaseException as exc:
             outcome.append(exc)
         else:
             outcome.append(None)
@@ -440,7 +440,7 @@ def _with_retries(
         try:
             send()
             return attempt, None
-        except Exception as exc:  # noqa: BLE001 (any failed send is logged, never raised)
+        except Exception as exc:
             error = _scrub(f"{type(exc).__name__}: {exc}", _secrets(settings))
             if isinstance(exc, Final):
                 return attempt, error

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,7 +177,7 @@ def _html(title: str, intro: str, lines: list[AccountLine], verdict: str | None 
     )
 
 
-def _chat_line(line: AccountLine, name: str, escape=lambda t: t) -> str:
+def _chat_line(line: AccountLine, name: str, escape: Callable[[str], str] = str) -> str:
     """One account in a chat post; ``name`` is already formatted, the rest is escaped."""
     renewal = f" · {line.renewal}" if line.renewal else ""
     rest = escape(

@@ -56,7 +56,7 @@ def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:
                 f"a server stopped while starting (exit {[p.poll() for p in processes]})"
             )
         try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback)
+            urllib.request.urlopen(url, timeout=2)
             return
         except OSError:
             time.sleep(0.3)

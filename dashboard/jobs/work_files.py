@@ -115,5 +115,5 @@ def control_character_notes(scored: pl.DataFrame, owners: pl.DataFrame) -> list[
             for row in bad.iter_rows(named=True)
         ]
     if len(notes) > NOTES_SHOWN:
-        notes = notes[:NOTES_SHOWN] + [f"and {len(notes) - NOTES_SHOWN} more such values"]
+        notes = [*notes[:NOTES_SHOWN], f"and {len(notes) - NOTES_SHOWN} more such values"]
     return notes

@@ -479,7 +479,7 @@ class SourceStore:
     def writer(
         self,
         *,
-        expect_data_version: str | None | object = ANY,
+        expect_data_version: str | object | None = ANY,
         start_from: Callable[[Path | None], Path | None] | None = None,
         build_in: Path | None = None,
     ) -> Iterator[SourceWriter]:

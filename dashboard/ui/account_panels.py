@@ -8,10 +8,13 @@ import streamlit as st
 from dashboard.store import account_detail as account
 from dashboard.store.filters import AccountFilter
 from dashboard.text import CHURN_RISK_HELP, CHURN_RISK_LABEL, CHURNED, NO_DATA, md
+from dashboard.ui import charts
 from dashboard.ui.cards import change_in_days, format_value
-from dashboard.ui.identity import unmasked
+from dashboard.ui.identity import current_viewer, unmasked
+from dashboard.ui.links import not_here
 from dashboard.ui.queries import read
 from dashboard.ui.tables import auto_columns, download_csv, humanize, money_column
+from dashboard.views.account import AccountView
 from dashboard.workflows.access import LEADERS
 
 BADGE_COLORS = {"red": "red", "yellow": "orange", "green": "green"}
@@ -253,3 +256,51 @@ def privacy_panel(account_id: str) -> None:
                 f"{len(done.rows)} tables, {done.digest_files} digest files."
             )
             st.stop()
+
+
+def not_found(account: AccountView, account_id: str, scope: list[str] | None) -> None:
+    """An id this viewer cannot open: erased (who and when, for a leader), in the other
+    workspace (offer it), or no such account (outside the book reads exactly like that)."""
+    st.title("Account")
+    if account.erased and current_viewer().role in LEADERS:
+        st.error(
+            f"There is no account with id {md(repr(account_id))}. It was erased (a privacy"
+            f" request) {md(account.erased)}; nothing else was done.",
+            icon=":material/error:",
+        )
+    else:
+        not_here(account_id, scope)  # or in the other workspace: offer it
+
+
+def health_and_components(account: AccountView) -> None:
+    """Health over time beside the components against the band thresholds."""
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.markdown("**Health over time**")
+        st.plotly_chart(charts.account_health(account.history, account.red, account.green))
+    with right.container(border=True):
+        st.markdown("**Components against the band thresholds**")
+        st.plotly_chart(charts.component_bars(account.components, account.red, account.green))
+
+
+def what_pulls_it_down(account: AccountView) -> None:
+    """The drivers, read through the CSM's and the AM's lenses."""
+    st.subheader("What pulls it down, and who does what")
+    p = account.profile
+    drivers_by_lens(
+        account.drivers, bool(p.get("am_owner")), p.get("coverage"), bool(p.get("low_coverage"))
+    )
+
+
+def usage_panel(account: AccountView) -> None:
+    """Weekly active users against licensed seats (or events, when users are not named)."""
+    if account.usage.is_empty():
+        st.markdown("**Weekly active users against licensed seats**")
+        st.caption("No product usage loaded for this account.")
+        return
+    st.markdown(
+        "**Weekly active users against licensed seats**"
+        if charts.usage_has_users(account.usage)
+        else "**Weekly usage events** — this account's usage does not name its users"
+    )
+    st.plotly_chart(charts.usage_vs_seats(account.usage, account.profile.get("licensed_seats")))

@@ -16,7 +16,7 @@ from dashboard.workflows.access import LOCAL, SignInRefused, Viewer, sign_in
 def _auth_configured() -> bool:
     try:
         return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no secrets file at all: not configured
+    except Exception:
         return False
 
 

@@ -222,7 +222,7 @@ def file_plans(uploads: list[UploadedFile], session: ImportFlow) -> tuple[Plan, 
     views = [f.view for f in staged.values() if f is not None]
     found_files = session.recognise(views)
     presets, references = found_files.presets, found_files.references
-    by_view = dict((v, m) for m, v in found_files.work if v)
+    by_view = {v: m for m, v in found_files.work if v}
     refs = {r.file: r for r in references}
     plan: Plan = []
     tables = [SKIP, *SOURCE_TABLES]

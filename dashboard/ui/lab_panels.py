@@ -9,6 +9,7 @@ from dashboard.store import AppStore
 from dashboard.store.filters import AccountFilter
 from dashboard.text import days, md
 from dashboard.ui import charts, columns
+from dashboard.ui.cards import kpi_row
 from dashboard.ui.identity import current_viewer
 from dashboard.ui.lab_editor import load_into_editor
 from dashboard.ui.queries import kept, read
@@ -229,3 +230,62 @@ def audit_panel() -> None:
     with st.expander("Audit log: who changed the scorecard, when, and what"):
         show_table(scorecard_audit(stores().app), columns.scorecard_audit())
         st.caption("To revert, activate an earlier scorecard above.")
+
+
+def _load_start(app: AppStore) -> None:
+    load_into_editor(load_saved(app, st.session_state["lab_start"]))
+
+
+def start_from(app: AppStore, active: Scorecard) -> None:
+    """The saved scorecard the editor starts from (the active one first)."""
+    names = saved_scorecards(app)["name"].to_list()
+    st.selectbox(
+        "Start from",
+        names,
+        key="lab_start",
+        index=names.index(active.name) if active.name in names else 0,
+        on_change=_load_start,
+        args=(app,),
+    )
+
+
+def candidate_impact(lab: LabView) -> None:
+    """What the candidate changes now: the cards, the distributions, the band moves."""
+    kpi_row(lab.cards)
+    one, two = st.columns(2)
+    with one.container(border=True):
+        st.markdown("**Health distribution**, active vs candidate")
+        st.plotly_chart(charts.health_distributions(lab.histogram_before, lab.histogram_after, 5))
+    with two.container(border=True):
+        st.markdown("**Band migration**, active → candidate")
+        st.plotly_chart(charts.band_sankey(lab.migration))
+    m1, m2 = st.columns(2)
+    with m1:  # the two matrices side by side, each under its caption
+        st.caption("Accounts: rows active band, columns candidate band")
+        show_table(
+            lab.accounts_matrix, columns.band_matrix(lab.accounts_matrix.columns, money=False)
+        )
+    with m2:
+        st.caption("ARR moved between bands")
+        show_table(lab.arr_matrix, columns.band_matrix(lab.arr_matrix.columns, money=True))
+
+
+def movers_panel(lab: LabView) -> None:
+    """The accounts whose health moves most under the candidate."""
+    st.subheader("Accounts that move most")
+    if lab.movers.is_empty():
+        st.caption("No account moves yet: change a weight, a band threshold or a parameter.")
+    show_table(lab.movers, columns.movers(), download="tandem-lab-movers.csv")
+
+
+def save_and_activate(
+    lab: LabView, active: Scorecard, candidate: Scorecard, account_filter: AccountFilter
+) -> None:
+    """Save the candidate, activate it (a rerun of the whole app), and the audit."""
+    st.subheader("Save and activate")
+    s1, s2 = st.columns(2)
+    with s1:
+        save_panel(candidate)
+    with s2.container(border=True):
+        activate_panel(lab, active, account_filter)  # activating reruns the whole app
+    audit_panel()

@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from icalendar import Calendar
 
@@ -190,7 +191,7 @@ def _csv(text: str, account: Account, path: Path) -> Split:
     return (write(mine), len(mine)), write([r for r in body if not matches(r)])
 
 
-def _event_account(event) -> str | None:
+def _event_account(event: Any) -> str | None:
     if ACCOUNT_PROPERTY in event:
         return str(event[ACCOUNT_PROPERTY])
     found = LEGACY_EVENT.search(str(event.get("description", "")))

@@ -94,11 +94,11 @@ def _path_to(kind: str, target: str) -> list[str]:
         path = paths.pop(0)
         if path[-1] == target:
             return path
-        paths.extend(path + [n] for n in FLOW[kind].get(path[-1], {}) if n not in path)
+        paths.extend([*path, n] for n in FLOW[kind].get(path[-1], {}) if n not in path)
     return []
 
 
-def _retrying(work):  # noqa: ANN001, ANN202 - a small local helper
+def _retrying(work):  # noqa: ANN001 - a small local helper
     """Run ``work`` again when another connection committed a conflicting change first (a
     write-write conflict, or the same step number taken): the rerun sees that change."""
     for attempt in range(_RETRIES):

@@ -738,14 +738,14 @@ def _generator(spec: str, ctx: _Context, header: str = "") -> Gen:
                     "monthly": round(row.amount / 12, 2),
                 }[part]
                 if fmt == "minor":
-                    return str(int(round(value * 100)))
+                    return str(round(value * 100))
                 if fmt == "display":
                     return f"${value:,.2f}"
                 return f"{value:.2f}"
 
             return amount
         case "minor":
-            return simple(lambda rng: str(int(round(_money(rng, arg) * 100))))
+            return simple(lambda rng: str(round(_money(rng, arg) * 100)))
         case "enum@":
             options = [o or None for o in arg.split("|")]
             return lambda rng, row, i: options[row.pick % len(options)]
