@@ -73,6 +73,7 @@ def test_the_refresh_runs_below_the_servers_priority(tmp_path: Path) -> None:
         )
         return int(run.stdout.strip().splitlines()[-1])
 
-    assert lowered() == 10
-    assert lowered("--nice", "3") == 3
+    room = 19 - os.nice(0)  # a process already lowered (a test runner) lowers at most to 19
+    assert lowered() == min(10, room)
+    assert lowered("--nice", "3") == min(3, room)
     assert lowered("--nice", "0") == 0

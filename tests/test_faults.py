@@ -51,7 +51,7 @@ def test_a_deleted_pointer_stops_refresh_and_prunes_nothing(world, cli_env, caps
     _stores, root = world
     gens = _generations(root)
     (root / "sources" / "CURRENT").unlink()
-    assert main(["refresh", "--as-of", TODAY.isoformat()]) == 2
+    assert main(["refresh", "--as-of", TODAY.isoformat(), "--nice", "0"]) == 2
     err = capsys.readouterr().err
     assert "CURRENT" in err and "is missing" in err and "tandem repair" in err
     assert "Traceback" not in err
@@ -82,7 +82,7 @@ def test_repair_points_at_the_newest_generation_that_reads_whole(world, cli_env,
     assert (root / "sources" / "CURRENT").read_text() == gens[-1]
     accounts = Stores.open(root).sources.scalar("SELECT count(*) FROM accounts")
     assert accounts == 60
-    assert main(["refresh", "--as-of", TODAY.isoformat()]) == 0
+    assert main(["refresh", "--as-of", TODAY.isoformat(), "--nice", "0"]) == 0
 
 
 def test_repair_mends_the_demos_pointer_too(tmp_path, cli_env, capsys):
@@ -209,7 +209,7 @@ def test_a_damaged_served_file_is_named_at_start_up_and_stops_the_refresh(world,
     assert not at.exception, [e.message for e in at.exception]
     message = at.error[0].value
     assert "is damaged" in message and "tandem repair" in message
-    assert main(["refresh", "--as-of", TODAY.isoformat()]) == 2
+    assert main(["refresh", "--as-of", TODAY.isoformat(), "--nice", "0"]) == 2
     err = capsys.readouterr().err
     assert "is damaged" in err and "Traceback" not in err
     assert served.read_bytes() == damaged  # left as it was, for whoever looks at it

@@ -183,7 +183,9 @@ def test_a_refused_load_neither_writes_nor_rescores(tmp_path):
     assert called == [] and stores.sources.generation() == generation
 
 
-def test_page_command_line_and_database_check_alike_load_alike_and_rescore(tmp_path, monkeypatch):
+def test_page_command_line_and_database_check_alike_load_alike_and_rescore(
+    tmp_path, monkeypatch, app_data_dir
+):
     """The same two files through the Data page, ``tandem import`` and a connected SQLite
     database: the same impact, the same stored rows, each rescored as of the same date."""
     accounts, usage = _files(tmp_path / "files")
@@ -220,9 +222,8 @@ def test_page_command_line_and_database_check_alike_load_alike_and_rescore(tmp_p
 
     page_folder = tmp_path / "page"
     Stores.open(page_folder)
-    monkeypatch.setenv("TANDEM_DATA_DIR", str(page_folder))
     monkeypatch.setenv("TANDEM_DEMO_ACCOUNTS", "20")
-    get_settings.cache_clear()
+    app_data_dir(page_folder)  # put back, with the settings read again, after the test
     try:
         at = AppTest.from_file("../dashboard/app.py", default_timeout=120).run()
         at.switch_page("../pages/data.py").run()
