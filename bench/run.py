@@ -472,7 +472,41 @@ def bench_browser(fig: Figures, stores: Stores, spec: DemoSpec) -> None:
             _changed(page, value, before)
             runs.append(time.perf_counter() - started)
         fig.values["browser_lab_change_median_seconds"] = _median(runs)
+        runs = []
+        for _ in range(5):  # a fresh tab (a shared link): a new browser context each time
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            tab = context.new_page()
+            started = time.perf_counter()
+            tab.goto(url)
+            tab.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=120_000)
+            runs.append(time.perf_counter() - started)
+            context.close()
+        fig.values["browser_fresh_tab_kpis_median_seconds"] = _median(runs)
         browser.close()
+    bench_first_start(fig, chromium)
+
+
+def bench_first_start(fig: Figures, chromium: str) -> None:
+    """The first start as a new user sees it: the app on an empty data folder (it builds and
+    scores the default demo), from the server's start to the Portfolio's table in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="tandem-first-") as empty, sync_playwright() as p:
+        started = time.perf_counter()
+        with app_server(empty) as url:
+            answered = time.perf_counter() - started
+            browser = p.chromium.launch(
+                executable_path=chromium, args=["--headless", "--no-sandbox"]
+            )
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(url)
+            page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=300_000)
+            page.wait_for_selector('[data-testid="stDataFrame"]', timeout=300_000)
+            fig.values["browser_first_start_server_seconds"] = round(answered, 3)
+            fig.values["browser_first_start_complete_page_seconds"] = round(
+                time.perf_counter() - started, 3
+            )
+            browser.close()
 
 
 def bench_warehouse(fig: Figures, stores: Stores, spec: DemoSpec) -> None:

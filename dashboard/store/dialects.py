@@ -76,33 +76,36 @@ def _literal(value: Any, kind: exp.DataType | None = None) -> exp.Expression:
 
 
 def _given_rows(
-    columns: list[tuple[str, list[Any], exp.DataType | None]], optional: bool
-) -> exp.Query:
-    """The rows ``SELECT unnest($a::T[]) AS x, unnest($b::U[]) AS y`` gives: one row per
-    position of the (equal-length) lists, as literals; no list values and ``optional`` (every
-    list may be empty): one typed row of NULLs filtered out, so every engine knows the types."""
+    columns: list[tuple[str, list[Any], exp.DataType | None]], optional: bool, alias: str
+) -> exp.Expression:
+    """The rows ``SELECT unnest($a::T[]) AS x, unnest($b::U[]) AS y`` gives, as a table to
+    select from: one row per position of the (equal-length) lists, a ``VALUES`` list of
+    literals (flat however many rows: a union of 20,000 selects is a tree no engine's parser
+    or ours walks quickly); no list values and ``optional`` (every list may be empty): one
+    typed row of NULLs filtered out, so every engine knows the types."""
     lengths = {len(values) for _, values, _ in columns}
     if len(lengths) != 1:
         raise CompileError(f"${columns[0][0]}: the lists unnested together differ in length")
     (length,) = lengths
+    names = [name for name, _, _ in columns]
     if length == 0:
         if not optional:
             raise CompileError(f"${columns[0][0]}: a list with at least one value is needed")
         nulls = [exp.alias_(_literal(None, kind), name) for name, _, kind in columns]
-        return exp.select(*nulls).where(exp.false())
-    rows: exp.Query | None = None
-    for position in range(length):
-        row = exp.select(
-            *(exp.alias_(_literal(values[position], kind), name) for name, values, kind in columns)
+        return exp.Subquery(
+            this=exp.select(*nulls).where(exp.false()),
+            alias=exp.TableAlias(this=exp.to_identifier(alias)),
         )
-        rows = row if rows is None else exp.union(rows, row, distinct=False)
-    assert rows is not None
-    return rows
+    rows = [
+        exp.Tuple(expressions=[_literal(values[i], kind) for _, values, kind in columns])
+        for i in range(length)
+    ]
+    return exp.values(rows, alias=alias, columns=names)
 
 
 def bind_parameters(tree: exp.Expression, params: Mapping[str, Any]) -> exp.Expression:
     """``$name`` becomes its value as a literal; ``SELECT DISTINCT unnest($dates::DATE[]) AS x``
-    becomes ``SELECT DISTINCT x FROM (SELECT DATE '…' AS x UNION ALL …) AS given_x``, and
+    becomes ``SELECT DISTINCT x FROM (VALUES (DATE '…'), …) AS given_x(x)``, and
     several lists unnested side by side become rows of several columns. A list may be empty
     only where the query can do without rows (every ``$name`` but ``$dates``)."""
     selects: dict[int, tuple[exp.Select, list[exp.Explode]]] = {}
@@ -125,11 +128,9 @@ def bind_parameters(tree: exp.Expression, params: Mapping[str, Any]) -> exp.Expr
             kind = cast.to.expressions[0] if cast is not None and cast.to.expressions else None
             columns.append((explode.parent.alias, list(values), kind))
             names.append(holder.name)
-        rows = _given_rows(columns, optional="dates" not in names)
         alias = f"given_{columns[0][0]}"
-        replacement = exp.select(*(exp.column(name) for name, _, _ in columns)).from_(
-            exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-        )
+        rows = _given_rows(columns, optional="dates" not in names, alias=alias)
+        replacement = exp.select(*(exp.column(name) for name, _, _ in columns)).from_(rows)
         if select.args.get("distinct"):
             replacement = replacement.distinct()
         if select is tree:
@@ -414,6 +415,8 @@ PORTABLE: frozenset[type[exp.Expression]] = frozenset(
         exp.DataType,
         exp.DateAdd,
         exp.DateDiff,
+        exp.Tuple,  # a row of VALUES (given lists)
+        exp.Values,
         exp.DPipe,  # ``a || b``: every engine here joins text so (ISO dates cast as text)
         exp.TimestampTrunc,
         exp.Distinct,

@@ -1,13 +1,9 @@
 WITH snapshot_dates AS (
   SELECT DISTINCT
     as_of
-  FROM (
-    SELECT
-      CAST('2025-12-31' AS DATE) AS as_of
-    UNION ALL
-    SELECT
-      CAST('2026-01-09' AS DATE) AS as_of
-  ) AS given_as_of
+  FROM (VALUES
+    (CAST('2025-12-31' AS DATE)),
+    (CAST('2026-01-09' AS DATE))) AS given_as_of(as_of)
 ), dates AS (
   SELECT
     as_of,
