@@ -614,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in STAGES:
             if name in chosen:
                 STAGES[name](fig, stores, spec)
+                print(json.dumps({"after": name, **fig.values}), file=sys.stderr, flush=True)
     print(json.dumps(fig.values))
     return 0
 
