@@ -165,6 +165,11 @@ def _postgres_arrow(config: WarehouseConfig, sql: str) -> pa.Table:
         cur = con.cursor()
         cur.execute(f"SET statement_timeout = {int(config.timeout_seconds * 1000)}")
         cur.execute("SET TIME ZONE 'UTC'")
+        # The planner misjudges the feature query's filtered, churn-joined accounts as one
+        # row and chains nested loops over ~100,000 x dates of them: at 100,000 accounts /
+        # 10M events one date ran 14 minutes for 22,490 rows, and 12 s with hash and merge
+        # joins only (bench/run.py --stages warehouse). Nothing here needs a nested loop.
+        cur.execute("SET enable_nestloop = off")
         cur.execute(sql)
         table = cur.fetch_arrow_table()
         cur.close()
