@@ -1,5 +1,5 @@
 """The app's one clock: TANDEM_TODAY pins the date; the suite gives the same results with the
-machine's clock moved a year forward (libfaketime shifts every clock read of the process)."""
+machine's clock moved a year forward (time-machine moves Python's clock in the process)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from dashboard import clock
 
@@ -32,7 +33,8 @@ def test_pinned_date_is_the_apps_today(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unpinned_is_the_machines_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(clock.ENV, raising=False)
     assert clock.pinned() is None
-    assert clock.today() == dt.date.today()
+    with time_machine.travel(dt.datetime(2031, 3, 4, 12, tzinfo=dt.UTC), tick=False):
+        assert clock.today() == dt.date(2031, 3, 4)
 
 
 def test_a_bad_pin_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,15 +48,20 @@ def test_the_suite_does_not_read_the_machines_clock() -> None:
     ahead (conftest moves Python's clock with time-machine) and pass unchanged."""
     files = ["tests/test_loads.py", "tests/test_vendors.py", "tests/test_lab.py"]
     env = {**os.environ, "TANDEM_TEST_CLOCK_SHIFT_DAYS": "365"}
-    moved = subprocess.run(
-        [sys.executable, "-c", "import tests.conftest, datetime; print(datetime.date.today())"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    assert dt.date.fromisoformat(moved.stdout.strip()) >= dt.date.today() + dt.timedelta(days=364)
+    unshifted = {k: v for k, v in env.items() if k != "TANDEM_TEST_CLOCK_SHIFT_DAYS"}
+
+    def machine_date(environment: dict[str, str]) -> dt.date:
+        said = subprocess.run(
+            [sys.executable, "-c", "import tests.conftest, datetime; print(datetime.date.today())"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+        )
+        return dt.date.fromisoformat(said.stdout.strip())
+
+    assert machine_date(env) - machine_date(unshifted) >= dt.timedelta(days=364)
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", *files],
         cwd=ROOT,
