@@ -167,6 +167,38 @@ def test_app_store_reads_are_kept_until_a_write_here_or_in_another_process(tmp_p
         appdata.AppStore._connect = original
 
 
+def test_a_held_batch_keeps_one_connection_and_lets_the_file_go_after(tmp_path):
+    """The demo's seeded history writes some forty transactions through one held connection:
+    each sees the one before, a failed one is rolled back alone, and after the batch another
+    process can write the file again."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from dashboard.store import AppStore
+
+    app = AppStore(tmp_path)
+    with app.held():
+        with app.transaction() as con:
+            con.execute("CREATE TABLE notes (body VARCHAR)")
+        with app.transaction() as con:
+            con.execute("INSERT INTO notes VALUES ('one')")
+        with pytest.raises(duckdb.Error), app.transaction() as con:
+            con.execute("INSERT INTO notes VALUES ('half')")
+            con.execute("INSERT INTO no_such_table VALUES (1)")
+        assert app.query("SELECT list(body) AS b FROM notes")["b"][0].to_list() == ["one"]
+    code = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1]);"
+        " con.execute(\"INSERT INTO notes VALUES ('two')\"); con.close()"
+    )
+    subprocess.run([sys.executable, "-c", code, str(app.path)], check=True)  # released
+    assert sorted(app.query("SELECT list(body) AS b FROM notes")["b"][0].to_list()) == [
+        "one",
+        "two",
+    ]
+
+
 def test_weekly_usage_runs_to_today_with_empty_weeks_at_zero(empty_stores: Stores):
     import datetime as dt
 

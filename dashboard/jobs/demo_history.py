@@ -19,6 +19,11 @@ def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
     with no handoff yet; returns how many handoffs and decisions were made."""
     if handoff_log.handoff_count(stores.app):
         return 0
+    with stores.app.held():  # one connection for the whole history, not one per step
+        return _seed(stores, anchor, seed)
+
+
+def _seed(stores: Stores, anchor: dt.date, seed: int) -> int:
     ready = marts.ready_pair_accounts(stores.sources).sample(fraction=1.0, shuffle=True, seed=seed)
     risky = marts.risky_pair_accounts(stores.sources).head(4)
     # (state reached, days ago it was flagged): the AM steps follow a few days apart

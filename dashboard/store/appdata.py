@@ -75,11 +75,31 @@ class AppStore:
         self.path = Path(data_dir) / "app.duckdb"
         self._key = self.path.resolve()  # one lock, one count of writes, per file
         self._lock = _file_lock(self._key)
+        self._held: tuple[int, duckdb.DuckDBPyConnection] | None = None
         with self._lock, self._connect() as con:
             migrate(con, APP_MIGRATIONS)  # a no-op on a file of this version
 
     @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep one read-write connection open for a batch of operations of this thread (the
+        demo's seeded history: some forty transactions, each of which would otherwise open the
+        file and checkpoint it on close). Other threads and processes open the file as usual."""
+        with self._lock:
+            con = duckdb.connect(str(self.path))
+        self._held = (threading.get_ident(), con)
+        try:
+            yield
+        finally:
+            self._held = None
+            with self._lock:
+                con.close()
+
+    @contextmanager
     def _connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        held = self._held
+        if held is not None and held[0] == threading.get_ident():
+            yield held[1]  # this thread's batch keeps its connection open
+            return
         deadline = time.monotonic() + _LOCK_RETRY_SECONDS
         fresh = not self.path.exists()  # moved away (a workspace move) or never created
         if fresh:
