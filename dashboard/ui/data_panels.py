@@ -8,9 +8,8 @@ from dashboard.ui import columns
 from dashboard.ui.import_wizard import import_panel
 from dashboard.ui.load_history import load_history_panel
 from dashboard.ui.source_panel import database_panel
-from dashboard.ui.state import stores
 from dashboard.ui.tables import show_table
-from dashboard.views.data import DataView, delivery_log
+from dashboard.views.data import DataView
 
 
 def tables_panel(data: DataView) -> None:
@@ -25,9 +24,9 @@ def tables_panel(data: DataView) -> None:
         show_table(data.history, columns.load_history(), download="tandem-loads.csv")
 
 
-def deliveries_panel() -> None:
+def deliveries_panel(data: DataView) -> None:
     """Who got which digest, where, when; what failed (open when the last day's did)."""
-    deliveries = delivery_log(stores().app)
+    deliveries = data.deliveries
     if deliveries.not_delivered:
         st.warning(
             f"{deliveries.not_delivered} digests of {deliveries.latest_day} could not be "

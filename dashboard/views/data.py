@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dashboard.store import Stores
 from dashboard.store.appdata import AppStore
 from dashboard.store.delivery_log import recent_deliveries
 from dashboard.store.features import ScoringDate, scoring_date
@@ -16,36 +17,6 @@ from dashboard.store.load_log import load_records
 from dashboard.store.overview import load_history, table_overview
 from dashboard.store.sources import SourceStore
 from dashboard.views.common import Card
-
-
-@dataclass(frozen=True)
-class DataView:
-    cards: list[Card]
-    tables: pl.DataFrame  # per canonical table: rows, first/last date, freshness, source
-    history: pl.DataFrame  # the load log, newest first
-    filtered: bool  # row counts are limited to the sidebar's filters
-    scoring: ScoringDate  # the date the data is scored as of, and the table that set it
-
-
-def data_view(store: SourceStore, f: AccountFilter, today: dt.date) -> DataView:
-    tables = table_overview(store, f, today)
-
-    def rows(table: str) -> int:
-        found = tables.filter(pl.col("table_name") == table)["row_count"]
-        return int(found[0]) if found.len() else 0
-
-    cards = [
-        Card("Accounts", rows("accounts"), "count"),
-        Card("Usage events", rows("usage_events"), "count"),
-        Card(
-            "Tables with data",
-            int((tables["row_count"] > 0).sum()),
-            "count",
-            note=f"of {tables.height}",
-        ),
-    ]
-    history = load_history(store, 200)
-    return DataView(cards, tables, history, not f.is_empty(), scoring_date(store, today))
 
 
 @dataclass(frozen=True)
@@ -67,6 +38,45 @@ def delivery_log(app: AppStore) -> DeliveryLog:
     sent = latest.filter(pl.col("status") == "sent").select(keys).unique()
     failed = latest.filter(pl.col("status") == "failed").select(keys).unique()
     return DeliveryLog(rows, day, failed.join(sent, on=keys, how="anti").height)
+
+
+@dataclass(frozen=True)
+class DataView:
+    cards: list[Card]
+    tables: pl.DataFrame  # per canonical table: rows, first/last date, freshness, source
+    history: pl.DataFrame  # the load log, newest first
+    filtered: bool  # row counts are limited to the sidebar's filters
+    scoring: ScoringDate  # the date the data is scored as of, and the table that set it
+    deliveries: DeliveryLog  # the digests delivered, and what failed
+
+
+def data_view(both: Stores, f: AccountFilter, today: dt.date) -> DataView:
+    store = both.sources
+    tables = table_overview(store, f, today)
+
+    def rows(table: str) -> int:
+        found = tables.filter(pl.col("table_name") == table)["row_count"]
+        return int(found[0]) if found.len() else 0
+
+    cards = [
+        Card("Accounts", rows("accounts"), "count"),
+        Card("Usage events", rows("usage_events"), "count"),
+        Card(
+            "Tables with data",
+            int((tables["row_count"] > 0).sum()),
+            "count",
+            note=f"of {tables.height}",
+        ),
+    ]
+    history = load_history(store, 200)
+    return DataView(
+        cards,
+        tables,
+        history,
+        not f.is_empty(),
+        scoring_date(store, today),
+        delivery_log(both.app),
+    )
 
 
 @dataclass(frozen=True)
