@@ -182,37 +182,121 @@ def fit_churn_model(
     return replace(model, intercept=model.intercept + shift, base_shift=shift, base_date=latest)
 
 
+TOLERANCE = 0.05  # the rule: each decile's predicted churn within 5 points of the observed
+RELIABILITY_REPLICATES = 400  # bootstrap replicates for each decile's observed interval
+_CHUNK = 50  # replicates drawn at a time (bounded memory at 100k accounts)
+RELIABILITY_SCHEMA = {
+    "decile": pl.Int32,
+    "predicted": pl.Float64,
+    "observed": pl.Float64,
+    "n": pl.UInt32,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "accounts": pl.UInt32,
+    "churned_accounts": pl.UInt32,
+    "judged": pl.Boolean,
+}
+
+
+def _observed_intervals(
+    codes: np.ndarray,
+    decile: np.ndarray,
+    churned: np.ndarray,
+    deciles: int,
+    replicates: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """95 % interval of each decile's churn rate, accounts resampled with replacement (an
+    account sits in several snapshots, so its rows are not independent): each replicate draws
+    as many accounts as there are and weighs each one's rows by how often it was drawn."""
+    n_acc = int(codes.max()) + 1
+    rows = np.zeros((n_acc, deciles))
+    churns = np.zeros((n_acc, deciles))
+    np.add.at(rows, (codes, decile), 1.0)
+    np.add.at(churns, (codes, decile), churned)
+    rng = np.random.default_rng(seed)
+    rates = np.empty((replicates, deciles))
+    for start in range(0, replicates, _CHUNK):
+        size = min(_CHUNK, replicates - start)
+        draws = rng.integers(0, n_acc, size=(size, n_acc))
+        weights = np.stack([np.bincount(d, minlength=n_acc) for d in draws]).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates[start : start + size] = (weights @ churns) / (weights @ rows)
+    low, high = np.nanpercentile(rates, [2.5, 97.5], axis=0)
+    return low, high
+
+
 def reliability(
-    frame: pl.DataFrame, predicted: str = "churn_probability", deciles: int = 10
+    frame: pl.DataFrame,
+    predicted: str = "churn_probability",
+    deciles: int = 10,
+    replicates: int = RELIABILITY_REPLICATES,
+    seed: int = 7,
 ) -> pl.DataFrame:
     """Predicted vs observed churn per decile of the predicted probability: ``decile`` (1 =
-    lowest risk), ``predicted`` (mean p), ``observed`` (churn rate), ``n`` (rows)."""
+    lowest risk), ``predicted`` (mean p), ``observed`` (churn rate), ``n`` (rows), ``low`` and
+    ``high`` (95 % interval of the observed rate, accounts resampled; rows without
+    ``account_id`` count as accounts of their own), ``accounts`` and ``churned_accounts``
+    (distinct), and ``judged``: whether the observed rate is known well enough to hold the
+    decile to the 5-point rule (its interval spans at most 2 × ``TOLERANCE``). A decile not
+    judged is shown with its counts, never dropped."""
+    if predicted not in frame.columns or frame.is_empty():
+        return pl.DataFrame(schema=RELIABILITY_SCHEMA)
     data = frame.filter(col(predicted).is_not_null())
     if data.is_empty():
-        return pl.DataFrame(
-            schema={
-                "decile": pl.Int32,
-                "predicted": pl.Float64,
-                "observed": pl.Float64,
-                "n": pl.UInt32,
-            }
-        )
+        return pl.DataFrame(schema=RELIABILITY_SCHEMA)
     rank = col(predicted).rank("ordinal")
-    return (
-        data.with_columns(decile=((rank - 1) * deciles // data.height).cast(pl.Int32) + 1)
-        .group_by("decile")
+    account = col("account_id") if "account_id" in data.columns else pl.int_range(pl.len())
+    data = data.with_columns(
+        decile=((rank - 1) * deciles // data.height).cast(pl.Int32) + 1,
+        _code=account.rank("dense").cast(pl.Int64) - 1,
+    )
+    table = (
+        data.group_by("decile")
         .agg(
             predicted=col(predicted).mean(),
             observed=col("churned").cast(pl.Float64).mean(),
             n=pl.len(),
+            accounts=col("_code").n_unique().cast(pl.UInt32),
+            churned_accounts=col("_code").filter(col("churned")).n_unique().cast(pl.UInt32),
         )
         .sort("decile")
     )
+    low, high = _observed_intervals(
+        data["_code"].to_numpy(),
+        data["decile"].to_numpy() - 1,
+        data["churned"].cast(pl.Float64).to_numpy(),
+        deciles,
+        replicates,
+        seed,
+    )
+    present = table["decile"].to_numpy() - 1
+    wilson_low, wilson_high = _wilson(col("observed"), col("accounts").cast(pl.Float64))
+    return (
+        table.with_columns(
+            low=pl.min_horizontal(pl.Series(low[present]), wilson_low),
+            high=pl.max_horizontal(pl.Series(high[present]), wilson_high),
+        )
+        .with_columns(judged=(col("high") - col("low")) <= 2 * TOLERANCE + 1e-12)
+        .select(list(RELIABILITY_SCHEMA))
+    )
 
 
-def largest_gap(table: pl.DataFrame) -> float | None:
-    """The largest |predicted − observed| over a reliability table's deciles (None: no table).
-    The rule the probability is held to: within 0.05 (5 points) in every decile, out of time."""
+def _wilson(rate: pl.Expr, n: pl.Expr, z: float = 1.96) -> tuple[pl.Expr, pl.Expr]:
+    """Wilson's 95 % interval of a rate seen on ``n`` independent units. The resampling gives
+    a decile with no churn (or only churn) an interval of width 0 however few its accounts;
+    the interval kept is the wider of the two, on the decile's distinct accounts."""
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * (rate * (1 - rate) / n + z * z / (4 * n * n)).sqrt()
+    return (centre - half).clip(0.0, 1.0), (centre + half).clip(0.0, 1.0)
+
+
+def largest_gap(table: pl.DataFrame, judged_only: bool = False) -> float | None:
+    """The largest |predicted − observed| over a reliability table's deciles (None: no table,
+    or with ``judged_only`` no judged decile). The rule the probability is held to: within
+    ``TOLERANCE`` (5 points) in every judged decile, out of time."""
+    if judged_only and "judged" in table.columns:
+        table = table.filter(col("judged"))
     if table.is_empty():
         return None
     return float((table["predicted"] - table["observed"]).abs().max())

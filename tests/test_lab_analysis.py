@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from scoring import backtest as bt
+from scoring import churn_risk
 from scoring.backtest import AucIntervals
 from scoring.lab_analysis import Split, churn_calibration, out_of_time_split
 
@@ -80,9 +81,9 @@ def test_no_calibration_bins_without_thirty_churn_events():
     found = churn_calibration(scored, D[:2], horizon=30)
     # expect: no table, and the reason
     assert found.table.is_empty()
-    assert found.table.columns == ["decile", "predicted", "observed", "n"]
+    assert found.table.columns == list(churn_risk.RELIABILITY_SCHEMA)
     assert found.note == (
-        "the history holds 29 churn events within the horizon of its snapshots; "
+        "2026-01-31: the history holds 29 churn events within the horizon of its snapshots; "
         "calibrating needs at least 30"
     )
 
