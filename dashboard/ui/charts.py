@@ -539,7 +539,7 @@ def calibration(table: pl.DataFrame) -> go.Figure:
             customdata=table.select("decile", "n").rows(),
             hovertemplate="decile %{customdata[0]}: predicted %{x:.1%}, observed %{y:.1%} "
             "of %{customdata[1]:,}<extra></extra>",
-            # the observed rate's 95 % interval (accounts resampled), when the table has it
+            # the observed rate's 95 % interval (clustered by account), when the table has it
             error_y=(
                 {
                     "type": "data",
