@@ -468,6 +468,13 @@ def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -
         "reliability": {  # the same table, with its largest gap (the rule: ≤ 0.05 per decile)
             "deciles": result.calibration.table.to_dicts(),
             "largest_gap": _number(largest_gap(result.calibration.table)),
+            # over the deciles whose observed rate is known to ±5 points (the rule's)
+            "largest_judged_gap": _number(largest_gap(result.calibration.table, True)),
+            "not_judged": [
+                r["decile"]
+                for r in result.calibration.table.iter_rows(named=True)
+                if not r["judged"]
+            ],
             "note": result.calibration.note,
         },
         "survival": _survival_json(result.survival),
@@ -513,10 +520,16 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
     if result.calibration.note:
         print(f"  churn probability: {result.calibration.note}")
     else:
-        print("  churn probability, later snapshots (decile: predicted vs observed, n):")
+        print(
+            "  churn probability, later snapshots, each by the model known on its date "
+            "(decile: predicted vs observed, its 95 % interval, rows and accounts):"
+        )
         for r in result.calibration.table.iter_rows(named=True):
+            judged = "" if r["judged"] else " (not judged: known to less than ±5 points)"
             print(
-                f"    {r['decile']:>2}: {r['predicted']:.1%} vs {r['observed']:.1%} of {r['n']:,}"
+                f"    {r['decile']:>2}: {r['predicted']:.1%} vs {r['observed']:.1%} "
+                f"({r['low']:.1%}–{r['high']:.1%}) of {r['n']:,} rows, {r['accounts']:,} "
+                f"accounts, {r['churned_accounts']:,} churned{judged}"
             )
 
 

@@ -182,37 +182,92 @@ def fit_churn_model(
     return replace(model, intercept=model.intercept + shift, base_shift=shift, base_date=latest)
 
 
+TOLERANCE = 0.05  # the rule: each decile's predicted churn within 5 points of the observed
+Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
+RELIABILITY_SCHEMA = {
+    "decile": pl.Int32,
+    "predicted": pl.Float64,
+    "observed": pl.Float64,
+    "n": pl.UInt32,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "accounts": pl.UInt32,
+    "churned_accounts": pl.UInt32,
+    "judged": pl.Boolean,
+}
+
+
+def _wilson(rate: pl.Expr, n: pl.Expr, z: float = Z95) -> tuple[pl.Expr, pl.Expr]:
+    """Wilson's 95 % interval of a rate seen on ``n`` independent units."""
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * (rate * (1 - rate) / n + z * z / (4 * n * n)).sqrt()
+    return (centre - half).clip(0.0, 1.0), (centre + half).clip(0.0, 1.0)
+
+
 def reliability(
     frame: pl.DataFrame, predicted: str = "churn_probability", deciles: int = 10
 ) -> pl.DataFrame:
     """Predicted vs observed churn per decile of the predicted probability: ``decile`` (1 =
-    lowest risk), ``predicted`` (mean p), ``observed`` (churn rate), ``n`` (rows)."""
+    lowest risk), ``predicted`` (mean p), ``observed`` (churn rate), ``n`` (rows), ``accounts``
+    and ``churned_accounts`` (distinct; rows without ``account_id`` count as accounts of their
+    own), ``low`` and ``high``, and ``judged``.
+
+    The interval is the observed rate ± 1.96 standard errors clustered by account (an account
+    sits in several snapshots, so its rows are not independent: the error resampling accounts
+    would give, in one pass), widened to at least Wilson's interval on the decile's distinct
+    accounts (a decile with no churn, or only churn, is not known exactly however its rows
+    fall). ``judged``: the interval spans at most 2 × ``TOLERANCE``, so the observed rate is
+    known well enough to hold the decile to the 5-point rule. A decile not judged is shown
+    with its counts, never dropped."""
+    if predicted not in frame.columns or frame.is_empty():
+        return pl.DataFrame(schema=RELIABILITY_SCHEMA)
     data = frame.filter(col(predicted).is_not_null())
     if data.is_empty():
-        return pl.DataFrame(
-            schema={
-                "decile": pl.Int32,
-                "predicted": pl.Float64,
-                "observed": pl.Float64,
-                "n": pl.UInt32,
-            }
-        )
+        return pl.DataFrame(schema=RELIABILITY_SCHEMA)
     rank = col(predicted).rank("ordinal")
-    return (
+    account = col("account_id") if "account_id" in data.columns else pl.int_range(pl.len())
+    per_account = (
         data.with_columns(decile=((rank - 1) * deciles // data.height).cast(pl.Int32) + 1)
-        .group_by("decile")
+        .group_by("decile", account.alias("_account"))
         .agg(
-            predicted=col(predicted).mean(),
-            observed=col("churned").cast(pl.Float64).mean(),
-            n=pl.len(),
+            p=col(predicted).sum(),
+            c=col("churned").cast(pl.Float64).sum(),
+            m=pl.len().cast(pl.Float64),
+        )
+    )
+    rate = col("c").sum() / col("m").sum()
+    clusters = pl.len().cast(pl.Float64)
+    table = (
+        per_account.group_by("decile")
+        .agg(
+            predicted=col("p").sum() / col("m").sum(),
+            observed=rate,
+            n=col("m").sum().cast(pl.UInt32),
+            accounts=pl.len().cast(pl.UInt32),
+            churned_accounts=(col("c") > 0).sum().cast(pl.UInt32),
+            _se=(clusters / (clusters - 1) * ((col("c") - rate * col("m")) ** 2).sum()).sqrt()
+            / col("m").sum(),
         )
         .sort("decile")
     )
+    wilson_low, wilson_high = _wilson(col("observed"), col("accounts").cast(pl.Float64))
+    spread = Z95 * col("_se").fill_nan(None).fill_null(1.0)  # one account: nothing known
+    return (
+        table.with_columns(
+            low=pl.min_horizontal((col("observed") - spread).clip(0.0, 1.0), wilson_low),
+            high=pl.max_horizontal((col("observed") + spread).clip(0.0, 1.0), wilson_high),
+        )
+        .with_columns(judged=(col("high") - col("low")) <= 2 * TOLERANCE + 1e-12)
+        .select(list(RELIABILITY_SCHEMA))
+    )
 
 
-def largest_gap(table: pl.DataFrame) -> float | None:
-    """The largest |predicted − observed| over a reliability table's deciles (None: no table).
-    The rule the probability is held to: within 0.05 (5 points) in every decile, out of time."""
+def largest_gap(table: pl.DataFrame, judged_only: bool = False) -> float | None:
+    """The largest |predicted − observed| over a reliability table's deciles (None: no table,
+    or with ``judged_only`` no judged decile). The rule the probability is held to: within
+    ``TOLERANCE`` (5 points) in every judged decile, out of time."""
+    if judged_only and "judged" in table.columns:
+        table = table.filter(col("judged"))
     if table.is_empty():
         return None
     return float((table["predicted"] - table["observed"]).abs().max())

@@ -18,7 +18,6 @@ from scoring import backtest as bt
 from scoring import churn_risk, survival
 from scoring.backtest import AucIntervals, Evaluation, Interval, Verdict
 from scoring.components import component_inputs
-from scoring.health import apply_scorecard
 from scoring.metrics import roc_auc
 from scoring.pipeline import health_scores, health_scores_of_both
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
@@ -197,25 +196,47 @@ def component_aucs(
     return rows
 
 
+def walk_forward(
+    scored: pl.DataFrame, dates: list[dt.date], horizon: int, checked: list[dt.date]
+) -> tuple[pl.DataFrame, list[str]]:
+    """Each ``checked`` snapshot's rows with the churn probability (``churn_probability``) of
+    the model fitted on the snapshots whose ``horizon`` days of outcome had closed by that
+    snapshot's date: what the nightly job, which refits each night on the past snapshots
+    whose outcome is known, said that day. Nothing a fit sees happened after the snapshot it
+    predicts. Also why a checked snapshot got no probability (too little churn known then)."""
+    parts, reasons = [], []
+    for day in checked:
+        known = [d for d in dates if d + dt.timedelta(days=horizon) <= day]
+        train = scored.filter(pl.col("as_of").is_in(known))
+        thin = (
+            churn_risk.too_thin(train)
+            if known
+            else f"no snapshot's {horizon} days of outcome had closed by {day}"
+        )
+        if thin:
+            reasons.append(f"{day}: {thin}")
+            continue
+        model = churn_risk.fit_churn_model(train, horizon)
+        parts.append(
+            scored.filter(pl.col("as_of") == day).with_columns(
+                churn_probability=model.probability()
+            )
+        )
+    found = pl.concat(parts) if parts else pl.DataFrame()
+    return found, reasons
+
+
 def churn_calibration(scored: pl.DataFrame, dates: list[dt.date], horizon: int) -> Calibration:
-    """The churn probability fitted on the earlier snapshots and checked on the later ones:
-    its reliability table, or why there is none."""
-    split = out_of_time_split(dates, horizon)
-    train = scored.filter(pl.col("as_of").is_in(split.train))
-    test = scored.filter(pl.col("as_of").is_in(split.test))
-    reason = churn_risk.too_thin(train) or (
-        None if test.height else "no later snapshot to check on"
-    )
-    if reason:
-        empty = test.clear().with_columns(churn_probability=pl.lit(None, pl.Float64))
-        return Calibration(churn_risk.reliability(empty), reason)
-    model = churn_risk.fit_churn_model(train, horizon)
-    return Calibration(_reliability(test, model), None)
-
-
-def _reliability(scored: pl.DataFrame, model: churn_risk.ChurnModel) -> pl.DataFrame:
-    """``model``'s churn probability against what happened, on rows scored by its weights."""
-    return churn_risk.reliability(scored.with_columns(churn_probability=model.probability()))
+    """The churn probability checked out of time on the later snapshots (``out_of_time_split``),
+    each predicted by the model the nightly job had on its date (``walk_forward``): its
+    reliability table, or why there is none."""
+    checked = out_of_time_split(dates, horizon).test
+    if not checked or scored.filter(pl.col("as_of").is_in(checked)).is_empty():
+        return Calibration(churn_risk.reliability(pl.DataFrame()), "no later snapshot to check on")
+    found, reasons = walk_forward(scored, dates, horizon, checked)
+    if found.is_empty():
+        return Calibration(churn_risk.reliability(pl.DataFrame()), "; ".join(reasons))
+    return Calibration(churn_risk.reliability(found), None)
 
 
 def compare_on_snapshots(
@@ -224,11 +245,10 @@ def compare_on_snapshots(
     candidate: Scorecard,
     seed: int = 7,
     calibration: bool = True,
-    model: churn_risk.ChurnModel | None = None,
 ) -> BacktestResult:
     """Both scorecards on the same snapshots, with bootstrap intervals, a verdict for each,
-    the candidate's components alone and its churn probability's reliability (of ``model``
-    on every snapshot given, when one was fitted before; else fitted here out of time)."""
+    the candidate's components alone and its churn probability's reliability out of time
+    (``churn_calibration``; not computed with ``calibration`` False)."""
     started = time.perf_counter()
     timed = None
     keys = ["account_id", "as_of", "churned"]
@@ -236,9 +256,7 @@ def compare_on_snapshots(
     both = a.select(*keys, "health", "band").with_columns(health_b=b["health"], band_b=b["band"])
     evaluated_a = bt.evaluate(both.select(*keys, "health", "band"))
     evaluated_b = bt.evaluate(both.select(*keys, health="health_b", band="band_b"))
-    if model is not None:
-        reliability = Calibration(_reliability(b, model), None)
-    elif calibration:
+    if calibration:
         reliability = churn_calibration(b, snapshots.dates, snapshots.horizon)
         timed = survival_check(b, snapshots.dates, snapshots.horizon, seed)
     else:
@@ -316,7 +334,6 @@ class _Fit:
     card: Scorecard
     split: Split
     churn_events: int
-    model: churn_risk.ChurnModel  # the churn curve fitted with the fitted weights
     started: float
 
 
@@ -353,10 +370,7 @@ def _fit(snapshots: Snapshots, active: Scorecard, seed: int) -> _Fit | Calibrate
             f"{train_dates[-1]} ({events} churn events), checked on {test_dates[0]} to {test_dates[-1]}.",
         }
     )
-    model = churn_risk.fit_churn_model(
-        apply_scorecard(train.lazy(), card).collect(), snapshots.horizon
-    )
-    return _Fit(card, split, events, model, started)
+    return _Fit(card, split, events, started)
 
 
 def _judged(
@@ -404,9 +418,9 @@ def calibrate(snapshots: Snapshots, active: Scorecard, seed: int = 7) -> Calibra
         health_b=b["health"], band_b=b["band"]
     )
     intervals = bt.bootstrap_auc(held_out, "health", "health_b", seed=seed)
-    return _judged(
-        fit, bt.evaluate(a).auc, bt.evaluate(b).auc, intervals, _reliability(b, fit.model)
-    )
+    scored = health_scores(snapshots.labelled, fit.card)
+    reliability = churn_calibration(scored, snapshots.dates, snapshots.horizon).table
+    return _judged(fit, bt.evaluate(a).auc, bt.evaluate(b).auc, intervals, reliability)
 
 
 def calibrated_backtest(
@@ -420,10 +434,13 @@ def calibrated_backtest(
         return fit, None
     later = pl.col("as_of").is_in(fit.split.test)
     held_out = replace(snapshots, dates=fit.split.test, labelled=snapshots.labelled.filter(later))
-    result = compare_on_snapshots(held_out, active, fit.card, seed, model=fit.model)
+    result = compare_on_snapshots(held_out, active, fit.card, seed, calibration=False)
     scored = health_scores(snapshots.labelled, fit.card)
     timed = survival_check(scored, snapshots.dates, snapshots.horizon, seed)
-    result = replace(result, survival=timed)
+    # the fitted scorecard's churn probability, each later snapshot by the model the
+    # nightly job would have fitted on its date (walk_forward)
+    reliability = churn_calibration(scored, snapshots.dates, snapshots.horizon)
+    result = replace(result, survival=timed, calibration=reliability)
     judged = _judged(
         fit,
         result.active.auc,

@@ -118,3 +118,57 @@ def test_base_rate_shift_reaches_the_observed_rate():
     shift = churn_risk.base_rate_shift(logits, 0.5)
     assert (1 / (1 + pl.Series(-(logits + shift)).exp())).mean() == pytest.approx(0.5)
     assert churn_risk.base_rate_shift(logits, 0.0) == 0.0  # no shift reaches a rate of 0
+
+
+def _decile_rows(accounts: int, snapshots: int, churned_accounts: int) -> pl.DataFrame:
+    """One decile's rows (every prediction 0.1): ``accounts`` accounts seen on ``snapshots``
+    snapshots each, the first ``churned_accounts`` churned on every one."""
+    return pl.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(accounts) for _ in range(snapshots)],
+            "churn_probability": [0.1] * (accounts * snapshots),
+            "churned": [i < churned_accounts for i in range(accounts) for _ in range(snapshots)],
+        }
+    )
+
+
+def test_a_deciles_observed_rate_has_an_interval_over_its_accounts():
+    # given: one decile of 1,000 accounts, 100 churned (10 %), each seen once; the same
+    # 400 rows from 100 accounts seen on four snapshots (10 churned)
+    many = churn_risk.reliability(_decile_rows(1000, 1, 100), deciles=1).row(0, named=True)
+    few = churn_risk.reliability(_decile_rows(100, 4, 10), deciles=1).row(0, named=True)
+    # expect: 10 % observed both ways, known to about ±2 points on 1,000 accounts (judged)
+    # and to about ±6 on 100 accounts whatever their 400 rows (not judged: a 5-point rule
+    # cannot be held on it)
+    assert many["observed"] == few["observed"] == pytest.approx(0.10)
+    assert (many["accounts"], many["churned_accounts"], many["n"]) == (1000, 100, 1000)
+    assert (few["accounts"], few["churned_accounts"], few["n"]) == (100, 10, 400)
+    assert many["low"] == pytest.approx(0.082, abs=0.01)
+    assert many["high"] == pytest.approx(0.119, abs=0.01)
+    assert many["judged"]
+    assert few["high"] - few["low"] > 0.10 and not few["judged"]
+    assert few["low"] < 0.10 < few["high"]
+
+
+def test_a_decile_with_no_churn_is_not_certain():
+    # given: 20 accounts, none churned
+    row = churn_risk.reliability(_decile_rows(20, 3, 0), deciles=1).row(0, named=True)
+    # expect: observed 0, but up to 16 % is as likely on 20 accounts (Wilson), not judged;
+    # resampling alone would say exactly 0
+    assert row["observed"] == 0.0 and row["low"] == 0.0
+    assert row["high"] == pytest.approx(0.161, abs=0.001)
+    assert not row["judged"]
+
+
+def test_the_largest_gap_over_judged_deciles_leaves_the_unjudged_out():
+    # given: a judged decile off by 2 points and an unjudged one off by 30
+    table = pl.DataFrame(
+        {
+            "predicted": [0.12, 0.40],
+            "observed": [0.10, 0.10],
+            "judged": [True, False],
+        }
+    )
+    assert churn_risk.largest_gap(table) == pytest.approx(0.30)
+    assert churn_risk.largest_gap(table, judged_only=True) == pytest.approx(0.02)
+    assert churn_risk.largest_gap(table.filter(~pl.col("judged")), judged_only=True) is None

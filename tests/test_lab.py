@@ -376,6 +376,13 @@ def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
     assert reliability["deciles"] == out["calibration"]
     gaps = [abs(r["predicted"] - r["observed"]) for r in out["calibration"]]
     assert reliability["largest_gap"] == (pytest.approx(max(gaps)) if gaps else None)
+    for row in out["calibration"]:  # each decile with its interval and what it rests on
+        assert row["low"] <= row["observed"] <= row["high"]
+        assert 0 < row["accounts"] <= row["n"] and row["churned_accounts"] <= row["accounts"]
+        assert row["judged"] == (row["high"] - row["low"] <= 0.10 + 1e-12)
+    judged = [abs(r["predicted"] - r["observed"]) for r in out["calibration"] if r["judged"]]
+    assert reliability["largest_judged_gap"] == (pytest.approx(max(judged)) if judged else None)
+    assert reliability["not_judged"] == [r["decile"] for r in out["calibration"] if not r["judged"]]
     timed = out["survival"]  # time to churn, out of time: a concordance inside its interval
     if timed["concordance"] is not None:
         assert timed["concordance_ci"][0] <= timed["concordance"] <= timed["concordance_ci"][1]

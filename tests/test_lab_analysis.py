@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 
 from scoring import backtest as bt
+from scoring import churn_risk
 from scoring.backtest import AucIntervals
-from scoring.lab_analysis import Split, churn_calibration, out_of_time_split
+from scoring.lab_analysis import Split, churn_calibration, out_of_time_split, walk_forward
 
 D = [dt.date(2026, 1, 1) + dt.timedelta(days=30 * i) for i in range(6)]  # 30 days apart
 
@@ -80,9 +81,9 @@ def test_no_calibration_bins_without_thirty_churn_events():
     found = churn_calibration(scored, D[:2], horizon=30)
     # expect: no table, and the reason
     assert found.table.is_empty()
-    assert found.table.columns == ["decile", "predicted", "observed", "n"]
+    assert found.table.columns == list(churn_risk.RELIABILITY_SCHEMA)
     assert found.note == (
-        "the history holds 29 churn events within the horizon of its snapshots; "
+        "2026-01-31: the history holds 29 churn events within the horizon of its snapshots; "
         "calibrating needs at least 30"
     )
 
@@ -160,3 +161,44 @@ def test_survival_check_fits_on_the_earlier_snapshots_and_ranks_the_later():
     # too few churns before the checked snapshot: no model, and why
     few = scored.filter(pl.col("i") >= 40)
     assert "calibrating needs at least 30" in (survival_check(few, D[:3], horizon=30).note or "")
+
+
+def _book(day: dt.date, risky_churns: int, safe_churns: int = 2) -> pl.DataFrame:
+    """1,000 accounts on ``day``: 500 at health 40 (``r``), ``risky_churns`` of them churned,
+    and 500 at health 90 (``g``), ``safe_churns`` churned."""
+    return pl.concat(
+        [
+            _labelled(day, [40.0] * 500, [i < risky_churns for i in range(500)], "r"),
+            _labelled(day, [90.0] * 500, [i < safe_churns for i in range(500)], "g"),
+        ]
+    )
+
+
+def test_each_later_snapshot_is_predicted_by_the_model_known_on_its_date():
+    # given: six snapshots 30 days apart, a 60-day horizon; churn doubles from D2 to D3
+    # (32 -> 62 of 1,000) and stays there
+    churns = [20, 20, 30, 60, 60, 60]
+    scored = pl.concat([_book(day, n) for day, n in zip(D, churns, strict=True)])
+    # the later third (D4, D5) is checked: on D4 the outcomes of D0-D2 had closed, on D5
+    # those of D0-D3 too (D3 + 60 days = D5)
+    found, reasons = walk_forward(scored, D, 60, [D[4], D[5]])
+    mean = found.group_by("as_of").agg(pl.col("churn_probability").mean())
+    by_day = dict(mean.iter_rows())
+    # expect: each checked snapshot's mean probability is the churn of the latest snapshot
+    # known on its date (the base-rate update), D5 already at the doubled rate
+    assert reasons == []
+    assert by_day[D[4]] == pytest.approx(32 / 1000, abs=1e-6)
+    assert by_day[D[5]] == pytest.approx(62 / 1000, abs=1e-6)
+    # and the reliability table rests on both: predicted churn over its rows = their mean
+    table = churn_calibration(scored, D, 60).table
+    predicted = (table["predicted"] * table["n"]).sum() / table["n"].sum()
+    assert predicted == pytest.approx((32 + 62) / 2000, abs=1e-6)
+    assert table["n"].sum() == 2000 and table["accounts"].sum() >= 1000
+
+
+def test_a_checked_snapshot_with_no_known_outcome_gets_no_probability_and_says_why():
+    scored = pl.concat([_book(day, 40) for day in D[:3]])
+    found, reasons = walk_forward(scored, D[:3], 60, [D[1], D[2]])
+    # D1: no snapshot's 60 days had closed; D2: D0's had (42 churn events: enough)
+    assert reasons == [f"{D[1]}: no snapshot's 60 days of outcome had closed by {D[1]}"]
+    assert found["as_of"].unique().to_list() == [D[2]]

@@ -513,9 +513,11 @@ def band_sankey(migration: pl.DataFrame, measure: str = "accounts") -> go.Figure
 
 
 def calibration(table: pl.DataFrame) -> go.Figure:
-    """Reliability: predicted vs observed churn per decile of the predicted probability, with
-    the diagonal a perfect calibration would follow."""
-    top = max([0.05, *table["predicted"].to_list(), *table["observed"].to_list()]) * 1.1
+    """Reliability: predicted vs observed churn per decile of the predicted probability (with
+    the observed rate's 95 % interval when known), and the diagonal a perfect calibration
+    would follow."""
+    highs = table["high"].to_list() if "high" in table.columns else []
+    top = max([0.05, *table["predicted"].to_list(), *table["observed"].to_list(), *highs]) * 1.1
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -537,6 +539,18 @@ def calibration(table: pl.DataFrame) -> go.Figure:
             customdata=table.select("decile", "n").rows(),
             hovertemplate="decile %{customdata[0]}: predicted %{x:.1%}, observed %{y:.1%} "
             "of %{customdata[1]:,}<extra></extra>",
+            # the observed rate's 95 % interval (clustered by account), when the table has it
+            error_y=(
+                {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (table["high"] - table["observed"]).to_list(),
+                    "arrayminus": (table["observed"] - table["low"]).to_list(),
+                    "color": "#93c5fd",
+                }
+                if {"low", "high"} <= set(table.columns)
+                else None
+            ),
         )
     )
     fig.update_layout(

@@ -506,14 +506,33 @@ def component_aucs() -> TableSpec:
 
 def reliability() -> TableSpec:
     return TableSpec(
-        ["decile", "predicted", "observed", "n"],
+        [
+            "decile",
+            "predicted",
+            "observed",
+            "low",
+            "high",
+            "n",
+            "accounts",
+            "churned_accounts",
+            "judged",
+        ],
         {
             "decile": cc.NumberColumn(
                 "Decile", help="1 = the tenth with the lowest predicted risk"
             ),
             "predicted": cc.NumberColumn("Predicted churn", format="percent"),
             "observed": cc.NumberColumn("Observed churn", format="percent"),
+            "low": cc.NumberColumn("Observed, 95 % from", format="percent"),
+            "high": cc.NumberColumn("Observed, 95 % to", format="percent"),
             "n": cc.NumberColumn("Account-snapshots", format="localized"),
+            "accounts": cc.NumberColumn("Accounts", format="localized"),
+            "churned_accounts": cc.NumberColumn("Churned accounts", format="localized"),
+            "judged": cc.CheckboxColumn(
+                "Judged",
+                help="the observed churn is known to ±5 points (its 95 % interval spans at most "
+                "10): only then is the decile held to the 5-point rule",
+            ),
         },
     )
 

@@ -88,8 +88,8 @@ def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None 
             st.markdown(report.difference)  # the judgement and the band moves, one line
         with right.container(border=True):
             st.markdown(
-                "**Churn probability, predicted vs observed** (fitted on the earlier "
-                "snapshots, checked on the later ones), candidate"
+                "**Churn probability, predicted vs observed** (each later snapshot "
+                "predicted by the model fitted on the outcomes known on its date), candidate"
             )
             if report.calibration_note:
                 st.caption(f"No reliability table: {report.calibration_note}.")
