@@ -215,21 +215,25 @@ def update_goal(
     return seen_version + 1
 
 
+def _with_unit(value: float, unit: str | None) -> str:
+    return f"{value:g} {unit}" if unit else f"{value:g}"
+
+
 def _changed_words(current: dict) -> str:
     if not current:
         return "the goal you saw was removed since (an erasure). Nothing was recorded."
-    unit = current["unit"] or ""
+    unit = current["unit"]
     now_at = (
-        f", current {current['current_value']:g}{unit}"
+        f", current {_with_unit(current['current_value'], unit)}"
         if current["current_value"] is not None
         else ""
     )
     return (
         f"this goal changed since you saw it: {mask_text(current['edited_by'])} "
         f"({(current['edited_role'] or '').upper()}) set it to {mask_text(current['title'])!r} "
-        f"(target {current['target_value']:g}{unit}{now_at}, owner {mask_text(current['owner'])}, "
-        f"due {current['due_on']}, {current['state']}) at {when(current['edited_at'])}. "
-        "Nothing was recorded: look at it again and edit."
+        f"(target {_with_unit(current['target_value'], unit)}{now_at}, owner "
+        f"{mask_text(current['owner'])}, due {current['due_on']}, {current['state']}) at "
+        f"{when(current['edited_at'])}. Nothing was recorded: look at it again and edit."
     )
 
 
