@@ -155,8 +155,8 @@ def _handle(key: str) -> None:
 
 
 def _update_form(account: dict, goal: dict, who: Actor, key: str) -> None:
-    """Update one goal: its name, current value (entered by hand), target, owner, due date,
-    state. The form's key carries the goal and its version."""
+    """The form to change one goal: its name, current value (entered by hand), target,
+    owner, due date, state. The form's key carries the goal and its version."""
     form_key = f"{key}_edit_{goal['goal_id']}_v{goal['version']}"
     owners = [o for o in (account.get("csm_owner"), account.get("am_owner")) if o]
     owners = list(dict.fromkeys(owners))
