@@ -484,3 +484,23 @@ def test_the_sync_reviews_the_pairs_goals_behind_and_stuck_first(demo_stores: St
         f"{late} of {expected.height} goal(s) behind or stuck" in c.value for c in at.caption
     )
     assert "Save the goal" in [b.label for b in at.button]  # the local user edits as the pair
+
+
+def test_a_privacy_export_holds_every_version_and_an_erasure_removes_them(
+    demo_dir: Path, tmp_path: Path
+):
+    from dashboard.workflows.gdpr import account_data, delete_account
+
+    data = _demo_copy(demo_dir, tmp_path)
+    stores = Stores.open(data)
+    goal = goal_edits.goals(stores.app).filter(pl.col("version") > 1).row(0, named=True)
+    aid = goal["account_id"]
+    found = account_data(stores, aid)
+    versions = found["goal_versions"]
+    assert versions.filter(pl.col("goal_id") == goal["goal_id"])["version"].to_list() == [1, 2]
+    done = delete_account(stores, aid, data, NOW)
+    assert done.rows["goal_versions"] == versions.height
+    assert goal_edits.goals(stores.app, [aid]).is_empty()
+    assert goal_edits.goal_history(stores.app, goal["goal_id"]).is_empty()
+    assert audit_rows(stores.app, "goal %").filter(pl.col("subject") == aid).is_empty()
+    assert goal_edits.goals(stores.app).height > 0  # the other accounts' goals are kept
