@@ -31,16 +31,16 @@ STATUS_COLORS = {
     "done": "green",
     "dropped": "gray",
 }
-SHOWN = [
+SHOWN = [  # the status first: it is what a review reads
     "title",
-    "measure",
+    "status",
+    "progress",
     "start_shown",
     "current_shown",
     "target_shown",
-    "progress",
+    "measure",
     "owner",
     "due_on",
-    "status",
 ]
 ROLES = {"csm": "CSM", "am": "AM"}
 
@@ -362,9 +362,7 @@ def sync_goals(pair: str) -> None:
     late = goals.filter(pl.col("status").is_in(["behind", "stuck"])).height
     st.caption(f"{late} of {goals.height} goal(s) behind or stuck: review those first.")
     _table(goals, f"{key}_table", with_account=True)
-    labels = [
-        f"{a} — {t} ({s})" for a, t, s in goals.select("account_name", "title", "status").rows()
-    ]
+    labels = [f"{a} — {t}" for a, t in goals.select("account_name", "title").rows()]
     picked = _pick(goals, labels, f"{key}_goal")
     plan = view(success_plan.account_plan, picked["account_id"], today(), unmasked())
     one = plan.goals.filter(pl.col("goal_id") == picked["goal_id"])
