@@ -447,6 +447,25 @@ def test_the_account_page_adds_and_updates_a_goal(demo_dir: Path, tmp_path: Path
     assert any("Goal saved: Admins trained (version 2)" in _plain(s.value) for s in at.success)
     assert _goal_table(at)["status"].tolist() == ["done"]
     assert goal_edits.goal_history(Stores.open(data).app, goal["goal_id"]).height == 2
+    # a goal read from the data: its start is the value the form showed, read today
+    at.selectbox(key=f"{key}_metric").select("seat_utilisation").run()
+    start = success_plan.metric_now(Stores.open(data), aid, "seat_utilisation", None, TODAY)
+    assert any(f"Start (from the data, today): {start:g} %" in c.value for c in at.caption)
+    form = f"{key}_new_seat_utilisation_None"
+    at.text_input(key=f"{form}_title").input("Every seat in use")
+    at.number_input(key=f"{form}_target").set_value(min(start + 10.0, 100.0))
+    at.button[[b.label for b in at.button].index("Add the goal")].click().run()
+    assert not at.exception
+    seats = goal_edits.goals(Stores.open(data).app, [aid]).filter(
+        pl.col("metric") == "seat_utilisation"
+    )
+    assert seats.select("title", "start_value", "current_value", "unit").row(0) == (
+        "Every seat in use",
+        start,
+        None,  # read from the data, never stored
+        "%",
+    )
+    assert "Every seat in use" in _goal_table(at)["title"].tolist()
 
 
 def test_a_leader_reads_the_plan_and_cannot_edit_it(demo_stores: Stores):
