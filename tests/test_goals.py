@@ -523,3 +523,42 @@ def test_a_privacy_export_holds_every_version_and_an_erasure_removes_them(
     assert goal_edits.goal_history(stores.app, goal["goal_id"]).is_empty()
     assert audit_rows(stores.app, "goal %").filter(pl.col("subject") == aid).is_empty()
     assert goal_edits.goals(stores.app).height > 0  # the other accounts' goals are kept
+
+
+def test_a_tab_left_open_cannot_overwrite_a_goal(demo_dir: Path, tmp_path: Path, app_data_dir):
+    """The Account page shows a goal at version 2; meanwhile the other side changes it (a
+    third version); the page's Save is refused with who changed it, and nothing is written."""
+    data = app_data_dir(_demo_copy(demo_dir, tmp_path))
+    stores = Stores.open(data)
+    goal = goal_edits.goals(stores.app).filter(pl.col("version") == 2).row(0, named=True)
+    aid = goal["account_id"]
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.query_params["account"] = aid
+    at.switch_page("../pages/account.py").run()
+    key = f"goals_{aid}"
+    at.selectbox(key=f"{key}_pick").select(goal["goal_id"]).run()
+    account = stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner FROM accounts WHERE account_id = $id", {"id": aid}
+    ).row(0, named=True)
+    goal_edits.update_goal(  # the other tab
+        stores.app,
+        Viewer(account["am_owner"], "am"),
+        account,
+        goal["goal_id"],
+        seen_version=2,
+        title=goal["title"],
+        current_value=5.0,
+        target_value=goal["target_value"],
+        owner=goal["owner"],
+        due_on=goal["due_on"],
+        now=NOW,
+    )
+    edit = f"{key}_edit_{goal['goal_id']}_v2"
+    at.number_input(key=f"{edit}_current").set_value(3.0)
+    at.button[[b.label for b in at.button].index("Save the goal")].click().run()
+    assert not at.exception
+    refusal = " ".join(_plain(e.value) for e in at.error)
+    assert f"this goal changed since you saw it: {account['am_owner']} (AM)" in refusal
+    assert "Nothing was recorded" in refusal
+    history = goal_edits.goal_history(Stores.open(data).app, goal["goal_id"])
+    assert history["current_value"].to_list()[-1] == 5.0 and history.height == 3

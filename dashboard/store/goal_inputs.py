@@ -22,7 +22,7 @@ def _has_rows(store: SourceStore, table: str) -> bool:
     present = store.query(
         "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $t", {"t": table}
     )["n"][0]
-    return bool(present) and store.query(f"SELECT count(*) AS n FROM {table}")["n"][0] > 0
+    return bool(present) and store.query(f"SELECT 1 AS one FROM {table} LIMIT 1").height > 0
 
 
 def seats(store: SourceStore, account_ids: list[str]) -> pl.DataFrame:
