@@ -31,12 +31,12 @@ import datetime as dt
 
 import polars as pl
 
-from scoring.glossary import ACTIVE_USER_DAYS
+from scoring.glossary import ACTIVE_USER_DAYS, NO_DATA
 
 TICKET_DAYS = 90
 STUCK_AFTER_DAYS = 30
 BEHIND_TOLERANCE = 0.10
-STATUSES = ("behind", "stuck", "no data", "on track", "done")  # the order a review reads them
+STATUSES = ("behind", "stuck", NO_DATA, "on track", "done")  # the order a review reads them
 
 
 def _window(usage: pl.DataFrame, as_of: dt.date, days: int) -> pl.DataFrame:
@@ -154,7 +154,7 @@ def goal_status(goals: pl.DataFrame, today: dt.date) -> pl.DataFrame:
     p, e = pl.col("progress"), pl.col("expected")
     return out.with_columns(
         status=pl.when(unknown)
-        .then(pl.lit("no data"))
+        .then(pl.lit(NO_DATA))
         .when(p >= 1.0 - 1e-9)  # a float reaching its target exactly
         .then(pl.lit("done"))
         .when((p <= 0.0) & (passed >= STUCK_AFTER_DAYS))

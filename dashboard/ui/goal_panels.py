@@ -23,14 +23,6 @@ from dashboard.views import success_plan
 from dashboard.workflows import goal_edits
 from dashboard.workflows.access import Actor, NotAllowed, actors_for
 
-STATUS_COLORS = {
-    "behind": "orange",
-    "stuck": "red",
-    "no data": "gray",
-    "on track": "blue",
-    "done": "green",
-    "dropped": "gray",
-}
 SHOWN = [  # the status first: it is what a review reads
     "title",
     "status",
