@@ -562,3 +562,15 @@ def test_a_tab_left_open_cannot_overwrite_a_goal(demo_dir: Path, tmp_path: Path,
     assert "Nothing was recorded" in refusal
     history = goal_edits.goal_history(Stores.open(data).app, goal["goal_id"])
     assert history["current_value"].to_list()[-1] == 5.0 and history.height == 3
+
+
+def test_an_app_store_made_before_goals_reads_none_and_gains_the_table_on_first_write(
+    empty_stores: Stores,
+):
+    app = empty_stores.app
+    with app.transaction() as con:  # an app store of the version before goals
+        con.execute("DROP TABLE goal_versions")
+    assert goal_edits.goals(app).is_empty()
+    assert goal_edits.goal_history(app, "nope").is_empty()
+    goal_id = _create(app)
+    assert goal_edits.goals(app)["goal_id"].to_list() == [goal_id]
