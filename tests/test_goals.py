@@ -574,3 +574,34 @@ def test_an_app_store_made_before_goals_reads_none_and_gains_the_table_on_first_
     assert goal_edits.goal_history(app, "nope").is_empty()
     goal_id = _create(app)
     assert goal_edits.goals(app)["goal_id"].to_list() == [goal_id]
+
+
+def test_a_dropped_goal_stays_on_the_account_and_leaves_the_sync_and_the_plan(
+    demo_dir: Path, tmp_path: Path
+):
+    stores = Stores.open(_demo_copy(demo_dir, tmp_path))
+    goal = goal_edits.goals(stores.app).filter(pl.col("metric") == "manual").row(0, named=True)
+    account = stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner FROM accounts WHERE account_id = $id",
+        {"id": goal["account_id"]},
+    ).row(0, named=True)
+    goal_edits.update_goal(
+        stores.app,
+        Viewer(account["csm_owner"], "csm"),
+        account,
+        goal["goal_id"],
+        seen_version=goal["version"],
+        title=goal["title"],
+        current_value=goal["current_value"],
+        target_value=goal["target_value"],
+        owner=goal["owner"],
+        due_on=goal["due_on"],
+        state="dropped",
+        now=NOW,
+    )
+    plan = success_plan.account_plan(stores, goal["account_id"], TODAY)
+    kept = plan.goals.filter(pl.col("goal_id") == goal["goal_id"])
+    assert kept["status"].to_list() == ["dropped"]
+    assert goal["title"] not in success_plan.plan_markdown(plan)
+    pair = f"{account['csm_owner']} + {account['am_owner']}"
+    assert goal["goal_id"] not in success_plan.pair_goals(stores, pair, TODAY)["goal_id"]
