@@ -605,3 +605,19 @@ def test_a_dropped_goal_stays_on_the_account_and_leaves_the_sync_and_the_plan(
     assert goal["title"] not in success_plan.plan_markdown(plan)
     pair = f"{account['csm_owner']} + {account['am_owner']}"
     assert goal["goal_id"] not in success_plan.pair_goals(stores, pair, TODAY)["goal_id"]
+
+
+def test_a_leader_reviews_the_pairs_goals_in_the_sync_without_editing(demo_stores: Stores):
+    from dashboard.store.marts import largest_pairs
+
+    top = largest_pairs(demo_stores.sources, 1).row(0, named=True)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["viewer"] = Viewer("Lee Leader", "leader", "lee@x")
+    at.run()
+    at.query_params["pair"] = f"{top['csm_owner']} + {top['am_owner']}"
+    at.switch_page("../pages/sync.py").run()
+    assert not at.exception
+    assert len(_goal_table(at)) >= 1
+    assert any("Only the account's CSM or AM edits" in i.value for i in at.info)
+    assert "Save the goal" not in [b.label for b in at.button]
+    assert "Success plan (HTML, print to PDF)" in [d.proto.label for d in at.get("download_button")]
