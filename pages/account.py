@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard.ui import account_panels as panels
 from dashboard.ui.cards import verdict_line
 from dashboard.ui.filters import current_filter
+from dashboard.ui.goal_panels import account_goals
 from dashboard.ui.handoff_panel import account_handoffs, account_tasks
 from dashboard.ui.links import back_link
 from dashboard.ui.queries import view
@@ -31,5 +32,7 @@ with st.container(border=True):
 st.subheader("Handoffs between the CSM and the AM")
 account_handoffs(account.profile, "account")
 account_tasks(account_id)
+st.subheader("Success plan")
+account_goals(account_id)
 panels.source_tabs(account_id)
 panels.privacy_panel(account_id)

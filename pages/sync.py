@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.decision_panel import last_decisions, new_decision
+from dashboard.ui.goal_panels import sync_goals
 from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import read, view
 from dashboard.ui.state import today
@@ -30,5 +31,7 @@ agenda_tables(agenda)
 st.subheader("Decisions")
 last_decisions(agenda)
 new_decision(agenda)
+st.subheader("Goals")
+sync_goals(pair)
 st.subheader("Export the agenda")
 agenda_downloads(agenda, today())

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
+
 from dashboard.store import Stores, handoff_log, marts
+from dashboard.views.success_plan import metric_values
 from dashboard.workflows import decisions as sync_notes
-from dashboard.workflows import handoffs
+from dashboard.workflows import goal_edits, handoffs
+from dashboard.workflows.access import LOCAL, Actor
 
 
 def seed_demo_handoffs(stores: Stores, anchor: dt.date, seed: int) -> int:
@@ -120,4 +124,111 @@ def _seed(stores: Stores, anchor: dt.date, seed: int) -> int:
             synced,
         )
         made += 2
+    seed_demo_goals(stores, anchor, pairs)
+    return made
+
+
+def _start(stores: Stores, account_id: str, metric: str, on: dt.date) -> float | None:
+    """A data metric's value on the day a demo goal was set (its start)."""
+    wanted = pl.DataFrame(
+        {"account_id": [account_id], "metric": [metric], "feature": [None]},
+        schema={"account_id": pl.String, "metric": pl.String, "feature": pl.String},
+    )
+    return metric_values(stores.sources, wanted, on)["value"][0]
+
+
+def seed_demo_goals(stores: Stores, anchor: dt.date, pairs: pl.DataFrame) -> int:
+    """A few success-plan goals on the top accounts of the largest pairs, written through the
+    workflow (some updated since): seat utilisation and tickets per month read from the data,
+    and goals entered by hand. Nothing is drawn at random (no other demo number moves);
+    returns how many goals were set."""
+    made = 0
+    for row in pairs.iter_rows(named=True):
+        csm, am = Actor(row["csm_owner"], "csm"), Actor(row["am_owner"], "am")
+        first, *rest = row["top"]
+        account = {"account_id": first, "csm_owner": csm.name, "am_owner": am.name}
+        started = anchor - dt.timedelta(days=60)
+        seats = _start(stores, first, "seat_utilisation", started)
+        if seats is not None:
+            goal_edits.create_goal(
+                stores.app,
+                LOCAL,
+                account,
+                title="Every licensed seat in use",
+                metric="seat_utilisation",
+                start_value=seats,
+                target_value=min(round(seats + 15.0), 95.0),
+                owner=csm.name,
+                due_on=anchor + dt.timedelta(days=30),
+                now=dt.datetime.combine(started, dt.time(11)),
+                acting_as=csm,
+            )
+            made += 1
+        started = anchor - dt.timedelta(days=45)
+        tickets = _start(stores, first, "tickets_per_month", started)
+        if tickets:
+            goal_edits.create_goal(
+                stores.app,
+                LOCAL,
+                account,
+                title="Fewer support tickets after the training",
+                metric="tickets_per_month",
+                start_value=tickets,
+                target_value=round(tickets * 0.6, 1),
+                owner=csm.name,
+                due_on=anchor + dt.timedelta(days=45),
+                now=dt.datetime.combine(started, dt.time(11)),
+                acting_as=csm,
+            )
+            made += 1
+        started = anchor - dt.timedelta(days=50)
+        trained = goal_edits.create_goal(
+            stores.app,
+            LOCAL,
+            account,
+            title="Admins trained on the reporting workflow",
+            metric="manual",
+            unit="admins",
+            start_value=0.0,
+            current_value=1.0,
+            target_value=6.0,
+            owner=am.name,
+            due_on=anchor + dt.timedelta(days=20),
+            now=dt.datetime.combine(started, dt.time(11)),
+            acting_as=am,
+        )
+        goal_edits.update_goal(
+            stores.app,
+            LOCAL,
+            account,
+            trained,
+            seen_version=1,
+            title="Admins trained on the reporting workflow",
+            current_value=2.0,
+            target_value=6.0,
+            owner=am.name,
+            due_on=anchor + dt.timedelta(days=20),
+            now=dt.datetime.combine(anchor - dt.timedelta(days=10), dt.time(16)),
+            acting_as=csm,
+        )
+        made += 1
+        if rest:
+            other = {**account, "account_id": rest[0]}
+            started = anchor - dt.timedelta(days=80)
+            goal_edits.create_goal(
+                stores.app,
+                LOCAL,
+                other,
+                title="Executive sponsor at the QBR",
+                metric="manual",
+                unit="QBRs",
+                start_value=0.0,
+                current_value=1.0,
+                target_value=1.0,
+                owner=am.name,
+                due_on=anchor + dt.timedelta(days=10),
+                now=dt.datetime.combine(started, dt.time(11)),
+                acting_as=am,
+            )
+            made += 1
     return made

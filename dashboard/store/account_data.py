@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 
 from dashboard.schema import SOURCE_TABLES
-from dashboard.store import audit_log
+from dashboard.store import audit_log, goal_log
 from dashboard.store.appdata import AppStore
 from dashboard.store.sources import SourceStore, SourceWriter
 from dashboard.store.sql import ident
@@ -69,5 +69,6 @@ def erase_app_rows(
         )
         for table in APP_TABLES:
             con.execute(f"DELETE FROM {ident(table)} WHERE account_id = $id", {"id": account_id})
+        goal_log.erase_goals(con, account_id)  # every version of its success plan's goals
         audit_log.forget_subject(con, account_id)
         audit_log.log_in(con, now, actor, "gdpr delete", account_id, detail)

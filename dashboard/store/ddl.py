@@ -110,6 +110,17 @@ APP_DDL = {
         "  frozen_change_reason VARCHAR, caller VARCHAR NOT NULL, role VARCHAR NOT NULL,\n"
         "  called_at TIMESTAMP NOT NULL, seq INTEGER NOT NULL\n)"
     ),
+    # the success plans' goals (workflows/goal_edits.py): append-only, one row per version of
+    # a goal, the highest version is the goal (created when first used too: store/goal_log.py)
+    "goal_versions": (
+        "CREATE TABLE IF NOT EXISTS goal_versions (\n"
+        "  goal_id VARCHAR NOT NULL, version INTEGER NOT NULL, account_id VARCHAR NOT NULL,\n"
+        "  title VARCHAR NOT NULL, metric VARCHAR NOT NULL, feature VARCHAR, unit VARCHAR,\n"
+        "  start_value DOUBLE, start_on DATE NOT NULL, current_value DOUBLE,\n"
+        "  target_value DOUBLE NOT NULL, owner VARCHAR NOT NULL, owner_role VARCHAR NOT NULL,\n"
+        "  due_on DATE NOT NULL, state VARCHAR NOT NULL, edited_by VARCHAR NOT NULL,\n"
+        "  edited_role VARCHAR, edited_at TIMESTAMP NOT NULL, PRIMARY KEY (goal_id, version)\n)"
+    ),
     # the identity provider's stable subject beside the e-mail of its first sign-in (created
     # when first used too: store/identities.py)
     "identities": (

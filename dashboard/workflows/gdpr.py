@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboard.schema import SCHEMA_VERSION
-from dashboard.store import Stores, audit_log
+from dashboard.store import Stores, audit_log, goal_log
 from dashboard.store import account_data as account_rows
 from dashboard.text import to_csv
 from dashboard.workflows.account_files import Account, search
@@ -41,6 +41,9 @@ def account_data(stores: Stores, account_id: str) -> dict[str, pl.DataFrame]:
     steps = account_rows.handoff_step_rows(stores.app, account_id)
     if steps.height:
         found["handoff_steps"] = steps
+    goals = goal_log.account_goal_rows(stores.app, account_id)  # every version of its goals
+    if goals.height:
+        found[goal_log.TABLE] = goals
     return found
 
 

@@ -1,0 +1,114 @@
+"""Success plans end to end in headless Chromium (issue 27, point 3): a pair opens its weekly
+sync, updates a goal in the goals panel, and exports the account's success plan; the files
+downloaded are the plan as the store now holds it. Every wait is on a condition."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import polars as pl
+import pytest
+
+from dashboard.store import Stores
+from dashboard.store.marts import largest_pairs
+from dashboard.views import success_plan
+from dashboard.workflows import goal_edits
+from tests.conftest import TODAY
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    require_chromium,
+    streamlit_server,
+)
+from tests.test_browser import _wait_for_run as wait_for_run
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The app over a copy of the demo folder: this test writes."""
+    require_chromium()
+    data = tmp_path_factory.mktemp("goals") / "data"
+    shutil.copytree(demo_dir, data)
+    with streamlit_server(data) as url:
+        yield url, data
+
+
+def _pick(tab, label: str, option: str) -> None:
+    tab.get_by_label(label, exact=True).click()
+    tab.get_by_role("option", name=option, exact=True).click()
+
+
+def test_a_pair_updates_a_goal_in_the_sync_and_exports_the_success_plan(served, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = served
+    stores = Stores.open(data)
+    top = largest_pairs(stores.sources, 1).row(0, named=True)
+    pair = f"{top['csm_owner']} + {top['am_owner']}"
+    goals = success_plan.pair_goals(stores, pair, TODAY)
+    goal = goals.filter(pl.col("metric") == "manual", pl.col("status") != "done").row(0, named=True)
+    new_value = goal["current_value"] + 2
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = browser.new_context(
+            viewport={"width": 1440, "height": 2400}, accept_downloads=True
+        ).new_page()
+        tab.goto(f"{url}/sync?pair={quote(pair)}")
+        wait_for_run(tab)
+        # the goals panel is drawn (its downloads are its last part); behind and stuck first
+        expect(tab.get_by_role("button", name="Success plan (Markdown)")).to_be_visible(
+            timeout=60_000
+        )
+        expect(tab.get_by_text("behind or stuck: review those first").first).to_be_visible()
+        label = f"{goal['account_name']} — {goal['title']}"
+        _pick(tab, "Goal to update", label)
+        _pick(tab, "Editing the plan as (single-user mode)", f"{top['am_owner']} (AM)")
+        now_box = tab.get_by_label(f"Now ({goal['unit']})", exact=True)
+        expect(now_box).to_have_value(f"{goal['current_value']:.2f}", timeout=30_000)
+        now_box.fill(f"{new_value:g}")
+        now_box.press("Tab")
+        tab.get_by_role("button", name="Save the goal").click()
+        saved = f"Goal saved: {goal['title']} (version {goal['version'] + 1})"
+        expect(tab.get_by_text(saved).first).to_be_visible(timeout=60_000)
+        wait_for_run(tab)
+        tab.screenshot(path=str(ARTIFACTS / "sync-goal-updated.png"), full_page=True)
+        # the store holds the new version, written as the AM
+        stored = goal_edits.goals(Stores.open(data).app, [goal["account_id"]]).filter(
+            pl.col("goal_id") == goal["goal_id"]
+        )
+        assert stored.select("version", "current_value", "edited_by").row(0) == (
+            goal["version"] + 1,
+            new_value,
+            top["am_owner"],
+        )
+        # the success plan, downloaded: the plan as the store now holds it
+        plan = success_plan.account_plan(Stores.open(data), goal["account_id"], TODAY)
+        files = {}
+        for name, kind in (
+            ("Success plan (Markdown)", "md"),
+            ("Success plan (HTML, print to PDF)", "html"),
+        ):
+            with tab.expect_download(timeout=60_000) as download:
+                tab.get_by_role("button", name=name).click()
+            path = tmp_path / f"plan.{kind}"
+            download.value.save_as(path)
+            assert download.value.suggested_filename == (
+                f"success-plan-{goal['account_id']}-{TODAY}.{kind}"
+            )
+            files[kind] = path.read_text()
+        browser.close()
+    assert files["md"] == success_plan.plan_markdown(plan)
+    unit = goal["unit"]
+    row = f"| {goal['title']} | Entered by hand | {goal['start_value']:g} {unit} | {new_value:g} {unit} |"
+    assert row in files["md"]
+    assert files["md"].startswith(f"# Success plan — {goal['account_name']}")
+    assert files["html"] == success_plan.plan_html(plan)
+    assert f"<td>{new_value:g} {unit}</td>" in files["html"]
+    assert goal["goal_id"] not in files["md"] + files["html"]
