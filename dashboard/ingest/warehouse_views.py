@@ -1,0 +1,451 @@
+"""The canonical tables as views over a warehouse's raw synced tables (``tandem warehouse
+views``): Fivetran/Airbyte layouts of HubSpot, Salesforce, Stripe, Zendesk, Segment…
+
+Each raw table is recognised by the file import's own rule (``presets.recognise_file`` on
+its column names: the same vendor presets, the same mapping), and the mapping becomes SQL:
+written once in DuckDB's dialect and compiled for the engine by ``store.dialects``. A column
+reads as the import's checks type it (text trimmed, an empty text no value, the value maps
+and vocabularies, numbers scaled, times in UTC), an account's status by the vocabulary rule
+on the values the raw table holds (read when the views are generated; a stage that is not a
+customer is not in the view), and a row without a required value is not in the view, as the
+import rejects it. A canonical table no raw table feeds is an empty view of its columns, so
+``tandem warehouse check`` finds every table.
+
+What the views do not do (each refused by name, never guessed): a raw table no preset fits;
+rows keyed by another system's ids (Stripe customers, Zendesk organisations: the import
+matches them to accounts through ``account_keys``) or found by e-mail or name only; the
+presets' ``[[with]]`` queries over several files. Owner ids stay ids (the import resolves
+them to names with the owners file). Rows the sync marks deleted (``_fivetran_deleted``) are
+not in the views.
+
+Reading the raw schema and the statuses is ``SELECT`` only; ``create_views`` writes, and only
+the CLI's ``--create`` (confirmed) calls it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from dashboard.ingest import vocabulary
+from dashboard.ingest.mapping import Mapping, value_map
+from dashboard.ingest.presets import GENERIC, recognise_file
+from dashboard.ingest.validate import VALUE_SYNONYMS, allowed_values
+from dashboard.ingest.warehouse import (
+    SCHEMA_NAME,
+    WarehouseConfig,
+    WarehouseError,
+    run_query,
+)
+from dashboard.schema import CHILD_TABLES, SOURCE_TABLES, columns, required_columns
+from dashboard.store.dialects import ENGINES, CompileError, compile_sql
+from dashboard.store.sql import literal
+
+# the constructs the views use besides the feature query's (``dialects.PORTABLE``), each
+# compiled in the golden files and run on PostgreSQL in the tests
+VIEW_CONSTRUCTS: frozenset[type[exp.Expression]] = frozenset(
+    {exp.Create, exp.Lower, exp.Trim, exp.AtTimeZone, exp.UnixToTime, exp.Limit, exp.Schema}
+)
+CANONICAL_TYPES = {
+    str: "VARCHAR",
+    int: "BIGINT",
+    float: "DOUBLE",
+    bool: "BOOLEAN",
+    dt.date: "DATE",
+    dt.datetime: "TIMESTAMP",
+}
+# a raw column's type (information_schema's data_type, lower case) by what it holds
+ZONED = {"timestamp with time zone", "timestamptz", "timestamp_tz", "timestamp_ltz"}
+TIMES = {"timestamp without time zone", "timestamp", "datetime", "timestamp_ntz", "date"}
+NUMBERS = {
+    "bigint",
+    "integer",
+    "smallint",
+    "numeric",
+    "decimal",
+    "double precision",
+    "real",
+    "double",
+    "float",
+    "float64",
+    "int64",
+    "number",
+    "int",
+}
+BOOLEANS = {"boolean", "bool"}
+TRUE_WORDS = ("true", "t", "yes", "y", "1")  # the import's reading of a true/false cell
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+DELETED = "_fivetran_deleted"  # the sync's mark of a row deleted at the source
+PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table of the raw schema: its name and its columns with their types."""
+
+    name: str
+    columns: dict[str, str]  # column -> data type (lower case)
+
+
+@dataclass(frozen=True)
+class ViewSource:
+    """One raw table feeding one canonical table, by a vendor preset's mapping."""
+
+    raw: str
+    preset: str
+    mapping: Mapping
+
+
+@dataclass
+class ViewPlan:
+    """The views to create: per canonical table its DuckDB ``SELECT`` and its sources."""
+
+    raw_schema: str
+    selects: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, list[ViewSource]] = field(default_factory=dict)
+    references: list[str] = field(default_factory=list)  # lookup tables the views do not read
+    notes: list[str] = field(default_factory=list)
+
+
+class ViewsRefused(ValueError):
+    """Raw tables the views cannot read; the message names each. Nothing is created."""
+
+
+def quoted(name: str) -> str:
+    """A name as the SQL writes it: plain lower-case names bare (an engine that folds names
+    to upper case finds them), any other quoted."""
+    return name if PLAIN_NAME.match(name) else '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    """``schema.table`` (a schema may be ``database.schema``), each part as ``quoted``."""
+    return ".".join(quoted(p) for p in [*schema.split("."), table])
+
+
+def _text(column: str) -> str:
+    return f"NULLIF(TRIM(CAST({column} AS VARCHAR)), '')"
+
+
+def _cases(expr: str, values: dict[str, str]) -> str:
+    """``expr`` through a value map (keys compared in lower case; "" is no value)."""
+    if not values:
+        return expr
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in values.items())
+    return f"NULLIF(CASE LOWER({expr}) {cases} ELSE {expr} END, '')"
+
+
+class _Table:
+    """The SELECT of one raw table as one canonical table."""
+
+    def __init__(
+        self, source: ViewSource, raw: RawTable, schema: str, statuses: list[tuple[str, int]]
+    ) -> None:
+        self.source, self.raw, self.schema = source, raw, schema
+        self.statuses = statuses
+        self.where: list[str] = []
+
+    def col(self, name: str) -> str:
+        return f"r.{quoted(name)}"
+
+    def value(self, column: str, kind: type) -> str:
+        """The canonical column's expression (the import's typing of the mapped column)."""
+        mapping, table = self.source.mapping, self.source.mapping.table
+        src = mapping.columns.get(column)
+        rawtype = self.raw.columns.get(src, "") if src else ""
+        if src is not None:
+            text = _text(self.col(src))
+        elif column in mapping.combine:
+            parts = " || ' ' || ".join(
+                f"COALESCE({_text(self.col(c))}, '')" for c in mapping.combine[column]
+            )
+            text = f"NULLIF(TRIM({parts}), '')"
+        elif column in mapping.constants:
+            text = literal(mapping.constants[column])
+        else:
+            return "NULL"
+        if (table, column) == ("accounts", "status") and src is not None:
+            return self._status(text, mapping)
+        values = value_map(VALUE_SYNONYMS.get(column, {})) | value_map(
+            mapping.values.get(column, {})
+        )
+        if kind is str:
+            typed = _cases(text, values)
+            allowed = allowed_values(table, column)
+            if allowed:  # a value outside the vocabulary is no value (the import rejects it)
+                listed = ", ".join(literal(a) for a in allowed)
+                typed = f"CASE WHEN LOWER({typed}) IN ({listed}) THEN LOWER({typed}) END"
+            return typed
+        if kind in (int, float):
+            number = (
+                f"CAST({self.col(src)} AS DOUBLE)"
+                if src is not None and rawtype in NUMBERS and column not in values
+                else f"CAST({_cases(text, values)} AS DOUBLE)"
+            )
+            if column in mapping.scale:
+                number = f"({number} * {float(mapping.scale[column])!r})"
+            return number
+        if kind is bool:
+            if src is not None and rawtype in BOOLEANS and column not in values:
+                return self.col(src)
+            text = _cases(text, values)
+            trues = ", ".join(map(literal, TRUE_WORDS))
+            falses = ", ".join(map(literal, FALSE_WORDS))
+            return (
+                f"CASE WHEN LOWER({text}) IN ({trues}) THEN TRUE "
+                f"WHEN LOWER({text}) IN ({falses}) THEN FALSE END"
+            )
+        # dates and times, in UTC
+        if src is not None and rawtype in ZONED:
+            return f"CAST({self.col(src)} AT TIME ZONE 'UTC' AS TIMESTAMP)"
+        if src is not None and rawtype in TIMES:
+            return self.col(src)
+        if src is not None and rawtype in NUMBERS:  # seconds since 1970
+            return f"CAST(to_timestamp({self.col(src)}) AS TIMESTAMP)"
+        return f"CAST({text} AS TIMESTAMP)"
+
+    def _status(self, text: str, mapping: Mapping) -> str:
+        """The vocabulary rule (``vocabulary.decide``) on the raw table's status values: each
+        value that is a customer becomes active or churned, one that is not a customer takes
+        the row out of the view, one no rule knows is no status."""
+        decided = vocabulary.decide(self.statuses, mapping.values.get("status", {}))
+        outcome = {v.strip().lower(): b for v, b in decided.select("value", "became").iter_rows()}
+        cases = " ".join(
+            f"WHEN {literal(k)} THEN {literal(b)}"
+            for k, b in outcome.items()
+            if b in (vocabulary.ACTIVE, vocabulary.CHURNED)
+        )
+        skipped = [k for k, b in outcome.items() if b == vocabulary.NOT_CUSTOMER]
+        if skipped:
+            listed = ", ".join(literal(k) for k in skipped)
+            self.where.append(f"COALESCE(LOWER({text}) NOT IN ({listed}), TRUE)")
+        return f"CASE LOWER({text}) {cases} END" if cases else "NULL"
+
+    def select(self) -> str:
+        table = self.source.mapping.table
+        parts = []
+        for column, kind in columns(table).items():
+            parts.append(f"CAST({self.value(column, kind)} AS {CANONICAL_TYPES[kind]}) AS {column}")
+        body = ",\n  ".join(parts)
+        where = list(self.where)
+        if DELETED in self.raw.columns:
+            where.append(f"COALESCE({self.col(DELETED)}, FALSE) = FALSE")
+        inner = f"SELECT\n  {body}\nFROM {qualified(self.schema, self.raw.name)} AS r"
+        if where:
+            inner += "\nWHERE " + "\n  AND ".join(where)
+        required = " AND ".join(f"{c} IS NOT NULL" for c in required_columns(table))
+        return f"SELECT * FROM (\n{inner}\n) AS {table}_rows WHERE {required}"
+
+
+def empty_select(table: str) -> str:
+    """A canonical table no raw table feeds: its columns, typed, no row."""
+    body = ", ".join(
+        f"CAST(NULL AS {CANONICAL_TYPES[kind]}) AS {column}"
+        for column, kind in columns(table).items()
+    )
+    return f"SELECT {body} LIMIT 0"
+
+
+def _refusal(raw: RawTable, mapping: Mapping | None, preset: str) -> str | None:
+    """Why the views cannot read a raw table its preset fits (None: they can)."""
+    if mapping is None:
+        return None
+    if mapping.table == "account_keys":
+        return (
+            f"{raw.name}: fits the preset {preset} (another system's ids for the accounts, "
+            "matched by name or domain in the file import); the views do not match accounts"
+        )
+    if mapping.match.get("system"):
+        return (
+            f"{raw.name}: fits the preset {preset}, whose rows name their account by "
+            f"{mapping.match['system']}'s own ids (the file import matches them through "
+            "account_keys); the views do not — select it with the account's id in a model"
+        )
+    if mapping.table in CHILD_TABLES and "account_id" not in mapping.columns:
+        return (
+            f"{raw.name}: fits the preset {preset}, but its rows find their account by e-mail "
+            "or name only (the file import matches them); the views need an account id column"
+        )
+    missing = [
+        c
+        for c in required_columns(mapping.table)
+        if c not in mapping.columns and c not in mapping.constants and c not in mapping.combine
+    ]
+    if missing:
+        return (
+            f"{raw.name}: fits the preset {preset}, but no column gives {', '.join(missing)} "
+            f"of {mapping.table}"
+        )
+    return None
+
+
+def plan_views(
+    raw_tables: list[RawTable],
+    raw_schema: str,
+    statuses: Callable[[str, str], list[tuple[str, int]]],
+) -> ViewPlan:
+    """The views over ``raw_tables`` (of ``raw_schema``): each recognised by the presets;
+    ``statuses(table, column)`` gives an account status column's values and their rows.
+    Raises ``ViewsRefused`` naming every raw table the views cannot read."""
+    if not SCHEMA_NAME.match(raw_schema):
+        raise ViewsRefused(f"--from: {raw_schema!r} is not a schema name")
+    plan = ViewPlan(raw_schema)
+    refused: list[str] = []
+    chosen: list[tuple[ViewSource, RawTable]] = []
+    for raw in sorted(raw_tables, key=lambda r: r.name):
+        found = recognise_file(list(raw.columns), raw.name)
+        if found is None or found.preset == GENERIC:
+            guess = f" (its columns look like {found.table}, by name only)" if found else ""
+            refused.append(
+                f"{raw.name}: no vendor preset fits its columns{guess}; write its view in your "
+                "own models, or leave it out with --tables"
+            )
+            continue
+        if found.reference:
+            plan.references.append(f"{raw.name} ({found.preset})")
+            continue
+        why = _refusal(raw, found.mapping, found.preset)
+        if why:
+            refused.append(why)
+            continue
+        assert found.mapping is not None
+        chosen.append((ViewSource(raw.name, found.preset, found.mapping), raw))
+    if refused:
+        raise ViewsRefused(
+            f"{len(refused)} raw table(s) in {raw_schema} cannot be read by the views; "
+            "nothing was created:\n" + "\n".join(f"  - {r}" for r in refused)
+        )
+    if not chosen:
+        raise ViewsRefused(f"{raw_schema}: no raw table a view could read; nothing was created")
+    for source, _raw in chosen:
+        plan.sources.setdefault(source.mapping.table, []).append(source)
+    for table in SOURCE_TABLES:
+        feeds = [(s, r) for s, r in chosen if s.mapping.table == table]
+        if not feeds:
+            plan.selects[table] = empty_select(table)
+            continue
+        parts = []
+        for source, raw in feeds:
+            status = source.mapping.columns.get("status") if table == "accounts" else None
+            values = statuses(raw.name, status) if status else []
+            parts.append(_Table(source, raw, raw_schema, values).select())
+        plan.selects[table] = "\nUNION ALL\n".join(parts)
+    return plan
+
+
+def view_statements(plan: ViewPlan, engine: str, target_schema: str) -> list[str]:
+    """``CREATE SCHEMA IF NOT EXISTS`` and one ``CREATE OR REPLACE VIEW`` per canonical
+    table, compiled for ``engine``."""
+    if not SCHEMA_NAME.match(target_schema):
+        raise ViewsRefused(f"{target_schema!r} is not a schema name")
+    if target_schema.split(".")[-1] == plan.raw_schema.split(".")[-1]:
+        raise ViewsRefused(
+            f"the views go to a schema of their own, not the raw tables' ({plan.raw_schema})"
+        )
+    target = ".".join(quoted(p) for p in target_schema.split("."))
+    texts = [f"CREATE SCHEMA IF NOT EXISTS {target}"]
+    texts += [
+        f"CREATE OR REPLACE VIEW {target}.{table} AS\n{select}"
+        for table, select in plan.selects.items()
+    ]
+    try:
+        return [compile_sql(t, engine, {}, allow=VIEW_CONSTRUCTS) for t in texts]
+    except CompileError as exc:
+        raise ViewsRefused(f"the views do not compile for {engine}: {exc}") from None
+
+
+def script(statements: list[str]) -> str:
+    return "".join(s.rstrip().rstrip(";") + ";\n\n" for s in statements).rstrip() + "\n"
+
+
+# -- the warehouse: reading the raw schema, creating the views ----------------------------
+
+
+def read_raw_tables(
+    config: WarehouseConfig, raw_schema: str, only: list[str] | None = None
+) -> list[RawTable]:
+    """The tables of ``raw_schema`` and their columns (``information_schema``: reads only);
+    ``only``: these tables, each of which must be there."""
+    if config.engine != "postgres":
+        raise WarehouseError(
+            f"{config.engine}: reading the raw tables runs on PostgreSQL here; the views "
+            "are compiled for the other engines (see the golden files)"
+        )
+    if not SCHEMA_NAME.match(raw_schema):
+        raise WarehouseError(f"--from: {raw_schema!r} is not a schema name")
+    found = run_query(
+        config,
+        "SELECT table_name, column_name, lower(data_type) AS data_type"
+        " FROM information_schema.columns"
+        f" WHERE table_schema = {literal(raw_schema.split('.')[-1])}"
+        " ORDER BY table_name, ordinal_position",
+        f"reading the schema {raw_schema}",
+    )
+    tables: dict[str, dict[str, str]] = {}
+    for name, column, kind in found.iter_rows():
+        tables.setdefault(name, {})[column] = kind
+    if not tables:
+        raise WarehouseError(f"{raw_schema}: no table there (or none this role may read)")
+    if only:
+        absent = [t for t in only if t not in tables]
+        if absent:
+            raise WarehouseError(
+                f"--tables: {', '.join(absent)} not in {raw_schema} (its tables: "
+                + ", ".join(sorted(tables))
+                + ")"
+            )
+        tables = {t: tables[t] for t in only}
+    return [RawTable(name, cols) for name, cols in tables.items()]
+
+
+def status_reader(
+    config: WarehouseConfig, raw_schema: str
+) -> Callable[[str, str], list[tuple[str, int]]]:
+    """``statuses`` for ``plan_views``: a status column's trimmed values and their rows."""
+
+    def read(table: str, column: str) -> list[tuple[str, int]]:
+        value = _text(quoted(column))
+        sql = (
+            f"SELECT {value} AS v, count(*) AS n FROM {qualified(raw_schema, table)}"
+            f" WHERE {value} IS NOT NULL GROUP BY {value} ORDER BY n DESC, v LIMIT 10000"
+        )
+        compiled = compile_sql(sql, config.engine, {})
+        return [(str(v), int(n)) for v, n in run_query(config, compiled, "the statuses").rows()]
+
+    return read
+
+
+def create_views(config: WarehouseConfig, statements: list[str]) -> None:
+    """Run the statements in one transaction (PostgreSQL): every view, or on a failure none."""
+    if config.engine != "postgres":
+        raise WarehouseError(f"{config.engine}: the views are created on PostgreSQL here")
+    import adbc_driver_postgresql.dbapi as driver
+
+    try:
+        con = driver.connect(config.url)
+    except Exception as exc:  # the driver's own error types
+        raise WarehouseError(f"{config.redacted_url()}: {config.redact(str(exc))}") from None
+    try:
+        cur = con.cursor()
+        cur.execute(f"SET statement_timeout = {int(config.timeout_seconds * 1000)}")
+        for statement in statements:
+            cur.execute(statement)
+        con.commit()
+        cur.close()
+    except Exception as exc:
+        con.rollback()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise WarehouseError(
+            f"{config.redacted_url()}: creating the views failed, none was created: "
+            f"{config.redact(first)}"
+        ) from None
+    finally:
+        con.close()
+
+
+def parse_back(statements: list[str], engine: str) -> list[exp.Expression]:
+    """The statements parsed by sqlglot in the engine's dialect (the golden files' check)."""
+    return [sqlglot.parse_one(s, read=ENGINES[engine]) for s in statements]
