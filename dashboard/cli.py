@@ -702,8 +702,9 @@ def cmd_warehouse_views(args: argparse.Namespace) -> int:
             print("tandem warehouse views: set TANDEM_WAREHOUSE_URL or --engine", file=sys.stderr)
             return 2
         only = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
-        raw = read_raw_tables(config, args.raw_schema, only)
-        plan = plan_views(raw, args.raw_schema, status_reader(config, args.raw_schema))
+        schemas = [s.strip() for given in args.raw_schema for s in given.split(",") if s.strip()]
+        raw = read_raw_tables(config, schemas, only)
+        plan = plan_views(raw, status_reader(config))
         statements = view_statements(plan, config.engine, config.schema)
     except ViewsRefused as exc:
         print(f"tandem warehouse views: {exc}", file=sys.stderr)
@@ -834,7 +835,11 @@ def build_parser() -> argparse.ArgumentParser:
         "from the file import's presets: shown, or created with --create",
     )
     wh_views.add_argument(
-        "--from", dest="raw_schema", required=True, help="the schema of the raw synced tables"
+        "--from",
+        dest="raw_schema",
+        action="append",
+        required=True,
+        help="a schema of raw synced tables (repeat, or comma-separate: one per connector)",
     )
     wh_views.add_argument(
         "--engine", help="a warehouse URL (default: TANDEM_WAREHOUSE_URL); read with SELECT only"

@@ -34,7 +34,7 @@ from sqlglot import exp
 from dashboard.ingest import vocabulary
 from dashboard.ingest.mapping import Mapping, value_map
 from dashboard.ingest.presets import GENERIC, recognise_file
-from dashboard.ingest.validate import VALUE_SYNONYMS, allowed_values
+from dashboard.ingest.validate import VALUE_SYNONYMS, allowed_values, default_value
 from dashboard.ingest.warehouse import (
     SCHEMA_NAME,
     WarehouseConfig,
@@ -87,15 +87,20 @@ PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 class RawTable:
     """A table of the raw schema: its name and its columns with their types."""
 
+    schema: str
     name: str
     columns: dict[str, str]  # column -> data type (lower case)
+
+    @property
+    def where(self) -> str:
+        return f"{self.schema}.{self.name}"
 
 
 @dataclass(frozen=True)
 class ViewSource:
     """One raw table feeding one canonical table, by a vendor preset's mapping."""
 
-    raw: str
+    raw: str  # schema.table
     preset: str
     mapping: Mapping
 
@@ -104,7 +109,7 @@ class ViewSource:
 class ViewPlan:
     """The views to create: per canonical table its DuckDB ``SELECT`` and its sources."""
 
-    raw_schema: str
+    raw_schemas: list[str]
     selects: dict[str, str] = field(default_factory=dict)
     sources: dict[str, list[ViewSource]] = field(default_factory=dict)
     references: list[str] = field(default_factory=list)  # lookup tables the views do not read
@@ -141,10 +146,8 @@ def _cases(expr: str, values: dict[str, str]) -> str:
 class _Table:
     """The SELECT of one raw table as one canonical table."""
 
-    def __init__(
-        self, source: ViewSource, raw: RawTable, schema: str, statuses: list[tuple[str, int]]
-    ) -> None:
-        self.source, self.raw, self.schema = source, raw, schema
+    def __init__(self, source: ViewSource, raw: RawTable, statuses: list[tuple[str, int]]) -> None:
+        self.source, self.raw = source, raw
         self.statuses = statuses
         self.where: list[str] = []
 
@@ -165,8 +168,8 @@ class _Table:
             text = f"NULLIF(TRIM({parts}), '')"
         elif column in mapping.constants:
             text = literal(mapping.constants[column])
-        else:
-            return "NULL"
+        else:  # the import's value for a column the source lacks (quantity: 1 event)
+            return default_value(table, column)
         if (table, column) == ("accounts", "status") and src is not None:
             return self._status(text, mapping)
         values = value_map(VALUE_SYNONYMS.get(column, {})) | value_map(
@@ -233,7 +236,7 @@ class _Table:
         where = list(self.where)
         if DELETED in self.raw.columns:
             where.append(f"COALESCE({self.col(DELETED)}, FALSE) = FALSE")
-        inner = f"SELECT\n  {body}\nFROM {qualified(self.schema, self.raw.name)} AS r"
+        inner = f"SELECT\n  {body}\nFROM {qualified(self.raw.schema, self.raw.name)} AS r"
         if where:
             inner += "\nWHERE " + "\n  AND ".join(where)
         required = " AND ".join(f"{c} IS NOT NULL" for c in required_columns(table))
@@ -255,18 +258,18 @@ def _refusal(raw: RawTable, mapping: Mapping | None, preset: str) -> str | None:
         return None
     if mapping.table == "account_keys":
         return (
-            f"{raw.name}: fits the preset {preset} (another system's ids for the accounts, "
+            f"{raw.where}: fits the preset {preset} (another system's ids for the accounts, "
             "matched by name or domain in the file import); the views do not match accounts"
         )
     if mapping.match.get("system"):
         return (
-            f"{raw.name}: fits the preset {preset}, whose rows name their account by "
+            f"{raw.where}: fits the preset {preset}, whose rows name their account by "
             f"{mapping.match['system']}'s own ids (the file import matches them through "
             "account_keys); the views do not — select it with the account's id in a model"
         )
     if mapping.table in CHILD_TABLES and "account_id" not in mapping.columns:
         return (
-            f"{raw.name}: fits the preset {preset}, but its rows find their account by e-mail "
+            f"{raw.where}: fits the preset {preset}, but its rows find their account by e-mail "
             "or name only (the file import matches them); the views need an account id column"
         )
     missing = [
@@ -276,43 +279,42 @@ def _refusal(raw: RawTable, mapping: Mapping | None, preset: str) -> str | None:
     ]
     if missing:
         return (
-            f"{raw.name}: fits the preset {preset}, but no column gives {', '.join(missing)} "
+            f"{raw.where}: fits the preset {preset}, but no column gives {', '.join(missing)} "
             f"of {mapping.table}"
         )
     return None
 
 
 def plan_views(
-    raw_tables: list[RawTable],
-    raw_schema: str,
-    statuses: Callable[[str, str], list[tuple[str, int]]],
+    raw_tables: list[RawTable], statuses: Callable[[RawTable, str], list[tuple[str, int]]]
 ) -> ViewPlan:
-    """The views over ``raw_tables`` (of ``raw_schema``): each recognised by the presets;
-    ``statuses(table, column)`` gives an account status column's values and their rows.
-    Raises ``ViewsRefused`` naming every raw table the views cannot read."""
-    if not SCHEMA_NAME.match(raw_schema):
-        raise ViewsRefused(f"--from: {raw_schema!r} is not a schema name")
-    plan = ViewPlan(raw_schema)
+    """The views over ``raw_tables`` (a sync lands each connector in a schema of its own),
+    each recognised by the presets; ``statuses(table, column)`` gives an account status
+    column's values and their rows. Raises ``ViewsRefused`` naming every raw table the views
+    cannot read."""
+    schemas = sorted({r.schema for r in raw_tables})
+    plan = ViewPlan(schemas)
+    raw_schema = ", ".join(schemas)
     refused: list[str] = []
     chosen: list[tuple[ViewSource, RawTable]] = []
-    for raw in sorted(raw_tables, key=lambda r: r.name):
+    for raw in sorted(raw_tables, key=lambda r: r.where):
         found = recognise_file(list(raw.columns), raw.name)
         if found is None or found.preset == GENERIC:
             guess = f" (its columns look like {found.table}, by name only)" if found else ""
             refused.append(
-                f"{raw.name}: no vendor preset fits its columns{guess}; write its view in your "
+                f"{raw.where}: no vendor preset fits its columns{guess}; write its view in your "
                 "own models, or leave it out with --tables"
             )
             continue
         if found.reference:
-            plan.references.append(f"{raw.name} ({found.preset})")
+            plan.references.append(f"{raw.where} ({found.preset})")
             continue
         why = _refusal(raw, found.mapping, found.preset)
         if why:
             refused.append(why)
             continue
         assert found.mapping is not None
-        chosen.append((ViewSource(raw.name, found.preset, found.mapping), raw))
+        chosen.append((ViewSource(raw.where, found.preset, found.mapping), raw))
     if refused:
         raise ViewsRefused(
             f"{len(refused)} raw table(s) in {raw_schema} cannot be read by the views; "
@@ -330,8 +332,8 @@ def plan_views(
         parts = []
         for source, raw in feeds:
             status = source.mapping.columns.get("status") if table == "accounts" else None
-            values = statuses(raw.name, status) if status else []
-            parts.append(_Table(source, raw, raw_schema, values).select())
+            values = statuses(raw, status) if status else []
+            parts.append(_Table(source, raw, values).select())
         plan.selects[table] = "\nUNION ALL\n".join(parts)
     return plan
 
@@ -341,9 +343,9 @@ def view_statements(plan: ViewPlan, engine: str, target_schema: str) -> list[str
     table, compiled for ``engine``."""
     if not SCHEMA_NAME.match(target_schema):
         raise ViewsRefused(f"{target_schema!r} is not a schema name")
-    if target_schema.split(".")[-1] == plan.raw_schema.split(".")[-1]:
+    if target_schema.split(".")[-1] in {s.split(".")[-1] for s in plan.raw_schemas}:
         raise ViewsRefused(
-            f"the views go to a schema of their own, not the raw tables' ({plan.raw_schema})"
+            f"the views go to a schema of their own, not the raw tables' ({target_schema})"
         )
     target = ".".join(quoted(p) for p in target_schema.split("."))
     texts = [f"CREATE SCHEMA IF NOT EXISTS {target}"]
@@ -365,54 +367,56 @@ def script(statements: list[str]) -> str:
 
 
 def read_raw_tables(
-    config: WarehouseConfig, raw_schema: str, only: list[str] | None = None
+    config: WarehouseConfig, raw_schemas: list[str], only: list[str] | None = None
 ) -> list[RawTable]:
-    """The tables of ``raw_schema`` and their columns (``information_schema``: reads only);
-    ``only``: these tables, each of which must be there."""
+    """The tables of ``raw_schemas`` and their columns (``information_schema``: reads only);
+    ``only``: these tables (``table`` or ``schema.table``), each of which must be there."""
     if config.engine != "postgres":
         raise WarehouseError(
             f"{config.engine}: reading the raw tables runs on PostgreSQL here; the views "
             "are compiled for the other engines (see the golden files)"
         )
-    if not SCHEMA_NAME.match(raw_schema):
-        raise WarehouseError(f"--from: {raw_schema!r} is not a schema name")
-    found = run_query(
-        config,
-        "SELECT table_name, column_name, lower(data_type) AS data_type"
-        " FROM information_schema.columns"
-        f" WHERE table_schema = {literal(raw_schema.split('.')[-1])}"
-        " ORDER BY table_name, ordinal_position",
-        f"reading the schema {raw_schema}",
-    )
-    tables: dict[str, dict[str, str]] = {}
-    for name, column, kind in found.iter_rows():
-        tables.setdefault(name, {})[column] = kind
-    if not tables:
-        raise WarehouseError(f"{raw_schema}: no table there (or none this role may read)")
+    wrong = [s for s in raw_schemas if not SCHEMA_NAME.match(s)]
+    if wrong or not raw_schemas:
+        raise WarehouseError(f"--from: {', '.join(map(repr, wrong))} is not a schema name")
+    tables: dict[tuple[str, str], dict[str, str]] = {}
+    for schema in raw_schemas:
+        found = run_query(
+            config,
+            "SELECT table_name, column_name, lower(data_type) AS data_type"
+            " FROM information_schema.columns"
+            f" WHERE table_schema = {literal(schema.split('.')[-1])}"
+            " ORDER BY table_name, ordinal_position",
+            f"reading the schema {schema}",
+        )
+        if not found.height:
+            raise WarehouseError(f"{schema}: no table there (or none this role may read)")
+        for name, column, kind in found.iter_rows():
+            tables.setdefault((schema, name), {})[column] = kind
     if only:
-        absent = [t for t in only if t not in tables]
+        named = {f"{s}.{t}": k for s, t in tables for k in [(s, t)]}
+        named |= {t: (s, t) for s, t in tables}
+        absent = [t for t in only if t not in named]
         if absent:
             raise WarehouseError(
-                f"--tables: {', '.join(absent)} not in {raw_schema} (its tables: "
-                + ", ".join(sorted(tables))
+                f"--tables: {', '.join(absent)} not in {', '.join(raw_schemas)} (its tables: "
+                + ", ".join(sorted(f"{s}.{t}" for s, t in tables))
                 + ")"
             )
-        tables = {t: tables[t] for t in only}
-    return [RawTable(name, cols) for name, cols in tables.items()]
+        tables = {named[t]: tables[named[t]] for t in only}
+    return [RawTable(schema, name, cols) for (schema, name), cols in tables.items()]
 
 
-def status_reader(
-    config: WarehouseConfig, raw_schema: str
-) -> Callable[[str, str], list[tuple[str, int]]]:
+def status_reader(config: WarehouseConfig) -> Callable[[RawTable, str], list[tuple[str, int]]]:
     """``statuses`` for ``plan_views``: a status column's trimmed values and their rows."""
 
-    def read(table: str, column: str) -> list[tuple[str, int]]:
+    def read(table: RawTable, column: str) -> list[tuple[str, int]]:
         value = _text(quoted(column))
         sql = (
-            f"SELECT {value} AS v, count(*) AS n FROM {qualified(raw_schema, table)}"
+            f"SELECT {value} AS v, count(*) AS n FROM {qualified(table.schema, table.name)}"
             f" WHERE {value} IS NOT NULL GROUP BY {value} ORDER BY n DESC, v LIMIT 10000"
         )
-        compiled = compile_sql(sql, config.engine, {})
+        compiled = compile_sql(sql, config.engine, {}, allow=VIEW_CONSTRUCTS)
         return [(str(v), int(n)) for v, n in run_query(config, compiled, "the statuses").rows()]
 
     return read
