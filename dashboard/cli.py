@@ -851,9 +851,9 @@ def build_parser() -> argparse.ArgumentParser:
     what = wh_views.add_mutually_exclusive_group()
     what.add_argument("--print", action="store_true", help="print the SQL only, create nothing")
     what.add_argument(
-        "--create", action="store_true", help="create the views there (asks first, unless --yes)"
+        "--create", action="store_true", help="also make the views there (asks first, unless --yes)"
     )
-    wh_views.add_argument("--yes", action="store_true", help="with --create: do not ask")
+    wh_views.add_argument("--yes", action="store_true", help="no question before --create")
     wh_views.set_defaults(func=cmd_warehouse_views)
 
     imp = sub.add_parser(
