@@ -78,8 +78,43 @@ TRACKS = {
     "context_library_name": "TEXT",
     "context_group_id": "TEXT",
 }
+# Fivetran's HubSpot `owner` table (dbt_hubspot_source's owner_data.csv)
+OWNER = {
+    "owner_id": "BIGINT",
+    "_fivetran_synced": "TIMESTAMP WITH TIME ZONE",
+    "created_at": "TIMESTAMP WITH TIME ZONE",
+    "portal_id": "BIGINT",
+    "type": "TEXT",
+    "updated_at": "TIMESTAMP WITH TIME ZONE",
+    "email": "TEXT",
+    "first_name": "TEXT",
+    "last_name": "TEXT",
+    "active_user_id": "BIGINT",
+}
 STAGES = ["customer"] * 6 + ["evangelist", "former customer", "other", "lead"]
 FEATURES = ["Report Viewed", "Dashboard Shared", "Export Created", "Alert Configured", "Login"]
+
+
+def raw_owners() -> pl.DataFrame:
+    """Three of the four owner ids the companies name (90003 has no owner row: it stays an id)."""
+    people = [("Ada", "Byron"), ("Grace", "Hopper"), ("Alan", "Turing")]
+    return pl.DataFrame(
+        [
+            {
+                "owner_id": 90_000 + i,
+                "_fivetran_synced": ANCHOR,
+                "created_at": ANCHOR - dt.timedelta(days=900),
+                "portal_id": 4485210,
+                "type": "PERSON",
+                "updated_at": ANCHOR - dt.timedelta(days=3),
+                "email": f"{first.lower()}@vendor.example",
+                "first_name": first,
+                "last_name": last,
+                "active_user_id": 700 + i,
+            }
+            for i, (first, last) in enumerate(people)
+        ]
+    )
 
 
 def raw_rows() -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -185,6 +220,7 @@ def raw():
     with postgres_server() as uri:
         load_raw(uri, "hubspot", "company", COMPANY, companies)
         load_raw(uri, "segment", "tracks", TRACKS, events)
+        load_raw(uri, "hubspot", "owner", OWNER, raw_owners())
         # a server in another zone: the views' times must not move
         pg(uri, "ALTER DATABASE postgres SET timezone TO 'Pacific/Auckland'")
         yield uri, companies, events
@@ -223,6 +259,7 @@ def test_views_are_shown_created_on_a_yes_checked_and_count_as_the_import(raw, t
     assert out.count("CREATE OR REPLACE VIEW tandem.") == len(SOURCE_TABLES)
     assert "FROM hubspot.company AS r" in out and "FROM segment.tracks AS r" in out
     assert "accounts <- hubspot.company (hubspot-companies-sync)" in err
+    assert "owners <- hubspot.owner (hubspot-owners)" in err
     assert "usage_events <- segment.tracks (segment-tracks)" in err
     assert "nothing was created" in err and PASSWORD not in out + err
     code, printed, err = tandem(*views, "--print", **env(uri))
@@ -277,11 +314,18 @@ def test_views_are_shown_created_on_a_yes_checked_and_count_as_the_import(raw, t
         if isinstance(t, pl.Datetime)
     ]
     events.with_columns(times).write_csv(files / "tracks.csv")
+    owners = raw_owners()
+    owners.with_columns(
+        pl.col(c).dt.convert_time_zone("UTC").dt.strftime(stamp)
+        for c, t in owners.schema.items()
+        if isinstance(t, pl.Datetime)
+    ).write_csv(files / "owner.csv")
     data = tmp_path / "local"
     code, out, err = tandem(
         "import",
         str(files / "company.csv"),
         str(files / "tracks.csv"),
+        str(files / "owner.csv"),
         "--json",
         TANDEM_DATA_DIR=str(data),
     )
@@ -289,6 +333,9 @@ def test_views_are_shown_created_on_a_yes_checked_and_count_as_the_import(raw, t
     assert '"preset": "hubspot-companies-sync"' in out and '"preset": "segment-tracks"' in out
     local_store = Stores.open(data)
     assert local_store.sources.row_count("accounts") == 35
+    # owner ids became names (one id with no owner row stays an id), here as in the views
+    am = set(local_store.sources.query("SELECT DISTINCT am_owner FROM accounts")["am_owner"])
+    assert am == {"Ada Byron", "Grace Hopper", "Alan Turing", "90003"}
     local = features_at(local_store.sources, AS_OF).drop("arr")
     config = WarehouseConfig(url=uri, schema=TARGET)
     remote = features_in_warehouse(config, AS_OF)
@@ -341,6 +388,7 @@ def golden_plan():
     tables = [
         RawTable("raw_hubspot", "company", {c: kinds[t] for c, t in COMPANY.items()}),
         RawTable("raw_segment", "tracks", {c: kinds[t] for c, t in TRACKS.items()}),
+        RawTable("raw_hubspot", "owner", {c: kinds[t] for c, t in OWNER.items()}),
     ]
     stages = [("customer", 20), ("Evangelist", 3), ("former customer", 4), ("lead", 4)]
     return plan_views(tables, lambda table, column: stages)

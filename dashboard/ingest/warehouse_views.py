@@ -14,8 +14,8 @@ import rejects it. A canonical table no raw table feeds is an empty view of its 
 What the views do not do (each refused by name, never guessed): a raw table no preset fits;
 rows keyed by another system's ids (Stripe customers, Zendesk organisations: the import
 matches them to accounts through ``account_keys``) or found by e-mail or name only; the
-presets' ``[[with]]`` queries over several files. Owner ids stay ids (the import resolves
-them to names with the owners file). Rows the sync marks deleted (``_fivetran_deleted``) are
+presets' ``[[with]]`` queries over several files. Owner ids on accounts and activities
+become the owners view's names, as the import resolves them with the owners file. Rows the sync marks deleted (``_fivetran_deleted``) are
 not in the views.
 
 Reading the raw schema and the statuses is ``SELECT`` only; ``create_views`` writes, and only
@@ -41,7 +41,7 @@ from dashboard.ingest.warehouse import (
     WarehouseError,
     run_query,
 )
-from dashboard.schema import CHILD_TABLES, SOURCE_TABLES, columns, required_columns
+from dashboard.schema import CHILD_TABLES, LOAD_ORDER, columns, required_columns
 from dashboard.store.dialects import ENGINES, CompileError, compile_sql
 from dashboard.store.sql import literal
 
@@ -80,6 +80,8 @@ BOOLEANS = {"boolean", "bool"}
 TRUE_WORDS = ("true", "t", "yes", "y", "1")  # the import's reading of a true/false cell
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 DELETED = "_fivetran_deleted"  # the sync's mark of a row deleted at the source
+OWNERS = "tandem_owners_view"  # the owners view, named in the target schema by view_statements
+OWNER_COLUMNS = {("accounts", "csm_owner"), ("accounts", "am_owner"), ("activities", "author")}
 PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -146,8 +148,15 @@ def _cases(expr: str, values: dict[str, str]) -> str:
 class _Table:
     """The SELECT of one raw table as one canonical table."""
 
-    def __init__(self, source: ViewSource, raw: RawTable, statuses: list[tuple[str, int]]) -> None:
+    def __init__(
+        self,
+        source: ViewSource,
+        raw: RawTable,
+        statuses: list[tuple[str, int]],
+        owner_ids: bool = False,
+    ) -> None:
         self.source, self.raw = source, raw
+        self.owner_ids = owner_ids  # an owners view with owner ids: ids on rows become names
         self.statuses = statuses
         self.where: list[str] = []
 
@@ -177,6 +186,11 @@ class _Table:
         )
         if kind is str:
             typed = _cases(text, values)
+            if self.owner_ids and (table, column) in OWNER_COLUMNS:  # as the import resolves
+                typed = (
+                    f"COALESCE((SELECT MAX(o.owner) FROM {OWNERS} AS o"
+                    f" WHERE o.owner_id = {typed}), {typed})"
+                )
             allowed = allowed_values(table, column)
             if allowed:  # a value outside the vocabulary is no value (the import rejects it)
                 listed = ", ".join(literal(a) for a in allowed)
@@ -324,7 +338,8 @@ def plan_views(
         raise ViewsRefused(f"{raw_schema}: no raw table a view could read; nothing was created")
     for source, _raw in chosen:
         plan.sources.setdefault(source.mapping.table, []).append(source)
-    for table in SOURCE_TABLES:
+    owner_ids = any("owner_id" in s.mapping.columns for s in plan.sources.get("owners", []))
+    for table in LOAD_ORDER:  # owners first: the views after them read their names
         feeds = [(s, r) for s, r in chosen if s.mapping.table == table]
         if not feeds:
             plan.selects[table] = empty_select(table)
@@ -333,7 +348,7 @@ def plan_views(
         for source, raw in feeds:
             status = source.mapping.columns.get("status") if table == "accounts" else None
             values = statuses(raw, status) if status else []
-            parts.append(_Table(source, raw, values).select())
+            parts.append(_Table(source, raw, values, owner_ids).select())
         plan.selects[table] = "\nUNION ALL\n".join(parts)
     return plan
 
@@ -350,7 +365,7 @@ def view_statements(plan: ViewPlan, engine: str, target_schema: str) -> list[str
     target = ".".join(quoted(p) for p in target_schema.split("."))
     texts = [f"CREATE SCHEMA IF NOT EXISTS {target}"]
     texts += [
-        f"CREATE OR REPLACE VIEW {target}.{table} AS\n{select}"
+        f"CREATE OR REPLACE VIEW {target}.{table} AS\n" + select.replace(OWNERS, f"{target}.owners")
         for table, select in plan.selects.items()
     ]
     try:

@@ -1,5 +1,25 @@
 CREATE SCHEMA IF NOT EXISTS analytics.tandem;
 
+CREATE OR REPLACE VIEW analytics.tandem.owners AS
+SELECT
+  *
+FROM (
+  SELECT
+    CAST(NULLIF(
+      TRIM(
+        COALESCE(NULLIF(TRIM(CAST(r.first_name AS STRING)), ''), '') || ' ' || COALESCE(NULLIF(TRIM(CAST(r.last_name AS STRING)), ''), '')
+      ),
+      ''
+    ) AS STRING) AS owner,
+    CAST(NULL AS STRING) AS role,
+    CAST(NULLIF(TRIM(CAST(r.email AS STRING)), '') AS STRING) AS email,
+    CAST(NULL AS STRING) AS team,
+    CAST(NULLIF(TRIM(CAST(r.owner_id AS STRING)), '') AS STRING) AS owner_id
+  FROM raw_hubspot.owner AS r
+) AS owners_rows
+WHERE
+  NOT owner IS NULL;
+
 CREATE OR REPLACE VIEW analytics.tandem.accounts AS
 SELECT
   *
@@ -12,7 +32,16 @@ FROM (
     CAST(NULLIF(TRIM(CAST(r.property_country AS STRING)), '') AS STRING) AS region,
     CAST(NULL AS STRING) AS plan,
     CAST(NULL AS STRING) AS csm_owner,
-    CAST(NULLIF(TRIM(CAST(r.property_hubspot_owner_id AS STRING)), '') AS STRING) AS am_owner,
+    CAST(COALESCE(
+      (
+        SELECT
+          MAX(o.owner)
+        FROM analytics.tandem.owners AS o
+        WHERE
+          o.owner_id = NULLIF(TRIM(CAST(r.property_hubspot_owner_id AS STRING)), '')
+      ),
+      NULLIF(TRIM(CAST(r.property_hubspot_owner_id AS STRING)), '')
+    ) AS STRING) AS am_owner,
     CAST(CAST(r.property_arr AS DOUBLE) AS DOUBLE) AS arr,
     CAST(NULL AS STRING) AS currency,
     CAST(NULL AS BIGINT) AS licensed_seats,
@@ -37,6 +66,15 @@ FROM (
 ) AS accounts_rows
 WHERE
   NOT account_id IS NULL AND NOT account_name IS NULL;
+
+CREATE OR REPLACE VIEW analytics.tandem.account_keys AS
+SELECT
+  CAST(NULL AS STRING) AS key,
+  CAST(NULL AS STRING) AS system,
+  CAST(NULL AS STRING) AS account_id,
+  CAST(NULL AS STRING) AS account_name,
+  CAST(NULL AS STRING) AS domain
+LIMIT 0;
 
 CREATE OR REPLACE VIEW analytics.tandem.subscriptions AS
 SELECT
@@ -115,24 +153,6 @@ SELECT
   CAST(NULL AS DATE) AS occurred_on,
   CAST(NULL AS STRING) AS event,
   CAST(NULL AS DOUBLE) AS arr_change
-LIMIT 0;
-
-CREATE OR REPLACE VIEW analytics.tandem.owners AS
-SELECT
-  CAST(NULL AS STRING) AS owner,
-  CAST(NULL AS STRING) AS role,
-  CAST(NULL AS STRING) AS email,
-  CAST(NULL AS STRING) AS team,
-  CAST(NULL AS STRING) AS owner_id
-LIMIT 0;
-
-CREATE OR REPLACE VIEW analytics.tandem.account_keys AS
-SELECT
-  CAST(NULL AS STRING) AS key,
-  CAST(NULL AS STRING) AS system,
-  CAST(NULL AS STRING) AS account_id,
-  CAST(NULL AS STRING) AS account_name,
-  CAST(NULL AS STRING) AS domain
 LIMIT 0;
 
 CREATE OR REPLACE VIEW analytics.tandem.contacts AS

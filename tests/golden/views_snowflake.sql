@@ -1,5 +1,25 @@
 CREATE SCHEMA IF NOT EXISTS analytics.tandem;
 
+CREATE OR REPLACE VIEW analytics.tandem.owners AS
+SELECT
+  *
+FROM (
+  SELECT
+    CAST(NULLIF(
+      TRIM(
+        COALESCE(NULLIF(TRIM(CAST(r.first_name AS VARCHAR)), ''), '') || ' ' || COALESCE(NULLIF(TRIM(CAST(r.last_name AS VARCHAR)), ''), '')
+      ),
+      ''
+    ) AS VARCHAR) AS owner,
+    CAST(NULL AS VARCHAR) AS role,
+    CAST(NULLIF(TRIM(CAST(r.email AS VARCHAR)), '') AS VARCHAR) AS email,
+    CAST(NULL AS VARCHAR) AS team,
+    CAST(NULLIF(TRIM(CAST(r.owner_id AS VARCHAR)), '') AS VARCHAR) AS owner_id
+  FROM raw_hubspot.owner AS r
+) AS owners_rows
+WHERE
+  NOT owner IS NULL;
+
 CREATE OR REPLACE VIEW analytics.tandem.accounts AS
 SELECT
   *
@@ -12,7 +32,16 @@ FROM (
     CAST(NULLIF(TRIM(CAST(r.property_country AS VARCHAR)), '') AS VARCHAR) AS region,
     CAST(NULL AS VARCHAR) AS plan,
     CAST(NULL AS VARCHAR) AS csm_owner,
-    CAST(NULLIF(TRIM(CAST(r.property_hubspot_owner_id AS VARCHAR)), '') AS VARCHAR) AS am_owner,
+    CAST(COALESCE(
+      (
+        SELECT
+          MAX(o.owner)
+        FROM analytics.tandem.owners AS o
+        WHERE
+          o.owner_id = NULLIF(TRIM(CAST(r.property_hubspot_owner_id AS VARCHAR)), '')
+      ),
+      NULLIF(TRIM(CAST(r.property_hubspot_owner_id AS VARCHAR)), '')
+    ) AS VARCHAR) AS am_owner,
     CAST(CAST(r.property_arr AS DOUBLE) AS DOUBLE) AS arr,
     CAST(NULL AS VARCHAR) AS currency,
     CAST(NULL AS BIGINT) AS licensed_seats,
@@ -37,6 +66,15 @@ FROM (
 ) AS accounts_rows
 WHERE
   NOT account_id IS NULL AND NOT account_name IS NULL;
+
+CREATE OR REPLACE VIEW analytics.tandem.account_keys AS
+SELECT
+  CAST(NULL AS VARCHAR) AS key,
+  CAST(NULL AS VARCHAR) AS system,
+  CAST(NULL AS VARCHAR) AS account_id,
+  CAST(NULL AS VARCHAR) AS account_name,
+  CAST(NULL AS VARCHAR) AS domain
+LIMIT 0;
 
 CREATE OR REPLACE VIEW analytics.tandem.subscriptions AS
 SELECT
@@ -115,24 +153,6 @@ SELECT
   CAST(NULL AS DATE) AS occurred_on,
   CAST(NULL AS VARCHAR) AS event,
   CAST(NULL AS DOUBLE) AS arr_change
-LIMIT 0;
-
-CREATE OR REPLACE VIEW analytics.tandem.owners AS
-SELECT
-  CAST(NULL AS VARCHAR) AS owner,
-  CAST(NULL AS VARCHAR) AS role,
-  CAST(NULL AS VARCHAR) AS email,
-  CAST(NULL AS VARCHAR) AS team,
-  CAST(NULL AS VARCHAR) AS owner_id
-LIMIT 0;
-
-CREATE OR REPLACE VIEW analytics.tandem.account_keys AS
-SELECT
-  CAST(NULL AS VARCHAR) AS key,
-  CAST(NULL AS VARCHAR) AS system,
-  CAST(NULL AS VARCHAR) AS account_id,
-  CAST(NULL AS VARCHAR) AS account_name,
-  CAST(NULL AS VARCHAR) AS domain
 LIMIT 0;
 
 CREATE OR REPLACE VIEW analytics.tandem.contacts AS
