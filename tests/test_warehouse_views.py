@@ -439,3 +439,27 @@ def test_an_event_file_without_counts_counts_one_event_a_row(tandem, tmp_path):
     )
     found = features_at(stores.sources, [dt.date(2026, 1, 9)]).sort("account_id")
     assert found["events_last_30d"].to_list() == [2, 1]
+
+
+def test_rows_the_import_rejects_are_not_in_the_views(raw, tandem):
+    """Fivetran's Salesforce Task: a subtype outside the activity vocabulary (the import
+    rejects the row) and a row without its account are out; an empty subtype is no kind."""
+    uri, _, _ = raw
+    pg(
+        uri,
+        "CREATE SCHEMA salesforce",
+        "CREATE TABLE salesforce.task (id TEXT, account_id TEXT, what_id TEXT, who_id TEXT,"
+        " activity_date DATE, task_subtype TEXT, subject TEXT, owner_id TEXT,"
+        " is_deleted BOOLEAN, _fivetran_deleted BOOLEAN)",
+        "INSERT INTO salesforce.task VALUES"
+        " ('00T1', '001A', '001A', '003A', '2026-01-05', 'Call', 'Renewal', '005A', false, false),"
+        " ('00T2', '001A', '001A', '003A', '2026-01-06', 'Fax', 'Sent', '005A', false, false),"
+        " ('00T3', '001B', '001B', '003B', '2026-01-07', NULL, 'Note', '005A', false, false),"
+        " ('00T4', NULL, NULL, '003C', '2026-01-07', 'Email', 'Hi', '005A', false, false),"
+        " ('00T5', '001B', '001B', '003B', '2026-01-08', 'Email', 'Gone', '005A', false, true)",
+    )
+    views = ("warehouse", "views", "--from", "salesforce", "--create", "--yes")
+    code, _, err = tandem(*views, **env(uri, "sf_views"))
+    assert code == 0, err
+    rows = pg(uri, "SELECT account_id, kind, summary FROM sf_views.activities ORDER BY 1, 3")
+    assert rows == [("001A", "call", "Renewal"), ("001B", None, "Note")]

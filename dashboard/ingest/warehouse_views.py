@@ -158,7 +158,8 @@ class _Table:
         self.source, self.raw = source, raw
         self.owner_ids = owner_ids  # an owners view with owner ids: ids on rows become names
         self.statuses = statuses
-        self.where: list[str] = []
+        self.where: list[str] = []  # over the raw row
+        self.outer: list[str] = []  # over the canonical row
 
     def col(self, name: str) -> str:
         return f"r.{quoted(name)}"
@@ -192,9 +193,12 @@ class _Table:
                     f" WHERE o.owner_id = {typed}), {typed})"
                 )
             allowed = allowed_values(table, column)
-            if allowed:  # a value outside the vocabulary is no value (the import rejects it)
+            if (
+                allowed
+            ):  # a row with a value outside the vocabulary is out, as the import rejects it
                 listed = ", ".join(literal(a) for a in allowed)
-                typed = f"CASE WHEN LOWER({typed}) IN ({listed}) THEN LOWER({typed}) END"
+                self.outer.append(f"({column} IS NULL OR {column} IN ({listed}))")
+                typed = f"LOWER({typed})"
             return typed
         if kind in (int, float):
             number = (
@@ -253,7 +257,7 @@ class _Table:
         inner = f"SELECT\n  {body}\nFROM {qualified(self.raw.schema, self.raw.name)} AS r"
         if where:
             inner += "\nWHERE " + "\n  AND ".join(where)
-        required = " AND ".join(f"{c} IS NOT NULL" for c in required_columns(table))
+        required = " AND ".join([f"{c} IS NOT NULL" for c in required_columns(table)] + self.outer)
         return f"SELECT * FROM (\n{inner}\n) AS {table}_rows WHERE {required}"
 
 
