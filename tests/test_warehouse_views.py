@@ -379,6 +379,23 @@ def test_a_raw_table_no_preset_fits_is_named_and_nothing_is_created(raw, tandem)
     )
     assert code == 1 and "a schema of their own" in err
     assert relations(uri) == before
+    # a schema where the team's own model is a table: the views are all created or none
+    pg(uri, "CREATE SCHEMA modelled", "CREATE TABLE modelled.usage_events (x INT)")
+    before = relations(uri)
+    code, _, err = tandem(
+        "warehouse",
+        "views",
+        "--from",
+        "misc",
+        "--tables",
+        "company",
+        "--create",
+        "--yes",
+        **env(uri, "modelled"),
+    )
+    assert code == 3 and "creating the views failed, none was created" in err, err
+    assert '"usage_events" is not a view' in err and PASSWORD not in err
+    assert relations(uri) == before
 
 
 def golden_plan():

@@ -460,10 +460,14 @@ def create_views(config: WarehouseConfig, statements: list[str]) -> None:
         cur.close()
     except Exception as exc:
         con.rollback()
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        said = next((ln.strip() for ln in lines if "ERROR:" in ln), lines[0])  # the server's
+        view = next((ln for ln in lines if "CREATE OR REPLACE VIEW" in ln), "")
+        which = re.search(r"VIEW (\S+) AS", view)
         raise WarehouseError(
-            f"{config.redacted_url()}: creating the views failed, none was created: "
-            f"{config.redact(first)}"
+            f"{config.redacted_url()}: creating the views failed, none was created"
+            + (f" (at {which.group(1)})" if which else "")
+            + f": {config.redact(said)}"
         ) from None
     finally:
         con.close()
