@@ -480,3 +480,17 @@ def test_rows_the_import_rejects_are_not_in_the_views(raw, tandem):
     assert code == 0, err
     rows = pg(uri, "SELECT account_id, kind, summary FROM sf_views.activities ORDER BY 1, 3")
     assert rows == [("001A", "call", "Renewal"), ("001B", None, "Note")]
+
+
+def test_engines_not_run_here_are_refused_before_any_connection(tandem):
+    code, out, err = tandem(
+        "warehouse",
+        "views",
+        "--from",
+        "raw",
+        "--engine",
+        "snowflake://u:pw-Secret@example.invalid/db",
+    )
+    assert code == 3 and out == ""
+    assert "snowflake: reading the raw tables runs on PostgreSQL here" in err
+    assert "pw-Secret" not in err

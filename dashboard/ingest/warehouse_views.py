@@ -193,9 +193,8 @@ class _Table:
                     f" WHERE o.owner_id = {typed}), {typed})"
                 )
             allowed = allowed_values(table, column)
-            if (
-                allowed
-            ):  # a row with a value outside the vocabulary is out, as the import rejects it
+            # a row with a value outside the vocabulary is out, as the import rejects it
+            if allowed:
                 listed = ", ".join(literal(a) for a in allowed)
                 self.outer.append(f"({column} IS NULL OR {column} IN ({listed}))")
                 typed = f"LOWER({typed})"
