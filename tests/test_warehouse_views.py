@@ -355,21 +355,27 @@ def test_a_raw_table_no_preset_fits_is_named_and_nothing_is_created(raw, tandem)
         "CREATE TABLE misc.gl_journal (entry_no BIGINT, posted DATE, debit NUMERIC, memo TEXT)",
         "CREATE TABLE misc.ticket (id BIGINT, organization_id BIGINT, requester_id BIGINT,"
         " status TEXT, created_at TIMESTAMP, priority TEXT, subject TEXT)",
+        # Segment writes each event's own table beside tracks, with the same columns
+        "CREATE TABLE misc.tracks AS SELECT * FROM segment.tracks",
+        "CREATE TABLE misc.report_viewed AS SELECT * FROM segment.tracks"
+        " WHERE event = 'Report Viewed'",
     )
     before = relations(uri)
     for extra in ([], ["--create", "--yes"]):
         code, out, err = tandem("warehouse", "views", "--from", "misc", *extra, **env(uri, "t2"))
         assert code == 1, err
         assert out == ""
-        assert "2 raw table(s) in misc cannot be read by the views; nothing was created" in err
+        assert "3 raw table(s) in misc cannot be read by the views; nothing was created" in err
+        assert "misc.report_viewed, misc.tracks: each fits the preset segment-tracks" in err
         assert "misc.gl_journal: no vendor preset fits its columns" in err
         assert "misc.ticket: fits the preset zendesk-tickets" in err and "zendesk's own ids" in err
         assert relations(uri) == before
     # the tables a view can read, chosen by name: shown, still nothing created
     code, out, err = tandem(
-        "warehouse", "views", "--from", "misc", "--tables", "company", **env(uri, "t2")
+        "warehouse", "views", "--from", "misc", "--tables", "company,tracks", **env(uri, "t2")
     )
-    assert code == 0 and "FROM misc.company AS r" in out
+    assert code == 0 and "FROM misc.company AS r" in out and "FROM misc.tracks AS r" in out
+    assert "report_viewed" not in out
     code, _, err = tandem(
         "warehouse", "views", "--from", "misc", "--tables", "nope", **env(uri, "t2")
     )

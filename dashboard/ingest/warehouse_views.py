@@ -332,6 +332,16 @@ def plan_views(
             continue
         assert found.mapping is not None
         chosen.append((ViewSource(raw.where, found.preset, found.mapping), raw))
+    same: dict[str, list[str]] = {}
+    for source, _raw in chosen:
+        same.setdefault(source.preset, []).append(source.raw)
+    for preset, tables in same.items():
+        if len(tables) > 1:  # Segment's per-event tables repeat its tracks: rows counted twice
+            refused.append(
+                f"{', '.join(tables)}: each fits the preset {preset}, and the views would read "
+                "the rows of all of them (Segment's per-event tables repeat its tracks table); "
+                "name the one to read with --tables"
+            )
     if refused:
         raise ViewsRefused(
             f"{len(refused)} raw table(s) in {raw_schema} cannot be read by the views; "
