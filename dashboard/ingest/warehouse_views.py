@@ -14,7 +14,8 @@ import rejects it. A canonical table no raw table feeds is an empty view of its 
 What the views do not do (each refused by name, never guessed): a raw table no preset fits;
 rows keyed by another system's ids (Stripe customers, Zendesk organisations: the import
 matches them to accounts through ``account_keys``) or found by e-mail or name only; the
-presets' ``[[with]]`` queries over several files. Owner ids on accounts and activities
+presets' ``[[with]]`` queries over several files. A row of another table whose account is
+not in the accounts view is out of its view, as the import rejects it. Owner ids on accounts and activities
 become the owners view's names, as the import resolves them with the owners file. Rows the sync marks deleted (``_fivetran_deleted``) are
 not in the views.
 
@@ -81,6 +82,7 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1")  # the import's reading of a true/fa
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 DELETED = "_fivetran_deleted"  # the sync's mark of a row deleted at the source
 OWNERS = "tandem_owners_view"  # the owners view, named in the target schema by view_statements
+ACCOUNTS = "tandem_accounts_view"  # the accounts view, likewise
 OWNER_COLUMNS = {("accounts", "csm_owner"), ("accounts", "am_owner"), ("activities", "author")}
 PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -154,8 +156,10 @@ class _Table:
         raw: RawTable,
         statuses: list[tuple[str, int]],
         owner_ids: bool = False,
+        known_accounts: bool = False,
     ) -> None:
         self.source, self.raw = source, raw
+        self.known_accounts = known_accounts  # rows of an account not in the accounts view: out
         self.owner_ids = owner_ids  # an owners view with owner ids: ids on rows become names
         self.statuses = statuses
         self.where: list[str] = []  # over the raw row
@@ -256,7 +260,10 @@ class _Table:
         inner = f"SELECT\n  {body}\nFROM {qualified(self.raw.schema, self.raw.name)} AS r"
         if where:
             inner += "\nWHERE " + "\n  AND ".join(where)
-        required = " AND ".join([f"{c} IS NOT NULL" for c in required_columns(table)] + self.outer)
+        keep = [f"{c} IS NOT NULL" for c in required_columns(table)] + self.outer
+        if self.known_accounts and table in CHILD_TABLES:  # the import rejects them
+            keep.append(f"account_id IN (SELECT a.account_id FROM {ACCOUNTS} AS a)")
+        required = " AND ".join(keep)
         return f"SELECT * FROM (\n{inner}\n) AS {table}_rows WHERE {required}"
 
 
@@ -361,7 +368,8 @@ def plan_views(
         for source, raw in feeds:
             status = source.mapping.columns.get("status") if table == "accounts" else None
             values = statuses(raw, status) if status else []
-            parts.append(_Table(source, raw, values, owner_ids).select())
+            known = "accounts" in plan.sources
+            parts.append(_Table(source, raw, values, owner_ids, known).select())
         plan.selects[table] = "\nUNION ALL\n".join(parts)
     return plan
 
@@ -378,7 +386,8 @@ def view_statements(plan: ViewPlan, engine: str, target_schema: str) -> list[str
     target = ".".join(quoted(p) for p in target_schema.split("."))
     texts = [f"CREATE SCHEMA IF NOT EXISTS {target}"]
     texts += [
-        f"CREATE OR REPLACE VIEW {target}.{table} AS\n" + select.replace(OWNERS, f"{target}.owners")
+        f"CREATE OR REPLACE VIEW {target}.{table} AS\n"
+        + select.replace(OWNERS, f"{target}.owners").replace(ACCOUNTS, f"{target}.accounts")
         for table, select in plan.selects.items()
     ]
     try:

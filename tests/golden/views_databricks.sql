@@ -114,7 +114,13 @@ FROM (
   FROM raw_segment.tracks AS r
 ) AS usage_events_rows
 WHERE
-  NOT account_id IS NULL AND NOT occurred_at IS NULL;
+  NOT account_id IS NULL
+  AND NOT occurred_at IS NULL
+  AND account_id IN (
+    SELECT
+      a.account_id
+    FROM analytics.tandem.accounts AS a
+  );
 
 CREATE OR REPLACE VIEW analytics.tandem.tickets AS
 SELECT
