@@ -32,6 +32,7 @@ from dashboard.ingest.warehouse import (
 from dashboard.ingest.warehouse_views import (
     ViewsRefused,
     create_views,
+    ids_checker,
     plan_views,
     read_raw_tables,
     script,
@@ -704,7 +705,7 @@ def cmd_warehouse_views(args: argparse.Namespace) -> int:
         only = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
         schemas = [s.strip() for given in args.raw_schema for s in given.split(",") if s.strip()]
         raw = read_raw_tables(config, schemas, only)
-        plan = plan_views(raw, status_reader(config))
+        plan = plan_views(raw, status_reader(config), ids_checker(config))
         statements = view_statements(plan, config.engine, config.schema)
     except ViewsRefused as exc:
         print(f"tandem warehouse views: {exc}", file=sys.stderr)

@@ -365,13 +365,20 @@ def test_a_raw_table_no_preset_fits_is_named_and_nothing_is_created(raw, tandem)
         "CREATE TABLE misc.tracks AS SELECT * FROM segment.tracks",
         "CREATE TABLE misc.report_viewed AS SELECT * FROM segment.tracks"
         " WHERE event = 'Report Viewed'",
+        # Fivetran's Stripe subscription: Stripe's own customer ids, none a HubSpot company's
+        "CREATE TABLE misc.subscription (id TEXT, customer_id TEXT, status TEXT,"
+        " start_date TIMESTAMP, current_period_start TIMESTAMP, current_period_end TIMESTAMP,"
+        " cancel_at_period_end BOOLEAN, billing_cycle_anchor TIMESTAMP, quantity BIGINT)",
+        "INSERT INTO misc.subscription VALUES ('sub_1', 'cus_Nx1', 'active', '2025-01-01',"
+        " '2025-12-01', '2026-01-01', false, '2025-01-01', 12)",
     )
     before = relations(uri)
     for extra in ([], ["--create", "--yes"]):
         code, out, err = tandem("warehouse", "views", "--from", "misc", *extra, **env(uri, "t2"))
         assert code == 1, err
         assert out == ""
-        assert "3 raw table(s) in misc cannot be read by the views; nothing was created" in err
+        assert "4 raw table(s) in misc cannot be read by the views; nothing was created" in err
+        assert "misc.subscription: none of its 1 account ids (e.g. 'cus_Nx1')" in err
         assert "misc.report_viewed, misc.tracks: each fits the preset segment-tracks" in err
         assert "misc.gl_journal: no vendor preset fits its columns" in err
         assert "misc.ticket: fits the preset zendesk-tickets" in err and "zendesk's own ids" in err

@@ -309,13 +309,21 @@ def _refusal(raw: RawTable, mapping: Mapping | None, preset: str) -> str | None:
     return None
 
 
+# (a table, its account id column, the accounts' tables and id columns) -> (distinct ids
+# sampled, how many are an account's id, one that is not)
+IdsCheck = Callable[[RawTable, str, list[tuple[RawTable, str]]], tuple[int, int, str | None]]
+
+
 def plan_views(
-    raw_tables: list[RawTable], statuses: Callable[[RawTable, str], list[tuple[str, int]]]
+    raw_tables: list[RawTable],
+    statuses: Callable[[RawTable, str], list[tuple[str, int]]],
+    ids: IdsCheck | None = None,
 ) -> ViewPlan:
     """The views over ``raw_tables`` (a sync lands each connector in a schema of its own),
     each recognised by the presets; ``statuses(table, column)`` gives an account status
-    column's values and their rows. Raises ``ViewsRefused`` naming every raw table the views
-    cannot read."""
+    column's values and their rows; ``ids`` (when given) checks that another table's account
+    ids are the accounts' (a billing system's own customer ids are not: its whole view would
+    be empty). Raises ``ViewsRefused`` naming every raw table the views cannot read."""
     schemas = sorted({r.schema for r in raw_tables})
     plan = ViewPlan(schemas)
     raw_schema = ", ".join(schemas)
@@ -348,6 +356,21 @@ def plan_views(
                 f"{', '.join(tables)}: each fits the preset {preset}, and the views would read "
                 "the rows of all of them (Segment's per-event tables repeat its tracks table); "
                 "name the one to read with --tables"
+            )
+    accounts = [
+        (r, s.mapping.columns["account_id"]) for s, r in chosen if s.mapping.table == "accounts"
+    ]
+    for source, raw in chosen if ids is not None and accounts else []:
+        if source.mapping.table not in CHILD_TABLES:
+            continue
+        assert ids is not None
+        sampled, known, example = ids(raw, source.mapping.columns["account_id"], accounts)
+        if sampled and not known:
+            refused.append(
+                f"{raw.where}: none of its {sampled:,} account ids (e.g. {example!r}) is an id "
+                f"of {', '.join(r.where for r, _ in accounts)}: they are {source.mapping.table}"
+                f" of another system's customers (the file import matches those through "
+                "account_keys); the views do not — leave it out with --tables"
             )
     if refused:
         raise ViewsRefused(
@@ -457,6 +480,33 @@ def status_reader(config: WarehouseConfig) -> Callable[[RawTable, str], list[tup
         return [(str(v), int(n)) for v, n in run_query(config, compiled, "the statuses").rows()]
 
     return read
+
+
+def ids_checker(config: WarehouseConfig) -> IdsCheck:
+    """``ids`` for ``plan_views``: up to 10,000 of a table's distinct account ids, and how
+    many of them the accounts' tables hold (reads only)."""
+
+    def check(
+        raw: RawTable, column: str, accounts: list[tuple[RawTable, str]]
+    ) -> tuple[int, int, str | None]:
+        mine = _text(quoted(column))
+        theirs = " UNION ".join(
+            f"SELECT {_text(quoted(c))} AS v FROM {qualified(t.schema, t.name)}"
+            for t, c in accounts
+        )
+        sql = (
+            "SELECT count(*) AS ids, count(a.v) AS known,"
+            " min(CASE WHEN a.v IS NULL THEN c.v END) AS example FROM ("
+            f"SELECT DISTINCT v FROM (SELECT {mine} AS v FROM {qualified(raw.schema, raw.name)}"
+            f" WHERE {mine} IS NOT NULL LIMIT 100000) AS s LIMIT 10000) AS c"
+            f" LEFT JOIN ({theirs}) AS a ON a.v = c.v"
+        )
+        compiled = compile_sql(sql, config.engine, {}, allow=VIEW_CONSTRUCTS)
+        found = run_query(config, compiled, f"the account ids of {raw.where}")
+        sampled, known, example = found.row(0)
+        return int(sampled), int(known), example
+
+    return check
 
 
 def create_views(config: WarehouseConfig, statements: list[str]) -> None:
