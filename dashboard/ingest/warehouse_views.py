@@ -1,26 +1,27 @@
 """The canonical tables as views over a warehouse's raw synced tables (``tandem warehouse
-views``): Fivetran/Airbyte layouts of HubSpot, Salesforce, Stripe, Zendesk, Segment…
+views``): Fivetran's layouts of HubSpot, Salesforce, Stripe, Zendesk; Segment's warehouse
+tables.
 
 Each raw table is recognised by the file import's own rule (``presets.recognise_file`` on
 its column names: the same vendor presets, the same mapping), and the mapping becomes SQL:
 written once in DuckDB's dialect and compiled for the engine by ``store.dialects``. A column
 reads as the import's checks type it (text trimmed, an empty text no value, the value maps
-and vocabularies, numbers scaled, times in UTC), an account's status by the vocabulary rule
-on the values the raw table holds (read when the views are generated; a stage that is not a
-customer is not in the view), and a row without a required value is not in the view, as the
-import rejects it. A canonical table no raw table feeds is an empty view of its columns, so
-``tandem warehouse check`` finds every table.
+and vocabularies, numbers scaled, times in UTC, the schema's default for a column the source
+lacks), an account's status by the vocabulary rule on the values the raw table holds (read
+when the views are generated; a stage that is not a customer is not in the view), owner ids
+the owners view's names. A row the import rejects is not in the view: a required value
+missing, a value outside a fixed vocabulary, an account not in the accounts view; nor is a
+row the sync marks deleted (``_fivetran_deleted``). A canonical table no raw table feeds is
+an empty view of its columns, so ``tandem warehouse check`` finds every table.
 
-What the views do not do (each refused by name, never guessed): a raw table no preset fits;
-rows keyed by another system's ids (Stripe customers, Zendesk organisations: the import
-matches them to accounts through ``account_keys``) or found by e-mail or name only; the
-presets' ``[[with]]`` queries over several files. A row of another table whose account is
-not in the accounts view is out of its view, as the import rejects it. Owner ids on accounts and activities
-become the owners view's names, as the import resolves them with the owners file. Rows the sync marks deleted (``_fivetran_deleted``) are
-not in the views.
+Refused by name, never guessed: a raw table no preset fits; several tables of one preset
+(Segment's per-event tables repeat its tracks); a table none of whose account ids is an
+account's; rows keyed by another system's ids (Stripe customers, Zendesk organisations: the
+import matches them through ``account_keys``) or found by e-mail or name only. Not done: the
+presets' ``[[with]]`` queries over several files.
 
-Reading the raw schema and the statuses is ``SELECT`` only; ``create_views`` writes, and only
-the CLI's ``--create`` (confirmed) calls it."""
+Reading the raw schema, the statuses and the ids is ``SELECT`` only; ``create_views`` writes,
+and only the CLI's ``--create`` (confirmed) calls it."""
 
 from __future__ import annotations
 
