@@ -63,6 +63,7 @@ COMPANY = {
     "property_hubspot_owner_id": "BIGINT",
     "property_arr": "NUMERIC",
     "property_renewal_date": "TIMESTAMP WITH TIME ZONE",
+    "property_licensed_seats": "TEXT",  # a single-line text property: numbers as text
 }
 TRACKS = {
     "id": "TEXT",
@@ -144,6 +145,7 @@ def raw_rows() -> tuple[pl.DataFrame, pl.DataFrame]:
                 "property_renewal_date": None
                 if i % 4 == 0
                 else dt.datetime(2026, 1 + i % 12, 1 + i % 28, tzinfo=UTC),
+                "property_licensed_seats": ["25", "", None, " 140 "][i % 4],
             }
         )
     events = []
@@ -349,6 +351,7 @@ def test_views_are_shown_created_on_a_yes_checked_and_count_as_the_import(raw, t
     varied = local.select(pl.all().n_unique())
     for feature in ("events_last_30d", "active_users_last_30d", "features_last_30d"):
         assert varied[feature].item() > 5, feature  # counted, not unknown
+    assert varied["licensed_seats"].item() == 3  # 25, 140 and none: numbers read from text
     assert differences(local, remote) == []
 
 

@@ -50,7 +50,16 @@ from dashboard.store.sql import literal
 # the constructs the views use besides the feature query's (``dialects.PORTABLE``), each
 # compiled in the golden files and run on PostgreSQL in the tests
 VIEW_CONSTRUCTS: frozenset[type[exp.Expression]] = frozenset(
-    {exp.Create, exp.Lower, exp.Trim, exp.AtTimeZone, exp.UnixToTime, exp.Limit, exp.Schema}
+    {
+        exp.Create,
+        exp.Lower,
+        exp.Trim,
+        exp.AtTimeZone,
+        exp.UnixToTime,
+        exp.Limit,
+        exp.Schema,
+        exp.RegexpLike,
+    }
 )
 CANONICAL_TYPES = {
     str: "VARCHAR",
@@ -86,6 +95,12 @@ OWNERS = "tandem_owners_view"  # the owners view, named in the target schema by 
 ACCOUNTS = "tandem_accounts_view"  # the accounts view, likewise
 OWNER_COLUMNS = {("accounts", "csm_owner"), ("accounts", "am_owner"), ("activities", "author")}
 PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# text the views cast: a plain number, an ISO date or time in UTC (any other text is no value:
+# a cast that fails would fail the whole query, every night)
+NUMBER_TEXT = r"^[+-]?[0-9]+([.][0-9]+)?$"
+TIME_TEXT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+]00(:?00)?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,11 @@ def _cases(expr: str, values: dict[str, str]) -> str:
     return f"NULLIF(CASE LOWER({expr}) {cases} ELSE {expr} END, '')"
 
 
+def _guarded(text: str, pattern: str, kind: str) -> str:
+    """``text`` cast to ``kind`` when it reads as ``pattern``, else no value."""
+    return f"CASE WHEN regexp_matches({text}, {literal(pattern)}) THEN CAST({text} AS {kind}) END"
+
+
 class _Table:
     """The SELECT of one raw table as one canonical table."""
 
@@ -208,7 +228,7 @@ class _Table:
             number = (
                 f"CAST({self.col(src)} AS DOUBLE)"
                 if src is not None and rawtype in NUMBERS and column not in values
-                else f"CAST({_cases(text, values)} AS DOUBLE)"
+                else _guarded(_cases(text, values), NUMBER_TEXT, "DOUBLE")
             )
             if column in mapping.scale:
                 number = f"({number} * {float(mapping.scale[column])!r})"
@@ -230,7 +250,7 @@ class _Table:
             return self.col(src)
         if src is not None and rawtype in NUMBERS:  # seconds since 1970
             return f"CAST(to_timestamp({self.col(src)}) AS TIMESTAMP)"
-        return f"CAST({text} AS TIMESTAMP)"
+        return _guarded(text, TIME_TEXT, "TIMESTAMP")
 
     def _status(self, text: str, mapping: Mapping) -> str:
         """The vocabulary rule (``vocabulary.decide``) on the raw table's status values: each

@@ -44,7 +44,13 @@ FROM (
     ) AS STRING) AS am_owner,
     CAST(CAST(r.property_arr AS FLOAT64) AS FLOAT64) AS arr,
     CAST(NULL AS STRING) AS currency,
-    CAST(NULL AS INT64) AS licensed_seats,
+    CAST(CASE
+      WHEN REGEXP_CONTAINS(
+        NULLIF(TRIM(CAST(r.property_licensed_seats AS STRING)), ''),
+        '^[+-]?[0-9]+([.][0-9]+)?$'
+      )
+      THEN CAST(NULLIF(TRIM(CAST(r.property_licensed_seats AS STRING)), '') AS FLOAT64)
+    END AS INT64) AS licensed_seats,
     CAST(NULL AS DATE) AS contract_start,
     CAST(CAST(TIMESTAMP(DATETIME(r.property_renewal_date, 'UTC')) AS DATETIME) AS DATE) AS renewal_date,
     CAST(CASE LOWER(NULLIF(TRIM(CAST(r.property_lifecyclestage AS STRING)), ''))

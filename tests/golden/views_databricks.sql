@@ -44,7 +44,13 @@ FROM (
     ) AS STRING) AS am_owner,
     CAST(CAST(r.property_arr AS DOUBLE) AS DOUBLE) AS arr,
     CAST(NULL AS STRING) AS currency,
-    CAST(NULL AS BIGINT) AS licensed_seats,
+    CAST(CASE
+      WHEN REGEXP_LIKE(
+        NULLIF(TRIM(CAST(r.property_licensed_seats AS STRING)), ''),
+        '^[+-]?[0-9]+([.][0-9]+)?$'
+      )
+      THEN CAST(NULLIF(TRIM(CAST(r.property_licensed_seats AS STRING)), '') AS DOUBLE)
+    END AS BIGINT) AS licensed_seats,
     CAST(NULL AS DATE) AS contract_start,
     CAST(CAST(FROM_UTC_TIMESTAMP(r.property_renewal_date, 'UTC') AS TIMESTAMP_NTZ) AS DATE) AS renewal_date,
     CAST(CASE LOWER(NULLIF(TRIM(CAST(r.property_lifecyclestage AS STRING)), ''))
