@@ -29,6 +29,16 @@ from dashboard.ingest.warehouse import (
     features_in_warehouse,
     warehouse_config,
 )
+from dashboard.ingest.warehouse_views import (
+    ViewsRefused,
+    create_views,
+    ids_checker,
+    plan_views,
+    read_raw_tables,
+    script,
+    status_reader,
+    view_statements,
+)
 from dashboard.jobs.backup import BackupError, backup
 from dashboard.jobs.delivery import DeliverySettings, delivery_settings
 from dashboard.jobs.demo_history import seed_demo_handoffs
@@ -680,6 +690,77 @@ def cmd_warehouse_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _confirmed(question: str) -> bool:
+    """A person's yes on the terminal (anything else, or no terminal input, is a no)."""
+    print(question + " [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_warehouse_views(args: argparse.Namespace) -> int:
+    """The canonical tables as views over the raw synced tables of ``--from``, generated from
+    the file import's vendor presets: shown (or ``--print``-ed for a dbt project), and
+    created only with ``--create`` and a yes."""
+    try:
+        configured = warehouse_config()
+        if args.engine:
+            config = _engine_config(args.engine, args.schema)
+        elif configured is not None:
+            config = WarehouseConfig(
+                configured.url, args.schema or configured.schema, configured.timeout_seconds
+            )
+        else:
+            print("tandem warehouse views: set TANDEM_WAREHOUSE_URL or --engine", file=sys.stderr)
+            return 2
+        only = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
+        schemas = [s.strip() for given in args.raw_schema for s in given.split(",") if s.strip()]
+        raw = read_raw_tables(config, schemas, only)
+        plan = plan_views(raw, status_reader(config), ids_checker(config))
+        statements = view_statements(plan, config.engine, config.schema)
+    except ViewsRefused as exc:
+        print(f"tandem warehouse views: {exc}", file=sys.stderr)
+        return 1
+    except WarehouseError as exc:
+        print(f"tandem warehouse views: {exc}", file=sys.stderr)
+        return 3
+    print(script(statements), end="")
+    fed = ", ".join(
+        f"{table} <- " + " + ".join(f"{s.raw} ({s.preset})" for s in sources)
+        for table, sources in plan.sources.items()
+    )
+    print(f"views in {config.schema}: {fed}; every other canonical table empty", file=sys.stderr)
+    if plan.references:
+        print(
+            f"not read by the views (lookups the file import joins): {', '.join(plan.references)}",
+            file=sys.stderr,
+        )
+    if not args.create:
+        if not args.print:
+            print(
+                "nothing was created: --create creates these views (after a yes), --print "
+                "prints only the SQL (for your dbt project)",
+                file=sys.stderr,
+            )
+        return 0
+    where = f"{config.redacted_url()}, schema {config.schema}"
+    if not args.yes and not _confirmed(f"create {len(statements) - 1} views in {where}?"):
+        print("nothing was created", file=sys.stderr)
+        return 1
+    try:
+        create_views(config, statements)
+    except WarehouseError as exc:
+        print(f"tandem warehouse views: {exc}", file=sys.stderr)
+        return 3
+    print(
+        f"created {len(statements) - 1} views in {where}; `tandem warehouse check` checks them",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -762,6 +843,32 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="each canonical table there: present, columns and types, rows (reads only)"
     )
     wh_check.set_defaults(func=cmd_warehouse_check)
+    wh_views = wh_sub.add_parser(
+        "views",
+        help="the canonical tables as views over raw synced tables (Fivetran/Airbyte layouts), "
+        "from the file import's presets: shown, or created with --create",
+    )
+    wh_views.add_argument(
+        "--from",
+        dest="raw_schema",
+        action="append",
+        required=True,
+        help="a schema of raw synced tables (repeat, or comma-separate: one per connector)",
+    )
+    wh_views.add_argument(
+        "--engine", help="a warehouse URL (default: TANDEM_WAREHOUSE_URL); read with SELECT only"
+    )
+    wh_views.add_argument(
+        "--schema", help="the schema the views go to (default: TANDEM_WAREHOUSE_SCHEMA)"
+    )
+    wh_views.add_argument("--tables", help="only these raw tables, comma-separated")
+    what = wh_views.add_mutually_exclusive_group()
+    what.add_argument("--print", action="store_true", help="print the SQL only, create nothing")
+    what.add_argument(
+        "--create", action="store_true", help="also make the views there (asks first, unless --yes)"
+    )
+    wh_views.add_argument("--yes", action="store_true", help="no question before --create")
+    wh_views.set_defaults(func=cmd_warehouse_views)
 
     imp = sub.add_parser(
         "import", help="load files (each recognised, or for a named table), checked first"

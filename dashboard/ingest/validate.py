@@ -202,6 +202,16 @@ class Context:
     not_customers: str | None = None  # a table of (account_id, status) that are not customers
 
 
+def default_value(table: str, column: str) -> str:
+    """SQL: the value a column takes when the source has none: the schema's default (a usage
+    row without a count is one event: ``quantity`` 1), else NULL."""
+    default = SOURCE_TABLES[table].model_fields[column].default
+    kind = columns(table)[column]
+    if default is None or kind not in (int, float) or isinstance(default, bool):
+        return "NULL"
+    return f"CAST({default!r} AS {NATIVE[kind][0]})"
+
+
 def allowed_values(table: str, column: str) -> list[str] | None:
     annotation = SOURCE_TABLES[table].model_fields[column].annotation
     for arg in (annotation, *typing.get_args(annotation)):
@@ -514,8 +524,8 @@ def _column(
             "no id column: account ids are derived from the names ('Acme Corp, Inc.' → "
             "'acme-corp-inc'); two accounts with the same name are reported as duplicates"
         )
-    else:
-        checks.selects.append(f"NULL AS {column}")
+    else:  # not in the file: the schema's default (an event row counts 1 event), else none
+        checks.selects.append(f"{default_value(table, column)} AS {column}")
         return
     raw = checks.raw(column, raw)  # the text as the file has it, for the messages too
     prefix = f"{literal(label + ': ')} || {raw}"
