@@ -25,7 +25,7 @@ import polars as pl
 
 from dashboard.ingest import vocabulary
 from dashboard.ingest.limits import Limits
-from dashboard.ingest.mapping import Mapping, value_map
+from dashboard.ingest.mapping import Mapping, lookup_value, value_map
 from dashboard.ingest.readers import ROWS_SUFFIX, drop_relation
 from dashboard.schema import (
     DATE_COLUMNS,
@@ -526,10 +526,13 @@ def _column(
         )
         if ctx.controls:
             raw, prefix = _controls(table, column, raw, label, checks)
-        if (table, column) == ("owners", "email"):
+        if column == "email" and table in ("owners", "contacts"):
             _email(raw, prefix, checks)
     if (table, column) == ("accounts", "status") and src is not None:
         raw = _status(con, source, src, mapping, raw, checks, notes)
+        values = {}
+    elif (table, column) == ("contacts", "role") and src is not None:
+        raw = _contact_role(con, source, src, mapping, raw, notes)
         values = {}
     else:
         values = value_map(VALUE_SYNONYMS.get(column, {}))
@@ -768,6 +771,51 @@ def _status(
                 "change what a value becomes in the value map"
             )
     return f"CASE lower({raw}) {cases} END" if cases else "NULL"
+
+
+def _contact_role(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    src: str,
+    mapping: Mapping,
+    raw: str,
+    notes: list[str],
+) -> str:
+    """A contact's role by the stated rule (``vocabulary.contact_role``) from its role or
+    title column: every distinct value decided once, the person's value map first (a map to
+    "" or "unknown" leaves the role unknown). A value the rule does not know stays unknown
+    (no role), never a guessed "user"; those values are listed in a note with their counts.
+    Returns the text the role is typed from."""
+    found = con.sql(
+        f"SELECT any_value(v), count(*) FROM (SELECT {text_value(ident(src))} AS v FROM {source})"
+        " WHERE v IS NOT NULL GROUP BY lower(v) ORDER BY 2 DESC, 1 LIMIT 10000"
+    ).fetchall()
+    person = mapping.values.get("role", {})
+    outcome: dict[str, str] = {}
+    unknown: list[tuple[str, int]] = []
+    for value, count in found:
+        target = lookup_value(person, value)
+        if target is not None:
+            chosen = target.strip().lower()
+            if chosen in ("", "unknown", "none"):
+                continue
+            outcome[value.lower()] = chosen  # a target no role is: rejected by the check
+            continue
+        role = vocabulary.contact_role(value)
+        if role is None:
+            unknown.append((value, count))
+        else:
+            outcome[value.lower()] = role
+    if unknown:
+        listed = ", ".join(f"{v!r}: {n:,}" for v, n in unknown[:20])
+        more = f" and {len(unknown) - 20:,} more" if len(unknown) > 20 else ""
+        notes.append(
+            f"column 'role' (from {src!r}): {sum(n for _, n in unknown):,} row(s) have a role "
+            f"or title the rule does not place; their role is kept unknown ({listed}{more}); "
+            "give a value a role in the value map"
+        )
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(b)}" for k, b in outcome.items())
+    return f"CASE lower({raw}) {cases} END" if cases else "NULL::VARCHAR"
 
 
 def _range_checks(
@@ -1071,6 +1119,8 @@ def prepare(
     checks = _Checks()
     for column, kind in columns(table).items():
         src = column_map.get(column)
+        if (table, column) == ("contacts", "role") and src is None:
+            src = column_map.get("title")  # no role column: the role is read from the title
         _column(
             con,
             source,
