@@ -258,12 +258,22 @@ def evidence_mapping(mapping: Mapping, frame: pl.DataFrame) -> tuple[Mapping, li
                 ColumnChoice("account_id", ref.name, 0.7, "ids of the customer's column")
             )
         elif ref is not None:
+            # the customer's name is the key the rows are matched by (no account has it as
+            # its id: the name rule finds it)
+            chosen["account_id"] = ref.name
             match.setdefault("name", ref.name)
             choices.append(
                 ColumnChoice("account_id", ref.name, 0.6, "matched by the customer's name")
             )
-        email = cols.find(lambda p: p.emails >= 0.8 and p.name not in taken)
+        email = cols.find(
+            lambda p: (
+                p.emails >= 0.8
+                and (p.name not in taken or p.name == chosen.get("email"))
+                and p.name != chosen.get("account_id")
+            )
+        )
         if email is not None:
+            chosen.setdefault("account_id", email.name)  # the e-mail's domain finds it
             match.setdefault("email", email.name)
             choices.append(ColumnChoice("account_id", email.name, 0.5, "matched by e-mail domain"))
     for canonical in sorted(required & TIME_COLUMNS - set(chosen)):
