@@ -527,7 +527,7 @@ def _column(
         if ctx.controls:
             raw, prefix = _controls(table, column, raw, label, checks)
         if column == "email" and table in ("owners", "contacts"):
-            _email(raw, prefix, checks)
+            _email(raw, prefix, checks, "owner" if table == "owners" else "contact")
     if (table, column) == ("accounts", "status") and src is not None:
         raw = _status(con, source, src, mapping, raw, checks, notes)
         values = {}
@@ -711,15 +711,16 @@ def _controls(table: str, column: str, raw: str, label: str, checks: _Checks) ->
 EMAIL = r"[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+"
 
 
-def _email(raw: str, prefix: str, checks: _Checks) -> None:
-    """An owner's e-mail is one address, nothing else: a list, a display name, a space or
-    a missing @ rejects the row (a digest goes to exactly the address given)."""
+def _email(raw: str, prefix: str, checks: _Checks, who: str = "owner") -> None:
+    """An owner's (or a contact's) e-mail is one address, nothing else: a list, a display
+    name, a space or a missing @ rejects the row (a digest goes to exactly the address given;
+    a contact is seen in usage by exactly that address)."""
     why = checks.number(
         "email__why",
         f"CASE WHEN {raw} IS NULL OR regexp_full_match({raw}, {literal(EMAIL)}) THEN NULL "
         f"WHEN regexp_matches({raw}, '[<>\"]') THEN 'a name and an address: give the address alone' "
         f"WHEN regexp_matches({raw}, '[,;]') OR length({raw}) - length(replace({raw}, '@', '')) > 1 "
-        "THEN 'more than one address: one per owner' "
+        f"THEN 'more than one address: one per {who}' "
         f"WHEN regexp_matches({raw}, '\\s') THEN 'holds a space or a line break' "
         f"WHEN NOT contains({raw}, '@') THEN 'has no @' "
         "ELSE 'not one e-mail address (name@domain.com)' END",
