@@ -117,3 +117,35 @@ def test_a_later_contact_list_replaces_the_people_of_the_accounts_it_names(empty
         ("A1", "Ana", "champion", dt.date(2026, 6, 1)),  # once, not twice
         ("A2", "Ed", "champion", None),  # an account the file does not name keeps its people
     ]
+
+
+def test_a_contacts_id_and_e_mail_lead_rows_of_later_files_to_its_account(empty_stores: Stores):
+    accounts(empty_stores)
+    people = (
+        b"Account,Name,Email,Left,Id\n"
+        b"A1,Ana,ana@gmail.com,,0031G00000q9jPQAQ\n"  # a personal address: no domain matches
+        b"A2,Ed,ed@beta.io,,12\n"  # a small number: any system's id, never a key
+    )
+    mapping = Mapping(table="contacts", columns=COLUMNS | {"contact_id": "Id"})
+    load(empty_stores, "contacts.csv", people, mapping)
+    tasks = (
+        b"WhoId,Date,Subject\n"
+        b"0031G00000q9jPQAQ,2026-06-01,QBR prep\n"  # the contact's CRM id
+        b"ANA@gmail.com,2026-06-02,Follow-up\n"  # the contact's e-mail, any case
+        b"12,2026-06-03,Call\n"
+    )
+    session = ImportSession()
+    try:
+        session.add("tasks.csv", tasks)
+        view = next(iter(session.files))
+        activity = Mapping(
+            table="activities",
+            columns={"account_id": "WhoId", "occurred_at": "Date", "summary": "Subject"},
+        )
+        (prepared,) = session.prepare([(activity, view)], empty_stores, TODAY, LoadMode.UPDATE)
+    finally:
+        session.close()
+    assert prepared.valid_rows == 2
+    assert prepared.matched_by == {"foreign_id": 2}
+    (reason,) = prepared.rejects["reasons"].to_list()
+    assert reason.startswith("column account_id: no account matches (key 12")

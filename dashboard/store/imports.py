@@ -74,10 +74,14 @@ def account_domains(store: SourceStore) -> pl.DataFrame:
 
 def contact_keys_sql(relation: str) -> str:
     """``key, system, account_id`` of a contacts relation: each contact's CRM id and e-mail
-    lead to its account (a task keyed by the contact, a survey by the person's e-mail)."""
+    lead to its account (a task keyed by the contact, a survey by the person's e-mail). A
+    contact id is a key only when it cannot be mistaken for another system's id: eight
+    characters or more with a letter (Salesforce's ``003…``, UUIDs, ``cont_…``); a small
+    number (a Pipedrive person 12) could be any system's organisation 12."""
     return (
         f"SELECT contact_id AS key, 'contact' AS system, account_id FROM {relation}"
         " WHERE contact_id IS NOT NULL AND account_id IS NOT NULL"
+        " AND length(contact_id) >= 8 AND regexp_matches(contact_id, '[A-Za-z]')"
         f" UNION ALL SELECT lower(trim(email)) AS key, 'contact e-mail' AS system, account_id"
         f" FROM {relation} WHERE email IS NOT NULL AND account_id IS NOT NULL"
     )

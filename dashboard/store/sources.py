@@ -158,9 +158,10 @@ def write_rows(
     """Write an import's valid rows (the relation ``incoming`` on ``con``, canonical columns)
     into a source table, in one transaction, as ``mode`` says: ``replace`` (the table
     becomes the rows), ``update`` (rows whose lower-cased id is in the relation ``ids``,
-    column ``id``, are replaced, or, in a table without ids, the rows of ``period``; the rest
-    stay; in a ``BY_ACCOUNT`` table, the rows of the accounts the relation names) or ``append`` (rows whose id is already stored are left as they are). ``catalog``:
-    the generation's name when it is attached to ``con`` (None: ``con``'s own database).
+    column ``id``, are replaced; in a ``BY_ACCOUNT`` table, the rows of the accounts the
+    relation names; in another table without ids, the rows of ``period``; the rest stay) or
+    ``append`` (rows whose id is already stored are left as they are). ``catalog``: the
+    generation's name when it is attached to ``con`` (None: ``con``'s own database).
     Returns the rows written."""
     id_column = ID_COLUMNS.get(table)
     date_column = DATE_COLUMNS.get(table)
