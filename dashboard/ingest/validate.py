@@ -864,6 +864,16 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[tuple[str, str]], str]:
                 "'column score: ' || t.score || ' is not a CSAT score (1-5)'",
             )
         )
+    if table == "contacts":  # one row per person: the same e-mail at the same account twice
+        person = "t.account_id, lower(t.email)"
+        reasons.append(
+            (
+                f"t.email IS NOT NULL AND t._row > min(t._row) OVER (PARTITION BY {person})",
+                "'column email: ' || t.email || ' is already a contact of this account (row ' || "
+                f"(min(t._row) OVER (PARTITION BY {person}) + {ctx.first_row - 1}) || "
+                "'): one row per person'",
+            )
+        )
     joins = ""
     id_column = ID_COLUMNS.get(table)
     if id_column:
