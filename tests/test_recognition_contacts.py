@@ -314,6 +314,10 @@ def test_contacts_emails_are_masked_as_everything_else(tmp_path):
         ("Salesforce Administrator", "admin"),
         ("IT Manager", "admin"),
         ("End User", "user"),
+        ("Economic Decision Maker", "economic buyer"),  # Salesforce's contact roles
+        ("Business User", "user"),
+        ("Technical Buyer", None),
+        ("Influencer", None),
         ("Data Analyst", None),
         ("Product Owner", None),
         ("Kingmaker", None),

@@ -211,10 +211,14 @@ def with_edits(person: dict[str, str], edited: pl.DataFrame) -> dict[str, str]:
 # The stated rule, checked in this order on the value's words (any case, accents and
 # punctuation set aside); the first list that names one of the value's words or phrases
 # decides. A value no list names is kept *unknown* (no role: never guessed as a "user"), the
-# title itself is kept, and the import lists the values it could not place with their counts.
+# title itself is kept, and the import lists the values it could not place with their counts
+# (a first list names role words that place nobody: a technical buyer is not the economic one).
 # Finance titles are buyers before "vice president" makes them sponsors; "vice president"
 # is a sponsor's title before "president" makes it a buyer's.
-CONTACT_ROLE_WORDS: tuple[tuple[str, list[str]], ...] = (
+CONTACT_ROLE_WORDS: tuple[tuple[str | None, list[str]], ...] = (
+    # roles that hold a role word but are none of the five (Salesforce's contact roles
+    # "Technical Buyer", "Evaluator", "Influencer"): unknown, before "buyer" makes one a buyer
+    (None, ["technical buyer", "technical evaluator", "evaluator", "influencer"]),
     ("champion", ["champion", "advocate", "internal champion", "power user", "super user"]),
     (
         "economic buyer",
