@@ -166,8 +166,9 @@ class AccountKey(BaseModel):
     domain: str | None = Field(None, description="its e-mail or web domain")
 
 
-# The stakeholder roles a contact can hold; a title or role the vocabulary does not know is kept
-# as "user" (the import reports the raw value).
+# The stakeholder roles a contact can hold; a title or role the stated rule
+# (``ingest/vocabulary.py`` ``CONTACT_ROLE_WORDS``) does not place is kept unknown (no role), and
+# the import reports the raw value.
 CONTACT_ROLES = ("champion", "economic buyer", "sponsor", "admin", "user")
 
 
@@ -214,6 +215,9 @@ ID_COLUMNS: dict[str, str] = {
     "owners": "owner",
     "account_keys": "key",
 }
+# Tables with neither id nor date whose update replaces the stored rows of the accounts the file
+# names: a CRM's contact list says who an account's people are now.
+BY_ACCOUNT: tuple[str, ...] = ("contacts",)
 # Tables whose rows belong to an account (checked against the accounts, matched across systems).
 CHILD_TABLES: tuple[str, ...] = (
     "subscriptions",
@@ -227,11 +231,13 @@ CHILD_TABLES: tuple[str, ...] = (
     "contacts",
 )
 # The order an import checks and loads tables in: people first (owner ids resolve to names),
-# then accounts, then other systems' ids for them, then everything that points at an account.
+# then accounts, then other systems' ids for them and the customers' people (a contact's CRM
+# id and e-mail are keys to its account), then everything that points at an account.
 LOAD_ORDER: tuple[str, ...] = (
     "owners",
     "accounts",
     "account_keys",
+    "contacts",
     "subscriptions",
     "invoices",
     "usage_events",
@@ -239,7 +245,6 @@ LOAD_ORDER: tuple[str, ...] = (
     "surveys",
     "activities",
     "outcomes",
-    "contacts",
 )
 
 # The column that dates each table's rows (for the Data page's date range and freshness).

@@ -204,13 +204,16 @@ def no_economic_buyer(
 ) -> pl.DataFrame:
     """Per account: ``no_economic_buyer`` is true from ``arr_limit`` of ARR up when none of its
     contacts is a current economic buyer; false below the limit or with one; null when its ARR
-    is unknown or it has no contacts loaded (its people are unknown, not absent)."""
+    is unknown, it has no contacts loaded (its people are unknown, not absent), or one of its
+    current contacts has an unknown role (that person may be the buyer)."""
+    present = col("left_on").is_null() | (col("left_on") > as_of)
     people = (
         _contacts(contacts)
         .group_by("account_id")
         .agg(
             contacts=pl.len().cast(pl.Int64),
             economic_buyers=_current(ECONOMIC_BUYER, as_of).sum().cast(pl.Int64),
+            unknown_roles=(present & col("role").is_null()).sum().cast(pl.Int64),
         )
     )
     return (
@@ -224,7 +227,11 @@ def no_economic_buyer(
             .then(False)
             .when(col("contacts").is_null())
             .then(pl.lit(None, pl.Boolean))
-            .otherwise(col("economic_buyers") == 0)
+            .when(col("economic_buyers") > 0)
+            .then(False)
+            .when(col("unknown_roles") > 0)
+            .then(pl.lit(None, pl.Boolean))
+            .otherwise(True)
         )
         .sort("account_id")
         .collect()

@@ -38,9 +38,7 @@ def _read(path: Path) -> pl.DataFrame:
 
 
 def test_the_canonical_tables_are_the_schemas() -> None:
-    # contacts load when a person names the table; recognition reads a contacts export as
-    # people, not customer data (never owners, never accounts): a refusal when unsure
-    assert set(CANONICAL) == set(SOURCE_TABLES) - {"contacts"}
+    assert set(CANONICAL) == set(SOURCE_TABLES)
 
 
 def test_the_corpus_is_large_and_varied_enough(corpus: list[CorpusFile]) -> None:
@@ -61,8 +59,26 @@ def test_the_corpus_is_large_and_varied_enough(corpus: list[CorpusFile]) -> None
         "outcomes",
         "owners",
         "account_keys",
+        "contacts",
     }
     assert len({(f.system, f.layout) for f in corpus}) == len(corpus)
+
+
+def test_contact_exports_come_from_at_least_three_crms_and_both_shapes(
+    corpus: list[CorpusFile],
+) -> None:
+    contacts = [f for f in corpus if f.expect == "contacts"]
+    crms = {"Salesforce", "HubSpot", "Pipedrive", "Zoho CRM", "Dynamics 365", "Close", "Attio"}
+    assert len({f.system for f in contacts} & crms) >= 3
+    assert {f.shape for f in contacts} == {"sync", "screen"}
+    # lead lists, product users and marketing audiences stay beside them, not customer data
+    people = [
+        f
+        for f in corpus
+        if f.expect == "not_customer"
+        and any(w in f.layout.lower() for w in ("lead", "user", "audience", "contacts"))
+    ]
+    assert len(people) >= 8
 
 
 def test_every_layout_cites_its_source_and_names_a_table(corpus: list[CorpusFile]) -> None:

@@ -192,11 +192,17 @@ def test_champion_left_by_left_on_within_the_window_or_gone_from_a_later_load():
     assert champion_left(now, AS_OF)["name"].to_list() == ["Ana"]
 
 
-def test_no_economic_buyer_above_the_arr_limit_unknown_without_contacts_or_arr():
+def test_no_economic_buyer_above_the_arr_limit_unknown_without_contacts_arr_or_known_roles():
     accounts = pl.DataFrame(
         {
-            "account_id": ["big", "big_buyer", "big_buyer_left", "small", "no_people", "no_arr"],
-            "arr": [NO_BUYER_ARR, 90_000.0, 90_000.0, NO_BUYER_ARR - 1, 90_000.0, None],
+            "account_id": [
+                *("big", "big_buyer", "big_buyer_left", "small", "no_people", "no_arr"),
+                *("big_unknown", "big_unknown_buyer"),
+            ],
+            "arr": [
+                *(NO_BUYER_ARR, 90_000.0, 90_000.0, NO_BUYER_ARR - 1, 90_000.0, None),
+                *(90_000.0, 90_000.0),
+            ],
         }
     )
     people = contacts(
@@ -210,6 +216,11 @@ def test_no_economic_buyer_above_the_arr_limit_unknown_without_contacts_or_arr()
         },
         {"account_id": "small", "email": "a@s.io", "role": "user"},
         {"account_id": "no_arr", "email": "a@n.io", "role": "user"},
+        # a title the role rule does not place: that person may be the buyer
+        {"account_id": "big_unknown", "email": "a@bu.io", "role": "champion"},
+        {"account_id": "big_unknown", "email": "b@bu.io", "role": None},
+        {"account_id": "big_unknown_buyer", "email": "c@bb.io", "role": "economic buyer"},
+        {"account_id": "big_unknown_buyer", "email": "d@bb.io", "role": None},
     )
     got = dict(
         no_economic_buyer(accounts, people, AS_OF).select("account_id", "no_economic_buyer").rows()
@@ -221,6 +232,8 @@ def test_no_economic_buyer_above_the_arr_limit_unknown_without_contacts_or_arr()
         "small": False,
         "no_people": None,
         "no_arr": None,
+        "big_unknown": None,  # unknown, not "no buyer"
+        "big_unknown_buyer": False,
     }
 
 

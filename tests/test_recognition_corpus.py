@@ -1,4 +1,4 @@
-"""The recognition corpus in the suite: 114 layouts from 34 systems, written from the vendors'
+"""The recognition corpus in the suite: 122 layouts from 34 systems, written from the vendors'
 documentation and open connectors' schemas (``tests/corpus``), read the way an import reads
 them. No file may land in a wrong table; at least 90 % are recognised right; the rest ask.
 The README's table is this test's output."""

@@ -20,7 +20,7 @@ TODAY = dt.date(2026, 6, 15)  # conftest's fixed date
 
 EXPECTED = {  # file -> (table, preset): what each of the shared vendor layouts is
     "salesforce/sf_account_data.csv": ("accounts", "salesforce-account"),
-    "salesforce/sf_contact_data.csv": ("account_keys", "salesforce-contact"),
+    "salesforce/sf_contact_data.csv": ("contacts", "salesforce-contact"),
     "salesforce/sf_opportunity_data.csv": ("activities", "salesforce-opportunity"),
     "salesforce/sf_task_data.csv": ("activities", "salesforce-task"),
     "salesforce/sf_user_data.csv": ("owners", "salesforce-user"),

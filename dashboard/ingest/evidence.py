@@ -87,6 +87,11 @@ OWNER_ROLES = _w(
     "light agent|team lead|administrator|user|sales rep|sales representative"
 )
 NPS_GROUPS = _w("promoter|passive|detractor|promoters|passives|detractors")
+# a product's permission roles (a user list), not a customer's stakeholders
+PRODUCT_ROLES = _w(
+    "viewer|member|editor|guest|collaborator|read-only|read only|readonly|end-user|end user|"
+    "light agent|agent|owner|billing|contributor|analyst"
+)
 
 # ---- header words ---------------------------------------------------------------------
 
@@ -133,6 +138,11 @@ DEAL_WORDS = _n(
     "deal_name deal_stage opportunity stage_name sales_stage deal_value "
     "estimated_value"
 )
+USER_ACCOUNT_WORDS = _n(
+    "last_seen last_login signed_up signup invited invitation last_visit first_visit "
+    "is_identified initial last_active sessions_count browser"
+)
+NAME_WORDS = _n("name first_name last_name firstname lastname full_name given_name family_name")
 SURVEY_WORDS = _n(
     "nps survey response response_id recommend csat feedback comment question "
     "answer recorded_date finished progress respondent"
@@ -621,6 +631,83 @@ def _account_keys(c: Columns) -> Evidence:
     return e
 
 
+def company_of_people(c: Columns) -> ColumnProfile | None:
+    """The column naming each person's company (an account, company or organisation id or
+    name), filled on most rows and naming more than one company."""
+    return c.find(
+        lambda p: (
+            p.named(*ACCOUNT_WORDS)
+            and not p.named(
+                "email", "domain", "role", "type", "status", "rating", "size", "industry", "owner"
+            )
+            and p.emails < 0.2
+            and p.distinct >= 2
+            and p.filled >= 0.5
+        )
+    )
+
+
+def _contacts(c: Columns) -> Evidence:
+    """A customer's people, as a CRM keeps them: a person per row (a unique e-mail across
+    many domains, a name), the company each works for (several people per company), a title
+    or role; never a lead list, a marketing audience or a product's users."""
+    e = Evidence("contacts")
+    emails = c.people_emails()
+    if emails is None:
+        e.add(-6, "no unique e-mail per person")
+        return e
+    e.add(4, f"a person per row: a unique e-mail across {emails.email_domains} domains")
+    names = c.names(NAME_WORDS)
+    if names:
+        e.add(min(2, len(names)), f"names ({', '.join(names[:2])})")
+    company = company_of_people(c)
+    if company is None:
+        e.add(-6, "no company or account column: a list of people, not an account's contacts")
+    elif company.unique < 0.9:
+        e.add(4, f"{company.name!r} names {company.distinct} companies, several people each")
+    else:
+        e.add(1, f"a company per person in {company.name!r}")
+    title = c.find(
+        lambda p: (
+            p.named("title", "job_title", "jobtitle", "position", "role", "stakeholder")
+            and p.letters >= 0.8
+            and p.vocab_share(PRODUCT_ROLES) < 0.5
+        )
+    )
+    if title is not None:
+        e.add(1, f"titles or roles in {title.name!r}")
+    stage = c.vocab(LEAD_STAGES, 0.5)
+    if stage is not None and stage.named("lifecycle", "lead", "status", "stage", "lifecyclestage"):
+        e.add(-6, f"lead stages in {stage.name!r} (a lead list)")
+    # a lead's status, conversion or score say a lead list; a lead *source* is kept on
+    # contacts too (Salesforce and Zoho contacts have one)
+    lead = c.names(_n("lead_status converted is_converted mql lead_score"))
+    if lead:
+        e.add(-min(6, 3 * len(lead)), f"lead words ({', '.join(lead[:3])})")
+    marketing = c.names(MARKETING_WORDS)
+    if marketing:
+        e.add(-4, f"marketing columns ({', '.join(marketing[:3])}): an audience")
+    users = c.names(USER_ACCOUNT_WORDS)
+    roles = c.find(lambda p: p.named("role") and p.vocab_share(PRODUCT_ROLES) >= 0.5)
+    if users or roles is not None:
+        what = ", ".join([*users[:2], *([roles.name] if roles is not None else [])])
+        e.add(-4, f"a product's users ({what})")
+    if c.find(lambda p: p.words == ("plan",) or p.named("plan_name", "subscription")):
+        e.add(-2, "a plan per person (a product's users)")
+    user_key = c.find(
+        lambda p: p.named(*_n("user_id visitor distinct_id member_id anonymous")) and p.is_unique
+    )
+    if user_key is not None:
+        e.add(-3, f"a product's user ids in {user_key.name!r}")
+    if c.names(DEAL_WORDS):
+        e.add(-4, "deal words")
+    if score_column(c) is not None:
+        e.add(-4, "a 0-10 score (a survey)")
+    if c.find(lambda p: p.named("event", "action") and p.unique < 0.5):
+        e.add(-4, "event names")
+    return e
+
+
 def _not_customer(c: Columns) -> Evidence:
     e = Evidence(NOT_CUSTOMER)
     people = c.person_columns()
@@ -677,11 +764,20 @@ def _not_customer(c: Columns) -> Evidence:
     )
     if company is not None:
         e.add(-4, f"a company per row in {company.name!r}")
+    roles = c.find(lambda p: p.named("role") and p.vocab_share(PRODUCT_ROLES) >= 0.5)
+    if roles is not None and emails is not None:
+        e.add(2, f"a product's permission roles in {roles.name!r} (a user list)")
+    # a person's or contact's own id says "one row per user" only without a company per
+    # person: with one (several people per company), it is a CRM's contact id
+    with_company = company_of_people(c)
+    person_words = (
+        "user member visitor distinct"
+        if with_company is not None and with_company.unique < 0.9
+        else "user member person contact visitor distinct"
+    )
     user_key = c.find(
         lambda p: (
-            p.named(*_n("user member person contact visitor distinct"))
-            and p.is_unique
-            and (p.idlike >= 0.95 or p.emails >= 0.8)
+            p.named(*_n(person_words)) and p.is_unique and (p.idlike >= 0.95 or p.emails >= 0.8)
         )
     )
     if user_key is not None and not c.find(lambda p: p.named("event", "action") and p.unique < 0.5):
@@ -712,5 +808,6 @@ KINDS: tuple[Callable[[Columns], Evidence], ...] = (
     _outcomes,
     _owners,
     _account_keys,
+    _contacts,
     _not_customer,
 )

@@ -27,7 +27,7 @@ import polars as pl
 from dashboard.ingest.limits import Limits
 from dashboard.ingest.readers import create_table
 from dashboard.ingest.validate import Prepared
-from dashboard.schema import DATE_COLUMNS, ID_COLUMNS
+from dashboard.schema import BY_ACCOUNT, DATE_COLUMNS, ID_COLUMNS
 from dashboard.store import imports
 from dashboard.store.sources import SourceStore
 from dashboard.store.sql import ident
@@ -265,6 +265,14 @@ def compute_impacts(
         else:
             period = _period(con, table, view, parts)
             in_period = imports.rows_in_period(store, table, *period) if store and period else 0
+            if table in BY_ACCOUNT and store:  # the stored rows of the file's accounts go
+                named = [
+                    r[0]
+                    for r in con.execute(
+                        f"SELECT DISTINCT account_id FROM {ident(view)}"
+                    ).fetchall()
+                ]
+                in_period = imports.rows_of_accounts(store, table, named)
             replaced = {LoadMode.REPLACE: now, LoadMode.UPDATE: in_period}.get(mode, 0)
             after = now - replaced + valid
             # rows of the period are replaced by the file's: added and removed are the net

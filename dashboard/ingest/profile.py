@@ -38,6 +38,7 @@ GLUED = frozenset(
         "accounts",
         "address",
         "amount",
+        "associated",
         "annual",
         "arr",
         "at",

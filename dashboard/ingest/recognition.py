@@ -6,7 +6,8 @@ tables and ``not_customer`` — adds up what speaks for it and against it (``evi
 A file is recognised only when its best kind scores at least ``MIN_SCORE`` and beats the
 runner-up by ``MIN_MARGIN``; otherwise it *needs a table* and nothing of the import is
 written. A vendor layout (``presets/``) whose header fits is strong evidence for its table,
-unless the values speak against that table (a contacts export has a users export's columns).
+unless the values speak against that table (a contacts export has a users export's columns);
+a layout of other systems' ids or of a CRM's contact object is never overruled.
 A table recognised, its columns are mapped by name and checked against the values
 (``evidence_mapping``)."""
 
@@ -33,9 +34,9 @@ FILE_WORDS: dict[str, set[str]] = {
     "activities": {"activity", "activitie", "task", "call", "meeting"},
     "outcomes": {"churn", "renewal", "outcome"},
     "owners": {"owner", "agent", "teammate", "staff"},
+    "contacts": {"contact", "stakeholder", "person", "people"},
     NOT_CUSTOMER: {
         "lead",
-        "contact",
         "person",
         "people",
         "deal",
@@ -115,7 +116,9 @@ def recognise_frame(
     others = max((e.score for k, e in found.items() if preset and k != preset[1]), default=0)
     if (
         preset is not None
-        and preset[1] != "account_keys"  # keys only help rows find their account
+        # keys only help rows find their account; a CRM's contact object names each
+        # person's account by its id: neither creates accounts, owners or usage
+        and preset[1] not in ("account_keys", "contacts")
         and found[preset[1]].score < 0
         and others >= MIN_SCORE
     ):
@@ -236,7 +239,10 @@ def evidence_mapping(mapping: Mapping, frame: pl.DataFrame) -> tuple[Mapping, li
             ColumnChoice(canonical, source, header * fit, f"header, {fit:.0%} of values fit")
         )
     match = dict(mapping.match)
-    taken = set(chosen.values())
+    combine = dict(mapping.combine)
+    if mapping.table == "contacts":
+        choices += _contact_columns(cols, chosen, combine)
+    taken = set(chosen.values()) | {c for cs in combine.values() for c in cs}
     if mapping.table in CHILD_TABLES and "account_id" not in chosen:
         ref = cols.find(
             lambda p: (
@@ -252,12 +258,22 @@ def evidence_mapping(mapping: Mapping, frame: pl.DataFrame) -> tuple[Mapping, li
                 ColumnChoice("account_id", ref.name, 0.7, "ids of the customer's column")
             )
         elif ref is not None:
+            # the customer's name is the key the rows are matched by (no account has it as
+            # its id: the name rule finds it)
+            chosen["account_id"] = ref.name
             match.setdefault("name", ref.name)
             choices.append(
                 ColumnChoice("account_id", ref.name, 0.6, "matched by the customer's name")
             )
-        email = cols.find(lambda p: p.emails >= 0.8 and p.name not in taken)
+        email = cols.find(
+            lambda p: (
+                p.emails >= 0.8
+                and (p.name not in taken or p.name == chosen.get("email"))
+                and p.name != chosen.get("account_id")
+            )
+        )
         if email is not None:
+            chosen.setdefault("account_id", email.name)  # the e-mail's domain finds it
             match.setdefault("email", email.name)
             choices.append(ColumnChoice("account_id", email.name, 0.5, "matched by e-mail domain"))
     for canonical in sorted(required & TIME_COLUMNS - set(chosen)):
@@ -269,4 +285,64 @@ def evidence_mapping(mapping: Mapping, frame: pl.DataFrame) -> tuple[Mapping, li
                     canonical, when.name, 0.6 * max(when.dates, when.epochs), "the file's dates"
                 )
             )
-    return mapping.model_copy(update={"columns": chosen, "match": match}), choices
+    return mapping.model_copy(
+        update={"columns": chosen, "match": match, "combine": combine}
+    ), choices
+
+
+def _contact_columns(
+    cols: Columns, chosen: dict[str, str], combine: dict[str, list[str]]
+) -> list[ColumnChoice]:
+    """A contacts file's columns completed from its values (``chosen`` and ``combine`` are
+    changed in place): the file's own unique id is the contact's id, never its account (a
+    CRM's ``id`` column names the person); the e-mail is the column of one e-mail per person;
+    the name a full-name column, else first and last name joined; the title a job title."""
+    out: list[ColumnChoice] = []
+    own = cols.own_key()
+    if own is not None and chosen.get("account_id") == own.name:
+        del chosen["account_id"]
+        out.append(ColumnChoice("account_id", own.name, 0.0, "left out: one value per person"))
+    if own is not None and "contact_id" not in chosen and own.name not in chosen.values():
+        chosen["contact_id"] = own.name
+        out.append(ColumnChoice("contact_id", own.name, 0.8, "the file's own unique id"))
+    taken = set(chosen.values())
+    if "email" not in chosen:
+        email = cols.people_emails() or cols.find(lambda p: p.emails >= 0.8)
+        if email is not None and email.name not in taken:
+            chosen["email"] = email.name
+            out.append(ColumnChoice("email", email.name, email.emails, "e-mail addresses"))
+    if "name" not in chosen and "name" not in combine:
+        full = cols.find(
+            lambda p: (
+                (
+                    p.named("full_name", "display_name", "contact_name", "person_name")
+                    or p.words in (("name",), ("contact",), ("person",))
+                    or (p.named("name") and p.named("mp", "properties", "contact", "person"))
+                )
+                and p.letters >= 0.9
+                and p.emails < 0.2
+                and p.name not in taken
+            )
+        )
+        first = cols.find(lambda p: p.named("first_name", "firstname", "given_name"))
+        last = cols.find(lambda p: p.named("last_name", "lastname", "family_name", "surname"))
+        if full is not None:
+            chosen["name"] = full.name
+            out.append(ColumnChoice("name", full.name, 0.8, "a person's full name"))
+        elif first is not None and last is not None:
+            combine["name"] = [first.name, last.name]
+            out.append(
+                ColumnChoice("name", f"{first.name} + {last.name}", 0.8, "first and last name")
+            )
+    if "title" not in chosen:
+        title = cols.find(
+            lambda p: (
+                p.named("title", "job_title", "jobtitle", "position")
+                and p.letters >= 0.8
+                and p.name not in set(chosen.values())
+            )
+        )
+        if title is not None:
+            chosen["title"] = title.name
+            out.append(ColumnChoice("title", title.name, 0.8, "job titles"))
+    return out

@@ -48,11 +48,19 @@ from dashboard.ingest.readers import (
 from dashboard.ingest.validate import Context, Prepared, distinct_values, numbered, prepare
 from dashboard.schema import ID_COLUMNS, LOAD_ORDER, columns
 from dashboard.store import Stores, audit_log, identities
-from dashboard.store.imports import stored_account_keys, stored_accounts, stored_owner_ids
+from dashboard.store.imports import (
+    contact_keys_sql,
+    stored_accounts,
+    stored_match_keys,
+    stored_owner_ids,
+)
 from dashboard.store.load_log import command_line_actor, record_load
 from dashboard.store.sources import SourceStore, write_rows
 from dashboard.store.sql import ident, literal
 
+# Tables checked once the accounts are known and before the rest: their rows are keys to an
+# account for the files after them (another system's ids; a contact's CRM id and e-mail).
+KEY_TABLES = ("account_keys", "contacts")
 KNOWN = "__known_accounts"  # the account ids child rows must point into
 OWNER_IDS = "__owner_ids"  # owner id -> name, from this import's and the stored owners
 NOT_CUSTOMERS = "__not_customers"  # account ids this import's account files say are not customers
@@ -244,9 +252,7 @@ class ImportSession:
         phase = 0  # 1: accounts known (keys files match them); 2: keys known (children match)
         for mapping, view in ordered:
             table = mapping.table
-            wanted = (
-                1 if table == "account_keys" else 2 if table not in ("owners", "accounts") else 0
-            )
+            wanted = 1 if table in KEY_TABLES else 2 if table not in ("owners", "accounts") else 0
             if wanted > phase:  # the directory, and the foreign ids known so far
                 self._build_directory(stored, account_views, store, prepared, pins)
                 phase = wanted
@@ -374,7 +380,15 @@ class ImportSession:
             mapped = set(p.mapping.columns.values()) | {"_row", "account_id"}
             id_columns += [(linked, c) for c in matching.id_like_columns(self.con, linked, mapped)]
         keys = [p.valid_view for p in prepared if p.table == "account_keys" and p.ok]
-        stored_keys = stored_account_keys(store) if store is not None else None
+        for p in prepared:  # a contact's CRM id and e-mail lead to its account
+            if p.table == "contacts" and p.ok and p.valid_view:
+                people = f"__contact_keys_{p.valid_view}"
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW {ident(people)} AS"
+                    f" {contact_keys_sql(ident(p.valid_view))}"
+                )
+                keys.append(people)
+        stored_keys = stored_match_keys(store) if store is not None else None
         matching.build_keys(self.con, stored_keys, id_columns, keys, pins)
 
     def _match(

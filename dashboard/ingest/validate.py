@@ -25,7 +25,7 @@ import polars as pl
 
 from dashboard.ingest import vocabulary
 from dashboard.ingest.limits import Limits
-from dashboard.ingest.mapping import Mapping, value_map
+from dashboard.ingest.mapping import Mapping, lookup_value, value_map
 from dashboard.ingest.readers import ROWS_SUFFIX, drop_relation
 from dashboard.schema import (
     DATE_COLUMNS,
@@ -536,10 +536,13 @@ def _column(
         )
         if ctx.controls:
             raw, prefix = _controls(table, column, raw, label, checks)
-        if (table, column) == ("owners", "email"):
-            _email(raw, prefix, checks)
+        if column == "email" and table in ("owners", "contacts"):
+            _email(raw, prefix, checks, "owner" if table == "owners" else "contact")
     if (table, column) == ("accounts", "status") and src is not None:
         raw = _status(con, source, src, mapping, raw, checks, notes)
+        values = {}
+    elif (table, column) == ("contacts", "role") and src is not None:
+        raw = _contact_role(con, source, src, mapping, raw, notes)
         values = {}
     else:
         values = value_map(VALUE_SYNONYMS.get(column, {}))
@@ -718,15 +721,16 @@ def _controls(table: str, column: str, raw: str, label: str, checks: _Checks) ->
 EMAIL = r"[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+"
 
 
-def _email(raw: str, prefix: str, checks: _Checks) -> None:
-    """An owner's e-mail is one address, nothing else: a list, a display name, a space or
-    a missing @ rejects the row (a digest goes to exactly the address given)."""
+def _email(raw: str, prefix: str, checks: _Checks, who: str = "owner") -> None:
+    """An owner's (or a contact's) e-mail is one address, nothing else: a list, a display
+    name, a space or a missing @ rejects the row (a digest goes to exactly the address given;
+    a contact is seen in usage by exactly that address)."""
     why = checks.number(
         "email__why",
         f"CASE WHEN {raw} IS NULL OR regexp_full_match({raw}, {literal(EMAIL)}) THEN NULL "
         f"WHEN regexp_matches({raw}, '[<>\"]') THEN 'a name and an address: give the address alone' "
         f"WHEN regexp_matches({raw}, '[,;]') OR length({raw}) - length(replace({raw}, '@', '')) > 1 "
-        "THEN 'more than one address: one per owner' "
+        f"THEN 'more than one address: one per {who}' "
         f"WHEN regexp_matches({raw}, '\\s') THEN 'holds a space or a line break' "
         f"WHEN NOT contains({raw}, '@') THEN 'has no @' "
         "ELSE 'not one e-mail address (name@domain.com)' END",
@@ -780,6 +784,51 @@ def _status(
     return f"CASE lower({raw}) {cases} END" if cases else "NULL"
 
 
+def _contact_role(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    src: str,
+    mapping: Mapping,
+    raw: str,
+    notes: list[str],
+) -> str:
+    """A contact's role by the stated rule (``vocabulary.contact_role``) from its role or
+    title column: every distinct value decided once, the person's value map first (a map to
+    "" or "unknown" leaves the role unknown). A value the rule does not know stays unknown
+    (no role), never a guessed "user"; those values are listed in a note with their counts.
+    Returns the text the role is typed from."""
+    found = con.sql(
+        f"SELECT any_value(v), count(*) FROM (SELECT {text_value(ident(src))} AS v FROM {source})"
+        " WHERE v IS NOT NULL GROUP BY lower(v) ORDER BY 2 DESC, 1 LIMIT 10000"
+    ).fetchall()
+    person = mapping.values.get("role", {})
+    outcome: dict[str, str] = {}
+    unknown: list[tuple[str, int]] = []
+    for value, count in found:
+        target = lookup_value(person, value)
+        if target is not None:
+            chosen = target.strip().lower()
+            if chosen in ("", "unknown", "none"):
+                continue
+            outcome[value.lower()] = chosen  # a target no role is: rejected by the check
+            continue
+        role = vocabulary.contact_role(value)
+        if role is None:
+            unknown.append((value, count))
+        else:
+            outcome[value.lower()] = role
+    if unknown:
+        listed = ", ".join(f"{v!r}: {n:,}" for v, n in unknown[:20])
+        more = f" and {len(unknown) - 20:,} more" if len(unknown) > 20 else ""
+        notes.append(
+            f"column 'role' (from {src!r}): {sum(n for _, n in unknown):,} row(s) have a role "
+            f"or title the rule does not place; their role is kept unknown ({listed}{more}); "
+            "give a value a role in the value map"
+        )
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(b)}" for k, b in outcome.items())
+    return f"CASE lower({raw}) {cases} END" if cases else "NULL::VARCHAR"
+
+
 def _range_checks(
     table: str, column: str, kind: type, typed: str, prefix: str, ctx: Context, checks: _Checks
 ) -> None:
@@ -823,6 +872,16 @@ def _row_checks(table: str, ctx: Context) -> tuple[list[tuple[str, str]], str]:
             (
                 "t.kind = 'csat' AND NOT t.score BETWEEN 1 AND 5",
                 "'column score: ' || t.score || ' is not a CSAT score (1-5)'",
+            )
+        )
+    if table == "contacts":  # one row per person: the same e-mail at the same account twice
+        person = "t.account_id, lower(t.email)"
+        reasons.append(
+            (
+                f"t.email IS NOT NULL AND t._row > min(t._row) OVER (PARTITION BY {person})",
+                "'column email: ' || t.email || ' is already a contact of this account (row ' || "
+                f"(min(t._row) OVER (PARTITION BY {person}) + {ctx.first_row - 1}) || "
+                "'): one row per person'",
             )
         )
     joins = ""
@@ -1081,6 +1140,8 @@ def prepare(
     checks = _Checks()
     for column, kind in columns(table).items():
         src = column_map.get(column)
+        if (table, column) == ("contacts", "role") and src is None:
+            src = column_map.get("title")  # no role column: the role is read from the title
         _column(
             con,
             source,

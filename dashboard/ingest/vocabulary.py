@@ -205,3 +205,86 @@ def with_edits(person: dict[str, str], edited: pl.DataFrame) -> dict[str, str]:
             continue
         out[value] = became
     return out
+
+
+# -- a contact's stakeholder role, from a role or a job title --------------------------------------
+# The stated rule, checked in this order on the value's words (any case, accents and
+# punctuation set aside); the first list that names one of the value's words or phrases
+# decides. A value no list names is kept *unknown* (no role: never guessed as a "user"), the
+# title itself is kept, and the import lists the values it could not place with their counts
+# (a first list names role words that place nobody: a technical buyer is not the economic one).
+# Finance titles are buyers before "vice president" makes them sponsors; "vice president"
+# is a sponsor's title before "president" makes it a buyer's.
+CONTACT_ROLE_WORDS: tuple[tuple[str | None, list[str]], ...] = (
+    # roles that hold a role word but are none of the five (Salesforce's contact roles
+    # "Technical Buyer", "Evaluator", "Influencer"): unknown, before "buyer" makes one a buyer
+    (None, ["technical buyer", "technical evaluator", "evaluator", "influencer"]),
+    ("champion", ["champion", "advocate", "internal champion", "power user", "super user"]),
+    (
+        "economic buyer",
+        [
+            "vp finance",
+            "vp of finance",
+            "vice president finance",
+            "vice president of finance",
+            "economic buyer",
+            "budget holder",
+            "budget owner",
+            "decision maker",
+            "signer",
+            "signatory",
+            "cfo",
+            "chief financial officer",
+            "finance director",
+            "director of finance",
+            "head of finance",
+            "procurement",
+            "purchasing",
+        ],
+    ),
+    (
+        "sponsor",
+        ["executive sponsor", "sponsor", "vice president", "vp", "svp", "evp", "avp"],
+    ),
+    (
+        "economic buyer",
+        [
+            "buyer",
+            "ceo",
+            "coo",
+            "chief executive officer",
+            "chief operating officer",
+            "president",
+            "founder",
+            "co founder",
+            "cofounder",
+            "managing director",
+            "geschaftsfuhrer",
+        ],
+    ),
+    ("sponsor", ["director", "head", "chief", "cto", "cio", "cmo", "cro", "general manager"]),
+    (
+        "admin",
+        [
+            "admin",
+            "administrator",
+            "system administrator",
+            "it manager",
+            "it",
+            "sysadmin",
+            "systems engineer",
+            "platform owner",
+        ],
+    ),
+    ("user", ["user", "end user", "key user", "member"]),
+)
+
+
+def contact_role(value: str) -> str | None:
+    """The stakeholder role a role or job title names by the stated rule
+    (``CONTACT_ROLE_WORDS``), or None: a value the rule does not know is unknown."""
+    words = _words(value)
+    for role, phrases in CONTACT_ROLE_WORDS:
+        if _has(words, phrases):
+            return role
+    return None

@@ -41,6 +41,18 @@ def rows_in_period(store: SourceStore, table: str, first: dt.datetime, last: dt.
     )
 
 
+def rows_of_accounts(store: SourceStore, table: str, accounts: list[str]) -> int:
+    """Stored rows of ``table`` that belong to one of ``accounts``."""
+    if not accounts:
+        return 0
+    return int(
+        store.scalar(
+            f"SELECT count(*) FROM {ident(table)} WHERE account_id IN (SELECT unnest(?))",
+            [accounts],
+        )
+    )
+
+
 def child_rows_by_account(store: SourceStore) -> pl.DataFrame:
     """``table_name``, ``account_id``, ``rows``: how many rows each account has per table."""
     parts = [
@@ -60,9 +72,32 @@ def account_domains(store: SourceStore) -> pl.DataFrame:
     return store.query("SELECT account_id, domain FROM accounts WHERE domain IS NOT NULL")
 
 
+def contact_keys_sql(relation: str) -> str:
+    """``key, system, account_id`` of a contacts relation: each contact's CRM id and e-mail
+    lead to its account (a task keyed by the contact, a survey by the person's e-mail). A
+    contact id is a key only when it cannot be mistaken for another system's id: eight
+    characters or more with a letter (Salesforce's ``003…``, UUIDs, ``cont_…``); a small
+    number (a Pipedrive person 12) could be any system's organisation 12."""
+    return (
+        f"SELECT contact_id AS key, 'contact' AS system, account_id FROM {relation}"
+        " WHERE contact_id IS NOT NULL AND account_id IS NOT NULL"
+        " AND length(contact_id) >= 8 AND regexp_matches(contact_id, '[A-Za-z]')"
+        f" UNION ALL SELECT lower(trim(email)) AS key, 'contact e-mail' AS system, account_id"
+        f" FROM {relation} WHERE email IS NOT NULL AND account_id IS NOT NULL"
+    )
+
+
 def stored_account_keys(store: SourceStore) -> pl.DataFrame:
     """Other systems' ids for the stored accounts (``account_keys``)."""
     return store.query("SELECT key, system, account_id FROM account_keys")
+
+
+def stored_match_keys(store: SourceStore) -> pl.DataFrame:
+    """What a row's key may find its account by: other systems' ids (``account_keys``) and
+    the stored contacts' CRM ids and e-mails."""
+    return store.query(
+        f"SELECT key, system, account_id FROM account_keys UNION ALL {contact_keys_sql('contacts')}"
+    )
 
 
 def stored_owner_ids(store: SourceStore) -> pl.DataFrame:

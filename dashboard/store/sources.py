@@ -30,6 +30,7 @@ import pyarrow as pa
 from dashboard import clock
 from dashboard.config import get_settings
 from dashboard.schema import (
+    BY_ACCOUNT,
     CHILD_TABLES,
     DATE_COLUMNS,
     ID_COLUMNS,
@@ -157,9 +158,10 @@ def write_rows(
     """Write an import's valid rows (the relation ``incoming`` on ``con``, canonical columns)
     into a source table, in one transaction, as ``mode`` says: ``replace`` (the table
     becomes the rows), ``update`` (rows whose lower-cased id is in the relation ``ids``,
-    column ``id``, are replaced, or, in a table without ids, the rows of ``period``; the rest
-    stay) or ``append`` (rows whose id is already stored are left as they are). ``catalog``:
-    the generation's name when it is attached to ``con`` (None: ``con``'s own database).
+    column ``id``, are replaced; in a ``BY_ACCOUNT`` table, the rows of the accounts the
+    relation names; in another table without ids, the rows of ``period``; the rest stay) or
+    ``append`` (rows whose id is already stored are left as they are). ``catalog``: the
+    generation's name when it is attached to ``con`` (None: ``con``'s own database).
     Returns the rows written."""
     id_column = ID_COLUMNS.get(table)
     date_column = DATE_COLUMNS.get(table)
@@ -174,6 +176,10 @@ def write_rows(
             con.execute(ddl(table, target))
         elif mode == "update" and id_column and ids is not None:
             con.execute(f"DELETE FROM {target} WHERE {key} IN (SELECT id FROM {ids})")
+        elif mode == "update" and table in BY_ACCOUNT:
+            con.execute(
+                f"DELETE FROM {target} WHERE account_id IN (SELECT account_id FROM {incoming})"
+            )
         elif mode == "update" and period is not None and date_column:
             con.execute(
                 f"DELETE FROM {target} WHERE {ident(date_column)} BETWEEN ? AND ?", list(period)

@@ -73,6 +73,7 @@ CANONICAL = (
     "outcomes",
     "owners",
     "account_keys",
+    "contacts",
 )
 EXPECTATIONS = (*CANONICAL, "not_customer")
 SHAPES = ("sync", "screen")
@@ -839,7 +840,7 @@ def _rows(layout: Layout, ctx: _Context, rng: random.Random) -> list[_Row]:
     # lists of people (contacts, leads, product users) name each person once
     people = list(range(N_USERS))
     rng.shuffle(people)
-    listing = layout.expect in {"not_customer", "owners"} and layout.rows <= N_USERS
+    listing = layout.expect in {"not_customer", "owners", "contacts"} and layout.rows <= N_USERS
     rows = []
     for i in range(layout.rows):
         if listing:
