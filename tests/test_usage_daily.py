@@ -214,3 +214,86 @@ def test_the_query_without_one_table_counts_the_same(raw, daily):
         params = feature_params(DATES, account_churns(stores.sources))
         one = stores.sources.query(features_sql(usage), params)
         assert differences(features_at(stores.sources, DATES).drop("arr"), one) == []
+
+
+# -- the import: recognised from its evidence, loaded into usage_daily ------------------------
+
+
+def rollup_file(timed: bool = False, repeated: bool = False) -> pl.DataFrame:
+    """A warehouse's roll-up export as text: one row per account, user, feature and day
+    (``timed``: the days stamped with times of day; ``repeated``: two rows per key)."""
+    rows = []
+    for day in range(1, 21):
+        for account in range(6):
+            for user in range(3):
+                for feature in ("reports", "exports", "alerts")[: 1 + (account + day) % 3]:
+                    rows.append(
+                        (
+                            f"ACC-{account:03d}",
+                            f"user-{account}-{user}",
+                            f"2026-05-{day:02d}" + (f" {user + 8:02d}:15:00" if timed else ""),
+                            feature,
+                            str((account * 7 + user * 3 + day) % 11),
+                        )
+                    )
+    frame = pl.DataFrame(
+        rows, schema=["account_id", "user_id", "day", "feature", "events"], orient="row"
+    )
+    return pl.concat([frame, frame]) if repeated else frame
+
+
+def test_a_roll_up_file_is_recognised_from_its_values():
+    from dashboard.ingest.recognition import recognise_frame
+
+    found = recognise_frame(rollup_file(), "warehouse_export.csv")
+    assert (found.verdict, found.table) == ("table", "usage_daily"), found.scores
+    assert any("one row per account_id, user_id, feature, day" in r for r in found.evidence)
+    # the same rows with times of day are events; with two rows a key, events dated by day
+    assert recognise_frame(rollup_file(timed=True), "export.csv").table == "usage_events"
+    repeated = recognise_frame(rollup_file(repeated=True), "export.csv")
+    assert repeated.table == "usage_events", repeated.scores
+    # the daily rows usage_events already takes (active users per account and day) stay there
+    active = pl.DataFrame(
+        {
+            "account_id": [f"ACC-{i % 6:03d}" for i in range(120)],
+            "date": [f"2026-05-{1 + i // 6:02d}" for i in range(120)],
+            "active_users": [str(3 + i % 5) for i in range(120)],
+            "events": [str(40 + i) for i in range(120)],
+        }
+    )
+    assert recognise_frame(active, "daily.csv").table != "usage_daily"
+
+
+def test_tandem_import_loads_a_roll_up_into_usage_daily(tmp_path):
+    from tests.conftest import tandem
+
+    folder = tmp_path / "files"
+    folder.mkdir()
+    accounts = pl.DataFrame(
+        {
+            "account_id": [f"ACC-{i:03d}" for i in range(6)],
+            "account_name": [f"Client {i}" for i in range(6)],
+            "licensed_seats": ["10"] * 6,
+        }
+    )
+    accounts.write_csv(folder / "accounts.csv")
+    rolled = rollup_file()
+    rolled.write_csv(folder / "product_export.csv")
+    done = tandem(
+        tmp_path / "data",
+        "import",
+        str(folder / "accounts.csv"),
+        str(folder / "product_export.csv"),
+        "--json",
+        TANDEM_TODAY="2026-06-15",
+    )
+    assert done.returncode == 0, done.stderr
+    stores = Stores.open(tmp_path / "data")
+    assert stores.sources.row_count("usage_daily") == rolled.height
+    assert stores.sources.row_count("usage_events") == 0
+    total = rolled["events"].cast(pl.Int64).sum()
+    assert stores.sources.scalar("SELECT sum(events) FROM usage_daily") == total
+    # the features read it: May's usage counts on 2026-05-21, and its users are known
+    got = features_at(stores.sources, [dt.date(2026, 5, 21)])
+    assert got["events_last_30d"].sum() == total
+    assert got["active_users_last_30d"].to_list() == [3] * 6
