@@ -90,12 +90,12 @@ first_rows AS (
     SELECT
         (SELECT min(first_at) FROM (
             SELECT min(event.occurred_at) AS first_at FROM usage_events event
-            UNION ALL SELECT min(CAST(daily.day AS TIMESTAMP)) FROM usage_daily daily
+            UNION ALL SELECT CAST(min(daily.day) AS TIMESTAMP) FROM usage_daily daily
         ) AS usage_firsts) AS first_usage,
         (SELECT min(first_at) FROM (
             SELECT min(event.occurred_at) AS first_at FROM usage_events event
             WHERE event.user_id IS NOT NULL OR event.active_users IS NOT NULL
-            UNION ALL SELECT min(CAST(daily.day AS TIMESTAMP)) FROM usage_daily daily
+            UNION ALL SELECT CAST(min(daily.day) AS TIMESTAMP) FROM usage_daily daily
             WHERE daily.user_id IS NOT NULL
         ) AS user_firsts) AS first_usage_with_users,
         (SELECT min(created_at) FROM tickets) AS first_ticket,
@@ -111,7 +111,7 @@ account_sources AS (
         SELECT event.account_id, min(event.occurred_at) AS first_usage, NULL::DATE AS first_invoice
         FROM usage_events event GROUP BY event.account_id
         UNION ALL
-        SELECT daily.account_id, min(CAST(daily.day AS TIMESTAMP)), NULL
+        SELECT daily.account_id, CAST(min(daily.day) AS TIMESTAMP), NULL
         FROM usage_daily daily GROUP BY daily.account_id
         UNION ALL
         SELECT account_id, NULL, min(issued_on) FROM invoices GROUP BY account_id
@@ -140,7 +140,7 @@ raw_usage_days AS (
     -- events count and the roll-up's rows do not, so a day both hold is counted once
     SELECT DISTINCT event.account_id, CAST(event.occurred_at AS DATE) AS day
     FROM usage_events event
-    WHERE event.occurred_at >= (SELECT min(CAST(daily.day AS TIMESTAMP)) FROM usage_daily daily)
+    WHERE event.occurred_at >= (SELECT CAST(min(daily.day) AS TIMESTAMP) FROM usage_daily daily)
 ),
 usage_in_windows AS (
     -- the raw events in each window, and the roll-up's days no raw event covers: a window
@@ -154,8 +154,8 @@ usage_in_windows AS (
     SELECT daily.account_id, usage_window.window_start, daily.user_id, daily.feature,
         daily.events, CAST(NULL AS BIGINT)
     FROM usage_daily daily JOIN usage_windows usage_window
-      ON CAST(daily.day AS TIMESTAMP) >= usage_window.window_start
-     AND CAST(daily.day AS TIMESTAMP) < usage_window.window_end
+      ON daily.day >= CAST(usage_window.window_start AS DATE)
+     AND daily.day < CAST(usage_window.window_end AS DATE)
     LEFT JOIN raw_usage_days raw_day
       ON raw_day.account_id = daily.account_id AND raw_day.day = daily.day
     WHERE raw_day.account_id IS NULL

@@ -94,7 +94,7 @@ WITH snapshot_dates AS (
         FROM analytics.tandem.usage_events AS event
         UNION ALL
         SELECT
-          MIN(CAST(daily.day AS DATETIME))
+          CAST(MIN(daily.day) AS DATETIME)
         FROM analytics.tandem.usage_daily AS daily
       ) AS usage_firsts
     ) AS first_usage,
@@ -109,7 +109,7 @@ WITH snapshot_dates AS (
           NOT event.user_id IS NULL OR NOT event.active_users IS NULL
         UNION ALL
         SELECT
-          MIN(CAST(daily.day AS DATETIME))
+          CAST(MIN(daily.day) AS DATETIME)
         FROM analytics.tandem.usage_daily AS daily
         WHERE
           NOT daily.user_id IS NULL
@@ -153,7 +153,7 @@ WITH snapshot_dates AS (
     UNION ALL
     SELECT
       daily.account_id,
-      MIN(CAST(daily.day AS DATETIME)),
+      CAST(MIN(daily.day) AS DATETIME),
       NULL
     FROM analytics.tandem.usage_daily AS daily
     GROUP BY
@@ -205,7 +205,7 @@ WITH snapshot_dates AS (
   WHERE
     event.occurred_at >= (
       SELECT
-        MIN(CAST(daily.day AS DATETIME))
+        CAST(MIN(daily.day) AS DATETIME)
       FROM analytics.tandem.usage_daily AS daily
     )
 ), usage_in_windows AS (
@@ -232,8 +232,8 @@ WITH snapshot_dates AS (
     CAST(NULL AS INT64)
   FROM analytics.tandem.usage_daily AS daily
   JOIN usage_windows AS usage_window
-    ON CAST(daily.day AS DATETIME) >= usage_window.window_start
-    AND CAST(daily.day AS DATETIME) < usage_window.window_end
+    ON daily.day >= CAST(usage_window.window_start AS DATE)
+    AND daily.day < CAST(usage_window.window_end AS DATE)
   LEFT JOIN raw_usage_days AS raw_day
     ON raw_day.account_id = daily.account_id AND raw_day.day = daily.day
   WHERE

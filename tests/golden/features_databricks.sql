@@ -97,7 +97,7 @@ WITH snapshot_dates AS (
         FROM analytics.tandem.usage_events AS event
         UNION ALL
         SELECT
-          MIN(CAST(daily.day AS TIMESTAMP_NTZ))
+          CAST(MIN(daily.day) AS TIMESTAMP_NTZ)
         FROM analytics.tandem.usage_daily AS daily
       ) AS usage_firsts
     ) AS first_usage,
@@ -112,7 +112,7 @@ WITH snapshot_dates AS (
           NOT event.user_id IS NULL OR NOT event.active_users IS NULL
         UNION ALL
         SELECT
-          MIN(CAST(daily.day AS TIMESTAMP_NTZ))
+          CAST(MIN(daily.day) AS TIMESTAMP_NTZ)
         FROM analytics.tandem.usage_daily AS daily
         WHERE
           NOT daily.user_id IS NULL
@@ -156,7 +156,7 @@ WITH snapshot_dates AS (
     UNION ALL
     SELECT
       daily.account_id,
-      MIN(CAST(daily.day AS TIMESTAMP_NTZ)),
+      CAST(MIN(daily.day) AS TIMESTAMP_NTZ),
       NULL
     FROM analytics.tandem.usage_daily AS daily
     GROUP BY
@@ -208,7 +208,7 @@ WITH snapshot_dates AS (
   WHERE
     event.occurred_at >= (
       SELECT
-        MIN(CAST(daily.day AS TIMESTAMP_NTZ))
+        CAST(MIN(daily.day) AS TIMESTAMP_NTZ)
       FROM analytics.tandem.usage_daily AS daily
     )
 ), usage_in_windows AS (
@@ -235,8 +235,8 @@ WITH snapshot_dates AS (
     CAST(NULL AS BIGINT)
   FROM analytics.tandem.usage_daily AS daily
   JOIN usage_windows AS usage_window
-    ON CAST(daily.day AS TIMESTAMP_NTZ) >= usage_window.window_start
-    AND CAST(daily.day AS TIMESTAMP_NTZ) < usage_window.window_end
+    ON daily.day >= CAST(usage_window.window_start AS DATE)
+    AND daily.day < CAST(usage_window.window_end AS DATE)
   LEFT JOIN raw_usage_days AS raw_day
     ON raw_day.account_id = daily.account_id AND raw_day.day = daily.day
   WHERE
