@@ -297,3 +297,19 @@ def test_tandem_import_loads_a_roll_up_into_usage_daily(tmp_path):
     got = features_at(stores.sources, [dt.date(2026, 5, 21)])
     assert got["events_last_30d"].sum() == total
     assert got["active_users_last_30d"].to_list() == [3] * 6
+
+
+def test_the_account_page_weekly_usage_reads_the_roll_up_too(raw, daily, tables, tmp_path):
+    """The Account page's weekly users and events: the same from the roll-up as from the
+    events, and from both tables overlapping (raw events win on the days they cover)."""
+    from dashboard.store.account_detail import weekly_usage
+
+    events = tables["usage_events"]
+    recent = events.filter(pl.col("occurred_at").dt.date() >= dt.date(2025, 12, 15))
+    both = open_with(tmp_path, {**tables, "usage_events": recent, "usage_daily": roll_up(events)})
+    busy = events.group_by("account_id").len().sort("len", "account_id")["account_id"]
+    for account in (busy[0], busy[-1], sorted(busy)[0]):
+        weekly = weekly_usage(raw.sources, account, ANCHOR)
+        assert weekly["events"].sum() > 0
+        assert weekly.equals(weekly_usage(daily.sources, account, ANCHOR)), account
+        assert weekly.equals(weekly_usage(both.sources, account, ANCHOR)), account
