@@ -8,6 +8,10 @@ features and the point-in-time snapshots of a backtest, in one pass over each ta
   before), each distinct window once, then every date picks its two windows: on a 30-day grid
   of dates (the backtest's) every event is read and counted once. Distinct users are taken as
   distinct rows first and counted after (faster than ``count(DISTINCT) FILTER``);
+- usage is read from the raw events (``usage_events``) and the daily roll-up (``usage_daily``):
+  windows start at a date's midnight, so a day's row counts where its events would, and an
+  account's day that raw events cover is read from them only (the roll-up's rows for it are
+  left out);
 - the latest touch is found per interval between consecutive dates and carried forward with a
   window function, instead of joining a year of activities to every date;
 - missing is missing: usage and billing count for an account only once their source has a
