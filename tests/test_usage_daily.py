@@ -91,7 +91,7 @@ def daily(tables, tmp_path_factory) -> Stores:
     return open_with(tmp_path_factory.mktemp("daily"), rolled)
 
 
-def test_the_roll_up_is_much_smaller_and_its_days_hold_several_events(raw, daily):
+def test_the_roll_up_holds_every_event_in_fewer_rows(raw, daily):
     events, days = raw.sources.row_count("usage_events"), daily.sources.row_count("usage_daily")
     assert (
         daily.sources.row_count("usage_events") == 0 and raw.sources.row_count("usage_daily") == 0
