@@ -624,7 +624,11 @@ def _engine_config(url: str, schema: str | None) -> WarehouseConfig:
     """``--engine``: a warehouse URL, or an engine's name (compiled only, never connected)."""
     configured = warehouse_config()
     fallback = configured.schema if configured else "public"
-    config = WarehouseConfig(url=url if "://" in url else f"{url}://", schema=schema or fallback)
+    config = WarehouseConfig(
+        url=url if "://" in url else f"{url}://",
+        schema=schema or fallback,
+        usage=configured.usage if configured else "events",
+    )
     config.engine  # noqa: B018 - an unknown scheme is refused before anything runs
     return config
 
@@ -634,8 +638,9 @@ def cmd_features(args: argparse.Namespace) -> int:
     SQL an engine would run, with ``--sql``)."""
     try:
         if args.sql:
-            engine = _engine_config(args.engine, args.schema).engine if args.engine else "postgres"
-            print(compile_features(engine, [args.as_of], schema=args.schema))
+            given = _engine_config(args.engine, args.schema) if args.engine else None
+            engine, usage = (given.engine, given.usage) if given else ("postgres", "both")
+            print(compile_features(engine, [args.as_of], schema=args.schema, usage=usage))
             return 0
         if args.out is None:
             print("tandem features: --out FILE.parquet (or --sql) is needed", file=sys.stderr)

@@ -15,7 +15,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, Field
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 MONEY_MAX = 1e12  # no account, subscription or invoice is worth a trillion
@@ -88,6 +88,20 @@ class UsageEvent(BaseModel):
     active_users: int | None = Field(
         None, ge=0, le=SEATS_MAX, description="active users that day (daily rows without users)"
     )
+
+
+class UsageDaily(BaseModel):
+    """One user's use of one feature on one day: the daily roll-up of the usage events, for a
+    team that keeps one row per account, user, feature and day instead of raw events. The
+    features read from it equal those read from the events it rolls up (a day's events are
+    ``events``; its distinct users and features are the distinct rows); where both tables
+    cover an account's day, the raw events count and the roll-up's rows for it do not."""
+
+    account_id: str = Field(description="the account whose user acted")
+    user_id: str | None = Field(None, description="who; empty: the day's users not told apart")
+    day: dt.date = Field(description="the day (UTC, as the events' occurred_at dates it)")
+    feature: str | None = Field(None, description="the feature or event name")
+    events: int = Field(ge=0, le=COUNT_MAX, description="events by that user and feature that day")
 
 
 class Ticket(BaseModel):
@@ -191,6 +205,7 @@ SOURCE_TABLES: dict[str, type[BaseModel]] = {
     "subscriptions": Subscription,
     "invoices": Invoice,
     "usage_events": UsageEvent,
+    "usage_daily": UsageDaily,
     "tickets": Ticket,
     "surveys": Survey,
     "activities": Activity,
@@ -223,6 +238,7 @@ CHILD_TABLES: tuple[str, ...] = (
     "subscriptions",
     "invoices",
     "usage_events",
+    "usage_daily",
     "tickets",
     "surveys",
     "activities",
@@ -241,6 +257,7 @@ LOAD_ORDER: tuple[str, ...] = (
     "subscriptions",
     "invoices",
     "usage_events",
+    "usage_daily",
     "tickets",
     "surveys",
     "activities",
@@ -253,6 +270,7 @@ DATE_COLUMNS: dict[str, str | None] = {
     "subscriptions": "start_date",
     "invoices": "issued_on",
     "usage_events": "occurred_at",
+    "usage_daily": "day",
     "tickets": "created_at",
     "surveys": "responded_at",
     "activities": "occurred_at",
@@ -329,6 +347,8 @@ TABLE_PURPOSE = {
     "subscriptions": "billing: checked against the CRM's ARR, seats and end dates",
     "invoices": "billing: overdue = unpaid past `due_on` on the scoring date",
     "usage_events": "product usage: events, or daily rows with `active_users`",
+    "usage_daily": "product usage rolled up: one row per account, user, feature and day"
+    " (instead of, or before, raw events; raw events win on an account's day both cover)",
     "tickets": "support",
     "surveys": "NPS and CSAT responses",
     "activities": "CRM and CS notes: touches, outcomes, milestones",

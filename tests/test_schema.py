@@ -11,6 +11,7 @@ DESIGN_TABLES = [
     "subscriptions",
     "invoices",
     "usage_events",
+    "usage_daily",
     "tickets",
     "surveys",
     "activities",
@@ -91,4 +92,23 @@ def test_a_version_4_store_gains_the_contacts_table(tmp_path):
     assert migrate(con, SOURCE_MIGRATIONS) == 4
     described = con.sql("DESCRIBE contacts").pl()
     assert described["column_name"].to_list() == list(columns("contacts"))
-    assert schema_version(con) == SCHEMA_VERSION == 5
+    assert schema_version(con) == SCHEMA_VERSION
+
+
+def test_a_version_5_store_gains_the_usage_daily_table_and_keeps_its_rows(tmp_path):
+    con = duckdb.connect(str(tmp_path / "v5.duckdb"))
+    migrate(con, SOURCE_MIGRATIONS)
+    con.execute("DROP TABLE usage_daily")
+    con.execute("INSERT INTO usage_events (account_id, occurred_at) VALUES ('a', '2026-01-02')")
+    con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    assert migrate(con, SOURCE_MIGRATIONS) == 5
+    described = con.sql("DESCRIBE usage_daily").pl()
+    assert described["column_name"].to_list() == [
+        "account_id",
+        "user_id",
+        "day",
+        "feature",
+        "events",
+    ]
+    assert con.sql("SELECT count(*) FROM usage_events").fetchall() == [(1,)]
+    assert schema_version(con) == SCHEMA_VERSION == 6

@@ -50,3 +50,19 @@ def test_spark_computes_the_features_cell_for_cell(portfolio: Stores):
     remote = features_in_warehouse(SPARK, AS_OF_DATES)
     assert local.height > 350 and remote.schema == local.schema
     assert differences(local, remote) == []
+
+
+def test_spark_computes_the_same_cells_from_the_daily_roll_up(portfolio: Stores):
+    """``usage_daily`` as a view of the events rolled up per account, user, feature and day
+    (Spark's own GROUP BY, the day in the session's UTC): read alone, and beside the raw
+    events it duplicates day for day (the raw events win each day), the same cells."""
+    spark = spark_session(SPARK.url)
+    spark.sql(
+        "SELECT account_id, user_id, CAST(occurred_at AS DATE) AS day, feature,"
+        " CAST(sum(quantity) AS BIGINT) AS events FROM global_temp.usage_events"
+        " GROUP BY account_id, user_id, CAST(occurred_at AS DATE), feature"
+    ).createOrReplaceGlobalTempView("usage_daily")
+    local = features_at(portfolio.sources, AS_OF_DATES).drop("arr")
+    for usage in ("daily", "both"):
+        config = WarehouseConfig(url=SPARK.url, schema=SPARK.schema, usage=usage)
+        assert differences(local, features_in_warehouse(config, AS_OF_DATES)) == [], usage

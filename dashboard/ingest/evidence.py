@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from dashboard.ingest.profile import ColumnProfile
 
 NOT_CUSTOMER = "not_customer"
@@ -179,6 +181,13 @@ class Columns:
 
     all: list[ColumnProfile]
     rows: int
+    sample: pl.DataFrame | None = None  # the profiled rows, for what needs rows together
+
+    def repeats(self, names: list[str]) -> bool | None:
+        """Whether two sampled rows share these columns' values (None: no sample)."""
+        if self.sample is None or not names:
+            return None
+        return bool(self.sample.select(names).is_duplicated().any())
 
     def find(self, test: Callable[[ColumnProfile], bool]) -> ColumnProfile | None:
         return next((c for c in self.all if test(c)), None)
@@ -418,9 +427,8 @@ def _tickets(c: Columns) -> Evidence:
     return e
 
 
-def _usage(c: Columns) -> Evidence:
-    e = Evidence("usage_events")
-    event = c.find(
+def _event_names(c: Columns) -> ColumnProfile | None:
+    return c.find(
         lambda p: (
             p.named(*_n("event action feature event_name event_type activity"))
             and p.unique < 0.5
@@ -429,20 +437,54 @@ def _usage(c: Columns) -> Evidence:
             and not p.named("id", "time", "date", "user", "person")
         )
     )
-    user = c.find(
+
+
+def _users(c: Columns) -> ColumnProfile | None:
+    return c.find(
         lambda p: (
             p.named(*_n("user distinct visitor anonymous member person device"))
             and p.unique < 0.9
             and not p.named("name", "agent")
         )
     )
-    when = next((t for t in c.times() if t.times >= 0.8 or t.epochs >= 0.9), None)
-    quantity = c.find(
+
+
+def _event_counts(c: Columns) -> ColumnProfile | None:
+    return c.find(
         lambda p: (
             p.named(*_n("count quantity events usage total minutes duration events_count"))
             and p.ints >= 0.9
         )
     )
+
+
+def _timed(c: Columns) -> ColumnProfile | None:
+    """A column of times of day (or unix times): rows that are events, not days."""
+    return next((t for t in c.times() if t.times >= 0.8 or t.epochs >= 0.9), None)
+
+
+def _days(c: Columns) -> ColumnProfile | None:
+    """A column of dates without a time of day."""
+    return c.find(lambda p: p.dates >= 0.8 and p.times < 0.1)
+
+
+def _day_keys(c: Columns) -> tuple[list[str], bool | None]:
+    """The columns a roll-up's row is one of (account, user, feature, day) and whether two
+    sampled rows share them (None: no day without times, or neither users nor features)."""
+    day, user, feature = _days(c), _users(c), _event_names(c)
+    if day is None or _timed(c) is not None or (user is None and feature is None):
+        return [], None
+    ref = c.account_ref() or c.find(lambda p: p.named("domain", "groups", "group"))
+    keys = [p.name for p in (ref, user, feature, day) if p is not None]
+    return keys, c.repeats(keys)
+
+
+def _usage(c: Columns) -> Evidence:
+    e = Evidence("usage_events")
+    event = _event_names(c)
+    user = _users(c)
+    when = _timed(c)
+    quantity = _event_counts(c)
     if event is not None:
         e.add(3, f"event names in {event.name!r} ({event.distinct} distinct)")
     if user is not None:
@@ -451,6 +493,8 @@ def _usage(c: Columns) -> Evidence:
         e.add(3, f"times of day in {when.name!r}")
     elif c.times() and quantity is not None:
         e.add(2, f"daily counts in {quantity.name!r}")
+        if _day_keys(c)[1] is False:
+            e.add(-3, "one row per user or feature and day, no times (a daily roll-up)")
     else:
         e.add(-4, "no event times")
     if event is None and quantity is None:
@@ -465,6 +509,51 @@ def _usage(c: Columns) -> Evidence:
     web = c.names(WEB_METRICS)
     if len(web) >= 2:
         e.add(-4, f"website analytics ({', '.join(web[:3])})")
+    if c.names(_n("subject priority requester assignee")):
+        e.add(-3, "support words")
+    if c.names(DEAL_WORDS):
+        e.add(-4, "deal words")
+    if c.names(MARKETING_WORDS):
+        e.add(-4, "e-mail campaign words")
+    if score_column(c) is not None or c.names(SURVEY_WORDS):
+        e.add(-3, "survey words")
+    return e
+
+
+def _usage_daily(c: Columns) -> Evidence:
+    """The daily roll-up: a day column (no times of day), a count, users and features, one
+    row per account, user, feature and day."""
+    e = Evidence("usage_daily")
+    day, count, timed = _days(c), _event_counts(c), _timed(c)
+    user, feature = _users(c), _event_names(c)
+    if timed is not None:
+        e.add(-6, f"times of day in {timed.name!r} (events, not days)")
+    elif day is not None:
+        e.add(3, f"days without a time in {day.name!r}")
+    else:
+        e.add(-6, "no day column")
+    if count is None:
+        e.add(-6, "no count of events")
+        return e
+    e.add(2, f"counts in {count.name!r}")
+    if user is not None:
+        e.add(2, f"users repeat in {user.name!r}")
+    if feature is not None:
+        e.add(2, f"feature names in {feature.name!r} ({feature.distinct} distinct)")
+    if user is None and feature is None:
+        e.add(-3, "neither users nor features")
+    if c.find(lambda p: p.named("active_users", "dau", "wau", "mau") and p.ints >= 0.9):
+        e.add(-4, "active users counted per day (usage_events' daily rows)")
+    ref = c.account_ref() or c.find(lambda p: p.named("domain", "groups", "group"))
+    if ref is None:
+        e.add(-2, "no account, group or domain column")
+    keys, repeated = _day_keys(c)
+    if repeated is False:
+        e.add(2, f"one row per {', '.join(keys)}")
+    elif repeated:
+        e.add(-5, f"several rows share {', '.join(keys)} (not one row per day)")
+    if len(c.names(WEB_METRICS)) >= 2:
+        e.add(-4, "website analytics")
     if c.names(_n("subject priority requester assignee")):
         e.add(-3, "support words")
     if c.names(DEAL_WORDS):
@@ -802,6 +891,7 @@ KINDS: tuple[Callable[[Columns], Evidence], ...] = (
     _subscriptions,
     _invoices,
     _usage,
+    _usage_daily,
     _tickets,
     _surveys,
     _activities,

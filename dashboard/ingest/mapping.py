@@ -200,6 +200,8 @@ SYNONYMS: dict[str, list[str]] = {
     "feature": ["feature", "feature_name", "event", "event_name", "action"],
     "quantity": ["quantity", "count", "usage_count", "events", "event_count"],
     "active_users": ["active_users", "dau", "users"],
+    "day": ["day", "date", "usage_date", "event_date", "activity_date", "usage_day", "event_day"],
+    "events": ["events", "event_count", "events_count", "num_events", "count", "quantity"],
     "ticket_id": ["ticket_id", "ticketid", "ticket_number", "id"],
     "created_at": ["created_at", "submitted_at", "created", "opened_at", "date_created"],
     "resolved_at": ["resolved_at", "closed_at", "solved_at", "resolved"],

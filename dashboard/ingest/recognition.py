@@ -21,7 +21,7 @@ import polars as pl
 
 from dashboard.ingest.evidence import ACCOUNT_WORDS, KINDS, NOT_CUSTOMER, Columns
 from dashboard.ingest.mapping import Mapping
-from dashboard.ingest.profile import ColumnProfile, key_of, profile
+from dashboard.ingest.profile import SAMPLE_ROWS, ColumnProfile, key_of, profile
 
 # words in a file's name that say what it is (compared without a plural s)
 FILE_WORDS: dict[str, set[str]] = {
@@ -29,6 +29,7 @@ FILE_WORDS: dict[str, set[str]] = {
     "subscriptions": {"subscription"},
     "invoices": {"invoice"},
     "usage_events": {"event", "usage", "track"},
+    "usage_daily": {"daily", "rollup", "usage"},
     "tickets": {"ticket", "case", "conversation", "incident"},
     "surveys": {"survey", "nps", "response", "csat"},
     "activities": {"activity", "activitie", "task", "call", "meeting"},
@@ -111,7 +112,7 @@ def recognise_frame(
     """What ``frame`` is, from its header and values. ``preset``: (name, table) of a vendor
     layout whose header fits, weighed as strong evidence for its table."""
     data = pl.DataFrame([s for s in frame.get_columns() if not _metadata(s.name)])
-    cols = Columns(profile(data), frame.height)
+    cols = Columns(profile(data), frame.height, data.head(SAMPLE_ROWS))
     found = {e.kind: e for e in (kind(cols) for kind in KINDS)}
     others = max((e.score for k, e in found.items() if preset and k != preset[1]), default=0)
     if (
@@ -176,6 +177,7 @@ TIME_COLUMNS = {
     "contract_start",
     "renewal_date",
     "occurred_on",
+    "day",
 }
 NUMBER_COLUMNS = {
     "arr",
@@ -187,6 +189,7 @@ NUMBER_COLUMNS = {
     "score",
     "csat",
     "arr_change",
+    "events",
 }
 
 

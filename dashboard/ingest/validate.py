@@ -100,6 +100,7 @@ NATIVE: dict[type, tuple[str, set[str]]] = {
 }
 NOT_IN_FUTURE = {
     "usage_events": ["occurred_at"],
+    "usage_daily": ["day"],
     "tickets": ["created_at", "resolved_at"],
     "surveys": ["responded_at"],
     "activities": ["occurred_at"],

@@ -35,6 +35,7 @@ from dashboard.store.features import (
     ACCOUNT_FEATURES_SQL,
     ACTIVITY_DATES,
     NO_CHURNS,
+    USAGE_SOURCES,
     WINDOWS,
     Windows,
     feature_params,
@@ -52,8 +53,9 @@ SCHEMES: dict[str, str] = {
 }
 RUNS_HERE = ("postgres", "spark")  # engines with a driver in Tandem's dependencies
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-# the tables that come back as they are; usage_events stays in the warehouse
-SMALL_TABLES: tuple[str, ...] = tuple(t for t in SOURCE_TABLES if t != "usage_events")
+# the tables that come back as they are; the usage tables (raw events, daily roll-up) stay
+USAGE_TABLES = ("usage_events", "usage_daily")
+SMALL_TABLES: tuple[str, ...] = tuple(t for t in SOURCE_TABLES if t not in USAGE_TABLES)
 
 
 class WarehouseError(RuntimeError):
@@ -66,6 +68,19 @@ class WarehouseConfig:
     schema: str
     timeout_seconds: int = 600  # each statement
     max_rows: int = 5_000_000  # rows one query may bring back
+    usage: str = "events"  # where usage is read: events, daily (usage_daily) or both
+
+    def __post_init__(self) -> None:
+        if self.usage not in USAGE_SOURCES:
+            raise WarehouseError(
+                f"TANDEM_WAREHOUSE_USAGE: {self.usage!r} is not one of {', '.join(USAGE_SOURCES)}"
+            )
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The canonical tables the schema must hold: the small ones and the usage in use."""
+        used = USAGE_SOURCES[self.usage]
+        return tuple(t for t in SOURCE_TABLES if t not in USAGE_TABLES or t in used)
 
     @property
     def engine(self) -> str:
@@ -88,9 +103,10 @@ class WarehouseConfig:
 
 
 def warehouse_config(secrets_file: Path | None = None) -> WarehouseConfig | None:
-    """``TANDEM_WAREHOUSE_URL`` and ``TANDEM_WAREHOUSE_SCHEMA`` (plus ``_TIMEOUT`` seconds and
-    ``_MAX_ROWS``), or the ``[tandem.warehouse]`` section of ``.streamlit/secrets.toml``
-    (``url``, ``schema``, ``timeout_seconds``, ``max_rows``). None when no URL is set."""
+    """``TANDEM_WAREHOUSE_URL`` and ``TANDEM_WAREHOUSE_SCHEMA`` (plus ``_TIMEOUT`` seconds,
+    ``_MAX_ROWS`` and ``_USAGE``: ``events``, ``daily`` or ``both``), or the
+    ``[tandem.warehouse]`` section of ``.streamlit/secrets.toml`` (``url``, ``schema``,
+    ``timeout_seconds``, ``max_rows``, ``usage``). None when no URL is set."""
     env = os.environ
     section: dict[str, Any] = {}
     path = secrets_file or Path(".streamlit") / "secrets.toml"
@@ -109,6 +125,7 @@ def warehouse_config(secrets_file: Path | None = None) -> WarehouseConfig | None
             env.get("TANDEM_WAREHOUSE_TIMEOUT") or section.get("timeout_seconds", 600)
         ),
         max_rows=int(env.get("TANDEM_WAREHOUSE_MAX_ROWS") or section.get("max_rows", 5_000_000)),
+        usage=env.get("TANDEM_WAREHOUSE_USAGE") or section.get("usage", "events"),
     )
     config.engine  # noqa: B018 - an unknown scheme is refused here, before any connection
     return config
@@ -262,7 +279,9 @@ def features_in_warehouse(
     each date, in DuckDB's types."""
     try:
         churns = churns_in_warehouse(config)
-        sql = compile_features(config.engine, dates, windows, config.schema, churns)
+        sql = compile_features(
+            config.engine, dates, windows, config.schema, churns, usage=config.usage
+        )
     except CompileError as exc:
         raise WarehouseError(
             f"the feature query does not compile for {config.engine}: {exc}"
@@ -295,6 +314,7 @@ def scoring_date_in_warehouse(config: WarehouseConfig, today: dt.date) -> tuple[
         f" AS last_date, count(*) FILTER (WHERE CAST({column} AS DATE) > $today) AS future_rows"
         f" FROM {table}"
         for table, column in ACTIVITY_DATES.items()
+        if table in config.tables
     )
     sql = f"SELECT max(last_date) AS last_date, sum(future_rows) AS future_rows FROM ({parts})"
     found = run_query(
@@ -374,7 +394,7 @@ def check_warehouse(config: WarehouseConfig) -> list[TableCheck]:
         "reading the schema",
     )
     checks = []
-    for table in SOURCE_TABLES:
+    for table in config.tables:
         have = {
             r["column_name"]: r["data_type"]
             for r in found.filter(pl.col("table_name") == table).iter_rows(named=True)

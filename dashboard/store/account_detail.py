@@ -87,7 +87,8 @@ def weekly_usage(
     to ``today``'s week: a week without events is a row of zeros, and the current week, not
     over yet, is marked ``partial``. Active users count as the features do: distinct user
     ids, else the most users a daily row reports; they are empty (not zero) when the
-    account's usage never names its users."""
+    account's usage never names its users. Usage is the raw events and the ``usage_daily``
+    roll-up, read as the features read them."""
     return store.query(
         """
         WITH week_spine AS (
@@ -96,7 +97,15 @@ def weekly_usage(
                 date_trunc('week', $today::DATE), INTERVAL 1 WEEK))::DATE AS week
         ),
         account_usage AS (
-            SELECT * FROM usage_events WHERE account_id = $account_id
+            -- the raw events, and the daily roll-up's days they do not cover (as the
+            -- features read usage: a day both hold counts its raw events)
+            SELECT occurred_at, user_id, quantity, active_users
+            FROM usage_events WHERE account_id = $account_id
+            UNION ALL
+            SELECT day::TIMESTAMP, user_id, events, NULL::BIGINT
+            FROM usage_daily
+            WHERE account_id = $account_id AND day NOT IN (
+                SELECT occurred_at::DATE FROM usage_events WHERE account_id = $account_id)
         ),
         names_its_users AS (
             SELECT coalesce(bool_or(user_id IS NOT NULL OR active_users IS NOT NULL), false)

@@ -31,6 +31,11 @@ def ddl(table: str, name: str | None = None) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name or table} (\n  {cols}\n)"
 
 
+def column_types(table: str) -> list[tuple[str, str]]:
+    """A canonical table's columns with their DuckDB types, in order."""
+    return [(name, _DUCKDB_TYPES[t]) for name, t in columns(table).items()]
+
+
 # Tables that live beside the source data and are rebuilt with it.
 DERIVED_DDL = {
     "score_snapshots": (
@@ -166,6 +171,11 @@ def _contacts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("contacts"))
 
 
+def _usage_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """v6: the usage_daily table (usage rolled up per account, user, feature and day)."""
+    con.execute(ddl("usage_daily"))
+
+
 def _nothing(con: duckdb.DuckDBPyConnection) -> None:
     """A version that changes nothing in this store (the other store's tables changed)."""
 
@@ -176,15 +186,17 @@ SOURCE_MIGRATIONS: dict[int, Migration] = {
     2: _keys_and_domains,
     3: _nothing,
     4: _contacts,
+    5: _usage_daily,
 }
-# Version 2 adds handoff steps and rule tasks, version 4 the delivery log; creating what is
-# missing is each of those migrations.
+# Version 2 adds handoff steps and rule tasks, version 4 the delivery log (version 5 changes
+# nothing here); creating what is missing is each of those migrations.
 APP_MIGRATIONS: dict[int, Migration] = {
     0: _create_app,
     1: _create_app,
     2: _create_app,
     3: _create_app,
     4: _create_app,
+    5: _create_app,
 }
 
 

@@ -33,11 +33,11 @@ import sqlglot
 from sqlglot import exp
 
 from dashboard.store.features import (
-    ACCOUNT_FEATURES_SQL,
     NO_CHURNS,
     WINDOWS,
     Windows,
     feature_params,
+    features_sql,
 )
 
 # engine -> sqlglot dialect; the URL schemes of the warehouse mode name the engines
@@ -537,9 +537,12 @@ def compile_features(
     windows: Windows = WINDOWS,
     schema: str | None = None,
     churns: pl.DataFrame | None = None,
+    usage: str = "both",
 ) -> str:
-    """The feature query (``features.ACCOUNT_FEATURES_SQL``) for ``engine`` at ``dates``, with
+    """The feature query (``features.features_sql``) for ``engine`` at ``dates``, reading usage
+    from ``usage`` (``features.USAGE_SOURCES``: the raw events, the daily roll-up or both), with
     the churned accounts of ``churns`` (``account_churns``' columns) inlined; None: no churn
     known (the query as text, e.g. ``tandem features --sql``)."""
     known = churns if churns is not None else NO_CHURNS
-    return compile_sql(ACCOUNT_FEATURES_SQL, engine, feature_params(dates, known, windows), schema)
+    params = feature_params(dates, known, windows)
+    return compile_sql(features_sql(usage), engine, params, schema)

@@ -8,6 +8,10 @@ features and the point-in-time snapshots of a backtest, in one pass over each ta
   before), each distinct window once, then every date picks its two windows: on a 30-day grid
   of dates (the backtest's) every event is read and counted once. Distinct users are taken as
   distinct rows first and counted after (faster than ``count(DISTINCT) FILTER``);
+- usage is read from the raw events (``usage_events``) and the daily roll-up (``usage_daily``):
+  windows start at a date's midnight, so a day's row counts where its events would, and an
+  account's day that raw events cover is read from them only (the roll-up's rows for it are
+  left out);
 - the latest touch is found per interval between consecutive dates and carried forward with a
   window function, instead of joining a year of activities to every date;
 - missing is missing: usage and billing count for an account only once their source has a
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 import polars as pl
 
+from dashboard.store.ddl import column_types
 from dashboard.text import ACTIVE_USER_DAYS, OUTCOME_DAYS, TICKET_DAYS, arr_on, churn_dates
 
 
@@ -83,10 +89,19 @@ live_accounts AS (
     FROM dated_accounts dated
 ),
 first_rows AS (
+    -- usage: the raw events' and the daily roll-up's (a day's row dated at its midnight: each
+    -- is compared with a date's midnight only, so a day counts as its events' times do)
     SELECT
-        (SELECT min(occurred_at) FROM usage_events) AS first_usage,
-        (SELECT min(occurred_at) FROM usage_events
-            WHERE user_id IS NOT NULL OR active_users IS NOT NULL) AS first_usage_with_users,
+        (SELECT min(first_at) FROM (
+            SELECT min(event.occurred_at) AS first_at FROM usage_events event
+            UNION ALL SELECT CAST(min(daily.day) AS TIMESTAMP) FROM usage_daily daily
+        ) AS usage_firsts) AS first_usage,
+        (SELECT min(first_at) FROM (
+            SELECT min(event.occurred_at) AS first_at FROM usage_events event
+            WHERE event.user_id IS NOT NULL OR event.active_users IS NOT NULL
+            UNION ALL SELECT CAST(min(daily.day) AS TIMESTAMP) FROM usage_daily daily
+            WHERE daily.user_id IS NOT NULL
+        ) AS user_firsts) AS first_usage_with_users,
         (SELECT min(created_at) FROM tickets) AS first_ticket,
         (SELECT min(responded_at) FROM surveys) AS first_survey,
         (SELECT min(issued_on) FROM invoices) AS first_invoice,
@@ -97,8 +112,11 @@ account_sources AS (
     -- usage (or billing) source ever named is missing there, not at zero
     SELECT account_id, min(first_usage) AS first_usage, min(first_invoice) AS first_invoice
     FROM (
-        SELECT account_id, min(occurred_at) AS first_usage, NULL::DATE AS first_invoice
-        FROM usage_events GROUP BY account_id
+        SELECT event.account_id, min(event.occurred_at) AS first_usage, NULL::DATE AS first_invoice
+        FROM usage_events event GROUP BY event.account_id
+        UNION ALL
+        SELECT daily.account_id, CAST(min(daily.day) AS TIMESTAMP), NULL
+        FROM usage_daily daily GROUP BY daily.account_id
         UNION ALL
         SELECT account_id, NULL, min(issued_on) FROM invoices GROUP BY account_id
     ) GROUP BY account_id
@@ -121,12 +139,30 @@ usage_windows AS (
         UNION ALL SELECT as_of_ts - to_days(2 * $usage_days) FROM dates
     )
 ),
+raw_usage_days AS (
+    -- the account-days the raw events cover (from the roll-up's first day on): there the raw
+    -- events count and the roll-up's rows do not, so a day both hold is counted once
+    SELECT DISTINCT event.account_id, CAST(event.occurred_at AS DATE) AS day
+    FROM usage_events event
+    WHERE event.occurred_at >= (SELECT CAST(min(daily.day) AS TIMESTAMP) FROM usage_daily daily)
+),
 usage_in_windows AS (
+    -- the raw events in each window, and the roll-up's days no raw event covers: a window
+    -- starts at a date's midnight, so a day's row falls in the windows its events fall in
     SELECT event.account_id, usage_window.window_start, event.user_id, event.feature,
         event.quantity, event.active_users
     FROM usage_events event JOIN usage_windows usage_window
       ON event.occurred_at >= usage_window.window_start
      AND event.occurred_at < usage_window.window_end
+    UNION ALL
+    SELECT daily.account_id, usage_window.window_start, daily.user_id, daily.feature,
+        daily.events, CAST(NULL AS BIGINT)
+    FROM usage_daily daily JOIN usage_windows usage_window
+      ON daily.day >= CAST(usage_window.window_start AS DATE)
+     AND daily.day < CAST(usage_window.window_end AS DATE)
+    LEFT JOIN raw_usage_days raw_day
+      ON raw_day.account_id = daily.account_id AND raw_day.day = daily.day
+    WHERE raw_day.account_id IS NULL
 ),
 window_user_rows AS (
     -- one row per account, window and user (distinct users are distinct rows, counted after)
@@ -364,11 +400,43 @@ ORDER BY live.as_of, live.account_id
 # Names the feature query's version: kept snapshots built by another version are not reused.
 FEATURES_VERSION = hashlib.sha256(ACCOUNT_FEATURES_SQL.encode()).hexdigest()[:16]
 
+# Where the feature query reads usage from: the raw events, the daily roll-up, or both (a day
+# of an account both cover counts its raw events). The local store always reads both (an
+# empty table adds nothing); a warehouse names its own (``TANDEM_WAREHOUSE_USAGE``), so a
+# team with only one of the two tables need not create the other.
+USAGE_SOURCES: dict[str, tuple[str, ...]] = {
+    "events": ("usage_events",),
+    "daily": ("usage_daily",),
+    "both": ("usage_events", "usage_daily"),
+}
+_USAGE_ALIASES = {"usage_events": "event", "usage_daily": "daily"}
+
+
+def _no_rows(table: str) -> str:
+    """A relation with ``table``'s canonical columns and types and no row."""
+    cols = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in column_types(table))
+    return f"(SELECT {cols} WHERE false)"
+
+
+def features_sql(usage: str = "both") -> str:
+    """The feature query reading usage from ``usage`` (a key of ``USAGE_SOURCES``); the other
+    usage table is read as a relation of no rows, so it need not exist."""
+    if usage not in USAGE_SOURCES:
+        raise ValueError(f"usage source {usage!r}: one of {', '.join(USAGE_SOURCES)}")
+    sql = ACCOUNT_FEATURES_SQL
+    for table, alias in _USAGE_ALIASES.items():
+        if table not in USAGE_SOURCES[usage]:
+            sql = re.sub(rf"\b{table} {alias}\b", f"{_no_rows(table)} {alias}", sql)
+            assert not re.search(rf"\b{table}\b", sql), f"{table} read without its alias"
+    return sql
+
+
 # The activity facts a portfolio's "now" is read from: what customers and people did, each
 # dated when it happened. Never an administrative or future-dated column (owner invitations,
 # due dates, contract ends, renewal dates): those run ahead of the data.
 ACTIVITY_DATES: dict[str, str] = {
     "usage_events": "occurred_at",
+    "usage_daily": "day",
     "tickets": "created_at",
     "invoices": "issued_on",
     "surveys": "responded_at",

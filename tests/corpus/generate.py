@@ -67,6 +67,7 @@ CANONICAL = (
     "subscriptions",
     "invoices",
     "usage_events",
+    "usage_daily",
     "tickets",
     "surveys",
     "activities",

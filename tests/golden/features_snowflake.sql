@@ -85,18 +85,38 @@ WITH snapshot_dates AS (
     END AS renewal_basis
   FROM dated_accounts AS dated
 ), first_rows AS (
+  /* usage: the raw events' and the daily roll-up's (a day's row dated at its midnight: each */
+  /* is compared with a date's midnight only, so a day counts as its events' times do) */
   SELECT
     (
       SELECT
-        MIN(occurred_at)
-      FROM analytics.tandem.usage_events
+        MIN(first_at)
+      FROM (
+        SELECT
+          MIN(event.occurred_at) AS first_at
+        FROM analytics.tandem.usage_events AS event
+        UNION ALL
+        SELECT
+          CAST(MIN(daily.day) AS TIMESTAMPNTZ)
+        FROM analytics.tandem.usage_daily AS daily
+      ) AS usage_firsts
     ) AS first_usage,
     (
       SELECT
-        MIN(occurred_at)
-      FROM analytics.tandem.usage_events
-      WHERE
-        NOT user_id IS NULL OR NOT active_users IS NULL
+        MIN(first_at)
+      FROM (
+        SELECT
+          MIN(event.occurred_at) AS first_at
+        FROM analytics.tandem.usage_events AS event
+        WHERE
+          NOT event.user_id IS NULL OR NOT event.active_users IS NULL
+        UNION ALL
+        SELECT
+          CAST(MIN(daily.day) AS TIMESTAMPNTZ)
+        FROM analytics.tandem.usage_daily AS daily
+        WHERE
+          NOT daily.user_id IS NULL
+      ) AS user_firsts
     ) AS first_usage_with_users,
     (
       SELECT
@@ -127,12 +147,20 @@ WITH snapshot_dates AS (
     MIN(first_invoice) AS first_invoice
   FROM (
     SELECT
-      account_id,
-      MIN(occurred_at) AS first_usage,
+      event.account_id,
+      MIN(event.occurred_at) AS first_usage,
       CAST(NULL AS DATE) AS first_invoice
-    FROM analytics.tandem.usage_events
+    FROM analytics.tandem.usage_events AS event
     GROUP BY
-      account_id
+      event.account_id
+    UNION ALL
+    SELECT
+      daily.account_id,
+      CAST(MIN(daily.day) AS TIMESTAMPNTZ),
+      NULL
+    FROM analytics.tandem.usage_daily AS daily
+    GROUP BY
+      daily.account_id
     UNION ALL
     SELECT
       account_id,
@@ -170,7 +198,22 @@ WITH snapshot_dates AS (
       as_of_ts - INTERVAL '60 DAY'
     FROM dates
   ) AS subquery_2
+), raw_usage_days AS (
+  /* the account-days the raw events cover (from the roll-up's first day on): there the raw */
+  /* events count and the roll-up's rows do not, so a day both hold is counted once */
+  SELECT DISTINCT
+    event.account_id,
+    CAST(event.occurred_at AS DATE) AS day
+  FROM analytics.tandem.usage_events AS event
+  WHERE
+    event.occurred_at >= (
+      SELECT
+        CAST(MIN(daily.day) AS TIMESTAMPNTZ)
+      FROM analytics.tandem.usage_daily AS daily
+    )
 ), usage_in_windows AS (
+  /* the raw events in each window, and the roll-up's days no raw event covers: a window */
+  /* starts at a date's midnight, so a day's row falls in the windows its events fall in */
   SELECT
     event.account_id,
     usage_window.window_start,
@@ -182,6 +225,22 @@ WITH snapshot_dates AS (
   JOIN usage_windows AS usage_window
     ON event.occurred_at >= usage_window.window_start
     AND event.occurred_at < usage_window.window_end
+  UNION ALL
+  SELECT
+    daily.account_id,
+    usage_window.window_start,
+    daily.user_id,
+    daily.feature,
+    daily.events,
+    CAST(NULL AS BIGINT)
+  FROM analytics.tandem.usage_daily AS daily
+  JOIN usage_windows AS usage_window
+    ON daily.day >= CAST(usage_window.window_start AS DATE)
+    AND daily.day < CAST(usage_window.window_end AS DATE)
+  LEFT JOIN raw_usage_days AS raw_day
+    ON raw_day.account_id = daily.account_id AND raw_day.day = daily.day
+  WHERE
+    raw_day.account_id IS NULL
 ), window_user_rows AS (
   /* one row per account, window and user (distinct users are distinct rows, counted after) */
   SELECT
