@@ -603,3 +603,98 @@ def deliveries() -> TableSpec:
         error=cc.TextColumn("Error", width="large"),
     )
     return TableSpec(list(labels), config)
+
+
+# -- the renewal call ------------------------------------------------------------------------------
+def _call_columns() -> dict[str, object]:
+    return {
+        "call": cc.TextColumn("Call"),
+        "expected_arr": money_column("Call's expected ARR"),
+        "reason": cc.TextColumn("Reason", width="medium"),
+        "caller": cc.TextColumn("Called by"),
+        "called_at": cc.DatetimeColumn("Called", format="YYYY-MM-DD HH:mm"),
+        "call_frozen": cc.CheckboxColumn("Frozen", help="90 days or fewer to the renewal"),
+        "calls": cc.NumberColumn("Calls made"),
+        "disagrees": cc.CheckboxColumn("Model disagrees"),
+        "frozen_change_reason": cc.TextColumn("Why changed after the freeze", width="medium"),
+    }
+
+
+def renewal_calls() -> TableSpec:
+    return _accounts(
+        "account_name",
+        "renewal_date",
+        "days_to_renewal",
+        "arr",
+        "churn_probability",
+        "call",
+        "expected_arr",
+        "disagrees",
+        "call_frozen",
+        "caller",
+        "reason",
+        "calls",
+        "am_owner",
+        "csm_owner",
+        **_call_columns(),
+    )
+
+
+def call_disagreements() -> TableSpec:
+    return _accounts(
+        "account_name",
+        "renewal_date",
+        "arr",
+        "churn_probability",
+        "call",
+        "expected_arr",
+        "reason",
+        "caller",
+        "band",
+        "top_cause",
+        **_call_columns(),
+    )
+
+
+def call_history() -> TableSpec:
+    return TableSpec(
+        [
+            "seq",
+            "called_at",
+            "category",
+            "expected_arr",
+            "reason",
+            "frozen_change_reason",
+            "caller",
+        ],
+        {**_call_columns(), "seq": cc.NumberColumn("#"), "category": cc.TextColumn("Call")},
+    )
+
+
+def call_rollup() -> TableSpec:
+    return TableSpec(
+        [
+            "call",
+            "renewals",
+            "arr",
+            "call_expected_arr",
+            "model_expected_arr",
+            "without_probability",
+        ],
+        {
+            "call": cc.TextColumn("Call"),
+            "renewals": cc.NumberColumn("Renewals"),
+            "arr": money_column("ARR up"),
+            "call_expected_arr": money_column(
+                "Callers' expected ARR",
+                help="Σ the expected ARR of each call (— where nobody called)",
+            ),
+            "model_expected_arr": money_column(
+                "Model's expected ARR",
+                help="Σ ARR × (1 − churn probability), over the renewals that have a probability",
+            ),
+            "without_probability": cc.NumberColumn(
+                "No probability", help="Renewals with no churn probability (low coverage): left out"
+            ),
+        },
+    )
