@@ -25,5 +25,6 @@ panels.at_risk(renewals)
 with st.container(border=True):
     panels.forecast(renewals)
 calls_section(renewals)
+panels.risk_work(renewals)
 panels.value_validation(renewals)
 panels.exports(renewals)

@@ -98,10 +98,40 @@ def renewal_windows() -> TableSpec:
     )
 
 
+def _risk_columns() -> dict[str, object]:
+    return {
+        "days_in_stage": cc.NumberColumn(
+            "Days in stage",
+            format="%.1f",
+            help="From this step to the next (to now while the handoff is open)",
+        ),
+        "reason": cc.TextColumn("Reason"),
+        "owner": cc.TextColumn("Owner"),
+        "next_step": cc.TextColumn("Next step", width="medium"),
+        "due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
+        "overdue": cc.CheckboxColumn("Overdue"),
+        "stage": cc.TextColumn("Stage"),
+    }
+
+
 def handoff_history() -> TableSpec:
-    """Every step of an account's handoffs: who, in which role, when, and what they said."""
+    """Every step of an account's handoffs: who, in which role, when, what they said, how
+    long the handoff stayed in the stage, and what a risk step named."""
     return TableSpec(
-        ["kind", "step", "state", "actor", "role", "stepped_at", "note"],
+        [
+            "kind",
+            "step",
+            "state",
+            "days_in_stage",
+            "actor",
+            "role",
+            "stepped_at",
+            "reason",
+            "owner",
+            "next_step",
+            "due_on",
+            "note",
+        ],
         {
             "kind": cc.TextColumn("Handoff"),
             "step": cc.NumberColumn("Step"),
@@ -110,6 +140,36 @@ def handoff_history() -> TableSpec:
             "role": cc.TextColumn("Role"),
             "stepped_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
             "note": cc.TextColumn("Evidence / note", width="large"),
+            **_risk_columns(),
+        },
+    )
+
+
+def open_risks() -> TableSpec:
+    """The open risks worked to an end: where each is, since when, and what happens next."""
+    return _accounts(
+        "account_name",
+        "arr",
+        "stage",
+        "days_in_stage",
+        "reason",
+        "owner",
+        "next_step",
+        "due_on",
+        "overdue",
+        "csm_owner",
+        "am_owner",
+        **_risk_columns(),
+    )
+
+
+def risks_by_stage() -> TableSpec:
+    return TableSpec(
+        ["stage", "risks", "arr"],
+        {
+            "stage": cc.TextColumn("Stage"),
+            "risks": cc.NumberColumn("Open risks"),
+            "arr": money_column("ARR", help="— where an account's ARR is unknown"),
         },
     )
 
