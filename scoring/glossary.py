@@ -202,6 +202,9 @@ RISK_REASONS: tuple[str, ...] = (
 # without an outcome, so it counts neither as saved nor as lost
 RISK_LEGACY_OPEN = ("weighed",)
 RISK_LEGACY_ENDS = ("closed",)
+# a risk's next step past its due date goes into its owner's digest; this many days late, into
+# the leaders' too
+RISK_ESCALATE_DAYS = 7
 
 
 # -- active users ---------------------------------------------------------------------------------

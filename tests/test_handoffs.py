@@ -359,3 +359,57 @@ def test_a_risk_weighed_before_the_lifecycle_is_worked_on_as_a_plan(app):
     assert "weighed" in h.OPEN_STATES["risk"]
     _risk_step(app, hid, "lost", "weighed", NOW + dt.timedelta(days=2), {"reason": "budget cut"})
     assert h.handoffs(app)["state"].to_list() == ["lost"]
+
+
+def test_an_overdue_risk_step_goes_to_its_owner_then_after_a_week_to_the_leaders(app, tmp_path):
+    """A risk's next step due 2026-11-20 is 2 days late on 2026-11-22: in the AM's digest, not
+    the leader's; one due 2026-11-12 (10 days late) in both; one due today in neither."""
+    from dashboard.views.risks import overdue_risks
+
+    today = NOW.date()
+    dues = {"ACC-2late": 2, "ACC-10late": 10, "ACC-today": 0}
+    for account, late in dues.items():
+        hid = _flag(app, account, kind="risk", at=NOW - dt.timedelta(days=30))
+        plan = {**PLAN, "owner": "Avery", "due_on": today - dt.timedelta(days=late)}
+        # the plan was put in place when its due date was still ahead
+        _risk_step(app, hid, "plan", "flagged", NOW - dt.timedelta(days=late + 1), plan)
+    ids = list(dues)
+    scored = pl.DataFrame(
+        {
+            "account_id": ids,
+            "account_name": [i.lower() for i in ids],
+            "csm_owner": ["Cleo"] * 3,
+            "am_owner": ["Avery"] * 3,
+            "arr": [1000.0] * 3,
+            "health": [40.0] * 3,
+            "band": ["green"] * 3,
+            "days_to_renewal": [60] * 3,
+            "health_falling": [False] * 3,
+            "risk_before_deadline": [False] * 3,
+            "expansion_ready": [False] * 3,
+            "invoices_overdue": [0] * 3,
+            "top_cause": [None] * 3,
+            "csm_next": [None] * 3,
+            "am_next": [None] * 3,
+            "max_days_past_due": [0] * 3,
+            "expansion_window": ["now"] * 3,
+            "triggers_fired": [None] * 3,
+            "top_action": [None] * 3,
+        },
+        schema_overrides=dict.fromkeys(
+            ("top_cause", "csm_next", "am_next", "triggers_fired", "top_action"), pl.String
+        ),
+    )
+    rows = overdue_risks(app, scored, today)
+    assert rows.select("account_id", "role", "to_leader").rows() == [
+        ("ACC-10late", "am", True),
+        ("ACC-2late", "am", False),
+    ]
+    assert rows["cause"][1] == "'meet the new VP' was due 2026-11-20 (2 days late), owner Avery"
+    owners = pl.DataFrame({"owner": ["Lee"], "role": ["leader"]})
+    write_digest_files(build_digests(scored, owners, today, rows), tmp_path)
+    am = (tmp_path / f"{file_stem('Avery')}-am.md").read_text()
+    leader = (tmp_path / f"{file_stem('Lee')}-leader.md").read_text()
+    assert "acc-2late" in am and "acc-10late" in am and "acc-today" not in am
+    assert "risk step overdue (plan in place)" in am
+    assert "acc-10late" in leader and "acc-2late" not in leader

@@ -11,6 +11,7 @@ import polars as pl
 from dashboard.store import AppStore
 from dashboard.views.common import Card
 from dashboard.workflows import handoffs as h
+from scoring.digests import overdue_risk_rows
 from scoring.glossary import RISK_STAGE_LABELS
 from scoring.risk_lifecycle import risk_kpis, time_in_stage
 
@@ -119,3 +120,12 @@ def handoff_stages(
             state=pl.col("state").replace_strict(RISK_STAGE_LABELS, default=pl.col("state"))
         )
     )
+
+
+def overdue_risks(app: AppStore, scored: pl.DataFrame, today: dt.date) -> pl.DataFrame:
+    """The digest rows of the open risks whose next step is overdue on ``today`` (to its
+    owner; to the leaders too once ``RISK_ESCALATE_DAYS`` late): ``scored`` is the
+    ``account_scores`` mart."""
+    board = risk_board(app, scored, dt.datetime.combine(today, dt.time()))
+    facts = scored.select("account_id", "health", "band", "days_to_renewal")
+    return overdue_risk_rows(board.open_risks.join(facts, on="account_id", how="left"), today)
