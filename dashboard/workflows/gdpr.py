@@ -41,6 +41,9 @@ def account_data(stores: Stores, account_id: str) -> dict[str, pl.DataFrame]:
     steps = account_rows.handoff_step_rows(stores.app, account_id)
     if steps.height:
         found["handoff_steps"] = steps
+    risk_steps = account_rows.risk_step_rows(stores.app, account_id)
+    if risk_steps.height:
+        found["risk_steps"] = risk_steps
     return found
 
 
