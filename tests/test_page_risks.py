@@ -95,3 +95,29 @@ def test_a_risk_is_worked_from_flagged_to_saved_with_its_time_in_stage(own_demo:
     assert metrics["Save rate"] == "100.0%"
     assert metrics["ARR saved"] == f"${arr:,.0f}"
     assert 10.0 <= float(metrics["Median days to resolve"]) < 11.0
+
+
+def test_a_stale_tab_cannot_record_a_risk_step_nobody_chose(own_demo: Stores):  # noqa: F811
+    """Two tabs as the AM on a flagged risk: A puts a plan in place; B, still showing flagged
+    with 'Lost' and a reason picked, clicks: refused with A's step named, nothing recorded."""
+    account = free_account(own_demo)
+    aid = account["account_id"]
+    hid = h.flag(
+        own_demo.app, aid, "risk", "usage down", account["csm_owner"], "csm", now=FLAGGED_AT
+    )
+    a, b = _tab(aid), _tab(aid)
+    for tab in (a, b):
+        _as(tab, account, "am")
+    form = _step_key(aid, hid, 1)
+    b.selectbox(key=f"{form}_target").set_value("lost")
+    b.selectbox(key=f"{form}_reason").set_value("budget cut")
+    _step(a, aid, hid, 1, "plan", reason="price", next_step="two-year offer")
+    assert "Put a plan in place recorded" in _texts(a, "success")
+    b.button(key=f"FormSubmitter:{form}-Record the step").click().run()
+    assert not b.exception, [e.message for e in b.exception]
+    refusal = _texts(b, "error")
+    assert "this handoff changed since you saw it" in refusal
+    assert f"{account['am_owner']} (AM) recorded 'Put a plan in place'" in refusal
+    assert "Nothing was recorded" in refusal
+    assert h.handoff_history(own_demo.app, aid)["state"].to_list() == ["flagged", "plan"]
+    assert h.risk_steps(own_demo.app, [hid], unmask=True)["reason"].to_list() == ["price"]
