@@ -674,7 +674,7 @@ def _call_columns() -> dict[str, object]:
         "caller": cc.TextColumn("Called by"),
         "called_at": cc.DatetimeColumn("Called", format="YYYY-MM-DD HH:mm"),
         "call_frozen": cc.CheckboxColumn("Frozen", help="90 days or fewer to the renewal"),
-        "calls": cc.NumberColumn("Calls made"),
+        "calls": cc.NumberColumn("Calls made", format="%d"),
         "disagrees": cc.CheckboxColumn("Model disagrees"),
         "frozen_change_reason": cc.TextColumn("Why changed after the freeze", width="medium"),
     }
