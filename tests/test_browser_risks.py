@@ -24,6 +24,8 @@ NEXT = "Next step (a plan in place and saving name one)"
 def _step(tab, label: str, done: str, reason: str, next_step: str | None = None) -> None:
     from playwright.sync_api import expect
 
+    # the rerun after the last step has drawn its fresh form (not the old one beside it)
+    expect(tab.get_by_label("Next step", exact=True)).to_have_count(1, timeout=30_000)
     _pick(tab, "Next step", label)
     expect(tab.get_by_label("Next step", exact=True)).to_have_value(label)
     _pick(tab, REASON, reason)
@@ -59,6 +61,7 @@ def test_a_risk_taken_from_flagged_to_saved_shows_its_time_in_stage(chromium, se
     )
     _step(tab, "Start saving (AM)", "Start saving recorded", "champion left", "exec sponsor call")
     _step(tab, "Saved (AM)", "Saved recorded", "champion left")
+    expect(tab.get_by_label("Next step", exact=True)).to_have_count(0, timeout=30_000)
     tab.screenshot(path=str(ARTIFACTS / "risk-saved.png"), full_page=True)
     assert h.handoff_history(Stores.open(data).app, aid)["state"].to_list() == [
         "flagged",
