@@ -30,7 +30,7 @@ FREEZE_LABEL = (
 
 def _option(row: dict) -> str:
     """The renewal as the form's picker names it."""
-    return f"{row['account_name']} · renews {row['renewal_date']} · {row['call']}"
+    return f"{row['account_name']} · renews {row['renewal_date']}"
 
 
 def _renewals(data: Path) -> pl.DataFrame:
@@ -93,6 +93,7 @@ def test_a_call_frozen_at_t90_needs_a_reason_and_shows_in_the_sync(chromium, ser
     page.get_by_label(FREEZE_LABEL).fill("procurement only now engaged")
     page.get_by_role("button", name="Record the call").click()
     expect(page.get_by_text("Call recorded: at risk on").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("current call: at risk by").first).to_be_visible(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "renewal-call-frozen.png"), full_page=True)
     kept = rc.call_history(Stores.open(data).app, aid, renewal)
     assert kept.select("category", "reason", "frozen_change_reason").rows() == [

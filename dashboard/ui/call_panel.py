@@ -108,9 +108,11 @@ def call_form(view: RenewalView) -> None:
             icon=":material/lock:",
         )
         return
+    # the picker names the renewal only: its call is said below, fresh on every run (a picker
+    # whose labels changed kept showing the old call in the browser)
     names = {
-        r["account_id"]: f"{r['account_name']} · renews {r['renewal_date']} · {r['call']}"
-        for r in mine.select("account_id", "account_name", "renewal_date", "call").to_dicts()
+        r["account_id"]: f"{r['account_name']} · renews {r['renewal_date']}"
+        for r in mine.select("account_id", "account_name", "renewal_date").to_dicts()
     }
     picked = st.selectbox("Renewal to call", list(names), format_func=names.get, key=f"{KEY}_pick")
     row = next(r for r in mine.to_dicts() if r["account_id"] == picked)
