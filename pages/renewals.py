@@ -4,6 +4,7 @@ The renewal is won all year by the CSM's value work and closed by the AM at the 
 import streamlit as st
 
 from dashboard.ui import renewal_panels as panels
+from dashboard.ui.call_panel import calls_section
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.identity import unmasked
@@ -23,5 +24,7 @@ panels.weeks_and_windows(renewals)
 panels.at_risk(renewals)
 with st.container(border=True):
     panels.forecast(renewals)
+calls_section(renewals)
+panels.risk_work(renewals)
 panels.value_validation(renewals)
 panels.exports(renewals)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
+from scoring.glossary import RISK_ESCALATE_DAYS
 from scoring.signals import AT_RISK_REASON
 
 col = pl.col
@@ -109,6 +112,7 @@ def chairs_rows(stalled: pl.DataFrame, unflagged: pl.DataFrame) -> pl.DataFrame:
             "cause"
         ),
         pl.lit("Qualify it or say why not, in the handoff").alias("action"),
+        pl.lit(True).alias("to_leader"),
     )
     never = unflagged.select(
         *DIGEST_COLUMNS,
@@ -118,5 +122,37 @@ def chairs_rows(stalled: pl.DataFrame, unflagged: pl.DataFrame) -> pl.DataFrame:
         pl.lit("expansion-ready 30+ days, never flagged").alias("reason"),
         col("triggers_fired").alias("cause"),
         pl.lit("Flag it to the AM with the evidence").alias("action"),
+        pl.lit(True).alias("to_leader"),
     )
     return pl.concat([waiting, never], how="vertical_relaxed")
+
+
+def overdue_risk_rows(
+    open_risks: pl.DataFrame, today: dt.date, escalate_after: int = RISK_ESCALATE_DAYS
+) -> pl.DataFrame:
+    """Digest rows for open risks whose next step is past its due date: to the step's owner
+    (role ``am`` when the owner is the account's AM, else ``csm``), and (``to_leader``) to the
+    leaders once ``escalate_after`` days late. ``open_risks`` has the digest columns, both
+    owners and the risk's ``owner``, ``next_step``, ``due_on`` and ``stage``."""
+    late = open_risks.filter(col("due_on") < today).with_columns(
+        days_late=(pl.lit(today) - col("due_on")).dt.total_days()
+    )
+    return late.sort("days_late", descending=True).select(
+        *DIGEST_COLUMNS,
+        "csm_owner",
+        "am_owner",
+        pl.when(col("owner") == col("am_owner"))
+        .then(pl.lit("am"))
+        .otherwise(pl.lit("csm"))
+        .alias("role"),
+        pl.format("risk step overdue ({})", col("stage")).alias("reason"),
+        pl.format(
+            "'{}' was due {} ({} days late), owner {}",
+            col("next_step"),
+            col("due_on"),
+            col("days_late"),
+            col("owner"),
+        ).alias("cause"),
+        pl.lit("Take the step or set a new date, in the risk's handoff").alias("action"),
+        (col("days_late") >= escalate_after).alias("to_leader"),
+    )

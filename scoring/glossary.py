@@ -171,6 +171,42 @@ def call_disagrees(call: str = "call", probability: str = "churn_probability") -
     )
 
 
+# -- risks worked to an end ----------------------------------------------------------------------
+# A risk the CSM flags is worked to an end: flagged -> plan in place -> saving -> saved or lost
+# (lost from any open stage). From the plan on, every step names the reason (from the short
+# list), an owner and the next step with its due date; the end names the reason too.
+RISK_OPEN_STAGES: tuple[str, ...] = ("flagged", "plan", "saving")
+RISK_ENDS: tuple[str, ...] = ("saved", "lost")
+RISK_STAGE_LABELS = {
+    "flagged": "flagged",
+    "plan": "plan in place",
+    "saving": "saving",
+    "saved": "saved",
+    "lost": "lost",
+    "weighed": "weighed (before the lifecycle)",
+    "closed": "closed (before the lifecycle, outcome not recorded)",
+}
+RISK_REASONS: tuple[str, ...] = (
+    "low adoption",
+    "value not shown",
+    "champion left",
+    "budget cut",
+    "price",
+    "product gap",
+    "support issues",
+    "competitor",
+    "merger or acquisition",
+    "other",
+)
+# risks opened before the lifecycle: "weighed" is worked on as a plan in place; "closed" ended
+# without an outcome, so it counts neither as saved nor as lost
+RISK_LEGACY_OPEN = ("weighed",)
+RISK_LEGACY_ENDS = ("closed",)
+# a risk's next step past its due date goes into its owner's digest; this many days late, into
+# the leaders' too
+RISK_ESCALATE_DAYS = 7
+
+
 # -- active users ---------------------------------------------------------------------------------
 def seat_utilisation() -> pl.Expr:
     """Active users in the last ``ACTIVE_USER_DAYS`` days ÷ licensed seats (null without

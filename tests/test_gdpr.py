@@ -264,3 +264,57 @@ def test_export_and_erasure_find_one_account_exactly_in_every_file(tmp_path):
     again = refresh(stores, TODAY, root)  # the next night: still no work, still empty
     assert root / solo_feed not in again.work_files
     assert Calendar.from_ical((root / solo_feed).read_bytes()).walk("VEVENT") == []
+
+
+def test_erasure_removes_the_accounts_renewal_calls_and_risk_steps(world):
+    """What people typed about the account in a renewal call or a risk step (a reason, a next
+    step) is exported with it and erased with it; nobody else's is touched."""
+    from dashboard.workflows import renewal_calls as rc
+    from dashboard.workflows.access import LOCAL
+
+    stores, root, account = world
+    hid = h.handoffs(stores.app, [account])["handoff_id"][0]
+    am = stores.sources.query(
+        "SELECT am_owner FROM account_scores WHERE account_id = ?", [account]
+    )["am_owner"][0]
+    plan = {
+        "reason": "champion left",
+        "owner": am or "someone",
+        "next_step": "ring +44 20 7946 0958",
+        "due_on": TODAY + dt.timedelta(days=3),
+    }
+    h.advance(
+        stores.app,
+        hid,
+        "plan",
+        am or "x",
+        "am",
+        from_state="flagged",
+        account_has_am=True,
+        now=NOW,
+        risk=plan,
+    )
+    owners = stores.sources.query(
+        "SELECT account_id, csm_owner, am_owner FROM account_scores ORDER BY account_id"
+    )
+    other = owners.filter(pl.col("account_id") != account).row(0, named=True)
+    renewal = TODAY + dt.timedelta(days=120)  # in the call horizon, not frozen
+    for row in (owners.filter(pl.col("account_id") == account).row(0, named=True), other):
+        rc.record_call(
+            stores.app,
+            LOCAL,
+            {**row, "renewal_date": renewal},
+            "commit",
+            "sponsor on +44 20 7946 0958",
+            1.0,
+            NOW,
+            seen_version=None,
+        )
+    found = account_data(stores, account)
+    assert found["risk_steps"].height == 1 and found["renewal_calls"].height == 1
+    delete_account(stores, account, root, NOW)
+    assert account_data(stores, account) == {}
+    assert h.risk_steps(stores.app).is_empty()
+    kept = rc.current_calls(stores.app)
+    assert account not in kept["account_id"].to_list()
+    assert kept["account_id"].to_list() == [other["account_id"]]

@@ -95,18 +95,24 @@ def test_roles_take_only_their_own_steps(app):
         )
     with pytest.raises(h.HandoffError, match="already has an open expansion handoff"):
         _flag(app)
-    # a risk goes the other way: the CSM flags it, the AM weighs it commercially
+    # a risk goes the other way: the CSM flags it, the AM puts a plan in place
     risk = _flag(app, kind="risk")
     h.advance(
         app,
         risk,
-        "weighed",
+        "plan",
         "Avery AM",
         "am",
         from_state="flagged",
         account_has_am=True,
         note="two-year term",
         now=NOW,
+        risk={
+            "reason": "price",
+            "owner": "Avery AM",
+            "next_step": "offer the two-year term",
+            "due_on": NOW.date() + dt.timedelta(days=7),
+        },
     )
     assert set(h.handoffs(app)["kind"]) == {"expansion", "risk"}
 
@@ -278,3 +284,132 @@ def test_processes_flagging_the_same_account_at_once_open_one_handoff(tmp_path):
     assert outcomes.count("opened") == 1, outcomes
     rows = AppStore(tmp_path).query("SELECT count(*) AS n FROM handoffs")
     assert rows["n"][0] == 1
+
+
+PLAN = {
+    "reason": "champion left",
+    "owner": "Avery AM",
+    "next_step": "meet the new VP",
+    "due_on": NOW.date() + dt.timedelta(days=5),
+}
+
+
+def _risk_step(app: AppStore, hid: str, target: str, start: str, at: dt.datetime, risk=PLAN):
+    return h.advance(
+        app, hid, target, "Avery AM", "am", from_state=start, account_has_am=True, now=at, risk=risk
+    )
+
+
+def test_a_risk_is_worked_from_flagged_to_saved_with_reason_owner_and_next_step(app):
+    """flagged -> plan in place -> saving -> saved; each step from the plan on keeps its
+    reason, owner, next step and due date (issue 26 point 4)."""
+    hid = _flag(app, kind="risk")
+    _risk_step(app, hid, "plan", "flagged", NOW + dt.timedelta(days=1))
+    saving = {**PLAN, "next_step": "exec sponsor call", "due_on": NOW.date() + dt.timedelta(days=9)}
+    _risk_step(app, hid, "saving", "plan", NOW + dt.timedelta(days=3), saving)
+    _risk_step(app, hid, "saved", "saving", NOW + dt.timedelta(days=8), {"reason": "champion left"})
+    assert h.handoff_history(app, "ACC-1")["state"].to_list() == [
+        "flagged",
+        "plan",
+        "saving",
+        "saved",
+    ]
+    kept = h.risk_steps(app, [hid], unmask=True)
+    assert kept.select("step", "reason", "owner", "next_step", "due_on").rows() == [
+        (2, "champion left", "Avery AM", "meet the new VP", dt.date(2026, 11, 27)),
+        (3, "champion left", "Avery AM", "exec sponsor call", dt.date(2026, 12, 1)),
+        (4, "champion left", None, None, None),
+    ]
+    assert h.handoffs(app)["state"].to_list() == ["saved"]
+    # a saved risk is over: no step leaves it, and a new risk may be flagged
+    assert h.next_steps("risk", "saved") == {}
+    _flag(app, kind="risk", at=NOW + dt.timedelta(days=9))
+
+
+@pytest.mark.parametrize(
+    ("target", "risk", "message"),
+    [
+        ("plan", None, "pick the risk's reason from the list"),
+        ("plan", {**PLAN, "reason": "vibes"}, "pick the risk's reason from the list"),
+        ("plan", {**PLAN, "owner": " "}, "name the owner"),
+        ("plan", {**PLAN, "next_step": ""}, "write the next step"),
+        ("plan", {**PLAN, "due_on": None}, "give the next step a due date"),
+        ("plan", {**PLAN, "due_on": NOW.date() - dt.timedelta(days=1)}, "today .2026-11-22. or"),
+        ("lost", {"reason": ""}, "pick the risk's reason from the list"),
+        ("weighed", PLAN, "cannot move a risk handoff from 'flagged' to 'weighed'"),
+    ],
+)
+def test_a_risk_step_without_its_reason_owner_or_next_step_records_nothing(
+    app, target, risk, message
+):
+    hid = _flag(app, kind="risk")
+    with pytest.raises(h.HandoffError, match=message):
+        _risk_step(app, hid, target, "flagged", NOW, risk)
+    assert h.handoff_history(app, "ACC-1")["state"].to_list() == ["flagged"]
+    assert h.risk_steps(app).is_empty()
+
+
+def test_a_risk_weighed_before_the_lifecycle_is_worked_on_as_a_plan(app):
+    hid = _flag(app, kind="risk")
+    with app.transaction() as con:  # as an older Tandem recorded it
+        from dashboard.store import handoff_log as log
+
+        log.insert_step(con, hid, 2, "weighed", "Avery AM", "am", "two-year term", NOW)
+        log.set_state(con, hid, "weighed", NOW)
+    assert "weighed" in h.OPEN_STATES["risk"]
+    _risk_step(app, hid, "lost", "weighed", NOW + dt.timedelta(days=2), {"reason": "budget cut"})
+    assert h.handoffs(app)["state"].to_list() == ["lost"]
+
+
+def test_an_overdue_risk_step_goes_to_its_owner_then_after_a_week_to_the_leaders(app, tmp_path):
+    """A risk's next step due 2026-11-20 is 2 days late on 2026-11-22: in the AM's digest, not
+    the leader's; one due 2026-11-12 (10 days late) in both; one due today in neither."""
+    from dashboard.views.risks import overdue_risks
+
+    today = NOW.date()
+    dues = {"ACC-2late": 2, "ACC-10late": 10, "ACC-today": 0}
+    for account, late in dues.items():
+        hid = _flag(app, account, kind="risk", at=NOW - dt.timedelta(days=30))
+        plan = {**PLAN, "owner": "Avery", "due_on": today - dt.timedelta(days=late)}
+        # the plan was put in place when its due date was still ahead
+        _risk_step(app, hid, "plan", "flagged", NOW - dt.timedelta(days=late + 1), plan)
+    ids = list(dues)
+    scored = pl.DataFrame(
+        {
+            "account_id": ids,
+            "account_name": [i.lower() for i in ids],
+            "csm_owner": ["Cleo"] * 3,
+            "am_owner": ["Avery"] * 3,
+            "arr": [1000.0] * 3,
+            "health": [40.0] * 3,
+            "band": ["green"] * 3,
+            "days_to_renewal": [60] * 3,
+            "health_falling": [False] * 3,
+            "risk_before_deadline": [False] * 3,
+            "expansion_ready": [False] * 3,
+            "invoices_overdue": [0] * 3,
+            "top_cause": [None] * 3,
+            "csm_next": [None] * 3,
+            "am_next": [None] * 3,
+            "max_days_past_due": [0] * 3,
+            "expansion_window": ["now"] * 3,
+            "triggers_fired": [None] * 3,
+            "top_action": [None] * 3,
+        },
+        schema_overrides=dict.fromkeys(
+            ("top_cause", "csm_next", "am_next", "triggers_fired", "top_action"), pl.String
+        ),
+    )
+    rows = overdue_risks(app, scored, today)
+    assert rows.select("account_id", "role", "to_leader").rows() == [
+        ("ACC-10late", "am", True),
+        ("ACC-2late", "am", False),
+    ]
+    assert rows["cause"][1] == "'meet the new VP' was due 2026-11-20 (2 days late), owner Avery"
+    owners = pl.DataFrame({"owner": ["Lee"], "role": ["leader"]})
+    write_digest_files(build_digests(scored, owners, today, rows), tmp_path)
+    am = (tmp_path / f"{file_stem('Avery')}-am.md").read_text()
+    leader = (tmp_path / f"{file_stem('Lee')}-leader.md").read_text()
+    assert "acc-2late" in am and "acc-10late" in am and "acc-today" not in am
+    assert "risk step overdue (plan in place)" in am
+    assert "acc-10late" in leader and "acc-2late" not in leader

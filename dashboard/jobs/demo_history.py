@@ -86,13 +86,19 @@ def _seed(stores: Stores, anchor: dt.date, seed: int) -> int:
             handoffs.advance(
                 stores.app,
                 hid,
-                "weighed",
+                "plan",
                 row["am_owner"],
                 "am",
                 from_state="flagged",
                 account_has_am=True,
                 now=at + dt.timedelta(days=2),
                 note="Offer a two-year term at flat price if value is shown by the QBR",
+                risk={
+                    "reason": "value not shown",
+                    "owner": row["am_owner"],
+                    "next_step": "QBR with the sponsor: show the outcomes, then the term offer",
+                    "due_on": anchor + dt.timedelta(days=10),
+                },
             )
         made += 1
     # last week's sync of the three largest pairs, so the next one starts where it ended

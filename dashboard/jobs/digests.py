@@ -147,8 +147,9 @@ def build_digests(
     leaders = sorted(role_of.filter(pl.col("role") == "leader")["owner"].to_list())
     if leaders:
         book = leader_digest(scored)  # the same read of the book for every leader
-        if chairs.height:
-            book = pl.concat([book, chairs.select(book.columns)], how="vertical_relaxed")
+        if chairs.height:  # what fell between the chairs, and what was escalated to leaders
+            up = chairs.filter(pl.col("to_leader")) if "to_leader" in chairs.columns else chairs
+            book = pl.concat([book, up.select(book.columns)], how="vertical_relaxed")
         book = _with_currency(book, scored)
         blind = scored.height > 0 and scored["health"].is_null().all()  # no source with data
         red = (

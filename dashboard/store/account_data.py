@@ -10,11 +10,14 @@ import polars as pl
 from dashboard.schema import SOURCE_TABLES
 from dashboard.store import audit_log, goal_log
 from dashboard.store.appdata import AppStore
+from dashboard.store.ddl import APP_DDL
 from dashboard.store.sources import SourceStore, SourceWriter
 from dashboard.store.sql import ident
 
 DERIVED_TABLES = ("score_snapshots", "account_scores", "account_drivers", "snapshot_features")
-APP_TABLES = ("handoffs", "tasks", "sync_notes")
+APP_TABLES = ("handoffs", "tasks", "sync_notes", "renewal_calls")
+# app tables created when first used: an older store may not have them yet
+LATE_TABLES = ("renewal_calls", "risk_steps")
 
 
 def tables_with_accounts(store: SourceStore) -> list[str]:
@@ -31,8 +34,17 @@ def source_rows(store: SourceStore, table: str, account_id: str) -> pl.DataFrame
     return store.query(f"SELECT * FROM {ident(table)} WHERE account_id = $id", {"id": account_id})
 
 
+def _has(app: AppStore, table: str) -> bool:
+    found = app.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $t", {"t": table}
+    )
+    return bool(found["n"][0])
+
+
 def app_rows(app: AppStore, table: str, account_id: str) -> pl.DataFrame:
     assert table in APP_TABLES
+    if table in LATE_TABLES and not _has(app, table):
+        return pl.DataFrame()
     return app.query(f"SELECT * FROM {ident(table)} WHERE account_id = $id", {"id": account_id})
 
 
@@ -40,6 +52,16 @@ def handoff_step_rows(app: AppStore, account_id: str) -> pl.DataFrame:
     return app.query(
         "SELECT s.* FROM handoff_steps s JOIN handoffs h USING (handoff_id)"
         " WHERE h.account_id = $id",
+        {"id": account_id},
+    )
+
+
+def risk_step_rows(app: AppStore, account_id: str) -> pl.DataFrame:
+    """The reasons, owners and next steps of the account's risk handoffs' steps."""
+    if not _has(app, "risk_steps"):
+        return pl.DataFrame()
+    return app.query(
+        "SELECT r.* FROM risk_steps r JOIN handoffs h USING (handoff_id) WHERE h.account_id = $id",
         {"id": account_id},
     )
 
@@ -57,6 +79,13 @@ def erase_app_rows(
     """Delete what people typed about the account; the audit log keeps only the erasure:
     the id, the time, who asked and ``detail`` (what was removed, counted: never a value)."""
     with app.transaction() as con:
+        for table in LATE_TABLES:  # so the deletes below find them in an older store too
+            con.execute(APP_DDL[table])
+        con.execute(
+            "DELETE FROM risk_steps WHERE handoff_id IN"
+            " (SELECT handoff_id FROM handoffs WHERE account_id = $id)",
+            {"id": account_id},
+        )
         con.execute(
             "DELETE FROM handoff_steps WHERE handoff_id IN"
             " (SELECT handoff_id FROM handoffs WHERE account_id = $id)",

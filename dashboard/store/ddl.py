@@ -126,6 +126,15 @@ APP_DDL = {
         "  due_on DATE NOT NULL, state VARCHAR NOT NULL, edited_by VARCHAR NOT NULL,\n"
         "  edited_role VARCHAR, edited_at TIMESTAMP NOT NULL, PRIMARY KEY (goal_id, version)\n)"
     ),
+    # a risk handoff's step from the plan on (workflows/handoffs.py): the reason from the short
+    # list, the owner, the next step and its due date (created when first used too:
+    # store/handoff_log.py)
+    "risk_steps": (
+        "CREATE TABLE IF NOT EXISTS risk_steps (\n"
+        "  handoff_id VARCHAR NOT NULL, step INTEGER NOT NULL, reason VARCHAR NOT NULL,\n"
+        "  owner VARCHAR, next_step VARCHAR, due_on DATE,\n"
+        "  PRIMARY KEY (handoff_id, step)\n)"
+    ),
     # the identity provider's stable subject beside the e-mail of its first sign-in (created
     # when first used too: store/identities.py)
     "identities": (

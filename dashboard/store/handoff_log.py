@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from dashboard.store.appdata import AppStore
+from dashboard.store.ddl import APP_DDL
 
 
 class HandoffRow(NamedTuple):
@@ -169,6 +170,69 @@ def insert_step(
             "note": note,
             "now": now,
         },
+    )
+
+
+def insert_risk_step(
+    con: duckdb.DuckDBPyConnection,
+    handoff_id: str,
+    step: int,
+    reason: str,
+    owner: str | None,
+    next_step: str | None,
+    due_on: dt.date | None,
+) -> None:
+    """What a risk's step names: the reason, the owner, the next step and when it is due."""
+    con.execute(APP_DDL["risk_steps"])  # a store made before the table existed
+    con.execute(
+        "INSERT INTO risk_steps VALUES ($id, $step, $reason, $owner, $next_step, $due_on)",
+        {
+            "id": handoff_id,
+            "step": step,
+            "reason": reason,
+            "owner": owner,
+            "next_step": next_step,
+            "due_on": due_on,
+        },
+    )
+
+
+def _has_risk_steps(app: AppStore) -> bool:
+    found = app.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'risk_steps'"
+    )
+    return bool(found["n"][0])
+
+
+RISK_STEP_SCHEMA = {
+    "handoff_id": pl.String,
+    "step": pl.Int32,
+    "reason": pl.String,
+    "owner": pl.String,
+    "next_step": pl.String,
+    "due_on": pl.Date,
+}
+
+
+def risk_step_rows(app: AppStore, handoff_ids: list[str] | None = None) -> pl.DataFrame:
+    """The reason, owner, next step and due date of every risk step that names them."""
+    if not _has_risk_steps(app):
+        return pl.DataFrame(schema=RISK_STEP_SCHEMA)
+    return app.query(
+        "SELECT handoff_id, step, reason, owner, next_step, due_on FROM risk_steps"
+        " WHERE $ids IS NULL OR handoff_id IN (SELECT unnest($ids::VARCHAR[]))"
+        " ORDER BY handoff_id, step",
+        {"ids": handoff_ids},
+    )
+
+
+def kind_step_rows(app: AppStore, kind: str) -> pl.DataFrame:
+    """Every step of every handoff of ``kind``, each handoff's in order."""
+    return app.query(
+        "SELECT h.account_id, s.handoff_id, s.step, s.state, s.actor, s.role, s.stepped_at"
+        " FROM handoff_steps s JOIN handoffs h USING (handoff_id) WHERE h.kind = $kind"
+        " ORDER BY s.handoff_id, s.step",
+        {"kind": kind},
     )
 
 

@@ -33,10 +33,11 @@ def format_delta(card: Card) -> str | None:
     return f"{shown} {card.compared_with}" if shown else f"no change {card.compared_with}"
 
 
-def kpi_row(cards: list[Card]) -> None:
+def kpi_row(cards: list[Card], key: str = "kpi_row") -> None:
     """Draw the cards; where less is better (red ARR) the delta colour is inverted. A delta
-    that rounds to nothing, or a note, has no arrow and no colour."""
-    with st.container(horizontal=True, key="kpi_row"):  # one row a page (ui.layout styles it)
+    that rounds to nothing, or a note, has no arrow and no colour. A second row on a page
+    has a key of its own that starts with ``kpi_row`` (ui.layout styles them alike)."""
+    with st.container(horizontal=True, key=key):
         for card in cards:
             plain = _shown_delta(card) is None
             st.metric(

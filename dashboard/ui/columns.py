@@ -98,10 +98,40 @@ def renewal_windows() -> TableSpec:
     )
 
 
+def _risk_columns() -> dict[str, object]:
+    return {
+        "days_in_stage": cc.NumberColumn(
+            "Days in stage",
+            format="%.1f",
+            help="From this step to the next (to now while the handoff is open)",
+        ),
+        "reason": cc.TextColumn("Reason"),
+        "owner": cc.TextColumn("Owner"),
+        "next_step": cc.TextColumn("Next step", width="medium"),
+        "due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
+        "overdue": cc.CheckboxColumn("Overdue"),
+        "stage": cc.TextColumn("Stage"),
+    }
+
+
 def handoff_history() -> TableSpec:
-    """Every step of an account's handoffs: who, in which role, when, and what they said."""
+    """Every step of an account's handoffs: who, in which role, when, what they said, how
+    long the handoff stayed in the stage, and what a risk step named."""
     return TableSpec(
-        ["kind", "step", "state", "actor", "role", "stepped_at", "note"],
+        [
+            "kind",
+            "step",
+            "state",
+            "days_in_stage",
+            "actor",
+            "role",
+            "stepped_at",
+            "reason",
+            "owner",
+            "next_step",
+            "due_on",
+            "note",
+        ],
         {
             "kind": cc.TextColumn("Handoff"),
             "step": cc.NumberColumn("Step"),
@@ -110,6 +140,36 @@ def handoff_history() -> TableSpec:
             "role": cc.TextColumn("Role"),
             "stepped_at": cc.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
             "note": cc.TextColumn("Evidence / note", width="large"),
+            **_risk_columns(),
+        },
+    )
+
+
+def open_risks() -> TableSpec:
+    """The open risks worked to an end: where each is, since when, and what happens next."""
+    return _accounts(
+        "account_name",
+        "arr",
+        "stage",
+        "days_in_stage",
+        "reason",
+        "owner",
+        "next_step",
+        "due_on",
+        "overdue",
+        "csm_owner",
+        "am_owner",
+        **_risk_columns(),
+    )
+
+
+def risks_by_stage() -> TableSpec:
+    return TableSpec(
+        ["stage", "risks", "arr"],
+        {
+            "stage": cc.TextColumn("Stage"),
+            "risks": cc.NumberColumn("Open risks"),
+            "arr": money_column("ARR", help="— where an account's ARR is unknown"),
         },
     )
 
@@ -622,3 +682,98 @@ def deliveries() -> TableSpec:
         error=cc.TextColumn("Error", width="large"),
     )
     return TableSpec(list(labels), config)
+
+
+# -- the renewal call ------------------------------------------------------------------------------
+def _call_columns() -> dict[str, object]:
+    return {
+        "call": cc.TextColumn("Call"),
+        "expected_arr": money_column("Call's expected ARR"),
+        "reason": cc.TextColumn("Reason", width="medium"),
+        "caller": cc.TextColumn("Called by"),
+        "called_at": cc.DatetimeColumn("Called", format="YYYY-MM-DD HH:mm"),
+        "call_frozen": cc.CheckboxColumn("Frozen", help="90 days or fewer to the renewal"),
+        "calls": cc.NumberColumn("Calls made", format="%d"),
+        "disagrees": cc.CheckboxColumn("Model disagrees"),
+        "frozen_change_reason": cc.TextColumn("Why changed after the freeze", width="medium"),
+    }
+
+
+def renewal_calls() -> TableSpec:
+    return _accounts(
+        "account_name",
+        "renewal_date",
+        "days_to_renewal",
+        "arr",
+        "churn_probability",
+        "call",
+        "expected_arr",
+        "disagrees",
+        "call_frozen",
+        "caller",
+        "reason",
+        "calls",
+        "am_owner",
+        "csm_owner",
+        **_call_columns(),
+    )
+
+
+def call_disagreements() -> TableSpec:
+    return _accounts(
+        "account_name",
+        "renewal_date",
+        "arr",
+        "churn_probability",
+        "call",
+        "expected_arr",
+        "reason",
+        "caller",
+        "band",
+        "top_cause",
+        **_call_columns(),
+    )
+
+
+def call_history() -> TableSpec:
+    return TableSpec(
+        [
+            "seq",
+            "called_at",
+            "category",
+            "expected_arr",
+            "reason",
+            "frozen_change_reason",
+            "caller",
+        ],
+        {**_call_columns(), "seq": cc.NumberColumn("#"), "category": cc.TextColumn("Call")},
+    )
+
+
+def call_rollup() -> TableSpec:
+    return TableSpec(
+        [
+            "call",
+            "renewals",
+            "arr",
+            "call_expected_arr",
+            "model_expected_arr",
+            "without_probability",
+        ],
+        {
+            "call": cc.TextColumn("Call"),
+            "renewals": cc.NumberColumn("Renewals"),
+            "arr": money_column("ARR up"),
+            "call_expected_arr": money_column(
+                "Callers' expected ARR",
+                help="Σ the expected ARR of each call (— where nobody called)",
+            ),
+            "model_expected_arr": money_column(
+                "Model's expected ARR",
+                help="Σ ARR × (1 − churn probability), over the renewals that have a probability",
+            ),
+            "without_probability": cc.NumberColumn(
+                "No probability", help="Renewals with no churn probability (low coverage): left out"
+            ),
+        },
+    )

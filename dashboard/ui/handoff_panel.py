@@ -12,6 +12,7 @@ The panel reruns alone (``st.fragment``).
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import partial
 
 import polars as pl
@@ -23,9 +24,13 @@ from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import use_data_currency
 from dashboard.ui.state import now, stores
 from dashboard.ui.tables import edits_as_shown, rows_version, show_table
+from dashboard.views.risks import handoff_stages
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import tasks as t
 from dashboard.workflows.access import Actor, NotAllowed, actors_for
+from scoring.glossary import RISK_REASONS
+
+RISK_FIELDS = ("reason", "owner", "next_step", "due_on")
 
 STATE_COLORS = {
     "flagged": "orange",
@@ -35,6 +40,9 @@ STATE_COLORS = {
     "lost": "gray",
     "weighed": "blue",
     "closed": "gray",
+    "plan": "blue",
+    "saving": "violet",
+    "saved": "green",
 }
 KIND_LABELS = {"expansion": "Expansion-ready", "risk": "Risk"}
 
@@ -103,6 +111,7 @@ def _record(account: dict, pending: dict) -> str:
             seen_step=pending["seen_step"],
             note=pending["note"] or "",
             now=now(),
+            risk={k: pending.get(k) for k in RISK_FIELDS} if pending["kind"] == "risk" else None,
         )
         return (
             f"{h.STEP_LABELS[pending['target']]} recorded on the {pending['kind']} handoff, as "
@@ -121,10 +130,39 @@ def _record(account: dict, pending: dict) -> str:
     return f"{KIND_LABELS[pending['kind']]} flagged, as {who.name} ({h.ROLES[who.role]})"
 
 
-def _step_form(row: dict, who: Actor, key: str) -> None:
+def _risk_fields(form_key: str, owners: list[str]) -> dict[str, str]:
+    """A risk step's reason, owner, next step and due date (the workflow says which step
+    needs which); no reason is preselected, so none is recorded that nobody chose."""
+    st.selectbox(
+        "Reason (from the list; every step from the plan on)",
+        RISK_REASONS,
+        index=None,
+        placeholder="Choose the reason",
+        key=f"{form_key}_reason",
+    )
+    left, right = st.columns([2, 1])
+    left.selectbox("Owner of the next step", owners, key=f"{form_key}_owner")
+    right.date_input(
+        "Next step due", value=now().date() + dt.timedelta(days=7), key=f"{form_key}_due"
+    )
+    st.text_input(
+        "Next step (a plan in place and saving name one)",
+        key=f"{form_key}_next",
+        placeholder="e.g. QBR with the sponsor to show the outcomes",
+    )
+    return {
+        "reason": f"{form_key}_reason",
+        "owner": f"{form_key}_owner",
+        "due_on": f"{form_key}_due",
+        "next_step": f"{form_key}_next",
+    }
+
+
+def _step_form(row: dict, who: Actor, key: str, owners: list[str]) -> None:
     """The next step of one open handoff, as ``who``. The form's keys carry the handoff and
     its version (the number of its last step): a change rebuilds it with fresh options
-    instead of moving the old selection onto another step."""
+    instead of moving the old selection onto another step. A risk's step also names its
+    reason, owner, next step and due date."""
     steps = h.next_steps(row["kind"], row["state"])
     form_key = f"{key}_step_{row['handoff_id']}_v{row['steps']}"
     with st.form(form_key, border=False):
@@ -134,6 +172,7 @@ def _step_form(row: dict, who: Actor, key: str) -> None:
             key=f"{form_key}_target",
             format_func=partial(_step_label, steps=steps),
         )
+        risk = _risk_fields(form_key, owners) if row["kind"] == "risk" else {}
         st.text_area(
             "Note (pricing options, next steps, the commercial read)",
             key=f"{form_key}_note",
@@ -147,7 +186,7 @@ def _step_form(row: dict, who: Actor, key: str) -> None:
             "seen_step": int(row["steps"]),
             "who": who,
         }
-        widgets = {"target": f"{form_key}_target", "note": f"{form_key}_note"}
+        widgets = {"target": f"{form_key}_target", "note": f"{form_key}_note", **risk}
         st.form_submit_button(
             "Record the step", type="primary", on_click=_submitted, args=(key, shown, widgets)
         )
@@ -216,7 +255,10 @@ def handoff_panel(account: dict, key: str) -> None:
                 f"flagged by {md(row['created_by'])} on {row['created_at']:%Y-%m-%d}"
             )
             st.caption(f"Evidence: {md(row['evidence'])}")
-            _step_form(row, who, key)
+            owners = [
+                o for o in dict.fromkeys([account.get("am_owner"), account.get("csm_owner")]) if o
+            ]
+            _step_form(row, who, key, owners)
     if who.role == "csm":
         seen_steps = int(mine["steps"].sum()) if mine.height else 0
         _flag_form(
@@ -320,7 +362,7 @@ def account_handoffs(account: dict, key: str) -> None:
         handoff_panel(account, key)
     with past:
         st.markdown("**History**")
-        history_table(h.handoff_history(stores().app, account["account_id"], unmasked()))
+        history_table(handoff_stages(stores().app, account["account_id"], now(), unmasked()))
 
 
 def account_tasks(account_id: str) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.text import AT_RISK_TITLE, IN_WINDOW, VALUE_VALIDATION, month_name
 from dashboard.ui import charts, columns
+from dashboard.ui.cards import kpi_row
 from dashboard.ui.handoff_panel import task_editor
 from dashboard.ui.links import keep, seed
 from dashboard.ui.selection import pick_clicked_month
@@ -97,3 +98,21 @@ def exports(renewals: RenewalView) -> None:
             key="download_ics",
         )
         download_csv(renewals.renewals, "tandem-renewals.csv", "Renewals (CSV)")
+
+
+def risk_work(renewals: RenewalView) -> None:
+    """The risks worked to an end: the KPIs, the open risks by stage, each with what is next."""
+    board = renewals.risk_work
+    if board is None:
+        return
+    st.subheader("Risks worked to an end")
+    st.caption(
+        "A risk the CSM flags goes flagged → plan in place → saving → saved or lost, each step "
+        "with its reason, owner and next step with a due date (on the account page)."
+    )
+    kpi_row(board.cards, key="kpi_row_risks")
+    left, right = st.columns([1, 3])
+    with left:
+        show_table(board.by_stage, columns.risks_by_stage(), key="risks_by_stage")
+    with right:
+        show_table(board.open_risks, columns.open_risks(), key="open_risks")

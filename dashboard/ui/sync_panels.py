@@ -9,6 +9,7 @@ from dashboard.ui import columns
 from dashboard.ui.links import keep, kept
 from dashboard.ui.tables import account_table
 from dashboard.views.sync import Agenda, PairChoices
+from scoring.glossary import DISAGREEMENT_RULE
 
 
 def pick_pair(choices: PairChoices) -> str:
@@ -41,6 +42,9 @@ def agenda_tables(agenda: Agenda) -> None:
     account_table(agenda.risks, columns.sync_risks(), "sync_risks")
     st.subheader(f"Renewals {IN_WINDOW}")
     account_table(agenda.renewals, columns.sync_renewals(), "sync_renewals")
+    st.subheader("Renewal calls the model disagrees with")
+    st.caption(DISAGREEMENT_RULE)
+    account_table(agenda.disagreements, columns.call_disagreements(), "sync_disagreements")
     st.subheader("Handoffs waiting")
     account_table(agenda.waiting, columns.sync_waiting(), "sync_waiting")
     st.subheader("Expansion signals not yet flagged")

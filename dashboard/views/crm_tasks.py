@@ -30,7 +30,9 @@ HANDOFF_TASKS = {  # an open handoff is a task for whoever holds the next step
     ("expansion", "flagged"): ("am", "Qualify the expansion the CSM flagged", 7),
     ("expansion", "qualified"): ("am", "Prepare the expansion proposal", 14),
     ("expansion", "proposal"): ("am", "Close the expansion proposal", 14),
-    ("risk", "flagged"): ("am", "Weigh the renewal risk the CSM flagged", 7),
+    ("risk", "flagged"): ("am", "Put a save plan in place for the risk the CSM flagged", 7),
+    ("risk", "plan"): ("am", "Start the save plan for the renewal risk", 7),
+    ("risk", "saving"): ("am", "Work the renewal risk to saved or lost", 14),
     ("risk", "weighed"): ("csm", "Run the save plan agreed for the renewal risk", 14),
 }
 WORK_COLUMNS = [

@@ -7,14 +7,21 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dashboard.clock import now as clock_now
 from dashboard.store import Stores
 from dashboard.store.commercial import accounts_without_renewal, renewals_ahead
 from dashboard.store.filters import AccountFilter
-from dashboard.store.marts import churn_model_info, renewal_rates_mart, scores_as_of
+from dashboard.store.marts import (
+    churn_model_info,
+    renewal_rates_mart,
+    scored_accounts,
+    scores_as_of,
+)
 from dashboard.store.snapshots import RATES_DAYS_BEFORE, band_renewal_snapshots
 from dashboard.store.sources import SourceStore
 from dashboard.text import IN_WINDOW, RENEWAL_WINDOW_DAYS, RISK_TERMS, days, format_value
 from dashboard.views.common import Card, score_verdict
+from dashboard.views.risks import RiskBoard, risk_board
 from dashboard.workflows import renewal_calls, tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring import forecast as r
@@ -51,6 +58,7 @@ class RenewalView:
     calls: pl.DataFrame | None = None  # renewals in the call horizon with their call and model
     disagreements: pl.DataFrame | None = None  # where the call and the model disagree
     call_rollup: pl.DataFrame | None = None  # the forecast by call category beside the model's
+    risk_work: RiskBoard | None = None  # the risks worked to an end: KPIs and open risks
 
 
 def dates_note(renewals: pl.DataFrame, undated: int) -> str | None:
@@ -197,6 +205,7 @@ def renewal_view(stores: Stores, f: AccountFilter, unmask: bool = False) -> Rene
         verdict=score_verdict(store),
         undated=accounts_without_renewal(store, f),
         **call_parts(ahead, renewal_calls.current_calls(stores.app, unmask)),
+        risk_work=risk_board(stores.app, scored_accounts(store, f), clock_now()),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -15,10 +15,10 @@ from dashboard.store.sources import SourceStore
 from dashboard.text import IN_WINDOW, RISK_TERMS, SCORE_LAB, WITHIN_WINDOW, format_value, md
 from dashboard.views.common import Card, score_verdict
 from dashboard.views.exports import Column, html_table, markdown_table
-from dashboard.views.renewals import with_plans
+from dashboard.views.renewals import call_disagreements, with_calls, with_plans
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
-from dashboard.workflows import tasks
+from dashboard.workflows import renewal_calls, tasks
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.forecast import value_validation
 
@@ -44,6 +44,8 @@ class Agenda:
     since_text: str  # "Changes since the last sync on …"
     verdict: str | None = None  # the line saying the score does not predict churn here
     verdict_plain: str | None = None  # the same line for the exports, without Markdown
+    # the renewal calls of the pair's accounts that the model disagrees with (views.renewals)
+    disagreements: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def waiting_sides() -> pl.DataFrame:
@@ -85,6 +87,8 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         ~pl.col("account_id").is_in(list(flagged)),
     ).sort("expansion_potential", descending=True)
     blind = accounts.height > 0 and accounts["health"].is_null().all()  # at risk: unknown
+    calls = renewal_calls.current_calls(stores.app, unmask)
+    disagreements = call_disagreements(with_calls(accounts, calls))
     cards = [
         Card("Shared accounts", accounts.height, "count"),
         Card("ARR", accounts["arr"].sum(), "money"),
@@ -124,6 +128,7 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         since_text=since_text,
         verdict=score_verdict(stores.sources),
         verdict_plain=score_verdict(stores.sources, SCORE_LAB, markdown=False),
+        disagreements=disagreements,
     )
 
 
@@ -212,6 +217,20 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
             Column("top_cause", "Cause"),
             Column("csm_next", "CSM does"),
             Column("am_next", "AM does"),
+        ],
+    ),
+    (
+        "Renewal calls the model disagrees with",
+        "disagreements",
+        [
+            ACCOUNT,
+            Column("renewal_date", "Renewal", "date"),
+            Column("arr", "ARR", "money"),
+            Column("churn_probability", "Model's churn probability", "percent"),
+            Column("call", "Call"),
+            Column("expected_arr", "Call's expected ARR", "money"),
+            Column("reason", "Reason"),
+            Column("caller", "Called by"),
         ],
     ),
     ("Last sync's decisions", "last_decisions", DECISION_COLUMNS),

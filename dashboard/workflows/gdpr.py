@@ -44,6 +44,9 @@ def account_data(stores: Stores, account_id: str) -> dict[str, pl.DataFrame]:
     goals = goal_log.account_goal_rows(stores.app, account_id)  # every version of its goals
     if goals.height:
         found[goal_log.TABLE] = goals
+    risk_steps = account_rows.risk_step_rows(stores.app, account_id)
+    if risk_steps.height:
+        found["risk_steps"] = risk_steps
     return found
 
 

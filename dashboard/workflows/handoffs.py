@@ -2,8 +2,12 @@
 
 An expansion is flagged by the CSM with evidence; the AM qualifies it, moves it to proposal,
 then won or lost, sharing pricing options and next steps in the step's note. A risk goes the
-other way round: the CSM flags it, the AM weighs it commercially, and either closes it. Every
-step is a row of ``handoff_steps`` (who, which role, when, note); ``handoffs`` holds the state.
+other way round and is worked to an end: the CSM flags it, the AM puts a plan in place, the
+save is worked (saving) and it ends saved or lost (lost from any open stage). From the plan on
+each risk step names the reason (``RISK_REASONS``), and the plan and saving steps an owner and
+the next step with its due date (``risk_steps``). Risks weighed or closed before this
+lifecycle keep their state: a weighed risk is worked on as a plan in place. Every step is a
+row of ``handoff_steps`` (who, which role, when, note); ``handoffs`` holds the state.
 
 A step names the state it starts from and the version of the handoff it was shown (the number
 of its last step; a flag, the number of steps on the account's handoffs). Two sessions that
@@ -25,9 +29,13 @@ from dashboard.store import handoff_log as log
 from dashboard.text import mask_pii
 from dashboard.workflows.access import Actor, Viewer, check_actor
 from dashboard.workflows.stale import ChangedSince, when
+from scoring.glossary import RISK_ENDS, RISK_LEGACY_OPEN, RISK_OPEN_STAGES, RISK_REASONS
 
 KINDS = ("expansion", "risk")
-OPEN_STATES = {"expansion": ("flagged", "qualified", "proposal"), "risk": ("flagged", "weighed")}
+OPEN_STATES = {
+    "expansion": ("flagged", "qualified", "proposal"),
+    "risk": (*RISK_OPEN_STAGES, *RISK_LEGACY_OPEN),
+}
 # every state in which a handoff of either kind is still open
 ANY_OPEN_STATE = tuple(dict.fromkeys(s for states in OPEN_STATES.values() for s in states))
 # kind -> state -> {next state: the role that may take the step}
@@ -38,10 +46,15 @@ FLOW: dict[str, dict[str, dict[str, str]]] = {
         "proposal": {"won": "am", "lost": "am"},
     },
     "risk": {
-        "flagged": {"weighed": "am", "closed": "csm"},
-        "weighed": {"closed": "am"},
+        "flagged": {"plan": "am", "lost": "am"},
+        "plan": {"saving": "am", "saved": "am", "lost": "am"},
+        "saving": {"saved": "am", "lost": "am"},
+        "weighed": {"saving": "am", "saved": "am", "lost": "am"},  # before the lifecycle
     },
 }
+# the risk steps that name a reason, and those that also name an owner and a next step
+RISK_REASON_STEPS = ("plan", "saving", *RISK_ENDS)
+RISK_PLAN_STEPS = ("plan", "saving")
 STEP_LABELS = {
     "flagged": "Flag",
     "qualified": "Qualify",
@@ -50,6 +63,9 @@ STEP_LABELS = {
     "lost": "Lost",
     "weighed": "Weigh commercially",
     "closed": "Close",
+    "plan": "Put a plan in place",
+    "saving": "Start saving",
+    "saved": "Saved",
 }
 ROLES = {"csm": "CSM", "am": "AM"}
 _RETRIES = 20
@@ -171,8 +187,13 @@ def advance(
     now: dt.datetime,
     from_kind: str | None = None,
     seen_step: int | None = None,
+    risk: dict | None = None,
 ) -> int:
     """Move a handoff from ``from_state`` to ``to_state``; returns the step number.
+
+    A risk's step from the plan on names, in ``risk``, the ``reason`` (one of
+    ``RISK_REASONS``); the plan and saving steps also an ``owner``, the ``next_step`` and its
+    ``due_on`` (not before today); refused without them.
 
     Refused, with the reason, when the move skips a state (won before qualified), when the
     role may not take it, when it is an AM step on an account with no AM (such accounts are
@@ -219,12 +240,55 @@ def advance(
                     f"{STEP_LABELS[to_state]!r} is the {ROLES[needed]}'s step, not the "
                     f"{ROLES.get(role, role)}'s"
                 )
+            details = _risk_details(to_state, risk, now.date()) if kind == "risk" else None
             step = log.next_step_number(con, handoff_id)
             log.insert_step(con, handoff_id, step, to_state, actor, role, note.strip() or None, now)
+            if details is not None:
+                log.insert_risk_step(con, handoff_id, step, *details)
             log.set_state(con, handoff_id, to_state, now)
         return step
 
     return _retrying(work)
+
+
+def _risk_details(
+    to_state: str, risk: dict | None, today: dt.date
+) -> tuple[str, str | None, str | None, dt.date | None] | None:
+    """The reason, owner, next step and due date a risk step names, checked; None for a step
+    that names none (a step of a risk weighed before the lifecycle, to closed)."""
+    if to_state not in RISK_REASON_STEPS:
+        return None
+    risk = risk or {}
+    reason = risk.get("reason")
+    if reason not in RISK_REASONS:
+        raise HandoffError(
+            f"pick the risk's reason from the list ({', '.join(RISK_REASONS)}); got {reason!r}"
+        )
+    if to_state not in RISK_PLAN_STEPS:
+        return reason, None, None, None
+    owner = (risk.get("owner") or "").strip()
+    next_step = (risk.get("next_step") or "").strip()
+    due_on = risk.get("due_on")
+    if not owner:
+        raise HandoffError("name the owner of the risk's next step")
+    if not next_step:
+        raise HandoffError("write the next step: what happens next to save the account")
+    if not isinstance(due_on, dt.date) or due_on < today:
+        raise HandoffError(f"give the next step a due date, today ({today}) or later")
+    return reason, owner, next_step, due_on
+
+
+def risk_steps(
+    app: AppStore, handoff_ids: list[str] | None = None, unmask: bool = False
+) -> pl.DataFrame:
+    """What each risk step named: reason, owner, next step, due date."""
+    rows = log.risk_step_rows(app, handoff_ids)
+    return rows if unmask else mask_pii(rows, ("next_step",))
+
+
+def risk_step_history(app: AppStore) -> pl.DataFrame:
+    """Every step of every risk handoff (account, handoff, step, state, who, when)."""
+    return log.kind_step_rows(app, "risk")
 
 
 def handoffs(
@@ -318,6 +382,7 @@ def advance_as(
     seen_step: int,
     note: str = "",
     now: dt.datetime,
+    risk: dict | None = None,
 ) -> int:
     """``advance`` by a person: refused unless ``actor`` is who they may be on the account,
     and (a tab left open) unless the handoff is still the kind, state and version (its last
@@ -335,4 +400,5 @@ def advance_as(
         note=note,
         now=now,
         seen_step=seen_step,
+        risk=risk,
     )

@@ -184,3 +184,12 @@ def current_calls(app: AppStore, unmask: bool = False) -> pl.DataFrame:
     calls were made on it."""
     rows = call_log.current_calls(app).with_columns(version=pl.col("call_id"))
     return rows if unmask else mask_pii(rows, TEXTS)
+
+
+def callable_by(viewer: Viewer, renewals: pl.DataFrame) -> pl.DataFrame:
+    """The renewals (rows with ``csm_owner`` and ``am_owner``) whose call this viewer makes:
+    every one for the single local user, else those where they are the caller (the AM; the
+    CSM where there is no AM). Leaders get none."""
+    if viewer.role == "local":
+        return renewals
+    return renewals.filter(pl.coalesce("am_owner", "csm_owner") == viewer.name)
