@@ -40,6 +40,7 @@ _HEAD = 65536
 PARQUET_CONTROL_ROWS = 2_000_000
 ROWS_SUFFIX = "__rows"  # a file read where it lies: its rows with their numbers (_row)
 _CONTROL_BYTES = bytes([*range(9), *range(11, 13), *range(14, 32), 127])  # not tab, LF, CR
+_PLAIN_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES and b not in b"\r\n")
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
@@ -256,10 +257,13 @@ def may_hold_controls(path: Path, rows: int) -> bool:
     newlines = returns = 0
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 24), b""):
-            if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk):
+            # one pass keeps only the bytes that matter (line ends and control bytes, a few
+            # in a hundred), which are then looked at: three times cheaper than three passes
+            kept = chunk.translate(None, _PLAIN_BYTES)
+            if len(kept.translate(None, _CONTROL_BYTES)) != len(kept):
                 return True
-            newlines += chunk.count(b"\n")
-            returns += chunk.count(b"\r")
+            newlines += kept.count(b"\n")
+            returns += kept.count(b"\r")
     return (returns and returns != newlines) or newlines > rows + 1
 
 
