@@ -545,7 +545,9 @@ class ImportSession:
     ) -> Checked:
         """The one check every import goes through (the Data page, ``tandem import``, the
         connected database): every row validated, and, when no source has errors, the
-        impact on the stored tables and what of it needs a yes. Nothing is written."""
+        impact on the stored tables and what of it needs a yes. Nothing is written to the
+        store: in replace mode the valid rows go into the generation this import builds
+        ahead in its own folder (``prebuild``), which only ``load`` publishes."""
         prepared = self.prepare(plan, store, today, mode, pins)
         for p in prepared:
             p.preset = (presets or {}).get(p.view or "")
