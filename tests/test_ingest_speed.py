@@ -124,3 +124,86 @@ def test_a_second_accounts_file_does_not_see_its_own_ids_as_another_files(empty_
     assert counts["accounts"] == 3
     ids = empty_stores.sources.query("SELECT account_id FROM accounts ORDER BY 1")
     assert ids["account_id"].to_list() == ["a1", "a2", "a3"]
+
+
+def _generations(stores: Stores) -> list[str]:
+    return sorted(p.name for p in stores.sources.root.glob("gen-*.duckdb"))
+
+
+def test_a_replace_is_written_once_as_it_is_checked_and_published_as_checked(
+    empty_stores: Stores, tmp_path
+):
+    """In replace mode the checked rows are written into a copy of the published generation
+    while they are checked; with nothing published in between, the load publishes that
+    copy: the rows, their counts and the rest of the store are as a load writes them."""
+    session = ImportSession(files=[tmp_path / "usage.parquet"])
+    _accounts(session, empty_stores)
+    frame = _usage(tmp_path / "usage.parquet")
+    session.add("usage.parquet", tmp_path / "usage.parquet")
+    checked = session.check([(USAGE, "usage")], empty_stores, TODAY, LoadMode.REPLACE)
+    p = checked.prepared[0]
+    assert (p.total_rows, p.valid_rows, p.valid_accounts) == (6, 4, 2)
+    assert not list(empty_stores.sources.root.glob("*.building*"))  # nothing in the store yet
+    # every row valid: the one pass is the count
+    session.add_frame("good", frame.filter(pl.col("n") > 0, pl.col("account_id") != "zz"))
+    again = session.check([(USAGE, "good")], empty_stores, TODAY, LoadMode.REPLACE)
+    g = again.prepared[0]
+    assert (g.total_rows, g.valid_rows, g.unknown_accounts, g.valid_accounts) == (4, 4, 0, 2)
+    assert g.rejects.is_empty()
+    assert g.dates == (dt.datetime(2026, 5, 1), dt.datetime(2026, 5, 6))
+    accounts_before = empty_stores.sources.query("SELECT * FROM accounts ORDER BY ALL")
+    counts = session.load(empty_stores, again.prepared, again.impacts, "t", confirmed=True)
+    session.close()
+    assert counts["usage_events"] == 4
+    loaded = empty_stores.sources.query(
+        "SELECT account_id, user_id, quantity FROM usage_events ORDER BY occurred_at"
+    )
+    assert loaded.rows() == [("a1", "u0", 1), ("a2", "u1", 2), ("a2", "u4", 5), ("a1", "u5", 6)]
+    assert empty_stores.sources.query("SELECT * FROM accounts ORDER BY ALL").equals(accounts_before)
+    tables = empty_stores.sources.query("SELECT table_name FROM loads ORDER BY loaded_at")
+    assert tables["table_name"].to_list()[-1] == "usage_events"  # the load's record is there
+
+
+def test_a_generation_published_between_the_check_and_the_load_is_kept(
+    empty_stores: Stores, tmp_path
+):
+    """The copy a replace was checked into is built on the generation published then: when
+    another load publishes before this one, the load builds on that one instead (its rows
+    stay) and still writes exactly the rows it checked."""
+    session = ImportSession(files=[tmp_path / "usage.parquet"])
+    _accounts(session, empty_stores)
+    _usage(tmp_path / "usage.parquet")
+    session.add("usage.parquet", tmp_path / "usage.parquet")
+    checked = session.check([(USAGE, "usage")], empty_stores, TODAY, LoadMode.REPLACE)
+    other = ImportSession()  # meanwhile, someone loads owners
+    other.add("owners.csv", b"owner,email\nJo Park,jo@example.com\n")
+    owners = Mapping(table="owners", columns={"owner": "owner", "email": "email"})
+    done = other.check([(owners, "owners")], empty_stores, TODAY, LoadMode.UPDATE)
+    other.load(empty_stores, done.prepared, done.impacts, "other", confirmed=True)
+    other.close()
+    published = _generations(empty_stores)
+    counts = session.load(empty_stores, checked.prepared, checked.impacts, "t", confirmed=True)
+    session.close()
+    assert counts["usage_events"] == 4
+    assert empty_stores.sources.query("SELECT owner FROM owners")["owner"].to_list() == ["Jo Park"]
+    loaded = empty_stores.sources.query("SELECT user_id FROM usage_events ORDER BY occurred_at")
+    assert loaded["user_id"].to_list() == ["u0", "u1", "u4", "u5"]
+    assert _generations(empty_stores)[-1] > published[-1]  # a new generation on top
+    assert not list(empty_stores.sources.root.glob("*.building*"))
+
+
+def test_a_session_that_may_not_build_ahead_writes_no_copy(empty_stores: Stores, tmp_path):
+    """A dry run (``prebuild = False``) checks in views only: no copy of the store is made,
+    and the counts and rejects are the same."""
+    session = ImportSession(files=[tmp_path / "usage.parquet"])
+    _accounts(session, empty_stores)
+    _usage(tmp_path / "usage.parquet")
+    session.add("usage.parquet", tmp_path / "usage.parquet")
+    session.prebuild = False
+    checked = session.check([(USAGE, "usage")], empty_stores, TODAY, LoadMode.REPLACE)
+    copies = list(session._dir.glob("*.duckdb"))
+    p = checked.prepared[0]
+    session.close()
+    assert copies == []
+    assert (p.total_rows, p.valid_rows) == (6, 4)
+    assert p.rejects["row"].to_list() == [3, 4]

@@ -10,12 +10,14 @@ staged tables, with a time, memory and thread limit it cannot raise.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +67,11 @@ KNOWN = "__known_accounts"  # the account ids child rows must point into
 OWNER_IDS = "__owner_ids"  # owner id -> name, from this import's and the stored owners
 NOT_CUSTOMERS = "__not_customers"  # account ids this import's account files say are not customers
 GENERATION = "__generation"  # the generation being built, attached while a load writes it
+# the next generation built ahead, while an import in replace mode is checked: a private copy
+# of the published one in the import's folder, into which each replaced table's valid rows
+# are written by the pass that checks them; the load publishes it when nothing else was
+# published meanwhile (else it builds the generation as usual, from these checked rows)
+PREBUILT = "__prebuilt"
 
 
 def staging_connection(
@@ -124,10 +131,46 @@ class ImportSession:
         self.con = staging_connection(self._dir, files, self.limits)
         self.files: dict[str, StagedFile] = {}
         self.timings: dict[str, float] = {}  # seconds per step: stage, prepare, impact, load
+        # build the next generation ahead while a replace is checked (False: a dry run,
+        # which writes nothing, not even a private copy)
+        self.prebuild = True
+        self._prebuilt: tuple[Path, str] | None = None  # its file, the generation it copies
+        self._prebuilt_tables: dict[str, str] = {}  # table -> the view whose rows it holds
+        # what the account directory is built from, until something matches against it:
+        # an import whose rows all name known accounts never builds it
+        self._directory_due: tuple | None = None
 
     def close(self) -> None:
         self.con.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _drop_prebuilt(self) -> None:
+        if self._prebuilt is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"DETACH {PREBUILT}")
+            for leftover in self._dir.glob(self._prebuilt[0].name + "*"):
+                leftover.unlink(missing_ok=True)
+        self._prebuilt, self._prebuilt_tables = None, {}
+
+    def _prebuild(
+        self, plan: list[tuple[Mapping, str | None]], store: SourceStore | None, mode: LoadMode
+    ) -> None:
+        """In replace mode, copy the published generation into the import's folder and
+        attach it: each table that one source replaces is written there as it is checked.
+        Nothing of the store is touched; the copy is published only by ``load``."""
+        self._drop_prebuilt()
+        if not self.prebuild or store is None or mode is not LoadMode.REPLACE:
+            return
+        sources = Counter(m.table for m, _ in plan)
+        tables = {m.table: view for m, view in plan if sources[m.table] == 1}
+        if not tables:
+            return
+        path = self._dir / "prebuilt.duckdb"
+        base = store.prebuild(path)
+        if base is None:
+            return
+        self.con.execute(f"ATTACH {literal(str(path))} AS {PREBUILT}")
+        self._prebuilt, self._prebuilt_tables = (path, base), tables
 
     def save_upload(self, name: str, data: bytes) -> Path:
         """Keep uploaded bytes as a file in the session's own folder."""
@@ -162,8 +205,15 @@ class ImportSession:
         self.files[staged.view] = staged
         return staged
 
+    def _directory(self) -> None:
+        """Build the account directory the last check made due (once)."""
+        if self._directory_due is not None:
+            due, self._directory_due = self._directory_due, None
+            self._build_directory(*due)
+
     def find_accounts(self, text: str, limit: int = 50) -> dict[str, str]:
         """Accounts the last check matched against (stored and imported), by id or name."""
+        self._directory()
         try:
             return matching.find_in_directory(self.con, text, limit)
         except duckdb.CatalogException:  # not checked yet
@@ -242,6 +292,8 @@ class ImportSession:
         store = store.sources if isinstance(store, Stores) else store
         if store is not None and store.current_path() is None:
             store = None
+        self._prebuild(plan, store, mode)
+        self._directory_due = None
         ordered = sorted(plan, key=lambda item: LOAD_ORDER.index(item[0].table))
         replacing = mode is LoadMode.REPLACE and any(m.table == "accounts" for m, _ in plan)
         stored = None if store is None or replacing else stored_accounts(store)
@@ -254,7 +306,9 @@ class ImportSession:
             table = mapping.table
             wanted = 1 if table in KEY_TABLES else 2 if table not in ("owners", "accounts") else 0
             if wanted > phase:  # the directory, and the foreign ids known so far
-                self._build_directory(stored, account_views, store, prepared, pins)
+                self._directory_due = (stored, list(account_views), store, list(prepared), pins)
+                if table == "account_keys":  # a key file is matched row by row
+                    self._directory()
                 phase = wanted
             result = self._prepare_one(mapping, view, today, seen_ids)
             if result.ok and "account_id" in columns(table) and table != "accounts":
@@ -323,6 +377,11 @@ class ImportSession:
             owner_ids=OWNER_IDS,
             controls=staged.controls if staged else True,
             not_customers=NOT_CUSTOMERS,
+            target=(
+                f"{PREBUILT}.{ident(mapping.table)}"
+                if mapping.table in self._prebuilt_tables
+                else None
+            ),
         )
         result = prepare(
             self.con,
@@ -427,6 +486,7 @@ class ImportSession:
             return result
         if not hints.any():
             return result
+        self._directory()
         matched = f"__matched_{view or 'query_' + mapping.table}"
         matching.match_source(self.con, source, hints, matched)
         base = {c: c for c in columns(mapping.table) if c in present} if mapping.query else {}
@@ -499,7 +559,9 @@ class ImportSession:
     ) -> Checked:
         """The one check every import goes through (the Data page, ``tandem import``, the
         connected database): every row validated, and, when no source has errors, the
-        impact on the stored tables and what of it needs a yes. Nothing is written."""
+        impact on the stored tables and what of it needs a yes. Nothing is written to the
+        store: in replace mode the valid rows go into the generation this import builds
+        ahead in its own folder (``prebuild``), which only ``load`` publishes."""
         prepared = self.prepare(plan, store, today, mode, pins)
         for p in prepared:
             p.preset = (presets or {}).get(p.view or "")
@@ -574,32 +636,55 @@ class ImportSession:
         counts: dict[str, int] = {}
         mapping_of = {p.table: p.mapping.model_dump_json() for p in prepared}
         ordered = sorted(impacts, key=lambda i: LOAD_ORDER.index(i.table))
-        with stores.sources.writer(build_in=self._dir) as writer:
-            # the rows go from this engine straight into the generation's file (attached
-            # here, in the import's own folder): no copy through another format, all threads
-            with writer.handed_over() as path:
-                self.con.execute(f"ATTACH {literal(str(path))} AS {GENERATION}")
-                try:
-                    for impact in ordered:
-                        counts[impact.table] = self._write(impact)
-                finally:
-                    self.con.execute(f"DETACH {GENERATION}")
-            for impact in ordered:
-                writer.rows_loaded(impact.table, impact.mode.value)
-                writer.record_load(
-                    impact.table,
-                    f"{label}{by}: {', '.join(impact.sources)} ({impact.mode.value})",
-                    counts[impact.table],
-                    mapping_of.get(impact.table),
+        prebuilt = self._prebuilt
+        if prebuilt is not None:  # handed to the writer whole: no engine may hold it open
+            self.con.execute(f"CHECKPOINT {PREBUILT}")
+            self.con.execute(f"DETACH {PREBUILT}")
+        try:
+            with stores.sources.writer(build_in=self._dir, adopt=prebuilt) as writer:
+                # the rows go from this engine straight into the generation's file (attached
+                # here, in the import's own folder): no copy through another format, all threads
+                with writer.handed_over() as path:
+                    self.con.execute(f"ATTACH {literal(str(path))} AS {GENERATION}")
+                    if prebuilt is not None and not writer.adopted:  # read what was checked
+                        self.con.execute(
+                            f"ATTACH {literal(str(prebuilt[0]))} AS {PREBUILT} (READ_ONLY)"
+                        )
+                    try:
+                        for impact in ordered:
+                            if (
+                                writer.adopted
+                                and impact.table in self._prebuilt_tables
+                                and impact.mode is LoadMode.REPLACE
+                            ):
+                                counts[impact.table] = impact.rows_valid  # written when checked
+                            else:
+                                counts[impact.table] = self._write(impact)
+                    finally:
+                        self.con.execute(f"DETACH {GENERATION}")
+                        if prebuilt is not None and not writer.adopted:
+                            self.con.execute(f"DETACH {PREBUILT}")
+                for impact in ordered:
+                    writer.rows_loaded(impact.table, impact.mode.value)
+                    writer.record_load(
+                        impact.table,
+                        f"{label}{by}: {', '.join(impact.sources)} ({impact.mode.value})",
+                        counts[impact.table],
+                        mapping_of.get(impact.table),
+                    )
+                record_load(
+                    writer,
+                    actor=actor or command_line_actor(),
+                    source=label,
+                    files=list(dict.fromkeys(s for i in impacts for s in i.sources)),
+                    mode=", ".join(dict.fromkeys(i.mode.value for i in impacts)),
+                    tables=load_changes(impacts),
                 )
-            record_load(
-                writer,
-                actor=actor or command_line_actor(),
-                source=label,
-                files=list(dict.fromkeys(s for i in impacts for s in i.sources)),
-                mode=", ".join(dict.fromkeys(i.mode.value for i in impacts)),
-                tables=load_changes(impacts),
-            )
+        finally:
+            if prebuilt is not None and prebuilt[0].exists():  # not published: still checked
+                self.con.execute(f"ATTACH {literal(str(prebuilt[0]))} AS {PREBUILT}")
+            elif prebuilt is not None:  # published whole: the next load builds anew
+                self._prebuilt, self._prebuilt_tables = None, {}
         self._timed("load", started)
         audit_load(stores, impacts, counts, label, actor, now or clock.now())
         return counts

@@ -215,6 +215,7 @@ class SourceWriter:
         self.base = base  # the generation published while it was built (None: none yet)
         self.sources_changed = False
         self.accounts_replaced = False
+        self.adopted = False  # built from a file prepared ahead (``SourceStore.writer``)
 
     def _sources_changed(self) -> None:
         self.sources_changed = True
@@ -488,6 +489,7 @@ class SourceStore:
         expect_data_version: str | object | None = ANY,
         start_from: Callable[[Path | None], Path | None] | None = None,
         build_in: Path | None = None,
+        adopt: tuple[Path, str] | None = None,
     ) -> Iterator[SourceWriter]:
         """Build the next generation from the current one; publish it if the block succeeds.
 
@@ -501,13 +503,27 @@ class SourceStore:
         raises stops the writer with nothing published. ``build_in`` (an import's own
         folder) is where the file is built, so that the import's engine, which may write
         only there, can write its rows into it (``SourceWriter.handed_over``); it is moved
-        into the store when published.
+        into the store when published. ``adopt`` (an import's file from ``prebuild`` and the
+        identity it returned) is the file to build on, moved rather than copied, when the
+        published generation is still the one it was copied from (``writer.adopted``);
+        else the writer copies the published one as usual.
         """
         with self.write_lock():
             with self._new_generation(build_in) as building:
                 current = self.current_path()
                 source = current if start_from is None else start_from(current)
-                if source is not None:
+                adopted = False
+                if (
+                    adopt is not None
+                    and start_from is None
+                    and current is not None
+                    and _file_identity(current) == adopt[1]
+                    and not Path(str(adopt[0]) + ".wal").exists()
+                ):
+                    with contextlib.suppress(OSError):  # another file system: copied below
+                        os.replace(adopt[0], building)
+                        adopted = True
+                if source is not None and not adopted:
                     shutil.copyfile(source, building)
                 con = _open(building, read_only=False)
                 writer: SourceWriter | None = None
@@ -516,6 +532,7 @@ class SourceStore:
                     writer = SourceWriter(
                         con, building.stem + ".duckdb", current.name if current else None, building
                     )
+                    writer.adopted = adopted
                     found = writer.data_version()
                     if expect_data_version is not ANY and found != expect_data_version:
                         raise StaleDataError(
@@ -530,6 +547,30 @@ class SourceStore:
                     if writer is not None:
                         writer.con.close()  # its own, reopened after a hand-over
             self._prune()
+
+    def prebuild(self, dest: Path) -> str | None:
+        """Copy the published generation to ``dest`` (migrated to this schema) for an import
+        to write into while it is checked; returns the identity of the generation copied,
+        which ``writer(adopt=...)`` compares (None: there is none, nothing copied). A
+        published generation never changes, so the copy needs no lock."""
+        current = self.current_path()
+        if current is None:
+            return None
+        identity = _file_identity(current)
+        try:
+            shutil.copyfile(current, dest)
+        except FileNotFoundError:  # pruned meanwhile: the load copies as usual
+            return None
+        if _file_identity(current) != identity:
+            dest.unlink(missing_ok=True)
+            return None
+        con = _open(dest, read_only=False)
+        try:
+            migrate(con, SOURCE_MIGRATIONS)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        return identity
 
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:

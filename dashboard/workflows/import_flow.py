@@ -215,7 +215,8 @@ class ImportFlow:
         presets: dict[str, str] | None = None,
     ) -> Checked:
         """Every row validated and, when no source has errors, the impact on ``store``
-        (the workspace written into; None: an empty one). Nothing is written."""
+        (the workspace written into; None: an empty one). Nothing is written to the store
+        (a replace is written ahead into the import's own folder; only ``load`` publishes)."""
         return self.session.check(plan, store, today, mode, pins, presets)
 
     # -- load and rescore -------------------------------------------------------------------
@@ -290,6 +291,7 @@ def import_files(
     rescore them."""
     paths = sorted({f for step in plan.steps for f in step.files})
     flow = ImportFlow(limits, paths)
+    flow.session.prebuild = not dry_run and target is not None  # a check that loads nothing
     try:
         for path in paths:
             if view_name(path.name) not in flow.files:
