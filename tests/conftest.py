@@ -27,13 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 6, 15)
 os.environ["TANDEM_TODAY"] = TODAY.isoformat()
 
-# tests/test_clock.py runs files of the suite again with the machine's clock moved forward: every
-# read of Python's clock (date.today, datetime.now, time.time) in the process is shifted.
+# TANDEM_TEST_CLOCK_SHIFT_DAYS=365 runs the suite with the machine's clock a year forward (as
+# tests/test_clock.py does for some files): tests/clock_shift/sitecustomize.py moves the wall
+# clock of this process and, through PYTHONPATH, of every Python process the suite starts.
 if os.environ.get("TANDEM_TEST_CLOCK_SHIFT_DAYS"):
-    import time_machine
-
-    _shift = dt.timedelta(days=int(os.environ["TANDEM_TEST_CLOCK_SHIFT_DAYS"]))
-    time_machine.travel(dt.datetime.now(dt.UTC) + _shift, tick=True).start()
+    _hook = str(Path(__file__).resolve().parent / "clock_shift")
+    if _hook not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_hook, os.environ.get("PYTHONPATH")) if p
+        )
+    sys.path.insert(0, _hook)
+    import sitecustomize  # noqa: F401  (moves this process's clock once, if not already)
 DEMO_ACCOUNTS = 400
 DEMO_SEED = 11
 
