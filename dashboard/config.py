@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the DuckDB files and digests live.")
-    demo_accounts: int = Field(2000, ge=10, description="Size of the demo built on an empty store.")
+    demo_accounts: int = Field(1000, ge=10, description="Size of the demo built on an empty store.")
     demo_seed: int = Field(7, description="Seed of the demo portfolio.")
     owner_max_accounts: int = Field(
         120, ge=1, description="A book larger than this is too large for one person to read."
