@@ -35,6 +35,7 @@ from scoring.glossary import (  # noqa: F401  (re-exported: the glossary, for ev
     AT_RISK_TITLE,
     BAND_ORDER,
     BANDS,
+    CALL_FREEZE_DAYS,
     CHURN_HORIZON_DAYS,
     CHURN_RISK_HELP,
     CHURN_RISK_LABEL,

@@ -830,6 +830,11 @@ def _contacts(book: _Book, accounts: pl.DataFrame) -> pl.DataFrame:
     left = np.where(pos == 0, champion_left[ai], np.where(role == "user", user_left, -1))
     left = np.where(left >= book.start[ai], left, -1)
     domain = accounts["domain"].gather(ai)
+    # two people of one account with the same name get distinct addresses (one row per person)
+    again = pl.int_range(pl.len()).over("account_id", "email") > 0
+    numbered = pl.col("email").str.replace(
+        "@", pl.col("contact_id").str.slice(1) + "@", literal=True
+    )
     return pl.DataFrame(
         {
             "account_id": pl.Series(book.ids).gather(ai),
@@ -840,7 +845,7 @@ def _contacts(book: _Book, accounts: pl.DataFrame) -> pl.DataFrame:
             "left_on": _dates(np.where(left >= 0, left, 0)).set(pl.Series(left < 0), None),
             "contact_id": pl.Series(pos).cast(pl.String).str.replace(r"^", "u"),
         }
-    )
+    ).with_columns(email=pl.when(again).then(numbered).otherwise("email"))
 
 
 def build_demo(spec: DemoSpec) -> dict[str, pl.DataFrame]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.text import (
+    CALL_FREEZE_DAYS,
     MIXED,
     TOUCH_DAYS,
+    days,
     money_currency,
 )
 from dashboard.ui.tables import TableSpec, account_columns, money_column
@@ -692,7 +694,9 @@ def _call_columns() -> dict[str, object]:
         "reason": cc.TextColumn("Reason", width="medium"),
         "caller": cc.TextColumn("Called by"),
         "called_at": cc.DatetimeColumn("Called", format="YYYY-MM-DD HH:mm"),
-        "call_frozen": cc.CheckboxColumn("Frozen", help="90 days or fewer to the renewal"),
+        "call_frozen": cc.CheckboxColumn(
+            "Frozen", help=f"{days(CALL_FREEZE_DAYS)} or fewer to the renewal"
+        ),
         "calls": cc.NumberColumn("Calls made", format="%d"),
         "disagrees": cc.CheckboxColumn("Model disagrees"),
         "frozen_change_reason": cc.TextColumn("Why changed after the freeze", width="medium"),

@@ -82,6 +82,17 @@ SELECT
   CAST(NULL AS STRING) AS domain
 LIMIT 0;
 
+CREATE OR REPLACE VIEW analytics.tandem.contacts AS
+SELECT
+  CAST(NULL AS STRING) AS account_id,
+  CAST(NULL AS STRING) AS name,
+  CAST(NULL AS STRING) AS email,
+  CAST(NULL AS STRING) AS title,
+  CAST(NULL AS STRING) AS role,
+  CAST(NULL AS DATE) AS left_on,
+  CAST(NULL AS STRING) AS contact_id
+LIMIT 0;
+
 CREATE OR REPLACE VIEW analytics.tandem.subscriptions AS
 SELECT
   CAST(NULL AS STRING) AS subscription_id,
@@ -128,6 +139,15 @@ WHERE
     FROM analytics.tandem.accounts AS a
   );
 
+CREATE OR REPLACE VIEW analytics.tandem.usage_daily AS
+SELECT
+  CAST(NULL AS STRING) AS account_id,
+  CAST(NULL AS STRING) AS user_id,
+  CAST(NULL AS DATE) AS day,
+  CAST(NULL AS STRING) AS feature,
+  CAST(NULL AS BIGINT) AS events
+LIMIT 0;
+
 CREATE OR REPLACE VIEW analytics.tandem.tickets AS
 SELECT
   CAST(NULL AS STRING) AS ticket_id,
@@ -165,15 +185,4 @@ SELECT
   CAST(NULL AS DATE) AS occurred_on,
   CAST(NULL AS STRING) AS event,
   CAST(NULL AS DOUBLE) AS arr_change
-LIMIT 0;
-
-CREATE OR REPLACE VIEW analytics.tandem.contacts AS
-SELECT
-  CAST(NULL AS STRING) AS account_id,
-  CAST(NULL AS STRING) AS name,
-  CAST(NULL AS STRING) AS email,
-  CAST(NULL AS STRING) AS title,
-  CAST(NULL AS STRING) AS role,
-  CAST(NULL AS DATE) AS left_on,
-  CAST(NULL AS STRING) AS contact_id
 LIMIT 0;
