@@ -40,8 +40,24 @@ def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _pick(tab, label: str, option: str) -> None:
-    tab.get_by_label(label, exact=True).click()
-    tab.get_by_role("option", name=option, exact=True).click()
+    """Pick ``option``: typed first, since a long list draws its first options only; picked
+    again when a rerun closed the list before the option was clicked."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        box = tab.get_by_label(label, exact=True)
+        box.click()
+        box.fill(option)
+        try:
+            tab.get_by_role("option", name=option, exact=True).click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                tab.screenshot(path=str(ARTIFACTS / "goal-pick-failed.png"), full_page=True)
+                raise
+            tab.keyboard.press("Escape")
+            wait_for_run(tab)
 
 
 def test_a_pair_updates_a_goal_in_the_sync_and_exports_the_success_plan(served, tmp_path):
@@ -112,3 +128,59 @@ def test_a_pair_updates_a_goal_in_the_sync_and_exports_the_success_plan(served, 
     assert files["html"] == success_plan.plan_html(plan)
     assert f"<td>{new_value:g} {unit}</td>" in files["html"]
     assert goal["goal_id"] not in files["md"] + files["html"]
+
+
+def test_a_stale_tab_cannot_overwrite_a_goal(served):
+    """Two tabs on one goal (issue 24, item 1): A saves a new current value; B, still showing
+    the old version, saves another: refused with who set it to what and when, and the store
+    keeps A's value at A's version."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = served
+    stores = Stores.open(data)
+    top = largest_pairs(stores.sources, 1).row(0, named=True)
+    pair = f"{top['csm_owner']} + {top['am_owner']}"
+    goals = success_plan.pair_goals(stores, pair, TODAY)
+    goal = goals.filter(pl.col("metric") == "manual", pl.col("status") != "done").row(
+        -1, named=True
+    )
+    label = f"{goal['account_name']} — {goal['title']}"
+    a_value, b_value = goal["current_value"] + 3, goal["current_value"] + 5
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tabs = []
+        for _ in range(2):
+            tab = browser.new_context(viewport={"width": 1440, "height": 2400}).new_page()
+            tab.goto(f"{url}/sync?pair={quote(pair)}")
+            wait_for_run(tab)
+            expect(tab.get_by_role("button", name="Success plan (Markdown)")).to_be_visible(
+                timeout=60_000
+            )
+            _pick(tab, "Goal to update", label)
+            _pick(tab, "Editing the plan as (single-user mode)", f"{top['am_owner']} (AM)")
+            box = tab.get_by_label(f"Now ({goal['unit']})", exact=True)
+            expect(box).to_have_value(f"{goal['current_value']:.2f}", timeout=30_000)
+            tabs.append(tab)
+        a, b = tabs
+        for tab, value in ((a, a_value), (b, b_value)):
+            box = tab.get_by_label(f"Now ({goal['unit']})", exact=True)
+            box.fill(f"{value:g}")
+            box.press("Tab")
+            tab.get_by_role("button", name="Save the goal").click()
+            if tab is a:
+                saved = f"Goal saved: {goal['title']} (version {goal['version'] + 1})"
+                expect(a.get_by_text(saved).first).to_be_visible(timeout=60_000)
+        refusal = b.get_by_text("this goal changed since you saw it").first
+        expect(refusal).to_be_visible(timeout=60_000)
+        expect(refusal).to_contain_text(f"{top['am_owner']} (AM)")
+        expect(refusal).to_contain_text("Nothing was recorded")
+        b.screenshot(path=str(ARTIFACTS / "stale-goal-refused.png"), full_page=True)
+        browser.close()
+    stored = goal_edits.goals(Stores.open(data).app, [goal["account_id"]]).filter(
+        pl.col("goal_id") == goal["goal_id"]
+    )
+    assert stored.select("version", "current_value", "edited_by").row(0) == (
+        goal["version"] + 1,
+        a_value,
+        top["am_owner"],
+    )
