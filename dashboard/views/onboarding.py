@@ -111,7 +111,7 @@ def onboarding_view(
     store: SourceStore, f: AccountFilter, today: dt.date, rule: ValueRule
 ) -> OnboardingView:
     """The onboarding panel's numbers as of the date the scores are as of (today without)."""
-    as_of = marts.scores_as_of(store) or today
+    as_of = (marts.scores_as_of(store) if marts.has_scores(store) else None) or today
     status = account_status(store, f, as_of, rule)
     stuck = stuck_in_onboarding(status, rule)
     past = status.filter(
