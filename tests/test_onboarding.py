@@ -285,7 +285,17 @@ def test_the_view_reads_the_rule_from_the_store_rows(tmp_path: Path):
     )
     assert view.stuck["account_id"].to_list() == ["N2"]  # 63 days in, 1 of 10 seats once
     assert view.rule == rule.describe()
-    assert view.summary.startswith("2 accounts started in the last 12 months: 1 reached")
+    assert view.summary == (
+        "2 accounts started in the last 12 months: 1 reached first value (median 13 days to "
+        "value), 1 not yet, 1 of them stuck past 60 days; 0 unknown."
+    )
+    blind = onboarding_view(
+        stores.sources, AccountFilter(), AS_OF, ValueRule(kind="logged", seat_share=0.2)
+    )
+    assert blind.summary.endswith(
+        "0 reached first value (no median yet), 0 not yet, 0 of them stuck past "
+        "60 days; 2 unknown (no outcome or milestone logged in the data: 2)."
+    )
     mine = onboarding_view(stores.sources, AccountFilter(csm=["Someone else"]), AS_OF, rule)
     assert mine.accounts.is_empty() and mine.summary.startswith("No account")
 

@@ -98,12 +98,20 @@ def _summary(status: pl.DataFrame, stuck: int, rule: ValueRule) -> str:
     median = (
         f"median {reached['days_to_value'].median():.0f} days to value"
         if reached.height
-        else "no median (none reached yet)"
+        else "no median yet"
     )
+    why = (
+        status.filter(pl.col("status") == UNKNOWN)
+        .group_by("unknown")
+        .len()
+        .sort(["len", "unknown"], descending=[True, False])
+    )
+    reasons = "; ".join(f"{r}: {n:,}" for r, n in why.iter_rows())
     return (
         f"{status.height:,} accounts started in the last 12 months: {counts[REACHED]:,} reached "
         f"first value ({median}), {counts[NOT_YET]:,} not yet, {stuck:,} of them stuck past "
-        f"{rule.expected_days} days; {counts[UNKNOWN]:,} unknown."
+        f"{rule.expected_days} days; {counts[UNKNOWN]:,} unknown"
+        + (f" ({reasons})." if reasons else ".")
     )
 
 
