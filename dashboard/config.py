@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,24 @@ class Settings(BaseSettings):
         None,
         description="A CSV of exchange rates (currency,rate_to_reporting,rate_date) that "
         "converts each account's money to the reporting currency.",
+    )
+    value_rule: Literal["seats", "logged"] = Field(
+        "seats",
+        description="When an account reaches first value: 'seats' (VALUE_SEAT_SHARE of the "
+        "licensed seats active VALUE_WEEKS weeks running) or 'logged' (the first outcome or "
+        "milestone activity logged after the contract start).",
+    )
+    value_seat_share: float = Field(
+        0.10, gt=0, le=1, description="The seats rule's share of licensed seats active in a week."
+    )
+    value_weeks: int = Field(
+        2, ge=1, le=53, description="The seats rule's weeks running at that share."
+    )
+    onboarding_days: int = Field(
+        60,
+        ge=1,
+        description="An account with no first value this many days after its contract start "
+        "is stuck in onboarding.",
     )
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard.ui.cards import kpi_row, verdict_line
 from dashboard.ui.filters import current_filter
 from dashboard.ui.links import seed_portfolio
+from dashboard.ui.onboarding_panels import onboarding_panel
 from dashboard.ui.portfolio_panels import arr_tiles, health_by, health_over_time, weakest_accounts
 from dashboard.ui.queries import shared
 from dashboard.ui.state import today
@@ -31,3 +32,5 @@ with right.container(border=True):
 with st.container(border=True):
     health_over_time(view)
 weakest_accounts(view, clicks)
+with st.container(border=True):
+    onboarding_panel(current_filter())  # time to value and the accounts stuck in onboarding

@@ -156,3 +156,19 @@ def overdue_risk_rows(
         pl.lit("Take the step or set a new date, in the risk's handoff").alias("action"),
         (col("days_late") >= escalate_after).alias("to_leader"),
     )
+
+
+def stuck_onboarding_rows(stuck: pl.DataFrame) -> pl.DataFrame:
+    """Digest rows for the accounts stuck in onboarding (``scoring.onboarding.
+    stuck_in_onboarding``, with the digest columns), to their CSM (role ``csm``): the cause
+    and the action are the row's own."""
+    return stuck.select(
+        *DIGEST_COLUMNS,
+        "csm_owner",
+        "am_owner",
+        pl.lit("csm").alias("role"),
+        pl.lit("stuck in onboarding").alias("reason"),
+        "cause",
+        "action",
+        pl.lit(False).alias("to_leader"),
+    )

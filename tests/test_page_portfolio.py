@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import polars as pl
@@ -287,3 +288,96 @@ def test_mixed_currencies_with_rates_show_the_converted_total_and_say_so(tmp_pat
     at = AppTest.from_file(APP, default_timeout=60).run()
     said = " ".join(c.value for c in at.caption)
     assert "converted to EUR" in said and "1 USD = 0.9 EUR (2026-02-27)" in said, said
+
+
+def _stuck_tab(at: AppTest):
+    return next(t for t in at.tabs if t.label.startswith("Stuck in onboarding"))
+
+
+def _stuck_by_hand(demo_stores: Stores) -> set[str]:
+    """The demo's accounts stuck in onboarding, found here from the raw events: live, started
+    61 to 364 days before the date, with seats and usage, and no two whole weeks running
+    (7-day blocks from the start) where distinct users reached 10 % of the seats."""
+    accounts = demo_stores.sources.query(
+        "SELECT account_id, account_name, contract_start, licensed_seats FROM accounts"
+        " WHERE status = 'active' AND licensed_seats > 0"
+        " AND contract_start > ?::DATE - 365 AND contract_start < ?::DATE - 60",
+        [TODAY, TODAY],
+    )
+    events = demo_stores.sources.query(
+        "SELECT account_id, occurred_at, user_id FROM usage_events"
+        " WHERE account_id IN (SELECT unnest(?::VARCHAR[])) AND occurred_at < ?::DATE",
+        [accounts["account_id"].to_list(), TODAY],
+    )
+    stuck = set()
+    for account in accounts.iter_rows(named=True):
+        mine = events.filter(pl.col("account_id") == account["account_id"])
+        if mine.is_empty():
+            continue  # no usage row: unknown, not stuck
+        whole = (TODAY - account["contract_start"]).days // 7
+        met = []
+        for week in range(min(whole, 53)):
+            lo = dt.datetime.combine(account["contract_start"], dt.time()) + dt.timedelta(
+                days=7 * week
+            )
+            users = mine.filter(
+                pl.col("occurred_at") >= lo, pl.col("occurred_at") < lo + dt.timedelta(days=7)
+            )["user_id"].n_unique()
+            met.append(users >= 0.1 * account["licensed_seats"])
+        if not any(a and b for a, b in itertools.pairwise(met)):
+            stuck.add(account["account_name"])
+    return stuck
+
+
+def test_the_onboarding_panel_states_the_rule_and_lists_the_stuck_accounts(
+    portfolio: AppTest, demo_stores: Stores
+):
+    at = portfolio
+    assert "Onboarding: time to value" in [h.value for h in at.subheader]
+    assert any(
+        c.value.startswith("First value: 10% of the licensed seats active in 2 weeks running")
+        for c in at.caption
+    )
+    tab = _stuck_tab(at)
+    table = tab.dataframe[0].value
+    assert tab.label == f"Stuck in onboarding ({len(table)})"
+    assert set(table["account_name"]) == _stuck_by_hand(demo_stores) != set()
+    assert (table["days_since_start"] > 60).all()
+    assert table["action"].str.len().min() > 20  # each row says what the CSM does
+    cohorts = next(t for t in at.tabs if t.label == "By cohort").dataframe[0].value
+    assert cohorts["reached"].sum() > 0 and cohorts["not_yet"].sum() >= len(table)
+    assert (
+        cohorts["accounts"].sum()
+        == (
+            cohorts["reached"] + cohorts["not_yet"] + cohorts["churned_first"] + cohorts["unknown"]
+        ).sum()
+    )
+
+
+def test_the_onboarding_panel_follows_the_filter(portfolio: AppTest):
+    at = portfolio
+    csm = _stuck_tab(at).dataframe[0].value["csm_owner"].iloc[0]
+    at.multiselect(key="filter_csm").set_value([csm]).run()
+    assert not at.exception
+    assert set(_stuck_tab(at).dataframe[0].value["csm_owner"]) == {csm}
+
+
+def test_the_onboarding_rule_comes_from_the_settings(demo_stores: Stores, monkeypatch):
+    from dashboard.config import get_settings
+
+    monkeypatch.setenv("TANDEM_VALUE_RULE", "logged")
+    monkeypatch.setenv("TANDEM_ONBOARDING_DAYS", "45")
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=30).run()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert not at.exception
+    assert any(
+        c.value.startswith(
+            "First value: the first outcome or milestone logged after the contract start; "
+            "stuck in onboarding: no first value 45 days after it."
+        )
+        for c in at.caption
+    )

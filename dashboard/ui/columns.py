@@ -58,6 +58,60 @@ def portfolio_accounts() -> TableSpec:
     )
 
 
+def onboarding_stuck() -> TableSpec:
+    """The accounts stuck in onboarding, with the CSM's action (the row's own)."""
+    return _accounts(
+        "account_name",
+        "csm_owner",
+        "days_since_start",
+        "last_week_share",
+        "action",
+        "cause",
+        "segment",
+        "contract_start",
+        "arr",
+        contract_start=cc.DateColumn("Started", format="YYYY-MM-DD"),
+        days_since_start=cc.NumberColumn("Days since start"),
+        last_week_share=cc.NumberColumn(
+            "Seats active last week", format="percent", help="Empty under the logged rule"
+        ),
+        cause=cc.TextColumn("Where it stands", width="large"),
+        action=cc.TextColumn("CSM action", width="large"),
+    )
+
+
+def onboarding_cohorts() -> TableSpec:
+    """Onboarding by start month and segment: counts and the median days to first value."""
+    return TableSpec(
+        [
+            "start_month",
+            "segment",
+            "accounts",
+            "reached",
+            "median_days_to_value",
+            "not_yet",
+            "churned_first",
+            "unknown",
+        ],
+        {
+            "start_month": cc.TextColumn("Started (month)"),
+            "segment": cc.TextColumn("Segment"),
+            "accounts": cc.NumberColumn("Accounts"),
+            "reached": cc.NumberColumn("Reached value"),
+            "median_days_to_value": cc.NumberColumn(
+                "Median days to value",
+                format="%.0f",
+                help="Of the accounts that reached first value; empty when none has",
+            ),
+            "not_yet": cc.NumberColumn("Not yet"),
+            "churned_first": cc.NumberColumn("Churned before value"),
+            "unknown": cc.NumberColumn(
+                "Unknown", help="First value cannot be known from the data (see the rule)"
+            ),
+        },
+    )
+
+
 # -- Renewals ------------------------------------------------------------------------------------
 def renewal_month() -> TableSpec:
     return _accounts(
