@@ -181,7 +181,6 @@ def end_cover(
     if isinstance(result, dict):
         raise CoverChanged(
             f"this cover changed since you saw it: {result.get('edited_by') or 'someone'} "
-            f"changed it at {when(result.get('edited_at'))} (last day now "
-            f"{result.get('ended_on') or result.get('ends_on')}). Nothing was recorded: look at "
-            "it again and choose."
+            f"changed it at {when(result.get('edited_at'))}. Nothing was recorded: look at it "
+            "again and choose."
         )
