@@ -25,7 +25,10 @@ def current_viewer() -> Viewer:
     """Who is looking, with the books they cover for today (read on every run, so a cover
     ends by itself after its last day). Kept in the session once known (set here, on the
     server, only)."""
-    return with_covers(stores().app, _signed_in(), today())
+    viewer = _signed_in()
+    if viewer.role == "local":  # sees everything and covers nobody: no store to open
+        return viewer
+    return with_covers(stores().app, viewer, today())
 
 
 def _signed_in() -> Viewer:
