@@ -8,14 +8,21 @@ refused, recording nothing; Y's digests and open work go to X naming both."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 import pytest
+from aiosmtpd.controller import Controller
 from streamlit.testing.v1 import AppTest
 
+from dashboard.ingest.demo import DemoSpec, load_demo
+from dashboard.jobs.delivery import DeliverySettings
 from dashboard.jobs.digests import build_digests, covered_digest, digest_markdown
+from dashboard.jobs.refresh import refresh
 from dashboard.store import Stores
 from dashboard.store.audit_log import audit_rows
+from dashboard.store.delivery_log import recent_deliveries
 from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import account_table, owner_rows
 from dashboard.views.crm_tasks import covered_work
@@ -24,6 +31,8 @@ from dashboard.workflows import goal_edits
 from dashboard.workflows import tasks as t
 from dashboard.workflows.access import Actor, NotAllowed, Viewer, actors_for
 from tests.conftest import TODAY
+from tests.pg import free_port
+from tests.test_delivery import Inbox
 
 OWNERS = pl.DataFrame(
     {
@@ -330,3 +339,52 @@ def test_the_cover_panel_sets_and_ends_a_cover(demo_stores: Stores):
     finally:  # never leave a cover holding for the other tests of the session
         for row in cv.active_covers(demo_stores.app, TODAY).iter_rows(named=True):
             cv.end_cover(demo_stores.app, away, row["cover_id"], row["version"], TODAY, NOW)
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[str, Inbox]]:
+    """A real SMTP server on loopback (aiosmtpd) keeping what it is sent."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield f"smtp://127.0.0.1:{controller.port}", inbox
+    controller.stop()
+
+
+def test_the_nightly_job_sends_ys_digest_to_x_and_puts_ys_work_in_xs_calendar(
+    tmp_path: Path, mail: tuple[str, Inbox]
+):
+    smtp_url, inbox = mail
+    anchor = dt.date(2026, 5, 1)
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=120, seed=8, anchor=anchor))
+    refresh(stores, anchor, tmp_path, digests=False)  # the tasks of the rules, to cover
+    owners = owner_rows(stores.sources)
+    csms = stores.sources.query(
+        "SELECT csm_owner FROM account_scores GROUP BY 1 ORDER BY count(*) DESC, 1"
+    )["csm_owner"].to_list()
+    x, y = csms[0], csms[1]
+    until = anchor + dt.timedelta(days=4)
+    y_viewer = Viewer(y, "csm", "y@x")
+    cv.set_cover(stores.app, y_viewer, owners, x, y, anchor, until, anchor, NOW)
+    settings = DeliverySettings(smtp_url=smtp_url, backoff_seconds=0.01)
+    result = refresh(stores, anchor, tmp_path, delivery=settings)
+    assert result.delivery.failed == 0
+    address = dict(owners.select("owner", "email").iter_rows())
+    sent = {m["Subject"]: rcpt for m, rcpt in zip(inbox.messages, inbox.recipients, strict=True)}
+    covering = [s for s in sent if f"covering for {y}" in s]
+    # Y's digests (both, for a combined owner), each to X, not to Y
+    assert f"{x} — CSM digest, covering for {y}, {anchor.isoformat()}" in covering
+    assert all(sent[subject] == [address[x]] for subject in covering)
+    assert address[y] not in [r[0] for r in sent.values()]
+    assert any(s.startswith(f"{x} — CSM digest, {anchor}") for s in sent)  # X's own too
+    log = recent_deliveries(stores.app).filter(pl.col("owner") == y)
+    assert log["target"].str.contains(f"to {x}, covering for {y}").all()
+    day = tmp_path / "digests" / anchor.isoformat()
+    y_file = next(p for p in day.glob("*-csm.md") if f"covering for {y}" in p.read_text())
+    assert f"Covering for {y} until {until.isoformat()}" in y_file.read_text()
+    open_of_y = t.tasks(stores.app, status="open").filter(pl.col("owner") == y)
+    assert open_of_y.height > 0  # Y's open rule tasks are in X's calendar, naming both
+    feeds = {p.name: p.read_text() for p in (tmp_path / "calendars").glob("*.ics")}
+    x_feed = next(v for k, v in feeds.items() if k.startswith(x.split()[0].lower()))
+    assert f"(covering for {y} until {until.isoformat()})" in x_feed.replace("\n ", "")
