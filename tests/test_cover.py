@@ -388,3 +388,30 @@ def test_the_nightly_job_sends_ys_digest_to_x_and_puts_ys_work_in_xs_calendar(
     feeds = {p.name: p.read_text() for p in (tmp_path / "calendars").glob("*.ics")}
     x_feed = next(v for k, v in feeds.items() if k.startswith(x.split()[0].lower()))
     assert f"(covering for {y} until {until.isoformat()})" in x_feed.replace("\n ", "")
+
+
+def test_the_coverer_makes_the_covered_ams_renewal_call_as_themself():
+    from dashboard.workflows import renewal_calls as rc
+
+    acc = {
+        "account_id": "ACC-1",
+        "account_name": "Acme",
+        "csm_owner": "Cy Csm",
+        "am_owner": "Al Am",
+        "arr": 120_000.0,
+        "renewal_date": dt.date(2026, 6, 1),
+    }
+    covering = Viewer("Bo Backup", "csm", covering=("Al Am",))
+    stranger = Viewer("Bo Backup", "csm")
+    assert rc.caller_for(covering, acc) == Actor("Bo Backup", "am")
+    with pytest.raises(NotAllowed):
+        rc.caller_for(stranger, acc)
+    renewals = pl.DataFrame(
+        {
+            "account_id": ["ACC-1", "ACC-2"],
+            "csm_owner": ["Cy Csm", "Bo Backup"],
+            "am_owner": ["Al Am", None],
+        }
+    )
+    assert rc.callable_by(covering, renewals)["account_id"].to_list() == ["ACC-1", "ACC-2"]
+    assert rc.callable_by(stranger, renewals)["account_id"].to_list() == ["ACC-2"]
