@@ -327,6 +327,15 @@ def test_the_cover_panel_sets_and_ends_a_cover(demo_stores: Stores):
         at_x = _sync_as(Viewer(x, "csm", "x@x"))
         assert any(f"those of {y}, whom you cover for" in c.value for c in at_x.sidebar.caption)
         assert any(y in o for o in at_x.selectbox(key="sync_pair").options)
+        ys_account = demo_stores.sources.query(
+            "SELECT account_id FROM account_scores WHERE csm_owner = ? ORDER BY 1 LIMIT 1", [y]
+        )["account_id"][0]
+        at_acc = AppTest.from_file(APP, default_timeout=30)
+        at_acc.session_state["viewer"] = Viewer(x, "csm", "x@x")
+        at_acc.query_params["account"] = ys_account
+        at_acc.switch_page("../pages/account.py").run()
+        assert not at_acc.exception and not at_acc.error
+        assert f"Acting as {x} (CSM), covering for {y}" in [c.value for c in at_acc.caption]
         # setting the same again is refused, nothing recorded
         at.selectbox(key="cover_coverer").set_value(x)
         at.button(key="FormSubmitter:cover_set-Set the cover").click().run()
