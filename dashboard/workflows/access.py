@@ -1,7 +1,8 @@
 """Who is looking, which accounts they may see, and as whom they may act.
 
 Leaders and ops see every account; a CSM or an AM sees the accounts where they are an owner
-(which includes every account they share with their pair). The scope is applied in the store
+(which includes every account they share with their pair), and, while they cover for someone
+on leave (workflows/covers.py), that person's accounts too. The scope is applied in the store
 layer: it is part of the ``AccountFilter`` every account query goes through, and the Account
 and Weekly sync pages check single accounts and pairs against it.
 
