@@ -103,6 +103,7 @@ except (StoreError, SchemaError, RefreshError) as exc:
     )
     st.stop()
 try:
+    viewer = current_viewer()  # again: the covers of this workspace's app store
     sidebar_identity(viewer)
     account_search(viewer.scope())
     st.session_state["account_filter"] = sidebar_filters(

@@ -5,6 +5,7 @@ pair is in the URL (?pair=…), so one link opens the same view for both people.
 import streamlit as st
 
 from dashboard.ui.cards import kpi_row, verdict_line
+from dashboard.ui.cover_panel import cover_panel
 from dashboard.ui.decision_panel import last_decisions, new_decision
 from dashboard.ui.goal_panels import sync_goals
 from dashboard.ui.identity import current_viewer, unmasked
@@ -35,3 +36,5 @@ st.subheader("Goals")
 sync_goals(pair)
 st.subheader("Export the agenda")
 agenda_downloads(agenda, today())
+st.subheader("Cover during leave")
+cover_panel()

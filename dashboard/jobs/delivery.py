@@ -495,8 +495,10 @@ def deliver_digests(
                     summary.already_sent += 1
                     continue
                 if channel == "email":
-                    cells = emails.get(digest.owner, [])
+                    cells = emails.get(digest.to, [])
                     target = _masked_target(settings.smtp_url or "", with_port=True)
+                    if digest.recipient:  # the owner is on leave: to the person covering
+                        target += f" to {digest.recipient}, covering for {digest.owner}"
                     if not cells:
                         record_delivery(
                             app,
@@ -519,7 +521,7 @@ def deliver_digests(
                     else:
                         attempts, error = 0, refused["email"]
                     if not error:
-                        header = formataddr((_header_text(digest.owner), to))
+                        header = formataddr((_header_text(digest.to), to))
                         attempts, error = _with_retries(
                             lambda m=message, h=header, t=to, d=day: send_email(
                                 email(m, h, settings, d), t, settings

@@ -4,6 +4,7 @@ CSV) and delivered in the tools people use (``jobs/delivery.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -52,10 +53,19 @@ class Digest:
     intro: str
     rows: pl.DataFrame  # one row per account to act on: cause, action, health, ARR, renewal
     verdict: str | None = None  # the line saying the score does not predict churn here
+    # who receives it when not the owner: the person covering for the owner during their
+    # leave (workflows/covers.py), until ``covering_until``, the cover's last day
+    recipient: str | None = None
+    covering_until: dt.date | None = None
 
     @property
     def stem(self) -> str:
         return f"{file_stem(self.owner)}-{self.role}"
+
+    @property
+    def to(self) -> str:
+        """The person the digest goes to: its owner, or whoever covers for them today."""
+        return self.recipient or self.owner
 
 
 SLUG_CHARS = 40  # the readable part of a file name; the id keeps it unique
@@ -107,12 +117,15 @@ def build_digests(
     as_of: dt.date,
     chairs: pl.DataFrame | None = None,
     verdict: str | None = None,
+    covers: pl.DataFrame | None = None,
 ) -> list[Digest]:
     """One digest per owner and role (a combined owner gets both), and the book for every
     leader. ``chairs`` (from ``scoring.digests.chairs_rows``) adds the expansions fallen
     between the chairs: to the AM the flags waiting on them, to the CSM the ready accounts
     never flagged, to leaders all. Each carries ``verdict`` (``dashboard.text.verdict_line``,
-    plain text) when the active scorecard does not predict churn here."""
+    plain text) when the active scorecard does not predict churn here. ``covers`` (the covers
+    holding on ``as_of``: ``coverer``, ``covered``, ``last_day``) sends each covered owner's
+    digests to the person covering for them (``covered_digest``)."""
     chairs = chairs if chairs is not None else pl.DataFrame()
     role_of = (
         owners.select("owner", "role")
@@ -166,7 +179,32 @@ def build_digests(
             Digest(n, "leader", as_of, _title(n, "leader", as_of), intro, book, verdict)
             for n in leaders
         ]
-    return digests
+    if covers is None or covers.is_empty():
+        return digests
+    pairs = zip(covers["coverer"], covers["last_day"], strict=True)
+    cover_of = dict(zip(covers["covered"], pairs, strict=True))
+    return [
+        covered_digest(d, *cover_of[d.owner]) if d.owner in cover_of and d.role != "leader" else d
+        for d in digests
+    ]
+
+
+def covered_digest(digest: Digest, coverer: str, until: dt.date) -> Digest:
+    """The digest of an owner on leave, addressed to ``coverer``, who covers for them until
+    ``until``: the title and the first line name both."""
+    owner, role = one_line(digest.owner), DIGEST_TITLES[digest.role]
+    return dataclasses.replace(
+        digest,
+        recipient=coverer,
+        covering_until=until,
+        title=(
+            f"{one_line(coverer)} — {role} digest, covering for {owner}, {digest.day.isoformat()}"
+        ),
+        intro=(
+            f"Covering for {owner} until {until.isoformat()}: {owner}'s accounts come to "
+            f"{one_line(coverer)} while {owner} is away. {digest.intro}"
+        ),
+    )
 
 
 def _with_currency(rows: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:

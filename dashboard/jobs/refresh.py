@@ -43,6 +43,7 @@ from dashboard.store.sources import StaleDataError
 from dashboard.text import CHURN_HORIZON_DAYS, in_currency, money_symbol, verdict_line
 from dashboard.views.onboarding import onboarding_digest_rows, value_rule
 from dashboard.views.risks import overdue_risks
+from dashboard.workflows.covers import active_covers
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
@@ -437,7 +438,8 @@ def _publish(
                 how="vertical_relaxed",
             )
             folder = data_dir / "digests" / as_of.isoformat()
-            built = build_digests(scored.marts, owners, as_of, chairs, scored.verdict)
+            covering = active_covers(stores.app, as_of)  # owners on leave: to who covers
+            built = build_digests(scored.marts, owners, as_of, chairs, scored.verdict, covering)
             problems += control_character_notes(scored.marts, owners)
             written = write_digest_files(built, folder, problems)
             work = write_work_files(
@@ -451,6 +453,7 @@ def _publish(
                 data_dir,
                 clock.now(),
                 problems,
+                covering,
             )
             timings["digests"] = time.perf_counter() - started
     return tasks_created, written, built, work

@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from dashboard.jobs.digests import file_stems
 from dashboard.store import AppStore
-from dashboard.views.crm_tasks import crm_exports, open_work, owner_calendar
+from dashboard.views.crm_tasks import covered_work, crm_exports, open_work, owner_calendar
 from dashboard.views.exports import control_expr, has_control, one_line
 from dashboard.workflows.handoffs import open_handoffs
 from dashboard.workflows.tasks import tasks
@@ -33,12 +33,16 @@ def write_work_files(
     data_dir: Path,
     stamp: dt.datetime,
     problems: list[str] | None = None,
+    covers: pl.DataFrame | None = None,
 ) -> list[Path]:
     """Write the CRM task imports into ``day_folder`` and a calendar per owner with open work
     into ``data_dir/calendars``; returns the files written. A feed already there whose owner
     has no open work tonight is rewritten without events (a subscribed calendar then drops
-    them). One owner's feed that cannot be written is skipped and said in ``problems``."""
+    them). One owner's feed that cannot be written is skipped and said in ``problems``. The
+    work of someone on leave goes to whoever covers for them (``covers``, ``covered_work``)."""
     work = open_work(tasks(app, status="open"), open_handoffs(app), scored, today)
+    if covers is not None:
+        work = covered_work(work, covers)
     exports = crm_exports(work, domains, owners, keys)
     day_folder.mkdir(parents=True, exist_ok=True)
     written = []

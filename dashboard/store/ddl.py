@@ -135,6 +135,15 @@ APP_DDL = {
         "  owner VARCHAR, next_step VARCHAR, due_on DATE,\n"
         "  PRIMARY KEY (handoff_id, step)\n)"
     ),
+    # cover during leave (workflows/covers.py): one row per version of a cover, the highest
+    # version is the cover (created when first used too: store/cover_log.py)
+    "covers": (
+        "CREATE TABLE IF NOT EXISTS covers (\n"
+        "  cover_id VARCHAR NOT NULL, version INTEGER NOT NULL, coverer VARCHAR NOT NULL,\n"
+        "  covered VARCHAR NOT NULL, starts_on DATE NOT NULL, ends_on DATE NOT NULL,\n"
+        "  ended_on DATE, edited_by VARCHAR NOT NULL, edited_at TIMESTAMP NOT NULL,\n"
+        "  PRIMARY KEY (cover_id, version)\n)"
+    ),
     # the identity provider's stable subject beside the e-mail of its first sign-in (created
     # when first used too: store/identities.py)
     "identities": (

@@ -201,6 +201,20 @@ def handoff_history() -> TableSpec:
     )
 
 
+def covers() -> TableSpec:
+    """Covers during leave: who is away, who covers, from and until when, set by whom."""
+    return TableSpec(
+        ["covered", "coverer", "starts_on", "last_day", "edited_by"],
+        {
+            "covered": cc.TextColumn("Away"),
+            "coverer": cc.TextColumn("Covered by"),
+            "starts_on": cc.DateColumn("From", format="YYYY-MM-DD"),
+            "last_day": cc.DateColumn("Until (last day)", format="YYYY-MM-DD"),
+            "edited_by": cc.TextColumn("Set or last changed by"),
+        },
+    )
+
+
 def open_risks() -> TableSpec:
     """The open risks worked to an end: where each is, since when, and what happens next."""
     return _accounts(

@@ -62,7 +62,9 @@ def acting_as(account: dict, key: str) -> Actor | None:
             format_func=_actor_label,
         )
     if len(actors) == 1:
-        st.caption(f"Acting as {md(actors[0].name)} ({h.ROLES[actors[0].role]})")
+        owner = account.get(f"{actors[0].role}_owner")
+        covering = f", covering for {md(owner)}" if owner and owner != viewer.name else ""
+        st.caption(f"Acting as {md(actors[0].name)} ({h.ROLES[actors[0].role]}){covering}")
         return actors[0]
     return st.selectbox("Acting as", actors, key=key, format_func=_actor_label)
 

@@ -9,8 +9,9 @@ from dashboard.config import get_settings, org_for_email
 from dashboard.store import audit_log
 from dashboard.store.marts import owner_rows
 from dashboard.text import md
-from dashboard.ui.state import now, stores
+from dashboard.ui.state import now, stores, today
 from dashboard.workflows.access import LOCAL, SignInRefused, Viewer, sign_in
+from dashboard.workflows.covers import with_covers
 
 
 def _auth_configured() -> bool:
@@ -21,7 +22,16 @@ def _auth_configured() -> bool:
 
 
 def current_viewer() -> Viewer:
-    """Who is looking. Kept in the session once known (set here, on the server, only)."""
+    """Who is looking, with the books they cover for today (read on every run, so a cover
+    ends by itself after its last day). Kept in the session once known (set here, on the
+    server, only)."""
+    viewer = _signed_in()
+    if viewer.role == "local":  # sees everything and covers nobody: no store to open
+        return viewer
+    return with_covers(stores().app, viewer, today())
+
+
+def _signed_in() -> Viewer:
     if "viewer" in st.session_state:
         return st.session_state["viewer"]
     settings = get_settings()
@@ -98,6 +108,8 @@ def sidebar_identity(viewer: Viewer) -> None:
             )
         else:
             scope = "every account" if viewer.sees_everything else "the accounts you own"
+            if viewer.covering and not viewer.sees_everything:
+                scope += f" and those of {md(', '.join(viewer.covering))}, whom you cover for"
             st.caption(f":material/person: {md(viewer.name)} ({md(viewer.role)}) · you see {scope}")
 
 

@@ -132,6 +132,31 @@ def open_work(
     return mask_pii(work, ("title", "detail")).sort("due_on", "account_id", "key")
 
 
+def covered_work(work: pl.DataFrame, covers: pl.DataFrame) -> pl.DataFrame:
+    """The open work of people on leave, given to whoever covers for them (``covers``: the
+    covers holding today, ``coverer``, ``covered``, ``last_day``), naming both: the title
+    says "(covering for Y until DATE)"; everyone else's work is unchanged."""
+    if covers.is_empty():
+        return work
+    cover = covers.select(
+        col("covered").alias("owner"), "coverer", col("last_day").alias("cover_until")
+    ).unique("owner")
+    return (
+        work.join(cover, on="owner", how="left", maintain_order="left")
+        .with_columns(
+            title=pl.when(col("coverer").is_not_null())
+            .then(
+                pl.format(
+                    "{} (covering for {} until {})", col("title"), col("owner"), col("cover_until")
+                )
+            )
+            .otherwise(col("title")),
+            owner=pl.coalesce("coverer", "owner"),
+        )
+        .select(work.columns)
+    )
+
+
 def salesforce_tasks(work: pl.DataFrame, salesforce_ids: pl.DataFrame) -> pl.DataFrame:
     """The work as Salesforce Task rows; ``WhatId`` is the account's Salesforce id when a
     Salesforce export brought one (``salesforce_ids``: account_id, key), else empty."""

@@ -1,7 +1,8 @@
 """Who is looking, which accounts they may see, and as whom they may act.
 
 Leaders and ops see every account; a CSM or an AM sees the accounts where they are an owner
-(which includes every account they share with their pair). The scope is applied in the store
+(which includes every account they share with their pair), and, while they cover for someone
+on leave (workflows/covers.py), that person's accounts too. The scope is applied in the store
 layer: it is part of the ``AccountFilter`` every account query goes through, and the Account
 and Weekly sync pages check single accounts and pairs against it.
 
@@ -40,14 +41,23 @@ class Viewer:
     name: str
     role: str  # leader, ops, csm, am, both, or local (no sign-in configured)
     email: str | None = None
+    # the owners whose books this person carries today, covering for them during their leave
+    # (set on the server from the app store's covers: workflows/covers.py ``with_covers``)
+    covering: tuple[str, ...] = ()
 
     @property
     def sees_everything(self) -> bool:
         return self.role in FULL_ACCESS
 
     def scope(self) -> list[str] | None:
-        """The owners whose books this person may see (None: everything)."""
-        return None if self.sees_everything else [self.name]
+        """The owners whose books this person may see (None: everything): their own, and
+        those of the people they cover for today."""
+        return None if self.sees_everything else [self.name, *self.covering]
+
+    def acts_for(self, owner: str | None) -> bool:
+        """True when this person acts on ``owner``'s accounts and tasks: their own, or those
+        of someone they cover for today (always as themself)."""
+        return owner is not None and (owner == self.name or owner in self.covering)
 
 
 LOCAL = Viewer(name="local user", role="local")
@@ -64,11 +74,12 @@ class Actor:
 def actors_for(viewer: Viewer, csm_owner: str | None, am_owner: str | None) -> list[Actor]:
     """Whom this session may act as on an account with these owners. A signed-in person: only
     themself, in the roles the account's data gives them (CSM, AM, or both for a combined
-    owner). The single local user (no sign-in): either owner."""
+    owner). A person covering for an owner acts in that owner's role, as themself. The single
+    local user (no sign-in): either owner."""
     owners = [(csm_owner, "csm"), (am_owner, "am")]
     if viewer.role == "local":
         return [Actor(name, role) for name, role in owners if name]
-    return [Actor(viewer.name, role) for name, role in owners if name and name == viewer.name]
+    return [Actor(viewer.name, role) for name, role in owners if viewer.acts_for(name)]
 
 
 def check_actor(viewer: Viewer, actor: Actor, csm_owner: str | None, am_owner: str | None) -> None:

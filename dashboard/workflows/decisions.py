@@ -134,6 +134,8 @@ def decision_author(viewer: Viewer, csm: str, am: str) -> Actor | None:
         return Actor(viewer.name, "both")
     if viewer.name in (csm, am):
         return Actor(viewer.name, "csm" if viewer.name == csm else "am")
+    if viewer.acts_for(csm) or viewer.acts_for(am):  # covering for one of the pair
+        return Actor(viewer.name, "csm" if viewer.acts_for(csm) else "am")
     if viewer.role in ("leader", "ops"):
         return Actor(viewer.name, "leader")
     raise NotAllowed("only the pair (or a leader) records the pair's decisions")

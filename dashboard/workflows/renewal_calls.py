@@ -54,6 +54,8 @@ def caller_for(viewer: Viewer, account: dict) -> Actor:
         raise NotAllowed("this account has no AM and no CSM: nobody can make its renewal call")
     if viewer.role == "local" or viewer.name == caller.name:
         return caller
+    if viewer.acts_for(caller.name):  # covering for the caller: the call is recorded as X
+        return Actor(viewer.name, caller.role)
     if viewer.name == account.get("csm_owner"):
         raise NotAllowed(
             f"the renewal call is the AM's ({mask_text(caller.name)}): the CSM makes it only "
@@ -189,7 +191,9 @@ def current_calls(app: AppStore, unmask: bool = False) -> pl.DataFrame:
 def callable_by(viewer: Viewer, renewals: pl.DataFrame) -> pl.DataFrame:
     """The renewals (rows with ``csm_owner`` and ``am_owner``) whose call this viewer makes:
     every one for the single local user, else those where they are the caller (the AM; the
-    CSM where there is no AM). Leaders get none."""
+    CSM where there is no AM), or cover for the caller today. Leaders get none."""
     if viewer.role == "local":
         return renewals
-    return renewals.filter(pl.coalesce("am_owner", "csm_owner") == viewer.name)
+    return renewals.filter(
+        pl.coalesce("am_owner", "csm_owner").is_in([viewer.name, *viewer.covering])
+    )

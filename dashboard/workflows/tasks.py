@@ -76,12 +76,12 @@ def update_task_as(
     *,
     seen_version: str,
 ) -> None:
-    """``update_task`` by a person: a task is worked by its owner (a leader or the single local
-    user may work any); recorded under the signed-in name, and only on the version of the
+    """``update_task`` by a person: a task is worked by its owner, or by whoever covers for
+    them today (a leader or the single local user may work any); recorded under the signed-in name, and only on the version of the
     task the form showed (``seen_version``)."""
     row = task_list.task_row(app, task_key)
     if row is None:
         raise ValueError(f"there is no task {task_key!r}")
-    if viewer.role not in LEADERS and row.get("owner") != viewer.name:
+    if viewer.role not in LEADERS and not viewer.acts_for(row.get("owner")):
         raise NotAllowed("this task is not yours: its owner works it")
     update_task(app, task_key, status, note, viewer.name, now, seen_version=seen_version)
