@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -125,6 +126,24 @@ def _wait_for_run(page) -> None:
     )
 
 
+def _click_until(page, target, done: Callable[[], bool], tries: int = 5) -> None:
+    """Click a chart's ``target`` until ``done()`` holds: a Plotly chart takes clicks only
+    once it has bound its handlers, which no element of the page announces. Each click waits
+    for the run it starts (or 10 s without one) before the condition is read again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(tries):
+        target.click(force=True)
+        with contextlib.suppress(PlaywrightTimeout):  # else the click started no run
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                timeout=10_000,
+            )
+        _wait_for_run(page)
+        if done():
+            return
+
+
 @pytest.mark.parametrize(("path", "title", "has_chart"), PAGES)
 def test_page_renders_without_exception(browser, app_url, path, title, has_chart):
     from playwright.sync_api import expect
@@ -169,11 +188,7 @@ def test_clicking_a_month_on_the_renewal_calendar_lists_it(browser, app_url):
     bars = page.locator(".js-plotly-plot").first.locator(".bars path")
     heights = [(bars.nth(i).bounding_box() or {"height": 0})["height"] for i in range(bars.count())]
     tallest = max(range(len(heights)), key=heights.__getitem__)
-    page.wait_for_timeout(500)
-    bars.nth(tallest).click(force=True)
-    deadline = time.monotonic() + 30
-    while picker.input_value() == before and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
+    _click_until(page, bars.nth(tallest), lambda: picker.input_value() != before)
     assert picker.input_value() != before
     assert page.locator('[data-testid="stException"]').count() == 0
     page.close()
@@ -369,7 +384,7 @@ def _search(page, text: str) -> None:
     box = page.get_by_label("Find an account")
     box.click()
     box.fill(text)
-    page.wait_for_timeout(300)
+    page.get_by_role("option").first.wait_for(timeout=30_000)  # the list, filtered
     box.press("Enter")
 
 
@@ -456,11 +471,11 @@ def test_the_expansion_form_shows_the_picked_accounts_evidence(browser, own_app)
         picker = page.get_by_label("Account", exact=True)
         picker.click()
         picker.fill(name)
-        page.wait_for_timeout(300)
+        page.get_by_role("option", name=name).first.wait_for(timeout=30_000)
         picker.press("Enter")
         _wait_for_run(page)
         page.get_by_role("heading", name="Fallen between the chairs").wait_for(timeout=30_000)
-        page.wait_for_timeout(500)
+        _wait_for_run(page)
         evidence = page.get_by_label("Evidence (usage, outcomes, stakeholder context)")
         if not evidence.count():
             continue  # an open handoff already: no flag form on this one
@@ -477,9 +492,9 @@ def test_a_click_on_a_band_bar_lists_its_accounts(browser, app_url, demo_stores)
     page.goto(app_url)
     _wait_for_run(page)
     page.wait_for_selector(".js-plotly-plot .bars path", state="attached", timeout=30_000)
-    page.wait_for_timeout(500)
-    page.locator(".js-plotly-plot").first.locator(".bars path").first.click(force=True)
     caption = page.get_by_text(re.compile(r"accounts in the filter: \w+ band in Segment"))
+    bar = page.locator(".js-plotly-plot").first.locator(".bars path").first
+    _click_until(page, bar, lambda: caption.count() > 0)
     expect(caption.first).to_be_visible(timeout=30_000)
     shown, total = re.findall(r"[\d,]+", caption.first.inner_text())[:2]
     live = demo_stores.sources.scalar("SELECT count(*) FROM account_scores")

@@ -78,9 +78,20 @@ def _two_tabs(chromium, url: str) -> list:
 
 
 def _pick(tab, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox labelled ``label``."""
-    tab.get_by_label(label, exact=True).click()
-    tab.get_by_role("option", name=option, exact=True).click()
+    """Pick ``option`` in the selectbox labelled ``label``; picked again when a rerun closed
+    the list before the option was clicked."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        tab.get_by_label(label, exact=True).click()
+        try:
+            tab.get_by_role("option", name=option, exact=True).click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            tab.keyboard.press("Escape")
+            _wait_for_run(tab)
 
 
 def _close(tabs: list) -> None:

@@ -38,26 +38,32 @@ def _renewals(data: Path) -> pl.DataFrame:
 
 
 def _open_call(tab, row: dict) -> None:
-    """Pick ``row``'s renewal in the call form and wait for its form to be drawn."""
+    """Pick ``row``'s renewal in the call form and wait for its form to be drawn; picked again
+    when a rerun closed the list before the option was clicked."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
     expect(tab.get_by_role("button", name="Record the call")).to_be_visible(timeout=60_000)
-    _settled(tab)
-    picker = tab.get_by_label("Renewal to call", exact=True)
-    picker.scroll_into_view_if_needed()
-    picker.click()
-    picker.fill(row["account_name"])  # the list shows its first options only: filter it
-    tab.get_by_role("option", name=_option(row), exact=True).click()
+    for attempt in range(3):
+        _settled(tab)
+        picker = tab.get_by_label("Renewal to call", exact=True)
+        picker.scroll_into_view_if_needed()
+        picker.click()
+        picker.fill(row["account_name"])  # the list shows its first options only: filter it
+        try:
+            tab.get_by_role("option", name=_option(row), exact=True).click(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            tab.keyboard.press("Escape")
     expect(tab.get_by_label("Renewal to call")).to_have_value(_option(row), timeout=30_000)
     _settled(tab)
 
 
 def _settled(tab) -> None:
-    """The run the last action started is over (the status widget is gone)."""
-    tab.wait_for_timeout(300)  # the rerun's status widget shows after the click
-    tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
+    """No run is going on (the status widget is absent, the page's title drawn)."""
+    _wait_for_run(tab)
 
 
 def _fill_call(tab, call: str, reason: str) -> None:

@@ -23,6 +23,12 @@ RUN_TIMES = {"loaded_at"}  # when this run loaded the demo: the date is fixed, t
 PAGES = ["portfolio", "renewals", "expansion", "unmanaged_middle", "sync", "account", "lab", "data"]
 
 
+def _cell(value: object) -> str:
+    """A cell as text; a float to 12 significant digits: a sum of many floats in DuckDB's
+    parallel aggregation can differ in its last bits from one run to the next."""
+    return f"{value:.12g}" if isinstance(value, float) else str(value)
+
+
 def numbers(at: AppTest) -> dict:
     """What a page shows as numbers: every metric (label, value, delta) and every table's
     shape and first row."""
@@ -30,7 +36,7 @@ def numbers(at: AppTest) -> dict:
     for frame in at.dataframe:
         value = frame.value
         first = [
-            {k: str(v) for k, v in row.items() if k not in RUN_TIMES}
+            {k: _cell(v) for k, v in row.items() if k not in RUN_TIMES}
             for row in value.head(1).to_dict("records")
         ]
         tables.append({"shape": list(value.shape), "first": first})
