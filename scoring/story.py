@@ -181,8 +181,8 @@ def _with_causes(after: pl.DataFrame) -> pl.DataFrame:
 def _component_moves(both: pl.LazyFrame) -> pl.LazyFrame:
     parts = []
     for c in COMPONENTS:
-        now, was = col(c), col(f"{c}_before")
-        move = now - was
+        now, was = col(c).round(0).cast(pl.Int64), col(f"{c}_before").round(0).cast(pl.Int64)
+        move = now - was  # of the points said, so the sentence's numbers add up
         verb = pl.when(move < 0).then(pl.lit("fell")).otherwise(pl.lit("rose"))
         why = pl.when((move < 0) & col(f"cause_{c}").is_not_null()).then(
             pl.format(": {}", col(f"cause_{c}"))
@@ -191,9 +191,9 @@ def _component_moves(both: pl.LazyFrame) -> pl.LazyFrame:
             "{} {} {} points ({} → {}){}.",
             pl.lit(_label(c)),
             verb,
-            move.abs().round(0).cast(pl.Int64),
-            was.round(0).cast(pl.Int64),
-            now.round(0).cast(pl.Int64),
+            move.abs(),
+            was,
+            now,
             why.fill_null(""),
         )
         parts.append(

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -22,7 +22,7 @@ from dashboard.text import (
     to_csv,
 )
 from dashboard.views.exports import Column, labelled, markdown_text, one_line, plain_rows
-from scoring.digests import am_digest, csm_digest, leader_digest
+from scoring.digests import DIGEST_MOVERS, am_digest, csm_digest, digest_movers, leader_digest
 
 DIGEST_CSV = [
     Column("account_id", "Account id"),
@@ -52,6 +52,10 @@ class Digest:
     intro: str
     rows: pl.DataFrame  # one row per account to act on: cause, action, health, ARR, renewal
     verdict: str | None = None  # the line saying the score does not predict churn here
+    # what changed and why since last week on the owner's (the book's) largest movers:
+    # account_id, account_name, changes (``scoring.digests.digest_movers``)
+    changes: pl.DataFrame = field(default_factory=pl.DataFrame)
+    changes_note: str | None = None  # why there are none: no scores kept a week before
 
     @property
     def stem(self) -> str:
@@ -107,12 +111,17 @@ def build_digests(
     as_of: dt.date,
     chairs: pl.DataFrame | None = None,
     verdict: str | None = None,
+    stories: pl.DataFrame | None = None,
+    stories_note: str | None = None,
 ) -> list[Digest]:
     """One digest per owner and role (a combined owner gets both), and the book for every
     leader. ``chairs`` (from ``scoring.digests.chairs_rows``) adds the expansions fallen
     between the chairs: to the AM the flags waiting on them, to the CSM the ready accounts
     never flagged, to leaders all. Each carries ``verdict`` (``dashboard.text.verdict_line``,
-    plain text) when the active scorecard does not predict churn here."""
+    plain text) when the active scorecard does not predict churn here. ``stories`` (from
+    ``views.what_changed.story_rows``, since last week) gives each digest its movers and
+    what changed on them; ``stories_note`` says why there is none."""
+    stories = stories if stories is not None else pl.DataFrame()
     chairs = chairs if chairs is not None else pl.DataFrame()
     role_of = (
         owners.select("owner", "role")
@@ -142,6 +151,8 @@ def build_digests(
                     f"The {LENSES[role]}.",
                     with_renewal_basis(rows, scored),
                     verdict,
+                    digest_movers(stories, scored, f"{role}_owner", name),
+                    stories_note,
                 )
             )
     leaders = sorted(role_of.filter(pl.col("role") == "leader")["owner"].to_list())
@@ -162,8 +173,19 @@ def build_digests(
             f"ARR, {red}; the largest risks before renewal deadlines and expansion windows."
         )
         book = with_renewal_basis(book, scored)
+        movers = digest_movers(stories, scored, top=2 * DIGEST_MOVERS)
         digests += [
-            Digest(n, "leader", as_of, _title(n, "leader", as_of), intro, book, verdict)
+            Digest(
+                n,
+                "leader",
+                as_of,
+                _title(n, "leader", as_of),
+                intro,
+                book,
+                verdict,
+                movers,
+                stories_note,
+            )
             for n in leaders
         ]
     return digests
@@ -207,7 +229,22 @@ def digest_markdown(digest: Digest) -> str:
             f"{markdown_text(row['reason'])}: {markdown_text(row['cause'] or 'see the account page')}. "
             f"Next: {markdown_text(row['action'] or 'review the account')}."
         )
+    lines += _changes_markdown(digest)
     return "\n".join(lines) + "\n"
+
+
+def _changes_markdown(digest: Digest) -> list[str]:
+    """The digest's "what changed" part: each mover with its sentences; or why there is
+    none (no scores kept a week before); nothing when no account moved."""
+    if digest.changes_note:
+        return ["", "## What changed since last week", "", digest.changes_note]  # our words
+    if digest.changes.is_empty():
+        return []
+    return ["", "## What changed since last week", ""] + [
+        f"- **{markdown_text(row['account_name'])}** ({markdown_id(row['account_id'])}): "
+        f"{markdown_text(row['changes'])}"
+        for row in digest.changes.iter_rows(named=True)
+    ]
 
 
 def digest_csv(digest: Digest) -> str:

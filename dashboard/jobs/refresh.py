@@ -42,6 +42,7 @@ from dashboard.store.snapshots import (
 from dashboard.store.sources import StaleDataError
 from dashboard.text import CHURN_HORIZON_DAYS, in_currency, money_symbol, verdict_line
 from dashboard.views.risks import overdue_risks
+from dashboard.views.what_changed import LAST_WEEK_DAYS, story_rows
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
@@ -430,7 +431,19 @@ def _publish(
                 [chairs, overdue_risks(stores.app, scored.marts, as_of)], how="vertical_relaxed"
             )
             folder = data_dir / "digests" / as_of.isoformat()
-            built = build_digests(scored.marts, owners, as_of, chairs, scored.verdict)
+            week = as_of - dt.timedelta(days=LAST_WEEK_DAYS)  # what changed since, on movers
+            kept, stories = story_rows(
+                stores, scored.marts["account_id"].to_list(), week, as_of, scored.marts
+            )
+            built = build_digests(
+                scored.marts,
+                owners,
+                as_of,
+                chairs,
+                scored.verdict,
+                stories,
+                None if kept else f"Not available: no scores were kept on or before {week}.",
+            )
             problems += control_character_notes(scored.marts, owners)
             written = write_digest_files(built, folder, problems)
             work = write_work_files(
