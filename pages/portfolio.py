@@ -36,5 +36,5 @@ with right.container(border=True):
     arr_tiles(view, clicks)
 with st.container(border=True):
     health_over_time(view)
-largest_movers(queries.view(portfolio_movers, current_filter(), today()))
 weakest_accounts(view, clicks)
+largest_movers(queries.view(portfolio_movers, current_filter(), today()))

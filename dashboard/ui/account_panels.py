@@ -322,8 +322,7 @@ def what_changed(account: AccountView) -> None:
     with st.container(border=True):
         st.caption(md(story.compared))
         st.markdown("\n".join(f"- {md(s.text)}" for s in story.sentences))
-        summary = model_summary(
-            get_settings(), account.profile.get("account_name", ""), story.sentences
-        )
+        name = account.profile.get("account_name", "")
+        summary = model_summary(get_settings().story_model_url, name, story.sentences)
         if summary:
             st.caption(f"Your team's language model: {md(summary)}")
