@@ -202,3 +202,31 @@ def test_the_language_model_hook_posts_the_facts_to_the_teams_url():
         server.server_close()
     assert got == [wc.model_request("Acme", said)]
     assert got[0]["facts"] == [{"kind": "band", "text": "Health fell from 45 to 30."}]
+
+
+def test_an_owner_change_between_two_nightly_runs_is_said_and_a_backfill_knows_no_owners(
+    tmp_path,
+):
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=40, seed=5, anchor=TODAY))
+    refresh(stores, WEEK, tmp_path, digests=False)  # last week's nightly run
+    row = stores.sources.query(
+        "SELECT account_id, csm_owner FROM account_scores WHERE csm_owner IS NOT NULL"
+        " ORDER BY account_id LIMIT 1"
+    ).row(0, named=True)
+    with stores.sources.writer() as writer:  # the CRM gives the account to another CSM
+        writer.execute(
+            "UPDATE accounts SET csm_owner = 'Nia New' WHERE account_id = ?", [row["account_id"]]
+        )
+    refresh(stores, TODAY, tmp_path, digests=False)
+    _, frame = wc.story_rows(stores, [row["account_id"]], WEEK, TODAY)
+    said = frame.filter(pl.col("kind") == "owner")["text"].to_list()
+    assert said == [f"The CSM changed from {row['csm_owner']} to Nia New."]
+    # a backfill scores last week again from today's CRM: that day's owners are unknown
+    refresh(stores, TODAY, tmp_path, backfill_weeks=1, digests=False)
+    kept = stores.sources.query(
+        "SELECT count(csm_owner) AS n FROM score_snapshots WHERE as_of = ?", [WEEK]
+    )
+    assert kept["n"][0] == 0
+    _, frame = wc.story_rows(stores, [row["account_id"]], WEEK, TODAY)
+    assert "owner" not in frame["kind"].to_list()

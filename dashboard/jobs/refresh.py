@@ -75,6 +75,8 @@ SNAPSHOT_COLUMNS = [
     "scorecard",
     "arr",
     "expansion_ready",
+    "csm_owner",  # the day's owners: what changed and why says an owner change
+    "am_owner",
 ]
 
 
@@ -95,9 +97,17 @@ class RefreshResult:
     problems: list[str] = field(default_factory=list)
 
 
-def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
-    """The ``score_snapshots`` rows of a scored frame (its features carry ``as_of``)."""
-    return scored.select(SNAPSHOT_COLUMNS)
+def snapshot_rows(scored: pl.DataFrame, past: bool = False) -> pl.DataFrame:
+    """The ``score_snapshots`` rows of a scored frame (its features carry ``as_of``). A
+    ``past`` day scored from today's CRM (a backfill, a rescore) does not know that day's
+    owners: they are null, never today's owners said of that day."""
+    owners = ("csm_owner", "am_owner")
+    return scored.select(
+        pl.lit(None, pl.String).alias(c)
+        if c in owners and (past or c not in scored.columns)
+        else pl.col(c)
+        for c in SNAPSHOT_COLUMNS
+    )
 
 
 @dataclass
@@ -351,7 +361,8 @@ def _score(
             snapshot_rows(
                 snapshot_scores(
                     in_reporting(features_at(stores.sources, sorted(past | rescored))), card
-                )
+                ),
+                past=True,
             )
         )
         timings["history"] = time.perf_counter() - started
