@@ -163,19 +163,22 @@ def _both(before: pl.DataFrame, after: pl.DataFrame) -> pl.LazyFrame:
     return after.lazy().join(b, on="account_id", how="inner")
 
 
+def _cause_or_null(after: pl.DataFrame, component: str) -> pl.Expr:
+    """The component's cause in B's data (``scoring.drivers.cause``), or null where B's row
+    lacks a feature it reads (a kept snapshot holds no features)."""
+    said = cause(component).alias(f"cause_{component}")
+    try:
+        after.lazy().select(said).collect_schema()
+    except pl.exceptions.ColumnNotFoundError:
+        return pl.lit(None, pl.String).alias(f"cause_{component}")
+    return said
+
+
 def _with_causes(after: pl.DataFrame) -> pl.DataFrame:
-    """``cause_<component>``: the cause in B's data (``scoring.drivers.cause``) where B's row
-    holds the features it reads; null otherwise."""
+    """``cause_<component>`` for every component (amounts in ``money_sign``, "$" without)."""
     if "money_sign" not in after.columns:
         after = after.with_columns(money_sign=pl.lit("$"))
-    out = []
-    for c in COMPONENTS:
-        try:
-            out.append(cause(c).alias(f"cause_{c}"))
-            after.lazy().select(out[-1]).collect_schema()  # the features it reads are there
-        except pl.exceptions.ColumnNotFoundError:
-            out[-1] = pl.lit(None, pl.String).alias(f"cause_{c}")
-    return after.with_columns(out)
+    return after.with_columns(_cause_or_null(after, c) for c in COMPONENTS)
 
 
 def _component_moves(both: pl.LazyFrame) -> pl.LazyFrame:

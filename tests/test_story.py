@@ -175,3 +175,8 @@ def test_at_most_five_sentences_ranked_and_no_spike_from_a_steady_rate():
     assert kinds == ["band", "component", "component", "component", "renewal"]
     assert [s.magnitude for s in said] == sorted((s.magnitude for s in said), reverse=True)
     assert said[1].text.startswith("Adoption fell 80 points")
+
+
+def test_a_fall_without_the_features_to_read_its_cause_is_said_without_one():
+    said = story(frame(row(support=70.0)), frame(row(support=40.0)))
+    assert [(s.kind, s.text) for s in said] == [("component", "Support fell 30 points (70 → 40).")]
