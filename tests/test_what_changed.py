@@ -230,3 +230,29 @@ def test_an_owner_change_between_two_nightly_runs_is_said_and_a_backfill_knows_n
     assert kept["n"][0] == 0
     _, frame = wc.story_rows(stores, [row["account_id"]], WEEK, TODAY)
     assert "owner" not in frame["kind"].to_list()
+
+
+def test_the_digest_email_says_what_changed_masked_and_escaped():
+    from dashboard.jobs.digests import Digest
+    from dashboard.jobs.messages import digest_message
+
+    changes = pl.DataFrame(
+        {
+            "account_id": ["A1"],
+            "account_name": ["<b>Acme</b>"],
+            "changes": ["The champion left: ann@acme.com (on 2026-06-10). See evil.example/x."],
+        }
+    )
+    digest = Digest(
+        "Ann", "csm", TODAY, "Ann — CSM digest", "Intro.", pl.DataFrame(), None, changes
+    )
+    message = digest_message(digest)
+    assert "What changed since last week" in message.text
+    assert "ann@acme.com" not in message.text and "evil.example" not in message.text
+    assert "- <b>Acme</b>: The champion left: " in message.text  # plain text: as written
+    assert "<li><strong>&lt;b&gt;Acme&lt;/b&gt;</strong>: The champion left" in message.html
+    assert "evil[.]example" in message.html and "ann@acme.com" not in message.html
+    note = Digest("Ann", "csm", TODAY, "T", "I.", pl.DataFrame(), None, changes_note="Not kept.")
+    assert message.changes and digest_message(note).text.endswith(
+        "What changed since last week\nNot kept.\n"
+    )
