@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         description="An account with no first value this many days after its contract start "
         "is stuck in onboarding.",
     )
+    story_model_url: str | None = Field(
+        None,
+        pattern="^https?://",
+        description="Optional: the URL of a language model the team runs itself, sent an "
+        "account's 'what changed' sentences (JSON) to summarise them. Unset (the default): "
+        "the sentences are built from the data alone and nothing is sent anywhere.",
+    )
     keep_generations: int = Field(
         3, ge=2, description="How many published generations of the source store to keep."
     )

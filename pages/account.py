@@ -26,6 +26,7 @@ if not account.found:  # outside the viewer's book reads exactly like not there
 panels.header(account.profile, account.churn_note)
 verdict_line(account.verdict)
 panels.health_and_components(account)
+panels.what_changed(account)
 panels.what_pulls_it_down(account)
 with st.container(border=True):
     panels.usage_panel(account)

@@ -172,3 +172,38 @@ def stuck_onboarding_rows(stuck: pl.DataFrame) -> pl.DataFrame:
         "action",
         pl.lit(False).alias("to_leader"),
     )
+
+
+DIGEST_MOVERS = 5  # accounts per owner whose story since last week says most
+STORY_SAYS_NOTHING = ("nothing", "unavailable")
+
+
+def digest_movers(
+    stories: pl.DataFrame,
+    scored: pl.DataFrame,
+    owner_column: str | None = None,
+    owner: str | None = None,
+    top: int = DIGEST_MOVERS,
+) -> pl.DataFrame:
+    """The accounts (those of ``owner`` in ``owner_column``; the whole book without) whose
+    story (``scoring.story.story_frame``) says most: account_id, account_name, ``changes``
+    (its sentences, largest first, as one text); the largest first (ARR breaks ties).
+    Accounts where nothing changed, or whose comparison is not available, are not movers."""
+    if stories.is_empty():
+        return pl.DataFrame(
+            schema={"account_id": pl.String, "account_name": pl.String, "changes": pl.String}
+        )
+    said = (
+        stories.filter(~col("kind").is_in(STORY_SAYS_NOTHING))
+        .sort("account_id", "rank")
+        .group_by("account_id", maintain_order=True)
+        .agg(size=col("magnitude").max(), changes=col("text").str.join(" "))
+    )
+    book = scored.filter(col(owner_column) == owner) if owner_column else scored
+    return (
+        book.select("account_id", "account_name", "arr")
+        .join(said, on="account_id")
+        .sort("size", "arr", descending=True, nulls_last=True)
+        .head(top)
+        .select("account_id", "account_name", "changes")
+    )

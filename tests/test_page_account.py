@@ -137,3 +137,31 @@ def test_deltas_say_no_change_and_nothing_without_history():
     assert change_in_days(None) == (None, "off")
     assert change_in_days(0.4) == ("no change in 30 days", "off")
     assert change_in_days(-4.2) == ("-4 in 30 days", "auto")
+
+
+def test_account_page_says_what_changed_and_why(demo_stores: Stores):
+    import datetime as dt
+
+    from dashboard.text import md
+    from dashboard.views.what_changed import story_rows
+    from tests.conftest import TODAY
+
+    week = TODAY - dt.timedelta(days=7)
+    ids = demo_stores.sources.query("SELECT account_id FROM account_scores")["account_id"]
+    _, frame = story_rows(demo_stores, ids.to_list(), week, TODAY)
+    banded = frame.filter(pl.col("kind") == "band").sort("account_id").row(0, named=True)
+    at = open_account(banded["account_id"])
+    assert not at.exception
+    assert "What changed and why" in [s.value for s in at.subheader]
+    since = at.segmented_control(key="account_changes_since")
+    assert since.value == "since last week"
+    markdown = " ".join(m.value for m in at.markdown)
+    said = frame.filter(pl.col("account_id") == banded["account_id"]).sort("rank")
+    assert f"- {md(said['text'][0])}" in markdown
+    assert len(said) <= 5
+    captions = " ".join(c.value for c in at.caption)
+    assert md(f"since last week: the scores of {week} against {TODAY}") in captions
+    if "since the last QBR" in since.options:  # another date: the panel reads from it
+        since.set_value("since the last QBR").run()
+        assert not at.exception
+        assert "since the last QBR" in " ".join(c.value for c in at.caption)

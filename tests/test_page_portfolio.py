@@ -381,3 +381,35 @@ def test_the_onboarding_rule_comes_from_the_settings(demo_stores: Stores, monkey
         )
         for c in at.caption
     )
+
+
+def test_the_largest_movers_panel_lists_them_with_their_sentence(
+    portfolio: AppTest, demo_stores: Stores
+):
+    at = portfolio
+    assert "Largest movers this week" in [s.value for s in at.subheader]
+    table = next(d for d in at.dataframe if d.key == "portfolio_movers").value
+    week = TODAY - dt.timedelta(days=7)
+    direct = demo_stores.sources.query(
+        "SELECT a.account_name, a.health - s.health AS change FROM account_scores a"
+        " JOIN score_snapshots s USING (account_id) WHERE s.as_of = ?"
+        " ORDER BY abs(a.health - s.health) DESC, a.arr DESC LIMIT 1",
+        [week],
+    ).row(0, named=True)
+    assert table["account_name"].iloc[0] == direct["account_name"]
+    assert abs(table["health_change"].iloc[0] - direct["change"]) < 1e-9
+    assert table["change"].notna().all() and 0 < len(table) <= 10
+    assert any(f"Health of {week} against {TODAY}" in c.value for c in at.caption)
+
+
+def test_the_movers_panel_says_when_no_week_of_scores_is_kept(tmp_path, app_data_dir):
+    from dashboard.ingest.demo import DemoSpec, load_demo
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=40, seed=3, anchor=TODAY))
+    refresh(stores, TODAY, tmp_path, digests=False)  # one day of scores, none a week before
+    app_data_dir(tmp_path)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert not [d for d in at.dataframe if d.key == "portfolio_movers"]
+    assert any("Not available: no scores were kept a week before" in c.value for c in at.caption)

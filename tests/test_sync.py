@@ -314,3 +314,18 @@ def test_a_decision_edited_by_the_other_side_shows_its_editor_and_keeps_the_auth
             status="open",
         )
     assert audit_rows(stores.app, "decision edit").height == 3
+
+
+def test_the_sync_page_shows_what_changed_and_why(demo_stores: Stores):
+    from streamlit.testing.v1 import AppTest
+
+    key = pairs(demo_stores.sources).filter(pl.col("model") == "pair")["key"][0]
+    agenda = build_agenda(demo_stores, key, TODAY)
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=30).run()
+    at.query_params["pair"] = key
+    at.switch_page("../pages/sync.py").run()
+    assert not at.exception
+    assert at.subheader[0].value == "What changed and why"
+    shown = next(d for d in at.dataframe if d.key == "sync_stories").value
+    assert shown["changes"].tolist() == agenda.stories["changes"].to_list()
+    assert shown["changes"].str.len().gt(0).all() and len(shown) > 0

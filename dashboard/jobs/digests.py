@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +23,7 @@ from dashboard.text import (
     to_csv,
 )
 from dashboard.views.exports import Column, labelled, markdown_text, one_line, plain_rows
-from scoring.digests import am_digest, csm_digest, leader_digest
+from scoring.digests import DIGEST_MOVERS, am_digest, csm_digest, digest_movers, leader_digest
 
 DIGEST_CSV = [
     Column("account_id", "Account id"),
@@ -53,6 +53,10 @@ class Digest:
     intro: str
     rows: pl.DataFrame  # one row per account to act on: cause, action, health, ARR, renewal
     verdict: str | None = None  # the line saying the score does not predict churn here
+    # what changed and why since last week on the owner's (the book's) largest movers:
+    # account_id, account_name, changes (``scoring.digests.digest_movers``)
+    changes: pl.DataFrame = field(default_factory=pl.DataFrame)
+    changes_note: str | None = None  # why there are none: no scores kept a week before
     # who receives it when not the owner: the person covering for the owner during their
     # leave (workflows/covers.py), until ``covering_until``, the cover's last day
     recipient: str | None = None
@@ -118,6 +122,8 @@ def build_digests(
     chairs: pl.DataFrame | None = None,
     verdict: str | None = None,
     covers: pl.DataFrame | None = None,
+    stories: pl.DataFrame | None = None,
+    stories_note: str | None = None,
 ) -> list[Digest]:
     """One digest per owner and role (a combined owner gets both), and the book for every
     leader. ``chairs`` (from ``scoring.digests.chairs_rows``) adds the expansions fallen
@@ -125,7 +131,10 @@ def build_digests(
     never flagged, to leaders all. Each carries ``verdict`` (``dashboard.text.verdict_line``,
     plain text) when the active scorecard does not predict churn here. ``covers`` (the covers
     holding on ``as_of``: ``coverer``, ``covered``, ``last_day``) sends each covered owner's
-    digests to the person covering for them (``covered_digest``)."""
+    digests to the person covering for them (``covered_digest``). ``stories`` (from
+    ``views.what_changed.story_rows``, since last week) gives each digest its movers and
+    what changed on them; ``stories_note`` says why there is none."""
+    stories = stories if stories is not None else pl.DataFrame()
     chairs = chairs if chairs is not None else pl.DataFrame()
     role_of = (
         owners.select("owner", "role")
@@ -155,6 +164,8 @@ def build_digests(
                     f"The {LENSES[role]}.",
                     with_renewal_basis(rows, scored),
                     verdict,
+                    digest_movers(stories, scored, f"{role}_owner", name),
+                    stories_note,
                 )
             )
     leaders = sorted(role_of.filter(pl.col("role") == "leader")["owner"].to_list())
@@ -175,8 +186,19 @@ def build_digests(
             f"ARR, {red}; the largest risks before renewal deadlines and expansion windows."
         )
         book = with_renewal_basis(book, scored)
+        movers = digest_movers(stories, scored, top=2 * DIGEST_MOVERS)
         digests += [
-            Digest(n, "leader", as_of, _title(n, "leader", as_of), intro, book, verdict)
+            Digest(
+                n,
+                "leader",
+                as_of,
+                _title(n, "leader", as_of),
+                intro,
+                book,
+                verdict,
+                movers,
+                stories_note,
+            )
             for n in leaders
         ]
     if covers is None or covers.is_empty():
@@ -245,7 +267,22 @@ def digest_markdown(digest: Digest) -> str:
             f"{markdown_text(row['reason'])}: {markdown_text(row['cause'] or 'see the account page')}. "
             f"Next: {markdown_text(row['action'] or 'review the account')}."
         )
+    lines += _changes_markdown(digest)
     return "\n".join(lines) + "\n"
+
+
+def _changes_markdown(digest: Digest) -> list[str]:
+    """The digest's "what changed" part: each mover with its sentences; or why there is
+    none (no scores kept a week before); nothing when no account moved."""
+    if digest.changes_note:
+        return ["", "## What changed since last week", "", digest.changes_note]  # our words
+    if digest.changes.is_empty():
+        return []
+    return ["", "## What changed since last week", ""] + [
+        f"- **{markdown_text(row['account_name'])}** ({markdown_id(row['account_id'])}): "
+        f"{markdown_text(row['changes'])}"
+        for row in digest.changes.iter_rows(named=True)
+    ]
 
 
 def digest_csv(digest: Digest) -> str:

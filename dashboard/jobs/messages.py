@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -68,6 +68,24 @@ class DigestMessage:
     text: str
     html: str
     verdict: str | None = None  # the line saying the score does not predict churn here
+    # what changed since last week on the owner's movers: (account, its sentences), masked and
+    # defanged; or the one line saying why it is not available
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    changes_note: str | None = None
+
+
+CHANGES_TITLE = "What changed since last week"
+
+
+def _changes(digest: Digest) -> list[tuple[str, str]]:
+    """The digest's movers as (account, sentences), masked and defanged."""
+    if digest.changes.is_empty():
+        return []
+    rows = digest.changes.with_columns(mask_expr("account_name"), mask_expr("changes"))
+    return [
+        (defang(name or ""), defang(said or ""))
+        for name, said in rows.select("account_name", "changes").iter_rows()
+    ]
 
 
 def _masked(digest: Digest) -> tuple[str, str, pl.DataFrame]:
@@ -115,14 +133,34 @@ def digest_message(digest: Digest, base_url: str | None = None) -> DigestMessage
                 link=account_link(base_url, row["account_id"]),
             )
         )
+    changes, note = _changes(digest), digest.changes_note
     return DigestMessage(
         title,
         intro,
         lines,
-        _text(title, intro, lines, verdict),
-        _html(title, intro, lines, verdict),
+        _text(title, intro, lines, verdict) + _changes_text(changes, note),
+        _html(title, intro, lines, verdict, _changes_html(changes, note)),
         verdict,
+        changes,
+        note,
     )
+
+
+def _changes_text(changes: list[tuple[str, str]], note: str | None) -> str:
+    if not changes and not note:
+        return ""
+    said = [note] if note else [f"- {name}: {text}" for name, text in changes]
+    return "\n".join(["", CHANGES_TITLE, *said]) + "\n"
+
+
+def _changes_html(changes: list[tuple[str, str]], note: str | None) -> str:
+    e = html.escape
+    if note:
+        return f"<h3>{CHANGES_TITLE}</h3><p>{e(note)}</p>"
+    if not changes:
+        return ""
+    items = "".join(f"<li><strong>{e(name)}</strong>: {e(text)}</li>" for name, text in changes)
+    return f"<h3>{CHANGES_TITLE}</h3><ul>{items}</ul>"
 
 
 def _text(title: str, intro: str, lines: list[AccountLine], verdict: str | None = None) -> str:
@@ -141,7 +179,13 @@ def _text(title: str, intro: str, lines: list[AccountLine], verdict: str | None 
     return "\n".join(out) + "\n"
 
 
-def _html(title: str, intro: str, lines: list[AccountLine], verdict: str | None = None) -> str:
+def _html(
+    title: str,
+    intro: str,
+    lines: list[AccountLine],
+    verdict: str | None = None,
+    after: str = "",
+) -> str:
     e = html.escape
     head = "".join(
         f"<th align='left' style='padding:4px 8px;border-bottom:1px solid #ccc'>{h}</th>"
@@ -173,7 +217,7 @@ def _html(title: str, intro: str, lines: list[AccountLine], verdict: str | None 
     warn = f"<p style='color:#8a5a00'><strong>{e(verdict)}</strong></p>" if verdict else ""
     return (
         f"<html><body style='font-family:sans-serif'><h2>{e(title)}</h2><p>{e(intro)}</p>"
-        f"{warn}{table}</body></html>"
+        f"{warn}{table}{after}</body></html>"
     )
 
 

@@ -43,6 +43,7 @@ from dashboard.store.sources import StaleDataError
 from dashboard.text import CHURN_HORIZON_DAYS, in_currency, money_symbol, verdict_line
 from dashboard.views.onboarding import onboarding_digest_rows, value_rule
 from dashboard.views.risks import overdue_risks
+from dashboard.views.what_changed import LAST_WEEK_DAYS, story_rows
 from dashboard.workflows.covers import active_covers
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
@@ -76,6 +77,8 @@ SNAPSHOT_COLUMNS = [
     "scorecard",
     "arr",
     "expansion_ready",
+    "csm_owner",  # the day's owners: what changed and why says an owner change
+    "am_owner",
 ]
 
 
@@ -96,9 +99,17 @@ class RefreshResult:
     problems: list[str] = field(default_factory=list)
 
 
-def snapshot_rows(scored: pl.DataFrame) -> pl.DataFrame:
-    """The ``score_snapshots`` rows of a scored frame (its features carry ``as_of``)."""
-    return scored.select(SNAPSHOT_COLUMNS)
+def snapshot_rows(scored: pl.DataFrame, past: bool = False) -> pl.DataFrame:
+    """The ``score_snapshots`` rows of a scored frame (its features carry ``as_of``). A
+    ``past`` day scored from today's CRM (a backfill, a rescore) does not know that day's
+    owners: they are null, never today's owners said of that day."""
+    owners = ("csm_owner", "am_owner")
+    return scored.select(
+        pl.lit(None, pl.String).alias(c)
+        if c in owners and (past or c not in scored.columns)
+        else pl.col(c)
+        for c in SNAPSHOT_COLUMNS
+    )
 
 
 @dataclass
@@ -352,7 +363,8 @@ def _score(
             snapshot_rows(
                 snapshot_scores(
                     in_reporting(features_at(stores.sources, sorted(past | rescored))), card
-                )
+                ),
+                past=True,
             )
         )
         timings["history"] = time.perf_counter() - started
@@ -439,7 +451,20 @@ def _publish(
             )
             folder = data_dir / "digests" / as_of.isoformat()
             covering = active_covers(stores.app, as_of)  # owners on leave: to who covers
-            built = build_digests(scored.marts, owners, as_of, chairs, scored.verdict, covering)
+            week = as_of - dt.timedelta(days=LAST_WEEK_DAYS)  # what changed since, on movers
+            kept, stories = story_rows(
+                stores, scored.marts["account_id"].to_list(), week, as_of, scored.marts
+            )
+            built = build_digests(
+                scored.marts,
+                owners,
+                as_of,
+                chairs,
+                scored.verdict,
+                covering,
+                stories,
+                None if kept else f"Not available: no scores were kept on or before {week}.",
+            )
             problems += control_character_notes(scored.marts, owners)
             written = write_digest_files(built, folder, problems)
             work = write_work_files(

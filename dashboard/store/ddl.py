@@ -43,7 +43,7 @@ DERIVED_DDL = {
         "  account_id VARCHAR NOT NULL, as_of DATE NOT NULL,\n  "
         + ",\n  ".join(f"{c} DOUBLE" for c in COMPONENTS)
         + ",\n  health DOUBLE, coverage DOUBLE, band VARCHAR, scorecard VARCHAR, arr DOUBLE,\n"
-        "  expansion_ready BOOLEAN\n)"
+        "  expansion_ready BOOLEAN, csm_owner VARCHAR, am_owner VARCHAR\n)"
     ),
     "loads": (
         "CREATE TABLE IF NOT EXISTS loads (\n"
@@ -51,6 +51,10 @@ DERIVED_DDL = {
         "  row_count BIGINT NOT NULL, mapping VARCHAR\n)"
     ),
 }
+
+# Columns a kept snapshot gained after its table was first made: added when a snapshot is
+# next written (``SourceWriter.replace_snapshot_days``); older rows hold null (unknown).
+SNAPSHOT_ADDED_COLUMNS = {"csm_owner": "VARCHAR", "am_owner": "VARCHAR"}
 
 # What people type into the app; never touched by a rebuild of the source data.
 APP_DDL = {

@@ -38,7 +38,14 @@ from dashboard.schema import (
     SOURCE_TABLES,
     conform,
 )
-from dashboard.store.ddl import SOURCE_MIGRATIONS, SchemaError, ddl, migrate, schema_version
+from dashboard.store.ddl import (
+    SNAPSHOT_ADDED_COLUMNS,
+    SOURCE_MIGRATIONS,
+    SchemaError,
+    ddl,
+    migrate,
+    schema_version,
+)
 from dashboard.store.sql import ident
 
 _GEN_PREFIX = "gen-"
@@ -354,6 +361,10 @@ class SourceWriter:
     def replace_snapshot_days(self, frame: pl.DataFrame) -> int:
         """Replace the kept score snapshots of the days in ``frame`` with its rows."""
         days = frame["as_of"].unique().to_list()
+        for column, kind in SNAPSHOT_ADDED_COLUMNS.items():  # a store made before them
+            self.con.execute(
+                f"ALTER TABLE score_snapshots ADD COLUMN IF NOT EXISTS {column} {kind}"
+            )
         self.con.execute(
             "DELETE FROM score_snapshots WHERE as_of IN (SELECT unnest(?::DATE[]))", [days]
         )

@@ -43,7 +43,7 @@ def task_rows(
         f"SELECT *, {VERSION} AS version FROM tasks"
         " WHERE ($ids IS NULL OR account_id IN (SELECT unnest($ids::VARCHAR[])))"
         " AND ($status IS NULL OR status = $status)"
-        " ORDER BY due_on, account_id",
+        " ORDER BY due_on, account_id, task_key",
         {"ids": account_ids, "status": status},
     )
 

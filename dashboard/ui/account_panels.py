@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard.config import get_settings
 from dashboard.store import account_detail as account
 from dashboard.store.filters import AccountFilter
 from dashboard.text import CHURN_RISK_HELP, CHURN_RISK_LABEL, CHURNED, NO_DATA, md
@@ -15,6 +16,7 @@ from dashboard.ui.links import not_here
 from dashboard.ui.queries import read
 from dashboard.ui.tables import auto_columns, download_csv, humanize, money_column
 from dashboard.views.account import AccountView
+from dashboard.views.what_changed import model_summary
 from dashboard.workflows.access import LEADERS
 
 BADGE_COLORS = {"red": "red", "yellow": "orange", "green": "green"}
@@ -304,3 +306,23 @@ def usage_panel(account: AccountView) -> None:
         else "**Weekly usage events** — this account's usage does not name its users"
     )
     st.plotly_chart(charts.usage_vs_seats(account.usage, account.profile.get("licensed_seats")))
+
+
+def what_changed(account: AccountView) -> None:
+    """What changed and why: three to five sentences from the data, since last week, the
+    pair's last sync or the last QBR (the view's ``changes``); the team's own language
+    model's summary beside them only when one is configured."""
+    st.subheader("What changed and why")
+    if not account.changes:
+        st.caption("No comparison date for this account.")
+        return
+    labels = [c.label for c in account.changes]
+    picked = st.segmented_control("Since", labels, default=labels[0], key="account_changes_since")
+    story = next((c for c in account.changes if c.label == picked), account.changes[0])
+    with st.container(border=True):
+        st.caption(md(story.compared))
+        st.markdown("\n".join(f"- {md(s.text)}" for s in story.sentences))
+        name = account.profile.get("account_name", "")
+        summary = model_summary(get_settings().story_model_url, name, story.sentences)
+        if summary:
+            st.caption(f"Your team's language model: {md(summary)}")

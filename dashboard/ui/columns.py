@@ -372,6 +372,30 @@ def sync_changes() -> TableSpec:
     )
 
 
+def sync_stories() -> TableSpec:
+    return TableSpec(
+        ["account_name", "changes"],
+        {
+            "account_name": cc.TextColumn("Account"),
+            "changes": cc.TextColumn("What changed and why", width="large"),
+        },
+    )
+
+
+def portfolio_movers() -> TableSpec:
+    return TableSpec(
+        ["account_name", "health_then", "health", "health_change", "band", "change"],
+        {
+            "account_name": cc.TextColumn("Account"),
+            "health_then": cc.NumberColumn("Health a week ago", format="%.0f"),
+            "health": cc.NumberColumn("Health now", format="%.0f"),
+            "health_change": cc.NumberColumn("Change", format="%+.0f"),
+            "band": cc.TextColumn("Band"),
+            "change": cc.TextColumn("What changed and why", width="large"),
+        },
+    )
+
+
 def sync_renewals() -> TableSpec:
     return _accounts(
         "account_name",

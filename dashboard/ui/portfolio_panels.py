@@ -10,8 +10,8 @@ from dashboard.ui import charts, columns
 from dashboard.ui.filters import LABELS
 from dashboard.ui.links import keep_portfolio, open_account
 from dashboard.ui.selection import bar_pick, on_pick, treemap_pick
-from dashboard.ui.tables import show_table
-from dashboard.views.portfolio import DIMENSIONS, PortfolioView
+from dashboard.ui.tables import account_table, show_table
+from dashboard.views.portfolio import DIMENSIONS, Movers, PortfolioView
 
 MEASURE_LABELS = {"accounts": "Accounts", "arr": "ARR"}
 
@@ -101,3 +101,23 @@ def weakest_accounts(view: PortfolioView, clicks: int) -> None:
     )
     if selection.selection.rows:
         open_account(view.accounts["account_id"][selection.selection.rows[0]])  # the view kept
+
+
+def largest_movers(movers: Movers) -> None:
+    """The accounts whose health moved most in the last week, each with the largest
+    sentence of what changed and why; a row opens the account."""
+    st.subheader("Largest movers this week")
+    if movers.since is None:
+        st.caption(
+            "Not available: no scores were kept a week before the scores of "
+            f"{movers.until or 'today'}, so there is nothing to compare with."
+        )
+        return
+    if movers.rows.is_empty():
+        st.caption(f"No account's health moved between {movers.since} and {movers.until}.")
+        return
+    st.caption(
+        f"Health of {movers.since} against {movers.until}, the largest moves first; select a "
+        "row to open the account and read all of what changed."
+    )
+    account_table(movers.rows, columns.portfolio_movers(), "portfolio_movers")

@@ -36,6 +36,15 @@ def pick_pair(choices: PairChoices) -> str:
 def agenda_tables(agenda: Agenda) -> None:
     """What changed, the risks, the renewals, the handoffs and the signals, full width one
     after the other (a half-width table cuts the columns a meeting reads)."""
+    st.subheader("What changed and why")
+    if agenda.stories_note:
+        st.caption(md(agenda.stories_note))
+    else:
+        st.caption(
+            "On each shared account where something changed: three to five sentences from "
+            "the data, the largest first."
+        )
+        account_table(agenda.stories, columns.sync_stories(), "sync_stories")
     st.subheader("Since last sync")
     account_table(agenda.changes, columns.sync_changes(), "sync_changes")
     st.subheader(AT_RISK_TITLE)

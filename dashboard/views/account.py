@@ -15,6 +15,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import churn_model_info, scores_as_of
 from dashboard.text import GREEN_FROM, RED_BELOW
 from dashboard.views.common import score_verdict
+from dashboard.views.what_changed import Changes, account_changes
 from dashboard.workflows.scorecards import active_scorecard
 from scoring.scorecard import COMPONENTS
 
@@ -35,6 +36,8 @@ class AccountView:
     churn_note: str | None = None  # why no churn probability is shown, when none is
     verdict: str | None = None  # the line saying the score does not predict churn here
     erased: str | None = None  # not found because erased: by whom, when (for leaders)
+    # what changed and why since last week, the pair's last sync and the last QBR
+    changes: list[Changes] = field(default_factory=list)
 
 
 def erasure(stores: Stores, account_id: str) -> str | None:
@@ -56,13 +59,14 @@ def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.da
     if profile is None or not detail.account_in_scope(store, f, account_id):
         return AccountView(account_id, found=False, erased=erasure(stores, account_id))
     thresholds = active_scorecard(stores.app).thresholds
+    as_of = scores_as_of(store) or today
     return AccountView(
         account_id=account_id,
         found=True,
         profile=profile,
         history=detail.health_history(store, account_id),
         drivers=detail.account_drivers(store, account_id),
-        usage=detail.weekly_usage(store, account_id, scores_as_of(store) or today, USAGE_WEEKS)
+        usage=detail.weekly_usage(store, account_id, as_of, USAGE_WEEKS)
         if profile.get("has_usage")
         else pl.DataFrame(),
         components={c: profile.get(c) for c in COMPONENTS},
@@ -70,4 +74,5 @@ def account_view(stores: Stores, f: AccountFilter, account_id: str, today: dt.da
         green=thresholds.green,
         churn_note=churn_model_info(store).note,
         verdict=score_verdict(store),
+        changes=account_changes(stores, profile, as_of),
     )

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard.store import marts
+from dashboard.store import Stores, marts
 from dashboard.store.filters import FILTER_COLUMNS, FILTER_LABELS, AccountFilter
 from dashboard.store.marts import DIMENSIONS
 from dashboard.store.sources import SourceStore
 from dashboard.text import CHURN_HORIZON_DAYS, MIXED, NO_DATA, RISK_TERMS, format_money
 from dashboard.views.common import Kpi, score_verdict
+from dashboard.views.what_changed import largest_movers
 from scoring.currency import retention_in_reporting
 from scoring.kpis import retention_over
 
@@ -148,7 +149,15 @@ def portfolio_kpis(store: SourceStore, f: AccountFilter, as_of: dt.date) -> list
     return cards
 
 
-__all__ = ["DIMENSIONS", "ChartPick", "PortfolioView", "portfolio_kpis", "portfolio_view"]
+__all__ = [
+    "DIMENSIONS",
+    "ChartPick",
+    "Movers",
+    "PortfolioView",
+    "portfolio_kpis",
+    "portfolio_movers",
+    "portfolio_view",
+]
 
 
 @dataclass(frozen=True)
@@ -224,3 +233,23 @@ def portfolio_view(
         pick=pick,
         verdict=score_verdict(store),
     )
+
+
+@dataclass(frozen=True)
+class Movers:
+    """The accounts of the filter whose health moved most in the last week, each with the
+    largest sentence of what changed and why (``views.what_changed``)."""
+
+    rows: pl.DataFrame  # account_name, health_then, health, health_change, band, change
+    since: dt.date | None  # the snapshot compared with; None: none kept a week before
+    until: dt.date | None  # the published scores' date
+
+
+def portfolio_movers(stores: Stores, f: AccountFilter, today: dt.date) -> Movers:
+    """The largest movers of the filter since last week (the snapshot on or before a week
+    before the scores' date)."""
+    until = marts.scores_as_of(stores.sources)
+    if until is None:
+        return Movers(pl.DataFrame(), None, None)
+    since, rows = largest_movers(stores, marts.account_table(stores.sources, f), until)
+    return Movers(rows, since, until)

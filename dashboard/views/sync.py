@@ -16,6 +16,7 @@ from dashboard.text import IN_WINDOW, RISK_TERMS, SCORE_LAB, WITHIN_WINDOW, form
 from dashboard.views.common import Card, score_verdict
 from dashboard.views.exports import Column, html_table, markdown_table
 from dashboard.views.renewals import call_disagreements, with_calls, with_plans
+from dashboard.views.what_changed import joined_sentences, story_rows
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import renewal_calls, tasks
@@ -46,6 +47,10 @@ class Agenda:
     verdict_plain: str | None = None  # the same line for the exports, without Markdown
     # the renewal calls of the pair's accounts that the model disagrees with (views.renewals)
     disagreements: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # what changed and why on each account since ``since`` (views.what_changed): account_id,
+    # account_name, changes (the sentences, largest first); accounts where nothing did are left out
+    stories: pl.DataFrame = field(default_factory=pl.DataFrame)
+    stories_note: str | None = None  # why there are none: no scores kept on or before ``since``
 
 
 def waiting_sides() -> pl.DataFrame:
@@ -89,6 +94,9 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
     blind = accounts.height > 0 and accounts["health"].is_null().all()  # at risk: unknown
     calls = renewal_calls.current_calls(stores.app, unmask)
     disagreements = call_disagreements(with_calls(accounts, calls))
+    kept, story = story_rows(stores, ids, since, as_of)
+    stories = joined_sentences(story.filter(pl.col("kind") != "nothing") if story.height else story)
+    stories = names.join(stories, on="account_id")  # the pair's order: weakest first
     cards = [
         Card("Shared accounts", accounts.height, "count"),
         Card("ARR", accounts["arr"].sum(), "money"),
@@ -129,6 +137,10 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         verdict=score_verdict(stores.sources),
         verdict_plain=score_verdict(stores.sources, SCORE_LAB, markdown=False),
         disagreements=disagreements,
+        stories=stories,
+        stories_note=None
+        if kept or not ids
+        else f"What changed and why is not available: no scores were kept on or before {since}.",
     )
 
 
@@ -160,6 +172,7 @@ DECISION_COLUMNS = [
 ]
 # (section title, frame attribute, columns with the page's labels): the agenda's order
 SECTIONS: list[tuple[str, str, list[Column]]] = [
+    ("What changed and why", "stories", [ACCOUNT, Column("changes", "What changed and why")]),
     (
         "Since last sync",
         "changes",
