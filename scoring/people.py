@@ -236,3 +236,63 @@ def no_economic_buyer(
         .sort("account_id")
         .collect()
     )
+
+
+SIGNALS = ("champion_quiet", "champion_left", "no_economic_buyer")  # per account, true: raised
+
+
+def signals_on(
+    contacts: pl.DataFrame,
+    usage_events: pl.DataFrame,
+    activities: pl.DataFrame,
+    accounts: pl.DataFrame,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """Per account of ``accounts`` (``account_id``, ``arr``): the three stakeholder signals on
+    ``as_of``, each true (raised), false or null (unknown), from rows dated up to ``as_of``
+    only. ``champion_quiet`` and ``no_economic_buyer`` as their functions say;
+    ``champion_left``: a champion left within ``CHAMPION_LEFT_DAYS`` up to ``as_of`` (by
+    ``left_on``), null on an account with no champion on file."""
+    quiet = champion_quiet(last_seen(contacts, usage_events, activities, as_of), as_of)
+    left = champion_left(contacts, as_of).select("account_id").unique()
+    champions = _contacts(contacts).filter(col("role") == CHAMPION).select("account_id").collect()
+    buyer = no_economic_buyer(accounts, contacts, as_of)
+    return (
+        accounts.lazy()
+        .select("account_id")
+        .join(quiet.lazy().select("account_id", "champion_quiet"), on="account_id", how="left")
+        .with_columns(
+            champion_left=pl.when(col("account_id").is_in(champions["account_id"].implode()))
+            .then(col("account_id").is_in(left["account_id"].implode()))
+            .otherwise(pl.lit(None, pl.Boolean))
+        )
+        .join(buyer.lazy().select("account_id", "no_economic_buyer"), on="account_id", how="left")
+        .collect()
+    )
+
+
+def signals_at(
+    contacts: pl.DataFrame,
+    usage_events: pl.DataFrame,
+    activities: pl.DataFrame,
+    snapshots: pl.DataFrame,
+) -> pl.DataFrame:
+    """The stakeholder signals of each account on each snapshot date (``snapshots``:
+    ``account_id``, ``as_of``, ``arr`` on that date), each as known the day before the
+    snapshot, as a snapshot's features read only rows dated before it: usage and activities
+    after that day, and a ``left_on`` after it, are not known then. Columns: account_id,
+    as_of and ``SIGNALS``."""
+    parts = [
+        signals_on(
+            contacts,
+            usage_events,
+            activities,
+            snapshots.filter(col("as_of") == day).select("account_id", "arr"),
+            day - dt.timedelta(days=1),
+        ).with_columns(as_of=pl.lit(day, pl.Date))
+        for day in sorted(snapshots["as_of"].unique().to_list())  # a dozen dates, not rows
+    ]
+    schema = {"account_id": pl.String, "as_of": pl.Date} | dict.fromkeys(SIGNALS, pl.Boolean)
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).select(list(schema)).cast(schema).sort("as_of", "account_id")
