@@ -22,27 +22,28 @@ CONTACTS = {
 SEEN = {"account_id": pl.String, "occurred_at": pl.Datetime("us"), "user_id": pl.String}
 TOUCHED = {"account_id": pl.String, "occurred_at": pl.Datetime("us"), "summary": pl.String}
 
-# a contact's keys in usage: its e-mail (any case) and its CRM id, as scoring.people matches them
-KEYS = """
-    keys AS (
-        SELECT DISTINCT account_id, lower(trim(email)) AS user_key FROM contacts
-        WHERE email IS NOT NULL
-        UNION SELECT DISTINCT account_id, contact_id FROM contacts WHERE contact_id IS NOT NULL
-    ),
-    used AS (
-        SELECT account_id, trim(user_id) AS user_id, occurred_at FROM usage_events
-        WHERE user_id IS NOT NULL
-        UNION ALL SELECT account_id, trim(user_id), day::TIMESTAMP FROM usage_daily
-        WHERE user_id IS NOT NULL
-    )"""
-
-# per contact key and day, one usage row (a contact's last seen is a date), and each account's
+# a contact's keys in usage: its e-mail (any case) and its CRM id, as scoring.people matches
+# them; per key and day one usage row (a contact's last seen is a date), and each account's
 # first per-user row: the signals read the day and whether the account's users can be seen
-USAGE_SQL = f"""
-WITH {KEYS}
-SELECT DISTINCT used.account_id, used.occurred_at::DATE::TIMESTAMP AS occurred_at, used.user_id
-FROM used JOIN keys ON keys.account_id = used.account_id
-    AND (keys.user_key = used.user_id OR keys.user_key = lower(used.user_id))
+USAGE_SQL = """
+WITH used AS (
+    SELECT account_id, trim(user_id) AS user_id, occurred_at FROM usage_events
+    WHERE user_id IS NOT NULL
+    UNION ALL SELECT account_id, trim(user_id), day::TIMESTAMP FROM usage_daily
+    WHERE user_id IS NOT NULL
+),
+emails AS (
+    SELECT DISTINCT account_id, lower(trim(email)) AS email FROM contacts WHERE email IS NOT NULL
+),
+ids AS (SELECT DISTINCT account_id, contact_id FROM contacts WHERE contact_id IS NOT NULL),
+named AS (
+    SELECT used.* FROM used JOIN emails
+        ON emails.account_id = used.account_id AND emails.email = lower(used.user_id)
+    UNION ALL
+    SELECT used.* FROM used JOIN ids
+        ON ids.account_id = used.account_id AND ids.contact_id = used.user_id
+)
+SELECT DISTINCT account_id, occurred_at::DATE::TIMESTAMP AS occurred_at, user_id FROM named
 UNION ALL
 SELECT account_id, min(occurred_at), arg_min(user_id, occurred_at) FROM used GROUP BY account_id
 """
