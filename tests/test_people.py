@@ -331,3 +331,13 @@ def test_rows_dated_after_a_cut_never_change_it():
     assert now.filter(first).equals(was.filter(first))
     second_b = now.filter(~first, pl.col("account_id") == "B").select(SIGNALS)
     assert second_b.row(0) == (None, True, False)
+
+
+def test_with_no_contacts_loaded_every_signal_on_every_cut_is_unknown():
+    got = signals_at(contacts(), CUT_USAGE, activities(), CUT_ARR)
+    # expect: unknown, except "no economic buyer" below the ARR limit (B), false by definition
+    assert {(r[0], r[1]): r[2:] for r in got.rows()} == {
+        (a, cut): (None, None, False if a == "B" else None)
+        for a in "ABCD"
+        for cut in (CUT_1, CUT_2)
+    }
