@@ -116,6 +116,55 @@ def last_seen(
     )
 
 
+def last_touch(seen: pl.DataFrame, activities: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """``seen`` (``last_seen``'s output, one row per contact) with who last touched each
+    contact: of the activities up to ``as_of`` whose ``summary`` names the contact's e-mail
+    (the match ``last_seen`` uses), the latest one's ``author`` (``touched_by``), ``role``
+    (``touched_role``) and day (``touched_on``); null when no activity names the contact."""
+    cutoff = dt.datetime.combine(as_of, dt.time.max)
+    people = (
+        seen.lazy()
+        .with_row_index("_contact")
+        .with_columns(_email=col("email").str.strip_chars().str.to_lowercase())
+    )
+    acts = activities.lazy().filter(col("occurred_at") <= cutoff, col("summary").is_not_null())
+    acts = acts.with_columns(
+        [
+            pl.lit(None, pl.String).alias(c)
+            for c in ("author", "role")
+            if c not in acts.collect_schema().names()
+        ]
+    )
+    touched = (
+        people.filter(col("_email").is_not_null())
+        .select("_contact", "account_id", "_email")
+        .join(
+            acts.select(
+                "account_id",
+                _summary=col("summary").str.to_lowercase(),
+                _at="occurred_at",
+                touched_by="author",
+                touched_role=col("role").str.to_uppercase(),
+            ),
+            on="account_id",
+        )
+        .filter(col("_summary").str.contains(col("_email"), literal=True))
+        .group_by("_contact")
+        .agg(
+            col("touched_by").sort_by("_at", "touched_by").last(),
+            col("touched_role").sort_by("_at", "touched_by").last(),
+            touched_on=col("_at").max(),
+        )
+        .with_columns(col("touched_on").dt.date())
+    )
+    return (
+        people.join(touched, on="_contact", how="left")
+        .sort("_contact")
+        .drop("_contact", "_email")
+        .collect()
+    )
+
+
 def _current(role: str, as_of: dt.date) -> pl.Expr:
     """The contact holds ``role`` and had not left by ``as_of``."""
     return (col("role") == role) & (col("left_on").is_null() | (col("left_on") > as_of))

@@ -1,0 +1,49 @@
+"""One account's people and the rows that show them (source store): its contacts, its
+per-user usage (events and daily roll-up) and its activities with who logged them, for the
+Account page's stakeholder map (``scoring.people`` reads them)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard.store.sources import SourceStore
+from dashboard.store.stakeholder_rows import CONTACTS, SEEN, StakeholderRows
+
+TOUCHES = {
+    "account_id": pl.String,
+    "occurred_at": pl.Datetime("us"),
+    "author": pl.String,
+    "role": pl.String,
+    "summary": pl.String,
+}
+CONTACT_COLUMNS = {**CONTACTS, "title": pl.String}
+
+
+def account_people(store: SourceStore, account_id: str) -> StakeholderRows:
+    """The account's contacts (with ``title``), its usage rows with a user (one per user and
+    day) and its activities (author, role, summary): everything its stakeholder map reads."""
+    contacts = store.query(
+        f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts WHERE account_id = ? "
+        "ORDER BY role NULLS LAST, name",
+        [account_id],
+    ).cast(CONTACT_COLUMNS)  # type: ignore[arg-type]
+    usage = store.query(
+        """
+        SELECT DISTINCT account_id, occurred_at::DATE::TIMESTAMP AS occurred_at,
+            trim(user_id) AS user_id
+        FROM usage_events WHERE account_id = ? AND user_id IS NOT NULL
+        UNION
+        SELECT account_id, day::TIMESTAMP, trim(user_id) FROM usage_daily
+        WHERE account_id = ? AND user_id IS NOT NULL
+        """,
+        [account_id, account_id],
+    ).cast(SEEN)  # type: ignore[arg-type]
+    activities = store.query(
+        f"SELECT {', '.join(TOUCHES)} FROM activities WHERE account_id = ?", [account_id]
+    ).cast(TOUCHES)  # type: ignore[arg-type]
+    return StakeholderRows(contacts, usage, activities)
+
+
+def account_arr(store: SourceStore, account_id: str) -> pl.DataFrame:
+    """``account_id``, ``arr`` of the account (the CRM's), as the signals read it."""
+    return store.query("SELECT account_id, arr FROM accounts WHERE account_id = ?", [account_id])
