@@ -9,7 +9,10 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dashboard.store import Stores
-from dashboard.text import EMAIL_MASK
+from dashboard.store.pairs import pair_key
+from dashboard.text import EMAIL_MASK, md
+from dashboard.views.sync import agenda_markdown, build_agenda
+from tests.conftest import TODAY
 from tests.missing_sources import build, open_page, said
 
 APP = "../dashboard/app.py"
@@ -62,3 +65,29 @@ def test_no_contacts_loaded_is_said(tmp_path: Path, app_data_dir):
     assert "Stakeholders" in [s.value for s in at.subheader]
     assert any("No contacts loaded for this account" in c.value for c in at.caption)
     assert "Champion" not in said(at)  # unknown people raise no signal
+
+
+def test_the_sync_agenda_lists_a_champion_who_left_on_a_shared_account(demo_stores: Stores):
+    as_of = demo_stores.sources.scalar("SELECT max(as_of) FROM account_scores")
+    left = demo_stores.sources.query(
+        """
+        SELECT s.account_name, s.csm_owner, s.am_owner, c.name, c.left_on
+        FROM contacts c JOIN account_scores s USING (account_id)
+        WHERE c.role = 'champion' AND c.left_on <= ? AND c.left_on > ? - INTERVAL 180 DAY
+            AND s.am_owner IS NOT NULL
+        ORDER BY c.account_id, c.name LIMIT 1
+        """,
+        [as_of, as_of],
+    ).row(0, named=True)
+    pair = pair_key(left["csm_owner"], left["am_owner"])
+    line = f"Champion left: {left['account_name']} ({left['name']}, left on {left['left_on']})"
+    agenda = build_agenda(demo_stores, pair, TODAY)
+    assert line in agenda.stakeholders["line"].to_list()
+    assert md(line) in agenda_markdown(agenda)  # escaped as every cell
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.query_params["pair"] = pair
+    at.switch_page("../pages/sync.py").run()
+    assert not at.exception
+    assert "Stakeholder signals" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "line" in d.value.columns)
+    assert line in table["line"].to_list()

@@ -236,3 +236,44 @@ def test_sync_lines_and_digest_rows_for_each_owner():
             False,
         ),
     ]
+
+
+def test_digest_files_carry_the_signal_lines_to_each_owner():
+    from dashboard.jobs.digests import build_digests, digest_markdown
+
+    drivers = signal_drivers(
+        raised_signals(PEOPLE, USAGE, ACTS, ACCOUNTS.select("account_id", "arr"), AS_OF)
+    )
+    scored = ACCOUNTS.with_columns(  # green, steady, nothing else to say
+        health=pl.lit(80.0),
+        band=pl.lit("green"),
+        days_to_renewal=pl.lit(60),
+        csm_owner=pl.lit("Cara CSM"),
+        am_owner=pl.lit("Alan AM"),
+        health_falling=pl.lit(False),
+        risk_before_deadline=pl.lit(False),
+        invoices_overdue=pl.lit(0),
+        max_days_past_due=pl.lit(0),
+        expansion_ready=pl.lit(False),
+        expansion_window=pl.lit(None, pl.String),
+        triggers_fired=pl.lit(None, pl.String),
+        top_cause=pl.lit(None, pl.String),
+        csm_next=pl.lit(None, pl.String),
+        am_next=pl.lit(None, pl.String),
+        top_action=pl.lit(None, pl.String),
+    )
+    owners = pl.DataFrame({"owner": ["Lee"], "role": ["leader"]})
+    built = build_digests(scored, owners, AS_OF, signal_digest_rows(drivers, scored))
+    text = {d.role: digest_markdown(d) for d in built}
+    assert (
+        "Champion left: Ana, left on 2026-05-01. Next: Find and onboard the new champion."
+        in (text["csm"])
+    )
+    assert "Champion quiet: Di, not seen for 45+ days, last seen 2026-03-01." in text["csm"]
+    assert "No economic buyer" not in text["csm"]
+    assert (
+        "No economic buyer: no economic buyer on file (ARR from 50,000 up). "
+        "Next: Get the economic buyer in the room before the renewal." in text["am"]
+    )
+    assert "Champion left: Ana" in text["leader"]  # a champion who left reaches the leaders
+    assert "Champion quiet" not in text["leader"]

@@ -42,6 +42,7 @@ from dashboard.store.snapshots import (
 from dashboard.store.sources import StaleDataError
 from dashboard.text import CHURN_HORIZON_DAYS, in_currency, money_symbol, verdict_line
 from dashboard.views.risks import overdue_risks
+from dashboard.views.stakeholders import stakeholder_digest_rows
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
 from dashboard.workflows.scorecards import active_scorecard, save_scorecard, saved_scorecards
 from dashboard.workflows.tasks import create_rule_tasks
@@ -427,7 +428,12 @@ def _publish(
                 )
             )
             chairs = pl.concat(
-                [chairs, overdue_risks(stores.app, scored.marts, as_of)], how="vertical_relaxed"
+                [
+                    chairs,
+                    overdue_risks(stores.app, scored.marts, as_of),
+                    stakeholder_digest_rows(writer, scored.marts, as_of),  # champion left, …
+                ],
+                how="vertical_relaxed",
             )
             folder = data_dir / "digests" / as_of.isoformat()
             built = build_digests(scored.marts, owners, as_of, chairs, scored.verdict)

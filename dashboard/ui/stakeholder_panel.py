@@ -4,6 +4,7 @@ AM do about each."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboard.text import md
@@ -69,3 +70,25 @@ def stakeholder_panel(account_id: str) -> None:
             "Last seen is unknown: this account has no per-user usage and no activities "
             f"up to {people.as_of}."
         )
+
+
+def sync_stakeholder_signals(lines: pl.DataFrame) -> None:
+    """The sync agenda's stakeholder signals: one line per signal, with both roles' actions."""
+    st.subheader("Stakeholder signals")
+    if lines.is_empty():
+        st.caption(
+            "No champion left or quiet and no economic buyer missing on the shared accounts "
+            "(accounts with no contacts loaded cannot raise one)."
+        )
+        return
+    cc = st.column_config
+    st.dataframe(
+        lines.select("line", "csm_action", "am_action"),
+        hide_index=True,
+        column_config={
+            "line": cc.TextColumn("Signal", width="large"),
+            "csm_action": cc.TextColumn("CSM does"),
+            "am_action": cc.TextColumn("AM does"),
+        },
+        key="sync_stakeholders",
+    )

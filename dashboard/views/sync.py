@@ -16,6 +16,7 @@ from dashboard.text import IN_WINDOW, RISK_TERMS, SCORE_LAB, WITHIN_WINDOW, form
 from dashboard.views.common import Card, score_verdict
 from dashboard.views.exports import Column, html_table, markdown_table
 from dashboard.views.renewals import call_disagreements, with_calls, with_plans
+from dashboard.views.stakeholders import stakeholder_lines
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
 from dashboard.workflows import renewal_calls, tasks
@@ -46,6 +47,8 @@ class Agenda:
     verdict_plain: str | None = None  # the same line for the exports, without Markdown
     # the renewal calls of the pair's accounts that the model disagrees with (views.renewals)
     disagreements: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # the stakeholder signals raised on the pair's accounts, one line each (views.stakeholders)
+    stakeholders: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def waiting_sides() -> pl.DataFrame:
@@ -129,6 +132,7 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         verdict=score_verdict(stores.sources),
         verdict_plain=score_verdict(stores.sources, SCORE_LAB, markdown=False),
         disagreements=disagreements,
+        stakeholders=stakeholder_lines(stores.sources, accounts, as_of, unmask),
     )
 
 
@@ -231,6 +235,15 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
             Column("expected_arr", "Call's expected ARR", "money"),
             Column("reason", "Reason"),
             Column("caller", "Called by"),
+        ],
+    ),
+    (
+        "Stakeholder signals",
+        "stakeholders",
+        [
+            Column("line", "Signal"),
+            Column("csm_action", "CSM does"),
+            Column("am_action", "AM does"),
         ],
     ),
     ("Last sync's decisions", "last_decisions", DECISION_COLUMNS),
