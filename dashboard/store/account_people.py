@@ -17,14 +17,19 @@ TOUCHES = {
     "summary": pl.String,
 }
 CONTACT_COLUMNS = {**CONTACTS, "title": pl.String}
+# the map lists the people who decide first: champions, buyers, sponsors, admins, users, unknown
+ROLE_ORDER = (
+    "CASE role WHEN 'champion' THEN 0 WHEN 'economic buyer' THEN 1 WHEN 'sponsor' THEN 2 "
+    "WHEN 'admin' THEN 3 WHEN 'user' THEN 4 ELSE 5 END"
+)
 
 
 def account_people(store: SourceStore, account_id: str) -> StakeholderRows:
-    """The account's contacts (with ``title``), its usage rows with a user (one per user and
+    """The account's contacts (with ``title``; champions first, ``ROLE_ORDER``), its usage rows with a user (one per user and
     day) and its activities (author, role, summary): everything its stakeholder map reads."""
     contacts = store.query(
         f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts WHERE account_id = ? "
-        "ORDER BY role NULLS LAST, name",
+        f"ORDER BY {ROLE_ORDER}, name, email",
         [account_id],
     ).cast(CONTACT_COLUMNS)  # type: ignore[arg-type]
     usage = store.query(
