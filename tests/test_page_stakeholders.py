@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.store import Stores
 from dashboard.store.pairs import pair_key
 from dashboard.text import EMAIL_MASK, md
+from dashboard.views.stakeholders import stakeholder_map
 from dashboard.views.sync import agenda_markdown, build_agenda
 from tests.conftest import TODAY
 from tests.missing_sources import build, open_page, said
@@ -91,3 +92,16 @@ def test_the_sync_agenda_lists_a_champion_who_left_on_a_shared_account(demo_stor
     assert "Stakeholder signals" in [s.value for s in at.subheader]
     table = next(d.value for d in at.dataframe if "line" in d.value.columns)
     assert line in table["line"].to_list()
+
+
+def test_e_mails_masked_unless_unmasked(demo_stores: Stores):
+    account = demo_stores.sources.query(
+        "SELECT account_id FROM contacts WHERE email IS NOT NULL ORDER BY account_id LIMIT 1"
+    )["account_id"][0]
+    emails = demo_stores.sources.query(
+        "SELECT email FROM contacts WHERE account_id = ? AND email IS NOT NULL", [account]
+    )["email"]
+    masked = stakeholder_map(demo_stores.sources, account, TODAY)
+    shown = stakeholder_map(demo_stores.sources, account, TODAY, unmask=True)
+    assert set(masked.people["email"].drop_nulls()) == {EMAIL_MASK}
+    assert sorted(shown.people["email"].drop_nulls()) == sorted(emails)

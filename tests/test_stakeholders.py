@@ -277,3 +277,17 @@ def test_digest_files_carry_the_signal_lines_to_each_owner():
     )
     assert "Champion left: Ana" in text["leader"]  # a champion who left reaches the leaders
     assert "Champion quiet" not in text["leader"]
+
+
+def test_stakeholder_rows_of_some_accounts_are_their_rows_of_every_account(demo_stores):
+    from dashboard.store.stakeholder_rows import stakeholder_rows
+
+    ids = demo_stores.sources.query(
+        "SELECT DISTINCT account_id FROM contacts ORDER BY account_id LIMIT 5"
+    )["account_id"].to_list()
+    every, some = stakeholder_rows(demo_stores.sources), stakeholder_rows(demo_stores.sources, ids)
+    for name in ("contacts", "usage_events", "activities"):
+        expected = getattr(every, name).filter(pl.col("account_id").is_in(ids))
+        got = getattr(some, name)
+        assert got.height > 0 and got.sort(pl.all()).equals(expected.sort(pl.all())), name
+    assert stakeholder_rows(demo_stores.sources, []).contacts.is_empty()

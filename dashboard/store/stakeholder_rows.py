@@ -67,15 +67,34 @@ class StakeholderRows:
     activities: pl.DataFrame  # account_id, occurred_at, summary
 
 
-def stakeholder_rows(store: SourceStore) -> StakeholderRows:
+# the tables read, each narrowed to some accounts when asked (``stakeholder_rows(accounts=…)``)
+READ_TABLES = ("contacts", "usage_events", "usage_daily", "activities")
+SCOPED = ", ".join(
+    f"{t} AS (SELECT * FROM main.{t} WHERE list_contains($accounts, account_id))"
+    for t in READ_TABLES
+)
+
+
+def _scoped(sql: str, accounts: list[str] | None) -> tuple[str, dict[str, list[str]] | None]:
+    """``sql`` reading only ``accounts``' rows of ``READ_TABLES`` (every row without)."""
+    if accounts is None:
+        return sql, None
+    body = sql.strip()
+    body = f"WITH {SCOPED}, {body[5:]}" if body.startswith("WITH ") else f"WITH {SCOPED} {body}"
+    return body, {"accounts": accounts}
+
+
+def stakeholder_rows(store: SourceStore, accounts: list[str] | None = None) -> StakeholderRows:
     """The contacts, the usage rows that name one of them (one per contact key and day) and
     the activities that name one's e-mail, with each account's first per-user usage row and
-    first activity: on any date, the same signals as from every row."""
-    contacts = store.query(f"SELECT {', '.join(CONTACTS)} FROM contacts").cast(CONTACTS)  # type: ignore[arg-type]
+    first activity: on any date, the same signals as from every row. ``accounts``: only those
+    accounts' rows (a sync's shared accounts), the same rows for them as without."""
+    sql, params = _scoped(f"SELECT {', '.join(CONTACTS)} FROM contacts", accounts)
+    contacts = store.query(sql, params).cast(CONTACTS)  # type: ignore[arg-type]
     if contacts.is_empty():  # no people loaded: nothing to read them from
         return StakeholderRows(contacts, pl.DataFrame(schema=SEEN), pl.DataFrame(schema=TOUCHED))
     return StakeholderRows(
         contacts,
-        store.query(USAGE_SQL).cast(SEEN),  # type: ignore[arg-type]
-        store.query(ACTIVITIES_SQL).cast(TOUCHED),  # type: ignore[arg-type]
+        store.query(*_scoped(USAGE_SQL, accounts)).cast(SEEN),  # type: ignore[arg-type]
+        store.query(*_scoped(ACTIVITIES_SQL, accounts)).cast(TOUCHED),  # type: ignore[arg-type]
     )
