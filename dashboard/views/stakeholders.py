@@ -78,12 +78,11 @@ def people_map(
     CRM has none), last seen (usage and activities, ``scoring.people.last_seen``) and where,
     who last touched it (``scoring.people.last_touch``), and the day it left."""
     seen = last_touch(last_seen(contacts, usage, activities, as_of), activities, as_of)
-    titles = contacts["title"] if "title" in contacts.columns else None
-    if titles is not None:
-        seen = seen.with_columns(title=titles)
-    else:
-        seen = seen.with_columns(title=pl.lit(None, pl.String))
+    # last_seen and last_touch keep one row per contact in the contacts' order: the titles
+    # (which the signals do not read) line up by position
+    title = contacts["title"] if "title" in contacts.columns else pl.lit(None, pl.String)
     return seen.with_columns(
+        title=title,
         role=col("role").fill_null(UNKNOWN),
         seen_in=seen_in(),
         touched_by=pl.when(col("touched_role").is_not_null())
