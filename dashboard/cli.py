@@ -473,6 +473,8 @@ def _backtest_json(result: BacktestResult, card: Scorecard, active: Scorecard) -
         "components": [
             {k: _number(v) for k, v in asdict(row).items()} for row in result.components
         ],
+        # each stakeholder signal alone, on the same snapshots: AUC, interval, counts, lift
+        "signals": [{k: _number(v) for k, v in asdict(row).items()} for row in result.signals],
         "calibration": result.calibration.table.to_dicts(),
         "calibration_note": result.calibration.note,
         "reliability": {  # the same table, with its largest gap (the rule: ≤ 0.05 per decile)
@@ -526,6 +528,19 @@ def _print_backtest(result: BacktestResult, card: Scorecard, active: Scorecard) 
         )
         print(
             f"    {row.component:<12} weight {row.weight:>5.1f}  {auc}, data for {row.coverage:.0%}"
+        )
+    if result.signals:
+        print(
+            "  each stakeholder signal alone (raised: account-snapshots; lift: churn raised ÷ known):"
+        )
+    for row in result.signals:
+        auc = (
+            f"AUC {row.auc:.3f} ({row.low:.3f}–{row.high:.3f})" if row.auc is not None else "no AUC"
+        )
+        lift = f"lift {row.lift:.2f}x" if row.lift is not None else "no lift"
+        print(
+            f"    {row.component:<17} {auc}, raised {row.raised:,} ({row.raised_churned:,} "
+            f"churned), {lift}, known for {row.coverage:.0%}"
         )
     if result.calibration.note:
         print(f"  churn probability: {result.calibration.note}")

@@ -9,6 +9,7 @@ from dashboard.ui.goal_panels import account_goals
 from dashboard.ui.handoff_panel import account_handoffs, account_tasks
 from dashboard.ui.links import back_link
 from dashboard.ui.queries import view
+from dashboard.ui.stakeholder_panel import stakeholder_panel
 from dashboard.ui.state import today
 from dashboard.views.account import account_view
 
@@ -28,6 +29,7 @@ verdict_line(account.verdict)
 panels.health_and_components(account)
 panels.what_changed(account)
 panels.what_pulls_it_down(account)
+stakeholder_panel(account_id)
 with st.container(border=True):
     panels.usage_panel(account)
 st.subheader("Handoffs between the CSM and the AM")

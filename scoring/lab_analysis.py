@@ -19,6 +19,7 @@ from scoring import churn_risk, survival
 from scoring.backtest import AucIntervals, Evaluation, Interval, Verdict
 from scoring.components import component_inputs
 from scoring.metrics import roc_auc
+from scoring.people import SIGNALS
 from scoring.pipeline import health_scores, health_scores_of_both
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard
 
@@ -53,6 +54,9 @@ class Snapshots:
     labelled: pl.DataFrame
     seconds: float
     undated_churns: int = 0  # churned accounts with no date: no snapshot is labelled with them
+    # the stakeholder signals of each account-snapshot (account_id, as_of, SIGNALS: true,
+    # false or null), as known the day before it (scoring.people.signals_at); None: not built
+    signals: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -77,14 +81,20 @@ def out_of_time_split(dates: list[dt.date], horizon: int) -> Split:
 
 @dataclass(frozen=True)
 class ComponentAuc:
-    """One component alone as a score: its AUC, 95 % interval and coverage."""
+    """One component (or a stakeholder signal) alone as a score: its AUC, 95 % interval and
+    coverage; a signal, raised or not, also with its counts and lift."""
 
     component: str
-    weight: float
+    weight: float | None  # None: a signal, not a component of the scorecard
     auc: float | None
     low: float
     high: float
     coverage: float  # share of the account-snapshots where the component has data
+    raised: int | None = None  # account-snapshots where the signal is raised (None: a component)
+    raised_churned: int | None = None  # of which churned within the horizon
+    known: int | None = None  # account-snapshots where the signal is known (raised or not)
+    known_churned: int | None = None
+    lift: float | None = None  # churn rate where raised ÷ churn rate where known
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,7 @@ class BacktestResult:
     seconds: Timings
     undated_churns: int = 0  # churned accounts with no date, left out of the churn labels
     survival: SurvivalCheck | None = None  # time to churn, out of time (None: not computed)
+    signals: tuple[ComponentAuc, ...] = ()  # the stakeholder signals, each alone
 
     @property
     def judgement(self) -> bt.Judgement:
@@ -194,6 +205,55 @@ def component_aucs(
             )
         )
     return rows
+
+
+def signal_scores(rows: pl.DataFrame) -> pl.DataFrame:
+    """Each stakeholder signal as a health-like column (lower = riskier, as a component):
+    0 where it is raised, 100 where it is not, null where it is unknown."""
+    return rows.with_columns(
+        [pl.when(pl.col(s)).then(0.0).when(~pl.col(s)).then(100.0).alias(s) for s in SIGNALS]
+    )
+
+
+def signal_aucs(rows: pl.DataFrame, intervals: dict[str, Interval]) -> tuple[ComponentAuc, ...]:
+    """Each stakeholder signal alone against churn on ``rows`` (``churned`` and ``SIGNALS``,
+    true, false or null): its AUC (a raised signal as the riskier), the 95 % interval the
+    bootstrap gave it, its coverage, how many account-snapshots raised it and how many of
+    those churned, and its lift: churn where raised ÷ churn where known."""
+    counted = rows.select(
+        [
+            pl.struct(
+                known=pl.col(s).is_not_null().sum(),
+                known_churned=(pl.col(s).is_not_null() & pl.col("churned")).sum(),
+                raised=pl.col(s).fill_null(False).sum(),
+                raised_churned=(pl.col(s).fill_null(False) & pl.col("churned")).sum(),
+            ).alias(s)
+            for s in SIGNALS
+        ]
+    ).row(0, named=True)
+    risk = rows.select([pl.col(s).cast(pl.Float64) for s in SIGNALS] + [pl.col("churned")])
+    found = []
+    for name in SIGNALS:
+        c = {k: int(v or 0) for k, v in counted[name].items()}
+        base = c["known_churned"] / c["known"] if c["known"] else None
+        lift = c["raised_churned"] / c["raised"] / base if c["raised"] and base else None
+        lo, hi = intervals.get(name, bt.NO_INTERVAL)
+        found.append(
+            ComponentAuc(
+                name,
+                None,
+                roc_auc(risk, name, "churned"),
+                lo,
+                hi,
+                c["known"] / rows.height if rows.height else 0.0,
+                c["raised"],
+                c["raised_churned"],
+                c["known"],
+                c["known_churned"],
+                lift,
+            )
+        )
+    return tuple(found)
 
 
 def walk_forward(
@@ -267,12 +327,16 @@ def compare_on_snapshots(
     # and the candidate's components alone all on the same replicates
     known = pl.col("health").is_not_null() & pl.col("health_b").is_not_null()
     rows = both.with_columns(b.select(COMPONENTS)).filter(known)
+    signals = snapshots.signals
+    if signals is not None:  # the stakeholder signals on the same rows, screened as components
+        rows = rows.join(signals, on=["account_id", "as_of"], how="left", maintain_order="left")
+    screened = (*COMPONENTS, *(SIGNALS if signals is not None else ()))
     found = bt.bootstrap_aucs(
-        rows,
-        ["health", "health_b", *COMPONENTS],
+        signal_scores(rows) if signals is not None else rows,
+        ["health", "health_b", *screened],
         seed=seed,
         difference=("health", "health_b"),
-        screening=COMPONENTS,
+        screening=screened,
     )
     intervals = AucIntervals(
         found["health"], found["health_b"], found.get("__difference", bt.NO_INTERVAL)
@@ -294,6 +358,7 @@ def compare_on_snapshots(
         ),
         undated_churns=snapshots.undated_churns,
         survival=timed,
+        signals=signal_aucs(rows, found) if signals is not None else (),
     )
 
 

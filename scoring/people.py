@@ -116,6 +116,55 @@ def last_seen(
     )
 
 
+def last_touch(seen: pl.DataFrame, activities: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """``seen`` (``last_seen``'s output, one row per contact) with who last touched each
+    contact: of the activities up to ``as_of`` whose ``summary`` names the contact's e-mail
+    (the match ``last_seen`` uses), the latest one's ``author`` (``touched_by``), ``role``
+    (``touched_role``) and day (``touched_on``); null when no activity names the contact."""
+    cutoff = dt.datetime.combine(as_of, dt.time.max)
+    people = (
+        seen.lazy()
+        .with_row_index("_contact")
+        .with_columns(_email=col("email").str.strip_chars().str.to_lowercase())
+    )
+    acts = activities.lazy().filter(col("occurred_at") <= cutoff, col("summary").is_not_null())
+    acts = acts.with_columns(
+        [
+            pl.lit(None, pl.String).alias(c)
+            for c in ("author", "role")
+            if c not in acts.collect_schema().names()
+        ]
+    )
+    touched = (
+        people.filter(col("_email").is_not_null())
+        .select("_contact", "account_id", "_email")
+        .join(
+            acts.select(
+                "account_id",
+                _summary=col("summary").str.to_lowercase(),
+                _at="occurred_at",
+                touched_by="author",
+                touched_role=col("role").str.to_uppercase(),
+            ),
+            on="account_id",
+        )
+        .filter(col("_summary").str.contains(col("_email"), literal=True))
+        .group_by("_contact")
+        .agg(
+            col("touched_by").sort_by("_at", "touched_by").last(),
+            col("touched_role").sort_by("_at", "touched_by").last(),
+            touched_on=col("_at").max(),
+        )
+        .with_columns(col("touched_on").dt.date())
+    )
+    return (
+        people.join(touched, on="_contact", how="left")
+        .sort("_contact")
+        .drop("_contact", "_email")
+        .collect()
+    )
+
+
 def _current(role: str, as_of: dt.date) -> pl.Expr:
     """The contact holds ``role`` and had not left by ``as_of``."""
     return (col("role") == role) & (col("left_on").is_null() | (col("left_on") > as_of))
@@ -236,3 +285,63 @@ def no_economic_buyer(
         .sort("account_id")
         .collect()
     )
+
+
+SIGNALS = ("champion_quiet", "champion_left", "no_economic_buyer")  # per account, true: raised
+
+
+def signals_on(
+    contacts: pl.DataFrame,
+    usage_events: pl.DataFrame,
+    activities: pl.DataFrame,
+    accounts: pl.DataFrame,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """Per account of ``accounts`` (``account_id``, ``arr``): the three stakeholder signals on
+    ``as_of``, each true (raised), false or null (unknown), from rows dated up to ``as_of``
+    only. ``champion_quiet`` and ``no_economic_buyer`` as their functions say;
+    ``champion_left``: a champion left within ``CHAMPION_LEFT_DAYS`` up to ``as_of`` (by
+    ``left_on``), null on an account with no champion on file."""
+    quiet = champion_quiet(last_seen(contacts, usage_events, activities, as_of), as_of)
+    left = champion_left(contacts, as_of).select("account_id").unique()
+    champions = _contacts(contacts).filter(col("role") == CHAMPION).select("account_id").collect()
+    buyer = no_economic_buyer(accounts, contacts, as_of)
+    return (
+        accounts.lazy()
+        .select("account_id")
+        .join(quiet.lazy().select("account_id", "champion_quiet"), on="account_id", how="left")
+        .with_columns(
+            champion_left=pl.when(col("account_id").is_in(champions["account_id"].implode()))
+            .then(col("account_id").is_in(left["account_id"].implode()))
+            .otherwise(pl.lit(None, pl.Boolean))
+        )
+        .join(buyer.lazy().select("account_id", "no_economic_buyer"), on="account_id", how="left")
+        .collect()
+    )
+
+
+def signals_at(
+    contacts: pl.DataFrame,
+    usage_events: pl.DataFrame,
+    activities: pl.DataFrame,
+    snapshots: pl.DataFrame,
+) -> pl.DataFrame:
+    """The stakeholder signals of each account on each snapshot date (``snapshots``:
+    ``account_id``, ``as_of``, ``arr`` on that date), each as known the day before the
+    snapshot, as a snapshot's features read only rows dated before it: usage and activities
+    after that day, and a ``left_on`` after it, are not known then. Columns: account_id,
+    as_of and ``SIGNALS``."""
+    parts = [
+        signals_on(
+            contacts,
+            usage_events,
+            activities,
+            snapshots.filter(col("as_of") == day).select("account_id", "arr"),
+            day - dt.timedelta(days=1),
+        ).with_columns(as_of=pl.lit(day, pl.Date))
+        for day in sorted(snapshots["as_of"].unique().to_list())  # a dozen dates, not rows
+    ]
+    schema = {"account_id": pl.String, "as_of": pl.Date} | dict.fromkeys(SIGNALS, pl.Boolean)
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).select(list(schema)).cast(schema).sort("as_of", "account_id")

@@ -39,6 +39,7 @@ from dashboard.workflows.scorecards import (
 from scoring import backtest as bt
 from scoring.lab_analysis import calibrate, compare_on_snapshots, out_of_time_split
 from scoring.metrics import roc_auc
+from scoring.people import SIGNALS, signals_at
 from scoring.pipeline import health_scores
 from scoring.scorecard import COMPONENTS
 from scoring.what_if import impact, migration, movers, rescore
@@ -236,6 +237,35 @@ def test_demo_backtest_default_beats_a_no_signal_scorecard(demo_stores: Stores):
     assert [c.component for c in result.components] == list(weak.weights)
 
 
+def test_the_component_table_holds_the_stakeholder_signals_on_the_same_snapshots(
+    demo_stores: Stores,
+):
+    snapshots = backtest_snapshots(demo_stores.sources)
+    card = default_scorecard()
+    result = compare_on_snapshots(snapshots, card, card, calibration=False)
+    table = backtest_report(result, card.name, card.name, same=True).components
+    # expect: the seven components, then the three signals (no weight: not in the scorecard)
+    assert table["component"].to_list() == [*COMPONENTS, *SIGNALS]
+    signals = table.filter(pl.col("component").is_in(SIGNALS))
+    assert signals["weight"].null_count() == 3 and table["weight"].null_count() == 3
+    observations = result.candidate.n_observations
+    for row in signals.iter_rows(named=True):  # counts on the same account-snapshots
+        assert 0 < row["raised_churned"] <= row["raised"] <= row["known"] <= observations
+        assert row["known_churned"] <= row["known"]
+        assert row["coverage"] == pytest.approx(row["known"] / observations)
+        assert row["low"] <= row["auc"] <= row["high"]
+    # the store's reduced rows (a contact's usage once a day, each account's first row) give
+    # the signals that every row of the tables gives
+    sources = demo_stores.sources
+    every = signals_at(
+        sources.query("SELECT * FROM contacts"),
+        sources.query("SELECT account_id, occurred_at, user_id FROM usage_events"),
+        sources.query("SELECT account_id, occurred_at, summary FROM activities"),
+        point_in_time_features(sources, snapshots.dates).select("account_id", "as_of", "arr"),
+    )
+    assert_frame_equal(every, snapshots.signals)
+
+
 @pytest.fixture(scope="module")
 def portfolios(tmp_path_factory) -> dict[str, Stores]:
     """Three portfolios of 1,200 accounts built unlike each other: the demo's shape, one whose
@@ -372,6 +402,9 @@ def test_backtest_command_prints_the_metrics(demo_dir, tmp_path):
         assert key in out
     assert out["auc_ci"][0] < out["auc"] < out["auc_ci"][1]
     assert len(out["snapshots"]) == 12
+    # each stakeholder signal alone beside the components, with what it rests on
+    assert [row["component"] for row in out["signals"]] == list(SIGNALS)
+    assert all(row["raised_churned"] <= row["raised"] <= row["known"] for row in out["signals"])
     reliability = out["reliability"]  # the calibration table with its largest gap
     assert reliability["deciles"] == out["calibration"]
     gaps = [abs(r["predicted"] - r["observed"]) for r in out["calibration"]]

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
 
 from scoring import backtest as bt
 from scoring import churn_risk
 from scoring.backtest import AucIntervals
-from scoring.lab_analysis import Split, churn_calibration, out_of_time_split, walk_forward
+from scoring.lab_analysis import (
+    ComponentAuc,
+    Split,
+    churn_calibration,
+    out_of_time_split,
+    signal_aucs,
+    signal_scores,
+    walk_forward,
+)
+from scoring.people import SIGNALS
 
 D = [dt.date(2026, 1, 1) + dt.timedelta(days=30 * i) for i in range(6)]  # 30 days apart
 
@@ -202,3 +212,40 @@ def test_a_checked_snapshot_with_no_known_outcome_gets_no_probability_and_says_w
     # D1: no snapshot's 60 days had closed; D2: D0's had (42 churn events: enough)
     assert reasons == [f"{D[1]}: no snapshot's 60 days of outcome had closed by {D[1]}"]
     assert found["as_of"].unique().to_list() == [D[2]]
+
+
+def test_a_stakeholder_signal_alone_with_its_counts_lift_and_auc():
+    # given: ten account-snapshots; champion_left raised on four (three churned), not raised
+    # on five (one churned), unknown on one (churned); the other signals unknown everywhere
+    rows = pl.DataFrame(
+        {
+            "churned": [True, True, True, False, True, False, False, False, False, True],
+            "champion_left": [True] * 4 + [False] * 5 + [None],
+            "champion_quiet": [None] * 10,
+            "no_economic_buyer": [None] * 10,
+        },
+        schema_overrides={"champion_quiet": pl.Boolean, "no_economic_buyer": pl.Boolean},
+    )
+    quiet, left, buyer = signal_aucs(rows, {"champion_left": (0.6, 0.9)})
+    # expect: of the 4 × 5 churner-stayer pairs among the known rows, 12 ranked right (raised
+    # churner, stayer not raised), 7 tied, 1 wrong: AUC (12 + 7 / 2) / 20
+    assert left == ComponentAuc(
+        "champion_left", None, 0.775, 0.6, 0.9, 0.9, 4, 3, 9, 4, (3 / 4) / (4 / 9)
+    )
+    assert left.lift == pytest.approx(1.6875)
+    # unknown everywhere: no AUC, no interval, no lift, nothing known (never "0 % churn")
+    assert (quiet.auc, quiet.coverage, quiet.known, quiet.raised, quiet.lift) == (
+        None,
+        0,
+        0,
+        0,
+        None,
+    )
+    assert buyer.component == "no_economic_buyer" and np.isnan(buyer.low)
+
+
+def test_signal_scores_rank_a_raised_signal_as_risky():
+    rows = pl.DataFrame(
+        {s: [True, False, None] for s in SIGNALS}, schema=dict.fromkeys(SIGNALS, pl.Boolean)
+    )
+    assert signal_scores(rows).rows() == [(0.0,) * 3, (100.0,) * 3, (None,) * 3]

@@ -82,6 +82,16 @@ def test_backtest_from_the_page(demo_stores: Stores):
     assert any("AUC difference" in m.value for m in at.markdown)
     metrics = next(d.value for d in at.dataframe if "metric" in d.value.columns)
     assert metrics["metric"].tolist()[0] == "ROC AUC"
+    # each component alone, then the stakeholder signals with their counts
+    alone = next(d.value for d in at.dataframe if "component" in d.value.columns)
+    assert alone["component"].tolist()[-3:] == [
+        "Champion quiet (signal)",
+        "Champion left (signal)",
+        "No economic buyer (signal)",
+    ]
+    assert alone["raised"].tolist()[-3:] == [
+        s.raised for s in at.session_state["lab_backtest"][1].signals
+    ]
     first = at.session_state["lab_backtest"][1]
     # another weight: the comparison is redone on the snapshots kept from the first run
     at.slider(key="lab_w_engagement").set_value(10.0).run()

@@ -10,7 +10,14 @@ import polars as pl
 from dashboard.schema import conform
 from dashboard.text import EMAIL_MASK, mask_pii
 from scoring.glossary import CHAMPION_QUIET_DAYS, NO_BUYER_ARR
-from scoring.people import champion_left, champion_quiet, last_seen, no_economic_buyer
+from scoring.people import (
+    SIGNALS,
+    champion_left,
+    champion_quiet,
+    last_seen,
+    no_economic_buyer,
+    signals_at,
+)
 
 AS_OF = dt.date(2026, 6, 15)
 
@@ -241,3 +248,96 @@ def test_contacts_e_mails_are_masked_like_every_pii_column():
     masked = mask_pii(PEOPLE)
     assert masked["email"].to_list() == [EMAIL_MASK] * PEOPLE.height
     assert masked["name"].to_list() == PEOPLE["name"].to_list()
+
+
+# -- the signals on each backtest snapshot, as known the day before it ----------------------------
+CUT_1, CUT_2 = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
+CUT_PEOPLE = contacts(
+    # A's champion leaves between the cuts, its buyer on the first cut's own day
+    {
+        "account_id": "A",
+        "contact_id": "a1",
+        "email": "ana@a.io",
+        "role": "champion",
+        "left_on": dt.date(2026, 3, 20),
+    },
+    {
+        "account_id": "A",
+        "contact_id": "a2",
+        "email": "bea@a.io",
+        "role": "economic buyer",
+        "left_on": CUT_1,
+    },
+    # B's champion is seen long before the first cut, then just after it
+    {"account_id": "B", "contact_id": "b1", "email": "cy@b.io", "role": "champion"},
+    # C's champion is seen on the first cut's own day; C has no economic buyer
+    {"account_id": "C", "contact_id": "c1", "email": "di@c.io", "role": "champion"},
+)  # D: no contacts loaded
+CUT_USAGE = usage(
+    ("A", at(2026, 2, 20), "ANA@a.io"),
+    ("B", at(2026, 1, 10), "b1"),
+    ("B", at(2026, 3, 5), "cy@b.io"),  # after the first cut: not known at it
+    ("C", at(2026, 1, 1), "di@c.io"),
+    ("C", at(2026, 3, 1), "di@c.io"),  # the first cut's day: not known at it either
+)
+CUT_ARR = pl.DataFrame(  # the ARR each account had on each cut
+    {
+        "account_id": ["A", "B", "C", "D"] * 2,
+        "as_of": [CUT_1] * 4 + [CUT_2] * 4,
+        "arr": [60_000.0, 40_000.0, 100_000.0, 80_000.0] * 2,
+    }
+)
+
+
+def test_the_signals_on_each_cut_know_only_what_was_known_the_day_before_it():
+    got = signals_at(CUT_PEOPLE, CUT_USAGE, activities(), CUT_ARR)
+    assert got.columns == ["account_id", "as_of", *SIGNALS]
+    # (champion_quiet, champion_left, no_economic_buyer); quiet: 45 days (before 14 January on
+    # the first cut, 14 February on the second)
+    assert {(r[0], r[1]): r[2:] for r in got.rows()} == {
+        # Ana seen on 20 February; she leaves on 20 March and Bea on the cut's day: neither is
+        # known to have left
+        ("A", CUT_1): (False, False, False),
+        # then Ana left (no current champion: not quiet, unknown) and no buyer remains
+        ("A", CUT_2): (None, True, True),
+        # Cy last seen on 10 January: quiet (his 5 March use is after the cut) ...
+        ("B", CUT_1): (True, False, False),
+        # ... and not quiet on the next cut; B's ARR is below the limit: no buyer signal
+        ("B", CUT_2): (False, False, False),
+        # Di's use on the cut's own day is not known at it: quiet; no buyer above the limit
+        ("C", CUT_1): (True, False, True),
+        ("C", CUT_2): (False, False, True),
+        # no people loaded: every signal unknown
+        ("D", CUT_1): (None, None, None),
+        ("D", CUT_2): (None, None, None),
+    }
+    assert NO_BUYER_ARR == 50_000 and CHAMPION_QUIET_DAYS == 45
+
+
+def test_rows_dated_after_a_cut_never_change_it():
+    # given: more usage after the first cut, and Cy's departure on 10 March loaded later
+    later_usage = pl.concat(
+        [CUT_USAGE, usage(("B", at(2026, 3, 31), "cy@b.io"), ("A", at(2026, 3, 2), "bea@a.io"))]
+    )
+    later_people = CUT_PEOPLE.with_columns(
+        left_on=pl.when(pl.col("contact_id") == "b1")
+        .then(pl.lit(dt.date(2026, 3, 10)))
+        .otherwise(pl.col("left_on"))
+    )
+    first = pl.col("as_of") == CUT_1
+    was = signals_at(CUT_PEOPLE, CUT_USAGE, activities(), CUT_ARR)
+    now = signals_at(later_people, later_usage, activities(), CUT_ARR)
+    # expect: the first cut as it was; the second knows Cy left (no champion to be quiet)
+    assert now.filter(first).equals(was.filter(first))
+    second_b = now.filter(~first, pl.col("account_id") == "B").select(SIGNALS)
+    assert second_b.row(0) == (None, True, False)
+
+
+def test_with_no_contacts_loaded_every_signal_on_every_cut_is_unknown():
+    got = signals_at(contacts(), CUT_USAGE, activities(), CUT_ARR)
+    # expect: unknown, except "no economic buyer" below the ARR limit (B), false by definition
+    assert {(r[0], r[1]): r[2:] for r in got.rows()} == {
+        (a, cut): (None, None, False if a == "B" else None)
+        for a in "ABCD"
+        for cut in (CUT_1, CUT_2)
+    }

@@ -43,6 +43,7 @@ from dashboard.store.sources import StaleDataError
 from dashboard.text import CHURN_HORIZON_DAYS, in_currency, money_symbol, verdict_line
 from dashboard.views.onboarding import onboarding_digest_rows, value_rule
 from dashboard.views.risks import overdue_risks
+from dashboard.views.stakeholders import stakeholder_digest_rows
 from dashboard.views.what_changed import LAST_WEEK_DAYS, story_rows
 from dashboard.workflows.covers import active_covers
 from dashboard.workflows.handoffs import between_the_chairs, handoffs
@@ -446,6 +447,7 @@ def _publish(
                     overdue_risks(stores.app, scored.marts, as_of),
                     # the CSM's accounts stuck in onboarding, by the configured rule
                     onboarding_digest_rows(writer, scored.marts, as_of, value_rule(get_settings())),
+                    stakeholder_digest_rows(writer, scored.marts, as_of),  # champion left, …
                 ],
                 how="vertical_relaxed",
             )

@@ -63,6 +63,11 @@ COMPONENT_LABELS = {
     "engagement": "Engagement",
     "billing": "Billing",
 }
+SIGNAL_LABELS = {  # the stakeholder signals beside the components (scoring.people.SIGNALS)
+    "champion_quiet": "Champion quiet (signal)",
+    "champion_left": "Champion left (signal)",
+    "no_economic_buyer": "No economic buyer (signal)",
+}
 
 
 def _layout(fig: go.Figure, height: int = 340) -> go.Figure:

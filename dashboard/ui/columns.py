@@ -646,14 +646,37 @@ def weights_compared() -> TableSpec:
 
 def component_aucs() -> TableSpec:
     return TableSpec(
-        ["component", "weight", "auc", "low", "high", "coverage"],
+        [
+            "component",
+            "weight",
+            "auc",
+            "low",
+            "high",
+            "coverage",
+            "raised",
+            "raised_churned",
+            "lift",
+        ],
         {
             "component": cc.TextColumn("Component"),
-            "weight": cc.NumberColumn("Weight", format="%.1f"),
+            "weight": cc.NumberColumn(
+                "Weight", format="%.1f", help="Empty: a stakeholder signal, not in the scorecard"
+            ),
             "auc": cc.NumberColumn("AUC alone", format="%.3f", help="0.5 = a coin toss"),
             "low": cc.NumberColumn("95 % from", format="%.3f"),
             "high": cc.NumberColumn("95 % to", format="%.3f"),
             "coverage": _percent("Has data"),
+            "raised": cc.NumberColumn(
+                "Raised", format="%d", help="A signal: the account-snapshots where it was raised"
+            ),
+            "raised_churned": cc.NumberColumn(
+                "Of which churned", format="%d", help="… and churned within the horizon"
+            ),
+            "lift": cc.NumberColumn(
+                "Lift",
+                format="%.2fx",
+                help="A signal: churn where it was raised ÷ churn where it was known",
+            ),
         },
     )
 

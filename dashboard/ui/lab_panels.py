@@ -96,8 +96,12 @@ def backtest_panel(active: Scorecard, candidate: Scorecard, lab: LabView | None 
             else:
                 st.plotly_chart(charts.calibration(report.calibration))
                 show_table(report.calibration, columns.reliability(), key="lab_reliability")
-        st.markdown("**Each component alone** (candidate): which signals carry weight in this data")
-        named = report.components.with_columns(pl.col("component").replace(charts.COMPONENT_LABELS))
+        st.markdown(
+            "**Each component alone** (candidate), then each stakeholder signal: which "
+            "signals carry weight in this data"
+        )
+        labels = charts.COMPONENT_LABELS | charts.SIGNAL_LABELS
+        named = report.components.with_columns(pl.col("component").replace(labels))
         show_table(
             named,
             columns.component_aucs(),

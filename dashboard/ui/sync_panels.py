@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard.text import AT_RISK_TITLE, IN_WINDOW, md
 from dashboard.ui import columns
 from dashboard.ui.links import keep, kept
+from dashboard.ui.stakeholder_panel import sync_stakeholder_signals
 from dashboard.ui.tables import account_table
 from dashboard.views.sync import Agenda, PairChoices
 from scoring.glossary import DISAGREEMENT_RULE
@@ -58,3 +59,4 @@ def agenda_tables(agenda: Agenda) -> None:
     account_table(agenda.waiting, columns.sync_waiting(), "sync_waiting")
     st.subheader("Expansion signals not yet flagged")
     account_table(agenda.signals, columns.sync_signals(), "sync_signals")
+    sync_stakeholder_signals(agenda.stakeholders)

@@ -4,6 +4,7 @@ point-in-time snapshots of the past (the backtest), and a fitted suggestion."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -12,6 +13,7 @@ from dashboard.store.filters import AccountFilter
 from dashboard.store.marts import scored_accounts
 from dashboard.store.snapshots import backtest_dates, backtest_features, undated_churn_count
 from dashboard.store.sources import SourceStore
+from dashboard.store.stakeholder_rows import stakeholder_rows
 from dashboard.text import BANDS, CHURN_HORIZON_DAYS, IN_WINDOW, RISK_TERMS, format_value
 from dashboard.views.common import Card
 from scoring import backtest as bt
@@ -29,6 +31,7 @@ from scoring.lab_analysis import (
     compare_on_snapshots,
     snapshot_columns,
 )
+from scoring.people import signals_at
 from scoring.scorecard import COMPONENTS, ComponentParams, Scorecard, Thresholds
 from scoring.what_if import health_histogram, impact, lab_components, migration, movers, rescore
 
@@ -62,13 +65,22 @@ def portfolio_components(
 def backtest_snapshots(
     store: SourceStore, horizon: int = CHURN_HORIZON_DAYS, count: int = 12
 ) -> Snapshots:
-    """``count`` snapshots 30 days apart, built in one feature query."""
+    """``count`` snapshots 30 days apart, built in one feature query, with the stakeholder
+    signals of each account-snapshot as known the day before it."""
     started = time.perf_counter()
     dates = backtest_dates(store, horizon, count)
+    features = backtest_features(store, dates, horizon)
+    people = stakeholder_rows(store)
+    signals = signals_at(
+        people.contacts,
+        people.usage_events,
+        people.activities,
+        features.select("account_id", "as_of", "arr"),
+    )
     # only what a health score reads: the lab keeps these in memory between runs
-    labelled = backtest_features(store, dates, horizon).select(snapshot_columns())
+    labelled = features.select(snapshot_columns())
     seconds = round(time.perf_counter() - started, 3)
-    return Snapshots(horizon, dates, labelled, seconds, undated_churn_count(store))
+    return Snapshots(horizon, dates, labelled, seconds, undated_churn_count(store), signals)
 
 
 def run_backtest(
@@ -234,7 +246,8 @@ class BacktestReport:
     metrics: pl.DataFrame  # metric, active, candidate (formatted)
     verdicts: str  # what each scorecard's AUC says, in words
     difference: str  # the AUC difference with its interval and what it means
-    components: pl.DataFrame  # component, weight, auc, low, high, coverage
+    components: pl.DataFrame  # component, weight, auc, low, high, coverage, then the
+    # stakeholder signals' rows with raised, raised_churned, known, known_churned, lift
     calibration: pl.DataFrame  # decile, predicted, observed, n
     calibration_note: str | None
     judgement: bt.Judgement = "no_outcomes"  # the candidate, by the interval of the difference
@@ -252,27 +265,34 @@ def verdict_sentence(name: str, auc: float | None, interval: Interval, verdict: 
     return f"Scorecard {name!r} (AUC {auc:.3f}, 95 % interval {lo:.3f}–{hi:.3f}) {bt.VERDICT_WORDS[verdict]}."
 
 
-def components_table(rows: list[ComponentAuc]) -> pl.DataFrame:
+COMPONENT_TABLE = {
+    "component": pl.String,
+    "weight": pl.Float64,  # null: a stakeholder signal, not in the scorecard
+    "auc": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "coverage": pl.Float64,
+    "raised": pl.Int64,  # a signal's account-snapshots raised, and of those churned
+    "raised_churned": pl.Int64,
+    "known": pl.Int64,  # … known (raised or not), and of those churned
+    "known_churned": pl.Int64,
+    "lift": pl.Float64,
+}
+
+
+def components_table(rows: Sequence[ComponentAuc]) -> pl.DataFrame:
+    """Each component alone, then each stakeholder signal alone (with its counts and lift):
+    one table, one row each."""
     return pl.DataFrame(
         [
             {
-                "component": r.component,
-                "weight": r.weight,
-                "auc": r.auc,
+                **{k: getattr(r, k) for k in COMPONENT_TABLE},
                 "low": r.low if r.auc is not None else None,
                 "high": r.high if r.auc is not None else None,
-                "coverage": r.coverage,
             }
             for r in rows
         ],
-        schema={
-            "component": pl.String,
-            "weight": pl.Float64,
-            "auc": pl.Float64,
-            "low": pl.Float64,
-            "high": pl.Float64,
-            "coverage": pl.Float64,
-        },
+        schema=COMPONENT_TABLE,
     ).with_columns(pl.col("low", "high").fill_nan(None))
 
 
@@ -349,7 +369,7 @@ def backtest_report(
         pl.DataFrame(rows),
         verdicts,
         difference,
-        components_table(result.components),
+        components_table([*result.components, *result.signals]),
         result.calibration.table,
         result.calibration.note,
         "no_outcomes" if same else result.judgement,

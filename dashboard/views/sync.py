@@ -16,6 +16,7 @@ from dashboard.text import IN_WINDOW, RISK_TERMS, SCORE_LAB, WITHIN_WINDOW, form
 from dashboard.views.common import Card, score_verdict
 from dashboard.views.exports import Column, html_table, markdown_table
 from dashboard.views.renewals import call_disagreements, with_calls, with_plans
+from dashboard.views.stakeholders import stakeholder_lines
 from dashboard.views.what_changed import joined_sentences, story_rows
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
@@ -51,6 +52,8 @@ class Agenda:
     # account_name, changes (the sentences, largest first); accounts where nothing did are left out
     stories: pl.DataFrame = field(default_factory=pl.DataFrame)
     stories_note: str | None = None  # why there are none: no scores kept on or before ``since``
+    # the stakeholder signals raised on the pair's accounts, one line each (views.stakeholders)
+    stakeholders: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def waiting_sides() -> pl.DataFrame:
@@ -141,6 +144,7 @@ def build_agenda(stores: Stores, pair: str, today: dt.date, unmask: bool = False
         stories_note=None
         if kept or not ids
         else f"What changed and why is not available: no scores were kept on or before {since}.",
+        stakeholders=stakeholder_lines(stores.sources, accounts, as_of, unmask),
     )
 
 
@@ -244,6 +248,15 @@ SECTIONS: list[tuple[str, str, list[Column]]] = [
             Column("expected_arr", "Call's expected ARR", "money"),
             Column("reason", "Reason"),
             Column("caller", "Called by"),
+        ],
+    ),
+    (
+        "Stakeholder signals",
+        "stakeholders",
+        [
+            Column("line", "Signal"),
+            Column("csm_action", "CSM does"),
+            Column("am_action", "AM does"),
         ],
     ),
     ("Last sync's decisions", "last_decisions", DECISION_COLUMNS),
