@@ -1,6 +1,7 @@
 """Success plans end to end in headless Chromium (issue 27, point 3): a pair opens its weekly
-sync, updates a goal in the goals panel, and exports the account's success plan; the files
-downloaded are the plan as the store now holds it. Every wait is on a condition."""
+sync, reads what changed since their last sync (the section drawn, and the agenda they
+download holds it), updates a goal in the goals panel, and exports the account's success
+plan; the files downloaded are the plan as the store now holds it. Every wait is on a condition."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from dashboard.store import Stores
 from dashboard.store.marts import largest_pairs
 from dashboard.views import success_plan
+from dashboard.views.sync import agenda_markdown, build_agenda
 from dashboard.workflows import goal_edits
 from tests.conftest import TODAY
 from tests.test_browser import (
@@ -60,6 +62,14 @@ def _pick(tab, label: str, option: str) -> None:
             wait_for_run(tab)
 
 
+def _section(markdown: str, title: str) -> str:
+    """The part of an exported agenda under the heading ``title``, to the next heading."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("#") and title in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    return "\n".join(lines[start:end])
+
+
 def test_a_pair_updates_a_goal_in_the_sync_and_exports_the_success_plan(served, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -83,6 +93,13 @@ def test_a_pair_updates_a_goal_in_the_sync_and_exports_the_success_plan(served, 
             timeout=60_000
         )
         expect(tab.get_by_text("behind or stuck: review those first").first).to_be_visible()
+        # the pair reads what changed since their last sync: the section is drawn, and the
+        # agenda they take away holds it as the store gives it
+        expect(tab.get_by_role("heading", name="What changed and why")).to_be_visible()
+        with tab.expect_download(timeout=60_000) as download:
+            tab.get_by_role("button", name="Agenda and decisions (Markdown)").click()
+        taken = tmp_path / "agenda.md"
+        download.value.save_as(taken)
         label = f"{goal['account_name']} — {goal['title']}"
         _pick(tab, "Goal to update", label)
         _pick(tab, "Editing the plan as (single-user mode)", f"{top['am_owner']} (AM)")
@@ -120,6 +137,13 @@ def test_a_pair_updates_a_goal_in_the_sync_and_exports_the_success_plan(served, 
             )
             files[kind] = path.read_text()
         browser.close()
+    agenda = build_agenda(Stores.open(data), pair, TODAY)
+    assert not agenda.stories.is_empty()  # the demo's pair has accounts whose week moved
+    assert _section(taken.read_text(), "What changed and why") == _section(
+        agenda_markdown(agenda, agenda.todays), "What changed and why"
+    )
+    for name in agenda.stories["account_name"].head(3):
+        assert name in _section(taken.read_text(), "What changed and why")
     assert files["md"] == success_plan.plan_markdown(plan)
     unit = goal["unit"]
     row = f"| {goal['title']} | Entered by hand | {goal['start_value']:g} {unit} | {new_value:g} {unit} |"
