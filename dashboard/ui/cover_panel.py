@@ -15,15 +15,14 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from dashboard.store import StoreError
 from dashboard.store.marts import owner_rows
-from dashboard.text import md
 from dashboard.ui import columns
 from dashboard.ui.identity import current_viewer
 from dashboard.ui.state import now, stores, today
+from dashboard.ui.submissions import handle_submission
 from dashboard.ui.tables import show_table
 from dashboard.workflows import covers as cv
-from dashboard.workflows.access import NotAllowed, Viewer
+from dashboard.workflows.access import Viewer
 
 KEY = "cover"
 DEFAULT_DAYS = 13  # the form's first suggestion: two weeks, today included
@@ -61,22 +60,6 @@ def _write(pending: dict) -> str:
     cover_id, version = pending["cover"] or ("", 0)
     cv.end_cover(stores().app, viewer, cover_id, version, today(), now())
     return "The cover is ended: from today the book is its owner's alone."
-
-
-def _handle() -> None:
-    """Write what the last run submitted, then say what happened (once)."""
-    pending = st.session_state.pop(f"{KEY}_pending", None)
-    if pending:
-        try:
-            st.session_state[f"{KEY}_done"] = ("ok", _write(pending))
-        except (ValueError, NotAllowed, StoreError) as exc:
-            st.session_state[f"{KEY}_done"] = ("refused", str(exc))
-        st.rerun()  # the whole page: the scope and the sidebar read the covers again
-    done = st.session_state.pop(f"{KEY}_done", None)
-    if done and done[0] == "ok":
-        st.success(md(done[1]), icon=":material/check:")
-    elif done:
-        st.error(md(done[1]), icon=":material/block:")
 
 
 def _set_form(viewer: Viewer, owners: pl.DataFrame, day: dt.date) -> None:
@@ -129,7 +112,7 @@ def _end_form(mine: pl.DataFrame) -> None:
 
 def cover_panel() -> None:
     """The covers holding today or to come, and the forms to set and end one."""
-    _handle()
+    handle_submission(KEY, _write)
     viewer, day = current_viewer(), today()
     rows = cv.covers(stores().app).filter(
         pl.col("last_day") >= day, pl.col("last_day") >= pl.col("starts_on")

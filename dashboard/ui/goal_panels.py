@@ -14,14 +14,14 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from dashboard.store import StoreError
 from dashboard.text import md
 from dashboard.ui.identity import current_viewer, unmasked
 from dashboard.ui.queries import use_data_currency, view
 from dashboard.ui.state import now, stores, today
+from dashboard.ui.submissions import handle_submission
 from dashboard.views import success_plan
 from dashboard.workflows import goal_edits
-from dashboard.workflows.access import Actor, NotAllowed, actors_for
+from dashboard.workflows.access import Actor, actors_for
 
 SHOWN = [  # the status first: it is what a review reads
     "title",
@@ -128,22 +128,6 @@ def _write(pending: dict) -> str:
         acting_as=who,
     )
     return f"Goal saved: {pending['title']} (version {version})"
-
-
-def _handle(key: str) -> None:
-    """Write what the last run submitted, then say what happened (once)."""
-    pending = st.session_state.pop(f"{key}_pending", None)
-    if pending:
-        try:
-            st.session_state[f"{key}_done"] = ("ok", _write(pending))
-        except (ValueError, NotAllowed, StoreError) as exc:
-            st.session_state[f"{key}_done"] = ("refused", str(exc))
-        st.rerun()  # the whole page: the sync and the account read the goals again
-    done = st.session_state.pop(f"{key}_done", None)
-    if done and done[0] == "ok":
-        st.success(md(done[1]), icon=":material/check:")
-    elif done:
-        st.error(md(done[1]), icon=":material/block:")
 
 
 def _update_form(account: dict, goal: dict, who: Actor, key: str) -> None:
@@ -320,7 +304,7 @@ def account_goals(account_id: str) -> None:
     (for its CSM and AM) the forms to update a goal and add one."""
     use_data_currency()  # a fragment's rerun runs in a thread of its own
     key = f"goals_{account_id}"
-    _handle(key)
+    handle_submission(key, _write)
     plan = view(success_plan.account_plan, account_id, today(), unmasked())
     if not plan.found:
         return
@@ -346,7 +330,7 @@ def sync_goals(pair: str) -> None:
     its account's success plan."""
     use_data_currency()
     key = "sync_goals"
-    _handle(key)
+    handle_submission(key, _write)
     goals = view(success_plan.pair_goals, pair, today(), unmasked())
     if goals.is_empty():
         st.caption("No open goal on the pair's accounts: set them on each account's page.")
