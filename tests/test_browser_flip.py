@@ -222,7 +222,9 @@ def _set_status(tab, status: str) -> None:
     from playwright.sync_api import expect
 
     expect(tab.get_by_text("Privacy requests (GDPR)")).to_be_visible(timeout=60_000)
-    _pick_in_grid(tab, tab.locator("[data-testid='stDataFrame']").first, 5, status)
+    # the task editor by its key (``account_tasks_v<version>``): other tables come before it
+    grid = tab.locator("[class*='st-key-account_tasks_v'] [data-testid='stDataFrame']").first
+    _pick_in_grid(tab, grid, 5, status)
 
 
 def _pick_in_grid(tab, grid, right: int, option: str) -> None:
