@@ -58,7 +58,11 @@ def require_chromium() -> None:
 def streamlit_server(data_dir: Path, cwd: Path = ROOT, port: int | None = None) -> Iterator[str]:
     """``streamlit run`` of the app on loopback over ``data_dir``; yields its URL."""
     port = port or free_port()
-    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    # the suite's own PYTHONPATH kept after the checkout: with TANDEM_TEST_CLOCK_SHIFT_DAYS it
+    # holds the hook that moves this server's clock with the tests' (a sign-in's tokens,
+    # stamped by the provider in the test's process, were a year ahead of an unmoved server)
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "TANDEM_DATA_DIR": str(data_dir), "PYTHONPATH": path}
     server = subprocess.Popen(
         [
             sys.executable,
