@@ -67,8 +67,19 @@ def _settled(tab) -> None:
 
 
 def _fill_call(tab, call: str, reason: str) -> None:
-    _pick(tab, "Call", call)
-    tab.get_by_label("Reason", exact=True).fill(reason)
+    """Pick the call and type its reason, and see both in the form before anything is
+    clicked: a rerun still under way when the call was picked draws the form afresh (the
+    renewal's own call again), and a click then records what the form shows."""
+    from playwright.sync_api import expect
+
+    for _ in range(3):
+        _pick(tab, "Call", call)
+        tab.get_by_label("Reason", exact=True).fill(reason)
+        _wait_for_run(tab)
+        if tab.get_by_label("Call", exact=True).input_value() == call:
+            break
+    expect(tab.get_by_label("Call", exact=True)).to_have_value(call)
+    expect(tab.get_by_label("Reason", exact=True)).to_have_value(reason)
 
 
 def test_a_call_frozen_at_t90_needs_a_reason_and_shows_in_the_sync(chromium, served):  # noqa: F811
