@@ -164,7 +164,7 @@ def spark_session(url: str) -> Any:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", "2")
                 .config("spark.ui.enabled", "false")
-                .config("spark.driver.memory", "2g")
+                .config("spark.driver.memory", "4g")  # 2g ran out of heap on the roll-up test (CI)
                 .config("spark.ui.showConsoleProgress", "false")
                 .getOrCreate()
             )
