@@ -4,7 +4,7 @@ the nightly job refreshes the scores in its own process; prints JSON, one figure
 server setup.
 
     python bench/load.py --sessions 20 --accounts 2000 --seconds 60 [--workers 2] [--client browser]
-        [--app floor] [--think 10]
+        [--app floor] [--think 10] [--refresh off] [--profile stacks.txt]
 
 Two kinds of session:
 
@@ -28,6 +28,12 @@ and after, and ``cpu_per_view_vs_floor`` puts Tandem's against the floor's, meas
 ``--think SECONDS``: each session waits an exponential think time of that mean between views
 and picks pages as people use them (``MIX``: Portfolio and Account most, the lab now and then);
 without it the sessions are closed loops going round every page.
+
+``--workers N`` reports the CPU and memory summed over the N processes and
+``scaling_vs_one_process``: N processes' views a second ÷ (N × one process's), 1.0 being
+perfect. ``--refresh off`` leaves the nightly refresh out (the servers alone, to see how
+views scale with processes). ``--profile FILE``: py-spy samples the one-process server during
+its run; the JSON's ``profile`` says where its CPU went (``bench/profile_breakdown.py``).
 """
 
 from __future__ import annotations
@@ -36,10 +42,13 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import math
 import os
 import random
 import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +60,7 @@ from dashboard import clock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.profile_breakdown import breakdown
 from bench.serve import PAGES, app_process
 from dashboard.jobs.serve import free_port
 
@@ -260,12 +270,19 @@ async def drive(
     return {"results": results, "refresh": refresh}
 
 
+def p95(seconds: list[float]) -> float | None:
+    """The 95th percentile by nearest rank: the smallest time at least 95 % of views took no
+    longer than (of two views, the slower)."""
+    times = sorted(seconds)
+    return round(times[math.ceil(0.95 * len(times)) - 1], 2) if times else None
+
+
 def quantiles(seconds: list[float]) -> dict:
     times = sorted(seconds)
     return {
         "views": len(times),
         "p50": round(statistics.median(times), 2) if times else None,
-        "p95": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+        "p95": p95(times),
         "max": round(times[-1], 2) if times else None,
     }
 
@@ -292,7 +309,7 @@ def summary(run: dict, as_of: dt.date | None, seconds: float, server: dict) -> d
             "page_views": len(results),
             "errors": sum(1 for r in results if r["error"]),
             "page_p50_seconds": round(statistics.median(times), 2) if times else None,
-            "page_p95_seconds": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+            "page_p95_seconds": p95(times),
             **base,
         }
     shown = [r for r in results if r["caption"] and r["started"] > done["done_at"]]
@@ -302,7 +319,7 @@ def summary(run: dict, as_of: dt.date | None, seconds: float, server: dict) -> d
         "errors": sum(1 for r in results if r["error"]),
         "error_examples": sorted({r["error"] for r in results if r["error"]})[:3],
         "page_p50_seconds": round(statistics.median(times), 2) if times else None,
-        "page_p95_seconds": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+        "page_p95_seconds": p95(times),
         "page_max_seconds": round(times[-1], 2) if times else None,
         "refresh_seconds": round(done["seconds"], 2),
         "refresh_exit_code": done["exit_code"],
@@ -323,18 +340,42 @@ async def warm(url: str, paths: list[str]) -> None:
 
 
 def measured(
-    pid: int, url: str, paths: list[str], run: Callable[[], Awaitable[Any]]
+    pids: list[int],
+    urls: list[str],
+    paths: list[str],
+    run: Callable[[], Awaitable[Any]],
+    profile: Path | None = None,
 ) -> tuple[dict, dict]:
-    """Warm the server on ``paths``, then run ``run()`` (a coroutine factory) and return its
-    result with the server's CPU seconds spent and its memory before and after."""
-    asyncio.run(warm(url, paths))
-    rss_before, cpu_before = rss_mb(pid), cpu_seconds(pid)
+    """Warm each server process (its own URL) on ``paths``, then run ``run()`` (a coroutine
+    factory) and return its result with the CPU seconds the processes spent and their memory
+    before and after (summed over the processes). With ``profile``, py-spy samples the first
+    process during the run (collapsed stacks into that file) and the result says where its
+    CPU went (``bench/profile_breakdown.py``)."""
+    for url in urls:
+        asyncio.run(warm(url, paths))
+    rss_before = round(sum(rss_mb(pid) for pid in pids), 1)
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    spy = None
+    if profile is not None:
+        binary = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        command = [binary, "record", "-p", str(pids[0]), "-f", "raw", "-o", str(profile)]
+        command += ["--full-filenames"]
+        spy = subprocess.Popen(
+            [*command, "--rate", "100", "--nonblocking"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     result = asyncio.run(run())
-    return result, {
-        "cpu": cpu_seconds(pid) - cpu_before,
+    server = {
+        "cpu": sum(cpu_seconds(pid) for pid in pids) - cpu_before,
         "rss_before": rss_before,
-        "rss_after": rss_mb(pid),
+        "rss_after": round(sum(rss_mb(pid) for pid in pids), 1),
     }
+    if spy is not None and profile is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        spy.wait(timeout=60)
+        server["profile"] = breakdown(profile.read_text())
+    return result, server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -356,6 +397,19 @@ def main(argv: list[str] | None = None) -> int:
         default="tandem",
         help="floor: first serve bench/floor_app.py (Streamlit's own cost for the same kinds of "
         "elements) through the same harness, and report Tandem's CPU per view against it",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy (pip install py-spy) samples the one-process Tandem server during its "
+        "run; the collapsed stacks go to this file and the JSON gives the breakdown",
+    )
+    parser.add_argument(
+        "--refresh",
+        choices=["on", "off"],
+        default="on",
+        help="on (default): the nightly refresh runs in its own process a third of the way "
+        "into each run; off: the servers alone (to measure how views scale with processes)",
     )
     parser.add_argument(
         "--think",
@@ -382,34 +436,42 @@ def main(argv: list[str] | None = None) -> int:
             env = {"FLOOR_ROWS": str(args.accounts)}
             with app_process(data_dir, FLOOR_APP, env) as (url, pid):
                 result, server = measured(
-                    pid,
-                    url,
+                    [pid],
+                    [url],
                     [""],
                     lambda: drive(
                         url, args.sessions, args.seconds, data_dir, None, "protocol", 0.0, [""]
                     ),
                 )
                 floor = summary(result, None, args.seconds, server)
-        as_of = today - dt.timedelta(days=1)
+        refreshing = args.refresh == "on"
+        as_of = today - dt.timedelta(days=1) if refreshing else None
         with app_process(data_dir) as (url, pid):
             result, server = measured(
-                pid,
-                url,
+                [pid],
+                [url],
                 PATHS,
                 lambda: drive(
                     url, args.sessions, args.seconds, data_dir, as_of, args.client, args.think
                 ),
+                args.profile,
             )
             runs["1"] = summary(result, as_of, args.seconds, server)
+            if "profile" in server:
+                runs["1"]["profile"] = server["profile"]
         if floor is not None:
             runs["1"]["cpu_per_view_vs_floor"] = round(
                 runs["1"]["server_cpu_seconds_per_view"] / floor["server_cpu_seconds_per_view"], 2
             )
         if args.workers > 1:
-            as_of = today - dt.timedelta(days=2)  # another refresh result to look for
+            # another refresh result to look for
+            as_of = today - dt.timedelta(days=2) if refreshing else None
             with serve(Path(data_dir), args.workers, port=free_port()) as served:
-                result = asyncio.run(
-                    drive(
+                result, server = measured(
+                    list(served.pids),
+                    served.workers,
+                    PATHS,
+                    lambda: drive(
                         served.url,
                         args.sessions,
                         args.seconds,
@@ -417,14 +479,15 @@ def main(argv: list[str] | None = None) -> int:
                         as_of,
                         args.client,
                         args.think,
-                    )
+                    ),
                 )
-                runs[str(args.workers)] = summary(
-                    result,
-                    as_of,
-                    args.seconds,
-                    {"cpu": None, "rss_before": None, "rss_after": None},
-                )
+                runs[str(args.workers)] = summary(result, as_of, args.seconds, server)
+            # N processes against one: 1.0 is perfect scaling (views a second ÷ N × one's)
+            runs[str(args.workers)]["scaling_vs_one_process"] = round(
+                runs[str(args.workers)]["views_per_second"]
+                / (args.workers * runs["1"]["views_per_second"]),
+                2,
+            )
     print(
         json.dumps(
             {
@@ -434,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": args.seconds,
                 "cores": os.cpu_count(),
                 "think_seconds": args.think,
+                "refresh": args.refresh,
                 "floor": floor,
                 "by_workers": runs,
             }

@@ -67,6 +67,7 @@ def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:
 class Served:
     url: str
     workers: list[str]  # each Streamlit process's own URL (loopback)
+    pids: tuple[int, ...] = ()  # each Streamlit process's id, in the same order
 
 
 @contextmanager
@@ -122,7 +123,11 @@ def serve(
         )
         url = f"http://{host}:{port}"
         _wait(f"{url}/_stcore/health", 30, processes)
-        yield Served(url, [f"http://127.0.0.1:{p}" for p in ports])
+        yield Served(
+            url,
+            [f"http://127.0.0.1:{p}" for p in ports],
+            tuple(process.pid for process in processes[:workers]),
+        )
     finally:
         for process in reversed(processes):
             if process.poll() is None:

@@ -109,7 +109,7 @@ def _version(active: str | None, count: int) -> str:
 def activation_version(app: AppStore) -> str:
     """The version of the scorecard activations a form shows: the active scorecard and how
     many activations came before (an activation names it, and is refused if it moved on)."""
-    with app.transaction() as con:
+    with app.reading() as con:
         active, count, _ = scorecard_rows.activation_state(con)
     return _version(active, count)
 
