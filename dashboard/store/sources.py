@@ -772,5 +772,7 @@ class SourceStore:
         return self.scalar("SELECT max(value) FROM meta WHERE key = 'data_version'")
 
     def is_empty(self) -> bool:
-        """True while no accounts are loaded."""
-        return self.row_count("accounts") == 0
+        """True while no accounts are loaded (asked on every page run: once per generation)."""
+        if self.current_path() is None:
+            return True
+        return self.remembered("is_empty", lambda: self.row_count("accounts") == 0)
