@@ -150,14 +150,6 @@ class AppStore:
             finally:
                 _WRITES[self._key] = _WRITES.get(self._key, 0) + 1
 
-    @contextmanager
-    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection for reads that must agree with each other (a form's version
-        of a record). It writes nothing, so the signature stays: a ``transaction`` counts as a
-        write and makes every session's cached views of this store recompute."""
-        with self._lock, self._connect(read_only=True) as con:
-            yield con
-
     def signature(self) -> tuple[Any, ...]:
         """Changes whenever a write is committed to the file, here or in another process."""
         return self._signature()

@@ -57,6 +57,17 @@ class Activation(NamedTuple):
     name: str | None
 
 
+def activation_count(app: AppStore) -> tuple[str | None, int]:
+    """The scorecard marked active (None: the shipped default) and how many activations the
+    audit log holds, in one read kept until the app store changes (a form's version, asked
+    on every view of the Score lab)."""
+    row = app.query(
+        "SELECT (SELECT name FROM scorecards WHERE active LIMIT 1) AS active, "
+        "(SELECT count(*) FROM audit_log WHERE action = 'activate scorecard') AS activations"
+    ).row(0, named=True)
+    return row["active"], int(row["activations"])
+
+
 def activation_state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, int, Activation | None]:
     """The scorecard marked active (None: the shipped default), how many activations the audit
     log holds, and the latest one (when, who, which scorecard)."""

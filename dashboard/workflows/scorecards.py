@@ -109,9 +109,7 @@ def _version(active: str | None, count: int) -> str:
 def activation_version(app: AppStore) -> str:
     """The version of the scorecard activations a form shows: the active scorecard and how
     many activations came before (an activation names it, and is refused if it moved on)."""
-    with app.reading() as con:
-        active, count, _ = scorecard_rows.activation_state(con)
-    return _version(active, count)
+    return _version(*scorecard_rows.activation_count(app))
 
 
 def activate_scorecard(
