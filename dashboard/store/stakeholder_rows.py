@@ -1,14 +1,15 @@
-"""The canonical rows the stakeholder signals read (source store): the contacts, the usage
-and activities that can show a contact, and each account's first per-user usage row and first
-activity (so an account whose people can be seen stays so). ``scoring/people.py`` computes the
-signals from them, on any date."""
+"""The canonical rows the stakeholder signals read (source store): the contacts, the people a
+later CRM load left out (``gone_people``), the usage and activities that can show a contact,
+and each account's first per-user usage row and first activity (so an account whose people can
+be seen stays so). ``scoring/people.py`` computes the signals from them, on any date."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from dashboard.store.gone_people import GONE_TABLE
 from dashboard.store.sources import SourceStore
 
 CONTACTS = {
@@ -18,6 +19,16 @@ CONTACTS = {
     "email": pl.String,
     "role": pl.String,
     "left_on": pl.Date,
+}
+# who a later CRM load left out (``gone_people``): gone by ``gone_by``, listed on ``listed_on``
+GONE = {
+    "account_id": pl.String,
+    "contact_id": pl.String,
+    "name": pl.String,
+    "email": pl.String,
+    "role": pl.String,
+    "listed_on": pl.Date,
+    "gone_by": pl.Date,
 }
 SEEN = {"account_id": pl.String, "occurred_at": pl.Datetime("us"), "user_id": pl.String}
 TOUCHED = {"account_id": pl.String, "occurred_at": pl.Datetime("us"), "summary": pl.String}
@@ -65,6 +76,20 @@ class StakeholderRows:
     contacts: pl.DataFrame
     usage_events: pl.DataFrame  # account_id, occurred_at, user_id
     activities: pl.DataFrame  # account_id, occurred_at, summary
+    gone: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=GONE))
+
+
+def gone_rows(store: SourceStore, accounts: list[str] | None = None) -> pl.DataFrame:
+    """The people later CRM loads left out (``GONE``), of ``accounts`` only when given; none
+    in a generation made before Tandem recorded them."""
+    if not store.has_table(GONE_TABLE):
+        return pl.DataFrame(schema=GONE)
+    sql = f"SELECT {', '.join(GONE)} FROM {GONE_TABLE}"
+    if accounts is None:
+        return store.query(sql).cast(GONE)  # type: ignore[arg-type]
+    return store.query(
+        f"{sql} WHERE list_contains($accounts, account_id)", {"accounts": accounts}
+    ).cast(GONE)  # type: ignore[arg-type]
 
 
 # the tables read, each narrowed to some accounts when asked (``stakeholder_rows(accounts=…)``)
@@ -91,10 +116,14 @@ def stakeholder_rows(store: SourceStore, accounts: list[str] | None = None) -> S
     accounts' rows (a sync's shared accounts), the same rows for them as without."""
     sql, params = _scoped(f"SELECT {', '.join(CONTACTS)} FROM contacts", accounts)
     contacts = store.query(sql, params).cast(CONTACTS)  # type: ignore[arg-type]
+    gone = gone_rows(store, accounts)
     if contacts.is_empty():  # no people loaded: nothing to read them from
-        return StakeholderRows(contacts, pl.DataFrame(schema=SEEN), pl.DataFrame(schema=TOUCHED))
+        return StakeholderRows(
+            contacts, pl.DataFrame(schema=SEEN), pl.DataFrame(schema=TOUCHED), gone
+        )
     return StakeholderRows(
         contacts,
         store.query(*_scoped(USAGE_SQL, accounts)).cast(SEEN),  # type: ignore[arg-type]
         store.query(*_scoped(ACTIVITIES_SQL, accounts)).cast(TOUCHED),  # type: ignore[arg-type]
+        gone,
     )
