@@ -375,12 +375,16 @@ def signals_on(
     people = on_file(contacts, gone, as_of)
     quiet = champion_quiet(last_seen(people, usage_events, activities, as_of), as_of)
     left = champion_left(people, as_of, gone=gone).select("account_id").unique()
-    champions = pl.concat(
-        [
-            _contacts(people).filter(col("role") == CHAMPION).select("account_id").collect(),
-            left.select("account_id"),
-        ]
-    )
+    champions = _contacts(people).filter(col("role") == CHAMPION).select("account_id").collect()
+    if gone is not None:  # a champion gone from the CRM by then was on file before
+        champions = pl.concat(
+            [
+                champions,
+                gone.filter(col("role") == CHAMPION, col("gone_by") <= as_of).select(
+                    "account_id"
+                ),
+            ]
+        )
     buyer = no_economic_buyer(accounts, people, as_of)
     return (
         accounts.lazy()
