@@ -16,7 +16,7 @@ from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.session import ImportSession
 from dashboard.store import Stores
 from dashboard.store.stakeholder_rows import stakeholder_rows
-from dashboard.views.stakeholders import stakeholder_drivers, stakeholder_map
+from dashboard.views.stakeholders import stakeholder_drivers, stakeholder_lines, stakeholder_map
 from dashboard.workflows.gdpr import delete_account
 from scoring.people import champion_left
 from tests.conftest import TODAY
@@ -114,6 +114,12 @@ def test_an_update_that_leaves_out_a_champion_records_them_gone_and_champion_lef
     left_drivers = drivers.filter(pl.col("signal") == "champion_left")
     assert left_drivers.select("account_id", "cause").rows() == [
         ("X", "Bo, gone from the CRM by 2026-06-01, last listed 2026-05-01")
+    ]
+    # the sync agenda's line (the digests read the same drivers), masked as shown by default
+    named = arr.with_columns(account_name=pl.Series(["Xeno", "Yak", "Zulu"]))
+    lines = stakeholder_lines(empty_stores.sources, named, TODAY)
+    assert lines.filter(pl.col("signal") == "champion_left")["line"].to_list() == [
+        "Champion left: Xeno (Bo, gone from the CRM by 2026-06-01, last listed 2026-05-01)"
     ]
 
 
