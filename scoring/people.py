@@ -380,9 +380,7 @@ def signals_on(
         champions = pl.concat(
             [
                 champions,
-                gone.filter(col("role") == CHAMPION, col("gone_by") <= as_of).select(
-                    "account_id"
-                ),
+                gone.filter(col("role") == CHAMPION, col("gone_by") <= as_of).select("account_id"),
             ]
         )
     buyer = no_economic_buyer(accounts, people, as_of)
