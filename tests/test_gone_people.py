@@ -14,11 +14,12 @@ import pytest
 from dashboard.ingest.impact import LoadMode
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.session import ImportSession
+from dashboard.schema import conform
 from dashboard.store import Stores
 from dashboard.store.stakeholder_rows import stakeholder_rows
 from dashboard.views.stakeholders import stakeholder_drivers, stakeholder_lines, stakeholder_map
 from dashboard.workflows.gdpr import delete_account
-from scoring.people import champion_left
+from scoring.people import champion_left, signals_at
 from tests.conftest import TODAY
 from tests.missing_sources import build, open_page
 
@@ -194,3 +195,32 @@ def test_the_account_page_shows_the_gone_champion_with_both_bounds(
     assert str(bo["left_on"]) in ("None", "NaT", "nan")
     shown = " ".join(m.value for m in at.markdown)
     assert f"**Champion left** — Bo, {said_gone}" in shown
+
+
+def test_the_backtest_sees_a_gone_champion_on_file_and_in_use_before_the_load_that_left_him_out(
+    empty_stores: Stores, monkeypatch: pytest.MonkeyPatch
+):
+    # given: Bo (X's champion) used the product on 20 May; the 1 June export left him out
+    first_export(empty_stores, monkeypatch)
+    load(empty_stores, monkeypatch, D2, [ANN, CY, ZED])
+    used = conform(
+        "usage_events",
+        pl.DataFrame(
+            {
+                "account_id": ["X", "X"],  # and, first, a user who is no contact
+                "occurred_at": [dt.datetime(2026, 5, 20, 9), dt.datetime(2026, 4, 1, 9)],
+                "user_id": ["bo@xeno.io", "temp@xeno.io"],
+                "feature": ["reports", "reports"],
+            }
+        ),
+    )
+    with empty_stores.sources.writer() as writer:
+        writer.append("usage_events", used)
+    rows = stakeholder_rows(empty_stores.sources)
+    assert rows.usage_events.filter(pl.col("user_id") == "bo@xeno.io").height == 1
+    cuts = pl.DataFrame({"account_id": ["X", "X"], "as_of": [D2, D3], "arr": [90_000.0] * 2})
+    got = signals_at(rows.contacts, rows.usage_events, rows.activities, cuts, rows.gone)
+    # expect (champion_quiet, champion_left, no_economic_buyer): known on 31 May, Bo is on
+    # file and seen 11 days before (not quiet, not left); known on 9 June, he is gone (left;
+    # no current champion to be quiet); Cy is the economic buyer throughout
+    assert [r[2:] for r in got.rows()] == [(False, False, False), (None, True, False)]

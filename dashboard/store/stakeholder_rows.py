@@ -44,9 +44,9 @@ WITH used AS (
     WHERE user_id IS NOT NULL
 ),
 emails AS (
-    SELECT DISTINCT account_id, lower(trim(email)) AS email FROM contacts WHERE email IS NOT NULL
+    SELECT DISTINCT account_id, lower(trim(email)) AS email FROM __people__ WHERE email IS NOT NULL
 ),
-ids AS (SELECT DISTINCT account_id, contact_id FROM contacts WHERE contact_id IS NOT NULL),
+ids AS (SELECT DISTINCT account_id, contact_id FROM __people__ WHERE contact_id IS NOT NULL),
 named AS (
     SELECT used.* FROM used JOIN emails
         ON emails.account_id = used.account_id AND emails.email = lower(used.user_id)
@@ -62,7 +62,7 @@ SELECT account_id, min(occurred_at), arg_min(user_id, occurred_at) FROM used GRO
 ACTIVITIES_SQL = """
 SELECT act.account_id, act.occurred_at, act.summary FROM activities AS act
 WHERE act.summary IS NOT NULL AND EXISTS (
-    SELECT 1 FROM contacts AS c WHERE c.account_id = act.account_id AND c.email IS NOT NULL
+    SELECT 1 FROM __people__ AS c WHERE c.account_id = act.account_id AND c.email IS NOT NULL
         AND contains(lower(act.summary), lower(trim(c.email))))
 UNION ALL
 SELECT account_id, min(occurred_at), NULL FROM activities GROUP BY account_id
@@ -92,6 +92,14 @@ def gone_rows(store: SourceStore, accounts: list[str] | None = None) -> pl.DataF
     ).cast(GONE)  # type: ignore[arg-type]
 
 
+# whose keys the usage and activities are read for: the contacts, and the people gone from the
+# CRM (on a date before their gone_by they were on file: ``scoring.people.on_file``)
+PEOPLE = "contacts"
+PEOPLE_AND_GONE = (
+    "(SELECT account_id, contact_id, email FROM contacts UNION ALL "
+    f"SELECT account_id, contact_id, email FROM {GONE_TABLE})"
+)
+
 # the tables read, each narrowed to some accounts when asked (``stakeholder_rows(accounts=…)``)
 READ_TABLES = ("contacts", "usage_events", "usage_daily", "activities")
 SCOPED = ", ".join(
@@ -110,9 +118,10 @@ def _scoped(sql: str, accounts: list[str] | None) -> tuple[str, dict[str, list[s
 
 
 def stakeholder_rows(store: SourceStore, accounts: list[str] | None = None) -> StakeholderRows:
-    """The contacts, the usage rows that name one of them (one per contact key and day) and
-    the activities that name one's e-mail, with each account's first per-user usage row and
-    first activity: on any date, the same signals as from every row. ``accounts``: only those
+    """The contacts and the people gone from the CRM, the usage rows that name one of them
+    (one per contact key and day) and the activities that name one's e-mail, with each
+    account's first per-user usage row and first activity: on any date, the same signals as
+    from every row. ``accounts``: only those
     accounts' rows (a sync's shared accounts), the same rows for them as without."""
     sql, params = _scoped(f"SELECT {', '.join(CONTACTS)} FROM contacts", accounts)
     contacts = store.query(sql, params).cast(CONTACTS)  # type: ignore[arg-type]
@@ -121,9 +130,13 @@ def stakeholder_rows(store: SourceStore, accounts: list[str] | None = None) -> S
         return StakeholderRows(
             contacts, pl.DataFrame(schema=SEEN), pl.DataFrame(schema=TOUCHED), gone
         )
+    people = PEOPLE_AND_GONE if store.has_table(GONE_TABLE) else PEOPLE
+    usage_sql, activities_sql = (
+        q.replace("__people__", people) for q in (USAGE_SQL, ACTIVITIES_SQL)
+    )
     return StakeholderRows(
         contacts,
-        store.query(*_scoped(USAGE_SQL, accounts)).cast(SEEN),  # type: ignore[arg-type]
-        store.query(*_scoped(ACTIVITIES_SQL, accounts)).cast(TOUCHED),  # type: ignore[arg-type]
+        store.query(*_scoped(usage_sql, accounts)).cast(SEEN),  # type: ignore[arg-type]
+        store.query(*_scoped(activities_sql, accounts)).cast(TOUCHED),  # type: ignore[arg-type]
         gone,
     )
