@@ -208,16 +208,55 @@ def champion_quiet(
     )
 
 
+GONE_FROM_CRM = "gone from the CRM"
+LEFT_COLUMNS = {
+    "account_id": pl.String,
+    "name": pl.String,
+    "email": pl.String,
+    "left_on": pl.Date,
+    "how": pl.String,
+    "listed_on": pl.Date,
+    "gone_by": pl.Date,
+}
+
+
+def gone_words() -> pl.Expr:
+    """How a person gone from the CRM is said, with the two bounds and never as a known day:
+    "gone from the CRM by 2026-11-03, last listed 2026-10-01" (``gone_by``, ``listed_on``;
+    "last listed: unknown" when the load that listed them was not dated)."""
+    listed = (
+        pl.when(col("listed_on").is_null())
+        .then(pl.lit(": unknown"))
+        .otherwise(pl.format(" {}", col("listed_on")))
+    )
+    return pl.format(f"{GONE_FROM_CRM} by {{}}, last listed{{}}", col("gone_by"), listed)
+
+
+def on_file(contacts: pl.DataFrame, gone: pl.DataFrame | None, as_of: dt.date) -> pl.DataFrame:
+    """The contacts as they were on file on ``as_of``: ``contacts`` and the people a later
+    CRM load left out (``gone``: account_id, contact_id, name, email, role, listed_on,
+    gone_by) whose ``gone_by`` is after ``as_of`` (not known to be gone then)."""
+    if gone is None or gone.is_empty():
+        return contacts
+    back = gone.filter(col("gone_by") > as_of).select(
+        "account_id", "contact_id", "name", "email", "role", left_on=pl.lit(None, pl.Date)
+    )
+    return pl.concat([contacts, back], how="diagonal_relaxed")
+
+
 def champion_left(
     contacts: pl.DataFrame,
     as_of: dt.date,
     days: int = CHAMPION_LEFT_DAYS,
     previous: pl.DataFrame | None = None,
+    gone: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The champions who left: ``left_on`` within ``days`` days up to ``as_of``, or (given the
-    ``previous`` CRM load) a champion of that load gone from this one, matched by
-    ``contact_id``, else e-mail (``left_on`` then unknown). Columns: account_id, name, email,
-    left_on, how ("left_on" or "gone from the CRM")."""
+    """The champions who left: ``left_on`` within ``days`` days up to ``as_of``; a champion
+    recorded as gone from the CRM (``gone``: a later load left them out, ``gone_by`` that
+    load's day within the same ``days``, ``listed_on`` the last load that listed them); or
+    (given the ``previous`` CRM load) a champion of that load gone from this one, matched by
+    ``contact_id``, else e-mail. Gone from the CRM, ``left_on`` is unknown: only the bounds
+    are known. Columns: ``LEFT_COLUMNS`` (how: "left_on" or "gone from the CRM")."""
     people = _contacts(contacts)
     dated = people.filter(
         col("role") == CHAMPION,
@@ -225,12 +264,30 @@ def champion_left(
         col("left_on") > as_of - dt.timedelta(days=days),
     ).select("account_id", "name", "email", "left_on", how=pl.lit("left_on"))
     parts = [dated]
+    if gone is not None:
+        parts.append(
+            gone.lazy()
+            .filter(
+                col("role") == CHAMPION,
+                col("gone_by") <= as_of,
+                col("gone_by") > as_of - dt.timedelta(days=days),
+            )
+            .select(
+                "account_id",
+                "name",
+                "email",
+                left_on=pl.lit(None, pl.Date),
+                how=pl.lit(GONE_FROM_CRM),
+                listed_on="listed_on",
+                gone_by="gone_by",
+            )
+        )
     if previous is not None:
         before = _contacts(previous).filter(
             col("role") == CHAMPION, col("left_on").is_null() | (col("left_on") > as_of)
         )
         now = people.select("account_id", "contact_id", "_email")
-        gone = (
+        parts.append(
             before.join(now, on=["account_id", "contact_id"], how="anti")
             .join(now.drop("contact_id"), on=["account_id", "_email"], how="anti")
             .select(
@@ -238,11 +295,21 @@ def champion_left(
                 "name",
                 "email",
                 left_on=pl.lit(None, pl.Date),
-                how=pl.lit("gone from the CRM"),
+                how=pl.lit(GONE_FROM_CRM),
             )
         )
-        parts.append(gone)
-    return pl.concat(parts).sort("account_id", "name", nulls_last=True).collect()
+    return _left_frame(pl.concat(parts, how="diagonal_relaxed").collect())
+
+
+def _left_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every ``LEFT_COLUMNS`` column, in order, sorted by account and name."""
+    missing = [pl.lit(None, t).alias(c) for c, t in LEFT_COLUMNS.items() if c not in frame.columns]
+    return (
+        frame.with_columns(missing)
+        .select(list(LEFT_COLUMNS))
+        .cast(LEFT_COLUMNS)  # type: ignore[arg-type]
+        .sort("account_id", "name", nulls_last=True)
+    )
 
 
 def no_economic_buyer(
@@ -296,16 +363,27 @@ def signals_on(
     activities: pl.DataFrame,
     accounts: pl.DataFrame,
     as_of: dt.date,
+    gone: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per account of ``accounts`` (``account_id``, ``arr``): the three stakeholder signals on
     ``as_of``, each true (raised), false or null (unknown), from rows dated up to ``as_of``
     only. ``champion_quiet`` and ``no_economic_buyer`` as their functions say;
     ``champion_left``: a champion left within ``CHAMPION_LEFT_DAYS`` up to ``as_of`` (by
-    ``left_on``), null on an account with no champion on file."""
-    quiet = champion_quiet(last_seen(contacts, usage_events, activities, as_of), as_of)
-    left = champion_left(contacts, as_of).select("account_id").unique()
-    champions = _contacts(contacts).filter(col("role") == CHAMPION).select("account_id").collect()
-    buyer = no_economic_buyer(accounts, contacts, as_of)
+    ``left_on``, or gone from the CRM by a load of that span: ``gone``), null on an account
+    with no champion on file. A person gone from the CRM by a later day was on file on
+    ``as_of`` (``on_file``): what a later load left out is not known before it."""
+    people = on_file(contacts, gone, as_of)
+    quiet = champion_quiet(last_seen(people, usage_events, activities, as_of), as_of)
+    left = champion_left(people, as_of, gone=gone).select("account_id").unique()
+    champions = _contacts(people).filter(col("role") == CHAMPION).select("account_id").collect()
+    if gone is not None:  # a champion gone from the CRM by then was on file before
+        champions = pl.concat(
+            [
+                champions,
+                gone.filter(col("role") == CHAMPION, col("gone_by") <= as_of).select("account_id"),
+            ]
+        )
+    buyer = no_economic_buyer(accounts, people, as_of)
     return (
         accounts.lazy()
         .select("account_id")
@@ -325,12 +403,14 @@ def signals_at(
     usage_events: pl.DataFrame,
     activities: pl.DataFrame,
     snapshots: pl.DataFrame,
+    gone: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The stakeholder signals of each account on each snapshot date (``snapshots``:
     ``account_id``, ``as_of``, ``arr`` on that date), each as known the day before the
     snapshot, as a snapshot's features read only rows dated before it: usage and activities
-    after that day, and a ``left_on`` after it, are not known then. Columns: account_id,
-    as_of and ``SIGNALS``."""
+    after that day, a ``left_on`` after it, and a person gone from the CRM by a later load
+    (``gone``: known from its ``gone_by`` on; before it the person was on file) are not known
+    then. Columns: account_id, as_of and ``SIGNALS``."""
     parts = [
         signals_on(
             contacts,
@@ -338,6 +418,7 @@ def signals_at(
             activities,
             snapshots.filter(col("as_of") == day).select("account_id", "arr"),
             day - dt.timedelta(days=1),
+            gone,
         ).with_columns(as_of=pl.lit(day, pl.Date))
         for day in sorted(snapshots["as_of"].unique().to_list())  # a dozen dates, not rows
     ]

@@ -12,7 +12,14 @@ import polars as pl
 
 from scoring.digests import DIGEST_COLUMNS
 from scoring.glossary import CHAMPION_QUIET_DAYS, NO_BUYER_ARR
-from scoring.people import champion_left, champion_quiet, last_seen, no_economic_buyer
+from scoring.people import (
+    champion_left,
+    champion_quiet,
+    gone_words,
+    last_seen,
+    no_economic_buyer,
+    on_file,
+)
 
 col = pl.col
 
@@ -42,7 +49,9 @@ SIGNAL_COLUMNS = {
     "account_id": pl.String,
     "signal": pl.String,
     "who": pl.String,  # the people the signal is about (names), or null
-    "detail": pl.String,  # "left on 2026-10-01", "last seen 2026-04-01", "ARR 80,000"
+    # "left on 2026-10-01", "gone from the CRM by 2026-11-03, last listed 2026-10-01",
+    # "last seen 2026-04-01", "ARR 80,000"
+    "detail": pl.String,
 }
 DRIVER_COLUMNS = [
     "account_id",
@@ -61,13 +70,17 @@ def raised_signals(
     activities: pl.DataFrame,
     accounts: pl.DataFrame,
     as_of: dt.date,
+    gone: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per raised signal of an account in ``accounts`` (``account_id``, ``arr``) on
     ``as_of``: ``signal``, ``who`` (the champions it is about) and ``detail``. A champion who
-    left is one row each; a quiet account is one row naming its quiet champions."""
+    left is one row each: "left on" a known day, or gone from the CRM by a load's day
+    (``gone``, ``scoring.people.champion_left``), said with both bounds, never as a known
+    day; a quiet account is one row naming its quiet champions."""
     ids = accounts.select("account_id")
+    contacts = on_file(contacts, gone, as_of)
     left = (
-        champion_left(contacts, as_of)
+        champion_left(contacts, as_of, gone=gone)
         .join(ids, on="account_id")
         .select(
             "account_id",
@@ -75,6 +88,8 @@ def raised_signals(
             who=col("name"),
             detail=pl.when(col("left_on").is_not_null())
             .then(pl.format("left on {}", col("left_on")))
+            .when(col("gone_by").is_not_null())
+            .then(gone_words())
             .otherwise(pl.lit("gone from the CRM")),
         )
     )

@@ -21,7 +21,8 @@ The sentences, and how each is ranked (``magnitude``; the largest first, at most
 - **risk**: a risk handoff flagged, or ended (saved or lost), between the dates;
 - **renewal**: the renewal entered the ``RENEWAL_WINDOW_DAYS``-day window between the dates;
 - **owner**: the CSM or the AM changed (only where both sides carry the owners);
-- **champion**: a champion left between the dates (a dated ``left_on``);
+- **champion**: a champion left between the dates (a dated ``left_on``, or gone from the CRM
+  by a load between them: "gone from the CRM by …, last listed …", never a known day);
 - **tickets**: a ticket spike: ``SPIKE_TICKETS`` or more opened between the dates and at least
   ``SPIKE_RATIO`` times as many as in as many days before;
 - **payments**: invoices fell due between the dates and were unpaid at B.
@@ -40,6 +41,7 @@ import polars as pl
 
 from scoring.drivers import cause
 from scoring.glossary import COMPONENTS, RENEWAL_WINDOW_DAYS, RISK_ENDS, days
+from scoring.people import gone_words
 
 col = pl.col
 
@@ -110,7 +112,8 @@ class StoryFacts:
             }
         )
     )
-    champions_left: pl.DataFrame = field(  # scoring.people.champion_left: account_id, name, left_on
+    # scoring.people.champion_left: account_id, name, left_on (and gone_by, listed_on)
+    champions_left: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(
             schema={"account_id": pl.String, "name": pl.String, "left_on": pl.Date}
         )
@@ -336,13 +339,21 @@ def _payments_late(
 
 
 def _champions_left(left: pl.DataFrame, since: dt.date, until: dt.date) -> pl.LazyFrame:
+    if "gone_by" not in left.columns:  # dated departures only
+        left = left.with_columns(gone_by=pl.lit(None, pl.Date), listed_on=pl.lit(None, pl.Date))
+    day = pl.coalesce("left_on", "gone_by")  # gone from the CRM: the upper bound, said so
+    when = (
+        pl.when(col("left_on").is_not_null())
+        .then(pl.format("on {}", col("left_on")))
+        .otherwise(gone_words())
+    )
     gone = (
         left.lazy()
-        .filter(col("left_on") > since, col("left_on") <= until)
-        .sort("left_on", "name")
+        .filter(day > since, day <= until)
+        .sort(day, "name")
         .group_by("account_id")
         .agg(
-            people=pl.format("{} (on {})", col("name").fill_null("a champion"), col("left_on")),
+            people=pl.format("{} ({})", col("name").fill_null("a champion"), when),
             n=pl.len(),
         )
     )

@@ -14,6 +14,7 @@ from scoring.people import (
     SIGNALS,
     champion_left,
     champion_quiet,
+    gone_words,
     last_seen,
     no_economic_buyer,
     signals_at,
@@ -341,3 +342,63 @@ def test_with_no_contacts_loaded_every_signal_on_every_cut_is_unknown():
         for a in "ABCD"
         for cut in (CUT_1, CUT_2)
     }
+
+
+GONE_BY = dt.date(2026, 3, 10)
+GONE = pl.DataFrame(  # A's champion Bo, left out by a CRM load of 10 March (listed 1 February)
+    {
+        "account_id": ["A"],
+        "contact_id": ["a2"],
+        "name": ["Bo"],
+        "email": ["bo@a.io"],
+        "role": ["champion"],
+        "listed_on": [dt.date(2026, 2, 1)],
+        "gone_by": [GONE_BY],
+    }
+)
+
+
+def test_a_champion_gone_from_the_crm_is_known_only_from_its_gone_by_on():
+    # given: A's economic buyer Ann on file, and Bo gone from the CRM by 10 March
+    people = contacts(
+        {
+            "account_id": "A",
+            "contact_id": "a1",
+            "name": "Ann",
+            "email": "ann@a.io",
+            "role": "economic buyer",
+        }
+    )
+    cuts = pl.DataFrame(
+        {
+            "account_id": ["A"] * 3,
+            # known the day before each: 9 March, 10 March, 30 September (204 days on)
+            "as_of": [GONE_BY, GONE_BY + dt.timedelta(days=1), dt.date(2026, 10, 1)],
+            "arr": [60_000.0] * 3,
+        }
+    )
+    got = signals_at(people, usage(), activities(), cuts, GONE)
+    # (champion_quiet, champion_left, no_economic_buyer): before its gone_by Bo is on file,
+    # a champion who has not left (no usage: his quiet is unknown); from it on he left; past
+    # the 180 days it is history, and the account did have a champion (false, not unknown)
+    assert [r[2:] for r in got.rows()] == [
+        (None, False, False),
+        (None, True, False),
+        (None, False, False),
+    ]
+    assert champion_left(people, GONE_BY - dt.timedelta(days=1), gone=GONE).is_empty()
+
+
+def test_gone_from_the_crm_is_said_with_both_bounds_and_an_unknown_lower_one():
+    gone = pl.concat([GONE, GONE.with_columns(name=pl.lit("Cy"), listed_on=pl.lit(None, pl.Date))])
+    left = champion_left(contacts(), AS_OF, gone=gone)
+    said = left.select("name", "left_on", "how", words=gone_words())
+    assert said.rows() == [
+        (
+            "Bo",
+            None,
+            "gone from the CRM",
+            "gone from the CRM by 2026-03-10, last listed 2026-02-01",
+        ),
+        ("Cy", None, "gone from the CRM", "gone from the CRM by 2026-03-10, last listed: unknown"),
+    ]

@@ -180,3 +180,27 @@ def test_at_most_five_sentences_ranked_and_no_spike_from_a_steady_rate():
 def test_a_fall_without_the_features_to_read_its_cause_is_said_without_one():
     said = story(frame(row(support=70.0)), frame(row(support=40.0)))
     assert [(s.kind, s.text) for s in said] == [("component", "Support fell 30 points (70 → 40).")]
+
+
+def test_a_champion_gone_from_the_crm_between_the_dates_is_said_with_its_bounds():
+    # given: from scoring.people.champion_left: Bo gone by a load of 12 June (listed 2 June),
+    # Cy gone by one of 1 June, before the span
+    left = pl.DataFrame(
+        {
+            "account_id": ["A1", "A1"],
+            "name": ["Bo", "Cy"],
+            "left_on": [None, None],
+            "how": ["gone from the CRM"] * 2,
+            "listed_on": [dt.date(2026, 6, 2), dt.date(2026, 5, 1)],
+            "gone_by": [dt.date(2026, 6, 12), dt.date(2026, 6, 1)],
+        },
+        schema_overrides={"left_on": pl.Date},
+    )
+    said = story(frame(row()), frame(row()), StoryFacts(champions_left=left))
+    # expect: Bo only, by the upper bound, never as a known day of leaving
+    assert [(s.kind, s.text) for s in said] == [
+        (
+            "champion",
+            "The champion left: Bo (gone from the CRM by 2026-06-12, last listed 2026-06-02).",
+        )
+    ]

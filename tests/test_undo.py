@@ -381,3 +381,37 @@ def test_the_data_page_undoes_a_load_after_a_yes_and_refuses_a_stale_click(
     table = at.dataframe[0].value
     counts = dict(zip(table["table_name"], table["row_count"], strict=True))
     assert counts["accounts"] == good["accounts"].height  # the page shows the restored data
+
+
+def test_undoing_a_contacts_load_takes_back_the_people_it_recorded_gone(tmp_path):
+    # given: two accounts and their people loaded on 1 May from the command line, then the
+    # CRM's next export on 1 June (update) without X's champion Bo
+    root = tmp_path / "data"
+    crm = tmp_path / "accounts.csv"
+    crm.write_text("account_id,account_name,arr\nX,Xeno,90000\nY,Yak,80000\n")
+    header = "contact_id,account_id,name,email,role\n"
+    first, later = tmp_path / "contacts_may.csv", tmp_path / "contacts_june.csv"
+    first.write_text(
+        header + "003X00000001,X,Ann,ann@xeno.io,user\n003X00000002,X,Bo,bo@xeno.io,champion\n"
+        "003Y00000001,Y,Yu,yu@yak.io,champion\n"
+    )
+    later.write_text(header + "003X00000001,X,Ann,ann@xeno.io,user\n")
+    for path, day in ((crm, "2026-05-01"), (first, "2026-05-01"), (later, "2026-06-01")):
+        table = "accounts" if path == crm else "contacts"
+        done = tandem(root, "import", table, str(path), TANDEM_TODAY=day)
+        assert done.returncode == 0, done.stderr
+    stores = Stores.open(root)
+    gone_sql = "SELECT account_id, name, listed_on, gone_by FROM contacts_gone"
+    assert stores.sources.query(gone_sql).rows() == [
+        ("X", "Bo", dt.date(2026, 5, 1), dt.date(2026, 6, 1))
+    ]
+    # when: the June load is undone
+    done = tandem(root, "undo")
+    assert done.returncode == 0, done.stderr
+    # expect: Bo is back among the contacts and no longer recorded gone (Y never was)
+    assert stores.sources.query(gone_sql).is_empty()
+    assert stores.sources.query("SELECT name FROM contacts ORDER BY name").rows() == [
+        ("Ann",),
+        ("Bo",),
+        ("Yu",),
+    ]

@@ -162,7 +162,12 @@ class ImportSession:
         if not self.prebuild or store is None or mode is not LoadMode.REPLACE:
             return
         sources = Counter(m.table for m, _ in plan)
-        tables = {m.table: view for m, view in plan if sources[m.table] == 1}
+        # the contacts are written by the load itself (``write_rows``), which first records
+        # the stored people the file leaves out as gone from the CRM; a table of people is
+        # small, so building it ahead would save little
+        tables = {
+            m.table: view for m, view in plan if sources[m.table] == 1 and m.table != "contacts"
+        }
         if not tables:
             return
         path = self._dir / "prebuilt.duckdb"

@@ -11,10 +11,17 @@ from dashboard.schema import SOURCE_TABLES
 from dashboard.store import audit_log, goal_log
 from dashboard.store.appdata import AppStore
 from dashboard.store.ddl import APP_DDL
+from dashboard.store.gone_people import TABLES as GONE_TABLES
 from dashboard.store.sources import SourceStore, SourceWriter
 from dashboard.store.sql import ident
 
-DERIVED_TABLES = ("score_snapshots", "account_scores", "account_drivers", "snapshot_features")
+DERIVED_TABLES = (
+    "score_snapshots",
+    "account_scores",
+    "account_drivers",
+    "snapshot_features",
+    *GONE_TABLES,  # who a later CRM load left out (gone_people): names and e-mails too
+)
 APP_TABLES = ("handoffs", "tasks", "sync_notes", "renewal_calls")
 # app tables created when first used: an older store may not have them yet
 LATE_TABLES = ("renewal_calls", "risk_steps")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboard.store.sources import SourceStore
-from dashboard.store.stakeholder_rows import CONTACTS, SEEN, StakeholderRows
+from dashboard.store.stakeholder_rows import CONTACTS, SEEN, StakeholderRows, gone_rows
 
 TOUCHES = {
     "account_id": pl.String,
@@ -26,7 +26,8 @@ ROLE_ORDER = (
 
 def account_people(store: SourceStore, account_id: str) -> StakeholderRows:
     """The account's contacts (with ``title``; champions first, ``ROLE_ORDER``), its usage rows with a user (one per user and
-    day) and its activities (author, role, summary): everything its stakeholder map reads."""
+    day), its activities (author, role, summary) and the people later CRM loads left out:
+    everything its stakeholder map reads."""
     contacts = store.query(
         f"SELECT {', '.join(CONTACT_COLUMNS)} FROM contacts WHERE account_id = ? "
         f"ORDER BY {ROLE_ORDER}, name, email",
@@ -46,7 +47,7 @@ def account_people(store: SourceStore, account_id: str) -> StakeholderRows:
     activities = store.query(
         f"SELECT {', '.join(TOUCHES)} FROM activities WHERE account_id = ?", [account_id]
     ).cast(TOUCHES)  # type: ignore[arg-type]
-    return StakeholderRows(contacts, usage, activities)
+    return StakeholderRows(contacts, usage, activities, gone_rows(store, [account_id]))
 
 
 def account_arr(store: SourceStore, account_id: str) -> pl.DataFrame:

@@ -46,6 +46,8 @@ from dashboard.store.ddl import (
     migrate,
     schema_version,
 )
+from dashboard.store.gone_people import TABLES as GONE_TABLES
+from dashboard.store.gone_people import record_gone
 from dashboard.store.sql import ident
 
 _GEN_PREFIX = "gen-"
@@ -161,6 +163,7 @@ def write_rows(
     ids: str | None = None,
     period: tuple[dt.datetime, dt.datetime] | None = None,
     catalog: str | None = None,
+    today: dt.date | None = None,
 ) -> int:
     """Write an import's valid rows (the relation ``incoming`` on ``con``, canonical columns)
     into a source table, in one transaction, as ``mode`` says: ``replace`` (the table
@@ -169,13 +172,17 @@ def write_rows(
     relation names; in another table without ids, the rows of ``period``; the rest stay) or
     ``append`` (rows whose id is already stored are left as they are). ``catalog``: the
     generation's name when it is attached to ``con`` (None: ``con``'s own database).
-    Returns the rows written."""
+    A contacts load in ``update`` or ``replace`` mode first records the stored people of the
+    accounts it names whom it leaves out as gone from the CRM (``gone_people.record_gone``,
+    dated ``today``, default the clock's). Returns the rows written."""
     id_column = ID_COLUMNS.get(table)
     date_column = DATE_COLUMNS.get(table)
     target = f"{ident(catalog)}.{ident(table)}" if catalog else ident(table)
     key = f"lower({ident(id_column)})" if id_column else ""
     con.execute("BEGIN")
     try:
+        if table in BY_ACCOUNT and mode in ("update", "replace"):
+            record_gone(con, target, incoming, today or clock.today(), catalog)
         if mode == "replace":
             # a new, empty table: the old rows' blocks are freed whole, with no deletion to
             # record row by row (much faster for millions of rows)
@@ -245,6 +252,12 @@ class SourceWriter:
                 self.con.execute(
                     f"DELETE FROM {child} WHERE account_id NOT IN (SELECT account_id FROM accounts)"
                 )
+            for table in GONE_TABLES:  # who left an account that is no longer there
+                if self.has_table(table):
+                    self.con.execute(
+                        f"DELETE FROM {table} WHERE account_id NOT IN "
+                        "(SELECT account_id FROM accounts)"
+                    )
         for table in ("account_scores", "account_drivers", "score_snapshots"):
             if self.has_table(table):
                 self.con.execute(

@@ -1,14 +1,15 @@
-"""The canonical rows the stakeholder signals read (source store): the contacts, the usage
-and activities that can show a contact, and each account's first per-user usage row and first
-activity (so an account whose people can be seen stays so). ``scoring/people.py`` computes the
-signals from them, on any date."""
+"""The canonical rows the stakeholder signals read (source store): the contacts, the people a
+later CRM load left out (``gone_people``), the usage and activities that can show a contact,
+and each account's first per-user usage row and first activity (so an account whose people can
+be seen stays so). ``scoring/people.py`` computes the signals from them, on any date."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from dashboard.store.gone_people import GONE_TABLE
 from dashboard.store.sources import SourceStore
 
 CONTACTS = {
@@ -18,6 +19,16 @@ CONTACTS = {
     "email": pl.String,
     "role": pl.String,
     "left_on": pl.Date,
+}
+# who a later CRM load left out (``gone_people``): gone by ``gone_by``, listed on ``listed_on``
+GONE = {
+    "account_id": pl.String,
+    "contact_id": pl.String,
+    "name": pl.String,
+    "email": pl.String,
+    "role": pl.String,
+    "listed_on": pl.Date,
+    "gone_by": pl.Date,
 }
 SEEN = {"account_id": pl.String, "occurred_at": pl.Datetime("us"), "user_id": pl.String}
 TOUCHED = {"account_id": pl.String, "occurred_at": pl.Datetime("us"), "summary": pl.String}
@@ -33,9 +44,9 @@ WITH used AS (
     WHERE user_id IS NOT NULL
 ),
 emails AS (
-    SELECT DISTINCT account_id, lower(trim(email)) AS email FROM contacts WHERE email IS NOT NULL
+    SELECT DISTINCT account_id, lower(trim(email)) AS email FROM __people__ WHERE email IS NOT NULL
 ),
-ids AS (SELECT DISTINCT account_id, contact_id FROM contacts WHERE contact_id IS NOT NULL),
+ids AS (SELECT DISTINCT account_id, contact_id FROM __people__ WHERE contact_id IS NOT NULL),
 named AS (
     SELECT used.* FROM used JOIN emails
         ON emails.account_id = used.account_id AND emails.email = lower(used.user_id)
@@ -51,7 +62,7 @@ SELECT account_id, min(occurred_at), arg_min(user_id, occurred_at) FROM used GRO
 ACTIVITIES_SQL = """
 SELECT act.account_id, act.occurred_at, act.summary FROM activities AS act
 WHERE act.summary IS NOT NULL AND EXISTS (
-    SELECT 1 FROM contacts AS c WHERE c.account_id = act.account_id AND c.email IS NOT NULL
+    SELECT 1 FROM __people__ AS c WHERE c.account_id = act.account_id AND c.email IS NOT NULL
         AND contains(lower(act.summary), lower(trim(c.email))))
 UNION ALL
 SELECT account_id, min(occurred_at), NULL FROM activities GROUP BY account_id
@@ -65,7 +76,29 @@ class StakeholderRows:
     contacts: pl.DataFrame
     usage_events: pl.DataFrame  # account_id, occurred_at, user_id
     activities: pl.DataFrame  # account_id, occurred_at, summary
+    gone: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=GONE))
 
+
+def gone_rows(store: SourceStore, accounts: list[str] | None = None) -> pl.DataFrame:
+    """The people later CRM loads left out (``GONE``), of ``accounts`` only when given; none
+    in a generation made before Tandem recorded them."""
+    if not store.has_table(GONE_TABLE):
+        return pl.DataFrame(schema=GONE)
+    sql = f"SELECT {', '.join(GONE)} FROM {GONE_TABLE}"
+    if accounts is None:
+        return store.query(sql).cast(GONE)  # type: ignore[arg-type]
+    return store.query(
+        f"{sql} WHERE list_contains($accounts, account_id)", {"accounts": accounts}
+    ).cast(GONE)  # type: ignore[arg-type]
+
+
+# whose keys the usage and activities are read for: the contacts, and the people gone from the
+# CRM (on a date before their gone_by they were on file: ``scoring.people.on_file``)
+PEOPLE = "contacts"
+PEOPLE_AND_GONE = (
+    "(SELECT account_id, contact_id, email FROM contacts UNION ALL "
+    f"SELECT account_id, contact_id, email FROM {GONE_TABLE})"
+)
 
 # the tables read, each narrowed to some accounts when asked (``stakeholder_rows(accounts=…)``)
 READ_TABLES = ("contacts", "usage_events", "usage_daily", "activities")
@@ -85,16 +118,25 @@ def _scoped(sql: str, accounts: list[str] | None) -> tuple[str, dict[str, list[s
 
 
 def stakeholder_rows(store: SourceStore, accounts: list[str] | None = None) -> StakeholderRows:
-    """The contacts, the usage rows that name one of them (one per contact key and day) and
-    the activities that name one's e-mail, with each account's first per-user usage row and
-    first activity: on any date, the same signals as from every row. ``accounts``: only those
+    """The contacts and the people gone from the CRM, the usage rows that name one of them
+    (one per contact key and day) and the activities that name one's e-mail, with each
+    account's first per-user usage row and first activity: on any date, the same signals as
+    from every row. ``accounts``: only those
     accounts' rows (a sync's shared accounts), the same rows for them as without."""
     sql, params = _scoped(f"SELECT {', '.join(CONTACTS)} FROM contacts", accounts)
     contacts = store.query(sql, params).cast(CONTACTS)  # type: ignore[arg-type]
+    gone = gone_rows(store, accounts)
     if contacts.is_empty():  # no people loaded: nothing to read them from
-        return StakeholderRows(contacts, pl.DataFrame(schema=SEEN), pl.DataFrame(schema=TOUCHED))
+        return StakeholderRows(
+            contacts, pl.DataFrame(schema=SEEN), pl.DataFrame(schema=TOUCHED), gone
+        )
+    people = PEOPLE_AND_GONE if store.has_table(GONE_TABLE) else PEOPLE
+    usage_sql, activities_sql = (
+        q.replace("__people__", people) for q in (USAGE_SQL, ACTIVITIES_SQL)
+    )
     return StakeholderRows(
         contacts,
-        store.query(*_scoped(USAGE_SQL, accounts)).cast(SEEN),  # type: ignore[arg-type]
-        store.query(*_scoped(ACTIVITIES_SQL, accounts)).cast(TOUCHED),  # type: ignore[arg-type]
+        store.query(*_scoped(usage_sql, accounts)).cast(SEEN),  # type: ignore[arg-type]
+        store.query(*_scoped(activities_sql, accounts)).cast(TOUCHED),  # type: ignore[arg-type]
+        gone,
     )

@@ -1,5 +1,5 @@
 """The Account page's stakeholder map: the customer's people (who, role, last seen, touched by
-whom, left on) and the stakeholder signals raised on the account, with what the CSM and the
+whom, left on, or gone from the CRM with its two bounds) and the stakeholder signals raised on the account, with what the CSM and the
 AM do about each."""
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ def people_columns() -> dict[str, object]:
         ),
         "touched_on": cc.DateColumn("Touched on", format="YYYY-MM-DD"),
         "left_on": cc.DateColumn("Left on", format="YYYY-MM-DD"),
+        "gone": cc.TextColumn(
+            "Gone from the CRM",
+            help="A later CRM export left them out: gone by that load's day, last listed in "
+            "the load before it; the day they left is unknown",
+        ),
     }
 
 

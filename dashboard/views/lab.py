@@ -76,6 +76,7 @@ def backtest_snapshots(
         people.usage_events,
         people.activities,
         features.select("account_id", "as_of", "arr"),
+        people.gone,
     )
     # only what a health score reads: the lab keeps these in memory between runs
     labelled = features.select(snapshot_columns())

@@ -1,5 +1,5 @@
 """The customer's people, read for the pages and the jobs: one account's stakeholder map (who,
-role, last seen, touched by whom, left on) and the stakeholder signals as drivers with the
+role, last seen, touched by whom, left on, or gone from the CRM with its two bounds) and the stakeholder signals as drivers with the
 CSM's and the AM's actions, as lines for the sync agenda and as rows for the digests. The
 rules are ``scoring.people`` and ``scoring.stakeholder_signals``; e-mails and phone numbers in
 what people typed are masked unless ``unmask``."""
@@ -16,7 +16,7 @@ from dashboard.store.marts import scores_as_of
 from dashboard.store.sources import SourceStore
 from dashboard.store.stakeholder_rows import stakeholder_rows
 from dashboard.text import mask_pii
-from scoring.people import last_seen, last_touch
+from scoring.people import gone_words, last_seen, last_touch, on_file
 from scoring.stakeholder_signals import (
     DRIVER_COLUMNS,
     raised_signals,
@@ -38,6 +38,7 @@ MAP_COLUMNS = [
     "touched_by",
     "touched_on",
     "left_on",
+    "gone",  # "gone from the CRM by 2026-11-03, last listed 2026-10-01"; null: still listed
 ]
 
 
@@ -71,18 +72,40 @@ def seen_in() -> pl.Expr:
     )
 
 
+def with_gone(contacts: pl.DataFrame, gone: pl.DataFrame | None, as_of: dt.date) -> pl.DataFrame:
+    """The contacts on file on ``as_of`` (``scoring.people.on_file``), then the people a later
+    CRM load left out by ``as_of``, each with ``gone`` ("gone from the CRM by …, last listed
+    …"; null for the people still listed)."""
+    listed = on_file(contacts, gone, as_of).with_columns(gone=pl.lit(None, pl.String))
+    if gone is None or gone.is_empty():
+        return listed
+    left_out = gone.filter(col("gone_by") <= as_of).select(
+        "account_id",
+        "contact_id",
+        "name",
+        "email",
+        "role",
+        left_on=pl.lit(None, pl.Date),
+        gone=gone_words(),
+    )
+    return pl.concat([listed, left_out], how="diagonal_relaxed")
+
+
 def people_map(
     contacts: pl.DataFrame, usage: pl.DataFrame, activities: pl.DataFrame, as_of: dt.date
 ) -> pl.DataFrame:
     """One row per contact (``MAP_COLUMNS``) as of ``as_of``: its role ("unknown" when the
     CRM has none), last seen (usage and activities, ``scoring.people.last_seen``) and where,
-    who last touched it (``scoring.people.last_touch``), and the day it left."""
+    who last touched it (``scoring.people.last_touch``), the day it left, and whether it is
+    gone from the CRM (``gone``, from ``with_gone``)."""
     seen = last_touch(last_seen(contacts, usage, activities, as_of), activities, as_of)
     # last_seen and last_touch keep one row per contact in the contacts' order: the titles
-    # (which the signals do not read) line up by position
+    # and the gone (which the signals do not read) line up by position
     title = contacts["title"] if "title" in contacts.columns else pl.lit(None, pl.String)
+    gone = contacts["gone"] if "gone" in contacts.columns else pl.lit(None, pl.String)
     return seen.with_columns(
         title=title,
+        gone=gone,
         role=col("role").fill_null(UNKNOWN),
         seen_in=seen_in(),
         touched_by=pl.when(col("touched_role").is_not_null())
@@ -100,10 +123,11 @@ def stakeholder_map(
     rows = account_people(store, account_id)
     if rows.contacts.is_empty():
         return StakeholderMap(account_id, as_of)
-    people = people_map(rows.contacts, rows.usage_events, rows.activities, as_of)
+    listed = with_gone(rows.contacts, rows.gone, as_of)
+    people = people_map(listed, rows.usage_events, rows.activities, as_of)
     arr = account_arr(store, account_id)
     drivers = signal_drivers(
-        raised_signals(rows.contacts, rows.usage_events, rows.activities, arr, as_of)
+        raised_signals(rows.contacts, rows.usage_events, rows.activities, arr, as_of, rows.gone)
     )
     if not unmask:
         people, drivers = mask_pii(people, PEOPLE_TEXT), mask_pii(drivers, ("cause",))
@@ -139,6 +163,7 @@ def stakeholder_drivers(
             rows.activities,
             accounts.select("account_id", "arr"),
             as_of,
+            rows.gone,
         )
     )
     return drivers if unmask else mask_pii(drivers, ("cause",))

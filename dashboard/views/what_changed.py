@@ -22,6 +22,7 @@ import polars as pl
 from dashboard.store import Stores
 from dashboard.store import story_facts as facts_q
 from dashboard.store.pairs import pair_key
+from dashboard.store.stakeholder_rows import gone_rows
 from dashboard.text import mask_pii
 from dashboard.workflows import decisions as sync_notes
 from dashboard.workflows import handoffs as h
@@ -75,7 +76,10 @@ def story_rows(
         tickets=facts_q.tickets_between(store, account_ids, since - dt.timedelta(days=span), until),
         invoices=facts_q.invoices_due_between(store, account_ids, since, until),
         champions_left=champion_left(
-            facts_q.account_contacts(store, account_ids), until, max(span, 1)
+            facts_q.account_contacts(store, account_ids),
+            until,
+            max(span, 1),
+            gone=gone_rows(store, account_ids),
         ),
         risks=risks.select("account_id", "created_at", "state", "updated_at"),
     )
