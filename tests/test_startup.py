@@ -86,3 +86,34 @@ def test_the_first_start_writes_no_digests_and_the_nightly_job_still_does(data_d
         p.parent == folder / "digests" / "2026-06-15" for p in result.digests
     )
     get_settings.cache_clear()
+
+
+def test_the_first_page_imports_no_module_only_other_pages_need():
+    """What the app shell and the Portfolio page import (every `import` of dashboard/app.py
+    and pages/portfolio.py, in a fresh process) loads none of the heavy libraries that only
+    a file written, a fit or a warehouse needs: they are imported where they are used."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = set()
+    for script in ("dashboard/app.py", "pages/portfolio.py"):
+        for node in ast.walk(ast.parse((root / script).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+    names.discard("__future__")
+    heavy = ["icalendar", "sklearn", "sqlglot", "scipy", "lifelines", "openpyxl"]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {sorted(names)!r}: importlib.import_module(name)\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert "dashboard.jobs.refresh" in names and "dashboard.ui.portfolio_panels" in names
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
