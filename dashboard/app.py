@@ -44,9 +44,12 @@ def _rescorer(
     data_dir: Path,
     backfill_weeks: int,
     progress: Callable[[float, str], None],
+    digests: bool = True,
 ) -> None:
     """What the UI's "rescore" runs: the nightly job's refresh, in this process."""
-    refresh(both, as_of, data_dir, backfill_weeks=backfill_weeks, progress=progress)
+    refresh(
+        both, as_of, data_dir, backfill_weeks=backfill_weeks, progress=progress, digests=digests
+    )
 
 
 def ensure_data() -> None:
@@ -62,7 +65,9 @@ def ensure_data() -> None:
             bar = st.progress(0.0)
             load_demo(both.sources, spec, lambda f, m: bar.progress(f * 0.5, text=m))
             bar.empty()
-            rescore(backfill_weeks=12, start=0.5)
+            # no digests: they are for delivery, written by the nightly job (`tandem refresh`);
+            # no page reads them, and the first start does not wait for them
+            rescore(backfill_weeks=12, start=0.5, digests=False)
             seed_demo_handoffs(both, spec.anchor, spec.seed)
             status.update(
                 label=f"Demo portfolio of {spec.accounts:,} accounts ready", state="complete"

@@ -126,3 +126,25 @@ def test_churned_accounts_had_falling_usage_before(demo_stores: Stores):
     counts = dict(zip(trend["event"], trend["n"], strict=True))
     assert counts["churned"] >= 30
     assert medians["churned"] < medians["renewed"] - 0.1
+
+
+def test_the_demo_goals_start_from_each_accounts_value_on_the_day_they_were_set(
+    demo_stores: Stores,
+):
+    """The seeded success-plan goals read their start values for all the accounts at once:
+    each data goal starts from its own account's value on the day it was set, as one read of
+    that account alone gives it."""
+    from dashboard.store.goal_log import current_goals
+    from dashboard.views.success_plan import metric_values
+
+    goals = current_goals(demo_stores.app).filter(pl.col("metric") != "manual")
+    assert set(goals["metric"]) == {"seat_utilisation", "tickets_per_month"}
+    assert goals["account_id"].n_unique() >= 2
+    for goal in goals.iter_rows(named=True):
+        alone = pl.DataFrame(
+            {"account_id": [goal["account_id"]], "metric": [goal["metric"]], "feature": [None]},
+            schema={"account_id": pl.String, "metric": pl.String, "feature": pl.String},
+        )
+        on = goal["created_at"].date()
+        value = metric_values(demo_stores.sources, alone, on)["value"][0]
+        assert value is not None and goal["start_value"] == pytest.approx(value)

@@ -297,3 +297,18 @@ def test_churned_is_read_from_one_place(empty_stores: Stores):
     live = features_at(empty_stores.sources, [d(2026, 3, 1)])["account_id"].sort().to_list()
     assert live == ["c", "d"]  # a churned on 10 Feb; b churned, undated, its renewal passed
     assert undated_churn_count(empty_stores.sources) == 1
+
+
+def test_features_of_many_dates_in_one_query_are_each_dates_own(demo_stores: Stores):
+    """The nightly job reads every date it scores (today, a month ago, the kept and the
+    backfilled snapshots) in one feature query: each date's rows are the rows of that date's
+    own query, in the same order (the touches carried from one date to the next change
+    nothing)."""
+    today = dt.date(2026, 6, 15)
+    dates = [today - dt.timedelta(days=d) for d in (400, 95, 30, 7, 0)]
+    together = features_at(demo_stores.sources, dates)
+    assert together["as_of"].unique().sort().to_list() == dates
+    for day in dates:
+        alone = features_at(demo_stores.sources, [day])
+        assert alone.height > 0
+        assert_frame_equal(together.filter(pl.col("as_of") == day), alone, check_exact=False)

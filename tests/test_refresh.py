@@ -48,6 +48,36 @@ def test_backfill_adds_weekly_point_in_time_snapshots(refreshed):
     assert dates.to_list()[-4:] == [ANCHOR - dt.timedelta(days=7 * k) for k in (3, 2, 1, 0)]
 
 
+def test_one_feature_query_scores_what_each_dates_own_query_scores(tmp_path):
+    """The refresh reads all its dates in one feature query: the kept snapshot features and
+    every backfilled week's health are what each date's own query gives; without digests,
+    no digest or work file is written (the first start's demo)."""
+    from dashboard.store.features import features_at
+    from dashboard.store.snapshots import history_end, kept_snapshot_dates
+    from scoring.pipeline import snapshot_scores
+
+    stores = Stores.open(tmp_path)
+    load_demo(stores.sources, DemoSpec(accounts=150, seed=5, anchor=ANCHOR))
+    result = refresh(stores, ANCHOR, tmp_path, backfill_weeks=3, digests=False)
+    assert result.digests == [] and result.work_files == []
+    assert not (tmp_path / "digests").exists() and not (tmp_path / "calendars").exists()
+    kept = stores.sources.query("SELECT * FROM snapshot_features ORDER BY as_of, account_id")
+    dates = kept_snapshot_dates(history_end(stores.sources, ANCHOR), ANCHOR)
+    assert kept["as_of"].unique().sort().to_list() == dates
+    alone = pl.concat([features_at(stores.sources, [d]) for d in dates])
+    assert kept.select(alone.columns).equals(alone)
+    card = default_scorecard()
+    for week in (1, 2, 3):
+        day = ANCHOR - dt.timedelta(days=7 * week)
+        held = stores.sources.query(
+            "SELECT account_id, health FROM score_snapshots WHERE as_of = $d ORDER BY 1",
+            {"d": day},
+        )
+        fresh = snapshot_scores(features_at(stores.sources, [day]), card).sort("account_id")
+        assert held["account_id"].to_list() == fresh["account_id"].to_list()
+        assert held["health"].to_list() == pytest.approx(fresh["health"].to_list())
+
+
 def test_a_digest_for_every_owner(refreshed):
     stores, root = refreshed
     result = refresh(stores, ANCHOR, root)

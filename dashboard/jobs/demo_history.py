@@ -134,13 +134,23 @@ def _seed(stores: Stores, anchor: dt.date, seed: int) -> int:
     return made
 
 
-def _start(stores: Stores, account_id: str, metric: str, on: dt.date) -> float | None:
-    """A data metric's value on the day a demo goal was set (its start)."""
+def _starts(
+    stores: Stores, account_ids: list[str], metric: str, on: dt.date
+) -> dict[str, float | None]:
+    """A data metric's value for each account on the day its demo goal was set (its start):
+    one read for all the accounts, not one per goal."""
+    if not account_ids:
+        return {}
     wanted = pl.DataFrame(
-        {"account_id": [account_id], "metric": [metric], "feature": [None]},
+        {
+            "account_id": account_ids,
+            "metric": [metric] * len(account_ids),
+            "feature": [None] * len(account_ids),
+        },
         schema={"account_id": pl.String, "metric": pl.String, "feature": pl.String},
     )
-    return metric_values(stores.sources, wanted, on)["value"][0]
+    read = metric_values(stores.sources, wanted, on)
+    return dict(zip(read["account_id"].to_list(), read["value"].to_list(), strict=True))
 
 
 def seed_demo_goals(stores: Stores, anchor: dt.date, pairs: pl.DataFrame) -> int:
@@ -149,12 +159,17 @@ def seed_demo_goals(stores: Stores, anchor: dt.date, pairs: pl.DataFrame) -> int
     and goals entered by hand. Nothing is drawn at random (no other demo number moves);
     returns how many goals were set."""
     made = 0
+    firsts = [top[0] for top in pairs["top"].to_list()]
+    seats_on = anchor - dt.timedelta(days=60)
+    tickets_on = anchor - dt.timedelta(days=45)
+    seats_at = _starts(stores, firsts, "seat_utilisation", seats_on)
+    tickets_at = _starts(stores, firsts, "tickets_per_month", tickets_on)
     for row in pairs.iter_rows(named=True):
         csm, am = Actor(row["csm_owner"], "csm"), Actor(row["am_owner"], "am")
         first, *rest = row["top"]
         account = {"account_id": first, "csm_owner": csm.name, "am_owner": am.name}
-        started = anchor - dt.timedelta(days=60)
-        seats = _start(stores, first, "seat_utilisation", started)
+        started = seats_on
+        seats = seats_at[first]
         if seats is not None:
             goal_edits.create_goal(
                 stores.app,
@@ -170,8 +185,8 @@ def seed_demo_goals(stores: Stores, anchor: dt.date, pairs: pl.DataFrame) -> int
                 acting_as=csm,
             )
             made += 1
-        started = anchor - dt.timedelta(days=45)
-        tickets = _start(stores, first, "tickets_per_month", started)
+        started = tickets_on
+        tickets = tickets_at[first]
         if tickets:
             goal_edits.create_goal(
                 stores.app,

@@ -20,7 +20,7 @@ from dashboard.jobs.work_files import control_character_notes, write_work_files
 from dashboard.store import Stores
 from dashboard.store.commercial import expansion_candidates
 from dashboard.store.ddl import COMPONENTS
-from dashboard.store.features import FEATURES_VERSION, account_features, features_at
+from dashboard.store.features import FEATURES_VERSION, features_at
 from dashboard.store.filters import AccountFilter
 from dashboard.store.imports import account_domains, stored_account_keys
 from dashboard.store.marts import (
@@ -275,6 +275,17 @@ def offer_calibrated(stores: Stores, card: Scorecard, as_of: dt.date) -> str:
     return f"saved {name!r} for review in the Score lab: {calibrated_summary(fitted, card.name)}"
 
 
+def _days_of(features: pl.DataFrame) -> Callable[..., pl.DataFrame]:
+    """The rows of some dates of one feature query over many: each date's rows are those
+    ``features_at`` gives for it alone (every row reads only data before its own date), in
+    the same order (by date, then account)."""
+
+    def on(*days: dt.date) -> pl.DataFrame:
+        return features.filter(pl.col("as_of").is_in(list(days)))
+
+    return on
+
+
 def _score(
     stores: Stores,
     as_of: dt.date,
@@ -303,12 +314,20 @@ def _score(
     signs = figures.select(
         "account_id", money_sign=pl.col("currency").replace_strict(sign_of, return_dtype=pl.String)
     )
-    features = in_reporting(account_features(stores.sources, as_of)).join(
-        signs, on="account_id", how="left"
-    )
-    earlier = snapshot_health(stores.sources, as_of - dt.timedelta(days=30), card.name)
+    month_ago = as_of - dt.timedelta(days=30)
+    earlier = snapshot_health(stores.sources, month_ago, card.name)
+    end = history_end(stores.sources, as_of)
+    kept_dates = kept_snapshot_dates(end, as_of) if end else []
+    past = {as_of - dt.timedelta(days=7 * week) for week in range(1, backfill_weeks + 1)}
+    # the kept history another scorecard scored is scored again, each day from its own data:
+    # a trend or a delta then never shows a change of scorecard as a change of accounts
+    rescored = set(days_scored_by_another(stores.sources, as_of, card.name)) - past
+    # every date this pass reads, in one feature query (one scan of the events, not four)
+    wanted = {as_of, *kept_dates, *past, *rescored, *([month_ago] if earlier is None else [])}
+    every = _days_of(features_at(stores.sources, sorted(wanted)))
+    features = in_reporting(every(as_of)).join(signs, on="account_id", how="left")
     if earlier is None:  # no snapshot that day: rebuild the health of 30 days ago
-        earlier = health_only(account_features(stores.sources, as_of - dt.timedelta(days=30)), card)
+        earlier = health_only(every(month_ago), card)
     timings["features"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -318,10 +337,7 @@ def _score(
 
     started = time.perf_counter()
     report(0.45, "Rebuilding past snapshots: the renewal history and the lab's backtests")
-    end = history_end(stores.sources, as_of)
-    kept = (
-        in_reporting(features_at(stores.sources, kept_snapshot_dates(end, as_of))) if end else None
-    )
+    kept = in_reporting(every(*kept_dates)) if end else None
     timings["past_snapshots"] = time.perf_counter() - started
     started = time.perf_counter()
     report(0.5, "Estimating renewal rates per band from the last year's renewals")
@@ -350,22 +366,15 @@ def _score(
     timings["churn_model"] = time.perf_counter() - started
 
     history: list[pl.DataFrame] = []
-    past = {as_of - dt.timedelta(days=7 * week) for week in range(1, backfill_weeks + 1)}
     if backfill_weeks:
         report(0.55, f"Backfilling {backfill_weeks} weekly snapshots")
-    # the kept history another scorecard scored is scored again, each day from its own data:
-    # a trend or a delta then never shows a change of scorecard as a change of accounts
-    rescored = set(days_scored_by_another(stores.sources, as_of, card.name)) - past
     if rescored:
         report(0.56, f"Scoring {len(rescored)} kept snapshots again with scorecard {card.name!r}")
     if past | rescored:
         started = time.perf_counter()
         history.append(
             snapshot_rows(
-                snapshot_scores(
-                    in_reporting(features_at(stores.sources, sorted(past | rescored))), card
-                ),
-                past=True,
+                snapshot_scores(in_reporting(every(*sorted(past | rescored))), card), past=True
             )
         )
         timings["history"] = time.perf_counter() - started

@@ -9,7 +9,6 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
-from icalendar import Calendar
 
 from dashboard.jobs.digests import file_stems
 from dashboard.store import AppStore
@@ -86,6 +85,8 @@ def _replace(path: Path, data: bytes) -> None:
 def empty_feed(path: Path) -> None:
     """Rewrite a calendar feed without its events (its name and header kept; a file that does
     not read as a calendar is removed)."""
+    from icalendar import Calendar  # only when a feed is emptied (views.crm_tasks says why)
+
     try:
         calendar = Calendar.from_ical(path.read_bytes())
     except (ValueError, IndexError, KeyError):

@@ -103,6 +103,7 @@ class Rescorer(Protocol):
         data_dir: Path,
         backfill_weeks: int,
         progress: Callable[[float, str], None],
+        digests: bool = True,
     ) -> object: ...
 
 
@@ -121,10 +122,16 @@ def rescore_after_load(loaded: Stores) -> dt.date:
     return rescore(target=loaded)
 
 
-def rescore(backfill_weeks: int = 0, start: float = 0.0, target: Stores | None = None) -> dt.date:
+def rescore(
+    backfill_weeks: int = 0,
+    start: float = 0.0,
+    target: Stores | None = None,
+    digests: bool = True,
+) -> dt.date:
     """Score the stored data of ``target`` (default: this session's workspace) as of today,
     or the end of an older export, with a progress bar that fills from ``start``; returns
-    the date scored as of."""
+    the date scored as of. ``digests=False``: no per-owner digest or work file is written
+    (the first start's demo: nobody is waiting for them, and no page reads them)."""
     if not _RESCORER:
         raise RuntimeError("no scoring to run: the app shell (dashboard/app.py) provides it")
     bar = st.progress(start)
@@ -136,6 +143,7 @@ def rescore(backfill_weeks: int = 0, start: float = 0.0, target: Stores | None =
         target.sources.root.parent,
         backfill_weeks,
         lambda f, m: bar.progress(start + f * (1 - start), text=m),
+        digests=digests,
     )
     return as_of
 
