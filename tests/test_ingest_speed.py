@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from dashboard.ingest.impact import LoadMode
+from dashboard.ingest.limits import Limits
 from dashboard.ingest.mapping import Mapping
 from dashboard.ingest.readers import FileError
 from dashboard.ingest.session import ImportSession
@@ -207,3 +208,63 @@ def test_a_session_that_may_not_build_ahead_writes_no_copy(empty_stores: Stores,
     assert copies == []
     assert (p.total_rows, p.valid_rows) == (6, 4)
     assert p.rejects["row"].to_list() == [3, 4]
+
+
+def _import_by_values(stores: Stores, path, by_values: bool) -> tuple:
+    """Import ``path`` (usage events) into ``stores``: its dictionary text columns checked
+    value by value (as staged), or every row checked (``by_values`` False)."""
+    session = ImportSession(Limits(max_cell_kb=1), files=[path])
+    _accounts(session, stores)
+    staged = session.add("usage.parquet", path)
+    if not by_values:
+        staged.dictionary = frozenset()
+    checked = session.check([(USAGE, "usage")], stores, TODAY, LoadMode.REPLACE)
+    p = checked.prepared[0]
+    if p.ok:
+        session.load(stores, checked.prepared, checked.impacts, "t", confirmed=True)
+    session.close()
+    loaded = stores.sources.query(
+        "SELECT account_id, user_id, quantity FROM usage_events ORDER BY occurred_at"
+    )
+    counts = (p.total_rows, p.valid_rows, p.unknown_accounts, p.valid_accounts, p.dates)
+    return staged.dictionary, counts, p.rejects, p.notes, loaded.rows()
+
+
+@pytest.mark.parametrize("dirty", [False, True])
+def test_a_parquet_files_text_checked_by_its_values_is_checked_as_row_by_row(tmp_path, dirty):
+    """A Parquet file's dictionary columns are checked once per distinct value: a column
+    whose values all stay as they are is written as it is; one with a value to trim, an
+    empty one, one over the length limit or with a control character is checked row by
+    row. Either way the rejects (row, column, reason), notes, counts and rows loaded are
+    those of checking every row."""
+    users = ["u0", "u1", "u2", "u3", "u4", "u5", "u6"]
+    accounts = ["a1", "a2", "a1", "a1", "a2", "a1", "a2"]
+    if dirty:
+        users = [" u0", "u1\u00a0", "u2", "", "x" * 2000, "u\x01five", "u6"]
+        accounts = ["a1", "a2", "", "a1 ", "a2", "a1", "a2"]
+    path = tmp_path / "usage.parquet"
+    pl.DataFrame(
+        {
+            "account_id": accounts,
+            "at": [dt.datetime(2026, 5, d) for d in range(1, 8)],
+            "user": users,
+            "n": [1, 2, 3, 4, 5, 6, 7],
+        }
+    ).write_parquet(path)
+    by_values = _import_by_values(Stores.open(tmp_path / "a"), path, True)
+    by_rows = _import_by_values(Stores.open(tmp_path / "b"), path, False)
+    assert {"account_id", "user"} <= by_values[0]  # polars writes text with a dictionary
+    assert by_values[1] == by_rows[1]  # the counts
+    assert by_values[2].equals(by_rows[2])  # the rejects, row by row
+    assert by_values[3:] == by_rows[3:]  # the notes and the rows loaded
+    if dirty:
+        assert dict(zip(*by_values[2].select("row", "reasons"), strict=True)) == {
+            3: "column account_id: required but empty",  # a Parquet file's rows from 1
+            5: "column user_id ('user'): a value longer than 1 KiB",
+            6: "column user_id ('user'): u\ufffdfive holds a control character (a NUL, a line"
+            " break…): keys must be plain text",
+        }
+        assert by_values[4] == [("a1", "u0", 1), ("a2", "u1", 2), ("a1", None, 4), ("a2", "u6", 7)]
+    else:
+        assert by_values[2].is_empty()
+        assert by_values[4] == list(zip(accounts, users, [1, 2, 3, 4, 5, 6, 7], strict=True))

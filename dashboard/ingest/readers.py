@@ -65,6 +65,9 @@ class StagedFile:
     first_row: int = 2  # the number a spreadsheet gives the first data row (1 without header)
     controls: bool = True  # a cell may hold control characters (False: a scan found none)
     read_from: tuple[Path, int, int] | None = None  # read where it lies: path, size, mtime
+    # columns a Parquet file stores with a dictionary in every row group (few distinct
+    # values): their text is checked value by value, not row by row (``validate.prepare``)
+    dictionary: frozenset[str] = frozenset()
 
     def changed(self) -> bool:
         """A file read where it lies that is no longer what was staged (checked)."""
@@ -423,6 +426,14 @@ def stage_parquet(
             {"p": str(path)},
         ).fetchall()[0]
         cols = con.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)]).description
+        dictionary = frozenset(
+            r[0]
+            for r in con.execute(
+                "SELECT path_in_schema FROM parquet_metadata(?) GROUP BY 1"
+                " HAVING bool_and(dictionary_page_offset IS NOT NULL)",
+                [str(path)],
+            ).fetchall()
+        )
     except duckdb.Error as exc:
         raise FileError(
             f"{name} is not a readable Parquet file: {str(exc).splitlines()[0]}"
@@ -479,6 +490,7 @@ def stage_parquet(
         first_row=1,
         controls=controls,
         read_from=(path, stat.st_size, stat.st_mtime_ns),
+        dictionary=dictionary,
     )
 
 

@@ -381,6 +381,7 @@ class ImportSession:
             skipped=tuple(staged.skipped()) if staged else (),
             owner_ids=OWNER_IDS,
             controls=staged.controls if staged else True,
+            dictionary=staged.dictionary if staged and source is None else frozenset(),
             not_customers=NOT_CUSTOMERS,
             target=(
                 f"{PREBUILT}.{ident(mapping.table)}"

@@ -202,6 +202,10 @@ class Context:
     owner_ids: str | None = None  # a table of (owner_id, owner): owner ids resolve to names
     controls: bool = True  # a text may hold control characters (False: the file has none)
     not_customers: str | None = None  # a table of (account_id, status) that are not customers
+    # source columns stored with a dictionary (a Parquet file's, ``StagedFile.dictionary``):
+    # their text is checked once per distinct value; a column none of whose values needs
+    # trimming or breaks a limit is written as it is, with no check on every row
+    dictionary: frozenset[str] = frozenset()
     # the table the valid rows are written into as they are checked (a replaced table of the
     # generation an import builds ahead, ``ImportSession``): one pass writes them and, when
     # every row is valid, is the only pass; None: the valid rows stay a view
@@ -491,8 +495,11 @@ def _column(
     ctx: Context,
     checks: _Checks,
     notes: list[str],
+    clean: bool = False,
 ) -> None:
-    """The typed expression of one canonical column and the problems it can have."""
+    """The typed expression of one canonical column and the problems it can have.
+    ``clean``: every distinct value of the source column is text that stays as it is
+    (``_clean_text``): when nothing else maps or checks it, it is taken as it is."""
     table = mapping.table
     label = f"column {column}" + (f" ({src!r})" if src and src != column else "")
     native = NATIVE.get(kind)
@@ -515,6 +522,12 @@ def _column(
             ctx,
             checks,
         )
+        return
+    if clean and src is not None and _plain_text(table, column, mapping, ctx):
+        # text_value is the value itself, no value is over the length limit or holds a
+        # control character: every one of those checks is false on every row
+        value = checks.raw(column, ident(src))
+        checks.selects.append(f"{value} AS {column}")
         return
     if src is not None:
         raw = text_value(ident(src))
@@ -620,16 +633,57 @@ def _column(
             absent = f" AND {impossible} IS NULL"
         typed = f"CAST({parsed} AS DATE)" if kind is dt.date else parsed
     checks.selects.append(f"{typed} AS {column}")
-    checks.problem(
-        f"{raw} IS NOT NULL AND {column} IS NULL{absent}",
-        f"{prefix} || {literal(' is not ' + what)}",
-    )
+    if typed != raw:  # a text taken as it is is never "not text": no check on every row
+        checks.problem(
+            f"{raw} IS NOT NULL AND {column} IS NULL{absent}",
+            f"{prefix} || {literal(' is not ' + what)}",
+        )
     if allowed:
         checks.problem(
             f"{column} NOT IN ({', '.join(literal(a) for a in allowed)})",
             f"{prefix} || {literal(' is not one of ' + ', '.join(allowed))}",
         )
     _range_checks(table, column, kind, column, prefix, ctx, checks)
+
+
+def _plain_text(table: str, column: str, mapping: Mapping, ctx: Context) -> bool:
+    """A text column that nothing maps, looks up or checks beyond its trimming, its length
+    and its control characters (no vocabulary, value map, e-mail rule, owner lookup)."""
+    return (
+        columns(table)[column] is str
+        and column not in mapping.values
+        and not VALUE_SYNONYMS.get(column)
+        and allowed_values(table, column) is None
+        and not (column == "email" and table in ("owners", "contacts"))
+        and (table, column) not in (("accounts", "status"), ("contacts", "role"))
+        and not (ctx.owner_ids and column in ("csm_owner", "am_owner", "author"))
+    )
+
+
+def _clean_text(
+    con: duckdb.DuckDBPyConnection, source: str, candidates: list[str], ctx: Context
+) -> set[str]:
+    """The source columns (of ``candidates``, stored with a dictionary) none of whose
+    distinct values is empty, starts or ends with a space, holds a character beyond ASCII
+    (a Unicode space ``text_value`` would trim), is over the length limit or holds a
+    control character (when the file may have them): one pass over each column's distinct
+    values, a few thousand where the rows are millions."""
+    if not candidates:
+        return set()
+    controls = f" OR regexp_matches(x, {literal(CONTROLS)})" if ctx.controls else ""
+    care = (
+        f"x = '' OR prefix(x, ' ') OR suffix(x, ' ') OR strlen(x) <> length(x)"
+        f" OR strlen(x) > {ctx.limits.max_cell_bytes}{controls}"
+    )
+    found = con.sql(
+        "SELECT "
+        + ", ".join(
+            f"(SELECT count(*) FILTER (WHERE {care}) FROM"
+            f" (SELECT DISTINCT {ident(c)} AS x FROM {source}) WHERE x IS NOT NULL)"
+            for c in candidates
+        )
+    ).fetchall()[0]
+    return {c for c, n in zip(candidates, found, strict=True) if n == 0}
 
 
 def _numbers(
@@ -1074,9 +1128,10 @@ def _materialise(
         # join (text parsed from a staged table keeps it: without it DuckDB writes the rows
         # in the staged order, in row groups its checkpoint compresses again, 0.8 s per 2M)
         _, joins = _row_checks(table, replace(ctx, not_customers=None, earlier_ids=None))
+        # the distinct ids, each looked up once (thousands where the rows are millions)
         unknown = con.execute(
-            f"SELECT count(*) FROM (SELECT t.account_id FROM ({typed}) t{joins}"
-            f" WHERE {_unknown(table, ctx)})"
+            f"SELECT count(*) FROM (SELECT DISTINCT account_id FROM ({typed})) t{joins}"
+            f" WHERE {_unknown(table, ctx)}"
         ).fetchall()[0][0]
         if unknown == 0:
             ctx = replace(ctx, known_accounts=None, not_customers=None)
@@ -1200,6 +1255,23 @@ def prepare(
         return result
     ctx = _pinned(con, ctx, view or table)
     checks = _Checks()
+    id_column = ID_COLUMNS.get(table)  # unique: as many distinct values as rows
+    clean = _clean_text(
+        con,
+        source,
+        sorted(
+            {
+                src
+                for column, src in column_map.items()
+                if column in columns(table)
+                and column != id_column
+                and src in ctx.dictionary
+                and source_types.get(src) == "VARCHAR"
+                and _plain_text(table, column, mapping, ctx)
+            }
+        ),
+        ctx,
+    )
     for column, kind in columns(table).items():
         src = column_map.get(column)
         if (table, column) == ("contacts", "role") and src is None:
@@ -1215,6 +1287,7 @@ def prepare(
             ctx,
             checks,
             result.notes,
+            clean=src in clean,
         )
     _currency_checks(table, checks, result.notes)
     result.vocabulary = checks.vocabulary
