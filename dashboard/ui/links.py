@@ -48,8 +48,10 @@ def seed(key: str, param: str, parse: Callable[[list[str]], Any | None]) -> None
         return
     written = st.query_params.get_all(param)
     value = parse(written) if written else None
-    if value is None and param in _memory():
-        value = _memory()[param]
+    remembered = _memory().get(param)
+    if value is None and remembered not in (None, []):
+        # remembered as the URL writes it ("25-75"): the widget's value is the parse of it
+        value = parse([remembered] if isinstance(remembered, str) else remembered)
     if value is not None:
         st.session_state[key] = value
 
