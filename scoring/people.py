@@ -272,15 +272,7 @@ def champion_left(
                 col("gone_by") <= as_of,
                 col("gone_by") > as_of - dt.timedelta(days=days),
             )
-            .select(
-                "account_id",
-                "name",
-                "email",
-                left_on=pl.lit(None, pl.Date),
-                how=pl.lit(GONE_FROM_CRM),
-                listed_on="listed_on",
-                gone_by="gone_by",
-            )
+            .pipe(_said_gone, "listed_on", "gone_by")
         )
     if previous is not None:
         before = _contacts(previous).filter(
@@ -290,15 +282,22 @@ def champion_left(
         parts.append(
             before.join(now, on=["account_id", "contact_id"], how="anti")
             .join(now.drop("contact_id"), on=["account_id", "_email"], how="anti")
-            .select(
-                "account_id",
-                "name",
-                "email",
-                left_on=pl.lit(None, pl.Date),
-                how=pl.lit(GONE_FROM_CRM),
-            )
+            .pipe(_said_gone)
         )
     return _left_frame(pl.concat(parts, how="diagonal_relaxed").collect())
+
+
+def _said_gone(people: pl.LazyFrame, *bounds: str) -> pl.LazyFrame:
+    """Champions gone from the CRM as ``champion_left`` gives them: ``left_on`` unknown, with
+    the ``bounds`` columns the source knows (a recorded departure's ``listed_on``/``gone_by``)."""
+    return people.select(
+        "account_id",
+        "name",
+        "email",
+        *bounds,
+        left_on=pl.lit(None, pl.Date),
+        how=pl.lit(GONE_FROM_CRM),
+    )
 
 
 def _left_frame(frame: pl.DataFrame) -> pl.DataFrame:
