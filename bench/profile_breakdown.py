@@ -53,8 +53,9 @@ def _frames(stack: str) -> list[str]:
 def where(frames: list[str]) -> str:
     """The part of a run a stack (root first) belongs to."""
     for i, frame in enumerate(frames[:-1]):
-        if frame.startswith("Page.run ("):  # the next frame is the page's own script
-            return f"page: {FILE.search(frames[i + 1]).group(1)}"  # type: ignore[union-attr]
+        script = FILE.search(frames[i + 1])  # after Page.run: the page's own script
+        if frame.startswith("Page.run (") and script and frames[i + 1].startswith("<module> ("):
+            return f"page: {script.group(1)}"
     for frame in reversed(frames):
         page = PAGE.search(frame)
         if page:

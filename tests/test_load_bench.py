@@ -62,6 +62,18 @@ def test_breakdown_by_where_and_what():
     }
 
 
+def test_a_frame_after_page_run_that_is_no_script_is_not_a_page():
+    # Page.run's next frame can be a context manager's (py-spy showed "page: contextlib"), or
+    # a frame with no file (<string>), which stopped the breakdown with an AttributeError
+    stacks = (
+        "<module> (/repo/dashboard/app.py:112);Page.run (streamlit/navigation/page.py:574);"
+        "__enter__ (contextlib.py:137) 3\n"
+        "<module> (/repo/dashboard/app.py:112);Page.run (streamlit/navigation/page.py:574);"
+        "<module> (<string>:1) 1"
+    )
+    assert breakdown(stacks)["where_percent"] == {"app shell": 100.0}
+
+
 def test_breakdown_skips_lines_that_are_not_stacks():
     assert breakdown("") == {
         "samples": {"total": 0, "idle_left_out": 0},
